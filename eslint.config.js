@@ -1,0 +1,43 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+
+// Imports flow one way, as DESIGN.md's module table says: a module imports only those below it.
+const layers = {
+  protocol: [],
+  spec: ['protocol'],
+  component: ['protocol'],
+  executor: ['protocol', 'spec'],
+  gateway: ['protocol', 'spec', 'executor'],
+  eventing: ['protocol', 'spec'],
+  'runtime/local': ['protocol', 'spec', 'executor'],
+  'runtime/kubernetes': ['protocol', 'spec'],
+  client: ['protocol', 'spec'],
+  cli: ['protocol', 'spec', 'client'],
+};
+const all = ['protocol', 'spec', 'component', 'executor', 'gateway', 'eventing', 'runtime/local', 'runtime/kubernetes', 'server', 'client', 'cli'];
+const zones = Object.entries(layers).flatMap(([module, allowed]) =>
+  all
+    .filter((other) => other !== module && !allowed.includes(other) && !other.startsWith(`${module}/`))
+    .map((other) => ({ target: `./src/${module}`, from: `./src/${other}`, message: `${module} may import only: ${allowed.join(', ') || 'nothing'} (DESIGN.md §2)` })),
+);
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'python/**', 'examples/**/*.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { 'import-x': importX },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'import-x/no-cycle': 'error',
+      'import-x/no-restricted-paths': ['error', { zones }],
+    },
+  },
+  {
+    files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+);

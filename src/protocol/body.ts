@@ -1,0 +1,46 @@
+/**
+ * Request bodies as Seldon accepts them: JSON, or a form (`application/x-www-form-urlencoded`
+ * or a query string) whose `json` field holds the JSON text.
+ */
+import { TrantorError } from './errors.ts';
+
+/** Parses JSON text, naming where it came from and where it broke when it is not JSON. */
+export function parseJson(text: string, where = 'body'): unknown {
+  if (text.trim() === '') throw new TrantorError('EMPTY_BODY', `${where}: empty; send a JSON Seldon message such as {"data":{"ndarray":[[1,2]]}}`);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new TrantorError('BAD_JSON', `${where}: not valid JSON (${detail})`);
+  }
+}
+
+/** The media type of a Content-Type header, lower-cased, without parameters. */
+export function mediaType(contentType: string | undefined): string {
+  if (contentType === undefined) return '';
+  const semi = contentType.indexOf(';');
+  return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+}
+
+/**
+ * The JSON value a request carries. `query` is the raw query string (without `?`), consulted
+ * for `json=` when the body is empty, as Seldon's wrapper does for GET requests.
+ */
+export function decodeBody(contentType: string | undefined, body: string, query = ''): unknown {
+  const type = mediaType(contentType);
+  if (body.length === 0 && query.includes('json=')) return jsonField(query, 'query string');
+  if (type === 'application/x-www-form-urlencoded') return jsonField(body, 'form');
+  if (type === '' || type === 'application/json' || type.endsWith('+json') || type === 'text/plain') {
+    return parseJson(body);
+  }
+  throw new TrantorError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `Content-Type ${type} is not supported; send application/json, or a form with a json= field`,
+  );
+}
+
+function jsonField(encoded: string, where: string): unknown {
+  const value = new URLSearchParams(encoded).get('json');
+  if (value === null) throw new TrantorError('BAD_PAYLOAD', `${where}: no json= field; send json=<Seldon message>`);
+  return parseJson(value, `${where} field json`);
+}

@@ -1,0 +1,55 @@
+/**
+ * One error type for everything that can go wrong with a request or a manifest.
+ * Each error has a stable `code` (callers branch on it), the HTTP status it maps to, and
+ * Seldon's `reason`, so any layer can turn it into the wire error body without special cases.
+ * The table below is the single source of codes; docs/errors.md lists it (kept in step by a test).
+ */
+export const ERROR_CODES = {
+  BAD_JSON: { status: 400, reason: 'MICROSERVICE_BAD_DATA', summary: 'the body is not valid JSON' },
+  BAD_PAYLOAD: { status: 400, reason: 'MICROSERVICE_BAD_DATA', summary: 'the message does not follow the Seldon protocol' },
+  PAYLOAD_SHAPE: { status: 400, reason: 'MICROSERVICE_BAD_DATA', summary: 'the data has the wrong shape for the model' },
+  EMPTY_BODY: { status: 400, reason: 'MICROSERVICE_BAD_DATA', summary: 'the request has no body' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, reason: 'UNSUPPORTED_MEDIA_TYPE', summary: 'the content type is not JSON or a form' },
+  BODY_TOO_LARGE: { status: 413, reason: 'PAYLOAD_TOO_LARGE', summary: 'the body is larger than the configured limit' },
+  NOT_FOUND: { status: 404, reason: 'NOT_FOUND', summary: 'no such path, deployment or object' },
+  METHOD_NOT_ALLOWED: { status: 405, reason: 'METHOD_NOT_ALLOWED', summary: 'the path does not accept this method' },
+  BAD_MANIFEST: { status: 400, reason: 'BAD_MANIFEST', summary: 'a manifest is not valid; the message names the field' },
+  NOT_SUPPORTED: { status: 400, reason: 'NOT_SUPPORTED', summary: 'the feature is not supported yet' },
+  MODEL_ERROR: { status: 500, reason: 'MICROSERVICE_INTERNAL_ERROR', summary: 'the model raised an error' },
+  UNAVAILABLE: { status: 503, reason: 'MICROSERVICE_UNAVAILABLE', summary: 'no replica of a component is ready' },
+  UPSTREAM_TIMEOUT: { status: 504, reason: 'MICROSERVICE_TIMEOUT', summary: 'a component did not answer in time' },
+  BAD_UPSTREAM: { status: 502, reason: 'MICROSERVICE_BAD_RESPONSE', summary: 'a component answered with something that is not a Seldon message' },
+  INTERNAL: { status: 500, reason: 'INTERNAL_ERROR', summary: 'an unexpected error inside Trantor' },
+} as const satisfies Record<string, { status: number; reason: string; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class TrantorError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly reason: string;
+
+  constructor(code: ErrorCode, message: string, options?: { status?: number; reason?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TrantorError';
+    this.code = code;
+    this.status = options?.status ?? ERROR_CODES[code].status;
+    this.reason = options?.reason ?? ERROR_CODES[code].reason;
+  }
+}
+
+/** Seldon's error body: `{"status":{"code","info","reason","status":"FAILURE"}}`. */
+export interface FailureBody {
+  status: { code: number; info: string; reason: string; status: 'FAILURE' };
+}
+
+export function failureBody(err: TrantorError): FailureBody {
+  return { status: { code: err.status, info: err.message, reason: err.reason, status: 'FAILURE' } };
+}
+
+/** Any thrown value as a TrantorError; unknown errors become INTERNAL with their message. */
+export function asTrantorError(err: unknown): TrantorError {
+  if (err instanceof TrantorError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new TrantorError('INTERNAL', message, { cause: err });
+}

@@ -1,0 +1,3 @@
+export * from './errors.ts';
+export * from './seldon.ts';
+export * from './body.ts';

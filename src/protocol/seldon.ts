@@ -1,0 +1,178 @@
+/**
+ * The Seldon message (protocol "seldon", v1): types, validation, and the conversions every
+ * layer needs — ndarray ⇄ tensor, default names `t:0…`, and building a reply in the
+ * request's own encoding.
+ */
+import { TrantorError } from './errors.ts';
+
+export type NdArray = unknown[];
+
+export interface Tensor {
+  shape: number[];
+  values: number[];
+}
+
+export interface DefaultData {
+  names?: string[];
+  ndarray?: NdArray;
+  tensor?: Tensor;
+  tftensor?: unknown;
+}
+
+export type MetricType = 'COUNTER' | 'GAUGE' | 'TIMER';
+
+export interface Metric {
+  key: string;
+  type: MetricType;
+  value: number;
+  tags?: Record<string, string>;
+}
+
+export interface Meta {
+  puid?: string;
+  tags?: Record<string, unknown>;
+  routing?: Record<string, number>;
+  requestPath?: Record<string, string>;
+  metrics?: Metric[];
+}
+
+export interface Status {
+  code?: number;
+  info?: string;
+  reason?: string;
+  status?: 'SUCCESS' | 'FAILURE';
+}
+
+export interface SeldonMessage {
+  data?: DefaultData;
+  binData?: string;
+  strData?: string;
+  jsonData?: unknown;
+  meta?: Meta;
+  status?: Status;
+}
+
+/** The feedback message: the request, the response it got, and a reward. */
+export interface Feedback {
+  request?: SeldonMessage;
+  response?: SeldonMessage;
+  reward?: number;
+  truth?: SeldonMessage;
+}
+
+const PAYLOAD_KEYS = ['data', 'binData', 'strData', 'jsonData'] as const;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function bad(message: string): TrantorError {
+  return new TrantorError('BAD_PAYLOAD', message);
+}
+
+/**
+ * Checks that `value` is a Seldon message and returns it typed. Each error names the field
+ * that is wrong (`data.tensor.shape: …`). `where` prefixes the field path (for nested messages).
+ */
+export function parseSeldonMessage(value: unknown, where = ''): SeldonMessage {
+  const at = (field: string): string => (where ? `${where}.${field}` : field);
+  if (!isRecord(value)) throw bad(`${where || 'body'}: expected a JSON object with one of data, binData, strData or jsonData`);
+  const present = PAYLOAD_KEYS.filter((k) => value[k] !== undefined);
+  if (present.length > 1) throw bad(`${where || 'body'}: only one of data, binData, strData, jsonData may be given, got ${present.join(', ')}`);
+  if (value['data'] !== undefined) checkData(value['data'], at('data'));
+  if (value['binData'] !== undefined && typeof value['binData'] !== 'string') throw bad(`${at('binData')}: expected a base64 string`);
+  if (value['strData'] !== undefined && typeof value['strData'] !== 'string') throw bad(`${at('strData')}: expected a string`);
+  if (value['meta'] !== undefined && !isRecord(value['meta'])) throw bad(`${at('meta')}: expected an object`);
+  return value as SeldonMessage;
+}
+
+function checkData(data: unknown, at: string): void {
+  if (!isRecord(data)) throw bad(`${at}: expected an object with ndarray, tensor or tftensor`);
+  const names = data['names'];
+  if (names !== undefined && (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))) {
+    throw bad(`${at}.names: expected an array of strings`);
+  }
+  const kinds = ['ndarray', 'tensor', 'tftensor'].filter((k) => data[k] !== undefined);
+  if (kinds.length === 0) throw bad(`${at}: expected one of ndarray, tensor or tftensor`);
+  if (kinds.length > 1) throw bad(`${at}: only one of ndarray, tensor, tftensor may be given, got ${kinds.join(', ')}`);
+  if (data['ndarray'] !== undefined && !Array.isArray(data['ndarray'])) throw bad(`${at}.ndarray: expected an array`);
+  if (data['tensor'] !== undefined) checkTensor(data['tensor'], `${at}.tensor`);
+}
+
+function checkTensor(tensor: unknown, at: string): void {
+  if (!isRecord(tensor)) throw bad(`${at}: expected an object with shape and values`);
+  const { shape, values } = tensor;
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || (d as number) < 0)) {
+    throw bad(`${at}.shape: expected an array of non-negative integers`);
+  }
+  if (!Array.isArray(values) || values.some((v) => typeof v !== 'number')) throw bad(`${at}.values: expected an array of numbers`);
+  const size = (shape as number[]).reduce((a, b) => a * b, 1);
+  if (size !== values.length) {
+    throw bad(`${at}: shape [${(shape as number[]).join(',')}] holds ${size} values, got ${values.length}`);
+  }
+}
+
+/** Row-major reshape of a tensor's flat values into nested arrays. */
+export function tensorToNdarray(tensor: Tensor): NdArray {
+  const { shape, values } = tensor;
+  if (shape.length === 0) return values.slice();
+  const build = (dim: number, offset: number): unknown[] => {
+    const n = shape[dim] ?? 0;
+    if (dim === shape.length - 1) return values.slice(offset, offset + n);
+    const stride = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+    const out: unknown[] = [];
+    for (let i = 0; i < n; i++) out.push(build(dim + 1, offset + i * stride));
+    return out;
+  };
+  return build(0, 0);
+}
+
+/** Shape and flat values of a rectangular numeric ndarray; throws BAD_PAYLOAD when ragged or not numeric. */
+export function ndarrayToTensor(array: NdArray, where = 'data.ndarray'): Tensor {
+  const shape: number[] = [];
+  let level: unknown = array;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    level = level[0];
+  }
+  const values: number[] = [];
+  const walk = (node: unknown, dim: number, path: string): void => {
+    if (dim === shape.length) {
+      if (typeof node !== 'number') throw bad(`${path}: expected a number, got ${JSON.stringify(node)}`);
+      values.push(node);
+      return;
+    }
+    if (!Array.isArray(node) || node.length !== shape[dim]) {
+      throw bad(`${path}: rows must all have ${shape[dim]} elements (the array is ragged)`);
+    }
+    node.forEach((child, i) => walk(child, dim + 1, `${path}[${i}]`));
+  };
+  walk(array, 0, where);
+  return { shape, values };
+}
+
+/** Seldon's default column names for a 2-D output with `columns` columns. */
+export function defaultNames(columns: number): string[] {
+  const names: string[] = [];
+  for (let i = 0; i < columns; i++) names.push(`t:${i}`);
+  return names;
+}
+
+/** The features of a request's `data` as nested arrays, whatever its encoding. */
+export function featuresOf(data: DefaultData): NdArray {
+  if (data.ndarray !== undefined) return data.ndarray;
+  if (data.tensor !== undefined) return tensorToNdarray(data.tensor);
+  throw new TrantorError('NOT_SUPPORTED', 'data.tftensor is not supported yet; send data.ndarray or data.tensor');
+}
+
+/**
+ * The reply's `data` for a model output, in the request's encoding (a tensor stays a tensor).
+ * Names are the model's class names when it has them, else `t:0…` for 2-D output, else none.
+ */
+export function replyData(request: DefaultData | undefined, output: NdArray, classNames?: readonly string[]): DefaultData {
+  const first = output[0];
+  const columns = Array.isArray(first) ? first.length : undefined;
+  const names = classNames !== undefined && classNames.length > 0 ? [...classNames] : columns !== undefined ? defaultNames(columns) : [];
+  if (request?.tensor !== undefined) return { names, tensor: ndarrayToTensor(output, 'output') };
+  return { names, ndarray: output };
+}

@@ -1,0 +1,113 @@
+/**
+ * A SeldonDeployment after parsing, validation and defaulting: every field the rest of
+ * Trantor reads is present, so nothing below `spec` re-checks or re-defaults.
+ */
+
+export type UnitType = 'MODEL' | 'TRANSFORMER' | 'OUTPUT_TRANSFORMER' | 'ROUTER' | 'COMBINER' | 'UNKNOWN_TYPE';
+export type UnitMethod = 'TRANSFORM_INPUT' | 'TRANSFORM_OUTPUT' | 'ROUTE' | 'AGGREGATE' | 'SEND_FEEDBACK';
+export type UnitImplementation =
+  | 'UNKNOWN_IMPLEMENTATION'
+  | 'SIMPLE_MODEL'
+  | 'SIMPLE_ROUTER'
+  | 'RANDOM_ABTEST'
+  | 'AVERAGE_COMBINER'
+  | 'SKLEARN_SERVER'
+  | 'XGBOOST_SERVER'
+  | 'TENSORFLOW_SERVER'
+  | 'MLFLOW_SERVER'
+  | 'TRITON_SERVER'
+  | 'HUGGINGFACE_SERVER';
+
+/** Implementations Trantor serves with a built-in host. */
+export const BUILT_IN_SERVERS = ['SKLEARN_SERVER'] as const;
+
+export type ParameterType = 'INT' | 'FLOAT' | 'DOUBLE' | 'STRING' | 'BOOL' | 'JSON';
+
+export interface Parameter {
+  name: string;
+  value: string;
+  type: ParameterType;
+}
+
+export interface Endpoint {
+  type: 'REST' | 'GRPC';
+  /** Set by the runtime when it knows where the unit listens; absent in a manifest. */
+  serviceHost?: string;
+  servicePort?: number;
+}
+
+export interface LoggerSpec {
+  url?: string;
+  mode: 'request' | 'response' | 'all';
+}
+
+/** A node of the inference graph ("PredictiveUnit" in Seldon's CRD). */
+export interface GraphNode {
+  name: string;
+  type?: UnitType;
+  implementation?: UnitImplementation;
+  methods?: UnitMethod[];
+  modelUri?: string;
+  serviceAccountName?: string;
+  envSecretRefName?: string;
+  endpoint: Endpoint;
+  parameters: Parameter[];
+  logger?: LoggerSpec;
+  children: GraphNode[];
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+}
+
+/** The fields of a Kubernetes container that Trantor reads to run a component locally. */
+export interface Container {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  env: EnvVar[];
+  workingDir?: string;
+}
+
+export interface ComponentSpec {
+  containers: Container[];
+  replicas?: number;
+}
+
+export interface Predictor {
+  name: string;
+  graph: GraphNode;
+  componentSpecs: ComponentSpec[];
+  replicas: number;
+  traffic: number;
+  shadow: boolean;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  generation?: number;
+}
+
+export type DeploymentState = 'Creating' | 'Available' | 'Failed';
+
+export interface SeldonDeployment {
+  apiVersion: 'machinelearning.seldon.io/v1' | 'machinelearning.seldon.io/v1alpha2' | 'machinelearning.seldon.io/v1alpha3';
+  kind: 'SeldonDeployment';
+  metadata: ObjectMeta;
+  spec: {
+    name: string;
+    protocol: 'seldon' | 'v2';
+    transport: 'rest' | 'grpc';
+    predictors: Predictor[];
+    annotations: Record<string, string>;
+  };
+  /** The folder of the manifest file, against which relative paths (modelUri, workingDir) resolve. */
+  baseDir?: string;
+}
