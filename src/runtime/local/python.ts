@@ -1,0 +1,63 @@
+/**
+ * Finding a Python that can host components. The `python3` first on PATH is not always the
+ * one with numpy and scikit-learn (a pyenv shim may shadow the distribution's), so each
+ * candidate is asked, once, which of the modules it can import.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The folder holding the `trantor_runtime` package; put it on PYTHONPATH. */
+export const PYTHON_PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'python');
+
+export interface PythonChoice {
+  executable: string;
+  modules: ReadonlySet<string>;
+}
+
+const cache = new Map<string, PythonChoice | null>();
+
+function candidates(env: NodeJS.ProcessEnv): string[] {
+  const list = [env['TRANTOR_PYTHON'], 'python3', '/usr/bin/python3', 'python'];
+  return [...new Set(list.filter((c): c is string => c !== undefined && c !== ''))];
+}
+
+function probe(executable: string, modules: readonly string[]): Set<string> | null {
+  const script = `import importlib.util,sys\nprint(",".join(m for m in sys.argv[1:] if importlib.util.find_spec(m)))`;
+  const result = spawnSync(executable, ['-c', script, ...modules], { encoding: 'utf8', timeout: 20_000 });
+  if (result.status !== 0) return null;
+  return new Set(result.stdout.trim().split(',').filter(Boolean));
+}
+
+/**
+ * The first Python (TRANTOR_PYTHON, then python3 on PATH, then /usr/bin/python3) that can
+ * import every module in `required`, or null with none.
+ */
+export function findPython(required: readonly string[], env: NodeJS.ProcessEnv = process.env): PythonChoice | null {
+  const key = `${env['TRANTOR_PYTHON'] ?? ''}|${required.join(',')}`;
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached;
+  let choice: PythonChoice | null = null;
+  for (const executable of candidates(env)) {
+    if (executable.includes('/') && !existsSync(executable)) continue;
+    const modules = probe(executable, required);
+    if (modules !== null && required.every((m) => modules.has(m))) {
+      choice = { executable, modules };
+      break;
+    }
+  }
+  cache.set(key, choice);
+  return choice;
+}
+
+/** What to tell a user whose machine has no Python with `required`. */
+export function missingPythonAdvice(required: readonly string[]): string {
+  const debian = required.map((m) => (m === 'sklearn' ? 'python3-sklearn' : m === 'joblib' ? 'python3-joblib' : `python3-${m}`));
+  return (
+    `no Python 3 with ${required.join(', ')} was found (tried TRANTOR_PYTHON, python3, /usr/bin/python3). ` +
+    `Install them with: sudo apt-get install -y ${[...new Set(debian)].join(' ')}  ` +
+    `(or: python3 -m pip install ${required.map((m) => (m === 'sklearn' ? 'scikit-learn' : m)).join(' ')}), ` +
+    `or point TRANTOR_PYTHON at a Python that has them.`
+  );
+}

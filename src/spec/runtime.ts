@@ -1,0 +1,37 @@
+/**
+ * The contract every runtime keeps — the local supervisor and the Kubernetes operator alike:
+ * take a deployment, report its status, remove it.
+ */
+import type { DeploymentState, SeldonDeployment } from './types.ts';
+
+export type ReplicaState = 'Starting' | 'Ready' | 'Crashed' | 'Stopped';
+
+export interface ReplicaStatus {
+  /** `<predictor>/<node>/<index>` */
+  id: string;
+  predictor: string;
+  node: string;
+  index: number;
+  state: ReplicaState;
+  pid?: number;
+  port?: number;
+  restarts: number;
+  /** Why the replica is not Ready, when it is not. */
+  message?: string;
+}
+
+export interface DeploymentStatus {
+  state: DeploymentState;
+  /** Why the deployment is Creating or Failed; absent when Available. */
+  description?: string;
+  replicas: ReplicaStatus[];
+}
+
+export interface Runtime {
+  /** Starts or updates `deployment`; resolves once the work is under way, not when it is Available. */
+  apply(deployment: SeldonDeployment): Promise<void>;
+  status(namespace: string, name: string): DeploymentStatus | undefined;
+  remove(namespace: string, name: string): Promise<void>;
+  /** Stops everything this runtime started. */
+  close(): Promise<void>;
+}
