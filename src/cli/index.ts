@@ -1,0 +1,3 @@
+export { buildProgram, runCli, processIo } from './program.ts';
+export type { Io } from './program.ts';
+export { CliError } from './control-plane.ts';

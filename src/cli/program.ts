@@ -1,0 +1,266 @@
+/**
+ * The `trantor` command line (kubectl-like). Every command but `up` talks to a running control
+ * plane over HTTP; `up` is added by the server's entry point, which owns the process.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { request } from 'undici';
+import type { ApplyResponse, ControlPlaneInfo, DeploymentList, DeploymentView } from '../spec/index.ts';
+import { loadManifests, resolveHome } from '../spec/index.ts';
+import { asTrantorError } from '../protocol/index.ts';
+import { callApi, callApiJson, CliError, failureOf, readControlPlane } from './control-plane.ts';
+import { age, parseOutput, serialise, table } from './format.ts';
+
+const DEPLOYMENT_WORDS = new Set(['sdep', 'sdeps', 'seldondeployment', 'seldondeployments', 'seldondeployment.machinelearning.seldon.io']);
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  readStdin: () => string;
+  env: NodeJS.ProcessEnv;
+}
+
+export const processIo: Io = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+  readStdin: () => readFileSync(0, 'utf8'),
+  env: process.env,
+};
+
+interface GlobalOptions {
+  home?: string;
+}
+
+function homeOf(command: Command, io: Io): string {
+  return resolveHome(command.optsWithGlobals<GlobalOptions>().home, io.env);
+}
+
+function connect(command: Command, io: Io): ControlPlaneInfo {
+  return readControlPlane(homeOf(command, io));
+}
+
+function readManifest(file: string, io: Io): { text: string; baseDir: string; source: string } {
+  if (file === '-') return { text: io.readStdin(), baseDir: process.cwd(), source: 'stdin' };
+  const path = resolve(file);
+  try {
+    return { text: readFileSync(path, 'utf8'), baseDir: dirname(path), source: file };
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** The deployment a name refers to: exact with -n, else the only one of that name in any namespace. */
+async function findDeployment(info: ControlPlaneInfo, name: string, namespace: string | undefined): Promise<DeploymentView> {
+  if (namespace !== undefined) {
+    return callApiJson<DeploymentView>(info, 'GET', `/v1/deployments/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`);
+  }
+  const list = await callApiJson<DeploymentList>(info, 'GET', '/v1/deployments');
+  const matches = list.items.filter((d) => d.metadata.name === name);
+  if (matches.length === 0) throw new CliError(`no SeldonDeployment named "${name}" in any namespace`);
+  if (matches.length > 1) {
+    throw new CliError(`"${name}" exists in namespaces ${matches.map((d) => d.metadata.namespace).join(', ')}; say which with -n`);
+  }
+  return matches[0]!;
+}
+
+function readyCount(d: DeploymentView): string {
+  const ready = d.status.replicas.filter((r) => r.state === 'Ready').length;
+  return `${ready}/${d.status.replicas.length}`;
+}
+
+function deploymentRows(items: readonly DeploymentView[], wide: boolean): string {
+  const headers = ['NAMESPACE', 'NAME', 'STATE', 'READY', 'AGE', ...(wide ? ['URL', 'DESCRIPTION'] : [])];
+  const rows = items.map((d) => [
+    d.metadata.namespace,
+    d.metadata.name,
+    d.status.state,
+    readyCount(d),
+    age(d.status.createdAt),
+    ...(wide ? [d.status.address.url, d.status.description ?? ''] : []),
+  ]);
+  return table(headers, rows);
+}
+
+async function waitForDeployments(info: ControlPlaneInfo, targets: readonly { namespace: string; name: string }[], timeoutMs: number, io: Io): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const last = new Map<string, string>();
+  const pending = new Set(targets.map((t) => `${t.namespace}/${t.name}`));
+  const failures: string[] = [];
+  while (pending.size > 0) {
+    for (const key of [...pending]) {
+      const [namespace, name] = key.split('/') as [string, string];
+      const view = await callApiJson<DeploymentView>(info, 'GET', `/v1/deployments/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`);
+      const line = `${key}: ${view.status.state} (${readyCount(view)} replicas ready)${view.status.description ? ` — ${view.status.description}` : ''}`;
+      if (last.get(key) !== line) {
+        io.err(line);
+        last.set(key, line);
+      }
+      if (view.status.state === 'Available') pending.delete(key);
+      if (view.status.state === 'Failed') {
+        pending.delete(key);
+        failures.push(`${key} failed: ${view.status.description ?? 'no description'}`);
+      }
+    }
+    if (pending.size === 0) break;
+    if (Date.now() > deadline) throw new CliError(`timed out after ${timeoutMs / 1000}s waiting for ${[...pending].join(', ')} to become Available`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (failures.length > 0) throw new CliError(failures.join('\n'));
+}
+
+function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!match) throw new CliError(`--timeout ${text}: expected a duration such as 90s, 5m or 1500ms`);
+  const value = Number(match[1]);
+  const unit = match[2] ?? 's';
+  return unit === 'ms' ? value : unit === 'm' ? value * 60_000 : value * 1000;
+}
+
+export function buildProgram(io: Io = processIo): Command {
+  const program = new Command('trantor')
+    .description('Serve SeldonDeployment manifests as REST microservices, on a laptop or on Kubernetes.')
+    .option('--home <dir>', 'state folder of the control plane (default: $TRANTOR_HOME or ~/.trantor)')
+    .exitOverride()
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  program
+    .command('apply')
+    .description('apply the manifests in a file (or - for stdin)')
+    .requiredOption('-f, --filename <file>', 'the manifest file, or - for stdin')
+    .option('--wait', 'return once every deployment in it is Available (exit 1 if one fails)')
+    .option('--timeout <duration>', 'how long --wait waits', '300s')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['json', 'yaml', 'name']))
+    .action(async (opts: { filename: string; wait?: boolean; timeout: string; output?: 'json' | 'yaml' | 'name' }, command: Command) => {
+      const manifest = readManifest(opts.filename, io);
+      // Validate here too, so a bad manifest fails fast with the file's name even before the server answers.
+      loadManifests(manifest.text, { source: manifest.source, baseDir: manifest.baseDir });
+      const info = connect(command, io);
+      const result = await callApiJson<ApplyResponse>(info, 'POST', '/v1/apply', manifest.text, {
+        'content-type': 'application/yaml',
+        'x-trantor-base-dir': encodeURIComponent(manifest.baseDir),
+        'x-trantor-source': encodeURIComponent(manifest.source),
+      });
+      if (opts.output === 'json' || opts.output === 'yaml') io.out(serialise(result, opts.output));
+      else for (const a of result.applied) io.out(`${a.kind.toLowerCase()}.machinelearning.seldon.io/${a.name} ${a.action}`);
+      const deployments = result.applied.filter((a) => a.kind === 'SeldonDeployment');
+      if (opts.wait === true) await waitForDeployments(info, deployments, parseDuration(opts.timeout), io);
+    });
+
+  program
+    .command('get')
+    .description('list deployments, or show one: get [sdep] [NAME]')
+    .argument('[resource]', 'sdep (SeldonDeployment), or a deployment name')
+    .argument('[name]', 'the deployment name')
+    .option('-n, --namespace <ns>', 'namespace (default: all namespaces)')
+    .option('-o, --output <format>', 'yaml | json | wide | name')
+    .action(async (resource: string | undefined, name: string | undefined, opts: { namespace?: string; output?: string }, command: Command) => {
+      const format = parseOutput(opts.output);
+      let target = name;
+      if (resource !== undefined && !DEPLOYMENT_WORDS.has(resource.toLowerCase())) {
+        if (name !== undefined) throw new CliError(`unknown resource type "${resource}"; use sdep (SeldonDeployment)`);
+        target = resource;
+      }
+      const info = connect(command, io);
+      if (target !== undefined) {
+        const view = await findDeployment(info, target, opts.namespace);
+        if (format === 'yaml' || format === 'json') io.out(serialise(view, format));
+        else if (format === 'name') io.out(`seldondeployment.machinelearning.seldon.io/${view.metadata.name}`);
+        else io.out(deploymentRows([view], format === 'wide'));
+        return;
+      }
+      const list = await callApiJson<DeploymentList>(info, 'GET', '/v1/deployments');
+      const items = list.items.filter((d) => opts.namespace === undefined || d.metadata.namespace === opts.namespace);
+      if (format === 'yaml' || format === 'json') io.out(serialise({ apiVersion: 'v1', kind: 'List', items }, format));
+      else if (format === 'name') for (const d of items) io.out(`seldondeployment.machinelearning.seldon.io/${d.metadata.name}`);
+      else if (items.length === 0) io.err('No resources found');
+      else io.out(deploymentRows(items, format === 'wide'));
+    });
+
+  program
+    .command('delete')
+    .description('delete a deployment: delete [sdep] NAME, or delete -f FILE')
+    .argument('[resource]', 'sdep, or the deployment name')
+    .argument('[name]', 'the deployment name')
+    .option('-n, --namespace <ns>', 'namespace')
+    .option('-f, --filename <file>', 'delete what this manifest file declares')
+    .action(async (resource: string | undefined, name: string | undefined, opts: { namespace?: string; filename?: string }, command: Command) => {
+      const info = connect(command, io);
+      let targets: { namespace: string; name: string }[];
+      if (opts.filename !== undefined) {
+        const manifest = readManifest(opts.filename, io);
+        targets = loadManifests(manifest.text, { source: manifest.source, baseDir: manifest.baseDir }).deployments.map((d) => d.metadata);
+      } else {
+        const target = resource !== undefined && DEPLOYMENT_WORDS.has(resource.toLowerCase()) ? name : resource;
+        if (target === undefined) throw new CliError('say what to delete: trantor delete sdep NAME [-n NAMESPACE], or trantor delete -f FILE');
+        const view = await findDeployment(info, target, opts.namespace);
+        targets = [view.metadata];
+      }
+      for (const t of targets) {
+        const answer = await callApi(info, 'DELETE', `/v1/deployments/${encodeURIComponent(t.namespace)}/${encodeURIComponent(t.name)}`);
+        if (answer.status >= 300) throw new CliError(failureOf(answer));
+        io.out(`seldondeployment.machinelearning.seldon.io "${t.name}" deleted`);
+      }
+    });
+
+  program
+    .command('logs')
+    .description("print a deployment's component logs")
+    .argument('<name>', 'the deployment name')
+    .option('-n, --namespace <ns>', 'namespace')
+    .option('-f, --follow', 'keep printing new lines')
+    .option('--tail <lines>', 'lines to show from the end of each replica', '100')
+    .action(async (name: string, opts: { namespace?: string; follow?: boolean; tail: string }, command: Command) => {
+      const info = connect(command, io);
+      const view = await findDeployment(info, name, opts.namespace);
+      const path = `/v1/deployments/${encodeURIComponent(view.metadata.namespace)}/${encodeURIComponent(view.metadata.name)}/logs?tail=${encodeURIComponent(opts.tail)}${opts.follow === true ? '&follow=1' : ''}`;
+      const res = await request(`${info.apiUrl}${path}`);
+      if (res.statusCode >= 300) throw new CliError(failureOf({ status: res.statusCode, body: await res.body.text() }));
+      let rest = '';
+      for await (const chunk of res.body) {
+        const lines = (rest + (chunk as Buffer).toString('utf8')).split('\n');
+        rest = lines.pop() ?? '';
+        for (const line of lines) io.out(line);
+      }
+      if (rest !== '') io.out(rest);
+    });
+
+  program
+    .command('predict')
+    .description('send a prediction request to a deployment through the gateway')
+    .argument('<name>', 'the deployment name')
+    .option('-n, --namespace <ns>', 'namespace')
+    .requiredOption('-d, --data <json>', 'a Seldon message, e.g. \'{"data":{"ndarray":[[1,2,3,4]]}}\', or a bare array such as \'[[1,2,3,4]]\'')
+    .option('--api <version>', 'v1.0 or v0.1', 'v1.0')
+    .action(async (name: string, opts: { namespace?: string; data: string; api: string }, command: Command) => {
+      const info = connect(command, io);
+      const view = await findDeployment(info, name, opts.namespace);
+      let body = opts.data.trim();
+      if (body.startsWith('[')) body = JSON.stringify({ data: { ndarray: JSON.parse(body) as unknown } });
+      const url = `${info.gatewayUrl}/seldon/${encodeURIComponent(view.metadata.namespace)}/${encodeURIComponent(view.metadata.name)}/api/${opts.api}/predictions`;
+      const res = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+      const text = await res.body.text();
+      if (res.statusCode >= 300) throw new CliError(`HTTP ${res.statusCode}: ${failureOf({ status: res.statusCode, body: text })}`);
+      io.out(text);
+    });
+
+  return program;
+}
+
+/** Runs the program and turns any failure into a message on stderr and a non-zero exit code. */
+export async function runCli(program: Command, argv: readonly string[], io: Io = processIo): Promise<number> {
+  try {
+    await program.parseAsync(argv as string[]);
+    return 0;
+  } catch (err) {
+    if (err instanceof CliError) {
+      io.err(`error: ${err.message}`);
+      return err.exitCode;
+    }
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('commander.')) return (err as { exitCode?: number }).exitCode ?? 1;
+    io.err(`error: ${asTrantorError(err).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { ERROR_CODES, TrantorError, asTrantorError, failureBody } from './errors.ts';
+
+test('docs/errors.md lists every error code with its status and reason', () => {
+  const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+  for (const [code, { status, reason }] of Object.entries(ERROR_CODES)) {
+    assert.ok(doc.includes(`| \`${code}\` | ${status} | \`${reason}\` |`), `docs/errors.md is missing ${code}`);
+  }
+  const listed = [...doc.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+  assert.deepEqual(listed.sort(), Object.keys(ERROR_CODES).sort());
+});
+
+test('a failure body carries the status, the message and the reason', () => {
+  const err = new TrantorError('PAYLOAD_SHAPE', 'expected 4 features per row, got 5');
+  assert.deepEqual(failureBody(err), {
+    status: { code: 400, info: 'expected 4 features per row, got 5', reason: 'MICROSERVICE_BAD_DATA', status: 'FAILURE' },
+  });
+});
+
+test('an unknown thrown value becomes an INTERNAL error with its message', () => {
+  const err = asTrantorError(new RangeError('boom'));
+  assert.equal(err.code, 'INTERNAL');
+  assert.equal(err.status, 500);
+  assert.equal(err.message, 'boom');
+});
