@@ -3,3 +3,14 @@ export * from './load.ts';
 export * from './runtime.ts';
 export * from './home.ts';
 export * from './api.ts';
+export { containerFor, graphNodes, impliedUnitType, isPrepackagedServer } from './graph.ts';
+export { ManifestError } from './problems.ts';
+export { dns1123LabelProblem } from './names.ts';
+export {
+  PARAMETER_TYPES,
+  SELDON_API_VERSIONS,
+  UNIT_IMPLEMENTATIONS,
+  UNIT_METHODS,
+  UNIT_TYPES,
+  deploymentKey,
+} from './seldon-deployment.ts';

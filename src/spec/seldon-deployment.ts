@@ -1,0 +1,410 @@
+/**
+ * A SeldonDeployment document: checked the way Seldon's CRD schema and admission webhook check
+ * it, and defaulted the way its defaulting webhook does, into the normalised shape of types.ts.
+ */
+import { containerFor, impliedUnitType, isPrepackagedServer } from './graph.ts';
+import { Fields, isMapping } from './fields.ts';
+import { dns1123LabelProblem } from './names.ts';
+import { describe, field, item, type FieldPath, type Problems } from './problems.ts';
+import type {
+  ComponentSpec,
+  Container,
+  Endpoint,
+  EnvVar,
+  GraphNode,
+  LoggerSpec,
+  ObjectMeta,
+  Parameter,
+  ParameterType,
+  Predictor,
+  SeldonDeployment,
+  UnitImplementation,
+  UnitMethod,
+  UnitType,
+} from './types.ts';
+
+export const SELDON_API_VERSIONS = [
+  'machinelearning.seldon.io/v1',
+  'machinelearning.seldon.io/v1alpha2',
+  'machinelearning.seldon.io/v1alpha3',
+] as const satisfies readonly SeldonDeployment['apiVersion'][];
+
+export const UNIT_TYPES = [
+  'MODEL',
+  'TRANSFORMER',
+  'OUTPUT_TRANSFORMER',
+  'ROUTER',
+  'COMBINER',
+  'UNKNOWN_TYPE',
+] as const satisfies readonly UnitType[];
+
+export const UNIT_METHODS = [
+  'TRANSFORM_INPUT',
+  'TRANSFORM_OUTPUT',
+  'ROUTE',
+  'AGGREGATE',
+  'SEND_FEEDBACK',
+] as const satisfies readonly UnitMethod[];
+
+export const UNIT_IMPLEMENTATIONS = [
+  'UNKNOWN_IMPLEMENTATION',
+  'SIMPLE_MODEL',
+  'SIMPLE_ROUTER',
+  'RANDOM_ABTEST',
+  'AVERAGE_COMBINER',
+  'SKLEARN_SERVER',
+  'XGBOOST_SERVER',
+  'TENSORFLOW_SERVER',
+  'MLFLOW_SERVER',
+  'TRITON_SERVER',
+  'HUGGINGFACE_SERVER',
+] as const satisfies readonly UnitImplementation[];
+
+export const PARAMETER_TYPES = ['INT', 'FLOAT', 'DOUBLE', 'STRING', 'BOOL', 'JSON'] as const satisfies readonly ParameterType[];
+
+const ENDPOINT_TYPES = ['REST', 'GRPC'] as const satisfies readonly Endpoint['type'][];
+const LOGGER_MODES = ['request', 'response', 'all'] as const satisfies readonly LoggerSpec['mode'][];
+const TRANSPORTS = ['rest', 'grpc'] as const;
+/** `kfserving` is Seldon's older name for the V2 protocol. */
+const PROTOCOLS = ['seldon', 'v2', 'kfserving'] as const;
+
+/** `namespace/name`, the key a deployment is stored and routed under. */
+export function deploymentKey(d: { metadata: { namespace: string; name: string } }): string {
+  return `${d.metadata.namespace}/${d.metadata.name}`;
+}
+
+/**
+ * Checks and defaults one SeldonDeployment document. Returns undefined when it added problems;
+ * the deployment is only usable when the document has none.
+ */
+export function readSeldonDeployment(
+  raw: Record<string, unknown>,
+  apiVersion: SeldonDeployment['apiVersion'],
+  problems: Problems,
+  baseDir?: string,
+): SeldonDeployment | undefined {
+  const before = problems.size;
+  const doc = new Fields(raw, '', problems);
+  const metadata = readMetadata(doc);
+  const specFields = doc.required('spec') ? doc.mapping('spec') : undefined;
+  const spec = specFields === undefined ? undefined : readSpec(specFields, metadata?.name);
+  if (problems.size > before || metadata === undefined || spec === undefined) return undefined;
+  const deployment: SeldonDeployment = { apiVersion, kind: 'SeldonDeployment', metadata, spec };
+  if (baseDir !== undefined) deployment.baseDir = baseDir;
+  return deployment;
+}
+
+function readMetadata(doc: Fields): ObjectMeta | undefined {
+  if (!doc.required('metadata')) return undefined;
+  const m = doc.mapping('metadata');
+  if (m === undefined) return undefined;
+  const name = m.name('name');
+  if (name !== undefined) dns1123(m, 'name', name);
+  const namespace = m.string('namespace');
+  if (namespace !== undefined && namespace !== '') dns1123(m, 'namespace', namespace);
+  const meta: ObjectMeta = {
+    name: name ?? '',
+    namespace: namespace === undefined || namespace === '' ? 'default' : namespace,
+    labels: m.stringMap('labels'),
+    annotations: m.stringMap('annotations'),
+  };
+  const generation = m.integer('generation', 0);
+  if (generation !== undefined) meta.generation = generation;
+  return name === undefined ? undefined : meta;
+}
+
+function dns1123(fields: Fields, key: string, value: string): void {
+  const problem = dns1123LabelProblem(value);
+  if (problem !== undefined) fields.problems.add(fields.at(key), problem);
+}
+
+function readSpec(s: Fields, deploymentName: string | undefined): SeldonDeployment['spec'] | undefined {
+  const name = s.string('name');
+  const protocol = s.oneOf('protocol', PROTOCOLS);
+  const transport = s.oneOf('transport', TRANSPORTS) ?? 'rest';
+  const annotations = s.stringMap('annotations');
+  const predictors = readPredictors(s, transport);
+  return {
+    name: name === undefined || name === '' ? (deploymentName ?? '') : name,
+    protocol: protocol === 'kfserving' || protocol === 'v2' ? 'v2' : 'seldon',
+    transport,
+    predictors,
+    annotations,
+  };
+}
+
+function readPredictors(s: Fields, transport: 'rest' | 'grpc'): Predictor[] {
+  const path = s.at('predictors');
+  if (!s.required('predictors')) return [];
+  const list = s.list('predictors');
+  if (list === undefined) return [];
+  if (list.length === 0) {
+    s.problems.add(path, 'expected at least one predictor');
+    return [];
+  }
+  const predictors: Predictor[] = [];
+  const names = new Map<string, FieldPath>();
+  const trafficGiven: boolean[] = [];
+  s.mappings('predictors').forEach((p) => {
+    const predictor = readPredictor(p, transport);
+    const previous = names.get(predictor.name);
+    if (predictor.name !== '' && previous !== undefined) {
+      s.problems.add(p.at('name'), `duplicate predictor name ${JSON.stringify(predictor.name)} (also at ${previous})`);
+    }
+    names.set(predictor.name, p.path);
+    trafficGiven.push(p.has('traffic'));
+    predictors.push(predictor);
+  });
+  if (predictors.length === list.length) checkTraffic(predictors, trafficGiven, path, s.problems);
+  return predictors;
+}
+
+/** Shadows take a copy of the traffic; the others split it, and their shares add up to 100. */
+function checkTraffic(predictors: Predictor[], trafficGiven: boolean[], path: FieldPath, problems: Problems): void {
+  const shadows = predictors.filter((p) => p.shadow);
+  if (shadows.length > 1) {
+    problems.add(path, `at most one predictor may be a shadow, got ${shadows.length} (${shadows.map((p) => p.name).join(', ')})`);
+  }
+  const live = predictors.filter((p) => !p.shadow);
+  if (live.length === 0) {
+    problems.add(path, 'at least one predictor must not be a shadow: a shadow only receives a copy of the traffic another predictor serves');
+    return;
+  }
+  if (live.length === 1) {
+    const only = live[0];
+    if (only === undefined) return;
+    const index = predictors.indexOf(only);
+    if (!(trafficGiven[index] ?? false) || only.traffic === 0) only.traffic = 100;
+    else if (only.traffic !== 100) {
+      problems.add(
+        field(item(path, index), 'traffic'),
+        `the only predictor that is not a shadow takes all the traffic: set 100 or leave it out, got ${only.traffic}`,
+      );
+    }
+    return;
+  }
+  const sum = live.reduce((total, p) => total + p.traffic, 0);
+  if (sum !== 100) {
+    const shares = live.map((p) => `${p.name}: ${p.traffic}`).join(', ');
+    problems.add(path, `traffic of the predictors that are not shadows must sum to 100, got ${sum} (${shares})`);
+  }
+}
+
+function readPredictor(p: Fields, transport: 'rest' | 'grpc'): Predictor {
+  const name = p.name('name');
+  if (name !== undefined) dns1123(p, 'name', name);
+  const componentSpecs = readComponentSpecs(p);
+  const predictor: Predictor = {
+    name: name ?? '',
+    graph: placeholderNode(),
+    componentSpecs,
+    replicas: p.integer('replicas', 0) ?? 1,
+    traffic: p.integer('traffic', 0, 100) ?? 0,
+    shadow: p.boolean('shadow') ?? false,
+    labels: p.stringMap('labels'),
+    annotations: p.stringMap('annotations'),
+  };
+  if (p.required('graph')) {
+    const graph = p.mapping('graph');
+    if (graph !== undefined) {
+      const nodeNames = new Map<string, FieldPath>();
+      predictor.graph = readNode(graph, predictor, transport, nodeNames);
+    }
+  }
+  return predictor;
+}
+
+function placeholderNode(): GraphNode {
+  return { name: '', endpoint: { type: 'REST' }, parameters: [], children: [] };
+}
+
+function readComponentSpecs(p: Fields): ComponentSpec[] {
+  const seen = new Map<string, FieldPath>();
+  return p.mappings('componentSpecs').map((c) => {
+    const podSpec = c.mapping('spec');
+    const containers = podSpec === undefined ? [] : podSpec.mappings('containers').map((f) => readContainer(f, seen));
+    const componentSpec: ComponentSpec = { containers };
+    const replicas = c.integer('replicas', 0);
+    if (replicas !== undefined) componentSpec.replicas = replicas;
+    return componentSpec;
+  });
+}
+
+function readContainer(c: Fields, seen: Map<string, FieldPath>): Container {
+  const name = c.name('name');
+  if (name !== undefined) {
+    dns1123(c, 'name', name);
+    const previous = seen.get(name);
+    if (previous !== undefined) c.problems.add(c.at('name'), `duplicate container name ${JSON.stringify(name)} in this predictor (also at ${previous})`);
+    seen.set(name, c.path);
+  }
+  const container: Container = { name: name ?? '', env: readEnv(c) };
+  const image = c.string('image');
+  if (image !== undefined) container.image = image;
+  const command = c.strings('command');
+  if (command !== undefined) container.command = command;
+  const args = c.strings('args');
+  if (args !== undefined) container.args = args;
+  const workingDir = c.string('workingDir');
+  if (workingDir !== undefined) container.workingDir = workingDir;
+  return container;
+}
+
+function readEnv(c: Fields): EnvVar[] {
+  return c.mappings('env').map((e) => {
+    const env: EnvVar = { name: e.name('name') ?? '' };
+    const value = e.string('value');
+    if (value !== undefined) env.value = value;
+    return env;
+  });
+}
+
+function readNode(n: Fields, predictor: Predictor, transport: 'rest' | 'grpc', names: Map<string, FieldPath>): GraphNode {
+  const name = n.name('name');
+  if (name !== undefined) {
+    const previous = names.get(name);
+    if (previous !== undefined) n.problems.add(n.at('name'), `duplicate node name ${JSON.stringify(name)} in this predictor (also at ${previous})`);
+    else names.set(name, n.path);
+  }
+  const type = n.oneOf('type', UNIT_TYPES);
+  const implementation = n.oneOf('implementation', UNIT_IMPLEMENTATIONS);
+  const node: GraphNode = {
+    name: name ?? '',
+    endpoint: readEndpoint(n, transport),
+    parameters: readParameters(n),
+    children: [],
+  };
+  if (implementation !== undefined) node.implementation = implementation;
+  const methods = readMethods(n);
+  if (methods !== undefined) node.methods = methods;
+  for (const key of ['modelUri', 'serviceAccountName', 'envSecretRefName'] as const) {
+    const value = n.string(key);
+    if (value !== undefined) node[key] = value;
+  }
+  const logger = readLogger(n);
+  if (logger !== undefined) node.logger = logger;
+
+  const hasImplementation = implementation !== undefined && implementation !== 'UNKNOWN_IMPLEMENTATION';
+  const hasContainer = name !== undefined && containerFor(predictor, name) !== undefined;
+  // An implementation that is written but not known is reported by itself; do not report it twice.
+  const unknownImplementation = implementation === undefined && n.has('implementation');
+  if (name !== undefined && !hasImplementation && !hasContainer && !unknownImplementation) {
+    n.problems.add(n.path, `node ${JSON.stringify(name)} has no implementation and no container named ${JSON.stringify(name)} in componentSpecs`);
+  }
+  const modelUri = n.raw['modelUri'];
+  if (isPrepackagedServer(implementation) && (modelUri === undefined || modelUri === null || modelUri === '')) {
+    n.problems.add(n.at('modelUri'), `required for implementation ${implementation ?? ''}: where the saved model is`);
+  }
+  const defaultType = type ?? impliedUnitType(implementation) ?? (hasContainer ? 'MODEL' : undefined);
+  if (defaultType !== undefined) node.type = defaultType;
+
+  const children = n.mappings('children');
+  node.children = children.map((child) => readNode(child, predictor, transport, names));
+  if (implementation === 'RANDOM_ABTEST') checkRandomAbTest(n, node);
+  return node;
+}
+
+function readEndpoint(n: Fields, transport: 'rest' | 'grpc'): Endpoint {
+  const fallback: Endpoint['type'] = transport === 'grpc' ? 'GRPC' : 'REST';
+  const e = n.mapping('endpoint');
+  return { type: e?.oneOf('type', ENDPOINT_TYPES) ?? fallback };
+}
+
+function readMethods(n: Fields): UnitMethod[] | undefined {
+  const list = n.list('methods');
+  if (list === undefined) return undefined;
+  const methods: UnitMethod[] = [];
+  list.forEach((value, i) => {
+    if (typeof value === 'string' && (UNIT_METHODS as readonly string[]).includes(value)) methods.push(value as UnitMethod);
+    else n.problems.add(item(n.at('methods'), i), `must be one of ${UNIT_METHODS.join(', ')}, got ${describe(value)}`);
+  });
+  return methods;
+}
+
+function readLogger(n: Fields): LoggerSpec | undefined {
+  const l = n.mapping('logger');
+  if (l === undefined) return undefined;
+  const logger: LoggerSpec = { mode: l.oneOf('mode', LOGGER_MODES) ?? 'all' };
+  const url = l.string('url');
+  if (url !== undefined) logger.url = url;
+  return logger;
+}
+
+function readParameters(n: Fields): Parameter[] {
+  const seen = new Set<string>();
+  const parameters: Parameter[] = [];
+  for (const p of n.mappings('parameters')) {
+    const name = p.name('name');
+    const type = p.required('type') ? p.oneOf('type', PARAMETER_TYPES) : undefined;
+    const value = p.required('value') ? parameterValue(p, type) : undefined;
+    if (name !== undefined) {
+      if (seen.has(name)) p.problems.add(p.at('name'), `duplicate parameter name ${JSON.stringify(name)}`);
+      seen.add(name);
+    }
+    if (name !== undefined && type !== undefined && value !== undefined) parameters.push({ name, value, type });
+  }
+  return parameters;
+}
+
+/** The value as the string Seldon passes on, coercing a YAML number or boolean; checked against the type. */
+function parameterValue(p: Fields, type: ParameterType | undefined): string | undefined {
+  const raw = p.raw['value'];
+  let value: string;
+  if (typeof raw === 'string') value = raw;
+  else if (typeof raw === 'number' || typeof raw === 'boolean') value = String(raw);
+  else if (type === 'JSON') value = JSON.stringify(raw);
+  else {
+    p.problems.add(p.at('value'), `expected a string, number or boolean, got ${describe(raw)}`);
+    return undefined;
+  }
+  if (type === undefined) return value;
+  const problem = parameterValueProblem(value, type);
+  if (problem !== undefined) {
+    p.problems.add(p.at('value'), problem);
+    return undefined;
+  }
+  return value;
+}
+
+function parameterValueProblem(value: string, type: ParameterType): string | undefined {
+  const shown = describe(value);
+  switch (type) {
+    case 'INT':
+      return /^\s*[+-]?\d+\s*$/.test(value) ? undefined : `${shown} is not an INT`;
+    case 'FLOAT':
+    case 'DOUBLE':
+      return value.trim() !== '' && Number.isFinite(Number(value)) ? undefined : `${shown} is not a ${type}`;
+    case 'BOOL':
+      return /^(true|false)$/i.test(value.trim()) ? undefined : `${shown} is not a BOOL (use true or false)`;
+    case 'JSON':
+      try {
+        JSON.parse(value);
+        return undefined;
+      } catch (err) {
+        return `${shown} is not JSON (${err instanceof Error ? err.message : String(err)})`;
+      }
+    case 'STRING':
+      return undefined;
+  }
+}
+
+/** Seldon's RANDOM_ABTEST router sends each request to one of exactly two children, A with probability ratioA. */
+function checkRandomAbTest(n: Fields, node: GraphNode): void {
+  const children = n.raw['children'];
+  const count = Array.isArray(children) ? children.length : 0;
+  if (count !== 2) n.problems.add(n.at('children'), `RANDOM_ABTEST needs exactly 2 children, got ${count}`);
+  const parameters = n.raw['parameters'];
+  const named = Array.isArray(parameters) && parameters.some((p) => isMapping(p) && p['name'] === 'ratioA');
+  const ratio = node.parameters.find((p) => p.name === 'ratioA');
+  if (!named) {
+    n.problems.add(n.at('parameters'), 'RANDOM_ABTEST needs a parameter ratioA (type FLOAT, from 0 to 1): the share of requests sent to the first child');
+    return;
+  }
+  if (ratio === undefined) return; // its own problem is already reported
+  const share = Number(ratio.value);
+  if (ratio.type !== 'FLOAT' && ratio.type !== 'DOUBLE') {
+    n.problems.add(n.at('parameters'), `ratioA must have type FLOAT, got ${ratio.type}`);
+  } else if (!(share >= 0 && share <= 1)) {
+    n.problems.add(n.at('parameters'), `ratioA must be from 0 to 1, got ${ratio.value}`);
+  }
+}
