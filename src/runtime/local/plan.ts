@@ -1,0 +1,323 @@
+/**
+ * What to run for a deployment on this machine: one `ComponentLaunch` per graph node that needs a
+ * process — the command, its arguments, working folder, environment and replica count — or the
+ * reason the deployment cannot run locally, naming the manifest field to change.
+ *
+ * Deciding this is kept apart from running it, so every rule (custom containers, prepackaged
+ * servers, model URIs) is tested without starting a process.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TrantorError } from '../../protocol/errors.ts';
+import { BUILT_IN_SERVERS } from '../../spec/types.ts';
+import type { Container, GraphNode, Parameter, Predictor, SeldonDeployment, UnitImplementation } from '../../spec/types.ts';
+import { findPython, missingPythonAdvice, PYTHON_PACKAGE_DIR } from './python.ts';
+import type { PythonChoice } from './python.ts';
+
+/** The repository (or installed package) root: the folder holding `python/`, `src/` and `dist/`. */
+export const PACKAGE_ROOT = resolve(PYTHON_PACKAGE_DIR, '..');
+
+/** `command[0]` that means "Trantor's Python host" (Seldon's wrapper entry point). */
+export const PYTHON_HOST_COMMAND = 'seldon-core-microservice';
+/** `command[0]` that means "Trantor's Node host". */
+export const NODE_HOST_COMMAND = 'trantor-node-microservice';
+
+/** Implementations the executor answers itself; they need no process. */
+export const IN_EXECUTOR_IMPLEMENTATIONS: ReadonlySet<UnitImplementation> = new Set([
+  'SIMPLE_MODEL',
+  'SIMPLE_ROUTER',
+  'RANDOM_ABTEST',
+  'AVERAGE_COMBINER',
+]);
+
+const PYTHON_HOST_MODULES = ['numpy'] as const;
+const SKLEARN_MODULES = ['numpy', 'sklearn', 'joblib'] as const;
+const SKLEARN_SERVER_CLASS = 'trantor_runtime.servers.sklearn.SKLearnServer';
+const REMOTE_SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
+
+/** Everything needed to start the replicas of one graph node, except the ports (given per replica). */
+export interface ComponentLaunch {
+  predictor: string;
+  node: string;
+  replicas: number;
+  /** The executable: an absolute path, or a name looked up on PATH. */
+  command: string;
+  args: readonly string[];
+  cwd: string;
+  /** The full environment of a replica, without the port variables. */
+  env: Readonly<Record<string, string>>;
+  image?: string;
+  /** Equal for two launches exactly when they would start the same processes. */
+  fingerprint: string;
+}
+
+export interface PlanOptions {
+  /** The environment replicas inherit (the control plane's, by default). */
+  env: NodeJS.ProcessEnv;
+  /** Finds a Python that can import `modules`; `findPython` by default. */
+  python?: (modules: readonly string[], env: NodeJS.ProcessEnv) => PythonChoice | null;
+  /** How to run the Node host; found from the package layout by default. */
+  nodeHost?: readonly string[] | null;
+}
+
+/** The deployment's launches, or throws a TrantorError (BAD_MANIFEST or NOT_SUPPORTED) naming the field. */
+export function planDeployment(deployment: SeldonDeployment, options: PlanOptions): ComponentLaunch[] {
+  const baseDir = deployment.baseDir ?? process.cwd();
+  const launches: ComponentLaunch[] = [];
+  deployment.spec.predictors.forEach((predictor, p) => {
+    const seen = new Set<string>();
+    const visit = (node: GraphNode, path: string): void => {
+      if (seen.has(node.name)) {
+        throw new TrantorError('BAD_MANIFEST', `${path}.name: graph node name "${node.name}" is used twice in predictor "${predictor.name}"`);
+      }
+      seen.add(node.name);
+      const launch = planNode(deployment, predictor, p, node, path, baseDir, options);
+      if (launch !== null) launches.push(launch);
+      node.children.forEach((child, c) => visit(child, `${path}.children[${c}]`));
+    };
+    visit(predictor.graph, `spec.predictors[${p}].graph`);
+  });
+  return launches;
+}
+
+interface FoundContainer {
+  container: Container;
+  replicas: number | undefined;
+  path: string;
+}
+
+function findContainer(predictor: Predictor, p: number, name: string): FoundContainer | null {
+  for (const [s, spec] of predictor.componentSpecs.entries()) {
+    for (const [c, container] of spec.containers.entries()) {
+      if (container.name === name) {
+        return { container, replicas: spec.replicas, path: `spec.predictors[${p}].componentSpecs[${s}].spec.containers[${c}]` };
+      }
+    }
+  }
+  return null;
+}
+
+function planNode(
+  deployment: SeldonDeployment,
+  predictor: Predictor,
+  p: number,
+  node: GraphNode,
+  path: string,
+  baseDir: string,
+  options: PlanOptions,
+): ComponentLaunch | null {
+  const found = findContainer(predictor, p, node.name);
+  const implementation = node.implementation ?? 'UNKNOWN_IMPLEMENTATION';
+  const replicas = Math.max(0, Math.floor(found?.replicas ?? predictor.replicas));
+  const contract: Record<string, string> = {
+    PREDICTIVE_UNIT_ID: node.name,
+    PREDICTOR_ID: predictor.name,
+    SELDON_DEPLOYMENT_ID: deployment.metadata.name,
+    PREDICTOR_LABELS: JSON.stringify(predictor.labels),
+  };
+  const command = found?.container.command ?? [];
+
+  if (found !== null && command.length > 0) {
+    return planContainer(found, node, contract, replicas, baseDir, options);
+  }
+  if (implementation === 'UNKNOWN_IMPLEMENTATION') {
+    if (found === null) {
+      throw new TrantorError(
+        'BAD_MANIFEST',
+        `${path}: graph node "${node.name}" has no implementation and no container named "${node.name}" in spec.predictors[${p}].componentSpecs; ` +
+          `add a container with that name (with command and workingDir), or set implementation (supported: ${BUILT_IN_SERVERS.join(', ')})`,
+      );
+    }
+    const { container } = found;
+    if (container.image !== undefined) {
+      throw new TrantorError(
+        'NOT_SUPPORTED',
+        `${found.path}: container "${container.name}" names only an image (${container.image}); ` +
+          `to run it locally add command (e.g. [${PYTHON_HOST_COMMAND}, MLScore]) and workingDir`,
+      );
+    }
+    throw new TrantorError(
+      'BAD_MANIFEST',
+      `${found.path}: container "${container.name}" has no command; ` +
+        `to run it locally add command (e.g. [${PYTHON_HOST_COMMAND}, MLScore]) and workingDir`,
+    );
+  }
+  if (IN_EXECUTOR_IMPLEMENTATIONS.has(implementation)) return null;
+  if (implementation !== 'SKLEARN_SERVER') {
+    throw new TrantorError(
+      'NOT_SUPPORTED',
+      `${path}.implementation ${implementation} (node "${node.name}") is not supported yet; supported: ${BUILT_IN_SERVERS.join(', ')}`,
+    );
+  }
+  return planSklearn(node, path, found, contract, replicas, baseDir, options);
+}
+
+function planContainer(
+  found: FoundContainer,
+  node: GraphNode,
+  contract: Record<string, string>,
+  replicas: number,
+  baseDir: string,
+  options: PlanOptions,
+): ComponentLaunch {
+  const { container, path } = found;
+  const [first = '', ...rest] = container.command ?? [];
+  const args = [...rest, ...(container.args ?? [])];
+  const cwd = workingDirOf(container, path, baseDir);
+  const own = containerEnv(container);
+  const env: Record<string, string> = { ...baseEnv(options.env), ...contract, PREDICTIVE_UNIT_PARAMETERS: JSON.stringify(node.parameters) };
+  if (container.image !== undefined) env['PREDICTIVE_UNIT_IMAGE'] = container.image;
+
+  if (first === PYTHON_HOST_COMMAND) {
+    const python = pythonForUserClass({ ...options.env, ...own }, options, `${path}.command`);
+    Object.assign(env, own, { PYTHONPATH: pythonPath(own['PYTHONPATH'] ?? options.env['PYTHONPATH']) });
+    return launch(contract, replicas, python.executable, ['-m', 'trantor_runtime.microservice', ...args], cwd, env, container.image);
+  }
+  if (first === NODE_HOST_COMMAND) {
+    const host = options.nodeHost === undefined ? nodeHostCommand() : options.nodeHost;
+    if (host === null || host.length === 0) {
+      throw new TrantorError(
+        'NOT_SUPPORTED',
+        `${path}.command: ${NODE_HOST_COMMAND} needs the Node host, which is not built (${join(PACKAGE_ROOT, 'dist', 'component', 'node-host.js')}) ` +
+          `and cannot run from source without tsx; run npm run build`,
+      );
+    }
+    const [executable = process.execPath, ...hostArgs] = host;
+    Object.assign(env, own);
+    return launch(contract, replicas, executable, [...hostArgs, ...args], cwd, env, container.image);
+  }
+  Object.assign(env, own);
+  if (first === '') throw new TrantorError('BAD_MANIFEST', `${path}.command[0] is empty`);
+  const executable = first.includes('/') && !isAbsolute(first) ? resolve(cwd, first) : first;
+  return launch(contract, replicas, executable, args, cwd, env, container.image);
+}
+
+function planSklearn(
+  node: GraphNode,
+  path: string,
+  found: FoundContainer | null,
+  contract: Record<string, string>,
+  replicas: number,
+  baseDir: string,
+  options: PlanOptions,
+): ComponentLaunch {
+  if (node.modelUri === undefined || node.modelUri === '') {
+    throw new TrantorError('BAD_MANIFEST', `${path}.modelUri is required for SKLEARN_SERVER (node "${node.name}"): the folder holding model.joblib`);
+  }
+  const modelPath = localModelPath(node.modelUri, `${path}.modelUri`, baseDir);
+  const own = found === null ? {} : containerEnv(found.container);
+  const python = pythonFor(SKLEARN_MODULES, options, `${path}.implementation SKLEARN_SERVER`, { ...options.env, ...own });
+  const parameters: Parameter[] = [{ name: 'model_uri', value: modelPath, type: 'STRING' }, ...node.parameters.filter((x) => x.name !== 'model_uri')];
+  const env: Record<string, string> = {
+    ...baseEnv(options.env),
+    ...contract,
+    PREDICTIVE_UNIT_PARAMETERS: JSON.stringify(parameters),
+    ...own,
+    PYTHONPATH: pythonPath(own['PYTHONPATH'] ?? options.env['PYTHONPATH']),
+  };
+  const cwd = found === null ? baseDir : workingDirOf(found.container, found.path, baseDir);
+  const args = ['-m', 'trantor_runtime.microservice', SKLEARN_SERVER_CLASS, '--service-type', 'MODEL'];
+  return launch(contract, replicas, python.executable, args, cwd, env, found?.container.image);
+}
+
+/** `modelUri` as an absolute local path: relative paths resolve against the manifest's folder. */
+export function localModelPath(uri: string, field: string, baseDir: string): string {
+  let path: string;
+  const scheme = REMOTE_SCHEME.exec(uri)?.[1]?.toLowerCase();
+  if (scheme === 'file') {
+    try {
+      path = fileURLToPath(uri);
+    } catch (err) {
+      throw new TrantorError('BAD_MANIFEST', `${field} ${uri}: not a valid file:// URI (${(err as Error).message})`);
+    }
+  } else if (scheme !== undefined) {
+    throw new TrantorError(
+      'NOT_SUPPORTED',
+      `${field} ${uri}: remote model storage is not supported yet; copy the model to a local folder and use its path or a file:// URI`,
+    );
+  } else {
+    path = resolve(baseDir, uri);
+  }
+  if (!existsSync(path)) throw new TrantorError('BAD_MANIFEST', `${field} ${uri}: ${path} does not exist`);
+  return path;
+}
+
+function workingDirOf(container: Container, path: string, baseDir: string): string {
+  if (container.workingDir === undefined || container.workingDir === '') return baseDir;
+  const dir = resolve(baseDir, container.workingDir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new TrantorError('BAD_MANIFEST', `${path}.workingDir ${container.workingDir}: ${dir} is not a folder`);
+  }
+  return dir;
+}
+
+function containerEnv(container: Container): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const variable of container.env) env[variable.name] = variable.value ?? '';
+  return env;
+}
+
+function baseEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) out[name] = value;
+  out['PYTHONUNBUFFERED'] = '1';
+  return out;
+}
+
+function pythonPath(existing: string | undefined): string {
+  return existing === undefined || existing === '' ? PYTHON_PACKAGE_DIR : `${PYTHON_PACKAGE_DIR}:${existing}`;
+}
+
+/**
+ * The Python for a user's class: the host needs numpy only, but a user's class usually imports
+ * scikit-learn too, so with no TRANTOR_PYTHON (the control plane's, or the container's own) a
+ * Python that also has sklearn and joblib is preferred.
+ */
+function pythonForUserClass(env: NodeJS.ProcessEnv, options: PlanOptions, field: string): PythonChoice {
+  const find = options.python ?? findPython;
+  const explicit = env['TRANTOR_PYTHON'] !== undefined && env['TRANTOR_PYTHON'] !== '';
+  const richer = explicit ? null : find(SKLEARN_MODULES, env);
+  return richer ?? pythonFor(PYTHON_HOST_MODULES, options, field, env);
+}
+
+function pythonFor(modules: readonly string[], options: PlanOptions, field: string, env: NodeJS.ProcessEnv = options.env): PythonChoice {
+  const choice = (options.python ?? findPython)(modules, env);
+  if (choice === null) throw new TrantorError('NOT_SUPPORTED', `${field}: ${missingPythonAdvice(modules)}`);
+  return choice;
+}
+
+/** `[node, …args]` that starts the Node host: the built one, else the source through tsx; null when neither can run. */
+export function nodeHostCommand(): string[] | null {
+  const built = join(PACKAGE_ROOT, 'dist', 'component', 'node-host.js');
+  if (existsSync(built)) return [process.execPath, built];
+  const source = join(PACKAGE_ROOT, 'src', 'component', 'node-host.ts');
+  if (!existsSync(source)) return null;
+  try {
+    return [process.execPath, '--import', import.meta.resolve('tsx'), source];
+  } catch {
+    return null;
+  }
+}
+
+function launch(
+  contract: Record<string, string>,
+  replicas: number,
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: Record<string, string>,
+  image: string | undefined,
+): ComponentLaunch {
+  const fingerprint = createHash('sha256').update(JSON.stringify({ replicas, command, args, cwd, env: sorted(env), image })).digest('hex');
+  const predictor = contract['PREDICTOR_ID'] ?? '';
+  const node = contract['PREDICTIVE_UNIT_ID'] ?? '';
+  const result: ComponentLaunch = { predictor, node, replicas, command, args, cwd, env, fingerprint };
+  if (image !== undefined) result.image = image;
+  return result;
+}
+
+function sorted(env: Record<string, string>): [string, string][] {
+  return Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
