@@ -1,0 +1,5 @@
+import sys
+
+from .microservice import main
+
+sys.exit(main())

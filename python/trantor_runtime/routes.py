@@ -1,0 +1,180 @@
+"""
+The component's HTTP paths, as Seldon's Python wrapper serves them:
+
+    POST|GET /predict  /api/v1.0/predictions  /api/v0.1/predictions
+    POST|GET /transform-input  /transform-output  /route  /aggregate  /send-feedback
+    GET      /health/ping  /health/status  /metadata  /live  /ready
+
+Bodies are JSON, or a form whose ``json`` field holds the JSON text; a GET carries the same
+``json=`` in its query string.
+"""
+
+import json
+import logging
+from urllib.parse import parse_qs
+
+from . import message
+from .errors import MicroserviceError, BAD_DATA, INTERNAL_ERROR, failure_body
+from .http import Response
+
+log = logging.getLogger("trantor_runtime")
+
+_JSON = b"application/json"
+_TEXT = b"text/plain; charset=utf-8"
+
+
+def error_response(status, info, reason=None):
+    if reason is None:
+        reason = {
+            400: BAD_DATA,
+            404: "NOT_FOUND",
+            405: "METHOD_NOT_ALLOWED",
+            413: "PAYLOAD_TOO_LARGE",
+            415: "UNSUPPORTED_MEDIA_TYPE",
+            431: BAD_DATA,
+            501: "NOT_IMPLEMENTED",
+            505: BAD_DATA,
+        }.get(status, "INTERNAL_ERROR" if status >= 500 else BAD_DATA)
+    return Response(status, message.to_json_bytes(failure_body(status, info, reason)))
+
+
+def _json_error(exc, where):
+    # json.JSONDecodeError and UnicodeDecodeError are both ValueErrors with a useful text.
+    return MicroserviceError(where + ": not valid JSON (" + str(exc) + ")", 400, BAD_DATA)
+
+
+def _parse_json(data, where):
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise _json_error(exc, where) from None
+    except RecursionError:
+        raise MicroserviceError(where + ": not valid JSON here (nested too deeply)", 400, BAD_DATA) from None
+
+
+def _form_field(text, where):
+    fields = parse_qs(text, keep_blank_values=True)
+    values = fields.get("json")
+    if not values:
+        raise MicroserviceError(where + ": no json= field; send json=<Seldon message>", 400, BAD_DATA)
+    return _parse_json(values[0], where + " field json")
+
+
+def request_value(request):
+    """The JSON value a request carries (body, form field json=, or query json=)."""
+    body = request.body
+    if not body:
+        if request.query and b"json=" in request.query:
+            return _form_field(request.query.decode("utf-8", "replace"), "query string")
+        raise MicroserviceError(
+            "body: empty; send a JSON Seldon message such as {\"data\":{\"ndarray\":[[1,2]]}}"
+            + (" (for GET, pass it as ?json=...)" if request.method == "GET" else ""),
+            400,
+            BAD_DATA,
+        )
+    content_type = request.headers.get(b"content-type", b"")
+    if content_type[:16] == _JSON:
+        return _parse_json(body, "body")
+    media = content_type.split(b";", 1)[0].strip().lower()
+    if media == b"application/x-www-form-urlencoded":
+        return _form_field(body.decode("utf-8", "replace"), "form")
+    if media in (b"", b"application/json", b"text/plain") or media.endswith(b"+json"):
+        return _parse_json(body, "body")
+    raise MicroserviceError(
+        "Content-Type " + media.decode("latin-1") + " is not supported; send application/json, or a form with a json= field",
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+    )
+
+
+class Routes:
+    """Maps a Request to a Response for one Component."""
+
+    def __init__(self, component):
+        self.component = component
+        c = component
+        message_paths = {
+            "/predict": c.predict,
+            "/api/v1.0/predictions": c.predict,
+            "/api/v0.1/predictions": c.predict,
+            "/transform-input": c.transform_input,
+            "/transform-output": c.transform_output,
+            "/route": c.route,
+            "/aggregate": c.aggregate,
+            "/send-feedback": c.send_feedback,
+        }
+        self._message_paths = message_paths
+        self._get_paths = {
+            "/health/ping": self._ping,
+            "/health/status": self._health_status,
+            "/metadata": self._metadata,
+            "/live": self._live,
+            "/ready": self._ready,
+        }
+        self._known = sorted(list(message_paths) + list(self._get_paths))
+
+    def handle(self, request):
+        path = request.path
+        method = request.method
+        call = self._message_paths.get(path)
+        if call is not None:
+            if method != "POST" and method != "GET":
+                return self._method_not_allowed(request, b"GET, POST")
+            try:
+                reply = call(request_value(request))
+            except MicroserviceError as exc:
+                return error_response(exc.status_code, exc.message, exc.reason)
+            except Exception as exc:  # noqa: BLE001 - a runtime bug answers 500 and serving goes on
+                log.exception("unexpected error while serving %s", path)
+                return error_response(500, "unexpected error while serving " + path + ": " + type(exc).__name__ + ": " + str(exc))
+            return self._json_reply(reply, path)
+        handler = self._get_paths.get(path)
+        if handler is not None:
+            if method != "GET" and method != "HEAD" and method != "POST":
+                return self._method_not_allowed(request, b"GET")
+            try:
+                return handler()
+            except MicroserviceError as exc:
+                return error_response(exc.status_code, exc.message, exc.reason)
+        if len(path) > 1 and path.endswith("/"):
+            retry = path.rstrip("/")
+            if retry in self._message_paths or retry in self._get_paths:
+                request.path = retry
+                return self.handle(request)
+        return error_response(404, "no such path: " + path + "; this component serves " + ", ".join(self._known))
+
+    @staticmethod
+    def _method_not_allowed(request, allow):
+        response = error_response(405, request.method + " is not allowed on " + request.path + "; use " + allow.decode())
+        response.headers = b"Allow: " + allow + b"\r\n"
+        return response
+
+    def _json_reply(self, reply, where):
+        try:
+            return Response(200, message.to_json_bytes(reply))
+        except ValueError as exc:
+            info = "the reply to " + where + " cannot be written as JSON: " + str(exc)
+            if "Out of range float" in str(exc):
+                info = "the reply to " + where + " contains NaN or infinity, which JSON cannot carry"
+        except (TypeError, RecursionError) as exc:
+            info = "the reply to " + where + " cannot be written as JSON: " + str(exc)
+        log.error("%s", info)
+        return error_response(500, info, INTERNAL_ERROR)
+
+    @staticmethod
+    def _ping():
+        return Response(200, b"pong", _TEXT)
+
+    @staticmethod
+    def _live():
+        return Response(200, b"alive", _TEXT)
+
+    @staticmethod
+    def _ready():
+        return Response(200, b"ready", _TEXT)
+
+    def _health_status(self):
+        return self._json_reply(self.component.health_status(), "/health/status")
+
+    def _metadata(self):
+        return self._json_reply(self.component.metadata(), "/metadata")

@@ -1,0 +1,1 @@
+"""Prepackaged model servers (SKLEARN_SERVER, ...), each a Seldon model class."""
