@@ -1,0 +1,137 @@
+/**
+ * The control-plane HTTP API that the CLI (and anyone with curl) uses; docs/api.md lists it.
+ * It listens on loopback only, on a port recorded in <home>/control-plane.json.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { asTrantorError, failureBody, TrantorError } from '../protocol/index.ts';
+import type { ApplyResponse, DeploymentView, LogLine } from '../spec/index.ts';
+
+export interface ControlPlaneOps {
+  apply(text: string, source: string, baseDir: string): Promise<ApplyResponse>;
+  list(): DeploymentView[];
+  get(namespace: string, name: string): DeploymentView | undefined;
+  remove(namespace: string, name: string): Promise<boolean>;
+  logs(namespace: string, name: string, tail: number): LogLine[];
+  /** Calls `onLine` for each new log line until the returned function is called. */
+  followLogs(namespace: string, name: string, onLine: (line: LogLine) => void): () => void;
+}
+
+const MANIFEST_LIMIT_BYTES = 8 * 2 ** 20;
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readText(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MANIFEST_LIMIT_BYTES) {
+        reject(new TrantorError('BODY_TOO_LARGE', `manifest larger than ${MANIFEST_LIMIT_BYTES} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' ? decodeURIComponent(value) : undefined;
+}
+
+function notFound(namespace: string, name: string): TrantorError {
+  return new TrantorError('NOT_FOUND', `no SeldonDeployment named "${name}" in namespace "${namespace}"`);
+}
+
+function formatLine(line: LogLine): string {
+  return `[${line.replica}] ${line.line}\n`;
+}
+
+async function route(ops: ControlPlaneOps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://control-plane');
+  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const method = req.method ?? 'GET';
+  if (parts[0] !== 'v1') throw new TrantorError('NOT_FOUND', `no API path ${url.pathname}; see docs/api.md`);
+
+  if (parts[1] === 'health' && parts.length === 2) return send(res, 200, { status: 'ok' });
+
+  if (parts[1] === 'apply' && parts.length === 2) {
+    if (method !== 'POST') throw new TrantorError('METHOD_NOT_ALLOWED', `${method} /v1/apply: use POST with the manifest as the body`);
+    const text = await readText(req);
+    const result = await ops.apply(text, header(req, 'x-trantor-source') ?? 'request body', header(req, 'x-trantor-base-dir') ?? process.cwd());
+    return send(res, 200, result);
+  }
+
+  if (parts[1] === 'deployments') {
+    if (parts.length === 2) {
+      if (method !== 'GET') throw new TrantorError('METHOD_NOT_ALLOWED', `${method} /v1/deployments: use GET`);
+      return send(res, 200, { items: ops.list() });
+    }
+    const [namespace, name, sub] = [parts[2] ?? '', parts[3] ?? '', parts[4]];
+    if (parts.length === 4) {
+      if (method === 'GET') {
+        const view = ops.get(namespace, name);
+        if (view === undefined) throw notFound(namespace, name);
+        return send(res, 200, view);
+      }
+      if (method === 'DELETE') {
+        if (!(await ops.remove(namespace, name))) throw notFound(namespace, name);
+        return send(res, 200, { deleted: { kind: 'SeldonDeployment', namespace, name } });
+      }
+      throw new TrantorError('METHOD_NOT_ALLOWED', `${method} ${url.pathname}: use GET or DELETE`);
+    }
+    if (parts.length === 5 && sub === 'logs' && method === 'GET') {
+      if (ops.get(namespace, name) === undefined) throw notFound(namespace, name);
+      const tail = Number(url.searchParams.get('tail') ?? '100');
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      for (const line of ops.logs(namespace, name, Number.isFinite(tail) ? tail : 100)) res.write(formatLine(line));
+      if (url.searchParams.get('follow') !== '1') {
+        res.end();
+        return;
+      }
+      const stop = ops.followLogs(namespace, name, (line) => res.write(formatLine(line)));
+      req.socket.on('close', stop);
+      return;
+    }
+  }
+  throw new TrantorError('NOT_FOUND', `no API path ${method} ${url.pathname}; see docs/api.md`);
+}
+
+export interface ApiServer {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApi(ops: ControlPlaneOps, host = '127.0.0.1', port = 0): Promise<ApiServer> {
+  const server = createServer((req, res) => {
+    route(ops, req, res).catch((err: unknown) => {
+      const error = asTrantorError(err);
+      if (res.headersSent) res.end();
+      else send(res, error.status, failureBody(error));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
