@@ -48,3 +48,7 @@ test('an empty body is a 400', () => {
 test('a form without a json field is a 400 that names the field', () => {
   assert.match(failure(() => decodeBody('application/x-www-form-urlencoded', 'x=1')).message, /no json= field/);
 });
+
+test('JSON sent with curl -d and no content type is read as JSON', () => {
+  assert.deepEqual(decodeBody('application/x-www-form-urlencoded', '{"data":{"ndarray":[[1]]}}'), { data: { ndarray: [[1]] } });
+});

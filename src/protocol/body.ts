@@ -29,7 +29,11 @@ export function mediaType(contentType: string | undefined): string {
 export function decodeBody(contentType: string | undefined, body: string, query = ''): unknown {
   const type = mediaType(contentType);
   if (body.length === 0 && query.includes('json=')) return jsonField(query, 'query string');
-  if (type === 'application/x-www-form-urlencoded') return jsonField(body, 'form');
+  if (type === 'application/x-www-form-urlencoded') {
+    // `curl -d '{…}'` sends JSON labelled as a form; take it as the JSON it plainly is.
+    const first = body.trimStart()[0];
+    return first === '{' || first === '[' ? parseJson(body) : jsonField(body, 'form');
+  }
   if (type === '' || type === 'application/json' || type.endsWith('+json') || type === 'text/plain') {
     return parseJson(body);
   }

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-floating-promises -- node:test runs and awaits each test() itself */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TrantorError } from '../protocol/index.ts';

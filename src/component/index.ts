@@ -1,0 +1,19 @@
+/**
+ * Serving one component: the contract a user's model class follows, the message handling
+ * that Seldon's wrapper does, and the HTTP server and host that run it.
+ */
+export type {
+  Features,
+  JsonValue,
+  MaybePromise,
+  ModelMetadata,
+  ModelOutput,
+  SeldonComponent,
+  SeldonComponentClass,
+  ServiceType,
+} from './contract.ts';
+export { SERVICE_TYPES, SeldonResponse } from './contract.ts';
+export { MicroserviceError } from './errors.ts';
+export { createDispatcher, type ComponentMethod, type DispatchOptions, type Dispatcher, type Reply } from './dispatch.ts';
+export { DEFAULT_MAX_BODY_BYTES, componentHandler, serveComponent, type ComponentServer, type ServeOptions } from './server.ts';
+export { main as nodeHostMain, startNodeHost, resolveHostConfig, parseParameters, type HostConfig, type NodeHost } from './node-host.ts';

@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { HostSetupError, interfaceTarget, main, parseParameters, resolveHostConfig, startNodeHost } from './node-host.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const entry = join(here, 'node-host.ts');
+const mlScoreDir = join(here, '..', '..', 'examples', 'ml-score-ts');
+
+let fixtures: string;
+
+before(() => {
+  fixtures = mkdtempSync(join(tmpdir(), 'trantor-node-host-'));
+  writeFileSync(
+    join(fixtures, 'Scaler.ts'),
+    `export class Scaler {
+  private readonly factor: number;
+  constructor(params: { factor?: number }) { this.factor = params.factor ?? 1; }
+  predict(X: number[][]): number[][] { return X.map((row) => row.map((v) => v * this.factor)); }
+}
+`,
+  );
+  writeFileSync(join(fixtures, 'plain.mjs'), 'export default class Plain { predict() { return "plain"; } }\n');
+  writeFileSync(
+    join(fixtures, 'Loader.ts'),
+    `export class Loader {
+  ready = false;
+  async load(): Promise<void> { await new Promise((r) => setTimeout(r, 10)); this.ready = true; }
+  predict(): string { return this.ready ? 'loaded' : 'not loaded'; }
+}
+`,
+  );
+});
+
+after(() => {
+  rmSync(fixtures, { recursive: true, force: true });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function post(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
+
+test('the host started as a command serves MLScore from its folder and answers the seed tensor request', async () => {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, 'MLScore', '--service-type', 'MODEL'], {
+    cwd: mlScoreDir,
+    env: { ...process.env, PREDICTIVE_UNIT_HTTP_SERVICE_PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ready line in 20 s; stdout: ${stdout} stderr: ${stderr}`)), 20_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('trantor node host: serving')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+    });
+    const lines = stdout.trim().split('\n');
+    assert.ok(lines.includes(`trantor node host: serving MLScore on http://127.0.0.1:${port}`), stdout);
+    assert.ok(lines.includes('Initializing'), stdout);
+
+    const reply = await post(`http://127.0.0.1:${port}/predict`, { data: { names: ['a', 'b'], tensor: { shape: [2, 2], values: [0, 0, 1, 1] } } });
+    assert.deepEqual(reply, { status: 200, body: { data: { names: ['t:0', 't:1'], tensor: { shape: [2, 2], values: [0, 0, 1, 1] } }, meta: {} } });
+
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.match(stdout, /Predict called - will run identity function/);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('the host passes PREDICTIVE_UNIT_PARAMETERS to the constructor as one object', async () => {
+  const env = { PREDICTIVE_UNIT_PARAMETERS: '[{"name":"factor","value":"3","type":"INT"}]' };
+  const host = await startNodeHost(resolveHostConfig(['Scaler', '--service-type', 'MODEL', '--http-port', '0'], env, fixtures));
+  try {
+    assert.deepEqual(await post(`${host.url}/predict`, { data: { ndarray: [[1, 2]] } }), {
+      status: 200,
+      body: { data: { names: ['t:0', 't:1'], ndarray: [[3, 6]] }, meta: {} },
+    });
+  } finally {
+    await host.close();
+  }
+});
+
+test('the host calls an async load() before serving', async () => {
+  const host = await startNodeHost(resolveHostConfig(['Loader', '--http-port', '0'], {}, fixtures));
+  try {
+    assert.deepEqual((await post(`${host.url}/predict`, { strData: 'x' })).body, { strData: 'loaded', meta: {} });
+  } finally {
+    await host.close();
+  }
+});
+
+test('a JavaScript file named by its path is served through its default export', async () => {
+  const host = await startNodeHost(resolveHostConfig(['./plain.mjs', '--http-port', '0'], {}, fixtures));
+  try {
+    assert.deepEqual((await post(`${host.url}/predict`, { strData: 'x' })).body, { strData: 'plain', meta: {} });
+  } finally {
+    await host.close();
+  }
+});
+
+test('main exits 1 with a clear message when the model file does not exist', async () => {
+  const errors: string[] = [];
+  const code = await main(['Missing', '--service-type', 'MODEL'], {}, { cwd: fixtures, stdout: () => {}, stderr: (l) => errors.push(l) });
+  assert.equal(code, 1);
+  assert.match(errors.join('\n'), /cannot find the model for Missing: none of .*Missing\.ts/);
+});
+
+test('main exits 1 when the file does not export the class', async () => {
+  const errors: string[] = [];
+  const code = await main(['./Scaler.ts:Nope'], {}, { cwd: fixtures, stdout: () => {}, stderr: (l) => errors.push(l) });
+  assert.equal(code, 1);
+  assert.match(errors.join('\n'), /has no export Nope \(it exports Scaler/);
+});
+
+test('main prints the ready line and exits 0 when stopped', async () => {
+  const lines: string[] = [];
+  const stop = new AbortController();
+  const running = main(['Scaler', '--http-port', '0'], { TRANTOR_BIND_HOST: '127.0.0.1' }, {
+    cwd: fixtures,
+    stdout: (l) => {
+      lines.push(l);
+      stop.abort();
+    },
+    stderr: () => {},
+    signal: stop.signal,
+  });
+  assert.equal(await running, 0);
+  assert.match(lines[0] ?? '', /^trantor node host: serving Scaler on http:\/\/127\.0\.0\.1:\d+$/);
+});
+
+test('an unknown service type is a usage error', () => {
+  assert.throws(() => resolveHostConfig(['M', '--service-type', 'WIZARD'], {}, '/'), (e: unknown) => e instanceof HostSetupError && e.exitCode === 2);
+});
+
+test('the port comes from --http-port, then PREDICTIVE_UNIT_HTTP_SERVICE_PORT, then 9000', () => {
+  assert.equal(resolveHostConfig(['M', '--http-port', '7001'], { PREDICTIVE_UNIT_HTTP_SERVICE_PORT: '7002' }, '/').port, 7001);
+  assert.equal(resolveHostConfig(['M'], { PREDICTIVE_UNIT_HTTP_SERVICE_PORT: '7002' }, '/').port, 7002);
+  assert.equal(resolveHostConfig(['M', 'REST'], {}, '/').port, 9000);
+});
+
+test('parameters are converted by their type', () => {
+  const params = parseParameters(
+    JSON.stringify([
+      { name: 'i', value: '7', type: 'INT' },
+      { name: 'f', value: '0.5', type: 'FLOAT' },
+      { name: 'd', value: '2e3', type: 'DOUBLE' },
+      { name: 's', value: 'x', type: 'STRING' },
+      { name: 'b', value: 'True', type: 'BOOL' },
+      { name: 'j', value: '{"k":[1]}', type: 'JSON' },
+    ]),
+  );
+  assert.deepEqual(params, { i: 7, f: 0.5, d: 2000, s: 'x', b: true, j: { k: [1] } });
+});
+
+test('a parameter whose value does not fit its type is an error naming it', () => {
+  assert.throws(() => parseParameters('[{"name":"n","value":"seven","type":"INT"}]'), /parameter n has type INT/);
+});
+
+test('module.Class names a class in another file, as in Seldon', () => {
+  const target = interfaceTarget('models.Iris', '/srv');
+  assert.equal(target.exportName, 'Iris');
+  assert.deepEqual(target.files, ['/srv/models.ts', '/srv/models.mts', '/srv/models.js', '/srv/models.mjs']);
+});

@@ -1,0 +1,206 @@
+/**
+ * A component's HTTP server: Seldon's wrapper paths on node:http, with no framework between
+ * the socket and the model. Connections are kept alive (65 s, longer than the usual 60 s of
+ * a client's pool, so the server is never the one to close a connection a client is about to
+ * reuse); a request costs one body buffer, one JSON parse and one JSON serialisation.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TrantorError, decodeBody, failureBody } from '../protocol/index.ts';
+import { SERVICE_TYPES, type SeldonComponent, type ServiceType } from './contract.ts';
+import { createDispatcher, type ComponentMethod, type DispatchOptions, type Dispatcher } from './dispatch.ts';
+
+export interface ServeOptions extends DispatchOptions {
+  host?: string;
+  /** 0 (the default) picks a free port; the handle says which. */
+  port?: number;
+  serviceType?: ServiceType;
+  /** Larger bodies are refused with 413 (default 32 MiB). */
+  maxBodyBytes?: number;
+  keepAliveTimeoutMs?: number;
+}
+
+export interface ComponentServer {
+  readonly server: Server;
+  readonly host: string;
+  readonly port: number;
+  readonly serviceType: ServiceType;
+  /** Stops accepting, lets requests in flight finish (forcing them after 5 s), then resolves. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/** Paths that carry a Seldon message (POST, or GET with `?json=`). */
+const MESSAGE_PATHS: ReadonlyMap<string, ComponentMethod> = new Map([
+  ['/predict', 'predict'],
+  ['/api/v1.0/predictions', 'predict'],
+  ['/api/v0.1/predictions', 'predict'],
+  ['/transform-input', 'transformInput'],
+  ['/transform-output', 'transformOutput'],
+  ['/route', 'route'],
+  ['/aggregate', 'aggregate'],
+  ['/send-feedback', 'sendFeedback'],
+  ['/api/v1.0/feedback', 'sendFeedback'],
+  ['/api/v0.1/feedback', 'sendFeedback'],
+]);
+
+/** Paths read with GET (or HEAD) and no body. */
+const READ_PATHS: ReadonlySet<string> = new Set(['/health/ping', '/health/status', '/metadata', '/live', '/ready']);
+
+const JSON_TYPE = 'application/json';
+const TEXT_TYPE = 'text/plain; charset=utf-8';
+
+function send(res: ServerResponse, status: number, type: string, text: string, extra?: string[]): void {
+  const headers = ['content-type', type, 'content-length', String(Buffer.byteLength(text))];
+  if (extra !== undefined) headers.push(...extra);
+  res.writeHead(status, headers);
+  res.end(text);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  let text: string;
+  try {
+    text = JSON.stringify(body);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const failure = new TrantorError('MODEL_ERROR', `the reply cannot be serialised as JSON (${message})`);
+    status = failure.status;
+    text = JSON.stringify(failureBody(failure));
+  }
+  send(res, status, JSON_TYPE, text);
+}
+
+function sendFailure(res: ServerResponse, err: TrantorError, extra?: string[]): void {
+  send(res, err.status, JSON_TYPE, JSON.stringify(failureBody(err)), extra);
+}
+
+function knownPaths(): string {
+  return [...MESSAGE_PATHS.keys(), ...READ_PATHS].join(', ');
+}
+
+/** The request handler for a dispatcher; exported so it can be mounted on any node:http server. */
+export function componentHandler(dispatcher: Dispatcher, maxBodyBytes = DEFAULT_MAX_BODY_BYTES): (req: IncomingMessage, res: ServerResponse) => void {
+  const tooLarge = (): TrantorError =>
+    new TrantorError('BODY_TOO_LARGE', `the body is larger than ${maxBodyBytes} bytes; send less data per request`);
+
+  const answer = (res: ServerResponse, which: ComponentMethod, body?: unknown): void => {
+    dispatcher.handle(which, body).then(
+      (reply) => sendJson(res, reply.status, reply.body),
+      // handle() never rejects; this is the last line of defence for the process.
+      (err: unknown) => sendFailure(res, new TrantorError('INTERNAL', err instanceof Error ? err.message : String(err))),
+    );
+  };
+
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    let path = q === -1 ? url : url.slice(0, q);
+    if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+    const method = req.method ?? 'GET';
+
+    const which = MESSAGE_PATHS.get(path);
+    if (which === undefined) {
+      if (!READ_PATHS.has(path)) {
+        req.resume();
+        sendFailure(res, new TrantorError('NOT_FOUND', `no such path ${path}; a component serves ${knownPaths()}`));
+        return;
+      }
+      if (method !== 'GET' && method !== 'HEAD') {
+        req.resume();
+        sendFailure(res, new TrantorError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use GET`), ['allow', 'GET, HEAD']);
+        return;
+      }
+      req.resume();
+      if (path === '/health/ping') send(res, 200, TEXT_TYPE, 'pong');
+      else if (path === '/live') send(res, 200, TEXT_TYPE, 'live');
+      else if (path === '/ready') send(res, 200, TEXT_TYPE, 'ready');
+      else answer(res, path === '/metadata' ? 'metadata' : 'healthStatus');
+      return;
+    }
+    if (method !== 'POST' && method !== 'GET') {
+      req.resume();
+      sendFailure(res, new TrantorError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use POST (or GET with ?json=)`), ['allow', 'POST, GET']);
+      return;
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > maxBodyBytes) {
+      sendFailure(res, tooLarge(), ['connection', 'close']);
+      req.resume();
+      return;
+    }
+
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > maxBodyBytes) {
+        refused = true;
+        chunks.length = 0;
+        // Answer now; the rest of the body is read and dropped so the client can read the reply.
+        sendFailure(res, tooLarge(), ['connection', 'close']);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', () => {
+      // The client went away mid-body: nothing to answer.
+      refused = true;
+    });
+    req.on('end', () => {
+      if (refused) return;
+      let parsed: unknown;
+      try {
+        const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+        parsed = decodeBody(req.headers['content-type'], text, q === -1 ? '' : url.slice(q + 1));
+      } catch (err) {
+        sendFailure(res, err instanceof TrantorError ? err : new TrantorError('BAD_PAYLOAD', String(err)));
+        return;
+      }
+      answer(res, which, parsed);
+    });
+  };
+}
+
+/**
+ * Serves a model instance (already loaded) on `host:port` until `close()`. Resolves once the
+ * server is listening.
+ */
+export async function serveComponent(model: SeldonComponent, options: ServeOptions = {}): Promise<ComponentServer> {
+  const host = options.host ?? '127.0.0.1';
+  const serviceType = options.serviceType ?? 'MODEL';
+  if (!SERVICE_TYPES.includes(serviceType)) {
+    throw new TrantorError('BAD_MANIFEST', `service type ${String(serviceType)} is not one of ${SERVICE_TYPES.join(', ')}`);
+  }
+  const dispatcher = createDispatcher(model, options);
+  const server = createServer({ keepAlive: true }, componentHandler(dispatcher, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 65_000;
+  // Must exceed keepAliveTimeout, or a slow first header on a reused socket is cut short.
+  server.headersTimeout = server.keepAliveTimeout + 1_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      const force = setTimeout(() => server.closeAllConnections(), 5_000);
+      force.unref();
+      server.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+    return closing;
+  };
+  return { server, host, port, serviceType, close };
+}
