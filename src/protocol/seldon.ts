@@ -83,7 +83,7 @@ export function parseSeldonMessage(value: unknown, where = ''): SeldonMessage {
   if (value['binData'] !== undefined && typeof value['binData'] !== 'string') throw bad(`${at('binData')}: expected a base64 string`);
   if (value['strData'] !== undefined && typeof value['strData'] !== 'string') throw bad(`${at('strData')}: expected a string`);
   if (value['meta'] !== undefined && !isRecord(value['meta'])) throw bad(`${at('meta')}: expected an object`);
-  return value as SeldonMessage;
+  return value;
 }
 
 function checkData(data: unknown, at: string): void {
