@@ -1,0 +1,145 @@
+/**
+ * The control plane's state: applied deployments, their executors and their live status.
+ * It is the gateway's DeploymentTable (a map lookup per request) and the API's operations.
+ */
+import type { Logger } from 'pino';
+import { PredictorExecutor, type Transport } from '../executor/index.ts';
+import type { DeploymentEntry, DeploymentTable } from '../gateway/index.ts';
+import type { LocalSupervisor, StatusEvent } from '../runtime/local/index.ts';
+import type { ApplyAction, ApplyResponse, DeploymentView, LogLine, SeldonDeployment } from '../spec/index.ts';
+import { loadManifests } from '../spec/index.ts';
+import type { ControlPlaneOps } from './api.ts';
+import type { ManifestStore, StoredDeployment } from './store.ts';
+
+interface Applied {
+  stored: StoredDeployment;
+  entry: DeploymentEntry;
+}
+
+export interface ControlPlaneOptions {
+  runtime: LocalSupervisor;
+  transport: Transport;
+  store: ManifestStore;
+  logger: Logger;
+  requestTimeoutMs: number;
+  /** The gateway's base URL, for `status.address.url`; set once the gateway listens. */
+  gatewayUrl?: string;
+}
+
+export class ControlPlane implements ControlPlaneOps, DeploymentTable {
+  readonly #byNamespace = new Map<string, Map<string, Applied>>();
+  readonly #options: ControlPlaneOptions;
+  gatewayUrl: string;
+
+  constructor(options: ControlPlaneOptions) {
+    this.#options = options;
+    this.gatewayUrl = options.gatewayUrl ?? '';
+  }
+
+  lookup(namespace: string, name: string): DeploymentEntry | undefined {
+    return this.#byNamespace.get(namespace)?.get(name)?.entry;
+  }
+
+  /** Brings back every deployment stored by an earlier run. */
+  async restore(): Promise<number> {
+    const stored = await this.#options.store.list();
+    for (const entry of stored) await this.#activate(entry);
+    return stored.length;
+  }
+
+  async apply(text: string, source: string, baseDir: string): Promise<ApplyResponse> {
+    // loadManifests throws before anything is stored when any document is bad: nothing is half-applied.
+    const { deployments } = loadManifests(text, { source, baseDir });
+    const applied = [];
+    for (const deployment of deployments) {
+      const { namespace, name } = deployment.metadata;
+      const previous = this.#byNamespace.get(namespace)?.get(name);
+      let action: ApplyAction = 'created';
+      if (previous !== undefined) {
+        action = JSON.stringify(previous.stored.deployment) === JSON.stringify(deployment) ? 'unchanged' : 'configured';
+      }
+      const stored: StoredDeployment = { deployment, createdAt: previous?.stored.createdAt ?? new Date().toISOString() };
+      await this.#options.store.save(stored);
+      await this.#activate(stored);
+      applied.push({ kind: 'SeldonDeployment', namespace, name, action });
+      this.#options.logger.info({ namespace, name, action }, 'applied SeldonDeployment');
+    }
+    return { applied };
+  }
+
+  async #activate(stored: StoredDeployment): Promise<void> {
+    const { deployment } = stored;
+    const { namespace, name } = deployment.metadata;
+    const executors = deployment.spec.predictors.map(
+      (predictor) =>
+        new PredictorExecutor({ namespace, deployment: name, predictor, transport: this.#options.transport, timeoutMs: this.#options.requestTimeoutMs }),
+    );
+    let names = this.#byNamespace.get(namespace);
+    if (names === undefined) {
+      names = new Map();
+      this.#byNamespace.set(namespace, names);
+    }
+    names.set(name, { stored, entry: { namespace, name, executors } });
+    await this.#options.runtime.apply(deployment);
+  }
+
+  list(): DeploymentView[] {
+    const views: DeploymentView[] = [];
+    for (const names of [...this.#byNamespace.keys()].sort().map((ns) => this.#byNamespace.get(ns)!)) {
+      for (const key of [...names.keys()].sort()) views.push(this.#view(names.get(key)!.stored));
+    }
+    return views;
+  }
+
+  get(namespace: string, name: string): DeploymentView | undefined {
+    const applied = this.#byNamespace.get(namespace)?.get(name);
+    return applied === undefined ? undefined : this.#view(applied.stored);
+  }
+
+  addressOf(deployment: Pick<SeldonDeployment, 'metadata'>): string {
+    const { namespace, name } = deployment.metadata;
+    return `${this.gatewayUrl}/seldon/${namespace}/${name}/api/v1.0/predictions`;
+  }
+
+  #view(stored: StoredDeployment): DeploymentView {
+    const { baseDir: _baseDir, ...deployment } = stored.deployment;
+    const { namespace, name } = deployment.metadata;
+    const status = this.#options.runtime.status(namespace, name) ?? { state: 'Creating' as const, replicas: [] };
+    return { ...deployment, status: { ...status, address: { url: this.addressOf(deployment) }, createdAt: stored.createdAt } };
+  }
+
+  async remove(namespace: string, name: string): Promise<boolean> {
+    const names = this.#byNamespace.get(namespace);
+    if (names?.get(name) === undefined) return false;
+    names.delete(name);
+    if (names.size === 0) this.#byNamespace.delete(namespace);
+    await this.#options.store.remove(namespace, name);
+    await this.#options.runtime.remove(namespace, name);
+    this.#options.logger.info({ namespace, name }, 'deleted SeldonDeployment');
+    return true;
+  }
+
+  logs(namespace: string, name: string, tail: number): LogLine[] {
+    return this.#options.runtime.logs(namespace, name, { tail }).map(({ replica, line }) => ({ replica, line }));
+  }
+
+  followLogs(namespace: string, name: string, onLine: (line: LogLine) => void): () => void {
+    const listener = (event: { namespace: string; name: string; replica: string; line: string }): void => {
+      if (event.namespace === namespace && event.name === name) onLine({ replica: event.replica, line: event.line });
+    };
+    this.#options.runtime.on('log', listener);
+    return () => this.#options.runtime.off('log', listener);
+  }
+
+  /** Calls `onChange` with a one-line summary whenever a deployment's state changes. */
+  watchStatus(onChange: (summary: string) => void): void {
+    const last = new Map<string, string>();
+    this.#options.runtime.on('status', (event: StatusEvent) => {
+      const { namespace, name, status } = event;
+      const summary = `${namespace}/${name}: ${status.state}${status.description ? ` — ${status.description}` : ''}`;
+      if (last.get(`${namespace}/${name}`) === summary) return;
+      last.set(`${namespace}/${name}`, summary);
+      onChange(summary);
+    });
+  }
+}

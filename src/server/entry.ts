@@ -1,0 +1,27 @@
+/**
+ * The `trantor` program: the CLI's commands plus `up`, which runs the control plane. `up`
+ * is loaded only when asked for, so the other commands start fast.
+ */
+import { buildProgram, processIo, runCli } from '../cli/index.ts';
+import type { Command } from 'commander';
+import type { UpFlags } from './config.ts';
+
+const program = buildProgram(processIo);
+program
+  .command('up')
+  .description('run the control plane (API, gateway, components) in the foreground')
+  .option('--port <n>', 'gateway port on 127.0.0.1 (default 8000, or TRANTOR_PORT)')
+  .option('--host <address>', 'address the gateway binds (default 127.0.0.1)')
+  .option('--body-limit <size>', 'largest request body the gateway accepts (default 10mb)')
+  .option('--request-timeout <duration>', 'how long a prediction may take (default 30s)')
+  .option('--log-level <level>', 'trace | debug | info | warn | error (default info)')
+  .action(async (opts: Omit<UpFlags, 'home' | 'timeout'> & { requestTimeout?: string }, command: Command) => {
+    const { up } = await import('./up.ts');
+    const home = command.optsWithGlobals<{ home?: string }>().home;
+    const { requestTimeout, ...rest } = opts;
+    await up({ ...rest, ...(home === undefined ? {} : { home }), ...(requestTimeout === undefined ? {} : { timeout: requestTimeout }) });
+  });
+
+const code = await runCli(program, process.argv);
+// `up` keeps running until a signal; every other command ends here.
+if (code !== 0 || process.argv[2] !== 'up') process.exitCode = code;

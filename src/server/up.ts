@@ -1,0 +1,91 @@
+/**
+ * `trantor up`: the control plane in the foreground — API, gateway, executors and the local
+ * supervisor in one process, one child process per component replica.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { HttpTransport } from '../executor/index.ts';
+import { createGateway, type Gateway } from '../gateway/index.ts';
+import { LocalSupervisor } from '../runtime/local/index.ts';
+import type { ControlPlaneInfo } from '../spec/index.ts';
+import { homeLayout } from '../spec/index.ts';
+import { startApi } from './api.ts';
+import { resolveUpConfig, type UpFlags } from './config.ts';
+import { ControlPlane } from './control-plane.ts';
+import { ManifestStore } from './store.ts';
+
+function runningControlPlane(home: string): ControlPlaneInfo | undefined {
+  try {
+    const info = JSON.parse(readFileSync(homeLayout.controlPlane(home), 'utf8')) as ControlPlaneInfo;
+    process.kill(info.pid, 0);
+    return info;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const config = resolveUpConfig(flags, env);
+  mkdirSync(config.home, { recursive: true });
+  const running = runningControlPlane(config.home);
+  if (running !== undefined && running.pid !== process.pid) {
+    throw new Error(`a control plane is already running for ${config.home} (pid ${running.pid}, gateway ${running.gatewayUrl}); stop it first or use another --home`);
+  }
+  mkdirSync(homeLayout.logs(config.home), { recursive: true });
+  const logFile = join(homeLayout.logs(config.home), 'trantor.log');
+  const logger = pino({ level: config.logLevel }, pino.destination({ dest: logFile, sync: false, mkdir: true }));
+
+  const supervisor = new LocalSupervisor({ home: config.home, logger });
+  const transport = new HttpTransport({ endpoints: supervisor });
+  const controlPlane = new ControlPlane({ runtime: supervisor, transport, store: new ManifestStore(homeLayout.manifests(config.home)), logger, requestTimeoutMs: config.requestTimeoutMs });
+  controlPlane.watchStatus((summary) => process.stdout.write(`${summary}\n`));
+
+  let gateway: Gateway;
+  try {
+    gateway = await createGateway({
+      host: config.host,
+      port: config.port,
+      bodyLimitBytes: config.bodyLimitBytes,
+      requestTimeoutMs: config.requestTimeoutMs,
+      deployments: controlPlane,
+      logger,
+    });
+  } catch (err) {
+    await supervisor.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new Error(`port ${config.port} on ${config.host} is in use; choose another with --port N (or TRANTOR_PORT)`);
+    throw err;
+  }
+  controlPlane.gatewayUrl = gateway.url;
+  const api = await startApi(controlPlane);
+
+  const info: ControlPlaneInfo = { pid: process.pid, apiUrl: api.url, gatewayUrl: gateway.url, startedAt: new Date().toISOString() };
+  writeFileSync(homeLayout.controlPlane(config.home), JSON.stringify(info, null, 2));
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${signal}: stopping\n`);
+    const forced = setTimeout(() => process.exit(1), 15_000);
+    forced.unref();
+    void (async () => {
+      await Promise.allSettled([gateway.close(), api.close()]);
+      await supervisor.close();
+      await transport.close();
+      rmSync(homeLayout.controlPlane(config.home), { force: true });
+      logger.flush();
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => stop('SIGHUP'));
+
+  const restored = await controlPlane.restore();
+  process.stdout.write(`home: ${config.home}\n`);
+  process.stdout.write(`api: ${api.url}\n`);
+  if (restored > 0) process.stdout.write(`restored ${restored} deployment(s) from ${homeLayout.manifests(config.home)}\n`);
+  process.stdout.write(`gateway: ${gateway.url}\n`);
+}
