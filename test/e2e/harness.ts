@@ -1,0 +1,107 @@
+/**
+ * Runs Trantor as a user would: `trantor up` in a temporary home, the CLI for everything else,
+ * plain HTTP to the gateway.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { findPython } from '../../src/runtime/local/python.ts';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const TRANTOR = join(ROOT, 'bin', 'trantor.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class Trantor {
+  readonly home: string;
+  gateway = '';
+  #process: ChildProcess | undefined;
+  output: string[] = [];
+
+  constructor(home?: string) {
+    this.home = home ?? mkdtempSync(join(tmpdir(), 'trantor-e2e-'));
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return { ...process.env, TRANTOR_HOME: this.home };
+  }
+
+  get pid(): number | undefined {
+    return this.#process?.pid;
+  }
+
+  /** Starts `trantor up` and resolves once it prints its gateway line. */
+  async up(extraArgs: string[] = []): Promise<void> {
+    const child = spawn(process.execPath, [TRANTOR, 'up', '--port', '0', ...extraArgs], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#process = child;
+    const lines = createInterface({ input: child.stdout! });
+    child.stderr!.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    this.gateway = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`trantor up printed no gateway line in 20 s:\n${this.output.join('\n')}`)), 20_000);
+      lines.on('line', (line) => {
+        this.output.push(line);
+        const match = /^gateway: (http:\/\/\S+)$/.exec(line);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`trantor up exited with ${code}:\n${this.output.join('\n')}`));
+      });
+    });
+  }
+
+  cli(args: string[], input?: string): CliResult {
+    const result = spawnSync(process.execPath, [TRANTOR, ...args], { env: this.env, input, encoding: 'utf8', timeout: 120_000 });
+    return { code: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /** Stops `trantor up` with a signal and waits for it to exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.#process;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    await exited;
+    this.#process = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    rmSync(this.home, { recursive: true, force: true });
+  }
+
+  url(namespace: string, name: string, path = 'api/v1.0/predictions'): string {
+    return `${this.gateway}/seldon/${namespace}/${name}/${path}`;
+  }
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // keep the text
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/** predict_proba of the iris example model, computed by scikit-learn itself. */
+export function sklearnPredictProba(rows: number[][]): number[][] {
+  const script = `import joblib, json, sys\nm = joblib.load(sys.argv[1])\nprint(json.dumps(m.predict_proba(json.loads(sys.argv[2])).tolist()))`;
+  const python = findPython(['numpy', 'sklearn', 'joblib'])?.executable;
+  if (python === undefined) throw new Error('no Python with scikit-learn: run ./quickstart.sh, or apt-get install python3-sklearn');
+  const result = spawnSync(python, ['-c', script, join(ROOT, 'examples', 'iris', 'model', 'model.joblib'), JSON.stringify(rows)], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`python failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as number[][];
+}
