@@ -1,0 +1,199 @@
+/**
+ * One predictor's executor: predictions, feedback, metadata and health of its graph, over a
+ * Transport. Everything about the graph is compiled when the executor is built.
+ */
+import { TrantorError } from '../protocol/errors.ts';
+import type { Feedback, SeldonMessage } from '../protocol/seldon.ts';
+import type { Predictor } from '../spec/types.ts';
+import { MetaTrail } from './meta.ts';
+import { planGraph, remoteNodes } from './plan.ts';
+import type { GraphPlan, NodePlan } from './plan.ts';
+import type { Transport } from './transport/transport.ts';
+import { componentFailure, feedbackNode, predictNode } from './walk.ts';
+import type { Walk } from './walk.ts';
+
+export interface PredictorExecutorOptions {
+  namespace: string;
+  /** The SeldonDeployment's `metadata.name`. */
+  deployment: string;
+  predictor: Predictor;
+  transport: Transport;
+  /** How long a request may take when the caller does not say; default 30 s. */
+  timeoutMs?: number;
+}
+
+export interface CallLimits {
+  /** How long the whole request may take; the executor's own limit when absent. */
+  timeoutMs?: number;
+  /** `Date.now()` when the request's time started counting (when it arrived); now when absent. */
+  since?: number;
+}
+
+/** The graph's metadata, shaped like Seldon's: each node's own metadata, and the graph's inputs and outputs. */
+export interface GraphMetadata {
+  name: string;
+  models: Record<string, unknown>;
+  graphinputs: unknown;
+  graphoutputs: unknown;
+}
+
+const NO_LIMITS: CallLimits = {};
+
+export class PredictorExecutor {
+  readonly namespace: string;
+  readonly deployment: string;
+  /** The predictor's name. */
+  readonly name: string;
+  readonly predictor: Predictor;
+  /** Share of the deployment's traffic (non-shadow predictors). */
+  readonly traffic: number;
+  /** A shadow gets a copy of the traffic; its answers are ignored. */
+  readonly shadow: boolean;
+  readonly plan: GraphPlan;
+  private readonly transport: Transport;
+  private readonly timeoutMs: number;
+  private readonly records: boolean;
+  private readonly fixedPath: Record<string, string>;
+
+  constructor(options: PredictorExecutorOptions) {
+    this.namespace = options.namespace;
+    this.deployment = options.deployment;
+    this.predictor = options.predictor;
+    this.name = options.predictor.name;
+    this.traffic = options.predictor.traffic;
+    this.shadow = options.predictor.shadow;
+    this.transport = options.transport;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.plan = planGraph(options.namespace, options.deployment, options.predictor);
+    this.records = this.plan.fixedRequestPath === undefined;
+    this.nodeNames = this.plan.order.map((n) => n.name);
+    // Shared by every reply; replies are serialised, never mutated.
+    this.fixedPath = this.plan.fixedRequestPath ?? {};
+  }
+
+  /** The names of the graph's nodes, root first. */
+  readonly nodeNames: readonly string[];
+
+  /** Sends `message` through the graph; the reply carries the gathered `meta` (puid, requestPath …). */
+  async predict(message: SeldonMessage, puid: string, limits: CallLimits = NO_LIMITS): Promise<SeldonMessage> {
+    const walk = this.walk(puid, message.meta?.tags, limits);
+    let reply = await predictNode(this.plan.root, message, walk);
+    if (reply === message) reply = { ...message };
+    reply.meta = walk.trail.toMeta();
+    return reply;
+  }
+
+  /**
+   * Sends feedback to the nodes that take it (models, routers) along the path the prediction
+   * took, as `feedback.response.meta.routing` records it. Resolves with the root-most answer.
+   */
+  async feedback(feedback: Feedback, puid: string, limits: CallLimits = NO_LIMITS): Promise<SeldonMessage> {
+    const walk = this.walk(puid, undefined, limits);
+    const answers: SeldonMessage[] = [];
+    await feedbackNode(this.plan.root, feedback, feedback.response?.meta?.routing, walk, answers);
+    const first = answers[0];
+    const reply: SeldonMessage = first === undefined ? {} : { ...first };
+    reply.meta = walk.trail.toMeta();
+    return reply;
+  }
+
+  /** One node's metadata (`model` given), or the graph's. */
+  async metadata(model?: string, limits: CallLimits = NO_LIMITS): Promise<unknown> {
+    if (model !== undefined) return this.nodeMetadata(this.node(model), limits, false);
+    const models: Record<string, unknown> = {};
+    const remote = remoteNodes(this.plan);
+    const answers = await Promise.all(remote.map((node) => this.nodeMetadata(node, limits, true)));
+    remote.forEach((node, i) => {
+      models[node.name] = answers[i];
+    });
+    const inputs = models[this.plan.root.name];
+    const outputs = models[outputNode(this.plan.root).name];
+    const metadata: GraphMetadata = {
+      name: this.name,
+      models,
+      graphinputs: fieldOf(inputs, 'inputs'),
+      graphoutputs: fieldOf(outputs, 'outputs'),
+    };
+    return metadata;
+  }
+
+  /** The root component's `/health/status` answer. */
+  health(limits: CallLimits = NO_LIMITS): Promise<unknown> {
+    const node = firstRemote(this.plan.root);
+    if (node === undefined) return Promise.resolve({ status: { status: 'SUCCESS' } });
+    return this.getJson(node, '/health/status', limits);
+  }
+
+  /** One node's `/health/status` answer. */
+  status(model: string, limits: CallLimits = NO_LIMITS): Promise<unknown> {
+    const node = this.node(model);
+    if (node.builtIn !== undefined) return Promise.resolve({ status: { status: 'SUCCESS' } });
+    return this.getJson(node, '/health/status', limits);
+  }
+
+  private walk(puid: string, tags: Record<string, unknown> | undefined, limits: CallLimits): Walk {
+    const timeoutMs = limits.timeoutMs ?? this.timeoutMs;
+    return {
+      transport: this.transport,
+      trail: new MetaTrail(puid, tags, this.records ? {} : this.fixedPath),
+      deadline: (limits.since ?? Date.now()) + timeoutMs,
+      timeoutMs,
+      recordsPath: this.records,
+    };
+  }
+
+  private node(name: string): NodePlan {
+    const node = this.plan.nodes.get(name);
+    if (node === undefined) {
+      throw new TrantorError('NOT_FOUND', `no node named "${name}" in predictor ${this.name} of ${this.namespace}/${this.deployment}; nodes: ${this.nodeNames.join(', ')}`);
+    }
+    return node;
+  }
+
+  /** What is left of the request's time. */
+  private remaining(limits: CallLimits): number {
+    const timeoutMs = limits.timeoutMs ?? this.timeoutMs;
+    return limits.since === undefined ? timeoutMs : Math.max(1, limits.since + timeoutMs - Date.now());
+  }
+
+  private async nodeMetadata(node: NodePlan, limits: CallLimits, lenient: boolean): Promise<unknown> {
+    if (node.builtIn !== undefined) return { name: node.name, platform: node.builtIn, versions: [], inputs: [], outputs: [] };
+    const response = await this.transport.call(node.unit, '/metadata', '', { method: 'GET', idempotent: true, timeoutMs: this.remaining(limits) });
+    // A component that keeps no metadata still belongs in the graph's.
+    if (lenient && response.status === 404) return { name: node.name };
+    return this.json(node, response);
+  }
+
+  private async getJson(node: NodePlan, path: string, limits: CallLimits): Promise<unknown> {
+    return this.json(node, await this.transport.call(node.unit, path, '', { method: 'GET', idempotent: true, timeoutMs: this.remaining(limits) }));
+  }
+
+  private json(node: NodePlan, response: { status: number; body: string }): unknown {
+    if (response.status < 200 || response.status >= 300) throw componentFailure(node, response);
+    try {
+      return JSON.parse(response.body) as unknown;
+    } catch {
+      throw new TrantorError('BAD_UPSTREAM', `node "${node.name}" answered with something that is not JSON: ${response.body.slice(0, 300)}`);
+    }
+  }
+}
+
+function firstRemote(node: NodePlan): NodePlan | undefined {
+  if (node.builtIn === undefined) return node;
+  for (const child of node.children) {
+    const found = firstRemote(child);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** The node whose answer leaves the graph when every router picks its first child. */
+function outputNode(node: NodePlan): NodePlan {
+  if (node.transformsOutput || node.aggregates || node.children.length === 0) return node;
+  return outputNode(node.children[0]!);
+}
+
+function fieldOf(value: unknown, field: string): unknown {
+  if (typeof value === 'object' && value !== null && field in value) return (value as Record<string, unknown>)[field];
+  return [];
+}

@@ -1,0 +1,11 @@
+/** The executor: walking a predictor's graph over a transport, with Seldon's meta and feedback. */
+export { PredictorExecutor } from './executor.ts';
+export type { CallLimits, GraphMetadata, PredictorExecutorOptions } from './executor.ts';
+export { MetaTrail, isPuid, newPuid } from './meta.ts';
+export { planGraph } from './plan.ts';
+export type { BuiltIn, GraphPlan, NodePlan } from './plan.ts';
+export { HttpTransport } from './transport/http.ts';
+export type { HttpTransportOptions } from './transport/http.ts';
+export { describeUnit } from './transport/transport.ts';
+export type { CallOptions, Transport, TransportResponse } from './transport/transport.ts';
+export type { EndpointSource, ReplicaAddress, UnitKey } from './transport/endpoints.ts';

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TrantorError } from '../../protocol/errors.ts';
+import { StaticEndpoints, answerJson, identity, standIn } from '../testing.ts';
+import type { StandIn } from '../testing.ts';
+import type { UnitKey } from './endpoints.ts';
+import { HttpTransport } from './http.ts';
+
+const unit: UnitKey = Object.freeze({ namespace: 'seldon', deployment: 'iris-model', predictor: 'default', node: 'classifier' });
+const call = { idempotent: true, timeoutMs: 2000 };
+const cleanup: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanup) await c();
+});
+
+async function serve(...args: Parameters<typeof standIn>): Promise<StandIn> {
+  const s = await standIn(...args);
+  cleanup.push(() => s.close());
+  return s;
+}
+
+function transportOver(endpoints: StaticEndpoints, options: { retryWindowMs?: number; sweepIntervalMs?: number } = {}): HttpTransport {
+  const t = new HttpTransport({ endpoints, ...options });
+  cleanup.push(() => t.close());
+  return t;
+}
+
+test('a call answers with the component\'s status and body', async () => {
+  const component = await serve(identity);
+  const endpoints = new StaticEndpoints();
+  endpoints.set('classifier', [component.replica()]);
+  const response = await transportOver(endpoints).call(unit, '/predict', '{"data":{"ndarray":[1]}}', call);
+  assert.deepEqual(response, { status: 200, body: '{"data":{"ndarray":[1]}}' });
+  assert.equal(component.received[0]!.path, '/predict');
+  assert.equal(component.received[0]!.headers['content-type'], 'application/json');
+});
+
+test('calls go round-robin over the ready replicas', async () => {
+  const a = await serve(identity);
+  const b = await serve(identity);
+  const endpoints = new StaticEndpoints();
+  endpoints.set('classifier', [a.replica('a'), b.replica('b')]);
+  const transport = transportOver(endpoints);
+  for (let i = 0; i < 10; i++) await transport.call(unit, '/predict', '{}', call);
+  assert.equal(a.received.length, 5);
+  assert.equal(b.received.length, 5);
+});
+
+test('an idempotent call is sent to another replica when one drops the connection mid-request', async () => {
+  const crashing = await serve((_request, res) => res.socket?.destroy());
+  const healthy = await serve(identity);
+  const endpoints = new StaticEndpoints();
+  endpoints.set('classifier', [crashing.replica('crashing'), healthy.replica('healthy')]);
+  const transport = transportOver(endpoints);
+  for (let i = 0; i < 4; i++) {
+    const response = await transport.call(unit, '/predict', `{"n":${i}}`, call);
+    assert.deepEqual(response, { status: 200, body: `{"n":${i}}` });
+  }
+  assert.ok(crashing.received.length >= 1, 'the crashing replica was tried');
+  assert.equal(healthy.received.length, 4);
+});
+
+test('a call that is not idempotent is not sent again after the connection was lost', async () => {
+  const crashing = await serve((_request, res) => res.socket?.destroy());
+  const healthy = await serve(identity);
+  const endpoints = new StaticEndpoints();
+  endpoints.set('classifier', [crashing.replica('crashing'), healthy.replica('healthy')]);
+  await assert.rejects(transportOver(endpoints).call(unit, '/send-feedback', '{}', { idempotent: false, timeoutMs: 2000 }), (err: TrantorError) => {
+    assert.equal(err.code, 'UNAVAILABLE');
+    return true;
+  });
+  assert.equal(healthy.received.length, 0);
+});
+
+test('a call waits for a replica that becomes ready within the retry window', async () => {
+  const component = await serve(identity);
+  const endpoints = new StaticEndpoints();
+  const transport = transportOver(endpoints);
+  setTimeout(() => endpoints.set('classifier', [component.replica()]), 150);
+  const response = await transport.call(unit, '/predict', '{}', call);
+  assert.equal(response.status, 200);
+});
+
+test('a call with no ready replica fails UNAVAILABLE naming the node and predictor', async () => {
+  const transport = transportOver(new StaticEndpoints(), { retryWindowMs: 100 });
+  await assert.rejects(transport.call(unit, '/predict', '{}', call), (err: TrantorError) => {
+    assert.equal(err.code, 'UNAVAILABLE');
+    assert.equal(err.status, 503);
+    assert.equal(err.message, 'no ready replica of node "classifier" (predictor default of seldon/iris-model)');
+    return true;
+  });
+});
+
+test('a replica refusing connections fails UNAVAILABLE once the retry window is over', async () => {
+  const gone = await serve(identity);
+  const replica = gone.replica();
+  await gone.close();
+  const endpoints = new StaticEndpoints();
+  endpoints.set('classifier', [replica]);
+  await assert.rejects(transportOver(endpoints, { retryWindowMs: 200 }).call(unit, '/predict', '{}', call), (err: TrantorError) => {
+    assert.equal(err.code, 'UNAVAILABLE');
+    assert.match(err.message, /^no replica of node "classifier" .* answered \(last failure: .*ECONNREFUSED/);
+    return true;
+  });
+});
+
+test('a component that does not answer in time fails UPSTREAM_TIMEOUT naming the node', async () => {
+  const silent = await serve(() => undefined);
+  const endpoints = new StaticEndpoints();
+  endpoints.set('classifier', [silent.replica()]);
+  await assert.rejects(transportOver(endpoints).call(unit, '/predict', '{}', { idempotent: true, timeoutMs: 150 }), (err: TrantorError) => {
+    assert.equal(err.code, 'UPSTREAM_TIMEOUT');
+    assert.equal(err.status, 504);
+    assert.match(err.message, /node "classifier" .* did not answer within 150 ms/);
+    return true;
+  });
+});
+
+test('a GET sends no body', async () => {
+  const component = await serve((request, res) => answerJson(res, 200, { method: request.method, body: request.body }));
+  const endpoints = new StaticEndpoints();
+  endpoints.set('classifier', [component.replica()]);
+  const response = await transportOver(endpoints).call(unit, '/health/status', '', { method: 'GET', idempotent: true, timeoutMs: 1000 });
+  assert.deepEqual(JSON.parse(response.body), { method: 'GET', body: '' });
+});
+
+test('connections to a replica that is no longer offered are closed', async () => {
+  const a = await serve(identity);
+  const b = await serve(identity);
+  const endpoints = new StaticEndpoints();
+  endpoints.set('classifier', [a.replica('a')]);
+  const transport = transportOver(endpoints, { sweepIntervalMs: 50 });
+  await transport.call(unit, '/predict', '{}', call);
+  const open = (): Promise<number> => new Promise((resolve, reject) => a.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+  assert.equal(await open(), 1);
+  endpoints.set('classifier', [b.replica('b')]);
+  for (let i = 0; i < 40 && (await open()) > 0; i++) await sleep(25);
+  assert.equal(await open(), 0);
+  await transport.call(unit, '/predict', '{}', call);
+  assert.equal(b.received.length, 1);
+});

@@ -1,0 +1,221 @@
+/**
+ * The graph walk, as Seldon's executor does it, for one request: at each node transform the
+ * input (`/predict` for a model, `/transform-input` for a transformer), ask a router which
+ * children to visit (-1 all, -2 none, N child N), send the message to those children, combine
+ * their answers (`/aggregate`, a JSON array of messages; without a combiner the first answer
+ * goes on), then transform the output (`/transform-output`).
+ */
+import { TrantorError } from '../protocol/errors.ts';
+import { featuresOf, ndarrayToTensor, parseSeldonMessage } from '../protocol/seldon.ts';
+import type { Feedback, Meta, SeldonMessage } from '../protocol/seldon.ts';
+import type { MetaTrail } from './meta.ts';
+import type { NodePlan } from './plan.ts';
+import { describeUnit } from './transport/transport.ts';
+import type { Transport, TransportResponse } from './transport/transport.ts';
+
+/** One request's walk: where it gathers meta, and when it must be done. */
+export interface Walk {
+  readonly transport: Transport;
+  readonly trail: MetaTrail;
+  /** `Date.now()` by which every call must have answered. */
+  readonly deadline: number;
+  readonly timeoutMs: number;
+  /** False when the requestPath is fixed for the graph and already in the trail. */
+  readonly recordsPath: boolean;
+}
+
+const ROUTE_ALL = -1;
+const ROUTE_STOP = -2;
+
+export async function predictNode(node: NodePlan, message: SeldonMessage, walk: Walk): Promise<SeldonMessage> {
+  if (walk.recordsPath) walk.trail.visit(node.name, node.label);
+  let current = message;
+  if (node.inputPath !== undefined) current = await callWithMessage(node, node.inputPath, current, walk);
+  if (node.children.length > 0) current = await predictChildren(node, current, walk);
+  if (node.transformsOutput) current = await callWithMessage(node, '/transform-output', current, walk);
+  return current;
+}
+
+async function predictChildren(node: NodePlan, message: SeldonMessage, walk: Walk): Promise<SeldonMessage> {
+  const route = node.routes ? await routeOf(node, message, walk) : ROUTE_ALL;
+  if (node.routes) walk.trail.route(node.name, route);
+  if (route === ROUTE_STOP) return message;
+  let answers: SeldonMessage[];
+  if (route === ROUTE_ALL) {
+    const children = node.children;
+    answers = children.length === 1 ? [await predictNode(children[0]!, message, walk)] : await Promise.all(children.map((child) => predictNode(child, message, walk)));
+  } else {
+    answers = [await predictNode(node.children[route]!, message, walk)];
+  }
+  if (!node.aggregates) return answers[0]!;
+  if (node.builtIn === 'AVERAGE_COMBINER') return averageOf(node, answers);
+  return read(node, await call(node, '/aggregate', JSON.stringify(answers.map((a) => withPuid(a, walk.trail.puid))), walk, true), walk);
+}
+
+async function routeOf(node: NodePlan, message: SeldonMessage, walk: Walk): Promise<number> {
+  if (node.builtIn === 'SIMPLE_ROUTER') return 0;
+  if (node.builtIn === 'RANDOM_ABTEST') return Math.random() < node.ratioA ? 0 : 1;
+  const answer = await callWithMessage(node, '/route', message, walk);
+  const data = answer.data;
+  let value: unknown;
+  if (data?.ndarray !== undefined) {
+    const first: unknown = data.ndarray[0];
+    value = Array.isArray(first) ? (first[0] as unknown) : first;
+  } else if (data?.tensor !== undefined) {
+    value = data.tensor.values[0];
+  } else {
+    value = answer.jsonData;
+  }
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < ROUTE_STOP || value >= node.children.length) {
+    throw new TrantorError(
+      'BAD_UPSTREAM',
+      `router "${node.name}" answered route ${JSON.stringify(value) ?? 'undefined'}; expected -2 (stop), -1 (all children) or a child index 0..${node.children.length - 1} in data.ndarray[0][0]`,
+    );
+  }
+  return value;
+}
+
+/** The message as a component receives it: the request's own fields, with the puid in meta. */
+function withPuid(message: SeldonMessage, puid: string): SeldonMessage {
+  const meta = message.meta;
+  if (meta?.puid === puid) return message;
+  return { ...message, meta: meta === undefined ? { puid } : { ...meta, puid } };
+}
+
+/** The message's JSON with the puid in meta; a message without meta (the usual request) is not copied. */
+function serialise(message: SeldonMessage, puid: string): string {
+  if (message.meta !== undefined) return JSON.stringify(withPuid(message, puid));
+  const text = JSON.stringify(message);
+  // `text` is an object's JSON: `{}` or `{…}`; append the meta member before the closing brace.
+  return `${text.slice(0, -1)}${text.length > 2 ? ',' : ''}"meta":{"puid":${JSON.stringify(puid)}}}`;
+}
+
+function callWithMessage(node: NodePlan, path: string, message: SeldonMessage, walk: Walk): Promise<SeldonMessage> {
+  return call(node, path, serialise(message, walk.trail.puid), walk, true).then((response) => read(node, response, walk));
+}
+
+/** Calls the node with what is left of the request's time; a timeout names the request's whole limit. */
+function call(node: NodePlan, path: string, body: string, walk: Walk, idempotent: boolean): Promise<TransportResponse> {
+  const remaining = walk.deadline - Date.now();
+  if (remaining <= 0) return Promise.reject(timedOut(node, walk));
+  return walk.transport.call(node.unit, path, body, { idempotent, timeoutMs: remaining }).catch((err: unknown) => {
+    throw err instanceof TrantorError && err.code === 'UPSTREAM_TIMEOUT' ? timedOut(node, walk) : err;
+  });
+}
+
+function timedOut(node: NodePlan, walk: Walk): TrantorError {
+  return new TrantorError('UPSTREAM_TIMEOUT', `${describeUnit(node.unit)} did not answer within the request's time limit of ${walk.timeoutMs} ms`);
+}
+
+/** A component's answer as a Seldon message; its failures keep their status and message. */
+export function read(node: NodePlan, response: TransportResponse, walk: Walk | undefined): SeldonMessage {
+  const { status, body } = response;
+  if (status < 200 || status >= 300) throw componentFailure(node, response);
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw new TrantorError('BAD_UPSTREAM', `node "${node.name}" answered with something that is not JSON: ${snippet(body)}`);
+  }
+  let message: SeldonMessage;
+  try {
+    message = parseSeldonMessage(value);
+  } catch (err) {
+    throw new TrantorError('BAD_UPSTREAM', `node "${node.name}" answered with something that is not a Seldon message: ${(err as Error).message}`);
+  }
+  if (message.status?.status === 'FAILURE') throw failureOf(node, message.status.code ?? 500, message.status);
+  walk?.trail.absorb(message.meta);
+  return message;
+}
+
+/** A 4xx/5xx from a component: its own status and message when it sent a Seldon failure body. */
+export function componentFailure(node: NodePlan, response: TransportResponse): TrantorError {
+  let value: unknown;
+  try {
+    value = JSON.parse(response.body);
+  } catch {
+    value = undefined;
+  }
+  const status = typeof value === 'object' && value !== null ? (value as { status?: unknown }).status : undefined;
+  if (typeof status === 'object' && status !== null && typeof (status as { info?: unknown }).info === 'string') {
+    return failureOf(node, response.status, status);
+  }
+  const detail = response.body.trim() === '' ? 'an empty body' : snippet(response.body);
+  return new TrantorError('MODEL_ERROR', `node "${node.name}" answered HTTP ${response.status}: ${detail}`, {
+    status: response.status,
+    reason: response.status < 500 ? 'MICROSERVICE_BAD_DATA' : 'MICROSERVICE_INTERNAL_ERROR',
+  });
+}
+
+function failureOf(node: NodePlan, httpStatus: number, status: NonNullable<SeldonMessage['status']>): TrantorError {
+  const code = httpStatus >= 400 && httpStatus <= 599 ? httpStatus : 500;
+  return new TrantorError('MODEL_ERROR', status.info ?? `node "${node.name}" failed`, {
+    status: code,
+    reason: status.reason !== undefined && status.reason !== '' ? status.reason : code < 500 ? 'MICROSERVICE_BAD_DATA' : 'MICROSERVICE_INTERNAL_ERROR',
+  });
+}
+
+function snippet(text: string): string {
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+/** AVERAGE_COMBINER: the element-wise mean of the children's outputs, in the first one's encoding. */
+function averageOf(node: NodePlan, answers: readonly SeldonMessage[]): SeldonMessage {
+  const first = answers[0]!;
+  const tensors = answers.map((answer, i) => {
+    if (answer.data === undefined) throw new TrantorError('BAD_UPSTREAM', `combiner "${node.name}": child ${i} answered without data to average`);
+    return ndarrayToTensor(featuresOf(answer.data), `child ${i} data`);
+  });
+  const shape = tensors[0]!.shape;
+  const sums = tensors[0]!.values.slice();
+  for (let i = 1; i < tensors.length; i++) {
+    const t = tensors[i]!;
+    if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
+      throw new TrantorError('BAD_UPSTREAM', `combiner "${node.name}": child ${i} has shape [${t.shape.join(',')}], child 0 has [${shape.join(',')}]`);
+    }
+    for (let k = 0; k < sums.length; k++) sums[k]! += t.values[k]!;
+  }
+  for (let k = 0; k < sums.length; k++) sums[k]! /= tensors.length;
+  const names = first.data?.names;
+  const data = first.data?.tensor !== undefined
+    ? { tensor: { shape: shape.slice(), values: sums } }
+    : { ndarray: reshape(shape, sums) };
+  return names === undefined ? { data } : { data: { names, ...data } };
+}
+
+function reshape(shape: readonly number[], values: readonly number[]): unknown[] {
+  if (shape.length <= 1) return values.slice();
+  const build = (dim: number, offset: number): unknown[] => {
+    const n = shape[dim]!;
+    if (dim === shape.length - 1) return values.slice(offset, offset + n);
+    const stride = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+    const out: unknown[] = [];
+    for (let i = 0; i < n; i++) out.push(build(dim + 1, offset + i * stride));
+    return out;
+  };
+  return build(0, 0);
+}
+
+/**
+ * Feedback goes to every node that takes it along the path the prediction took: a router's
+ * recorded route (in the response's `meta.routing`) picks which children hear about it.
+ * Resolves with the answers in walk order.
+ */
+export async function feedbackNode(node: NodePlan, feedback: Feedback, routing: Meta['routing'], walk: Walk, answers: SeldonMessage[]): Promise<void> {
+  if (node.takesFeedback) {
+    const response = await call(node, '/send-feedback', JSON.stringify(feedback), walk, false);
+    answers.push(read(node, response, walk));
+  }
+  if (node.children.length === 0) return;
+  const route = node.routes ? routing?.[node.name] ?? ROUTE_ALL : ROUTE_ALL;
+  if (route === ROUTE_STOP) return;
+  const child = route >= 0 ? node.children[route] : undefined;
+  if (child !== undefined) {
+    await feedbackNode(child, feedback, routing, walk, answers);
+    return;
+  }
+  // Children answer in any order; keep walk order for the caller.
+  const perChild = node.children.map(() => [] as SeldonMessage[]);
+  await Promise.all(node.children.map((c, i) => feedbackNode(c, feedback, routing, walk, perChild[i]!)));
+  for (const list of perChild) answers.push(...list);
+}

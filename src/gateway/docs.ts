@@ -1,0 +1,300 @@
+/**
+ * A deployment's API documentation: an OpenAPI 3 document of its endpoints, with the Seldon
+ * message schemas and an example request, and an HTML page rendered from that document on the
+ * server. The page needs nothing from the network: no CDN, one small inline script to try a
+ * prediction.
+ */
+import type { PredictorExecutor } from '../executor/executor.ts';
+
+export interface DocTarget {
+  namespace: string;
+  name: string;
+  executors: readonly PredictorExecutor[];
+  /** The primary predictor: its nodes are the `<model>` values offered. */
+  primary: PredictorExecutor | undefined;
+  /** `http://host:port`, from the request that asks for the docs. */
+  origin: string;
+}
+
+export const EXAMPLE_REQUEST = { data: { names: ['f0', 'f1', 'f2', 'f3'], ndarray: [[5.1, 3.5, 1.4, 0.2]] } };
+
+const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` });
+
+const SCHEMAS = {
+  SeldonMessage: {
+    type: 'object',
+    description: 'A request or a response. Give exactly one of data, binData, strData or jsonData.',
+    properties: {
+      data: ref('DefaultData'),
+      binData: { type: 'string', format: 'byte', description: 'Binary payload, base64-encoded.' },
+      strData: { type: 'string', description: 'A string payload.' },
+      jsonData: { description: 'Any JSON value.' },
+      meta: ref('Meta'),
+      status: ref('Status'),
+    },
+  },
+  DefaultData: {
+    type: 'object',
+    description: 'Numeric data: an ndarray (nested arrays) or a tensor (shape and flat values). A response keeps the request\'s encoding.',
+    properties: {
+      names: { type: 'array', items: { type: 'string' }, description: 'Column names; outputs default to t:0, t:1, …' },
+      ndarray: { type: 'array', items: {}, description: 'Nested arrays, one per row.' },
+      tensor: ref('Tensor'),
+      tftensor: { type: 'object', description: 'A TensorFlow TensorProto in JSON form.' },
+    },
+  },
+  Tensor: {
+    type: 'object',
+    required: ['shape', 'values'],
+    properties: {
+      shape: { type: 'array', items: { type: 'integer', minimum: 0 } },
+      values: { type: 'array', items: { type: 'number' }, description: 'Row-major; as many as the product of shape.' },
+    },
+  },
+  Meta: {
+    type: 'object',
+    properties: {
+      puid: { type: 'string', description: 'The request id; also in the Seldon-Puid header.' },
+      tags: { type: 'object', additionalProperties: true, description: 'Tags set by the graph\'s components; later nodes override earlier ones.' },
+      routing: { type: 'object', additionalProperties: { type: 'integer' }, description: 'The route each router chose: -1 all children, -2 none, N child N.' },
+      requestPath: { type: 'object', additionalProperties: { type: 'string' }, description: 'The nodes the request passed, with their image or implementation.' },
+      metrics: { type: 'array', items: ref('Metric') },
+    },
+  },
+  Metric: {
+    type: 'object',
+    required: ['key', 'type', 'value'],
+    properties: {
+      key: { type: 'string' },
+      type: { type: 'string', enum: ['COUNTER', 'GAUGE', 'TIMER'] },
+      value: { type: 'number' },
+      tags: { type: 'object', additionalProperties: { type: 'string' } },
+    },
+  },
+  Status: {
+    type: 'object',
+    properties: {
+      code: { type: 'integer' },
+      info: { type: 'string' },
+      reason: { type: 'string' },
+      status: { type: 'string', enum: ['SUCCESS', 'FAILURE'] },
+    },
+  },
+  Failure: {
+    type: 'object',
+    description: 'Every error: the HTTP status, what is wrong, and a stable reason.',
+    required: ['status'],
+    properties: { status: ref('Status') },
+    example: { status: { code: 400, info: 'data: expected one of ndarray, tensor or tftensor', reason: 'MICROSERVICE_BAD_DATA', status: 'FAILURE' } },
+  },
+  Feedback: {
+    type: 'object',
+    description: 'How good a prediction was: the request, the response it got (with its meta.routing), a reward and optionally the truth.',
+    properties: {
+      request: ref('SeldonMessage'),
+      response: ref('SeldonMessage'),
+      reward: { type: 'number' },
+      truth: ref('SeldonMessage'),
+    },
+  },
+  GraphMetadata: {
+    type: 'object',
+    properties: {
+      name: { type: 'string', description: 'The predictor.' },
+      models: { type: 'object', additionalProperties: ref('ModelMetadata') },
+      graphinputs: { type: 'array', items: {} },
+      graphoutputs: { type: 'array', items: {} },
+    },
+  },
+  ModelMetadata: {
+    type: 'object',
+    properties: {
+      name: { type: 'string' },
+      platform: { type: 'string' },
+      versions: { type: 'array', items: { type: 'string' } },
+      inputs: { type: 'array', items: {} },
+      outputs: { type: 'array', items: {} },
+    },
+  },
+} as const;
+
+const failures = (codes: readonly string[]): Record<string, unknown> => {
+  const out: Record<string, unknown> = {};
+  const text: Record<string, string> = {
+    '400': 'The request is not a valid Seldon message, or the model rejected it',
+    '404': 'No such deployment or node',
+    '413': 'The body is larger than the gateway accepts',
+    '415': 'The content type is neither JSON nor a form with a json= field',
+    '502': 'A component answered with something that is not a Seldon message',
+    '503': 'No replica of a component is ready',
+    '504': 'A component did not answer in time',
+  };
+  for (const code of codes) out[code] = { description: text[code] ?? 'Failure', content: { 'application/json': { schema: ref('Failure') } } };
+  return out;
+};
+
+const jsonBody = (schema: string, example?: unknown): Record<string, unknown> => ({
+  required: true,
+  content: {
+    'application/json': example === undefined ? { schema: ref(schema) } : { schema: ref(schema), example },
+    'application/x-www-form-urlencoded': {
+      schema: { type: 'object', required: ['json'], properties: { json: { type: 'string', description: `The ${schema} as JSON text.` } } },
+    },
+  },
+});
+
+const ok = (schema: string, description: string): Record<string, unknown> => ({
+  description,
+  headers: { 'Seldon-Puid': { schema: { type: 'string' }, description: 'The request id.' } },
+  content: { 'application/json': { schema: ref(schema) } },
+});
+
+function predictions(summary: string): Record<string, unknown> {
+  const responses = { '200': ok('SeldonMessage', 'The graph\'s answer, with meta'), ...failures(['400', '404', '413', '415', '502', '503', '504']) };
+  const puidHeader = { name: 'Seldon-Puid', in: 'header', required: false, schema: { type: 'string' }, description: 'A request id to use instead of a generated one.' };
+  return {
+    post: { summary, operationId: summary.includes('v0.1') ? 'predictV01' : 'predict', parameters: [puidHeader], requestBody: jsonBody('SeldonMessage', EXAMPLE_REQUEST), responses },
+    get: {
+      summary: `${summary} (message in the query string)`,
+      parameters: [{ name: 'json', in: 'query', required: true, schema: { type: 'string' }, description: 'The SeldonMessage as JSON text.' }, puidHeader],
+      responses,
+    },
+  };
+}
+
+function feedback(summary: string): Record<string, unknown> {
+  return { post: { summary, requestBody: jsonBody('Feedback'), responses: { '200': ok('SeldonMessage', 'The components\' answer'), ...failures(['400', '404', '413', '415', '503', '504']) } } };
+}
+
+/** The OpenAPI 3 document of one deployment's endpoints. */
+export function openApiDocument(target: DocTarget): Record<string, unknown> {
+  const models = target.primary?.nodeNames ?? [];
+  const modelParameter = { name: 'model', in: 'path', required: true, schema: models.length > 0 ? { type: 'string', enum: models } : { type: 'string' }, description: 'A node of the graph.' };
+  const predictors = target.executors.map((e) => `${e.name} (${e.shadow ? 'shadow' : `traffic ${e.traffic}`}; graph: ${e.nodeNames.join(' → ')})`);
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: `${target.name} — SeldonDeployment in ${target.namespace}`,
+      version: 'v1.0',
+      description: `Seldon protocol endpoints of SeldonDeployment ${target.namespace}/${target.name}. Predictors: ${predictors.join('; ') || 'none'}.`,
+    },
+    servers: [{ url: `${target.origin}/seldon/${encodeURIComponent(target.namespace)}/${encodeURIComponent(target.name)}` }],
+    paths: {
+      '/api/v1.0/predictions': predictions('Predict'),
+      '/api/v0.1/predictions': predictions('Predict (v0.1 path)'),
+      '/api/v1.0/feedback': feedback('Send feedback on a prediction'),
+      '/api/v0.1/feedback': feedback('Send feedback (v0.1 path)'),
+      '/api/v1.0/metadata': { get: { summary: 'The graph\'s metadata', responses: { '200': ok('GraphMetadata', 'Each node\'s metadata and the graph\'s inputs and outputs'), ...failures(['404', '503', '504']) } } },
+      '/api/v1.0/metadata/{model}': { get: { summary: 'One node\'s metadata', parameters: [modelParameter], responses: { '200': ok('ModelMetadata', 'The node\'s metadata'), ...failures(['404', '503', '504']) } } },
+      '/api/v1.0/health/status': { get: { summary: 'The root component\'s health', responses: { '200': ok('SeldonMessage', 'Healthy'), ...failures(['503', '504']) } } },
+      '/api/v1.0/status/{model}': { get: { summary: 'One node\'s health', parameters: [modelParameter], responses: { '200': ok('SeldonMessage', 'Healthy'), ...failures(['404', '503', '504']) } } },
+    },
+    components: { schemas: SCHEMAS },
+  };
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+}
+
+/** The shell-quoted curl command for a prediction. */
+export function exampleCurl(baseUrl: string): string {
+  return `curl -X POST ${baseUrl}/api/v1.0/predictions \\\n  -H 'Content-Type: application/json' \\\n  -d '${JSON.stringify(EXAMPLE_REQUEST)}'`;
+}
+
+interface Operation {
+  summary?: string;
+  parameters?: { name: string; in: string; required?: boolean; description?: string }[];
+  requestBody?: { content: Record<string, { schema?: { $ref?: string } }> };
+  responses: Record<string, { description: string; content?: Record<string, { schema?: { $ref?: string } }> }>;
+}
+
+type Schema = { type?: string; description?: string; $ref?: string; items?: Schema; enum?: readonly string[]; properties?: Record<string, Schema>; required?: readonly string[]; additionalProperties?: unknown; format?: string };
+
+function typeText(schema: Schema): string {
+  if (schema.$ref !== undefined) {
+    const name = schema.$ref.split('/').pop()!;
+    return `<a href="#schema-${escapeHtml(name)}">${escapeHtml(name)}</a>`;
+  }
+  if (schema.type === 'array') return `array of ${schema.items === undefined || Object.keys(schema.items).length === 0 ? 'any' : typeText(schema.items)}`;
+  if (schema.enum !== undefined) return `${escapeHtml(schema.type ?? 'string')}: ${schema.enum.map((e) => `<code>${escapeHtml(e)}</code>`).join(' | ')}`;
+  if (schema.type === 'object' && schema.additionalProperties !== undefined && typeof schema.additionalProperties === 'object') {
+    return `map of ${typeText(schema.additionalProperties as Schema)}`;
+  }
+  return escapeHtml(schema.type ?? 'any');
+}
+
+function schemaRef(content: Record<string, { schema?: { $ref?: string } }> | undefined): string {
+  const schema = content?.['application/json']?.schema;
+  return schema === undefined ? '' : typeText(schema);
+}
+
+/** The HTML page: endpoints, an example curl, a form to try a prediction, and the schemas. */
+export function docPage(document: Record<string, unknown>, target: DocTarget): string {
+  const baseUrl = `${target.origin}/seldon/${encodeURIComponent(target.namespace)}/${encodeURIComponent(target.name)}`;
+  const paths = document['paths'] as Record<string, Record<string, Operation>>;
+  const schemas = (document['components'] as { schemas: Record<string, Schema> }).schemas;
+  const info = document['info'] as { title: string; description: string };
+  const endpoints: string[] = [];
+  for (const [path, operations] of Object.entries(paths)) {
+    for (const [method, op] of Object.entries(operations)) {
+      const params = (op.parameters ?? []).map((p) => `<li><code>${escapeHtml(p.name)}</code> (${escapeHtml(p.in)}${p.required === true ? ', required' : ''}) ${escapeHtml(p.description ?? '')}</li>`).join('');
+      const body = op.requestBody === undefined ? '' : `<p>Body: ${schemaRef(op.requestBody.content)} as <code>application/json</code>, or a form field <code>json=</code></p>`;
+      const responses = Object.entries(op.responses).map(([code, r]) => `<tr><td>${escapeHtml(code)}</td><td>${escapeHtml(r.description)}</td><td>${schemaRef(r.content)}</td></tr>`).join('');
+      endpoints.push(
+        `<section class="op"><h3><span class="method ${escapeHtml(method)}">${escapeHtml(method.toUpperCase())}</span> <code>${escapeHtml(baseUrl + path)}</code></h3>` +
+          `<p>${escapeHtml(op.summary ?? '')}</p>${params === '' ? '' : `<ul>${params}</ul>`}${body}` +
+          `<table><thead><tr><th>Status</th><th>Meaning</th><th>Body</th></tr></thead><tbody>${responses}</tbody></table></section>`,
+      );
+    }
+  }
+  const schemaSections = Object.entries(schemas).map(([name, schema]) => {
+    const required = new Set(schema.required ?? []);
+    const rows = Object.entries(schema.properties ?? {})
+      .map(([prop, s]) => `<tr><td><code>${escapeHtml(prop)}</code>${required.has(prop) ? ' *' : ''}</td><td>${typeText(s)}</td><td>${escapeHtml(s.description ?? '')}</td></tr>`)
+      .join('');
+    return `<section id="schema-${escapeHtml(name)}"><h3>${escapeHtml(name)}</h3><p>${escapeHtml(schema.description ?? '')}</p>` +
+      `<table><thead><tr><th>Field</th><th>Type</th><th>Description</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+  });
+  const predictionsPath = `/seldon/${encodeURIComponent(target.namespace)}/${encodeURIComponent(target.name)}/api/v1.0/predictions`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(info.title)}</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f24;line-height:1.45}
+code,pre,textarea{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em}
+pre{background:#f4f5f7;padding:.8rem;overflow:auto;border-radius:4px}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{border:1px solid #d8dbe0;padding:.3rem .5rem;text-align:left;vertical-align:top}
+.op{border-left:4px solid #6b7785;padding-left:1rem;margin:1.5rem 0}.method{display:inline-block;min-width:3.5rem;padding:.1rem .4rem;border-radius:3px;color:#fff;background:#6b7785;font-size:.8em}
+.method.post{background:#2f7d4a}.method.get{background:#2a5ea8}textarea{width:100%;height:7rem}#answer{white-space:pre-wrap}
+</style></head><body>
+<h1>${escapeHtml(info.title)}</h1>
+<p>${escapeHtml(info.description)}</p>
+<p>OpenAPI document: <a href="${escapeHtml(`/seldon/${encodeURIComponent(target.namespace)}/${encodeURIComponent(target.name)}/api/v1.0/doc/openapi.json`)}">openapi.json</a></p>
+<h2>Try it</h2>
+<pre>${escapeHtml(exampleCurl(baseUrl))}</pre>
+<form id="try"><textarea id="request" aria-label="request body">${escapeHtml(JSON.stringify(EXAMPLE_REQUEST))}</textarea>
+<p><button type="submit">POST /api/v1.0/predictions</button></p></form>
+<pre id="answer" aria-live="polite"></pre>
+<script>
+document.getElementById('try').addEventListener('submit', async function (event) {
+  event.preventDefault();
+  var out = document.getElementById('answer');
+  out.textContent = '…';
+  try {
+    var res = await fetch(${JSON.stringify(predictionsPath).replace(/</g, '\\u003c')}, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: document.getElementById('request').value });
+    var text = await res.text();
+    try { text = JSON.stringify(JSON.parse(text), null, 2); } catch (e) {}
+    out.textContent = res.status + ' ' + res.statusText + '\\n' + text;
+  } catch (err) { out.textContent = String(err); }
+});
+</script>
+<h2>Endpoints</h2>
+${endpoints.join('\n')}
+<h2>Schemas</h2>
+${schemaSections.join('\n')}
+</body></html>
+`;
+}

@@ -1,0 +1,9 @@
+/** The gateway: ingress paths, traffic split and shadows, doc pages. */
+export { createGateway } from './server.ts';
+export type { Gateway, GatewayOptions } from './server.ts';
+export type { DeploymentEntry, DeploymentTable } from './deployments.ts';
+export { matchPath } from './routes.ts';
+export type { Route, RouteKind, RouteMatch } from './routes.ts';
+export { splitTraffic, trafficOf } from './traffic.ts';
+export type { TrafficSplit } from './traffic.ts';
+export { docPage, openApiDocument } from './docs.ts';

@@ -1,0 +1,107 @@
+/**
+ * Reading a request: the few headers the gateway looks at (found in `rawHeaders`, without
+ * building the headers object), the body with a size limit, and the feedback message.
+ */
+import type { IncomingMessage } from 'node:http';
+import { TrantorError } from '../protocol/errors.ts';
+import { parseSeldonMessage } from '../protocol/seldon.ts';
+import type { Feedback } from '../protocol/seldon.ts';
+
+export interface RequestHeaders {
+  contentType: string | undefined;
+  contentLength: number | undefined;
+  puid: string | undefined;
+  host: string | undefined;
+}
+
+/** The headers the gateway reads, by one pass over `rawHeaders`. */
+export function scanHeaders(raw: readonly string[]): RequestHeaders {
+  const found: RequestHeaders = { contentType: undefined, contentLength: undefined, puid: undefined, host: undefined };
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    switch (name.length) {
+      case 4:
+        if (name.toLowerCase() === 'host') found.host = raw[i + 1];
+        break;
+      case 11:
+        if (name.toLowerCase() === 'seldon-puid') found.puid = raw[i + 1];
+        break;
+      case 12:
+        if (name.toLowerCase() === 'content-type') found.contentType = raw[i + 1];
+        break;
+      case 14:
+        if (name.toLowerCase() === 'content-length') found.contentLength = Number(raw[i + 1]);
+        break;
+      default:
+        break;
+    }
+  }
+  return found;
+}
+
+export function tooLarge(limit: number): TrantorError {
+  return new TrantorError('BODY_TOO_LARGE', `the request body is larger than the limit of ${limit} bytes (${formatBytes(limit)})`);
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} B`;
+}
+
+/**
+ * The request body as text. Rejects with BODY_TOO_LARGE as soon as more than `limit` bytes
+ * arrive (or are announced), and stops collecting what follows.
+ */
+export function readBody(req: IncomingMessage, limit: number, announced: number | undefined): Promise<string> {
+  if (announced !== undefined && announced > limit) return Promise.reject(tooLarge(limit));
+  return new Promise<string>((resolve, reject) => {
+    let first: Buffer | undefined;
+    let rest: Buffer[] | undefined;
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        stop();
+        first = undefined;
+        rest = undefined;
+        reject(tooLarge(limit));
+        return;
+      }
+      if (first === undefined) first = chunk;
+      else (rest ??= [first]).push(chunk);
+    };
+    const onEnd = (): void => {
+      stop();
+      if (rest !== undefined) resolve(Buffer.concat(rest, size).toString('utf8'));
+      else resolve(first === undefined ? '' : first.toString('utf8'));
+    };
+    const onError = (err: Error): void => {
+      stop();
+      reject(err);
+    };
+    const stop = (): void => {
+      req.removeListener('data', onData);
+      req.removeListener('end', onEnd);
+      req.removeListener('error', onError);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Checks a feedback message: `request`, `response` and `truth` are Seldon messages, `reward` a number. */
+export function parseFeedback(value: unknown): Feedback {
+  if (!isRecord(value)) throw new TrantorError('BAD_PAYLOAD', 'body: expected a JSON object with request, response and reward (and optionally truth)');
+  for (const field of ['request', 'response', 'truth'] as const) {
+    if (value[field] !== undefined) parseSeldonMessage(value[field], field);
+  }
+  const reward = value['reward'];
+  if (reward !== undefined && (typeof reward !== 'number' || !Number.isFinite(reward))) throw new TrantorError('BAD_PAYLOAD', `reward: expected a number, got ${JSON.stringify(reward)}`);
+  return value;
+}

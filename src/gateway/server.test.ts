@@ -1,0 +1,374 @@
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import { after, test } from 'node:test';
+import { PredictorExecutor } from '../executor/executor.ts';
+import { StaticEndpoints, answerJson, graphNode, identity, predictorOf, standIn } from '../executor/testing.ts';
+import type { ComponentBehaviour, StandIn } from '../executor/testing.ts';
+import { HttpTransport } from '../executor/transport/http.ts';
+import type { SeldonMessage } from '../protocol/seldon.ts';
+import type { Predictor } from '../spec/types.ts';
+import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
+import { createGateway } from './server.ts';
+import type { Gateway, GatewayOptions } from './server.ts';
+
+const cleanup: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+class Table implements DeploymentTable {
+  readonly entries = new Map<string, DeploymentEntry>();
+  lookup(namespace: string, name: string): DeploymentEntry | undefined {
+    return this.entries.get(`${namespace}/${name}`);
+  }
+}
+
+interface Setup {
+  gateway: Gateway;
+  endpoints: StaticEndpoints;
+  components: StandIn[];
+  base: string;
+}
+
+/** A gateway serving seldon/iris-model with the given predictors; each predictor's single node `classifier`-like is served by the given replicas. */
+async function setup(
+  predictors: { predictor: Predictor; replicas: ComponentBehaviour[] }[],
+  options: Partial<GatewayOptions> = {},
+  retryWindowMs = 300,
+): Promise<Setup> {
+  const endpoints = new StaticEndpoints();
+  const transport = new HttpTransport({ endpoints, retryWindowMs });
+  cleanup.push(() => transport.close());
+  const components: StandIn[] = [];
+  const executors: PredictorExecutor[] = [];
+  for (const { predictor, replicas } of predictors) {
+    const addresses = [];
+    for (const behaviour of replicas) {
+      const s = await standIn(behaviour);
+      cleanup.push(() => s.close());
+      components.push(s);
+      addresses.push(s.replica());
+    }
+    endpoints.set(predictor.graph.name, addresses);
+    executors.push(new PredictorExecutor({ namespace: 'seldon', deployment: 'iris-model', predictor, transport }));
+  }
+  const table = new Table();
+  table.entries.set('seldon/iris-model', { namespace: 'seldon', name: 'iris-model', executors });
+  const gateway = await createGateway({ host: '127.0.0.1', port: 0, bodyLimitBytes: 10 * 1024 * 1024, requestTimeoutMs: 30_000, deployments: table, ...options });
+  cleanup.push(() => gateway.close());
+  return { gateway, endpoints, components, base: `${gateway.url}/seldon/seldon/iris-model` };
+}
+
+const iris = (fields: Partial<Predictor> = {}, node = 'classifier'): Predictor =>
+  predictorOf('default', graphNode(node, { implementation: 'SKLEARN_SERVER', modelUri: '/models/iris' }), fields);
+
+const BODY = '{"data":{"ndarray":[[1,2,3,4]]}}';
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  json: SeldonMessage;
+}
+
+async function post(url: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Answer> {
+  const res = await fetch(url, { method: 'POST', body, headers });
+  return { status: res.status, headers: res.headers, json: JSON.parse(await res.text()) as SeldonMessage };
+}
+
+async function getJson(url: string): Promise<unknown> {
+  return (await fetch(url)).json();
+}
+
+/** The value at `path` inside a parsed JSON document. */
+function dig(value: unknown, ...path: (string | number)[]): unknown {
+  let at = value;
+  for (const key of path) at = (at as Record<string | number, unknown> | undefined)?.[key];
+  return at;
+}
+
+function assertFailure(res: Answer, status: number, reason: string, info: RegExp | string): void {
+  assert.equal(res.status, status);
+  assert.equal(res.headers.get('content-type'), 'application/json');
+  assert.match(res.headers.get('seldon-puid') ?? '', /^\S+$/);
+  assert.equal(res.json.status?.code, status);
+  assert.equal(res.json.status.reason, reason);
+  assert.equal(res.json.status.status, 'FAILURE');
+  if (typeof info === 'string') assert.equal(res.json.status.info, info);
+  else assert.match(res.json.status.info ?? '', info);
+}
+
+test('a prediction through the gateway carries meta.puid, requestPath and the same Seldon-Puid header', async () => {
+  const { base } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  const res = await post(`${base}/api/v1.0/predictions`, BODY);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'application/json');
+  const puid = res.headers.get('seldon-puid');
+  assert.match(puid ?? '', /^[a-z2-7]{26}$/);
+  assert.deepEqual(res.json, {
+    data: { ndarray: [[1, 2, 3, 4]] },
+    meta: { puid, tags: {}, routing: {}, requestPath: { classifier: 'SKLEARN_SERVER' }, metrics: [] },
+  });
+});
+
+test('the puid of the Seldon-Puid request header is kept', async () => {
+  const { base, components } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  const res = await post(`${base}/api/v1.0/predictions`, BODY, { 'content-type': 'application/json', 'seldon-puid': 'my-request-1' });
+  assert.equal(res.headers.get('seldon-puid'), 'my-request-1');
+  assert.equal(res.json.meta?.puid, 'my-request-1');
+  assert.equal(dig(JSON.parse(components[0]!.received[0]!.body), 'meta', 'puid'), 'my-request-1');
+});
+
+test('the puid in the request\'s meta is kept when no header names one', async () => {
+  const { base } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  const res = await post(`${base}/api/v1.0/predictions`, '{"data":{"ndarray":[[1]]},"meta":{"puid":"from-body"}}');
+  assert.equal(res.headers.get('seldon-puid'), 'from-body');
+  assert.equal(res.json.meta?.puid, 'from-body');
+});
+
+test('the v0.1 path, a form with json= and a GET with ?json= all predict', async () => {
+  const { base } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  const v01 = await post(`${base}/api/v0.1/predictions`, BODY);
+  assert.deepEqual(v01.json.data, { ndarray: [[1, 2, 3, 4]] });
+  const form = await post(`${base}/api/v1.0/predictions`, `json=${encodeURIComponent(BODY)}`, { 'content-type': 'application/x-www-form-urlencoded' });
+  assert.deepEqual(form.json.data, { ndarray: [[1, 2, 3, 4]] });
+  const get = await fetch(`${base}/api/v1.0/predictions?json=${encodeURIComponent(BODY)}`);
+  assert.equal(get.status, 200);
+  assert.deepEqual(dig(await get.json(), 'data'), { ndarray: [[1, 2, 3, 4]] });
+});
+
+test('a tensor request comes back as a tensor', async () => {
+  const { base } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  const body = '{"data":{"names":["a","b"],"tensor":{"shape":[2,2],"values":[0,0,1,1]}}}';
+  const res = await post(`${base}/api/v1.0/predictions`, body);
+  assert.deepEqual(res.json.data, { names: ['a', 'b'], tensor: { shape: [2, 2], values: [0, 0, 1, 1] } });
+});
+
+test('a 400 from the model passes through with its message', async () => {
+  const info = 'expected 4 features per row, got 5 (data.ndarray[0])';
+  const { base } = await setup([{ predictor: iris(), replicas: [(_r, res) => answerJson(res, 400, { status: { code: 400, info, reason: 'MICROSERVICE_BAD_DATA', status: 'FAILURE' } })] }]);
+  assertFailure(await post(`${base}/api/v1.0/predictions`, '{"data":{"ndarray":[[1,2,3,4,5]]}}'), 400, 'MICROSERVICE_BAD_DATA', info);
+});
+
+test('a prediction is retried on another replica when one replica\'s socket is destroyed mid-request', async () => {
+  const crash: ComponentBehaviour = (_r, res) => res.socket?.destroy();
+  const { base, components } = await setup([{ predictor: iris(), replicas: [crash, identity] }]);
+  for (let i = 0; i < 4; i++) {
+    const res = await post(`${base}/api/v1.0/predictions`, BODY);
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.json.data, { ndarray: [[1, 2, 3, 4]] });
+  }
+  assert.ok(components[0]!.received.length >= 1, 'the crashing replica was tried');
+});
+
+test('no ready replica answers 503 naming the node, predictor and deployment', async () => {
+  const { base } = await setup([{ predictor: iris(), replicas: [] }], {}, 50);
+  assertFailure(
+    await post(`${base}/api/v1.0/predictions`, BODY),
+    503,
+    'MICROSERVICE_UNAVAILABLE',
+    'no ready replica of node "classifier" (predictor default of seldon/iris-model)',
+  );
+});
+
+test('a body over the limit gets 413 naming the limit', async () => {
+  const { gateway, components } = await setup([{ predictor: iris(), replicas: [identity] }], { bodyLimitBytes: 1024 });
+  const big = JSON.stringify({ data: { ndarray: [Array.from({ length: 2000 }, (_, i) => i)] } });
+  const res = await post(`${gateway.url}/seldon/seldon/iris-model/api/v1.0/predictions`, big);
+  assertFailure(res, 413, 'PAYLOAD_TOO_LARGE', 'the request body is larger than the limit of 1024 bytes (1 KiB)');
+  assert.equal(components[0]!.received.length, 0);
+});
+
+test('a chunked body that grows over the limit gets 413 naming the limit', async () => {
+  const { gateway } = await setup([{ predictor: iris(), replicas: [identity] }], { bodyLimitBytes: 64 * 1024 });
+  const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = httpRequest(`${gateway.url}/seldon/seldon/iris-model/api/v1.0/predictions`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on('error', reject);
+    });
+    req.on('error', () => undefined); // the gateway may close before the client has written everything
+    const chunk = 'x'.repeat(16 * 1024);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < 200 && req.write(chunk)) sent++;
+      if (sent < 200 && !req.destroyed) req.once('drain', pump);
+      else req.end();
+    };
+    pump();
+  });
+  assert.equal(status, 413);
+  assert.match(String(dig(JSON.parse(body), 'status', 'info')), /limit of 65536 bytes \(64 KiB\)/);
+});
+
+test('an unsupported content type gets 415 saying which are accepted', async () => {
+  const { base } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  assertFailure(await post(`${base}/api/v1.0/predictions`, BODY, { 'content-type': 'application/xml' }), 415, 'UNSUPPORTED_MEDIA_TYPE', /application\/xml is not supported; send application\/json, or a form with a json= field/);
+});
+
+test('malformed JSON gets 400 with the parser\'s message', async () => {
+  const { base } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  const res = await post(`${base}/api/v1.0/predictions`, '{"data": {');
+  assertFailure(res, 400, 'MICROSERVICE_BAD_DATA', /^body: not valid JSON \(.+\)$/);
+});
+
+test('a message that is not a Seldon message gets 400 naming the field', async () => {
+  const { base } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  assertFailure(await post(`${base}/api/v1.0/predictions`, '{"data":{"tensor":{"shape":[2],"values":[1]}}}'), 400, 'MICROSERVICE_BAD_DATA', /data\.tensor: shape \[2\] holds 2 values, got 1/);
+});
+
+test('an unknown deployment gets 404 with Seldon\'s failure body', async () => {
+  const { gateway } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  const res = await post(`${gateway.url}/seldon/y/x/api/v1.0/predictions`, BODY);
+  assert.equal(res.status, 404);
+  assert.deepEqual(res.json, { status: { code: 404, info: 'no SeldonDeployment named "x" in namespace "y"', reason: 'NOT_FOUND', status: 'FAILURE' } });
+  assert.ok(res.headers.get('seldon-puid'));
+});
+
+test('an unknown path gets 404', async () => {
+  const { gateway, base } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  assertFailure(await post(`${gateway.url}/nothing/here`, BODY), 404, 'NOT_FOUND', /no such path: \/nothing\/here/);
+  assertFailure(await post(`${base}/api/v9/predictions`, BODY), 404, 'NOT_FOUND', /no such path/);
+});
+
+test('a wrong method gets 405 with Allow', async () => {
+  const { base } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  const res = await fetch(`${base}/api/v1.0/predictions`, { method: 'PUT', body: BODY });
+  assert.equal(res.status, 405);
+  assert.equal(res.headers.get('allow'), 'POST, GET');
+  assert.equal(dig(await res.json(), 'status', 'reason'), 'METHOD_NOT_ALLOWED');
+  assert.equal((await fetch(`${base}/api/v1.0/metadata`, { method: 'POST', body: '{}' })).status, 405);
+});
+
+test('the doc page is HTML that works offline and shows this deployment\'s curl', async () => {
+  const { base } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  const res = await fetch(`${base}/api/v1.0/doc/`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'text/html; charset=utf-8');
+  assert.ok(res.headers.get('seldon-puid'));
+  const html = await res.text();
+  assert.match(html, /^<!doctype html>/);
+  assert.ok(html.includes(`curl -X POST ${base}/api/v1.0/predictions`), 'the example curl uses this deployment\'s URL');
+  assert.ok(html.includes('id="schema-SeldonMessage"'));
+  assert.ok(!/<script[^>]+src=|<link[^>]+href="http/.test(html), 'no external scripts or stylesheets');
+});
+
+test('openapi.json is an OpenAPI 3 document of the deployment\'s endpoints and Seldon schemas', async () => {
+  const { base } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  const res = await fetch(`${base}/api/v1.0/doc/openapi.json`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'application/json');
+  const doc: unknown = await res.json();
+  assert.equal(dig(doc, 'openapi'), '3.0.3');
+  assert.deepEqual(dig(doc, 'servers'), [{ url: base }]);
+  assert.ok(dig(doc, 'paths', '/api/v1.0/predictions', 'post', 'requestBody', 'content', 'application/json', 'example', 'data'));
+  assert.ok(dig(doc, 'components', 'schemas', 'SeldonMessage', 'properties', 'data'));
+  assert.deepEqual(dig(doc, 'paths', '/api/v1.0/metadata/{model}', 'get', 'parameters', 0, 'schema', 'enum'), ['classifier']);
+});
+
+test('traffic between predictors roughly follows their weights', async () => {
+  const tag = (name: string): ComponentBehaviour => (_r, res) => answerJson(res, 200, { strData: name });
+  const { base } = await setup([
+    { predictor: predictorOf('main', graphNode('main-model', { type: 'MODEL' }), { traffic: 75 }), replicas: [tag('main')] },
+    { predictor: predictorOf('canary', graphNode('canary-model', { type: 'MODEL' }), { traffic: 25 }), replicas: [tag('canary')] },
+  ]);
+  const counts: Record<string, number> = { main: 0, canary: 0 };
+  await Promise.all(Array.from({ length: 400 }, async () => {
+    const res = await post(`${base}/api/v1.0/predictions`, BODY);
+    counts[res.json.strData!]! += 1;
+  }));
+  assert.equal(counts['main']! + counts['canary']!, 400);
+  assert.ok(counts['canary']! > 60 && counts['canary']! < 140, `canary got ${counts['canary']} of 400 (expected about 100)`);
+});
+
+test('a failing shadow predictor does not affect the answer', async () => {
+  const { base, components } = await setup([
+    { predictor: iris(), replicas: [identity] },
+    { predictor: predictorOf('shadow', graphNode('shadow-model', { type: 'MODEL' }), { shadow: true, traffic: 0 }), replicas: [(_r, res) => answerJson(res, 500, { status: { code: 500, info: 'shadow broke', status: 'FAILURE' } })] },
+  ]);
+  for (let i = 0; i < 5; i++) {
+    const res = await post(`${base}/api/v1.0/predictions`, BODY);
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.json.meta?.requestPath, { classifier: 'SKLEARN_SERVER' });
+  }
+  for (let i = 0; i < 50 && components[1]!.received.length < 5; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(components[1]!.received.length, 5, 'the shadow got a copy of each request');
+});
+
+test('a model slower than the request timeout gets 504', async () => {
+  const { base } = await setup([{ predictor: iris(), replicas: [() => undefined] }], { requestTimeoutMs: 200 });
+  assertFailure(
+    await post(`${base}/api/v1.0/predictions`, BODY),
+    504,
+    'MICROSERVICE_TIMEOUT',
+    'node "classifier" (predictor default of seldon/iris-model) did not answer within the request\'s time limit of 200 ms',
+  );
+});
+
+test('/ready and /live answer 200 at the gateway root', async () => {
+  const { gateway } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  for (const path of ['/ready', '/live']) {
+    const res = await fetch(`${gateway.url}${path}`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/json');
+    assert.ok(res.headers.get('seldon-puid'));
+  }
+});
+
+test('metadata, health and a node\'s status are answered by the components', async () => {
+  const { base } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  const metadata = await getJson(`${base}/api/v1.0/metadata`);
+  assert.equal(dig(metadata, 'name'), 'default');
+  assert.equal(dig(metadata, 'models', 'classifier', 'name'), 'identity');
+  assert.deepEqual(dig(metadata, 'graphinputs'), [{ name: 'x', datatype: 'FP64', shape: [1] }]);
+  assert.equal(dig(await getJson(`${base}/api/v1.0/metadata/classifier`), 'name'), 'identity');
+  assert.equal((await fetch(`${base}/api/v1.0/metadata/nope`)).status, 404);
+  assert.equal((await fetch(`${base}/api/v1.0/health/status`)).status, 200);
+  assert.equal((await fetch(`${base}/api/v1.0/status/classifier`)).status, 200);
+  assert.equal((await fetch(`${base}/api/v1.0/status/nope`)).status, 404);
+});
+
+test('feedback reaches the model and the answer keeps the prediction\'s puid', async () => {
+  const { base, components } = await setup([{ predictor: iris(), replicas: [(_r, res) => answerJson(res, 200, { data: { ndarray: [] } })] }]);
+  const feedback = { request: { data: { ndarray: [[1, 2, 3, 4]] } }, response: { data: { ndarray: [[0.9]] }, meta: { puid: 'prediction-1', requestPath: { classifier: 'x' } } }, reward: 1 };
+  const res = await post(`${base}/api/v1.0/feedback`, JSON.stringify(feedback));
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('seldon-puid'), 'prediction-1');
+  assert.equal(components[0]!.received[0]!.path, '/send-feedback');
+  assertFailure(await post(`${base}/api/v1.0/feedback`, '{"reward":"high"}'), 400, 'MICROSERVICE_BAD_DATA', 'reward: expected a number, got "high"');
+});
+
+test('the namespace-less path serves deployments of the default namespace', async () => {
+  const { gateway } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  const res = await post(`${gateway.url}/seldon/iris-model/api/v1.0/predictions`, BODY);
+  assertFailure(res, 404, 'NOT_FOUND', 'no SeldonDeployment named "iris-model" in namespace "default"');
+});
+
+test('a malformed HTTP request gets a JSON 400 with a Seldon-Puid', async () => {
+  const { gateway } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = connect(gateway.port, '127.0.0.1', () => socket.end('NOT HTTP AT ALL\r\n\r\n'));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => (text += c));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+  assert.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n/);
+  assert.match(answer, /\r\nSeldon-Puid: [a-z2-7]{26}\r\n/);
+  assert.match(answer, /"reason":"MICROSERVICE_BAD_DATA"/);
+});
+
+test('an unexpected exception answers 500 INTERNAL and the gateway keeps serving', async () => {
+  const throwing: DeploymentTable = {
+    lookup: () => {
+      throw new Error('table is broken');
+    },
+  };
+  const gateway = await createGateway({ host: '127.0.0.1', port: 0, deployments: throwing });
+  cleanup.push(() => gateway.close());
+  assertFailure(await post(`${gateway.url}/seldon/a/b/api/v1.0/predictions`, BODY), 500, 'INTERNAL_ERROR', 'table is broken');
+  assert.equal((await fetch(`${gateway.url}/live`)).status, 200);
+});

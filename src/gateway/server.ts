@@ -1,0 +1,335 @@
+/**
+ * The gateway: a node:http server that takes requests for `/seldon/<ns>/<deployment>/…`, picks a
+ * predictor by traffic weight (copying the request to shadows), hands the message to its executor
+ * and answers. Every answer is JSON (the doc page aside) and carries `Seldon-Puid`; every failure
+ * is a Seldon failure body with the error's own status.
+ */
+import { STATUS_CODES, createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { decodeBody } from '../protocol/body.ts';
+import { TrantorError, asTrantorError, failureBody } from '../protocol/errors.ts';
+import { parseSeldonMessage } from '../protocol/seldon.ts';
+import type { SeldonMessage } from '../protocol/seldon.ts';
+import type { CallLimits, PredictorExecutor } from '../executor/executor.ts';
+import { isPuid, newPuid } from '../executor/meta.ts';
+import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
+import { docPage, openApiDocument } from './docs.ts';
+import type { DocTarget } from './docs.ts';
+import { parseFeedback, readBody, scanHeaders } from './request.ts';
+import type { RequestHeaders } from './request.ts';
+import { matchPath } from './routes.ts';
+import type { RouteMatch } from './routes.ts';
+import { trafficOf } from './traffic.ts';
+
+export interface GatewayOptions {
+  host: string;
+  /** 0 picks a free port; `Gateway.port` says which. */
+  port: number;
+  /** Largest request body accepted; default 10 MiB. */
+  bodyLimitBytes?: number;
+  /** How long a request may take, end to end; default 30 s. */
+  requestTimeoutMs?: number;
+  /** How long an idle client connection is kept open; default 65 s. */
+  keepAliveTimeoutMs?: number;
+  deployments: DeploymentTable;
+  logger?: Logger;
+}
+
+export interface Gateway {
+  server: Server;
+  /** The port actually listened on. */
+  port: number;
+  /** `http://<host>:<port>` */
+  url: string;
+  /** Stops taking connections, lets requests in flight finish (up to a few seconds), then closes. */
+  close(): Promise<void>;
+}
+
+interface GatewayConfig {
+  readonly bodyLimitBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly deployments: DeploymentTable;
+  readonly logger: Logger | undefined;
+}
+
+const MiB = 1024 * 1024;
+
+function compileOptions(options: GatewayOptions): GatewayConfig {
+  const positive = (value: number | undefined, fallback: number, name: string): number => {
+    const v = value ?? fallback;
+    if (!Number.isFinite(v) || v <= 0) throw new TypeError(`gateway option ${name} must be a positive number, got ${String(value)}`);
+    return v;
+  };
+  return Object.freeze({
+    bodyLimitBytes: positive(options.bodyLimitBytes, 10 * MiB, 'bodyLimitBytes'),
+    requestTimeoutMs: positive(options.requestTimeoutMs, 30_000, 'requestTimeoutMs'),
+    keepAliveTimeoutMs: positive(options.keepAliveTimeoutMs, 65_000, 'keepAliveTimeoutMs'),
+    deployments: options.deployments,
+    logger: options.logger,
+  });
+}
+
+const JSON_TYPE = 'application/json';
+const HTML_TYPE = 'text/html; charset=utf-8';
+const READY_BODY = JSON.stringify({ status: 'ready' });
+const LIVE_BODY = JSON.stringify({ status: 'live' });
+
+/** One request in flight: what later steps (and the error path) need to answer it. */
+interface Exchange {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly headers: RequestHeaders;
+  readonly started: number;
+  /** The header's puid, or one generated; a body's `meta.puid` replaces a generated one. */
+  puid: string;
+  puidFromHeader: boolean;
+}
+
+function send(res: ServerResponse, status: number, puid: string, body: string, type: string = JSON_TYPE): void {
+  res.writeHead(status, ['Content-Type', type, 'Seldon-Puid', puid, 'Content-Length', String(Buffer.byteLength(body))]);
+  res.end(body);
+}
+
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const config = compileOptions(options);
+  const handler = new GatewayHandler(config);
+  const server = createServer({ requestTimeout: config.requestTimeoutMs + 5000, headersTimeout: Math.min(60_000, config.requestTimeoutMs + 5000) }, handler.onRequest);
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const failure = clientFailure(err, config.requestTimeoutMs);
+    const body = JSON.stringify(failureBody(failure));
+    const status = failure.status;
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\nSeldon-Puid: ${newPuid()}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      const force = setTimeout(() => server.closeAllConnections(), 3000);
+      force.unref();
+      server.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+    return closing;
+  };
+  return { server, port, url: `http://${host}:${port}`, close };
+}
+
+class GatewayHandler {
+  private readonly config: GatewayConfig;
+
+  constructor(config: GatewayConfig) {
+    this.config = config;
+  }
+
+  readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const headers = scanHeaders(req.rawHeaders);
+    const headerPuid = headers.puid;
+    const fromHeader = headerPuid !== undefined && isPuid(headerPuid);
+    const exchange: Exchange = { req, res, headers, started: Date.now(), puid: fromHeader ? headerPuid : newPuid(), puidFromHeader: fromHeader };
+    try {
+      if (headerPuid !== undefined && !fromHeader) {
+        throw new TrantorError('BAD_PAYLOAD', 'Seldon-Puid header: expected 1-128 visible ASCII characters');
+      }
+      this.route(exchange);
+    } catch (err) {
+      this.fail(exchange, err);
+    }
+  };
+
+  private route(exchange: Exchange): void {
+    const { req } = exchange;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const match = matchPath(path);
+    if (match === undefined) throw new TrantorError('NOT_FOUND', `no such path: ${path}; predictions go to /seldon/<namespace>/<deployment>/api/v1.0/predictions`);
+    const method = req.method ?? 'GET';
+    if (!match.route.methods.includes(method)) {
+      throw new TrantorError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use ${match.route.methods.join(' or ')}`);
+    }
+    const kind = match.route.kind;
+    if (kind === 'ready') return send(exchange.res, 200, exchange.puid, READY_BODY);
+    if (kind === 'live') return send(exchange.res, 200, exchange.puid, LIVE_BODY);
+    const entry = this.entry(match);
+    const query = q === -1 ? '' : url.slice(q + 1);
+    let work: Promise<void>;
+    switch (kind) {
+      case 'predictions':
+        work = this.predict(exchange, entry, query);
+        break;
+      case 'feedback':
+        work = this.feedback(exchange, entry, query);
+        break;
+      case 'metadata':
+        work = this.answerWith(exchange, primaryOf(entry).metadata(match.model, this.limits(exchange)));
+        break;
+      case 'health':
+        work = this.answerWith(exchange, primaryOf(entry).health(this.limits(exchange)));
+        break;
+      case 'status':
+        work = this.answerWith(exchange, primaryOf(entry).status(match.model!, this.limits(exchange)));
+        break;
+      case 'doc':
+      case 'openapi':
+        this.docs(exchange, entry, kind);
+        return;
+    }
+    work.catch((err: unknown) => this.fail(exchange, err));
+  }
+
+  private entry(match: RouteMatch): DeploymentEntry {
+    const entry = this.config.deployments.lookup(match.namespace!, match.name!);
+    if (entry === undefined) throw new TrantorError('NOT_FOUND', `no SeldonDeployment named "${match.name}" in namespace "${match.namespace}"`);
+    return entry;
+  }
+
+  private limits(exchange: Exchange): CallLimits {
+    return { timeoutMs: this.config.requestTimeoutMs, since: exchange.started };
+  }
+
+  private async body(exchange: Exchange, query: string): Promise<unknown> {
+    const { req, headers } = exchange;
+    const text = req.method === 'GET' ? '' : await readBody(req, this.config.bodyLimitBytes, headers.contentLength);
+    return decodeBody(headers.contentType, text, query);
+  }
+
+  private async predict(exchange: Exchange, entry: DeploymentEntry, query: string): Promise<void> {
+    const message = parseSeldonMessage(await this.body(exchange, query));
+    if (!exchange.puidFromHeader) {
+      const bodyPuid = message.meta?.puid;
+      if (bodyPuid !== undefined) {
+        if (!isPuid(bodyPuid)) throw new TrantorError('BAD_PAYLOAD', 'meta.puid: expected 1-128 visible ASCII characters');
+        exchange.puid = bodyPuid;
+      }
+    }
+    const split = trafficOf(entry);
+    const executor = split.pick();
+    if (executor === undefined) throw new TrantorError('UNAVAILABLE', `SeldonDeployment ${entry.namespace}/${entry.name} has no predictor to serve it`);
+    const limits = this.limits(exchange);
+    const shadows = split.shadows;
+    for (let i = 0; i < shadows.length; i++) this.shadow(shadows[i]!, message, exchange.puid, limits);
+    const reply = await executor.predict(message, exchange.puid, limits);
+    send(exchange.res, 200, exchange.puid, JSON.stringify(reply));
+  }
+
+  private shadow(executor: PredictorExecutor, message: SeldonMessage, puid: string, limits: CallLimits): void {
+    executor.predict(message, puid, limits).catch((err: unknown) => {
+      this.config.logger?.debug({ err, predictor: executor.name, puid }, 'shadow predictor failed; its answer is ignored');
+    });
+  }
+
+  private async feedback(exchange: Exchange, entry: DeploymentEntry, query: string): Promise<void> {
+    const feedback = parseFeedback(await this.body(exchange, query));
+    if (!exchange.puidFromHeader) {
+      const responsePuid = feedback.response?.meta?.puid;
+      if (isPuid(responsePuid)) exchange.puid = responsePuid;
+    }
+    const split = trafficOf(entry);
+    // The predictor that made the prediction: the one whose graph holds every node of its requestPath.
+    const path = feedback.response?.meta?.requestPath;
+    const visited = path === undefined ? [] : Object.keys(path);
+    const executor = (visited.length > 0 ? split.serving.find((e) => visited.every((n) => e.plan.nodes.has(n))) : undefined) ?? split.pick();
+    if (executor === undefined) throw new TrantorError('UNAVAILABLE', `SeldonDeployment ${entry.namespace}/${entry.name} has no predictor to serve it`);
+    const reply = await executor.feedback(feedback, exchange.puid, this.limits(exchange));
+    send(exchange.res, 200, exchange.puid, JSON.stringify(reply));
+  }
+
+  private async answerWith(exchange: Exchange, answer: Promise<unknown>): Promise<void> {
+    const value = await answer;
+    send(exchange.res, 200, exchange.puid, JSON.stringify(value));
+  }
+
+  private docs(exchange: Exchange, entry: DeploymentEntry, kind: 'doc' | 'openapi'): void {
+    const split = trafficOf(entry);
+    const target: DocTarget = {
+      namespace: entry.namespace,
+      name: entry.name,
+      executors: entry.executors,
+      primary: split.primary,
+      origin: originOf(exchange),
+    };
+    const document = openApiDocument(target);
+    if (kind === 'openapi') send(exchange.res, 200, exchange.puid, JSON.stringify(document, null, 2));
+    else send(exchange.res, 200, exchange.puid, docPage(document, target), HTML_TYPE);
+  }
+
+  private fail(exchange: Exchange, err: unknown): void {
+    try {
+      this.answerFailure(exchange, err);
+    } catch (second) {
+      this.config.logger?.error({ err: second, url: exchange.req.url }, 'could not answer a failed request; closing its connection');
+      exchange.res.destroy();
+    }
+  }
+
+  private answerFailure(exchange: Exchange, err: unknown): void {
+    const error = asTrantorError(err);
+    const { res, req } = exchange;
+    const logger = this.config.logger;
+    if (error.code === 'INTERNAL') logger?.error({ err, method: req.method, url: req.url, puid: exchange.puid }, 'unexpected error while answering a request');
+    else if (error.status >= 500) logger?.warn({ code: error.code, message: error.message, url: req.url, puid: exchange.puid }, 'request failed');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (req.destroyed && !req.complete) return;
+    const body = JSON.stringify(failureBody(error));
+    const headers = ['Content-Type', JSON_TYPE, 'Seldon-Puid', exchange.puid, 'Content-Length', String(Buffer.byteLength(body))];
+    if (error.code === 'METHOD_NOT_ALLOWED') {
+      const match = matchPath((req.url ?? '/').split('?')[0]!);
+      if (match !== undefined) headers.push('Allow', match.route.methods.join(', '));
+    }
+    // The rest of an oversized body is not read: close the connection once answered.
+    if (error.code === 'BODY_TOO_LARGE') headers.push('Connection', 'close');
+    res.writeHead(error.status, headers);
+    res.end(body);
+  }
+}
+
+/** A request node:http could not parse, or did not receive in time. */
+function clientFailure(err: NodeJS.ErrnoException, requestTimeoutMs: number): TrantorError {
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return new TrantorError('BAD_PAYLOAD', `the request was not received within ${requestTimeoutMs} ms`, { status: 408, reason: 'REQUEST_TIMEOUT' });
+  }
+  if (err.code === 'HPE_HEADER_OVERFLOW') return new TrantorError('BAD_PAYLOAD', 'the request headers are too large', { status: 431, reason: 'HEADERS_TOO_LARGE' });
+  return new TrantorError('BAD_PAYLOAD', `malformed HTTP request: ${err.message}`);
+}
+
+function primaryOf(entry: DeploymentEntry): PredictorExecutor {
+  const primary = trafficOf(entry).primary;
+  if (primary === undefined) throw new TrantorError('UNAVAILABLE', `SeldonDeployment ${entry.namespace}/${entry.name} has no predictor`);
+  return primary;
+}
+
+const HOST_TEXT = /^[A-Za-z0-9.\-:[\]]{1,255}$/;
+
+function originOf(exchange: Exchange): string {
+  const host = exchange.headers.host;
+  if (host !== undefined && HOST_TEXT.test(host)) return `http://${host}`;
+  const local = exchange.req.socket.localAddress ?? '127.0.0.1';
+  const port = exchange.req.socket.localPort ?? 80;
+  return `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
+}

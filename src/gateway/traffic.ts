@@ -1,0 +1,58 @@
+/**
+ * Traffic between a deployment's predictors: non-shadow predictors share requests by their
+ * `traffic` weights; shadow predictors get a copy of each request.
+ */
+import type { PredictorExecutor } from '../executor/executor.ts';
+import type { DeploymentEntry } from './deployments.ts';
+
+export interface TrafficSplit {
+  /** The predictor for the next request, drawn by weight; undefined when the deployment has none. */
+  pick(): PredictorExecutor | undefined;
+  /** The predictor with the most traffic: the one metadata, health and docs describe. */
+  readonly primary: PredictorExecutor | undefined;
+  readonly serving: readonly PredictorExecutor[];
+  readonly shadows: readonly PredictorExecutor[];
+}
+
+export function splitTraffic(executors: readonly PredictorExecutor[]): TrafficSplit {
+  const serving = executors.filter((e) => !e.shadow);
+  const shadows = executors.filter((e) => e.shadow);
+  const weights = serving.map((e) => (Number.isFinite(e.traffic) && e.traffic > 0 ? e.traffic : 0));
+  const total = weights.reduce((a, b) => a + b, 0);
+  // No weights at all: share equally.
+  const effective = total > 0 ? weights : serving.map(() => 1);
+  const sum = total > 0 ? total : serving.length;
+  const cumulative: number[] = [];
+  let running = 0;
+  for (const w of effective) cumulative.push((running += w));
+  let primary: PredictorExecutor | undefined;
+  let best = -1;
+  serving.forEach((e, i) => {
+    if (effective[i]! > best) {
+      best = effective[i]!;
+      primary = e;
+    }
+  });
+  const only = serving.length === 1 ? serving[0] : undefined;
+  const pick = only !== undefined
+    ? (): PredictorExecutor | undefined => only
+    : (): PredictorExecutor | undefined => {
+        if (serving.length === 0) return undefined;
+        const r = Math.random() * sum;
+        for (let i = 0; i < cumulative.length; i++) if (r < cumulative[i]!) return serving[i];
+        return serving[serving.length - 1];
+      };
+  return { pick, primary: primary ?? shadows[0], serving, shadows };
+}
+
+const cache = new WeakMap<readonly PredictorExecutor[], TrafficSplit>();
+
+/** The split for an entry, compiled the first time its executor list is seen. */
+export function trafficOf(entry: DeploymentEntry): TrafficSplit {
+  let split = cache.get(entry.executors);
+  if (split === undefined) {
+    split = splitTraffic(entry.executors);
+    cache.set(entry.executors, split);
+  }
+  return split;
+}
