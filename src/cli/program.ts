@@ -251,7 +251,7 @@ export function buildProgram(io: Io = processIo): Command {
 /** Runs the program and turns any failure into a message on stderr and a non-zero exit code. */
 export async function runCli(program: Command, argv: readonly string[], io: Io = processIo): Promise<number> {
   try {
-    await program.parseAsync(argv as string[]);
+    await program.parseAsync(argv);
     return 0;
   } catch (err) {
     if (err instanceof CliError) {

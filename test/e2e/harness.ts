@@ -40,8 +40,8 @@ export class Trantor {
   async up(extraArgs: string[] = []): Promise<void> {
     const child = spawn(process.execPath, [TRANTOR, 'up', '--port', '0', ...extraArgs], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#process = child;
-    const lines = createInterface({ input: child.stdout! });
-    child.stderr!.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    const lines = createInterface({ input: child.stdout });
+    child.stderr.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
     this.gateway = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`trantor up printed no gateway line in 20 s:\n${this.output.join('\n')}`)), 20_000);
       lines.on('line', (line) => {
