@@ -14,3 +14,4 @@ export {
   UNIT_TYPES,
   deploymentKey,
 } from './seldon-deployment.ts';
+export * from './knative.ts';
