@@ -71,14 +71,15 @@ async function main(): Promise<void> {
     const up = spawn(process.execPath, [join(ROOT, 'bin', 'trantor.js'), 'up', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(up);
     const gateway = (await waitForLine(up, /^gateway: (http:\/\/\S+)/, 30_000))[1]!;
-    for (const manifest of ['examples/iris/iris.yaml', 'examples/noop-ts/noop.yaml']) {
+    for (const manifest of ['examples/iris/iris.yaml', 'examples/noop-ts/noop.yaml', 'examples/noop-ts/noop-in-process.yaml']) {
       await run(process.execPath, [join(ROOT, 'bin', 'trantor.js'), 'apply', '-f', join(ROOT, manifest), '--wait'], env);
     }
 
     const rows: Row[] = [];
     rows.push(await load('bare node:http (ceiling)', `http://127.0.0.1:${barePort}/`, IRIS_BODY));
     rows.push(await load('iris SKLEARN_SERVER via gateway', `${gateway}/seldon/seldon/iris-model/api/v1.0/predictions`, IRIS_BODY));
-    rows.push(await load('TypeScript no-op model via gateway', `${gateway}/seldon/default/noop/api/v1.0/predictions`, IRIS_BODY));
+    rows.push(await load('TypeScript no-op model via gateway (own process)', `${gateway}/seldon/default/noop/api/v1.0/predictions`, IRIS_BODY));
+    rows.push(await load('TypeScript no-op model via gateway (in process)', `${gateway}/seldon/default/noop-in-process/api/v1.0/predictions`, IRIS_BODY));
 
     const ceiling = rows[0]!.requestsPerSecond;
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;

@@ -16,4 +16,14 @@ export { SERVICE_TYPES, SeldonResponse } from './contract.ts';
 export { MicroserviceError } from './errors.ts';
 export { createDispatcher, type ComponentMethod, type DispatchOptions, type Dispatcher, type Reply } from './dispatch.ts';
 export { DEFAULT_MAX_BODY_BYTES, componentHandler, serveComponent, type ComponentServer, type ServeOptions } from './server.ts';
-export { main as nodeHostMain, startNodeHost, resolveHostConfig, parseParameters, type HostConfig, type NodeHost } from './node-host.ts';
+export {
+  main as nodeHostMain,
+  startNodeHost,
+  resolveHostConfig,
+  parseParameters,
+  loadComponentExport,
+  instantiate,
+  HostSetupError,
+  type HostConfig,
+  type NodeHost,
+} from './node-host.ts';

@@ -9,6 +9,7 @@ import type { LocalSupervisor, StatusEvent } from '../runtime/local/index.ts';
 import type { ApplyAction, ApplyResponse, DeploymentView, LogLine, SeldonDeployment } from '../spec/index.ts';
 import { loadManifests } from '../spec/index.ts';
 import type { ControlPlaneOps } from './api.ts';
+import type { InProcessTransport } from './in-process.ts';
 import type { ManifestStore, StoredDeployment } from './store.ts';
 
 interface Applied {
@@ -22,6 +23,8 @@ export interface ControlPlaneOptions {
   store: ManifestStore;
   logger: Logger;
   requestTimeoutMs: number;
+  /** Serves the components of deployments that opt in to running inside the control plane. */
+  inProcess?: InProcessTransport;
   /** The gateway's base URL, for `status.address.url`; set once the gateway listens. */
   gatewayUrl?: string;
 }
@@ -79,6 +82,7 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
       names = new Map();
       this.#byNamespace.set(namespace, names);
     }
+    await this.#options.inProcess?.activate(deployment);
     names.set(name, { stored, entry: { namespace, name, executors } });
     await this.#options.runtime.apply(deployment);
   }
@@ -104,7 +108,9 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
   #view(stored: StoredDeployment): DeploymentView {
     const { baseDir: _baseDir, ...deployment } = stored.deployment;
     const { namespace, name } = deployment.metadata;
-    const status = this.#options.runtime.status(namespace, name) ?? { state: 'Creating' as const, replicas: [] };
+    let status = this.#options.runtime.status(namespace, name) ?? { state: 'Creating' as const, replicas: [] };
+    const inProcessFailure = this.#options.inProcess?.failureOf(namespace, name);
+    if (inProcessFailure !== undefined) status = { ...status, state: 'Failed', description: inProcessFailure };
     return { ...deployment, status: { ...status, address: { url: this.addressOf(deployment) }, createdAt: stored.createdAt } };
   }
 
@@ -115,6 +121,7 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     if (names.size === 0) this.#byNamespace.delete(namespace);
     await this.#options.store.remove(namespace, name);
     await this.#options.runtime.remove(namespace, name);
+    this.#options.inProcess?.remove(namespace, name);
     this.#options.logger.info({ namespace, name }, 'deleted SeldonDeployment');
     return true;
   }

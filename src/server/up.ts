@@ -13,6 +13,7 @@ import { homeLayout } from '../spec/index.ts';
 import { startApi } from './api.ts';
 import { resolveUpConfig, type UpFlags } from './config.ts';
 import { ControlPlane } from './control-plane.ts';
+import { InProcessTransport } from './in-process.ts';
 import { ManifestStore } from './store.ts';
 
 function runningControlPlane(home: string): ControlPlaneInfo | undefined {
@@ -37,8 +38,8 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   const logger = pino({ level: config.logLevel }, pino.destination({ dest: logFile, sync: false, mkdir: true }));
 
   const supervisor = new LocalSupervisor({ home: config.home, logger });
-  const transport = new HttpTransport({ endpoints: supervisor });
-  const controlPlane = new ControlPlane({ runtime: supervisor, transport, store: new ManifestStore(homeLayout.manifests(config.home)), logger, requestTimeoutMs: config.requestTimeoutMs });
+  const transport = new InProcessTransport(new HttpTransport({ endpoints: supervisor }), logger);
+  const controlPlane = new ControlPlane({ runtime: supervisor, transport, inProcess: transport, store: new ManifestStore(homeLayout.manifests(config.home)), logger, requestTimeoutMs: config.requestTimeoutMs });
   controlPlane.watchStatus((summary) => process.stdout.write(`${summary}\n`));
 
   let gateway: Gateway;

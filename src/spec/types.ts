@@ -111,3 +111,13 @@ export interface SeldonDeployment {
   /** The folder of the manifest file, against which relative paths (modelUri, workingDir) resolve. */
   baseDir?: string;
 }
+
+/**
+ * Annotation (on metadata or spec) asking that TypeScript/JavaScript components be served inside
+ * the control plane instead of as processes: no HTTP hop, at the cost of isolation.
+ */
+export const IN_PROCESS_ANNOTATION = 'trantor.io/in-process';
+
+export function servesInProcess(deployment: Pick<SeldonDeployment, 'metadata' | 'spec'>): boolean {
+  return (deployment.metadata.annotations[IN_PROCESS_ANNOTATION] ?? deployment.spec.annotations[IN_PROCESS_ANNOTATION]) === 'true';
+}

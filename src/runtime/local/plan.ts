@@ -11,7 +11,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TrantorError } from '../../protocol/errors.ts';
-import { BUILT_IN_SERVERS } from '../../spec/types.ts';
+import { BUILT_IN_SERVERS, servesInProcess } from '../../spec/types.ts';
 import type { Container, GraphNode, Parameter, Predictor, SeldonDeployment, UnitImplementation } from '../../spec/types.ts';
 import { findPython, missingPythonAdvice, PYTHON_PACKAGE_DIR } from './python.ts';
 import type { PythonChoice } from './python.ts';
@@ -49,6 +49,11 @@ export interface ComponentLaunch {
   /** The full environment of a replica, without the port variables. */
   env: Readonly<Record<string, string>>;
   image?: string;
+  /**
+   * Served inside the control plane rather than as processes (the deployment opted in with
+   * the `trantor.io/in-process` annotation); `replicas` is 0 and `args` are the host's arguments.
+   */
+  inProcess?: boolean;
   /** Equal for two launches exactly when they would start the same processes. */
   fingerprint: string;
 }
@@ -120,7 +125,7 @@ function planNode(
   const command = found?.container.command ?? [];
 
   if (found !== null && command.length > 0) {
-    return planContainer(found, node, contract, replicas, baseDir, options);
+    return planContainer(found, node, contract, replicas, baseDir, options, servesInProcess(deployment));
   }
   if (implementation === 'UNKNOWN_IMPLEMENTATION') {
     if (found === null) {
@@ -161,6 +166,7 @@ function planContainer(
   replicas: number,
   baseDir: string,
   options: PlanOptions,
+  inProcess: boolean,
 ): ComponentLaunch {
   const { container, path } = found;
   const [first = '', ...rest] = container.command ?? [];
@@ -174,6 +180,10 @@ function planContainer(
     const python = pythonForUserClass({ ...options.env, ...own }, options, `${path}.command`);
     Object.assign(env, own, { PYTHONPATH: pythonPath(own['PYTHONPATH'] ?? options.env['PYTHONPATH']) });
     return launch(contract, replicas, python.executable, ['-m', 'trantor_runtime.microservice', ...args], cwd, env, container.image);
+  }
+  if (first === NODE_HOST_COMMAND && inProcess) {
+    Object.assign(env, own);
+    return { ...launch(contract, 0, NODE_HOST_COMMAND, args, cwd, env, container.image), inProcess: true };
   }
   if (first === NODE_HOST_COMMAND) {
     const host = options.nodeHost === undefined ? nodeHostCommand() : options.nodeHost;
