@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SeldonClient } from '../../src/client/index.ts';
 import { ROOT, Trantor, postJson, sklearnPredictProba } from './harness.ts';
 
 const trantor = new Trantor();
@@ -91,6 +92,20 @@ test('the API docs page and its OpenAPI document are served', async () => {
   const openapi = (await doc.json()) as { openapi: string; paths: Record<string, unknown> };
   assert.match(openapi.openapi, /^3\./);
   assert.ok(Object.keys(openapi.paths).some((p) => p.endsWith('/api/v1.0/predictions')));
+});
+
+test('the TypeScript client predicts through the gateway, as ndarray and as tensor', async () => {
+  const client = new SeldonClient({ gatewayEndpoint: trantor.gateway, namespace: 'seldon' });
+  try {
+    const expected = sklearnPredictProba([[5.1, 3.5, 1.4, 0.2]]);
+    const asArray = await client.predict({ deploymentName: 'iris-model', data: [[5.1, 3.5, 1.4, 0.2]] });
+    assert.deepEqual(asArray.data?.ndarray, expected);
+    const asTensor = await client.predict({ deploymentName: 'iris-model', data: [[5.1, 3.5, 1.4, 0.2]], payloadType: 'tensor' });
+    assert.deepEqual(asTensor.data?.tensor, { shape: [1, 3], values: expected[0] });
+    await assert.rejects(client.predict({ deploymentName: 'iris-model', data: [[1, 2, 3, 4, 5]] }), /expected 4 features per row, got 5/);
+  } finally {
+    await client.close();
+  }
 });
 
 test('trantor predict sends a request through the gateway', () => {
