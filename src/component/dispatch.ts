@@ -10,12 +10,12 @@ import {
   defaultNames,
   failureBody,
   featuresOf,
+  numericTensor,
   parseSeldonMessage,
   type DefaultData,
   type Meta,
   type Metric,
   type SeldonMessage,
-  type Tensor,
 } from '../protocol/index.ts';
 import { SeldonResponse, type Features, type JsonValue, type ModelMetadata, type SeldonComponent } from './contract.ts';
 import { modelFailure } from './errors.ts';
@@ -109,33 +109,6 @@ export function featuresOfMessage(msg: SeldonMessage, where = 'body'): Features 
   if (msg.binData !== undefined) return Buffer.from(msg.binData, 'base64');
   if (msg.jsonData !== undefined) return msg.jsonData as JsonValue;
   throw bad(`${where}: expected one of data, binData, strData or jsonData`);
-}
-
-/** Shape and values of a rectangular array of numbers, or null when it is not one. */
-export function numericTensor(array: unknown[]): Tensor | null {
-  const shape: number[] = [];
-  let level: unknown = array;
-  while (Array.isArray(level)) {
-    shape.push(level.length);
-    level = level[0];
-  }
-  const values: number[] = [];
-  return flatten(array, 0, shape, values) ? { shape, values } : null;
-}
-
-function flatten(node: unknown[], dim: number, shape: number[], out: number[]): boolean {
-  if (node.length !== shape[dim]) return false;
-  if (dim === shape.length - 1) {
-    for (const value of node) {
-      if (typeof value !== 'number') return false;
-      out.push(value);
-    }
-    return true;
-  }
-  for (const child of node) {
-    if (!Array.isArray(child) || !flatten(child, dim + 1, shape, out)) return false;
-  }
-  return true;
 }
 
 /** Typed arrays (a Float32Array row, say) as plain arrays, so they serialise as JSON arrays. */

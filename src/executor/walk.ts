@@ -6,7 +6,7 @@
  * goes on), then transform the output (`/transform-output`).
  */
 import { TrantorError } from '../protocol/errors.ts';
-import { featuresOf, ndarrayToTensor, parseSeldonMessage } from '../protocol/seldon.ts';
+import { featuresOf, ndarrayToTensor, parseSeldonMessage, tensorToNdarray } from '../protocol/seldon.ts';
 import type { Feedback, Meta, SeldonMessage } from '../protocol/seldon.ts';
 import type { MetaTrail } from './meta.ts';
 import type { NodePlan } from './plan.ts';
@@ -179,22 +179,10 @@ function averageOf(node: NodePlan, answers: readonly SeldonMessage[]): SeldonMes
   const names = first.data?.names;
   const data = first.data?.tensor !== undefined
     ? { tensor: { shape: shape.slice(), values: sums } }
-    : { ndarray: reshape(shape, sums) };
+    : { ndarray: tensorToNdarray({ shape: [...shape], values: sums }) };
   return names === undefined ? { data } : { data: { names, ...data } };
 }
 
-function reshape(shape: readonly number[], values: readonly number[]): unknown[] {
-  if (shape.length <= 1) return values.slice();
-  const build = (dim: number, offset: number): unknown[] => {
-    const n = shape[dim]!;
-    if (dim === shape.length - 1) return values.slice(offset, offset + n);
-    const stride = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
-    const out: unknown[] = [];
-    for (let i = 0; i < n; i++) out.push(build(dim + 1, offset + i * stride));
-    return out;
-  };
-  return build(0, 0);
-}
 
 /**
  * Feedback goes to every node that takes it along the path the prediction took: a router's

@@ -127,19 +127,46 @@ export function tensorToNdarray(tensor: Tensor): NdArray {
   return build(0, 0);
 }
 
-/** Shape and flat values of a rectangular numeric ndarray; throws BAD_PAYLOAD when ragged or not numeric. */
-export function ndarrayToTensor(array: NdArray, where = 'data.ndarray'): Tensor {
+function shapeOf(array: NdArray): number[] {
   const shape: number[] = [];
   let level: unknown = array;
   while (Array.isArray(level)) {
     shape.push(level.length);
     level = level[0];
   }
+  return shape;
+}
+
+function flatten(node: unknown[], dim: number, shape: readonly number[], out: number[]): boolean {
+  if (node.length !== shape[dim]) return false;
+  if (dim === shape.length - 1) {
+    for (const value of node) {
+      if (typeof value !== 'number') return false;
+      out.push(value);
+    }
+    return true;
+  }
+  for (const child of node) {
+    if (!Array.isArray(child) || !flatten(child, dim + 1, shape, out)) return false;
+  }
+  return true;
+}
+
+/** Shape and values of a rectangular array of numbers, or null when it is not one. */
+export function numericTensor(array: NdArray): Tensor | null {
+  const shape = shapeOf(array);
   const values: number[] = [];
+  return flatten(array, 0, shape, values) ? { shape, values } : null;
+}
+
+/** Shape and flat values of a rectangular numeric ndarray; throws BAD_PAYLOAD, naming the bad element, when ragged or not numeric. */
+export function ndarrayToTensor(array: NdArray, where = 'data.ndarray'): Tensor {
+  const tensor = numericTensor(array);
+  if (tensor !== null) return tensor;
+  const shape = shapeOf(array);
   const walk = (node: unknown, dim: number, path: string): void => {
     if (dim === shape.length) {
       if (typeof node !== 'number') throw bad(`${path}: expected a number, got ${JSON.stringify(node)}`);
-      values.push(node);
       return;
     }
     if (!Array.isArray(node) || node.length !== shape[dim]) {
@@ -148,9 +175,8 @@ export function ndarrayToTensor(array: NdArray, where = 'data.ndarray'): Tensor 
     node.forEach((child, i) => walk(child, dim + 1, `${path}[${i}]`));
   };
   walk(array, 0, where);
-  return { shape, values };
+  throw bad(`${where}: not a rectangular array of numbers`);
 }
-
 /** Seldon's default column names for a 2-D output with `columns` columns. */
 export function defaultNames(columns: number): string[] {
   const names: string[] = [];
