@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   BODY_TOO_LARGE: { status: 413, reason: 'PAYLOAD_TOO_LARGE', summary: 'the body is larger than the configured limit' },
   NOT_FOUND: { status: 404, reason: 'NOT_FOUND', summary: 'no such path, deployment or object' },
   METHOD_NOT_ALLOWED: { status: 405, reason: 'METHOD_NOT_ALLOWED', summary: 'the path does not accept this method' },
+  BAD_EVENT: { status: 400, reason: 'BAD_EVENT', summary: 'a CloudEvent is not valid; the message names the attribute' },
   BAD_MANIFEST: { status: 400, reason: 'BAD_MANIFEST', summary: 'a manifest is not valid; the message names the field' },
   NOT_SUPPORTED: { status: 400, reason: 'NOT_SUPPORTED', summary: 'the feature is not supported yet' },
   MODEL_ERROR: { status: 500, reason: 'MICROSERVICE_INTERNAL_ERROR', summary: 'the model raised an error' },

@@ -1,3 +1,4 @@
 export * from './errors.ts';
 export * from './seldon.ts';
 export * from './body.ts';
+export * from './cloudevents.ts';
