@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { backoffMs, isRetryableStatus, ttlOf } from './dispatcher.ts';
+import { Eventing } from './eventing.ts';
+import { SqliteEventStore } from './store/sqlite.ts';
+import { binaryHeaders, delivery, makeTrigger, startSubscriber } from './testing.ts';
+
+test('exponential backoff doubles the delay per retry; linear adds it', () => {
+  const exponential = { backoffPolicy: 'exponential' as const, backoffDelayMs: 100 };
+  const linear = { backoffPolicy: 'linear' as const, backoffDelayMs: 100 };
+  assert.deepEqual([1, 2, 3].map((n) => backoffMs(exponential, n)), [200, 400, 800]);
+  assert.deepEqual([1, 2, 3].map((n) => backoffMs(linear, n)), [100, 200, 300]);
+});
+
+test('5xx, 404, 408, 409 and 429 are retried; other 4xx are not', () => {
+  for (const status of [500, 502, 503, 504, 404, 408, 409, 429]) assert.ok(isRetryableStatus(status), String(status));
+  for (const status of [400, 401, 403, 405, 413, 415, 422]) assert.ok(!isRetryableStatus(status), String(status));
+});
+
+test('the TTL is read from a number or from header text', () => {
+  const base = { specversion: '1.0' as const, id: '1', source: 's', type: 't' };
+  assert.equal(ttlOf({ ...base, extensions: { knativebrokerttl: 7 } }), 7);
+  assert.equal(ttlOf({ ...base, extensions: { knativebrokerttl: '7' } }), 7);
+  assert.equal(ttlOf({ ...base, extensions: {} }), undefined);
+});
+
+test('an attempt that outlives the delivery timeout is retried', async () => {
+  const sub = await startSubscriber((_req, n) => (n === 1 ? { status: 200, delayMs: 500 } : { status: 200 }));
+  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(mkdtempSync(join(tmpdir(), 'trantor-dispatch-')), 'events.db') }), compactEveryMs: 0 });
+  try {
+    const trigger = makeTrigger('t', { delivery: delivery({ retry: 1, backoffDelayMs: 5, timeoutMs: 50 }) });
+    await eventing.setTriggers([{ key: 'default/t', trigger, subscriberUri: sub.url }]);
+    await eventing.ingress('default', 'default', { method: 'POST', headers: binaryHeaders('slow'), body: Buffer.from('{}') });
+    await sub.waitFor(2);
+    assert.ok(sub.received[1]!.at - sub.received[0]!.at < 400, 'the retry did not wait for the slow answer');
+  } finally {
+    await eventing.close();
+    await sub.close();
+  }
+});

@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatEvent } from './display.ts';
+import { brokerFromPath } from './ingress.ts';
+
+test('an event prints in event_display\'s layout: attributes, sorted extensions, pretty JSON data', () => {
+  const text = formatEvent({
+    specversion: '0.3',
+    type: 'io.seldon.eventing.response',
+    source: 'io.seldon.eventing.seldondeployment',
+    id: 'c3529d51-184e-4b53-8456-487825f9e201',
+    time: '2020-03-17T22:22:51.189357683Z',
+    datacontenttype: 'application/json',
+    extensions: {
+      traceparent: '00-b60b4c94808cfd131e4a8019212efd87-4f0c98abfb1a1f01-00',
+      knativearrivaltime: '2020-03-17T22:22:51.194925383Z',
+    },
+    data: Buffer.from('{"data":{"names":["t:0"],"ndarray":[[0.5]]},"meta":{}}'),
+  });
+  assert.equal(
+    text,
+    [
+      '\u2601\ufe0f  cloudevents.Event',
+      'Validation: valid',
+      'Context Attributes,',
+      '  specversion: 0.3',
+      '  type: io.seldon.eventing.response',
+      '  source: io.seldon.eventing.seldondeployment',
+      '  id: c3529d51-184e-4b53-8456-487825f9e201',
+      '  time: 2020-03-17T22:22:51.189357683Z',
+      '  datacontenttype: application/json',
+      'Extensions,',
+      '  knativearrivaltime: 2020-03-17T22:22:51.194925383Z',
+      '  traceparent: 00-b60b4c94808cfd131e4a8019212efd87-4f0c98abfb1a1f01-00',
+      'Data,',
+      '  {',
+      '    "data": {',
+      '      "names": [',
+      '        "t:0"',
+      '      ],',
+      '      "ndarray": [',
+      '        [',
+      '          0.5',
+      '        ]',
+      '      ]',
+      '    },',
+      '    "meta": {}',
+      '  }',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('an event without extensions or data prints neither section', () => {
+  const text = formatEvent({ specversion: '1.0', type: 't', source: 's', id: '1', extensions: {} });
+  assert.ok(!text.includes('Extensions,'));
+  assert.ok(!text.includes('Data,'));
+  assert.ok(text.endsWith('  id: 1\n'));
+});
+
+test('text data prints as it is', () => {
+  const text = formatEvent({ specversion: '1.0', type: 't', source: 's', id: '1', datacontenttype: 'text/plain', extensions: {}, data: Buffer.from('hello\nworld') });
+  assert.ok(text.endsWith('Data,\n  hello\n  world\n'));
+});
+
+test('broker paths are /<namespace>/<broker>', () => {
+  assert.deepEqual(brokerFromPath('/default/default'), { namespace: 'default', name: 'default' });
+  assert.deepEqual(brokerFromPath('/seldon/my-broker/'), { namespace: 'seldon', name: 'my-broker' });
+  assert.equal(brokerFromPath('/default'), undefined);
+  assert.equal(brokerFromPath('/a/b/c'), undefined);
+});

@@ -1,0 +1,278 @@
+/**
+ * The broker as one object: brokers and triggers set by the control plane, the ingress, the
+ * in-process publish API, tailing, and delivery, over one EventStore.
+ *
+ * An event's life: ingress decodes and validates it, stamps `knativearrivaltime` and (when absent)
+ * `knativebrokerttl: 255`, evaluates the broker's trigger filters once, and stores it with a pending
+ * delivery for each trigger that matched; only then does it answer 202. The stored deliveries go
+ * straight to the dispatcher's lanes.
+ */
+import { join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { validateEvent } from '../protocol/cloudevents.ts';
+import { TrantorError } from '../protocol/errors.ts';
+import type { CloudEvent } from '../protocol/cloudevents.ts';
+import type { Broker, Trigger } from '../spec/knative.ts';
+import { DEFAULT_TTL, DeliveryDispatcher, TTL_EXTENSION, ttlOf } from './dispatcher.ts';
+import type { LaneConfig } from './dispatcher.ts';
+import { compileTriggerFilter } from './filter.ts';
+import type { EventPredicate } from './filter.ts';
+import { DEFAULT_INGRESS_LIMIT_BYTES, ingressResponse, serveIngress } from './ingress.ts';
+import type { IngressRequest, IngressResponse, IngressTarget } from './ingress.ts';
+import { SqliteEventStore } from './store/sqlite.ts';
+import { brokerKey } from './store/store.ts';
+import type { BrokerKey, EventStore, StoredEvent, TriggerCounts, TriggerKey } from './store/store.ts';
+
+export const ARRIVAL_TIME_EXTENSION = 'knativearrivaltime';
+/** The broker every namespace has without declaring it. */
+export const DEFAULT_BROKER = 'default';
+
+/** A trigger as the control plane hands it over, its destinations already resolved to URIs. */
+export interface TriggerBinding {
+  /** The trigger's identity, e.g. `<namespace>/<name>`; pending deliveries are kept under it. */
+  key: TriggerKey;
+  trigger: Trigger;
+  /** The subscriber's URI; while absent, matching events are stored and wait for it. */
+  subscriberUri?: string | undefined;
+  /** The resolved `deadLetterSink` of the delivery spec in force (the trigger's, else its broker's). */
+  deadLetterUri?: string | undefined;
+}
+
+export interface EventingOptions {
+  store: EventStore;
+  logger?: Logger | undefined;
+  /** Largest event body the ingress takes; default 1 MiB. */
+  ingressLimitBytes?: number;
+  /** Deliveries of one trigger in flight at once; default 64. */
+  maxInFlightPerTrigger?: number;
+  /** Deliveries of one trigger held in memory before they are read back from the store; default 10,000. */
+  maxQueuedPerTrigger?: number;
+  /** Per-attempt timeout when a delivery spec sets none; default 30 s. */
+  defaultTimeoutMs?: number;
+  /** Delivered events kept for tailing; default 10,000. */
+  retainEvents?: number;
+  /** How often delivered events past the retention are removed; default 30 s (0: never). */
+  compactEveryMs?: number;
+  /** The clock, for tests. */
+  now?: () => Date;
+}
+
+export type PublishResult = { stored: true; seq: number } | { stored: false; reason: string };
+
+interface Route {
+  key: TriggerKey;
+  matches: EventPredicate;
+}
+
+export class Eventing implements IngressTarget {
+  readonly #store: EventStore;
+  readonly #logger: Logger | undefined;
+  readonly #limit: number;
+  readonly #retain: number;
+  readonly #now: () => Date;
+  readonly #dispatcher: DeliveryDispatcher;
+  readonly #compactTimer: NodeJS.Timeout | undefined;
+  #brokers = new Map<BrokerKey, Broker>();
+  #bindings: readonly TriggerBinding[] = [];
+  #routes = new Map<BrokerKey, Route[]>();
+  #appended = 0;
+  #bell = new Set<() => void>();
+  #closed = false;
+
+  /** Eventing over a SQLite store in `<folder>/events.db`. */
+  static open(folder: string, options: Omit<EventingOptions, 'store'> = {}): Eventing {
+    return new Eventing({ ...options, store: new SqliteEventStore({ path: join(folder, 'events.db') }) });
+  }
+
+  constructor(options: EventingOptions) {
+    this.#store = options.store;
+    this.#logger = options.logger;
+    this.#limit = options.ingressLimitBytes ?? DEFAULT_INGRESS_LIMIT_BYTES;
+    this.#retain = options.retainEvents ?? 10_000;
+    this.#now = options.now ?? (() => new Date());
+    this.#dispatcher = new DeliveryDispatcher({
+      store: this.#store,
+      logger: this.#logger,
+      publishReply: async (broker, event) => {
+        await this.#admit(broker, event);
+      },
+      ...(options.maxInFlightPerTrigger === undefined ? {} : { maxInFlightPerTrigger: options.maxInFlightPerTrigger }),
+      ...(options.maxQueuedPerTrigger === undefined ? {} : { maxQueuedPerTrigger: options.maxQueuedPerTrigger }),
+      ...(options.defaultTimeoutMs === undefined ? {} : { defaultTimeoutMs: options.defaultTimeoutMs }),
+    });
+    const every = options.compactEveryMs ?? 30_000;
+    if (every > 0) {
+      this.#compactTimer = setInterval(() => {
+        this.compact().catch((err: unknown) => this.#logger?.error({ err }, 'event store compaction failed'));
+      }, every);
+      this.#compactTimer.unref();
+    }
+  }
+
+  // -- control plane -----------------------------------------------------------------------------
+
+  /** The declared brokers (all of them; `default` exists in every namespace regardless). */
+  setBrokers(brokers: readonly Broker[]): void {
+    this.#brokers = new Map(brokers.map((b) => [brokerKey(b.metadata.namespace, b.metadata.name), b]));
+    this.#applyBindings();
+  }
+
+  /**
+   * The full set of triggers. A trigger not listed is deleted with its pending deliveries, so call
+   * this with every applied trigger (resolved or not) before the ingress takes events.
+   */
+  async setTriggers(bindings: readonly TriggerBinding[]): Promise<void> {
+    this.#bindings = [...bindings];
+    this.#applyBindings();
+    const keep = new Set(bindings.map((b) => b.key));
+    for (const key of await this.#store.triggers()) {
+      if (!keep.has(key)) await this.#store.dropTrigger(key);
+    }
+  }
+
+  hasBroker(namespace: string, name: string): boolean {
+    return name === DEFAULT_BROKER || this.#brokers.has(brokerKey(namespace, name));
+  }
+
+  /** Pending, delivered and dead-lettered counts of a trigger. */
+  triggerCounts(key: TriggerKey): Promise<TriggerCounts> {
+    return this.#store.counts(key);
+  }
+
+  // -- ingress and publishing --------------------------------------------------------------------
+
+  /** The answer to one ingress request, as values. */
+  ingress(namespace: string, name: string, request: IngressRequest): Promise<IngressResponse> {
+    return ingressResponse(this, namespace, name, request, this.#limit);
+  }
+
+  /** Serves one ingress request on node:http (the server maps its path to the broker). */
+  handleHttp(namespace: string, name: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return serveIngress(this, namespace, name, req, res, this.#limit);
+  }
+
+  /** IngressTarget: stores a decoded event. */
+  async accept(namespace: string, name: string, event: CloudEvent): Promise<void> {
+    await this.#admit(brokerKey(namespace, name), event);
+  }
+
+  /**
+   * Publishes an event into a broker from inside the process (`trantor events send`): validated,
+   * stamped and stored like an ingress event. Throws BAD_EVENT for an invalid event, NOT_FOUND for
+   * an unknown broker.
+   */
+  async publish(namespace: string, name: string, event: CloudEvent): Promise<PublishResult> {
+    if (!this.hasBroker(namespace, name)) {
+      throw new TrantorError('NOT_FOUND', `no broker ${name} in namespace ${namespace}`);
+    }
+    validateEvent(event);
+    return this.#admit(brokerKey(namespace, name), { ...event, extensions: { ...event.extensions } });
+  }
+
+  /**
+   * A broker's events from `fromSeq` on (default: only those that arrive from now), then each new
+   * one as it is stored, until `signal` aborts or eventing closes.
+   */
+  async *tail(namespace: string, name: string, options: { fromSeq?: number; signal?: AbortSignal } = {}): AsyncGenerator<StoredEvent> {
+    const broker = brokerKey(namespace, name);
+    const signal = options.signal;
+    const aborted = (): boolean => signal?.aborted === true;
+    let next = options.fromSeq ?? (await this.#store.lastSeq()) + 1;
+    while (!this.#closed && !aborted()) {
+      const seen = this.#appended;
+      const batch = await this.#store.read(broker, next, 500);
+      for (const stored of batch) {
+        yield stored;
+        next = stored.seq + 1;
+        if (aborted()) return;
+      }
+      if (batch.length === 0 && seen === this.#appended) await this.#nextAppend(signal);
+    }
+  }
+
+  /** Removes delivered events past the retention now (it also runs on a timer). */
+  compact(): Promise<number> {
+    return this.#store.compact({ retain: this.#retain });
+  }
+
+  /** Deliveries in flight and queued in memory, per trigger. */
+  activity(): Record<TriggerKey, { inFlight: number; queued: number }> {
+    return this.#dispatcher.activity();
+  }
+
+  /** Stops delivering (what is pending stays stored), ends tails, closes the store. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#compactTimer !== undefined) clearInterval(this.#compactTimer);
+    this.#ring();
+    await this.#dispatcher.close();
+    await this.#store.close();
+  }
+
+  // -- inside ------------------------------------------------------------------------------------
+
+  /** Stamps, matches and stores an event; hands its deliveries to the dispatcher. */
+  async #admit(broker: BrokerKey, event: CloudEvent): Promise<PublishResult> {
+    const ttl = ttlOf(event);
+    if (ttl !== undefined && ttl <= 0) {
+      this.#logger?.warn({ broker, id: event.id, type: event.type }, 'event dropped: its knativebrokerttl is spent');
+      return { stored: false, reason: `${TTL_EXTENSION} is ${ttl}` };
+    }
+    event.extensions[ARRIVAL_TIME_EXTENSION] = this.#now().toISOString();
+    if (ttl === undefined) event.extensions[TTL_EXTENSION] = DEFAULT_TTL;
+    const triggers: TriggerKey[] = [];
+    for (const route of this.#routes.get(broker) ?? []) if (route.matches(event)) triggers.push(route.key);
+    const [seq] = await this.#store.append(broker, [{ event, triggers }]);
+    if (seq === undefined) throw new Error('the event store returned no sequence number');
+    for (const trigger of triggers) this.#dispatcher.offer(trigger, { seq, trigger, event, attempts: 0 });
+    this.#appended += 1;
+    this.#ring();
+    return { stored: true, seq };
+  }
+
+  #applyBindings(): void {
+    const routes = new Map<BrokerKey, Route[]>();
+    const lanes: LaneConfig[] = [];
+    for (const binding of this.#bindings) {
+      const { trigger } = binding;
+      const broker = brokerKey(trigger.metadata.namespace, trigger.spec.broker);
+      const list = routes.get(broker) ?? [];
+      list.push({ key: binding.key, matches: compileTriggerFilter(trigger.spec) });
+      routes.set(broker, list);
+      lanes.push({
+        key: binding.key,
+        broker,
+        delivery: trigger.spec.delivery ?? this.#brokers.get(broker)?.spec.delivery,
+        subscriberUri: binding.subscriberUri,
+        deadLetterUri: binding.deadLetterUri,
+      });
+    }
+    this.#routes = routes;
+    this.#dispatcher.setLanes(lanes);
+  }
+
+  #ring(): void {
+    const waiters = this.#bell;
+    if (waiters.size === 0) return;
+    this.#bell = new Set();
+    for (const wake of waiters) wake();
+  }
+
+  #nextAppend(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#closed || signal?.aborted === true) {
+        resolve();
+        return;
+      }
+      const wake = (): void => {
+        signal?.removeEventListener('abort', wake);
+        this.#bell.delete(wake);
+        resolve();
+      };
+      this.#bell.add(wake);
+      signal?.addEventListener('abort', wake, { once: true });
+    });
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * Eventing: the broker ingress, trigger matching, delivery with retry and dead letter, and the
+ * stores behind them. The server builds one `Eventing` and mounts its ingress.
+ */
+export { ARRIVAL_TIME_EXTENSION, DEFAULT_BROKER, Eventing } from './eventing.ts';
+export type { EventingOptions, PublishResult, TriggerBinding } from './eventing.ts';
+export { DEFAULT_INGRESS_LIMIT_BYTES, brokerFromPath, ingressResponse, serveIngress } from './ingress.ts';
+export type { IngressRequest, IngressResponse, IngressTarget } from './ingress.ts';
+export { DEFAULT_TTL, TTL_EXTENSION, backoffMs, isRetryableStatus, ttlOf } from './dispatcher.ts';
+export { compileTriggerFilter } from './filter.ts';
+export type { EventPredicate } from './filter.ts';
+export { formatEvent } from './display.ts';
+export * from './store/index.ts';

@@ -1,0 +1,145 @@
+/**
+ * The broker ingress, as Knative's broker answers: POST only (405 with `Allow: POST`), 404 for a
+ * broker that does not exist, 413 past the size limit, 400 with the reason for an event that is not
+ * valid (nothing stored), and 202 with an empty body once the event is durably stored.
+ *
+ * Two faces: `ingressResponse` takes a request as values and returns the answer as values (for any
+ * server, and for tests); `serveIngress` mounts it on node:http's request and response.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { decodeHttpEvent } from '../protocol/cloudevents.ts';
+import type { CloudEvent, HttpHeaders } from '../protocol/cloudevents.ts';
+import { TrantorError, asTrantorError, failureBody } from '../protocol/errors.ts';
+
+export interface IngressRequest {
+  method: string;
+  headers: HttpHeaders;
+  body: Buffer;
+}
+
+export interface IngressResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What the ingress needs from the broker behind it. */
+export interface IngressTarget {
+  hasBroker(namespace: string, name: string): boolean;
+  /** Stores a decoded, valid event; resolves once it is durable. */
+  accept(namespace: string, name: string, event: CloudEvent): Promise<unknown>;
+}
+
+export const DEFAULT_INGRESS_LIMIT_BYTES = 1024 * 1024;
+
+const ACCEPTED: IngressResponse = Object.freeze({ status: 202, headers: Object.freeze({}) as Record<string, string>, body: '' });
+
+function failure(err: TrantorError, extra: Record<string, string> = {}): IngressResponse {
+  return {
+    status: err.status,
+    headers: { 'content-type': 'application/json', ...extra },
+    body: JSON.stringify(failureBody(err)),
+  };
+}
+
+function preflight(target: IngressTarget, namespace: string, name: string, method: string): IngressResponse | undefined {
+  if (method !== 'POST') {
+    return failure(new TrantorError('METHOD_NOT_ALLOWED', `the broker ingress accepts only POST, not ${method}`), { allow: 'POST' });
+  }
+  if (!target.hasBroker(namespace, name)) {
+    return failure(new TrantorError('NOT_FOUND', `no broker ${name} in namespace ${namespace}`));
+  }
+  return undefined;
+}
+
+function tooLarge(limit: number): IngressResponse {
+  return failure(new TrantorError('BODY_TOO_LARGE', `the event is larger than the broker's limit of ${limit} bytes`));
+}
+
+/** The broker's answer to one request. */
+export async function ingressResponse(
+  target: IngressTarget,
+  namespace: string,
+  name: string,
+  request: IngressRequest,
+  limitBytes = DEFAULT_INGRESS_LIMIT_BYTES,
+): Promise<IngressResponse> {
+  const refused = preflight(target, namespace, name, request.method);
+  if (refused !== undefined) return refused;
+  if (request.body.length > limitBytes) return tooLarge(limitBytes);
+  return accept(target, namespace, name, request.headers, request.body);
+}
+
+async function accept(target: IngressTarget, namespace: string, name: string, headers: HttpHeaders, body: Buffer): Promise<IngressResponse> {
+  let event: CloudEvent;
+  try {
+    event = decodeHttpEvent(headers, body);
+  } catch (err) {
+    return failure(asTrantorError(err));
+  }
+  try {
+    await target.accept(namespace, name, event);
+  } catch (err) {
+    return failure(asTrantorError(err));
+  }
+  return ACCEPTED;
+}
+
+/** Serves one node:http request for broker `namespace/name`. Never rejects. */
+export async function serveIngress(
+  target: IngressTarget,
+  namespace: string,
+  name: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  limitBytes = DEFAULT_INGRESS_LIMIT_BYTES,
+): Promise<void> {
+  let answer = preflight(target, namespace, name, req.method ?? 'GET');
+  if (answer === undefined) {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limitBytes) answer = tooLarge(limitBytes);
+    else {
+      const body = await readBody(req, limitBytes);
+      answer = body === undefined ? tooLarge(limitBytes) : await accept(target, namespace, name, req.headers, body);
+    }
+  }
+  if (answer.status >= 400 && !req.complete) {
+    // Not reading the rest of a refused body: close the connection rather than drain it.
+    answer = { ...answer, headers: { ...answer.headers, connection: 'close' } };
+  }
+  res.writeHead(answer.status, answer.headers);
+  res.end(answer.body);
+}
+
+/** The whole body, or undefined once it passes `limit` bytes. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        req.pause();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', reject);
+  });
+}
+
+/**
+ * The broker a path names, Knative's broker-ingress layout: `/<namespace>/<broker>` (a trailing
+ * slash allowed). Undefined for any other path.
+ */
+export function brokerFromPath(pathname: string): { namespace: string; name: string } | undefined {
+  const m = /^\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)\/?$/.exec(pathname);
+  if (m === null) return undefined;
+  return { namespace: m[1]!, name: m[3]! };
+}

@@ -1,0 +1,13 @@
+/** Broker storage: the EventStore interface and its SQLite implementation. */
+export type {
+  AppendRecord,
+  BrokerKey,
+  EventStore,
+  PendingDelivery,
+  StoredEvent,
+  TriggerCounts,
+  TriggerKey,
+} from './store.ts';
+export { brokerKey } from './store.ts';
+export { SqliteEventStore } from './sqlite.ts';
+export type { SqliteEventStoreOptions } from './sqlite.ts';

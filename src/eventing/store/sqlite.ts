@@ -1,0 +1,264 @@
+/**
+ * The broker's store in one SQLite file (better-sqlite3).
+ *
+ * Durability: the database runs in WAL mode with `synchronous=NORMAL`. A commit then writes the
+ * transaction to the WAL file with write(2) but does not fsync it; the fsync happens at
+ * checkpoints. Once write(2) returns, the data is in the operating system's page cache, so it
+ * survives the process dying in any way (kill -9, a crash, an OOM kill) — the failure a broker on a
+ * laptop or in a pod actually meets. Only a power loss or kernel crash can lose the last commits,
+ * and it cannot corrupt the database. `synchronous: 'full'` fsyncs every commit for that case too,
+ * at the cost of one fsync per group commit.
+ *
+ * Throughput: better-sqlite3 is synchronous, so every write is queued and the queue is committed
+ * in one transaction per turn of the event loop (group commit): sixteen producers writing at once
+ * cost one commit, not sixteen.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { eventFromJson, eventToJson } from '../../protocol/cloudevents.ts';
+import type {
+  AppendRecord,
+  BrokerKey,
+  EventStore,
+  PendingDelivery,
+  StoredEvent,
+  TriggerCounts,
+  TriggerKey,
+} from './store.ts';
+
+export interface SqliteEventStoreOptions {
+  /** The database file (its folder is created); `:memory:` for a store that dies with the process. */
+  path: string;
+  /** `normal` (default): survives the process being killed; `full`: survives a power loss too. */
+  synchronous?: 'normal' | 'full';
+}
+
+type Op =
+  | { kind: 'append'; broker: BrokerKey; records: readonly AppendRecord[]; resolve: (seqs: number[]) => void; reject: (err: unknown) => void }
+  | { kind: 'attempts'; trigger: TriggerKey; seq: number; attempts: number; resolve: () => void; reject: (err: unknown) => void }
+  | { kind: 'done'; trigger: TriggerKey; seq: number; dead: boolean; resolve: () => void; reject: (err: unknown) => void };
+
+/** Sequence numbers removed per compaction step. */
+const COMPACT_SLICE = 2000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  broker TEXT NOT NULL,
+  event TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_broker ON events (broker, seq);
+CREATE TABLE IF NOT EXISTS deliveries (
+  trigger TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (trigger, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deliveries_by_seq ON deliveries (seq);
+CREATE TABLE IF NOT EXISTS trigger_counts (
+  trigger TEXT PRIMARY KEY,
+  delivered INTEGER NOT NULL DEFAULT 0,
+  dead_lettered INTEGER NOT NULL DEFAULT 0
+);
+`;
+
+export class SqliteEventStore implements EventStore {
+  readonly #db: Database.Database;
+  readonly #insertEvent: Database.Statement<[string, string]>;
+  readonly #insertDelivery: Database.Statement<[string, number]>;
+  readonly #updateAttempts: Database.Statement<[number, string, number]>;
+  readonly #deleteDelivery: Database.Statement<[string, number]>;
+  readonly #bumpCounts: Database.Statement<[string, number, number]>;
+  readonly #selectPending: Database.Statement<[string, number, number], { seq: number; attempts: number; event: string }>;
+  readonly #selectEvents: Database.Statement<[string, number, number], { seq: number; event: string }>;
+  #queue: Op[] = [];
+  #scheduled = false;
+  #closed = false;
+
+  constructor(options: SqliteEventStoreOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.#db = new Database(options.path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.#db.pragma('busy_timeout = 5000');
+    this.#db.exec(SCHEMA);
+    this.#insertEvent = this.#db.prepare('INSERT INTO events (broker, event) VALUES (?, ?)');
+    this.#insertDelivery = this.#db.prepare('INSERT OR IGNORE INTO deliveries (trigger, seq) VALUES (?, ?)');
+    this.#updateAttempts = this.#db.prepare('UPDATE deliveries SET attempts = ? WHERE trigger = ? AND seq = ?');
+    this.#deleteDelivery = this.#db.prepare('DELETE FROM deliveries WHERE trigger = ? AND seq = ?');
+    this.#bumpCounts = this.#db.prepare(
+      `INSERT INTO trigger_counts (trigger, delivered, dead_lettered) VALUES (?, ?, ?)
+       ON CONFLICT (trigger) DO UPDATE SET delivered = delivered + excluded.delivered, dead_lettered = dead_lettered + excluded.dead_lettered`,
+    );
+    this.#selectPending = this.#db.prepare(
+      `SELECT d.seq AS seq, d.attempts AS attempts, e.event AS event FROM deliveries d JOIN events e ON e.seq = d.seq
+       WHERE d.trigger = ? AND d.seq > ? ORDER BY d.seq LIMIT ?`,
+    );
+    this.#selectEvents = this.#db.prepare('SELECT seq, event FROM events WHERE broker = ? AND seq >= ? ORDER BY seq LIMIT ?');
+  }
+
+  append(broker: BrokerKey, records: readonly AppendRecord[]): Promise<number[]> {
+    if (records.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => this.#enqueue({ kind: 'append', broker, records, resolve, reject }));
+  }
+
+  recordAttempts(trigger: TriggerKey, seq: number, attempts: number): Promise<void> {
+    return new Promise((resolve, reject) => this.#enqueue({ kind: 'attempts', trigger, seq, attempts, resolve, reject }));
+  }
+
+  markDelivered(trigger: TriggerKey, seq: number): Promise<void> {
+    return new Promise((resolve, reject) => this.#enqueue({ kind: 'done', trigger, seq, dead: false, resolve, reject }));
+  }
+
+  markDeadLettered(trigger: TriggerKey, seq: number): Promise<void> {
+    return new Promise((resolve, reject) => this.#enqueue({ kind: 'done', trigger, seq, dead: true, resolve, reject }));
+  }
+
+  pending(trigger: TriggerKey, options: { afterSeq?: number; limit?: number } = {}): Promise<PendingDelivery[]> {
+    return this.#now(() =>
+      this.#selectPending.all(trigger, options.afterSeq ?? 0, options.limit ?? 1000).map((row) => ({
+        seq: row.seq,
+        trigger,
+        attempts: row.attempts,
+        event: eventFromJson(JSON.parse(row.event), 'stored event'),
+      })),
+    );
+  }
+
+  read(broker: BrokerKey, fromSeq: number, limit = 1000): Promise<StoredEvent[]> {
+    return this.#now(() =>
+      this.#selectEvents.all(broker, fromSeq, limit).map((row) => ({
+        seq: row.seq,
+        broker,
+        event: eventFromJson(JSON.parse(row.event), 'stored event'),
+      })),
+    );
+  }
+
+  triggers(): Promise<TriggerKey[]> {
+    return this.#now(() =>
+      this.#db
+        .prepare<[], { trigger: string }>('SELECT DISTINCT trigger FROM deliveries UNION SELECT trigger FROM trigger_counts ORDER BY trigger')
+        .all()
+        .map((row) => row.trigger),
+    );
+  }
+
+  counts(trigger: TriggerKey): Promise<TriggerCounts> {
+    return this.#now(() => {
+      const pending = this.#db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM deliveries WHERE trigger = ?').get(trigger)?.n ?? 0;
+      const row = this.#db
+        .prepare<[string], { delivered: number; dead_lettered: number }>('SELECT delivered, dead_lettered FROM trigger_counts WHERE trigger = ?')
+        .get(trigger);
+      return { pending, delivered: row?.delivered ?? 0, deadLettered: row?.dead_lettered ?? 0 };
+    });
+  }
+
+  dropTrigger(trigger: TriggerKey): Promise<void> {
+    return this.#now(() => {
+      this.#flush();
+      this.#db.transaction(() => {
+        this.#db.prepare('DELETE FROM deliveries WHERE trigger = ?').run(trigger);
+        this.#db.prepare('DELETE FROM trigger_counts WHERE trigger = ?').run(trigger);
+      })();
+    });
+  }
+
+  lastSeq(): Promise<number> {
+    return this.#now(() => {
+      this.#flush();
+      return this.#db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM events').get()?.seq ?? 0;
+    });
+  }
+
+  async compact(options: { retain?: number } = {}): Promise<number> {
+    const retain = Math.max(0, options.retain ?? 10_000);
+    const bounds = await this.#now(() => this.#db.prepare<[], { low: number | null; high: number | null }>('SELECT min(seq) AS low, max(seq) AS high FROM events').get());
+    const below = (bounds?.high ?? 0) - retain + 1;
+    let from = bounds?.low ?? 0;
+    let removed = 0;
+    // In slices, yielding between them, so a large backlog never stalls the ingress for long.
+    // An event stays while any trigger still has a pending delivery of it.
+    const remove = this.#db.prepare<[number, number]>(
+      'DELETE FROM events WHERE seq >= ? AND seq < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.seq = events.seq)',
+    );
+    while (from < below && !this.#closed) {
+      const to = Math.min(below, from + COMPACT_SLICE);
+      removed += remove.run(from, to).changes;
+      from = to;
+      if (from < below) await new Promise((resolve) => setImmediate(resolve));
+    }
+    return removed;
+  }
+
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#flush();
+    this.#closed = true;
+    this.#db.close();
+    return Promise.resolve();
+  }
+
+  #now<T>(fn: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error('event store is closed'));
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  #enqueue(op: Op): void {
+    if (this.#closed) {
+      op.reject(new Error('event store is closed'));
+      return;
+    }
+    this.#queue.push(op);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.#flush());
+    }
+  }
+
+  /** Commits every queued write in one transaction, then settles their promises. */
+  #flush(): void {
+    this.#scheduled = false;
+    const ops = this.#queue;
+    if (ops.length === 0) return;
+    this.#queue = [];
+    const results: number[][] = [];
+    try {
+      this.#db.transaction(() => {
+        const counts = new Map<TriggerKey, [number, number]>();
+        for (const op of ops) {
+          if (op.kind === 'append') {
+            const seqs: number[] = [];
+            for (const record of op.records) {
+              const body = JSON.stringify(eventToJson(record.event, { bytes: 'base64' }));
+              const seq = Number(this.#insertEvent.run(op.broker, body).lastInsertRowid);
+              for (const trigger of record.triggers) this.#insertDelivery.run(trigger, seq);
+              seqs.push(seq);
+            }
+            results.push(seqs);
+          } else if (op.kind === 'attempts') {
+            this.#updateAttempts.run(op.attempts, op.trigger, op.seq);
+          } else if (this.#deleteDelivery.run(op.trigger, op.seq).changes > 0) {
+            const c = counts.get(op.trigger) ?? [0, 0];
+            c[op.dead ? 1 : 0] += 1;
+            counts.set(op.trigger, c);
+          }
+        }
+        for (const [trigger, [delivered, dead]] of counts) this.#bumpCounts.run(trigger, delivered, dead);
+      })();
+    } catch (err) {
+      for (const op of ops) op.reject(err);
+      return;
+    }
+    let i = 0;
+    for (const op of ops) {
+      if (op.kind === 'append') op.resolve(results[i++] ?? []);
+      else op.resolve();
+    }
+  }
+}

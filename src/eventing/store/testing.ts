@@ -1,0 +1,148 @@
+/**
+ * The contract every EventStore passes: run it against a new implementation with a factory that
+ * opens a store on a folder (the same folder twice means "the same data, after a restart").
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CloudEvent } from '../../protocol/cloudevents.ts';
+import type { EventStore } from './store.ts';
+
+export type OpenStore = (folder: string) => EventStore;
+
+export function sampleEvent(id: string, extra: Partial<CloudEvent> = {}): CloudEvent {
+  return { specversion: '1.0', id, source: 'test', type: 'sample', extensions: {}, ...extra };
+}
+
+export function eventStoreContract(name: string, open: OpenStore): void {
+  const folder = (): string => mkdtempSync(join(tmpdir(), 'trantor-store-'));
+
+  test(`${name}: append resolves with growing sequence numbers, in order`, async () => {
+    const store = open(folder());
+    try {
+      const a = await store.append('ns/default', [{ event: sampleEvent('1'), triggers: [] }, { event: sampleEvent('2'), triggers: [] }]);
+      const b = await store.append('ns/default', [{ event: sampleEvent('3'), triggers: [] }]);
+      assert.equal(a.length, 2);
+      assert.ok(a[0]! < a[1]! && a[1]! < b[0]!);
+      assert.equal(await store.lastSeq(), b[0]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: concurrent appends are all stored and numbered apart`, async () => {
+    const store = open(folder());
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => store.append('ns/default', [{ event: sampleEvent(String(i)), triggers: ['ns/t'] }])),
+      );
+      const seqs = results.flat();
+      assert.equal(new Set(seqs).size, 50);
+      assert.equal((await store.pending('ns/t')).length, 50);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: read returns one broker's events from a sequence number, data intact`, async () => {
+    const store = open(folder());
+    try {
+      const bytes = Buffer.from([0, 1, 2, 255]);
+      const [s1] = await store.append('ns/a', [{ event: sampleEvent('1', { data: bytes, datacontenttype: 'application/octet-stream' }), triggers: [] }]);
+      await store.append('ns/b', [{ event: sampleEvent('x'), triggers: [] }]);
+      const [s2] = await store.append('ns/a', [{ event: sampleEvent('2', { data: { n: 1 }, extensions: { ttl: 3 } }), triggers: [] }]);
+      const all = await store.read('ns/a', 0);
+      assert.deepEqual(all.map((e) => e.event.id), ['1', '2']);
+      assert.deepEqual([...(all[0]!.event.data as Uint8Array)], [0, 1, 2, 255]);
+      assert.deepEqual(all[1]!.event.data, { n: 1 });
+      assert.deepEqual(all[1]!.event.extensions, { ttl: 3 });
+      assert.deepEqual((await store.read('ns/a', s2!)).map((e) => e.seq), [s2]);
+      assert.ok(s1! < s2!);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: pending lists a trigger's deliveries until marked delivered or dead-lettered`, async () => {
+    const store = open(folder());
+    try {
+      const seqs = await store.append('ns/default', [
+        { event: sampleEvent('1'), triggers: ['ns/t1', 'ns/t2'] },
+        { event: sampleEvent('2'), triggers: ['ns/t1'] },
+        { event: sampleEvent('3'), triggers: ['ns/t1'] },
+      ]);
+      assert.deepEqual((await store.pending('ns/t1')).map((p) => p.event.id), ['1', '2', '3']);
+      assert.deepEqual((await store.pending('ns/t2')).map((p) => p.event.id), ['1']);
+      await store.markDelivered('ns/t1', seqs[0]!);
+      await store.markDeadLettered('ns/t1', seqs[1]!);
+      assert.deepEqual((await store.pending('ns/t1')).map((p) => p.event.id), ['3']);
+      assert.deepEqual((await store.pending('ns/t1', { afterSeq: seqs[2]! })).map((p) => p.event.id), []);
+      assert.deepEqual((await store.pending('ns/t1', { limit: 0 })).length, 0);
+      assert.deepEqual(await store.counts('ns/t1'), { pending: 1, delivered: 1, deadLettered: 1 });
+      assert.deepEqual(await store.triggers(), ['ns/t1', 'ns/t2']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: attempts are kept with the pending delivery`, async () => {
+    const store = open(folder());
+    try {
+      const [seq] = await store.append('ns/default', [{ event: sampleEvent('1'), triggers: ['ns/t'] }]);
+      await store.recordAttempts('ns/t', seq!, 2);
+      assert.equal((await store.pending('ns/t'))[0]!.attempts, 2);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: events and pending deliveries survive closing and reopening`, async () => {
+    const dir = folder();
+    const first = open(dir);
+    const seqs = await first.append('ns/default', [{ event: sampleEvent('1'), triggers: ['ns/t'] }, { event: sampleEvent('2'), triggers: ['ns/t'] }]);
+    await first.markDelivered('ns/t', seqs[0]!);
+    await first.recordAttempts('ns/t', seqs[1]!, 1);
+    await first.close();
+    const second = open(dir);
+    try {
+      const pending = await second.pending('ns/t');
+      assert.deepEqual(pending.map((p) => [p.event.id, p.attempts]), [['2', 1]]);
+      const [next] = await second.append('ns/default', [{ event: sampleEvent('3'), triggers: [] }]);
+      assert.ok(next! > seqs[1]!);
+    } finally {
+      await second.close();
+    }
+  });
+
+  test(`${name}: compaction removes delivered events beyond the retention, never pending ones`, async () => {
+    const store = open(folder());
+    try {
+      const records = Array.from({ length: 10 }, (_, i) => ({ event: sampleEvent(String(i)), triggers: i === 2 ? ['ns/t'] : [] }));
+      await store.append('ns/default', records);
+      const removed = await store.compact({ retain: 3 });
+      assert.equal(removed, 6); // 0..6 are beyond the newest 3; event 2 is still pending
+      assert.deepEqual((await store.read('ns/default', 0)).map((e) => e.event.id), ['2', '7', '8', '9']);
+      const [seq] = (await store.pending('ns/t')).map((p) => p.seq);
+      await store.markDelivered('ns/t', seq!);
+      assert.equal(await store.compact({ retain: 3 }), 1);
+      const [after] = await store.append('ns/default', [{ event: sampleEvent('10'), triggers: [] }]);
+      assert.ok(after! > seq!);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: dropping a trigger forgets its pending deliveries`, async () => {
+    const store = open(folder());
+    try {
+      await store.append('ns/default', [{ event: sampleEvent('1'), triggers: ['ns/t'] }]);
+      await store.dropTrigger('ns/t');
+      assert.deepEqual(await store.pending('ns/t'), []);
+      assert.deepEqual(await store.triggers(), []);
+    } finally {
+      await store.close();
+    }
+  });
+}
