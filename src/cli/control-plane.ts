@@ -37,7 +37,7 @@ export interface ApiAnswer {
 
 export async function callApi(
   info: ControlPlaneInfo,
-  method: 'GET' | 'POST' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
   body?: string,
   headers: Record<string, string> = {},
@@ -62,7 +62,7 @@ export function failureOf(answer: ApiAnswer): string {
   return answer.body.trim() || `HTTP ${answer.status}`;
 }
 
-export async function callApiJson<T>(info: ControlPlaneInfo, method: 'GET' | 'POST' | 'DELETE', path: string, body?: string, headers?: Record<string, string>): Promise<T> {
+export async function callApiJson<T>(info: ControlPlaneInfo, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: string, headers?: Record<string, string>): Promise<T> {
   const answer = await callApi(info, method, path, body, headers);
   if (answer.status >= 300) throw new CliError(failureOf(answer));
   return JSON.parse(answer.body) as T;

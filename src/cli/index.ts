@@ -1,3 +1,4 @@
-export { buildProgram, runCli, processIo } from './program.ts';
-export type { Io } from './program.ts';
+export { buildProgram, runCli } from './program.ts';
+export { processIo } from './io.ts';
+export type { Io } from './io.ts';
 export { CliError } from './control-plane.ts';

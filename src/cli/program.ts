@@ -7,38 +7,14 @@ import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { request } from 'undici';
 import type { ApplyResponse, ControlPlaneInfo, DeploymentList, DeploymentView } from '../spec/index.ts';
-import { loadManifests, resolveHome } from '../spec/index.ts';
+import { loadManifests } from '../spec/index.ts';
 import { asTrantorError } from '../protocol/index.ts';
-import { callApi, callApiJson, CliError, failureOf, readControlPlane } from './control-plane.ts';
+import { callApi, callApiJson, CliError, failureOf } from './control-plane.ts';
+import { connect, processIo, type Io } from './io.ts';
+import { addEventCommands } from './events.ts';
 import { age, parseOutput, serialise, table } from './format.ts';
-
-const DEPLOYMENT_WORDS = new Set(['sdep', 'sdeps', 'seldondeployment', 'seldondeployments', 'seldondeployment.machinelearning.seldon.io']);
-
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  readStdin: () => string;
-  env: NodeJS.ProcessEnv;
-}
-
-export const processIo: Io = {
-  out: (text) => process.stdout.write(`${text}\n`),
-  err: (text) => process.stderr.write(`${text}\n`),
-  readStdin: () => readFileSync(0, 'utf8'),
-  env: process.env,
-};
-
-interface GlobalOptions {
-  home?: string;
-}
-
-function homeOf(command: Command, io: Io): string {
-  return resolveHome(command.optsWithGlobals<GlobalOptions>().home, io.env);
-}
-
-function connect(command: Command, io: Io): ControlPlaneInfo {
-  return readControlPlane(homeOf(command, io));
-}
+import { deleteObject, deleteTargets, getAll, getObjects } from './objects.ts';
+import { qualifiedName, resourceOfWord, resourceWords } from './resources.ts';
 
 function readManifest(file: string, io: Io): { text: string; baseDir: string; source: string } {
   if (file === '-') return { text: io.readStdin(), baseDir: process.cwd(), source: 'stdin' };
@@ -129,7 +105,7 @@ export function buildProgram(io: Io = processIo): Command {
     .command('apply')
     .description('apply the manifests in a file (or - for stdin)')
     .requiredOption('-f, --filename <file>', 'the manifest file, or - for stdin')
-    .option('--wait', 'return once every deployment in it is Available (exit 1 if one fails)')
+    .option('--wait', 'return once every SeldonDeployment in it is Available (exit 1 if one fails)')
     .option('--timeout <duration>', 'how long --wait waits', '300s')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['json', 'yaml', 'name']))
     .action(async (opts: { filename: string; wait?: boolean; timeout: string; output?: 'json' | 'yaml' | 'name' }, command: Command) => {
@@ -143,65 +119,85 @@ export function buildProgram(io: Io = processIo): Command {
         'x-trantor-source': encodeURIComponent(manifest.source),
       });
       if (opts.output === 'json' || opts.output === 'yaml') io.out(serialise(result, opts.output));
-      else for (const a of result.applied) io.out(`${a.kind.toLowerCase()}.machinelearning.seldon.io/${a.name} ${a.action}`);
+      else if (opts.output === 'name') for (const a of result.applied) io.out(qualifiedName(a.kind, a.name));
+      else for (const a of result.applied) io.out(`${qualifiedName(a.kind, a.name)} ${a.action}`);
       const deployments = result.applied.filter((a) => a.kind === 'SeldonDeployment');
       if (opts.wait === true) await waitForDeployments(info, deployments, parseDuration(opts.timeout), io);
     });
 
   program
     .command('get')
-    .description('list deployments, or show one: get [sdep] [NAME]')
-    .argument('[resource]', 'sdep (SeldonDeployment), or a deployment name')
-    .argument('[name]', 'the deployment name')
+    .description('list objects, or show one: get [sdep|triggers|brokers|services|deployments|all] [NAME]')
+    .argument('[resource]', `what to list: ${resourceWords()} or all; or a SeldonDeployment name`)
+    .argument('[name]', 'the object name')
     .option('-n, --namespace <ns>', 'namespace (default: all namespaces)')
     .option('-o, --output <format>', 'yaml | json | wide | name')
     .action(async (resource: string | undefined, name: string | undefined, opts: { namespace?: string; output?: string }, command: Command) => {
       const format = parseOutput(opts.output);
+      const kind = resource === undefined ? undefined : resourceOfWord(resource);
+      if (resource?.toLowerCase() === 'all') {
+        if (name !== undefined) throw new CliError('get all takes no name');
+        await getAll(connect(command, io), opts.namespace, format, io, (items) => deploymentRows(items, format === 'wide'));
+        return;
+      }
+      if (kind !== undefined && kind.kind !== 'SeldonDeployment') {
+        await getObjects(connect(command, io), kind, name, opts.namespace, format, io);
+        return;
+      }
       let target = name;
-      if (resource !== undefined && !DEPLOYMENT_WORDS.has(resource.toLowerCase())) {
-        if (name !== undefined) throw new CliError(`unknown resource type "${resource}"; use sdep (SeldonDeployment)`);
+      if (resource !== undefined && kind === undefined) {
+        if (name !== undefined) throw new CliError(`unknown resource type "${resource}"; use ${resourceWords()} or all`);
         target = resource;
       }
       const info = connect(command, io);
       if (target !== undefined) {
         const view = await findDeployment(info, target, opts.namespace);
         if (format === 'yaml' || format === 'json') io.out(serialise(view, format));
-        else if (format === 'name') io.out(`seldondeployment.machinelearning.seldon.io/${view.metadata.name}`);
+        else if (format === 'name') io.out(qualifiedName('SeldonDeployment', view.metadata.name));
         else io.out(deploymentRows([view], format === 'wide'));
         return;
       }
       const list = await callApiJson<DeploymentList>(info, 'GET', '/v1/deployments');
       const items = list.items.filter((d) => opts.namespace === undefined || d.metadata.namespace === opts.namespace);
       if (format === 'yaml' || format === 'json') io.out(serialise({ apiVersion: 'v1', kind: 'List', items }, format));
-      else if (format === 'name') for (const d of items) io.out(`seldondeployment.machinelearning.seldon.io/${d.metadata.name}`);
+      else if (format === 'name') for (const d of items) io.out(qualifiedName('SeldonDeployment', d.metadata.name));
       else if (items.length === 0) io.err('No resources found');
       else io.out(deploymentRows(items, format === 'wide'));
     });
 
   program
     .command('delete')
-    .description('delete a deployment: delete [sdep] NAME, or delete -f FILE')
-    .argument('[resource]', 'sdep, or the deployment name')
-    .argument('[name]', 'the deployment name')
-    .option('-n, --namespace <ns>', 'namespace')
+    .description('delete objects: delete [sdep|trigger|broker|service|deployment] NAME, or delete -f FILE')
+    .argument('[resource]', `${resourceWords()}; or a SeldonDeployment name`)
+    .argument('[name]', 'the object name')
+    .option('-n, --namespace <ns>', 'namespace (SeldonDeployments: found in any namespace; other kinds: default)')
     .option('-f, --filename <file>', 'delete what this manifest file declares')
     .action(async (resource: string | undefined, name: string | undefined, opts: { namespace?: string; filename?: string }, command: Command) => {
       const info = connect(command, io);
-      let targets: { namespace: string; name: string }[];
       if (opts.filename !== undefined) {
         const manifest = readManifest(opts.filename, io);
-        targets = loadManifests(manifest.text, { source: manifest.source, baseDir: manifest.baseDir }).deployments.map((d) => d.metadata);
-      } else {
-        const target = resource !== undefined && DEPLOYMENT_WORDS.has(resource.toLowerCase()) ? name : resource;
-        if (target === undefined) throw new CliError('say what to delete: trantor delete sdep NAME [-n NAMESPACE], or trantor delete -f FILE');
-        const view = await findDeployment(info, target, opts.namespace);
-        targets = [view.metadata];
+        const loaded = loadManifests(manifest.text, { source: manifest.source, baseDir: manifest.baseDir });
+        let missing = 0;
+        for (const target of deleteTargets(loaded)) if (!(await deleteObject(info, target, io, 'report'))) missing++;
+        if (missing > 0) throw new CliError(`${missing} of the objects in ${manifest.source} did not exist`);
+        return;
       }
-      for (const t of targets) {
-        const answer = await callApi(info, 'DELETE', `/v1/deployments/${encodeURIComponent(t.namespace)}/${encodeURIComponent(t.name)}`);
-        if (answer.status >= 300) throw new CliError(failureOf(answer));
-        io.out(`seldondeployment.machinelearning.seldon.io "${t.name}" deleted`);
+      const kind = resource === undefined ? undefined : resourceOfWord(resource);
+      if (kind !== undefined && kind.kind !== 'SeldonDeployment') {
+        if (name === undefined) throw new CliError(`say which ${kind.words[0] ?? kind.kind} to delete: trantor delete ${kind.words[0] ?? ''} NAME [-n NAMESPACE]`);
+        const target = { resource: kind, namespace: opts.namespace ?? 'default', name };
+        await deleteObject(info, target, io);
+        return;
       }
+      if (resource !== undefined && kind === undefined && name !== undefined) {
+        throw new CliError(`unknown resource type "${resource}"; use ${resourceWords()}`);
+      }
+      const target = kind !== undefined ? name : resource;
+      if (target === undefined) throw new CliError('say what to delete: trantor delete sdep NAME [-n NAMESPACE], trantor delete trigger NAME, or trantor delete -f FILE');
+      const view = await findDeployment(info, target, opts.namespace);
+      const answer = await callApi(info, 'DELETE', `/v1/deployments/${encodeURIComponent(view.metadata.namespace)}/${encodeURIComponent(view.metadata.name)}`);
+      if (answer.status >= 300) throw new CliError(failureOf(answer));
+      io.out(`seldondeployment.machinelearning.seldon.io "${view.metadata.name}" deleted`);
     });
 
   program
@@ -244,6 +240,8 @@ export function buildProgram(io: Io = processIo): Command {
       if (res.statusCode >= 300) throw new CliError(`HTTP ${res.statusCode}: ${failureOf({ status: res.statusCode, body: text })}`);
       io.out(text);
     });
+
+  addEventCommands(program, io);
 
   return program;
 }

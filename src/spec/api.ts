@@ -1,6 +1,7 @@
 /**
  * The shapes the control-plane HTTP API speaks (docs/api.md), shared by the server and the CLI.
  */
+import type { Broker, Deployment, Service, Trigger } from './knative.ts';
 import type { DeploymentStatus } from './runtime.ts';
 import type { SeldonDeployment } from './types.ts';
 
@@ -32,4 +33,63 @@ export interface DeploymentList {
 export interface LogLine {
   replica: string;
   line: string;
+}
+
+/** A Trigger as `trantor get triggers` shows it: the stored object plus its live status. */
+export interface TriggerView extends Trigger {
+  status: {
+    /** True once its broker exists and its subscriber resolves to a URI. */
+    ready: boolean;
+    /** Why it is not ready (`BrokerDoesNotExist`, `SubscriberNotResolved: …`); absent when ready. */
+    reason?: string;
+    /** Where events that pass the filter are sent, once resolved. */
+    subscriberUri?: string;
+    createdAt: string;
+  };
+}
+
+export interface TriggerList {
+  items: TriggerView[];
+}
+
+/** A Broker as `trantor get brokers` shows it: the stored object plus its ingress address. */
+export interface BrokerView extends Broker {
+  status: {
+    ready: boolean;
+    reason?: string;
+    /** The ingress URL producers post events to: `<gateway>/<namespace>/<name>`. */
+    address: { url: string };
+    createdAt: string;
+  };
+}
+
+export interface BrokerList {
+  items: BrokerView[];
+}
+
+/** A Service as `trantor get all` shows it. */
+export interface ServiceView extends Service {
+  status: {
+    /** The local process registered for it (`trantor event-display`), if any. */
+    sinkUrl?: string;
+    createdAt: string;
+  };
+}
+
+export interface ServiceList {
+  items: ServiceView[];
+}
+
+/** An apps/v1 Deployment as `trantor get all` shows it. */
+export interface KubeDeploymentView extends Omit<Deployment, 'baseDir'> {
+  status: { readyReplicas: number; createdAt: string };
+}
+
+export interface KubeDeploymentList {
+  items: KubeDeploymentView[];
+}
+
+/** The body of `PUT /v1/sinks/<ns>/<name>`: a local process that receives events for Service `<name>`. */
+export interface SinkRegistration {
+  url: string;
 }

@@ -517,10 +517,11 @@ spec:
 });
 
 test('an unsupported kind names the document and the supported kinds', () => {
-  const broker = 'apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata: {name: default}\n';
+  const configMap = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n';
   assert.equal(
-    problemOf(() => loadManifests(`${IRIS}---\n${broker}`, {})),
-    'document 2 (kind Broker): kind Broker is not supported yet; supported: SeldonDeployment (machinelearning.seldon.io/v1, v1alpha2, v1alpha3)',
+    problemOf(() => loadManifests(`${IRIS}---\n${configMap}`, {})),
+    'document 2 (kind ConfigMap): kind ConfigMap is not supported yet; supported: SeldonDeployment (machinelearning.seldon.io/v1, v1alpha2, v1alpha3), ' +
+      'Broker (eventing.knative.dev/v1), Trigger (eventing.knative.dev/v1, v1beta1, v1alpha1), Service (v1), Deployment (apps/v1)',
   );
 });
 
@@ -543,9 +544,9 @@ test('the same deployment twice in one text is reported', () => {
 test('a YAML syntax error gives its line and column, and nothing is returned', () => {
   const text = `${IRIS}---\napiVersion: machinelearning.seldon.io/v1\nkind: SeldonDeployment\nmetadata: {name: x\nspec: {}\n`;
   const message = problemOf(() => loadManifests(text, {}));
-  assert.match(message, /^document 2: YAML syntax error at line 20, column 1: Flow map in block collection/);
+  assert.match(message, /^document 2 \(SeldonDeployment x\): YAML syntax error at line 20, column 1 \(at spec\): Flow map in block collection/);
   const single = problemOf(() => loadManifests('a: b: c\n', {}));
-  assert.match(single, /^YAML syntax error at line 1, column 4: /);
+  assert.match(single, /^YAML syntax error at line 1, column 4 \(at a.b\): /);
 });
 
 test('an empty text is an error', () => {

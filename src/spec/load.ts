@@ -3,15 +3,24 @@
  * objects. Every problem of every document is collected first and reported in one error, so a
  * file is applied whole or not at all.
  */
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { BROKER_API_VERSIONS, TRIGGER_API_VERSIONS, readBroker, readTrigger } from './eventing.ts';
 import { isMapping, type Mapping } from './fields.ts';
-import { ManifestError, Problems, describe } from './problems.ts';
-import { SELDON_API_VERSIONS, deploymentKey, readSeldonDeployment } from './seldon-deployment.ts';
-import type { SeldonDeployment } from './types.ts';
+import type { Broker, Deployment, Service, Trigger } from './knative.ts';
+import { DEPLOYMENT_API_VERSIONS, SERVICE_API_VERSIONS, readDeployment, readService } from './kubernetes.ts';
+import { ManifestError, Problems, describe, field, item } from './problems.ts';
+import { SELDON_API_VERSIONS, readSeldonDeployment } from './seldon-deployment.ts';
+import type { ObjectMeta, SeldonDeployment } from './types.ts';
 
-/** The objects a manifest text holds, one list per kind (eventing kinds join later). */
+/** The objects a manifest text holds, one list per kind, each in the order of the text. */
 export interface LoadedManifests {
+  /** SeldonDeployments (machinelearning.seldon.io). */
   deployments: SeldonDeployment[];
+  brokers: Broker[];
+  triggers: Trigger[];
+  services: Service[];
+  /** apps/v1 Deployments (plain Kubernetes ones, not SeldonDeployments). */
+  kubeDeployments: Deployment[];
 }
 
 export interface LoadOptions {
@@ -21,23 +30,76 @@ export interface LoadOptions {
   baseDir?: string;
 }
 
-/** One supported kind: its API versions, and how a document of it is read into the result. */
-interface KindReader {
-  apiVersions: readonly string[];
-  read(raw: Mapping, apiVersion: string, problems: Problems, options: LoadOptions, into: LoadedManifests): void;
+/** The kinds a manifest may hold. */
+export type ManifestKind = 'SeldonDeployment' | 'Broker' | 'Trigger' | 'Service' | 'Deployment';
+
+/** `Trigger/default/event-display`: one key per object, unique across kinds. */
+export function objectKey(kind: string, namespace: string, name: string): string {
+  return `${kind}/${namespace}/${name}`;
 }
 
-const KINDS: Record<string, KindReader> = {
+/**
+ * One supported kind: its API versions, and how a document of it is read into the result.
+ * `read` returns the metadata of the object it added, or undefined when it added problems.
+ */
+interface KindReader {
+  apiVersions: readonly string[];
+  read(raw: Mapping, apiVersion: string, problems: Problems, options: LoadOptions, into: LoadedManifests): ObjectMeta | undefined;
+}
+
+/** Adds `object` to `list` and returns its metadata. */
+function added<T extends { metadata: ObjectMeta }>(list: T[], object: T | undefined): ObjectMeta | undefined {
+  if (object === undefined) return undefined;
+  list.push(object);
+  return object.metadata;
+}
+
+function versionOf<T extends string>(versions: readonly T[], apiVersion: string): T | undefined {
+  return versions.find((v) => v === apiVersion);
+}
+
+const KINDS: Record<ManifestKind, KindReader> = {
   SeldonDeployment: {
     apiVersions: SELDON_API_VERSIONS,
     read(raw, apiVersion, problems, options, into) {
-      const version = SELDON_API_VERSIONS.find((v) => v === apiVersion);
-      if (version === undefined) return;
-      const deployment = readSeldonDeployment(raw, version, problems, options.baseDir);
-      if (deployment !== undefined) into.deployments.push(deployment);
+      const version = versionOf(SELDON_API_VERSIONS, apiVersion);
+      if (version === undefined) return undefined;
+      return added(into.deployments, readSeldonDeployment(raw, version, problems, options.baseDir));
+    },
+  },
+  Broker: {
+    apiVersions: BROKER_API_VERSIONS,
+    read(raw, apiVersion, problems, _options, into) {
+      const version = versionOf(BROKER_API_VERSIONS, apiVersion);
+      if (version === undefined) return undefined;
+      return added(into.brokers, readBroker(raw, version, problems));
+    },
+  },
+  Trigger: {
+    apiVersions: TRIGGER_API_VERSIONS,
+    read(raw, apiVersion, problems, _options, into) {
+      const version = versionOf(TRIGGER_API_VERSIONS, apiVersion);
+      if (version === undefined) return undefined;
+      return added(into.triggers, readTrigger(raw, version, problems));
+    },
+  },
+  Service: {
+    apiVersions: SERVICE_API_VERSIONS,
+    read(raw, _apiVersion, problems, _options, into) {
+      return added(into.services, readService(raw, problems));
+    },
+  },
+  Deployment: {
+    apiVersions: DEPLOYMENT_API_VERSIONS,
+    read(raw, _apiVersion, problems, options, into) {
+      return added(into.kubeDeployments, readDeployment(raw, problems, options.baseDir));
     },
   },
 };
+
+function readerOf(kind: string): KindReader | undefined {
+  return Object.hasOwn(KINDS, kind) ? KINDS[kind as ManifestKind] : undefined;
+}
 
 /** `SeldonDeployment (machinelearning.seldon.io/v1, v1alpha2, v1alpha3)`, for every kind. */
 function supportedKinds(): string {
@@ -80,7 +142,7 @@ export function loadManifests(text: string, options: LoadOptions = {}): LoadedMa
     throw new ManifestError(['no manifest found: the text is empty or holds only comments'], options.source);
   }
   const many = entries.length > 1;
-  const loaded: LoadedManifests = { deployments: [] };
+  const loaded: LoadedManifests = { deployments: [], brokers: [], triggers: [], services: [], kubeDeployments: [] };
   const allProblems: string[] = [];
   const definedBy = new Map<string, string>();
 
@@ -88,19 +150,19 @@ export function loadManifests(text: string, options: LoadOptions = {}): LoadedMa
     const problems = new Problems();
     let label = '';
     if (entry.syntax.length > 0) {
+      if (isMapping(entry.raw)) label = labelOf(entry.raw);
       for (const message of entry.syntax) problems.add('', message);
     } else if (!isMapping(entry.raw)) {
       problems.add('', `expected a mapping with apiVersion, kind, metadata and spec, got ${describe(entry.raw)}`);
     } else {
       label = labelOf(entry.raw);
-      const before = loaded.deployments.length;
-      readEntry(entry.raw, problems, options, loaded);
-      const added = loaded.deployments[before];
-      if (added !== undefined) {
-        const key = deploymentKey(added);
+      const kind = String(entry.raw['kind']);
+      const metadata = readEntry(entry.raw, problems, options, loaded);
+      if (metadata !== undefined) {
+        const key = objectKey(kind, metadata.namespace, metadata.name);
         const first = definedBy.get(key);
         if (first !== undefined) {
-          problems.add('metadata.name', `SeldonDeployment ${key} is defined twice (also by ${first})`);
+          problems.add('metadata.name', `${kind} ${metadata.namespace}/${metadata.name} is defined twice (also by ${first})`);
         } else definedBy.set(key, entry.where);
       }
     }
@@ -112,38 +174,38 @@ export function loadManifests(text: string, options: LoadOptions = {}): LoadedMa
   return loaded;
 }
 
-function readEntry(raw: Mapping, problems: Problems, options: LoadOptions, into: LoadedManifests): void {
+function readEntry(raw: Mapping, problems: Problems, options: LoadOptions, into: LoadedManifests): ObjectMeta | undefined {
   const kind = raw['kind'];
   const apiVersion = raw['apiVersion'];
   if (kind === undefined || kind === null || kind === '') {
     problems.add('kind', `required; supported: ${supportedKinds()}`);
-    return;
+    return undefined;
   }
   if (typeof kind !== 'string') {
     problems.add('kind', `expected a string, got ${describe(kind)}`);
-    return;
+    return undefined;
   }
-  const reader = KINDS[kind];
+  const reader = readerOf(kind);
   if (reader === undefined) {
     problems.add('', `kind ${kind} is not supported yet; supported: ${supportedKinds()}`);
-    return;
+    return undefined;
   }
   if (apiVersion === undefined || apiVersion === null || apiVersion === '') {
-    problems.add('apiVersion', `required; for kind ${kind} use one of ${reader.apiVersions.join(', ')}`);
-    return;
+    problems.add('apiVersion', `required; for kind ${kind} use ${reader.apiVersions.length > 1 ? 'one of ' : ''}${reader.apiVersions.join(', ')}`);
+    return undefined;
   }
   if (typeof apiVersion !== 'string' || !reader.apiVersions.includes(apiVersion)) {
     problems.add('apiVersion', `${describe(apiVersion)} is not supported for kind ${kind}; supported: ${versionList(reader.apiVersions)}`);
-    return;
+    return undefined;
   }
-  reader.read(raw, apiVersion, problems, options, into);
+  return reader.read(raw, apiVersion, problems, options, into);
 }
 
 /** `SeldonDeployment iris-model`, `SeldonDeployment`, or `kind Broker` for a kind not supported. */
 function labelOf(raw: Mapping): string {
   const kind = raw['kind'];
   if (typeof kind !== 'string' || kind === '') return '';
-  if (KINDS[kind] === undefined) return `kind ${kind}`;
+  if (readerOf(kind) === undefined) return `kind ${kind}`;
   const metadata = raw['metadata'];
   const name = isMapping(metadata) ? metadata['name'] : undefined;
   return typeof name === 'string' && name !== '' ? `${kind} ${name}` : kind;
@@ -157,10 +219,19 @@ function parseEntries(text: string): Entry[] {
     const where = `document ${i + 1}`;
     if (doc.errors.length > 0) {
       const syntax = doc.errors.map((err) => {
-        const { line, col } = lineCounter.linePos(err.pos[0]);
-        return `YAML syntax error at line ${line}, column ${col}: ${err.message}`;
+        const offset = firstNonBlank(text, err.pos[0]);
+        const { line, col } = lineCounter.linePos(offset);
+        const path = pathAt(doc, offset);
+        return `YAML syntax error at line ${line}, column ${col}${path === '' ? '' : ` (at ${path})`}: ${err.message}`;
       });
-      entries.push({ where, raw: undefined, syntax });
+      // What could be read of the document still names it (`Deployment event-display`) in the message.
+      let partial: unknown;
+      try {
+        partial = doc.toJS({ maxAliasCount: 1000 });
+      } catch {
+        partial = undefined;
+      }
+      entries.push({ where, raw: partial, syntax });
       return;
     }
     let raw: unknown;
@@ -178,4 +249,47 @@ function parseEntries(text: string): Entry[] {
     entries.push({ where, raw, syntax: [] });
   });
   return entries;
+}
+
+/** An error pointing at the indentation of a line is about what follows it on that line. */
+function firstNonBlank(text: string, offset: number): number {
+  let i = offset;
+  while (i < text.length && (text[i] === ' ' || text[i] === '\t')) i++;
+  return i < text.length && text[i] !== '\n' && text[i] !== '\r' ? i : offset;
+}
+
+/** The field path (`spec.ref`, `metadata["n ame"]`) of the deepest key or value holding `offset`. */
+function pathAt(doc: Document.Parsed, offset: number): string {
+  let path = '';
+  let node: unknown = doc.contents;
+  const holds = (n: unknown): boolean => {
+    const range = (n as { range?: [number, number, number] } | null)?.range;
+    return range !== undefined && offset >= range[0] && offset < Math.max(range[1], range[2]);
+  };
+  for (let depth = 0; depth < 100; depth++) {
+    let next: unknown;
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+        if (key === undefined) continue;
+        if (holds(pair.key)) return field(path, key);
+        if (holds(pair.value)) {
+          path = field(path, key);
+          next = pair.value;
+          break;
+        }
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((value, i) => {
+        if (next === undefined && holds(value)) {
+          path = item(path, i);
+          next = value;
+        }
+      });
+    }
+    if (next === undefined) return path;
+    node = next;
+  }
+  return path;
 }

@@ -4,7 +4,7 @@
  */
 import { containerFor, impliedUnitType, isPrepackagedServer } from './graph.ts';
 import { Fields, isMapping } from './fields.ts';
-import { dns1123LabelProblem } from './names.ts';
+import { dns1123, readMetadata } from './metadata.ts';
 import { describe, field, item, type FieldPath, type Problems } from './problems.ts';
 import type {
   ComponentSpec,
@@ -13,7 +13,6 @@ import type {
   EnvVar,
   GraphNode,
   LoggerSpec,
-  ObjectMeta,
   Parameter,
   ParameterType,
   Predictor,
@@ -92,30 +91,6 @@ export function readSeldonDeployment(
   const deployment: SeldonDeployment = { apiVersion, kind: 'SeldonDeployment', metadata, spec };
   if (baseDir !== undefined) deployment.baseDir = baseDir;
   return deployment;
-}
-
-function readMetadata(doc: Fields): ObjectMeta | undefined {
-  if (!doc.required('metadata')) return undefined;
-  const m = doc.mapping('metadata');
-  if (m === undefined) return undefined;
-  const name = m.name('name');
-  if (name !== undefined) dns1123(m, 'name', name);
-  const namespace = m.string('namespace');
-  if (namespace !== undefined && namespace !== '') dns1123(m, 'namespace', namespace);
-  const meta: ObjectMeta = {
-    name: name ?? '',
-    namespace: namespace === undefined || namespace === '' ? 'default' : namespace,
-    labels: m.stringMap('labels'),
-    annotations: m.stringMap('annotations'),
-  };
-  const generation = m.integer('generation', 0);
-  if (generation !== undefined) meta.generation = generation;
-  return name === undefined ? undefined : meta;
-}
-
-function dns1123(fields: Fields, key: string, value: string): void {
-  const problem = dns1123LabelProblem(value);
-  if (problem !== undefined) fields.problems.add(fields.at(key), problem);
 }
 
 function readSpec(s: Fields, deploymentName: string | undefined): SeldonDeployment['spec'] | undefined {
@@ -230,12 +205,13 @@ function readComponentSpecs(p: Fields): ComponentSpec[] {
   });
 }
 
-function readContainer(c: Fields, seen: Map<string, FieldPath>): Container {
+/** One container of a pod spec; `seen` holds the names taken so far, to report duplicates. */
+export function readContainer(c: Fields, seen: Map<string, FieldPath>, scope = 'this predictor'): Container {
   const name = c.name('name');
   if (name !== undefined) {
     dns1123(c, 'name', name);
     const previous = seen.get(name);
-    if (previous !== undefined) c.problems.add(c.at('name'), `duplicate container name ${JSON.stringify(name)} in this predictor (also at ${previous})`);
+    if (previous !== undefined) c.problems.add(c.at('name'), `duplicate container name ${JSON.stringify(name)} in ${scope} (also at ${previous})`);
     seen.set(name, c.path);
   }
   const container: Container = { name: name ?? '', env: readEnv(c) };

@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ApplyResponse, BrokerView, TriggerList } from '../spec/index.ts';
+import { fakeServer, trantor, type Answer, type Seen } from './testing.ts';
+
+const SEED = `apiVersion: eventing.knative.dev/v1alpha1
+kind: Trigger
+metadata:
+  name: event-display
+spec:
+  broker: default
+  filter:
+    attributes:
+      type: io.seldon.eventing.response
+  subscriber:
+    ref:
+      apiVersion: v1
+      kind: Service
+      name: event-display
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: event-display
+spec:
+  selector:
+    matchLabels: {app: event-display}
+  template:
+    metadata:
+      labels: {app: event-display}
+    spec:
+      containers:
+        - name: helloworld-python
+          image: gcr.io/knative-releases/github.com/knative/eventing-sources/cmd/event_display
+---
+kind: Service
+apiVersion: v1
+metadata:
+  name: event-display
+spec:
+  selector:
+    app: event-display
+  ports:
+    - {protocol: TCP, port: 80, targetPort: 8080}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata:
+  name: default
+`;
+
+const CREATED = new Date(Date.now() - 30_000).toISOString();
+
+const TRIGGERS: TriggerList = {
+  items: [
+    {
+      apiVersion: 'eventing.knative.dev/v1alpha1',
+      kind: 'Trigger',
+      metadata: { name: 'event-display', namespace: 'default', labels: {}, annotations: {} },
+      spec: { broker: 'default', attributes: { type: 'io.seldon.eventing.response' }, filters: [], subscriber: { ref: { apiVersion: 'v1', kind: 'Service', name: 'event-display', namespace: 'default' } } },
+      status: { ready: true, subscriberUri: 'http://127.0.0.1:4000/', createdAt: CREATED },
+    },
+  ],
+};
+
+const BROKER: BrokerView = {
+  apiVersion: 'eventing.knative.dev/v1',
+  kind: 'Broker',
+  metadata: { name: 'default', namespace: 'default', labels: {}, annotations: {} },
+  spec: {},
+  status: { ready: true, address: { url: 'http://127.0.0.1:8000/default/default' }, createdAt: CREATED },
+};
+
+function api(seen: Seen): Answer {
+  const path = seen.url;
+  if (seen.method === 'POST' && path === '/v1/apply') {
+    const applied: ApplyResponse = {
+      applied: [
+        { kind: 'Trigger', namespace: 'default', name: 'event-display', action: 'created' },
+        { kind: 'Deployment', namespace: 'default', name: 'event-display', action: 'created' },
+        { kind: 'Service', namespace: 'default', name: 'event-display', action: 'configured' },
+        { kind: 'Broker', namespace: 'default', name: 'default', action: 'unchanged' },
+        { kind: 'SeldonDeployment', namespace: 'default', name: 'iris', action: 'created' },
+      ],
+    };
+    return { status: 200, body: JSON.stringify(applied) };
+  }
+  if (seen.method === 'GET' && path === '/v1/triggers') return { status: 200, body: JSON.stringify(TRIGGERS) };
+  if (seen.method === 'GET' && path === '/v1/brokers') return { status: 200, body: JSON.stringify({ items: [BROKER] }) };
+  if (seen.method === 'GET' && path === '/v1/deployments') return { status: 200, body: JSON.stringify({ items: [] }) };
+  if (seen.method === 'DELETE' && path.startsWith('/v1/') && !path.endsWith('/missing')) return { status: 200, body: '{}' };
+  return { status: 404, body: JSON.stringify({ status: { code: 404, info: `no API path ${seen.method} ${path}`, reason: 'NOT_FOUND', status: 'FAILURE' } }) };
+}
+
+test('apply prints each object with its kind group, as kubectl does', async () => {
+  const fake = await fakeServer(api);
+  try {
+    const result = await trantor(fake.url, ['apply', '-f', 'HOME/seed.yaml'], { 'seed.yaml': SEED });
+    assert.equal(result.code, 0, result.err);
+    assert.equal(
+      result.out,
+      [
+        'trigger.eventing.knative.dev/event-display created',
+        'deployment.apps/event-display created',
+        'service/event-display configured',
+        'broker.eventing.knative.dev/default unchanged',
+        'seldondeployment.machinelearning.seldon.io/iris created',
+      ].join('\n'),
+    );
+    assert.equal(fake.seen[0]?.body, SEED);
+  } finally {
+    fake.server.close();
+  }
+});
+
+test('get triggers and get brokers print kubectl tables from /v1/triggers and /v1/brokers', async () => {
+  const fake = await fakeServer(api);
+  try {
+    const triggers = await trantor(fake.url, ['get', 'triggers']);
+    assert.equal(triggers.code, 0, triggers.err);
+    assert.match(triggers.out, /^NAME {12}READY {3}REASON {3}BROKER {4}SUBSCRIBER_URI {11}AGE\nevent-display {3}True {13}default {3}http:\/\/127\.0\.0\.1:4000\/ {3}3\ds$/);
+    const one = await trantor(fake.url, ['get', 'trigger', 'event-display', '-o', 'name']);
+    assert.equal(one.out, 'trigger.eventing.knative.dev/event-display');
+    const missing = await trantor(fake.url, ['get', 'trigger', 'nope', '-n', 'ml']);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.err, 'error: trigger.eventing.knative.dev "nope" not found in namespace ml');
+    const brokers = await trantor(fake.url, ['get', 'broker']);
+    assert.match(brokers.out, /^NAME {6}URL {37}AGE {3}READY {3}REASON\ndefault {3}http:\/\/127\.0\.0\.1:8000\/default\/default {3}3\ds {3}True$/);
+  } finally {
+    fake.server.close();
+  }
+});
+
+test('get all lists every kind the API has, skipping collections it does not serve', async () => {
+  const fake = await fakeServer(api);
+  try {
+    const result = await trantor(fake.url, ['get', 'all']);
+    assert.equal(result.code, 0, result.err);
+    assert.deepEqual(
+      fake.seen.map((s) => s.url),
+      ['/v1/deployments', '/v1/triggers', '/v1/brokers', '/v1/services', '/v1/kubedeployments'],
+    );
+    assert.match(result.out, /^NAME +READY +REASON +BROKER +SUBSCRIBER_URI +AGE\ntrigger\.eventing\.knative\.dev\/event-display {3}True .*\n\nNAME +URL +AGE +READY +REASON\nbroker\.eventing\.knative\.dev\/default {3}http/);
+  } finally {
+    fake.server.close();
+  }
+});
+
+test('delete trigger, broker, service and deployment use DELETE /v1/<plural>/<ns>/<name>', async () => {
+  const fake = await fakeServer(api);
+  try {
+    const trigger = await trantor(fake.url, ['delete', 'trigger', 'event-display']);
+    assert.equal(trigger.out, 'trigger.eventing.knative.dev "event-display" deleted');
+    await trantor(fake.url, ['delete', 'broker', 'default', '-n', 'ml']);
+    await trantor(fake.url, ['delete', 'svc', 'event-display']);
+    await trantor(fake.url, ['delete', 'deployment', 'event-display']);
+    assert.deepEqual(
+      fake.seen.map((s) => `${s.method} ${s.url}`),
+      ['DELETE /v1/triggers/default/event-display', 'DELETE /v1/brokers/ml/default', 'DELETE /v1/services/default/event-display', 'DELETE /v1/kubedeployments/default/event-display'],
+    );
+    const missing = await trantor(fake.url, ['delete', 'trigger', 'missing']);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.err, 'error: trigger.eventing.knative.dev "missing" not found in namespace default');
+  } finally {
+    fake.server.close();
+  }
+});
+
+test('delete -f deletes every object the file declares, triggers first and brokers last', async () => {
+  const fake = await fakeServer(api);
+  try {
+    const result = await trantor(fake.url, ['delete', '-f', 'HOME/seed.yaml'], { 'seed.yaml': SEED });
+    assert.equal(result.code, 0, result.err);
+    assert.deepEqual(
+      fake.seen.map((s) => `${s.method} ${s.url}`),
+      [
+        'DELETE /v1/triggers/default/event-display',
+        'DELETE /v1/kubedeployments/default/event-display',
+        'DELETE /v1/services/default/event-display',
+        'DELETE /v1/brokers/default/default',
+      ],
+    );
+    assert.equal(
+      result.out,
+      [
+        'trigger.eventing.knative.dev "event-display" deleted',
+        'deployment.apps "event-display" deleted',
+        'service "event-display" deleted',
+        'broker.eventing.knative.dev "default" deleted',
+      ].join('\n'),
+    );
+  } finally {
+    fake.server.close();
+  }
+});
