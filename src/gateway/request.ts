@@ -12,11 +12,13 @@ export interface RequestHeaders {
   contentLength: number | undefined;
   puid: string | undefined;
   host: string | undefined;
+  /** `Ce-Specversion`: the request is a binary-mode CloudEvent. */
+  ceSpecversion: string | undefined;
 }
 
 /** The headers the gateway reads, by one pass over `rawHeaders`. */
 export function scanHeaders(raw: readonly string[]): RequestHeaders {
-  const found: RequestHeaders = { contentType: undefined, contentLength: undefined, puid: undefined, host: undefined };
+  const found: RequestHeaders = { contentType: undefined, contentLength: undefined, puid: undefined, host: undefined, ceSpecversion: undefined };
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     switch (name.length) {
@@ -29,9 +31,12 @@ export function scanHeaders(raw: readonly string[]): RequestHeaders {
       case 12:
         if (name.toLowerCase() === 'content-type') found.contentType = raw[i + 1];
         break;
-      case 14:
-        if (name.toLowerCase() === 'content-length') found.contentLength = Number(raw[i + 1]);
+      case 14: {
+        const lower = name.toLowerCase();
+        if (lower === 'content-length') found.contentLength = Number(raw[i + 1]);
+        else if (lower === 'ce-specversion') found.ceSpecversion = raw[i + 1];
         break;
+      }
       default:
         break;
     }

@@ -372,3 +372,53 @@ test('an unexpected exception answers 500 INTERNAL and the gateway keeps serving
   assertFailure(await post(`${gateway.url}/seldon/a/b/api/v1.0/predictions`, BODY), 500, 'INTERNAL_ERROR', 'table is broken');
   assert.equal((await fetch(`${gateway.url}/live`)).status, 200);
 });
+
+test('a binary-mode CloudEvent request gets a CloudEvent reply with the puid and Seldon type and source', async () => {
+  const { base } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  const res = await post(`${base}/api/v1.0/predictions`, '{"data": { "ndarray": [[1,2,3,4]]}}', {
+    'content-type': 'application/json',
+    'ce-id': '536808d3-88be-4077-9d7a-a3f162705f79',
+    'ce-specversion': '0.3',
+    'ce-type': 'seldon.iris-model.seldon.request',
+    'ce-source': 'seldon.examples.streaming%20curl',
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('ce-specversion'), '0.3');
+  assert.equal(res.headers.get('ce-id'), res.json.meta?.puid);
+  assert.equal(res.headers.get('ce-type'), 'seldon.iris-model.seldon.response');
+  assert.equal(res.headers.get('ce-source'), 'seldon.iris-model');
+  assert.deepEqual(res.json.data?.ndarray, [[1, 2, 3, 4]]);
+});
+
+test('a structured-mode CloudEvent request gets a structured reply carrying the Seldon reply as data', async () => {
+  const { base } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  const event = { specversion: '1.0', id: 'e-1', source: 'tests', type: 'seldon.iris-model.seldon.request', datacontenttype: 'application/json', data: { data: { ndarray: [[1, 2]] } } };
+  const res = await fetch(`${base}/api/v1.0/predictions`, { method: 'POST', body: JSON.stringify(event), headers: { 'content-type': 'application/cloudevents+json' } });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/cloudevents\+json/);
+  const reply = (await res.json()) as { specversion: string; id: string; type: string; source: string; data: SeldonMessage };
+  assert.equal(reply.specversion, '1.0');
+  assert.equal(reply.type, 'seldon.iris-model.seldon.response');
+  assert.equal(reply.source, 'seldon.iris-model');
+  assert.equal(reply.id, reply.data.meta?.puid);
+  assert.deepEqual(reply.data.data?.ndarray, [[1, 2]]);
+});
+
+test('a CloudEvent request without its required attributes is a 400 that names the missing one', async () => {
+  const { base } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  const res = await post(`${base}/api/v1.0/predictions`, BODY, { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-type': 't', 'ce-source': 's' });
+  assert.equal(res.status, 400);
+  assert.match(JSON.stringify(res.json), /\bid\b/);
+});
+
+test('paths outside /seldon go to the other routes when one takes them', async () => {
+  const { gateway } = await setup([{ predictor: iris(), replicas: [identity] }], {
+    otherRoutes: (_req, res, path) => {
+      if (path !== '/default/default') return false;
+      res.writeHead(202).end();
+      return true;
+    },
+  });
+  assert.equal((await fetch(`${gateway.url}/default/default`, { method: 'POST', body: '{}' })).status, 202);
+  assert.equal((await fetch(`${gateway.url}/default/other`, { method: 'POST', body: '{}' })).status, 404);
+});

@@ -18,6 +18,7 @@ import { isPuid, newPuid } from '../executor/meta.ts';
 import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
 import { docPage, openApiDocument } from './docs.ts';
 import type { DocTarget } from './docs.ts';
+import { eventReply, isEventRequest, readEventRequest, type EventRequest } from './cloudevents.ts';
 import { parseFeedback, readBody, scanHeaders } from './request.ts';
 import type { RequestHeaders } from './request.ts';
 import { matchPath } from './routes.ts';
@@ -36,6 +37,11 @@ export interface GatewayOptions {
   keepAliveTimeoutMs?: number;
   deployments: DeploymentTable;
   logger?: Logger;
+  /**
+   * Paths outside `/seldon/…` (the broker ingress, say): called for a path the gateway does not
+   * serve; returns true when it took the request.
+   */
+  otherRoutes?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
 }
 
 export interface Gateway {
@@ -54,6 +60,7 @@ interface GatewayConfig {
   readonly keepAliveTimeoutMs: number;
   readonly deployments: DeploymentTable;
   readonly logger: Logger | undefined;
+  readonly otherRoutes: GatewayOptions['otherRoutes'];
 }
 
 const MiB = 1024 * 1024;
@@ -70,6 +77,7 @@ function compileOptions(options: GatewayOptions): GatewayConfig {
     keepAliveTimeoutMs: positive(options.keepAliveTimeoutMs, 65_000, 'keepAliveTimeoutMs'),
     deployments: options.deployments,
     logger: options.logger,
+    otherRoutes: options.otherRoutes,
   });
 }
 
@@ -165,6 +173,7 @@ class GatewayHandler {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const match = matchPath(path);
+    if (match === undefined && this.config.otherRoutes?.(req, exchange.res, path) === true) return;
     if (match === undefined) throw new TrantorError('NOT_FOUND', `no such path: ${path}; predictions go to /seldon/<namespace>/<deployment>/api/v1.0/predictions`);
     const method = req.method ?? 'GET';
     if (!match.route.methods.includes(method)) {
@@ -217,7 +226,16 @@ class GatewayHandler {
   }
 
   private async predict(exchange: Exchange, entry: DeploymentEntry, query: string): Promise<void> {
-    const message = parseSeldonMessage(await this.body(exchange, query));
+    let event: EventRequest | undefined;
+    let payload: unknown;
+    if (isEventRequest(exchange.headers)) {
+      const { req, headers } = exchange;
+      event = readEventRequest(req.headers, await readBody(req, this.config.bodyLimitBytes, headers.contentLength));
+      payload = event.message;
+    } else {
+      payload = await this.body(exchange, query);
+    }
+    const message = parseSeldonMessage(payload);
     if (!exchange.puidFromHeader) {
       const bodyPuid = message.meta?.puid;
       if (bodyPuid !== undefined) {
@@ -232,7 +250,10 @@ class GatewayHandler {
     const shadows = split.shadows;
     for (let i = 0; i < shadows.length; i++) this.shadow(shadows[i]!, message, exchange.puid, limits);
     const reply = await executor.predict(message, exchange.puid, limits);
-    send(exchange.res, 200, exchange.puid, JSON.stringify(reply));
+    if (event === undefined) return send(exchange.res, 200, exchange.puid, JSON.stringify(reply));
+    const answer = eventReply(event, exchange.puid, entry.namespace, entry.name, reply);
+    exchange.res.writeHead(200, [...answer.headers, 'Content-Length', String(Buffer.byteLength(answer.body))]);
+    exchange.res.end(answer.body);
   }
 
   private shadow(executor: PredictorExecutor, message: SeldonMessage, puid: string, limits: CallLimits): void {

@@ -1,0 +1,87 @@
+/**
+ * CloudEvents on a deployment's predictions path, as Seldon answers them: a request that is a
+ * CloudEvent (binary mode with `Ce-*` headers, or structured `application/cloudevents+json`)
+ * gets a CloudEvent back — `Ce-Id` the puid, the request's spec version, `Ce-Type:
+ * seldon.<sdep>.<ns>.response`, `Ce-Source: seldon.<sdep>` — so a broker can route the reply.
+ */
+import { mediaType } from '../protocol/body.ts';
+import {
+  decodeHttpEvent,
+  encodeStructured,
+  percentEncodeHeaderValue,
+  STRUCTURED_CONTENT_TYPE,
+  type CloudEvent,
+  type CloudEventSpecVersion,
+  type HttpHeaders,
+  type JsonValue,
+} from '../protocol/cloudevents.ts';
+import { TrantorError } from '../protocol/errors.ts';
+import type { RequestHeaders } from './request.ts';
+
+export interface EventRequest {
+  /** The Seldon message the event carries. */
+  message: unknown;
+  specversion: CloudEventSpecVersion;
+  structured: boolean;
+}
+
+/** True when the request is a CloudEvent, by its headers alone. */
+export function isEventRequest(headers: RequestHeaders): boolean {
+  return headers.ceSpecversion !== undefined || mediaType(headers.contentType) === STRUCTURED_CONTENT_TYPE;
+}
+
+/** Decodes and validates the event (400 BAD_EVENT saying what is wrong) and returns its payload. */
+export function readEventRequest(headers: HttpHeaders, body: string): EventRequest {
+  const event = decodeHttpEvent(headers, Buffer.from(body));
+  const structured = mediaType(headers['content-type'] as string | undefined) === STRUCTURED_CONTENT_TYPE;
+  return { message: payloadOf(event), specversion: event.specversion, structured };
+}
+
+function payloadOf(event: CloudEvent): unknown {
+  const data = event.data;
+  if (data === undefined) throw new TrantorError('BAD_PAYLOAD', 'the event has no data; send a Seldon message such as {"data":{"ndarray":[[1,2]]}}');
+  if (data instanceof Uint8Array) {
+    const text = Buffer.from(data).toString('utf8');
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new TrantorError('BAD_JSON', `event data: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    }
+  }
+  return data;
+}
+
+export interface EventReply {
+  headers: string[];
+  body: string;
+}
+
+/** The reply to an event request: the same mode and spec version, Seldon's type and source. */
+export function eventReply(request: EventRequest, puid: string, namespace: string, name: string, reply: unknown): EventReply {
+  const type = `seldon.${name}.${namespace}.response`;
+  const source = `seldon.${name}`;
+  if (request.structured) {
+    const event: CloudEvent = {
+      specversion: request.specversion,
+      id: puid,
+      type,
+      source,
+      datacontenttype: 'application/json',
+      extensions: {},
+      data: reply as JsonValue,
+    };
+    const message = encodeStructured(event);
+    return { headers: ['Content-Type', STRUCTURED_CONTENT_TYPE, 'Seldon-Puid', puid], body: message.body.toString('utf8') };
+  }
+  return {
+    headers: [
+      'Content-Type', 'application/json',
+      'Seldon-Puid', puid,
+      'Ce-Id', percentEncodeHeaderValue(puid),
+      'Ce-Specversion', request.specversion,
+      'Ce-Type', percentEncodeHeaderValue(type),
+      'Ce-Source', percentEncodeHeaderValue(source),
+    ],
+    body: JSON.stringify(reply),
+  };
+}
