@@ -4,8 +4,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { asTrantorError, failureBody, TrantorError } from '../protocol/index.ts';
-import type { ApplyResponse, DeploymentView, LogLine } from '../spec/index.ts';
+import { asTrantorError, failureBody, parseJson, TrantorError } from '../protocol/index.ts';
+import type { ApplyResponse, BrokerView, DeploymentView, KubeDeploymentView, LogLine, ServiceView, SinkRegistration, TriggerView } from '../spec/index.ts';
 
 export interface ControlPlaneOps {
   apply(text: string, source: string, baseDir: string): Promise<ApplyResponse>;
@@ -16,6 +16,22 @@ export interface ControlPlaneOps {
   /** Calls `onLine` for each new log line until the returned function is called. */
   followLogs(namespace: string, name: string, onLine: (line: LogLine) => void): () => void;
 }
+
+/** Brokers, triggers, services and event sinks. */
+export interface EventingOps {
+  triggers(): TriggerView[];
+  brokers(): BrokerView[];
+  services(): ServiceView[];
+  kubeDeployments(): KubeDeploymentView[];
+  remove(plural: string, namespace: string, name: string): Promise<boolean>;
+  registerSink(namespace: string, name: string, url: string): Promise<void>;
+  unregisterSink(namespace: string, name: string): Promise<boolean>;
+  hasBroker(namespace: string, name: string): boolean;
+  /** A broker's events as JSON lines (structured mode), from `fromSeq` or from now, until `signal` aborts. */
+  tail(namespace: string, name: string, fromSeq: number | undefined, signal: AbortSignal): AsyncIterable<string>;
+}
+
+const EVENTING_PLURALS = new Set(['triggers', 'brokers', 'services', 'kubedeployments']);
 
 const MANIFEST_LIMIT_BYTES = 8 * 2 ** 20;
 
@@ -56,13 +72,58 @@ function formatLine(line: LogLine): string {
   return `[${line.replica}] ${line.line}\n`;
 }
 
-async function route(ops: ControlPlaneOps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function routeEventing(eventing: EventingOps, parts: string[], url: URL, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  const method = req.method ?? 'GET';
+  const [, plural, namespace = '', name = '', sub] = parts;
+  if (plural === 'sinks' && parts.length === 4) {
+    if (method === 'PUT') {
+      const registration = parseJson(await readText(req), 'sink registration') as Partial<SinkRegistration>;
+      if (typeof registration.url !== 'string' || !/^https?:\/\//.test(registration.url)) {
+        throw new TrantorError('BAD_PAYLOAD', 'sink registration: expected {"url": "http://…"}');
+      }
+      await eventing.registerSink(namespace, name, registration.url);
+      send(res, 200, { namespace, name, url: registration.url });
+      return true;
+    }
+    if (method === 'DELETE') {
+      if (!(await eventing.unregisterSink(namespace, name))) throw new TrantorError('NOT_FOUND', `no sink registered for Service ${namespace}/${name}`);
+      send(res, 200, { deleted: { namespace, name } });
+      return true;
+    }
+    throw new TrantorError('METHOD_NOT_ALLOWED', `${method} ${url.pathname}: use PUT or DELETE`);
+  }
+  if (plural === undefined || !EVENTING_PLURALS.has(plural)) return false;
+  if (parts.length === 2 && method === 'GET') {
+    const items = plural === 'triggers' ? eventing.triggers() : plural === 'brokers' ? eventing.brokers() : plural === 'services' ? eventing.services() : eventing.kubeDeployments();
+    send(res, 200, { items });
+    return true;
+  }
+  if (parts.length === 4 && method === 'DELETE') {
+    if (!(await eventing.remove(plural, namespace, name))) throw new TrantorError('NOT_FOUND', `no ${plural.replace(/s$/, '')} named "${name}" in namespace "${namespace}"`);
+    send(res, 200, { deleted: { plural, namespace, name } });
+    return true;
+  }
+  if (plural === 'brokers' && parts.length === 5 && sub === 'events' && method === 'GET') {
+    if (!eventing.hasBroker(namespace, name)) throw new TrantorError('NOT_FOUND', `no broker ${name} in namespace ${namespace}`);
+    const from = url.searchParams.get('from');
+    const abort = new AbortController();
+    req.socket.on('close', () => abort.abort());
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    for await (const line of eventing.tail(namespace, name, from === null ? undefined : Number(from), abort.signal)) res.write(`${line}\n`);
+    res.end();
+    return true;
+  }
+  return false;
+}
+
+async function route(ops: ControlPlaneOps, req: IncomingMessage, res: ServerResponse, eventing?: EventingOps): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://control-plane');
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
   const method = req.method ?? 'GET';
   if (parts[0] !== 'v1') throw new TrantorError('NOT_FOUND', `no API path ${url.pathname}; see docs/api.md`);
 
   if (parts[1] === 'health' && parts.length === 2) return send(res, 200, { status: 'ok' });
+  if (eventing !== undefined && (await routeEventing(eventing, parts, url, req, res))) return;
 
   if (parts[1] === 'apply' && parts.length === 2) {
     if (method !== 'POST') throw new TrantorError('METHOD_NOT_ALLOWED', `${method} /v1/apply: use POST with the manifest as the body`);
@@ -112,9 +173,9 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function startApi(ops: ControlPlaneOps, host = '127.0.0.1', port = 0): Promise<ApiServer> {
+export async function startApi(ops: ControlPlaneOps, eventing?: EventingOps, host = '127.0.0.1', port = 0): Promise<ApiServer> {
   const server = createServer((req, res) => {
-    route(ops, req, res).catch((err: unknown) => {
+    route(ops, req, res, eventing).catch((err: unknown) => {
       const error = asTrantorError(err);
       if (res.headersSent) res.end();
       else send(res, error.status, failureBody(error));

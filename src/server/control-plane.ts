@@ -6,9 +6,11 @@ import type { Logger } from 'pino';
 import { PredictorExecutor, type Transport } from '../executor/index.ts';
 import type { DeploymentEntry, DeploymentTable } from '../gateway/index.ts';
 import type { LocalSupervisor, StatusEvent } from '../runtime/local/index.ts';
-import type { ApplyAction, ApplyResponse, DeploymentView, LogLine, SeldonDeployment } from '../spec/index.ts';
+import { TrantorError } from '../protocol/index.ts';
+import type { AppliedObject, ApplyAction, ApplyResponse, DeploymentView, LogLine } from '../spec/index.ts';
 import { loadManifests } from '../spec/index.ts';
 import type { ControlPlaneOps } from './api.ts';
+import type { EventingControl } from './eventing-control.ts';
 import type { InProcessTransport } from './in-process.ts';
 import type { ManifestStore, StoredDeployment } from './store.ts';
 
@@ -25,6 +27,8 @@ export interface ControlPlaneOptions {
   requestTimeoutMs: number;
   /** Serves the components of deployments that opt in to running inside the control plane. */
   inProcess?: InProcessTransport;
+  /** Brokers, triggers and sinks; without it, eventing manifests are refused. */
+  eventing?: EventingControl;
   /** The gateway's base URL, for `status.address.url`; set once the gateway listens. */
   gatewayUrl?: string;
 }
@@ -33,10 +37,12 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
   readonly #byNamespace = new Map<string, Map<string, Applied>>();
   readonly #options: ControlPlaneOptions;
   gatewayUrl: string;
+  eventing: EventingControl | undefined;
 
   constructor(options: ControlPlaneOptions) {
     this.#options = options;
     this.gatewayUrl = options.gatewayUrl ?? '';
+    this.eventing = options.eventing;
   }
 
   lookup(namespace: string, name: string): DeploymentEntry | undefined {
@@ -52,8 +58,12 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
 
   async apply(text: string, source: string, baseDir: string): Promise<ApplyResponse> {
     // loadManifests throws before anything is stored when any document is bad: nothing is half-applied.
-    const { deployments } = loadManifests(text, { source, baseDir });
-    const applied = [];
+    const loaded = loadManifests(text, { source, baseDir });
+    const { deployments } = loaded;
+    const eventingObjects = loaded.brokers.length + loaded.triggers.length + loaded.services.length + loaded.kubeDeployments.length;
+    const eventing = this.eventing;
+    if (eventingObjects > 0 && eventing === undefined) throw new TrantorError('NOT_SUPPORTED', 'this control plane runs without eventing');
+    const applied: AppliedObject[] = [];
     for (const deployment of deployments) {
       const { namespace, name } = deployment.metadata;
       const previous = this.#byNamespace.get(namespace)?.get(name);
@@ -66,6 +76,11 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
       await this.#activate(stored);
       applied.push({ kind: 'SeldonDeployment', namespace, name, action });
       this.#options.logger.info({ namespace, name, action }, 'applied SeldonDeployment');
+    }
+    if (eventing !== undefined) {
+      // Triggers in the same file resolve against the deployments just applied.
+      if (eventingObjects > 0) applied.push(...(await eventing.apply(loaded)));
+      else if (deployments.length > 0) await eventing.resolve();
     }
     return { applied };
   }
@@ -100,7 +115,7 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     return applied === undefined ? undefined : this.#view(applied.stored);
   }
 
-  addressOf(deployment: Pick<SeldonDeployment, 'metadata'>): string {
+  addressOf(deployment: { metadata: { namespace: string; name: string } }): string {
     const { namespace, name } = deployment.metadata;
     return `${this.gatewayUrl}/seldon/${namespace}/${name}/api/v1.0/predictions`;
   }
@@ -122,6 +137,7 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     await this.#options.store.remove(namespace, name);
     await this.#options.runtime.remove(namespace, name);
     this.#options.inProcess?.remove(namespace, name);
+    await this.eventing?.resolve();
     this.#options.logger.info({ namespace, name }, 'deleted SeldonDeployment');
     return true;
   }

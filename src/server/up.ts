@@ -5,6 +5,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { Eventing, SqliteEventStore, brokerFromPath } from '../eventing/index.ts';
 import { HttpTransport } from '../executor/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
 import { LocalSupervisor } from '../runtime/local/index.ts';
@@ -13,6 +14,7 @@ import { homeLayout } from '../spec/index.ts';
 import { startApi } from './api.ts';
 import { resolveUpConfig, type UpFlags } from './config.ts';
 import { ControlPlane } from './control-plane.ts';
+import { EventingControl } from './eventing-control.ts';
 import { InProcessTransport } from './in-process.ts';
 import { ManifestStore } from './store.ts';
 
@@ -24,6 +26,12 @@ function runningControlPlane(home: string): ControlPlaneInfo | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `default-broker.default.svc.cluster.local` → broker default in namespace default. */
+function brokerFromHost(host: string | undefined): { namespace: string; name: string } | undefined {
+  const match = /^([a-z0-9-]+)-broker\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?(?::\d+)?$/.exec(host ?? '');
+  return match === null ? undefined : { namespace: match[2]!, name: match[1]! };
 }
 
 export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -39,8 +47,18 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
 
   const supervisor = new LocalSupervisor({ home: config.home, logger });
   const transport = new InProcessTransport(new HttpTransport({ endpoints: supervisor }), logger);
-  const controlPlane = new ControlPlane({ runtime: supervisor, transport, inProcess: transport, store: new ManifestStore(homeLayout.manifests(config.home)), logger, requestTimeoutMs: config.requestTimeoutMs });
+  const manifestStore = new ManifestStore(homeLayout.manifests(config.home));
+  const controlPlane = new ControlPlane({ runtime: supervisor, transport, inProcess: transport, store: manifestStore, logger, requestTimeoutMs: config.requestTimeoutMs });
   controlPlane.watchStatus((summary) => process.stdout.write(`${summary}\n`));
+
+  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(config.home, 'broker', 'events.db') }), logger });
+  const eventingControl = new EventingControl({
+    eventing,
+    store: manifestStore,
+    logger,
+    deploymentAddress: (namespace, name) => (controlPlane.lookup(namespace, name) === undefined ? undefined : controlPlane.addressOf({ metadata: { namespace, name } })),
+  });
+  controlPlane.eventing = eventingControl;
 
   let gateway: Gateway;
   try {
@@ -51,6 +69,14 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
       requestTimeoutMs: config.requestTimeoutMs,
       deployments: controlPlane,
       logger,
+      // The broker ingress: Knative's path shape (/<namespace>/<broker>), or the in-cluster host
+      // name (<broker>-broker.<namespace>.svc.cluster.local) for curl --connect-to.
+      otherRoutes: (req, res, path) => {
+        const broker = brokerFromPath(path) ?? (path === '/' ? brokerFromHost(req.headers.host) : undefined);
+        if (broker === undefined) return false;
+        void eventing.handleHttp(broker.namespace, broker.name, req, res);
+        return true;
+      },
     });
   } catch (err) {
     await supervisor.close();
@@ -59,7 +85,8 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
     throw err;
   }
   controlPlane.gatewayUrl = gateway.url;
-  const api = await startApi(controlPlane);
+  eventingControl.gatewayUrl = gateway.url;
+  const api = await startApi(controlPlane, eventingControl);
 
   const info: ControlPlaneInfo = { pid: process.pid, apiUrl: api.url, gatewayUrl: gateway.url, startedAt: new Date().toISOString() };
   writeFileSync(homeLayout.controlPlane(config.home), JSON.stringify(info, null, 2));
@@ -75,6 +102,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
       await Promise.allSettled([gateway.close(), api.close()]);
       await supervisor.close();
       await transport.close();
+      await eventing.close();
       rmSync(homeLayout.controlPlane(config.home), { force: true });
       logger.flush();
       process.exit(0);
@@ -84,7 +112,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGHUP', () => stop('SIGHUP'));
 
-  const restored = await controlPlane.restore();
+  const restored = (await controlPlane.restore()) + (await eventingControl.restore());
   process.stdout.write(`home: ${config.home}\n`);
   process.stdout.write(`api: ${api.url}\n`);
   if (restored > 0) process.stdout.write(`restored ${restored} deployment(s) from ${homeLayout.manifests(config.home)}\n`);

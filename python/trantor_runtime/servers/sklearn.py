@@ -8,6 +8,7 @@ are checked against the estimator's ``n_features_in_`` before scikit-learn sees 
 wrong feature count is answered with a 400 that says what was expected.
 """
 
+import logging
 import os
 from urllib.parse import unquote, urlparse
 
@@ -17,6 +18,7 @@ from ..errors import MicroserviceError, StartupError, BAD_DATA
 from ..message import payload_field
 
 METHODS = ("predict_proba", "predict", "decision_function")
+log = logging.getLogger("SKLearnServer")
 MODEL_FILE = "model.joblib"
 
 _REMOTE_HINT = "remote model storage is not supported yet; copy the model to a local folder and use its path or a file:// URI"
@@ -96,6 +98,8 @@ class SKLearnServer:
 
     def predict(self, X, features_names=None, **kwargs):
         X = self._rows(X)
+        # One line per request, as Seldon's server logs it, so `trantor logs` shows traffic.
+        log.info("Calling %s", self.method)
         try:
             return self._call(X)
         except ValueError as exc:

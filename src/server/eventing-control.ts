@@ -1,0 +1,235 @@
+/**
+ * The control plane's side of eventing: applied Brokers, Triggers, Services and apps/v1
+ * Deployments, kept on disk, and each Trigger's subscriber resolved to a URI — a
+ * SeldonDeployment through its address (Knative's Addressable), a Service through the local
+ * sink registered for it (`trantor event-display`), a Broker through its ingress, a URI as is.
+ */
+import type { Logger } from 'pino';
+import type { Eventing, TriggerBinding } from '../eventing/index.ts';
+import { eventToJson, TrantorError } from '../protocol/index.ts';
+import type {
+  AppliedObject,
+  ApplyAction,
+  Broker,
+  BrokerView,
+  Deployment,
+  Destination,
+  KubeDeploymentView,
+  Service,
+  ServiceView,
+  Trigger,
+  TriggerView,
+} from '../spec/index.ts';
+import type { EventingOps } from './api.ts';
+import type { ManifestStore, Stored } from './store.ts';
+
+type Kind = 'Broker' | 'Trigger' | 'Service' | 'Deployment';
+
+const PLURAL: Record<Kind, string> = { Broker: 'brokers', Trigger: 'triggers', Service: 'services', Deployment: 'kubedeployments' };
+
+interface Objects {
+  Broker: Map<string, Stored<Broker>>;
+  Trigger: Map<string, Stored<Trigger>>;
+  Service: Map<string, Stored<Service>>;
+  Deployment: Map<string, Stored<Deployment>>;
+}
+
+interface Resolution {
+  uri?: string;
+  reason?: string;
+}
+
+export interface EventingControlOptions {
+  eventing: Eventing;
+  store: ManifestStore;
+  logger: Logger;
+  /** The address of a SeldonDeployment, or undefined when there is none of that name. */
+  deploymentAddress: (namespace: string, name: string) => string | undefined;
+}
+
+const key = (namespace: string, name: string): string => `${namespace}/${name}`;
+
+export class EventingControl implements EventingOps {
+  readonly #objects: Objects = { Broker: new Map(), Trigger: new Map(), Service: new Map(), Deployment: new Map() };
+  readonly #sinks = new Map<string, string>();
+  readonly #options: EventingControlOptions;
+  /** When the implicit default brokers came to be: when this control plane started. */
+  readonly #startedAt = new Date().toISOString();
+  gatewayUrl = '';
+
+  constructor(options: EventingControlOptions) {
+    this.#options = options;
+  }
+
+  async restore(): Promise<number> {
+    let count = 0;
+    for (const kind of Object.keys(PLURAL) as Kind[]) {
+      const map = this.#objects[kind] as Map<string, Stored<unknown>>;
+      for (const entry of await this.#options.store.listObjects<{ metadata: { namespace: string; name: string } }>(PLURAL[kind])) {
+        map.set(key(entry.object.metadata.namespace, entry.object.metadata.name), entry);
+        count++;
+      }
+    }
+    await this.resolve();
+    return count;
+  }
+
+  async apply(objects: { brokers: Broker[]; triggers: Trigger[]; services: Service[]; kubeDeployments: Deployment[] }): Promise<AppliedObject[]> {
+    const applied: AppliedObject[] = [];
+    const put = async <T extends { metadata: { namespace: string; name: string } }>(kind: Kind, object: T): Promise<void> => {
+      const { namespace, name } = object.metadata;
+      const map = this.#objects[kind] as unknown as Map<string, Stored<T>>;
+      const previous = map.get(key(namespace, name));
+      let action: ApplyAction = 'created';
+      if (previous !== undefined) action = JSON.stringify(previous.object) === JSON.stringify(object) ? 'unchanged' : 'configured';
+      const entry: Stored<T> = { object, createdAt: previous?.createdAt ?? new Date().toISOString() };
+      await this.#options.store.saveObject(PLURAL[kind], namespace, name, entry);
+      map.set(key(namespace, name), entry);
+      applied.push({ kind, namespace, name, action });
+    };
+    for (const b of objects.brokers) await put('Broker', b);
+    for (const s of objects.services) await put('Service', s);
+    for (const d of objects.kubeDeployments) await put('Deployment', d);
+    for (const t of objects.triggers) await put('Trigger', t);
+    if (applied.length > 0) await this.resolve();
+    return applied;
+  }
+
+  /** Deletes an object by its API plural (`brokers`, `triggers`, `services`, `kubedeployments`); false when there is none. */
+  async remove(plural: string, namespace: string, name: string): Promise<boolean> {
+    const kind = (Object.keys(PLURAL) as Kind[]).find((k) => PLURAL[k] === plural);
+    if (kind === undefined) throw new TrantorError('NOT_FOUND', `unknown resource type ${plural}; use deployments, brokers, triggers, services or kubedeployments`);
+    if (!this.#objects[kind].delete(key(namespace, name))) return false;
+    await this.#options.store.removeObject(PLURAL[kind], namespace, name);
+    await this.resolve();
+    return true;
+  }
+
+  async registerSink(namespace: string, name: string, url: string): Promise<void> {
+    this.#sinks.set(key(namespace, name), url);
+    await this.resolve();
+  }
+
+  async unregisterSink(namespace: string, name: string): Promise<boolean> {
+    const had = this.#sinks.delete(key(namespace, name));
+    if (had) await this.resolve();
+    return had;
+  }
+
+  hasBroker(namespace: string, name: string): boolean {
+    return this.#options.eventing.hasBroker(namespace, name);
+  }
+
+  async *tail(namespace: string, name: string, fromSeq: number | undefined, signal: AbortSignal): AsyncGenerator<string> {
+    const options = fromSeq === undefined ? { signal } : { signal, fromSeq };
+    for await (const stored of this.#options.eventing.tail(namespace, name, options)) yield JSON.stringify(eventToJson(stored.event));
+  }
+
+  brokerUrl(namespace: string, name: string): string {
+    return `${this.gatewayUrl}/${namespace}/${name}`;
+  }
+
+  #resolveDestination(destination: Destination | undefined, namespace: string): Resolution {
+    if (destination === undefined) return { reason: 'no destination' };
+    const { ref, uri } = destination;
+    if (ref === undefined) return uri === undefined ? { reason: 'no destination' } : { uri };
+    const ns = ref.namespace || namespace;
+    let base: string | undefined;
+    let reason: string | undefined;
+    if (ref.kind === 'SeldonDeployment') {
+      base = this.#options.deploymentAddress(ns, ref.name);
+      if (base === undefined) reason = `SeldonDeployment ${ns}/${ref.name} not found`;
+    } else if (ref.kind === 'Service') {
+      base = this.#sinks.get(key(ns, ref.name));
+      if (base === undefined) {
+        reason = this.#objects.Service.has(key(ns, ref.name))
+          ? `no local process serves Service ${ns}/${ref.name}; run: trantor event-display --name ${ref.name} -n ${ns}`
+          : `Service ${ns}/${ref.name} not found; run: trantor event-display --name ${ref.name} -n ${ns}`;
+      }
+    } else if (ref.kind === 'Broker') {
+      base = this.#options.eventing.hasBroker(ns, ref.name) ? this.brokerUrl(ns, ref.name) : undefined;
+      if (base === undefined) reason = `Broker ${ns}/${ref.name} not found`;
+    } else {
+      reason = `subscriber kind ${ref.kind} is not addressable here; use a SeldonDeployment, Service, Broker or a uri`;
+    }
+    if (base === undefined) return { reason: reason ?? 'not resolved' };
+    // A uri beside a ref is relative to the ref's address, as Knative resolves it.
+    return { uri: uri === undefined ? base : new URL(uri, base.endsWith('/') ? base : `${base}/`).toString() };
+  }
+
+  #bindingOf(trigger: Trigger): TriggerBinding & { reason?: string } {
+    const { namespace, name } = trigger.metadata;
+    const subscriber = this.#resolveDestination(trigger.spec.subscriber, namespace);
+    const broker = this.#objects.Broker.get(key(namespace, trigger.spec.broker))?.object;
+    const dls = trigger.spec.delivery?.deadLetterSink ?? broker?.spec.delivery?.deadLetterSink;
+    const deadLetter = dls === undefined ? undefined : this.#resolveDestination(dls, namespace);
+    let reason: string | undefined;
+    if (!this.#options.eventing.hasBroker(namespace, trigger.spec.broker)) reason = `BrokerDoesNotExist: ${trigger.spec.broker}`;
+    else if (subscriber.uri === undefined) reason = `SubscriberNotResolved: ${subscriber.reason ?? ''}`;
+    return { key: key(namespace, name), trigger, subscriberUri: subscriber.uri, deadLetterUri: deadLetter?.uri, ...(reason === undefined ? {} : { reason }) };
+  }
+
+  /** Recomputes every trigger's URIs and hands them to eventing; call after anything they depend on changes. */
+  async resolve(): Promise<void> {
+    const eventing = this.#options.eventing;
+    eventing.setBrokers([...this.#objects.Broker.values()].map((e) => e.object));
+    const bindings = [...this.#objects.Trigger.values()].map((e) => this.#bindingOf(e.object));
+    await eventing.setTriggers(bindings.map(({ reason: _reason, ...binding }) => binding));
+  }
+
+  triggers(): TriggerView[] {
+    return [...this.#objects.Trigger.values()].sort(byKey).map(({ object, createdAt }) => {
+      const binding = this.#bindingOf(object);
+      return {
+        ...object,
+        status: {
+          ready: binding.reason === undefined,
+          ...(binding.reason === undefined ? {} : { reason: binding.reason }),
+          ...(binding.subscriberUri === undefined ? {} : { subscriberUri: binding.subscriberUri }),
+          createdAt,
+        },
+      };
+    });
+  }
+
+  brokers(): BrokerView[] {
+    const declared = [...this.#objects.Broker.values()];
+    // The default broker exists in every namespace that has a trigger, declared or not.
+    const implicit = new Set<string>();
+    for (const { object } of this.#objects.Trigger.values()) {
+      if (object.spec.broker === 'default' && !this.#objects.Broker.has(key(object.metadata.namespace, 'default'))) implicit.add(object.metadata.namespace);
+    }
+    const views: BrokerView[] = declared.map(({ object, createdAt }) => ({
+      ...object,
+      status: { ready: true, address: { url: this.brokerUrl(object.metadata.namespace, object.metadata.name) }, createdAt },
+    }));
+    for (const namespace of implicit) {
+      views.push({
+        apiVersion: 'eventing.knative.dev/v1',
+        kind: 'Broker',
+        metadata: { name: 'default', namespace, labels: {}, annotations: {} },
+        spec: {},
+        status: { ready: true, address: { url: this.brokerUrl(namespace, 'default') }, createdAt: this.#startedAt },
+      });
+    }
+    return views.sort((a, b) => key(a.metadata.namespace, a.metadata.name).localeCompare(key(b.metadata.namespace, b.metadata.name)));
+  }
+
+  services(): ServiceView[] {
+    return [...this.#objects.Service.values()].sort(byKey).map(({ object, createdAt }) => {
+      const sink = this.#sinks.get(key(object.metadata.namespace, object.metadata.name));
+      return { ...object, status: { ...(sink === undefined ? {} : { sinkUrl: sink }), createdAt } };
+    });
+  }
+
+  kubeDeployments(): KubeDeploymentView[] {
+    return [...this.#objects.Deployment.values()].sort(byKey).map(({ object, createdAt }) => {
+      const { baseDir: _baseDir, ...rest } = object;
+      return { ...rest, status: { readyReplicas: 0, createdAt } };
+    });
+  }
+}
+
+function byKey(a: Stored<{ metadata: { namespace: string; name: string } }>, b: Stored<{ metadata: { namespace: string; name: string } }>): number {
+  return key(a.object.metadata.namespace, a.object.metadata.name).localeCompare(key(b.object.metadata.namespace, b.object.metadata.name));
+}
