@@ -47,6 +47,14 @@ export interface EventingControlOptions {
   deploymentAddress: (namespace: string, name: string) => string | undefined;
 }
 
+/** A local process receiving a Service's events (`trantor event-display`). */
+interface SinkObject {
+  metadata: { namespace: string; name: string };
+  url: string;
+}
+
+const SINKS = 'sinks';
+
 const key = (namespace: string, name: string): string => `${namespace}/${name}`;
 
 export class EventingControl implements EventingOps {
@@ -63,6 +71,9 @@ export class EventingControl implements EventingOps {
 
   async restore(): Promise<number> {
     let count = 0;
+    for (const entry of await this.#options.store.listObjects<SinkObject>(SINKS)) {
+      this.#sinks.set(key(entry.object.metadata.namespace, entry.object.metadata.name), entry.object.url);
+    }
     for (const kind of Object.keys(PLURAL) as Kind[]) {
       const map = this.#objects[kind] as Map<string, Stored<unknown>>;
       for (const entry of await this.#options.store.listObjects<{ metadata: { namespace: string; name: string } }>(PLURAL[kind])) {
@@ -105,13 +116,17 @@ export class EventingControl implements EventingOps {
     return true;
   }
 
+  /** Kept on disk too: a sink outlives a restart of the control plane, and deliveries resume. */
   async registerSink(namespace: string, name: string, url: string): Promise<void> {
     this.#sinks.set(key(namespace, name), url);
+    const object: SinkObject = { metadata: { namespace, name }, url };
+    await this.#options.store.saveObject(SINKS, namespace, name, { object, createdAt: new Date().toISOString() });
     await this.resolve();
   }
 
   async unregisterSink(namespace: string, name: string): Promise<boolean> {
     const had = this.#sinks.delete(key(namespace, name));
+    await this.#options.store.removeObject(SINKS, namespace, name);
     if (had) await this.resolve();
     return had;
   }

@@ -1,0 +1,106 @@
+/**
+ * Journey J3 with the seeds' manifests and curl: an event posted to the default broker reaches the
+ * iris deployment through a trigger; the model's reply goes back into the broker as Seldon's
+ * response event and the event display prints it in the seed's format.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT, TRANTOR, Trantor, sklearnPredictProba } from './harness.ts';
+
+const trantor = new Trantor();
+let display: ChildProcess;
+let printed = '';
+
+function waitFor(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const poll = (): void => {
+      if (check()) return resolve();
+      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}; printed so far:\n${printed}`));
+      setTimeout(poll, 50);
+    };
+    poll();
+  });
+}
+
+before(async () => {
+  await trantor.up();
+  for (const manifest of ['iris-deployment.yaml', 'seldon-trigger.yaml', 'event-display.yaml']) {
+    const applied = trantor.cli(['apply', '-f', join(ROOT, 'examples', 'eventing', manifest), '--wait']);
+    assert.equal(applied.code, 0, applied.stderr);
+  }
+  display = spawn(process.execPath, [TRANTOR, 'event-display'], { env: trantor.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let registered = false;
+  display.stdout!.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+  display.stderr!.on('data', (chunk: Buffer) => {
+    if (chunk.toString().includes('now deliver here')) registered = true;
+  });
+  await waitFor(() => registered, 'the event display to register');
+});
+
+after(async () => {
+  display.kill('SIGTERM');
+  await trantor.close();
+});
+
+function seedCurl(headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${trantor.gateway}/default/default`, {
+    method: 'POST',
+    headers: {
+      'Ce-Id': '536808d3-88be-4077-9d7a-a3f162705f79',
+      'Ce-specversion': '0.3',
+      'Ce-Type': 'seldon.iris-deployment.default.request',
+      'Ce-Source': 'seldon.examples.streaming.curl',
+      'Content-Type': 'application/json',
+      ...headers,
+    },
+    body: '{"data": { "ndarray": [[1,2,3,4]]}}',
+  });
+}
+
+test('both triggers are ready with their subscriber URIs, as kubectl get trigger shows them', () => {
+  const table = trantor.cli(['get', 'triggers']).stdout;
+  assert.match(table, /^NAME\s+READY\s+REASON\s+BROKER\s+SUBSCRIBER_URI\s+AGE/m);
+  assert.match(table, new RegExp(`seldon-eventing-sklearn-trigger\\s+True\\s+default\\s+${trantor.gateway.replace(/\./g, '\\.')}/seldon/default/iris-deployment/api/v1\\.0/predictions`));
+  assert.match(table, /event-display\s+True\s+default\s+http:\/\/127\.0\.0\.1:\d+\//);
+});
+
+test("the seed's curl gets 202; the model serves it and the event display prints Seldon's response event", async () => {
+  const res = await seedCurl();
+  assert.equal(res.status, 202);
+  await waitFor(() => printed.includes('type: seldon.iris-deployment.default.response'), 'the response event');
+  assert.match(printed, /☁️ {2}cloudevents\.Event\nValidation: valid\nContext Attributes,\n {2}specversion: 0\.3\n {2}type: seldon\.iris-deployment\.default\.response\n {2}source: seldon\.iris-deployment\n {2}id: [a-z0-9]+\n/);
+  assert.match(printed, /Extensions,\n/);
+  assert.match(printed, /Data,\n {2}\{/);
+  const [probabilities] = sklearnPredictProba([[1, 2, 3, 4]]);
+  for (const p of probabilities!) assert.ok(printed.includes(String(p)), `the display shows ${p}`);
+  const logs = trantor.cli(['logs', 'iris-deployment']).stdout;
+  assert.match(logs, /Calling predict_proba/);
+});
+
+test('an event without an id is refused with 400 and is neither stored nor delivered', async () => {
+  const before = printed;
+  const res = await fetch(`${trantor.gateway}/default/default`, {
+    method: 'POST',
+    headers: { 'Ce-specversion': '1.0', 'Ce-Type': 'seldon.iris-deployment.default.request', 'Ce-Source': 'tests', 'Content-Type': 'application/json' },
+    body: '{"data": { "ndarray": [[1,2,3,4]]}}',
+  });
+  assert.equal(res.status, 400);
+  assert.match(await res.text(), /\bid\b/);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(printed, before);
+});
+
+test('an unknown broker is a 404 and other methods a 405', async () => {
+  assert.equal((await fetch(`${trantor.gateway}/default/nope`, { method: 'POST', body: '{}' })).status, 404);
+  assert.equal((await fetch(`${trantor.gateway}/default/default`)).status, 405);
+});
+
+test('trantor events send reaches the model through the broker like the curl does', async () => {
+  const count = (printed.match(/cloudevents\.Event/g) ?? []).length;
+  const sent = trantor.cli(['events', 'send', '--type', 'seldon.iris-deployment.default.request', '--source', 'tests', '--data', '{"data":{"ndarray":[[5.1,3.5,1.4,0.2]]}}']);
+  assert.equal(sent.code, 0, sent.stderr);
+  await waitFor(() => (printed.match(/cloudevents\.Event/g) ?? []).length > count, 'a second response event');
+});
