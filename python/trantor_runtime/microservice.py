@@ -175,6 +175,21 @@ def _log_level(args, env):
     return level
 
 
+async def _watch_parent(parent_pid, stop):
+    """Stops serving when the process that started us (TRANTOR_PARENT_PID) is gone, even by kill -9."""
+    try:
+        pid = int(parent_pid or "0")
+    except ValueError:
+        return
+    if pid <= 1:
+        return
+    while not stop.is_set():
+        await asyncio.sleep(1.0)
+        if os.getppid() != pid:
+            log.info("stopping: the control plane (pid %d) is gone", pid)
+            stop.set()
+
+
 async def _serve(routes, host, port, interface):
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -192,7 +207,9 @@ async def _serve(routes, host, port, interface):
     shown = "[" + host + "]" if ":" in host else host
     sys.stdout.write("trantor_runtime: serving " + interface + " on http://" + shown + ":" + str(bound) + "\n")
     sys.stdout.flush()
+    watch = asyncio.ensure_future(_watch_parent(os.environ.get("TRANTOR_PARENT_PID"), stop))
     await stop.wait()
+    watch.cancel()
     log.info("stopping: signal received")
     server.close()
 

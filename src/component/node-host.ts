@@ -311,6 +311,22 @@ export interface HostIO {
  * The command: resolves the configuration, starts the host, prints the ready line, and
  * serves until SIGTERM or SIGINT (or `io.signal`). Resolves with the exit code.
  */
+/**
+ * Stops the host when the process that started it (`trantor up`, named by TRANTOR_PARENT_PID) is
+ * gone, even when it was killed with no chance to stop its children.
+ */
+function watchParent(parentPid: string | undefined, stop: () => void): void {
+  const pid = Number(parentPid);
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  const timer = setInterval(() => {
+    if (process.ppid !== pid) {
+      clearInterval(timer);
+      stop();
+    }
+  }, 1000);
+  timer.unref();
+}
+
 export async function main(argv: readonly string[] = process.argv.slice(2), env: Env = process.env, io: HostIO = {}): Promise<number> {
   const out = io.stdout ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const err = io.stderr ?? ((line: string) => void process.stderr.write(`${line}\n`));
@@ -340,6 +356,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    watchParent(env['TRANTOR_PARENT_PID'], stop);
     if (io.signal?.aborted === true) stop();
     else io.signal?.addEventListener('abort', stop, { once: true });
   });

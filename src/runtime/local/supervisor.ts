@@ -546,6 +546,8 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
       PREDICTIVE_UNIT_SERVICE_PORT: String(http),
       PREDICTIVE_UNIT_GRPC_SERVICE_PORT: String(grpc),
       PREDICTIVE_UNIT_METRICS_SERVICE_PORT: String(metrics),
+      // Trantor's hosts exit when this process is gone (even by kill -9), so no replica is orphaned.
+      TRANTOR_PARENT_PID: String(process.pid),
     };
     let child: ChildProcess;
     try {
