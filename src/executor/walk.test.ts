@@ -223,6 +223,21 @@ test('tags merge along the path with later nodes overriding, and metrics concate
   assert.deepEqual(meta.metrics, [{ key: 'c', type: 'COUNTER', value: 1 }, { key: 'g', type: 'GAUGE', value: 2 }]);
 });
 
+test('children walked in parallel merge their tags and metrics in child order, whichever answers first', async () => {
+  const predictor = predictorOf('default', graphNode('avg', {
+    implementation: 'AVERAGE_COMBINER',
+    children: [graphNode('a', { type: 'MODEL' }), graphNode('b', { type: 'MODEL' })],
+  }));
+  const { executor } = await graph(predictor, {
+    // child 0 answers last; its sibling's values must still win for the keys both set.
+    a: (request, res) => setTimeout(() => answerJson(res, 200, { data: { ndarray: [[1]] }, meta: { tags: { who: 'a', onlyA: 1 }, metrics: [{ key: 'a', type: 'COUNTER', value: 1 }] } }), 60),
+    b: answering(() => ({ data: { ndarray: [[3]] }, meta: { tags: { who: 'b' }, metrics: [{ key: 'b', type: 'COUNTER', value: 1 }] } })),
+  });
+  const meta = (await executor.predict(request, 'p')).meta!;
+  assert.deepEqual(meta.tags, { who: 'b', onlyA: 1 });
+  assert.deepEqual(meta.metrics, [{ key: 'a', type: 'COUNTER', value: 1 }, { key: 'b', type: 'COUNTER', value: 1 }]);
+});
+
 test('a walk slower than its time limit fails UPSTREAM_TIMEOUT', async () => {
   const { executor } = await graph(single(), { classifier: () => undefined }, 150);
   await assert.rejects(executor.predict(request, 'p'), (err: TrantorError) => err.code === 'UPSTREAM_TIMEOUT' && err.status === 504);

@@ -8,7 +8,7 @@
 import { TrantorError } from '../protocol/errors.ts';
 import { featuresOf, ndarrayToTensor, parseSeldonMessage, tensorToNdarray } from '../protocol/seldon.ts';
 import type { Feedback, Meta, SeldonMessage } from '../protocol/seldon.ts';
-import type { MetaTrail } from './meta.ts';
+import { MetaTrail } from './meta.ts';
 import type { NodePlan } from './plan.ts';
 import { describeUnit } from './transport/transport.ts';
 import type { Transport, TransportResponse } from './transport/transport.ts';
@@ -43,13 +43,33 @@ async function predictChildren(node: NodePlan, message: SeldonMessage, walk: Wal
   let answers: SeldonMessage[];
   if (route === ROUTE_ALL) {
     const children = node.children;
-    answers = children.length === 1 ? [await predictNode(children[0]!, message, walk)] : await Promise.all(children.map((child) => predictNode(child, message, walk)));
+    if (children.length === 1) {
+      answers = [await predictNode(children[0]!, message, walk)];
+    } else {
+      // Children run at once, each gathering its own tags and metrics; they are merged in child
+      // order (a later child wins a tag), as Seldon merges its children's meta, not in the order
+      // the children happen to answer.
+      const branches = children.map(() => branchOf(walk));
+      answers = await Promise.all(children.map((child, i) => predictNode(child, message, branches[i]!)));
+      for (const branch of branches) joinBranch(walk, branch);
+    }
   } else {
     answers = [await predictNode(node.children[route]!, message, walk)];
   }
   if (!node.aggregates) return answers[0]!;
   if (node.builtIn === 'AVERAGE_COMBINER') return averageOf(node, answers);
   return read(node, await call(node, '/aggregate', JSON.stringify(answers.map((a) => withPuid(a, walk.trail.puid))), walk, true), walk);
+}
+
+/** A walk for one of several children run at once: shares the request's path, gathers its own tags, metrics and routes. */
+function branchOf(walk: Walk): Walk {
+  return { ...walk, trail: new MetaTrail(walk.trail.puid, undefined, walk.trail.requestPath) };
+}
+
+function joinBranch(walk: Walk, branch: Walk): void {
+  const { tags, metrics, routing } = branch.trail;
+  walk.trail.absorb({ ...(tags === undefined ? {} : { tags }), ...(metrics === undefined ? {} : { metrics }) });
+  if (routing !== undefined) for (const [node, route] of Object.entries(routing)) walk.trail.route(node, route);
 }
 
 async function routeOf(node: NodePlan, message: SeldonMessage, walk: Walk): Promise<number> {
