@@ -175,6 +175,49 @@ def _log_level(args, env):
     return level
 
 
+class _BatchedStream:
+    """Log lines written while serving, held and written out together every LOG_FLUSH_SECONDS.
+
+    A per-request log line costs a write() call for each request otherwise, and the reader at the
+    other end of the pipe pays per chunk too; batching keeps logging off the request's path.
+    """
+
+    def __init__(self, target):
+        self._target = target
+        self._pending = []
+
+    def write(self, text):
+        self._pending.append(text)
+
+    def flush(self):
+        if self._pending:
+            text = "".join(self._pending)
+            self._pending = []
+            try:
+                self._target.write(text)
+                self._target.flush()
+            except (OSError, ValueError):  # pragma: no cover - the reader is gone
+                pass
+
+
+LOG_FLUSH_SECONDS = 0.1
+
+
+async def _flush_logs(stream, stop):
+    while not stop.is_set():
+        await asyncio.sleep(LOG_FLUSH_SECONDS)
+        stream.flush()
+
+
+def _batch_log_output():
+    """Routes the root logger's stream handlers through one batched stream; returns it."""
+    batched = _BatchedStream(sys.stderr)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and getattr(handler, "stream", None) is sys.stderr:
+            handler.setStream(batched)
+    return batched
+
+
 async def _watch_parent(parent_pid, stop):
     """Stops serving when the process that started us (TRANTOR_PARENT_PID) is gone, even by kill -9."""
     try:
@@ -208,8 +251,14 @@ async def _serve(routes, host, port, interface):
     sys.stdout.write("trantor_runtime: serving " + interface + " on http://" + shown + ":" + str(bound) + "\n")
     sys.stdout.flush()
     watch = asyncio.ensure_future(_watch_parent(os.environ.get("TRANTOR_PARENT_PID"), stop))
-    await stop.wait()
-    watch.cancel()
+    batched = _batch_log_output()
+    flusher = asyncio.ensure_future(_flush_logs(batched, stop))
+    try:
+        await stop.wait()
+    finally:
+        watch.cancel()
+        flusher.cancel()
+        batched.flush()
     log.info("stopping: signal received")
     server.close()
 
