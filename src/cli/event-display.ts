@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { asTrantorError, decodeHttpEvent, failureBody } from '../protocol/index.ts';
-import { formatEvent } from './event-format.ts';
+import { formatEvent } from '../protocol/index.ts';
 
 /** Events larger than this are refused (413), as the broker refuses them. */
 const BODY_LIMIT = 10 * 1024 * 1024;

@@ -20,7 +20,7 @@ import {
 import type { ControlPlaneInfo, SinkRegistration } from '../spec/index.ts';
 import { callApi, CliError, failureOf } from './control-plane.ts';
 import { startEventDisplay } from './event-display.ts';
-import { formatEvent } from './event-format.ts';
+import { formatEvent } from '../protocol/index.ts';
 import { connect, type Io } from './io.ts';
 
 export interface SendOptions {

@@ -9,5 +9,4 @@ export type { IngressRequest, IngressResponse, IngressTarget } from './ingress.t
 export { DEFAULT_TTL, TTL_EXTENSION, backoffMs, isRetryableStatus, ttlOf } from './dispatcher.ts';
 export { compileTriggerFilter } from './filter.ts';
 export type { EventPredicate } from './filter.ts';
-export { formatEvent } from './display.ts';
 export * from './store/index.ts';

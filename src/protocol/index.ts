@@ -2,3 +2,4 @@ export * from './errors.ts';
 export * from './seldon.ts';
 export * from './body.ts';
 export * from './cloudevents.ts';
+export * from './cloudevents-display.ts';

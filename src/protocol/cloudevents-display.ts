@@ -11,8 +11,8 @@
  *   Data,
  *     { JSON pretty-printed, indented }
  */
-import { isJsonContentType, validateEvent } from '../protocol/cloudevents.ts';
-import type { CloudEvent } from '../protocol/cloudevents.ts';
+import { isJsonContentType, validateEvent } from './cloudevents.ts';
+import type { CloudEvent } from './cloudevents.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatEvent } from './display.ts';
-import { brokerFromPath } from './ingress.ts';
+import { formatEvent } from './cloudevents-display.ts';
 
 test('an event prints in event_display\'s layout: attributes, sorted extensions, pretty JSON data', () => {
   const text = formatEvent({
@@ -61,11 +60,4 @@ test('an event without extensions or data prints neither section', () => {
 test('text data prints as it is', () => {
   const text = formatEvent({ specversion: '1.0', type: 't', source: 's', id: '1', datacontenttype: 'text/plain', extensions: {}, data: Buffer.from('hello\nworld') });
   assert.ok(text.endsWith('Data,\n  hello\n  world\n'));
-});
-
-test('broker paths are /<namespace>/<broker>', () => {
-  assert.deepEqual(brokerFromPath('/default/default'), { namespace: 'default', name: 'default' });
-  assert.deepEqual(brokerFromPath('/seldon/my-broker/'), { namespace: 'seldon', name: 'my-broker' });
-  assert.equal(brokerFromPath('/default'), undefined);
-  assert.equal(brokerFromPath('/a/b/c'), undefined);
 });
