@@ -6,8 +6,11 @@ import { TrantorError } from '../protocol/errors.ts';
 import type { Feedback, SeldonMessage } from '../protocol/seldon.ts';
 import type { Predictor } from '../spec/types.ts';
 import { MetaTrail } from './meta.ts';
+import { MeteredTransport } from './metrics.ts';
+import type { Metrics, NodeMetrics, PredictorMetrics } from './metrics.ts';
 import { planGraph, remoteNodes } from './plan.ts';
 import type { GraphPlan, NodePlan } from './plan.ts';
+import type { UnitKey } from './transport/endpoints.ts';
 import type { Transport } from './transport/transport.ts';
 import { componentFailure, feedbackNode, predictNode } from './walk.ts';
 import type { Walk } from './walk.ts';
@@ -20,6 +23,8 @@ export interface PredictorExecutorOptions {
   transport: Transport;
   /** How long a request may take when the caller does not say; default 30 s. */
   timeoutMs?: number;
+  /** Where calls to components and the components' `meta.metrics` are recorded; none when absent. */
+  metrics?: Metrics;
 }
 
 export interface CallLimits {
@@ -50,6 +55,8 @@ export class PredictorExecutor {
   /** A shadow gets a copy of the traffic; its answers are ignored. */
   readonly shadow: boolean;
   readonly plan: GraphPlan;
+  /** This predictor's metric labels, for the gateway's request histogram; undefined when metrics are off. */
+  readonly metrics: PredictorMetrics | undefined;
   private readonly transport: Transport;
   private readonly timeoutMs: number;
   private readonly records: boolean;
@@ -62,9 +69,10 @@ export class PredictorExecutor {
     this.name = options.predictor.name;
     this.traffic = options.predictor.traffic;
     this.shadow = options.predictor.shadow;
-    this.transport = options.transport;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.plan = planGraph(options.namespace, options.deployment, options.predictor);
+    this.metrics = options.metrics?.forPredictor(options.deployment, options.predictor);
+    this.transport = this.metrics === undefined ? options.transport : meteredTransport(options.transport, this.plan, this.metrics);
     this.records = this.plan.fixedRequestPath === undefined;
     this.nodeNames = this.plan.order.map((n) => n.name);
     // Shared by every reply; replies are serialised, never mutated.
@@ -139,6 +147,7 @@ export class PredictorExecutor {
       deadline: (limits.since ?? Date.now()) + timeoutMs,
       timeoutMs,
       recordsPath: this.records,
+      metrics: this.metrics,
     };
   }
 
@@ -176,6 +185,13 @@ export class PredictorExecutor {
       throw new TrantorError('BAD_UPSTREAM', `node "${node.name}" answered with something that is not JSON: ${response.body.slice(0, 300)}`);
     }
   }
+}
+
+/** The transport, timing each call to one of the graph's components. */
+function meteredTransport(transport: Transport, plan: GraphPlan, metrics: PredictorMetrics): Transport {
+  const nodes = new Map<UnitKey, NodeMetrics>();
+  for (const node of plan.order) if (node.builtIn === undefined) nodes.set(node.unit, metrics.forNode(node.name));
+  return new MeteredTransport(transport, nodes);
 }
 
 function firstRemote(node: NodePlan): NodePlan | undefined {

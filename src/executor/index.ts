@@ -2,6 +2,8 @@
 export { PredictorExecutor } from './executor.ts';
 export type { CallLimits, GraphMetadata, PredictorExecutorOptions } from './executor.ts';
 export { MetaTrail, isPuid, newPuid } from './meta.ts';
+export { Metrics, PredictorMetrics, NodeMetrics, MeteredTransport, CLIENT_REQUESTS, SERVER_REQUESTS } from './metrics.ts';
+export type { MetricsLogger, MetricsOptions } from './metrics.ts';
 export { planGraph } from './plan.ts';
 export type { BuiltIn, GraphPlan, NodePlan } from './plan.ts';
 export { HttpTransport } from './transport/http.ts';

@@ -1,10 +1,10 @@
 /**
- * The gateway's paths: `/ready` and `/live` at the root, and each deployment's executor API under
+ * The gateway's paths: `/ready`, `/live` and `/prometheus` at the root, and each deployment's executor API under
  * `/seldon/<namespace>/<deployment>/` (or `/seldon/<deployment>/` for the `default` namespace,
  * as Seldon's Ambassador routes do). Matching is string slicing and one map lookup per request.
  */
 
-export type RouteKind = 'predictions' | 'feedback' | 'metadata' | 'health' | 'status' | 'doc' | 'openapi' | 'ready' | 'live';
+export type RouteKind = 'predictions' | 'feedback' | 'metadata' | 'health' | 'status' | 'doc' | 'openapi' | 'ready' | 'live' | 'prometheus';
 
 export interface Route {
   readonly kind: RouteKind;
@@ -35,6 +35,7 @@ const DOC = route('doc', GET);
 const OPENAPI = route('openapi', GET);
 const READY = route('ready', GET);
 const LIVE = route('live', GET);
+const PROMETHEUS = route('prometheus', GET);
 
 /** Paths under a deployment, after `/seldon/<ns>/<name>`. */
 const DEPLOYMENT_ROUTES = new Map<string, Route>([
@@ -47,6 +48,7 @@ const DEPLOYMENT_ROUTES = new Map<string, Route>([
   ['/api/v1.0/doc', DOC],
   ['/api/v1.0/doc/', DOC],
   ['/api/v1.0/doc/openapi.json', OPENAPI],
+  ['/prometheus', PROMETHEUS],
 ]);
 
 const WITH_MODEL: readonly (readonly [string, Route])[] = [
@@ -57,6 +59,7 @@ const WITH_MODEL: readonly (readonly [string, Route])[] = [
 const ROOT_ROUTES = new Map<string, Route>([
   ['/ready', READY],
   ['/live', LIVE],
+  ['/prometheus', PROMETHEUS],
 ]);
 
 const PREFIX = '/seldon/';

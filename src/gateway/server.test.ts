@@ -5,6 +5,7 @@ import { after, test } from 'node:test';
 import { PredictorExecutor } from '../executor/executor.ts';
 import { StaticEndpoints, answerJson, graphNode, identity, predictorOf, standIn } from '../executor/testing.ts';
 import type { ComponentBehaviour, StandIn } from '../executor/testing.ts';
+import { Metrics } from '../executor/metrics.ts';
 import { HttpTransport } from '../executor/transport/http.ts';
 import type { SeldonMessage } from '../protocol/seldon.ts';
 import type { Predictor } from '../spec/types.ts';
@@ -51,7 +52,7 @@ async function setup(
       addresses.push(s.replica());
     }
     endpoints.set(predictor.graph.name, addresses);
-    executors.push(new PredictorExecutor({ namespace: 'seldon', deployment: 'iris-model', predictor, transport }));
+    executors.push(new PredictorExecutor({ namespace: 'seldon', deployment: 'iris-model', predictor, transport, ...(options.metrics === undefined ? {} : { metrics: options.metrics }) }));
   }
   const table = new Table();
   table.entries.set('seldon/iris-model', { namespace: 'seldon', name: 'iris-model', executors });
@@ -421,4 +422,186 @@ test('paths outside /seldon go to the other routes when one takes them', async (
   });
   assert.equal((await fetch(`${gateway.url}/default/default`, { method: 'POST', body: '{}' })).status, 202);
   assert.equal((await fetch(`${gateway.url}/default/other`, { method: 'POST', body: '{}' })).status, 404);
+});
+
+/** One sample of the Prometheus text format. */
+interface PromSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+interface PromFamily {
+  name: string;
+  type: string;
+  samples: PromSample[];
+}
+
+const PROM_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const PROM_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const PROM_TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
+
+/**
+ * A strict parser of Prometheus' text exposition format (0.0.4): HELP and TYPE lines, samples
+ * with escaped label values, a family's samples together under its TYPE, no repeated series,
+ * and histogram buckets that are cumulative and end with `+Inf` equal to `_count`.
+ */
+function parsePrometheus(text: string): Map<string, PromFamily> {
+  const families = new Map<string, PromFamily>();
+  const seen = new Set<string>();
+  let current: PromFamily | undefined;
+  assert.ok(text.endsWith('\n'), 'the exposition ends with a newline');
+  const lines = text.slice(0, -1).split('\n');
+  const familyOf = (sample: string, type: string): boolean => {
+    if (sample === current?.name) return true;
+    if (type === 'histogram') return ['_bucket', '_sum', '_count'].some((suffix) => sample === `${current!.name}${suffix}`);
+    if (type === 'summary') return ['_sum', '_count'].some((suffix) => sample === `${current!.name}${suffix}`);
+    return false;
+  };
+  for (const [index, line] of lines.entries()) {
+    const where = `line ${index + 1}: ${line}`;
+    if (line === '') continue;
+    if (line.startsWith('#')) {
+      const match = /^# (HELP|TYPE) (\S+) ?(.*)$/.exec(line);
+      if (match === null) continue; // a comment
+      const [, keyword, name, rest] = match;
+      assert.match(name!, PROM_NAME, where);
+      if (keyword === 'TYPE') {
+        assert.ok(PROM_TYPES.has(rest!), `${where}: unknown type`);
+        assert.ok(!families.has(name!), `${where}: a second TYPE for ${name}`);
+        current = { name: name!, type: rest!, samples: [] };
+        families.set(name!, current);
+      } else {
+        assert.doesNotMatch(rest!.replace(/\\[\\n]/g, ''), /\\/, `${where}: a bad escape in HELP`);
+      }
+      continue;
+    }
+    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: (-?\d+))?$/.exec(line);
+    assert.ok(sample !== null, `${where}: not a sample line`);
+    const [, name, labelText, valueText] = sample;
+    assert.ok(current !== undefined && familyOf(name!, current.type), `${where}: a sample outside its family's TYPE`);
+    const labels: Record<string, string> = {};
+    let rest = labelText ?? '';
+    while (rest !== '') {
+      const label = /^([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\["\\n])*)"(,|$)/.exec(rest);
+      assert.ok(label !== null, `${where}: bad labels at ${rest}`);
+      assert.match(label[1]!, PROM_LABEL, where);
+      assert.ok(!(label[1]! in labels), `${where}: label ${label[1]} twice`);
+      labels[label[1]!] = label[2]!.replace(/\\(["\\n])/g, (_, c: string) => (c === 'n' ? '\n' : c));
+      rest = rest.slice(label[0].length);
+    }
+    const value = valueText === '+Inf' ? Infinity : valueText === '-Inf' ? -Infinity : valueText === 'NaN' ? NaN : Number(valueText);
+    assert.ok(valueText === 'NaN' || !Number.isNaN(value), `${where}: bad value`);
+    const series = `${name}${JSON.stringify(Object.entries(labels).sort())}`;
+    assert.ok(!seen.has(series), `${where}: a repeated series`);
+    seen.add(series);
+    current.samples.push({ name: name!, labels, value });
+  }
+  for (const family of families.values()) {
+    if (family.type !== 'histogram') continue;
+    const groups = new Map<string, PromSample[]>();
+    for (const s of family.samples) {
+      const { le, ...others } = s.labels;
+      const key = JSON.stringify(Object.entries(others).sort());
+      if (s.name.endsWith('_bucket')) assert.ok(le !== undefined, `${family.name}: a bucket without le`);
+      groups.set(key, [...(groups.get(key) ?? []), s]);
+    }
+    for (const samples of groups.values()) {
+      const buckets = samples.filter((s) => s.name.endsWith('_bucket'));
+      const count = samples.find((s) => s.name.endsWith('_count'));
+      assert.ok(count !== undefined && samples.some((s) => s.name.endsWith('_sum')), `${family.name}: a series without _sum or _count`);
+      for (let i = 1; i < buckets.length; i++) {
+        assert.ok(boundOf(buckets[i]!) > boundOf(buckets[i - 1]!), `${family.name}: buckets out of order`);
+        assert.ok(buckets[i]!.value >= buckets[i - 1]!.value, `${family.name}: buckets not cumulative`);
+      }
+      const last = buckets.at(-1);
+      assert.equal(last?.labels['le'], '+Inf', `${family.name}: the last bucket is not +Inf`);
+      assert.equal(last.value, count.value, `${family.name}: +Inf bucket differs from _count`);
+    }
+  }
+  return families;
+}
+
+function boundOf(bucket: PromSample): number {
+  const le = bucket.labels['le']!;
+  const bound = le === '+Inf' ? Infinity : Number(le);
+  assert.ok(!Number.isNaN(bound), `bad le ${le}`);
+  return bound;
+}
+
+/** The value of the one sample named `name` whose labels include `labels`; fails unless exactly one matches. */
+function sampleValue(families: Map<string, PromFamily>, family: string, name: string, labels: Record<string, string>): number {
+  const found = families.get(family)?.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)) ?? [];
+  assert.equal(found.length, 1, `one ${name} with ${JSON.stringify(labels)}; found ${JSON.stringify(found)}`);
+  return found[0]!.value;
+}
+
+test('/prometheus serves the request histograms and custom metrics in the text format', async () => {
+  const metrics = new Metrics();
+  const component: ComponentBehaviour = (request, res) => {
+    if (request.body.includes('"fail"')) return answerJson(res, 500, { status: { code: 500, info: 'boom', reason: 'MICROSERVICE_INTERNAL_ERROR', status: 'FAILURE' } });
+    answerJson(res, 200, {
+      data: { ndarray: [[1]] },
+      meta: {
+        metrics: [
+          { key: 'iris_requests', type: 'COUNTER', value: 1, tags: { mood: 'good' } },
+          { key: 'iris_temperature', type: 'GAUGE', value: 36.6 },
+          { key: 'iris_inference', type: 'TIMER', value: 20 },
+          { key: 'not a name', type: 'COUNTER', value: 1 },
+        ],
+      },
+    });
+  };
+  const predictor = iris({
+    labels: { version: 'v2' },
+    componentSpecs: [{ containers: [{ name: 'classifier', image: 'seldonio/sklearnserver:1.17.1' }] as Predictor['componentSpecs'][number]['containers'] }],
+  });
+  const { gateway, base } = await setup([{ predictor, replicas: [component] }], { metrics });
+  for (let i = 0; i < 3; i++) assert.equal((await post(`${base}/api/v1.0/predictions`, BODY)).status, 200);
+  assert.equal((await post(`${base}/api/v1.0/predictions`, '{"jsonData":"fail"}')).status, 500);
+  assert.equal((await post(`${base}/api/v1.0/predictions`, '{"data":')).status, 400);
+  assert.equal((await fetch(`${gateway.url}/seldon/seldon/nobody/api/v1.0/predictions`, { method: 'POST', body: BODY })).status, 404);
+
+  const res = await fetch(`${gateway.url}/prometheus`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), metrics.contentType);
+  const text = await res.text();
+  const families = parsePrometheus(text);
+
+  const server = { deployment_name: 'iris-model', predictor_name: 'default', predictor_version: 'v2', service: 'predictions', method: 'POST' };
+  const serverName = 'seldon_api_executor_server_requests_seconds';
+  assert.equal(families.get(serverName)?.type, 'histogram');
+  assert.equal(sampleValue(families, serverName, `${serverName}_count`, { ...server, code: '200' }), 3);
+  assert.equal(sampleValue(families, serverName, `${serverName}_count`, { ...server, code: '500' }), 1);
+  assert.equal(sampleValue(families, serverName, `${serverName}_count`, { ...server, code: '400' }), 1);
+  assert.equal(families.get(serverName)!.samples.filter((s) => s.name.endsWith('_count')).length, 3, 'the unknown deployment is not recorded');
+  assert.deepEqual(
+    families.get(serverName)!.samples.filter((s) => s.name.endsWith('_bucket') && s.labels['code'] === '200').map((s) => s.labels['le']),
+    ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf'],
+  );
+
+  const client = { deployment_name: 'iris-model', predictor_name: 'default', predictor_version: 'v2', model_name: 'classifier', model_image: 'seldonio/sklearnserver', model_version: '1.17.1', service: '/predict', method: 'POST' };
+  const clientName = 'seldon_api_executor_client_requests_seconds';
+  assert.equal(sampleValue(families, clientName, `${clientName}_count`, { ...client, code: '200' }), 3);
+  assert.equal(sampleValue(families, clientName, `${clientName}_count`, { ...client, code: '500' }), 1);
+
+  const custom = { deployment_name: 'iris-model', predictor_name: 'default', model_name: 'classifier' };
+  assert.equal(families.get('iris_requests')?.type, 'counter');
+  assert.equal(sampleValue(families, 'iris_requests', 'iris_requests', { ...custom, mood: 'good' }), 3);
+  assert.equal(families.get('iris_temperature')?.type, 'gauge');
+  assert.equal(sampleValue(families, 'iris_temperature', 'iris_temperature', custom), 36.6);
+  assert.equal(families.get('iris_inference')?.type, 'histogram');
+  assert.equal(sampleValue(families, 'iris_inference', 'iris_inference_count', custom), 3);
+  assert.ok(Math.abs(sampleValue(families, 'iris_inference', 'iris_inference_sum', custom) - 0.06) < 1e-9, 'TIMER milliseconds are observed in seconds');
+  assert.equal(sampleValue(families, 'iris_inference', 'iris_inference_bucket', { ...custom, le: '0.01' }), 0);
+  assert.equal(sampleValue(families, 'iris_inference', 'iris_inference_bucket', { ...custom, le: '0.025' }), 3);
+
+  const underDeployment = await fetch(`${base}/prometheus`);
+  assert.equal(underDeployment.status, 200);
+  assert.ok(parsePrometheus(await underDeployment.text()).has(serverName));
+});
+
+test('/prometheus is a 404 when the gateway has no metrics', async () => {
+  const { gateway } = await setup([{ predictor: iris(), replicas: [identity] }]);
+  assert.equal((await fetch(`${gateway.url}/prometheus`)).status, 404);
 });

@@ -7,6 +7,7 @@
 import { STATUS_CODES, createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { decodeBody } from '../protocol/body.ts';
@@ -15,6 +16,7 @@ import { parseSeldonMessage } from '../protocol/seldon.ts';
 import type { SeldonMessage } from '../protocol/seldon.ts';
 import type { CallLimits, PredictorExecutor } from '../executor/executor.ts';
 import { isPuid, newPuid } from '../executor/meta.ts';
+import type { Metrics, PredictorMetrics } from '../executor/metrics.ts';
 import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
 import { docPage, openApiDocument } from './docs.ts';
 import type { DocTarget } from './docs.ts';
@@ -42,6 +44,11 @@ export interface GatewayOptions {
    * serve; returns true when it took the request.
    */
   otherRoutes?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
+  /**
+   * Served at `/prometheus` (and each deployment's `…/prometheus`); each request to a deployment
+   * is timed in its predictor's `seldon_api_executor_server_requests_seconds`. Off when absent.
+   */
+  metrics?: Metrics;
 }
 
 export interface Gateway {
@@ -61,6 +68,7 @@ interface GatewayConfig {
   readonly deployments: DeploymentTable;
   readonly logger: Logger | undefined;
   readonly otherRoutes: GatewayOptions['otherRoutes'];
+  readonly metrics: Metrics | undefined;
 }
 
 const MiB = 1024 * 1024;
@@ -78,6 +86,7 @@ function compileOptions(options: GatewayOptions): GatewayConfig {
     deployments: options.deployments,
     logger: options.logger,
     otherRoutes: options.otherRoutes,
+    metrics: options.metrics,
   });
 }
 
@@ -95,6 +104,12 @@ interface Exchange {
   /** The header's puid, or one generated; a body's `meta.puid` replaces a generated one. */
   puid: string;
   puidFromHeader: boolean;
+  /** `performance.now()` when the request arrived, for the request histogram. */
+  readonly t0: number;
+  /** The predictor the request is recorded under, once known; not recorded while undefined. */
+  meter: PredictorMetrics | undefined;
+  /** The path's kind (`predictions`, `feedback` …), the histogram's `service` label. */
+  service: string;
 }
 
 function send(res: ServerResponse, status: number, puid: string, body: string, type: string = JSON_TYPE): void {
@@ -156,7 +171,17 @@ class GatewayHandler {
     const headers = scanHeaders(req.rawHeaders);
     const headerPuid = headers.puid;
     const fromHeader = headerPuid !== undefined && isPuid(headerPuid);
-    const exchange: Exchange = { req, res, headers, started: Date.now(), puid: fromHeader ? headerPuid : newPuid(), puidFromHeader: fromHeader };
+    const exchange: Exchange = {
+      req,
+      res,
+      headers,
+      started: Date.now(),
+      puid: fromHeader ? headerPuid : newPuid(),
+      puidFromHeader: fromHeader,
+      t0: performance.now(),
+      meter: undefined,
+      service: '',
+    };
     try {
       if (headerPuid !== undefined && !fromHeader) {
         throw new TrantorError('BAD_PAYLOAD', 'Seldon-Puid header: expected 1-128 visible ASCII characters');
@@ -182,7 +207,13 @@ class GatewayHandler {
     const kind = match.route.kind;
     if (kind === 'ready') return send(exchange.res, 200, exchange.puid, READY_BODY);
     if (kind === 'live') return send(exchange.res, 200, exchange.puid, LIVE_BODY);
+    if (kind === 'prometheus' && match.namespace === undefined) return this.prometheus(exchange);
     const entry = this.entry(match);
+    if (kind === 'prometheus') return this.prometheus(exchange);
+    if (this.config.metrics !== undefined) {
+      exchange.service = kind;
+      exchange.meter = trafficOf(entry).primary?.metrics;
+    }
     const query = q === -1 ? '' : url.slice(q + 1);
     let work: Promise<void>;
     switch (kind) {
@@ -246,14 +277,36 @@ class GatewayHandler {
     const split = trafficOf(entry);
     const executor = split.pick();
     if (executor === undefined) throw new TrantorError('UNAVAILABLE', `SeldonDeployment ${entry.namespace}/${entry.name} has no predictor to serve it`);
+    if (exchange.meter !== undefined) exchange.meter = executor.metrics;
     const limits = this.limits(exchange);
     const shadows = split.shadows;
     for (let i = 0; i < shadows.length; i++) this.shadow(shadows[i]!, message, exchange.puid, limits);
     const reply = await executor.predict(message, exchange.puid, limits);
-    if (event === undefined) return send(exchange.res, 200, exchange.puid, JSON.stringify(reply));
+    if (event === undefined) {
+      send(exchange.res, 200, exchange.puid, JSON.stringify(reply));
+      return this.done(exchange, 200);
+    }
     const answer = eventReply(event, exchange.puid, entry.namespace, entry.name, reply);
     exchange.res.writeHead(200, [...answer.headers, 'Content-Length', String(Buffer.byteLength(answer.body))]);
     exchange.res.end(answer.body);
+    this.done(exchange, 200);
+  }
+
+  /** Records the request in its predictor's server histogram (when metrics are on and the predictor is known). */
+  private done(exchange: Exchange, status: number): void {
+    const meter = exchange.meter;
+    if (meter === undefined) return;
+    exchange.meter = undefined;
+    meter.observeServer(exchange.service, exchange.req.method ?? 'GET', status, (performance.now() - exchange.t0) / 1000);
+  }
+
+  private prometheus(exchange: Exchange): void {
+    const metrics = this.config.metrics;
+    if (metrics === undefined) throw new TrantorError('NOT_FOUND', 'metrics are off in this gateway');
+    metrics.text().then(
+      (text) => send(exchange.res, 200, exchange.puid, text, metrics.contentType),
+      (err: unknown) => this.fail(exchange, err),
+    );
   }
 
   private shadow(executor: PredictorExecutor, message: SeldonMessage, puid: string, limits: CallLimits): void {
@@ -274,13 +327,16 @@ class GatewayHandler {
     const visited = path === undefined ? [] : Object.keys(path);
     const executor = (visited.length > 0 ? split.serving.find((e) => visited.every((n) => e.plan.nodes.has(n))) : undefined) ?? split.pick();
     if (executor === undefined) throw new TrantorError('UNAVAILABLE', `SeldonDeployment ${entry.namespace}/${entry.name} has no predictor to serve it`);
+    if (exchange.meter !== undefined) exchange.meter = executor.metrics;
     const reply = await executor.feedback(feedback, exchange.puid, this.limits(exchange));
     send(exchange.res, 200, exchange.puid, JSON.stringify(reply));
+    this.done(exchange, 200);
   }
 
   private async answerWith(exchange: Exchange, answer: Promise<unknown>): Promise<void> {
     const value = await answer;
     send(exchange.res, 200, exchange.puid, JSON.stringify(value));
+    this.done(exchange, 200);
   }
 
   private docs(exchange: Exchange, entry: DeploymentEntry, kind: 'doc' | 'openapi'): void {
@@ -295,9 +351,11 @@ class GatewayHandler {
     const document = openApiDocument(target);
     if (kind === 'openapi') send(exchange.res, 200, exchange.puid, JSON.stringify(document, null, 2));
     else send(exchange.res, 200, exchange.puid, docPage(document, target), HTML_TYPE);
+    this.done(exchange, 200);
   }
 
   private fail(exchange: Exchange, err: unknown): void {
+    this.done(exchange, asTrantorError(err).status);
     try {
       this.answerFailure(exchange, err);
     } catch (second) {

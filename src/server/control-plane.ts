@@ -3,7 +3,7 @@
  * It is the gateway's DeploymentTable (a map lookup per request) and the API's operations.
  */
 import type { Logger } from 'pino';
-import { PredictorExecutor, type Transport } from '../executor/index.ts';
+import { PredictorExecutor, type Metrics, type Transport } from '../executor/index.ts';
 import type { DeploymentEntry, DeploymentTable } from '../gateway/index.ts';
 import type { LocalSupervisor, StatusEvent } from '../runtime/local/index.ts';
 import { TrantorError } from '../protocol/index.ts';
@@ -31,6 +31,8 @@ export interface ControlPlaneOptions {
   eventing?: EventingControl;
   /** The gateway's base URL, for `status.address.url`; set once the gateway listens. */
   gatewayUrl?: string;
+  /** Where executors record component calls and custom metrics; none when absent. */
+  metrics?: Metrics;
 }
 
 export class ControlPlane implements ControlPlaneOps, DeploymentTable {
@@ -90,7 +92,14 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     const { namespace, name } = deployment.metadata;
     const executors = deployment.spec.predictors.map(
       (predictor) =>
-        new PredictorExecutor({ namespace, deployment: name, predictor, transport: this.#options.transport, timeoutMs: this.#options.requestTimeoutMs }),
+        new PredictorExecutor({
+          namespace,
+          deployment: name,
+          predictor,
+          transport: this.#options.transport,
+          timeoutMs: this.#options.requestTimeoutMs,
+          ...(this.#options.metrics === undefined ? {} : { metrics: this.#options.metrics }),
+        }),
     );
     let names = this.#byNamespace.get(namespace);
     if (names === undefined) {

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Eventing, SqliteEventStore, brokerFromPath } from '../eventing/index.ts';
-import { HttpTransport } from '../executor/index.ts';
+import { HttpTransport, Metrics } from '../executor/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
 import { LocalSupervisor } from '../runtime/local/index.ts';
 import type { ControlPlaneInfo } from '../spec/index.ts';
@@ -48,7 +48,9 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   const supervisor = new LocalSupervisor({ home: config.home, logger });
   const transport = new InProcessTransport(new HttpTransport({ endpoints: supervisor }), logger);
   const manifestStore = new ManifestStore(homeLayout.manifests(config.home));
-  const controlPlane = new ControlPlane({ runtime: supervisor, transport, inProcess: transport, store: manifestStore, logger, requestTimeoutMs: config.requestTimeoutMs });
+  // One registry for the process: the gateway serves it at /prometheus, executors record into it.
+  const metrics = new Metrics({ logger });
+  const controlPlane = new ControlPlane({ runtime: supervisor, transport, inProcess: transport, store: manifestStore, logger, requestTimeoutMs: config.requestTimeoutMs, metrics });
   controlPlane.watchStatus((summary) => process.stdout.write(`${summary}\n`));
 
   const eventing = new Eventing({ store: new SqliteEventStore({ path: join(config.home, 'broker', 'events.db') }), logger });
@@ -69,6 +71,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
       requestTimeoutMs: config.requestTimeoutMs,
       deployments: controlPlane,
       logger,
+      metrics,
       // The broker ingress: Knative's path shape (/<namespace>/<broker>), or the in-cluster host
       // name (<broker>-broker.<namespace>.svc.cluster.local) for curl --connect-to.
       otherRoutes: (req, res, path) => {
