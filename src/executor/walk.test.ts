@@ -259,6 +259,66 @@ test('feedback follows the route the response recorded', async () => {
   assert.equal(components['b']!.received[0]!.path, '/send-feedback');
 });
 
+/** A graph of two routers: outer picks inner (which picks x or y) or z. */
+function nestedRouters(): Predictor {
+  return predictorOf('default', graphNode('outer', {
+    type: 'ROUTER',
+    children: [graphNode('inner', { type: 'ROUTER', children: [graphNode('x', { type: 'MODEL' }), graphNode('y', { type: 'MODEL' })] }), graphNode('z', { type: 'MODEL' })],
+  }));
+}
+
+const feedbackPaths = (components: Record<string, StandIn>): Record<string, string[]> =>
+  Object.fromEntries(Object.entries(components).map(([name, s]) => [name, s.received.map((r) => r.path)]));
+
+test('feedback walks down each router\'s recorded route and every node on the path gets the reward', async () => {
+  const { executor, components } = await graph(nestedRouters(), { outer: identity, inner: identity, x: identity, y: identity, z: identity });
+  const response: SeldonMessage = { data: { ndarray: [[1]] }, meta: { routing: { outer: 0, inner: 1 } } };
+  await executor.feedback({ request, response, reward: 0.25 }, 'p');
+  assert.deepEqual(feedbackPaths(components), { outer: ['/send-feedback'], inner: ['/send-feedback'], x: [], y: ['/send-feedback'], z: [] });
+  for (const node of ['outer', 'inner', 'y']) {
+    const sent = JSON.parse(components[node]!.received[0]!.body) as { reward?: number; response?: SeldonMessage };
+    assert.equal(sent.reward, 0.25);
+    assert.deepEqual(sent.response?.meta?.routing, { outer: 0, inner: 1 });
+  }
+});
+
+test('feedback goes down every child of a router that recorded -1 (or nothing), and nowhere below -2', async () => {
+  const all = await graph(nestedRouters(), { outer: identity, inner: identity, x: identity, y: identity, z: identity });
+  await all.executor.feedback({ request, response: { data: { ndarray: [[1]] }, meta: { routing: { outer: -1 } } }, reward: 1 }, 'p');
+  for (const node of ['outer', 'inner', 'x', 'y', 'z']) assert.deepEqual(all.components[node]!.received.map((r) => r.path), ['/send-feedback'], node);
+  const stop = await graph(routerGraph(), { router: identity, a: identity, b: identity });
+  await stop.executor.feedback({ request, response: { data: { ndarray: [[1]] }, meta: { routing: { router: -2 } } }, reward: 1 }, 'p');
+  assert.deepEqual(feedbackPaths(stop.components), { router: ['/send-feedback'], a: [], b: [] });
+});
+
+test('a router or model without send_feedback (404, 501 NOT_IMPLEMENTED) is passed over and the feedback succeeds', async () => {
+  const notFound: ComponentBehaviour = (_r, res) => answerJson(res, 404, 'not found');
+  const notImplemented: ComponentBehaviour = (_r, res) => answerJson(res, 501, { status: { code: 501, info: 'send_feedback is not implemented', reason: 'NOT_IMPLEMENTED', status: 'FAILURE' } });
+  const { executor, components } = await graph(nestedRouters(), {
+    outer: notFound,
+    inner: notImplemented,
+    x: answering(() => ({ data: { ndarray: [] }, meta: { tags: { learned: true } } })),
+    y: identity,
+    z: identity,
+  });
+  const reply = await executor.feedback({ request, response: { data: { ndarray: [[1]] }, meta: { routing: { outer: 0, inner: 0 } } }, reward: 1 }, 'fp');
+  assert.deepEqual(feedbackPaths(components), { outer: ['/send-feedback'], inner: ['/send-feedback'], x: ['/send-feedback'], y: [], z: [] });
+  assert.equal(reply.meta?.puid, 'fp');
+  assert.deepEqual(reply.meta?.tags, { learned: true });
+});
+
+test('a send_feedback that fails otherwise fails the feedback with the component\'s status', async () => {
+  const { executor } = await graph(routerGraph(), {
+    router: (_r, res) => answerJson(res, 500, { status: { code: 500, info: 'bandit state lost', reason: 'MICROSERVICE_INTERNAL_ERROR', status: 'FAILURE' } }),
+    a: identity,
+    b: identity,
+  });
+  await assert.rejects(
+    executor.feedback({ request, response: { data: { ndarray: [[1]] }, meta: { routing: { router: 0 } } }, reward: 1 }, 'p'),
+    (err: TrantorError) => err.status === 500 && err.message.includes('bandit state lost'),
+  );
+});
+
 test('the graph\'s metadata holds each node\'s metadata and the graph\'s inputs and outputs', async () => {
   const predictor = predictorOf('default', graphNode('t', { type: 'TRANSFORMER', children: [graphNode('m', { type: 'MODEL' })] }));
   const { executor } = await graph(predictor, {

@@ -9,6 +9,7 @@ import { TrantorError } from '../protocol/errors.ts';
 import { featuresOf, ndarrayToTensor, parseSeldonMessage, tensorToNdarray } from '../protocol/seldon.ts';
 import type { Feedback, Meta, SeldonMessage } from '../protocol/seldon.ts';
 import { MetaTrail } from './meta.ts';
+import type { PredictorMetrics } from './metrics.ts';
 import type { NodePlan } from './plan.ts';
 import { describeUnit } from './transport/transport.ts';
 import type { Transport, TransportResponse } from './transport/transport.ts';
@@ -22,6 +23,8 @@ export interface Walk {
   readonly timeoutMs: number;
   /** False when the requestPath is fixed for the graph and already in the trail. */
   readonly recordsPath: boolean;
+  /** Where the components' `meta.metrics` are recorded; none when undefined. */
+  readonly metrics?: PredictorMetrics | undefined;
 }
 
 const ROUTE_ALL = -1;
@@ -145,6 +148,8 @@ export function read(node: NodePlan, response: TransportResponse, walk: Walk | u
   }
   if (message.status?.status === 'FAILURE') throw failureOf(node, message.status.code ?? 500, message.status);
   walk?.trail.absorb(message.meta);
+  const custom = message.meta?.metrics;
+  if (Array.isArray(custom) && custom.length > 0) walk?.metrics?.recordCustom(node.name, custom);
   return message;
 }
 
@@ -205,17 +210,21 @@ function averageOf(node: NodePlan, answers: readonly SeldonMessage[]): SeldonMes
 
 
 /**
- * Feedback goes to every node that takes it along the path the prediction took: a router's
- * recorded route (in the response's `meta.routing`) picks which children hear about it.
- * Resolves with the answers in walk order.
+ * Feedback goes to every node that takes it (models and routers) along the path the prediction
+ * took, each getting the whole feedback message, reward included: a router's recorded route (in
+ * the response's `meta.routing`) sends it down the chosen child only; -1, or no record, down
+ * every child; -2 nowhere. A component without feedback (404, 405 or 501, or a NOT_IMPLEMENTED
+ * failure) is passed over; any other failure fails the feedback. Resolves with the answers in
+ * walk order.
  */
 export async function feedbackNode(node: NodePlan, feedback: Feedback, routing: Meta['routing'], walk: Walk, answers: SeldonMessage[]): Promise<void> {
   if (node.takesFeedback) {
     const response = await call(node, '/send-feedback', JSON.stringify(feedback), walk, false);
-    answers.push(read(node, response, walk));
+    if (!lacksFeedback(response)) answers.push(read(node, response, walk));
   }
   if (node.children.length === 0) return;
-  const route = node.routes ? routing?.[node.name] ?? ROUTE_ALL : ROUTE_ALL;
+  const recorded = node.routes ? routing?.[node.name] : undefined;
+  const route = typeof recorded === 'number' && Number.isInteger(recorded) ? recorded : ROUTE_ALL;
   if (route === ROUTE_STOP) return;
   const child = route >= 0 ? node.children[route] : undefined;
   if (child !== undefined) {
@@ -226,4 +235,17 @@ export async function feedbackNode(node: NodePlan, feedback: Feedback, routing: 
   const perChild = node.children.map(() => [] as SeldonMessage[]);
   await Promise.all(node.children.map((c, i) => feedbackNode(c, feedback, routing, walk, perChild[i]!)));
   for (const list of perChild) answers.push(...list);
+}
+
+/** A component's answer saying it has no `/send-feedback`: 404, 405 or 501, or a NOT_IMPLEMENTED failure. */
+function lacksFeedback(response: TransportResponse): boolean {
+  const { status } = response;
+  if (status === 404 || status === 405 || status === 501) return true;
+  if (status >= 200 && status < 300) return false;
+  try {
+    const value = JSON.parse(response.body) as { status?: { reason?: unknown } } | null;
+    return value?.status?.reason === 'NOT_IMPLEMENTED';
+  } catch {
+    return false;
+  }
 }
