@@ -3,7 +3,8 @@
  * at the same moment. Starts a bare node:http server (the ceiling), then `trantor up` in a
  * temporary home with the iris example and a TypeScript no-op model, and drives each with
  * autocannon at 16 keep-alive connections. Prints a table; copy it into docs/benchmarks.md.
- * Then the eventing figures (bench/eventing.ts) against the same `trantor up`, in a second table.
+ * Then the eventing figures (bench/eventing.ts) against the same `trantor up`, in a second table,
+ * and the graph figures (bench/graphs.ts: what a hop costs, what adaptive batching gains) in a third.
  * Every process it starts, and the temporary home, are removed at the end, on failure too, and
  * on Ctrl-C or SIGTERM.
  */
@@ -15,6 +16,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { benchEventing, formatEventing } from './eventing.ts';
+import { GRAPH_MANIFESTS, benchGraphs, formatGraphs } from './graphs.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const DURATION_S = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -22,6 +24,7 @@ const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
 const EVENT_SECONDS = Number(process.env['BENCH_EVENT_SECONDS'] ?? DURATION_S);
 const EVENT_RATE = Number(process.env['BENCH_EVENT_RATE'] ?? 1000);
 const EVENT_RATE_SECONDS = Number(process.env['BENCH_EVENT_RATE_SECONDS'] ?? 5);
+const GRAPH_SECONDS = Number(process.env['BENCH_GRAPH_SECONDS'] ?? Math.min(DURATION_S, 5));
 const TRANTOR = join(ROOT, 'bin', 'trantor.js');
 const IRIS_BODY = '{"data":{"ndarray":[[1,2,3,4]]}}';
 
@@ -147,6 +150,7 @@ async function main(): Promise<void> {
     for (const manifest of ['examples/iris/iris.yaml', 'examples/noop-ts/noop.yaml', 'examples/noop-ts/noop-in-process.yaml']) {
       await run(process.execPath, [TRANTOR, 'apply', '-f', join(ROOT, manifest), '--wait'], env);
     }
+    for (const manifest of GRAPH_MANIFESTS) await run(process.execPath, [TRANTOR, 'apply', '-f', manifest, '--wait'], env);
 
     const rows: Row[] = [];
     rows.push(await load('bare node:http (ceiling)', `http://127.0.0.1:${barePort}/`, IRIS_BODY));
@@ -174,6 +178,9 @@ async function main(): Promise<void> {
       rateSeconds: EVENT_RATE_SECONDS,
     });
     console.log(`\n${formatEventing(report, CONNECTIONS, EVENT_SECONDS)}`);
+
+    const graphs = await benchGraphs({ gateway, seconds: GRAPH_SECONDS, connections: CONNECTIONS });
+    console.log(`\n${formatGraphs(graphs)}`);
   } finally {
     await cleanUp();
     process.off('SIGINT', onSignal);
