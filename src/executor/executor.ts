@@ -5,11 +5,14 @@
 import { TrantorError } from '../protocol/errors.ts';
 import type { Feedback, SeldonMessage } from '../protocol/seldon.ts';
 import type { Predictor } from '../spec/types.ts';
+import { BatchingTransport, batchedUnits } from './batching.ts';
 import { MetaTrail } from './meta.ts';
 import { MeteredTransport } from './metrics.ts';
 import type { Metrics, NodeMetrics, PredictorMetrics } from './metrics.ts';
 import { planGraph, remoteNodes } from './plan.ts';
 import type { GraphPlan, NodePlan } from './plan.ts';
+import { planLoggers } from './request-logger.ts';
+import type { NodeLogger, RequestLogger } from './request-logger.ts';
 import type { UnitKey } from './transport/endpoints.ts';
 import type { Transport } from './transport/transport.ts';
 import { componentFailure, feedbackNode, predictNode } from './walk.ts';
@@ -25,6 +28,8 @@ export interface PredictorExecutorOptions {
   timeoutMs?: number;
   /** Where calls to components and the components' `meta.metrics` are recorded; none when absent. */
   metrics?: Metrics;
+  /** Where the nodes' `logger`s queue their events; the process's shared one when absent. */
+  requestLogger?: RequestLogger;
 }
 
 export interface CallLimits {
@@ -32,6 +37,8 @@ export interface CallLimits {
   timeoutMs?: number;
   /** `Date.now()` when the request's time started counting (when it arrived); now when absent. */
   since?: number;
+  /** The request said `Seldon-Skip-Logging`: its nodes log nothing. */
+  skipLogging?: boolean;
 }
 
 /** The graph's metadata, shaped like Seldon's: each node's own metadata, and the graph's inputs and outputs. */
@@ -61,6 +68,8 @@ export class PredictorExecutor {
   private readonly timeoutMs: number;
   private readonly records: boolean;
   private readonly fixedPath: Record<string, string>;
+  /** The nodes' request loggers; undefined when no node has one. */
+  private readonly loggers: ReadonlyMap<string, NodeLogger> | undefined;
 
   constructor(options: PredictorExecutorOptions) {
     this.namespace = options.namespace;
@@ -72,11 +81,15 @@ export class PredictorExecutor {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.plan = planGraph(options.namespace, options.deployment, options.predictor);
     this.metrics = options.metrics?.forPredictor(options.deployment, options.predictor);
-    this.transport = this.metrics === undefined ? options.transport : meteredTransport(options.transport, this.plan, this.metrics);
+    const metered = this.metrics === undefined ? options.transport : meteredTransport(options.transport, this.plan, this.metrics);
+    // Nodes with `batch_max_size` get their concurrent predictions stacked; metrics count the calls made.
+    const batched = batchedUnits(options.predictor.graph, this.plan);
+    this.transport = batched.size === 0 ? metered : new BatchingTransport(metered, batched);
     this.records = this.plan.fixedRequestPath === undefined;
     this.nodeNames = this.plan.order.map((n) => n.name);
     // Shared by every reply; replies are serialised, never mutated.
     this.fixedPath = this.plan.fixedRequestPath ?? {};
+    this.loggers = planLoggers(this.plan, options.predictor, options.namespace, options.deployment, options.requestLogger);
   }
 
   /** The names of the graph's nodes, root first. */
@@ -148,6 +161,7 @@ export class PredictorExecutor {
       timeoutMs,
       recordsPath: this.records,
       metrics: this.metrics,
+      log: limits.skipLogging === true ? undefined : this.loggers,
     };
   }
 

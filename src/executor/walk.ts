@@ -11,6 +11,7 @@ import type { Feedback, Meta, SeldonMessage } from '../protocol/seldon.ts';
 import { MetaTrail } from './meta.ts';
 import type { PredictorMetrics } from './metrics.ts';
 import type { NodePlan } from './plan.ts';
+import type { NodeLogger } from './request-logger.ts';
 import { describeUnit } from './transport/transport.ts';
 import type { Transport, TransportResponse } from './transport/transport.ts';
 
@@ -25,6 +26,8 @@ export interface Walk {
   readonly recordsPath: boolean;
   /** Where the components' `meta.metrics` are recorded; none when undefined. */
   readonly metrics?: PredictorMetrics | undefined;
+  /** The request loggers of the nodes that have one; undefined when none logs (or the request skips logging). */
+  readonly log?: ReadonlyMap<string, NodeLogger> | undefined;
 }
 
 const ROUTE_ALL = -1;
@@ -32,10 +35,13 @@ const ROUTE_STOP = -2;
 
 export async function predictNode(node: NodePlan, message: SeldonMessage, walk: Walk): Promise<SeldonMessage> {
   if (walk.recordsPath) walk.trail.visit(node.name, node.label);
+  const logger = walk.log === undefined ? undefined : walk.log.get(node.name);
+  if (logger?.logsRequest === true) logger.sink.log(logger, 'request', walk.trail.puid, message);
   let current = message;
   if (node.inputPath !== undefined) current = await callWithMessage(node, node.inputPath, current, walk);
   if (node.children.length > 0) current = await predictChildren(node, current, walk);
   if (node.transformsOutput) current = await callWithMessage(node, '/transform-output', current, walk);
+  if (logger?.logsResponse === true) logger.sink.log(logger, 'response', walk.trail.puid, current);
   return current;
 }
 
@@ -218,6 +224,8 @@ function averageOf(node: NodePlan, answers: readonly SeldonMessage[]): SeldonMes
  * walk order.
  */
 export async function feedbackNode(node: NodePlan, feedback: Feedback, routing: Meta['routing'], walk: Walk, answers: SeldonMessage[]): Promise<void> {
+  const logger = walk.log === undefined ? undefined : walk.log.get(node.name);
+  if (logger?.logsRequest === true) logger.sink.log(logger, 'feedback', walk.trail.puid, feedback);
   if (node.takesFeedback) {
     const response = await call(node, '/send-feedback', JSON.stringify(feedback), walk, false);
     if (!lacksFeedback(response)) answers.push(read(node, response, walk));

@@ -14,11 +14,13 @@ export interface RequestHeaders {
   host: string | undefined;
   /** `Ce-Specversion`: the request is a binary-mode CloudEvent. */
   ceSpecversion: string | undefined;
+  /** `Seldon-Skip-Logging` was sent (any value): the request's nodes log nothing. */
+  skipLogging: boolean;
 }
 
 /** The headers the gateway reads, by one pass over `rawHeaders`. */
 export function scanHeaders(raw: readonly string[]): RequestHeaders {
-  const found: RequestHeaders = { contentType: undefined, contentLength: undefined, puid: undefined, host: undefined, ceSpecversion: undefined };
+  const found: RequestHeaders = { contentType: undefined, contentLength: undefined, puid: undefined, host: undefined, ceSpecversion: undefined, skipLogging: false };
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     switch (name.length) {
@@ -37,6 +39,9 @@ export function scanHeaders(raw: readonly string[]): RequestHeaders {
         else if (lower === 'ce-specversion') found.ceSpecversion = raw[i + 1];
         break;
       }
+      case 19:
+        if (name.toLowerCase() === 'seldon-skip-logging') found.skipLogging = true;
+        break;
       default:
         break;
     }

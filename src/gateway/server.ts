@@ -247,7 +247,9 @@ class GatewayHandler {
   }
 
   private limits(exchange: Exchange): CallLimits {
-    return { timeoutMs: this.config.requestTimeoutMs, since: exchange.started };
+    const limits: CallLimits = { timeoutMs: this.config.requestTimeoutMs, since: exchange.started };
+    if (exchange.headers.skipLogging) limits.skipLogging = true;
+    return limits;
   }
 
   private async body(exchange: Exchange, query: string): Promise<unknown> {
