@@ -138,13 +138,16 @@ function timedOut(node: NodePlan, walk: Walk): TrantorError {
 
 /** A component's answer as a Seldon message; its failures keep their status and message. */
 export function read(node: NodePlan, response: TransportResponse, walk: Walk | undefined): SeldonMessage {
-  const { status, body } = response;
+  const status = response.status;
   if (status < 200 || status >= 300) throw componentFailure(node, response);
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    throw new TrantorError('BAD_UPSTREAM', `node "${node.name}" answered with something that is not JSON: ${snippet(body)}`);
+  let value: unknown = response.value;
+  if (value === undefined) {
+    const body = response.body;
+    try {
+      value = JSON.parse(body);
+    } catch {
+      throw new TrantorError('BAD_UPSTREAM', `node "${node.name}" answered with something that is not JSON: ${snippet(body)}`);
+    }
   }
   let message: SeldonMessage;
   try {

@@ -57,7 +57,17 @@ export class InProcessTransport implements Transport {
       return { status: 400, body: JSON.stringify(failureBody(new TrantorError('BAD_JSON', `body: not valid JSON (${String(err)})`))) };
     }
     const reply = await dispatcher.handle(method, parsed);
-    return { status: reply.status, body: JSON.stringify(reply.body) };
+    // The reply is a fresh value the executor may read as it is; the text is made only if asked for.
+    const value = reply.body;
+    let text: string | undefined;
+    return {
+      status: reply.status,
+      value,
+      get body(): string {
+        text ??= JSON.stringify(value);
+        return text;
+      },
+    };
   }
 
   /** Why the deployment's in-process components could not load, if they could not. */

@@ -18,7 +18,12 @@ export interface CallOptions {
 export interface TransportResponse {
   status: number;
   /** The response body as text (components answer JSON). */
-  body: string;
+  readonly body: string;
+  /**
+   * The body already parsed, when the transport has it as a value (a component served in
+   * process): readers use it and skip a JSON round trip.
+   */
+  readonly value?: unknown;
 }
 
 export interface Transport {
