@@ -552,3 +552,26 @@ test('a YAML syntax error gives its line and column, and nothing is returned', (
 test('an empty text is an error', () => {
   assert.equal(problemOf(() => loadManifests('\n# just a comment\n', { source: 'empty.yaml' })), 'empty.yaml: no manifest found: the text is empty or holds only comments');
 });
+
+test('batching parameters that cannot work are refused with the node path', () => {
+  const text = `apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: batched}
+spec:
+  predictors:
+  - name: default
+    graph:
+      name: model
+      implementation: SKLEARN_SERVER
+      modelUri: ./model
+      parameters:
+      - {name: batch_max_size, value: "1", type: INT}
+      - {name: batch_max_wait_ms, value: "-2", type: FLOAT}
+`;
+  assert.throws(
+    () => loadManifests(text),
+    (err: Error) =>
+      /spec\.predictors\[0\]\.graph\.parameters: batch_max_size must have type INT and be 2 or more, got "1"/.test(err.message) &&
+      /batch_max_wait_ms must be a number of milliseconds/.test(err.message),
+  );
+});

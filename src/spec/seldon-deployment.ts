@@ -277,6 +277,7 @@ function readNode(n: Fields, predictor: Predictor, transport: 'rest' | 'grpc', n
   const children = n.mappings('children');
   node.children = children.map((child) => readNode(child, predictor, transport, names));
   if (implementation === 'RANDOM_ABTEST') checkRandomAbTest(n, node);
+  checkBatching(n, node);
   return node;
 }
 
@@ -361,6 +362,21 @@ function parameterValueProblem(value: string, type: ParameterType): string | und
       }
     case 'STRING':
       return undefined;
+  }
+}
+
+/** The executor's adaptive batching, opted into with batch_max_size (rows, 2 or more) and batch_max_wait_ms. */
+function checkBatching(n: Fields, node: GraphNode): void {
+  const size = node.parameters.find((p) => p.name === 'batch_max_size');
+  const wait = node.parameters.find((p) => p.name === 'batch_max_wait_ms');
+  if (size !== undefined && (size.type !== 'INT' || !(Number(size.value) >= 2))) {
+    n.problems.add(n.at('parameters'), `batch_max_size must have type INT and be 2 or more, got ${JSON.stringify(size.value)} (${size.type})`);
+  }
+  if (wait !== undefined && ((wait.type !== 'INT' && wait.type !== 'FLOAT' && wait.type !== 'DOUBLE') || !(Number(wait.value) >= 0))) {
+    n.problems.add(n.at('parameters'), `batch_max_wait_ms must be a number of milliseconds (INT or FLOAT, 0 or more), got ${JSON.stringify(wait.value)} (${wait.type})`);
+  }
+  if (wait !== undefined && size === undefined) {
+    n.problems.add(n.at('parameters'), 'batch_max_wait_ms has no effect without batch_max_size; add batch_max_size (INT, 2 or more) to turn batching on');
   }
 }
 
