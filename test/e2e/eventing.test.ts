@@ -28,8 +28,7 @@ function waitFor(check: () => boolean, what: string, timeoutMs = 15_000): Promis
 before(async () => {
   await trantor.up();
   for (const manifest of ['iris-deployment.yaml', 'seldon-trigger.yaml', 'event-display.yaml']) {
-    const applied = trantor.cli(['apply', '-f', join(ROOT, 'examples', 'eventing', manifest), '--wait']);
-    assert.equal(applied.code, 0, applied.stderr);
+    trantor.applyAndWait(join(ROOT, 'examples', 'eventing', manifest));
   }
   display = spawn(process.execPath, [TRANTOR, 'event-display'], { env: trantor.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let registered = false;

@@ -64,6 +64,12 @@ export class Trantor {
     return { code: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
   }
 
+  /** `trantor apply -f FILE --wait`, failing the test with the CLI's stderr when it does not succeed. */
+  applyAndWait(file: string): void {
+    const applied = this.cli(['apply', '-f', file, '--wait', '--timeout', '60s']);
+    if (applied.code !== 0) throw new Error(`trantor apply -f ${file} --wait failed (exit ${applied.code}): ${applied.stderr}`);
+  }
+
   /** Stops `trantor up` with a signal and waits for it to exit. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.#process;

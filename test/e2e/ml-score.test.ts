@@ -13,8 +13,7 @@ const SEED_REQUEST = '{"data":{"names":["a","b"],"tensor":{"shape":[2,2],"values
 before(async () => {
   await trantor.up();
   for (const manifest of ['examples/ml-score/ml-score.yaml', 'examples/ml-score-ts/ml-score-ts.yaml']) {
-    const applied = trantor.cli(['apply', '-f', join(ROOT, manifest), '--wait']);
-    assert.equal(applied.code, 0, applied.stderr);
+    trantor.applyAndWait(join(ROOT, manifest));
   }
 });
 after(() => trantor.close());

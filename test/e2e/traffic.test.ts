@@ -22,8 +22,7 @@ interface Reply {
 before(async () => {
   await trantor.up();
   for (const manifest of ['bandit.yaml', 'traffic.yaml', 'shadow.yaml']) {
-    const applied = trantor.cli(['apply', '-f', join(EXAMPLES, manifest), '--wait', '--timeout', '60s']);
-    assert.equal(applied.code, 0, `${manifest}: ${applied.stderr}`);
+    trantor.applyAndWait(join(EXAMPLES, manifest));
   }
 });
 after(() => trantor.close());
