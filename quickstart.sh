@@ -16,7 +16,7 @@ node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   say "installing npm packages"
-  npm install --no-audit --no-fund >&2
+  npm ci --no-audit --no-fund >&2
 fi
 say "building"
 npm run --silent build >&2
