@@ -393,9 +393,9 @@ class GatewayHandler {
 /** A request node:http could not parse, or did not receive in time. */
 function clientFailure(err: NodeJS.ErrnoException, requestTimeoutMs: number): TrantorError {
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    return new TrantorError('BAD_PAYLOAD', `the request was not received within ${requestTimeoutMs} ms`, { status: 408, reason: 'REQUEST_TIMEOUT' });
+    return new TrantorError('REQUEST_TIMEOUT', `the request was not received within ${requestTimeoutMs} ms`);
   }
-  if (err.code === 'HPE_HEADER_OVERFLOW') return new TrantorError('BAD_PAYLOAD', 'the request headers are too large', { status: 431, reason: 'HEADERS_TOO_LARGE' });
+  if (err.code === 'HPE_HEADER_OVERFLOW') return new TrantorError('HEADERS_TOO_LARGE', 'the request headers are too large');
   return new TrantorError('BAD_PAYLOAD', `malformed HTTP request: ${err.message}`);
 }
 

@@ -11,6 +11,13 @@ export const ERROR_CODES = {
   EMPTY_BODY: { status: 400, reason: 'MICROSERVICE_BAD_DATA', summary: 'the request has no body' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, reason: 'UNSUPPORTED_MEDIA_TYPE', summary: 'the content type is not JSON or a form' },
   BODY_TOO_LARGE: { status: 413, reason: 'PAYLOAD_TOO_LARGE', summary: 'the body is larger than the configured limit' },
+  JSON_TOO_DEEP: { status: 400, reason: 'MICROSERVICE_BAD_DATA', summary: 'the JSON nests deeper than the documented limit' },
+  BAD_PATH: { status: 400, reason: 'BAD_REQUEST', summary: 'the path or a header is malformed, or names an object with an invalid name' },
+  HEADERS_TOO_LARGE: { status: 431, reason: 'HEADERS_TOO_LARGE', summary: 'the request headers are larger than the server accepts' },
+  REQUEST_TIMEOUT: { status: 408, reason: 'REQUEST_TIMEOUT', summary: 'the request body did not arrive within the configured time' },
+  UNAUTHORIZED: { status: 401, reason: 'UNAUTHORIZED', summary: 'the control-plane API token is missing or wrong' },
+  FORBIDDEN_ORIGIN: { status: 403, reason: 'FORBIDDEN', summary: 'the request came from a web page whose origin is not allowed' },
+  MISDIRECTED_REQUEST: { status: 421, reason: 'MISDIRECTED_REQUEST', summary: 'the Host header names a host this server does not answer for' },
   NOT_FOUND: { status: 404, reason: 'NOT_FOUND', summary: 'no such path, deployment or object' },
   METHOD_NOT_ALLOWED: { status: 405, reason: 'METHOD_NOT_ALLOWED', summary: 'the path does not accept this method' },
   BAD_EVENT: { status: 400, reason: 'BAD_EVENT', summary: 'a CloudEvent is not valid; the message names the attribute' },
@@ -20,6 +27,7 @@ export const ERROR_CODES = {
   UNAVAILABLE: { status: 503, reason: 'MICROSERVICE_UNAVAILABLE', summary: 'no replica of a component is ready' },
   UPSTREAM_TIMEOUT: { status: 504, reason: 'MICROSERVICE_TIMEOUT', summary: 'a component did not answer in time' },
   BAD_UPSTREAM: { status: 502, reason: 'MICROSERVICE_BAD_RESPONSE', summary: 'a component answered with something that is not a Seldon message' },
+  INSUFFICIENT_STORAGE: { status: 507, reason: 'INSUFFICIENT_STORAGE', summary: 'the disk is full: the event was not stored' },
   INTERNAL: { status: 500, reason: 'INTERNAL_ERROR', summary: 'an unexpected error inside Trantor' },
 } as const satisfies Record<string, { status: number; reason: string; summary: string }>;
 

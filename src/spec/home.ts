@@ -22,4 +22,6 @@ export const homeLayout = {
   manifests: (home: string): string => join(home, 'manifests'),
   logs: (home: string): string => join(home, 'logs'),
   lock: (home: string): string => join(home, 'up.lock'),
+  /** The control-plane API's bearer token, mode 0600, written at first start. */
+  apiToken: (home: string): string => join(home, 'api-token'),
 };
