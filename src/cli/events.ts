@@ -21,7 +21,7 @@ import type { ControlPlaneClient } from '../client/index.ts';
 import type { SinkRegistration } from '../spec/index.ts';
 import { callApi, CliError, failureOf, streamApi } from './control-plane.ts';
 import { startEventDisplay } from './event-display.ts';
-import { formatEvent } from '../protocol/index.ts';
+import { formatEvent, stripTerminalControls } from '../protocol/index.ts';
 import { connect, type Io } from './io.ts';
 
 export interface SendOptions {
@@ -155,7 +155,7 @@ export function addEventCommands(program: Command, io: Io): void {
     .action(async (opts: { name: string; namespace: string; port: string }, command: Command) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port ${opts.port}: expected a port number from 0 to 65535`);
-      const display = await startEventDisplay({ port, print: (text) => io.out(text), warn: (text) => io.err(text) });
+      const display = await startEventDisplay({ port, print: (text) => io.out(text), warn: (text) => io.err(stripTerminalControls(text)) });
       io.err(`event-display: listening on ${display.url}`);
       const info = await register(command, io, opts.namespace, opts.name, display.url);
       await untilStopped();
@@ -218,7 +218,7 @@ export async function tailBroker(info: ControlPlaneClient, namespace: string, br
     try {
       io.out(formatEvent(eventFromJson(JSON.parse(line) as unknown)));
     } catch (err) {
-      io.err(`events tail: cannot read an event: ${err instanceof Error ? err.message : String(err)}`);
+      io.err(`events tail: cannot read an event: ${stripTerminalControls(err instanceof Error ? err.message : String(err))}`);
     }
   };
   const decoder = new TextDecoder('utf-8');
