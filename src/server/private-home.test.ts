@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { makeHomePrivate } from './private-home.ts';
+import { tightenHome, usePrivateHome } from './private-home.ts';
 
 test('a home made with 0755 folders and 0644 files is made private, and so is all that is written after', () => {
   const outside = mkdtempSync(join(tmpdir(), 'trantor-outside-'));
@@ -16,7 +16,8 @@ test('a home made with 0755 folders and 0644 files is made private, and so is al
     writeFileSync(join(home, 'control-plane.json'), '{}', { mode: 0o644 });
     writeFileSync(join(outside, 'shared.txt'), 'x', { mode: 0o644 });
     symlinkSync(join(outside, 'shared.txt'), join(home, 'link'));
-    makeHomePrivate(home, (w) => assert.fail(w));
+    usePrivateHome(home);
+    tightenHome(home, (w) => assert.fail(w));
     assert.equal(statSync(home).mode & 0o777, 0o700);
     assert.equal(statSync(join(home, 'manifests')).mode & 0o777, 0o700);
     assert.equal(statSync(join(home, 'manifests', 'seldondeployments', 'seldon')).mode & 0o777, 0o700);
@@ -38,7 +39,7 @@ test('a home that does not exist yet is made 0700', () => {
   const parent = mkdtempSync(join(tmpdir(), 'trantor-parent-'));
   const umask = process.umask();
   try {
-    makeHomePrivate(join(parent, 'a', 'home'), (w) => assert.fail(w));
+    usePrivateHome(join(parent, 'a', 'home'));
     assert.equal(statSync(join(parent, 'a', 'home')).mode & 0o777, 0o700);
   } finally {
     process.umask(umask);

@@ -9,10 +9,14 @@ import { join } from 'node:path';
 
 export const PRIVATE_UMASK = 0o077;
 
-/** Makes `home` (if need be) and takes group and other bits off it and everything in it. */
-export function makeHomePrivate(home: string, warn: (text: string) => void): void {
+/** Sets the process umask to 077, then makes `home` (0700) if need be: call before writing anything. */
+export function usePrivateHome(home: string): void {
   process.umask(PRIVATE_UMASK);
   mkdirSync(home, { recursive: true, mode: 0o700 });
+}
+
+/** Takes group and other bits off `home` and everything in it (symlinks are left alone). */
+export function tightenHome(home: string, warn: (text: string) => void): void {
   tighten(home, warn);
 }
 

@@ -17,7 +17,7 @@ import { resolveUpConfig, type UpFlags } from './config.ts';
 import { ControlPlane } from './control-plane.ts';
 import { EventingControl } from './eventing-control.ts';
 import { InProcessTransport } from './in-process.ts';
-import { makeHomePrivate } from './private-home.ts';
+import { tightenHome, usePrivateHome } from './private-home.ts';
 import { ManifestStore } from './store.ts';
 
 function runningControlPlane(home: string): ControlPlaneInfo | undefined {
@@ -41,8 +41,10 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   // The token is in config now; no child process (component, Python probe) may inherit it.
   delete process.env['TRANTOR_API_TOKEN'];
   const warn = (text: string): void => void process.stderr.write(`warning: ${text}\n`);
-  makeHomePrivate(config.home, warn);
+  usePrivateHome(config.home);
+  // Before the home is tightened, so a token file left readable by others is noticed and reported.
   const apiToken = loadApiToken(config.home, config.apiToken, warn);
+  tightenHome(config.home, warn);
   const running = runningControlPlane(config.home);
   if (running !== undefined && running.pid !== process.pid) {
     throw new Error(`a control plane is already running for ${config.home} (pid ${running.pid}, gateway ${running.gatewayUrl}); stop it first or use another --home`);

@@ -138,6 +138,23 @@ describe('a control plane with its token in the home', () => {
   });
 });
 
+describe('a control plane whose token file others could read', () => {
+  const TOKEN = 'a-token-left-open-0123456789';
+  const home = mkdtempSync(join(tmpdir(), 'trantor-e2e-'));
+  writeFileSync(join(home, 'api-token'), `${TOKEN}\n`, { mode: 0o644 });
+  const trantor = new Trantor(home);
+
+  before(() => trantor.up());
+  after(() => trantor.close());
+
+  test('keeps the token, makes the file 0600 again and warns that it may have leaked', async () => {
+    assert.match(trantor.output.join(''), /api-token was readable by other users \(mode 644\); its mode is now 600\. If others may have read it, delete it and restart/);
+    assert.equal(lstatSync(join(home, 'api-token')).mode & 0o777, 0o600);
+    const apiUrl = (JSON.parse(readFileSync(join(home, 'control-plane.json'), 'utf8')) as { apiUrl: string }).apiUrl;
+    assert.equal((await call(apiUrl, 'GET', '/v1/health', { authorization: `Bearer ${TOKEN}` })).status, 200);
+  });
+});
+
 describe('a control plane started with TRANTOR_API_TOKEN', () => {
   const TOKEN = 'scripted-token-0123456789-abcdef';
   const work = mkdtempSync(join(tmpdir(), 'trantor-envdump-'));
