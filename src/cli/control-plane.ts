@@ -1,8 +1,9 @@
 /**
- * Talking to a running `trantor up` over its HTTP API, found through the home folder.
+ * Talking to a running `trantor up` over its HTTP API, found through the home folder, with the
+ * home's API token on every call (through the SDK's ControlPlaneClient).
  */
 import { readFileSync } from 'node:fs';
-import { request } from 'undici';
+import { ControlPlaneClient, readApiToken } from '../client/index.ts';
 import type { FailureBody } from '../protocol/index.ts';
 import type { ControlPlaneInfo } from '../spec/index.ts';
 import { homeLayout } from '../spec/index.ts';
@@ -30,25 +31,54 @@ export function readControlPlane(home: string): ControlPlaneInfo {
   return info;
 }
 
+/**
+ * The running control plane of `home` and its API token: `TRANTOR_API_TOKEN` when set (the
+ * control plane was started with it), else `<home>/api-token`.
+ */
+export function connectControlPlane(home: string, env: NodeJS.ProcessEnv): ControlPlaneClient {
+  const info = readControlPlane(home);
+  const fromEnv = env['TRANTOR_API_TOKEN'];
+  try {
+    return ControlPlaneClient.of(info, fromEnv !== undefined && fromEnv !== '' ? fromEnv : readApiToken(home));
+  } catch (err) {
+    throw new CliError(err instanceof Error ? err.message : String(err));
+  }
+}
+
 export interface ApiAnswer {
   status: number;
   body: string;
 }
 
 export async function callApi(
-  info: ControlPlaneInfo,
+  info: ControlPlaneClient,
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
   body?: string,
   headers: Record<string, string> = {},
 ): Promise<ApiAnswer> {
   try {
-    const res = await request(`${info.apiUrl}${path}`, { method, body: body ?? null, headers });
-    return { status: res.statusCode, body: await res.body.text() };
+    return await info.request(method, path, body, headers);
   } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    throw new CliError(`cannot reach the control plane at ${info.apiUrl}: ${detail}`);
+    throw unreachable(info, err);
   }
+}
+
+/** A GET read as it arrives (`logs -f`, `events tail`); a non-2xx answer becomes a CliError. */
+export async function streamApi(info: ControlPlaneClient, path: string): Promise<AsyncIterable<Uint8Array>> {
+  let res;
+  try {
+    res = await info.stream(path);
+  } catch (err) {
+    throw unreachable(info, err);
+  }
+  if (res.status >= 300) throw new CliError(failureOf({ status: res.status, body: await res.text() }));
+  return res.body;
+}
+
+function unreachable(info: ControlPlaneClient, err: unknown): CliError {
+  const detail = err instanceof Error ? err.message : String(err);
+  return new CliError(`cannot reach the control plane at ${info.apiUrl}: ${detail}`);
 }
 
 /** The failure message of a non-2xx API answer. */
@@ -62,7 +92,7 @@ export function failureOf(answer: ApiAnswer): string {
   return answer.body.trim() || `HTTP ${answer.status}`;
 }
 
-export async function callApiJson<T>(info: ControlPlaneInfo, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: string, headers?: Record<string, string>): Promise<T> {
+export async function callApiJson<T>(info: ControlPlaneClient, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: string, headers?: Record<string, string>): Promise<T> {
   const answer = await callApi(info, method, path, body, headers);
   if (answer.status >= 300) throw new CliError(failureOf(answer));
   return JSON.parse(answer.body) as T;

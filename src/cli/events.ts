@@ -17,10 +17,11 @@ import {
   type CloudEvent,
   type CloudEventSpecVersion,
 } from '../protocol/index.ts';
-import type { ControlPlaneInfo, SinkRegistration } from '../spec/index.ts';
-import { callApi, CliError, failureOf } from './control-plane.ts';
+import type { ControlPlaneClient } from '../client/index.ts';
+import type { SinkRegistration } from '../spec/index.ts';
+import { callApi, CliError, failureOf, streamApi } from './control-plane.ts';
 import { startEventDisplay } from './event-display.ts';
-import { formatEvent } from '../protocol/index.ts';
+import { formatEvent, stripTerminalControls } from '../protocol/index.ts';
 import { connect, type Io } from './io.ts';
 
 export interface SendOptions {
@@ -154,7 +155,7 @@ export function addEventCommands(program: Command, io: Io): void {
     .action(async (opts: { name: string; namespace: string; port: string }, command: Command) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port ${opts.port}: expected a port number from 0 to 65535`);
-      const display = await startEventDisplay({ port, print: (text) => io.out(text), warn: (text) => io.err(text) });
+      const display = await startEventDisplay({ port, print: (text) => io.out(text), warn: (text) => io.err(stripTerminalControls(text)) });
       io.err(`event-display: listening on ${display.url}`);
       const info = await register(command, io, opts.namespace, opts.name, display.url);
       await untilStopped();
@@ -171,8 +172,8 @@ export function sinkPath(namespace: string, name: string): string {
 }
 
 /** Registers the sink with the control plane; undefined (and a note on stderr) when there is none. */
-async function register(command: Command, io: Io, namespace: string, name: string, url: string): Promise<ControlPlaneInfo | undefined> {
-  let info: ControlPlaneInfo;
+async function register(command: Command, io: Io, namespace: string, name: string, url: string): Promise<ControlPlaneClient | undefined> {
+  let info: ControlPlaneClient;
   try {
     info = connect(command, io);
   } catch (err) {
@@ -205,15 +206,9 @@ function untilStopped(): Promise<void> {
 }
 
 /** Streams `GET /v1/brokers/<ns>/<name>/events` (newline-delimited structured events) to the output. */
-export async function tailBroker(info: ControlPlaneInfo, namespace: string, broker: string, fromStart: boolean, raw: boolean, io: Io): Promise<void> {
+export async function tailBroker(info: ControlPlaneClient, namespace: string, broker: string, fromStart: boolean, raw: boolean, io: Io): Promise<void> {
   const path = `/v1/brokers/${encodeURIComponent(namespace)}/${encodeURIComponent(broker)}/events?follow=1${fromStart ? '&from=0' : ''}`;
-  let res;
-  try {
-    res = await request(`${info.apiUrl}${path}`);
-  } catch (err) {
-    throw new CliError(`cannot reach the control plane at ${info.apiUrl}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (res.statusCode >= 300) throw new CliError(failureOf({ status: res.statusCode, body: await res.body.text() }));
+  const body = await streamApi(info, path);
   const show = (line: string): void => {
     if (line.trim() === '') return;
     if (raw) {
@@ -223,13 +218,13 @@ export async function tailBroker(info: ControlPlaneInfo, namespace: string, brok
     try {
       io.out(formatEvent(eventFromJson(JSON.parse(line) as unknown)));
     } catch (err) {
-      io.err(`events tail: cannot read an event: ${err instanceof Error ? err.message : String(err)}`);
+      io.err(`events tail: cannot read an event: ${stripTerminalControls(err instanceof Error ? err.message : String(err))}`);
     }
   };
   const decoder = new TextDecoder('utf-8');
   let rest = '';
-  for await (const chunk of res.body) {
-    const lines = (rest + decoder.decode(chunk as Buffer, { stream: true })).split('\n');
+  for await (const chunk of body) {
+    const lines = (rest + decoder.decode(chunk, { stream: true })).split('\n');
     rest = lines.pop() ?? '';
     for (const line of lines) show(line);
   }

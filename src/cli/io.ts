@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { ControlPlaneInfo } from '../spec/index.ts';
+import type { ControlPlaneClient } from '../client/index.ts';
 import { resolveHome } from '../spec/index.ts';
-import { readControlPlane } from './control-plane.ts';
+import { connectControlPlane } from './control-plane.ts';
 
 export interface Io {
   out: (text: string) => void;
@@ -30,6 +30,6 @@ export function homeOf(command: Command, io: Io): string {
   return resolveHome(command.optsWithGlobals<GlobalOptions>().home, io.env);
 }
 
-export function connect(command: Command, io: Io): ControlPlaneInfo {
-  return readControlPlane(homeOf(command, io));
+export function connect(command: Command, io: Io): ControlPlaneClient {
+  return connectControlPlane(homeOf(command, io), io.env);
 }

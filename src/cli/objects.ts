@@ -3,7 +3,8 @@
  * collection of the control-plane API (`GET /v1/<plural>` → `{items}`), choosing by namespace and
  * name, and printing a table, YAML, JSON or names.
  */
-import type { BrokerView, ControlPlaneInfo, DeploymentView, KubeDeploymentView, LoadedManifests, ServiceView, TriggerView } from '../spec/index.ts';
+import type { ControlPlaneClient } from '../client/index.ts';
+import type { BrokerView, DeploymentView, KubeDeploymentView, LoadedManifests, ServiceView, TriggerView } from '../spec/index.ts';
 import { callApi, CliError, failureOf } from './control-plane.ts';
 import { serialise, type OutputFormat } from './format.ts';
 import type { Io } from './io.ts';
@@ -17,7 +18,7 @@ export type ObjectView = DeploymentView | TriggerView | BrokerView | ServiceView
 const OPTIONAL_IN_ALL = new Set(['Service', 'Deployment']);
 
 /** `GET /v1/<plural>`; undefined when `optional` and the API has no such collection. */
-export async function listObjects(info: ControlPlaneInfo, resource: Resource, optional = false): Promise<ObjectView[] | undefined> {
+export async function listObjects(info: ControlPlaneClient, resource: Resource, optional = false): Promise<ObjectView[] | undefined> {
   const answer = await callApi(info, 'GET', `/v1/${resource.plural}`);
   if (optional && answer.status === 404) return undefined;
   if (answer.status >= 300) throw new CliError(failureOf(answer));
@@ -48,7 +49,7 @@ export function tableOf(
 
 /** `get <kind> [NAME]` for Trigger, Broker, Service and Deployment. */
 export async function getObjects(
-  info: ControlPlaneInfo,
+  info: ControlPlaneClient,
   resource: Resource,
   name: string | undefined,
   namespace: string | undefined,
@@ -79,7 +80,7 @@ function printList(resource: Resource, items: readonly ObjectView[], format: Out
 
 /** `get all`: every kind, a table each (names qualified by kind, as kubectl prints them). */
 export async function getAll(
-  info: ControlPlaneInfo,
+  info: ControlPlaneClient,
   namespace: string | undefined,
   format: OutputFormat,
   io: Io,
@@ -136,7 +137,7 @@ export function deleteTargets(loaded: LoadedManifests): DeleteTarget[] {
  * `DELETE /v1/<plural>/<ns>/<name>`; prints kubectl's line. When there was no such object it
  * throws, or with `report` says so on stderr and returns false (so `delete -f` goes on).
  */
-export async function deleteObject(info: ControlPlaneInfo, target: DeleteTarget, io: Io, missing: 'throw' | 'report' = 'throw'): Promise<boolean> {
+export async function deleteObject(info: ControlPlaneClient, target: DeleteTarget, io: Io, missing: 'throw' | 'report' = 'throw'): Promise<boolean> {
   const answer = await callApi(info, 'DELETE', objectPath(target.resource, target.namespace, target.name));
   if (answer.status === 404) {
     const message = `${target.resource.qualified} "${target.name}" not found in namespace ${target.namespace}`;

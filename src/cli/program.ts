@@ -6,10 +6,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { request } from 'undici';
-import type { ApplyResponse, ControlPlaneInfo, DeploymentList, DeploymentView } from '../spec/index.ts';
+import type { ControlPlaneClient } from '../client/index.ts';
+import type { ApplyResponse, DeploymentList, DeploymentView } from '../spec/index.ts';
 import { loadManifests } from '../spec/index.ts';
 import { asTrantorError } from '../protocol/index.ts';
-import { callApi, callApiJson, CliError, failureOf } from './control-plane.ts';
+import { callApi, callApiJson, CliError, failureOf, streamApi } from './control-plane.ts';
 import { connect, processIo, type Io } from './io.ts';
 import { addEventCommands } from './events.ts';
 import { age, parseOutput, serialise, table } from './format.ts';
@@ -27,7 +28,7 @@ function readManifest(file: string, io: Io): { text: string; baseDir: string; so
 }
 
 /** The deployment a name refers to: exact with -n, else the only one of that name in any namespace. */
-async function findDeployment(info: ControlPlaneInfo, name: string, namespace: string | undefined): Promise<DeploymentView> {
+async function findDeployment(info: ControlPlaneClient, name: string, namespace: string | undefined): Promise<DeploymentView> {
   if (namespace !== undefined) {
     return callApiJson<DeploymentView>(info, 'GET', `/v1/deployments/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`);
   }
@@ -58,7 +59,7 @@ function deploymentRows(items: readonly DeploymentView[], wide: boolean): string
   return table(headers, rows);
 }
 
-async function waitForDeployments(info: ControlPlaneInfo, targets: readonly { namespace: string; name: string }[], timeoutMs: number, io: Io): Promise<void> {
+async function waitForDeployments(info: ControlPlaneClient, targets: readonly { namespace: string; name: string }[], timeoutMs: number, io: Io): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const last = new Map<string, string>();
   const pending = new Set(targets.map((t) => `${t.namespace}/${t.name}`));
@@ -211,10 +212,9 @@ export function buildProgram(io: Io = processIo): Command {
       const info = connect(command, io);
       const view = await findDeployment(info, name, opts.namespace);
       const path = `/v1/deployments/${encodeURIComponent(view.metadata.namespace)}/${encodeURIComponent(view.metadata.name)}/logs?tail=${encodeURIComponent(opts.tail)}${opts.follow === true ? '&follow=1' : ''}`;
-      const res = await request(`${info.apiUrl}${path}`);
-      if (res.statusCode >= 300) throw new CliError(failureOf({ status: res.statusCode, body: await res.body.text() }));
+      const body = await streamApi(info, path);
       let rest = '';
-      for await (const chunk of res.body) {
+      for await (const chunk of body) {
         const lines = (rest + (chunk as Buffer).toString('utf8')).split('\n');
         rest = lines.pop() ?? '';
         for (const line of lines) io.out(line);

@@ -61,3 +61,27 @@ test('text data prints as it is', () => {
   const text = formatEvent({ specversion: '1.0', type: 't', source: 's', id: '1', datacontenttype: 'text/plain', extensions: {}, data: Buffer.from('hello\nworld') });
   assert.ok(text.endsWith('Data,\n  hello\n  world\n'));
 });
+
+test('nothing an event carries can drive the terminal: escape sequences and control characters are stripped', () => {
+  const hostile = 'a\u001b[31mred\u001b[0m\u001b]0;title\u0007b\rc\u009b2Jd\u009d8;;http://x\u009ce\u007ff\u0000g';
+  const text = formatEvent({
+    specversion: '1.0',
+    type: hostile,
+    source: 'line\nValidation: valid',
+    id: '1',
+    datacontenttype: 'text/plain',
+    extensions: { note: hostile },
+    data: Buffer.from(`${hostile}\nsecond\tline`),
+  });
+  // eslint-disable-next-line no-control-regex
+  assert.doesNotMatch(text, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, JSON.stringify(text));
+  assert.match(text, /\n {2}type: aredbcdefg\n/);
+  assert.match(text, /\n {2}source: line Validation: valid\n/, 'a newline in an attribute cannot forge a line');
+  assert.match(text, /\n {2}note: aredbcdefg\n/);
+  assert.ok(text.endsWith('Data,\n  aredbcdefg\n  second\tline\n'), JSON.stringify(text));
+});
+
+test('JSON data with DEL and C1 characters, which JSON.stringify leaves as they are, is stripped too', () => {
+  const text = formatEvent({ specversion: '1.0', type: 't', source: 's', id: '1', datacontenttype: 'application/json', extensions: {}, data: Buffer.from('{"x":"a\u009b31mb\u007f"}') });
+  assert.ok(text.endsWith('Data,\n  {\n    "x": "ab"\n  }\n'), JSON.stringify(text));
+});

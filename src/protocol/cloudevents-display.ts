@@ -10,11 +10,38 @@
  *     knativearrivaltime: …
  *   Data,
  *     { JSON pretty-printed, indented }
+ *
+ * Everything printed comes from whoever sent the event, and it goes to a terminal: escape
+ * sequences could retitle the window, hide lines, rewrite what was printed before (`\r`) or, on
+ * some terminals, answer back as typed input. So every attribute, extension and the data are
+ * printed without terminal control characters (C0 but newline and tab, DEL, C1, and whole ESC
+ * sequences); a one-line attribute keeps no newline or tab either, so it cannot forge lines.
  */
 import { isJsonContentType, validateEvent } from './cloudevents.ts';
 import type { CloudEvent } from './cloudevents.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+// ESC sequences, whole: CSI (ESC [ or U+009B, parameters, intermediates, final byte); OSC, DCS,
+// SOS, PM and APC strings up to BEL or ST (ESC \ or U+009C), or to the end when unterminated; and
+// the two-character ones (ESC and one more character).
+const ESCAPE_SEQUENCE =
+  // eslint-disable-next-line no-control-regex
+  /(?:\u001b\[|\u009b)[\u0030-\u003f]*[\u0020-\u002f]*[\u0040-\u007e]?|(?:\u001b[\]PX^_]|[\u0090\u0098\u009d-\u009f])[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[\u0020-\u002f]*[\u0030-\u007e]?/g;
+// eslint-disable-next-line no-control-regex
+const CONTROL_KEEPING_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** `text` without terminal control: escape sequences and control characters removed, newlines and tabs kept. */
+export function stripTerminalControls(text: string): string {
+  return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL_KEEPING_LINES, '');
+}
+
+/** A one-line value: as stripTerminalControls, and newlines and tabs go too (each becomes a space). */
+function oneLine(text: string): string {
+  return text.replace(ESCAPE_SEQUENCE, '').replace(/[\n\t]/g, ' ').replace(CONTROL, '');
+}
 
 /** The text block for one event, ending with a newline. */
 export function formatEvent(event: CloudEvent): string {
@@ -23,7 +50,7 @@ export function formatEvent(event: CloudEvent): string {
   try {
     validateEvent(event);
   } catch (err) {
-    validation = `invalid: ${err instanceof Error ? err.message : String(err)}`;
+    validation = `invalid: ${oneLine(err instanceof Error ? err.message : String(err))}`;
   }
   lines.push(`Validation: ${validation}`, 'Context Attributes,');
   const context: Array<[string, string | undefined]> = [
@@ -36,16 +63,16 @@ export function formatEvent(event: CloudEvent): string {
     [event.specversion === '0.3' ? 'schemaurl' : 'dataschema', event.specversion === '0.3' ? event.schemaurl : event.dataschema],
     ['datacontenttype', event.datacontenttype],
   ];
-  for (const [name, value] of context) if (value !== undefined) lines.push(`  ${name}: ${value}`);
+  for (const [name, value] of context) if (value !== undefined) lines.push(`  ${name}: ${oneLine(value)}`);
   const names = Object.keys(event.extensions).sort();
   if (names.length > 0) {
     lines.push('Extensions,');
-    for (const name of names) lines.push(`  ${name}: ${String(event.extensions[name])}`);
+    for (const name of names) lines.push(`  ${oneLine(name)}: ${oneLine(String(event.extensions[name]))}`);
   }
   const data = dataText(event);
   if (data !== undefined) {
     lines.push('Data,');
-    for (const line of data.split('\n')) lines.push(`  ${line}`);
+    for (const line of stripTerminalControls(data).split('\n')) lines.push(`  ${line}`);
   }
   return `${lines.join('\n')}\n`;
 }

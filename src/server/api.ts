@@ -5,6 +5,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { asTrantorError, failureBody, parseJson, TrantorError } from '../protocol/index.ts';
+import { requireToken, type ApiToken } from './api-token.ts';
+import { checkObjectSegments, pathSegments } from './api-paths.ts';
 import type { ApplyResponse, BrokerView, DeploymentView, KubeDeploymentView, LogLine, ServiceView, SinkRegistration, TriggerView } from '../spec/index.ts';
 
 export interface ControlPlaneOps {
@@ -116,9 +118,11 @@ async function routeEventing(eventing: EventingOps, parts: string[], url: URL, r
   return false;
 }
 
-async function route(ops: ControlPlaneOps, req: IncomingMessage, res: ServerResponse, eventing?: EventingOps): Promise<void> {
+async function route(ops: ControlPlaneOps, token: ApiToken, req: IncomingMessage, res: ServerResponse, eventing?: EventingOps): Promise<void> {
+  requireToken(token, req, res);
   const url = new URL(req.url ?? '/', 'http://control-plane');
-  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = pathSegments(url.pathname);
+  checkObjectSegments(parts);
   const method = req.method ?? 'GET';
   if (parts[0] !== 'v1') throw new TrantorError('NOT_FOUND', `no API path ${url.pathname}; see docs/api.md`);
 
@@ -173,9 +177,10 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function startApi(ops: ControlPlaneOps, eventing?: EventingOps, host = '127.0.0.1', port = 0): Promise<ApiServer> {
+/** `token` is required on every call (`Authorization: Bearer`), `/v1/health` included. */
+export async function startApi(ops: ControlPlaneOps, token: ApiToken, eventing?: EventingOps, host = '127.0.0.1', port = 0): Promise<ApiServer> {
   const server = createServer((req, res) => {
-    route(ops, req, res, eventing).catch((err: unknown) => {
+    route(ops, token, req, res, eventing).catch((err: unknown) => {
       const error = asTrantorError(err);
       if (res.headersSent) res.end();
       else send(res, error.status, failureBody(error));

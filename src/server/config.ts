@@ -3,6 +3,7 @@
  * and passed down. Nothing below `main` reads process.env.
  */
 import { resolveHome } from '../spec/home.ts';
+import { apiTokenFromEnv } from './api-token.ts';
 
 export interface UpFlags {
   home?: string;
@@ -20,6 +21,8 @@ export interface UpConfig {
   readonly bodyLimitBytes: number;
   readonly requestTimeoutMs: number;
   readonly logLevel: string;
+  /** `TRANTOR_API_TOKEN` (no flag: a flag would show in `ps`); undefined means `<home>/api-token`. */
+  readonly apiToken: string | undefined;
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, k: 1e3, kib: 1024, ki: 1024, mb: 1e6, m: 1e6, mib: 2 ** 20, mi: 2 ** 20, gb: 1e9, gib: 2 ** 30 };
@@ -53,5 +56,6 @@ export function resolveUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv): UpConfi
     bodyLimitBytes: parseSize(flags.bodyLimit ?? env['TRANTOR_BODY_LIMIT'] ?? '10mb', '--body-limit'),
     requestTimeoutMs: parseDurationMs(flags.timeout ?? env['TRANTOR_REQUEST_TIMEOUT'] ?? '30s', '--request-timeout'),
     logLevel: flags.logLevel ?? env['TRANTOR_LOG_LEVEL'] ?? 'info',
+    apiToken: apiTokenFromEnv(env['TRANTOR_API_TOKEN']),
   });
 }

@@ -5,7 +5,7 @@
  */
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SeldonDeployment } from '../spec/index.ts';
+import { dns1123LabelProblem, dns1123SubdomainProblem, type SeldonDeployment } from '../spec/index.ts';
 
 export interface Stored<T> {
   object: T;
@@ -20,7 +20,10 @@ export interface StoredDeployment {
 export class ManifestStore {
   constructor(private readonly root: string) {}
 
+  /** Refuses any name that could leave the store's root (`..`, `/`): callers validate first, this is the backstop. */
   private fileOf(plural: string, namespace: string, name: string): string {
+    const problem = dns1123LabelProblem(plural) ?? dns1123LabelProblem(namespace) ?? dns1123SubdomainProblem(name);
+    if (problem !== undefined) throw new Error(`manifest store: refusing ${plural}/${namespace}/${name}: ${problem}`);
     return join(this.root, plural, namespace, `${name}.json`);
   }
 

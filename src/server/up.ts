@@ -12,10 +12,12 @@ import { LocalSupervisor } from '../runtime/local/index.ts';
 import type { ControlPlaneInfo } from '../spec/index.ts';
 import { homeLayout } from '../spec/index.ts';
 import { startApi } from './api.ts';
+import { loadApiToken } from './api-token.ts';
 import { resolveUpConfig, type UpFlags } from './config.ts';
 import { ControlPlane } from './control-plane.ts';
 import { EventingControl } from './eventing-control.ts';
 import { InProcessTransport } from './in-process.ts';
+import { tightenHome, usePrivateHome } from './private-home.ts';
 import { ManifestStore } from './store.ts';
 
 function runningControlPlane(home: string): ControlPlaneInfo | undefined {
@@ -36,7 +38,13 @@ function brokerFromHost(host: string | undefined): { namespace: string; name: st
 
 export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = resolveUpConfig(flags, env);
-  mkdirSync(config.home, { recursive: true });
+  // The token is in config now; no child process (component, Python probe) may inherit it.
+  delete process.env['TRANTOR_API_TOKEN'];
+  const warn = (text: string): void => void process.stderr.write(`warning: ${text}\n`);
+  usePrivateHome(config.home);
+  // Before the home is tightened, so a token file left readable by others is noticed and reported.
+  const apiToken = loadApiToken(config.home, config.apiToken, warn);
+  tightenHome(config.home, warn);
   const running = runningControlPlane(config.home);
   if (running !== undefined && running.pid !== process.pid) {
     throw new Error(`a control plane is already running for ${config.home} (pid ${running.pid}, gateway ${running.gatewayUrl}); stop it first or use another --home`);
@@ -89,7 +97,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   }
   controlPlane.gatewayUrl = gateway.url;
   eventingControl.gatewayUrl = gateway.url;
-  const api = await startApi(controlPlane, eventingControl);
+  const api = await startApi(controlPlane, apiToken, eventingControl);
 
   const info: ControlPlaneInfo = { pid: process.pid, apiUrl: api.url, gatewayUrl: gateway.url, startedAt: new Date().toISOString() };
   writeFileSync(homeLayout.controlPlane(config.home), JSON.stringify(info, null, 2));

@@ -5,7 +5,7 @@ export * from './home.ts';
 export * from './api.ts';
 export { containerFor, graphNodes, impliedUnitType, isPrepackagedServer } from './graph.ts';
 export { ManifestError } from './problems.ts';
-export { dns1123LabelProblem } from './names.ts';
+export { dns1123LabelProblem, dns1123SubdomainProblem } from './names.ts';
 export {
   PARAMETER_TYPES,
   SELDON_API_VERSIONS,

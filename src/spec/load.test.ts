@@ -325,6 +325,28 @@ test('node names are unique within a predictor', () => {
   assert.equal(problemOf(() => loadManifests(text, {})), 'spec.predictors[0].graph.children[0].name: duplicate node name "m" in this predictor (also at spec.predictors[0].graph)');
 });
 
+test('graph node names are DNS-1123 labels, so none can become a path outside its folder', () => {
+  const text = withPredictors(`  - name: p
+    graph:
+      name: ../../x
+      implementation: SIMPLE_MODEL
+      children: [{name: a/b, implementation: SIMPLE_MODEL}, {name: Upper_Case, implementation: SIMPLE_MODEL}]
+`);
+  const lines = problemOf(() => loadManifests(text, {})).split('\n');
+  assert.equal(lines[0], 'the manifest has 3 problems:');
+  assert.match(lines[1] ?? '', /^spec\.predictors\[0\]\.graph\.name: "\.\.\/\.\.\/x" is not a valid name: .*DNS-1123 label/);
+  assert.match(lines[2] ?? '', /^spec\.predictors\[0\]\.graph\.children\[0\]\.name: "a\/b" is not a valid name/);
+  assert.match(lines[3] ?? '', /^spec\.predictors\[0\]\.graph\.children\[1\]\.name: "Upper_Case" is not a valid name/);
+});
+
+test('container names are DNS-1123 labels', () => {
+  const text = withPredictors(`  - name: p
+    componentSpecs: [{spec: {containers: [{name: ../m, command: [x]}]}}]
+    graph: {name: m, implementation: SIMPLE_MODEL}
+`);
+  assert.match(problemOf(() => loadManifests(text, {})), /^spec\.predictors\[0\]\.componentSpecs\[0\]\.spec\.containers\[0\]\.name: "\.\.\/m" is not a valid name/);
+});
+
 test('type, implementation, methods and endpoint.type must be known values', () => {
   const text = withPredictors(`  - name: p
     graph:

@@ -238,6 +238,8 @@ function readEnv(c: Fields): EnvVar[] {
 function readNode(n: Fields, predictor: Predictor, transport: 'rest' | 'grpc', names: Map<string, FieldPath>): GraphNode {
   const name = n.name('name');
   if (name !== undefined) {
+    // A node's name names its container, its Kubernetes Service and, locally, its log folder.
+    dns1123(n, 'name', name);
     const previous = names.get(name);
     if (previous !== undefined) n.problems.add(n.at('name'), `duplicate node name ${JSON.stringify(name)} in this predictor (also at ${previous})`);
     else names.set(name, n.path);

@@ -97,6 +97,16 @@ test('container env goes on top of the contract', () => {
   assert.equal(launch?.env['EMPTY'], '');
 });
 
+test('a replica inherits the control plane\'s environment but never its API token', () => {
+  const inherited = { ...options, env: { ...options.env, HOME: '/home/u', TRANTOR_API_TOKEN: 'secret-token-0123456789' } };
+  const custom = seldonDeployment({ baseDir: base, componentSpecs: [{ containers: [container({ name: 'model', command: ['serve'] })] }] });
+  const sklearn = seldonDeployment({ baseDir: base, graph: graphNode({ name: 'classifier', implementation: 'SKLEARN_SERVER', modelUri: join(base, 'iris') }) });
+  for (const launch of [...planDeployment(custom, inherited), ...planDeployment(sklearn, inherited)]) {
+    assert.equal(launch.env['HOME'], '/home/u');
+    assert.equal('TRANTOR_API_TOKEN' in launch.env, false, `${launch.node}: TRANTOR_API_TOKEN leaked into the replica's environment`);
+  }
+});
+
 test('SKLEARN_SERVER gets the model folder as an absolute model_uri before the node parameters', () => {
   const sdep = seldonDeployment({
     baseDir: base,

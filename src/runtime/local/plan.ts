@@ -269,9 +269,15 @@ function containerEnv(container: Container): Record<string, string> {
   return env;
 }
 
+/**
+ * Control-plane secrets a replica must not inherit: a component is a user's code serving
+ * requests, and the API token would let it (or anyone who breaks into it) start processes.
+ */
+export const CONTROL_PLANE_SECRETS: readonly string[] = ['TRANTOR_API_TOKEN'];
+
 function baseEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) if (value !== undefined) out[name] = value;
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && !CONTROL_PLANE_SECRETS.includes(name)) out[name] = value;
   out['PYTHONUNBUFFERED'] = '1';
   return out;
 }

@@ -1,0 +1,30 @@
+/**
+ * The path segments of the control-plane API that name objects: `/v1/<plural>/<namespace>/<name>`.
+ * They are decoded (`%2F` becomes `/`) and then become file names in the manifest store, so each
+ * is checked as the name it claims to be before anything else looks at it.
+ */
+import { TrantorError } from '../protocol/index.ts';
+import { dns1123LabelProblem, dns1123SubdomainProblem } from '../spec/index.ts';
+
+/** Plurals whose objects Kubernetes lets have dotted (subdomain) names; the rest take labels. */
+const SUBDOMAIN_NAMED = new Set(['brokers', 'triggers']);
+const OBJECT_PLURALS = new Set(['deployments', 'sinks', 'triggers', 'brokers', 'services', 'kubedeployments']);
+
+/** The decoded segments of `pathname`; a malformed escape is a 400, not a crash. */
+export function pathSegments(pathname: string): string[] {
+  try {
+    return pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    throw new TrantorError('BAD_PATH', `${pathname}: malformed percent-encoding`);
+  }
+}
+
+/** Throws 400 BAD_PATH naming the segment when a `/v1/<plural>/<ns>/<name>` namespace or name is invalid. */
+export function checkObjectSegments(parts: readonly string[]): void {
+  const [version, plural, namespace, name] = parts;
+  if (version !== 'v1' || plural === undefined || !OBJECT_PLURALS.has(plural)) return;
+  const namespaceProblem = namespace === undefined ? undefined : dns1123LabelProblem(namespace);
+  if (namespaceProblem !== undefined) throw new TrantorError('BAD_PATH', `/v1/${plural}/<namespace>: namespace ${namespaceProblem}`);
+  const nameProblem = name === undefined ? undefined : SUBDOMAIN_NAMED.has(plural) ? dns1123SubdomainProblem(name) : dns1123LabelProblem(name);
+  if (nameProblem !== undefined) throw new TrantorError('BAD_PATH', `/v1/${plural}/${namespace}/<name>: name ${nameProblem}`);
+}
