@@ -44,10 +44,12 @@ export interface BodyLimit {
 /**
  * The whole body as bytes. Rejects with BODY_TOO_LARGE as soon as more than the limit is announced
  * or arrives (and stops reading), with ClientGone when the client aborts.
- * `announced` is the Content-Length the caller already parsed (the gateway scans raw headers).
+ * `announced` is the Content-Length when the caller already parsed it (the gateway scans raw
+ * headers); otherwise it is read from the request.
  */
-export function readBody(req: IncomingMessage, limit: BodyLimit, announced: number | undefined = undefined): Promise<Buffer> {
-  if (announced !== undefined && announced > limit.limitBytes) {
+export function readBody(req: IncomingMessage, limit: BodyLimit, announced?: number): Promise<Buffer> {
+  const length = announced ?? announcedLength(req);
+  if (length !== undefined && length > limit.limitBytes) {
     req.pause();
     return Promise.reject(bodyTooLarge(limit.limitBytes, limit.what));
   }
@@ -93,7 +95,7 @@ export function readBody(req: IncomingMessage, limit: BodyLimit, announced: numb
 }
 
 /** The whole body as UTF-8 text; see readBody. */
-export async function readText(req: IncomingMessage, limit: BodyLimit, announced: number | undefined = undefined): Promise<string> {
+export async function readText(req: IncomingMessage, limit: BodyLimit, announced?: number): Promise<string> {
   const body = await readBody(req, limit, announced);
   return body.toString('utf8');
 }

@@ -57,7 +57,8 @@ export function clientFailure(err: NodeJS.ErrnoException, requestTimeoutMs: numb
 }
 
 function answerClientError(err: NodeJS.ErrnoException, socket: Socket, options: ServerOptions): void {
-  if (!socket.writable || err.code === 'ECONNRESET' || err.code === 'EPIPE') {
+  // A reset, or a client that ended its side mid-request: nobody is left to read an answer.
+  if (!socket.writable || err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'HPE_INVALID_EOF_STATE') {
     socket.destroy();
     return;
   }
@@ -73,6 +74,11 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket, options: 
       socket.destroy();
       return;
     }
+    // Node forgets an unfinished request once its response is done: end it, so its reader settles.
+    const req = inFlight.req;
+    inFlight.once('close', () => {
+      if (!req.complete) req.destroy();
+    });
     inFlight.writeHead(failure.status, ['Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body)), 'Connection', 'close', ...extra]);
     inFlight.end(body, () => socket.destroy());
     return;
