@@ -7,7 +7,7 @@
  * server, and for tests); `serveIngress` mounts it on node:http's request and response.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BROKER_DEFAULTS, announcedLength, bodyTooLarge, readBody, unanswerable } from '../http/index.ts';
+import { BROKER_DEFAULTS, announcedLength, closeAfterAnswer, bodyTooLarge, readBody, unanswerable } from '../http/index.ts';
 import { decodeHttpEvent } from '../protocol/cloudevents.ts';
 import type { CloudEvent, HttpHeaders } from '../protocol/cloudevents.ts';
 import { TrantorError, asTrantorError, failureBody } from '../protocol/errors.ts';
@@ -107,11 +107,11 @@ export async function serveIngress(
     }
   }
   if (unanswerable(req, res)) return;
-  if (answer.status >= 400 && !req.complete) {
-    // Not reading the rest of a refused body: close the connection rather than drain it.
-    answer = { ...answer, headers: { ...answer.headers, connection: 'close' } };
-  }
-  res.writeHead(answer.status, answer.headers);
+  const headers: string[] = [];
+  for (const [header, value] of Object.entries(answer.headers)) headers.push(header, value);
+  // Not keeping the rest of a refused body: close the connection once answered.
+  if (!req.complete) closeAfterAnswer(req, res, headers);
+  res.writeHead(answer.status, headers);
   res.end(answer.body);
 }
 

@@ -7,7 +7,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { GATEWAY_DEFAULTS, closer, createHttpServer, listen, readBody, unanswerable, urlOf, type BodyLimit } from '../http/index.ts';
+import { GATEWAY_DEFAULTS, closeAfterAnswer, closer, createHttpServer, listen, readBody, unanswerable, urlOf, type BodyLimit } from '../http/index.ts';
 import { decodeBody } from '../protocol/body.ts';
 import { TrantorError, asTrantorError, failureBody } from '../protocol/errors.ts';
 import { parseSeldonMessage } from '../protocol/seldon.ts';
@@ -351,8 +351,8 @@ class GatewayHandler {
       const match = matchPath((req.url ?? '/').split('?')[0]!);
       if (match !== undefined) headers.push('Allow', match.route.methods.join(', '));
     }
-    // The rest of a refused body is not read: close the connection once answered.
-    if (!req.complete) headers.push('Connection', 'close');
+    // The rest of a refused body is not kept: close the connection once answered.
+    if (!req.complete) closeAfterAnswer(req, res, headers);
     res.writeHead(error.status, headers);
     res.end(body);
   }

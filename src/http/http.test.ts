@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, test } from 'node:test';
 import { request } from 'undici';
@@ -132,4 +133,21 @@ test('close waits for a request in flight, then cuts it after the grace time', a
   const waited = Date.now() - started;
   assert.ok(waited >= 250, `closed after ${waited} ms, before the grace time`);
   assert.ok((await pending).closedByServer);
+});
+
+test('a client still uploading when refused reads its 413: the server lingers instead of resetting', async () => {
+  // 8 MiB sent by another process (as the CLI is): far more than the kernel buffers, so a server
+  // that closed with unread bytes would reset the connection before the client read the answer.
+  const client = `
+    const body = 'x'.repeat(8 * 1024 * 1024);
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(process.argv[1], { method: 'POST', body }).catch((err) => ({ status: String(err.cause ?? err) }));
+      console.log(res.status);
+      if (res.text !== undefined) await res.text();
+    }`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', client, `http://127.0.0.1:${served.port}/`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  await new Promise((resolve) => child.once('exit', resolve));
+  assert.deepEqual(out.trim().split('\n'), ['413', '413', '413']);
 });

@@ -1,6 +1,6 @@
 /**
  * Answering: JSON bodies and Seldon failure bodies with the error's own status. A failure sent
- * while the request body is still arriving says `Connection: close`, so the rest is not read; an
+ * while the request body is still arriving says `Connection: close`, so the rest is not kept; an
  * exchange already answered (by the request timeout, say) or whose client is gone is left alone.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -40,8 +40,33 @@ export function sendFailure(req: IncomingMessage, res: ServerResponse, err: unkn
     return error;
   }
   const headers = extra === undefined ? [] : [...extra];
-  // The rest of a refused body is not read: close the connection once answered.
-  if (!req.complete) headers.push('Connection', 'close');
+  if (!req.complete) closeAfterAnswer(req, res, headers);
   sendJson(res, error.status, failureBody(error), headers);
   return error;
+}
+
+/** How long a refused upload may go on arriving (and be thrown away) after its answer. */
+export const LINGER_MS = 2_000;
+
+/**
+ * For an answer sent before the request body is complete: adds `Connection: close` to `headers`
+ * and closes the connection after the answer — but not at once. Closing a socket with unread
+ * bytes makes the kernel send a reset, and a client still uploading (curl, fetch, the CLI) then
+ * loses the answer it was about to read. So what still arrives is discarded, unkept, until the
+ * client stops or LINGER_MS passes, as web servers' "lingering close" does.
+ */
+export function closeAfterAnswer(req: IncomingMessage, res: ServerResponse, headers: string[]): void {
+  headers.push('Connection', 'close');
+  const socket = req.socket;
+  // Registered after node's own 'finish' handler, which has just asked the socket to destroy itself.
+  res.once('finish', () => {
+    if (socket.destroyed) return;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the very listener destroySoon added
+    socket.removeListener('finish', socket.destroy);
+    const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+    linger.unref();
+    socket.once('close', () => clearTimeout(linger));
+    // Discarded: no 'data' listener is left on the request.
+    req.resume();
+  });
 }
