@@ -23,11 +23,31 @@ const CLOSE_CURLY = 0x7d;
 export function depthExceededAt(text: string | Uint8Array, limit = MAX_JSON_DEPTH): number {
   // Nesting deeper than `limit` needs more than `limit` characters: short texts cost nothing.
   if (text.length <= limit) return -1;
-  const at = typeof text === 'string' ? (i: number): number => text.charCodeAt(i) : (i: number): number => text[i]!;
+  return typeof text === 'string' ? scanText(text, limit) : scanBytes(text, limit);
+}
+
+// Two copies of one loop, so that neither pays for a call per character.
+function scanText(text: string, limit: number): number {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
-    const c = at(i);
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN_SQUARE || c === OPEN_CURLY) {
+      if (++depth > limit) return i;
+    } else if ((c === CLOSE_SQUARE || c === CLOSE_CURLY) && depth > 0) depth--;
+  }
+  return -1;
+}
+
+function scanBytes(bytes: Uint8Array, limit: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
     if (inString) {
       if (c === BACKSLASH) i++;
       else if (c === QUOTE) inString = false;
