@@ -54,7 +54,7 @@ function preflight(target: IngressTarget, namespace: string, name: string, metho
 }
 
 function tooLarge(limit: number): IngressResponse {
-  return failure(bodyTooLarge(limit, "the event (the broker's limit)"));
+  return failure(bodyTooLarge(limit, 'the event'));
 }
 
 /** The broker's answer to one request. */
@@ -98,7 +98,7 @@ export async function serveIngress(
   let answer = preflight(target, namespace, name, req.method ?? 'GET');
   if (answer === undefined) {
     try {
-      const body = await readBody(req, { limitBytes, what: "the event (the broker's limit)" }, announcedLength(req));
+      const body = await readBody(req, { limitBytes, what: 'the event' }, announcedLength(req));
       answer = await accept(target, namespace, name, req.headers, body);
     } catch (err) {
       // A client gone mid-body has no one to answer; a body too large is refused unread.
