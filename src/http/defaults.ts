@@ -1,5 +1,5 @@
 /**
- * Every server's limits and timeouts, in one place. docs/api.md and docs/configuration lists them;
+ * Every server's limits and timeouts, in one place; docs/api.md#limits lists them, and
  * a server's own options (and `trantor up` flags where there are any) override them.
  */
 const MiB = 1024 * 1024;
