@@ -1,8 +1,8 @@
 /**
  * Reading a request body, the one way every server does it: a byte limit (refused early when
  * Content-Length already says too much), and an abort policy — a client that closes, resets or
- * errors mid-body makes the promise reject with CLIENT_GONE, never an unhandled rejection or a
- * crash. A refused body is not read further: the reply says `Connection: close` (see reply.ts).
+ * errors mid-body makes the promise reject with ClientGone, never an unhandled rejection or a
+ * crash. A refused body is not kept: the reply says `Connection: close` (see reply.ts).
  * The time a body may take is the server's request timeout (server.ts), not a timer per request.
  */
 import type { IncomingMessage } from 'node:http';
