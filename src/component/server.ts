@@ -4,8 +4,8 @@
  * a client's pool, so the server is never the one to close a connection a client is about to
  * reuse); a request costs one body buffer, one JSON parse and one JSON serialisation.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { COMPONENT_DEFAULTS, closer, createHttpServer, listen, readBody, sendFailure as sendHttpFailure, type BodyLimit } from '../http/index.ts';
 import { TrantorError, decodeBody, failureBody } from '../protocol/index.ts';
 import { SERVICE_TYPES, type SeldonComponent, type ServiceType } from './contract.ts';
 import { createDispatcher, type ComponentMethod, type DispatchOptions, type Dispatcher } from './dispatch.ts';
@@ -18,6 +18,8 @@ export interface ServeOptions extends DispatchOptions {
   /** Larger bodies are refused with 413 (default 32 MiB). */
   maxBodyBytes?: number;
   keepAliveTimeoutMs?: number;
+  /** The whole request must arrive within this time, or 408 (default 60 s). */
+  requestTimeoutMs?: number;
 }
 
 export interface ComponentServer {
@@ -29,7 +31,7 @@ export interface ComponentServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_MAX_BODY_BYTES = COMPONENT_DEFAULTS.bodyLimitBytes;
 
 /** Paths that carry a Seldon message (POST, or GET with `?json=`). */
 const MESSAGE_PATHS: ReadonlyMap<string, ComponentMethod> = new Map([
@@ -81,8 +83,7 @@ function knownPaths(): string {
 
 /** The request handler for a dispatcher; exported so it can be mounted on any node:http server. */
 export function componentHandler(dispatcher: Dispatcher, maxBodyBytes = DEFAULT_MAX_BODY_BYTES): (req: IncomingMessage, res: ServerResponse) => void {
-  const tooLarge = (): TrantorError =>
-    new TrantorError('BODY_TOO_LARGE', `the body is larger than ${maxBodyBytes} bytes; send less data per request`);
+  const limit: BodyLimit = Object.freeze({ limitBytes: maxBodyBytes });
 
   const answer = (res: ServerResponse, which: ComponentMethod, body?: unknown): void => {
     dispatcher.handle(which, body).then(
@@ -123,44 +124,21 @@ export function componentHandler(dispatcher: Dispatcher, maxBodyBytes = DEFAULT_
       sendFailure(res, new TrantorError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use POST (or GET with ?json=)`), ['allow', 'POST, GET']);
       return;
     }
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > maxBodyBytes) {
-      sendFailure(res, tooLarge(), ['connection', 'close']);
-      req.resume();
-      return;
-    }
-
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    req.on('data', (chunk: Buffer) => {
-      if (refused) return;
-      size += chunk.length;
-      if (size > maxBodyBytes) {
-        refused = true;
-        chunks.length = 0;
-        // Answer now; the rest of the body is read and dropped so the client can read the reply.
-        sendFailure(res, tooLarge(), ['connection', 'close']);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('error', () => {
-      // The client went away mid-body: nothing to answer.
-      refused = true;
-    });
-    req.on('end', () => {
-      if (refused) return;
-      let parsed: unknown;
-      try {
-        const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
-        parsed = decodeBody(req.headers['content-type'], text, q === -1 ? '' : url.slice(q + 1));
-      } catch (err) {
-        sendFailure(res, err instanceof TrantorError ? err : new TrantorError('BAD_PAYLOAD', String(err)));
-        return;
-      }
-      answer(res, which, parsed);
-    });
+    const query = q === -1 ? '' : url.slice(q + 1);
+    readBody(req, limit, undefined).then(
+      (body) => {
+        let parsed: unknown;
+        try {
+          parsed = decodeBody(req.headers['content-type'], body.toString('utf8'), query);
+        } catch (err) {
+          sendFailure(res, err instanceof TrantorError ? err : new TrantorError('BAD_PAYLOAD', String(err)));
+          return;
+        }
+        answer(res, which, parsed);
+      },
+      // Too large (answered with Connection: close, the rest unread), or the client is gone.
+      (err: unknown) => void sendHttpFailure(req, res, err),
+    );
   };
 }
 
@@ -175,32 +153,14 @@ export async function serveComponent(model: SeldonComponent, options: ServeOptio
     throw new TrantorError('BAD_MANIFEST', `service type ${String(serviceType)} is not one of ${SERVICE_TYPES.join(', ')}`);
   }
   const dispatcher = createDispatcher(model, options);
-  const server = createServer({ keepAlive: true }, componentHandler(dispatcher, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));
-  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 65_000;
-  // Must exceed keepAliveTimeout, or a slow first header on a reused socket is cut short.
-  server.headersTimeout = server.keepAliveTimeout + 1_000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= new Promise<void>((resolve) => {
-      const force = setTimeout(() => server.closeAllConnections(), 5_000);
-      force.unref();
-      server.close(() => {
-        clearTimeout(force);
-        resolve();
-      });
-      server.closeIdleConnections();
-    });
-    return closing;
-  };
+  const server = createHttpServer(
+    {
+      requestTimeoutMs: options.requestTimeoutMs ?? COMPONENT_DEFAULTS.requestTimeoutMs,
+      keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? COMPONENT_DEFAULTS.keepAliveTimeoutMs,
+    },
+    componentHandler(dispatcher, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
+  );
+  const port = await listen(server, options.port ?? 0, host);
+  const close = closer(server, 5_000);
   return { server, host, port, serviceType, close };
 }

@@ -7,6 +7,7 @@
  * server, and for tests); `serveIngress` mounts it on node:http's request and response.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BROKER_DEFAULTS, announcedLength, closeAfterAnswer, bodyTooLarge, readBody, unanswerable } from '../http/index.ts';
 import { decodeHttpEvent } from '../protocol/cloudevents.ts';
 import type { CloudEvent, HttpHeaders } from '../protocol/cloudevents.ts';
 import { TrantorError, asTrantorError, failureBody } from '../protocol/errors.ts';
@@ -30,7 +31,7 @@ export interface IngressTarget {
   accept(namespace: string, name: string, event: CloudEvent): Promise<unknown>;
 }
 
-export const DEFAULT_INGRESS_LIMIT_BYTES = 1024 * 1024;
+export const DEFAULT_INGRESS_LIMIT_BYTES = BROKER_DEFAULTS.bodyLimitBytes;
 
 const ACCEPTED: IngressResponse = Object.freeze({ status: 202, headers: Object.freeze({}) as Record<string, string>, body: '' });
 
@@ -53,7 +54,7 @@ function preflight(target: IngressTarget, namespace: string, name: string, metho
 }
 
 function tooLarge(limit: number): IngressResponse {
-  return failure(new TrantorError('BODY_TOO_LARGE', `the event is larger than the broker's limit of ${limit} bytes`));
+  return failure(bodyTooLarge(limit, 'the event'));
 }
 
 /** The broker's answer to one request. */
@@ -96,42 +97,22 @@ export async function serveIngress(
 ): Promise<void> {
   let answer = preflight(target, namespace, name, req.method ?? 'GET');
   if (answer === undefined) {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limitBytes) answer = tooLarge(limitBytes);
-    else {
-      const body = await readBody(req, limitBytes);
-      answer = body === undefined ? tooLarge(limitBytes) : await accept(target, namespace, name, req.headers, body);
+    try {
+      const body = await readBody(req, { limitBytes, what: 'the event' }, announcedLength(req));
+      answer = await accept(target, namespace, name, req.headers, body);
+    } catch (err) {
+      // A client gone mid-body has no one to answer; a body too large is refused unread.
+      if (unanswerable(req, res, err)) return;
+      answer = failure(asTrantorError(err));
     }
   }
-  if (answer.status >= 400 && !req.complete) {
-    // Not reading the rest of a refused body: close the connection rather than drain it.
-    answer = { ...answer, headers: { ...answer.headers, connection: 'close' } };
-  }
-  res.writeHead(answer.status, answer.headers);
+  if (unanswerable(req, res)) return;
+  const headers: string[] = [];
+  for (const [header, value] of Object.entries(answer.headers)) headers.push(header, value);
+  // Not keeping the rest of a refused body: close the connection once answered.
+  if (!req.complete) closeAfterAnswer(req, res, headers);
+  res.writeHead(answer.status, headers);
   res.end(answer.body);
-}
-
-/** The whole body, or undefined once it passes `limit` bytes. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        req.off('end', onEnd);
-        req.pause();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', reject);
-  });
 }
 
 /**

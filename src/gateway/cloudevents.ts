@@ -4,7 +4,7 @@
  * gets a CloudEvent back — `Ce-Id` the puid, the request's spec version, `Ce-Type:
  * seldon.<sdep>.<ns>.response`, `Ce-Source: seldon.<sdep>` — so a broker can route the reply.
  */
-import { mediaType } from '../protocol/body.ts';
+import { mediaType, parseJson } from '../protocol/body.ts';
 import {
   decodeHttpEvent,
   encodeStructured,
@@ -31,8 +31,8 @@ export function isEventRequest(headers: RequestHeaders): boolean {
 }
 
 /** Decodes and validates the event (400 BAD_EVENT saying what is wrong) and returns its payload. */
-export function readEventRequest(headers: HttpHeaders, body: string): EventRequest {
-  const event = decodeHttpEvent(headers, Buffer.from(body));
+export function readEventRequest(headers: HttpHeaders, body: Buffer): EventRequest {
+  const event = decodeHttpEvent(headers, body);
   const structured = mediaType(headers['content-type'] as string | undefined) === STRUCTURED_CONTENT_TYPE;
   return { message: payloadOf(event), specversion: event.specversion, structured };
 }
@@ -41,12 +41,7 @@ function payloadOf(event: CloudEvent): unknown {
   const data = event.data;
   if (data === undefined) throw new TrantorError('BAD_PAYLOAD', 'the event has no data; send a Seldon message such as {"data":{"ndarray":[[1,2]]}}');
   if (data instanceof Uint8Array) {
-    const text = Buffer.from(data).toString('utf8');
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (err) {
-      throw new TrantorError('BAD_JSON', `event data: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
-    }
+    return parseJson(Buffer.from(data).toString('utf8'), 'event data');
   }
   return data;
 }

@@ -1,8 +1,7 @@
 /**
  * Reading a request: the few headers the gateway looks at (found in `rawHeaders`, without
- * building the headers object), the body with a size limit, and the feedback message.
+ * building the headers object) and the feedback message. The body is read by the http layer.
  */
-import type { IncomingMessage } from 'node:http';
 import { TrantorError } from '../protocol/errors.ts';
 import { parseSeldonMessage } from '../protocol/seldon.ts';
 import type { Feedback } from '../protocol/seldon.ts';
@@ -47,58 +46,6 @@ export function scanHeaders(raw: readonly string[]): RequestHeaders {
     }
   }
   return found;
-}
-
-export function tooLarge(limit: number): TrantorError {
-  return new TrantorError('BODY_TOO_LARGE', `the request body is larger than the limit of ${limit} bytes (${formatBytes(limit)})`);
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
-  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
-  return `${bytes} B`;
-}
-
-/**
- * The request body as text. Rejects with BODY_TOO_LARGE as soon as more than `limit` bytes
- * arrive (or are announced), and stops collecting what follows.
- */
-export function readBody(req: IncomingMessage, limit: number, announced: number | undefined): Promise<string> {
-  if (announced !== undefined && announced > limit) return Promise.reject(tooLarge(limit));
-  return new Promise<string>((resolve, reject) => {
-    let first: Buffer | undefined;
-    let rest: Buffer[] | undefined;
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        stop();
-        first = undefined;
-        rest = undefined;
-        reject(tooLarge(limit));
-        return;
-      }
-      if (first === undefined) first = chunk;
-      else (rest ??= [first]).push(chunk);
-    };
-    const onEnd = (): void => {
-      stop();
-      if (rest !== undefined) resolve(Buffer.concat(rest, size).toString('utf8'));
-      else resolve(first === undefined ? '' : first.toString('utf8'));
-    };
-    const onError = (err: Error): void => {
-      stop();
-      reject(err);
-    };
-    const stop = (): void => {
-      req.removeListener('data', onData);
-      req.removeListener('end', onEnd);
-      req.removeListener('error', onError);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-  });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -4,12 +4,10 @@
  * and answers. Every answer is JSON (the doc page aside) and carries `Seldon-Puid`; every failure
  * is a Seldon failure body with the error's own status.
  */
-import { STATUS_CODES, createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { GATEWAY_DEFAULTS, closeAfterAnswer, closer, createHttpServer, listen, readBody, unanswerable, urlOf, type BodyLimit } from '../http/index.ts';
 import { decodeBody } from '../protocol/body.ts';
 import { TrantorError, asTrantorError, failureBody } from '../protocol/errors.ts';
 import { parseSeldonMessage } from '../protocol/seldon.ts';
@@ -21,7 +19,7 @@ import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
 import { docPage, openApiDocument } from './docs.ts';
 import type { DocTarget } from './docs.ts';
 import { eventReply, isEventRequest, readEventRequest, type EventRequest } from './cloudevents.ts';
-import { parseFeedback, readBody, scanHeaders } from './request.ts';
+import { parseFeedback, scanHeaders } from './request.ts';
 import type { RequestHeaders } from './request.ts';
 import { matchPath } from './routes.ts';
 import type { RouteMatch } from './routes.ts';
@@ -63,6 +61,7 @@ export interface Gateway {
 
 interface GatewayConfig {
   readonly bodyLimitBytes: number;
+  readonly bodyLimit: BodyLimit;
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly deployments: DeploymentTable;
@@ -71,18 +70,18 @@ interface GatewayConfig {
   readonly metrics: Metrics | undefined;
 }
 
-const MiB = 1024 * 1024;
-
 function compileOptions(options: GatewayOptions): GatewayConfig {
   const positive = (value: number | undefined, fallback: number, name: string): number => {
     const v = value ?? fallback;
     if (!Number.isFinite(v) || v <= 0) throw new TypeError(`gateway option ${name} must be a positive number, got ${String(value)}`);
     return v;
   };
+  const bodyLimitBytes = positive(options.bodyLimitBytes, GATEWAY_DEFAULTS.bodyLimitBytes, 'bodyLimitBytes');
   return Object.freeze({
-    bodyLimitBytes: positive(options.bodyLimitBytes, 10 * MiB, 'bodyLimitBytes'),
-    requestTimeoutMs: positive(options.requestTimeoutMs, 30_000, 'requestTimeoutMs'),
-    keepAliveTimeoutMs: positive(options.keepAliveTimeoutMs, 65_000, 'keepAliveTimeoutMs'),
+    bodyLimitBytes,
+    bodyLimit: Object.freeze({ limitBytes: bodyLimitBytes }),
+    requestTimeoutMs: positive(options.requestTimeoutMs, GATEWAY_DEFAULTS.requestTimeoutMs, 'requestTimeoutMs'),
+    keepAliveTimeoutMs: positive(options.keepAliveTimeoutMs, GATEWAY_DEFAULTS.keepAliveTimeoutMs, 'keepAliveTimeoutMs'),
     deployments: options.deployments,
     logger: options.logger,
     otherRoutes: options.otherRoutes,
@@ -120,44 +119,12 @@ function send(res: ServerResponse, status: number, puid: string, body: string, t
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const config = compileOptions(options);
   const handler = new GatewayHandler(config);
-  const server = createServer({ requestTimeout: config.requestTimeoutMs + 5000, headersTimeout: Math.min(60_000, config.requestTimeoutMs + 5000) }, handler.onRequest);
-  server.keepAliveTimeout = config.keepAliveTimeoutMs;
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    if (!socket.writable || err.code === 'ECONNRESET') {
-      socket.destroy();
-      return;
-    }
-    const failure = clientFailure(err, config.requestTimeoutMs);
-    const body = JSON.stringify(failureBody(failure));
-    const status = failure.status;
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\nSeldon-Puid: ${newPuid()}\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.removeListener('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= new Promise<void>((resolve) => {
-      const force = setTimeout(() => server.closeAllConnections(), 3000);
-      force.unref();
-      server.close(() => {
-        clearTimeout(force);
-        resolve();
-      });
-      server.closeIdleConnections();
-    });
-    return closing;
-  };
-  return { server, port, url: `http://${host}:${port}`, close };
+  const server = createHttpServer(
+    { requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs, clientErrorHeaders: () => ['Seldon-Puid', newPuid()] },
+    handler.onRequest,
+  );
+  const port = await listen(server, options.port, options.host);
+  return { server, port, url: urlOf(options.host, port), close: closer(server) };
 }
 
 class GatewayHandler {
@@ -254,7 +221,7 @@ class GatewayHandler {
 
   private async body(exchange: Exchange, query: string): Promise<unknown> {
     const { req, headers } = exchange;
-    const text = req.method === 'GET' ? '' : await readBody(req, this.config.bodyLimitBytes, headers.contentLength);
+    const text = req.method === 'GET' ? '' : (await readBody(req, this.config.bodyLimit, headers.contentLength)).toString('utf8');
     return decodeBody(headers.contentType, text, query);
   }
 
@@ -263,7 +230,7 @@ class GatewayHandler {
     let payload: unknown;
     if (isEventRequest(exchange.headers)) {
       const { req, headers } = exchange;
-      event = readEventRequest(req.headers, await readBody(req, this.config.bodyLimitBytes, headers.contentLength));
+      event = readEventRequest(req.headers, await readBody(req, this.config.bodyLimit, headers.contentLength));
       payload = event.message;
     } else {
       payload = await this.body(exchange, query);
@@ -367,8 +334,10 @@ class GatewayHandler {
   }
 
   private answerFailure(exchange: Exchange, err: unknown): void {
-    const error = asTrantorError(err);
     const { res, req } = exchange;
+    // The client is gone, or the request timeout has answered already.
+    if (unanswerable(req, res, err)) return;
+    const error = asTrantorError(err);
     const logger = this.config.logger;
     if (error.code === 'INTERNAL') logger?.error({ err, method: req.method, url: req.url, puid: exchange.puid }, 'unexpected error while answering a request');
     else if (error.status >= 500) logger?.warn({ code: error.code, message: error.message, url: req.url, puid: exchange.puid }, 'request failed');
@@ -376,27 +345,17 @@ class GatewayHandler {
       res.destroy();
       return;
     }
-    if (req.destroyed && !req.complete) return;
     const body = JSON.stringify(failureBody(error));
     const headers = ['Content-Type', JSON_TYPE, 'Seldon-Puid', exchange.puid, 'Content-Length', String(Buffer.byteLength(body))];
     if (error.code === 'METHOD_NOT_ALLOWED') {
       const match = matchPath((req.url ?? '/').split('?')[0]!);
       if (match !== undefined) headers.push('Allow', match.route.methods.join(', '));
     }
-    // The rest of an oversized body is not read: close the connection once answered.
-    if (error.code === 'BODY_TOO_LARGE') headers.push('Connection', 'close');
+    // The rest of a refused body is not kept: close the connection once answered.
+    if (!req.complete) closeAfterAnswer(req, res, headers);
     res.writeHead(error.status, headers);
     res.end(body);
   }
-}
-
-/** A request node:http could not parse, or did not receive in time. */
-function clientFailure(err: NodeJS.ErrnoException, requestTimeoutMs: number): TrantorError {
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    return new TrantorError('REQUEST_TIMEOUT', `the request was not received within ${requestTimeoutMs} ms`);
-  }
-  if (err.code === 'HPE_HEADER_OVERFLOW') return new TrantorError('HEADERS_TOO_LARGE', 'the request headers are too large');
-  return new TrantorError('BAD_PAYLOAD', `malformed HTTP request: ${err.message}`);
 }
 
 function primaryOf(entry: DeploymentEntry): PredictorExecutor {

@@ -3,10 +3,15 @@
  * or a query string) whose `json` field holds the JSON text.
  */
 import { TrantorError } from './errors.ts';
+import { assertJsonDepth } from './json-depth.ts';
 
-/** Parses JSON text, naming where it came from and where it broke when it is not JSON. */
+/**
+ * Parses JSON text, naming where it came from and where it broke when it is not JSON. Nesting
+ * deeper than MAX_JSON_DEPTH is refused (JSON_TOO_DEEP) before parsing.
+ */
 export function parseJson(text: string, where = 'body'): unknown {
   if (text.trim() === '') throw new TrantorError('EMPTY_BODY', `${where}: empty; send a JSON Seldon message such as {"data":{"ndarray":[[1,2]]}}`);
+  assertJsonDepth(text, where);
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {

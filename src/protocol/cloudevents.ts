@@ -10,6 +10,7 @@
  */
 import { mediaType as mediaTypeOf } from './body.ts';
 import { TrantorError } from './errors.ts';
+import { assertJsonDepth } from './json-depth.ts';
 
 export type CloudEventSpecVersion = '0.3' | '1.0';
 export const CLOUDEVENT_SPEC_VERSIONS: readonly CloudEventSpecVersion[] = ['0.3', '1.0'];
@@ -288,6 +289,8 @@ function decodeBinary(headers: HttpHeaders, contentType: string | undefined, bod
   }
   const dataContentType = contentType ?? attributes['datacontenttype'];
   if (dataContentType !== undefined) event.datacontenttype = dataContentType;
+  // JSON data is parsed when the event is stored or answered: refuse what could not be walked.
+  if (isJsonContentType(dataContentType)) assertJsonDepth(body, 'event data');
   if (body.length > 0) event.data = body;
   return validateEvent(event, 'binary-mode event');
 }
@@ -303,6 +306,7 @@ export function decodeStructured(body: Buffer | string): CloudEvent {
       throw bad('structured-mode event: the body is not valid UTF-8');
     }
   }
+  assertJsonDepth(text, 'structured-mode event');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text) as unknown;

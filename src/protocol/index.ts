@@ -1,5 +1,6 @@
 export * from './errors.ts';
 export * from './seldon.ts';
 export * from './body.ts';
+export * from './json-depth.ts';
 export * from './cloudevents.ts';
 export * from './cloudevents-display.ts';

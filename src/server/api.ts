@@ -2,9 +2,9 @@
  * The control-plane HTTP API that the CLI (and anyone with curl) uses; docs/api.md lists it.
  * It listens on loopback only, on a port recorded in <home>/control-plane.json.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { asTrantorError, failureBody, parseJson, TrantorError } from '../protocol/index.ts';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { API_DEFAULTS, announcedLength, assertJsonDepth, closer, createHttpServer, listen, readText, sendFailure, urlOf } from '../http/index.ts';
+import { parseJson, TrantorError } from '../protocol/index.ts';
 import { requireToken, type ApiToken } from './api-token.ts';
 import { checkObjectSegments, pathSegments } from './api-paths.ts';
 import type { ApplyResponse, BrokerView, DeploymentView, KubeDeploymentView, LogLine, ServiceView, SinkRegistration, TriggerView } from '../spec/index.ts';
@@ -35,7 +35,12 @@ export interface EventingOps {
 
 const EVENTING_PLURALS = new Set(['triggers', 'brokers', 'services', 'kubedeployments']);
 
-const MANIFEST_LIMIT_BYTES = 8 * 2 ** 20;
+export interface ApiLimits {
+  /** Largest manifest (or other body) accepted: 413 naming the limit beyond it. */
+  readonly bodyLimitBytes: number;
+  /** The whole request must arrive within this time: 408 otherwise. */
+  readonly requestTimeoutMs: number;
+}
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -43,27 +48,18 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function readText(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MANIFEST_LIMIT_BYTES) {
-        reject(new TrantorError('BODY_TOO_LARGE', `manifest larger than ${MANIFEST_LIMIT_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+/** A percent-encoded path segment or header value, or 400 BAD_PATH when its encoding is broken. */
+function decoded(text: string, where: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new TrantorError('BAD_PATH', `${where}: malformed percent-encoding in ${JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text)}`);
+  }
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
-  return typeof value === 'string' ? decodeURIComponent(value) : undefined;
+  return typeof value === 'string' ? decoded(value, `header ${name}`) : undefined;
 }
 
 function notFound(namespace: string, name: string): TrantorError {
@@ -74,12 +70,12 @@ function formatLine(line: LogLine): string {
   return `[${line.replica}] ${line.line}\n`;
 }
 
-async function routeEventing(eventing: EventingOps, parts: string[], url: URL, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+async function routeEventing(eventing: EventingOps, parts: string[], url: URL, req: IncomingMessage, res: ServerResponse, limits: ApiLimits): Promise<boolean> {
   const method = req.method ?? 'GET';
   const [, plural, namespace = '', name = '', sub] = parts;
   if (plural === 'sinks' && parts.length === 4) {
     if (method === 'PUT') {
-      const registration = parseJson(await readText(req), 'sink registration') as Partial<SinkRegistration>;
+      const registration = parseJson(await readText(req, { limitBytes: limits.bodyLimitBytes, what: 'the sink registration' }, announcedLength(req)), 'sink registration') as Partial<SinkRegistration>;
       if (typeof registration.url !== 'string' || !/^https?:\/\//.test(registration.url)) {
         throw new TrantorError('BAD_PAYLOAD', 'sink registration: expected {"url": "http://…"}');
       }
@@ -118,7 +114,7 @@ async function routeEventing(eventing: EventingOps, parts: string[], url: URL, r
   return false;
 }
 
-async function route(ops: ControlPlaneOps, token: ApiToken, req: IncomingMessage, res: ServerResponse, eventing?: EventingOps): Promise<void> {
+async function route(ops: ControlPlaneOps, token: ApiToken, req: IncomingMessage, res: ServerResponse, limits: ApiLimits, eventing?: EventingOps): Promise<void> {
   requireToken(token, req, res);
   const url = new URL(req.url ?? '/', 'http://control-plane');
   const parts = pathSegments(url.pathname);
@@ -127,12 +123,16 @@ async function route(ops: ControlPlaneOps, token: ApiToken, req: IncomingMessage
   if (parts[0] !== 'v1') throw new TrantorError('NOT_FOUND', `no API path ${url.pathname}; see docs/api.md`);
 
   if (parts[1] === 'health' && parts.length === 2) return send(res, 200, { status: 'ok' });
-  if (eventing !== undefined && (await routeEventing(eventing, parts, url, req, res))) return;
+  if (eventing !== undefined && (await routeEventing(eventing, parts, url, req, res, limits))) return;
 
   if (parts[1] === 'apply' && parts.length === 2) {
     if (method !== 'POST') throw new TrantorError('METHOD_NOT_ALLOWED', `${method} /v1/apply: use POST with the manifest as the body`);
-    const text = await readText(req);
-    const result = await ops.apply(text, header(req, 'x-trantor-source') ?? 'request body', header(req, 'x-trantor-base-dir') ?? process.cwd());
+    const source = header(req, 'x-trantor-source') ?? 'request body';
+    const baseDir = header(req, 'x-trantor-base-dir') ?? process.cwd();
+    const text = await readText(req, { limitBytes: limits.bodyLimitBytes, what: 'the manifest' }, announcedLength(req));
+    // YAML flow collections nest like JSON: refuse what the parser would recurse through.
+    assertJsonDepth(text, source);
+    const result = await ops.apply(text, source, baseDir);
     return send(res, 200, result);
   }
 
@@ -178,26 +178,22 @@ export interface ApiServer {
 }
 
 /** `token` is required on every call (`Authorization: Bearer`), `/v1/health` included. */
-export async function startApi(ops: ControlPlaneOps, token: ApiToken, eventing?: EventingOps, host = '127.0.0.1', port = 0): Promise<ApiServer> {
-  const server = createServer((req, res) => {
-    route(ops, token, req, res, eventing).catch((err: unknown) => {
-      const error = asTrantorError(err);
+export async function startApi(ops: ControlPlaneOps, token: ApiToken, eventing?: EventingOps, host = '127.0.0.1', port = 0, limits: ApiLimits = API_DEFAULTS): Promise<ApiServer> {
+  const server = createHttpServer({ requestTimeoutMs: limits.requestTimeoutMs, keepAliveTimeoutMs: API_DEFAULTS.keepAliveTimeoutMs }, (req, res) => {
+    route(ops, token, req, res, limits, eventing).catch((err: unknown) => {
       if (res.headersSent) res.end();
-      else send(res, error.status, failureBody(error));
+      else sendFailure(req, res, err);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, resolve);
-  });
-  const address = server.address() as AddressInfo;
+  const bound = await listen(server, port, host);
+  const close = closer(server);
   return {
     server,
-    url: `http://${host}:${address.port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url: urlOf(host, bound),
+    close: () => {
+      // Log followers and event tails never finish by themselves.
+      server.closeAllConnections();
+      return close();
+    },
   };
 }
