@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { compileRequestOrigin, isUnspecifiedHost, type RequestOriginPolicy } from '../http/index.ts';
 import { decodeBody } from '../protocol/body.ts';
 import { TrantorError, asTrantorError, failureBody } from '../protocol/errors.ts';
 import { parseSeldonMessage } from '../protocol/seldon.ts';
@@ -49,6 +50,12 @@ export interface GatewayOptions {
    * is timed in its predictor's `seldon_api_executor_server_requests_seconds`. Off when absent.
    */
   metrics?: Metrics;
+  /** Further `Host` names answered for, beyond `host` and, for a loopback bind, the loopback names. */
+  allowedHosts?: readonly string[];
+  /** Host names (any port) answered for but never a page's origin: the broker's in-cluster names. */
+  hostPattern?: RegExp;
+  /** Web pages allowed to call, with CORS answers; any other page's request gets 403. */
+  corsAllowedOrigins?: readonly string[];
 }
 
 export interface Gateway {
@@ -69,6 +76,9 @@ interface GatewayConfig {
   readonly logger: Logger | undefined;
   readonly otherRoutes: GatewayOptions['otherRoutes'];
   readonly metrics: Metrics | undefined;
+  readonly allowedHosts: readonly string[];
+  readonly hostPattern: RegExp | undefined;
+  readonly corsAllowedOrigins: readonly string[];
 }
 
 const MiB = 1024 * 1024;
@@ -87,6 +97,9 @@ function compileOptions(options: GatewayOptions): GatewayConfig {
     logger: options.logger,
     otherRoutes: options.otherRoutes,
     metrics: options.metrics,
+    allowedHosts: Object.freeze([...(options.allowedHosts ?? [])]),
+    hostPattern: options.hostPattern,
+    corsAllowedOrigins: Object.freeze([...(options.corsAllowedOrigins ?? [])]),
   });
 }
 
@@ -119,8 +132,7 @@ function send(res: ServerResponse, status: number, puid: string, body: string, t
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const config = compileOptions(options);
-  const handler = new GatewayHandler(config);
-  const server = createServer({ requestTimeout: config.requestTimeoutMs + 5000, headersTimeout: Math.min(60_000, config.requestTimeoutMs + 5000) }, handler.onRequest);
+  const server = createServer({ requestTimeout: config.requestTimeoutMs + 5000, headersTimeout: Math.min(60_000, config.requestTimeoutMs + 5000) });
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable || err.code === 'ECONNRESET') {
@@ -143,6 +155,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
   });
   const port = (server.address() as AddressInfo).port;
+  // The Host policy needs the port listened on. No request can arrive before this line: the
+  // listen callback and this continuation run before the event loop polls for connections.
+  const origin = compileRequestOrigin({
+    bindHost: options.host,
+    port,
+    allowedHosts: config.allowedHosts,
+    ...(config.hostPattern === undefined ? {} : { hostPattern: config.hostPattern }),
+    anyHost: isUnspecifiedHost(options.host),
+    corsAllowedOrigins: config.corsAllowedOrigins,
+  });
+  server.on('request', new GatewayHandler(config, origin).onRequest);
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -162,9 +185,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
 class GatewayHandler {
   private readonly config: GatewayConfig;
+  private readonly origin: RequestOriginPolicy;
 
-  constructor(config: GatewayConfig) {
+  constructor(config: GatewayConfig, origin: RequestOriginPolicy) {
     this.config = config;
+    this.origin = origin;
   }
 
   readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -183,6 +208,14 @@ class GatewayHandler {
       service: '',
     };
     try {
+      // Before anything else: a web page may not drive the gateway (or the broker behind otherRoutes).
+      const corsOrigin = this.origin.admit(headers, req.httpVersionMinor === 0);
+      if (corsOrigin !== undefined) {
+        if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+          return this.origin.answerPreflight(res, corsOrigin, req.headers['access-control-request-headers']);
+        }
+        this.origin.allowCors(res, corsOrigin);
+      }
       if (headerPuid !== undefined && !fromHeader) {
         throw new TrantorError('BAD_PAYLOAD', 'Seldon-Puid header: expected 1-128 visible ASCII characters');
       }

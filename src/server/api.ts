@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { compileRequestOrigin, type RequestOriginPolicy } from '../http/index.ts';
 import { asTrantorError, failureBody, parseJson, TrantorError } from '../protocol/index.ts';
 import type { ApplyResponse, BrokerView, DeploymentView, KubeDeploymentView, LogLine, ServiceView, SinkRegistration, TriggerView } from '../spec/index.ts';
 
@@ -59,6 +60,24 @@ function readText(req: IncomingMessage): Promise<string> {
   });
 }
 
+const MANIFEST_TYPES = new Set(['application/yaml', 'application/x-yaml', 'application/json']);
+const JSON_TYPES = new Set(['application/json']);
+
+/**
+ * Refuses a body whose media type is not one of `accepted`: a web page can send text/plain, a
+ * form or multipart without asking first (a CORS "simple request"), never these.
+ */
+function requireMediaType(req: IncomingMessage, accepted: ReadonlySet<string>, what: string): void {
+  const type = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  if (!accepted.has(type)) {
+    throw new TrantorError('UNSUPPORTED_MEDIA_TYPE', `${what}: Content-Type ${type === '' ? '(none)' : type} is not accepted; send ${[...accepted].join(', ')}`);
+  }
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return typeof value === 'string' ? decodeURIComponent(value) : undefined;
@@ -77,6 +96,7 @@ async function routeEventing(eventing: EventingOps, parts: string[], url: URL, r
   const [, plural, namespace = '', name = '', sub] = parts;
   if (plural === 'sinks' && parts.length === 4) {
     if (method === 'PUT') {
+      requireMediaType(req, JSON_TYPES, 'sink registration');
       const registration = parseJson(await readText(req), 'sink registration') as Partial<SinkRegistration>;
       if (typeof registration.url !== 'string' || !/^https?:\/\//.test(registration.url)) {
         throw new TrantorError('BAD_PAYLOAD', 'sink registration: expected {"url": "http://…"}');
@@ -116,7 +136,10 @@ async function routeEventing(eventing: EventingOps, parts: string[], url: URL, r
   return false;
 }
 
-async function route(ops: ControlPlaneOps, req: IncomingMessage, res: ServerResponse, eventing?: EventingOps): Promise<void> {
+async function route(ops: ControlPlaneOps, origin: RequestOriginPolicy, req: IncomingMessage, res: ServerResponse, eventing?: EventingOps): Promise<void> {
+  // Before anything else is read: no web page may drive the API (it starts processes), so any
+  // Origin but the API's own, and any Host but its loopback names, is refused.
+  origin.admit({ host: req.headers.host, origin: req.headers.origin, fetchSite: single(req.headers['sec-fetch-site']), fetchMode: single(req.headers['sec-fetch-mode']) }, req.httpVersionMinor === 0);
   const url = new URL(req.url ?? '/', 'http://control-plane');
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
   const method = req.method ?? 'GET';
@@ -127,6 +150,7 @@ async function route(ops: ControlPlaneOps, req: IncomingMessage, res: ServerResp
 
   if (parts[1] === 'apply' && parts.length === 2) {
     if (method !== 'POST') throw new TrantorError('METHOD_NOT_ALLOWED', `${method} /v1/apply: use POST with the manifest as the body`);
+    requireMediaType(req, MANIFEST_TYPES, 'POST /v1/apply');
     const text = await readText(req);
     const result = await ops.apply(text, header(req, 'x-trantor-source') ?? 'request body', header(req, 'x-trantor-base-dir') ?? process.cwd());
     return send(res, 200, result);
@@ -174,18 +198,21 @@ export interface ApiServer {
 }
 
 export async function startApi(ops: ControlPlaneOps, eventing?: EventingOps, host = '127.0.0.1', port = 0): Promise<ApiServer> {
-  const server = createServer((req, res) => {
-    route(ops, req, res, eventing).catch((err: unknown) => {
-      const error = asTrantorError(err);
-      if (res.headersSent) res.end();
-      else send(res, error.status, failureBody(error));
-    });
-  });
+  const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
   });
   const address = server.address() as AddressInfo;
+  // The Host policy needs the port listened on; no request is read before this handler is added.
+  const origin = compileRequestOrigin({ bindHost: host, port: address.port });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    route(ops, origin, req, res, eventing).catch((err: unknown) => {
+      const error = asTrantorError(err);
+      if (res.headersSent) res.end();
+      else send(res, error.status, failureBody(error));
+    });
+  });
   return {
     server,
     url: `http://${host}:${address.port}`,
