@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { compileRequestOrigin, isUnspecifiedHost, type RequestOriginPolicy } from '../http/index.ts';
+import { compileRequestOrigin, isUnspecifiedHost, normalizeHost, normalizeOrigin, type RequestOriginPolicy } from '../http/index.ts';
 import { decodeBody } from '../protocol/body.ts';
 import { TrantorError, asTrantorError, failureBody } from '../protocol/errors.ts';
 import { parseSeldonMessage } from '../protocol/seldon.ts';
@@ -97,9 +97,10 @@ function compileOptions(options: GatewayOptions): GatewayConfig {
     logger: options.logger,
     otherRoutes: options.otherRoutes,
     metrics: options.metrics,
-    allowedHosts: Object.freeze([...(options.allowedHosts ?? [])]),
+    // Checked here, before listening, so a bad entry fails without leaving a server open.
+    allowedHosts: Object.freeze((options.allowedHosts ?? []).map(normalizeHost)),
     hostPattern: options.hostPattern,
-    corsAllowedOrigins: Object.freeze([...(options.corsAllowedOrigins ?? [])]),
+    corsAllowedOrigins: Object.freeze((options.corsAllowedOrigins ?? []).map(normalizeOrigin)),
   });
 }
 
