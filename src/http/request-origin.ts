@@ -93,6 +93,7 @@ export function normalizeHost(entry: string): string {
 /** An origin as browsers send it (`scheme://host[:port]`, lowercase, no path); throws a TypeError naming the entry. */
 export function normalizeOrigin(entry: string): string {
   const text = entry.trim();
+  if (text === '*') throw new TypeError('"*" is not an origin: list each page\'s origin, since "any page" would let every site you visit drive the server');
   let url: URL;
   try {
     url = new URL(text);
