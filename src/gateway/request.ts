@@ -11,6 +11,10 @@ export interface RequestHeaders {
   contentLength: number | undefined;
   puid: string | undefined;
   host: string | undefined;
+  /** `Origin`, `Sec-Fetch-Site`, `Sec-Fetch-Mode`: whether a web page sent the request (see src/http/request-origin.ts). */
+  origin: string | undefined;
+  fetchSite: string | undefined;
+  fetchMode: string | undefined;
   /** `Ce-Specversion`: the request is a binary-mode CloudEvent. */
   ceSpecversion: string | undefined;
   /** `Seldon-Skip-Logging` was sent (any value): the request's nodes log nothing. */
@@ -19,12 +23,15 @@ export interface RequestHeaders {
 
 /** The headers the gateway reads, by one pass over `rawHeaders`. */
 export function scanHeaders(raw: readonly string[]): RequestHeaders {
-  const found: RequestHeaders = { contentType: undefined, contentLength: undefined, puid: undefined, host: undefined, ceSpecversion: undefined, skipLogging: false };
+  const found: RequestHeaders = { contentType: undefined, contentLength: undefined, puid: undefined, host: undefined, origin: undefined, fetchSite: undefined, fetchMode: undefined, ceSpecversion: undefined, skipLogging: false };
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     switch (name.length) {
       case 4:
         if (name.toLowerCase() === 'host') found.host = raw[i + 1];
+        break;
+      case 6:
+        if (name.toLowerCase() === 'origin') found.origin = raw[i + 1];
         break;
       case 11:
         if (name.toLowerCase() === 'seldon-puid') found.puid = raw[i + 1];
@@ -36,6 +43,8 @@ export function scanHeaders(raw: readonly string[]): RequestHeaders {
         const lower = name.toLowerCase();
         if (lower === 'content-length') found.contentLength = Number(raw[i + 1]);
         else if (lower === 'ce-specversion') found.ceSpecversion = raw[i + 1];
+        else if (lower === 'sec-fetch-site') found.fetchSite = raw[i + 1];
+        else if (lower === 'sec-fetch-mode') found.fetchMode = raw[i + 1];
         break;
       }
       case 19:

@@ -8,6 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { GATEWAY_DEFAULTS, closeAfterAnswer, closer, createHttpServer, listen, readBody, unanswerable, urlOf, type BodyLimit } from '../http/index.ts';
+import { compileRequestOrigin, isUnspecifiedHost, normalizeHost, normalizeOrigin, type RequestOriginPolicy } from '../http/index.ts';
 import { decodeBody } from '../protocol/body.ts';
 import { TrantorError, asTrantorError, failureBody } from '../protocol/errors.ts';
 import { parseSeldonMessage } from '../protocol/seldon.ts';
@@ -47,6 +48,12 @@ export interface GatewayOptions {
    * is timed in its predictor's `seldon_api_executor_server_requests_seconds`. Off when absent.
    */
   metrics?: Metrics;
+  /** Further `Host` names answered for, beyond `host` and, for a loopback bind, the loopback names. */
+  allowedHosts?: readonly string[];
+  /** Host names (any port) answered for but never a page's origin: the broker's in-cluster names. */
+  hostPattern?: RegExp;
+  /** Web pages allowed to call, with CORS answers; any other page's request gets 403. */
+  corsAllowedOrigins?: readonly string[];
 }
 
 export interface Gateway {
@@ -68,6 +75,9 @@ interface GatewayConfig {
   readonly logger: Logger | undefined;
   readonly otherRoutes: GatewayOptions['otherRoutes'];
   readonly metrics: Metrics | undefined;
+  readonly allowedHosts: readonly string[];
+  readonly hostPattern: RegExp | undefined;
+  readonly corsAllowedOrigins: readonly string[];
 }
 
 function compileOptions(options: GatewayOptions): GatewayConfig {
@@ -86,6 +96,10 @@ function compileOptions(options: GatewayOptions): GatewayConfig {
     logger: options.logger,
     otherRoutes: options.otherRoutes,
     metrics: options.metrics,
+    // Checked here, before listening, so a bad entry fails without leaving a server open.
+    allowedHosts: Object.freeze((options.allowedHosts ?? []).map(normalizeHost)),
+    hostPattern: options.hostPattern,
+    corsAllowedOrigins: Object.freeze((options.corsAllowedOrigins ?? []).map(normalizeOrigin)),
   });
 }
 
@@ -118,20 +132,29 @@ function send(res: ServerResponse, status: number, puid: string, body: string, t
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const config = compileOptions(options);
-  const handler = new GatewayHandler(config);
-  const server = createHttpServer(
-    { requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs, clientErrorHeaders: () => ['Seldon-Puid', newPuid()] },
-    handler.onRequest,
-  );
+  const server = createHttpServer({ requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs, clientErrorHeaders: () => ['Seldon-Puid', newPuid()] });
   const port = await listen(server, options.port, options.host);
+  // The Host policy needs the port listened on. No request can arrive before this line: the
+  // listen callback and this continuation run before the event loop polls for connections.
+  const origin = compileRequestOrigin({
+    bindHost: options.host,
+    port,
+    allowedHosts: config.allowedHosts,
+    ...(config.hostPattern === undefined ? {} : { hostPattern: config.hostPattern }),
+    anyHost: isUnspecifiedHost(options.host),
+    corsAllowedOrigins: config.corsAllowedOrigins,
+  });
+  server.on('request', new GatewayHandler(config, origin).onRequest);
   return { server, port, url: urlOf(options.host, port), close: closer(server) };
 }
 
 class GatewayHandler {
   private readonly config: GatewayConfig;
+  private readonly origin: RequestOriginPolicy;
 
-  constructor(config: GatewayConfig) {
+  constructor(config: GatewayConfig, origin: RequestOriginPolicy) {
     this.config = config;
+    this.origin = origin;
   }
 
   readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -150,6 +173,14 @@ class GatewayHandler {
       service: '',
     };
     try {
+      // Before anything else: a web page may not drive the gateway (or the broker behind otherRoutes).
+      const corsOrigin = this.origin.admit(headers, req.httpVersionMinor === 0);
+      if (corsOrigin !== undefined) {
+        if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+          return this.origin.answerPreflight(res, corsOrigin, req.headers['access-control-request-headers']);
+        }
+        this.origin.allowCors(res, corsOrigin);
+      }
       if (headerPuid !== undefined && !fromHeader) {
         throw new TrantorError('BAD_PAYLOAD', 'Seldon-Puid header: expected 1-128 visible ASCII characters');
       }

@@ -50,7 +50,7 @@ test('a whole body is read and answered', async () => {
 
 test('a client that aborts mid-body rejects the reader with ClientGone, never an unhandled rejection', async () => {
   const before = served.seen.errors.length;
-  const result = await rawExchange(served.port, truncatedPost('/', 60, '{"a":1}'), { closeAfterWrite: true });
+  const result = await rawExchange(served.port, truncatedPost(served.port, '/', 60, '{"a":1}'), { closeAfterWrite: true });
   assert.equal(result.text, '');
   await until('the reader to reject', () => served.seen.errors.length > before);
   assert.ok(served.seen.errors.at(-1) instanceof ClientGone);
@@ -61,7 +61,7 @@ test('a client that aborts mid-body rejects the reader with ClientGone, never an
 });
 
 test('a body announced over the limit is refused at once with 413 naming the limit, and the connection closed', async () => {
-  const result = await rawExchange(served.port, truncatedPost('/', 1_000_000, 'x'));
+  const result = await rawExchange(served.port, truncatedPost(served.port, '/', 1_000_000, 'x'));
   assert.ok(result.closedByServer, 'the server closes the connection rather than read the rest');
   assert.match(result.text, /^HTTP\/1\.1 413 /);
   assert.match(result.text, /Connection: close/i);
@@ -77,7 +77,7 @@ test('a chunked body that grows over the limit is refused with 413', async () =>
 });
 
 test('an incomplete body gets 408 once the request timeout passes, on time, and the connection is closed', async () => {
-  const result = await rawExchange(served.port, truncatedPost('/', 50, '{"a":'));
+  const result = await rawExchange(served.port, truncatedPost(served.port, '/', 50, '{"a":'));
   assert.match(result.text, /^HTTP\/1\.1 408 /);
   assert.match(result.text, /REQUEST_TIMEOUT/);
   assert.ok(result.closedByServer);

@@ -8,3 +8,4 @@ export { LINGER_MS, closeAfterAnswer, sendFailure, sendJson, sendText, unanswera
 export { checkingIntervalOf, clientFailure, closer, createHttpServer, listen, urlOf, type RequestHandler, type ServerOptions } from './server.ts';
 export { API_DEFAULTS, BROKER_DEFAULTS, CLOSE_GRACE_MS, COMPONENT_DEFAULTS, EVENT_DISPLAY_DEFAULTS, GATEWAY_DEFAULTS } from './defaults.ts';
 export { MAX_JSON_DEPTH, assertJsonDepth, depthExceededAt } from '../protocol/index.ts';
+export * from './request-origin.ts';

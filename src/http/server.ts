@@ -31,7 +31,8 @@ export function checkingIntervalOf(requestTimeoutMs: number): number {
   return Math.min(1000, Math.max(50, Math.floor(requestTimeoutMs / 20)));
 }
 
-export function createHttpServer(options: ServerOptions, handler: RequestHandler): Server {
+/** A server with Trantor's timeouts and client-error answers; `handler` may be attached after `listen` (e.g. once the port is known). */
+export function createHttpServer(options: ServerOptions, handler?: RequestHandler): Server {
   const requestTimeout = options.requestTimeoutMs;
   const server = createServer(
     {
@@ -41,8 +42,8 @@ export function createHttpServer(options: ServerOptions, handler: RequestHandler
       connectionsCheckingInterval: checkingIntervalOf(requestTimeout),
       keepAliveTimeout: options.keepAliveTimeoutMs,
     },
-    handler,
   );
+  if (handler !== undefined) server.on('request', handler);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket as Socket, options));
   return server;
 }

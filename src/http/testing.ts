@@ -32,9 +32,9 @@ export function rawExchange(port: number, bytes: string | Buffer, options: { clo
   });
 }
 
-/** A POST that announces `announced` bytes and sends only `body`. */
-export function truncatedPost(path: string, announced: number, body: string, headers: Record<string, string> = {}): string {
-  let head = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${announced}\r\n`;
+/** A POST to 127.0.0.1:`port` (its own Host, so no Host check refuses it) that announces `announced` bytes and sends only `body`. */
+export function truncatedPost(port: number, path: string, announced: number, body: string, headers: Record<string, string> = {}): string {
+  let head = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${announced}\r\n`;
   for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
   return `${head}\r\n${body}`;
 }

@@ -3,7 +3,7 @@
  * It listens on loopback only, on a port recorded in <home>/control-plane.json.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { API_DEFAULTS, announcedLength, assertJsonDepth, closer, createHttpServer, listen, readText, sendFailure, urlOf } from '../http/index.ts';
+import { API_DEFAULTS, announcedLength, assertJsonDepth, closer, compileRequestOrigin, createHttpServer, listen, readText, sendFailure, urlOf, type RequestOriginPolicy } from '../http/index.ts';
 import { parseJson, TrantorError } from '../protocol/index.ts';
 import { requireToken, type ApiToken } from './api-token.ts';
 import { checkObjectSegments, pathSegments } from './api-paths.ts';
@@ -57,6 +57,24 @@ function decoded(text: string, where: string): string {
   }
 }
 
+const MANIFEST_TYPES = new Set(['application/yaml', 'application/x-yaml', 'application/json']);
+const JSON_TYPES = new Set(['application/json']);
+
+/**
+ * Refuses a body whose media type is not one of `accepted`: a web page can send text/plain, a
+ * form or multipart without asking first (a CORS "simple request"), never these.
+ */
+function requireMediaType(req: IncomingMessage, accepted: ReadonlySet<string>, what: string): void {
+  const type = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  if (!accepted.has(type)) {
+    throw new TrantorError('UNSUPPORTED_MEDIA_TYPE', `${what}: Content-Type ${type === '' ? '(none)' : type} is not accepted; send ${[...accepted].join(', ')}`);
+  }
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return typeof value === 'string' ? decoded(value, `header ${name}`) : undefined;
@@ -75,6 +93,7 @@ async function routeEventing(eventing: EventingOps, parts: string[], url: URL, r
   const [, plural, namespace = '', name = '', sub] = parts;
   if (plural === 'sinks' && parts.length === 4) {
     if (method === 'PUT') {
+      requireMediaType(req, JSON_TYPES, 'sink registration');
       const registration = parseJson(await readText(req, { limitBytes: limits.bodyLimitBytes, what: 'the sink registration' }, announcedLength(req)), 'sink registration') as Partial<SinkRegistration>;
       if (typeof registration.url !== 'string' || !/^https?:\/\//.test(registration.url)) {
         throw new TrantorError('BAD_PAYLOAD', 'sink registration: expected {"url": "http://…"}');
@@ -114,7 +133,10 @@ async function routeEventing(eventing: EventingOps, parts: string[], url: URL, r
   return false;
 }
 
-async function route(ops: ControlPlaneOps, token: ApiToken, req: IncomingMessage, res: ServerResponse, limits: ApiLimits, eventing?: EventingOps): Promise<void> {
+async function route(ops: ControlPlaneOps, origin: RequestOriginPolicy, token: ApiToken, req: IncomingMessage, res: ServerResponse, limits: ApiLimits, eventing?: EventingOps): Promise<void> {
+  // Before anything else is read: no web page may drive the API (it starts processes), so any
+  // Origin but the API's own, and any Host but its loopback names, is refused; then the token.
+  origin.admit({ host: req.headers.host, origin: req.headers.origin, fetchSite: single(req.headers['sec-fetch-site']), fetchMode: single(req.headers['sec-fetch-mode']) }, req.httpVersionMinor === 0);
   requireToken(token, req, res);
   const url = new URL(req.url ?? '/', 'http://control-plane');
   const parts = pathSegments(url.pathname);
@@ -127,6 +149,7 @@ async function route(ops: ControlPlaneOps, token: ApiToken, req: IncomingMessage
 
   if (parts[1] === 'apply' && parts.length === 2) {
     if (method !== 'POST') throw new TrantorError('METHOD_NOT_ALLOWED', `${method} /v1/apply: use POST with the manifest as the body`);
+    requireMediaType(req, MANIFEST_TYPES, 'POST /v1/apply');
     const source = header(req, 'x-trantor-source') ?? 'request body';
     const baseDir = header(req, 'x-trantor-base-dir') ?? process.cwd();
     const text = await readText(req, { limitBytes: limits.bodyLimitBytes, what: 'the manifest' }, announcedLength(req));
@@ -179,13 +202,16 @@ export interface ApiServer {
 
 /** `token` is required on every call (`Authorization: Bearer`), `/v1/health` included. */
 export async function startApi(ops: ControlPlaneOps, token: ApiToken, eventing?: EventingOps, host = '127.0.0.1', port = 0, limits: ApiLimits = API_DEFAULTS): Promise<ApiServer> {
-  const server = createHttpServer({ requestTimeoutMs: limits.requestTimeoutMs, keepAliveTimeoutMs: API_DEFAULTS.keepAliveTimeoutMs }, (req, res) => {
-    route(ops, token, req, res, limits, eventing).catch((err: unknown) => {
+  const server = createHttpServer({ requestTimeoutMs: limits.requestTimeoutMs, keepAliveTimeoutMs: API_DEFAULTS.keepAliveTimeoutMs });
+  const bound = await listen(server, port, host);
+  // The Host policy needs the port listened on; no request is read before this handler is added.
+  const origin = compileRequestOrigin({ bindHost: host, port: bound });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    route(ops, origin, token, req, res, limits, eventing).catch((err: unknown) => {
       if (res.headersSent) res.end();
       else sendFailure(req, res, err);
     });
   });
-  const bound = await listen(server, port, host);
   const close = closer(server);
   return {
     server,

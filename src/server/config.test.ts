@@ -26,3 +26,22 @@ test('a bad port is refused with the flag named', () => {
 test('a bad size is refused with an example', () => {
   assert.throws(() => parseSize('lots', '--body-limit'), /--body-limit lots: expected a size such as 10mb/);
 });
+
+test('CORS origins and allowed hosts are comma-separated lists, flag over environment, none by default', () => {
+  const none = resolveUpConfig({}, {});
+  assert.deepEqual(none.corsAllowedOrigins, []);
+  assert.deepEqual(none.allowedHosts, []);
+  const fromEnv = resolveUpConfig({}, { TRANTOR_CORS_ALLOWED_ORIGINS: 'http://app.example, https://UI.example:8443/', TRANTOR_ALLOWED_HOSTS: 'models.example,,box.lan:9000' });
+  assert.deepEqual(fromEnv.corsAllowedOrigins, ['http://app.example', 'https://ui.example:8443']);
+  assert.deepEqual(fromEnv.allowedHosts, ['models.example', 'box.lan:9000']);
+  assert.ok(Object.isFrozen(fromEnv.corsAllowedOrigins));
+  const flagged = resolveUpConfig({ corsAllowedOrigins: 'http://other.example', allowedHosts: 'a.example' }, { TRANTOR_CORS_ALLOWED_ORIGINS: 'http://app.example', TRANTOR_ALLOWED_HOSTS: 'b.example' });
+  assert.deepEqual(flagged.corsAllowedOrigins, ['http://other.example']);
+  assert.deepEqual(flagged.allowedHosts, ['a.example']);
+});
+
+test('a CORS origin or host that cannot match is refused with the flag named', () => {
+  assert.throws(() => resolveUpConfig({ corsAllowedOrigins: '*' }, {}), /--cors-allowed-origins: "\*" is not an origin/);
+  assert.throws(() => resolveUpConfig({ corsAllowedOrigins: 'http://app.example/ui' }, {}), /--cors-allowed-origins: .*nothing after it/);
+  assert.throws(() => resolveUpConfig({ allowedHosts: 'http://models.example' }, {}), /--allowed-hosts: "http:\/\/models\.example" is not a host name/);
+});

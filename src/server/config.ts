@@ -2,6 +2,7 @@
  * `trantor up` options, resolved once: flags > TRANTOR_* environment > defaults, then frozen
  * and passed down. Nothing below `main` reads process.env.
  */
+import { normalizeHost, normalizeOrigin } from '../http/index.ts';
 import { resolveHome } from '../spec/home.ts';
 import { apiTokenFromEnv } from './api-token.ts';
 
@@ -12,6 +13,8 @@ export interface UpFlags {
   bodyLimit?: string;
   timeout?: string;
   logLevel?: string;
+  corsAllowedOrigins?: string;
+  allowedHosts?: string;
 }
 
 export interface UpConfig {
@@ -23,6 +26,10 @@ export interface UpConfig {
   readonly logLevel: string;
   /** `TRANTOR_API_TOKEN` (no flag: a flag would show in `ps`); undefined means `<home>/api-token`. */
   readonly apiToken: string | undefined;
+  /** Web pages (origins) allowed to call the gateway and the broker, with CORS answers; none by default. */
+  readonly corsAllowedOrigins: readonly string[];
+  /** Further `Host` names the gateway answers for, beyond its own address and the loopback names. */
+  readonly allowedHosts: readonly string[];
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, k: 1e3, kib: 1024, ki: 1024, mb: 1e6, m: 1e6, mib: 2 ** 20, mi: 2 ** 20, gb: 1e9, gib: 2 ** 30 };
@@ -48,6 +55,20 @@ function parsePort(text: string): number {
   return port;
 }
 
+/** A comma-separated list, each entry checked by `normalize`; the flag is named in any error. */
+function parseList(text: string | undefined, flag: string, normalize: (entry: string) => string): readonly string[] {
+  const entries = (text ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  return Object.freeze(
+    entries.map((entry) => {
+      try {
+        return normalize(entry);
+      } catch (err) {
+        throw new Error(`${flag}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }),
+  );
+}
+
 export function resolveUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv): UpConfig {
   return Object.freeze({
     home: resolveHome(flags.home, env),
@@ -57,5 +78,7 @@ export function resolveUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv): UpConfi
     requestTimeoutMs: parseDurationMs(flags.timeout ?? env['TRANTOR_REQUEST_TIMEOUT'] ?? '30s', '--request-timeout'),
     logLevel: flags.logLevel ?? env['TRANTOR_LOG_LEVEL'] ?? 'info',
     apiToken: apiTokenFromEnv(env['TRANTOR_API_TOKEN']),
+    corsAllowedOrigins: parseList(flags.corsAllowedOrigins ?? env['TRANTOR_CORS_ALLOWED_ORIGINS'], '--cors-allowed-origins', normalizeOrigin),
+    allowedHosts: parseList(flags.allowedHosts ?? env['TRANTOR_ALLOWED_HOSTS'], '--allowed-hosts', normalizeHost),
   });
 }

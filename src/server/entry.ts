@@ -15,6 +15,8 @@ program
   .option('--body-limit <size>', 'largest request body the gateway accepts (default 10mb)')
   .option('--request-timeout <duration>', 'how long a prediction may take (default 30s)')
   .option('--log-level <level>', 'trace | debug | info | warn | error (default info)')
+  .option('--cors-allowed-origins <list>', 'web pages (origins, comma separated) allowed to call the gateway and broker, with CORS answers (default none)')
+  .option('--allowed-hosts <list>', 'further Host names (comma separated) the gateway answers for (default: its own address and loopback names)')
   .action(async (opts: Omit<UpFlags, 'home' | 'timeout'> & { requestTimeout?: string }, command: Command) => {
     const { up } = await import('./up.ts');
     const home = command.optsWithGlobals<{ home?: string }>().home;

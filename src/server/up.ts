@@ -30,9 +30,12 @@ function runningControlPlane(home: string): ControlPlaneInfo | undefined {
   }
 }
 
+/** A broker's in-cluster host name, as the seeds' curl sends it; the gateway answers for these too. */
+const BROKER_HOST = /^([a-z0-9-]+)-broker\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?(?::\d+)?$/;
+
 /** `default-broker.default.svc.cluster.local` → broker default in namespace default. */
 function brokerFromHost(host: string | undefined): { namespace: string; name: string } | undefined {
-  const match = /^([a-z0-9-]+)-broker\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?(?::\d+)?$/.exec(host ?? '');
+  const match = BROKER_HOST.exec(host ?? '');
   return match === null ? undefined : { namespace: match[2]!, name: match[1]! };
 }
 
@@ -80,6 +83,9 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
       deployments: controlPlane,
       logger,
       metrics,
+      allowedHosts: config.allowedHosts,
+      hostPattern: BROKER_HOST,
+      corsAllowedOrigins: config.corsAllowedOrigins,
       // The broker ingress: Knative's path shape (/<namespace>/<broker>), or the in-cluster host
       // name (<broker>-broker.<namespace>.svc.cluster.local) for curl --connect-to.
       otherRoutes: (req, res, path) => {

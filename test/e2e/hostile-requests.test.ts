@@ -78,7 +78,7 @@ async function assertTooDeep(res: Promise<{ status: number; body: unknown }>, wh
 }
 
 test('an upload aborted mid-body to the broker leaves trantor up running, and the broker still answers', async () => {
-  await rawExchange(portOf(trantor.gateway), truncatedPost('/default/default', 1000, '{"data":1}\n', EVENT), { closeAfterWrite: true });
+  await rawExchange(portOf(trantor.gateway), truncatedPost(portOf(trantor.gateway), '/default/default', 1000, '{"data":1}\n', EVENT), { closeAfterWrite: true });
   const res = await fetch(`${trantor.gateway}/default/default`, { method: 'POST', headers: { ...EVENT, 'content-type': 'application/json' }, body: '{"ok":true}' });
   assert.equal(res.status, 202);
   assert.ok(alive(trantor.pid), 'trantor up is still running');
@@ -86,21 +86,21 @@ test('an upload aborted mid-body to the broker leaves trantor up running, and th
 });
 
 test('an upload aborted mid-body to gateway predictions leaves the gateway serving', async () => {
-  await rawExchange(portOf(trantor.gateway), truncatedPost('/seldon/default/noop/api/v1.0/predictions', 1000, '{"data":{"n'), { closeAfterWrite: true });
+  await rawExchange(portOf(trantor.gateway), truncatedPost(portOf(trantor.gateway), '/seldon/default/noop/api/v1.0/predictions', 1000, '{"data":{"n'), { closeAfterWrite: true });
   const { status } = await postJson(trantor.url('default', 'noop'), { data: { ndarray: [[1, 2]] } });
   assert.equal(status, 200);
   assert.ok(alive(trantor.pid));
 });
 
 test('an upload aborted mid-body to the API leaves the API answering', async () => {
-  await rawExchange(portOf(api), truncatedPost('/v1/apply', 1000, 'apiVersion:', apiHeaders()), { closeAfterWrite: true });
+  await rawExchange(portOf(api), truncatedPost(portOf(api), '/v1/apply', 1000, 'apiVersion:', apiHeaders()), { closeAfterWrite: true });
   const res = await fetch(`${api}/v1/health`, { headers: apiHeaders() });
   assert.equal(res.status, 200);
   assert.ok(alive(trantor.pid));
 });
 
 test('an upload aborted mid-body to a component host leaves it serving', async () => {
-  await rawExchange(portOf(hostUrl), truncatedPost('/predict', 1000, '{"data":{"n'), { closeAfterWrite: true });
+  await rawExchange(portOf(hostUrl), truncatedPost(portOf(hostUrl), '/predict', 1000, '{"data":{"n'), { closeAfterWrite: true });
   const { status, body } = await postJson(`${hostUrl}/predict`, { data: { ndarray: [[1, 2]] } });
   assert.equal(status, 200, JSON.stringify(body));
   assert.ok(alive(host?.pid));
@@ -156,7 +156,7 @@ test('a manifest over the API limit gets 413 naming the limit, and trantor apply
 });
 
 test('an incomplete body gets 408 within the configured 2 s, not twice as late', async () => {
-  const result = await rawExchange(portOf(trantor.gateway), truncatedPost('/seldon/default/noop/api/v1.0/predictions', 100, '{"data":'), { deadlineMs: 20_000 });
+  const result = await rawExchange(portOf(trantor.gateway), truncatedPost(portOf(trantor.gateway), '/seldon/default/noop/api/v1.0/predictions', 100, '{"data":'), { deadlineMs: 20_000 });
   assert.match(result.text, /^HTTP\/1\.1 408 /);
   assert.match(result.text, /REQUEST_TIMEOUT/);
   assert.ok(result.ms >= 1_900, `408 after ${result.ms} ms, before the timeout`);
