@@ -64,7 +64,9 @@ spec:
     }
   };
   const producers = Array.from({ length: 8 }, () => producer());
-  await new Promise((r) => setTimeout(r, 1500));
+  // Kill once enough events are in flight and acknowledged, however busy the machine is.
+  const loaded = Date.now() + 30_000;
+  while (accepted.size < 300 && Date.now() < loaded) await new Promise((r) => setTimeout(r, 20));
   await trantor.stop('SIGKILL');
   stop = true;
   await Promise.all(producers);
