@@ -118,6 +118,8 @@ class Collector implements Dispatcher.DispatchHandler {
   private chunks: Buffer[] = [];
   private readonly resolve: (response: TransportResponse) => void;
   private readonly reject: (err: Error) => void;
+  /** The replica it was sent to; the collector keeps that replica's in-flight set and answer time. */
+  private readonly replica: ReplicaPool;
   /** When the call was sent, and when its replica counts as stalled if nothing came back by then. */
   readonly sentAt: number;
   readonly stallAt: number;
@@ -126,12 +128,21 @@ class Collector implements Dispatcher.DispatchHandler {
   private abortRequest: ((err?: Error) => void) | undefined;
   private takenBack: Error | undefined;
 
-  constructor(resolve: (response: TransportResponse) => void, reject: (err: Error) => void, sentAt: number, stallAt: number, idempotent: boolean) {
+  constructor(
+    resolve: (response: TransportResponse) => void,
+    reject: (err: Error) => void,
+    replica: ReplicaPool,
+    sentAt: number,
+    stallAt: number,
+    idempotent: boolean,
+  ) {
     this.resolve = resolve;
     this.reject = reject;
+    this.replica = replica;
     this.sentAt = sentAt;
     this.stallAt = stallAt;
     this.idempotent = idempotent;
+    replica.inFlight.add(this);
   }
 
   /** Aborts the call (now, or as soon as undici hands it a connection). */
@@ -159,12 +170,16 @@ class Collector implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
-    const { chunks } = this;
+    const { chunks, replica } = this;
+    replica.inFlight.delete(this);
+    replica.lastAnswerAt = Date.now();
+    replica.failures = 0;
     const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8');
     this.resolve({ status: this.status, body });
   }
 
   onError(err: Error): void {
+    this.replica.inFlight.delete(this);
     this.reject(err);
   }
 }
@@ -181,33 +196,22 @@ function send(
   idempotent: boolean,
 ): Promise<TransportResponse> {
   return new Promise<TransportResponse>((resolve, reject) => {
-    const collector = new Collector(
-      (response) => {
-        replica.inFlight.delete(collector);
-        replica.lastAnswerAt = Date.now();
-        replica.failures = 0;
-        resolve(response);
-      },
-      (err) => {
-        replica.inFlight.delete(collector);
-        reject(err);
-      },
-      sentAt,
-      stallAt,
-      idempotent,
-    );
-    replica.inFlight.add(collector);
-    replica.pool.dispatch(
-      {
-        path,
-        method,
-        body: method === 'GET' ? null : body,
-        headers: headers as string[],
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      },
-      collector,
-    );
+    const collector = new Collector(resolve, reject, replica, sentAt, stallAt, idempotent);
+    try {
+      replica.pool.dispatch(
+        {
+          path,
+          method,
+          body: method === 'GET' ? null : body,
+          headers: headers as string[],
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        },
+        collector,
+      );
+    } catch (err) {
+      collector.onError(err instanceof Error ? err : new Error(String(err)));
+    }
   });
 }
 
