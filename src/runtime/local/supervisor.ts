@@ -4,11 +4,13 @@
  *
  * A replica is Ready once it answers its health check; the deployment is Available once every
  * replica is. A replica that dies after it was ready leaves `replicasOf()` at once and is started
- * again with exponential backoff. A ready replica is probed on (readiness and liveness, with the
- * container's own probes when the manifest gives them): failing readiness takes it out of
- * `replicasOf()` until it passes again; failing liveness has it killed with SIGKILL (a stopped
- * process ignores SIGTERM) and restarted like a crash. A changed manifest rolls: the new replicas start beside the old
+ * again with exponential backoff. A changed manifest rolls: the new replicas start beside the old
  * ones, `replicasOf()` switches to them once all are ready, and only then do the old ones stop.
+ *
+ * A ready replica is probed on (readiness and liveness, with the container's own probes when the
+ * manifest gives them): failing readiness takes it out of `replicasOf()` until it passes again;
+ * failing liveness has it killed with SIGKILL (a stopped process ignores SIGTERM) and restarted
+ * like a crash.
  *
  * Children run in their own process group, and the whole group is signalled, so a shell wrapper's
  * children stop with it.
