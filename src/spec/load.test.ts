@@ -136,6 +136,26 @@ test('a componentSpecs container keeps command, args, workingDir and env, and it
   assert.equal(containerFor(predictor, 'nope'), undefined);
 });
 
+test("a container's readinessProbe and livenessProbe keep their timings, httpGet path and tcpSocket", () => {
+  const text = ML_SCORE.replace(
+    '          workingDir: ./seldon-ml-score-component\n',
+    '          workingDir: ./seldon-ml-score-component\n' +
+      '          readinessProbe: {tcpSocket: {port: http}, periodSeconds: 2}\n' +
+      '          livenessProbe: {httpGet: {path: /health/ping, port: http}, initialDelaySeconds: 60, periodSeconds: 5, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 1}\n',
+  );
+  const container = containerFor(loadManifests(text, {}).deployments[0]!.spec.predictors[0]!, 'ml-score');
+  assert.deepEqual(container?.readinessProbe, { tcpSocket: {}, periodSeconds: 2 });
+  assert.deepEqual(container?.livenessProbe, {
+    httpGet: { path: '/health/ping' },
+    initialDelaySeconds: 60,
+    periodSeconds: 5,
+    timeoutSeconds: 1,
+    failureThreshold: 3,
+    successThreshold: 1,
+  });
+  assert.match(problemOf(() => loadManifests(text.replace('periodSeconds: 2', 'periodSeconds: 0'), {})), /readinessProbe\.periodSeconds: expected an integer of at least 1, got 0/);
+});
+
 test('parameter values written as YAML numbers, booleans and mappings become strings', () => {
   const [d] = loadManifests(ML_SCORE, {}).deployments;
   assert.deepEqual(d!.spec.predictors[0]!.graph.parameters, [

@@ -4,7 +4,8 @@
  */
 import type { DeploymentState, SeldonDeployment } from './types.ts';
 
-export type ReplicaState = 'Starting' | 'Ready' | 'Crashed' | 'Stopped';
+/** `Unready`: running, but failing its readiness probe, so it gets no traffic. */
+export type ReplicaState = 'Starting' | 'Ready' | 'Unready' | 'Crashed' | 'Stopped';
 
 export interface ReplicaStatus {
   /** `<predictor>/<node>/<index>` */

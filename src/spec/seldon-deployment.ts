@@ -15,6 +15,7 @@ import type {
   LoggerSpec,
   Parameter,
   ParameterType,
+  Probe,
   Predictor,
   SeldonDeployment,
   UnitImplementation,
@@ -223,7 +224,26 @@ export function readContainer(c: Fields, seen: Map<string, FieldPath>, scope = '
   if (args !== undefined) container.args = args;
   const workingDir = c.string('workingDir');
   if (workingDir !== undefined) container.workingDir = workingDir;
+  for (const key of ['readinessProbe', 'livenessProbe'] as const) {
+    const probe = c.mapping(key);
+    if (probe !== undefined) container[key] = readProbe(probe);
+  }
   return container;
+}
+
+function readProbe(p: Fields): Probe {
+  const probe: Probe = {};
+  const httpGet = p.mapping('httpGet');
+  if (httpGet !== undefined) {
+    const path = httpGet.string('path');
+    probe.httpGet = path === undefined ? {} : { path };
+  }
+  if (p.has('tcpSocket')) probe.tcpSocket = {};
+  for (const [key, min] of [['initialDelaySeconds', 0], ['periodSeconds', 1], ['timeoutSeconds', 1], ['failureThreshold', 1], ['successThreshold', 1]] as const) {
+    const value = p.integer(key, min);
+    if (value !== undefined) probe[key] = value;
+  }
+  return probe;
 }
 
 function readEnv(c: Fields): EnvVar[] {

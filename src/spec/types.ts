@@ -62,6 +62,17 @@ export interface EnvVar {
 }
 
 /** The fields of a Kubernetes container that Trantor reads to run a component locally. */
+/** A container's readiness or liveness probe (Kubernetes' fields; locally `exec` is not run, and ports are the replica's). */
+export interface Probe {
+  httpGet?: { path?: string };
+  tcpSocket?: Record<string, never>;
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  failureThreshold?: number;
+  successThreshold?: number;
+}
+
 export interface Container {
   name: string;
   image?: string;
@@ -69,6 +80,8 @@ export interface Container {
   args?: string[];
   env: EnvVar[];
   workingDir?: string;
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
 }
 
 export interface ComponentSpec {

@@ -6,6 +6,7 @@ import { StaticEndpoints, answerJson, identity, standIn } from '../testing.ts';
 import type { StandIn } from '../testing.ts';
 import type { UnitKey } from './endpoints.ts';
 import { HttpTransport } from './http.ts';
+import type { HttpTransportOptions } from './http.ts';
 
 const unit: UnitKey = Object.freeze({ namespace: 'seldon', deployment: 'iris-model', predictor: 'default', node: 'classifier' });
 const call = { idempotent: true, timeoutMs: 2000 };
@@ -20,7 +21,7 @@ async function serve(...args: Parameters<typeof standIn>): Promise<StandIn> {
   return s;
 }
 
-function transportOver(endpoints: StaticEndpoints, options: { retryWindowMs?: number; sweepIntervalMs?: number } = {}): HttpTransport {
+function transportOver(endpoints: StaticEndpoints, options: Omit<HttpTransportOptions, 'endpoints'> = {}): HttpTransport {
   const t = new HttpTransport({ endpoints, ...options });
   cleanup.push(() => t.close());
   return t;
@@ -139,4 +140,112 @@ test('connections to a replica that is no longer offered are closed', async () =
   assert.equal(await open(), 0);
   await transport.call(unit, '/predict', '{}', call);
   assert.equal(b.received.length, 1);
+});
+
+// ---- outlier ejection ------------------------------------------------------------------------
+
+/** Options that make stalls and ejections show within a test's patience. */
+const quickEjection = { stallFraction: 0.1, minStallMs: 200, stallCheckIntervalMs: 50, baseEjectionMs: 10_000 };
+
+async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
+  const start = Date.now();
+  const value = await work;
+  return { value, ms: Date.now() - start };
+}
+
+test('a replica that accepts calls and never answers is ejected; idempotent calls on it go to another replica long before the timeout', async () => {
+  const frozen = await serve(() => undefined);
+  const healthy = await serve(identity);
+  const endpoints = new StaticEndpoints();
+  endpoints.set('classifier', [frozen.replica('frozen'), healthy.replica('healthy')]);
+  const transport = transportOver(endpoints, quickEjection);
+  const slowest: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const { value, ms } = await timed(transport.call(unit, '/predict', `{"n":${i}}`, { idempotent: true, timeoutMs: 10_000 }));
+    assert.deepEqual(value, { status: 200, body: `{"n":${i}}` });
+    slowest.push(ms);
+  }
+  // Stall limit: 10% of 10 s = 1 s, plus one check interval; far from the 10 s timeout.
+  assert.ok(Math.max(...slowest) < 5000, `latencies ${slowest.join(', ')} ms`);
+  assert.equal(frozen.received.length, 1, 'once ejected, the frozen replica gets no more calls');
+  assert.equal(healthy.received.length, 10);
+});
+
+test('concurrent calls stuck on a frozen replica are all taken back and answered by the healthy one', async () => {
+  const frozen = await serve(() => undefined);
+  const healthy = await serve(identity);
+  const endpoints = new StaticEndpoints();
+  endpoints.set('classifier', [frozen.replica('frozen'), healthy.replica('healthy')]);
+  const transport = transportOver(endpoints, quickEjection);
+  const calls = Array.from({ length: 8 }, (_, i) => timed(transport.call(unit, '/predict', `{"n":${i}}`, { idempotent: true, timeoutMs: 10_000 })));
+  const results = await Promise.all(calls);
+  for (const [i, { value }] of results.entries()) assert.deepEqual(value, { status: 200, body: `{"n":${i}}` });
+  assert.ok(results.every((r) => r.ms < 5000), `latencies ${results.map((r) => r.ms).join(', ')} ms`);
+  assert.equal(frozen.received.length, 4, 'round-robin sent half the calls to the frozen replica first');
+});
+
+test('a replica dropping connections consecutiveFailures times in a row is ejected', async () => {
+  const crashing = await serve((_request, res) => res.socket?.destroy());
+  const healthy = await serve(identity);
+  const endpoints = new StaticEndpoints();
+  endpoints.set('classifier', [crashing.replica('crashing'), healthy.replica('healthy')]);
+  const transport = transportOver(endpoints, { ...quickEjection, consecutiveFailures: 3 });
+  for (let i = 0; i < 20; i++) assert.equal((await transport.call(unit, '/predict', '{}', call)).status, 200);
+  assert.equal(crashing.received.length, 3);
+  assert.equal(healthy.received.length, 20);
+});
+
+test('an ejected replica gets calls again once its ejection time is over', async () => {
+  let failing = true;
+  const flaky = await serve((request, res) => (failing ? res.socket?.destroy() : identity(request, res)));
+  const healthy = await serve(identity);
+  const endpoints = new StaticEndpoints();
+  endpoints.set('classifier', [flaky.replica('flaky'), healthy.replica('healthy')]);
+  const transport = transportOver(endpoints, { ...quickEjection, consecutiveFailures: 2, baseEjectionMs: 300 });
+  for (let i = 0; i < 4; i++) await transport.call(unit, '/predict', '{}', call);
+  assert.equal(flaky.received.length, 2, 'ejected after two failures');
+  failing = false;
+  const deadline = Date.now() + 10_000;
+  while (flaky.received.length === 2 && Date.now() < deadline) await transport.call(unit, '/predict', '{}', call);
+  assert.equal(flaky.received.length, 3, 'it was called again after the ejection');
+});
+
+test('the last replica standing is never ejected: a call on it waits for its own timeout', async () => {
+  const frozen = await serve(() => undefined);
+  const endpoints = new StaticEndpoints();
+  endpoints.set('classifier', [frozen.replica('frozen')]);
+  const transport = transportOver(endpoints, quickEjection);
+  await assert.rejects(transport.call(unit, '/predict', '{}', { idempotent: true, timeoutMs: 1000 }), (err: TrantorError) => {
+    assert.equal(err.code, 'UPSTREAM_TIMEOUT');
+    return true;
+  });
+  assert.equal(frozen.received.length, 1);
+});
+
+test('a call that is not idempotent is not taken back from a stalled replica', async () => {
+  const frozen = await serve(() => undefined);
+  const healthy = await serve(identity);
+  const endpoints = new StaticEndpoints();
+  endpoints.set('classifier', [frozen.replica('frozen'), healthy.replica('healthy')]);
+  const transport = transportOver(endpoints, quickEjection);
+  await assert.rejects(transport.call(unit, '/send-feedback', '{}', { idempotent: false, timeoutMs: 1000 }), (err: TrantorError) => {
+    assert.equal(err.code, 'UPSTREAM_TIMEOUT');
+    return true;
+  });
+  assert.equal(healthy.received.length, 0);
+});
+
+test('a call stuck on a replica the runtime stops offering is taken back and answered by another', async () => {
+  const frozen = await serve(() => undefined);
+  const healthy = await serve(identity);
+  const endpoints = new StaticEndpoints();
+  endpoints.set('classifier', [frozen.replica('frozen')]);
+  const transport = transportOver(endpoints, quickEjection);
+  const pending = timed(transport.call(unit, '/predict', '{"stuck":1}', { idempotent: true, timeoutMs: 10_000 }));
+  for (const deadline = Date.now() + 5000; frozen.received.length === 0 && Date.now() < deadline; ) await sleep(10);
+  assert.equal(frozen.received.length, 1);
+  endpoints.set('classifier', [healthy.replica('healthy')]);
+  const { value, ms } = await pending;
+  assert.deepEqual(value, { status: 200, body: '{"stuck":1}' });
+  assert.ok(ms < 5000, `took ${ms} ms`);
 });

@@ -2,6 +2,15 @@
  * The HTTP transport: one keep-alive connection pool per replica, round-robin over the ready
  * replicas the EndpointSource offers, and a retry on another replica (or the same one, once it is
  * back) when a connection fails before an answer arrives.
+ *
+ * Outlier ejection (passive health, as Envoy does it): a replica whose calls fail to connect or
+ * time out `consecutiveFailures` times in a row, or that answers nothing while a call to it is
+ * older than its stall limit (a fraction of the call's timeout), is left out of the round-robin
+ * for an ejection time that grows with each repeat. The last replica standing is never ejected.
+ * Idempotent calls waiting on a stalled replica are aborted and sent to another one, at most once
+ * per replica and within their own deadline, so a frozen process costs a call the stall limit,
+ * not the whole timeout. One interval timer per transport watches for stalls; per call the
+ * bookkeeping is a set insert and delete.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
@@ -21,13 +30,49 @@ export interface HttpTransportOptions {
   connectTimeoutMs?: number;
   /** How often pools of replicas that are gone are closed even when no call comes. */
   sweepIntervalMs?: number;
+  /** Failed connections or timeouts in a row that eject a replica. */
+  consecutiveFailures?: number;
+  /** A call answered by nothing for this fraction of its timeout marks its replica stalled. */
+  stallFraction?: number;
+  /** The stall limit is never shorter than this. */
+  minStallMs?: number;
+  /** How often calls in flight are checked for stalls. */
+  stallCheckIntervalMs?: number;
+  /** Ejection time the first time; the n-th ejection in a row lasts n times as long. */
+  baseEjectionMs?: number;
+  /** Cap on the ejection time. */
+  maxEjectionMs?: number;
 }
+
+/** The defaults of the transport's options, in one place (docs/components.md lists them). */
+export const HTTP_TRANSPORT_DEFAULTS = Object.freeze({
+  connectionsPerReplica: 64,
+  retryWindowMs: 2000,
+  connectTimeoutMs: 2000,
+  sweepIntervalMs: 10_000,
+  consecutiveFailures: 3,
+  stallFraction: 0.1,
+  minStallMs: 1000,
+  stallCheckIntervalMs: 200,
+  baseEjectionMs: 5000,
+  maxEjectionMs: 60_000,
+});
 
 interface ReplicaPool {
   id: string;
   host: string;
   port: number;
   pool: Pool;
+  /** Calls sent to it and not yet settled, oldest first (a Set keeps insertion order). */
+  inFlight: Set<Collector>;
+  /** When it last answered anything. */
+  lastAnswerAt: number;
+  /** Failed connections and timeouts since its last answer. */
+  failures: number;
+  /** Ejections since it last answered after coming back; the multiplier of the ejection time. */
+  ejections: number;
+  /** Left out of the round-robin until then (0: not ejected). */
+  ejectedUntil: number;
 }
 
 interface UnitState {
@@ -39,6 +84,13 @@ interface UnitState {
   order: ReplicaPool[];
   byId: Map<string, ReplicaPool>;
   next: number;
+  /** The latest `ejectedUntil` of its replicas; 0 when none is ejected, so a pick checks no clock. */
+  ejectedUntil: number;
+}
+
+/** Why a call in flight was taken back from a stalled replica; the call goes to another one. */
+class ReplicaStalled extends Error {
+  readonly code = 'TRANTOR_REPLICA_STALLED';
 }
 
 /** Failures where the request cannot have reached the component: always safe to send elsewhere. */
@@ -46,6 +98,7 @@ const NOT_DELIVERED = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOST
 /** Failures where the connection broke before a full answer: safe to resend only when idempotent. */
 const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH']);
 const TIMED_OUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const STALLED = 'TRANTOR_REPLICA_STALLED';
 
 const JSON_HEADERS: readonly string[] = ['content-type', 'application/json'];
 const NO_HEADERS: readonly string[] = [];
@@ -64,16 +117,46 @@ class Collector implements Dispatcher.DispatchHandler {
   private status = 0;
   private chunks: Buffer[] = [];
   private readonly resolve: (response: TransportResponse) => void;
-  private readonly reject: (err: unknown) => void;
+  private readonly reject: (err: Error) => void;
+  /** The replica it was sent to; the collector keeps that replica's in-flight set and answer time. */
+  private readonly replica: ReplicaPool;
+  /** When the call was sent, and when its replica counts as stalled if nothing came back by then. */
+  readonly sentAt: number;
+  readonly stallAt: number;
+  /** Only idempotent calls are taken back from a stalled replica. */
+  readonly idempotent: boolean;
+  private abortRequest: ((err?: Error) => void) | undefined;
+  private takenBack: Error | undefined;
 
-  constructor(resolve: (response: TransportResponse) => void, reject: (err: unknown) => void) {
+  constructor(
+    resolve: (response: TransportResponse) => void,
+    reject: (err: Error) => void,
+    replica: ReplicaPool,
+    sentAt: number,
+    stallAt: number,
+    idempotent: boolean,
+  ) {
     this.resolve = resolve;
     this.reject = reject;
+    this.replica = replica;
+    this.sentAt = sentAt;
+    this.stallAt = stallAt;
+    this.idempotent = idempotent;
+    replica.inFlight.add(this);
   }
 
-  onConnect(): void {
+  /** Aborts the call (now, or as soon as undici hands it a connection). */
+  takeBack(err: Error): void {
+    if (this.takenBack !== undefined) return;
+    this.takenBack = err;
+    this.abortRequest?.(err);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortRequest = abort;
     this.status = 0;
     if (this.chunks.length > 0) this.chunks = [];
+    if (this.takenBack !== undefined) abort(this.takenBack);
   }
 
   onHeaders(statusCode: number): boolean {
@@ -87,29 +170,48 @@ class Collector implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
-    const { chunks } = this;
+    const { chunks, replica } = this;
+    replica.inFlight.delete(this);
+    replica.lastAnswerAt = Date.now();
+    replica.failures = 0;
     const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8');
     this.resolve({ status: this.status, body });
   }
 
   onError(err: Error): void {
+    this.replica.inFlight.delete(this);
     this.reject(err);
   }
 }
 
-function send(pool: Pool, method: 'GET' | 'POST', path: string, body: string, headers: readonly string[], timeoutMs: number): Promise<TransportResponse> {
+function send(
+  replica: ReplicaPool,
+  method: 'GET' | 'POST',
+  path: string,
+  body: string,
+  headers: readonly string[],
+  timeoutMs: number,
+  sentAt: number,
+  stallAt: number,
+  idempotent: boolean,
+): Promise<TransportResponse> {
   return new Promise<TransportResponse>((resolve, reject) => {
-    pool.dispatch(
-      {
-        path,
-        method,
-        body: method === 'GET' ? null : body,
-        headers: headers as string[],
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      },
-      new Collector(resolve, reject),
-    );
+    const collector = new Collector(resolve, reject, replica, sentAt, stallAt, idempotent);
+    try {
+      replica.pool.dispatch(
+        {
+          path,
+          method,
+          body: method === 'GET' ? null : body,
+          headers: headers as string[],
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        },
+        collector,
+      );
+    } catch (err) {
+      collector.onError(err instanceof Error ? err : new Error(String(err)));
+    }
   });
 }
 
@@ -126,18 +228,34 @@ export class HttpTransport implements Transport {
   private readonly connections: number;
   private readonly retryWindowMs: number;
   private readonly connectTimeoutMs: number;
+  private readonly consecutiveFailures: number;
+  private readonly stallFraction: number;
+  private readonly minStallMs: number;
+  private readonly baseEjectionMs: number;
+  private readonly maxEjectionMs: number;
   private readonly byObject = new WeakMap<UnitKey, UnitState>();
   private readonly byName = new Map<string, UnitState>();
+  /** Pools of replicas no longer offered whose calls have not all settled; watched for stalls too. */
+  private readonly draining = new Set<ReplicaPool>();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly stallWatch: NodeJS.Timeout;
   private closed = false;
 
   constructor(options: HttpTransportOptions) {
+    const d = HTTP_TRANSPORT_DEFAULTS;
     this.endpoints = options.endpoints;
-    this.connections = options.connectionsPerReplica ?? 64;
-    this.retryWindowMs = options.retryWindowMs ?? 2000;
-    this.connectTimeoutMs = options.connectTimeoutMs ?? 2000;
-    this.sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 10_000);
+    this.connections = options.connectionsPerReplica ?? d.connectionsPerReplica;
+    this.retryWindowMs = options.retryWindowMs ?? d.retryWindowMs;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? d.connectTimeoutMs;
+    this.consecutiveFailures = options.consecutiveFailures ?? d.consecutiveFailures;
+    this.stallFraction = options.stallFraction ?? d.stallFraction;
+    this.minStallMs = options.minStallMs ?? d.minStallMs;
+    this.baseEjectionMs = options.baseEjectionMs ?? d.baseEjectionMs;
+    this.maxEjectionMs = options.maxEjectionMs ?? d.maxEjectionMs;
+    this.sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? d.sweepIntervalMs);
     this.sweeper.unref();
+    this.stallWatch = setInterval(() => this.watchStalls(), options.stallCheckIntervalMs ?? d.stallCheckIntervalMs);
+    this.stallWatch.unref();
   }
 
   async call(unit: UnitKey, path: string, body: string, options: CallOptions): Promise<TransportResponse> {
@@ -147,21 +265,37 @@ export class HttpTransport implements Transport {
     const start = Date.now();
     const deadline = start + options.timeoutMs;
     const giveUpAt = Math.min(deadline, start + this.retryWindowMs);
+    const stallMs = Math.max(this.minStallMs, options.timeoutMs * this.stallFraction);
     let tried: Set<string> | undefined;
+    /** Replicas this call was taken back from: never again for this call. */
+    let abandoned: Set<string> | undefined;
     let lastFailure: unknown;
     let wait = 10;
     for (;;) {
       if (this.closed) throw new TrantorError('UNAVAILABLE', `${state.label}: the transport is closed`);
-      const replica = this.pick(state, tried);
+      const replica = this.pick(state, tried, abandoned);
       if (replica !== undefined) {
-        const remaining = deadline - Date.now();
+        const sentAt = Date.now();
+        const remaining = deadline - sentAt;
         if (remaining <= 0) throw this.timeout(state, options.timeoutMs);
         try {
-          return await send(replica.pool, method, path, body, headers, remaining);
+          const response = await send(replica, method, path, body, headers, remaining, sentAt, sentAt + stallMs, options.idempotent);
+          if (replica.ejections !== 0 && replica.lastAnswerAt - replica.ejectedUntil > this.baseEjectionMs) replica.ejections = 0;
+          return response;
         } catch (err) {
           const code = errorCode(err);
-          if (TIMED_OUT.has(code)) throw this.timeout(state, options.timeoutMs);
-          if (!NOT_DELIVERED.has(code) && !(options.idempotent && CONNECTION_LOST.has(code))) {
+          if (code === STALLED) {
+            (abandoned ??= new Set()).add(replica.id);
+            lastFailure = err;
+            continue;
+          }
+          if (TIMED_OUT.has(code)) {
+            this.failed(state, replica);
+            throw this.timeout(state, options.timeoutMs);
+          }
+          const delivered = !NOT_DELIVERED.has(code);
+          if (!delivered || CONNECTION_LOST.has(code)) this.failed(state, replica);
+          if (delivered && !(options.idempotent && CONNECTION_LOST.has(code))) {
             if (CONNECTION_LOST.has(code)) {
               throw new TrantorError('UNAVAILABLE', `${state.label}: the connection was lost before an answer (${errorMessage(err)})`, { cause: err });
             }
@@ -189,6 +323,7 @@ export class HttpTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweeper);
+    clearInterval(this.stallWatch);
     const closing: Promise<void>[] = [];
     for (const state of this.byName.values()) {
       for (const replica of state.order) closing.push(replica.pool.destroy().catch(() => undefined));
@@ -196,6 +331,8 @@ export class HttpTransport implements Transport {
       state.byId.clear();
       state.seen = undefined;
     }
+    for (const replica of this.draining) closing.push(replica.pool.destroy().catch(() => undefined));
+    this.draining.clear();
     this.byName.clear();
     await Promise.all(closing);
   }
@@ -210,33 +347,88 @@ export class HttpTransport implements Transport {
     const name = `${unit.namespace}\u0000${unit.deployment}\u0000${unit.predictor}\u0000${unit.node}`;
     state = this.byName.get(name);
     if (state === undefined) {
-      state = { unit, label: describeUnit(unit), seen: undefined, order: [], byId: new Map(), next: 0 };
+      state = { unit, label: describeUnit(unit), seen: undefined, order: [], byId: new Map(), next: 0, ejectedUntil: 0 };
       this.byName.set(name, state);
     }
     this.byObject.set(unit, state);
     return state;
   }
 
-  /** The next replica round-robin, skipping those already tried in this call. */
-  private pick(state: UnitState, tried: Set<string> | undefined): ReplicaPool | undefined {
+  /**
+   * The next replica round-robin, skipping those already tried or abandoned in this call and,
+   * while another is left, the ejected ones.
+   */
+  private pick(state: UnitState, tried: Set<string> | undefined, abandoned: Set<string> | undefined): ReplicaPool | undefined {
     const replicas = this.endpoints.replicasOf(state.unit);
     if (replicas !== state.seen) this.sync(state, replicas);
     const order = state.order;
     const n = order.length;
     if (n === 0) return undefined;
-    if (tried === undefined || tried.size === 0) {
+    let now = 0;
+    if (state.ejectedUntil !== 0) {
+      now = Date.now();
+      if (now >= state.ejectedUntil) state.ejectedUntil = 0;
+    }
+    if (state.ejectedUntil === 0 && (tried === undefined || tried.size === 0) && abandoned === undefined) {
       const index = state.next++ % n;
       if (state.next >= 0x3fffffff) state.next = 0;
       return order[index];
     }
+    let fallback = -1;
     for (let i = 0; i < n; i++) {
-      const candidate = order[(state.next + i) % n]!;
-      if (!tried.has(candidate.id)) {
-        state.next = (state.next + i + 1) % n;
-        return candidate;
+      const index = (state.next + i) % n;
+      const candidate = order[index]!;
+      if (tried?.has(candidate.id) === true || abandoned?.has(candidate.id) === true) continue;
+      if (candidate.ejectedUntil > now) {
+        if (fallback < 0) fallback = index;
+        continue;
+      }
+      state.next = (index + 1) % n;
+      return candidate;
+    }
+    if (fallback < 0) return undefined;
+    state.next = (fallback + 1) % n;
+    return order[fallback];
+  }
+
+  /** A call to `replica` failed to connect, lost its connection or timed out. */
+  private failed(state: UnitState, replica: ReplicaPool): void {
+    if (++replica.failures >= this.consecutiveFailures) this.eject(state, replica, Date.now());
+  }
+
+  /** Leaves `replica` out of the round-robin for a while; false when it is the last one standing. */
+  private eject(state: UnitState, replica: ReplicaPool, now: number): boolean {
+    if (replica.ejectedUntil > now) return true;
+    let standing = 0;
+    for (const other of state.order) if (other !== replica && other.ejectedUntil <= now) standing++;
+    if (standing === 0) return false;
+    replica.ejections++;
+    replica.failures = 0;
+    replica.ejectedUntil = now + Math.min(this.baseEjectionMs * replica.ejections, this.maxEjectionMs);
+    if (replica.ejectedUntil > state.ejectedUntil) state.ejectedUntil = replica.ejectedUntil;
+    return true;
+  }
+
+  /**
+   * A replica has stalled when it answered nothing since a call older than that call's stall
+   * limit was sent. Its idempotent calls are taken back (they go to another replica) once it is
+   * ejected, or when it is no longer offered at all.
+   */
+  private watchStalls(): void {
+    if (this.closed) return;
+    const now = Date.now();
+    for (const state of this.byName.values()) {
+      // A replica the runtime stopped offering (not ready) moves to `draining` here, without waiting for a call.
+      const replicas = this.endpoints.replicasOf(state.unit);
+      if (replicas !== state.seen) this.sync(state, replicas);
+      for (const replica of state.order) {
+        if (replica.inFlight.size > 0 && stalled(replica, now) && this.eject(state, replica, now)) takeBack(replica);
       }
     }
-    return undefined;
+    for (const replica of this.draining) {
+      if (replica.inFlight.size === 0) this.draining.delete(replica);
+      else if (stalled(replica, now)) takeBack(replica);
+    }
   }
 
   /** Brings the pools in line with the replicas now ready: new ones get a pool, gone ones are closed. */
@@ -255,11 +447,21 @@ export class HttpTransport implements Transport {
     for (const replica of replicas) {
       let pool = state.byId.get(replica.id);
       if (pool !== undefined && (pool.host !== replica.host || pool.port !== replica.port)) {
-        retire(pool);
+        this.retire(pool);
         pool = undefined;
       }
       if (pool === undefined) {
-        pool = { id: replica.id, host: replica.host, port: replica.port, pool: this.newPool(originOf(replica)) };
+        pool = {
+          id: replica.id,
+          host: replica.host,
+          port: replica.port,
+          pool: this.newPool(originOf(replica)),
+          inFlight: new Set(),
+          lastAnswerAt: 0,
+          failures: 0,
+          ejections: 0,
+          ejectedUntil: 0,
+        };
         state.byId.set(replica.id, pool);
       }
       keep.add(replica.id);
@@ -268,7 +470,7 @@ export class HttpTransport implements Transport {
     for (const [id, pool] of state.byId) {
       if (!keep.has(id)) {
         state.byId.delete(id);
-        if (!next.includes(pool)) retire(pool);
+        if (!next.includes(pool)) this.retire(pool);
       }
     }
     state.order = next;
@@ -284,6 +486,12 @@ export class HttpTransport implements Transport {
     });
   }
 
+  /** Lets in-flight requests on a replica that is gone finish (or fail, or stall), then drops its connections. */
+  private retire(replica: ReplicaPool): void {
+    if (replica.inFlight.size > 0) this.draining.add(replica);
+    replica.pool.close().catch(() => undefined);
+  }
+
   /** Closes pools of replicas that are no longer offered, even for nodes no call has asked about lately. */
   private sweep(): void {
     if (this.closed) return;
@@ -294,12 +502,20 @@ export class HttpTransport implements Transport {
   }
 }
 
+function stalled(replica: ReplicaPool, now: number): boolean {
+  for (const call of replica.inFlight) {
+    if (call.stallAt <= now && replica.lastAnswerAt < call.sentAt) return true;
+  }
+  return false;
+}
+
+/** Aborts the idempotent calls waiting on a stalled replica, so they are sent elsewhere. */
+function takeBack(replica: ReplicaPool): void {
+  const err = new ReplicaStalled(`replica ${replica.id} answered nothing in time; the call was sent to another replica`);
+  for (const call of replica.inFlight) if (call.idempotent) call.takeBack(err);
+}
+
 function originOf(replica: ReplicaAddress): string {
   const host = replica.host.includes(':') && !replica.host.startsWith('[') ? `[${replica.host}]` : replica.host;
   return `http://${host}:${replica.port}`;
-}
-
-/** Lets in-flight requests on a replica that is gone finish (or fail), then drops its connections. */
-function retire(replica: ReplicaPool): void {
-  replica.pool.close().catch(() => undefined);
 }

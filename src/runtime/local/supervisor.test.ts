@@ -5,8 +5,9 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { DeploymentState, SeldonDeployment } from '../../spec/types.ts';
+import type { DeploymentState, Probe, SeldonDeployment } from '../../spec/types.ts';
 import type { DeploymentStatus } from '../../spec/runtime.ts';
+import { PROBE_DEFAULTS } from './health.ts';
 import { LocalSupervisor } from './supervisor.ts';
 import type { LocalSupervisorOptions } from './supervisor.ts';
 import { PACKAGE_ROOT } from './plan.ts';
@@ -74,6 +75,7 @@ interface ComponentOptions {
   replicas?: number;
   env?: Record<string, string>;
   command?: string[];
+  livenessProbe?: Probe;
 }
 
 function componentDeployment(options: ComponentOptions = {}): SeldonDeployment {
@@ -90,6 +92,7 @@ function componentDeployment(options: ComponentOptions = {}): SeldonDeployment {
             image: 'example/model:1',
             command: options.command ?? [process.execPath, script],
             env: Object.entries(options.env ?? {}).map(([name, value]) => ({ name, value })),
+            ...(options.livenessProbe === undefined ? {} : { livenessProbe: options.livenessProbe }),
           }),
         ],
       },
@@ -228,6 +231,86 @@ test('a replica killed with SIGKILL leaves replicasOf at once and is restarted',
   assert.equal(after?.replicas[0]?.state, 'Ready');
   assert.notEqual(after?.replicas[0]?.pid, victim.pid);
   assert.equal(after?.replicas[1]?.restarts, 0);
+});
+
+// ---- probes of ready replicas ----------------------------------------------------------------
+
+/** Probes quick enough for a test; liveness as given. */
+function quickProbes(livenessFailures: number): NonNullable<LocalSupervisorOptions['probes']> {
+  return {
+    readiness: { ...PROBE_DEFAULTS.readiness, periodMs: 100, timeoutMs: 300 },
+    liveness: { ...PROBE_DEFAULTS.liveness, periodMs: 100, timeoutMs: 300, failureThreshold: livenessFailures },
+  };
+}
+
+/** Stopped process groups, let go again after the tests so nothing stays frozen. */
+const frozen = new Set<number>();
+after(() => {
+  for (const pid of frozen) {
+    try {
+      process.kill(-pid, 'SIGCONT');
+    } catch {
+      // gone already
+    }
+  }
+});
+
+function freeze(pid: number): void {
+  frozen.add(pid);
+  process.kill(-pid, 'SIGSTOP');
+}
+
+test('a frozen replica (SIGSTOP) leaves replicasOf at its first failed readiness probe', async () => {
+  const s = supervisor({ probes: quickProbes(1_000_000) });
+  await s.apply(componentDeployment({ replicas: 2 }));
+  const before = await waitForState(s, 'Available');
+  const victim = before.replicas[0]!;
+  freeze(victim.pid!);
+  const during = await waitFor('the frozen replica to leave replicasOf', () => (s.replicasOf(unit()).length === 1 ? s.replicasOf(unit()) : undefined));
+  assert.deepEqual(
+    during.map((a) => a.id),
+    ['default/model/1'],
+  );
+  const status = s.status('seldon', 'sample')!;
+  assert.equal(status.state, 'Available');
+  assert.equal(status.replicas[0]?.state, 'Unready');
+  assert.match(status.replicas[0]?.message ?? '', /^not ready: GET \/health\/ping within 300 ms failed 1 time in a row$/);
+
+  process.kill(-victim.pid!, 'SIGCONT');
+  await waitFor('the replica to be ready again', () => s.replicasOf(unit()).length === 2);
+  const after = s.status('seldon', 'sample')!;
+  assert.equal(after.replicas[0]?.state, 'Ready');
+  assert.equal(after.replicas[0]?.pid, victim.pid, 'the same process: readiness does not restart');
+  assert.equal(after.replicas[0]?.restarts, 0);
+});
+
+test('a frozen replica failing its liveness probe is killed with SIGKILL and restarted', async () => {
+  const s = supervisor({ probes: quickProbes(3) });
+  await s.apply(componentDeployment({ replicas: 2 }));
+  const before = await waitForState(s, 'Available');
+  const victim = before.replicas[0]!;
+  freeze(victim.pid!);
+  const restarted = await waitFor('the frozen replica to be replaced', () => {
+    const r = s.status('seldon', 'sample')?.replicas[0];
+    return r?.state === 'Ready' && r.restarts === 1 ? r : undefined;
+  });
+  assert.notEqual(restarted.pid, victim.pid);
+  assert.ok(!running(victim.pid!), 'the frozen process is gone');
+  assert.equal(s.replicasOf(unit()).length, 2);
+  assert.match(await get(restarted.port!, '/health/ping'), /pong/);
+});
+
+test("a container's livenessProbe (periodSeconds, timeoutSeconds, failureThreshold) is honoured", async () => {
+  const s = supervisor({ probes: quickProbes(1_000_000) });
+  await s.apply(componentDeployment({ replicas: 2, livenessProbe: { periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 1 } }));
+  const before = await waitForState(s, 'Available');
+  const victim = before.replicas[0]!;
+  freeze(victim.pid!);
+  const crashed = await waitFor('the frozen replica to be killed', () => {
+    const r = s.status('seldon', 'sample')?.replicas[0];
+    return r !== undefined && r.restarts + (r.state === 'Crashed' ? 1 : 0) >= 1 ? r : undefined;
+  });
+  assert.match(crashed.message ?? '', /failed its liveness probe \(GET \/health\/ping within 1000 ms\) 1 times? in a row/);
 });
 
 test('a deployment whose only replica crashed is Creating with "restarting" until it is back', async () => {

@@ -7,6 +7,11 @@
  * again with exponential backoff. A changed manifest rolls: the new replicas start beside the old
  * ones, `replicasOf()` switches to them once all are ready, and only then do the old ones stop.
  *
+ * A ready replica is probed on (readiness and liveness, with the container's own probes when the
+ * manifest gives them): failing readiness takes it out of `replicasOf()` until it passes again;
+ * failing liveness has it killed with SIGKILL (a stopped process ignores SIGTERM) and restarted
+ * like a crash.
+ *
  * Children run in their own process group, and the whole group is signalled, so a shell wrapper's
  * children stop with it.
  */
@@ -19,7 +24,8 @@ import { asTrantorError } from '../../protocol/errors.ts';
 import type { DeploymentStatus, ReplicaState, ReplicaStatus, Runtime } from '../../spec/runtime.ts';
 import type { SeldonDeployment } from '../../spec/types.ts';
 import type { EndpointSource, ReplicaAddress, UnitKey } from '../../executor/transport/endpoints.ts';
-import { waitUntilReady } from './health.ts';
+import { describeProbe, PROBE_DEFAULTS, probeLoop, probeSettings, waitUntilReady } from './health.ts';
+import type { ProbeSettings } from './health.ts';
 import { DeploymentLogs, safePart } from './logs.ts';
 import type { Capture, LogLine } from './logs.ts';
 import { planDeployment } from './plan.ts';
@@ -55,6 +61,14 @@ export interface LocalSupervisorOptions {
   python?: PlanOptions['python'];
   /** How to start the Node host; found from the package layout by default. */
   nodeHost?: readonly string[] | null;
+  /** Probes of ready replicas whose container names none (`PROBE_DEFAULTS` by default). */
+  probes?: Partial<Probes>;
+}
+
+/** The two probes a ready replica gets. */
+export interface Probes {
+  readiness: Readonly<ProbeSettings>;
+  liveness: Readonly<ProbeSettings>;
 }
 
 interface Settings {
@@ -68,6 +82,7 @@ interface Settings {
   stableAfterMs: number;
   logLines: number;
   failureLines: number;
+  probes: Readonly<Probes>;
 }
 
 export interface StatusEvent {
@@ -166,11 +181,14 @@ class ReplicaSet {
   established = false;
   /** The addresses of its ready replicas, replaced (never mutated) on change. */
   ready: readonly ReplicaAddress[] = EMPTY;
+  /** Replaced in place when only the manifest's probes change; probe loops read it each time. */
+  probes: Readonly<Probes>;
 
-  constructor(unit: UnitKey, launch: ComponentLaunch, revision: number) {
+  constructor(unit: UnitKey, launch: ComponentLaunch, revision: number, probes: Readonly<Probes>) {
     this.unit = unit;
     this.launch = launch;
     this.revision = revision;
+    this.probes = probes;
     this.replicas = Array.from({ length: launch.replicas }, (_, i) => new Replica(this, i));
   }
 
@@ -302,6 +320,7 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
       stableAfterMs: options.stableAfterMs ?? 60_000,
       logLines: options.logLines ?? 500,
       failureLines: options.failureLines ?? 20,
+      probes: Object.freeze({ ...PROBE_DEFAULTS, ...options.probes }),
     });
     this.#logger = options.logger;
     this.#ports = options.ports ?? sharedPorts;
@@ -344,11 +363,17 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
     record.unitOrder = launches.map((l) => unitId(l.predictor, l.node));
     const wanted = new Set(record.unitOrder);
     const sets = new Map<string, ReplicaSet>();
+    const probes = this.#probesOf(deployment);
     for (const launch of launches) {
       const id = unitId(launch.predictor, launch.node);
-      if (record.serving.get(id)?.launch.fingerprint === launch.fingerprint) continue;
+      const unitProbes = probes.get(id) ?? this.#settings.probes;
+      const serving = record.serving.get(id);
+      if (serving?.launch.fingerprint === launch.fingerprint) {
+        serving.probes = unitProbes;
+        continue;
+      }
       const unit: UnitKey = { namespace, deployment: name, predictor: launch.predictor, node: launch.node };
-      sets.set(id, new ReplicaSet(unit, launch, revision));
+      sets.set(id, new ReplicaSet(unit, launch, revision, unitProbes));
     }
     const removed = new Set([...record.serving.keys()].filter((id) => !wanted.has(id)));
     record.rollout = { revision, sets, removed };
@@ -420,6 +445,24 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
   }
 
   // ---- deployments and rollouts -----------------------------------------------------------
+
+  /** Probes by unit id, for the containers (named after their graph node) that give their own. */
+  #probesOf(deployment: SeldonDeployment): Map<string, Readonly<Probes>> {
+    const out = new Map<string, Readonly<Probes>>();
+    const defaults = this.#settings.probes;
+    for (const predictor of deployment.spec.predictors) {
+      for (const spec of predictor.componentSpecs) {
+        for (const c of spec.containers) {
+          if (c.readinessProbe === undefined && c.livenessProbe === undefined) continue;
+          out.set(
+            unitId(predictor.name, c.name),
+            Object.freeze({ readiness: probeSettings(c.readinessProbe, defaults.readiness), liveness: probeSettings(c.livenessProbe, defaults.liveness) }),
+          );
+        }
+      }
+    }
+    return out;
+  }
 
   #recordFor(namespace: string, name: string): DeploymentRecord {
     const id = deploymentId(namespace, name);
@@ -550,6 +593,7 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
       TRANTOR_PARENT_PID: String(process.pid),
     };
     let child: ChildProcess;
+    const startedAt = Date.now();
     try {
       child = spawn(launch.command, [...launch.args], { cwd: launch.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (err) {
@@ -638,6 +682,53 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
     const owner = this.#recordOf(replica.set);
     if (owner !== undefined) this.#checkRollout(owner);
     this.#changedSet(replica.set);
+    this.#watch(replica, attempt, startedAt);
+  }
+
+  /** Probes a ready replica until its process ends or it is stopped. */
+  #watch(replica: Replica, attempt: Attempt, startedAt: number): void {
+    const { signal } = attempt.probe;
+    const common = { host: LOOPBACK, port: attempt.port, startedAt, signal };
+    const current = (): boolean => !attempt.done && !replica.stopping && replica.attempt === attempt;
+    this.#track(
+      probeLoop({
+        ...common,
+        settings: () => replica.set.probes.readiness,
+        onResult: (ok, streak) => {
+          if (!current()) return;
+          const probe = replica.set.probes.readiness;
+          // The last ready replica of its set stays in: taking it out would turn slow answers into
+          // "no ready replica" errors; liveness deals with one that is really stuck.
+          const othersReady = replica.set.replicas.some((r) => r !== replica && r.state === 'Ready');
+          if (!ok && replica.state === 'Ready' && streak >= probe.failureThreshold && othersReady) {
+            replica.state = 'Unready';
+            replica.message = `not ready: ${describeProbe(probe)} failed ${streak} time${streak === 1 ? '' : 's'} in a row`;
+            this.#logger.warn({ replica: replica.id, pid: attempt.pid }, 'replica failed its readiness probe; it gets no traffic');
+            this.#refreshReady(replica.set);
+            this.#changedSet(replica.set);
+          } else if (ok && replica.state === 'Unready' && streak >= probe.successThreshold) {
+            replica.state = 'Ready';
+            replica.message = undefined;
+            this.#logger.info({ replica: replica.id, pid: attempt.pid }, 'replica ready again');
+            this.#refreshReady(replica.set);
+            this.#changedSet(replica.set);
+          }
+        },
+      }),
+    );
+    this.#track(
+      probeLoop({
+        ...common,
+        settings: () => replica.set.probes.liveness,
+        onResult: (ok, streak) => {
+          const probe = replica.set.probes.liveness;
+          if (ok || streak < probe.failureThreshold || !current() || attempt.killedBecause !== undefined) return;
+          attempt.killedBecause = `was killed: it failed its liveness probe (${describeProbe(probe)}) ${streak} times in a row`;
+          this.#logger.warn({ replica: replica.id, pid: attempt.pid }, 'replica failed its liveness probe; killing it');
+          signalGroup(attempt.pid, 'SIGKILL');
+        },
+      }),
+    );
   }
 
   /** A replica's process is gone (or never started) without being asked to stop. */
