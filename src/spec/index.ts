@@ -7,6 +7,7 @@ export { containerFor, graphNodes, impliedUnitType, isPrepackagedServer } from '
 export { ManifestError } from './problems.ts';
 export { dns1123LabelProblem } from './names.ts';
 export {
+  DEFAULT_MAX_REPLICAS,
   PARAMETER_TYPES,
   SELDON_API_VERSIONS,
   UNIT_IMPLEMENTATIONS,
