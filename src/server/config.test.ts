@@ -26,3 +26,11 @@ test('a bad port is refused with the flag named', () => {
 test('a bad size is refused with an example', () => {
   assert.throws(() => parseSize('lots', '--body-limit'), /--body-limit lots: expected a size such as 10mb/);
 });
+
+test('the replicas limit defaults to 64, is set by flag or TRANTOR_MAX_REPLICAS, and must be a whole number', () => {
+  assert.equal(resolveUpConfig({}, {}).maxReplicas, 64);
+  assert.equal(resolveUpConfig({}, { TRANTOR_MAX_REPLICAS: '8' }).maxReplicas, 8);
+  assert.equal(resolveUpConfig({ maxReplicas: '200' }, { TRANTOR_MAX_REPLICAS: '8' }).maxReplicas, 200);
+  assert.throws(() => resolveUpConfig({ maxReplicas: '0' }, {}), /--max-replicas 0: expected a whole number of at least 1/);
+  assert.throws(() => resolveUpConfig({ maxReplicas: 'lots' }, {}), /--max-replicas lots/);
+});

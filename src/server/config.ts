@@ -3,6 +3,7 @@
  * and passed down. Nothing below `main` reads process.env.
  */
 import { resolveHome } from '../spec/home.ts';
+import { DEFAULT_MAX_REPLICAS } from '../spec/index.ts';
 
 export interface UpFlags {
   home?: string;
@@ -11,6 +12,7 @@ export interface UpFlags {
   bodyLimit?: string;
   timeout?: string;
   logLevel?: string;
+  maxReplicas?: string;
 }
 
 export interface UpConfig {
@@ -20,6 +22,8 @@ export interface UpConfig {
   readonly bodyLimitBytes: number;
   readonly requestTimeoutMs: number;
   readonly logLevel: string;
+  /** The most replicas a predictor or componentSpec may ask for (each is a process). */
+  readonly maxReplicas: number;
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, k: 1e3, kib: 1024, ki: 1024, mb: 1e6, m: 1e6, mib: 2 ** 20, mi: 2 ** 20, gb: 1e9, gib: 2 ** 30 };
@@ -45,6 +49,12 @@ function parsePort(text: string): number {
   return port;
 }
 
+function parseMaxReplicas(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < 1) throw new Error(`--max-replicas ${text}: expected a whole number of at least 1`);
+  return value;
+}
+
 export function resolveUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv): UpConfig {
   return Object.freeze({
     home: resolveHome(flags.home, env),
@@ -53,5 +63,6 @@ export function resolveUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv): UpConfi
     bodyLimitBytes: parseSize(flags.bodyLimit ?? env['TRANTOR_BODY_LIMIT'] ?? '10mb', '--body-limit'),
     requestTimeoutMs: parseDurationMs(flags.timeout ?? env['TRANTOR_REQUEST_TIMEOUT'] ?? '30s', '--request-timeout'),
     logLevel: flags.logLevel ?? env['TRANTOR_LOG_LEVEL'] ?? 'info',
+    maxReplicas: parseMaxReplicas(flags.maxReplicas ?? env['TRANTOR_MAX_REPLICAS'] ?? String(DEFAULT_MAX_REPLICAS)),
   });
 }

@@ -15,6 +15,7 @@ program
   .option('--body-limit <size>', 'largest request body the gateway accepts (default 10mb)')
   .option('--request-timeout <duration>', 'how long a prediction may take (default 30s)')
   .option('--log-level <level>', 'trace | debug | info | warn | error (default info)')
+  .option('--max-replicas <n>', 'most replicas (processes) a predictor or componentSpec may ask for (default 64, or TRANTOR_MAX_REPLICAS)')
   .action(async (opts: Omit<UpFlags, 'home' | 'timeout'> & { requestTimeout?: string }, command: Command) => {
     const { up } = await import('./up.ts');
     const home = command.optsWithGlobals<{ home?: string }>().home;

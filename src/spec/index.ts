@@ -5,6 +5,7 @@ export * from './home.ts';
 export * from './api.ts';
 export { containerFor, graphNodes, impliedUnitType, isPrepackagedServer } from './graph.ts';
 export { ManifestError } from './problems.ts';
+export { manifestOf } from './manifest-of.ts';
 export { dns1123LabelProblem } from './names.ts';
 export {
   DEFAULT_MAX_REPLICAS,
