@@ -30,6 +30,12 @@ export interface HomeLock {
  */
 const PROBE_GRACE_MS = 1000;
 
+/**
+ * The open lock databases. A connection that is garbage-collected is closed, which drops its
+ * lock: each is referenced from here until it is released, whatever the caller keeps.
+ */
+const held = new Set<Database.Database>();
+
 /** Takes the home's lock, or throws an Error saying that another control plane holds it. */
 export function acquireHomeLock(home: string): HomeLock {
   mkdirSync(home, { recursive: true });
@@ -44,11 +50,13 @@ export function acquireHomeLock(home: string): HomeLock {
     if (isBusy(err)) throw new Error(`another trantor up is running for home ${home} (it holds ${file}); stop it first or use another --home`);
     throw new Error(`cannot lock ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const held = db;
+  const locked = db;
+  held.add(locked);
   return {
     file,
     release: () => {
-      if (held.open) held.close();
+      held.delete(locked);
+      if (locked.open) locked.close();
     },
   };
 }

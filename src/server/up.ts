@@ -36,7 +36,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   const config = resolveUpConfig(flags, env);
   mkdirSync(config.home, { recursive: true });
   // Held until this process exits; the kernel releases it even after a kill -9.
-  acquireHomeLock(config.home);
+  const lock = acquireHomeLock(config.home);
   mkdirSync(homeLayout.logs(config.home), { recursive: true });
   const logFile = join(homeLayout.logs(config.home), 'trantor.log');
   const logger = pino({ level: config.logLevel }, pino.destination({ dest: logFile, sync: false, mkdir: true }));
@@ -83,6 +83,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
       await transport.close();
       await eventing.close();
       rmSync(homeLayout.controlPlane(config.home), { force: true });
+      lock.release();
       logger.flush();
       process.exit(0);
     })();

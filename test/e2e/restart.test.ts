@@ -34,6 +34,22 @@ async function until(check: () => boolean, what: string, timeoutMs = 30_000): Pr
   }
 }
 
+/** The example no-op TypeScript model, served inside the control plane (no process to wait for). */
+function inProcessNoop(namespace: string, name: string): string {
+  return `apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: ${name}, namespace: ${namespace}, annotations: {trantor.io/in-process: "true"}}
+spec:
+  predictors:
+  - name: default
+    graph: {name: noop, type: MODEL}
+    componentSpecs:
+    - spec:
+        containers:
+        - {name: noop, command: [trantor-node-microservice, NoopModel], args: [--service-type, MODEL], workingDir: ${JSON.stringify(join(ROOT, 'examples', 'noop-ts'))}}
+`;
+}
+
 /** The state letter of a process (R, S, Z …) from /proc, or undefined once it is gone. */
 function processState(pid: number): string | undefined {
   try {
@@ -120,17 +136,9 @@ test('a clean restart while 8 producers post: every event answered 202 reaches t
   const trantor = trantorFor();
   await trantor.up(['--port', String(port)]);
   const file = join(trantor.home, 'restart.yaml');
-  // Deployments make the restore take a while, which is when an early ingress lost events.
-  const deployments = Array.from(
-    { length: 4 },
-    (_, i) => `apiVersion: machinelearning.seldon.io/v1
-kind: SeldonDeployment
-metadata: {name: model-${i}, namespace: restart}
-spec:
-  predictors:
-  - {name: default, graph: {name: m, implementation: SIMPLE_MODEL}}
-`,
-  );
+  // Deployments (models loaded in process) make the restore take a while: the window in which an
+  // ingress that opened too early stored events with no trigger to deliver them.
+  const deployments = Array.from({ length: 4 }, (_, i) => inProcessNoop('restart', `model-${i}`));
   writeFileSync(
     file,
     `${deployments.join('---\n')}---
@@ -186,21 +194,7 @@ test('corrupt stored manifests are named and skipped; the good ones come back an
   const trantor = trantorFor();
   await trantor.up();
   const file = join(trantor.home, 'good.yaml');
-  writeFileSync(
-    file,
-    `apiVersion: machinelearning.seldon.io/v1
-kind: SeldonDeployment
-metadata: {name: good, namespace: stored, annotations: {trantor.io/in-process: "true"}}
-spec:
-  predictors:
-  - name: default
-    graph: {name: noop, type: MODEL}
-    componentSpecs:
-    - spec:
-        containers:
-        - {name: noop, command: [trantor-node-microservice, NoopModel], args: [--service-type, MODEL], workingDir: ${JSON.stringify(join(ROOT, 'examples', 'noop-ts'))}}
-`,
-  );
+  writeFileSync(file, inProcessNoop('stored', 'good'));
   trantor.applyAndWait(file);
   await trantor.stop();
 
