@@ -3,6 +3,7 @@
  * home's API token on every call (through the SDK's ControlPlaneClient).
  */
 import { readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { ControlPlaneClient, readApiToken } from '../client/index.ts';
 import type { FailureBody } from '../protocol/index.ts';
 import type { ControlPlaneInfo } from '../spec/index.ts';
@@ -15,17 +16,37 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * Whether a `trantor up` holds the home's lock (src/server/home-lock.ts: an exclusive SQLite lock
+ * on up.lock, which the kernel drops when that process dies). A shared read that finds the file
+ * busy means it is held; the read lasts microseconds, and `up` waits that out.
+ */
+function upIsRunning(home: string): boolean {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(homeLayout.lock(home), { readonly: true, fileMustExist: true, timeout: 0 });
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return false;
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+  } finally {
+    db?.close();
+  }
+}
+
 export function readControlPlane(home: string): ControlPlaneInfo {
   const file = homeLayout.controlPlane(home);
+  // The lock, not the pid in the file: a pid outlives a kill -9 as a zombie and is reused.
+  const running = upIsRunning(home);
   let info: ControlPlaneInfo;
   try {
     info = JSON.parse(readFileSync(file, 'utf8')) as ControlPlaneInfo;
   } catch {
+    if (running) throw new CliError(`the control plane for home ${home} is starting (restoring what was applied); try again in a moment`);
     throw new CliError(`no control plane is running for home ${home} (no ${file}); start one with: trantor up --home ${home}`);
   }
-  try {
-    process.kill(info.pid, 0);
-  } catch {
+  if (!running) {
     throw new CliError(`the control plane for home ${home} (pid ${info.pid}) is not running; start it with: trantor up --home ${home}`);
   }
   return info;

@@ -112,7 +112,8 @@ export function buildProgram(io: Io = processIo): Command {
     .action(async (opts: { filename: string; wait?: boolean; timeout: string; output?: 'json' | 'yaml' | 'name' }, command: Command) => {
       const manifest = readManifest(opts.filename, io);
       // Validate here too, so a bad manifest fails fast with the file's name even before the server answers.
-      loadManifests(manifest.text, { source: manifest.source, baseDir: manifest.baseDir });
+      // The replicas limit is the server's (trantor up --max-replicas): it checks that one.
+      loadManifests(manifest.text, { source: manifest.source, baseDir: manifest.baseDir, maxReplicas: Number.MAX_SAFE_INTEGER });
       const info = connect(command, io);
       const result = await callApiJson<ApplyResponse>(info, 'POST', '/v1/apply', manifest.text, {
         'content-type': 'application/yaml',
@@ -177,7 +178,7 @@ export function buildProgram(io: Io = processIo): Command {
       const info = connect(command, io);
       if (opts.filename !== undefined) {
         const manifest = readManifest(opts.filename, io);
-        const loaded = loadManifests(manifest.text, { source: manifest.source, baseDir: manifest.baseDir });
+        const loaded = loadManifests(manifest.text, { source: manifest.source, baseDir: manifest.baseDir, maxReplicas: Number.MAX_SAFE_INTEGER });
         let missing = 0;
         for (const target of deleteTargets(loaded)) if (!(await deleteObject(info, target, io, 'report'))) missing++;
         if (missing > 0) throw new CliError(`${missing} of the objects in ${manifest.source} did not exist`);

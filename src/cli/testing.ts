@@ -7,6 +7,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { homeLayout, type ControlPlaneInfo } from '../spec/index.ts';
 import type { Io } from './io.ts';
 import { buildProgram, runCli } from './program.ts';
@@ -59,6 +60,10 @@ export async function trantor(
   const info: ControlPlaneInfo = { pid: process.pid, apiUrl: url, gatewayUrl: url, startedAt: new Date().toISOString() };
   writeFileSync(homeLayout.controlPlane(home), JSON.stringify(info));
   writeFileSync(homeLayout.apiToken(home), `${TEST_API_TOKEN}\n`, { mode: 0o600 });
+  // Held as `trantor up` holds it (src/server/home-lock.ts): the CLI trusts the lock, not the pid.
+  const lock = new Database(homeLayout.lock(home));
+  lock.pragma('locking_mode = EXCLUSIVE');
+  lock.exec('BEGIN EXCLUSIVE');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(home, name), text);
   const withPaths = args.map((a) => (a.startsWith('HOME/') ? join(home, a.slice(5)) : a));
   const out: string[] = [];
@@ -68,6 +73,7 @@ export async function trantor(
     const code = await runCli(buildProgram(io), ['node', 'trantor', '--home', home, ...withPaths], io);
     return { code, out: out.join('\n'), err: err.join('\n'), home };
   } finally {
+    lock.close();
     rmSync(home, { recursive: true, force: true });
   }
 }

@@ -121,11 +121,13 @@ export class Eventing implements IngressTarget {
   /**
    * The full set of triggers. A trigger not listed is deleted with its pending deliveries, so call
    * this with every applied trigger (resolved or not) before the ingress takes events.
+   * `keepPending` names triggers that are not listed but whose deliveries must stay stored (a
+   * trigger the control plane could not restore, say).
    */
-  async setTriggers(bindings: readonly TriggerBinding[]): Promise<void> {
+  async setTriggers(bindings: readonly TriggerBinding[], options: { keepPending?: Iterable<TriggerKey> } = {}): Promise<void> {
     this.#bindings = [...bindings];
     this.#applyBindings();
-    const keep = new Set(bindings.map((b) => b.key));
+    const keep = new Set([...bindings.map((b) => b.key), ...(options.keepPending ?? [])]);
     for (const key of await this.#store.triggers()) {
       if (!keep.has(key)) await this.#store.dropTrigger(key);
     }

@@ -45,3 +45,11 @@ test('a CORS origin or host that cannot match is refused with the flag named', (
   assert.throws(() => resolveUpConfig({ corsAllowedOrigins: 'http://app.example/ui' }, {}), /--cors-allowed-origins: .*nothing after it/);
   assert.throws(() => resolveUpConfig({ allowedHosts: 'http://models.example' }, {}), /--allowed-hosts: "http:\/\/models\.example" is not a host name/);
 });
+
+test('the replicas limit defaults to 64, is set by flag or TRANTOR_MAX_REPLICAS, and must be a whole number', () => {
+  assert.equal(resolveUpConfig({}, {}).maxReplicas, 64);
+  assert.equal(resolveUpConfig({}, { TRANTOR_MAX_REPLICAS: '8' }).maxReplicas, 8);
+  assert.equal(resolveUpConfig({ maxReplicas: '200' }, { TRANTOR_MAX_REPLICAS: '8' }).maxReplicas, 200);
+  assert.throws(() => resolveUpConfig({ maxReplicas: '0' }, {}), /--max-replicas 0: expected a whole number of at least 1/);
+  assert.throws(() => resolveUpConfig({ maxReplicas: 'lots' }, {}), /--max-replicas lots/);
+});

@@ -5,6 +5,7 @@
 import { normalizeHost, normalizeOrigin } from '../http/index.ts';
 import { resolveHome } from '../spec/home.ts';
 import { apiTokenFromEnv } from './api-token.ts';
+import { DEFAULT_MAX_REPLICAS } from '../spec/index.ts';
 
 export interface UpFlags {
   home?: string;
@@ -15,6 +16,7 @@ export interface UpFlags {
   logLevel?: string;
   corsAllowedOrigins?: string;
   allowedHosts?: string;
+  maxReplicas?: string;
 }
 
 export interface UpConfig {
@@ -30,6 +32,8 @@ export interface UpConfig {
   readonly corsAllowedOrigins: readonly string[];
   /** Further `Host` names the gateway answers for, beyond its own address and the loopback names. */
   readonly allowedHosts: readonly string[];
+  /** The most replicas a predictor or componentSpec may ask for (each is a process). */
+  readonly maxReplicas: number;
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, k: 1e3, kib: 1024, ki: 1024, mb: 1e6, m: 1e6, mib: 2 ** 20, mi: 2 ** 20, gb: 1e9, gib: 2 ** 30 };
@@ -69,6 +73,12 @@ function parseList(text: string | undefined, flag: string, normalize: (entry: st
   );
 }
 
+function parseMaxReplicas(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < 1) throw new Error(`--max-replicas ${text}: expected a whole number of at least 1`);
+  return value;
+}
+
 export function resolveUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv): UpConfig {
   return Object.freeze({
     home: resolveHome(flags.home, env),
@@ -80,5 +90,6 @@ export function resolveUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv): UpConfi
     apiToken: apiTokenFromEnv(env['TRANTOR_API_TOKEN']),
     corsAllowedOrigins: parseList(flags.corsAllowedOrigins ?? env['TRANTOR_CORS_ALLOWED_ORIGINS'], '--cors-allowed-origins', normalizeOrigin),
     allowedHosts: parseList(flags.allowedHosts ?? env['TRANTOR_ALLOWED_HOSTS'], '--allowed-hosts', normalizeHost),
+    maxReplicas: parseMaxReplicas(flags.maxReplicas ?? env['TRANTOR_MAX_REPLICAS'] ?? String(DEFAULT_MAX_REPLICAS)),
   });
 }

@@ -8,11 +8,11 @@ import type { DeploymentEntry, DeploymentTable } from '../gateway/index.ts';
 import type { LocalSupervisor, StatusEvent } from '../runtime/local/index.ts';
 import { TrantorError } from '../protocol/index.ts';
 import type { AppliedObject, ApplyAction, ApplyResponse, DeploymentView, LogLine } from '../spec/index.ts';
-import { loadManifests } from '../spec/index.ts';
+import { DEFAULT_MAX_REPLICAS, loadManifests, manifestOf, type LoadOptions } from '../spec/index.ts';
 import type { ControlPlaneOps } from './api.ts';
 import type { EventingControl } from './eventing-control.ts';
 import type { InProcessTransport } from './in-process.ts';
-import type { ManifestStore, StoredDeployment } from './store.ts';
+import { readEnvelope, reasonOf, type ManifestStore, type RestoreReport, type StoredDeployment, type StoredFile } from './store.ts';
 
 interface Applied {
   stored: StoredDeployment;
@@ -33,6 +33,8 @@ export interface ControlPlaneOptions {
   gatewayUrl?: string;
   /** Where executors record component calls and custom metrics; none when absent. */
   metrics?: Metrics;
+  /** The most replicas a predictor or componentSpec may ask for; default DEFAULT_MAX_REPLICAS. */
+  maxReplicas?: number;
 }
 
 export class ControlPlane implements ControlPlaneOps, DeploymentTable {
@@ -51,16 +53,47 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     return this.#byNamespace.get(namespace)?.get(name)?.entry;
   }
 
-  /** Brings back every deployment stored by an earlier run. */
-  async restore(): Promise<number> {
-    const stored = await this.#options.store.list();
-    for (const entry of stored) await this.#activate(entry);
-    return stored.length;
+  /**
+   * Brings back every deployment stored by an earlier run, each checked as `apply` checks it
+   * (with today's limits). A file that fails is skipped and reported, and the others come back.
+   */
+  async restore(): Promise<RestoreReport> {
+    const { files, skipped } = await this.#options.store.files('seldondeployments');
+    let restored = 0;
+    for (const file of files) {
+      try {
+        await this.#activate(this.#reread(file));
+        restored++;
+      } catch (err) {
+        skipped.push({ file: file.file, reason: reasonOf(err) });
+      }
+    }
+    return { restored, skipped };
+  }
+
+  /** A stored deployment, checked again; throws what is wrong with it. */
+  #reread(file: StoredFile): StoredDeployment {
+    const { value, createdAt } = readEnvelope(file.text, 'deployment');
+    const options: LoadOptions = { ...this.#loadOptions };
+    if (typeof value['baseDir'] === 'string') options.baseDir = value['baseDir'];
+    const loaded = loadManifests(JSON.stringify(manifestOf(value)), options);
+    const deployment = loaded.deployments[0];
+    const objects = loaded.deployments.length + loaded.brokers.length + loaded.triggers.length + loaded.services.length + loaded.kubeDeployments.length;
+    if (deployment === undefined || objects !== 1) throw new Error('expected one SeldonDeployment');
+    const { namespace, name } = deployment.metadata;
+    if (namespace !== file.namespace || name !== file.name) {
+      throw new Error(`holds SeldonDeployment ${namespace}/${name}, not the ${file.namespace}/${file.name} its path names`);
+    }
+    return { deployment, createdAt };
+  }
+
+  get #loadOptions(): LoadOptions {
+    return { maxReplicas: this.#options.maxReplicas ?? DEFAULT_MAX_REPLICAS };
   }
 
   async apply(text: string, source: string, baseDir: string): Promise<ApplyResponse> {
     // loadManifests throws before anything is stored when any document is bad: nothing is half-applied.
-    const loaded = loadManifests(text, { source, baseDir });
+    const loaded = loadManifests(text, { ...this.#loadOptions, source, baseDir });
     const { deployments } = loaded;
     const eventingObjects = loaded.brokers.length + loaded.triggers.length + loaded.services.length + loaded.kubeDeployments.length;
     const eventing = this.eventing;

@@ -20,12 +20,16 @@ import type {
   Trigger,
   TriggerView,
 } from '../spec/index.ts';
+import { DEFAULT_MAX_REPLICAS, loadManifests, manifestOf, type LoadOptions, type LoadedManifests } from '../spec/index.ts';
 import type { EventingOps } from './api.ts';
-import type { ManifestStore, Stored } from './store.ts';
+import { readEnvelope, reasonOf, type ManifestStore, type RestoreReport, type SkippedFile, type Stored, type StoredFile } from './store.ts';
 
 type Kind = 'Broker' | 'Trigger' | 'Service' | 'Deployment';
 
 const PLURAL: Record<Kind, string> = { Broker: 'brokers', Trigger: 'triggers', Service: 'services', Deployment: 'kubedeployments' };
+
+/** Where `loadManifests` puts each kind. */
+const LOADED: Record<Kind, keyof LoadedManifests> = { Broker: 'brokers', Trigger: 'triggers', Service: 'services', Deployment: 'kubeDeployments' };
 
 interface Objects {
   Broker: Map<string, Stored<Broker>>;
@@ -45,6 +49,8 @@ export interface EventingControlOptions {
   logger: Logger;
   /** The address of a SeldonDeployment, or undefined when there is none of that name. */
   deploymentAddress: (namespace: string, name: string) => string | undefined;
+  /** Limits stored objects are checked against again on restore; `maxReplicas` defaults to DEFAULT_MAX_REPLICAS. */
+  maxReplicas?: number;
 }
 
 /** A local process receiving a Service's events (`trantor event-display`). */
@@ -63,26 +69,68 @@ export class EventingControl implements EventingOps {
   readonly #options: EventingControlOptions;
   /** When the implicit default brokers came to be: when this control plane started. */
   readonly #startedAt = new Date().toISOString();
+  /**
+   * Triggers whose stored file could not be restored: their pending deliveries are kept (not
+   * dropped as a deleted trigger's are), so applying the trigger again resumes them.
+   */
+  readonly #unrestoredTriggers = new Set<string>();
+  /** Until the gateway listens (set once it does), addresses through it do not resolve yet. */
   gatewayUrl = '';
 
   constructor(options: EventingControlOptions) {
     this.#options = options;
   }
 
-  async restore(): Promise<number> {
-    let count = 0;
-    for (const entry of await this.#options.store.listObjects<SinkObject>(SINKS)) {
-      this.#sinks.set(key(entry.object.metadata.namespace, entry.object.metadata.name), entry.object.url);
+  /**
+   * Brings back the stored brokers, triggers, services, Deployments and sinks, each checked as
+   * `apply` checks it; a file that fails is skipped and reported, and the others come back.
+   */
+  async restore(): Promise<RestoreReport> {
+    let restored = 0;
+    const skipped: SkippedFile[] = [];
+    const sinks = await this.#options.store.files(SINKS);
+    skipped.push(...sinks.skipped);
+    for (const file of sinks.files) {
+      try {
+        this.#sinks.set(key(file.namespace, file.name), sinkUrlOf(file));
+      } catch (err) {
+        skipped.push({ file: file.file, reason: reasonOf(err) });
+      }
     }
     for (const kind of Object.keys(PLURAL) as Kind[]) {
       const map = this.#objects[kind] as Map<string, Stored<unknown>>;
-      for (const entry of await this.#options.store.listObjects<{ metadata: { namespace: string; name: string } }>(PLURAL[kind])) {
-        map.set(key(entry.object.metadata.namespace, entry.object.metadata.name), entry);
-        count++;
+      const stored = await this.#options.store.files(PLURAL[kind]);
+      skipped.push(...stored.skipped);
+      if (kind === 'Trigger') for (const bad of stored.skipped) this.#unrestoredTriggers.add(keyOfPath(bad.file));
+      for (const file of stored.files) {
+        try {
+          map.set(key(file.namespace, file.name), this.#reread(kind, file));
+          restored++;
+        } catch (err) {
+          skipped.push({ file: file.file, reason: reasonOf(err) });
+          if (kind === 'Trigger') this.#unrestoredTriggers.add(key(file.namespace, file.name));
+        }
       }
     }
     await this.resolve();
-    return count;
+    return { restored, skipped };
+  }
+
+  /** A stored object of `kind`, checked again; throws what is wrong with it. */
+  #reread(kind: Kind, file: StoredFile): Stored<unknown> {
+    const { value, createdAt } = readEnvelope(file.text, 'object');
+    const options: LoadOptions = { maxReplicas: this.#options.maxReplicas ?? DEFAULT_MAX_REPLICAS };
+    if (typeof value['baseDir'] === 'string') options.baseDir = value['baseDir'];
+    const loaded = loadManifests(JSON.stringify(manifestOf(value)), options);
+    const objects = loaded.deployments.length + loaded.brokers.length + loaded.triggers.length + loaded.services.length + loaded.kubeDeployments.length;
+    const list: readonly { metadata: { namespace: string; name: string } }[] = loaded[LOADED[kind]];
+    const object = list[0];
+    if (object === undefined || objects !== 1) throw new Error(`expected one ${kind}`);
+    const { namespace, name } = object.metadata;
+    if (namespace !== file.namespace || name !== file.name) {
+      throw new Error(`holds ${kind} ${namespace}/${name}, not the ${file.namespace}/${file.name} its path names`);
+    }
+    return { object, createdAt };
   }
 
   async apply(objects: { brokers: Broker[]; triggers: Trigger[]; services: Service[]; kubeDeployments: Deployment[] }): Promise<AppliedObject[]> {
@@ -96,6 +144,7 @@ export class EventingControl implements EventingOps {
       const entry: Stored<T> = { object, createdAt: previous?.createdAt ?? new Date().toISOString() };
       await this.#options.store.saveObject(PLURAL[kind], namespace, name, entry);
       map.set(key(namespace, name), entry);
+      if (kind === 'Trigger') this.#unrestoredTriggers.delete(key(namespace, name));
       applied.push({ kind, namespace, name, action });
     };
     for (const b of objects.brokers) await put('Broker', b);
@@ -110,6 +159,12 @@ export class EventingControl implements EventingOps {
   async remove(plural: string, namespace: string, name: string): Promise<boolean> {
     const kind = (Object.keys(PLURAL) as Kind[]).find((k) => PLURAL[k] === plural);
     if (kind === undefined) throw new TrantorError('NOT_FOUND', `unknown resource type ${plural}; use deployments, brokers, triggers, services or kubedeployments`);
+    if (kind === 'Trigger' && this.#unrestoredTriggers.delete(key(namespace, name))) {
+      // Deleting a trigger whose stored file was skipped removes that file and its pending deliveries.
+      await this.#options.store.removeObject(PLURAL[kind], namespace, name);
+      await this.resolve();
+      return true;
+    }
     if (!this.#objects[kind].delete(key(namespace, name))) return false;
     await this.#options.store.removeObject(PLURAL[kind], namespace, name);
     await this.resolve();
@@ -151,7 +206,9 @@ export class EventingControl implements EventingOps {
     const ns = ref.namespace || namespace;
     let base: string | undefined;
     let reason: string | undefined;
-    if (ref.kind === 'SeldonDeployment') {
+    if ((ref.kind === 'SeldonDeployment' || ref.kind === 'Broker') && this.gatewayUrl === '') {
+      reason = 'the gateway is not listening yet';
+    } else if (ref.kind === 'SeldonDeployment') {
       base = this.#options.deploymentAddress(ns, ref.name);
       if (base === undefined) reason = `SeldonDeployment ${ns}/${ref.name} not found`;
     } else if (ref.kind === 'Service') {
@@ -189,7 +246,10 @@ export class EventingControl implements EventingOps {
     const eventing = this.#options.eventing;
     eventing.setBrokers([...this.#objects.Broker.values()].map((e) => e.object));
     const bindings = [...this.#objects.Trigger.values()].map((e) => this.#bindingOf(e.object));
-    await eventing.setTriggers(bindings.map(({ reason: _reason, ...binding }) => binding));
+    await eventing.setTriggers(
+      bindings.map(({ reason: _reason, ...binding }) => binding),
+      { keepPending: this.#unrestoredTriggers },
+    );
   }
 
   triggers(): TriggerView[] {
@@ -243,6 +303,19 @@ export class EventingControl implements EventingOps {
       return { ...rest, status: { readyReplicas: 0, createdAt } };
     });
   }
+}
+
+/** A sink's stored registration: `{"object": {"metadata": …, "url": "http://…"}}`. */
+function sinkUrlOf(file: StoredFile): string {
+  const url = readEnvelope(file.text, 'object').value['url'];
+  if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw new Error('expected {"object": {"url": "http://…"}}');
+  return url;
+}
+
+/** `<namespace>/<name>` of a stored file's path (`…/<namespace>/<name>.json`). */
+function keyOfPath(file: string): string {
+  const parts = file.split(/[\\/]/);
+  return key(parts.at(-2) ?? '', (parts.at(-1) ?? '').replace(/\.json$/, ''));
 }
 
 function byKey(a: Stored<{ metadata: { namespace: string; name: string } }>, b: Stored<{ metadata: { namespace: string; name: string } }>): number {

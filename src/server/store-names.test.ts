@@ -19,7 +19,8 @@ test('the manifest store refuses names that would leave its folder, whoever call
     assert.equal(existsSync(join(base, 'victim.json')), true);
     assert.deepEqual(readdirSync(base).sort(), ['home', 'victim.json']);
     await store.saveObject('brokers', 'default', 'my.broker', entry);
-    assert.deepEqual(await store.listObjects('brokers'), [entry]);
+    const { files } = await store.files('brokers');
+    assert.deepEqual(files.map((f) => [f.namespace, f.name, JSON.parse(f.text) as unknown]), [['default', 'my.broker', entry]]);
   } finally {
     rmSync(base, { recursive: true, force: true });
   }

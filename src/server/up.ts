@@ -1,34 +1,32 @@
 /**
  * `trantor up`: the control plane in the foreground — API, gateway, executors and the local
  * supervisor in one process, one child process per component replica.
+ *
+ * The order matters: the home's lock first (one control plane per home); then every stored
+ * object is restored, so that when the gateway (which hosts the broker ingress) takes its first
+ * request each trigger already routes events — an event answered 202 always has its deliveries
+ * stored. Addresses through the gateway (a trigger's SeldonDeployment subscriber) are unknown
+ * until it listens (`--port 0`); those deliveries wait, stored, and resume once it does. Last the
+ * API, and `gateway:` is printed only when all of it serves.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { Eventing, SqliteEventStore, brokerFromPath } from '../eventing/index.ts';
 import { HttpTransport, Metrics } from '../executor/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
 import { LocalSupervisor } from '../runtime/local/index.ts';
 import type { ControlPlaneInfo } from '../spec/index.ts';
 import { homeLayout } from '../spec/index.ts';
-import { startApi } from './api.ts';
+import { startApi, type ApiServer } from './api.ts';
 import { loadApiToken } from './api-token.ts';
 import { resolveUpConfig, type UpFlags } from './config.ts';
 import { ControlPlane } from './control-plane.ts';
 import { EventingControl } from './eventing-control.ts';
+import { acquireHomeLock } from './home-lock.ts';
 import { InProcessTransport } from './in-process.ts';
 import { tightenHome, usePrivateHome } from './private-home.ts';
-import { ManifestStore } from './store.ts';
-
-function runningControlPlane(home: string): ControlPlaneInfo | undefined {
-  try {
-    const info = JSON.parse(readFileSync(homeLayout.controlPlane(home), 'utf8')) as ControlPlaneInfo;
-    process.kill(info.pid, 0);
-    return info;
-  } catch {
-    return undefined;
-  }
-}
+import { ManifestStore, type SkippedFile } from './store.ts';
 
 /** A broker's in-cluster host name, as the seeds' curl sends it; the gateway answers for these too. */
 const BROKER_HOST = /^([a-z0-9-]+)-broker\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?(?::\d+)?$/;
@@ -45,13 +43,11 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   delete process.env['TRANTOR_API_TOKEN'];
   const warn = (text: string): void => void process.stderr.write(`warning: ${text}\n`);
   usePrivateHome(config.home);
+  // Held until this process exits; the kernel releases it even after a kill -9.
+  const lock = acquireHomeLock(config.home);
   // Before the home is tightened, so a token file left readable by others is noticed and reported.
   const apiToken = loadApiToken(config.home, config.apiToken, warn);
   tightenHome(config.home, warn);
-  const running = runningControlPlane(config.home);
-  if (running !== undefined && running.pid !== process.pid) {
-    throw new Error(`a control plane is already running for ${config.home} (pid ${running.pid}, gateway ${running.gatewayUrl}); stop it first or use another --home`);
-  }
   mkdirSync(homeLayout.logs(config.home), { recursive: true });
   const logFile = join(homeLayout.logs(config.home), 'trantor.log');
   const logger = pino({ level: config.logLevel }, pino.destination({ dest: logFile, sync: false, mkdir: true }));
@@ -61,7 +57,16 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   const manifestStore = new ManifestStore(homeLayout.manifests(config.home));
   // One registry for the process: the gateway serves it at /prometheus, executors record into it.
   const metrics = new Metrics({ logger });
-  const controlPlane = new ControlPlane({ runtime: supervisor, transport, inProcess: transport, store: manifestStore, logger, requestTimeoutMs: config.requestTimeoutMs, metrics });
+  const controlPlane = new ControlPlane({
+    runtime: supervisor,
+    transport,
+    inProcess: transport,
+    store: manifestStore,
+    logger,
+    requestTimeoutMs: config.requestTimeoutMs,
+    metrics,
+    maxReplicas: config.maxReplicas,
+  });
   controlPlane.watchStatus((summary) => process.stdout.write(`${summary}\n`));
 
   const eventing = new Eventing({ store: new SqliteEventStore({ path: join(config.home, 'broker', 'events.db') }), logger });
@@ -70,8 +75,39 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
     store: manifestStore,
     logger,
     deploymentAddress: (namespace, name) => (controlPlane.lookup(namespace, name) === undefined ? undefined : controlPlane.addressOf({ metadata: { namespace, name } })),
+    maxReplicas: config.maxReplicas,
   });
   controlPlane.eventing = eventingControl;
+
+  /** What listens so far, for a signal that comes while starting. */
+  const listening: { gateway?: Gateway; api?: ApiServer } = {};
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${signal}: stopping\n`);
+    const forced = setTimeout(() => process.exit(1), 15_000);
+    forced.unref();
+    void (async () => {
+      await Promise.allSettled([listening.gateway?.close(), listening.api?.close()]);
+      await supervisor.close();
+      await transport.close();
+      await eventing.close();
+      rmSync(homeLayout.controlPlane(config.home), { force: true });
+      lock.release();
+      logger.flush();
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => stop('SIGHUP'));
+
+  // Before any port listens: a bad stored file is named and skipped, the others come back.
+  const deployments = await controlPlane.restore();
+  const others = await eventingControl.restore();
+  reportSkipped([...deployments.skipped, ...others.skipped], logger);
+  const restored = deployments.restored + others.restored;
 
   let gateway: Gateway;
   try {
@@ -97,41 +133,35 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
     });
   } catch (err) {
     await supervisor.close();
+    await eventing.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new Error(`port ${config.port} on ${config.host} is in use; choose another with --port N (or TRANTOR_PORT)`);
     throw err;
   }
+  listening.gateway = gateway;
   controlPlane.gatewayUrl = gateway.url;
   eventingControl.gatewayUrl = gateway.url;
+  // Subscribers reached through the gateway resolve now; their stored deliveries start.
+  await eventingControl.resolve();
   const api = await startApi(controlPlane, apiToken, eventingControl);
+  listening.api = api;
 
   const info: ControlPlaneInfo = { pid: process.pid, apiUrl: api.url, gatewayUrl: gateway.url, startedAt: new Date().toISOString() };
   writeFileSync(homeLayout.controlPlane(config.home), JSON.stringify(info, null, 2));
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`${signal}: stopping\n`);
-    const forced = setTimeout(() => process.exit(1), 15_000);
-    forced.unref();
-    void (async () => {
-      await Promise.allSettled([gateway.close(), api.close()]);
-      await supervisor.close();
-      await transport.close();
-      await eventing.close();
-      rmSync(homeLayout.controlPlane(config.home), { force: true });
-      logger.flush();
-      process.exit(0);
-    })();
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGHUP', () => stop('SIGHUP'));
-
-  const restored = (await controlPlane.restore()) + (await eventingControl.restore());
   process.stdout.write(`home: ${config.home}\n`);
   process.stdout.write(`api: ${api.url}\n`);
-  if (restored > 0) process.stdout.write(`restored ${restored} deployment(s) from ${homeLayout.manifests(config.home)}\n`);
+  if (restored > 0) process.stdout.write(`restored ${restored} object(s) from ${homeLayout.manifests(config.home)}\n`);
   process.stdout.write(`gateway: ${gateway.url}\n`);
+}
+
+/** Each stored file that could not be restored, by path, on stderr and in the log. */
+function reportSkipped(skipped: readonly SkippedFile[], logger: Logger): void {
+  for (const { file, reason } of skipped) {
+    process.stderr.write(`skipped ${file}: ${reason.replaceAll('\n', '; ')}\n`);
+    logger.warn({ file, reason }, 'stored object not restored');
+  }
+  if (skipped.length > 0) {
+    process.stderr.write(`${skipped.length} stored file(s) were not restored: fix and apply them again, or delete them; the rest is running\n`);
+  }
 }

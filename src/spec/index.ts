@@ -5,8 +5,10 @@ export * from './home.ts';
 export * from './api.ts';
 export { containerFor, graphNodes, impliedUnitType, isPrepackagedServer } from './graph.ts';
 export { ManifestError } from './problems.ts';
+export { manifestOf } from './manifest-of.ts';
 export { dns1123LabelProblem, dns1123SubdomainProblem } from './names.ts';
 export {
+  DEFAULT_MAX_REPLICAS,
   PARAMETER_TYPES,
   SELDON_API_VERSIONS,
   UNIT_IMPLEMENTATIONS,

@@ -617,3 +617,61 @@ spec:
       /batch_max_wait_ms must be a number of milliseconds/.test(err.message),
   );
 });
+
+const REPLICAS = (predictor: number, component: number): string => `
+apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: many}
+spec:
+  predictors:
+  - name: default
+    replicas: ${predictor}
+    componentSpecs: [{replicas: ${component}, spec: {containers: [{name: m, command: [python, m.py]}]}}]
+    graph: {name: m}
+`;
+
+test('replicas above the limit are refused with the field path and the limit', () => {
+  assert.throws(
+    () => loadManifests(REPLICAS(1_000_000_000, 65)),
+    (err: unknown) =>
+      err instanceof ManifestError &&
+      err.code === 'BAD_MANIFEST' &&
+      err.problems.includes('spec.predictors[0].replicas: 1000000000 is more than the 64 replicas allowed (each is a process on this machine); ask for at most 64, or raise the limit with trantor up --max-replicas N') &&
+      err.problems.some((p) => p.startsWith('spec.predictors[0].componentSpecs[0].replicas: 65 is more than the 64')),
+  );
+  assert.equal(loadManifests(REPLICAS(64, 64)).deployments[0]?.spec.predictors[0]?.replicas, 64);
+});
+
+test('the replicas limit is an option', () => {
+  assert.throws(() => loadManifests(REPLICAS(5, 1), { maxReplicas: 4 }), /spec\.predictors\[0\]\.replicas: 5 is more than the 4 replicas allowed/);
+  assert.equal(loadManifests(REPLICAS(200, 200), { maxReplicas: 200 }).deployments[0]?.spec.predictors[0]?.componentSpecs[0]?.replicas, 200);
+});
+
+test('a 1 MiB anchor named 300 times is refused before it is expanded', () => {
+  let text = `apiVersion: machinelearning.seldon.io/v1\nkind: SeldonDeployment\nmetadata: {name: bomb}\nspec:\n  annotations:\n    a: &big "${'x'.repeat(2 ** 20)}"\n`;
+  for (let i = 0; i < 300; i++) text += `    k${i}: *big\n`;
+  text += '  predictors:\n  - name: default\n    graph: {name: m, implementation: SIMPLE_MODEL}\n';
+  assert.throws(() => loadManifests(text, { source: 'bomb.yaml' }), /^ManifestError: bomb\.yaml: the manifest expands to more than \d+ bytes through its YAML aliases/);
+});
+
+test('nested aliases (billion laughs) are refused by their expanded size', () => {
+  const lines = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+  for (let i = 1; i < 10; i++) {
+    const name = String.fromCharCode(97 + i);
+    lines.push(`${name}: &${name} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+  }
+  assert.throws(() => loadManifests(lines.join('\n')), /expands to more than 1048576 bytes through its YAML aliases/);
+});
+
+test('a few small aliases are still accepted', () => {
+  const text = `apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: shared, labels: &labels {team: ml, tier: web}}
+spec:
+  predictors:
+  - name: default
+    labels: *labels
+    graph: {name: m, implementation: SIMPLE_MODEL}
+`;
+  assert.deepEqual(loadManifests(text).deployments[0]?.spec.predictors[0]?.labels, { team: 'ml', tier: 'web' });
+});

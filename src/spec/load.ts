@@ -3,13 +3,13 @@
  * objects. Every problem of every document is collected first and reported in one error, so a
  * file is applied whole or not at all.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { BROKER_API_VERSIONS, TRIGGER_API_VERSIONS, readBroker, readTrigger } from './eventing.ts';
 import { isMapping, type Mapping } from './fields.ts';
 import type { Broker, Deployment, Service, Trigger } from './knative.ts';
 import { DEPLOYMENT_API_VERSIONS, SERVICE_API_VERSIONS, readDeployment, readService } from './kubernetes.ts';
 import { ManifestError, Problems, describe, field, item } from './problems.ts';
-import { SELDON_API_VERSIONS, readSeldonDeployment } from './seldon-deployment.ts';
+import { DEFAULT_MAX_REPLICAS, SELDON_API_VERSIONS, readSeldonDeployment } from './seldon-deployment.ts';
 import type { ObjectMeta, SeldonDeployment } from './types.ts';
 
 /** The objects a manifest text holds, one list per kind, each in the order of the text. */
@@ -28,6 +28,24 @@ export interface LoadOptions {
   source?: string;
   /** The manifest's folder; relative paths in it (modelUri, workingDir) resolve against it. */
   baseDir?: string;
+  /** The most `replicas` a predictor or componentSpec may ask for; default DEFAULT_MAX_REPLICAS (64). */
+  maxReplicas?: number;
+}
+
+/**
+ * How large a manifest may grow once its YAML aliases are expanded: 8 × its text, at least 1 MiB,
+ * at most 16 MiB. YAML lets a 1 MB text name a 1 MiB anchor 300 times; read naively that is
+ * 300 MiB in memory and on disk, so the expansion is measured (cheaply, each anchor once) and
+ * refused before anything is built from it.
+ */
+export const EXPANSION_FACTOR = 8;
+export const MIN_EXPANDED_BYTES = 2 ** 20;
+export const MAX_EXPANDED_BYTES = 16 * 2 ** 20;
+/** How many aliases one document may use (the `yaml` library's check, kept beside the size bound). */
+export const MAX_ALIASES = 1000;
+
+export function expansionLimit(textLength: number): number {
+  return Math.min(MAX_EXPANDED_BYTES, Math.max(EXPANSION_FACTOR * textLength, MIN_EXPANDED_BYTES));
 }
 
 /** The kinds a manifest may hold. */
@@ -64,7 +82,7 @@ const KINDS: Record<ManifestKind, KindReader> = {
     read(raw, apiVersion, problems, options, into) {
       const version = versionOf(SELDON_API_VERSIONS, apiVersion);
       if (version === undefined) return undefined;
-      return added(into.deployments, readSeldonDeployment(raw, version, problems, options.baseDir));
+      return added(into.deployments, readSeldonDeployment(raw, version, problems, options.baseDir, options.maxReplicas ?? DEFAULT_MAX_REPLICAS));
     },
   },
   Broker: {
@@ -137,7 +155,7 @@ interface Entry {
  * nothing in that case, so nothing can be half-applied.
  */
 export function loadManifests(text: string, options: LoadOptions = {}): LoadedManifests {
-  const entries = parseEntries(text);
+  const entries = parseEntries(text, expansionLimit(text.length));
   if (entries.length === 0) {
     throw new ManifestError(['no manifest found: the text is empty or holds only comments'], options.source);
   }
@@ -211,12 +229,29 @@ function labelOf(raw: Mapping): string {
   return typeof name === 'string' && name !== '' ? `${kind} ${name}` : kind;
 }
 
-function parseEntries(text: string): Entry[] {
+function parseEntries(text: string, expansionBudget: number): Entry[] {
   const lineCounter = new LineCounter();
   const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false });
   const entries: Entry[] = [];
+  let budget = expansionBudget;
   documents.forEach((doc, i) => {
     const where = `document ${i + 1}`;
+    // Measured before toJS: nothing is built from a document that expands past the bound.
+    const size = expandedSize(doc, budget);
+    if (size > budget) {
+      const limit = expansionLimit(text.length);
+      entries.push({
+        where,
+        raw: undefined,
+        syntax: [
+          `the manifest expands to more than ${limit} bytes through its YAML aliases (*name references to &name anchors); ` +
+            `the limit is ${EXPANSION_FACTOR} × the text's size, at least ${MIN_EXPANDED_BYTES} and at most ${MAX_EXPANDED_BYTES} bytes: write the values out, or use fewer aliases`,
+        ],
+      });
+      budget = 0;
+      return;
+    }
+    budget -= size;
     if (doc.errors.length > 0) {
       const syntax = doc.errors.map((err) => {
         const offset = firstNonBlank(text, err.pos[0]);
@@ -227,7 +262,7 @@ function parseEntries(text: string): Entry[] {
       // What could be read of the document still names it (`Deployment event-display`) in the message.
       let partial: unknown;
       try {
-        partial = doc.toJS({ maxAliasCount: 1000 });
+        partial = doc.toJS({ maxAliasCount: MAX_ALIASES });
       } catch {
         partial = undefined;
       }
@@ -236,7 +271,7 @@ function parseEntries(text: string): Entry[] {
     }
     let raw: unknown;
     try {
-      raw = doc.toJS({ maxAliasCount: 1000 });
+      raw = doc.toJS({ maxAliasCount: MAX_ALIASES });
     } catch (err) {
       entries.push({ where, raw: undefined, syntax: [`cannot read the document: ${err instanceof Error ? err.message : String(err)}`] });
       return;
@@ -249,6 +284,43 @@ function parseEntries(text: string): Entry[] {
     entries.push({ where, raw, syntax: [] });
   });
   return entries;
+}
+
+/**
+ * The size of a document with every alias expanded: the characters of its keys and scalars plus
+ * one per node. An anchored node is measured once and its size reused for each alias, so a
+ * billion-laughs document costs no more to measure than to parse; counting stops once `limit` is
+ * passed (the answer is then only "more than limit").
+ */
+function expandedSize(doc: Document.Parsed, limit: number): number {
+  const measured = new Map<unknown, number>();
+  const measure = (node: unknown): number => {
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      if (target === undefined) return 1;
+      const known = measured.get(target);
+      if (known !== undefined) return known;
+      measured.set(target, 1); // an alias inside its own anchor (a cycle) counts once
+      const size = measure(target);
+      measured.set(target, size);
+      return size;
+    }
+    if (isScalar(node)) return 1 + (typeof node.value === 'string' ? node.value.length : String(node.value).length);
+    let size = 1;
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        size += measure(pair.key) + measure(pair.value);
+        if (size > limit) return size;
+      }
+    } else if (isSeq(node)) {
+      for (const value of node.items) {
+        size += measure(value);
+        if (size > limit) return size;
+      }
+    }
+    return size;
+  };
+  return measure(doc.contents);
 }
 
 /** An error pointing at the indentation of a line is about what follows it on that line. */

@@ -68,6 +68,13 @@ const TRANSPORTS = ['rest', 'grpc'] as const;
 /** `kfserving` is Seldon's older name for the V2 protocol. */
 const PROTOCOLS = ['seldon', 'v2', 'kfserving'] as const;
 
+/**
+ * The most replicas one predictor or componentSpec may ask for, unless the control plane is told
+ * otherwise (`trantor up --max-replicas`): each replica is a process, and a typo such as
+ * `replicas: 1000000000` must be refused, not tried.
+ */
+export const DEFAULT_MAX_REPLICAS = 64;
+
 /** `namespace/name`, the key a deployment is stored and routed under. */
 export function deploymentKey(d: { metadata: { namespace: string; name: string } }): string {
   return `${d.metadata.namespace}/${d.metadata.name}`;
@@ -82,24 +89,25 @@ export function readSeldonDeployment(
   apiVersion: SeldonDeployment['apiVersion'],
   problems: Problems,
   baseDir?: string,
+  maxReplicas = DEFAULT_MAX_REPLICAS,
 ): SeldonDeployment | undefined {
   const before = problems.size;
   const doc = new Fields(raw, '', problems);
   const metadata = readMetadata(doc);
   const specFields = doc.required('spec') ? doc.mapping('spec') : undefined;
-  const spec = specFields === undefined ? undefined : readSpec(specFields, metadata?.name);
+  const spec = specFields === undefined ? undefined : readSpec(specFields, metadata?.name, maxReplicas);
   if (problems.size > before || metadata === undefined || spec === undefined) return undefined;
   const deployment: SeldonDeployment = { apiVersion, kind: 'SeldonDeployment', metadata, spec };
   if (baseDir !== undefined) deployment.baseDir = baseDir;
   return deployment;
 }
 
-function readSpec(s: Fields, deploymentName: string | undefined): SeldonDeployment['spec'] | undefined {
+function readSpec(s: Fields, deploymentName: string | undefined, maxReplicas: number): SeldonDeployment['spec'] | undefined {
   const name = s.string('name');
   const protocol = s.oneOf('protocol', PROTOCOLS);
   const transport = s.oneOf('transport', TRANSPORTS) ?? 'rest';
   const annotations = s.stringMap('annotations');
-  const predictors = readPredictors(s, transport);
+  const predictors = readPredictors(s, transport, maxReplicas);
   return {
     name: name === undefined || name === '' ? (deploymentName ?? '') : name,
     protocol: protocol === 'kfserving' || protocol === 'v2' ? 'v2' : 'seldon',
@@ -109,7 +117,7 @@ function readSpec(s: Fields, deploymentName: string | undefined): SeldonDeployme
   };
 }
 
-function readPredictors(s: Fields, transport: 'rest' | 'grpc'): Predictor[] {
+function readPredictors(s: Fields, transport: 'rest' | 'grpc', maxReplicas: number): Predictor[] {
   const path = s.at('predictors');
   if (!s.required('predictors')) return [];
   const list = s.list('predictors');
@@ -122,7 +130,7 @@ function readPredictors(s: Fields, transport: 'rest' | 'grpc'): Predictor[] {
   const names = new Map<string, FieldPath>();
   const trafficGiven: boolean[] = [];
   s.mappings('predictors').forEach((p) => {
-    const predictor = readPredictor(p, transport);
+    const predictor = readPredictor(p, transport, maxReplicas);
     const previous = names.get(predictor.name);
     if (predictor.name !== '' && previous !== undefined) {
       s.problems.add(p.at('name'), `duplicate predictor name ${JSON.stringify(predictor.name)} (also at ${previous})`);
@@ -166,15 +174,15 @@ function checkTraffic(predictors: Predictor[], trafficGiven: boolean[], path: Fi
   }
 }
 
-function readPredictor(p: Fields, transport: 'rest' | 'grpc'): Predictor {
+function readPredictor(p: Fields, transport: 'rest' | 'grpc', maxReplicas: number): Predictor {
   const name = p.name('name');
   if (name !== undefined) dns1123(p, 'name', name);
-  const componentSpecs = readComponentSpecs(p);
+  const componentSpecs = readComponentSpecs(p, maxReplicas);
   const predictor: Predictor = {
     name: name ?? '',
     graph: placeholderNode(),
     componentSpecs,
-    replicas: p.integer('replicas', 0) ?? 1,
+    replicas: readReplicas(p, maxReplicas) ?? 1,
     traffic: p.integer('traffic', 0, 100) ?? 0,
     shadow: p.boolean('shadow') ?? false,
     labels: p.stringMap('labels'),
@@ -194,13 +202,26 @@ function placeholderNode(): GraphNode {
   return { name: '', endpoint: { type: 'REST' }, parameters: [], children: [] };
 }
 
-function readComponentSpecs(p: Fields): ComponentSpec[] {
+/** `replicas`: a non-negative integer up to the limit, which the message names with how to raise it. */
+function readReplicas(f: Fields, maxReplicas: number): number | undefined {
+  const value = f.raw['replicas'];
+  if (typeof value === 'number' && Number.isInteger(value) && value > maxReplicas) {
+    f.problems.add(
+      f.at('replicas'),
+      `${value} is more than the ${maxReplicas} replicas allowed (each is a process on this machine); ask for at most ${maxReplicas}, or raise the limit with trantor up --max-replicas N`,
+    );
+    return undefined;
+  }
+  return f.integer('replicas', 0);
+}
+
+function readComponentSpecs(p: Fields, maxReplicas: number): ComponentSpec[] {
   const seen = new Map<string, FieldPath>();
   return p.mappings('componentSpecs').map((c) => {
     const podSpec = c.mapping('spec');
     const containers = podSpec === undefined ? [] : podSpec.mappings('containers').map((f) => readContainer(f, seen));
     const componentSpec: ComponentSpec = { containers };
-    const replicas = c.integer('replicas', 0);
+    const replicas = readReplicas(c, maxReplicas);
     if (replicas !== undefined) componentSpec.replicas = replicas;
     return componentSpec;
   });
