@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { asTrantorError, failureBody, parseJson, TrantorError } from '../protocol/index.ts';
+import { API_OPENAPI } from './api-openapi.ts';
 import type { ApplyResponse, BrokerView, DeploymentView, KubeDeploymentView, LogLine, ServiceView, SinkRegistration, TriggerView } from '../spec/index.ts';
 
 export interface ControlPlaneOps {
@@ -123,6 +124,8 @@ async function route(ops: ControlPlaneOps, req: IncomingMessage, res: ServerResp
   if (parts[0] !== 'v1') throw new TrantorError('NOT_FOUND', `no API path ${url.pathname}; see docs/api.md`);
 
   if (parts[1] === 'health' && parts.length === 2) return send(res, 200, { status: 'ok' });
+  // This API as an OpenAPI document (api-openapi.ts).
+  if (parts[1] === 'openapi.json' && parts.length === 2 && method === 'GET') return send(res, 200, API_OPENAPI);
   if (eventing !== undefined && (await routeEventing(eventing, parts, url, req, res))) return;
 
   if (parts[1] === 'apply' && parts.length === 2) {
