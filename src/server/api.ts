@@ -110,6 +110,7 @@ async function routeEventing(eventing: EventingOps, parts: string[], url: URL, r
     const abort = new AbortController();
     req.socket.on('close', () => abort.abort());
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    res.flushHeaders(); // a stream may stay quiet for long: the client learns the status now
     for await (const line of eventing.tail(namespace, name, from === null ? undefined : Number(from), abort.signal)) res.write(`${line}\n`);
     res.end();
     return true;
@@ -157,6 +158,7 @@ async function route(ops: ControlPlaneOps, req: IncomingMessage, res: ServerResp
       if (ops.get(namespace, name) === undefined) throw notFound(namespace, name);
       const tail = Number(url.searchParams.get('tail') ?? '100');
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      res.flushHeaders(); // with no past lines, following would otherwise send nothing at all
       for (const line of ops.logs(namespace, name, Number.isFinite(tail) ? tail : 100)) res.write(formatLine(line));
       if (url.searchParams.get('follow') !== '1') {
         res.end();
