@@ -7,6 +7,7 @@ import { API_DEFAULTS, announcedLength, assertJsonDepth, closer, compileRequestO
 import { parseJson, TrantorError } from '../protocol/index.ts';
 import { requireToken, type ApiToken } from './api-token.ts';
 import { checkObjectSegments, pathSegments } from './api-paths.ts';
+import { API_OPENAPI } from './api-openapi.ts';
 import type { ApplyResponse, BrokerView, DeploymentView, KubeDeploymentView, LogLine, ServiceView, SinkRegistration, TriggerView } from '../spec/index.ts';
 
 export interface ControlPlaneOps {
@@ -126,6 +127,7 @@ async function routeEventing(eventing: EventingOps, parts: string[], url: URL, r
     const abort = new AbortController();
     req.socket.on('close', () => abort.abort());
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    res.flushHeaders(); // a stream may stay quiet for long: the client learns the status now
     for await (const line of eventing.tail(namespace, name, from === null ? undefined : Number(from), abort.signal)) res.write(`${line}\n`);
     res.end();
     return true;
@@ -145,6 +147,8 @@ async function route(ops: ControlPlaneOps, origin: RequestOriginPolicy, token: A
   if (parts[0] !== 'v1') throw new TrantorError('NOT_FOUND', `no API path ${url.pathname}; see docs/api.md`);
 
   if (parts[1] === 'health' && parts.length === 2) return send(res, 200, { status: 'ok' });
+  // This API as an OpenAPI document (api-openapi.ts).
+  if (parts[1] === 'openapi.json' && parts.length === 2 && method === 'GET') return send(res, 200, API_OPENAPI);
   if (eventing !== undefined && (await routeEventing(eventing, parts, url, req, res, limits))) return;
 
   if (parts[1] === 'apply' && parts.length === 2) {
@@ -181,6 +185,7 @@ async function route(ops: ControlPlaneOps, origin: RequestOriginPolicy, token: A
       if (ops.get(namespace, name) === undefined) throw notFound(namespace, name);
       const tail = Number(url.searchParams.get('tail') ?? '100');
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      res.flushHeaders(); // with no past lines, following would otherwise send nothing at all
       for (const line of ops.logs(namespace, name, Number.isFinite(tail) ? tail : 100)) res.write(formatLine(line));
       if (url.searchParams.get('follow') !== '1') {
         res.end();

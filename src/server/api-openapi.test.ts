@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { API_OPENAPI } from './api-openapi.ts';
+import { startApi, type ControlPlaneOps, type EventingOps } from './api.ts';
+
+const ops: ControlPlaneOps = {
+  apply: () => Promise.resolve({ applied: [] }),
+  list: () => [],
+  get: () => undefined,
+  remove: () => Promise.resolve(false),
+  logs: () => [],
+  followLogs: () => () => undefined,
+};
+
+const eventing: EventingOps = {
+  triggers: () => [],
+  brokers: () => [],
+  services: () => [],
+  kubeDeployments: () => [],
+  remove: () => Promise.resolve(false),
+  registerSink: () => Promise.resolve(),
+  unregisterSink: () => Promise.resolve(false),
+  hasBroker: () => false,
+  tail: async function* () {},
+};
+
+const token = { value: 'openapi-test-token-0123456789', source: 'the test' };
+const auth = { authorization: `Bearer ${token.value}` };
+
+test('the API serves its OpenAPI document at /v1/openapi.json', async () => {
+  const api = await startApi(ops, token, eventing);
+  try {
+    const res = await fetch(`${api.url}/v1/openapi.json`, { headers: auth });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), JSON.parse(JSON.stringify(API_OPENAPI)));
+  } finally {
+    await api.close();
+  }
+});
+
+test('every operation in the OpenAPI document is a route the API knows', async () => {
+  const api = await startApi(ops, token, eventing);
+  try {
+    const paths = API_OPENAPI.paths as Record<string, Record<string, unknown>>;
+    for (const [template, operations] of Object.entries(paths)) {
+      for (const method of Object.keys(operations)) {
+        const path = template.replace(/\{[a-z]+\}/g, 'x');
+        const res = await fetch(`${api.url}${path}`, { method: method.toUpperCase(), headers: { ...auth, ...(method === 'put' || method === 'post' ? { 'content-type': 'application/json' } : {}) }, ...(method === 'put' || method === 'post' ? { body: '{}' } : {}) });
+        const text = await res.text();
+        assert.doesNotMatch(text, /no API path/, `${method.toUpperCase()} ${path}`);
+      }
+    }
+  } finally {
+    await api.close();
+  }
+});
+
+test('every path parameter and request body in the document is described', () => {
+  type Operation = { parameters?: { name: string; in: string }[]; requestBody?: { content: Record<string, unknown> } };
+  const { paths } = JSON.parse(JSON.stringify(API_OPENAPI)) as { paths: Record<string, Record<string, Operation>> };
+  for (const [template, operations] of Object.entries(paths)) {
+    const named = [...template.matchAll(/\{([a-z]+)\}/g)].map((m) => m[1]);
+    for (const [method, op] of Object.entries(operations)) {
+      const declared = (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name);
+      assert.deepEqual(declared.sort(), [...named].sort(), `${method} ${template}`);
+      if (method === 'post' || method === 'put') assert.ok(op.requestBody !== undefined && Object.keys(op.requestBody.content).length > 0, `${method} ${template} has a body`);
+    }
+  }
+});
