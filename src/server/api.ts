@@ -95,7 +95,9 @@ async function routeEventing(eventing: EventingOps, parts: string[], url: URL, r
   if (plural === 'sinks' && parts.length === 4) {
     if (method === 'PUT') {
       requireMediaType(req, JSON_TYPES, 'sink registration');
-      const registration = parseJson(await readText(req, { limitBytes: limits.bodyLimitBytes, what: 'the sink registration' }, announcedLength(req)), 'sink registration') as Partial<SinkRegistration>;
+      const parsed = parseJson(await readText(req, { limitBytes: limits.bodyLimitBytes, what: 'the sink registration' }, announcedLength(req)), 'sink registration');
+      // Any JSON value may arrive (null, an array, a number): only an object with a URL is a registration.
+      const registration = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Partial<SinkRegistration>;
       if (typeof registration.url !== 'string' || !/^https?:\/\//.test(registration.url)) {
         throw new TrantorError('BAD_PAYLOAD', 'sink registration: expected {"url": "http://…"}');
       }
