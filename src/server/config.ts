@@ -2,6 +2,7 @@
  * `trantor up` options, resolved once: flags > TRANTOR_* environment > defaults, then frozen
  * and passed down. Nothing below `main` reads process.env.
  */
+import { DURABILITIES, type Durability } from '../eventing/index.ts';
 import { resolveHome } from '../spec/home.ts';
 
 export interface UpFlags {
@@ -11,6 +12,7 @@ export interface UpFlags {
   bodyLimit?: string;
   timeout?: string;
   logLevel?: string;
+  durability?: string;
 }
 
 export interface UpConfig {
@@ -20,6 +22,8 @@ export interface UpConfig {
   readonly bodyLimitBytes: number;
   readonly requestTimeoutMs: number;
   readonly logLevel: string;
+  /** What an event acknowledged with 202 survives: `process` (a crash, kill -9) or `fsync` (a power loss too). */
+  readonly durability: Durability;
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, k: 1e3, kib: 1024, ki: 1024, mb: 1e6, m: 1e6, mib: 2 ** 20, mi: 2 ** 20, gb: 1e9, gib: 2 ** 30 };
@@ -39,6 +43,12 @@ export function parseDurationMs(text: string, what: string): number {
   return unit === 'ms' ? value : unit === 'm' ? value * 60_000 : value * 1000;
 }
 
+function parseDurability(text: string): Durability {
+  const found = DURABILITIES.find((d) => d === text);
+  if (found === undefined) throw new Error(`--durability ${text}: expected one of ${DURABILITIES.join(', ')}`);
+  return found;
+}
+
 function parsePort(text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${text}: expected a port number from 0 to 65535`);
@@ -53,5 +63,6 @@ export function resolveUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv): UpConfi
     bodyLimitBytes: parseSize(flags.bodyLimit ?? env['TRANTOR_BODY_LIMIT'] ?? '10mb', '--body-limit'),
     requestTimeoutMs: parseDurationMs(flags.timeout ?? env['TRANTOR_REQUEST_TIMEOUT'] ?? '30s', '--request-timeout'),
     logLevel: flags.logLevel ?? env['TRANTOR_LOG_LEVEL'] ?? 'info',
+    durability: parseDurability(flags.durability ?? env['TRANTOR_DURABILITY'] ?? 'process'),
   });
 }

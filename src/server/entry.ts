@@ -15,6 +15,7 @@ program
   .option('--body-limit <size>', 'largest request body the gateway accepts (default 10mb)')
   .option('--request-timeout <duration>', 'how long a prediction may take (default 30s)')
   .option('--log-level <level>', 'trace | debug | info | warn | error (default info)')
+  .option('--durability <mode>', 'what an accepted event survives: process (a crash; default, or TRANTOR_DURABILITY) or fsync (a power loss too)')
   .action(async (opts: Omit<UpFlags, 'home' | 'timeout'> & { requestTimeout?: string }, command: Command) => {
     const { up } = await import('./up.ts');
     const home = command.optsWithGlobals<{ home?: string }>().home;

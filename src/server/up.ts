@@ -4,7 +4,6 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { Eventing, SqliteEventStore, brokerFromPath } from '../eventing/index.ts';
 import { HttpTransport, Metrics } from '../executor/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
@@ -14,6 +13,7 @@ import { homeLayout } from '../spec/index.ts';
 import { startApi } from './api.ts';
 import { resolveUpConfig, type UpFlags } from './config.ts';
 import { ControlPlane } from './control-plane.ts';
+import { controlPlaneLogger } from './logging.ts';
 import { EventingControl } from './eventing-control.ts';
 import { InProcessTransport } from './in-process.ts';
 import { ManifestStore } from './store.ts';
@@ -42,8 +42,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
     throw new Error(`a control plane is already running for ${config.home} (pid ${running.pid}, gateway ${running.gatewayUrl}); stop it first or use another --home`);
   }
   mkdirSync(homeLayout.logs(config.home), { recursive: true });
-  const logFile = join(homeLayout.logs(config.home), 'trantor.log');
-  const logger = pino({ level: config.logLevel }, pino.destination({ dest: logFile, sync: false, mkdir: true }));
+  const { logger } = controlPlaneLogger(config.home, config.logLevel);
 
   const supervisor = new LocalSupervisor({ home: config.home, logger });
   const transport = new InProcessTransport(new HttpTransport({ endpoints: supervisor }), logger);
@@ -53,7 +52,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   const controlPlane = new ControlPlane({ runtime: supervisor, transport, inProcess: transport, store: manifestStore, logger, requestTimeoutMs: config.requestTimeoutMs, metrics });
   controlPlane.watchStatus((summary) => process.stdout.write(`${summary}\n`));
 
-  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(config.home, 'broker', 'events.db') }), logger });
+  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(config.home, 'broker', 'events.db'), durability: config.durability }), logger });
   const eventingControl = new EventingControl({
     eventing,
     store: manifestStore,
