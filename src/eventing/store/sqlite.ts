@@ -317,8 +317,8 @@ export class SqliteEventStore implements EventStore {
     }
     if (marks.length === 0 || this.#closed) return;
     this.#queue = [...marks, ...this.#queue];
+    // Not unref'd: a mark is still owed, and close() clears the timer.
     this.#retryTimer = setTimeout(() => this.#flush(), this.#retryMs);
-    this.#retryTimer.unref();
   }
 }
 
