@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fillDisk, mountSmallDisk, type SmallDisk } from '../../src/eventing/store/testing.ts';
+import { fillDisk, mountSmallDisk, type SmallDisk } from '../small-disk.ts';
 import { Trantor, postJson } from './harness.ts';
 
 /** An in-process model that fails on a 13, so the test can make the control plane log at will. */

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TrantorError } from '../../protocol/errors.ts';
 import { SqliteEventStore } from './sqlite.ts';
-import { eventStoreContract, fillDisk, mountSmallDisk, sampleEvent } from './testing.ts';
+import { fillDisk, mountSmallDisk } from '../../../test/small-disk.ts';
+import { eventStoreContract, sampleEvent } from './testing.ts';
 
 eventStoreContract('sqlite, durability process', (folder) => new SqliteEventStore({ path: join(folder, 'events.db'), durability: 'process' }));
 eventStoreContract('sqlite, durability fsync', (folder) => new SqliteEventStore({ path: join(folder, 'events.db'), durability: 'fsync' }));
