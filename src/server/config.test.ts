@@ -26,3 +26,10 @@ test('a bad port is refused with the flag named', () => {
 test('a bad size is refused with an example', () => {
   assert.throws(() => parseSize('lots', '--body-limit'), /--body-limit lots: expected a size such as 10mb/);
 });
+
+test('durability is process by default, fsync from TRANTOR_DURABILITY or --durability, and anything else is refused', () => {
+  assert.equal(resolveUpConfig({}, {}).durability, 'process');
+  assert.equal(resolveUpConfig({}, { TRANTOR_DURABILITY: 'fsync' }).durability, 'fsync');
+  assert.equal(resolveUpConfig({ durability: 'process' }, { TRANTOR_DURABILITY: 'fsync' }).durability, 'process');
+  assert.throws(() => resolveUpConfig({ durability: 'full' }, {}), /--durability full: expected one of process, fsync/);
+});
