@@ -333,7 +333,7 @@ export async function benchDurability(broker: BrokerUnderTest, seconds: number, 
   const url = `${broker.gateway}/${STORED_NAMESPACE}/default`;
   const run = `stored-${broker.durability}`;
   await ingressLoad(url, `${run}-warm`, 2, connections);
-  const row = ingressRow(`broker ingress, --durability ${broker.durability}, 16 connections`, await ingressLoad(url, run, seconds, connections));
+  const row = ingressRow(`broker ingress, --durability ${broker.durability}, ${connections} connections`, await ingressLoad(url, run, seconds, connections));
   // The last requests in flight may still be committing: wait until the count settles.
   const db = new Database(broker.database, { readonly: true, fileMustExist: true });
   try {
