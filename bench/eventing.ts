@@ -9,8 +9,14 @@
  * 3. end to end: one producer with a few keep-alive connections sends events at a fixed rate to
  *    `bench-e2e/default`, each stamped with its send time (`benchsent`, the monotonic clock in ns);
  *    the subscriber records receive time − send time.
+ *
+ * And `benchDurability`, run once per durability mode (`trantor up` and `trantor up --durability
+ * fsync` side by side): the ingress load on `bench-stored/default`, whose trigger's subscriber does
+ * not exist, so every event is stored with a pending delivery and nothing is delivered or compacted;
+ * the broker's database is then read to count the events of the run that were stored.
  */
 import { writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
@@ -283,6 +289,94 @@ export async function benchEventing(context: EventingBenchContext): Promise<Even
   // 3. End to end at a fixed rate.
   const e2e = await endToEnd(context, sink);
   return { ingressOnly, withTrigger, endToEnd: e2e };
+}
+
+/** A control plane under test: its gateway, its broker's database, and its CLI. */
+export interface BrokerUnderTest {
+  /** `process` or `fsync`. */
+  durability: string;
+  gateway: string;
+  /** `<home>/broker/events.db` */
+  database: string;
+  workDir: string;
+  trantor: (args: string[]) => Promise<string>;
+}
+
+export interface DurabilityRow extends IngressRow {
+  durability: string;
+  /** Distinct events of the run found in the broker's database after the load. */
+  stored: number;
+}
+
+const STORED_NAMESPACE = 'bench-stored';
+
+/** Ingress at `connections`, every event stored with a pending delivery; then counts what was stored. */
+export async function benchDurability(broker: BrokerUnderTest, seconds: number, connections: number): Promise<DurabilityRow> {
+  const manifest = join(broker.workDir, 'bench-stored-trigger.yaml');
+  writeFileSync(
+    manifest,
+    [
+      'apiVersion: eventing.knative.dev/v1',
+      'kind: Trigger',
+      'metadata:',
+      '  name: bench-stored',
+      `  namespace: ${STORED_NAMESPACE}`,
+      'spec:',
+      '  broker: default',
+      '  subscriber:',
+      // A deployment that does not exist: deliveries wait, so every event stays in the database.
+      '    ref: {apiVersion: machinelearning.seldon.io/v1, kind: SeldonDeployment, name: nowhere}',
+      '',
+    ].join('\n'),
+  );
+  await broker.trantor(['apply', '-f', manifest]);
+  const url = `${broker.gateway}/${STORED_NAMESPACE}/default`;
+  const run = `stored-${broker.durability}`;
+  await ingressLoad(url, `${run}-warm`, 2, connections);
+  const row = ingressRow(`broker ingress, --durability ${broker.durability}, ${connections} connections`, await ingressLoad(url, run, seconds, connections));
+  // The last requests in flight may still be committing: wait until the count settles.
+  const db = new Database(broker.database, { readonly: true, fileMustExist: true });
+  try {
+    const count = db.prepare<[string, string], { n: number }>(
+      "SELECT count(DISTINCT json_extract(event, '$.id')) AS n FROM events WHERE broker = ? AND json_extract(event, '$.benchrun') = ?",
+    );
+    const key = `${STORED_NAMESPACE}/default`;
+    let stored = count.get(key, run)?.n ?? 0;
+    for (let settled = 0; settled < 3; ) {
+      await sleep(100);
+      const now = count.get(key, run)?.n ?? 0;
+      settled = now === stored ? settled + 1 : 0;
+      stored = now;
+    }
+    return { ...row, durability: broker.durability, stored };
+  } finally {
+    db.close();
+  }
+}
+
+/** The durability table, in markdown. */
+export function formatDurability(rows: readonly DurabilityRow[], connections: number, seconds: number): string {
+  const lines: string[] = [];
+  lines.push(`Durability: the broker ingress at ${connections} connections for ${seconds} s after a 2 s warm-up, each event stored with a pending delivery (its trigger's subscriber does not exist)`);
+  lines.push('');
+  lines.push('| durability | events/s | p50 ms | p99 ms | sent | accepted (202) | stored | errors |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    lines.push(`| ${r.durability} | ${Math.round(r.eventsPerSecond)} | ${r.p50} | ${r.p99} | ${r.sent} | ${r.accepted} | ${r.stored} | ${r.errors} |`);
+  }
+  lines.push('');
+  lines.push('Targets:');
+  lines.push('');
+  const t = EVENTING_TARGETS;
+  for (const r of rows) {
+    const allStored = r.stored >= r.accepted && r.stored <= r.sent;
+    lines.push(
+      `- ${r.durability}: ${Math.round(r.eventsPerSecond)} events/s (target ≥ ${t.eventsPerSecond}): ${verdict(r.eventsPerSecond >= t.eventsPerSecond)}; ` +
+        `p99 ${r.p99} ms (target ≤ ${t.ingressP99Ms} ms): ${verdict(r.p99 <= t.ingressP99Ms)}; ` +
+        `every accepted event stored (${r.stored} stored for ${r.accepted} accepted of ${r.sent} sent): ${verdict(allStored)}`,
+    );
+  }
+  return lines.join('\n');
 }
 
 function verdict(met: boolean): string {

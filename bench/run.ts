@@ -3,10 +3,14 @@
  * at the same moment. Starts a bare node:http server (the ceiling), then `trantor up` in a
  * temporary home with the iris example and a TypeScript no-op model, and drives each with
  * autocannon at 16 keep-alive connections. Prints a table; copy it into docs/benchmarks.md.
- * Then the eventing figures (bench/eventing.ts) against the same `trantor up`, in a second table,
- * and the graph figures (bench/graphs.ts: what a hop costs, what adaptive batching gains) in a third.
- * Every process it starts, and the temporary home, are removed at the end, on failure too, and
- * on Ctrl-C or SIGTERM.
+ * Then the same serving contenders against a build of the previous commit, started beside it
+ * (bench/baseline.ts: `BENCH_BASELINE=<ref>`, or `none`), as ratios; the eventing figures
+ * (bench/eventing.ts) against the same `trantor up`; the broker's durable ingress with each
+ * durability (a second `trantor up --durability fsync`); and the graph figures (bench/graphs.ts:
+ * what a hop costs, what adaptive batching gains). Every process it starts, and the temporary
+ * folders, are removed at the end, on failure too, and on Ctrl-C or SIGTERM.
+ *
+ * `BENCH_SECONDS=2` makes a short run to check the bench itself works.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,7 +19,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { benchEventing, formatEventing } from './eventing.ts';
+import { buildBaseline, compareServing, formatComparison } from './baseline.ts';
+import { benchDurability, benchEventing, formatDurability, formatEventing } from './eventing.ts';
 import { GRAPH_MANIFESTS, benchGraphs, formatGraphs } from './graphs.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -25,6 +30,9 @@ const EVENT_SECONDS = Number(process.env['BENCH_EVENT_SECONDS'] ?? DURATION_S);
 const EVENT_RATE = Number(process.env['BENCH_EVENT_RATE'] ?? 1000);
 const EVENT_RATE_SECONDS = Number(process.env['BENCH_EVENT_RATE_SECONDS'] ?? 5);
 const GRAPH_SECONDS = Number(process.env['BENCH_GRAPH_SECONDS'] ?? Math.min(DURATION_S, 5));
+const BASELINE = process.env['BENCH_BASELINE'] ?? 'HEAD~1';
+const BASELINE_ROUNDS = Number(process.env['BENCH_BASELINE_ROUNDS'] ?? 3);
+const BASELINE_SECONDS = Number(process.env['BENCH_BASELINE_SECONDS'] ?? Math.min(DURATION_S, 5));
 const TRANTOR = join(ROOT, 'bin', 'trantor.js');
 const IRIS_BODY = '{"data":{"ndarray":[[1,2,3,4]]}}';
 
@@ -118,16 +126,17 @@ async function load(name: string, url: string, body: string): Promise<Row> {
 }
 
 async function main(): Promise<void> {
-  const home = mkdtempSync(join(tmpdir(), 'trantor-bench-'));
+  const scratch = mkdtempSync(join(tmpdir(), 'trantor-bench-'));
+  const home = join(scratch, 'home');
   const env = { ...process.env, TRANTOR_HOME: home };
   const children: { child: ChildProcess; group: boolean }[] = [];
   let cleaned: Promise<void> | undefined;
   const cleanUp = (): Promise<void> =>
     (cleaned ??= (async () => {
-      // The control plane last: it answers SIGTERM by stopping its models and closing the store.
+      // The control planes last: each answers SIGTERM by stopping its models and closing its store.
       await Promise.all(children.filter((c) => !c.group).map((c) => stop(c.child, false, 5_000)));
       await Promise.all(children.filter((c) => c.group).map((c) => stop(c.child, true, 20_000)));
-      rmSync(home, { recursive: true, force: true });
+      rmSync(scratch, { recursive: true, force: true });
     })());
   const onSignal = (signal: NodeJS.Signals): void => {
     console.error(`${signal}: stopping the benchmark`);
@@ -140,13 +149,32 @@ async function main(): Promise<void> {
     children.push({ child, group: false });
     return Number((await waitForLine(child, /^listening (\d+)/, 10_000))[1]);
   };
+  /** `trantor up` of `trantorJs` in `upHome`, in its own process group so its model servers go with it whatever happens. */
+  const startUp = async (trantorJs: string, upHome: string, args: string[] = []): Promise<string> => {
+    const child = spawn(process.execPath, [trantorJs, 'up', '--port', '0', ...args], { env: { ...process.env, TRANTOR_HOME: upHome }, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    children.push({ child, group: true });
+    return (await waitForLine(child, /^gateway: (http:\/\/\S+)/, 60_000))[1]!;
+  };
   try {
-    const barePort = await startServer('bare-server.mjs');
+    // Built first, so the build's CPU does not fall on any measurement.
+    let baseline: { commit: string; gateway: string } | undefined;
+    if (BASELINE !== 'none') {
+      const dir = join(scratch, 'baseline');
+      console.log(`building the baseline ${BASELINE} in ${dir}`);
+      const commit = await buildBaseline(ROOT, BASELINE, dir);
+      const baselineHome = join(scratch, 'baseline-home');
+      const baselineTrantor = join(dir, 'bin', 'trantor.js');
+      const gatewayUrl = await startUp(baselineTrantor, baselineHome);
+      for (const manifest of ['examples/iris/iris.yaml', 'examples/noop-ts/noop-in-process.yaml']) {
+        await run(process.execPath, [baselineTrantor, 'apply', '-f', join(dir, manifest), '--wait'], { ...process.env, TRANTOR_HOME: baselineHome });
+      }
+      baseline = { commit, gateway: gatewayUrl };
+    }
 
-    // Its own process group, so that the model servers it starts go with it whatever happens.
-    const up = spawn(process.execPath, [TRANTOR, 'up', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-    children.push({ child: up, group: true });
-    const gateway = (await waitForLine(up, /^gateway: (http:\/\/\S+)/, 30_000))[1]!;
+    const barePort = await startServer('bare-server.mjs');
+    const gateway = await startUp(TRANTOR, home);
+    const fsyncHome = join(scratch, 'fsync-home');
+    const fsyncGateway = await startUp(TRANTOR, fsyncHome, ['--durability', 'fsync']);
     for (const manifest of ['examples/iris/iris.yaml', 'examples/noop-ts/noop.yaml', 'examples/noop-ts/noop-in-process.yaml']) {
       await run(process.execPath, [TRANTOR, 'apply', '-f', join(ROOT, manifest), '--wait'], env);
     }
@@ -167,6 +195,16 @@ async function main(): Promise<void> {
       console.log(`| ${r.name} | ${Math.round(r.requestsPerSecond)} | ${r.p50} | ${r.p99} | ${((100 * r.requestsPerSecond) / ceiling).toFixed(0)}% | ${r.errors} |`);
     }
 
+    if (baseline !== undefined) {
+      const path = (namespace: string, name: string): string => `/seldon/${namespace}/${name}/api/v1.0/predictions`;
+      const pairs = [
+        { name: 'iris SKLEARN_SERVER via gateway', url: `${gateway}${path('seldon', 'iris-model')}`, baselineUrl: `${baseline.gateway}${path('seldon', 'iris-model')}` },
+        { name: 'TypeScript no-op model via gateway (in process)', url: `${gateway}${path('default', 'noop-in-process')}`, baselineUrl: `${baseline.gateway}${path('default', 'noop-in-process')}` },
+      ];
+      const comparison = await compareServing(pairs, { body: IRIS_BODY, connections: CONNECTIONS, seconds: BASELINE_SECONDS, rounds: BASELINE_ROUNDS });
+      console.log(`\n${formatComparison(comparison, { ref: BASELINE, commit: baseline.commit, connections: CONNECTIONS, seconds: BASELINE_SECONDS, rounds: BASELINE_ROUNDS })}`);
+    }
+
     const report = await benchEventing({
       gateway,
       workDir: home,
@@ -178,6 +216,19 @@ async function main(): Promise<void> {
       rateSeconds: EVENT_RATE_SECONDS,
     });
     console.log(`\n${formatEventing(report, CONNECTIONS, EVENT_SECONDS)}`);
+
+    const durability = [];
+    for (const [mode, url, upHome] of [['process', gateway, home], ['fsync', fsyncGateway, fsyncHome]] as const) {
+      const upEnv = { ...process.env, TRANTOR_HOME: upHome };
+      durability.push(
+        await benchDurability(
+          { durability: mode, gateway: url, database: join(upHome, 'broker', 'events.db'), workDir: scratch, trantor: (args) => capture(process.execPath, [TRANTOR, ...args], upEnv) },
+          EVENT_SECONDS,
+          CONNECTIONS,
+        ),
+      );
+    }
+    console.log(`\n${formatDurability(durability, CONNECTIONS, EVENT_SECONDS)}`);
 
     const graphs = await benchGraphs({ gateway, seconds: GRAPH_SECONDS, connections: CONNECTIONS });
     console.log(`\n${formatGraphs(graphs)}`);

@@ -472,3 +472,81 @@ test('a trigger without its own delivery spec uses its broker\'s', async () => {
     await sub.close();
   }
 });
+
+/** A store in front of SQLite whose appends fail, while `full()` says so, with `failure()`. */
+function fillableStore(full: () => boolean, failure: () => Error): { store: EventStore; refused: () => number } {
+  const inner = new SqliteEventStore({ path: join(folder(), 'events.db') });
+  let refused = 0;
+  const store: EventStore = {
+    append: (broker, records) => {
+      if (!full()) return inner.append(broker, records);
+      refused += 1;
+      return Promise.reject(failure());
+    },
+    pending: (trigger, options) => inner.pending(trigger, options),
+    recordAttempts: (trigger, seq, attempts) => inner.recordAttempts(trigger, seq, attempts),
+    markDelivered: (trigger, seq) => inner.markDelivered(trigger, seq),
+    markDeadLettered: (trigger, seq) => inner.markDeadLettered(trigger, seq),
+    triggers: () => inner.triggers(),
+    counts: (trigger) => inner.counts(trigger),
+    dropTrigger: (trigger) => inner.dropTrigger(trigger),
+    read: (broker, fromSeq, limit) => inner.read(broker, fromSeq, limit),
+    lastSeq: () => inner.lastSeq(),
+    compact: (options) => inner.compact(options),
+    close: () => inner.close(),
+  };
+  return { store, refused: () => refused };
+}
+
+test('a store out of space (ENOSPC from any backend) is answered 507 INSUFFICIENT_STORAGE, never 500', async () => {
+  const { store } = fillableStore(
+    () => true,
+    () => Object.assign(new Error('no space left on device, write'), { code: 'ENOSPC' }),
+  );
+  const eventing = new Eventing({ store, compactEveryMs: 0 });
+  try {
+    const answer = await post(eventing, SEED_CURL);
+    assert.equal(answer.status, 507, answer.body);
+    const body = JSON.parse(answer.body) as { status: { reason: string; info: string } };
+    assert.equal(body.status.reason, 'INSUFFICIENT_STORAGE');
+    assert.match(body.status.info, /^the broker's disk is full: no space left on device/);
+  } finally {
+    await eventing.close();
+  }
+});
+
+test('a reply that cannot be stored on a full disk is stored once space returns, and only then is its delivery marked', async () => {
+  let full = false;
+  const { store, refused } = fillableStore(
+    () => full,
+    () => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }),
+  );
+  const replies = await startSubscriber();
+  const model = await startSubscriber(() => ({ status: 200, headers: binaryHeaders('reply', { 'ce-id': 'the-reply' }), body: '{"ok":true}' }));
+  const eventing = new Eventing({ store, compactEveryMs: 0 });
+  try {
+    await eventing.setTriggers([
+      { key: 'default/model', trigger: makeTrigger('model', { attributes: { type: 'request' } }), subscriberUri: model.url },
+      { key: 'default/replies', trigger: makeTrigger('replies', { attributes: { type: 'reply' } }), subscriberUri: replies.url },
+    ]);
+    assert.equal((await post(eventing, binaryHeaders('request'))).status, 202);
+    full = true;
+    await model.waitFor(1);
+    const deadline = Date.now() + 5000;
+    while (refused() < 2 && Date.now() < deadline) await sleepMs(20);
+    assert.ok(refused() >= 2, 'the reply was not tried again while the disk was full');
+    assert.deepEqual(await eventing.triggerCounts('default/model'), { pending: 1, delivered: 0, deadLettered: 0 });
+
+    full = false;
+    const [reply] = await replies.waitFor(1, 5000);
+    assert.equal(reply!.headers['ce-id'], 'the-reply');
+    const markedBy = Date.now() + 5000;
+    while ((await eventing.triggerCounts('default/model')).delivered === 0 && Date.now() < markedBy) await sleepMs(20);
+    assert.deepEqual(await eventing.triggerCounts('default/model'), { pending: 0, delivered: 1, deadLettered: 0 });
+    assert.equal(model.received.length, 1, 'the request was not delivered again');
+  } finally {
+    await eventing.close();
+    await replies.close();
+    await model.close();
+  }
+});

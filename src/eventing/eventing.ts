@@ -20,7 +20,8 @@ import { compileTriggerFilter } from './filter.ts';
 import type { EventPredicate } from './filter.ts';
 import { DEFAULT_INGRESS_LIMIT_BYTES, ingressResponse, serveIngress } from './ingress.ts';
 import type { IngressRequest, IngressResponse, IngressTarget } from './ingress.ts';
-import { SqliteEventStore } from './store/sqlite.ts';
+import { SqliteEventStore, isOutOfSpace } from './store/sqlite.ts';
+import type { Durability } from './store/sqlite.ts';
 import { brokerKey } from './store/store.ts';
 import type { BrokerKey, EventStore, StoredEvent, TriggerCounts, TriggerKey } from './store/store.ts';
 
@@ -81,8 +82,10 @@ export class Eventing implements IngressTarget {
   #closed = false;
 
   /** Eventing over a SQLite store in `<folder>/events.db`. */
-  static open(folder: string, options: Omit<EventingOptions, 'store'> = {}): Eventing {
-    return new Eventing({ ...options, store: new SqliteEventStore({ path: join(folder, 'events.db') }) });
+  static open(folder: string, options: Omit<EventingOptions, 'store'> & { durability?: Durability } = {}): Eventing {
+    const { durability, ...rest } = options;
+    const store = new SqliteEventStore({ path: join(folder, 'events.db'), ...(durability === undefined ? {} : { durability }) });
+    return new Eventing({ ...rest, store });
   }
 
   constructor(options: EventingOptions) {
@@ -94,9 +97,7 @@ export class Eventing implements IngressTarget {
     this.#dispatcher = new DeliveryDispatcher({
       store: this.#store,
       logger: this.#logger,
-      publishReply: async (broker, event) => {
-        await this.#admit(broker, event);
-      },
+      publishReply: (broker, event) => this.#admitReply(broker, event),
       ...(options.maxInFlightPerTrigger === undefined ? {} : { maxInFlightPerTrigger: options.maxInFlightPerTrigger }),
       ...(options.maxQueuedPerTrigger === undefined ? {} : { maxQueuedPerTrigger: options.maxQueuedPerTrigger }),
       ...(options.defaultTimeoutMs === undefined ? {} : { defaultTimeoutMs: options.defaultTimeoutMs }),
@@ -226,12 +227,39 @@ export class Eventing implements IngressTarget {
     if (ttl === undefined) event.extensions[TTL_EXTENSION] = DEFAULT_TTL;
     const triggers: TriggerKey[] = [];
     for (const route of this.#routes.get(broker) ?? []) if (route.matches(event)) triggers.push(route.key);
-    const [seq] = await this.#store.append(broker, [{ event, triggers }]);
+    const [seq] = await this.#append(broker, event, triggers);
     if (seq === undefined) throw new Error('the event store returned no sequence number');
     for (const trigger of triggers) this.#dispatcher.offer(trigger, { seq, trigger, event, attempts: 0 });
     this.#appended += 1;
     this.#ring();
     return { stored: true, seq };
+  }
+
+  /** Appends one event; a store that ran out of space answers INSUFFICIENT_STORAGE (507), never 500. */
+  async #append(broker: BrokerKey, event: CloudEvent, triggers: TriggerKey[]): Promise<number[]> {
+    try {
+      return await this.#store.append(broker, [{ event, triggers }]);
+    } catch (err) {
+      if (err instanceof TrantorError || !isOutOfSpace(err)) throw err;
+      throw new TrantorError('INSUFFICIENT_STORAGE', `the broker's disk is full: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+
+  /**
+   * Stores a subscriber's reply. On a full disk it waits and tries again (the original delivery
+   * stays pending meanwhile), so a reply is never lost for want of space while the broker runs.
+   */
+  async #admitReply(broker: BrokerKey, event: CloudEvent): Promise<void> {
+    for (;;) {
+      try {
+        await this.#admit(broker, event);
+        return;
+      } catch (err) {
+        if (!(err instanceof TrantorError && err.code === 'INSUFFICIENT_STORAGE') || this.#closed) throw err;
+        this.#logger?.warn({ broker, id: event.id, err: err.message }, 'storing a reply failed on a full disk; retrying in 1 s');
+        await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+      }
+    }
   }
 
   #applyBindings(): void {

@@ -53,3 +53,10 @@ test('the replicas limit defaults to 64, is set by flag or TRANTOR_MAX_REPLICAS,
   assert.throws(() => resolveUpConfig({ maxReplicas: '0' }, {}), /--max-replicas 0: expected a whole number of at least 1/);
   assert.throws(() => resolveUpConfig({ maxReplicas: 'lots' }, {}), /--max-replicas lots/);
 });
+
+test('durability is process by default, fsync from TRANTOR_DURABILITY or --durability, and anything else is refused', () => {
+  assert.equal(resolveUpConfig({}, {}).durability, 'process');
+  assert.equal(resolveUpConfig({}, { TRANTOR_DURABILITY: 'fsync' }).durability, 'fsync');
+  assert.equal(resolveUpConfig({ durability: 'process' }, { TRANTOR_DURABILITY: 'fsync' }).durability, 'process');
+  assert.throws(() => resolveUpConfig({ durability: 'full' }, {}), /--durability full: expected one of process, fsync/);
+});

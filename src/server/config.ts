@@ -3,6 +3,7 @@
  * and passed down. Nothing below `main` reads process.env.
  */
 import { normalizeHost, normalizeOrigin } from '../http/index.ts';
+import { DURABILITIES, type Durability } from '../eventing/index.ts';
 import { resolveHome } from '../spec/home.ts';
 import { apiTokenFromEnv } from './api-token.ts';
 import { DEFAULT_MAX_REPLICAS } from '../spec/index.ts';
@@ -17,6 +18,7 @@ export interface UpFlags {
   corsAllowedOrigins?: string;
   allowedHosts?: string;
   maxReplicas?: string;
+  durability?: string;
 }
 
 export interface UpConfig {
@@ -34,6 +36,8 @@ export interface UpConfig {
   readonly allowedHosts: readonly string[];
   /** The most replicas a predictor or componentSpec may ask for (each is a process). */
   readonly maxReplicas: number;
+  /** What an event acknowledged with 202 survives: `process` (a crash, kill -9) or `fsync` (a power loss too). */
+  readonly durability: Durability;
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, k: 1e3, kib: 1024, ki: 1024, mb: 1e6, m: 1e6, mib: 2 ** 20, mi: 2 ** 20, gb: 1e9, gib: 2 ** 30 };
@@ -51,6 +55,12 @@ export function parseDurationMs(text: string, what: string): number {
   const value = Number(match[1]);
   const unit = match[2] ?? 's';
   return unit === 'ms' ? value : unit === 'm' ? value * 60_000 : value * 1000;
+}
+
+function parseDurability(text: string): Durability {
+  const found = DURABILITIES.find((d) => d === text);
+  if (found === undefined) throw new Error(`--durability ${text}: expected one of ${DURABILITIES.join(', ')}`);
+  return found;
 }
 
 function parsePort(text: string): number {
@@ -91,5 +101,6 @@ export function resolveUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv): UpConfi
     corsAllowedOrigins: parseList(flags.corsAllowedOrigins ?? env['TRANTOR_CORS_ALLOWED_ORIGINS'], '--cors-allowed-origins', normalizeOrigin),
     allowedHosts: parseList(flags.allowedHosts ?? env['TRANTOR_ALLOWED_HOSTS'], '--allowed-hosts', normalizeHost),
     maxReplicas: parseMaxReplicas(flags.maxReplicas ?? env['TRANTOR_MAX_REPLICAS'] ?? String(DEFAULT_MAX_REPLICAS)),
+    durability: parseDurability(flags.durability ?? env['TRANTOR_DURABILITY'] ?? 'process'),
   });
 }

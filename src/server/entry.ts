@@ -18,6 +18,7 @@ program
   .option('--cors-allowed-origins <list>', 'web pages (origins, comma separated) allowed to call the gateway and broker, with CORS answers (default none)')
   .option('--allowed-hosts <list>', 'further Host names (comma separated) the gateway answers for (default: its own address and loopback names)')
   .option('--max-replicas <n>', 'most replicas (processes) a predictor or componentSpec may ask for (default 64, or TRANTOR_MAX_REPLICAS)')
+  .option('--durability <mode>', 'what an accepted event survives: process (a crash; default, or TRANTOR_DURABILITY) or fsync (a power loss too)')
   .action(async (opts: Omit<UpFlags, 'home' | 'timeout'> & { requestTimeout?: string }, command: Command) => {
     const { up } = await import('./up.ts');
     const home = command.optsWithGlobals<{ home?: string }>().home;

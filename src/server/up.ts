@@ -11,7 +11,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { Eventing, SqliteEventStore, brokerFromPath } from '../eventing/index.ts';
 import { HttpTransport, Metrics } from '../executor/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
@@ -22,6 +22,7 @@ import { startApi, type ApiServer } from './api.ts';
 import { loadApiToken } from './api-token.ts';
 import { resolveUpConfig, type UpFlags } from './config.ts';
 import { ControlPlane } from './control-plane.ts';
+import { controlPlaneLogger } from './logging.ts';
 import { EventingControl } from './eventing-control.ts';
 import { acquireHomeLock } from './home-lock.ts';
 import { InProcessTransport } from './in-process.ts';
@@ -49,8 +50,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   const apiToken = loadApiToken(config.home, config.apiToken, warn);
   tightenHome(config.home, warn);
   mkdirSync(homeLayout.logs(config.home), { recursive: true });
-  const logFile = join(homeLayout.logs(config.home), 'trantor.log');
-  const logger = pino({ level: config.logLevel }, pino.destination({ dest: logFile, sync: false, mkdir: true }));
+  const { logger } = controlPlaneLogger(config.home, config.logLevel);
 
   const supervisor = new LocalSupervisor({ home: config.home, logger });
   const transport = new InProcessTransport(new HttpTransport({ endpoints: supervisor }), logger);
@@ -69,7 +69,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   });
   controlPlane.watchStatus((summary) => process.stdout.write(`${summary}\n`));
 
-  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(config.home, 'broker', 'events.db') }), logger });
+  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(config.home, 'broker', 'events.db'), durability: config.durability }), logger });
   const eventingControl = new EventingControl({
     eventing,
     store: manifestStore,

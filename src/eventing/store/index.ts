@@ -9,5 +9,5 @@ export type {
   TriggerKey,
 } from './store.ts';
 export { brokerKey } from './store.ts';
-export { SqliteEventStore } from './sqlite.ts';
-export type { SqliteEventStoreOptions } from './sqlite.ts';
+export { DURABILITIES, SqliteEventStore, isOutOfSpace } from './sqlite.ts';
+export type { Durability, SqliteEventStoreOptions } from './sqlite.ts';

@@ -1,21 +1,28 @@
 /**
  * The broker's store in one SQLite file (better-sqlite3).
  *
- * Durability: the database runs in WAL mode with `synchronous=NORMAL`. A commit then writes the
- * transaction to the WAL file with write(2) but does not fsync it; the fsync happens at
- * checkpoints. Once write(2) returns, the data is in the operating system's page cache, so it
- * survives the process dying in any way (kill -9, a crash, an OOM kill) — the failure a broker on a
- * laptop or in a pod actually meets. Only a power loss or kernel crash can lose the last commits,
- * and it cannot corrupt the database. `synchronous: 'full'` fsyncs every commit for that case too,
- * at the cost of one fsync per group commit.
+ * Durability, chosen with `durability` (`trantor up --durability`):
+ * - `process` (the default): WAL with `synchronous=NORMAL`. A commit writes the transaction to the
+ *   WAL file with write(2) but does not fsync it; the fsync happens at checkpoints. Once write(2)
+ *   returns, the data is in the operating system's page cache, so it survives the process dying in
+ *   any way (kill -9, a crash, an OOM kill) — the failure a broker on a laptop or in a pod actually
+ *   meets. A power loss or kernel crash can lose the last commits (never corrupt the database).
+ * - `fsync`: WAL with `synchronous=FULL`, which fsyncs the WAL at every commit, so no append
+ *   resolves (no 202) before its event is on stable storage and it survives a power loss too.
  *
  * Throughput: better-sqlite3 is synchronous, so every write is queued and the queue is committed
  * in one transaction per turn of the event loop (group commit): sixteen producers writing at once
- * cost one commit, not sixteen.
+ * cost one commit — and in `fsync` mode one fsync — not sixteen.
+ *
+ * A full disk: a commit that fails for want of space (SQLITE_FULL, SQLITE_IOERR_*, ENOSPC) rejects
+ * that batch's appends with INSUFFICIENT_STORAGE (507) naming the file, so nothing is acknowledged
+ * that was not stored. Deliveries marked in that batch (delivered, dead-lettered, attempts) are not
+ * lost: they are kept and committed again once a later commit can be made, retried on a timer.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { TrantorError } from '../../protocol/errors.ts';
 import { eventFromJson, eventToJson } from '../../protocol/cloudevents.ts';
 import type {
   AppendRecord,
@@ -30,14 +37,25 @@ import type {
 export interface SqliteEventStoreOptions {
   /** The database file (its folder is created); `:memory:` for a store that dies with the process. */
   path: string;
-  /** `normal` (default): survives the process being killed; `full`: survives a power loss too. */
-  synchronous?: 'normal' | 'full';
+  /**
+   * `process` (default): an acknowledged append survives the process being killed; `fsync`: it is
+   * on stable storage before the append resolves, so it survives a power loss too.
+   */
+  durability?: Durability;
+  /** How long a batch of marks that failed on a full disk waits before it is committed again; default 1 s. */
+  retryMs?: number;
 }
+
+/** What an acknowledged append survives: the process dying (`process`), or a power loss too (`fsync`). */
+export type Durability = 'fsync' | 'process';
+export const DURABILITIES: readonly Durability[] = ['process', 'fsync'];
 
 type Op =
   | { kind: 'append'; broker: BrokerKey; records: readonly AppendRecord[]; resolve: (seqs: number[]) => void; reject: (err: unknown) => void }
   | { kind: 'attempts'; trigger: TriggerKey; seq: number; attempts: number; resolve: () => void; reject: (err: unknown) => void }
   | { kind: 'done'; trigger: TriggerKey; seq: number; dead: boolean; resolve: () => void; reject: (err: unknown) => void };
+
+type MarkOp = Exclude<Op, { kind: 'append' }>;
 
 /** Sequence numbers removed per compaction step. */
 const COMPACT_SLICE = 2000;
@@ -72,15 +90,21 @@ export class SqliteEventStore implements EventStore {
   readonly #bumpCounts: Database.Statement<[string, number, number]>;
   readonly #selectPending: Database.Statement<[string, number, number], { seq: number; attempts: number; event: string }>;
   readonly #selectEvents: Database.Statement<[string, number, number], { seq: number; event: string }>;
+  readonly #path: string;
+  readonly #retryMs: number;
   #queue: Op[] = [];
   #scheduled = false;
+  #retryTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(options: SqliteEventStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.#path = options.path;
+    this.#retryMs = options.retryMs ?? 1000;
     this.#db = new Database(options.path);
     this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    // In WAL mode FULL syncs the WAL at every commit; NORMAL only at checkpoints.
+    this.#db.pragma(`synchronous = ${options.durability === 'fsync' ? 'FULL' : 'NORMAL'}`);
     this.#db.pragma('busy_timeout = 5000');
     this.#db.exec(SCHEMA);
     this.#insertEvent = this.#db.prepare('INSERT INTO events (broker, event) VALUES (?, ?)');
@@ -96,6 +120,11 @@ export class SqliteEventStore implements EventStore {
        WHERE d.trigger = ? AND d.seq > ? ORDER BY d.seq LIMIT ?`,
     );
     this.#selectEvents = this.#db.prepare('SELECT seq, event FROM events WHERE broker = ? AND seq >= ? ORDER BY seq LIMIT ?');
+  }
+
+  /** The durability in force, read back from SQLite. */
+  get durability(): Durability {
+    return this.#db.pragma('synchronous', { simple: true }) === 2 ? 'fsync' : 'process';
   }
 
   append(broker: BrokerKey, records: readonly AppendRecord[]): Promise<number[]> {
@@ -196,6 +225,11 @@ export class SqliteEventStore implements EventStore {
     if (this.#closed) return Promise.resolve();
     this.#flush();
     this.#closed = true;
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+    // Marks still failing on a full disk stay pending in the file: they are delivered again after a restart.
+    const left = this.#queue;
+    this.#queue = [];
+    for (const op of left) op.reject(new Error('event store is closed'));
     this.#db.close();
     return Promise.resolve();
   }
@@ -224,6 +258,10 @@ export class SqliteEventStore implements EventStore {
   /** Commits every queued write in one transaction, then settles their promises. */
   #flush(): void {
     this.#scheduled = false;
+    if (this.#retryTimer !== undefined) {
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = undefined;
+    }
     const ops = this.#queue;
     if (ops.length === 0) return;
     this.#queue = [];
@@ -252,7 +290,7 @@ export class SqliteEventStore implements EventStore {
         for (const [trigger, [delivered, dead]] of counts) this.#bumpCounts.run(trigger, delivered, dead);
       })();
     } catch (err) {
-      for (const op of ops) op.reject(err);
+      this.#failed(ops, err);
       return;
     }
     let i = 0;
@@ -261,4 +299,37 @@ export class SqliteEventStore implements EventStore {
       else op.resolve();
     }
   }
+
+  /**
+   * A batch that could not be committed: on a full disk its appends are refused with 507 and its
+   * marks are queued again for a later commit; any other failure rejects the whole batch.
+   */
+  #failed(ops: Op[], err: unknown): void {
+    if (!isOutOfSpace(err)) {
+      for (const op of ops) op.reject(err);
+      return;
+    }
+    const refusal = new TrantorError('INSUFFICIENT_STORAGE', `the broker's disk is full: ${this.#path}: ${detailOf(err)}`, { cause: err });
+    const marks: MarkOp[] = [];
+    for (const op of ops) {
+      if (op.kind === 'append') op.reject(refusal);
+      else marks.push(op);
+    }
+    if (marks.length === 0 || this.#closed) return;
+    this.#queue = [...marks, ...this.#queue];
+    // Not unref'd: a mark is still owed, and close() clears the timer.
+    this.#retryTimer = setTimeout(() => this.#flush(), this.#retryMs);
+  }
+}
+
+/** Whether SQLite (or the system) failed to write for want of space, or the disk refused the write. */
+export function isOutOfSpace(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') || code === 'ENOSPC' || code === 'EDQUOT');
+}
+
+function detailOf(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
 }

@@ -2,10 +2,13 @@
  * The output of a deployment's replicas: every line goes to the replica's log file (appended, so
  * it survives restarts and rolling updates) and to a small ring buffer per replica, from which
  * `logs()` answers and a failure description quotes the last lines.
+ *
+ * Log files never stop the serving: `AppendLog` writes in the background with a bounded buffer,
+ * and when the disk is full (or slow past the buffer) it drops lines, counts them, says so once,
+ * and reopens the file a little later.
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
-import type { WriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { close, mkdir, open, write } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 
 export type LogStream = 'stdout' | 'stderr';
@@ -22,6 +25,201 @@ export interface LogLine {
 }
 
 const MAX_LINE = 16 * 1024;
+
+export interface AppendLogOptions {
+  /** Bytes held in memory while the disk is slow or failing; what would pass it is dropped. Default 4 MiB. */
+  maxBufferedBytes?: number;
+  /** How long after a failed write the file is reopened and writing resumes; default 5 s. */
+  retryMs?: number;
+  /** Told once when writing fails (and lines start being dropped), and once when it works again. */
+  onTrouble?: (message: string) => void;
+}
+
+function linesIn(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n === 0 && text !== '' ? 1 : n;
+}
+
+/**
+ * A log file that is appended to in the background and never throws, blocks or grows without
+ * bound: a pino destination (`write`, `flush`) and the sink of component output alike.
+ */
+export class AppendLog {
+  readonly path: string;
+  readonly #maxBuffered: number;
+  readonly #retryMs: number;
+  readonly #onTrouble: (message: string) => void;
+  #fd: number | undefined;
+  #chunks: string[] = [];
+  #buffered = 0;
+  #writing = false;
+  #scheduled = false;
+  /** Set while writes fail: lines are dropped until the timer reopens the file. */
+  #outage: { error: string; timer: NodeJS.Timeout } | undefined;
+  #dropped = 0;
+  #droppedInOutage = 0;
+  #flushed: (() => void)[] = [];
+  #closed = false;
+
+  constructor(path: string, options: AppendLogOptions = {}) {
+    this.path = path;
+    this.#maxBuffered = options.maxBufferedBytes ?? 4 * 2 ** 20;
+    this.#retryMs = options.retryMs ?? 5_000;
+    this.#onTrouble = options.onTrouble ?? (() => undefined);
+  }
+
+  /** Lines dropped so far because the file could not be written. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Queues text for the file; returns false when it was dropped. */
+  write(text: string): boolean {
+    if (this.#closed) return false;
+    if (this.#outage !== undefined || this.#buffered + text.length > this.#maxBuffered) {
+      this.#drop(text);
+      return false;
+    }
+    this.#chunks.push(text);
+    this.#buffered += text.length;
+    // Lines written in the same turn of the event loop go out in one write(2).
+    if (!this.#writing && !this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.#pump());
+    }
+    return true;
+  }
+
+  /** Calls back once what is queued now is written (or dropped). */
+  flush(done?: (err?: Error) => void): void {
+    if (done === undefined) return;
+    if (this.#buffered === 0 && !this.#writing) setImmediate(done);
+    else this.#flushed.push(done);
+  }
+
+  /** Writes what is queued, then closes the file. */
+  end(): Promise<void> {
+    return new Promise((resolve) => {
+      this.flush(() => {
+        this.#closed = true;
+        if (this.#outage !== undefined) clearTimeout(this.#outage.timer);
+        const fd = this.#fd;
+        this.#fd = undefined;
+        if (fd === undefined) resolve();
+        else close(fd, () => resolve());
+      });
+    });
+  }
+
+  #drop(text: string): void {
+    const n = linesIn(text);
+    this.#dropped += n;
+    this.#droppedInOutage += n;
+  }
+
+  #pump(): void {
+    this.#scheduled = false;
+    if (this.#writing) return;
+    if (this.#chunks.length === 0) {
+      this.#settle();
+      return;
+    }
+    this.#writing = true;
+    if (this.#fd === undefined) {
+      mkdir(dirname(this.path), { recursive: true }, (mkdirErr) => {
+        if (mkdirErr) return this.#fail(mkdirErr);
+        open(this.path, 'a', (err, fd) => {
+          if (err) return this.#fail(err);
+          this.#fd = fd;
+          this.#writing = false;
+          this.#pump();
+        });
+      });
+      return;
+    }
+    const text = this.#chunks.length === 1 ? this.#chunks[0]! : this.#chunks.join('');
+    this.#chunks = [];
+    this.#writeAll(this.#fd, Buffer.from(text), text.length);
+  }
+
+  #writeAll(fd: number, bytes: Buffer, chars: number): void {
+    write(fd, bytes, 0, bytes.length, null, (err, written) => {
+      if (err) {
+        // The unwritten rest is lost with the outage, and counted.
+        this.#drop(bytes.subarray(written ?? 0).toString());
+        this.#buffered -= chars;
+        return this.#fail(err);
+      }
+      if (written < bytes.length) return this.#writeAll(fd, bytes.subarray(written), chars);
+      this.#buffered -= chars;
+      this.#writing = false;
+      this.#pump();
+    });
+  }
+
+  /** Writing failed: drop what is queued, say so once, and try a fresh file descriptor later. */
+  #fail(err: NodeJS.ErrnoException): void {
+    this.#writing = false;
+    for (const chunk of this.#chunks) this.#drop(chunk);
+    this.#chunks = [];
+    this.#buffered = 0;
+    if (this.#outage === undefined) {
+      const error = err.code ?? err.message;
+      this.#onTrouble(`writing ${this.path} failed (${err.message}); dropping log lines until it works again, retrying every ${this.#retryMs / 1000} s`);
+      this.#outage = { error, timer: setTimeout(() => this.#reopen(), this.#retryMs) };
+    } else {
+      this.#outage.timer = setTimeout(() => this.#reopen(), this.#retryMs);
+    }
+    this.#outage.timer.unref();
+    this.#settle();
+  }
+
+  /** After an outage: a new file descriptor (the file may have been removed), and a note of the loss. */
+  #reopen(): void {
+    if (this.#closed || this.#outage === undefined) return;
+    const fd = this.#fd;
+    this.#fd = undefined;
+    if (fd !== undefined) close(fd, () => undefined);
+    const lost = this.#droppedInOutage;
+    const outage = this.#outage;
+    this.#outage = undefined;
+    // The note goes through the file like any line: if the disk is still full, it fails again quietly.
+    this.#chunks.push(`${JSON.stringify({ level: 40, time: Date.now(), msg: `${lost} log line(s) dropped: ${outage.error}` })}\n`);
+    this.#buffered += this.#chunks[this.#chunks.length - 1]!.length;
+    this.#writing = true;
+    const probe = this.#chunks.join('');
+    this.#chunks = [];
+    mkdir(dirname(this.path), { recursive: true }, () => {
+      open(this.path, 'a', (err, newFd) => {
+        if (err) {
+          this.#outage = outage;
+          this.#buffered = 0;
+          return this.#fail(err);
+        }
+        this.#fd = newFd;
+        write(newFd, probe, null, 'utf8', (writeErr) => {
+          this.#buffered -= probe.length;
+          if (writeErr) {
+            this.#outage = outage;
+            return this.#fail(writeErr);
+          }
+          this.#droppedInOutage = 0;
+          this.#onTrouble(`writing ${this.path} works again; ${lost} log line(s) were dropped`);
+          this.#writing = false;
+          this.#pump();
+        });
+      });
+    });
+  }
+
+  #settle(): void {
+    if (this.#buffered > 0 || this.#writing) return;
+    const waiters = this.#flushed;
+    this.#flushed = [];
+    for (const done of waiters) done();
+  }
+}
 
 /** The output of one process, as `capture()` follows it. */
 export interface Capture {
@@ -75,14 +273,16 @@ export class DeploymentLogs {
   readonly dir: string;
   readonly #capacity: number;
   readonly #rings = new Map<string, Ring>();
-  readonly #files = new Map<string, WriteStream>();
+  readonly #files = new Map<string, AppendLog>();
   readonly #onLine: (line: LogLine) => void;
+  readonly #fileOptions: AppendLogOptions;
   #closed = false;
 
-  constructor(dir: string, capacity: number, onLine: (line: LogLine) => void) {
+  constructor(dir: string, capacity: number, onLine: (line: LogLine) => void, fileOptions: AppendLogOptions = {}) {
     this.dir = dir;
     this.#capacity = Math.max(1, capacity);
     this.#onLine = onLine;
+    this.#fileOptions = fileOptions;
   }
 
   /** The path of `replica`'s log file. */
@@ -144,16 +344,21 @@ export class DeploymentLogs {
     return entry.line;
   }
 
-  #file(replica: string): WriteStream | undefined {
+  #file(replica: string): AppendLog | undefined {
     if (this.#closed) return undefined;
     let file = this.#files.get(replica);
     if (file === undefined) {
-      mkdirSync(this.dir, { recursive: true });
-      file = createWriteStream(this.fileOf(replica), { flags: 'a' });
-      file.on('error', () => undefined);
+      file = new AppendLog(this.fileOf(replica), this.#fileOptions);
       this.#files.set(replica, file);
     }
     return file;
+  }
+
+  /** Lines of replica output that could not be written to their files (a full disk). */
+  droppedLines(): number {
+    let n = 0;
+    for (const file of this.#files.values()) n += file.dropped;
+    return n;
   }
 
   /** The buffered lines of every replica, oldest first; the last `tail` when given. */
@@ -169,6 +374,6 @@ export class DeploymentLogs {
     this.#closed = true;
     const files = [...this.#files.values()];
     this.#files.clear();
-    await Promise.all(files.map((file) => new Promise<void>((done) => file.end(done))));
+    await Promise.all(files.map((file) => file.end()));
   }
 }

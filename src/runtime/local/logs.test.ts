@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fillDisk, mountSmallDisk } from '../../../test/small-disk.ts';
+import { AppendLog } from './logs.ts';
+
+async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+test('AppendLog writes lines in order, creating its folder', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'trantor-log-')), 'sub', 'a.log');
+  const log = new AppendLog(path);
+  for (let i = 0; i < 100; i++) log.write(`line ${i}\n`);
+  await new Promise<void>((resolve) => log.flush(() => resolve()));
+  await log.end();
+  assert.equal(readFileSync(path, 'utf8'), Array.from({ length: 100 }, (_, i) => `line ${i}\n`).join(''));
+  assert.equal(log.dropped, 0);
+});
+
+test('AppendLog on a full disk drops and counts lines, warns once, and writes again once space is freed', async (t) => {
+  const disk = mountSmallDisk('1m');
+  if (typeof disk === 'string') {
+    t.skip(disk);
+    return;
+  }
+  const notices: string[] = [];
+  const path = join(disk.dir, 'logs', 'trantor.log');
+  const log = new AppendLog(path, { retryMs: 50, onTrouble: (message) => notices.push(message) });
+  try {
+    log.write('before\n');
+    await new Promise<void>((resolve) => log.flush(() => resolve()));
+    const filler = join(disk.dir, 'filler');
+    fillDisk(filler);
+    // The file's last page has some slack: write until the disk refuses.
+    for (let i = 0; i < 10_000 && notices.length === 0; i++) {
+      assert.doesNotThrow(() => log.write(`${'x'.repeat(200)} ${i}\n`));
+      if (i % 50 === 0) await new Promise<void>((resolve) => log.flush(() => resolve()));
+    }
+    await until('the warning', () => notices.length > 0);
+    assert.match(notices[0]!, /trantor\.log failed \(.*ENOSPC.*\); dropping log lines until it works again/);
+    assert.ok(log.dropped > 0);
+    // Still failing: more lines dropped, no second warning.
+    const dropped = log.dropped;
+    for (let i = 0; i < 200; i++) log.write(`more ${i}\n`);
+    await until('the retries to go on failing', () => log.dropped > dropped);
+    assert.equal(notices.length, 1);
+
+    rmSync(filler);
+    await until('the log working again', () => notices.length === 2);
+    assert.match(notices[1]!, /works again; \d+ log line\(s\) were dropped/);
+    log.write('after\n');
+    await new Promise<void>((resolve) => log.flush(() => resolve()));
+    const text = readFileSync(path, 'utf8');
+    assert.match(text, /log line\(s\) dropped: ENOSPC/);
+    assert.ok(text.endsWith('after\n'));
+  } finally {
+    await log.end();
+    disk.unmount();
+  }
+});
+
+test('AppendLog holds at most its buffer while a write is slow, dropping the rest', () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'trantor-log-')), 'a.log');
+  const log = new AppendLog(path, { maxBufferedBytes: 1000 });
+  let kept = 0;
+  for (let i = 0; i < 100; i++) if (log.write(`${'y'.repeat(99)}\n`)) kept++;
+  assert.equal(kept, 10);
+  assert.equal(log.dropped, 90);
+  return log.end();
+});
