@@ -4,30 +4,21 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Trantor } from './harness.ts';
+import { Trantor, startEventRecorder, type EventRecorder } from './harness.ts';
 
 const trantor = new Trantor();
-const received = new Set<string>();
-let subscriber: Server;
+let subscriber: EventRecorder | undefined;
 
 after(async () => {
   await trantor.close();
-  await new Promise((r) => subscriber.close(r));
+  await subscriber?.close();
 });
 
 test('every event answered 202 before a kill -9 is delivered after the restart', async () => {
-  subscriber = createServer((req, res) => {
-    const id = req.headers['ce-id'];
-    if (typeof id === 'string') received.add(id);
-    req.resume();
-    req.on('end', () => res.writeHead(202).end());
-  });
-  await new Promise<void>((r) => subscriber.listen(0, '127.0.0.1', r));
-  const port = (subscriber.address() as AddressInfo).port;
+  subscriber = await startEventRecorder();
+  const { received } = subscriber;
 
   await trantor.up();
   const file = join(trantor.home, 'trigger.yaml');
@@ -39,7 +30,7 @@ metadata: {name: to-counter, namespace: durable}
 spec:
   broker: default
   filter: {attributes: {type: tests.durable}}
-  subscriber: {uri: "http://127.0.0.1:${port}/"}
+  subscriber: {uri: "${subscriber.uri}"}
 `,
   );
   assert.equal(trantor.cli(['apply', '-f', file]).code, 0);

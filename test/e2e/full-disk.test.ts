@@ -6,13 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fillDisk, mountSmallDisk, type SmallDisk } from '../small-disk.ts';
-import { Trantor, postJson } from './harness.ts';
+import { Trantor, postJson, startEventRecorder } from './harness.ts';
 
 /** An in-process model that fails on a 13, so the test can make the control plane log at will. */
 function flakyModel(): string {
@@ -113,23 +111,16 @@ async function upOnSmallDisk(t: { skip: (reason: string) => void }, args: string
 }
 
 test('a full disk: the broker answers 507 with the reason, predictions go on, and after freeing space every accepted event is delivered', async (t) => {
-  const received = new Set<string>();
-  const subscriber: Server = createServer((req, res) => {
-    const id = req.headers['ce-id'];
-    if (typeof id === 'string') received.add(id);
-    req.resume();
-    req.on('end', () => res.writeHead(202).end());
-  });
-  await new Promise<void>((resolve) => subscriber.listen(0, '127.0.0.1', resolve));
+  const subscriber = await startEventRecorder();
+  const { received } = subscriber;
   const started = await upOnSmallDisk(t, ['--durability', 'fsync']);
   if (started === undefined) {
-    subscriber.close();
+    await subscriber.close();
     return;
   }
   const { disk, trantor } = started;
   const filler = join(disk.dir, 'filler');
   try {
-    const port = (subscriber.address() as AddressInfo).port;
     const trigger = join(mkdtempSync(join(tmpdir(), 'trantor-full-')), 'trigger.yaml');
     writeFileSync(
       trigger,
@@ -139,7 +130,7 @@ metadata: {name: to-sink, namespace: full}
 spec:
   broker: default
   filter: {attributes: {type: tests.full}}
-  subscriber: {uri: "http://127.0.0.1:${port}/"}
+  subscriber: {uri: "${subscriber.uri}"}
 `,
     );
     assert.equal(trantor.cli(['apply', '-f', trigger]).code, 0);
@@ -180,7 +171,7 @@ spec:
     rmSync(filler, { force: true });
     await trantor.stop();
     disk.unmount();
-    await new Promise((resolve) => subscriber.close(resolve));
+    await subscriber.close();
   }
 });
 

@@ -6,6 +6,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { findPython } from '../../src/runtime/local/python.ts';
 
@@ -110,4 +112,26 @@ export function sklearnPredictProba(rows: number[][]): number[][] {
   const result = spawnSync(python, ['-c', script, join(ROOT, 'examples', 'iris', 'model', 'model.joblib'), JSON.stringify(rows)], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`python failed: ${result.stderr}`);
   return JSON.parse(result.stdout) as number[][];
+}
+
+/** A subscriber on a free loopback port that records the `Ce-Id` of every event delivered to it and answers 202. */
+export interface EventRecorder {
+  readonly port: number;
+  /** `http://127.0.0.1:<port>/`, for a trigger's `subscriber.uri`. */
+  readonly uri: string;
+  readonly received: Set<string>;
+  close(): Promise<void>;
+}
+
+export async function startEventRecorder(): Promise<EventRecorder> {
+  const received = new Set<string>();
+  const server = createServer((req, res) => {
+    const id = req.headers['ce-id'];
+    if (typeof id === 'string') received.add(id);
+    req.resume();
+    req.on('end', () => res.writeHead(202).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return { port, uri: `http://127.0.0.1:${port}/`, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }

@@ -7,12 +7,12 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ROOT, TRANTOR, Trantor, postJson } from './harness.ts';
+import { ROOT, TRANTOR, Trantor, postJson, startEventRecorder } from './harness.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 after(async () => {
@@ -116,16 +116,9 @@ test('two trantor up on one home at once: exactly one runs, the other exits sayi
 });
 
 test('a clean restart while 8 producers post: every event answered 202 reaches the subscriber', async () => {
-  const received = new Set<string>();
-  const subscriber: Server = createServer((req, res) => {
-    const id = req.headers['ce-id'];
-    if (typeof id === 'string') received.add(id);
-    req.resume();
-    req.on('end', () => res.writeHead(202).end());
-  });
-  await new Promise<void>((r) => subscriber.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise<void>((r) => subscriber.close(() => r())));
-  const sinkPort = (subscriber.address() as AddressInfo).port;
+  const subscriber = await startEventRecorder();
+  cleanups.push(() => subscriber.close());
+  const { received } = subscriber;
 
   // The same gateway port before and after the restart, as producers would have it configured.
   const probe = createServer();
@@ -148,7 +141,7 @@ metadata: {name: to-sink, namespace: restart}
 spec:
   broker: default
   filter: {attributes: {type: tests.restart}}
-  subscriber: {uri: "http://127.0.0.1:${sinkPort}/"}
+  subscriber: {uri: "${subscriber.uri}"}
 `,
   );
   const applied = trantor.cli(['apply', '-f', file]);
