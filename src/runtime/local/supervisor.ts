@@ -471,9 +471,15 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
       const created = new DeploymentRecord(
         namespace,
         name,
-        new DeploymentLogs(this.logDir(namespace, name), this.#settings.logLines, (line) => {
-          if (this.listenerCount('log') > 0) this.#emitSafely('log', { namespace, name, ...line });
-        }),
+        new DeploymentLogs(
+          this.logDir(namespace, name),
+          this.#settings.logLines,
+          (line) => {
+            if (this.listenerCount('log') > 0) this.#emitSafely('log', { namespace, name, ...line });
+          },
+          // A full disk under the component logs: said once in the control plane's log, never thrown.
+          { onTrouble: (message) => this.#logger.warn({ deployment: deploymentId(namespace, name) }, message) },
+        ),
       );
       record = created;
       this.#deployments.set(id, created);
