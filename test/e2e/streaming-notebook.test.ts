@@ -13,7 +13,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ROOT, TRANTOR, Trantor, sklearnPredictProba } from './harness.ts';
 
 const EXAMPLE = join(ROOT, 'examples', 'eventing-notebook');
@@ -175,4 +177,57 @@ test("the notebook's curl gets 202 twice, and the event display prints both resp
     return served() >= 2;
   }, 'the model to log both predictions');
   assert.equal(served(), 2, logs);
+});
+
+// The notebook's two files that examples/eventing-notebook changes, as the notebook prints them.
+const NOTEBOOK_TRIGGER = `
+apiVersion: eventing.knative.dev/v1beta1
+kind: Trigger
+metadata:
+  name: seldon-eventing-sklearn-trigger
+spec:
+  broker: default
+  filter:
+    attributes:
+      type: io.seldon.eventing.request
+   ref:
+     apiVersion: v1
+     kind: SeldonDeployment
+     name: simple-iris-deployment
+`;
+const NOTEBOOK_DEPLOYMENT = `
+apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata:
+  name: simple-iris-deployment
+  annotations:
+    io.seldon.eventing: "enabled"
+spec:
+  name: simple-iris-spec
+  predictors:
+  - graph:
+      implementation: SKLEARN_SERVER
+      modelUri: gs://seldon-models/sklearn/iris
+      name: simple-iris-model
+      children: []
+    name: simple-iris-predictor
+    replicas: 1
+`;
+
+test("the notebook's Trigger as printed is refused at the line where its subscriber: was lost, and nothing changes", () => {
+  const applied = trantor.cli(['apply', '-f', '-'], NOTEBOOK_TRIGGER);
+  assert.equal(applied.code, 1);
+  assert.match(applied.stderr, /YAML syntax error at line 11, column 4 \(at spec\.ref\)/);
+  assert.match(trantor.cli(['get', 'triggers']).stdout, /seldon-eventing-sklearn-trigger\s+True/);
+});
+
+// Last: it turns the running deployment into the notebook's, which fails.
+test("the notebook's gs:// deployment fails saying which local modelUri to use, and that folder is this package's iris model", () => {
+  const applied = trantor.cli(['apply', '-f', '-', '--wait', '--timeout', '60s'], NOTEBOOK_DEPLOYMENT);
+  assert.equal(applied.code, 1);
+  const uri = /modelUri gs:\/\/seldon-models\/sklearn\/iris: remote model storage is not supported yet; for this example use the local iris model: modelUri: (file:\/\/\S+)/.exec(applied.stderr)?.[1];
+  assert.ok(uri !== undefined, applied.stderr);
+  assert.equal(fileURLToPath(uri), join(ROOT, 'examples', 'iris', 'model'));
+  assert.ok(existsSync(join(fileURLToPath(uri), 'model.joblib')));
+  assert.match(applied.stderr, /in general, copy the model to a local folder and use its path or a file:\/\/ URI/);
 });
