@@ -150,6 +150,11 @@ test("a seed's gs:// iris modelUri is refused with the exact local modelUri to u
   assert.match(launch?.env['PREDICTIVE_UNIT_PARAMETERS'] ?? '', /examples\/iris\/model/);
 });
 
+test("the install guide's versioned gs:// iris modelUri gets the same local advice", () => {
+  const sdep = seldonDeployment({ graph: graphNode({ implementation: 'SKLEARN_SERVER', modelUri: 'gs://seldon-models/v1.11.0-dev/sklearn/iris' }) });
+  assert.match(failure(() => planDeployment(sdep, options)).message, /for this example use the local iris model: modelUri: file:\/\/\S+\/examples\/iris\/model /);
+});
+
 test('another remote modelUri is refused with the general rule', () => {
   const sdep = seldonDeployment({ graph: graphNode({ implementation: 'SKLEARN_SERVER', modelUri: 's3://bucket/models/income' }) });
   const err = failure(() => planDeployment(sdep, options));
