@@ -3,6 +3,12 @@
  * CloudEvent (binary mode with `Ce-*` headers, or structured `application/cloudevents+json`)
  * gets a CloudEvent back — `Ce-Id` the puid, the request's spec version, `Ce-Type:
  * seldon.<sdep>.<ns>.response`, `Ce-Source: seldon.<sdep>` — so a broker can route the reply.
+ *
+ * Two namings, because the two Seldon documents users copy from disagree: the eventing
+ * integration doc's (above, per deployment), and the streaming notebook's, for a deployment
+ * annotated `io.seldon.eventing: "enabled"`: one shared type and source for every deployment
+ * (`io.seldon.eventing.response`, `io.seldon.eventing.seldondeployment`) and a `time` attribute,
+ * as the notebook's event display shows them.
  */
 import { mediaType, parseJson } from '../protocol/body.ts';
 import {
@@ -17,6 +23,18 @@ import {
 } from '../protocol/cloudevents.ts';
 import { TrantorError } from '../protocol/errors.ts';
 import type { RequestHeaders } from './request.ts';
+
+/** The annotation that switches a deployment's reply events to the streaming notebook's naming. */
+export const EVENTING_ANNOTATION = 'io.seldon.eventing';
+
+/** `seldon`: type `seldon.<sdep>.<ns>.response`, source `seldon.<sdep>`; `io.seldon.eventing`: the notebook's. */
+export type EventNaming = 'seldon' | 'io.seldon.eventing';
+
+/** A deployment's naming, from its annotations (metadata's, else spec's, as Seldon reads annotations). */
+export function eventNamingOf(deployment: { metadata: { annotations: Record<string, string> }; spec: { annotations: Record<string, string> } }): EventNaming {
+  const value = deployment.metadata.annotations[EVENTING_ANNOTATION] ?? deployment.spec.annotations[EVENTING_ANNOTATION];
+  return value === 'enabled' ? 'io.seldon.eventing' : 'seldon';
+}
 
 export interface EventRequest {
   /** The Seldon message the event carries. */
@@ -51,16 +69,26 @@ export interface EventReply {
   body: string;
 }
 
-/** The reply to an event request: the same mode and spec version, Seldon's type and source. */
-export function eventReply(request: EventRequest, puid: string, namespace: string, name: string, reply: unknown): EventReply {
-  const type = `seldon.${name}.${namespace}.response`;
-  const source = `seldon.${name}`;
+/** Who the reply event is from: its deployment and the naming it uses. */
+export interface EventOrigin {
+  namespace: string;
+  name: string;
+  naming: EventNaming;
+}
+
+/** The reply to an event request: the same mode and spec version, the deployment's type and source. */
+export function eventReply(request: EventRequest, puid: string, origin: EventOrigin, reply: unknown, now: () => Date = () => new Date()): EventReply {
+  const annotated = origin.naming === 'io.seldon.eventing';
+  const type = annotated ? 'io.seldon.eventing.response' : `seldon.${origin.name}.${origin.namespace}.response`;
+  const source = annotated ? 'io.seldon.eventing.seldondeployment' : `seldon.${origin.name}`;
+  const time = annotated ? now().toISOString() : undefined;
   if (request.structured) {
     const event: CloudEvent = {
       specversion: request.specversion,
       id: puid,
       type,
       source,
+      ...(time === undefined ? {} : { time }),
       datacontenttype: 'application/json',
       extensions: {},
       data: reply as JsonValue,
@@ -76,6 +104,7 @@ export function eventReply(request: EventRequest, puid: string, namespace: strin
       'Ce-Specversion', request.specversion,
       'Ce-Type', percentEncodeHeaderValue(type),
       'Ce-Source', percentEncodeHeaderValue(source),
+      ...(time === undefined ? [] : ['Ce-Time', time]),
     ],
     body: JSON.stringify(reply),
   };

@@ -3,6 +3,7 @@
  * control plane implements DeploymentTable from its own state; the gateway only reads it.
  */
 import type { PredictorExecutor } from '../executor/executor.ts';
+import type { EventNaming } from './cloudevents.ts';
 
 export interface DeploymentEntry {
   readonly namespace: string;
@@ -13,6 +14,8 @@ export interface DeploymentEntry {
    * entry) when the deployment changes, not a mutated one.
    */
   readonly executors: readonly PredictorExecutor[];
+  /** How its reply CloudEvents are named (eventNamingOf its manifest); `seldon` when absent. */
+  readonly eventNaming?: EventNaming;
 }
 
 export interface DeploymentTable {

@@ -2,6 +2,8 @@
 export { createGateway } from './server.ts';
 export type { Gateway, GatewayOptions } from './server.ts';
 export type { DeploymentEntry, DeploymentTable } from './deployments.ts';
+export { EVENTING_ANNOTATION, eventNamingOf } from './cloudevents.ts';
+export type { EventNaming } from './cloudevents.ts';
 export { matchPath } from './routes.ts';
 export type { Route, RouteKind, RouteMatch } from './routes.ts';
 export { splitTraffic, trafficOf } from './traffic.ts';

@@ -286,7 +286,7 @@ class GatewayHandler {
       send(exchange.res, 200, exchange.puid, JSON.stringify(reply));
       return this.done(exchange, 200);
     }
-    const answer = eventReply(event, exchange.puid, entry.namespace, entry.name, reply);
+    const answer = eventReply(event, exchange.puid, { namespace: entry.namespace, name: entry.name, naming: entry.eventNaming ?? 'seldon' }, reply);
     exchange.res.writeHead(200, [...answer.headers, 'Content-Length', String(Buffer.byteLength(answer.body))]);
     exchange.res.end(answer.body);
     this.done(exchange, 200);

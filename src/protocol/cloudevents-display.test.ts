@@ -85,3 +85,32 @@ test('JSON data with DEL and C1 characters, which JSON.stringify leaves as they 
   const text = formatEvent({ specversion: '1.0', type: 't', source: 's', id: '1', datacontenttype: 'application/json', extensions: {}, data: Buffer.from('{"x":"a\u009b31mb\u007f"}') });
   assert.ok(text.endsWith('Data,\n  {\n    "x": "ab"\n  }\n'), JSON.stringify(text));
 });
+
+test('JSON data is laid out as sent: numbers, escapes and empty containers keep their text', () => {
+  const data = '{"p":[1.0,0.0006985194531162841,12345678901234567890,1e400,-0],"s":"caf\\u00e9 \\"q\\"","e":{},"a":[],"n":null,"t":true}';
+  const text = formatEvent({ specversion: '1.0', type: 't', source: 's', id: '1', datacontenttype: 'application/json', extensions: {}, data: Buffer.from(`  ${data}\n`) });
+  const expected = [
+    'Data,',
+    '  {',
+    '    "p": [',
+    '      1.0,',
+    '      0.0006985194531162841,',
+    '      12345678901234567890,',
+    '      1e400,',
+    '      -0',
+    '    ],',
+    '    "s": "caf\\u00e9 \\"q\\"",',
+    '    "e": {},',
+    '    "a": [],',
+    '    "n": null,',
+    '    "t": true',
+    '  }',
+    '',
+  ].join('\n');
+  assert.ok(text.endsWith(expected), text);
+});
+
+test('a JSON scalar as data prints as it is', () => {
+  assert.ok(formatEvent({ specversion: '1.0', type: 't', source: 's', id: '1', datacontenttype: 'application/json', extensions: {}, data: Buffer.from(' 42 ') }).endsWith('Data,\n  42\n'));
+  assert.ok(formatEvent({ specversion: '1.0', type: 't', source: 's', id: '1', datacontenttype: 'application/json', extensions: {}, data: Buffer.from('"a,b: [c]"') }).endsWith('Data,\n  "a,b: [c]"\n'));
+});

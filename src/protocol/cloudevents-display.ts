@@ -92,10 +92,70 @@ function dataText(event: CloudEvent): string | undefined {
   }
   if (isJsonContentType(event.datacontenttype) || event.datacontenttype === undefined) {
     try {
-      return JSON.stringify(JSON.parse(text), null, 2);
+      JSON.parse(text);
     } catch {
       return text;
     }
+    return indentJson(text);
   }
   return text;
+}
+
+const JSON_WHITESPACE = new Set([' ', '\t', '\n', '\r']);
+const SCALAR_END = new Set([' ', '\t', '\n', '\r', ',', ':', ']', '}']);
+
+/**
+ * Valid JSON `text` laid out two spaces per level, as event_display's `json.Indent` does: only the
+ * whitespace between tokens changes, each token is kept as sent — `1.0` stays `1.0`, a 20-digit
+ * integer keeps its digits, `\u00e9` stays escaped — where a parse and stringify would rewrite
+ * them. Empty objects and arrays stay `{}` and `[]`.
+ */
+function indentJson(text: string): string {
+  const parts: string[] = [];
+  let depth = 0;
+  let opened = false;
+  const lineBreak = (): void => {
+    parts.push('\n', '  '.repeat(depth));
+  };
+  for (let i = 0; i < text.length; ) {
+    const c = text[i]!;
+    if (JSON_WHITESPACE.has(c)) {
+      i++;
+      continue;
+    }
+    if (c === '}' || c === ']') {
+      depth--;
+      if (!opened) lineBreak();
+      opened = false;
+      parts.push(c);
+      i++;
+      continue;
+    }
+    if (opened) lineBreak();
+    opened = false;
+    if (c === '{' || c === '[') {
+      depth++;
+      opened = true;
+      parts.push(c);
+      i++;
+    } else if (c === ',') {
+      parts.push(',');
+      lineBreak();
+      i++;
+    } else if (c === ':') {
+      parts.push(': ');
+      i++;
+    } else {
+      let end = i + 1;
+      if (c === '"') {
+        while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+        end++;
+      } else {
+        while (end < text.length && !SCALAR_END.has(text[end]!)) end++;
+      }
+      parts.push(text.slice(i, end));
+      i = end;
+    }
+  }
+  return parts.join('');
 }

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { PredictorExecutor, type Metrics, type Transport } from '../executor/index.ts';
-import type { DeploymentEntry, DeploymentTable } from '../gateway/index.ts';
+import { eventNamingOf, type DeploymentEntry, type DeploymentTable } from '../gateway/index.ts';
 import type { LocalSupervisor, StatusEvent } from '../runtime/local/index.ts';
 import { TrantorError } from '../protocol/index.ts';
 import type { AppliedObject, ApplyAction, ApplyResponse, DeploymentView, LogLine } from '../spec/index.ts';
@@ -140,7 +140,7 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
       this.#byNamespace.set(namespace, names);
     }
     await this.#options.inProcess?.activate(deployment);
-    names.set(name, { stored, entry: { namespace, name, executors } });
+    names.set(name, { stored, entry: { namespace, name, executors, eventNaming: eventNamingOf(deployment) } });
     await this.#options.runtime.apply(deployment);
   }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TrantorError } from '../../protocol/errors.ts';
-import { planDeployment } from './plan.ts';
+import { PACKAGE_ROOT, planDeployment } from './plan.ts';
 import type { PlanOptions } from './plan.ts';
 import { PYTHON_PACKAGE_DIR } from './python.ts';
 import { container, graphNode, seldonDeployment } from './testing.ts';
@@ -135,13 +135,33 @@ test('a file:// modelUri is read as a local path', () => {
   assert.equal(parameters[0]?.value, join(base, 'iris'));
 });
 
-test('a remote modelUri is refused with what to do instead', () => {
+test("a seed's gs:// iris modelUri is refused with the exact local modelUri to use instead", () => {
   const sdep = seldonDeployment({ graph: graphNode({ implementation: 'SKLEARN_SERVER', modelUri: 'gs://seldon-models/sklearn/iris' }) });
+  const err = failure(() => planDeployment(sdep, options));
+  assert.equal(err.code, 'NOT_SUPPORTED');
+  const local = pathToFileURL(join(PACKAGE_ROOT, 'examples', 'iris', 'model')).href;
+  assert.equal(
+    err.message,
+    `spec.predictors[0].graph.modelUri gs://seldon-models/sklearn/iris: remote model storage is not supported yet; for this example use the local iris model: modelUri: ${local} (in general, copy the model to a local folder and use its path or a file:// URI)`,
+  );
+  // The advice works: that modelUri plans.
+  const fixed = seldonDeployment({ graph: graphNode({ implementation: 'SKLEARN_SERVER', modelUri: local }) });
+  const [launch] = planDeployment(fixed, options);
+  assert.match(launch?.env['PREDICTIVE_UNIT_PARAMETERS'] ?? '', /examples\/iris\/model/);
+});
+
+test("the install guide's versioned gs:// iris modelUri gets the same local advice", () => {
+  const sdep = seldonDeployment({ graph: graphNode({ implementation: 'SKLEARN_SERVER', modelUri: 'gs://seldon-models/v1.11.0-dev/sklearn/iris' }) });
+  assert.match(failure(() => planDeployment(sdep, options)).message, /for this example use the local iris model: modelUri: file:\/\/\S+\/examples\/iris\/model /);
+});
+
+test('another remote modelUri is refused with the general rule', () => {
+  const sdep = seldonDeployment({ graph: graphNode({ implementation: 'SKLEARN_SERVER', modelUri: 's3://bucket/models/income' }) });
   const err = failure(() => planDeployment(sdep, options));
   assert.equal(err.code, 'NOT_SUPPORTED');
   assert.equal(
     err.message,
-    'spec.predictors[0].graph.modelUri gs://seldon-models/sklearn/iris: remote model storage is not supported yet; copy the model to a local folder and use its path or a file:// URI',
+    'spec.predictors[0].graph.modelUri s3://bucket/models/income: remote model storage is not supported yet; copy the model to a local folder and use its path or a file:// URI',
   );
 });
 

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TrantorError } from '../../protocol/errors.ts';
 import { BUILT_IN_SERVERS, servesInProcess } from '../../spec/types.ts';
 import type { Container, GraphNode, Parameter, Predictor, SeldonDeployment, UnitImplementation } from '../../spec/types.ts';
@@ -243,15 +243,26 @@ export function localModelPath(uri: string, field: string, baseDir: string): str
       throw new TrantorError('BAD_MANIFEST', `${field} ${uri}: not a valid file:// URI (${(err as Error).message})`);
     }
   } else if (scheme !== undefined) {
-    throw new TrantorError(
-      'NOT_SUPPORTED',
-      `${field} ${uri}: remote model storage is not supported yet; copy the model to a local folder and use its path or a file:// URI`,
-    );
+    throw new TrantorError('NOT_SUPPORTED', remoteStorageAdvice(uri, field));
   } else {
     path = resolve(baseDir, uri);
   }
   if (!existsSync(path)) throw new TrantorError('BAD_MANIFEST', `${field} ${uri}: ${path} does not exist`);
   return path;
+}
+
+/** The local copy of the iris model the seeds serve from `gs://…/sklearn/iris`. */
+const LOCAL_IRIS_MODEL = join(PACKAGE_ROOT, 'examples', 'iris', 'model');
+
+/**
+ * What to do instead of a remote `modelUri` until remote storage exists: the general rule, and for
+ * the seeds' iris model (`gs://seldon-models/…/sklearn/iris`) the exact line to use.
+ */
+function remoteStorageAdvice(uri: string, field: string): string {
+  const general = 'copy the model to a local folder and use its path or a file:// URI';
+  const isIris = /\/sklearn\/iris\/?$/i.test(uri) && existsSync(LOCAL_IRIS_MODEL);
+  const advice = isIris ? `for this example use the local iris model: modelUri: ${pathToFileURL(LOCAL_IRIS_MODEL).href} (in general, ${general})` : general;
+  return `${field} ${uri}: remote model storage is not supported yet; ${advice}`;
 }
 
 function workingDirOf(container: Container, path: string, baseDir: string): string {

@@ -367,9 +367,9 @@ test('a remote modelUri fails the deployment at once', async () => {
   await s.apply(seldonDeployment({ graph: graphNode({ name: 'classifier', implementation: 'SKLEARN_SERVER', modelUri: 'gs://seldon-models/sklearn/iris' }) }));
   const status = s.status('seldon', 'sample');
   assert.equal(status?.state, 'Failed');
-  assert.equal(
-    status?.description,
-    'spec.predictors[0].graph.modelUri gs://seldon-models/sklearn/iris: remote model storage is not supported yet; copy the model to a local folder and use its path or a file:// URI',
+  assert.match(
+    status?.description ?? '',
+    /^spec\.predictors\[0\]\.graph\.modelUri gs:\/\/seldon-models\/sklearn\/iris: remote model storage is not supported yet; for this example use the local iris model: modelUri: file:\/\/\S+\/examples\/iris\/model /,
   );
 });
 
