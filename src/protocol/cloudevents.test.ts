@@ -332,3 +332,12 @@ test('structured mode: integer extensions at the ends of the 32-bit range are ac
   const event = decodeHttpEvent(CE_JSON, Buffer.from('{"specversion":"1.0","id":"1","source":"s","type":"t","lo":-2147483648,"hi":2147483647}'));
   assert.deepEqual(event.extensions, { lo: -2147483648, hi: 2147483647 });
 });
+
+test('eventToJsonText with oneLine keeps data on one line, its strings and numbers exactly as spelled', () => {
+  const data = '{\n  "n" : 12345678901234567890,\n  "s": "a  b\\n c"\n}';
+  const event = decodeStructured(`{"specversion":"1.0","id":"1","source":"s","type":"t","data":${data}}`);
+  const line = eventToJsonText(event, { oneLine: true });
+  assert.equal(line.includes('\n'), false);
+  assert.equal(memberText(line, 'data'), '{"n":12345678901234567890,"s":"a  b\\n c"}');
+  assert.equal(memberText(eventToJsonText(event), 'data'), data);
+});

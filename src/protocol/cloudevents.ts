@@ -583,6 +583,11 @@ export interface JsonFormatOptions {
    * bytes come back exactly (what a store wants).
    */
   bytes?: 'auto' | 'base64';
+  /**
+   * eventToJsonText: drop the whitespace between the tokens of `data`'s text (its values, numbers
+   * included, stay exactly as spelled), so the event fits on one line, as newline-delimited JSON needs.
+   */
+  oneLine?: boolean;
 }
 
 /** The JSON format's context attributes and extensions of an event (no data). */
@@ -671,7 +676,29 @@ export function eventToJsonText(event: CloudEvent, options: JsonFormatOptions = 
   const member = dataMember(event, options);
   if (member === undefined) return head;
   const encoding = member.base64Encoding ? '"datacontentencoding":"base64",' : '';
-  return `${head.slice(0, -1)},${encoding}"${member.name}":${member.text}}`;
+  const text = options.oneLine === true ? withoutWhitespace(member.text) : member.text;
+  return `${head.slice(0, -1)},${encoding}"${member.name}":${text}}`;
+}
+
+/** JSON text without the whitespace between its tokens (strings kept as they are). */
+function withoutWhitespace(text: string): string {
+  if (!/[ \t\r\n]/.test(text)) return text;
+  let out = '';
+  let from = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      i = skipString(text, i);
+    } else if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+      out += text.slice(from, i);
+      i = skipSpace(text, i);
+      from = i;
+    } else {
+      i++;
+    }
+  }
+  return out + text.slice(from);
 }
 
 /** Structured mode: the event in the JSON format, Content-Type `application/cloudevents+json`. */
