@@ -5,11 +5,16 @@ import {
   decodeHttpEvent,
   encodeBinary,
   encodeStructured,
+  dataBytes,
+  decodeStructured,
   eventToJson,
+  eventToJsonText,
   httpEventMode,
+  memberText,
   isRfc3339,
   percentDecodeHeaderValue,
   percentEncodeHeaderValue,
+  unquoteHeaderValue,
 } from './cloudevents.ts';
 import type { CloudEvent } from './cloudevents.ts';
 import { TrantorError } from './errors.ts';
@@ -208,7 +213,7 @@ test('an event round-trips through binary mode, percent-encoded attributes inclu
 test('an event round-trips through structured mode', () => {
   const { headers, body } = encodeStructured(EVENT);
   assert.match(headers['content-type']!, /^application\/cloudevents\+json/);
-  assert.deepEqual(decodeHttpEvent(headers, body), EVENT);
+  assert.deepEqual(decodeHttpEvent(headers, body), { ...EVENT, dataText: JSON.stringify(EVENT.data) });
 });
 
 test('structured mode embeds JSON bytes as data and other bytes as data_base64', () => {
@@ -231,4 +236,108 @@ test('attributeOf reads context attributes and extensions as text', () => {
   assert.equal(attributeOf(EVENT, 'type'), 't');
   assert.equal(attributeOf(EVENT, 'knativebrokerttl'), '255');
   assert.equal(attributeOf(EVENT, 'missing'), undefined);
+});
+
+// -- exactness ---------------------------------------------------------------------------------
+
+const BIG = '{"n":12345678901234567890,"f":1.50,"e":1E400,"s":"caf\\u00e9 \\"q\\""}';
+
+test('structured mode: data is kept as the exact JSON text, delivered byte for byte in binary mode', () => {
+  const body = `{"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":"application/json","data": ${BIG} }`;
+  const event = decodeHttpEvent(CE_JSON, Buffer.from(body));
+  assert.equal(event.dataText, BIG);
+  const binary = encodeBinary(event);
+  assert.equal(binary.body.toString('utf8'), BIG);
+  assert.equal(binary.headers['content-type'], 'application/json');
+});
+
+test('structured mode: data is written back in structured mode as the exact JSON text', () => {
+  const body = `{"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":"application/json","data":${BIG}}`;
+  const out = encodeStructured(decodeHttpEvent(CE_JSON, Buffer.from(body))).body.toString('utf8');
+  assert.equal(memberText(out, 'data'), BIG);
+  assert.ok(out.includes(`"data":${BIG}`), out);
+});
+
+test('binary mode: JSON bytes delivered in structured mode keep their numbers exactly', () => {
+  const event = decodeHttpEvent({ 'ce-specversion': '1.0', 'ce-id': '1', 'ce-source': 's', 'ce-type': 't', 'content-type': 'application/json' }, Buffer.from(`${BIG}\n`));
+  const out = encodeStructured(event).body.toString('utf8');
+  assert.equal(memberText(out, 'data'), BIG);
+  assert.equal(Buffer.from(decodeStructured(out).dataText!).toString(), BIG);
+});
+
+test('structured mode: an explicit "data": null is null data, present and distinct from no data', () => {
+  const withNull = decodeHttpEvent(CE_JSON, Buffer.from('{"specversion":"1.0","id":"1","source":"s","type":"t","data":null}'));
+  assert.equal(withNull.data, null);
+  assert.equal(encodeBinary(withNull).body.toString(), 'null');
+  assert.equal(encodeBinary(withNull).headers['content-type'], 'application/json');
+  assert.equal(memberText(encodeStructured(withNull).body.toString(), 'data'), 'null');
+  const without = decodeHttpEvent(CE_JSON, Buffer.from('{"specversion":"1.0","id":"1","source":"s","type":"t"}'));
+  assert.equal('data' in without, false);
+  assert.equal(encodeBinary(without).body.length, 0);
+  assert.equal(memberText(encodeStructured(without).body.toString(), 'data'), undefined);
+});
+
+test('structured mode: a text string keeps its exact JSON spelling in structured mode and its characters in binary mode', () => {
+  const literal = '"line\\none \\u00e9"';
+  const event = decodeHttpEvent(CE_JSON, Buffer.from(`{"specversion":"0.3","id":"1","source":"s","type":"t","datacontenttype":"text/plain","data":${literal}}`));
+  assert.equal(encodeBinary(event).body.toString(), 'line\none \u00e9');
+  assert.equal(memberText(encodeStructured(event).body.toString(), 'data'), literal);
+});
+
+test('structured mode without datacontenttype: a string is JSON data (the format\'s default), sent as its JSON text', () => {
+  const event = decodeHttpEvent(CE_JSON, Buffer.from('{"specversion":"1.0","id":"1","source":"s","type":"t","data":"hi"}'));
+  const binary = encodeBinary(event);
+  assert.equal(binary.body.toString(), '"hi"');
+  assert.equal(binary.headers['content-type'], 'application/json');
+  assert.equal(dataBytes({ specversion: '1.0', id: '1', source: 's', type: 't', extensions: {}, data: 'hi' }).toString(), '"hi"');
+});
+
+test('eventToJsonText writes 0.3 bytes with datacontentencoding and 1.0 bytes as data_base64', () => {
+  const v03 = eventToJsonText({ specversion: '0.3', id: '1', source: 's', type: 't', extensions: {}, data: Buffer.from([0, 255]) });
+  assert.deepEqual(JSON.parse(v03), { specversion: '0.3', id: '1', source: 's', type: 't', datacontentencoding: 'base64', data: 'AP8=' });
+  assert.deepEqual([...(decodeStructured(v03).data as Uint8Array)], [0, 255]);
+  const v1 = eventToJsonText({ specversion: '1.0', id: '1', source: 's', type: 't', extensions: {}, data: Buffer.from([0, 255]) });
+  assert.equal((JSON.parse(v1) as { data_base64: string }).data_base64, 'AP8=');
+});
+
+test('memberText finds a member by its decoded name, the last of repeats, past nested values and strings', () => {
+  const text = ' { "a" : [1, {"data": 2}, "}]"] , "d\\u0061ta" : {"x": "\\"}"} , "data" :\t[ 3 ,4 ] } ';
+  assert.equal(memberText(text, 'data'), '[ 3 ,4 ]');
+  assert.equal(memberText(text, 'a'), '[1, {"data": 2}, "}]"]');
+  assert.equal(memberText('{"data":-1.5e+3}', 'data'), '-1.5e+3');
+  assert.equal(memberText('{"data":true,"x":1}', 'data'), 'true');
+  assert.equal(memberText('{}', 'data'), undefined);
+});
+
+test('binary mode: a double-quoted header value is unquoted and its backslash escapes removed, then percent-decoded', () => {
+  const event = decodeHttpEvent({ ...SEED_HEADERS, 'ce-subject': '"say \\"hi\\" \\\\ there"', 'ce-note': '"50%25 off"', 'ce-mixed': 'a"b c"d' }, SEED_BODY);
+  assert.equal(event.subject, 'say "hi" \\ there');
+  assert.equal(event.extensions['note'], '50% off');
+  assert.equal(event.extensions['mixed'], 'ab cd');
+  assert.equal(unquoteHeaderValue('plain'), 'plain');
+});
+
+test('binary mode: an unclosed double-quoted header value is a 400 naming the header', () => {
+  badEvent(() => decodeHttpEvent({ ...SEED_HEADERS, 'ce-subject': '"open' }, SEED_BODY), /ce-subject.*not closed/);
+  badEvent(() => decodeHttpEvent({ ...SEED_HEADERS, 'ce-subject': '"open\\' }, SEED_BODY), /ce-subject.*not closed/);
+});
+
+for (const value of ['2147483648', '-2147483649', '12345678901234567890', '1.5']) {
+  test(`structured mode: an integer extension ${value} outside the 32-bit range or not whole is a 400 naming it`, () => {
+    badEvent(() => decodeHttpEvent(CE_JSON, Buffer.from(`{"specversion":"1.0","id":"1","source":"s","type":"t","count":${value}}`)), /extension attribute count .*32-bit range/);
+  });
+}
+
+test('structured mode: integer extensions at the ends of the 32-bit range are accepted', () => {
+  const event = decodeHttpEvent(CE_JSON, Buffer.from('{"specversion":"1.0","id":"1","source":"s","type":"t","lo":-2147483648,"hi":2147483647}'));
+  assert.deepEqual(event.extensions, { lo: -2147483648, hi: 2147483647 });
+});
+
+test('eventToJsonText with oneLine keeps data on one line, its strings and numbers exactly as spelled', () => {
+  const data = '{\n  "n" : 12345678901234567890,\n  "s": "a  b\\n c"\n}';
+  const event = decodeStructured(`{"specversion":"1.0","id":"1","source":"s","type":"t","data":${data}}`);
+  const line = eventToJsonText(event, { oneLine: true });
+  assert.equal(line.includes('\n'), false);
+  assert.equal(memberText(line, 'data'), '{"n":12345678901234567890,"s":"a  b\\n c"}');
+  assert.equal(memberText(eventToJsonText(event), 'data'), data);
 });

@@ -5,8 +5,13 @@
  *
  * Header values are percent-encoded on the way out and percent-decoded on the way in (HTTP binding,
  * "HTTP Header Values"): space, `"`, `%` and every character outside printable ASCII are sent as
- * `%XX` escapes of their UTF-8 bytes. Every rule broken by an incoming event is a `BAD_EVENT` error
- * whose message names the attribute.
+ * `%XX` escapes of their UTF-8 bytes. A header value (or part of one) in double quotes is unquoted
+ * first, backslash escapes removed (binding 3.1.3.2, for senders of older spec versions). Every rule
+ * broken by an incoming event is a `BAD_EVENT` error whose message names the attribute.
+ *
+ * Exactness: structured-mode `data` is kept as the exact JSON text it arrived as (`dataText`) and
+ * written back from that text, so `{"n":12345678901234567890}` reaches a subscriber byte for byte
+ * in either mode, and `"data": null` stays null data, distinct from no data.
  */
 import { mediaType as mediaTypeOf } from './body.ts';
 import { TrantorError } from './errors.ts';
@@ -42,6 +47,13 @@ export interface CloudEvent {
   /** Extension attributes by (lower-case, alphanumeric) name. */
   extensions: Record<string, CloudEventExtensionValue>;
   data?: CloudEventData;
+  /**
+   * The exact JSON text of `data` as a structured-mode event carried it (what `data` was parsed
+   * from). Encoders write this text instead of serialising `data` again, so numbers beyond a
+   * double's precision and escapes pass through unchanged. Set it only alongside the `data` it
+   * spells; whoever replaces `data` drops it.
+   */
+  dataText?: string;
 }
 
 /** Headers as node:http gives them (lower-case names) or as a plain record of any case. */
@@ -62,6 +74,9 @@ const CONTEXT_ATTRIBUTES: Record<CloudEventSpecVersion, ReadonlySet<string>> = {
   '0.3': new Set(['id', 'source', 'type', 'datacontenttype', 'schemaurl', 'subject', 'time', 'datacontentencoding']),
 };
 const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
+/** The spec's Integer type: a 32-bit signed integer. */
+const INTEGER_MIN = -2147483648;
+const INTEGER_MAX = 2147483647;
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$/;
 
 function bad(message: string): TrantorError {
@@ -126,7 +141,11 @@ export function validateEvent(event: CloudEvent, where = 'event'): CloudEvent {
     if (name === 'specversion' || name === 'data' || context.has(name)) {
       throw bad(`${where}: ${name} is a context attribute, not an extension`);
     }
-    if (typeof value === 'number' ? !Number.isInteger(value) : typeof value !== 'string' && typeof value !== 'boolean') {
+    if (typeof value === 'number') {
+      if (!Number.isInteger(value) || value < INTEGER_MIN || value > INTEGER_MAX) {
+        throw bad(`${where}: extension attribute ${name} is ${String(value)}, not an integer in the spec's 32-bit range (${INTEGER_MIN} to ${INTEGER_MAX}); send it as a string`);
+      }
+    } else if (typeof value !== 'string' && typeof value !== 'boolean') {
       throw bad(`${where}: extension attribute ${name} must be a string, an integer or a boolean`);
     }
   }
@@ -158,6 +177,42 @@ export function percentEncodeHeaderValue(value: string): string {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Removes double-quoted-string escaping (RFC 7230 §3.2.6) from a header value, as binding 3.1.3.2
+ * asks before percent-decoding: each `"…"` section loses its quotes and each backslash escape
+ * `\x` becomes `x`; text outside quotes is kept. An unterminated quote is a BAD_EVENT.
+ */
+export function unquoteHeaderValue(value: string, header = 'header'): string {
+  if (!value.includes('"')) return value;
+  let out = '';
+  let i = 0;
+  while (i < value.length) {
+    const c = value[i]!;
+    i++;
+    if (c !== '"') {
+      out += c;
+      continue;
+    }
+    for (;;) {
+      if (i >= value.length) throw bad(`${header}: a double-quoted string is not closed`);
+      const d = value[i]!;
+      if (d === '"') {
+        i++;
+        break;
+      }
+      if (d === '\\') {
+        if (i + 1 >= value.length) throw bad(`${header}: a double-quoted string is not closed`);
+        out += value[i + 1]!;
+        i += 2;
+        continue;
+      }
+      out += d;
+      i++;
+    }
+  }
+  return out;
+}
 
 function hexDigit(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
@@ -270,7 +325,7 @@ function decodeBinary(headers: HttpHeaders, contentType: string | undefined, bod
     if (!isValidAttributeName(attribute)) {
       throw bad(`header ${name}: attribute name ${JSON.stringify(attribute)} must be lower-case letters and digits only`);
     }
-    attributes[attribute] = percentDecodeHeaderValue(raw, `header ${name}`);
+    attributes[attribute] = percentDecodeHeaderValue(unquoteHeaderValue(raw, `header ${name}`), `header ${name}`);
   }
   const specversion = specVersionOf(attributes['specversion'], 'binary-mode event (Ce-Specversion header)');
   const context = CONTEXT_ATTRIBUTES[specversion];
@@ -295,8 +350,8 @@ function decodeBinary(headers: HttpHeaders, contentType: string | undefined, bod
   return validateEvent(event, 'binary-mode event');
 }
 
-/** Reads a structured-mode body (the JSON event format) into an event. */
-export function decodeStructured(body: Buffer | string): CloudEvent {
+/** Reads a structured-mode body (the JSON event format) into an event, `data` kept as its exact text. */
+export function decodeStructured(body: Buffer | string, options: EventFromJsonOptions = {}): CloudEvent {
   let text: string;
   if (typeof body === 'string') text = body;
   else {
@@ -313,15 +368,107 @@ export function decodeStructured(body: Buffer | string): CloudEvent {
   } catch (err) {
     throw bad(`structured-mode event: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
-  return eventFromJson(parsed, 'structured-mode event');
+  const dataText = isObject(parsed) && Object.hasOwn(parsed, 'data') ? memberText(text, 'data') : undefined;
+  return eventFromJson(parsed, options.where ?? 'structured-mode event', dataText === undefined ? options : { ...options, dataText });
 }
 
-/** An event from the JSON event format's object (already parsed), validated. */
-export function eventFromJson(parsed: unknown, where = 'event'): CloudEvent {
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw bad(`${where}: must be a JSON object`);
+export interface EventFromJsonOptions {
+  /** Names the event in error messages. */
+  where?: string;
+  /** The exact JSON text of the object's `data` member, kept as the event's `dataText`. */
+  dataText?: string;
+  /**
+   * false: skip validation, for events this process accepted earlier under older rules (a stored
+   * event is delivered as it was accepted). Default true.
+   */
+  validate?: boolean;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+// -- finding a member's exact text in a JSON object (the text is known to be valid JSON) --------
+
+function skipSpace(text: string, i: number): number {
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+    else return i;
   }
-  const obj = parsed as Record<string, unknown>;
+}
+
+/** The index just past the string literal that starts at `i` (at its opening quote). */
+function skipString(text: string, i: number): number {
+  i++;
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) return i + 1;
+    i += c === 0x5c ? 2 : 1;
+    if (i > text.length) return text.length;
+  }
+}
+
+/** The index just past the JSON value that starts at `i`. */
+function skipValue(text: string, i: number): number {
+  const first = text.charCodeAt(i);
+  if (first === 0x22) return skipString(text, i);
+  if (first !== 0x7b && first !== 0x5b) {
+    // number, true, false, null: up to the next delimiter
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (c === 0x2c || c === 0x7d || c === 0x5d || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) break;
+      i++;
+    }
+    return i;
+  }
+  let depth = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      i = skipString(text, i);
+      continue;
+    }
+    if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+    i++;
+  }
+  return i;
+}
+
+/**
+ * The exact text of the member `name` of the JSON object `text` (valid JSON, already parsed), or
+ * undefined when it has none. A repeated name gives the last one, as JSON.parse keeps the last.
+ */
+export function memberText(text: string, name: string): string | undefined {
+  let i = skipSpace(text, 0);
+  if (text.charCodeAt(i) !== 0x7b) return undefined;
+  i = skipSpace(text, i + 1);
+  let found: string | undefined;
+  while (i < text.length && text.charCodeAt(i) !== 0x7d) {
+    const keyEnd = skipString(text, i);
+    const raw = text.slice(i + 1, keyEnd - 1);
+    const key = raw.includes('\\') ? (JSON.parse(text.slice(i, keyEnd)) as string) : raw;
+    i = skipSpace(text, keyEnd);
+    i = skipSpace(text, i + 1); // past ':'
+    const end = skipValue(text, i);
+    if (key === name) found = text.slice(i, end);
+    i = skipSpace(text, end);
+    if (text.charCodeAt(i) === 0x2c) i = skipSpace(text, i + 1);
+  }
+  return found;
+}
+
+/**
+ * An event from the JSON event format's object (already parsed), validated. Pass the `data`
+ * member's exact text as `dataText` to keep it (decodeStructured does).
+ */
+export function eventFromJson(parsed: unknown, where = 'event', options: EventFromJsonOptions = {}): CloudEvent {
+  if (!isObject(parsed)) throw bad(`${where}: must be a JSON object`);
+  const obj = parsed;
   const specversion = specVersionOf(obj['specversion'], where);
   const context = CONTEXT_ATTRIBUTES[specversion];
   const event: CloudEvent = {
@@ -352,22 +499,24 @@ export function eventFromJson(parsed: unknown, where = 'event'): CloudEvent {
       throw bad(`${where}: extension attribute ${name} must be a string, an integer or a boolean`);
     }
   }
-  const hasData = 'data' in obj && obj['data'] !== undefined;
-  const hasBase64 = 'data_base64' in obj && obj['data_base64'] !== undefined && obj['data_base64'] !== null;
-  if (hasData && hasBase64) throw bad(`${where}: has both data and data_base64; send one`);
+  // `"data": null` is null data (present), unlike a null attribute, which is absent.
+  const hasData = Object.hasOwn(obj, 'data') && obj['data'] !== undefined;
+  const hasBase64 = Object.hasOwn(obj, 'data_base64') && obj['data_base64'] !== undefined && obj['data_base64'] !== null;
+  if (hasData && hasBase64 && obj['data'] !== null) throw bad(`${where}: has both data and data_base64; send one`);
   if (hasBase64) {
     if (specversion !== '1.0') throw bad(`${where}: data_base64 is a CloudEvents 1.0 member; in 0.3 use datacontentencoding: base64`);
     event.data = base64Data(obj['data_base64'], `${where}: data_base64`);
   } else if (hasData) {
     const data = obj['data'] as JsonValue;
-    if (encoding !== undefined) {
+    if (encoding !== undefined && data !== null) {
       if (encoding !== 'base64') throw bad(`${where}: datacontentencoding ${JSON.stringify(encoding)} is not supported; only base64`);
       event.data = base64Data(data, `${where}: data (datacontentencoding base64)`);
-    } else if (data !== null) {
+    } else {
       event.data = data;
+      if (options.dataText !== undefined) event.dataText = options.dataText;
     }
   }
-  return validateEvent(event, where);
+  return options.validate === false ? event : validateEvent(event, where);
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -382,13 +531,25 @@ function base64Data(value: unknown, where: string): Buffer {
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
-/** The event's data as bytes, as a binary-mode body carries it (empty when there is none). */
+/**
+ * Whether the event's (non-byte) data is a JSON value: its content type says JSON, or it has none
+ * (the JSON format: an absent datacontenttype means application/json).
+ */
+function isJsonData(event: CloudEvent): boolean {
+  return event.datacontenttype === undefined || isJsonContentType(event.datacontenttype);
+}
+
+/**
+ * The event's data as bytes, as a binary-mode body carries it (empty when there is none): bytes as
+ * they are, a string under a non-JSON content type as its UTF-8, any other value as its JSON text
+ * (the exact text it arrived as when there is one).
+ */
 export function dataBytes(event: CloudEvent): Buffer {
   const data = event.data;
   if (data === undefined) return EMPTY;
   if (data instanceof Uint8Array) return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (typeof data === 'string' && !isJsonContentType(event.datacontenttype)) return Buffer.from(data, 'utf8');
-  return Buffer.from(JSON.stringify(data), 'utf8');
+  if (typeof data === 'string' && !isJsonData(event)) return Buffer.from(data, 'utf8');
+  return Buffer.from(event.dataText ?? JSON.stringify(data), 'utf8');
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -422,10 +583,15 @@ export interface JsonFormatOptions {
    * bytes come back exactly (what a store wants).
    */
   bytes?: 'auto' | 'base64';
+  /**
+   * eventToJsonText: drop the whitespace between the tokens of `data`'s text (its values, numbers
+   * included, stay exactly as spelled), so the event fits on one line, as newline-delimited JSON needs.
+   */
+  oneLine?: boolean;
 }
 
-/** The JSON event format's object for an event. */
-export function eventToJson(event: CloudEvent, options: JsonFormatOptions = {}): Record<string, JsonValue> {
+/** The JSON format's context attributes and extensions of an event (no data). */
+function attributesToJson(event: CloudEvent): Record<string, JsonValue> {
   const out: Record<string, JsonValue> = {
     specversion: event.specversion,
     id: event.id,
@@ -438,51 +604,108 @@ export function eventToJson(event: CloudEvent, options: JsonFormatOptions = {}):
   if (event.subject !== undefined) out['subject'] = event.subject;
   if (event.time !== undefined) out['time'] = event.time;
   for (const [name, value] of Object.entries(event.extensions)) out[name] = value;
-  const data = event.data;
-  if (data === undefined) return out;
-  if (!(data instanceof Uint8Array)) {
-    out['data'] = data;
-    return out;
-  }
-  const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (options.bytes !== 'base64') {
-    const embedded = embeddable(bytes, event.datacontenttype);
-    if (embedded !== undefined) {
-      out['data'] = embedded;
-      return out;
-    }
-  }
-  if (event.specversion === '0.3') {
-    out['datacontentencoding'] = 'base64';
-    out['data'] = bytes.toString('base64');
-  } else {
-    out['data_base64'] = bytes.toString('base64');
-  }
   return out;
 }
 
-function embeddable(bytes: Buffer, contentType: string | undefined): JsonValue | undefined {
+interface DataMember {
+  name: 'data' | 'data_base64';
+  /** The member's value as JSON text. */
+  text: string;
+  /** 0.3: the data is base64 text, flagged by `datacontentencoding: base64`. */
+  base64Encoding: boolean;
+}
+
+/** How the JSON format writes the event's data, or undefined when it has none. */
+function dataMember(event: CloudEvent, options: JsonFormatOptions): DataMember | undefined {
+  const data = event.data;
+  if (data === undefined) return undefined;
+  if (!(data instanceof Uint8Array)) return { name: 'data', text: event.dataText ?? JSON.stringify(data), base64Encoding: false };
+  const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (options.bytes !== 'base64') {
+    const embedded = embeddable(bytes, event.datacontenttype);
+    if (embedded !== undefined) return { name: 'data', text: embedded, base64Encoding: false };
+  }
+  const base64 = JSON.stringify(bytes.toString('base64'));
+  return event.specversion === '0.3'
+    ? { name: 'data', text: base64, base64Encoding: true }
+    : { name: 'data_base64', text: base64, base64Encoding: false };
+}
+
+/** Decodes UTF-8 keeping a byte-order mark, so bytes that start with one are not embedded as if they did not. */
+const utf8KeepBom = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Bytes as the JSON text of a `data` value: JSON bytes as their own text (whitespace around the
+ * value dropped: it is not part of a JSON value), text as a JSON string; undefined when they
+ * are neither (they go as base64).
+ */
+function embeddable(bytes: Buffer, contentType: string | undefined): string | undefined {
   let text: string;
   try {
-    text = utf8.decode(bytes);
+    text = utf8KeepBom.decode(bytes);
   } catch {
     return undefined;
   }
   if (isJsonContentType(contentType)) {
     try {
-      return JSON.parse(text) as JsonValue;
+      JSON.parse(text);
     } catch {
       return undefined;
     }
+    return text.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
   }
-  return mediaTypeOf(contentType).startsWith('text/') ? text : undefined;
+  return mediaTypeOf(contentType).startsWith('text/') ? JSON.stringify(text) : undefined;
+}
+
+/**
+ * The JSON event format's object for an event. Its `data` is a parsed value, so numbers beyond a
+ * double's precision are rounded: write events with eventToJsonText where exactness matters.
+ */
+export function eventToJson(event: CloudEvent, options: JsonFormatOptions = {}): Record<string, JsonValue> {
+  const out = attributesToJson(event);
+  const member = dataMember(event, options);
+  if (member === undefined) return out;
+  if (member.base64Encoding) out['datacontentencoding'] = 'base64';
+  out[member.name] = !(event.data instanceof Uint8Array) && event.dataText === undefined ? (event.data as JsonValue) : (JSON.parse(member.text) as JsonValue);
+  return out;
+}
+
+/** The event in the JSON event format, as text, with `data` written exactly (its `dataText` when it has one). */
+export function eventToJsonText(event: CloudEvent, options: JsonFormatOptions = {}): string {
+  const head = JSON.stringify(attributesToJson(event));
+  const member = dataMember(event, options);
+  if (member === undefined) return head;
+  const encoding = member.base64Encoding ? '"datacontentencoding":"base64",' : '';
+  const text = options.oneLine === true ? withoutWhitespace(member.text) : member.text;
+  return `${head.slice(0, -1)},${encoding}"${member.name}":${text}}`;
+}
+
+/** JSON text without the whitespace between its tokens (strings kept as they are). */
+function withoutWhitespace(text: string): string {
+  if (!/[ \t\r\n]/.test(text)) return text;
+  let out = '';
+  let from = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      i = skipString(text, i);
+    } else if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+      out += text.slice(from, i);
+      i = skipSpace(text, i);
+      from = i;
+    } else {
+      i++;
+    }
+  }
+  return out + text.slice(from);
 }
 
 /** Structured mode: the event in the JSON format, Content-Type `application/cloudevents+json`. */
 export function encodeStructured(event: CloudEvent, options: JsonFormatOptions = {}): HttpMessage {
   return {
     headers: { 'content-type': `${STRUCTURED_CONTENT_TYPE}; charset=utf-8` },
-    body: Buffer.from(JSON.stringify(eventToJson(event, options)), 'utf8'),
+    body: Buffer.from(eventToJsonText(event, options), 'utf8'),
   };
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { Eventing, SqliteEventStore } from '../eventing/index.ts';
+import { decodeStructured } from '../protocol/index.ts';
 import { loadManifests } from '../spec/index.ts';
 import { EventingControl } from './eventing-control.ts';
 import { ManifestStore } from './store.ts';
@@ -57,4 +58,20 @@ test('a stored trigger that cannot be restored is named and skipped, its pending
   assert.equal(existsSync(file), false);
   assert.equal((await second.eventing.triggerCounts('default/kept')).pending, 0);
   await second.eventing.close();
+});
+
+test("a broker's tail writes each event on one line with its data's numbers exactly as sent", async () => {
+  const { eventing, control } = open();
+  const sent = '{\n  "n": 12345678901234567890\n}';
+  await eventing.publish('default', 'default', decodeStructured(`{"specversion":"1.0","id":"exact","source":"tests","type":"tests.exact","data":${sent}}`));
+  const abort = new AbortController();
+  let line = '';
+  for await (const text of control.tail('default', 'default', 0, abort.signal)) {
+    if ((JSON.parse(text) as { id: string }).id !== 'exact') continue;
+    line = text;
+    abort.abort();
+  }
+  await eventing.close();
+  assert.equal(line.includes('\n'), false, line);
+  assert.ok(line.endsWith('"data":{"n":12345678901234567890}}'), line);
 });

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { Eventing, TriggerBinding } from '../eventing/index.ts';
-import { eventToJson, TrantorError } from '../protocol/index.ts';
+import { eventToJsonText, TrantorError } from '../protocol/index.ts';
 import type {
   AppliedObject,
   ApplyAction,
@@ -192,7 +192,7 @@ export class EventingControl implements EventingOps {
 
   async *tail(namespace: string, name: string, fromSeq: number | undefined, signal: AbortSignal): AsyncGenerator<string> {
     const options = fromSeq === undefined ? { signal } : { signal, fromSeq };
-    for await (const stored of this.#options.eventing.tail(namespace, name, options)) yield JSON.stringify(eventToJson(stored.event));
+    for await (const stored of this.#options.eventing.tail(namespace, name, options)) yield eventToJsonText(stored.event, { oneLine: true });
   }
 
   brokerUrl(namespace: string, name: string): string {

@@ -5,7 +5,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { TrantorError } from '../../protocol/errors.ts';
+import { dataBytes, decodeStructured } from '../../protocol/cloudevents.ts';
 import { SqliteEventStore } from './sqlite.ts';
 import { fillDisk, mountSmallDisk } from '../../../test/small-disk.ts';
 import { eventStoreContract, sampleEvent } from './testing.ts';
@@ -151,4 +153,37 @@ test('sqlite: on a full disk an append is refused with INSUFFICIENT_STORAGE, mar
     await store.close();
     disk.unmount();
   }
+});
+
+test('sqlite: rows written before data was kept as text are still read and delivered, even under rules made stricter since', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'trantor-store-')), 'events.db');
+  await new SqliteEventStore({ path }).close(); // creates the schema
+  // What the store wrote before: eventToJson's object, data re-serialised, a 40-bit integer extension accepted then.
+  const old = JSON.stringify({ specversion: '1.0', id: 'old', source: 's', type: 't', datacontenttype: 'application/json', big: 1099511627776, data: { a: [1, 2] } });
+  const db = new Database(path);
+  const seq = Number(db.prepare('INSERT INTO events (broker, event) VALUES (?, ?)').run('ns/default', old).lastInsertRowid);
+  db.prepare('INSERT INTO deliveries (trigger, seq) VALUES (?, ?)').run('ns/t', seq);
+  db.close();
+  const store = new SqliteEventStore({ path });
+  try {
+    const [pending] = await store.pending('ns/t');
+    assert.equal(pending?.event.id, 'old');
+    assert.equal(pending.event.extensions['big'], 1099511627776);
+    assert.deepEqual(pending.event.data, { a: [1, 2] });
+    assert.equal(dataBytes(pending.event).toString(), '{"a":[1,2]}');
+  } finally {
+    await store.close();
+  }
+});
+
+test('sqlite: an event is stored in the JSON format with its data text spliced in exactly', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'trantor-store-')), 'events.db');
+  const store = new SqliteEventStore({ path });
+  const exact = '{"n":12345678901234567890}';
+  await store.append('ns/default', [{ event: decodeStructured(`{"specversion":"1.0","id":"1","source":"s","type":"t","data":${exact}}`), triggers: [] }]);
+  await store.close();
+  const db = new Database(path, { readonly: true });
+  const row = db.prepare<[], { event: string }>('SELECT event FROM events').get();
+  db.close();
+  assert.ok(row?.event.endsWith(`"data":${exact}}`), row?.event);
 });

@@ -23,7 +23,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { TrantorError } from '../../protocol/errors.ts';
-import { eventFromJson, eventToJson } from '../../protocol/cloudevents.ts';
+import { decodeStructured, eventToJsonText, type CloudEvent } from '../../protocol/cloudevents.ts';
 import type {
   AppendRecord,
   BrokerKey,
@@ -150,7 +150,7 @@ export class SqliteEventStore implements EventStore {
         seq: row.seq,
         trigger,
         attempts: row.attempts,
-        event: eventFromJson(JSON.parse(row.event), 'stored event'),
+        event: storedEvent(row.event),
       })),
     );
   }
@@ -160,7 +160,7 @@ export class SqliteEventStore implements EventStore {
       this.#selectEvents.all(broker, fromSeq, limit).map((row) => ({
         seq: row.seq,
         broker,
-        event: eventFromJson(JSON.parse(row.event), 'stored event'),
+        event: storedEvent(row.event),
       })),
     );
   }
@@ -273,7 +273,7 @@ export class SqliteEventStore implements EventStore {
           if (op.kind === 'append') {
             const seqs: number[] = [];
             for (const record of op.records) {
-              const body = JSON.stringify(eventToJson(record.event, { bytes: 'base64' }));
+              const body = eventToJsonText(record.event, { bytes: 'base64' });
               const seq = Number(this.#insertEvent.run(op.broker, body).lastInsertRowid);
               for (const trigger of record.triggers) this.#insertDelivery.run(trigger, seq);
               seqs.push(seq);
@@ -320,6 +320,16 @@ export class SqliteEventStore implements EventStore {
     // Not unref'd: a mark is still owed, and close() clears the timer.
     this.#retryTimer = setTimeout(() => this.#flush(), this.#retryMs);
   }
+}
+
+/**
+ * An event as a row stores it: the JSON event format, bytes as base64 and JSON `data` as the exact
+ * text it arrived as, so it is delivered byte for byte. Rows written before data was kept as text
+ * hold the same format (with data re-serialised) and read the same way. Not validated again: the
+ * event was valid when it was accepted, and rules made stricter since must not strand it.
+ */
+function storedEvent(text: string): CloudEvent {
+  return decodeStructured(text, { where: 'stored event', validate: false });
 }
 
 /** Whether SQLite (or the system) failed to write for want of space, or the disk refused the write. */

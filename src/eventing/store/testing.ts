@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CloudEvent } from '../../protocol/cloudevents.ts';
+import { dataBytes, decodeStructured, eventToJsonText, memberText, type CloudEvent } from '../../protocol/cloudevents.ts';
 import type { EventStore } from './store.ts';
 
 export type OpenStore = (folder: string) => EventStore;
@@ -60,6 +60,25 @@ export function eventStoreContract(name: string, open: OpenStore): void {
       assert.deepEqual(all[1]!.event.extensions, { ttl: 3 });
       assert.deepEqual((await store.read('ns/a', s2!)).map((e) => e.seq), [s2]);
       assert.ok(s1! < s2!);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(`${name}: structured-mode data comes back as the exact text it arrived as, null data included`, async () => {
+    const store = open(folder());
+    const exact = '{"n":12345678901234567890, "f":1.50,"s":"\\u00e9"}';
+    try {
+      const big = decodeStructured(`{"specversion":"1.0","id":"big","source":"s","type":"t","datacontenttype":"application/json","data":${exact}}`);
+      const none = decodeStructured('{"specversion":"1.0","id":"null","source":"s","type":"t","data":null}');
+      await store.append('ns/a', [{ event: big, triggers: ['ns/t'] }, { event: none, triggers: ['ns/t'] }]);
+      const [first, second] = await store.pending('ns/t');
+      assert.equal(dataBytes(first!.event).toString('utf8'), exact);
+      assert.equal(memberText(eventToJsonText(first!.event), 'data'), exact);
+      assert.equal(second!.event.data, null);
+      assert.equal(dataBytes(second!.event).toString('utf8'), 'null');
+      const [, read] = await store.read('ns/a', 0);
+      assert.equal(read!.event.data, null);
     } finally {
       await store.close();
     }
