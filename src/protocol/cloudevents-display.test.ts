@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatEvent } from './cloudevents-display.ts';
+import { decodeHttpEvent } from './cloudevents.ts';
 
 test('an event prints in event_display\'s layout: attributes, sorted extensions, pretty JSON data', () => {
   const text = formatEvent({
@@ -113,4 +114,11 @@ test('JSON data is laid out as sent: numbers, escapes and empty containers keep 
 test('a JSON scalar as data prints as it is', () => {
   assert.ok(formatEvent({ specversion: '1.0', type: 't', source: 's', id: '1', datacontenttype: 'application/json', extensions: {}, data: Buffer.from(' 42 ') }).endsWith('Data,\n  42\n'));
   assert.ok(formatEvent({ specversion: '1.0', type: 't', source: 's', id: '1', datacontenttype: 'application/json', extensions: {}, data: Buffer.from('"a,b: [c]"') }).endsWith('Data,\n  "a,b: [c]"\n'));
+});
+
+test('a structured event shows its data as sent: a 20-digit integer keeps its digits', () => {
+  const event = decodeHttpEvent({ 'content-type': 'application/cloudevents+json' }, Buffer.from('{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"n":12345678901234567890,"x":1.50}}'));
+  const printed = formatEvent(event);
+  assert.match(printed, /"n": 12345678901234567890/);
+  assert.match(printed, /"x": 1\.50/);
 });

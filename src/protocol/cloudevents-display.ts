@@ -82,6 +82,8 @@ function dataText(event: CloudEvent): string | undefined {
   if (data === undefined) return undefined;
   if (!(data instanceof Uint8Array)) {
     if (typeof data === 'string' && !isJsonContentType(event.datacontenttype)) return data;
+    // A structured event keeps its data's exact text: lay that out, so numbers show as they were sent.
+    if (event.dataText !== undefined) return indentJson(event.dataText);
     return JSON.stringify(data, null, 2);
   }
   let text: string;
