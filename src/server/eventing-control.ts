@@ -139,7 +139,8 @@ export class EventingControl implements EventingOps {
     const put = async <T extends { metadata: { namespace: string; name: string } }>(kind: Kind, object: T): Promise<void> => {
       const { namespace, name } = object.metadata;
       const map = this.#objects[kind] as unknown as Map<string, Stored<T>>;
-      const previous = map.get(key(namespace, name));
+      // A broker applied as `get -o yaml` printed the implicit default one is that broker, not a new one.
+      const previous = map.get(key(namespace, name)) ?? (kind === 'Broker' ? (this.#implicitBroker(namespace, name) as Stored<T> | undefined) : undefined);
       let action: ApplyAction = 'created';
       if (previous !== undefined) action = JSON.stringify(previous.object) === JSON.stringify(object) ? 'unchanged' : 'configured';
       const entry: Stored<T> = { object, createdAt: previous?.createdAt ?? new Date().toISOString() };
@@ -285,14 +286,10 @@ export class EventingControl implements EventingOps {
 
   brokers(): BrokerView[] {
     const declared: Stored<Broker>[] = [...this.#objects.Broker.values()];
-    // The default broker exists in every namespace that has a trigger, declared or not.
-    const implicit = new Set<string>();
-    for (const { object } of this.#objects.Trigger.values()) {
-      if (object.spec.broker === 'default' && !this.#objects.Broker.has(key(object.metadata.namespace, 'default'))) implicit.add(object.metadata.namespace);
-    }
-    for (const namespace of implicit) {
-      const object: Broker = { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', metadata: { name: 'default', namespace, labels: {}, annotations: {} }, spec: {} };
-      declared.push({ object, createdAt: this.#startedAt });
+    const namespaces = new Set([...this.#objects.Trigger.values()].map(({ object }) => object.metadata.namespace));
+    for (const namespace of namespaces) {
+      const implicit = this.#implicitBroker(namespace, 'default');
+      if (implicit !== undefined) declared.push(implicit);
     }
     const views: BrokerView[] = declared.map(({ object, createdAt }) => {
       const { namespace, name } = object.metadata;
@@ -301,6 +298,15 @@ export class EventingControl implements EventingOps {
       return { ...viewOf(manifestOf(object), createdAt), status: { ...status, address: { url: this.brokerUrl(namespace, name) }, createdAt } };
     });
     return views.sort((a, b) => key(a.metadata.namespace, a.metadata.name).localeCompare(key(b.metadata.namespace, b.metadata.name)));
+  }
+
+  /** The default broker exists in every namespace that has a trigger using it, declared or not. */
+  #implicitBroker(namespace: string, name: string): Stored<Broker> | undefined {
+    if (name !== 'default' || this.#objects.Broker.has(key(namespace, name))) return undefined;
+    const used = [...this.#objects.Trigger.values()].some(({ object }) => object.metadata.namespace === namespace && object.spec.broker === name);
+    if (!used) return undefined;
+    const object: Broker = { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', metadata: { name, namespace, labels: {}, annotations: {} }, spec: {} };
+    return { object, createdAt: this.#startedAt };
   }
 
   services(): ServiceView[] {
