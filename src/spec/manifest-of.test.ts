@@ -114,3 +114,17 @@ test('a stored object of an unexpected shape is passed on for loadManifests to r
   assert.deepEqual(manifestOf(odd), odd);
   assert.throws(() => loadManifests(JSON.stringify(manifestOf(odd))), /spec\.predictors: expected a list/);
 });
+
+test('the base-dir annotation pins where relative paths resolve, is taken off, and must be absolute', () => {
+  const text = (dir: string): string => `
+apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: pinned, annotations: {team: a, trantor.io/base-dir: ${JSON.stringify(dir)}}}
+spec:
+  predictors: [{name: p, graph: {name: m, implementation: SKLEARN_SERVER, modelUri: ./model}}]
+`;
+  const [deployment] = loadManifests(text('/models/iris'), { baseDir: '/elsewhere' }).deployments;
+  assert.equal(deployment?.baseDir, '/models/iris');
+  assert.deepEqual(deployment?.metadata.annotations, { team: 'a' });
+  assert.throws(() => loadManifests(text('models/iris')), /trantor\.io\/base-dir: expected an absolute path/);
+});
