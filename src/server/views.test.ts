@@ -247,7 +247,7 @@ test('a trigger reads back with spec.filter.attributes and a status in Knative\'
     const [broker] = plane.eventing!.brokers();
     assert.equal(broker?.status.address.url, 'http://127.0.0.1:9/ml/b');
     assert.equal(broker?.status.deadLetterSinkUri, 'http://127.0.0.1:9/dead');
-    assert.deepEqual(broker?.spec, { delivery: { retry: 3, backoffPolicy: 'linear', format: 'binary', deadLetterSink: { uri: 'http://127.0.0.1:9/dead' }, backoffDelay: 'PT1.5S', timeout: 'PT120S' } });
+    assert.deepEqual(broker?.spec, { delivery: { retry: 3, backoffPolicy: 'linear', format: 'binary', deadLetterSink: { uri: 'http://127.0.0.1:9/dead' }, backoffDelay: 'PT1.5S', timeout: 'PT2M' } });
   } finally {
     await eventing.close();
   }

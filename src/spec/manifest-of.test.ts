@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadManifests, manifestOf, type LoadedManifests } from './index.ts';
+import { isoDurationMs, loadManifests, manifestOf, type LoadedManifests } from './index.ts';
+import { isoDuration } from './manifest-of.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -127,4 +128,12 @@ spec:
   assert.equal(deployment?.baseDir, '/models/iris');
   assert.deepEqual(deployment?.metadata.annotations, { team: 'a' });
   assert.throws(() => loadManifests(text('models/iris')), /trantor\.io\/base-dir: expected an absolute path/);
+});
+
+test('delivery durations read back in the largest units, and read again to the same milliseconds', () => {
+  const cases: [number, string][] = [[0, 'PT0S'], [200, 'PT0.2S'], [1500, 'PT1.5S'], [120_000, 'PT2M'], [3_600_000, 'PT1H'], [90_061_001, 'P1DT1H1M1.001S'], [172_800_000, 'P2D']];
+  for (const [ms, text] of cases) {
+    assert.equal(isoDuration(ms), text);
+    assert.equal(isoDurationMs(text), ms);
+  }
 });

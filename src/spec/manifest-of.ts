@@ -144,7 +144,14 @@ function withDelivery(spec: Mapping): Mapping {
   return { ...spec, delivery: out };
 }
 
-/** 200 → `PT0.2S` */
-function isoDuration(ms: number): string {
-  return `PT${ms / 1000}S`;
+/** 200 → `PT0.2S`, 120000 → `PT2M`, 90000000 → `P1DT1H`: the largest units, as a person writes it. */
+export function isoDuration(ms: number): string {
+  if (!Number.isSafeInteger(ms) || ms < 0) return `PT${ms / 1000}S`;
+  const days = Math.floor(ms / 86_400_000);
+  const hours = Math.floor((ms % 86_400_000) / 3_600_000);
+  const minutes = Math.floor((ms % 3_600_000) / 60_000);
+  const seconds = (ms % 60_000) / 1000;
+  const time = `${hours > 0 ? `${hours}H` : ''}${minutes > 0 ? `${minutes}M` : ''}${seconds > 0 ? `${seconds}S` : ''}`;
+  if (days === 0) return `PT${time === '' ? '0S' : time}`;
+  return `P${days}D${time === '' ? '' : `T${time}`}`;
 }
