@@ -137,3 +137,11 @@ test('delivery durations read back in the largest units, and read again to the s
     assert.equal(isoDurationMs(text), ms);
   }
 });
+
+test('a relative base folder (an API caller may send one) is not written as an annotation, and restores as before', () => {
+  const [deployment] = loadManifests('{"apiVersion": "machinelearning.seldon.io/v1", "kind": "SeldonDeployment", "metadata": {"name": "rel"}, "spec": {"predictors": [{"name": "p", "graph": {"name": "s", "implementation": "SIMPLE_MODEL"}}]}}', { baseDir: 'models' }).deployments;
+  assert.ok(deployment !== undefined);
+  const manifest = manifestOf(deployment);
+  assert.deepEqual(manifest.metadata.annotations, {});
+  assert.equal(loadManifests(JSON.stringify(manifest), { baseDir: 'models' }).deployments[0]?.baseDir, 'models');
+});

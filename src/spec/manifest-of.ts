@@ -71,7 +71,8 @@ export function manifestOf(object: Mapping): Mapping;
 export function manifestOf(object: Mapping | SeldonDeployment | Trigger | Broker | Service | Deployment): unknown {
   // The typed objects are the untyped case's well-formed inputs: one conversion serves both.
   const { baseDir, ...manifest } = object as Mapping;
-  if (typeof baseDir === 'string' && isMapping(manifest['metadata'])) {
+  // Only an absolute folder pins anything (an API caller may have sent a relative one: restore passes that on as before).
+  if (typeof baseDir === 'string' && isAbsolute(baseDir) && isMapping(manifest['metadata'])) {
     const metadata = manifest['metadata'];
     const annotations = isMapping(metadata['annotations']) ? metadata['annotations'] : {};
     manifest['metadata'] = { ...metadata, annotations: { ...annotations, [BASE_DIR_ANNOTATION]: baseDir } };
