@@ -56,9 +56,9 @@ const TRIGGERS: TriggerList = {
     {
       apiVersion: 'eventing.knative.dev/v1alpha1',
       kind: 'Trigger',
-      metadata: { name: 'event-display', namespace: 'default', labels: {}, annotations: {} },
-      spec: { broker: 'default', attributes: { type: 'io.seldon.eventing.response' }, filters: [], subscriber: { ref: { apiVersion: 'v1', kind: 'Service', name: 'event-display', namespace: 'default' } } },
-      status: { ready: true, subscriberUri: 'http://127.0.0.1:4000/', createdAt: CREATED },
+      metadata: { name: 'event-display', namespace: 'default', labels: {}, annotations: {}, creationTimestamp: CREATED },
+      spec: { broker: 'default', filter: { attributes: { type: 'io.seldon.eventing.response' } }, subscriber: { ref: { apiVersion: 'v1', kind: 'Service', name: 'event-display', namespace: 'default' } } },
+      status: { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' }], ready: true, subscriberUri: 'http://127.0.0.1:4000/', createdAt: CREATED },
     },
   ],
 };
@@ -66,9 +66,9 @@ const TRIGGERS: TriggerList = {
 const BROKER: BrokerView = {
   apiVersion: 'eventing.knative.dev/v1',
   kind: 'Broker',
-  metadata: { name: 'default', namespace: 'default', labels: {}, annotations: {} },
+  metadata: { name: 'default', namespace: 'default', labels: {}, annotations: {}, creationTimestamp: CREATED },
   spec: {},
-  status: { ready: true, address: { url: 'http://127.0.0.1:8000/default/default' }, createdAt: CREATED },
+  status: { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' }], ready: true, address: { url: 'http://127.0.0.1:8000/default/default' }, createdAt: CREATED },
 };
 
 function api(seen: Seen): Answer {

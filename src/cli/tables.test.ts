@@ -9,9 +9,9 @@ function trigger(name: string, subscriberUri: string, createdAt: string, namespa
   return {
     apiVersion: 'eventing.knative.dev/v1',
     kind: 'Trigger',
-    metadata: { name, namespace, labels: {}, annotations: {} },
-    spec: { broker: 'default', attributes: {}, filters: [], subscriber: { uri: subscriberUri } },
-    status: { ready: true, subscriberUri, createdAt },
+    metadata: { name, namespace, labels: {}, annotations: {}, creationTimestamp: createdAt },
+    spec: { broker: 'default', filter: {}, subscriber: { uri: subscriberUri } },
+    status: { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' }], ready: true, subscriberUri, createdAt },
   };
 }
 
@@ -32,7 +32,7 @@ test('triggers print with kubectl get trigger columns, as in the streaming examp
 
 test('a trigger that is not ready shows False, its reason, and no subscriber URI', () => {
   const t = trigger('t', '', '2020-03-17T22:29:00Z');
-  t.status = { ready: false, reason: 'BrokerDoesNotExist', createdAt: '2020-03-17T22:29:00Z' };
+  t.status = { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'False', reason: 'BrokerDoesNotExist' }], ready: false, reason: 'BrokerDoesNotExist', createdAt: '2020-03-17T22:29:00Z' };
   assert.equal(
     triggerTable([t], { now: NOW }),
     ['NAME   READY   REASON               BROKER    SUBSCRIBER_URI   AGE', 't      False   BrokerDoesNotExist   default                    60s'].join('\n'),
@@ -57,9 +57,9 @@ test('brokers print with kubectl get broker columns', () => {
   const broker: BrokerView = {
     apiVersion: 'eventing.knative.dev/v1',
     kind: 'Broker',
-    metadata: { name: 'default', namespace: 'default', labels: {}, annotations: {} },
+    metadata: { name: 'default', namespace: 'default', labels: {}, annotations: {}, creationTimestamp: '2020-03-16T22:30:00Z' },
     spec: {},
-    status: { ready: true, address: { url: 'http://127.0.0.1:8000/default/default' }, createdAt: '2020-03-16T22:30:00Z' },
+    status: { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' }], ready: true, address: { url: 'http://127.0.0.1:8000/default/default' }, createdAt: '2020-03-16T22:30:00Z' },
   };
   assert.equal(
     brokerTable([broker], { now: NOW }),

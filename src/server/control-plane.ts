@@ -12,6 +12,7 @@ import { DEFAULT_MAX_REPLICAS, loadManifests, manifestOf, type LoadOptions } fro
 import type { ControlPlaneOps } from './api.ts';
 import type { EventingControl } from './eventing-control.ts';
 import type { InProcessTransport } from './in-process.ts';
+import { viewOf } from './views.ts';
 import { readEnvelope, reasonOf, type ManifestStore, type RestoreReport, type StoredDeployment, type StoredFile } from './store.ts';
 
 interface Applied {
@@ -162,8 +163,9 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     return `${this.gatewayUrl}/seldon/${namespace}/${name}/api/v1.0/predictions`;
   }
 
+  /** The manifest in Seldon's shape (applying it again changes nothing) plus its live status. */
   #view(stored: StoredDeployment): DeploymentView {
-    const { baseDir: _baseDir, ...deployment } = stored.deployment;
+    const deployment = viewOf(manifestOf(stored.deployment), stored.createdAt);
     const { namespace, name } = deployment.metadata;
     let status = this.#options.runtime.status(namespace, name) ?? { state: 'Creating' as const, replicas: [] };
     const inProcessFailure = this.#options.inProcess?.failureOf(namespace, name);

@@ -22,6 +22,7 @@ import type {
 } from '../spec/index.ts';
 import { DEFAULT_MAX_REPLICAS, loadManifests, manifestOf, type LoadOptions, type LoadedManifests } from '../spec/index.ts';
 import type { EventingOps } from './api.ts';
+import { brokerStatus, triggerStatus, viewOf } from './views.ts';
 import { readEnvelope, reasonOf, type ManifestStore, type RestoreReport, type SkippedFile, type Stored, type StoredFile } from './store.ts';
 
 type Kind = 'Broker' | 'Trigger' | 'Service' | 'Deployment';
@@ -138,7 +139,8 @@ export class EventingControl implements EventingOps {
     const put = async <T extends { metadata: { namespace: string; name: string } }>(kind: Kind, object: T): Promise<void> => {
       const { namespace, name } = object.metadata;
       const map = this.#objects[kind] as unknown as Map<string, Stored<T>>;
-      const previous = map.get(key(namespace, name));
+      // A broker applied as `get -o yaml` printed the implicit default one is that broker, not a new one.
+      const previous = map.get(key(namespace, name)) ?? (kind === 'Broker' ? (this.#implicitBroker(namespace, name) as Stored<T> | undefined) : undefined);
       let action: ApplyAction = 'created';
       if (previous !== undefined) action = JSON.stringify(previous.object) === JSON.stringify(object) ? 'unchanged' : 'configured';
       const entry: Stored<T> = { object, createdAt: previous?.createdAt ?? new Date().toISOString() };
@@ -229,11 +231,16 @@ export class EventingControl implements EventingOps {
     return { uri: uri === undefined ? base : new URL(uri, base.endsWith('/') ? base : `${base}/`).toString() };
   }
 
+  /** The trigger's own dead-letter sink, else its broker's. */
+  #deadLetterSinkOf(trigger: Trigger): Destination | undefined {
+    const broker = this.#objects.Broker.get(key(trigger.metadata.namespace, trigger.spec.broker))?.object;
+    return trigger.spec.delivery?.deadLetterSink ?? broker?.spec.delivery?.deadLetterSink;
+  }
+
   #bindingOf(trigger: Trigger): TriggerBinding & { reason?: string } {
     const { namespace, name } = trigger.metadata;
     const subscriber = this.#resolveDestination(trigger.spec.subscriber, namespace);
-    const broker = this.#objects.Broker.get(key(namespace, trigger.spec.broker))?.object;
-    const dls = trigger.spec.delivery?.deadLetterSink ?? broker?.spec.delivery?.deadLetterSink;
+    const dls = this.#deadLetterSinkOf(trigger);
     const deadLetter = dls === undefined ? undefined : this.#resolveDestination(dls, namespace);
     let reason: string | undefined;
     if (!this.#options.eventing.hasBroker(namespace, trigger.spec.broker)) reason = `BrokerDoesNotExist: ${trigger.spec.broker}`;
@@ -255,12 +262,22 @@ export class EventingControl implements EventingOps {
   triggers(): TriggerView[] {
     return [...this.#objects.Trigger.values()].sort(byKey).map(({ object, createdAt }) => {
       const binding = this.#bindingOf(object);
+      const { namespace } = object.metadata;
+      const dls = this.#deadLetterSinkOf(object);
+      const status = triggerStatus({
+        metadata: object.metadata,
+        broker: object.spec.broker,
+        brokerExists: this.#options.eventing.hasBroker(namespace, object.spec.broker),
+        subscriber: this.#resolveDestination(object.spec.subscriber, namespace),
+        deadLetter: dls === undefined ? undefined : this.#resolveDestination(dls, namespace),
+        notReady: binding.reason,
+      });
       return {
-        ...object,
+        ...viewOf(manifestOf(object), createdAt),
         status: {
+          ...status,
           ready: binding.reason === undefined,
           ...(binding.reason === undefined ? {} : { reason: binding.reason }),
-          ...(binding.subscriberUri === undefined ? {} : { subscriberUri: binding.subscriberUri }),
           createdAt,
         },
       };
@@ -268,40 +285,42 @@ export class EventingControl implements EventingOps {
   }
 
   brokers(): BrokerView[] {
-    const declared = [...this.#objects.Broker.values()];
-    // The default broker exists in every namespace that has a trigger, declared or not.
-    const implicit = new Set<string>();
-    for (const { object } of this.#objects.Trigger.values()) {
-      if (object.spec.broker === 'default' && !this.#objects.Broker.has(key(object.metadata.namespace, 'default'))) implicit.add(object.metadata.namespace);
+    const declared: Stored<Broker>[] = [...this.#objects.Broker.values()];
+    const namespaces = new Set([...this.#objects.Trigger.values()].map(({ object }) => object.metadata.namespace));
+    for (const namespace of namespaces) {
+      const implicit = this.#implicitBroker(namespace, 'default');
+      if (implicit !== undefined) declared.push(implicit);
     }
-    const views: BrokerView[] = declared.map(({ object, createdAt }) => ({
-      ...object,
-      status: { ready: true, address: { url: this.brokerUrl(object.metadata.namespace, object.metadata.name) }, createdAt },
-    }));
-    for (const namespace of implicit) {
-      views.push({
-        apiVersion: 'eventing.knative.dev/v1',
-        kind: 'Broker',
-        metadata: { name: 'default', namespace, labels: {}, annotations: {} },
-        spec: {},
-        status: { ready: true, address: { url: this.brokerUrl(namespace, 'default') }, createdAt: this.#startedAt },
-      });
-    }
+    const views: BrokerView[] = declared.map(({ object, createdAt }) => {
+      const { namespace, name } = object.metadata;
+      const dls = object.spec.delivery?.deadLetterSink;
+      const status = brokerStatus({ metadata: object.metadata, deadLetter: dls === undefined ? undefined : this.#resolveDestination(dls, namespace) });
+      return { ...viewOf(manifestOf(object), createdAt), status: { ...status, address: { url: this.brokerUrl(namespace, name) }, createdAt } };
+    });
     return views.sort((a, b) => key(a.metadata.namespace, a.metadata.name).localeCompare(key(b.metadata.namespace, b.metadata.name)));
+  }
+
+  /** The default broker exists in every namespace that has a trigger using it, declared or not. */
+  #implicitBroker(namespace: string, name: string): Stored<Broker> | undefined {
+    if (name !== 'default' || this.#objects.Broker.has(key(namespace, name))) return undefined;
+    const used = [...this.#objects.Trigger.values()].some(({ object }) => object.metadata.namespace === namespace && object.spec.broker === name);
+    if (!used) return undefined;
+    const object: Broker = { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', metadata: { name, namespace, labels: {}, annotations: {} }, spec: {} };
+    return { object, createdAt: this.#startedAt };
   }
 
   services(): ServiceView[] {
     return [...this.#objects.Service.values()].sort(byKey).map(({ object, createdAt }) => {
       const sink = this.#sinks.get(key(object.metadata.namespace, object.metadata.name));
-      return { ...object, status: { ...(sink === undefined ? {} : { sinkUrl: sink }), createdAt } };
+      return { ...viewOf(manifestOf(object), createdAt), status: { ...(sink === undefined ? {} : { sinkUrl: sink }), createdAt } };
     });
   }
 
   kubeDeployments(): KubeDeploymentView[] {
-    return [...this.#objects.Deployment.values()].sort(byKey).map(({ object, createdAt }) => {
-      const { baseDir: _baseDir, ...rest } = object;
-      return { ...rest, status: { readyReplicas: 0, createdAt } };
-    });
+    return [...this.#objects.Deployment.values()].sort(byKey).map(({ object, createdAt }) => ({
+      ...viewOf(manifestOf(object), createdAt),
+      status: { readyReplicas: 0, createdAt },
+    }));
   }
 }
 

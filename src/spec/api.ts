@@ -1,9 +1,10 @@
 /**
  * The shapes the control-plane HTTP API speaks (docs/api.md), shared by the server and the CLI.
  */
-import type { Broker, Deployment, Service, Trigger } from './knative.ts';
+import type { Service } from './knative.ts';
+import type { BrokerManifest, DeploymentManifest, SeldonDeploymentManifest, TriggerManifest } from './manifest-of.ts';
 import type { DeploymentStatus } from './runtime.ts';
-import type { SeldonDeployment } from './types.ts';
+import type { ObjectMeta } from './types.ts';
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged';
 
@@ -18,8 +19,33 @@ export interface ApplyResponse {
   applied: AppliedObject[];
 }
 
-/** A deployment as `trantor get` shows it: the stored object plus its live status. */
-export interface DeploymentView extends Omit<SeldonDeployment, 'baseDir'> {
+/** An object's metadata as read back: when it was first applied, in Kubernetes' RFC 3339 form. */
+export interface ViewMeta extends ObjectMeta {
+  creationTimestamp: string;
+}
+
+/** One of Knative's status conditions (`type` Ready, or a sub-condition such as BrokerReady). */
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  /** A CamelCase word saying why (`BrokerDoesNotExist`); absent when there is nothing to say. */
+  reason?: string;
+  message?: string;
+}
+
+/** The status every Knative object has: conditions sorted by type, as Knative sorts them. */
+export interface KnativeStatus {
+  /** The manifest's `metadata.generation`, or 1: locally, generations are not counted. */
+  observedGeneration: number;
+  conditions: Condition[];
+}
+
+/**
+ * A deployment as `trantor get` shows it: the manifest in its own API's shape plus its live status.
+ * Applying it again (the status is ignored) changes nothing.
+ */
+export interface DeploymentView extends Omit<SeldonDeploymentManifest, 'metadata'> {
+  metadata: ViewMeta;
   status: DeploymentStatus & {
     address: { url: string };
     createdAt: string;
@@ -35,15 +61,21 @@ export interface LogLine {
   line: string;
 }
 
-/** A Trigger as `trantor get triggers` shows it: the stored object plus its live status. */
-export interface TriggerView extends Trigger {
-  status: {
-    /** True once its broker exists and its subscriber resolves to a URI. */
+/**
+ * A Trigger as `trantor get triggers` shows it: the manifest in Knative's shape plus a status in
+ * Knative's shape (conditions, subscriberUri, deadLetterSinkUri) and the fields the table reads.
+ */
+export interface TriggerView extends Omit<TriggerManifest, 'metadata'> {
+  metadata: ViewMeta;
+  status: KnativeStatus & {
+    /** The Ready condition as a boolean: true once its broker exists and its subscriber resolves to a URI. */
     ready: boolean;
     /** Why it is not ready (`BrokerDoesNotExist`, `SubscriberNotResolved: …`); absent when ready. */
     reason?: string;
     /** Where events that pass the filter are sent, once resolved. */
     subscriberUri?: string;
+    /** Where events that cannot be delivered go (the trigger's dead-letter sink, else its broker's), once resolved. */
+    deadLetterSinkUri?: string;
     createdAt: string;
   };
 }
@@ -52,13 +84,16 @@ export interface TriggerList {
   items: TriggerView[];
 }
 
-/** A Broker as `trantor get brokers` shows it: the stored object plus its ingress address. */
-export interface BrokerView extends Broker {
-  status: {
+/** A Broker as `trantor get brokers` shows it: the manifest plus a status in Knative's shape. */
+export interface BrokerView extends Omit<BrokerManifest, 'metadata'> {
+  metadata: ViewMeta;
+  status: KnativeStatus & {
     ready: boolean;
     reason?: string;
     /** The ingress URL producers post events to: `<gateway>/<namespace>/<name>`. */
     address: { url: string };
+    /** Where its triggers' undeliverable events go when they name no sink of their own, once resolved. */
+    deadLetterSinkUri?: string;
     createdAt: string;
   };
 }
@@ -68,7 +103,8 @@ export interface BrokerList {
 }
 
 /** A Service as `trantor get all` shows it. */
-export interface ServiceView extends Service {
+export interface ServiceView extends Omit<Service, 'metadata'> {
+  metadata: ViewMeta;
   status: {
     /** The local process registered for it (`trantor event-display`), if any. */
     sinkUrl?: string;
@@ -81,7 +117,8 @@ export interface ServiceList {
 }
 
 /** An apps/v1 Deployment as `trantor get all` shows it. */
-export interface KubeDeploymentView extends Omit<Deployment, 'baseDir'> {
+export interface KubeDeploymentView extends Omit<DeploymentManifest, 'metadata'> {
+  metadata: ViewMeta;
   status: { readyReplicas: number; createdAt: string };
 }
 

@@ -5,7 +5,15 @@ export * from './home.ts';
 export * from './api.ts';
 export { containerFor, graphNodes, impliedUnitType, isPrepackagedServer } from './graph.ts';
 export { ManifestError } from './problems.ts';
-export { manifestOf } from './manifest-of.ts';
+export {
+  BASE_DIR_ANNOTATION,
+  manifestOf,
+  type BrokerManifest,
+  type DeliveryManifest,
+  type DeploymentManifest,
+  type SeldonDeploymentManifest,
+  type TriggerManifest,
+} from './manifest-of.ts';
 export { dns1123LabelProblem, dns1123SubdomainProblem } from './names.ts';
 export {
   DEFAULT_MAX_REPLICAS,

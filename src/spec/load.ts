@@ -8,6 +8,7 @@ import { BROKER_API_VERSIONS, TRIGGER_API_VERSIONS, readBroker, readTrigger } fr
 import { isMapping, type Mapping } from './fields.ts';
 import type { Broker, Deployment, Service, Trigger } from './knative.ts';
 import { DEPLOYMENT_API_VERSIONS, SERVICE_API_VERSIONS, readDeployment, readService } from './kubernetes.ts';
+import { takeBaseDir } from './manifest-of.ts';
 import { ManifestError, Problems, describe, field, item } from './problems.ts';
 import { DEFAULT_MAX_REPLICAS, SELDON_API_VERSIONS, readSeldonDeployment } from './seldon-deployment.ts';
 import type { ObjectMeta, SeldonDeployment } from './types.ts';
@@ -216,7 +217,10 @@ function readEntry(raw: Mapping, problems: Problems, options: LoadOptions, into:
     problems.add('apiVersion', `${describe(apiVersion)} is not supported for kind ${kind}; supported: ${versionList(reader.apiVersions)}`);
     return undefined;
   }
-  return reader.read(raw, apiVersion, problems, options, into);
+  // A base-dir annotation (written by `get -o yaml`) pins where relative paths resolve.
+  const pinned = takeBaseDir(raw);
+  if (pinned.problem !== undefined) problems.add('', pinned.problem);
+  return reader.read(pinned.raw, apiVersion, problems, pinned.baseDir === undefined ? options : { ...options, baseDir: pinned.baseDir }, into);
 }
 
 /** `SeldonDeployment iris-model`, `SeldonDeployment`, or `kind Broker` for a kind not supported. */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadManifests, manifestOf, type LoadedManifests } from './index.ts';
+import { isoDurationMs, loadManifests, manifestOf, type LoadedManifests } from './index.ts';
+import { isoDuration } from './manifest-of.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -113,4 +114,34 @@ test('a stored object of an unexpected shape is passed on for loadManifests to r
   const odd = { apiVersion: 'machinelearning.seldon.io/v1', kind: 'SeldonDeployment', metadata: { name: 'x' }, spec: { predictors: 'none' } };
   assert.deepEqual(manifestOf(odd), odd);
   assert.throws(() => loadManifests(JSON.stringify(manifestOf(odd))), /spec\.predictors: expected a list/);
+});
+
+test('the base-dir annotation pins where relative paths resolve, is taken off, and must be absolute', () => {
+  const text = (dir: string): string => `
+apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: pinned, annotations: {team: a, trantor.io/base-dir: ${JSON.stringify(dir)}}}
+spec:
+  predictors: [{name: p, graph: {name: m, implementation: SKLEARN_SERVER, modelUri: ./model}}]
+`;
+  const [deployment] = loadManifests(text('/models/iris'), { baseDir: '/elsewhere' }).deployments;
+  assert.equal(deployment?.baseDir, '/models/iris');
+  assert.deepEqual(deployment?.metadata.annotations, { team: 'a' });
+  assert.throws(() => loadManifests(text('models/iris')), /trantor\.io\/base-dir: expected an absolute path/);
+});
+
+test('delivery durations read back in the largest units, and read again to the same milliseconds', () => {
+  const cases: [number, string][] = [[0, 'PT0S'], [200, 'PT0.2S'], [1500, 'PT1.5S'], [120_000, 'PT2M'], [3_600_000, 'PT1H'], [90_061_001, 'P1DT1H1M1.001S'], [172_800_000, 'P2D']];
+  for (const [ms, text] of cases) {
+    assert.equal(isoDuration(ms), text);
+    assert.equal(isoDurationMs(text), ms);
+  }
+});
+
+test('a relative base folder (an API caller may send one) is not written as an annotation, and restores as before', () => {
+  const [deployment] = loadManifests('{"apiVersion": "machinelearning.seldon.io/v1", "kind": "SeldonDeployment", "metadata": {"name": "rel"}, "spec": {"predictors": [{"name": "p", "graph": {"name": "s", "implementation": "SIMPLE_MODEL"}}]}}', { baseDir: 'models' }).deployments;
+  assert.ok(deployment !== undefined);
+  const manifest = manifestOf(deployment);
+  assert.deepEqual(manifest.metadata.annotations, {});
+  assert.equal(loadManifests(JSON.stringify(manifest), { baseDir: 'models' }).deployments[0]?.baseDir, 'models');
 });
