@@ -12,6 +12,7 @@ import type {
   ApplyAction,
   Broker,
   BrokerView,
+  DeliverySpec,
   Deployment,
   Destination,
   KubeDeploymentView,
@@ -20,7 +21,7 @@ import type {
   Trigger,
   TriggerView,
 } from '../spec/index.ts';
-import { DEFAULT_MAX_REPLICAS, loadManifests, manifestOf, type LoadOptions, type LoadedManifests } from '../spec/index.ts';
+import { BUILT_IN_DELIVERY, DEFAULT_MAX_REPLICAS, loadManifests, manifestOf, type LoadOptions, type LoadedManifests } from '../spec/index.ts';
 import type { EventingOps } from './api.ts';
 import { readEnvelope, reasonOf, type ManifestStore, type RestoreReport, type SkippedFile, type Stored, type StoredFile } from './store.ts';
 
@@ -229,16 +230,33 @@ export class EventingControl implements EventingOps {
     return { uri: uri === undefined ? base : new URL(uri, base.endsWith('/') ? base : `${base}/`).toString() };
   }
 
-  #bindingOf(trigger: Trigger): TriggerBinding & { reason?: string } {
+  /** The delivery spec in force for a trigger, as Knative chooses it: the trigger's, else its broker's, else the defaults. */
+  #deliveryOf(trigger: Trigger): DeliverySpec {
+    const { namespace } = trigger.metadata;
+    const broker = this.#objects.Broker.get(key(namespace, trigger.spec.broker))?.object;
+    return trigger.spec.delivery ?? broker?.spec.delivery ?? BUILT_IN_DELIVERY;
+  }
+
+  /**
+   * A trigger resolved: its URIs, the delivery in force, and whether it is Ready — its broker
+   * exists, its subscriber resolves, and so does the dead-letter sink it names (Knative's
+   * `DeadLetterSinkResolved` condition); until then its events are kept, not delivered.
+   */
+  #bindingOf(trigger: Trigger): TriggerBinding & { reason?: string; message?: string } {
     const { namespace, name } = trigger.metadata;
     const subscriber = this.#resolveDestination(trigger.spec.subscriber, namespace);
-    const broker = this.#objects.Broker.get(key(namespace, trigger.spec.broker))?.object;
-    const dls = trigger.spec.delivery?.deadLetterSink ?? broker?.spec.delivery?.deadLetterSink;
+    const delivery = this.#deliveryOf(trigger);
+    const dls = delivery.deadLetterSink;
     const deadLetter = dls === undefined ? undefined : this.#resolveDestination(dls, namespace);
-    let reason: string | undefined;
-    if (!this.#options.eventing.hasBroker(namespace, trigger.spec.broker)) reason = `BrokerDoesNotExist: ${trigger.spec.broker}`;
-    else if (subscriber.uri === undefined) reason = `SubscriberNotResolved: ${subscriber.reason ?? ''}`;
-    return { key: key(namespace, name), trigger, subscriberUri: subscriber.uri, deadLetterUri: deadLetter?.uri, ...(reason === undefined ? {} : { reason }) };
+    let problem: { reason: string; message: string } | undefined;
+    if (!this.#options.eventing.hasBroker(namespace, trigger.spec.broker)) {
+      problem = { reason: 'BrokerDoesNotExist', message: `Broker ${JSON.stringify(trigger.spec.broker)} does not exist` };
+    } else if (subscriber.uri === undefined) {
+      problem = { reason: 'SubscriberResolveFailed', message: `Failed to resolve the subscriber: ${subscriber.reason ?? 'not resolved'}` };
+    } else if (deadLetter !== undefined && deadLetter.uri === undefined) {
+      problem = { reason: 'DeadLetterSinkResolveFailed', message: `Failed to resolve dead letter sink: ${deadLetter.reason ?? 'not resolved'}; failed events wait until it resolves` };
+    }
+    return { key: key(namespace, name), trigger, delivery, subscriberUri: subscriber.uri, deadLetterUri: deadLetter?.uri, ...problem };
   }
 
   /** Recomputes every trigger's URIs and hands them to eventing; call after anything they depend on changes. */
@@ -247,7 +265,7 @@ export class EventingControl implements EventingOps {
     eventing.setBrokers([...this.#objects.Broker.values()].map((e) => e.object));
     const bindings = [...this.#objects.Trigger.values()].map((e) => this.#bindingOf(e.object));
     await eventing.setTriggers(
-      bindings.map(({ reason: _reason, ...binding }) => binding),
+      bindings.map(({ reason: _reason, message: _message, ...binding }) => binding),
       { keepPending: this.#unrestoredTriggers },
     );
   }
@@ -260,7 +278,10 @@ export class EventingControl implements EventingOps {
         status: {
           ready: binding.reason === undefined,
           ...(binding.reason === undefined ? {} : { reason: binding.reason }),
+          ...(binding.message === undefined ? {} : { message: binding.message }),
           ...(binding.subscriberUri === undefined ? {} : { subscriberUri: binding.subscriberUri }),
+          ...(binding.deadLetterUri === undefined ? {} : { deadLetterSinkUri: binding.deadLetterUri }),
+          deliveries: this.#options.eventing.deliveryCounters(binding.key),
           createdAt,
         },
       };

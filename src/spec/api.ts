@@ -38,12 +38,18 @@ export interface LogLine {
 /** A Trigger as `trantor get triggers` shows it: the stored object plus its live status. */
 export interface TriggerView extends Trigger {
   status: {
-    /** True once its broker exists and its subscriber resolves to a URI. */
+    /** True once its broker exists and its subscriber and dead-letter sink (if any) resolve to URIs. */
     ready: boolean;
-    /** Why it is not ready (`BrokerDoesNotExist`, `SubscriberNotResolved: …`); absent when ready. */
+    /** Why it is not ready (`BrokerDoesNotExist`, `SubscriberResolveFailed`, `DeadLetterSinkResolveFailed`); absent when ready. */
     reason?: string;
+    /** The details of `reason`. */
+    message?: string;
     /** Where events that pass the filter are sent, once resolved. */
     subscriberUri?: string;
+    /** Where failed events go, once resolved (the dead-letter sink of the delivery spec in force). */
+    deadLetterSinkUri?: string;
+    /** What became of its events since the control plane started. */
+    deliveries?: { delivered: number; retried: number; deadLettered: number; dropped: number };
     createdAt: string;
   };
 }

@@ -22,6 +22,17 @@ export const DEFAULT_BROKER = 'default';
 /** Knative's default `backoffDelay` (PT0.2S). */
 export const DEFAULT_BACKOFF_DELAY_MS = 200;
 
+/**
+ * The delivery a trigger gets when neither it nor its broker sets one, and no `config-br-defaults`
+ * ConfigMap is applied: Knative's shipped `config-br-defaults` (retry 10, exponential, PT0.2S).
+ */
+export const BUILT_IN_DELIVERY: Readonly<DeliverySpec> = Object.freeze({
+  retry: 10,
+  backoffPolicy: 'exponential',
+  backoffDelayMs: DEFAULT_BACKOFF_DELAY_MS,
+  format: 'binary',
+});
+
 const BACKOFF_POLICIES = ['exponential', 'linear'] as const satisfies readonly DeliverySpec['backoffPolicy'][];
 const DELIVERY_FORMATS = ['binary', 'json'] as const satisfies readonly DeliverySpec['format'][];
 const FILTER_DIALECTS = ['exact', 'prefix', 'suffix', 'all', 'any', 'not'] as const;
