@@ -58,3 +58,36 @@ test('a stored trigger that cannot be restored is named and skipped, its pending
   assert.equal((await second.eventing.triggerCounts('default/kept')).pending, 0);
   await second.eventing.close();
 });
+
+test('a trigger whose dead-letter sink does not resolve is not Ready until it does', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trantor-dls-ready-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(dir, 'events.db') }), compactEveryMs: 0 });
+  const control = new EventingControl({ eventing, store: new ManifestStore(join(dir, 'manifests')), logger: pino({ level: 'silent' }), deploymentAddress: () => undefined });
+  control.gatewayUrl = 'http://127.0.0.1:9';
+  try {
+    await control.restore();
+    await control.apply(loadManifests(`apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: guarded}
+spec:
+  subscriber: {uri: "http://127.0.0.1:9/"}
+  delivery:
+    deadLetterSink: {ref: {apiVersion: v1, kind: Service, name: failures}}
+`));
+    const [held] = control.triggers();
+    assert.equal(held?.status.ready, false);
+    assert.equal(held?.status.reason, 'DeadLetterSinkResolveFailed');
+    assert.match(held?.status.message ?? '', /Service default\/failures not found/);
+    assert.equal(held?.status.deadLetterSinkUri, undefined);
+
+    await control.registerSink('default', 'failures', 'http://127.0.0.1:10/');
+    const [ready] = control.triggers();
+    assert.equal(ready?.status.ready, true);
+    assert.equal(ready?.status.reason, undefined);
+    assert.equal(ready?.status.deadLetterSinkUri, 'http://127.0.0.1:10/');
+    assert.deepEqual(ready?.status.deliveries, { delivered: 0, retried: 0, deadLettered: 0, dropped: 0 });
+  } finally {
+    await eventing.close();
+  }
+});
