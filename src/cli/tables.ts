@@ -2,7 +2,7 @@
  * The tables `trantor get` prints for the eventing kinds and the Kubernetes kinds, with kubectl's
  * columns (`kubectl get trigger`: NAME READY REASON BROKER SUBSCRIBER_URI AGE, then delivery counts).
  */
-import type { BrokerView, KubeDeploymentView, ServiceView, TriggerView } from '../spec/index.ts';
+import type { BrokerView, ConfigMapView, KubeDeploymentView, ServiceView, TriggerView } from '../spec/index.ts';
 import { age, table } from './format.ts';
 
 export interface TableOptions {
@@ -85,4 +85,9 @@ export function kubeDeploymentTable(items: readonly KubeDeploymentView[], option
     (d) => [d.metadata.name, `${d.status.readyReplicas}/${d.spec.replicas}`, age(d.status.createdAt, options.now)],
     options,
   );
+}
+
+/** kubectl's ConfigMap columns. */
+export function configMapTable(items: readonly ConfigMapView[], options: TableOptions = {}): string {
+  return withNamespace(['NAME', 'DATA', 'AGE'], items, (c) => [c.metadata.name, String(Object.keys(c.data).length), age(c.status.createdAt, options.now)], options);
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { Eventing, SqliteEventStore } from '../eventing/index.ts';
+import { startSubscriber, until } from '../eventing/testing.ts';
 import { loadManifests } from '../spec/index.ts';
 import { EventingControl } from './eventing-control.ts';
 import { ManifestStore } from './store.ts';
@@ -89,5 +90,41 @@ spec:
     assert.deepEqual(ready?.status.deliveries, { delivered: 0, retried: 0, deadLettered: 0, dropped: 0 });
   } finally {
     await eventing.close();
+  }
+});
+
+test('an applied config-br-defaults sets the delivery of triggers whose broker sets none', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trantor-br-defaults-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const sub = await startSubscriber(() => ({ status: 503 }));
+  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(dir, 'events.db') }), compactEveryMs: 0 });
+  const control = new EventingControl({ eventing, store: new ManifestStore(join(dir, 'manifests')), logger: pino({ level: 'silent' }), deploymentAddress: () => undefined });
+  control.gatewayUrl = 'http://127.0.0.1:9';
+  try {
+    await control.restore();
+    const applied = await control.apply(loadManifests(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: config-br-defaults, namespace: knative-eventing}
+data:
+  default-br-config: |
+    clusterDefault:
+      brokerClass: MTChannelBasedBroker
+      delivery: {retry: 2, backoffPolicy: linear, backoffDelay: PT0.01S}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: plain}
+spec:
+  subscriber: {uri: "${sub.url}"}
+`));
+    assert.deepEqual(applied.map((a) => `${a.kind} ${a.namespace}/${a.name} ${a.action}`), ['ConfigMap knative-eventing/config-br-defaults created', 'Trigger default/plain created']);
+    assert.equal(control.configMaps().length, 1);
+    await eventing.publish('default', 'default', { specversion: '1.0', id: 'e1', source: 'tests', type: 'tests.plain', extensions: {} });
+    await until(() => eventing.deliveryCounters('default/plain').dropped === 1);
+    assert.equal(sub.received.length, 3, 'one attempt and the two retries the ConfigMap asks for');
+    assert.deepEqual(control.triggers()[0]?.status.deliveries, { delivered: 0, retried: 2, deadLettered: 0, dropped: 1 });
+  } finally {
+    await eventing.close();
+    await sub.close();
   }
 });

@@ -11,7 +11,10 @@ import type {
   AppliedObject,
   ApplyAction,
   Broker,
+  BrokerDefaults,
   BrokerView,
+  ConfigMap,
+  ConfigMapView,
   DeliverySpec,
   Deployment,
   Destination,
@@ -21,22 +24,24 @@ import type {
   Trigger,
   TriggerView,
 } from '../spec/index.ts';
-import { BUILT_IN_DELIVERY, DEFAULT_MAX_REPLICAS, loadManifests, manifestOf, type LoadOptions, type LoadedManifests } from '../spec/index.ts';
+import { BUILT_IN_DELIVERY, DEFAULT_MAX_REPLICAS, brokerDefaultsOf, defaultDeliveryFor, loadManifests, manifestOf, type LoadOptions, type LoadedManifests } from '../spec/index.ts';
 import type { EventingOps } from './api.ts';
 import { readEnvelope, reasonOf, type ManifestStore, type RestoreReport, type SkippedFile, type Stored, type StoredFile } from './store.ts';
 
-type Kind = 'Broker' | 'Trigger' | 'Service' | 'Deployment';
+type Kind = 'Broker' | 'Trigger' | 'Service' | 'Deployment' | 'ConfigMap';
 
-const PLURAL: Record<Kind, string> = { Broker: 'brokers', Trigger: 'triggers', Service: 'services', Deployment: 'kubedeployments' };
+const PLURAL: Record<Kind, string> = { Broker: 'brokers', Trigger: 'triggers', Service: 'services', Deployment: 'kubedeployments', ConfigMap: 'configmaps' };
 
 /** Where `loadManifests` puts each kind. */
-const LOADED: Record<Kind, keyof LoadedManifests> = { Broker: 'brokers', Trigger: 'triggers', Service: 'services', Deployment: 'kubeDeployments' };
+const LOADED: Record<Kind, keyof LoadedManifests> = { Broker: 'brokers', Trigger: 'triggers', Service: 'services', Deployment: 'kubeDeployments', ConfigMap: 'configMaps' };
 
 interface Objects {
   Broker: Map<string, Stored<Broker>>;
   Trigger: Map<string, Stored<Trigger>>;
   Service: Map<string, Stored<Service>>;
   Deployment: Map<string, Stored<Deployment>>;
+  /** Only Knative's broker defaults, `knative-eventing/config-br-defaults`. */
+  ConfigMap: Map<string, Stored<ConfigMap>>;
 }
 
 interface Resolution {
@@ -62,10 +67,15 @@ interface SinkObject {
 
 const SINKS = 'sinks';
 
+/** A broker default without a delivery spec: one attempt, no dead-letter sink. */
+const NO_RETRIES: DeliverySpec = Object.freeze({ ...BUILT_IN_DELIVERY, retry: 0 });
+
 const key = (namespace: string, name: string): string => `${namespace}/${name}`;
 
 export class EventingControl implements EventingOps {
-  readonly #objects: Objects = { Broker: new Map(), Trigger: new Map(), Service: new Map(), Deployment: new Map() };
+  readonly #objects: Objects = { Broker: new Map(), Trigger: new Map(), Service: new Map(), Deployment: new Map(), ConfigMap: new Map() };
+  /** Knative's broker defaults as applied (`config-br-defaults`); undefined: the built-in ones. */
+  #brokerDefaults: BrokerDefaults | undefined;
   readonly #sinks = new Map<string, string>();
   readonly #options: EventingControlOptions;
   /** When the implicit default brokers came to be: when this control plane started. */
@@ -123,7 +133,7 @@ export class EventingControl implements EventingOps {
     const options: LoadOptions = { maxReplicas: this.#options.maxReplicas ?? DEFAULT_MAX_REPLICAS };
     if (typeof value['baseDir'] === 'string') options.baseDir = value['baseDir'];
     const loaded = loadManifests(JSON.stringify(manifestOf(value)), options);
-    const objects = loaded.deployments.length + loaded.brokers.length + loaded.triggers.length + loaded.services.length + loaded.kubeDeployments.length;
+    const objects = loaded.deployments.length + loaded.brokers.length + loaded.triggers.length + loaded.services.length + loaded.kubeDeployments.length + loaded.configMaps.length;
     const list: readonly { metadata: { namespace: string; name: string } }[] = loaded[LOADED[kind]];
     const object = list[0];
     if (object === undefined || objects !== 1) throw new Error(`expected one ${kind}`);
@@ -134,7 +144,7 @@ export class EventingControl implements EventingOps {
     return { object, createdAt };
   }
 
-  async apply(objects: { brokers: Broker[]; triggers: Trigger[]; services: Service[]; kubeDeployments: Deployment[] }): Promise<AppliedObject[]> {
+  async apply(objects: { brokers: Broker[]; triggers: Trigger[]; services: Service[]; kubeDeployments: Deployment[]; configMaps: ConfigMap[] }): Promise<AppliedObject[]> {
     const applied: AppliedObject[] = [];
     const put = async <T extends { metadata: { namespace: string; name: string } }>(kind: Kind, object: T): Promise<void> => {
       const { namespace, name } = object.metadata;
@@ -148,6 +158,7 @@ export class EventingControl implements EventingOps {
       if (kind === 'Trigger') this.#unrestoredTriggers.delete(key(namespace, name));
       applied.push({ kind, namespace, name, action });
     };
+    for (const c of objects.configMaps) await put('ConfigMap', c);
     for (const b of objects.brokers) await put('Broker', b);
     for (const s of objects.services) await put('Service', s);
     for (const d of objects.kubeDeployments) await put('Deployment', d);
@@ -234,7 +245,17 @@ export class EventingControl implements EventingOps {
   #deliveryOf(trigger: Trigger): DeliverySpec {
     const { namespace } = trigger.metadata;
     const broker = this.#objects.Broker.get(key(namespace, trigger.spec.broker))?.object;
-    return trigger.spec.delivery ?? broker?.spec.delivery ?? BUILT_IN_DELIVERY;
+    return trigger.spec.delivery ?? broker?.spec.delivery ?? this.#defaultDelivery(namespace);
+  }
+
+  /**
+   * What a broker in `namespace` gets when it sets no delivery: the applied `config-br-defaults`
+   * (its namespace entry, else its clusterDefault; one without delivery means no retries, as in
+   * Knative), else the built-in defaults (Knative's shipped ones).
+   */
+  #defaultDelivery(namespace: string): DeliverySpec {
+    if (this.#brokerDefaults === undefined) return BUILT_IN_DELIVERY;
+    return defaultDeliveryFor(this.#brokerDefaults, namespace) ?? NO_RETRIES;
   }
 
   /**
@@ -262,6 +283,8 @@ export class EventingControl implements EventingOps {
   /** Recomputes every trigger's URIs and hands them to eventing; call after anything they depend on changes. */
   async resolve(): Promise<void> {
     const eventing = this.#options.eventing;
+    const config = [...this.#objects.ConfigMap.values()][0]?.object;
+    this.#brokerDefaults = config === undefined ? undefined : brokerDefaultsOf(config);
     eventing.setBrokers([...this.#objects.Broker.values()].map((e) => e.object));
     const bindings = [...this.#objects.Trigger.values()].map((e) => this.#bindingOf(e.object));
     await eventing.setTriggers(
@@ -316,6 +339,10 @@ export class EventingControl implements EventingOps {
       const sink = this.#sinks.get(key(object.metadata.namespace, object.metadata.name));
       return { ...object, status: { ...(sink === undefined ? {} : { sinkUrl: sink }), createdAt } };
     });
+  }
+
+  configMaps(): ConfigMapView[] {
+    return [...this.#objects.ConfigMap.values()].sort(byKey).map(({ object, createdAt }) => ({ ...object, status: { createdAt } }));
   }
 
   kubeDeployments(): KubeDeploymentView[] {

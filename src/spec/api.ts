@@ -1,7 +1,7 @@
 /**
  * The shapes the control-plane HTTP API speaks (docs/api.md), shared by the server and the CLI.
  */
-import type { Broker, Deployment, Service, Trigger } from './knative.ts';
+import type { Broker, ConfigMap, Deployment, Service, Trigger } from './knative.ts';
 import type { DeploymentStatus } from './runtime.ts';
 import type { SeldonDeployment } from './types.ts';
 
@@ -84,6 +84,11 @@ export interface ServiceView extends Service {
 
 export interface ServiceList {
   items: ServiceView[];
+}
+
+/** Knative's broker defaults ConfigMap as `trantor get configmaps` shows it. */
+export interface ConfigMapView extends ConfigMap {
+  status: { createdAt: string };
 }
 
 /** An apps/v1 Deployment as `trantor get all` shows it. */
