@@ -225,3 +225,31 @@ test('a failed event with no dead-letter sink is counted as dropped and reported
     await sub.close();
   }
 });
+
+test('an event whose dead-letter sink stops resolving during its last attempt waits for the sink, not dropped', async () => {
+  const sub = await startSubscriber(() => ({ status: 500, body: 'slow failure', delayMs: 300 }));
+  const dls = await startSubscriber();
+  const eventing = open();
+  try {
+    const trigger = makeTrigger('t', { delivery: delivery({ retry: 0, deadLetterSink: { uri: 'http://sink.invalid/' } }) });
+    await eventing.setTriggers([{ key: 'default/t', trigger, subscriberUri: sub.url, deadLetterUri: dls.url }]);
+    await post(eventing, binaryHeaders('x'));
+    await sub.waitFor(1);
+    await eventing.setTriggers([{ key: 'default/t', trigger, subscriberUri: sub.url }]);
+    await until(() => {
+      const lane = eventing.activity()['default/t'];
+      return lane?.inFlight === 0 && lane.queued === 1;
+    }, 5000, 'the failed event to wait in its lane');
+    assert.equal((await eventing.triggerCounts('default/t')).pending, 1);
+    assert.equal(dls.received.length, 0);
+
+    await eventing.setTriggers([{ key: 'default/t', trigger, subscriberUri: sub.url, deadLetterUri: dls.url }]);
+    const [dead] = await dls.waitFor(1);
+    assert.equal(dead!.headers['ce-knativeerrorcode'], '500');
+    assert.equal(Buffer.from(String(dead!.headers['ce-knativeerrordata']), 'base64').toString(), 'slow failure');
+    assert.equal(sub.received.length, 1, 'the subscriber is not tried again');
+  } finally {
+    await eventing.close();
+    await Promise.all([sub.close(), dls.close()]);
+  }
+});

@@ -119,12 +119,16 @@ export function backoffMs(delivery: Pick<DeliverySpec, 'backoffPolicy' | 'backof
  * Knative's dead-letter extensions: where it failed, the status (500 when no response came), and
  * the response body (or what went wrong) in base64, cut to 1024 characters.
  */
-export function errorExtensions(destination: string, attempt: { status?: number | undefined; body?: Buffer | undefined; error?: string | undefined } | undefined): Record<string, string> {
+export function errorExtensions(
+  destination: string,
+  attempt: { status?: number | undefined; body?: Buffer | undefined; error?: string | undefined } | undefined,
+): Record<string, string | number> {
   const responded = attempt?.status !== undefined && attempt.error === undefined;
   const data = responded ? (attempt.body ?? Buffer.alloc(0)) : Buffer.from(`dispatch error: ${attempt?.error ?? 'no attempt was made'}`);
   return {
     knativeerrordest: destination,
-    knativeerrorcode: String(responded ? attempt.status : NO_RESPONSE_CODE),
+    // An integer, as Knative sets it (binary mode sends it as text either way).
+    knativeerrorcode: responded ? attempt.status! : NO_RESPONSE_CODE,
     knativeerrordata: data.toString('base64').slice(0, ERROR_DATA_LIMIT),
   };
 }
@@ -335,6 +339,8 @@ class Lane {
   #loading = false;
   #missedWhileLoading = false;
   #stopped = false;
+  /** The last failed attempt of deliveries put back to wait for their dead-letter sink. */
+  readonly #failedBefore = new Map<number, Attempt>();
 
   constructor(owner: DeliveryDispatcher, config: LaneConfig) {
     this.#owner = owner;
@@ -435,7 +441,8 @@ class Lane {
     const timeoutMs = this.#owner.timeoutFor(spec);
     const store = this.#owner.store;
     let attempts = delivery.attempts;
-    let last: Attempt | undefined;
+    let last: Attempt | undefined = this.#failedBefore.get(delivery.seq);
+    this.#failedBefore.delete(delivery.seq);
     while (attempts < maxAttempts) {
       if (attempts > 0) {
         const waited = await sleep(backoffMs(spec, attempts), true, { signal: this.#owner.closing }).catch(() => false);
@@ -492,6 +499,13 @@ class Lane {
         trigger: config.key, outcome, eventId: delivery.event.id, eventType: delivery.event.type,
         status: last?.status, error: last?.error, attempts,
       });
+    if (dls === undefined && config.delivery.deadLetterSink !== undefined) {
+      // The sink stopped resolving while this was in flight: the event waits for it, as new ones do.
+      await this.#owner.store.recordAttempts(config.key, delivery.seq, attempts);
+      if (last !== undefined) this.#failedBefore.set(delivery.seq, last);
+      this.#queue.push({ ...delivery, attempts });
+      return;
+    }
     if (dls === undefined) {
       logger?.warn(failure, 'delivery failed and the trigger has no dead-letter sink: event dropped');
       await this.#owner.store.markDeadLettered(config.key, delivery.seq);
