@@ -126,7 +126,7 @@ const SCHEMAS = {
       },
     },
   },
-  Trigger: { type: 'object', description: 'A Knative Trigger with status{ready, reason, subscriberUri}.', properties: { metadata: { type: 'object' }, spec: { type: 'object' }, status: { type: 'object' } } },
+  Trigger: { type: 'object', description: 'A Knative Trigger with status{ready, reason, message, subscriberUri, deadLetterSinkUri, deliveries{delivered, retried, deadLettered, dropped}}.', properties: { metadata: { type: 'object' }, spec: { type: 'object' }, status: { type: 'object' } } },
   Broker: { type: 'object', description: 'A Knative Broker with status{ready, address.url}.', properties: { metadata: { type: 'object' }, spec: { type: 'object' }, status: { type: 'object' } } },
   Service: { type: 'object', description: 'A Service with status{sinkUrl}.', properties: { metadata: { type: 'object' }, spec: { type: 'object' }, status: { type: 'object' } } },
   KubeDeployment: { type: 'object', description: 'An apps/v1 Deployment with status{readyReplicas}.', properties: { metadata: { type: 'object' }, spec: { type: 'object' }, status: { type: 'object' } } },
