@@ -118,7 +118,7 @@ test('get triggers and get brokers print kubectl tables from /v1/triggers and /v
   try {
     const triggers = await trantor(fake.url, ['get', 'triggers']);
     assert.equal(triggers.code, 0, triggers.err);
-    assert.match(triggers.out, /^NAME {12}READY {3}REASON {3}BROKER {4}SUBSCRIBER_URI {11}AGE\nevent-display {3}True {13}default {3}http:\/\/127\.0\.0\.1:4000\/ {3}3\ds$/);
+    assert.match(triggers.out, /^NAME {12}READY {3}REASON {3}BROKER {4}SUBSCRIBER_URI {11}AGE {3}DELIVERED {3}RETRIED {3}DEAD_LETTERED {3}DROPPED\nevent-display {3}True {13}default {3}http:\/\/127\.0\.0\.1:4000\/ {3}3\ds$/);
     const one = await trantor(fake.url, ['get', 'trigger', 'event-display', '-o', 'name']);
     assert.equal(one.out, 'trigger.eventing.knative.dev/event-display');
     const missing = await trantor(fake.url, ['get', 'trigger', 'nope', '-n', 'ml']);
@@ -140,7 +140,7 @@ test('get all lists every kind the API has, skipping collections it does not ser
       fake.seen.map((s) => s.url),
       ['/v1/deployments', '/v1/triggers', '/v1/brokers', '/v1/services', '/v1/kubedeployments'],
     );
-    assert.match(result.out, /^NAME +READY +REASON +BROKER +SUBSCRIBER_URI +AGE\ntrigger\.eventing\.knative\.dev\/event-display {3}True .*\n\nNAME +URL +AGE +READY +REASON\nbroker\.eventing\.knative\.dev\/default {3}http/);
+    assert.match(result.out, /^NAME +READY +REASON +BROKER +SUBSCRIBER_URI +AGE +DELIVERED +RETRIED +DEAD_LETTERED +DROPPED\ntrigger\.eventing\.knative\.dev\/event-display {3}True .*\n\nNAME +URL +AGE +READY +REASON\nbroker\.eventing\.knative\.dev\/default {3}http/);
   } finally {
     fake.server.close();
   }

@@ -4,15 +4,15 @@
  * name, and printing a table, YAML, JSON or names.
  */
 import type { ControlPlaneClient } from '../client/index.ts';
-import type { BrokerView, DeploymentView, KubeDeploymentView, LoadedManifests, ServiceView, TriggerView } from '../spec/index.ts';
+import type { BrokerView, ConfigMapView, DeploymentView, KubeDeploymentView, LoadedManifests, ServiceView, TriggerView } from '../spec/index.ts';
 import { callApi, CliError, failureOf } from './control-plane.ts';
 import { serialise, type OutputFormat } from './format.ts';
 import type { Io } from './io.ts';
 import { objectPath, qualifiedName, RESOURCES, resourceOfKind, type Resource } from './resources.ts';
-import { brokerTable, kubeDeploymentTable, serviceTable, spansNamespaces, triggerTable } from './tables.ts';
+import { brokerTable, configMapTable, kubeDeploymentTable, serviceTable, spansNamespaces, triggerTable } from './tables.ts';
 
 /** Any object the API lists: the stored object plus its status. */
-export type ObjectView = DeploymentView | TriggerView | BrokerView | ServiceView | KubeDeploymentView;
+export type ObjectView = DeploymentView | TriggerView | BrokerView | ServiceView | KubeDeploymentView | ConfigMapView;
 
 /** Kinds the API may not list yet; `get all` leaves them out when their collection is missing (404). */
 const OPTIONAL_IN_ALL = new Set(['Service', 'Deployment']);
@@ -44,6 +44,8 @@ export function tableOf(
       return serviceTable(items as ServiceView[], options);
     case 'Deployment':
       return kubeDeploymentTable(items as KubeDeploymentView[], options);
+    case 'ConfigMap':
+      return configMapTable(items as ConfigMapView[], options);
   }
 }
 
@@ -88,6 +90,8 @@ export async function getAll(
 ): Promise<void> {
   const sections: { resource: Resource; items: ObjectView[] }[] = [];
   for (const resource of RESOURCES) {
+    // As kubectl's `get all`, configuration is not listed.
+    if (resource.kind === 'ConfigMap') continue;
     const items = await listObjects(info, resource, OPTIONAL_IN_ALL.has(resource.kind));
     if (items === undefined) continue;
     sections.push({ resource, items: items.filter((o) => namespace === undefined || o.metadata.namespace === namespace) });
@@ -130,6 +134,7 @@ export function deleteTargets(loaded: LoadedManifests): DeleteTarget[] {
     ...of('Deployment', loaded.kubeDeployments),
     ...of('Service', loaded.services),
     ...of('Broker', loaded.brokers),
+    ...of('ConfigMap', loaded.configMaps),
   ];
 }
 

@@ -45,6 +45,13 @@ export const RESOURCES: readonly Resource[] = [
     plural: 'kubedeployments',
     words: ['deployment', 'deployments', 'deploy', 'deployment.apps', 'deployments.apps'],
   },
+  {
+    // Only Knative's broker defaults, knative-eventing/config-br-defaults.
+    kind: 'ConfigMap',
+    qualified: 'configmap',
+    plural: 'configmaps',
+    words: ['configmap', 'configmaps', 'cm'],
+  },
 ];
 
 /** The resource a word names (`triggers`, `svc`, `sdep`), or undefined when it names none. */

@@ -23,7 +23,7 @@ test('triggers print with kubectl get trigger columns, as in the streaming examp
   assert.equal(
     triggerTable(items, { now: NOW }),
     [
-      'NAME                              READY   REASON   BROKER    SUBSCRIBER_URI                                                                  AGE',
+      'NAME                              READY   REASON   BROKER    SUBSCRIBER_URI                                                                  AGE   DELIVERED   RETRIED   DEAD_LETTERED   DROPPED',
       'event-display                     True             default   http://event-display.default.svc.cluster.local/                                 8s',
       'seldon-eventing-sklearn-trigger   True             default   http://simple-iris-deployment-simple-iris-predictor:8000/api/v1.0/predictions   8m',
     ].join('\n'),
@@ -35,7 +35,19 @@ test('a trigger that is not ready shows False, its reason, and no subscriber URI
   t.status = { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'False', reason: 'BrokerDoesNotExist' }], ready: false, reason: 'BrokerDoesNotExist', createdAt: '2020-03-17T22:29:00Z' };
   assert.equal(
     triggerTable([t], { now: NOW }),
-    ['NAME   READY   REASON               BROKER    SUBSCRIBER_URI   AGE', 't      False   BrokerDoesNotExist   default                    60s'].join('\n'),
+    ['NAME   READY   REASON               BROKER    SUBSCRIBER_URI   AGE   DELIVERED   RETRIED   DEAD_LETTERED   DROPPED', 't      False   BrokerDoesNotExist   default                    60s'].join('\n'),
+  );
+});
+
+test('a trigger shows what became of its events: delivered, retried, dead-lettered, dropped', () => {
+  const t = trigger('t', 'http://x/', '2020-03-17T22:29:00Z');
+  t.status.deliveries = { delivered: 3, retried: 2, deadLettered: 1, dropped: 0 };
+  assert.equal(
+    triggerTable([t], { now: NOW }),
+    [
+      'NAME   READY   REASON   BROKER    SUBSCRIBER_URI   AGE   DELIVERED   RETRIED   DEAD_LETTERED   DROPPED',
+      't      True             default   http://x/        60s   3           2         1               0',
+    ].join('\n'),
   );
 });
 
@@ -46,7 +58,7 @@ test('the NAMESPACE column comes first when asked for, as with --all-namespaces'
   assert.equal(
     triggerTable(items, { now: NOW, namespaces: true }),
     [
-      'NAMESPACE   NAME   READY   REASON   BROKER    SUBSCRIBER_URI   AGE',
+      'NAMESPACE   NAME   READY   REASON   BROKER    SUBSCRIBER_URI   AGE   DELIVERED   RETRIED   DEAD_LETTERED   DROPPED',
       'default     a      True             default   http://x/        60s',
       'ml          b      True             default   http://y/        60s',
     ].join('\n'),

@@ -1,8 +1,8 @@
 /**
  * The tables `trantor get` prints for the eventing kinds and the Kubernetes kinds, with kubectl's
- * columns (`kubectl get trigger`: NAME READY REASON BROKER SUBSCRIBER_URI AGE).
+ * columns (`kubectl get trigger`: NAME READY REASON BROKER SUBSCRIBER_URI AGE, then delivery counts).
  */
-import type { BrokerView, KubeDeploymentView, ServiceView, TriggerView } from '../spec/index.ts';
+import type { BrokerView, ConfigMapView, KubeDeploymentView, ServiceView, TriggerView } from '../spec/index.ts';
 import { age, table } from './format.ts';
 
 export interface TableOptions {
@@ -31,11 +31,26 @@ function readiness(ready: boolean): string {
   return ready ? 'True' : 'False';
 }
 
+/**
+ * Knative's trigger columns, then what became of its events since the control plane started:
+ * delivered, attempts retried, sent to the dead-letter sink, and dropped.
+ */
 export function triggerTable(items: readonly TriggerView[], options: TableOptions = {}): string {
   return withNamespace(
-    ['NAME', 'READY', 'REASON', 'BROKER', 'SUBSCRIBER_URI', 'AGE'],
+    ['NAME', 'READY', 'REASON', 'BROKER', 'SUBSCRIBER_URI', 'AGE', 'DELIVERED', 'RETRIED', 'DEAD_LETTERED', 'DROPPED'],
     items,
-    (t) => [t.metadata.name, readiness(t.status.ready), t.status.reason ?? '', t.spec.broker, t.status.subscriberUri ?? '', age(t.status.createdAt, options.now)],
+    (t) => {
+      const d = t.status.deliveries;
+      return [
+        t.metadata.name,
+        readiness(t.status.ready),
+        t.status.reason ?? '',
+        t.spec.broker,
+        t.status.subscriberUri ?? '',
+        age(t.status.createdAt, options.now),
+        ...(d === undefined ? ['', '', '', ''] : [d.delivered, d.retried, d.deadLettered, d.dropped].map(String)),
+      ];
+    },
     options,
   );
 }
@@ -70,4 +85,9 @@ export function kubeDeploymentTable(items: readonly KubeDeploymentView[], option
     (d) => [d.metadata.name, `${d.status.readyReplicas}/${d.spec.replicas}`, age(d.status.createdAt, options.now)],
     options,
   );
+}
+
+/** kubectl's ConfigMap columns. */
+export function configMapTable(items: readonly ConfigMapView[], options: TableOptions = {}): string {
+  return withNamespace(['NAME', 'DATA', 'AGE'], items, (c) => [c.metadata.name, String(Object.keys(c.data).length), age(c.status.createdAt, options.now)], options);
 }

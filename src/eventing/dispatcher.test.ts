@@ -8,11 +8,11 @@ import { Eventing } from './eventing.ts';
 import { SqliteEventStore } from './store/sqlite.ts';
 import { binaryHeaders, delivery, makeTrigger, startSubscriber } from './testing.ts';
 
-test('exponential backoff doubles the delay per retry; linear adds it', () => {
+test('backoff waits as Knative\'s code does: exponential d, 2d, 4d…; linear 0, d, 2d…', () => {
   const exponential = { backoffPolicy: 'exponential' as const, backoffDelayMs: 100 };
   const linear = { backoffPolicy: 'linear' as const, backoffDelayMs: 100 };
-  assert.deepEqual([1, 2, 3].map((n) => backoffMs(exponential, n)), [200, 400, 800]);
-  assert.deepEqual([1, 2, 3].map((n) => backoffMs(linear, n)), [100, 200, 300]);
+  assert.deepEqual([1, 2, 3, 4].map((n) => backoffMs(exponential, n)), [100, 200, 400, 800]);
+  assert.deepEqual([1, 2, 3, 4].map((n) => backoffMs(linear, n)), [0, 100, 200, 300]);
 });
 
 test('5xx, 404, 408, 409 and 429 are retried; other 4xx are not', () => {

@@ -1,8 +1,10 @@
 /**
  * Delivery: every pending delivery of a trigger is POSTed to its subscriber (binary mode, or
- * structured when `delivery.format` is json), at least once, retried as the trigger's DeliverySpec
- * says, then sent to the dead-letter sink with Knative's error extensions, or dropped and logged.
- * A 2xx reply that is a CloudEvent goes back into the broker, one hop shorter (`knativebrokerttl`).
+ * structured when `delivery.format` is json) with `Prefer: reply`, at least once, retried as the
+ * DeliverySpec in force says (the trigger's, else its broker's, else the broker defaults), then
+ * sent to the dead-letter sink with Knative's error extensions, or dropped; either is counted per
+ * trigger and reported. A 2xx reply other than 202 that is a CloudEvent goes back into the broker
+ * carrying the event's `knativebrokerttl`, which the ingress decrements, so a loop ends.
  *
  * Each trigger has a lane: a queue of pending deliveries, with up to `maxInFlightPerTrigger` of
  * them in flight at once. New events are handed to the lane straight after they are stored; when
@@ -22,18 +24,52 @@ import type { BrokerKey, EventStore, PendingDelivery, TriggerKey } from './store
 /** Knative's loop guard: how many more times an event may be re-published as a reply. */
 export const TTL_EXTENSION = 'knativebrokerttl';
 export const DEFAULT_TTL = 255;
-/** Knative truncates the failed response body it puts in `knativeerrordata` to this many bytes. */
+/** Knative cuts `knativeerrordata` (the failed response body in base64) to this many characters. */
 const ERROR_DATA_LIMIT = 1024;
+/** The status Knative puts in `knativeerrorcode` when no response came (refused, timed out, cut). */
+const NO_RESPONSE_CODE = 500;
+
+/** What became of one delivery, for counters and reports. */
+export type DeliveryOutcome = 'delivered' | 'deadLettered' | 'dropped';
+
+/** Per-trigger delivery counts since the broker started. */
+export interface DeliveryCounters {
+  delivered: number;
+  /** Attempts that failed and were tried again. */
+  retried: number;
+  /** Failed events the dead-letter sink took. */
+  deadLettered: number;
+  /** Failed events lost: no dead-letter sink, or it failed too; also replies refused for a spent TTL. */
+  dropped: number;
+}
+
+/** A failed event, as reported once it is dead-lettered or dropped. */
+export interface DeliveryFailure {
+  trigger: TriggerKey;
+  outcome: Exclude<DeliveryOutcome, 'delivered'>;
+  eventId: string;
+  eventType: string;
+  /** The last attempt's status, or undefined when no response came. */
+  status: number | undefined;
+  error: string | undefined;
+  attempts: number;
+}
 
 /** A trigger as the dispatcher runs it: already resolved to URIs by the control plane. */
 export interface LaneConfig {
   key: TriggerKey;
   broker: BrokerKey;
-  /** The delivery spec in force: the trigger's own, else its broker's. */
-  delivery: DeliverySpec | undefined;
+  /** The delivery spec in force: the trigger's own, else its broker's, else the broker defaults. */
+  delivery: DeliverySpec;
   /** Absent while the subscriber is not resolved: deliveries wait (and stay stored) until it is. */
   subscriberUri: string | undefined;
+  /** Absent when there is no dead-letter sink, or while it does not resolve (then deliveries wait). */
   deadLetterUri: string | undefined;
+}
+
+/** Whether a lane may deliver: its subscriber resolves, and so does its dead-letter sink if it names one. */
+export function laneReady(config: LaneConfig): boolean {
+  return config.subscriberUri !== undefined && (config.delivery.deadLetterSink === undefined || config.deadLetterUri !== undefined);
 }
 
 export interface DispatcherOptions {
@@ -49,6 +85,8 @@ export interface DispatcherOptions {
   defaultTimeoutMs?: number;
   /** Largest reply body read; default 10 MiB. */
   replyLimitBytes?: number;
+  /** Called once per event dead-lettered or dropped (after it is recorded). */
+  onFailure?: ((failure: DeliveryFailure) => void) | undefined;
 }
 
 /** The outcome of one HTTP attempt. */
@@ -68,9 +106,31 @@ export function isRetryableStatus(status: number): boolean {
   return status >= 500 || RETRYABLE_STATUS.has(status);
 }
 
-/** The wait before retry number `retry` (1 for the first retry): delay·2^n (exponential) or delay·n (linear). */
+/**
+ * The wait before retry number `retry` (1 for the first retry), as Knative's code waits:
+ * exponential d, 2d, 4d… (d·2^(retry−1)), linear 0, d, 2d… (d·(retry−1)).
+ */
 export function backoffMs(delivery: Pick<DeliverySpec, 'backoffPolicy' | 'backoffDelayMs'>, retry: number): number {
-  return delivery.backoffPolicy === 'linear' ? delivery.backoffDelayMs * retry : delivery.backoffDelayMs * 2 ** retry;
+  const n = retry - 1;
+  return delivery.backoffPolicy === 'linear' ? delivery.backoffDelayMs * n : delivery.backoffDelayMs * 2 ** n;
+}
+
+/**
+ * Knative's dead-letter extensions: where it failed, the status (500 when no response came), and
+ * the response body (or what went wrong) in base64, cut to 1024 characters.
+ */
+export function errorExtensions(
+  destination: string,
+  attempt: { status?: number | undefined; body?: Buffer | undefined; error?: string | undefined } | undefined,
+): Record<string, string | number> {
+  const responded = attempt?.status !== undefined && attempt.error === undefined;
+  const data = responded ? (attempt.body ?? Buffer.alloc(0)) : Buffer.from(`dispatch error: ${attempt?.error ?? 'no attempt was made'}`);
+  return {
+    knativeerrordest: destination,
+    // An integer, as Knative sets it (binary mode sends it as text either way).
+    knativeerrorcode: responded ? attempt.status! : NO_RESPONSE_CODE,
+    knativeerrordata: data.toString('base64').slice(0, ERROR_DATA_LIMIT),
+  };
 }
 
 /** An event's TTL (`knativebrokerttl`), or undefined when it has none (or not a number). */
@@ -91,6 +151,8 @@ export class DeliveryDispatcher {
   readonly #replyLimit: number;
   readonly #agent: Agent;
   readonly #lanes = new Map<TriggerKey, Lane>();
+  readonly #counters = new Map<TriggerKey, DeliveryCounters>();
+  readonly #onFailure: DispatcherOptions['onFailure'];
   readonly #closing = new AbortController();
 
   constructor(options: DispatcherOptions) {
@@ -101,6 +163,7 @@ export class DeliveryDispatcher {
     this.#maxQueued = options.maxQueuedPerTrigger ?? 10_000;
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
     this.#replyLimit = options.replyLimitBytes ?? 10 * 1024 * 1024;
+    this.#onFailure = options.onFailure;
     this.#agent = new Agent({ keepAliveTimeout: 30_000, connections: this.#maxInFlight * 2 });
   }
 
@@ -117,6 +180,7 @@ export class DeliveryDispatcher {
       if (!keep.has(key)) {
         void lane.stop();
         this.#lanes.delete(key);
+        this.#counters.delete(key);
       }
     }
   }
@@ -124,6 +188,11 @@ export class DeliveryDispatcher {
   /** Hands a just-stored delivery to its trigger's lane. */
   offer(trigger: TriggerKey, delivery: PendingDelivery): void {
     this.#lanes.get(trigger)?.offer(delivery);
+  }
+
+  /** What became of a trigger's deliveries since this dispatcher started. */
+  counters(trigger: TriggerKey): DeliveryCounters {
+    return { ...(this.#counters.get(trigger) ?? { delivered: 0, retried: 0, deadLettered: 0, dropped: 0 }) };
   }
 
   /** Deliveries in flight and queued in memory, per trigger (for status and tests). */
@@ -165,9 +234,34 @@ export class DeliveryDispatcher {
     return this.#publishReply(broker, event);
   }
 
-  /** One POST of an event, within `timeoutMs` from the first byte sent to the last byte read; never throws. */
+  count(trigger: TriggerKey, what: keyof DeliveryCounters): void {
+    let counters = this.#counters.get(trigger);
+    if (counters === undefined) {
+      counters = { delivered: 0, retried: 0, deadLettered: 0, dropped: 0 };
+      this.#counters.set(trigger, counters);
+    }
+    counters[what] += 1;
+  }
+
+  reportFailure(failure: DeliveryFailure): void {
+    this.count(failure.trigger, failure.outcome);
+    try {
+      this.#onFailure?.(failure);
+    } catch (err) {
+      this.#logger?.error({ err }, 'reporting a failed delivery failed');
+    }
+  }
+
+  /**
+   * One POST of an event, within `timeoutMs` from the first byte sent to the last byte read; never
+   * throws. To a subscriber (`readReply`) it says `Prefer: reply`, as Knative's brokers must. The
+   * broker's `knativebrokerttl` stays inside the broker: it is not sent.
+   */
   async send(uri: string, event: CloudEvent, format: DeliverySpec['format'], timeoutMs: number | undefined, readReply: boolean): Promise<Attempt> {
-    const message = format === 'json' ? encodeStructured(event) : encodeBinary(event);
+    const { [TTL_EXTENSION]: _ttl, ...extensions } = event.extensions;
+    const outgoing: CloudEvent = { ...event, extensions };
+    const encoded = format === 'json' ? encodeStructured(outgoing) : encodeBinary(outgoing);
+    const message = readReply ? { headers: { ...encoded.headers, prefer: 'reply' }, body: encoded.body } : encoded;
     const limitMs = timeoutMs ?? this.#defaultTimeoutMs;
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new Error(`no complete answer within ${limitMs} ms`)), limitMs);
@@ -193,12 +287,10 @@ export class DeliveryDispatcher {
       return { ok: false, retryable: true, status, error: `reading the response: ${describe(err, signal)}` };
     }
     if (status < 200 || status > 299) return { ok: false, retryable: isRetryableStatus(status), status, body };
-    if (!readReply) return { ok: true, retryable: false, status };
-    const mode = httpEventMode(response.headers);
-    if (mode === 'none') {
-      if (body.length === 0) return { ok: true, retryable: false, status };
-      return { ok: false, retryable: true, status, body, error: 'the 2xx reply has a body that is not a CloudEvent' };
-    }
+    // A 202 is never a reply, even with an event in it (Knative's data-plane contract).
+    if (!readReply || status === 202) return { ok: true, retryable: false, status };
+    // A body that is not an event is discarded, as Knative's dispatcher does: the event was taken.
+    if (httpEventMode(response.headers) === 'none') return { ok: true, retryable: false, status };
     try {
       return { ok: true, retryable: false, status, reply: decodeHttpEvent(response.headers, body) };
     } catch (err) {
@@ -207,8 +299,8 @@ export class DeliveryDispatcher {
   }
 
   /** The per-attempt timeout for a delivery spec. */
-  timeoutFor(delivery: DeliverySpec | undefined): number {
-    return delivery?.timeoutMs ?? this.#defaultTimeoutMs;
+  timeoutFor(delivery: DeliverySpec): number {
+    return delivery.timeoutMs ?? this.#defaultTimeoutMs;
   }
 }
 
@@ -247,6 +339,8 @@ class Lane {
   #loading = false;
   #missedWhileLoading = false;
   #stopped = false;
+  /** The last failed attempt of deliveries put back to wait for their dead-letter sink. */
+  readonly #failedBefore = new Map<number, Attempt>();
 
   constructor(owner: DeliveryDispatcher, config: LaneConfig) {
     this.#owner = owner;
@@ -286,7 +380,7 @@ class Lane {
   }
 
   #pump(): void {
-    if (this.#stopped || this.#owner.closing.aborted || this.#config.subscriberUri === undefined) return;
+    if (this.#stopped || this.#owner.closing.aborted || !laneReady(this.#config)) return;
     while (this.#inFlight < this.#owner.maxInFlight && this.#head < this.#queue.length) {
       const delivery = this.#queue[this.#head]!;
       this.#head += 1;
@@ -340,16 +434,17 @@ class Lane {
   async #deliver(delivery: PendingDelivery): Promise<void> {
     const config = this.#config;
     const uri = config.subscriberUri;
-    if (uri === undefined) return;
+    if (uri === undefined || !laneReady(config)) return;
     const spec = config.delivery;
-    const maxAttempts = 1 + (spec?.retry ?? 0);
-    const format = spec?.format ?? 'binary';
+    const maxAttempts = 1 + spec.retry;
+    const format = spec.format;
     const timeoutMs = this.#owner.timeoutFor(spec);
     const store = this.#owner.store;
     let attempts = delivery.attempts;
-    let last: Attempt | undefined;
+    let last: Attempt | undefined = this.#failedBefore.get(delivery.seq);
+    this.#failedBefore.delete(delivery.seq);
     while (attempts < maxAttempts) {
-      if (attempts > 0 && spec !== undefined) {
+      if (attempts > 0) {
         const waited = await sleep(backoffMs(spec, attempts), true, { signal: this.#owner.closing }).catch(() => false);
         if (!waited) return; // closing: the delivery stays pending for the next start
       }
@@ -359,6 +454,7 @@ class Lane {
       if (last.ok) {
         if (last.reply !== undefined) await this.#publishReply(delivery, last.reply);
         await store.markDelivered(config.key, delivery.seq);
+        this.#owner.count(config.key, 'delivered');
         return;
       }
       if (this.#owner.closing.aborted) return;
@@ -367,54 +463,71 @@ class Lane {
         'delivery attempt failed',
       );
       if (!last.retryable) break;
-      if (attempts < maxAttempts) await store.recordAttempts(config.key, delivery.seq, attempts);
+      if (attempts < maxAttempts) {
+        await store.recordAttempts(config.key, delivery.seq, attempts);
+        this.#owner.count(config.key, 'retried');
+      }
     }
-    await this.#deadLetter(delivery, uri, last);
+    await this.#deadLetter(delivery, uri, last, attempts);
   }
 
+  /** The reply carries the event's TTL (already one hop shorter); the ingress takes one more off it. */
   async #publishReply(delivery: PendingDelivery, reply: CloudEvent): Promise<void> {
-    const ttl = (ttlOf(delivery.event) ?? DEFAULT_TTL) - 1;
+    const ttl = ttlOf(delivery.event) ?? DEFAULT_TTL;
     if (ttl <= 0) {
       this.#owner.logger?.warn(
         { trigger: this.#config.key, seq: delivery.seq, id: reply.id, type: reply.type },
         'reply dropped: its knativebrokerttl is spent (an event loop?)',
       );
+      this.#owner.reportFailure({
+        trigger: this.#config.key, outcome: 'dropped', eventId: reply.id, eventType: reply.type,
+        status: undefined, error: `the reply's ${TTL_EXTENSION} is spent (an event loop?)`, attempts: 0,
+      });
       return;
     }
     const event: CloudEvent = { ...reply, extensions: { ...reply.extensions, [TTL_EXTENSION]: ttl } };
     await this.#owner.publishReply(this.#config.broker, event);
   }
 
-  async #deadLetter(delivery: PendingDelivery, subscriberUri: string, last: Attempt | undefined): Promise<void> {
+  async #deadLetter(delivery: PendingDelivery, subscriberUri: string, last: Attempt | undefined, attempts: number): Promise<void> {
     const config = this.#config;
     const logger = this.#owner.logger;
     const dls = config.deadLetterUri;
     const failure = { trigger: config.key, seq: delivery.seq, id: delivery.event.id, status: last?.status, error: last?.error };
+    const report = (outcome: DeliveryFailure['outcome']): void =>
+      this.#owner.reportFailure({
+        trigger: config.key, outcome, eventId: delivery.event.id, eventType: delivery.event.type,
+        status: last?.status, error: last?.error, attempts,
+      });
+    if (dls === undefined && config.delivery.deadLetterSink !== undefined) {
+      // The sink stopped resolving while this was in flight: the event waits for it, as new ones do.
+      await this.#owner.store.recordAttempts(config.key, delivery.seq, attempts);
+      if (last !== undefined) this.#failedBefore.set(delivery.seq, last);
+      this.#queue.push({ ...delivery, attempts });
+      return;
+    }
     if (dls === undefined) {
       logger?.warn(failure, 'delivery failed and the trigger has no dead-letter sink: event dropped');
       await this.#owner.store.markDeadLettered(config.key, delivery.seq);
+      report('dropped');
       return;
     }
-    const extensions: CloudEvent['extensions'] = { ...delivery.event.extensions, knativeerrordest: subscriberUri };
-    if (last?.status !== undefined) extensions['knativeerrorcode'] = String(last.status);
-    if (last?.body !== undefined && last.body.length > 0) {
-      extensions['knativeerrordata'] = last.body.subarray(0, ERROR_DATA_LIMIT).toString('base64');
-    }
-    const event: CloudEvent = { ...delivery.event, extensions };
+    const event: CloudEvent = { ...delivery.event, extensions: { ...delivery.event.extensions, ...errorExtensions(subscriberUri, last) } };
     const spec = config.delivery;
-    const maxAttempts = 1 + (spec?.retry ?? 0);
+    const maxAttempts = 1 + spec.retry;
     let attempt: Attempt | undefined;
     for (let n = 0; n < maxAttempts; n++) {
-      if (n > 0 && spec !== undefined) {
+      if (n > 0) {
         const waited = await sleep(backoffMs(spec, n), true, { signal: this.#owner.closing }).catch(() => false);
         if (!waited) return;
       }
-      attempt = await this.#owner.send(dls, event, spec?.format ?? 'binary', this.#owner.timeoutFor(spec), false);
+      attempt = await this.#owner.send(dls, event, spec.format, this.#owner.timeoutFor(spec), false);
       if (attempt.ok || !attempt.retryable || this.#owner.closing.aborted) break;
     }
     if (this.#owner.closing.aborted && attempt?.ok !== true) return;
     if (attempt?.ok === true) logger?.info(failure, 'delivery failed: event sent to the dead-letter sink');
     else logger?.error({ ...failure, deadLetterStatus: attempt?.status, deadLetterError: attempt?.error }, 'delivery and dead-lettering failed: event dropped');
     await this.#owner.store.markDeadLettered(config.key, delivery.seq);
+    report(attempt?.ok === true ? 'deadLettered' : 'dropped');
   }
 }

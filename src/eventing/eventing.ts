@@ -2,10 +2,11 @@
  * The broker as one object: brokers and triggers set by the control plane, the ingress, the
  * in-process publish API, tailing, and delivery, over one EventStore.
  *
- * An event's life: ingress decodes and validates it, stamps `knativearrivaltime` and (when absent)
- * `knativebrokerttl: 255`, evaluates the broker's trigger filters once, and stores it with a pending
- * delivery for each trigger that matched; only then does it answer 202. The stored deliveries go
- * straight to the dispatcher's lanes.
+ * An event's life: ingress decodes and validates it, refuses (400) one whose `knativebrokerttl` is
+ * already spent (≤ 0), stamps `knativearrivaltime`, sets the TTL to 255 when absent or takes one
+ * hop off it, evaluates the broker's trigger filters once, and stores it with a pending delivery
+ * for each trigger that matched; only then does it answer 202. The stored deliveries go straight
+ * to the dispatcher's lanes.
  */
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -13,9 +14,10 @@ import type { Logger } from 'pino';
 import { validateEvent } from '../protocol/cloudevents.ts';
 import { TrantorError } from '../protocol/errors.ts';
 import type { CloudEvent } from '../protocol/cloudevents.ts';
-import type { Broker, Trigger } from '../spec/knative.ts';
+import { BUILT_IN_DELIVERY } from '../spec/index.ts';
+import type { Broker, DeliverySpec, Trigger } from '../spec/index.ts';
 import { DEFAULT_TTL, DeliveryDispatcher, TTL_EXTENSION, ttlOf } from './dispatcher.ts';
-import type { LaneConfig } from './dispatcher.ts';
+import type { DeliveryCounters, DeliveryFailure, LaneConfig } from './dispatcher.ts';
 import { compileTriggerFilter } from './filter.ts';
 import type { EventPredicate } from './filter.ts';
 import { DEFAULT_INGRESS_LIMIT_BYTES, ingressResponse, serveIngress } from './ingress.ts';
@@ -36,7 +38,15 @@ export interface TriggerBinding {
   trigger: Trigger;
   /** The subscriber's URI; while absent, matching events are stored and wait for it. */
   subscriberUri?: string | undefined;
-  /** The resolved `deadLetterSink` of the delivery spec in force (the trigger's, else its broker's). */
+  /**
+   * The delivery spec in force, as the control plane chose it (the trigger's, else its broker's,
+   * else the broker defaults); when absent: the trigger's, else its broker's, else BUILT_IN_DELIVERY.
+   */
+  delivery?: DeliverySpec | undefined;
+  /**
+   * The resolved `deadLetterSink` of the delivery spec in force. While that spec names a sink and
+   * this is absent, the trigger's deliveries wait (stored), as for an unresolved subscriber.
+   */
   deadLetterUri?: string | undefined;
 }
 
@@ -57,6 +67,8 @@ export interface EventingOptions {
   compactEveryMs?: number;
   /** The clock, for tests. */
   now?: () => Date;
+  /** Called once per event dead-lettered or dropped (the `up` terminal prints these). */
+  onFailure?: ((failure: DeliveryFailure) => void) | undefined;
 }
 
 export type PublishResult = { stored: true; seq: number } | { stored: false; reason: string };
@@ -101,6 +113,7 @@ export class Eventing implements IngressTarget {
       ...(options.maxInFlightPerTrigger === undefined ? {} : { maxInFlightPerTrigger: options.maxInFlightPerTrigger }),
       ...(options.maxQueuedPerTrigger === undefined ? {} : { maxQueuedPerTrigger: options.maxQueuedPerTrigger }),
       ...(options.defaultTimeoutMs === undefined ? {} : { defaultTimeoutMs: options.defaultTimeoutMs }),
+      onFailure: options.onFailure,
     });
     const every = options.compactEveryMs ?? 30_000;
     if (every > 0) {
@@ -141,6 +154,11 @@ export class Eventing implements IngressTarget {
   /** Pending, delivered and dead-lettered counts of a trigger. */
   triggerCounts(key: TriggerKey): Promise<TriggerCounts> {
     return this.#store.counts(key);
+  }
+
+  /** Delivered, retried, dead-lettered and dropped counts of a trigger since this broker started. */
+  deliveryCounters(key: TriggerKey): DeliveryCounters {
+    return this.#dispatcher.counters(key);
   }
 
   // -- ingress and publishing --------------------------------------------------------------------
@@ -216,15 +234,17 @@ export class Eventing implements IngressTarget {
 
   // -- inside ------------------------------------------------------------------------------------
 
-  /** Stamps, matches and stores an event; hands its deliveries to the dispatcher. */
+  /**
+   * Stamps, matches and stores an event; hands its deliveries to the dispatcher. An event whose
+   * TTL is spent is refused with BAD_EVENT (400); otherwise the TTL loses one hop here.
+   */
   async #admit(broker: BrokerKey, event: CloudEvent): Promise<PublishResult> {
     const ttl = ttlOf(event);
     if (ttl !== undefined && ttl <= 0) {
-      this.#logger?.warn({ broker, id: event.id, type: event.type }, 'event dropped: its knativebrokerttl is spent');
-      return { stored: false, reason: `${TTL_EXTENSION} is ${ttl}` };
+      throw new TrantorError('BAD_EVENT', `the event's ${TTL_EXTENSION} is ${ttl}: it has been through the broker too many times (an event loop?)`);
     }
     event.extensions[ARRIVAL_TIME_EXTENSION] = this.#now().toISOString();
-    if (ttl === undefined) event.extensions[TTL_EXTENSION] = DEFAULT_TTL;
+    event.extensions[TTL_EXTENSION] = ttl === undefined ? DEFAULT_TTL : ttl - 1;
     const triggers: TriggerKey[] = [];
     for (const route of this.#routes.get(broker) ?? []) if (route.matches(event)) triggers.push(route.key);
     const [seq] = await this.#append(broker, event, triggers);
@@ -274,7 +294,7 @@ export class Eventing implements IngressTarget {
       lanes.push({
         key: binding.key,
         broker,
-        delivery: trigger.spec.delivery ?? this.#brokers.get(broker)?.spec.delivery,
+        delivery: binding.delivery ?? trigger.spec.delivery ?? this.#brokers.get(broker)?.spec.delivery ?? BUILT_IN_DELIVERY,
         subscriberUri: binding.subscriberUri,
         deadLetterUri: binding.deadLetterUri,
       });

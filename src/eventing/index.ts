@@ -6,7 +6,10 @@ export { ARRIVAL_TIME_EXTENSION, DEFAULT_BROKER, Eventing } from './eventing.ts'
 export type { EventingOptions, PublishResult, TriggerBinding } from './eventing.ts';
 export { DEFAULT_INGRESS_LIMIT_BYTES, brokerFromPath, ingressResponse, serveIngress } from './ingress.ts';
 export type { IngressRequest, IngressResponse, IngressTarget } from './ingress.ts';
-export { DEFAULT_TTL, TTL_EXTENSION, backoffMs, isRetryableStatus, ttlOf } from './dispatcher.ts';
+export { DEFAULT_TTL, TTL_EXTENSION, backoffMs, errorExtensions, isRetryableStatus, ttlOf } from './dispatcher.ts';
+export type { DeliveryCounters, DeliveryFailure, DeliveryOutcome } from './dispatcher.ts';
+export { failureLine, failureNotices } from './failure-notice.ts';
+export type { FailureNoticeOptions } from './failure-notice.ts';
 export { compileTriggerFilter } from './filter.ts';
 export type { EventPredicate } from './filter.ts';
 export * from './store/index.ts';

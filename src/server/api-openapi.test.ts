@@ -17,6 +17,7 @@ const eventing: EventingOps = {
   brokers: () => [],
   services: () => [],
   kubeDeployments: () => [],
+  configMaps: () => [],
   remove: () => Promise.resolve(false),
   registerSink: () => Promise.resolve(),
   unregisterSink: () => Promise.resolve(false),

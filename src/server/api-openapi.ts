@@ -126,10 +126,11 @@ const SCHEMAS = {
       },
     },
   },
-  Trigger: { type: 'object', description: 'A Knative Trigger with status{ready, reason, subscriberUri}.', properties: { metadata: { type: 'object' }, spec: { type: 'object' }, status: { type: 'object' } } },
+  Trigger: { type: 'object', description: 'A Knative Trigger with status{ready, reason, message, subscriberUri, deadLetterSinkUri, deliveries{delivered, retried, deadLettered, dropped}}.', properties: { metadata: { type: 'object' }, spec: { type: 'object' }, status: { type: 'object' } } },
   Broker: { type: 'object', description: 'A Knative Broker with status{ready, address.url}.', properties: { metadata: { type: 'object' }, spec: { type: 'object' }, status: { type: 'object' } } },
   Service: { type: 'object', description: 'A Service with status{sinkUrl}.', properties: { metadata: { type: 'object' }, spec: { type: 'object' }, status: { type: 'object' } } },
   KubeDeployment: { type: 'object', description: 'An apps/v1 Deployment with status{readyReplicas}.', properties: { metadata: { type: 'object' }, spec: { type: 'object' }, status: { type: 'object' } } },
+  ConfigMap: { type: 'object', description: "Knative's config-br-defaults ConfigMap, data as applied.", properties: { metadata: { type: 'object' }, data: { type: 'object' }, status: { type: 'object' } } },
   Deleted: { type: 'object', required: ['deleted'], properties: { deleted: { type: 'object' } } },
   SinkRegistration: {
     type: 'object',
@@ -195,10 +196,12 @@ export const API_OPENAPI = Object.freeze({
     '/v1/brokers': list('Broker', 'Every Broker with its ingress address'),
     '/v1/services': list('Service', 'Every Service with its registered sink'),
     '/v1/kubedeployments': list('KubeDeployment', 'Every apps/v1 Deployment'),
+    '/v1/configmaps': list('ConfigMap', "Knative's broker defaults (knative-eventing/config-br-defaults), when applied"),
     '/v1/triggers/{namespace}/{name}': removal('Trigger'),
     '/v1/brokers/{namespace}/{name}': removal('Broker'),
     '/v1/services/{namespace}/{name}': removal('Service'),
     '/v1/kubedeployments/{namespace}/{name}': removal('KubeDeployment'),
+    '/v1/configmaps/{namespace}/{name}': removal('ConfigMap'),
     '/v1/brokers/{namespace}/{name}/events': {
       get: {
         operationId: 'brokerEvents',

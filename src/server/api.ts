@@ -8,7 +8,7 @@ import { parseJson, TrantorError } from '../protocol/index.ts';
 import { requireToken, type ApiToken } from './api-token.ts';
 import { checkObjectSegments, pathSegments } from './api-paths.ts';
 import { API_OPENAPI } from './api-openapi.ts';
-import type { ApplyResponse, BrokerView, DeploymentView, KubeDeploymentView, LogLine, ServiceView, SinkRegistration, TriggerView } from '../spec/index.ts';
+import type { ApplyResponse, BrokerView, ConfigMapView, DeploymentView, KubeDeploymentView, LogLine, ServiceView, SinkRegistration, TriggerView } from '../spec/index.ts';
 
 export interface ControlPlaneOps {
   apply(text: string, source: string, baseDir: string): Promise<ApplyResponse>;
@@ -26,6 +26,8 @@ export interface EventingOps {
   brokers(): BrokerView[];
   services(): ServiceView[];
   kubeDeployments(): KubeDeploymentView[];
+  /** Knative's broker defaults (`config-br-defaults`), when applied. */
+  configMaps(): ConfigMapView[];
   remove(plural: string, namespace: string, name: string): Promise<boolean>;
   registerSink(namespace: string, name: string, url: string): Promise<void>;
   unregisterSink(namespace: string, name: string): Promise<boolean>;
@@ -34,7 +36,7 @@ export interface EventingOps {
   tail(namespace: string, name: string, fromSeq: number | undefined, signal: AbortSignal): AsyncIterable<string>;
 }
 
-const EVENTING_PLURALS = new Set(['triggers', 'brokers', 'services', 'kubedeployments']);
+const EVENTING_PLURALS = new Set(['triggers', 'brokers', 'services', 'kubedeployments', 'configmaps']);
 
 export interface ApiLimits {
   /** Largest manifest (or other body) accepted: 413 naming the limit beyond it. */
@@ -114,7 +116,12 @@ async function routeEventing(eventing: EventingOps, parts: string[], url: URL, r
   }
   if (plural === undefined || !EVENTING_PLURALS.has(plural)) return false;
   if (parts.length === 2 && method === 'GET') {
-    const items = plural === 'triggers' ? eventing.triggers() : plural === 'brokers' ? eventing.brokers() : plural === 'services' ? eventing.services() : eventing.kubeDeployments();
+    const items =
+      plural === 'triggers' ? eventing.triggers()
+      : plural === 'brokers' ? eventing.brokers()
+      : plural === 'services' ? eventing.services()
+      : plural === 'configmaps' ? eventing.configMaps()
+      : eventing.kubeDeployments();
     send(res, 200, { items });
     return true;
   }

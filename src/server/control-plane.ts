@@ -79,7 +79,7 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     if (typeof value['baseDir'] === 'string') options.baseDir = value['baseDir'];
     const loaded = loadManifests(JSON.stringify(manifestOf(value)), options);
     const deployment = loaded.deployments[0];
-    const objects = loaded.deployments.length + loaded.brokers.length + loaded.triggers.length + loaded.services.length + loaded.kubeDeployments.length;
+    const objects = loaded.deployments.length + loaded.brokers.length + loaded.triggers.length + loaded.services.length + loaded.kubeDeployments.length + loaded.configMaps.length;
     if (deployment === undefined || objects !== 1) throw new Error('expected one SeldonDeployment');
     const { namespace, name } = deployment.metadata;
     if (namespace !== file.namespace || name !== file.name) {
@@ -96,7 +96,7 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     // loadManifests throws before anything is stored when any document is bad: nothing is half-applied.
     const loaded = loadManifests(text, { ...this.#loadOptions, source, baseDir });
     const { deployments } = loaded;
-    const eventingObjects = loaded.brokers.length + loaded.triggers.length + loaded.services.length + loaded.kubeDeployments.length;
+    const eventingObjects = loaded.brokers.length + loaded.triggers.length + loaded.services.length + loaded.kubeDeployments.length + loaded.configMaps.length;
     const eventing = this.eventing;
     if (eventingObjects > 0 && eventing === undefined) throw new TrantorError('NOT_SUPPORTED', 'this control plane runs without eventing');
     const applied: AppliedObject[] = [];

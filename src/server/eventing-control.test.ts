@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { Eventing, SqliteEventStore } from '../eventing/index.ts';
 import { decodeStructured } from '../protocol/index.ts';
+import { startSubscriber, until } from '../eventing/testing.ts';
 import { loadManifests } from '../spec/index.ts';
 import { EventingControl } from './eventing-control.ts';
 import { ManifestStore } from './store.ts';
@@ -74,4 +75,73 @@ test("a broker's tail writes each event on one line with its data's numbers exac
   await eventing.close();
   assert.equal(line.includes('\n'), false, line);
   assert.ok(line.endsWith('"data":{"n":12345678901234567890}}'), line);
+});
+
+test('a trigger whose dead-letter sink does not resolve is not Ready until it does', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trantor-dls-ready-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(dir, 'events.db') }), compactEveryMs: 0 });
+  const control = new EventingControl({ eventing, store: new ManifestStore(join(dir, 'manifests')), logger: pino({ level: 'silent' }), deploymentAddress: () => undefined });
+  control.gatewayUrl = 'http://127.0.0.1:9';
+  try {
+    await control.restore();
+    await control.apply(loadManifests(`apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: guarded}
+spec:
+  subscriber: {uri: "http://127.0.0.1:9/"}
+  delivery:
+    deadLetterSink: {ref: {apiVersion: v1, kind: Service, name: failures}}
+`));
+    const [held] = control.triggers();
+    assert.equal(held?.status.ready, false);
+    assert.equal(held?.status.reason, 'DeadLetterSinkResolveFailed');
+    assert.match(held?.status.message ?? '', /Service default\/failures not found/);
+    assert.equal(held?.status.deadLetterSinkUri, undefined);
+
+    await control.registerSink('default', 'failures', 'http://127.0.0.1:10/');
+    const [ready] = control.triggers();
+    assert.equal(ready?.status.ready, true);
+    assert.equal(ready?.status.reason, undefined);
+    assert.equal(ready?.status.deadLetterSinkUri, 'http://127.0.0.1:10/');
+    assert.deepEqual(ready?.status.deliveries, { delivered: 0, retried: 0, deadLettered: 0, dropped: 0 });
+  } finally {
+    await eventing.close();
+  }
+});
+
+test('an applied config-br-defaults sets the delivery of triggers whose broker sets none', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trantor-br-defaults-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const sub = await startSubscriber(() => ({ status: 503 }));
+  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(dir, 'events.db') }), compactEveryMs: 0 });
+  const control = new EventingControl({ eventing, store: new ManifestStore(join(dir, 'manifests')), logger: pino({ level: 'silent' }), deploymentAddress: () => undefined });
+  control.gatewayUrl = 'http://127.0.0.1:9';
+  try {
+    await control.restore();
+    const applied = await control.apply(loadManifests(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: config-br-defaults, namespace: knative-eventing}
+data:
+  default-br-config: |
+    clusterDefault:
+      brokerClass: MTChannelBasedBroker
+      delivery: {retry: 2, backoffPolicy: linear, backoffDelay: PT0.01S}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: plain}
+spec:
+  subscriber: {uri: "${sub.url}"}
+`));
+    assert.deepEqual(applied.map((a) => `${a.kind} ${a.namespace}/${a.name} ${a.action}`), ['ConfigMap knative-eventing/config-br-defaults created', 'Trigger default/plain created']);
+    assert.equal(control.configMaps().length, 1);
+    await eventing.publish('default', 'default', { specversion: '1.0', id: 'e1', source: 'tests', type: 'tests.plain', extensions: {} });
+    await until(() => eventing.deliveryCounters('default/plain').dropped === 1);
+    assert.equal(sub.received.length, 3, 'one attempt and the two retries the ConfigMap asks for');
+    assert.deepEqual(control.triggers()[0]?.status.deliveries, { delivered: 0, retried: 2, deadLettered: 0, dropped: 1 });
+  } finally {
+    await eventing.close();
+    await sub.close();
+  }
 });

@@ -11,7 +11,11 @@ import type {
   AppliedObject,
   ApplyAction,
   Broker,
+  BrokerDefaults,
   BrokerView,
+  ConfigMap,
+  ConfigMapView,
+  DeliverySpec,
   Deployment,
   Destination,
   KubeDeploymentView,
@@ -20,23 +24,25 @@ import type {
   Trigger,
   TriggerView,
 } from '../spec/index.ts';
-import { DEFAULT_MAX_REPLICAS, loadManifests, manifestOf, type LoadOptions, type LoadedManifests } from '../spec/index.ts';
+import { BUILT_IN_DELIVERY, DEFAULT_MAX_REPLICAS, brokerDefaultsOf, defaultDeliveryFor, loadManifests, manifestOf, type LoadOptions, type LoadedManifests } from '../spec/index.ts';
 import type { EventingOps } from './api.ts';
 import { brokerStatus, triggerStatus, viewOf } from './views.ts';
 import { readEnvelope, reasonOf, type ManifestStore, type RestoreReport, type SkippedFile, type Stored, type StoredFile } from './store.ts';
 
-type Kind = 'Broker' | 'Trigger' | 'Service' | 'Deployment';
+type Kind = 'Broker' | 'Trigger' | 'Service' | 'Deployment' | 'ConfigMap';
 
-const PLURAL: Record<Kind, string> = { Broker: 'brokers', Trigger: 'triggers', Service: 'services', Deployment: 'kubedeployments' };
+const PLURAL: Record<Kind, string> = { Broker: 'brokers', Trigger: 'triggers', Service: 'services', Deployment: 'kubedeployments', ConfigMap: 'configmaps' };
 
 /** Where `loadManifests` puts each kind. */
-const LOADED: Record<Kind, keyof LoadedManifests> = { Broker: 'brokers', Trigger: 'triggers', Service: 'services', Deployment: 'kubeDeployments' };
+const LOADED: Record<Kind, keyof LoadedManifests> = { Broker: 'brokers', Trigger: 'triggers', Service: 'services', Deployment: 'kubeDeployments', ConfigMap: 'configMaps' };
 
 interface Objects {
   Broker: Map<string, Stored<Broker>>;
   Trigger: Map<string, Stored<Trigger>>;
   Service: Map<string, Stored<Service>>;
   Deployment: Map<string, Stored<Deployment>>;
+  /** Only Knative's broker defaults, `knative-eventing/config-br-defaults`. */
+  ConfigMap: Map<string, Stored<ConfigMap>>;
 }
 
 interface Resolution {
@@ -62,10 +68,15 @@ interface SinkObject {
 
 const SINKS = 'sinks';
 
+/** A broker default without a delivery spec: one attempt, no dead-letter sink. */
+const NO_RETRIES: DeliverySpec = Object.freeze({ ...BUILT_IN_DELIVERY, retry: 0 });
+
 const key = (namespace: string, name: string): string => `${namespace}/${name}`;
 
 export class EventingControl implements EventingOps {
-  readonly #objects: Objects = { Broker: new Map(), Trigger: new Map(), Service: new Map(), Deployment: new Map() };
+  readonly #objects: Objects = { Broker: new Map(), Trigger: new Map(), Service: new Map(), Deployment: new Map(), ConfigMap: new Map() };
+  /** Knative's broker defaults as applied (`config-br-defaults`); undefined: the built-in ones. */
+  #brokerDefaults: BrokerDefaults | undefined;
   readonly #sinks = new Map<string, string>();
   readonly #options: EventingControlOptions;
   /** When the implicit default brokers came to be: when this control plane started. */
@@ -123,7 +134,7 @@ export class EventingControl implements EventingOps {
     const options: LoadOptions = { maxReplicas: this.#options.maxReplicas ?? DEFAULT_MAX_REPLICAS };
     if (typeof value['baseDir'] === 'string') options.baseDir = value['baseDir'];
     const loaded = loadManifests(JSON.stringify(manifestOf(value)), options);
-    const objects = loaded.deployments.length + loaded.brokers.length + loaded.triggers.length + loaded.services.length + loaded.kubeDeployments.length;
+    const objects = loaded.deployments.length + loaded.brokers.length + loaded.triggers.length + loaded.services.length + loaded.kubeDeployments.length + loaded.configMaps.length;
     const list: readonly { metadata: { namespace: string; name: string } }[] = loaded[LOADED[kind]];
     const object = list[0];
     if (object === undefined || objects !== 1) throw new Error(`expected one ${kind}`);
@@ -134,7 +145,7 @@ export class EventingControl implements EventingOps {
     return { object, createdAt };
   }
 
-  async apply(objects: { brokers: Broker[]; triggers: Trigger[]; services: Service[]; kubeDeployments: Deployment[] }): Promise<AppliedObject[]> {
+  async apply(objects: { brokers: Broker[]; triggers: Trigger[]; services: Service[]; kubeDeployments: Deployment[]; configMaps: ConfigMap[] }): Promise<AppliedObject[]> {
     const applied: AppliedObject[] = [];
     const put = async <T extends { metadata: { namespace: string; name: string } }>(kind: Kind, object: T): Promise<void> => {
       const { namespace, name } = object.metadata;
@@ -149,6 +160,7 @@ export class EventingControl implements EventingOps {
       if (kind === 'Trigger') this.#unrestoredTriggers.delete(key(namespace, name));
       applied.push({ kind, namespace, name, action });
     };
+    for (const c of objects.configMaps) await put('ConfigMap', c);
     for (const b of objects.brokers) await put('Broker', b);
     for (const s of objects.services) await put('Service', s);
     for (const d of objects.kubeDeployments) await put('Deployment', d);
@@ -231,30 +243,54 @@ export class EventingControl implements EventingOps {
     return { uri: uri === undefined ? base : new URL(uri, base.endsWith('/') ? base : `${base}/`).toString() };
   }
 
-  /** The trigger's own dead-letter sink, else its broker's. */
-  #deadLetterSinkOf(trigger: Trigger): Destination | undefined {
-    const broker = this.#objects.Broker.get(key(trigger.metadata.namespace, trigger.spec.broker))?.object;
-    return trigger.spec.delivery?.deadLetterSink ?? broker?.spec.delivery?.deadLetterSink;
+  /** The delivery spec in force for a trigger, as Knative chooses it: the trigger's, else its broker's, else the defaults. */
+  #deliveryOf(trigger: Trigger): DeliverySpec {
+    const { namespace } = trigger.metadata;
+    const broker = this.#objects.Broker.get(key(namespace, trigger.spec.broker))?.object;
+    return trigger.spec.delivery ?? broker?.spec.delivery ?? this.#defaultDelivery(namespace);
   }
 
-  #bindingOf(trigger: Trigger): TriggerBinding & { reason?: string } {
+  /**
+   * What a broker in `namespace` gets when it sets no delivery: the applied `config-br-defaults`
+   * (its namespace entry, else its clusterDefault; one without delivery means no retries, as in
+   * Knative), else the built-in defaults (Knative's shipped ones).
+   */
+  #defaultDelivery(namespace: string): DeliverySpec {
+    if (this.#brokerDefaults === undefined) return BUILT_IN_DELIVERY;
+    return defaultDeliveryFor(this.#brokerDefaults, namespace) ?? NO_RETRIES;
+  }
+
+  /**
+   * A trigger resolved: its URIs, the delivery in force, and whether it is Ready — its broker
+   * exists, its subscriber resolves, and so does the dead-letter sink it names (Knative's
+   * `DeadLetterSinkResolved` condition); until then its events are kept, not delivered.
+   */
+  #bindingOf(trigger: Trigger): TriggerBinding & { reason?: string; message?: string } {
     const { namespace, name } = trigger.metadata;
     const subscriber = this.#resolveDestination(trigger.spec.subscriber, namespace);
-    const dls = this.#deadLetterSinkOf(trigger);
+    const delivery = this.#deliveryOf(trigger);
+    const dls = delivery.deadLetterSink;
     const deadLetter = dls === undefined ? undefined : this.#resolveDestination(dls, namespace);
-    let reason: string | undefined;
-    if (!this.#options.eventing.hasBroker(namespace, trigger.spec.broker)) reason = `BrokerDoesNotExist: ${trigger.spec.broker}`;
-    else if (subscriber.uri === undefined) reason = `SubscriberNotResolved: ${subscriber.reason ?? ''}`;
-    return { key: key(namespace, name), trigger, subscriberUri: subscriber.uri, deadLetterUri: deadLetter?.uri, ...(reason === undefined ? {} : { reason }) };
+    let problem: { reason: string; message: string } | undefined;
+    if (!this.#options.eventing.hasBroker(namespace, trigger.spec.broker)) {
+      problem = { reason: 'BrokerDoesNotExist', message: `Broker ${JSON.stringify(trigger.spec.broker)} does not exist` };
+    } else if (subscriber.uri === undefined) {
+      problem = { reason: 'SubscriberResolveFailed', message: `Failed to resolve the subscriber: ${subscriber.reason ?? 'not resolved'}` };
+    } else if (deadLetter !== undefined && deadLetter.uri === undefined) {
+      problem = { reason: 'DeadLetterSinkResolveFailed', message: `Failed to resolve dead letter sink: ${deadLetter.reason ?? 'not resolved'}; failed events wait until it resolves` };
+    }
+    return { key: key(namespace, name), trigger, delivery, subscriberUri: subscriber.uri, deadLetterUri: deadLetter?.uri, ...problem };
   }
 
   /** Recomputes every trigger's URIs and hands them to eventing; call after anything they depend on changes. */
   async resolve(): Promise<void> {
     const eventing = this.#options.eventing;
+    const config = [...this.#objects.ConfigMap.values()][0]?.object;
+    this.#brokerDefaults = config === undefined ? undefined : brokerDefaultsOf(config);
     eventing.setBrokers([...this.#objects.Broker.values()].map((e) => e.object));
     const bindings = [...this.#objects.Trigger.values()].map((e) => this.#bindingOf(e.object));
     await eventing.setTriggers(
-      bindings.map(({ reason: _reason, ...binding }) => binding),
+      bindings.map(({ reason: _reason, message: _message, ...binding }) => binding),
       { keepPending: this.#unrestoredTriggers },
     );
   }
@@ -263,7 +299,7 @@ export class EventingControl implements EventingOps {
     return [...this.#objects.Trigger.values()].sort(byKey).map(({ object, createdAt }) => {
       const binding = this.#bindingOf(object);
       const { namespace } = object.metadata;
-      const dls = this.#deadLetterSinkOf(object);
+      const dls = this.#deliveryOf(object).deadLetterSink;
       const status = triggerStatus({
         metadata: object.metadata,
         broker: object.spec.broker,
@@ -278,6 +314,8 @@ export class EventingControl implements EventingOps {
           ...status,
           ready: binding.reason === undefined,
           ...(binding.reason === undefined ? {} : { reason: binding.reason }),
+          ...(binding.message === undefined ? {} : { message: binding.message }),
+          deliveries: this.#options.eventing.deliveryCounters(binding.key),
           createdAt,
         },
       };
@@ -314,6 +352,10 @@ export class EventingControl implements EventingOps {
       const sink = this.#sinks.get(key(object.metadata.namespace, object.metadata.name));
       return { ...viewOf(manifestOf(object), createdAt), status: { ...(sink === undefined ? {} : { sinkUrl: sink }), createdAt } };
     });
+  }
+
+  configMaps(): ConfigMapView[] {
+    return [...this.#objects.ConfigMap.values()].sort(byKey).map(({ object, createdAt }) => ({ ...object, status: { createdAt } }));
   }
 
   kubeDeployments(): KubeDeploymentView[] {

@@ -12,7 +12,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { Eventing, SqliteEventStore, brokerFromPath } from '../eventing/index.ts';
+import { Eventing, SqliteEventStore, brokerFromPath, failureNotices } from '../eventing/index.ts';
 import { HttpTransport, Metrics } from '../executor/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
 import { LocalSupervisor } from '../runtime/local/index.ts';
@@ -69,7 +69,12 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   });
   controlPlane.watchStatus((summary) => process.stdout.write(`${summary}\n`));
 
-  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(config.home, 'broker', 'events.db'), durability: config.durability }), logger });
+  const eventing = new Eventing({
+    store: new SqliteEventStore({ path: join(config.home, 'broker', 'events.db'), durability: config.durability }),
+    logger,
+    // Dead-lettered and dropped events are shown here, not only in the log file.
+    onFailure: failureNotices((line) => process.stdout.write(`${line}\n`)),
+  });
   const eventingControl = new EventingControl({
     eventing,
     store: manifestStore,

@@ -1,7 +1,7 @@
 /**
  * The shapes the control-plane HTTP API speaks (docs/api.md), shared by the server and the CLI.
  */
-import type { Service } from './knative.ts';
+import type { ConfigMap, Service } from './knative.ts';
 import type { BrokerManifest, DeploymentManifest, SeldonDeploymentManifest, TriggerManifest } from './manifest-of.ts';
 import type { DeploymentStatus } from './runtime.ts';
 import type { ObjectMeta } from './types.ts';
@@ -68,14 +68,18 @@ export interface LogLine {
 export interface TriggerView extends Omit<TriggerManifest, 'metadata'> {
   metadata: ViewMeta;
   status: KnativeStatus & {
-    /** The Ready condition as a boolean: true once its broker exists and its subscriber resolves to a URI. */
+    /** The Ready condition as a boolean: true once its broker exists and its subscriber and dead-letter sink (if any) resolve to URIs. */
     ready: boolean;
-    /** Why it is not ready (`BrokerDoesNotExist`, `SubscriberNotResolved: …`); absent when ready. */
+    /** Why it is not ready (`BrokerDoesNotExist`, `SubscriberResolveFailed`, `DeadLetterSinkResolveFailed`); absent when ready. */
     reason?: string;
+    /** The details of `reason`. */
+    message?: string;
     /** Where events that pass the filter are sent, once resolved. */
     subscriberUri?: string;
-    /** Where events that cannot be delivered go (the trigger's dead-letter sink, else its broker's), once resolved. */
+    /** Where failed events go, once resolved (the dead-letter sink of the delivery spec in force). */
     deadLetterSinkUri?: string;
+    /** What became of its events since the control plane started. */
+    deliveries?: { delivered: number; retried: number; deadLettered: number; dropped: number };
     createdAt: string;
   };
 }
@@ -114,6 +118,11 @@ export interface ServiceView extends Omit<Service, 'metadata'> {
 
 export interface ServiceList {
   items: ServiceView[];
+}
+
+/** Knative's broker defaults ConfigMap as `trantor get configmaps` shows it. */
+export interface ConfigMapView extends ConfigMap {
+  status: { createdAt: string };
 }
 
 /** An apps/v1 Deployment as `trantor get all` shows it. */

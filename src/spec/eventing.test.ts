@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadManifests, ManifestError, objectKey, type LoadedManifests } from './index.ts';
+import { brokerDefaultsOf, defaultDeliveryFor, loadManifests, ManifestError, objectKey, type LoadedManifests } from './index.ts';
 
 // The seeds' manifests (Seldon's Knative eventing docs and streaming example), copied as they are
 // except where noted.
@@ -180,7 +180,7 @@ function only<T>(list: T[]): T {
 }
 
 function empty(): LoadedManifests {
-  return { deployments: [], brokers: [], triggers: [], services: [], kubeDeployments: [] };
+  return { deployments: [], brokers: [], triggers: [], services: [], kubeDeployments: [], configMaps: [] };
 }
 
 test('the seed v1beta1 trigger loads, its ref taking the trigger namespace', () => {
@@ -477,4 +477,61 @@ test('an apiVersion a kind does not have lists the ones it has', () => {
     problemOf(() => loadManifests('kind: Service\nmetadata: {name: b}\n')),
     'apiVersion: required; for kind Service use v1',
   );
+});
+
+/** Knative's own `config-br-defaults`, as its release YAML ships it (with a namespace entry added). */
+const KNATIVE_BR_DEFAULTS = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: config-br-defaults
+  namespace: knative-eventing
+  labels:
+    eventing.knative.dev/release: devel
+    app.kubernetes.io/version: devel
+    app.kubernetes.io/name: knative-eventing
+data:
+  # Configures the default for any Broker that does not specify a spec.config or Broker class.
+  default-br-config: |
+    clusterDefault:
+      brokerClass: MTChannelBasedBroker
+      apiVersion: v1
+      kind: ConfigMap
+      name: config-br-default-channel
+      namespace: knative-eventing
+      delivery:
+        retry: 10
+        backoffPolicy: exponential
+        backoffDelay: PT0.2S
+    namespaceDefaults:
+      ml:
+        brokerClass: MTChannelBasedBroker
+        delivery:
+          retry: 3
+          backoffPolicy: linear
+          backoffDelay: PT1S
+          deadLetterSink:
+            uri: http://127.0.0.1:9999/dead
+`;
+
+test("Knative's config-br-defaults ConfigMap loads unchanged and gives the delivery defaults per namespace", () => {
+  const loaded = loadManifests(KNATIVE_BR_DEFAULTS);
+  assert.equal(loaded.configMaps.length, 1);
+  const defaults = brokerDefaultsOf(loaded.configMaps[0]!);
+  assert.deepEqual(defaultDeliveryFor(defaults, 'default'), { retry: 10, backoffPolicy: 'exponential', backoffDelayMs: 200, format: 'binary' });
+  assert.deepEqual(defaultDeliveryFor(defaults, 'ml'), {
+    retry: 3, backoffPolicy: 'linear', backoffDelayMs: 1000, format: 'binary', deadLetterSink: { uri: 'http://127.0.0.1:9999/dead' },
+  });
+  assert.equal(defaults.clusterDefault?.brokerClass, 'MTChannelBasedBroker');
+});
+
+test('a ConfigMap other than knative-eventing/config-br-defaults is refused, saying which one is read', () => {
+  assert.throws(
+    () => loadManifests('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: b}\n'),
+    /ConfigMap default\/settings is not read here: the only ConfigMap taken is Knative's broker defaults, config-br-defaults in namespace knative-eventing/,
+  );
+});
+
+test('a config-br-defaults with a bad delivery names the field inside default-br-config', () => {
+  const bad = KNATIVE_BR_DEFAULTS.replace('backoffPolicy: exponential', 'backoffPolicy: sometimes');
+  assert.throws(() => loadManifests(bad), /data\.default-br-config\.clusterDefault\.delivery\.backoffPolicy/);
 });

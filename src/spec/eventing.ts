@@ -2,11 +2,12 @@
  * Knative Eventing documents — Broker and Trigger — checked the way Knative's admission webhook
  * checks them and defaulted the way its defaulting webhook does, into the shapes of knative.ts.
  */
+import { parse as parseYaml } from 'yaml';
 import { durationProblemMessage, isoDurationMs } from './duration.ts';
 import { Fields, isMapping } from './fields.ts';
 import { dns1123, readMetadata } from './metadata.ts';
-import { describe, field, item, type FieldPath, type Problems } from './problems.ts';
-import type { Broker, DeliverySpec, Destination, FilterExpression, KReference, Trigger } from './knative.ts';
+import { describe, field, item, Problems, type FieldPath } from './problems.ts';
+import type { Broker, BrokerClassDefaults, BrokerDefaults, ConfigMap, DeliverySpec, Destination, FilterExpression, KReference, Trigger } from './knative.ts';
 
 export const BROKER_API_VERSIONS = ['eventing.knative.dev/v1'] as const satisfies readonly Broker['apiVersion'][];
 
@@ -22,12 +23,100 @@ export const DEFAULT_BROKER = 'default';
 /** Knative's default `backoffDelay` (PT0.2S). */
 export const DEFAULT_BACKOFF_DELAY_MS = 200;
 
+/**
+ * The delivery a trigger gets when neither it nor its broker sets one, and no `config-br-defaults`
+ * ConfigMap is applied: Knative's shipped `config-br-defaults` (retry 10, exponential, PT0.2S).
+ */
+export const BUILT_IN_DELIVERY: Readonly<DeliverySpec> = Object.freeze({
+  retry: 10,
+  backoffPolicy: 'exponential',
+  backoffDelayMs: DEFAULT_BACKOFF_DELAY_MS,
+  format: 'binary',
+});
+
 const BACKOFF_POLICIES = ['exponential', 'linear'] as const satisfies readonly DeliverySpec['backoffPolicy'][];
 const DELIVERY_FORMATS = ['binary', 'json'] as const satisfies readonly DeliverySpec['format'][];
 const FILTER_DIALECTS = ['exact', 'prefix', 'suffix', 'all', 'any', 'not'] as const;
 
 /** Knative's rule for attribute names in filters: a lower-case letter, then lower-case letters and digits. */
 const FILTER_ATTRIBUTE_NAME = /^[a-z][a-z0-9]*$/;
+
+/** Knative's broker defaults: this ConfigMap, in this namespace, under this data key. */
+export const BROKER_DEFAULTS_CONFIG_MAP = { namespace: 'knative-eventing', name: 'config-br-defaults', key: 'default-br-config' } as const;
+
+/**
+ * Checks one ConfigMap document. Only Knative's `knative-eventing/config-br-defaults` is taken
+ * (its `default-br-config` checked as Knative reads it); any other ConfigMap is refused with the
+ * reason, rather than stored and silently ignored.
+ */
+export function readConfigMap(raw: Record<string, unknown>, problems: Problems): ConfigMap | undefined {
+  const before = problems.size;
+  const doc = new Fields(raw, '', problems);
+  const metadata = readMetadata(doc);
+  if (metadata === undefined) return undefined;
+  const { namespace, name, key } = BROKER_DEFAULTS_CONFIG_MAP;
+  if (metadata.name !== name || metadata.namespace !== namespace) {
+    problems.add(
+      'metadata',
+      `ConfigMap ${metadata.namespace}/${metadata.name} is not read here: the only ConfigMap taken is Knative's broker defaults, ${name} in namespace ${namespace}`,
+    );
+    return undefined;
+  }
+  const data = doc.stringMap('data');
+  const text = data[key];
+  if (text === undefined) problems.add(field(doc.at('data'), key), "required: YAML with clusterDefault (and optionally namespaceDefaults)");
+  else readBrokerDefaults(text, field(doc.at('data'), key), problems);
+  if (problems.size > before) return undefined;
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata, data };
+}
+
+/** The broker defaults a `config-br-defaults` ConfigMap holds (it was checked when loaded). */
+export function brokerDefaultsOf(configMap: ConfigMap): BrokerDefaults {
+  const problems = new Problems();
+  return readBrokerDefaults(configMap.data[BROKER_DEFAULTS_CONFIG_MAP.key] ?? '', BROKER_DEFAULTS_CONFIG_MAP.key, problems);
+}
+
+/** The delivery defaults for brokers in `namespace`: its `namespaceDefaults` entry, else `clusterDefault`. */
+export function defaultDeliveryFor(defaults: BrokerDefaults, namespace: string): DeliverySpec | undefined {
+  const level = Object.hasOwn(defaults.namespaceDefaults, namespace) ? defaults.namespaceDefaults[namespace] : defaults.clusterDefault;
+  return level?.delivery;
+}
+
+/** `default-br-config`: `clusterDefault` and `namespaceDefaults.<ns>`, each with `brokerClass` and `delivery`. */
+function readBrokerDefaults(text: string, path: FieldPath, problems: Problems): BrokerDefaults {
+  const defaults: BrokerDefaults = { namespaceDefaults: {} };
+  let value: unknown;
+  try {
+    value = parseYaml(text, { maxAliasCount: 100 });
+  } catch (err) {
+    problems.add(path, `not valid YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    return defaults;
+  }
+  if (value === null || value === undefined) return defaults;
+  if (!isMapping(value)) {
+    problems.add(path, `expected a mapping with clusterDefault and namespaceDefaults, got ${describe(value)}`);
+    return defaults;
+  }
+  const config = new Fields(value, path, problems);
+  const cluster = config.mapping('clusterDefault');
+  // A Destination without a namespace is taken in the broker's namespace: left empty here.
+  if (cluster !== undefined) defaults.clusterDefault = readClassDefaults(cluster);
+  const namespaces = config.mapping('namespaceDefaults');
+  for (const ns of Object.keys(namespaces?.raw ?? {})) {
+    const level = namespaces?.mapping(ns);
+    if (level !== undefined) defaults.namespaceDefaults[ns] = readClassDefaults(level);
+  }
+  return defaults;
+}
+
+function readClassDefaults(level: Fields): BrokerClassDefaults {
+  const out: BrokerClassDefaults = {};
+  const brokerClass = level.string('brokerClass');
+  if (brokerClass !== undefined) out.brokerClass = brokerClass;
+  const delivery = level.mapping('delivery');
+  if (delivery !== undefined) out.delivery = readDelivery(delivery, '');
+  return out;
+}
 
 /** Checks and defaults one Broker document; undefined when it added problems. */
 export function readBroker(raw: Record<string, unknown>, apiVersion: Broker['apiVersion'], problems: Problems): Broker | undefined {

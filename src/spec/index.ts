@@ -25,6 +25,6 @@ export {
   deploymentKey,
 } from './seldon-deployment.ts';
 export * from './knative.ts';
-export { BROKER_API_VERSIONS, DEFAULT_BACKOFF_DELAY_MS, DEFAULT_BROKER, TRIGGER_API_VERSIONS } from './eventing.ts';
+export { BROKER_API_VERSIONS, BROKER_DEFAULTS_CONFIG_MAP, BUILT_IN_DELIVERY, DEFAULT_BACKOFF_DELAY_MS, brokerDefaultsOf, defaultDeliveryFor, DEFAULT_BROKER, TRIGGER_API_VERSIONS } from './eventing.ts';
 export { DEPLOYMENT_API_VERSIONS, SERVICE_API_VERSIONS } from './kubernetes.ts';
 export { durationProblemMessage, isoDurationMs, type DurationProblem } from './duration.ts';

@@ -62,6 +62,31 @@ export interface Trigger {
   };
 }
 
+/** One level of Knative's broker defaults (`clusterDefault`, or one namespace's entry). */
+export interface BrokerClassDefaults {
+  /** Kept as given: locally there is one broker class. */
+  brokerClass?: string;
+  /** Absent: brokers made with these defaults have no delivery spec (no retries). */
+  delivery?: DeliverySpec;
+}
+
+/** The `default-br-config` of Knative's `config-br-defaults` ConfigMap, read. */
+export interface BrokerDefaults {
+  clusterDefault?: BrokerClassDefaults;
+  namespaceDefaults: Record<string, BrokerClassDefaults>;
+}
+
+/**
+ * A core/v1 ConfigMap. Only Knative's broker defaults (`knative-eventing/config-br-defaults`)
+ * are taken; `data` is kept as given, and read with `brokerDefaultsOf`.
+ */
+export interface ConfigMap {
+  apiVersion: 'v1';
+  kind: 'ConfigMap';
+  metadata: ObjectMeta;
+  data: Record<string, string>;
+}
+
 export interface ServicePort {
   port: number;
   targetPort: number;

@@ -559,11 +559,11 @@ spec:
 });
 
 test('an unsupported kind names the document and the supported kinds', () => {
-  const configMap = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n';
+  const secret = 'apiVersion: v1\nkind: Secret\nmetadata: {name: settings}\n';
   assert.equal(
-    problemOf(() => loadManifests(`${IRIS}---\n${configMap}`, {})),
-    'document 2 (kind ConfigMap): kind ConfigMap is not supported yet; supported: SeldonDeployment (machinelearning.seldon.io/v1, v1alpha2, v1alpha3), ' +
-      'Broker (eventing.knative.dev/v1), Trigger (eventing.knative.dev/v1, v1beta1, v1alpha1), Service (v1), Deployment (apps/v1)',
+    problemOf(() => loadManifests(`${IRIS}---\n${secret}`, {})),
+    'document 2 (kind Secret): kind Secret is not supported yet; supported: SeldonDeployment (machinelearning.seldon.io/v1, v1alpha2, v1alpha3), ' +
+      'Broker (eventing.knative.dev/v1), Trigger (eventing.knative.dev/v1, v1beta1, v1alpha1), Service (v1), Deployment (apps/v1), ConfigMap (v1)',
   );
 });
 

@@ -4,9 +4,9 @@
  * file is applied whole or not at all.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
-import { BROKER_API_VERSIONS, TRIGGER_API_VERSIONS, readBroker, readTrigger } from './eventing.ts';
+import { BROKER_API_VERSIONS, TRIGGER_API_VERSIONS, readBroker, readConfigMap, readTrigger } from './eventing.ts';
 import { isMapping, type Mapping } from './fields.ts';
-import type { Broker, Deployment, Service, Trigger } from './knative.ts';
+import type { Broker, ConfigMap, Deployment, Service, Trigger } from './knative.ts';
 import { DEPLOYMENT_API_VERSIONS, SERVICE_API_VERSIONS, readDeployment, readService } from './kubernetes.ts';
 import { takeBaseDir } from './manifest-of.ts';
 import { ManifestError, Problems, describe, field, item } from './problems.ts';
@@ -22,6 +22,8 @@ export interface LoadedManifests {
   services: Service[];
   /** apps/v1 Deployments (plain Kubernetes ones, not SeldonDeployments). */
   kubeDeployments: Deployment[];
+  /** Knative's broker defaults (`knative-eventing/config-br-defaults`), the only ConfigMap taken. */
+  configMaps: ConfigMap[];
 }
 
 export interface LoadOptions {
@@ -50,7 +52,7 @@ export function expansionLimit(textLength: number): number {
 }
 
 /** The kinds a manifest may hold. */
-export type ManifestKind = 'SeldonDeployment' | 'Broker' | 'Trigger' | 'Service' | 'Deployment';
+export type ManifestKind = 'SeldonDeployment' | 'Broker' | 'Trigger' | 'Service' | 'Deployment' | 'ConfigMap';
 
 /** `Trigger/default/event-display`: one key per object, unique across kinds. */
 export function objectKey(kind: string, namespace: string, name: string): string {
@@ -114,6 +116,12 @@ const KINDS: Record<ManifestKind, KindReader> = {
       return added(into.kubeDeployments, readDeployment(raw, problems, options.baseDir));
     },
   },
+  ConfigMap: {
+    apiVersions: ['v1'],
+    read(raw, _apiVersion, problems, _options, into) {
+      return added(into.configMaps, readConfigMap(raw, problems));
+    },
+  },
 };
 
 function readerOf(kind: string): KindReader | undefined {
@@ -161,7 +169,7 @@ export function loadManifests(text: string, options: LoadOptions = {}): LoadedMa
     throw new ManifestError(['no manifest found: the text is empty or holds only comments'], options.source);
   }
   const many = entries.length > 1;
-  const loaded: LoadedManifests = { deployments: [], brokers: [], triggers: [], services: [], kubeDeployments: [] };
+  const loaded: LoadedManifests = { deployments: [], brokers: [], triggers: [], services: [], kubeDeployments: [], configMaps: [] };
   const allProblems: string[] = [];
   const definedBy = new Map<string, string>();
 
