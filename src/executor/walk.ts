@@ -39,6 +39,7 @@ export async function predictNode(node: NodePlan, message: SeldonMessage, walk: 
   if (logger?.logsRequest === true) logger.sink.log(logger, 'request', walk.trail.puid, message);
   let current = message;
   if (node.inputPath !== undefined) current = await callWithMessage(node, node.inputPath, current, walk);
+  else if (node.builtIn === 'SIMPLE_MODEL') current = simpleModelAnswer();
   if (node.children.length > 0) current = await predictChildren(node, current, walk);
   if (node.transformsOutput) current = await callWithMessage(node, '/transform-output', current, walk);
   if (logger?.logsResponse === true) logger.sink.log(logger, 'response', walk.trail.puid, current);
@@ -191,6 +192,14 @@ function failureOf(node: NodePlan, httpStatus: number, status: NonNullable<Seldo
 
 function snippet(text: string): string {
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+/**
+ * SIMPLE_MODEL: Seldon's fixed answer, whatever the request — three classes with scores 0.1, 0.9
+ * and 0.5 as a 1×3 tensor. A fresh object each time: replies are given meta after the walk.
+ */
+function simpleModelAnswer(): SeldonMessage {
+  return { data: { names: ['class0', 'class1', 'class2'], tensor: { shape: [1, 3], values: [0.1, 0.9, 0.5] } } };
 }
 
 /** AVERAGE_COMBINER: the element-wise mean of the children's outputs, in the first one's encoding. */
