@@ -124,7 +124,7 @@ const failures = (codes: readonly string[]): Record<string, unknown> => {
     '400': 'The request is not a valid Seldon message, or the model rejected it',
     '404': 'No such deployment or node',
     '413': 'The body is larger than the gateway accepts',
-    '415': 'The content type is neither JSON nor a form with a json= field',
+    '415': 'The content type is neither JSON, a form with a json= field, nor multipart/form-data',
     '502': 'A component answered with something that is not a Seldon message',
     '503': 'No replica of a component is ready',
     '504': 'A component did not answer in time',
