@@ -45,7 +45,7 @@ test('stringifyJson is JSON.stringify for ordinary values, nulls and undefined m
   const values: unknown[] = [{ a: [1, 'two', null, true], b: undefined, c: { d: 1.25 } }, [undefined, () => 1], 'text', 3, null, { when: new Date(0) }];
   for (const v of values) assert.equal(stringifyJson(v), JSON.stringify(v));
   assert.equal(stringifyJson(new JsonNumber('1e400')), '1e400');
-  assert.equal(stringifyJson([Number.NaN]), '[NaN]');
+  assert.equal(stringifyJson([Number.NaN]), "[NaN]");
 });
 
 test('a JsonNumber does arithmetic as its nearest double and a plain JSON.stringify gets the best it can', () => {
@@ -53,4 +53,13 @@ test('a JsonNumber does arithmetic as its nearest double and a plain JSON.string
   assert.equal(Number(n), 12345678901234567000);
   assert.equal((n as unknown as number) + 0, 12345678901234567000);
   assert.equal(JSON.stringify([n, new JsonNumber('1e400')]), '[12345678901234567000,null]');
+});
+
+test('a big integer at the very start, after a sign or inside an array is kept; a long fraction is a plain double', () => {
+  assert.ok(isJsonNumber(parseJsonLossless('12345678901234567890')));
+  assert.ok(isJsonNumber(parseJsonLossless('-12345678901234567890')));
+  const value = parseJsonLossless('[0.96666666666666667,12345678901234567.5,[99999999999999999]]') as unknown[];
+  assert.equal(value[0], Number('0.96666666666666667'));
+  assert.equal(value[1], Number('12345678901234567.5'));
+  assert.ok(isJsonNumber((value[2] as unknown[])[0]));
 });

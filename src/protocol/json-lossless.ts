@@ -5,7 +5,7 @@
  * 2^53, and JSON.stringify turns NaN, Infinity and an overflowed `1e400` into `null`.
  *
  * Reading: the native parser does the work whenever it can. Only a text that fails it (it holds
- * NaN or Infinity) or that may hold a number a double would change (a run of 16 digits, or an
+ * NaN or Infinity) or that may hold a number a double would change (an integer part of 16 digits, or an
  * exponent of three digits) goes through the small parser below, which keeps such numbers as
  * `JsonNumber`s — their text, emitted again verbatim. Writing: JSON.stringify first; only when its
  * output holds `null` or a JsonNumber was met is the value written again by the careful writer,
@@ -57,10 +57,12 @@ export function isNumeric(value: unknown): value is number | JsonNumber {
 }
 
 /**
- * A text that may hold a number a double would change: an integer of 16 digits or more (2^53 has
- * 16), or an exponent of three digits. False positives (digits inside strings) only cost a slower parse.
+ * A text that may hold a number a double would change: an integer part of 16 digits or more (2^53
+ * has 16), or an exponent of three digits. Fractions are left out: Python writes a float with up to
+ * 17 digits after the point, and every model's reply would otherwise take the slow parser. False
+ * positives (digits inside strings) only cost a slower parse.
  */
-const MAY_LOSE_PRECISION = /\d{16}|[eE][+-]?\d{3}/;
+const MAY_LOSE_PRECISION = /(?:^|[^\d.])\d{16}|[eE][+-]?\d{3}/;
 
 /**
  * Parses JSON text as Python writes it: NaN, Infinity and -Infinity are accepted (as JavaScript's
