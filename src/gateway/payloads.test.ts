@@ -117,3 +117,10 @@ test('multipart that is not well formed, or has no parts, is a 400 saying what t
   assert.equal(res.status, 400);
   assert.match(await res.text(), /boundary/);
 });
+
+test('a NaN reward in feedback is refused naming NaN, not null', async () => {
+  const { url } = await gatewayOver(echoText);
+  const res = await fetch(url.replace('/predictions', '/feedback'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"reward":NaN}' });
+  assert.equal(res.status, 400);
+  assert.match(await res.text(), /reward: expected a number, got NaN/);
+});
