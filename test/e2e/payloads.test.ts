@@ -19,6 +19,7 @@ const files = mkdtempSync(join(tmpdir(), 'trantor-payloads-'));
 before(async () => {
   await trantor.up();
   trantor.applyAndWait(join(ROOT, 'test', 'e2e', 'payloads', 'payloads.yaml'));
+  trantor.applyAndWait(join(ROOT, 'examples', 'noop-ts', 'noop-in-process.yaml'));
 });
 after(async () => {
   await trantor.close();
@@ -33,8 +34,8 @@ async function curlForm(name: string, ...fields: string[]): Promise<{ status: nu
   return { status: Number(stdout.slice(cut + 1)), body: stdout.slice(0, cut) };
 }
 
-async function postText(name: string, body: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(trantor.url('payloads', name), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+async function postText(name: string, body: string, namespace = 'payloads'): Promise<{ status: number; body: string }> {
+  const res = await fetch(trantor.url(namespace, name), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   return { status: res.status, body: await res.text() };
 }
 
@@ -71,6 +72,12 @@ test('NaN, Infinity and -Infinity as Python sends them reach the model as those 
   const { status, body } = await postText('raw-echo', '{"data": {"ndarray": [[NaN, Infinity, -Infinity, 1.5]]}}');
   assert.equal(status, 200, body);
   assert.equal(payloadOf(body), '{"data":{"ndarray":[[NaN,Infinity,-Infinity,1.5]]}}');
+});
+
+test('NaN and Infinity reach the in-process TypeScript no-op model and come back from it', async () => {
+  const { status, body } = await postText('noop-in-process', '{"data":{"ndarray":[[NaN,Infinity,-Infinity,2]]}}', 'default');
+  assert.equal(status, 200, body);
+  assert.match(body, /"ndarray":\[\[NaN,Infinity,-Infinity,2\]\]/);
 });
 
 test('an integer above 2^53 and 1e400 go to the model and back exactly as sent', async () => {
