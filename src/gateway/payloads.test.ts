@@ -124,3 +124,12 @@ test('a NaN reward in feedback is refused naming NaN, not null', async () => {
   assert.equal(res.status, 400);
   assert.match(await res.text(), /reward: expected a number, got NaN/);
 });
+
+test('a tensor whose values hold 1e400, NaN and a big integer is a valid message and passes through exactly', async () => {
+  const { url } = await gatewayOver(echoText);
+  const sent = '{"data":{"tensor":{"shape":[1,3],"values":[1e400,NaN,12345678901234567890]}}}';
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: sent });
+  const body = await res.text();
+  assert.equal(res.status, 200, body);
+  assert.equal(payloadText(body), sent);
+});
