@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { TrantorError } from '../protocol/errors.ts';
+import { parseJsonLossless, stringifyJson } from '../protocol/json-lossless.ts';
 import type { SeldonMessage } from '../protocol/seldon.ts';
 import type { Parameter, Predictor } from '../spec/types.ts';
 import { batchSettingsOf } from './batching.ts';
@@ -171,4 +172,17 @@ test('a node without batch parameters is called once per request', async () => {
   const { executor, component } = await serve(predictorOf('default', graphNode('model', { type: 'MODEL' })), doubling(5));
   await Promise.all(Array.from({ length: 8 }, (_, i) => executor.predict({ data: { ndarray: [[i]] } }, `p${i}`)));
   assert.equal(predicts(component), 8);
+});
+
+test('batched rows keep integers above 2^53 and NaN exactly, into the stacked call and back to each caller', async () => {
+  // The component answers the very text it got: what the stacked call carried comes back to be split.
+  const { executor, component } = await serve(batched(8, 20), (request, res) => setTimeout(() => answerJson(res, 200, request.body), 5));
+  const rows = ['[[12345678901234567890,1]]', '[[NaN,2]]', '[[1e400,3]]'];
+  const replies = await Promise.all(rows.map((row, i) => executor.predict(parseJsonLossless(`{"data":{"ndarray":${row}}}`) as SeldonMessage, `p${i}`)));
+  assert.ok(predicts(component) < rows.length, `expected one stacked call, got ${predicts(component)}`);
+  // The first goes at once to the idle node; the two behind it are stacked into one call.
+  const bodies = component.received.map((r) => r.body).join('\n');
+  assert.match(bodies, /"ndarray":\[\[12345678901234567890,1\]\]/);
+  assert.match(bodies, /"ndarray":\[\[NaN,2\],\[1e400,3\]\]/);
+  replies.forEach((reply, i) => assert.equal(stringifyJson(reply.data), `{"ndarray":${rows[i]}}`));
 });

@@ -12,6 +12,7 @@
  * tags) goes straight through.
  */
 import { TrantorError } from '../protocol/errors.ts';
+import { parseJsonLossless, stringifyJson } from '../protocol/json-lossless.ts';
 import type { GraphNode } from '../spec/types.ts';
 import type { GraphPlan } from './plan.ts';
 import type { UnitKey } from './transport/endpoints.ts';
@@ -92,7 +93,7 @@ interface Batchable {
 function parseBatchable(body: string): Batchable | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(body);
+    value = parseJsonLossless(body);
   } catch {
     return undefined;
   }
@@ -226,7 +227,7 @@ class Batcher {
 function bodyOf(group: Group, payload: unknown[], rows: number, puid: string | undefined): string {
   const data = group.tensor ? { tensor: { shape: [rows, group.columns], values: payload } } : { ndarray: payload };
   const message = { data: group.names === undefined ? data : { names: group.names, ...data }, ...(puid === undefined ? {} : { meta: { puid } }) };
-  return JSON.stringify(message);
+  return stringifyJson(message);
 }
 
 /** Gives each caller its rows of the reply; a failure, or a reply that cannot be split, goes to every caller. */
@@ -242,7 +243,7 @@ function split(group: Group, response: TransportResponse, unit: UnitKey): void {
   }
   let reply: Record<string, unknown>;
   try {
-    reply = JSON.parse(response.body) as Record<string, unknown>;
+    reply = parseJsonLossless(response.body) as Record<string, unknown>;
   } catch {
     // The walk reports it, for every caller.
     for (const item of items) item.resolve(response);
@@ -279,7 +280,7 @@ function split(group: Group, response: TransportResponse, unit: UnitKey): void {
   for (const item of items) {
     const own = { ...reply, data: slice(start, item.rows), meta: item.puid === undefined ? meta : { ...meta, puid: item.puid } };
     start += item.rows;
-    item.resolve({ status: response.status, body: JSON.stringify(own) });
+    item.resolve({ status: response.status, body: stringifyJson(own) });
   }
 }
 

@@ -3,11 +3,12 @@
  * wrapper paths it is called on, its label in `meta.requestPath` and its transport key. The walk
  * reads only this, so nothing about the graph is worked out per request.
  */
-import type { GraphNode, Predictor, UnitMethod, UnitType } from '../spec/types.ts';
+import { impliedUnitType, isExecutorBuiltIn } from '../spec/index.ts';
+import type { ExecutorBuiltIn, GraphNode, Predictor, UnitMethod, UnitType } from '../spec/index.ts';
 import type { UnitKey } from './transport/endpoints.ts';
 
-/** A router or combiner the executor runs itself, as Seldon's does; no component is called. */
-export type BuiltIn = 'RANDOM_ABTEST' | 'SIMPLE_ROUTER' | 'AVERAGE_COMBINER';
+/** A model, router or combiner the executor runs itself, as Seldon's does; no component is called. */
+export type BuiltIn = ExecutorBuiltIn;
 
 export interface NodePlan {
   readonly name: string;
@@ -40,15 +41,12 @@ export interface GraphPlan {
   readonly fixedRequestPath: Readonly<Record<string, string>> | undefined;
 }
 
-const BUILT_IN_ROUTERS = new Set(['RANDOM_ABTEST', 'SIMPLE_ROUTER']);
-
 function typeOf(node: GraphNode): NodePlan['type'] {
   if (node.type !== undefined && node.type !== 'UNKNOWN_TYPE') return node.type;
   const impl = node.implementation;
   if (impl !== undefined && impl !== 'UNKNOWN_IMPLEMENTATION') {
-    if (BUILT_IN_ROUTERS.has(impl)) return 'ROUTER';
-    if (impl === 'AVERAGE_COMBINER') return 'COMBINER';
-    return 'MODEL';
+    const implied = impliedUnitType(impl);
+    return implied === undefined || implied === 'UNKNOWN_TYPE' ? 'MODEL' : implied;
   }
   if (node.methods !== undefined && node.methods.length > 0) return 'METHODS';
   return 'MODEL';
@@ -76,14 +74,8 @@ function labelOf(node: GraphNode, predictor: Predictor): string {
 }
 
 function builtInOf(node: GraphNode): BuiltIn | undefined {
-  switch (node.implementation) {
-    case 'RANDOM_ABTEST':
-    case 'SIMPLE_ROUTER':
-    case 'AVERAGE_COMBINER':
-      return node.implementation;
-    default:
-      return undefined;
-  }
+  const implementation = node.implementation;
+  return isExecutorBuiltIn(implementation) ? implementation : undefined;
 }
 
 function ratioOf(node: GraphNode): number {

@@ -15,7 +15,8 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
 import { encodeBinary } from '../protocol/cloudevents.ts';
-import type { CloudEvent, JsonValue } from '../protocol/cloudevents.ts';
+import { stringifyJson } from '../protocol/json-lossless.ts';
+import type { CloudEvent } from '../protocol/cloudevents.ts';
 import type { Predictor } from '../spec/types.ts';
 import type { GraphPlan } from './plan.ts';
 
@@ -266,7 +267,7 @@ function eventOf(entry: Entry): CloudEvent {
       endpoint: node.predictor,
       protocol: 'seldon',
     },
-    data: Buffer.from(JSON.stringify(entry.message as JsonValue), 'utf8'),
+    data: Buffer.from(stringifyJson(entry.message), 'utf8'),
   };
 }
 

@@ -353,3 +353,20 @@ test('predict leaves the caller\'s message unchanged', async () => {
   await executor.predict(message, 'p');
   assert.deepEqual(message, copy);
 });
+
+test('SIMPLE_MODEL is answered by the executor with Seldon\'s fixed scores, no component called', async () => {
+  const predictor = predictorOf('default', graphNode('simple', { implementation: 'SIMPLE_MODEL' }));
+  const { executor } = await graph(predictor, {});
+  const reply = await executor.predict(request, 'p');
+  assert.deepEqual(reply.data, { names: ['class0', 'class1', 'class2'], tensor: { shape: [1, 3], values: [0.1, 0.9, 0.5] } });
+  assert.deepEqual(reply.meta?.requestPath, { simple: 'SIMPLE_MODEL' });
+  assert.deepEqual(await executor.status('simple'), { status: { status: 'SUCCESS' } });
+});
+
+test('SIMPLE_MODEL under a SIMPLE_ROUTER: the router picks it and its answer leaves the graph', async () => {
+  const predictor = predictorOf('default', graphNode('router', { implementation: 'SIMPLE_ROUTER', children: [graphNode('simple', { implementation: 'SIMPLE_MODEL' })] }));
+  const { executor } = await graph(predictor, {});
+  const reply = await executor.predict(request, 'p');
+  assert.deepEqual(reply.data?.tensor?.values, [0.1, 0.9, 0.5]);
+  assert.deepEqual(reply.meta?.routing, { router: 0 });
+});

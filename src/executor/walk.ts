@@ -6,6 +6,7 @@
  * goes on), then transform the output (`/transform-output`).
  */
 import { TrantorError } from '../protocol/errors.ts';
+import { parseJsonLossless, stringifyJson } from '../protocol/json-lossless.ts';
 import { featuresOf, ndarrayToTensor, parseSeldonMessage, tensorToNdarray } from '../protocol/seldon.ts';
 import type { Feedback, Meta, SeldonMessage } from '../protocol/seldon.ts';
 import { MetaTrail } from './meta.ts';
@@ -39,6 +40,7 @@ export async function predictNode(node: NodePlan, message: SeldonMessage, walk: 
   if (logger?.logsRequest === true) logger.sink.log(logger, 'request', walk.trail.puid, message);
   let current = message;
   if (node.inputPath !== undefined) current = await callWithMessage(node, node.inputPath, current, walk);
+  else if (node.builtIn === 'SIMPLE_MODEL') current = simpleModelAnswer();
   if (node.children.length > 0) current = await predictChildren(node, current, walk);
   if (node.transformsOutput) current = await callWithMessage(node, '/transform-output', current, walk);
   if (logger?.logsResponse === true) logger.sink.log(logger, 'response', walk.trail.puid, current);
@@ -67,7 +69,7 @@ async function predictChildren(node: NodePlan, message: SeldonMessage, walk: Wal
   }
   if (!node.aggregates) return answers[0]!;
   if (node.builtIn === 'AVERAGE_COMBINER') return averageOf(node, answers);
-  return read(node, await call(node, '/aggregate', JSON.stringify(answers.map((a) => withPuid(a, walk.trail.puid))), walk, true), walk);
+  return read(node, await call(node, '/aggregate', stringifyJson(answers.map((a) => withPuid(a, walk.trail.puid))), walk, true), walk);
 }
 
 /** A walk for one of several children run at once: shares the request's path, gathers its own tags, metrics and routes. */
@@ -113,8 +115,8 @@ function withPuid(message: SeldonMessage, puid: string): SeldonMessage {
 
 /** The message's JSON with the puid in meta; a message without meta (the usual request) is not copied. */
 function serialise(message: SeldonMessage, puid: string): string {
-  if (message.meta !== undefined) return JSON.stringify(withPuid(message, puid));
-  const text = JSON.stringify(message);
+  if (message.meta !== undefined) return stringifyJson(withPuid(message, puid));
+  const text = stringifyJson(message);
   // `text` is an object's JSON: `{}` or `{…}`; append the meta member before the closing brace.
   return `${text.slice(0, -1)}${text.length > 2 ? ',' : ''}"meta":{"puid":${JSON.stringify(puid)}}}`;
 }
@@ -144,7 +146,8 @@ export function read(node: NodePlan, response: TransportResponse, walk: Walk | u
   if (value === undefined) {
     const body = response.body;
     try {
-      value = JSON.parse(body);
+      // As Seldon's wrapper writes it: NaN and Infinity in a model's output are taken, and passed on.
+      value = parseJsonLossless(body);
     } catch {
       throw new TrantorError('BAD_UPSTREAM', `node "${node.name}" answered with something that is not JSON: ${snippet(body)}`);
     }
@@ -193,6 +196,14 @@ function snippet(text: string): string {
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
+/**
+ * SIMPLE_MODEL: Seldon's fixed answer, whatever the request — three classes with scores 0.1, 0.9
+ * and 0.5 as a 1×3 tensor. A fresh object each time: replies are given meta after the walk.
+ */
+function simpleModelAnswer(): SeldonMessage {
+  return { data: { names: ['class0', 'class1', 'class2'], tensor: { shape: [1, 3], values: [0.1, 0.9, 0.5] } } };
+}
+
 /** AVERAGE_COMBINER: the element-wise mean of the children's outputs, in the first one's encoding. */
 function averageOf(node: NodePlan, answers: readonly SeldonMessage[]): SeldonMessage {
   const first = answers[0]!;
@@ -230,7 +241,7 @@ export async function feedbackNode(node: NodePlan, feedback: Feedback, routing: 
   const logger = walk.log === undefined ? undefined : walk.log.get(node.name);
   if (logger?.logsRequest === true) logger.sink.log(logger, 'feedback', walk.trail.puid, feedback);
   if (node.takesFeedback) {
-    const response = await call(node, '/send-feedback', JSON.stringify(feedback), walk, false);
+    const response = await call(node, '/send-feedback', stringifyJson(feedback), walk, false);
     if (!lacksFeedback(response)) answers.push(read(node, response, walk));
   }
   if (node.children.length === 0) return;

@@ -124,7 +124,7 @@ const failures = (codes: readonly string[]): Record<string, unknown> => {
     '400': 'The request is not a valid Seldon message, or the model rejected it',
     '404': 'No such deployment or node',
     '413': 'The body is larger than the gateway accepts',
-    '415': 'The content type is neither JSON nor a form with a json= field',
+    '415': 'The content type is neither JSON, a form with a json= field, nor multipart/form-data',
     '502': 'A component answered with something that is not a Seldon message',
     '503': 'No replica of a component is ready',
     '504': 'A component did not answer in time',
@@ -139,6 +139,20 @@ const jsonBody = (schema: string, example?: unknown): Record<string, unknown> =>
     'application/json': example === undefined ? { schema: ref(schema) } : { schema: ref(schema), example },
     'application/x-www-form-urlencoded': {
       schema: { type: 'object', required: ['json'], properties: { json: { type: 'string', description: `The ${schema} as JSON text.` } } },
+    },
+    'multipart/form-data': {
+      schema: {
+        type: 'object',
+        properties: {
+          json: { type: 'string', description: `The ${schema} as JSON text.` },
+          ...(schema === 'SeldonMessage'
+            ? {
+                strData: { type: 'string', description: 'Becomes strData, as text (curl -F strData=@file).' },
+                binData: { type: 'string', format: 'binary', description: 'Becomes binData, in base64 (curl -F binData=@file).' },
+              }
+            : {}),
+        },
+      },
     },
   },
 });
@@ -241,7 +255,7 @@ export function docPage(document: Record<string, unknown>, target: DocTarget): s
   for (const [path, operations] of Object.entries(paths)) {
     for (const [method, op] of Object.entries(operations)) {
       const params = (op.parameters ?? []).map((p) => `<li><code>${escapeHtml(p.name)}</code> (${escapeHtml(p.in)}${p.required === true ? ', required' : ''}) ${escapeHtml(p.description ?? '')}</li>`).join('');
-      const body = op.requestBody === undefined ? '' : `<p>Body: ${schemaRef(op.requestBody.content)} as <code>application/json</code>, or a form field <code>json=</code></p>`;
+      const body = op.requestBody === undefined ? '' : `<p>Body: ${schemaRef(op.requestBody.content)} as <code>application/json</code>, a form field <code>json=</code>, or <code>multipart/form-data</code> (<code>curl -F strData=@file</code>, <code>-F binData=@file</code>)</p>`;
       const responses = Object.entries(op.responses).map(([code, r]) => `<tr><td>${escapeHtml(code)}</td><td>${escapeHtml(r.description)}</td><td>${schemaRef(r.content)}</td></tr>`).join('');
       endpoints.push(
         `<section class="op"><h3><span class="method ${escapeHtml(method)}">${escapeHtml(method.toUpperCase())}</span> <code>${escapeHtml(baseUrl + path)}</code></h3>` +

@@ -3,6 +3,7 @@
  * building the headers object) and the feedback message. The body is read by the http layer.
  */
 import { TrantorError } from '../protocol/errors.ts';
+import { stringifyJson } from '../protocol/json-lossless.ts';
 import { parseSeldonMessage } from '../protocol/seldon.ts';
 import type { Feedback } from '../protocol/seldon.ts';
 
@@ -68,6 +69,6 @@ export function parseFeedback(value: unknown): Feedback {
     if (value[field] !== undefined) parseSeldonMessage(value[field], field);
   }
   const reward = value['reward'];
-  if (reward !== undefined && (typeof reward !== 'number' || !Number.isFinite(reward))) throw new TrantorError('BAD_PAYLOAD', `reward: expected a number, got ${JSON.stringify(reward)}`);
+  if (reward !== undefined && (typeof reward !== 'number' || !Number.isFinite(reward))) throw new TrantorError('BAD_PAYLOAD', `reward: expected a number, got ${stringifyJson(reward)}`);
   return value;
 }

@@ -206,7 +206,7 @@ test('a chunked body that grows over the limit gets 413 naming the limit', async
 
 test('an unsupported content type gets 415 saying which are accepted', async () => {
   const { base } = await setup([{ predictor: iris(), replicas: [identity] }]);
-  assertFailure(await post(`${base}/api/v1.0/predictions`, BODY, { 'content-type': 'application/xml' }), 415, 'UNSUPPORTED_MEDIA_TYPE', /application\/xml is not supported; send application\/json, or a form with a json= field/);
+  assertFailure(await post(`${base}/api/v1.0/predictions`, BODY, { 'content-type': 'application/xml' }), 415, 'UNSUPPORTED_MEDIA_TYPE', /application\/xml is not supported; send application\/json, a form with a json= field, or multipart\/form-data/);
 });
 
 test('malformed JSON gets 400 with the parser\'s message', async () => {

@@ -9,8 +9,10 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { GATEWAY_DEFAULTS, closeAfterAnswer, closer, createHttpServer, listen, readBody, unanswerable, urlOf, type BodyLimit } from '../http/index.ts';
 import { compileRequestOrigin, isUnspecifiedHost, normalizeHost, normalizeOrigin, type RequestOriginPolicy } from '../http/index.ts';
-import { decodeBody } from '../protocol/body.ts';
+import { decodeBody, mediaType } from '../protocol/body.ts';
+import { decodeMultipart } from '../protocol/multipart.ts';
 import { TrantorError, asTrantorError, failureBody } from '../protocol/errors.ts';
+import { stringifyJson } from '../protocol/json-lossless.ts';
 import { parseSeldonMessage } from '../protocol/seldon.ts';
 import type { SeldonMessage } from '../protocol/seldon.ts';
 import type { CallLimits, PredictorExecutor } from '../executor/executor.ts';
@@ -252,8 +254,11 @@ class GatewayHandler {
 
   private async body(exchange: Exchange, query: string): Promise<unknown> {
     const { req, headers } = exchange;
-    const text = req.method === 'GET' ? '' : (await readBody(req, this.config.bodyLimit, headers.contentLength)).toString('utf8');
-    return decodeBody(headers.contentType, text, query);
+    if (req.method === 'GET') return decodeBody(headers.contentType, '', query);
+    const bytes = await readBody(req, this.config.bodyLimit, headers.contentLength);
+    // `curl -F strData=@file` and `-F binData=@file`, as Seldon's wrapper takes them.
+    if (mediaType(headers.contentType) === 'multipart/form-data') return decodeMultipart(headers.contentType!, bytes);
+    return decodeBody(headers.contentType, bytes.toString('utf8'), query);
   }
 
   private async predict(exchange: Exchange, entry: DeploymentEntry, query: string): Promise<void> {
@@ -283,7 +288,7 @@ class GatewayHandler {
     for (let i = 0; i < shadows.length; i++) this.shadow(shadows[i]!, message, exchange.puid, limits);
     const reply = await executor.predict(message, exchange.puid, limits);
     if (event === undefined) {
-      send(exchange.res, 200, exchange.puid, JSON.stringify(reply));
+      send(exchange.res, 200, exchange.puid, stringifyJson(reply));
       return this.done(exchange, 200);
     }
     const answer = eventReply(event, exchange.puid, { namespace: entry.namespace, name: entry.name, naming: entry.eventNaming ?? 'seldon' }, reply);
@@ -329,7 +334,7 @@ class GatewayHandler {
     if (executor === undefined) throw new TrantorError('UNAVAILABLE', `SeldonDeployment ${entry.namespace}/${entry.name} has no predictor to serve it`);
     if (exchange.meter !== undefined) exchange.meter = executor.metrics;
     const reply = await executor.feedback(feedback, exchange.puid, this.limits(exchange));
-    send(exchange.res, 200, exchange.puid, JSON.stringify(reply));
+    send(exchange.res, 200, exchange.puid, stringifyJson(reply));
     this.done(exchange, 200);
   }
 

@@ -1,19 +1,22 @@
 /**
  * Request bodies as Seldon accepts them: JSON, or a form (`application/x-www-form-urlencoded`
- * or a query string) whose `json` field holds the JSON text.
+ * or a query string) whose `json` field holds the JSON text. multipart/form-data is in multipart.ts.
  */
 import { TrantorError } from './errors.ts';
 import { assertJsonDepth } from './json-depth.ts';
+import { parseJsonLossless } from './json-lossless.ts';
 
 /**
  * Parses JSON text, naming where it came from and where it broke when it is not JSON. Nesting
- * deeper than MAX_JSON_DEPTH is refused (JSON_TOO_DEEP) before parsing.
+ * deeper than MAX_JSON_DEPTH is refused (JSON_TOO_DEEP) before parsing. As Python writes JSON,
+ * NaN, Infinity and -Infinity are accepted, and numbers a double would change are kept exact
+ * (see json-lossless.ts).
  */
 export function parseJson(text: string, where = 'body'): unknown {
   if (text.trim() === '') throw new TrantorError('EMPTY_BODY', `${where}: empty; send a JSON Seldon message such as {"data":{"ndarray":[[1,2]]}}`);
   assertJsonDepth(text, where);
   try {
-    return JSON.parse(text) as unknown;
+    return parseJsonLossless(text);
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
     throw new TrantorError('BAD_JSON', `${where}: not valid JSON (${detail})`);
@@ -44,7 +47,7 @@ export function decodeBody(contentType: string | undefined, body: string, query 
   }
   throw new TrantorError(
     'UNSUPPORTED_MEDIA_TYPE',
-    `Content-Type ${type} is not supported; send application/json, or a form with a json= field`,
+    `Content-Type ${type} is not supported; send application/json, a form with a json= field, or multipart/form-data`,
   );
 }
 

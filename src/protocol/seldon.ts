@@ -4,6 +4,7 @@
  * request's own encoding.
  */
 import { TrantorError } from './errors.ts';
+import { isNumeric } from './json-lossless.ts';
 
 export type NdArray = unknown[];
 
@@ -105,7 +106,7 @@ function checkTensor(tensor: unknown, at: string): void {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || (d as number) < 0)) {
     throw bad(`${at}.shape: expected an array of non-negative integers`);
   }
-  if (!Array.isArray(values) || values.some((v) => typeof v !== 'number')) throw bad(`${at}.values: expected an array of numbers`);
+  if (!Array.isArray(values) || values.some((v) => !isNumeric(v))) throw bad(`${at}.values: expected an array of numbers`);
   const size = (shape as number[]).reduce((a, b) => a * b, 1);
   if (size !== values.length) {
     throw bad(`${at}: shape [${(shape as number[]).join(',')}] holds ${size} values, got ${values.length}`);

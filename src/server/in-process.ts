@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { ComponentMethod, Dispatcher } from '../component/index.ts';
 import { createDispatcher, instantiate, loadComponentExport, resolveHostConfig } from '../component/index.ts';
 import type { CallOptions, Transport, TransportResponse, UnitKey } from '../executor/index.ts';
-import { failureBody, TrantorError } from '../protocol/index.ts';
+import { failureBody, parseJsonLossless, stringifyJson, TrantorError } from '../protocol/index.ts';
 import { planDeployment } from '../runtime/local/index.ts';
 import type { SeldonDeployment } from '../spec/index.ts';
 
@@ -52,7 +52,7 @@ export class InProcessTransport implements Transport {
     }
     let parsed: unknown;
     try {
-      parsed = body === '' ? undefined : JSON.parse(body);
+      parsed = body === '' ? undefined : parseJsonLossless(body);
     } catch (err) {
       return { status: 400, body: JSON.stringify(failureBody(new TrantorError('BAD_JSON', `body: not valid JSON (${String(err)})`))) };
     }
@@ -64,7 +64,7 @@ export class InProcessTransport implements Transport {
       status: reply.status,
       value,
       get body(): string {
-        text ??= JSON.stringify(value);
+        text ??= stringifyJson(value);
         return text;
       },
     };

@@ -2,6 +2,7 @@
  * The inference graph of a predictor: walking its nodes, finding the container that runs a
  * node, and what a node's implementation implies.
  */
+import { builtInOf } from './built-ins.ts';
 import type { Container, GraphNode, Predictor, UnitImplementation, UnitType } from './types.ts';
 
 /** Every node of the predictor's graph, depth-first, parents before children. */
@@ -31,18 +32,6 @@ export function isPrepackagedServer(implementation: UnitImplementation | undefin
 
 /** The node type an implementation implies, as Seldon's defaulting sets it. */
 export function impliedUnitType(implementation: UnitImplementation | undefined): UnitType | undefined {
-  switch (implementation) {
-    case undefined:
-    case 'UNKNOWN_IMPLEMENTATION':
-      return undefined;
-    case 'RANDOM_ABTEST':
-    case 'SIMPLE_ROUTER':
-      return 'ROUTER';
-    case 'AVERAGE_COMBINER':
-      return 'COMBINER';
-    case 'SIMPLE_MODEL':
-      return 'MODEL';
-    default:
-      return isPrepackagedServer(implementation) ? 'MODEL' : undefined;
-  }
+  if (implementation === undefined || implementation === 'UNKNOWN_IMPLEMENTATION') return undefined;
+  return builtInOf(implementation)?.type ?? (isPrepackagedServer(implementation) ? 'MODEL' : undefined);
 }

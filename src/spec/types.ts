@@ -18,9 +18,6 @@ export type UnitImplementation =
   | 'TRITON_SERVER'
   | 'HUGGINGFACE_SERVER';
 
-/** Implementations Trantor serves with a built-in host. */
-export const BUILT_IN_SERVERS = ['SKLEARN_SERVER'] as const;
-
 export type ParameterType = 'INT' | 'FLOAT' | 'DOUBLE' | 'STRING' | 'BOOL' | 'JSON';
 
 export interface Parameter {

@@ -11,7 +11,8 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TrantorError } from '../../protocol/errors.ts';
-import { BUILT_IN_SERVERS, servesInProcess } from '../../spec/types.ts';
+import { HOST_IMPLEMENTATIONS, SERVED_IMPLEMENTATIONS, isExecutorBuiltIn } from '../../spec/built-ins.ts';
+import { servesInProcess } from '../../spec/types.ts';
 import type { Container, GraphNode, Parameter, Predictor, SeldonDeployment, UnitImplementation } from '../../spec/types.ts';
 import { findPython, missingPythonAdvice, PYTHON_PACKAGE_DIR } from './python.ts';
 import type { PythonChoice } from './python.ts';
@@ -25,12 +26,7 @@ export const PYTHON_HOST_COMMAND = 'seldon-core-microservice';
 export const NODE_HOST_COMMAND = 'trantor-node-microservice';
 
 /** Implementations the executor answers itself; they need no process. */
-export const IN_EXECUTOR_IMPLEMENTATIONS: ReadonlySet<UnitImplementation> = new Set([
-  'SIMPLE_MODEL',
-  'SIMPLE_ROUTER',
-  'RANDOM_ABTEST',
-  'AVERAGE_COMBINER',
-]);
+export const IN_EXECUTOR_IMPLEMENTATIONS: ReadonlySet<UnitImplementation> = new Set(SERVED_IMPLEMENTATIONS.filter(isExecutorBuiltIn));
 
 const PYTHON_HOST_MODULES = ['numpy'] as const;
 const SKLEARN_MODULES = ['numpy', 'sklearn', 'joblib'] as const;
@@ -132,7 +128,7 @@ function planNode(
       throw new TrantorError(
         'BAD_MANIFEST',
         `${path}: graph node "${node.name}" has no implementation and no container named "${node.name}" in spec.predictors[${p}].componentSpecs; ` +
-          `add a container with that name (with command and workingDir), or set implementation (supported: ${BUILT_IN_SERVERS.join(', ')})`,
+          `add a container with that name (with command and workingDir), or set implementation (supported: ${SERVED_IMPLEMENTATIONS.join(', ')})`,
       );
     }
     const { container } = found;
@@ -153,7 +149,7 @@ function planNode(
   if (implementation !== 'SKLEARN_SERVER') {
     throw new TrantorError(
       'NOT_SUPPORTED',
-      `${path}.implementation ${implementation} (node "${node.name}") is not supported yet; supported: ${BUILT_IN_SERVERS.join(', ')}`,
+      `${path}.implementation ${implementation} (node "${node.name}") is not supported yet; supported: ${HOST_IMPLEMENTATIONS.join(', ')}`,
     );
   }
   return planSklearn(node, path, found, contract, replicas, baseDir, options);
