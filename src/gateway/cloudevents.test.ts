@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { eventNamingOf, eventReply, type EventRequest } from './cloudevents.ts';
+import { eventNamingOf, eventReply, readEventRequest, type EventRequest } from './cloudevents.ts';
 
 const binary: EventRequest = { message: {}, specversion: '0.3', structured: false };
 const structured: EventRequest = { message: {}, specversion: '1.0', structured: true };
@@ -51,4 +51,11 @@ test('an annotated deployment answers a structured event with the notebook namin
   assert.equal(event['time'], '2020-03-17T22:22:51.189Z');
   assert.equal(event['specversion'], '1.0');
   assert.deepEqual(event['data'], reply);
+});
+
+test("a structured event's data reaches the model with its numbers as sent, and the reply keeps them", () => {
+  const sent = '{"specversion":"1.0","id":"1","source":"s","type":"t","datacontenttype":"application/json","data":{"data":{"ndarray":[[12345678901234567890,1e400]]}}}';
+  const request = readEventRequest({ 'content-type': 'application/cloudevents+json' }, Buffer.from(sent));
+  const answer = eventReply(binary, 'p1', { namespace: 'default', name: 'echo', naming: 'seldon' }, request.message, at);
+  assert.equal(answer.body, '{"data":{"ndarray":[[12345678901234567890,1e400]]}}');
 });

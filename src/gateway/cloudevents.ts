@@ -11,6 +11,7 @@
  * as the notebook's event display shows them.
  */
 import { mediaType, parseJson } from '../protocol/body.ts';
+import { stringifyJson } from '../protocol/json-lossless.ts';
 import {
   decodeHttpEvent,
   encodeStructured,
@@ -61,6 +62,8 @@ function payloadOf(event: CloudEvent): unknown {
   if (data instanceof Uint8Array) {
     return parseJson(Buffer.from(data).toString('utf8'), 'event data');
   }
+  // A structured event's data read again from its exact text, so numbers reach the model as sent.
+  if (event.dataText !== undefined) return parseJson(event.dataText, 'event data');
   return data;
 }
 
@@ -106,6 +109,6 @@ export function eventReply(request: EventRequest, puid: string, origin: EventOri
       'Ce-Source', percentEncodeHeaderValue(source),
       ...(time === undefined ? [] : ['Ce-Time', time]),
     ],
-    body: JSON.stringify(reply),
+    body: stringifyJson(reply),
   };
 }
