@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 
 from . import message
-from .errors import MicroserviceError, INTERNAL_ERROR, bad_payload, from_model_exception
+from .errors import MicroserviceError, BAD_DATA, INTERNAL_ERROR, bad_payload, from_model_exception
 
 log = logging.getLogger("trantor_runtime")
 
@@ -23,8 +23,10 @@ _METRIC_TYPES = ("COUNTER", "GAUGE", "TIMER")
 
 
 class NotImplementedByModel(MicroserviceError):
+    """A method the class does not have: 400, as Seldon's wrapper answers (SeldonNotImplementedError)."""
+
     def __init__(self, info):
-        super().__init__(info, 501, "NOT_IMPLEMENTED")
+        super().__init__(info, 400, BAD_DATA)
 
 
 class _Call:
@@ -346,10 +348,9 @@ class Component:
                         self._health_status_raw.where + " returned None; return a Seldon message dict", 500, INTERNAL_ERROR
                     )
                 return reply
-        if self._health_status is None:
-            return {"meta": {}, "status": {"code": 200, "info": self.name + " is ready", "reason": "", "status": "SUCCESS"}}
-        output = self._health_status(())
-        return self._reply(output, message.NDARRAY, None, self._health_status.where)
+        # Seldon's wrapper: no health_status method means "healthy".
+        output = "healthy" if self._health_status is None else self._health_status(())
+        return self._reply(output, message.NDARRAY, None, self.name + ".health_status")
 
     # -- helpers ---------------------------------------------------------------------------
 

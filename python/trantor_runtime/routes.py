@@ -3,7 +3,9 @@ The component's HTTP paths, as Seldon's Python wrapper serves them:
 
     POST|GET /predict  /api/v1.0/predictions  /api/v0.1/predictions
     POST|GET /transform-input  /transform-output  /route  /aggregate  /send-feedback
-    GET      /health/ping  /health/status  /metadata  /live  /ready
+             /api/v1.0/feedback  /api/v0.1/feedback
+    GET      /health/ping  /health/status  /api/v1.0/health/status  /metadata  /api/v1.0/metadata
+             /live  /ready  (Trantor's own: "live" and "ready"; Seldon's wrapper has neither)
 
 Bodies are JSON, or a form whose ``json`` field holds the JSON text; a GET carries the same
 ``json=`` in its query string.
@@ -102,12 +104,16 @@ class Routes:
             "/route": c.route,
             "/aggregate": c.aggregate,
             "/send-feedback": c.send_feedback,
+            "/api/v1.0/feedback": c.send_feedback,
+            "/api/v0.1/feedback": c.send_feedback,
         }
         self._message_paths = message_paths
         self._get_paths = {
             "/health/ping": self._ping,
             "/health/status": self._health_status,
+            "/api/v1.0/health/status": self._health_status,
             "/metadata": self._metadata,
+            "/api/v1.0/metadata": self._metadata,
             "/live": self._live,
             "/ready": self._ready,
         }
@@ -167,7 +173,7 @@ class Routes:
 
     @staticmethod
     def _live():
-        return Response(200, b"alive", _TEXT)
+        return Response(200, b"live", _TEXT)
 
     @staticmethod
     def _ready():
