@@ -92,8 +92,10 @@ def request_value(request):
 class Routes:
     """Maps a Request to a Response for one Component."""
 
-    def __init__(self, component):
+    def __init__(self, component, recorder=None):
         self.component = component
+        # A metrics.Recorder when the metrics port is served; None keeps the request path bare.
+        self.recorder = recorder
         c = component
         message_paths = {
             "/predict": c.predict,
@@ -126,14 +128,20 @@ class Routes:
         if call is not None:
             if method != "POST" and method != "GET":
                 return self._method_not_allowed(request, b"GET, POST")
+            value = reply = None
             try:
-                reply = call(request_value(request))
+                value = request_value(request)
+                reply = call(value)
             except MicroserviceError as exc:
-                return error_response(exc.status_code, exc.message, exc.reason)
+                response = error_response(exc.status_code, exc.message, exc.reason)
             except Exception as exc:  # noqa: BLE001 - a runtime bug answers 500 and serving goes on
                 log.exception("unexpected error while serving %s", path)
-                return error_response(500, "unexpected error while serving " + path + ": " + type(exc).__name__ + ": " + str(exc))
-            return self._json_reply(reply, path)
+                response = error_response(500, "unexpected error while serving " + path + ": " + type(exc).__name__ + ": " + str(exc))
+            else:
+                response = self._json_reply(reply, path)
+            if self.recorder is not None:
+                self._observe(path, response.status, value, reply)
+            return response
         handler = self._get_paths.get(path)
         if handler is not None:
             if method != "GET" and method != "HEAD" and method != "POST":
@@ -148,6 +156,19 @@ class Routes:
                 request.path = retry
                 return self.handle(request)
         return error_response(404, "no such path: " + path + "; this component serves " + ", ".join(self._known))
+
+    def _observe(self, path, status, value, reply):
+        recorder = self.recorder
+        recorder.request(path, status)
+        if status != 200 or not isinstance(reply, dict):
+            return
+        meta = reply.get("meta")
+        metrics = meta.get("metrics") if isinstance(meta, dict) else None
+        if metrics:
+            recorder.custom(metrics)
+        if self._message_paths[path] == self.component.send_feedback and isinstance(value, dict):
+            reward = value.get("reward")
+            recorder.feedback(reward if isinstance(reward, (int, float)) and not isinstance(reward, bool) else 0)
 
     @staticmethod
     def _method_not_allowed(request, allow):
