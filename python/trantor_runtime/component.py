@@ -177,10 +177,15 @@ class Component:
 
     def _meta(self, request_meta):
         meta = {}
-        if request_meta:
-            puid = request_meta.get("puid") if isinstance(request_meta, dict) else None
+        request_tags = None
+        if request_meta and isinstance(request_meta, dict):
+            puid = request_meta.get("puid")
             if puid:
                 meta["puid"] = puid
+            # Seldon's wrapper carries the request's tags on, under the model's own.
+            request_tags = request_meta.get("tags")
+            if request_tags and isinstance(request_tags, dict):
+                meta["tags"] = dict(request_tags)
         if self._tags is not None:
             tags = self._tags(())
             if tags:
@@ -188,7 +193,7 @@ class Component:
                     raise MicroserviceError(
                         self.name + ".tags returned a " + type(tags).__name__ + "; return a dict", 500, INTERNAL_ERROR
                     )
-                meta["tags"] = tags
+                meta["tags"] = {**meta["tags"], **tags} if "tags" in meta else tags
         if self._metrics is not None:
             metrics = self._metrics(())
             if metrics:
@@ -334,7 +339,12 @@ class Component:
         if output is None:
             output = np.array([])
         request_meta = request.get("meta") if isinstance(request, dict) else None
-        return self._reply(output, kind, request_meta, self.name + ".send_feedback")
+        reply = self._reply(output, kind, request_meta, self.name + ".send_feedback")
+        # Seldon's wrapper answers feedback through its protobuf message, which leaves empty names out.
+        data = reply.get("data")
+        if isinstance(data, dict) and data.get("names") == []:
+            del data["names"]
+        return reply
 
     def health_status(self):
         if self._health_status_raw is not None:

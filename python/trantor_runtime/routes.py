@@ -7,12 +7,15 @@ The component's HTTP paths, as Seldon's Python wrapper serves them:
     GET      /health/ping  /health/status  /api/v1.0/health/status  /metadata  /api/v1.0/metadata
              /live  /ready  (Trantor's own: "live" and "ready"; Seldon's wrapper has neither)
 
-Bodies are JSON, or a form whose ``json`` field holds the JSON text; a GET carries the same
-``json=`` in its query string.
+Bodies are JSON, or a form whose ``json`` field holds the JSON text, or (as Seldon's wrapper
+takes it) a multipart form with a field per message key; a GET carries ``json=`` in its query string.
 """
 
+import base64
 import json
 import logging
+from email.parser import BytesParser
+from email.policy import HTTP
 from urllib.parse import parse_qs
 
 from . import message
@@ -80,6 +83,8 @@ def request_value(request):
     media = content_type.split(b";", 1)[0].strip().lower()
     if media == b"application/x-www-form-urlencoded":
         return _form_field(body.decode("utf-8", "replace"), "form")
+    if media == b"multipart/form-data":
+        return _multipart(content_type, body)
     if media in (b"", b"application/json", b"text/plain") or media.endswith(b"+json"):
         return _parse_json(body, "body")
     raise MicroserviceError(
@@ -87,6 +92,28 @@ def request_value(request):
         415,
         "UNSUPPORTED_MEDIA_TYPE",
     )
+
+
+def _multipart(content_type, body):
+    """Seldon's multipart form: each field is a message key (JSON text; ``strData`` as text), and
+    a file field ``binData`` carries raw bytes (base64-encoded here), any other file text."""
+    parsed = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type + b"\r\n\r\n" + body)
+    if not parsed.is_multipart():
+        raise MicroserviceError("multipart form: no parts (is the boundary in Content-Type right?)", 400, BAD_DATA)
+    value = {}
+    for part in parsed.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            raise MicroserviceError("multipart form: a part has no name", 400, BAD_DATA)
+        data = part.get_payload(decode=True) or b""
+        where = "multipart field " + name
+        if part.get_filename() is not None:
+            value[name] = base64.b64encode(data).decode("ascii") if name == "binData" else data.decode("utf-8", "replace")
+        elif name == "strData":
+            value[name] = data.decode("utf-8", "replace")
+        else:
+            value[name] = _parse_json(data, where)
+    return value
 
 
 class Routes:

@@ -306,7 +306,10 @@ class ModelDispatcher implements Dispatcher {
       out = await this.call(fn, 'send_feedback', args);
       if (out === undefined || out === null) out = [];
     }
-    return this.reply(out, request ?? {}, undefined, 'send_feedback');
+    const reply = this.reply(out, request ?? {}, undefined, 'send_feedback');
+    // Seldon's wrapper answers feedback through its protobuf message, which leaves empty names out.
+    if (reply.data?.names?.length === 0) delete reply.data.names;
+    return reply;
   }
 
   private async healthStatus(): Promise<unknown> {
@@ -390,8 +393,9 @@ class ModelDispatcher implements Dispatcher {
     const metricsFn = this.fns['metrics'];
     const modelTags = tagsFn === undefined ? undefined : (this.callSync(tagsFn, 'tags') as Record<string, unknown> | undefined);
     const modelMetrics = metricsFn === undefined ? undefined : (this.callSync(metricsFn, 'metrics') as Metric[] | undefined);
-    if (inherited?.tags !== undefined || modelTags != null || extra.tags !== undefined) {
-      const tags = { ...inherited?.tags, ...modelTags, ...extra.tags };
+    if (request?.tags !== undefined || inherited?.tags !== undefined || modelTags != null || extra.tags !== undefined) {
+      // Seldon's wrapper carries the request's tags on, under the model's own.
+      const tags = { ...request?.tags, ...inherited?.tags, ...modelTags, ...extra.tags };
       if (Object.keys(tags).length > 0) meta.tags = tags;
     }
     if (inherited?.metrics !== undefined || modelMetrics != null || extra.metrics !== undefined) {
