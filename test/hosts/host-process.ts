@@ -8,10 +8,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { findPython } from '../../src/runtime/local/python.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const FIXTURES = join(import.meta.dirname, 'fixtures');
-export const PYTHON = process.env['TRANTOR_PYTHON'] || '/usr/bin/python3';
+/** A Python with numpy and scikit-learn (the iris server needs both), found as `trantor up` finds one. */
+export const PYTHON = findPython(['numpy', 'sklearn', 'joblib'])?.executable ?? '/usr/bin/python3';
 
 export type HostKind = 'python' | 'node';
 
@@ -40,15 +42,10 @@ export function hostCommand(kind: HostKind, interfaceName: string, args: readonl
 /** Starts the host and resolves once it prints the URL it serves on. */
 export function startHost(kind: HostKind, interfaceName: string, options: StartOptions = {}): Promise<HostProcess> {
   const [command = '', ...args] = options.command ?? hostCommand(kind, interfaceName, options.args);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PYTHONPATH: join(ROOT, 'python'),
-    PYTHONDONTWRITEBYTECODE: '1',
-    PREDICTIVE_UNIT_HTTP_SERVICE_PORT: '0',
-    ...options.env,
-  };
-  delete env['PREDICTIVE_UNIT_PARAMETERS'];
-  if (options.env?.['PREDICTIVE_UNIT_PARAMETERS'] !== undefined) env['PREDICTIVE_UNIT_PARAMETERS'] = options.env['PREDICTIVE_UNIT_PARAMETERS'];
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // Nothing from the caller's own component settings leaks in.
+  for (const name of ['PREDICTIVE_UNIT_PARAMETERS', 'PREDICTIVE_UNIT_METRICS_SERVICE_PORT', 'GUNICORN_WORKERS', 'GUNICORN_THREADS']) delete env[name];
+  Object.assign(env, { PYTHONPATH: join(ROOT, 'python'), PYTHONDONTWRITEBYTECODE: '1', PREDICTIVE_UNIT_HTTP_SERVICE_PORT: '0' }, options.env);
   const child = spawn(command, args, { cwd: options.cwd ?? FIXTURES, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
