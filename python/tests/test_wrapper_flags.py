@@ -147,6 +147,7 @@ class RefusedFlagsTest(unittest.TestCase):
 
     def test_tracing_and_worker_recycling_are_refused(self):
         self.assertIn("--tracing 1", self.refused("--tracing", "1"))
+        self.assertIn("--tracing 1: tracing is not supported", self.refused("--tracing"))
         self.assertIn("--max-requests 100", self.refused("--max-requests", "100"))
 
     def test_a_bad_worker_count_is_refused(self):

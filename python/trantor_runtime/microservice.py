@@ -136,7 +136,7 @@ def build_parser():
     parser.add_argument("--access-log", nargs="?", const="1", default=None, help="log one line per request")
     parser.add_argument("--debug", nargs="?", const="1", default=None, help="log at DEBUG")
     for flag in REFUSED_FLAGS:
-        parser.add_argument(flag, default=None, help=argparse.SUPPRESS)
+        parser.add_argument(flag, nargs="?", const="1", default=None, help=argparse.SUPPRESS)
     return parser
 
 
