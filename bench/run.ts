@@ -7,7 +7,8 @@
  * (bench/baseline.ts: `BENCH_BASELINE=<ref>`, or `none`), as ratios; the eventing figures
  * (bench/eventing.ts) against the same `trantor up`; the broker's durable ingress with each
  * durability (a second `trantor up --durability fsync`); and the graph figures (bench/graphs.ts:
- * what a hop costs, what adaptive batching gains). Every process it starts, and the temporary
+ * what a hop costs, what adaptive batching gains), and the Python host with `--workers 2` beside one
+ * worker (bench/workers.ts). Every process it starts, and the temporary
  * folders, are removed at the end, on failure too, and on Ctrl-C or SIGTERM.
  *
  * `BENCH_SECONDS=2` makes a short run to check the bench itself works.
@@ -22,6 +23,7 @@ import autocannon from 'autocannon';
 import { buildBaseline, compareServing, formatComparison } from './baseline.ts';
 import { benchDurability, benchEventing, formatDurability, formatEventing } from './eventing.ts';
 import { GRAPH_MANIFESTS, benchGraphs, formatGraphs } from './graphs.ts';
+import { benchWorkers, formatWorkers } from './workers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const DURATION_S = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -30,6 +32,7 @@ const EVENT_SECONDS = Number(process.env['BENCH_EVENT_SECONDS'] ?? DURATION_S);
 const EVENT_RATE = Number(process.env['BENCH_EVENT_RATE'] ?? 1000);
 const EVENT_RATE_SECONDS = Number(process.env['BENCH_EVENT_RATE_SECONDS'] ?? 5);
 const GRAPH_SECONDS = Number(process.env['BENCH_GRAPH_SECONDS'] ?? Math.min(DURATION_S, 5));
+const WORKERS_SECONDS = Number(process.env['BENCH_WORKERS_SECONDS'] ?? Math.min(DURATION_S, 5));
 const BASELINE = process.env['BENCH_BASELINE'] ?? 'HEAD~1';
 const BASELINE_ROUNDS = Number(process.env['BENCH_BASELINE_ROUNDS'] ?? 3);
 const BASELINE_SECONDS = Number(process.env['BENCH_BASELINE_SECONDS'] ?? Math.min(DURATION_S, 5));
@@ -232,6 +235,9 @@ async function main(): Promise<void> {
 
     const graphs = await benchGraphs({ gateway, seconds: GRAPH_SECONDS, connections: CONNECTIONS });
     console.log(`\n${formatGraphs(graphs)}`);
+
+    // Last, after the control planes' figures: the Python host's --workers, at the host directly.
+    console.log(`\n${formatWorkers(await benchWorkers(WORKERS_SECONDS, CONNECTIONS), CONNECTIONS, WORKERS_SECONDS)}`);
   } finally {
     await cleanUp();
     process.off('SIGINT', onSignal);

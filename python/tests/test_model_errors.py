@@ -55,9 +55,9 @@ class ModelErrorsTest(unittest.TestCase):
         self.assertEqual(status, 500)
         self.assertIn("NaN", reply["status"]["info"])
 
-    def test_class_without_route_answers_501(self):
+    def test_class_without_route_answers_400_as_seldon_does(self):
         status, reply = self.server.post_json("/route", {"data": {"ndarray": [[1]]}})
-        self.assertEqual(status, 501)
+        self.assertEqual((status, reply["status"]["reason"]), (400, "MICROSERVICE_BAD_DATA"))
         self.assertIn("Picky has no route method", reply["status"]["info"])
 
 

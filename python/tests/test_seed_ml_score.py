@@ -79,10 +79,10 @@ class SeedMLScoreTest(unittest.TestCase):
         self.assertEqual((status, body), (200, b"pong"))
         self.assertTrue(headers["content-type"].startswith("text/plain"))
 
-    def test_health_status_without_a_method_reports_success(self):
+    def test_health_status_without_a_method_answers_healthy_as_seldon_does(self):
         status, _, body = self.server.request("GET", "/health/status")
         self.assertEqual(status, 200)
-        self.assertEqual(json.loads(body)["status"]["status"], "SUCCESS")
+        self.assertEqual(json.loads(body)["strData"], "healthy")
 
     def test_live_and_ready_answer_200(self):
         for path in ("/live", "/ready"):

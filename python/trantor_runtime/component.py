@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 
 from . import message
-from .errors import MicroserviceError, INTERNAL_ERROR, bad_payload, from_model_exception
+from .errors import MicroserviceError, BAD_DATA, INTERNAL_ERROR, bad_payload, from_model_exception
 
 log = logging.getLogger("trantor_runtime")
 
@@ -23,8 +23,10 @@ _METRIC_TYPES = ("COUNTER", "GAUGE", "TIMER")
 
 
 class NotImplementedByModel(MicroserviceError):
+    """A method the class does not have: 400, as Seldon's wrapper answers (SeldonNotImplementedError)."""
+
     def __init__(self, info):
-        super().__init__(info, 501, "NOT_IMPLEMENTED")
+        super().__init__(info, 400, BAD_DATA)
 
 
 class _Call:
@@ -175,10 +177,15 @@ class Component:
 
     def _meta(self, request_meta):
         meta = {}
-        if request_meta:
-            puid = request_meta.get("puid") if isinstance(request_meta, dict) else None
+        request_tags = None
+        if request_meta and isinstance(request_meta, dict):
+            puid = request_meta.get("puid")
             if puid:
                 meta["puid"] = puid
+            # Seldon's wrapper carries the request's tags on, under the model's own.
+            request_tags = request_meta.get("tags")
+            if request_tags and isinstance(request_tags, dict):
+                meta["tags"] = dict(request_tags)
         if self._tags is not None:
             tags = self._tags(())
             if tags:
@@ -186,7 +193,7 @@ class Component:
                     raise MicroserviceError(
                         self.name + ".tags returned a " + type(tags).__name__ + "; return a dict", 500, INTERNAL_ERROR
                     )
-                meta["tags"] = tags
+                meta["tags"] = {**meta["tags"], **tags} if "tags" in meta else tags
         if self._metrics is not None:
             metrics = self._metrics(())
             if metrics:
@@ -332,7 +339,12 @@ class Component:
         if output is None:
             output = np.array([])
         request_meta = request.get("meta") if isinstance(request, dict) else None
-        return self._reply(output, kind, request_meta, self.name + ".send_feedback")
+        reply = self._reply(output, kind, request_meta, self.name + ".send_feedback")
+        # Seldon's wrapper answers feedback through its protobuf message, which leaves empty names out.
+        data = reply.get("data")
+        if isinstance(data, dict) and data.get("names") == []:
+            del data["names"]
+        return reply
 
     def health_status(self):
         if self._health_status_raw is not None:
@@ -346,10 +358,9 @@ class Component:
                         self._health_status_raw.where + " returned None; return a Seldon message dict", 500, INTERNAL_ERROR
                     )
                 return reply
-        if self._health_status is None:
-            return {"meta": {}, "status": {"code": 200, "info": self.name + " is ready", "reason": "", "status": "SUCCESS"}}
-        output = self._health_status(())
-        return self._reply(output, message.NDARRAY, None, self._health_status.where)
+        # Seldon's wrapper: no health_status method means "healthy".
+        output = "healthy" if self._health_status is None else self._health_status(())
+        return self._reply(output, message.NDARRAY, None, self.name + ".health_status")
 
     # -- helpers ---------------------------------------------------------------------------
 

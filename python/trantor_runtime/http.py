@@ -425,9 +425,11 @@ class HttpProtocol(asyncio.Protocol):
             transport.close()
 
 
-async def serve(app, on_error, host, port):
-    """Starts listening; returns the asyncio Server."""
+async def serve(app, on_error, host=None, port=None, sock=None):
+    """Starts serving on ``sock`` (already listening) or on ``host:port``; returns the asyncio Server."""
     loop = asyncio.get_running_loop()
+    if sock is not None:
+        return await loop.create_server(lambda: HttpProtocol(app, on_error), sock=sock, backlog=1024)
     return await loop.create_server(
         lambda: HttpProtocol(app, on_error), host, port, reuse_address=True, backlog=1024
     )

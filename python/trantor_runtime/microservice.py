@@ -17,13 +17,16 @@ import gc
 import importlib
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import traceback
 
+from . import metrics, workers
 from .component import Component
 from .errors import StartupError
-from .http import serve
+from .http import Response, serve
 from .parameters import parse_parameters
 from .routes import Routes, error_response
 
@@ -31,6 +34,85 @@ log = logging.getLogger("trantor_runtime")
 
 SERVICE_TYPES = ("MODEL", "ROUTER", "TRANSFORMER", "COMBINER", "OUTPUT_TRANSFORMER")
 DEFAULT_PORT = 9000
+METRICS_PATHS = ("/prometheus", "/metrics")
+METRICS_FLUSH_SECONDS = 0.5
+
+# Seldon's options this host cannot honour: (the value that changes nothing, why any other is refused).
+REFUSED_FLAGS = {
+    "--grpc-port": (None, "this host serves REST only; gRPC is not served yet (drop the flag; REST is on --http-port)"),
+    "--grpc-workers": ("1", "this host serves REST only; gRPC is not served yet"),
+    "--grpc-threads": ("1", "this host serves REST only; gRPC is not served yet"),
+    "--tracing": ("0", "tracing is not supported by this host"),
+    "--max-requests": ("0", "workers are not recycled after a number of requests by this host"),
+    "--max-requests-jitter": ("0", "workers are not recycled after a number of requests by this host"),
+    "--keepalive": (None, "this host keeps idle connections open until the client closes them; drop the flag"),
+}
+
+
+class WrapperOptions:
+    """Seldon's server options as this host runs them."""
+
+    def __init__(self, workers=1, metrics_port=None, metrics_required=False, pidfile=None, access_log=False,
+                 metrics_endpoint=None):
+        self.workers = workers
+        self.metrics_port = metrics_port
+        self.metrics_required = metrics_required
+        self.pidfile = pidfile
+        self.access_log = access_log
+        self.metrics_paths = METRICS_PATHS + ((metrics_endpoint,) if metrics_endpoint and metrics_endpoint not in METRICS_PATHS else ())
+
+
+def _count(text, where, least):
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise StartupError(where + ": expected a whole number, got " + repr(text)) from None
+    if value < least:
+        raise StartupError(where + ": expected a number of at least " + str(least) + ", got " + str(value))
+    return value
+
+
+def _flag_port(text, where):
+    port = _count(text, where, 0)
+    if port > 65535:
+        raise StartupError(where + ": expected a port number from 0 to 65535, got " + str(port))
+    return port
+
+
+def _truthy(text):
+    return str(text).strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def wrapper_options(args, env):
+    """Seldon's server flags (flag, then Seldon's environment variable) checked once; StartupError says why not."""
+    for flag, (harmless, why) in REFUSED_FLAGS.items():
+        value = getattr(args, flag[2:].replace("-", "_"))
+        if value is not None and value != harmless:
+            raise StartupError(flag + " " + value + ": " + why)
+    workers_text, where = (args.workers, "--workers") if args.workers is not None else (env.get("GUNICORN_WORKERS"), "GUNICORN_WORKERS")
+    workers = 1 if workers_text in (None, "") else _count(workers_text, where, 1)
+    threads_text, where = (args.threads, "--threads") if args.threads is not None else (env.get("GUNICORN_THREADS"), "GUNICORN_THREADS")
+    if threads_text not in (None, "") and _count(threads_text, where, 1) != 1:
+        raise StartupError(
+            where + " " + threads_text + ": each worker of this host answers one request at a time (an event loop, no threads); "
+            "use --workers " + threads_text + " for requests in parallel"
+        )
+    if args.single_threaded is not None and args.single_threaded not in ("0", "1"):
+        raise StartupError("--single-threaded: expected 0 or 1, got " + repr(args.single_threaded))
+    if args.metrics_port is not None:
+        metrics_port, required = _flag_port(args.metrics_port, "--metrics-port"), True
+    else:
+        text = env.get("PREDICTIVE_UNIT_METRICS_SERVICE_PORT", "").strip()
+        metrics_port = _flag_port(text, "PREDICTIVE_UNIT_METRICS_SERVICE_PORT") if text else None
+        required = False
+    return WrapperOptions(
+        workers=workers,
+        metrics_port=metrics_port,
+        metrics_required=required,
+        pidfile=args.pidfile or None,
+        access_log=args.access_log is not None and _truthy(args.access_log),
+        metrics_endpoint=env.get("PREDICTIVE_UNIT_METRICS_ENDPOINT", "").strip() or None,
+    )
 
 
 def build_parser():
@@ -45,10 +127,15 @@ def build_parser():
     parser.add_argument("--parameters", default=None, help="JSON list of {name, value, type}; overrides PREDICTIVE_UNIT_PARAMETERS")
     parser.add_argument("--http-port", type=int, default=None, help="overrides PREDICTIVE_UNIT_HTTP_SERVICE_PORT (default 9000)")
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR (default INFO)")
-    # Options of Seldon's command that have no meaning here: accepted so the same command runs.
-    for flag in ("--grpc-port", "--metrics-port", "--workers", "--threads", "--max-requests",
-                 "--max-requests-jitter", "--keepalive", "--access-log", "--tracing", "--debug",
-                 "--single-threaded", "--pidfile", "--grpc-workers", "--grpc-threads"):
+    # Seldon's server options: honoured, or refused with the reason (see wrapper_options).
+    parser.add_argument("--workers", default=None, help="processes answering on the port (default GUNICORN_WORKERS or 1)")
+    parser.add_argument("--threads", default=None, help="1 only: each worker answers one request at a time")
+    parser.add_argument("--single-threaded", default=None, help="0 or 1 (each worker is single-threaded either way)")
+    parser.add_argument("--metrics-port", default=None, help="serve Prometheus metrics at /prometheus on this port")
+    parser.add_argument("--pidfile", default=None, help="write the process id to this file")
+    parser.add_argument("--access-log", nargs="?", const="1", default=None, help="log one line per request")
+    parser.add_argument("--debug", nargs="?", const="1", default=None, help="log at DEBUG")
+    for flag in REFUSED_FLAGS:
         parser.add_argument(flag, nargs="?", const="1", default=None, help=argparse.SUPPRESS)
     return parser
 
@@ -168,7 +255,8 @@ def _port(args, env):
 
 
 def _log_level(args, env):
-    text = (args.log_level or env.get("SELDON_LOG_LEVEL") or env.get("LOG_LEVEL") or "INFO").upper()
+    debug = args.debug is not None and _truthy(args.debug)
+    text = (args.log_level or ("DEBUG" if debug else None) or env.get("SELDON_LOG_LEVEL") or env.get("LOG_LEVEL") or "INFO").upper()
     level = logging.getLevelName(text)
     if not isinstance(level, int):
         raise StartupError("--log-level: expected DEBUG, INFO, WARNING or ERROR, got " + repr(text))
@@ -218,22 +306,66 @@ def _batch_log_output():
     return batched
 
 
-async def _watch_parent(parent_pid, stop):
-    """Stops serving when the process that started us (TRANTOR_PARENT_PID) is gone, even by kill -9."""
-    try:
-        pid = int(parent_pid or "0")
-    except ValueError:
-        return
+async def _watch_parent(pid, stop):
+    """Stops serving when the process that started us is gone, even by kill -9."""
     if pid <= 1:
         return
     while not stop.is_set():
         await asyncio.sleep(1.0)
         if os.getppid() != pid:
-            log.info("stopping: the control plane (pid %d) is gone", pid)
+            log.info("stopping: the process that started this one (pid %d) is gone", pid)
             stop.set()
 
 
-async def _serve(routes, host, port, interface):
+def _parent_pid(text):
+    try:
+        return int(text or "0")
+    except ValueError:
+        return 0
+
+
+async def _watch_workers(children, stop, failed):
+    """In the first process: a worker that dies on its own stops the whole host (exit 1)."""
+    while not stop.is_set() and children:
+        await asyncio.sleep(0.2)
+        for pid, how in workers.reap(children):
+            if not stop.is_set():
+                log.error("stopping: worker %d %s", pid, how)
+                failed.append(pid)
+                stop.set()
+
+
+async def _flush_metrics(recorder, folder, stop):
+    pid = os.getpid()
+    while not stop.is_set():
+        await asyncio.sleep(METRICS_FLUSH_SECONDS)
+        metrics.write_snapshot(recorder, folder, pid)
+
+
+def _metrics_app(recorder, folder, labels, paths):
+    def handle(request):
+        if request.path not in paths:
+            return error_response(404, "no such path: " + request.path + "; the metrics port serves " + ", ".join(paths))
+        if request.method not in ("GET", "HEAD"):
+            return error_response(405, request.method + " is not allowed on " + request.path + "; use GET")
+        others = metrics.read_snapshots(folder, os.getpid()) if folder else {}
+        others[str(os.getpid())] = recorder.data
+        return Response(200, metrics.render(others, labels), metrics.CONTENT_TYPE)
+
+    return handle
+
+
+def _access_logged(handle):
+    def logged(request):
+        response = handle(request)
+        log.info("%s %s %d", request.method, request.path, response.status)
+        return response
+
+    return logged
+
+
+async def _serve(handle, sock, interface, host, run):
+    """Serves on ``sock`` until a signal (or the parent's end); ``run`` says what this process also does."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -241,26 +373,120 @@ async def _serve(routes, host, port, interface):
             loop.add_signal_handler(signum, stop.set)
         except (NotImplementedError, RuntimeError):  # pragma: no cover - platforms without signals
             pass
-    try:
-        server = await serve(routes.handle, error_response, host, port)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise StartupError("cannot listen on " + host + ":" + str(port) + ": " + reason) from None
-    bound = server.sockets[0].getsockname()[1]
-    shown = "[" + host + "]" if ":" in host else host
-    sys.stdout.write("trantor_runtime: serving " + interface + " on http://" + shown + ":" + str(bound) + "\n")
-    sys.stdout.flush()
-    watch = asyncio.ensure_future(_watch_parent(os.environ.get("TRANTOR_PARENT_PID"), stop))
+    server = await serve(handle, error_response, sock=sock)
+    metrics_server = None
+    if run.metrics_sock is not None:
+        metrics_server = await serve(
+            run.metrics_app, error_response, sock=run.metrics_sock
+        )
+    if run.announce:
+        bound = sock.getsockname()[1]
+        shown = "[" + host + "]" if ":" in host else host
+        if run.children:
+            log.info("%d workers (pids %s) answer on port %d", len(run.children) + 1,
+                     ", ".join(str(p) for p in [os.getpid()] + run.children), bound)
+        if metrics_server is not None:
+            log.info("metrics at http://%s:%d%s", shown, run.metrics_sock.getsockname()[1], METRICS_PATHS[0])
+        sys.stdout.write("trantor_runtime: serving " + interface + " on http://" + shown + ":" + str(bound) + "\n")
+        sys.stdout.flush()
+    tasks = [asyncio.ensure_future(_watch_parent(run.parent_pid, stop))]
+    failed = []
+    if run.children:
+        tasks.append(asyncio.ensure_future(_watch_workers(run.children, stop, failed)))
+    if run.snapshot_folder is not None and run.recorder is not None and not run.announce:
+        tasks.append(asyncio.ensure_future(_flush_metrics(run.recorder, run.snapshot_folder, stop)))
     batched = _batch_log_output()
-    flusher = asyncio.ensure_future(_flush_logs(batched, stop))
+    tasks.append(asyncio.ensure_future(_flush_logs(batched, stop)))
     try:
         await stop.wait()
     finally:
-        watch.cancel()
-        flusher.cancel()
+        for task in tasks:
+            task.cancel()
         batched.flush()
-    log.info("stopping: signal received")
+    if not failed:
+        if run.announce:
+            log.info("stopping: signal received")
+        else:
+            log.debug("worker %d stopping", os.getpid())
     server.close()
+    if metrics_server is not None:
+        metrics_server.close()
+    return 1 if failed else 0
+
+
+class _Run:
+    """What one process of the host does besides answering requests."""
+
+    def __init__(self, announce, parent_pid, children=None, recorder=None, metrics_sock=None, metrics_app=None,
+                 snapshot_folder=None):
+        self.announce = announce
+        self.parent_pid = parent_pid
+        self.children = children if children is not None else []
+        self.recorder = recorder
+        self.metrics_sock = metrics_sock
+        self.metrics_app = metrics_app
+        self.snapshot_folder = snapshot_folder
+
+
+def _metrics_socket(options, host):
+    if options.metrics_port is None:
+        return None
+    try:
+        return workers.listening_sockets(host, options.metrics_port, 1)[0]
+    except StartupError as exc:
+        if options.metrics_required:
+            raise StartupError("--metrics-port: " + str(exc)) from None
+        log.warning("metrics are not served: %s (PREDICTIVE_UNIT_METRICS_SERVICE_PORT)", exc)
+        return None
+
+
+def _run_host(routes, host, port, interface, options, env):
+    """Listens, forks the workers, serves; returns the exit code. StartupError before listening."""
+    metrics_sock = _metrics_socket(options, host)
+    recorder = metrics.Recorder() if metrics_sock is not None else None
+    routes.recorder = recorder
+    handle = _access_logged(routes.handle) if options.access_log else routes.handle
+    socks = workers.listening_sockets(host, port, options.workers)
+    folder = tempfile.mkdtemp(prefix="trantor-metrics-") if recorder is not None and options.workers > 1 else None
+    first = os.getpid()
+    children = []
+    for sock in socks[1:]:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                workers.die_with_parent(first)
+                for other in socks:
+                    if other is not sock:
+                        other.close()
+                if metrics_sock is not None:
+                    metrics_sock.close()
+                code = asyncio.run(_serve(handle, sock, interface, host, _Run(False, first, recorder=recorder, snapshot_folder=folder)))
+            except BaseException:  # noqa: BLE001 - a worker never returns into the parent's code
+                log.exception("worker %d failed", os.getpid())
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        children.append(pid)
+        sock.close()
+    if options.pidfile:
+        with open(options.pidfile, "w", encoding="utf-8") as out:
+            out.write(str(first) + "\n")
+    app = _metrics_app(recorder, folder, metrics.default_labels(env), options.metrics_paths) if recorder is not None else None
+    try:
+        run = _Run(True, _parent_pid(env.get("TRANTOR_PARENT_PID")), children, recorder, metrics_sock, app, folder)
+        return asyncio.run(_serve(handle, socks[0], interface, host, run))
+    finally:
+        workers.stop_workers(children)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        if options.pidfile:
+            try:
+                os.unlink(options.pidfile)
+            except OSError:
+                pass
 
 
 def main(argv=None, env=None):
@@ -268,6 +494,7 @@ def main(argv=None, env=None):
     args = build_parser().parse_args(argv)
     try:
         level = _log_level(args, env)
+        options = wrapper_options(args, env)
     except StartupError as exc:
         return fail(str(exc))
     logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -300,17 +527,17 @@ def main(argv=None, env=None):
         return fail("cannot start " + interface + ": " + str(exc))
     host = env.get("TRANTOR_BIND_HOST") or "127.0.0.1"
     routes = Routes(component)
-    # Everything loaded so far lives until exit: keep the collector from rescanning it.
+    # Everything loaded so far lives until exit: keep the collector from rescanning it (and,
+    # with --workers, from touching the pages the workers share).
     gc.collect()
     if hasattr(gc, "freeze"):
         gc.freeze()
     try:
-        asyncio.run(_serve(routes, host, port, interface))
+        return _run_host(routes, host, port, interface, options, env)
     except StartupError as exc:
         return fail("cannot start " + interface + ": " + str(exc))
     except KeyboardInterrupt:
-        pass
-    return 0
+        return 0
 
 
 if __name__ == "__main__":

@@ -3,14 +3,19 @@ The component's HTTP paths, as Seldon's Python wrapper serves them:
 
     POST|GET /predict  /api/v1.0/predictions  /api/v0.1/predictions
     POST|GET /transform-input  /transform-output  /route  /aggregate  /send-feedback
-    GET      /health/ping  /health/status  /metadata  /live  /ready
+             /api/v1.0/feedback  /api/v0.1/feedback
+    GET      /health/ping  /health/status  /api/v1.0/health/status  /metadata  /api/v1.0/metadata
+             /live  /ready  (Trantor's own: "live" and "ready"; Seldon's wrapper has neither)
 
-Bodies are JSON, or a form whose ``json`` field holds the JSON text; a GET carries the same
-``json=`` in its query string.
+Bodies are JSON, or a form whose ``json`` field holds the JSON text, or (as Seldon's wrapper
+takes it) a multipart form with a field per message key; a GET carries ``json=`` in its query string.
 """
 
+import base64
 import json
 import logging
+from email.parser import BytesParser
+from email.policy import HTTP
 from urllib.parse import parse_qs
 
 from . import message
@@ -78,6 +83,8 @@ def request_value(request):
     media = content_type.split(b";", 1)[0].strip().lower()
     if media == b"application/x-www-form-urlencoded":
         return _form_field(body.decode("utf-8", "replace"), "form")
+    if media == b"multipart/form-data":
+        return _multipart(content_type, body)
     if media in (b"", b"application/json", b"text/plain") or media.endswith(b"+json"):
         return _parse_json(body, "body")
     raise MicroserviceError(
@@ -87,11 +94,35 @@ def request_value(request):
     )
 
 
+def _multipart(content_type, body):
+    """Seldon's multipart form: each field is a message key (JSON text; ``strData`` as text), and
+    a file field ``binData`` carries raw bytes (base64-encoded here), any other file text."""
+    parsed = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type + b"\r\n\r\n" + body)
+    if not parsed.is_multipart():
+        raise MicroserviceError("multipart form: no parts (is the boundary in Content-Type right?)", 400, BAD_DATA)
+    value = {}
+    for part in parsed.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            raise MicroserviceError("multipart form: a part has no name", 400, BAD_DATA)
+        data = part.get_payload(decode=True) or b""
+        where = "multipart field " + name
+        if part.get_filename() is not None:
+            value[name] = base64.b64encode(data).decode("ascii") if name == "binData" else data.decode("utf-8", "replace")
+        elif name == "strData":
+            value[name] = data.decode("utf-8", "replace")
+        else:
+            value[name] = _parse_json(data, where)
+    return value
+
+
 class Routes:
     """Maps a Request to a Response for one Component."""
 
-    def __init__(self, component):
+    def __init__(self, component, recorder=None):
         self.component = component
+        # A metrics.Recorder when the metrics port is served; None keeps the request path bare.
+        self.recorder = recorder
         c = component
         message_paths = {
             "/predict": c.predict,
@@ -102,12 +133,16 @@ class Routes:
             "/route": c.route,
             "/aggregate": c.aggregate,
             "/send-feedback": c.send_feedback,
+            "/api/v1.0/feedback": c.send_feedback,
+            "/api/v0.1/feedback": c.send_feedback,
         }
         self._message_paths = message_paths
         self._get_paths = {
             "/health/ping": self._ping,
             "/health/status": self._health_status,
+            "/api/v1.0/health/status": self._health_status,
             "/metadata": self._metadata,
+            "/api/v1.0/metadata": self._metadata,
             "/live": self._live,
             "/ready": self._ready,
         }
@@ -120,14 +155,20 @@ class Routes:
         if call is not None:
             if method != "POST" and method != "GET":
                 return self._method_not_allowed(request, b"GET, POST")
+            value = reply = None
             try:
-                reply = call(request_value(request))
+                value = request_value(request)
+                reply = call(value)
             except MicroserviceError as exc:
-                return error_response(exc.status_code, exc.message, exc.reason)
+                response = error_response(exc.status_code, exc.message, exc.reason)
             except Exception as exc:  # noqa: BLE001 - a runtime bug answers 500 and serving goes on
                 log.exception("unexpected error while serving %s", path)
-                return error_response(500, "unexpected error while serving " + path + ": " + type(exc).__name__ + ": " + str(exc))
-            return self._json_reply(reply, path)
+                response = error_response(500, "unexpected error while serving " + path + ": " + type(exc).__name__ + ": " + str(exc))
+            else:
+                response = self._json_reply(reply, path)
+            if self.recorder is not None:
+                self._observe(path, response.status, value, reply)
+            return response
         handler = self._get_paths.get(path)
         if handler is not None:
             if method != "GET" and method != "HEAD" and method != "POST":
@@ -142,6 +183,19 @@ class Routes:
                 request.path = retry
                 return self.handle(request)
         return error_response(404, "no such path: " + path + "; this component serves " + ", ".join(self._known))
+
+    def _observe(self, path, status, value, reply):
+        recorder = self.recorder
+        recorder.request(path, status)
+        if status != 200 or not isinstance(reply, dict):
+            return
+        meta = reply.get("meta")
+        metrics = meta.get("metrics") if isinstance(meta, dict) else None
+        if metrics:
+            recorder.custom(metrics)
+        if self._message_paths[path] == self.component.send_feedback and isinstance(value, dict):
+            reward = value.get("reward")
+            recorder.feedback(reward if isinstance(reward, (int, float)) and not isinstance(reward, bool) else 0)
 
     @staticmethod
     def _method_not_allowed(request, allow):
@@ -167,7 +221,7 @@ class Routes:
 
     @staticmethod
     def _live():
-        return Response(200, b"alive", _TEXT)
+        return Response(200, b"live", _TEXT)
 
     @staticmethod
     def _ready():

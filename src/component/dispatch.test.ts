@@ -224,7 +224,7 @@ test('send_feedback receives features, names, reward, truth and this unit\'s rou
   };
   const reply = await createDispatcher(model, { unitId: 'router' }).handle('sendFeedback', feedback);
   assert.deepEqual(seen, [[[1]], ['a'], 0.5, [[9]], 2]);
-  assert.deepEqual(reply.body, { data: { names: [], ndarray: [] }, meta: {} });
+  assert.deepEqual(reply.body, { data: { ndarray: [] }, meta: {} });
 });
 
 test('health status defaults to strData healthy', async () => {

@@ -18,7 +18,7 @@ import {
   type SeldonMessage,
 } from '../protocol/index.ts';
 import { SeldonResponse, type Features, type JsonValue, type ModelMetadata, type SeldonComponent } from './contract.ts';
-import { modelFailure } from './errors.ts';
+import { MicroserviceError, modelFailure } from './errors.ts';
 
 export type ComponentMethod =
   | 'predict'
@@ -96,6 +96,11 @@ function describe(value: unknown): string {
     default:
       return `a ${typeof value} (${String(value)})`;
   }
+}
+
+/** A method the class does not have: 400 MICROSERVICE_BAD_DATA, as Seldon's wrapper answers. */
+function notImplemented(message: string): TrantorError {
+  return new MicroserviceError(message, 400);
 }
 
 function bad(message: string): TrantorError {
@@ -230,7 +235,7 @@ class ModelDispatcher implements Dispatcher {
     const fn = this.fns[fnName];
     if (fn === undefined) {
       // Seldon's wrapper: a missing transform is the identity; a missing predict is an error.
-      if (fnName === 'predict') throw new TrantorError('NOT_SUPPORTED', `${this.name} has no predict method; add predict(X, names) or predictRaw(msg)`);
+      if (fnName === 'predict') throw notImplemented(`${this.name} has no predict method; add predict(X, names) or predictRaw(msg)`);
       return this.reply(X, msg, msg.meta, label);
     }
     const out = await this.call(fn, label, [X, msg.data?.names ?? [], msg.meta ?? {}]);
@@ -241,7 +246,7 @@ class ModelDispatcher implements Dispatcher {
     const msg = parseSeldonMessage(body);
     if (this.fns['routeRaw'] !== undefined) return this.raw(this.fns['routeRaw'], 'route_raw', msg);
     const fn = this.fns['route'];
-    if (fn === undefined) throw new TrantorError('NOT_SUPPORTED', `${this.name} has no route method; a ROUTER needs route(X, names) returning a child index`);
+    if (fn === undefined) throw notImplemented(`${this.name} has no route method; a ROUTER needs route(X, names) returning a child index`);
     let out = await this.call(fn, 'route', [featuresOfMessage(msg), msg.data?.names ?? [], msg.meta ?? {}]);
     let extra = NO_EXTRA;
     if (isSeldonResponse(out)) {
@@ -262,7 +267,7 @@ class ModelDispatcher implements Dispatcher {
     const first = msgs[0]!;
     if (this.fns['aggregateRaw'] !== undefined) return this.raw(this.fns['aggregateRaw'], 'aggregate_raw', msgs);
     const fn = this.fns['aggregate'];
-    if (fn === undefined) throw new TrantorError('NOT_SUPPORTED', `${this.name} has no aggregate method; a COMBINER needs aggregate(Xs, namesList)`);
+    if (fn === undefined) throw notImplemented(`${this.name} has no aggregate method; a COMBINER needs aggregate(Xs, namesList)`);
     const Xs = msgs.map((m, i) => featuresOfMessage(m, `[${i}]`));
     const namesList = msgs.map((m) => m.data?.names ?? []);
     const out = await this.call(fn, 'aggregate', [Xs, namesList]);
@@ -301,7 +306,10 @@ class ModelDispatcher implements Dispatcher {
       out = await this.call(fn, 'send_feedback', args);
       if (out === undefined || out === null) out = [];
     }
-    return this.reply(out, request ?? {}, undefined, 'send_feedback');
+    const reply = this.reply(out, request ?? {}, undefined, 'send_feedback');
+    // Seldon's wrapper answers feedback through its protobuf message, which leaves empty names out.
+    if (reply.data?.names?.length === 0) delete reply.data.names;
+    return reply;
   }
 
   private async healthStatus(): Promise<unknown> {
@@ -385,8 +393,9 @@ class ModelDispatcher implements Dispatcher {
     const metricsFn = this.fns['metrics'];
     const modelTags = tagsFn === undefined ? undefined : (this.callSync(tagsFn, 'tags') as Record<string, unknown> | undefined);
     const modelMetrics = metricsFn === undefined ? undefined : (this.callSync(metricsFn, 'metrics') as Metric[] | undefined);
-    if (inherited?.tags !== undefined || modelTags != null || extra.tags !== undefined) {
-      const tags = { ...inherited?.tags, ...modelTags, ...extra.tags };
+    if (request?.tags !== undefined || inherited?.tags !== undefined || modelTags != null || extra.tags !== undefined) {
+      // Seldon's wrapper carries the request's tags on, under the model's own.
+      const tags = { ...request?.tags, ...inherited?.tags, ...modelTags, ...extra.tags };
       if (Object.keys(tags).length > 0) meta.tags = tags;
     }
     if (inherited?.metrics !== undefined || modelMetrics != null || extra.metrics !== undefined) {

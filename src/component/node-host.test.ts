@@ -189,3 +189,22 @@ test('module.Class names a class in another file, as in Seldon', () => {
   assert.equal(target.exportName, 'Iris');
   assert.deepEqual(target.files, ['/srv/models.ts', '/srv/models.mts', '/srv/models.js', '/srv/models.mjs']);
 });
+
+test("Seldon's flags the Node host cannot honour are refused with the reason, exit 2", async () => {
+  for (const [args, reason] of [
+    [['--workers', '2'], /--workers 2: the Node host serves with one process/],
+    [['--threads', '4'], /--threads 4: the Node host answers on one event loop/],
+    [['--metrics-port', '6000'], /--metrics-port 6000: the Node host serves no metrics port/],
+    [['--grpc-port', '5000'], /--grpc-port 5000: the Node host serves REST only/],
+    [['--tracing'], /--tracing: tracing is not supported/],
+  ] as const) {
+    const errors: string[] = [];
+    const code = await main(['Scaler', ...args], {}, { cwd: fixtures, stdout: () => {}, stderr: (l) => errors.push(l) });
+    assert.equal(code, 2, args.join(' '));
+    assert.match(errors.join('\n'), reason);
+  }
+});
+
+test('the values of those flags that change nothing are accepted', () => {
+  assert.equal(resolveHostConfig(['M', '--workers', '1', '--threads', '1', '--single-threaded', '1'], {}, '/').interfaceName, 'M');
+});

@@ -121,6 +121,26 @@ export function parseParameters(json: string, where = 'PREDICTIVE_UNIT_PARAMETER
   return out;
 }
 
+/**
+ * Seldon's server flags the Node host cannot honour are refused with the reason, never ignored;
+ * a value that changes nothing (`--workers 1`, `--threads 1`) is accepted.
+ */
+function refuseUnhonoured(values: Readonly<Record<string, string | boolean | undefined>>): void {
+  const refusals: [string, string | undefined, string][] = [
+    ['workers', '1', 'the Node host serves with one process; give the component more replicas instead (or serve it with the Python host, which has --workers)'],
+    ['threads', '1', 'the Node host answers on one event loop; give the component more replicas instead'],
+    ['metrics-port', undefined, "the Node host serves no metrics port; its replies' meta.metrics reach the gateway's /prometheus"],
+    ['grpc-port', undefined, 'the Node host serves REST only; gRPC is not served yet (drop the flag; REST is on --http-port)'],
+    ['tracing', undefined, 'tracing is not supported by the Node host'],
+  ];
+  for (const [flag, harmless, why] of refusals) {
+    const value = values[flag];
+    if (value !== undefined && value !== false && value !== harmless) {
+      throw new HostSetupError(`--${flag}${typeof value === 'string' ? ` ${value}` : ''}: ${why}`, 2);
+    }
+  }
+}
+
 /** Flags over environment over defaults, checked once; throws HostSetupError. */
 export function resolveHostConfig(argv: readonly string[], env: Env, cwd: string): HostConfig {
   let parsed;
@@ -132,7 +152,7 @@ export function resolveHostConfig(argv: readonly string[], env: Env, cwd: string
         'service-type': { type: 'string' },
         parameters: { type: 'string' },
         'http-port': { type: 'string' },
-        // Accepted for compatibility with seldon-core-microservice; they change nothing here.
+        // Seldon's server flags: the ones that cannot be honoured are refused (refuseUnhonoured).
         'grpc-port': { type: 'string' },
         'metrics-port': { type: 'string' },
         'log-level': { type: 'string' },
@@ -151,6 +171,7 @@ export function resolveHostConfig(argv: readonly string[], env: Env, cwd: string
   }
   const { values, positionals } = parsed;
   if (values.help === true) throw new HostSetupError(USAGE, 0);
+  refuseUnhonoured(values);
   const [interfaceName, api, ...rest] = positionals;
   if (interfaceName === undefined || interfaceName === '') throw new HostSetupError(`the interface (the model class) is missing\n${USAGE}`, 2);
   if (api !== undefined && api.toUpperCase() !== 'REST') {

@@ -47,8 +47,19 @@ const MESSAGE_PATHS: ReadonlyMap<string, ComponentMethod> = new Map([
   ['/api/v0.1/feedback', 'sendFeedback'],
 ]);
 
-/** Paths read with GET (or HEAD) and no body. */
-const READ_PATHS: ReadonlySet<string> = new Set(['/health/ping', '/health/status', '/metadata', '/live', '/ready']);
+/** Paths read with GET (or HEAD) and no body that ask the model. */
+const MODEL_READ_PATHS: ReadonlyMap<string, ComponentMethod> = new Map([
+  ['/health/status', 'healthStatus'],
+  ['/api/v1.0/health/status', 'healthStatus'],
+  ['/metadata', 'metadata'],
+  ['/api/v1.0/metadata', 'metadata'],
+]);
+
+/**
+ * Paths read with GET (or HEAD) and no body. `/live` and `/ready` are Trantor's own (Seldon's
+ * wrapper has neither); both hosts answer them with these words.
+ */
+const READ_PATHS: ReadonlySet<string> = new Set(['/health/ping', '/live', '/ready', ...MODEL_READ_PATHS.keys()]);
 
 const JSON_TYPE = 'application/json';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
@@ -116,7 +127,7 @@ export function componentHandler(dispatcher: Dispatcher, maxBodyBytes = DEFAULT_
       if (path === '/health/ping') send(res, 200, TEXT_TYPE, 'pong');
       else if (path === '/live') send(res, 200, TEXT_TYPE, 'live');
       else if (path === '/ready') send(res, 200, TEXT_TYPE, 'ready');
-      else answer(res, path === '/metadata' ? 'metadata' : 'healthStatus');
+      else answer(res, MODEL_READ_PATHS.get(path) ?? 'healthStatus');
       return;
     }
     if (method !== 'POST' && method !== 'GET') {

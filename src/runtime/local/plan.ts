@@ -28,6 +28,8 @@ export const NODE_HOST_COMMAND = 'trantor-node-microservice';
 /** Implementations the executor answers itself; they need no process. */
 export const IN_EXECUTOR_IMPLEMENTATIONS: ReadonlySet<UnitImplementation> = new Set(SERVED_IMPLEMENTATIONS.filter(isExecutorBuiltIn));
 
+/** The folder holding the `seldon-core-microservice` shim, put first on every component's PATH. */
+export const PYTHON_HOST_BIN = join(PYTHON_PACKAGE_DIR, 'bin');
 const PYTHON_HOST_MODULES = ['numpy'] as const;
 const SKLEARN_MODULES = ['numpy', 'sklearn', 'joblib'] as const;
 const SKLEARN_SERVER_CLASS = 'trantor_runtime.servers.sklearn.SKLearnServer';
@@ -196,6 +198,11 @@ function planContainer(
   }
   Object.assign(env, own);
   if (first === '') throw new TrantorError('BAD_MANIFEST', `${path}.command[0] is empty`);
+  // A shell-form command (`sh -c "seldon-core-microservice $MODEL_NAME …"`) finds our host on PATH;
+  // its shim runs TRANTOR_PYTHON, so name a Python that can serve the class.
+  if ([first, ...args].some((word) => word.includes(PYTHON_HOST_COMMAND)) && !env['TRANTOR_PYTHON']) {
+    env['TRANTOR_PYTHON'] = pythonForUserClass({ ...options.env, ...own }, options, `${path}.command`).executable;
+  }
   const executable = first.includes('/') && !isAbsolute(first) ? resolve(cwd, first) : first;
   return launch(contract, replicas, executable, args, cwd, env, container.image);
 }
@@ -286,6 +293,8 @@ function baseEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) if (value !== undefined && !CONTROL_PLANE_SECRETS.includes(name)) out[name] = value;
   out['PYTHONUNBUFFERED'] = '1';
+  // Seldon's images have seldon-core-microservice on PATH; ours is python/bin's shim.
+  out['PATH'] = out['PATH'] === undefined || out['PATH'] === '' ? PYTHON_HOST_BIN : `${PYTHON_HOST_BIN}:${out['PATH']}`;
   return out;
 }
 
