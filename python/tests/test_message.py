@@ -5,6 +5,7 @@ import unittest
 import numpy as np
 
 from trantor_runtime import MicroserviceError
+from trantor_runtime import message
 from trantor_runtime.message import decode, encode, to_json_bytes
 
 
@@ -64,3 +65,21 @@ class EncodeTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SeldonReplyEncodingTest(unittest.TestCase):
+    """Numbers answering a request that had no data encoding of its own come back as a tensor."""
+
+    def test_numbers_for_str_bin_and_json_data_requests_are_a_tensor(self):
+        for kind in (message.STR_DATA, message.BIN_DATA, message.JSON_DATA):
+            reply = message.encode(np.array([[0.1, 0.9]]), kind, [], "predict")
+            self.assertEqual(reply, {"data": {"names": ["t:0", "t:1"], "tensor": {"shape": [1, 2], "values": [0.1, 0.9]}}}, kind)
+            listed = message.encode([[1, 2]], kind, [], "predict")
+            self.assertEqual(listed["data"]["tensor"], {"shape": [1, 2], "values": [1.0, 2.0]}, kind)
+
+    def test_an_ndarray_request_still_gets_an_ndarray(self):
+        reply = message.encode(np.array([[0.1, 0.9]]), "ndarray", [], "predict")
+        self.assertEqual(reply["data"]["ndarray"], [[0.1, 0.9]])
+
+    def test_nan_is_written_as_python_writes_it(self):
+        self.assertEqual(message.to_json_bytes({"v": [float("nan"), float("inf")]}), b'{"v":[NaN,Infinity]}')

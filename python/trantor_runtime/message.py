@@ -26,6 +26,7 @@ JSON_DATA = "jsonData"
 
 _PAYLOAD_KEYS = ("data", "binData", "strData", "jsonData")
 _DATA_KINDS = ("ndarray", "tensor", "tftensor")
+_TENSOR_REPLY_KINDS = (TENSOR, STR_DATA, BIN_DATA, JSON_DATA)
 _NUMERIC_KINDS = frozenset("biuf")
 
 # The field the request being served took its features from ("data.ndarray", "data.tensor",
@@ -198,7 +199,7 @@ def encode(output, kind, class_names, where):
         raise MicroserviceError(
             where + " returned None; return an array, a list, a str, bytes or a dict", 500, INTERNAL_ERROR
         )
-    if kind == JSON_DATA and isinstance(output, (list, tuple, int, float, bool)):
+    if kind == JSON_DATA and isinstance(output, (int, float, bool)):
         return {"jsonData": output}
     if isinstance(output, (list, tuple)):
         return {"data": _data(ndarray_from_json(list(output)), kind, class_names)}
@@ -220,7 +221,9 @@ def encode(output, kind, class_names, where):
 
 def _data(array, kind, class_names):
     names = output_names(class_names, array)
-    if kind == TENSOR and array.dtype.kind in _NUMERIC_KINDS:
+    # Seldon's rule: a tensor stays a tensor, and numbers answering a strData, binData or jsonData
+    # request (which has no data encoding of its own) come back as a tensor too.
+    if kind in _TENSOR_REPLY_KINDS and array.dtype.kind in _NUMERIC_KINDS:
         return {
             "names": names,
             "tensor": {"shape": list(array.shape), "values": array.astype(np.float64, copy=False).ravel().tolist()},
@@ -240,12 +243,14 @@ def _json_default(value):
     raise TypeError("a " + type(value).__name__ + " cannot be written as JSON")
 
 
-_encoder = json.JSONEncoder(separators=(",", ":"), default=_json_default, allow_nan=False)
+# NaN and Infinity are written as Python's json (and Seldon's wrapper) writes them, since Python
+# clients send and read them; the gateway reads them back.
+_encoder = json.JSONEncoder(separators=(",", ":"), default=_json_default, allow_nan=True)
 _encode_json = _encoder.encode
 
 
 def to_json_bytes(value):
-    """Compact JSON as bytes; numpy values are converted, NaN and infinity refused (JSON has neither)."""
+    """Compact JSON as bytes; numpy values are converted, NaN and infinity written as Python writes them."""
     return _encode_json(value).encode("utf-8")
 
 

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { COMPONENT_DEFAULTS, closer, createHttpServer, listen, readBody, sendFailure as sendHttpFailure, type BodyLimit } from '../http/index.ts';
-import { TrantorError, decodeBody, failureBody } from '../protocol/index.ts';
+import { TrantorError, decodeBody, decodeMultipart, failureBody, mediaType, stringifyJson } from '../protocol/index.ts';
 import { SERVICE_TYPES, type SeldonComponent, type ServiceType } from './contract.ts';
 import { createDispatcher, type ComponentMethod, type DispatchOptions, type Dispatcher } from './dispatch.ts';
 
@@ -74,7 +74,8 @@ function send(res: ServerResponse, status: number, type: string, text: string, e
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   let text: string;
   try {
-    text = JSON.stringify(body);
+    // NaN, Infinity and numbers read exactly are written back as they came (as Python's json writes them).
+    text = stringifyJson(body);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const failure = new TrantorError('MODEL_ERROR', `the reply cannot be serialised as JSON (${message})`);
@@ -138,11 +139,18 @@ export function componentHandler(dispatcher: Dispatcher, maxBodyBytes = DEFAULT_
     const query = q === -1 ? '' : url.slice(q + 1);
     readBody(req, limit, undefined).then(
       (body) => {
+        const contentType = req.headers['content-type'];
+        const fail = (err: unknown): void => sendFailure(res, err instanceof TrantorError ? err : new TrantorError('BAD_PAYLOAD', String(err)));
+        // multipart/form-data (`curl -F strData=@file`), as Seldon's wrapper and the Python host take it.
+        if (contentType !== undefined && mediaType(contentType) === 'multipart/form-data') {
+          decodeMultipart(contentType, body).then((parsed) => answer(res, which, parsed), fail);
+          return;
+        }
         let parsed: unknown;
         try {
-          parsed = decodeBody(req.headers['content-type'], body.toString('utf8'), query);
+          parsed = decodeBody(contentType, body.toString('utf8'), query);
         } catch (err) {
-          sendFailure(res, err instanceof TrantorError ? err : new TrantorError('BAD_PAYLOAD', String(err)));
+          fail(err);
           return;
         }
         answer(res, which, parsed);
