@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT, TRANTOR, Trantor, sklearnPredictProba } from './harness.ts';
 
@@ -88,8 +88,27 @@ test('an event without an id is refused with 400 and is neither stored nor deliv
   });
   assert.equal(res.status, 400);
   assert.match(await res.text(), /\bid\b/);
-  await new Promise((r) => setTimeout(r, 500));
-  assert.equal(printed, before);
+  // A good event after it: once its response is printed, the refused one would have been too.
+  const responses = (text: string): number => text.split('type: seldon.iris-deployment.default.response').length - 1;
+  assert.equal((await seedCurl({ 'Ce-Id': 'after-the-refused-one' })).status, 202);
+  await waitFor(() => responses(printed) > responses(before), 'the good event after the refused one');
+  assert.equal(responses(printed), responses(before) + 1);
+});
+
+test("the seed's curl, run with curl itself against the broker's in-cluster name, gets 202", () => {
+  const port = new URL(trantor.gateway).port;
+  const result = spawnSync('curl', [
+    '-sS', '-o', '/dev/null', '-w', '%{http_code}',
+    '--connect-to', `::127.0.0.1:${port}`,
+    'default-broker.default.svc.cluster.local',
+    '-H', 'Ce-Id: 536808d3-88be-4077-9d7a-a3f162705f79',
+    '-H', 'Ce-specversion: 0.3',
+    '-H', 'Ce-Type: seldon.iris-deployment.default.request',
+    '-H', 'Ce-Source: seldon.examples.streaming.curl',
+    '-H', 'Content-Type: application/json',
+    '-d', '{"data": { "ndarray": [[1,2,3,4]]}}',
+  ], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(result.stdout, '202', result.stderr);
 });
 
 test('an unknown broker is a 404 and other methods a 405', async () => {
