@@ -1,6 +1,7 @@
 /**
  * The contract every runtime keeps — the local supervisor and the Kubernetes operator alike:
- * take a deployment, report its status, remove it.
+ * take a deployment, report its status, remove it; and say where a graph node's ready replicas
+ * listen, which is what the executor reads.
  */
 import type { DeploymentState, SeldonDeployment } from './types.ts';
 
@@ -35,4 +36,29 @@ export interface Runtime {
   remove(namespace: string, name: string): Promise<void>;
   /** Stops everything this runtime started. */
   close(): Promise<void>;
+}
+
+/** Identifies a graph node of one predictor of one deployment. */
+export interface UnitKey {
+  namespace: string;
+  deployment: string;
+  predictor: string;
+  node: string;
+}
+
+export interface ReplicaAddress {
+  /** Stable id of the replica, for logs and for not retrying on the same one. */
+  id: string;
+  host: string;
+  port: number;
+}
+
+/**
+ * The seam between the executor and whatever runs components. The executor asks where a graph
+ * node's ready replicas listen; the runtime answers from its own live view, so a replica that
+ * dies stops being offered.
+ */
+export interface EndpointSource {
+  /** The replicas of `unit` that are ready now; empty when none is. */
+  replicasOf(unit: UnitKey): readonly ReplicaAddress[];
 }
