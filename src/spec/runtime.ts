@@ -3,6 +3,7 @@
  * take a deployment, report its status, remove it; and say where a graph node's ready replicas
  * listen, which is what the executor reads.
  */
+import type { LogLine } from './api.ts';
 import type { DeploymentState, SeldonDeployment } from './types.ts';
 
 /** `Unready`: running, but failing its readiness probe, so it gets no traffic. */
@@ -29,11 +30,24 @@ export interface DeploymentStatus {
   replicas: ReplicaStatus[];
 }
 
+/** What a runtime reports as it happens; `watch` delivers these. */
+export type RuntimeEvent =
+  /** A deployment's status changed (a replica started, became ready, crashed; the state moved). */
+  | { type: 'status'; namespace: string; name: string; status: DeploymentStatus }
+  /** A replica printed a line. */
+  | { type: 'log'; namespace: string; name: string; replica: string; line: string }
+  /** A deployment was removed. */
+  | { type: 'removed'; namespace: string; name: string };
+
 export interface Runtime {
   /** Starts or updates `deployment`; resolves once the work is under way, not when it is Available. */
   apply(deployment: SeldonDeployment): Promise<void>;
   status(namespace: string, name: string): DeploymentStatus | undefined;
   remove(namespace: string, name: string): Promise<void>;
+  /** The buffered output of a deployment's replicas, oldest first (the last `tail` lines when given). */
+  logs(namespace: string, name: string, options?: { tail?: number }): readonly LogLine[];
+  /** Calls `listener` with every event from now on, until the returned function is called. */
+  watch(listener: (event: RuntimeEvent) => void): () => void;
   /** Stops everything this runtime started. */
   close(): Promise<void>;
 }

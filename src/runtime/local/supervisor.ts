@@ -21,7 +21,7 @@ import { EventEmitter, on } from 'node:events';
 import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import { asTrantorError } from '../../protocol/errors.ts';
-import type { DeploymentStatus, EndpointSource, ReplicaAddress, ReplicaState, ReplicaStatus, Runtime, UnitKey } from '../../spec/runtime.ts';
+import type { DeploymentStatus, EndpointSource, ReplicaAddress, ReplicaState, ReplicaStatus, Runtime, RuntimeEvent, UnitKey } from '../../spec/runtime.ts';
 import type { SeldonDeployment } from '../../spec/types.ts';
 import { describeProbe, PROBE_DEFAULTS, probeLoop, probeSettings, waitUntilReady } from './health.ts';
 import type { ProbeSettings } from './health.ts';
@@ -411,6 +411,14 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
     const records = [...this.#deployments.values()];
     await Promise.all(records.map((r) => this.remove(r.namespace, r.name)));
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  watch(listener: (event: RuntimeEvent) => void): () => void {
+    const status = (e: StatusEvent): void => listener({ type: 'status', namespace: e.namespace, name: e.name, status: e.status });
+    const log = (e: LogEvent): void => listener({ type: 'log', namespace: e.namespace, name: e.name, replica: e.replica, line: e.line });
+    const removed = (e: RemovedEvent): void => listener({ type: 'removed', namespace: e.namespace, name: e.name });
+    this.on('status', status).on('log', log).on('removed', removed);
+    return () => void this.off('status', status).off('log', log).off('removed', removed);
   }
 
   // ---- EndpointSource --------------------------------------------------------------------
