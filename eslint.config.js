@@ -11,7 +11,7 @@ const layers = {
   executor: ['protocol', 'spec'],
   gateway: ['protocol', 'http', 'spec', 'executor'],
   eventing: ['protocol', 'http', 'spec'],
-  'runtime/local': ['protocol', 'spec', 'executor'],
+  'runtime/local': ['protocol', 'spec'],
   'runtime/kubernetes': ['protocol', 'spec'],
   client: ['protocol', 'spec'],
   cli: ['protocol', 'http', 'spec', 'client'],

@@ -60,3 +60,11 @@ test('durability is process by default, fsync from TRANTOR_DURABILITY or --durab
   assert.equal(resolveUpConfig({ durability: 'process' }, { TRANTOR_DURABILITY: 'fsync' }).durability, 'process');
   assert.throws(() => resolveUpConfig({ durability: 'full' }, {}), /--durability full: expected one of process, fsync/);
 });
+
+test('the startup timeout is a flag over TRANTOR_STARTUP_TIMEOUT over 60 s, and a bad one is refused', () => {
+  assert.equal(resolveUpConfig({}, {}).startupTimeoutMs, 60_000);
+  assert.equal(resolveUpConfig({}, { TRANTOR_STARTUP_TIMEOUT: '5m' }).startupTimeoutMs, 300_000);
+  assert.equal(resolveUpConfig({ startupTimeout: '90s' }, { TRANTOR_STARTUP_TIMEOUT: '5m' }).startupTimeoutMs, 90_000);
+  assert.throws(() => resolveUpConfig({ startupTimeout: 'soon' }, {}), /--startup-timeout soon: expected a duration/);
+  assert.throws(() => resolveUpConfig({ startupTimeout: '0s' }, {}), /--startup-timeout 0s: expected a duration of at least 1ms/);
+});

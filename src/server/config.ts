@@ -19,6 +19,7 @@ export interface UpFlags {
   allowedHosts?: string;
   maxReplicas?: string;
   durability?: string;
+  startupTimeout?: string;
 }
 
 export interface UpConfig {
@@ -38,6 +39,8 @@ export interface UpConfig {
   readonly maxReplicas: number;
   /** What an event acknowledged with 202 survives: `process` (a crash, kill -9) or `fsync` (a power loss too). */
   readonly durability: Durability;
+  /** How long a replica may take to answer its first health check, unless its container's startupProbe says otherwise. */
+  readonly startupTimeoutMs: number;
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, k: 1e3, kib: 1024, ki: 1024, mb: 1e6, m: 1e6, mib: 2 ** 20, mi: 2 ** 20, gb: 1e9, gib: 2 ** 30 };
@@ -89,6 +92,12 @@ function parseMaxReplicas(text: string): number {
   return value;
 }
 
+function parseStartupTimeout(text: string): number {
+  const ms = parseDurationMs(text, '--startup-timeout');
+  if (ms < 1) throw new Error(`--startup-timeout ${text}: expected a duration of at least 1ms`);
+  return ms;
+}
+
 export function resolveUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv): UpConfig {
   return Object.freeze({
     home: resolveHome(flags.home, env),
@@ -102,5 +111,6 @@ export function resolveUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv): UpConfi
     allowedHosts: parseList(flags.allowedHosts ?? env['TRANTOR_ALLOWED_HOSTS'], '--allowed-hosts', normalizeHost),
     maxReplicas: parseMaxReplicas(flags.maxReplicas ?? env['TRANTOR_MAX_REPLICAS'] ?? String(DEFAULT_MAX_REPLICAS)),
     durability: parseDurability(flags.durability ?? env['TRANTOR_DURABILITY'] ?? 'process'),
+    startupTimeoutMs: parseStartupTimeout(flags.startupTimeout ?? env['TRANTOR_STARTUP_TIMEOUT'] ?? '60s'),
   });
 }

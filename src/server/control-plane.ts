@@ -5,9 +5,8 @@
 import type { Logger } from 'pino';
 import { PredictorExecutor, type Metrics, type Transport } from '../executor/index.ts';
 import { eventNamingOf, type DeploymentEntry, type DeploymentTable } from '../gateway/index.ts';
-import type { LocalSupervisor, StatusEvent } from '../runtime/local/index.ts';
 import { TrantorError } from '../protocol/index.ts';
-import type { AppliedObject, ApplyAction, ApplyResponse, DeploymentView, LogLine } from '../spec/index.ts';
+import type { AppliedObject, ApplyAction, ApplyResponse, DeploymentView, LogLine, Runtime } from '../spec/index.ts';
 import { DEFAULT_MAX_REPLICAS, loadManifests, manifestOf, type LoadOptions } from '../spec/index.ts';
 import type { ControlPlaneOps } from './api.ts';
 import type { EventingControl } from './eventing-control.ts';
@@ -20,8 +19,57 @@ interface Applied {
   entry: DeploymentEntry;
 }
 
+/** A deployment's prediction address through the gateway at `gatewayUrl`. */
+export function deploymentAddress(gatewayUrl: string, namespace: string, name: string): string {
+  return `${gatewayUrl}/seldon/${namespace}/${name}/api/v1.0/predictions`;
+}
+
+/**
+ * The applied deployments by namespace and name: the gateway's DeploymentTable (a map lookup
+ * per request). Made before the control plane, so eventing, which the control plane drives,
+ * can resolve a deployment's address from it.
+ */
+export class AppliedDeployments implements DeploymentTable {
+  readonly #byNamespace = new Map<string, Map<string, Applied>>();
+
+  lookup(namespace: string, name: string): DeploymentEntry | undefined {
+    return this.#byNamespace.get(namespace)?.get(name)?.entry;
+  }
+
+  get(namespace: string, name: string): Applied | undefined {
+    return this.#byNamespace.get(namespace)?.get(name);
+  }
+
+  set(applied: Applied): void {
+    const { namespace, name } = applied.entry;
+    let names = this.#byNamespace.get(namespace);
+    if (names === undefined) {
+      names = new Map();
+      this.#byNamespace.set(namespace, names);
+    }
+    names.set(name, applied);
+  }
+
+  delete(namespace: string, name: string): boolean {
+    const names = this.#byNamespace.get(namespace);
+    if (names?.delete(name) !== true) return false;
+    if (names.size === 0) this.#byNamespace.delete(namespace);
+    return true;
+  }
+
+  /** By namespace, then name. */
+  sorted(): Applied[] {
+    const out: Applied[] = [];
+    for (const namespace of [...this.#byNamespace.keys()].sort()) {
+      const names = this.#byNamespace.get(namespace)!;
+      for (const name of [...names.keys()].sort()) out.push(names.get(name)!);
+    }
+    return out;
+  }
+}
+
 export interface ControlPlaneOptions {
-  runtime: LocalSupervisor;
+  runtime: Runtime;
   transport: Transport;
   store: ManifestStore;
   logger: Logger;
@@ -30,8 +78,10 @@ export interface ControlPlaneOptions {
   inProcess?: InProcessTransport;
   /** Brokers, triggers and sinks; without it, eventing manifests are refused. */
   eventing?: EventingControl;
-  /** The gateway's base URL, for `status.address.url`; set once the gateway listens. */
-  gatewayUrl?: string;
+  /** The gateway's base URL, for `status.address.url`; '' until the gateway listens. */
+  gatewayUrl: () => string;
+  /** Where applied deployments are kept; a new table when absent. */
+  deployments?: AppliedDeployments;
   /** Where executors record component calls and custom metrics; none when absent. */
   metrics?: Metrics;
   /** The most replicas a predictor or componentSpec may ask for; default DEFAULT_MAX_REPLICAS. */
@@ -39,19 +89,21 @@ export interface ControlPlaneOptions {
 }
 
 export class ControlPlane implements ControlPlaneOps, DeploymentTable {
-  readonly #byNamespace = new Map<string, Map<string, Applied>>();
+  readonly #deployments: AppliedDeployments;
   readonly #options: ControlPlaneOptions;
-  gatewayUrl: string;
-  eventing: EventingControl | undefined;
 
   constructor(options: ControlPlaneOptions) {
     this.#options = options;
-    this.gatewayUrl = options.gatewayUrl ?? '';
-    this.eventing = options.eventing;
+    this.#deployments = options.deployments ?? new AppliedDeployments();
   }
 
   lookup(namespace: string, name: string): DeploymentEntry | undefined {
-    return this.#byNamespace.get(namespace)?.get(name)?.entry;
+    return this.#deployments.lookup(namespace, name);
+  }
+
+  /** Brokers, triggers and sinks, when this control plane runs them. */
+  get eventing(): EventingControl | undefined {
+    return this.#options.eventing;
   }
 
   /**
@@ -97,12 +149,12 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     const loaded = loadManifests(text, { ...this.#loadOptions, source, baseDir });
     const { deployments } = loaded;
     const eventingObjects = loaded.brokers.length + loaded.triggers.length + loaded.services.length + loaded.kubeDeployments.length + loaded.configMaps.length;
-    const eventing = this.eventing;
+    const eventing = this.#options.eventing;
     if (eventingObjects > 0 && eventing === undefined) throw new TrantorError('NOT_SUPPORTED', 'this control plane runs without eventing');
     const applied: AppliedObject[] = [];
     for (const deployment of deployments) {
       const { namespace, name } = deployment.metadata;
-      const previous = this.#byNamespace.get(namespace)?.get(name);
+      const previous = this.#deployments.get(namespace, name);
       let action: ApplyAction = 'created';
       if (previous !== undefined) {
         action = JSON.stringify(previous.stored.deployment) === JSON.stringify(deployment) ? 'unchanged' : 'configured';
@@ -135,32 +187,23 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
           ...(this.#options.metrics === undefined ? {} : { metrics: this.#options.metrics }),
         }),
     );
-    let names = this.#byNamespace.get(namespace);
-    if (names === undefined) {
-      names = new Map();
-      this.#byNamespace.set(namespace, names);
-    }
     await this.#options.inProcess?.activate(deployment);
-    names.set(name, { stored, entry: { namespace, name, executors, eventNaming: eventNamingOf(deployment) } });
+    this.#deployments.set({ stored, entry: { namespace, name, executors, eventNaming: eventNamingOf(deployment) } });
     await this.#options.runtime.apply(deployment);
   }
 
   list(): DeploymentView[] {
-    const views: DeploymentView[] = [];
-    for (const names of [...this.#byNamespace.keys()].sort().map((ns) => this.#byNamespace.get(ns)!)) {
-      for (const key of [...names.keys()].sort()) views.push(this.#view(names.get(key)!.stored));
-    }
-    return views;
+    return this.#deployments.sorted().map((applied) => this.#view(applied.stored));
   }
 
   get(namespace: string, name: string): DeploymentView | undefined {
-    const applied = this.#byNamespace.get(namespace)?.get(name);
+    const applied = this.#deployments.get(namespace, name);
     return applied === undefined ? undefined : this.#view(applied.stored);
   }
 
   addressOf(deployment: { metadata: { namespace: string; name: string } }): string {
     const { namespace, name } = deployment.metadata;
-    return `${this.gatewayUrl}/seldon/${namespace}/${name}/api/v1.0/predictions`;
+    return deploymentAddress(this.#options.gatewayUrl(), namespace, name);
   }
 
   /** The manifest in Seldon's shape (applying it again changes nothing) plus its live status. */
@@ -174,14 +217,11 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
   }
 
   async remove(namespace: string, name: string): Promise<boolean> {
-    const names = this.#byNamespace.get(namespace);
-    if (names?.get(name) === undefined) return false;
-    names.delete(name);
-    if (names.size === 0) this.#byNamespace.delete(namespace);
+    if (!this.#deployments.delete(namespace, name)) return false;
     await this.#options.store.remove(namespace, name);
     await this.#options.runtime.remove(namespace, name);
     this.#options.inProcess?.remove(namespace, name);
-    await this.eventing?.resolve();
+    await this.#options.eventing?.resolve();
     this.#options.logger.info({ namespace, name }, 'deleted SeldonDeployment');
     return true;
   }
@@ -191,17 +231,16 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
   }
 
   followLogs(namespace: string, name: string, onLine: (line: LogLine) => void): () => void {
-    const listener = (event: { namespace: string; name: string; replica: string; line: string }): void => {
-      if (event.namespace === namespace && event.name === name) onLine({ replica: event.replica, line: event.line });
-    };
-    this.#options.runtime.on('log', listener);
-    return () => this.#options.runtime.off('log', listener);
+    return this.#options.runtime.watch((event) => {
+      if (event.type === 'log' && event.namespace === namespace && event.name === name) onLine({ replica: event.replica, line: event.line });
+    });
   }
 
   /** Calls `onChange` with a one-line summary whenever a deployment's state changes. */
   watchStatus(onChange: (summary: string) => void): void {
     const last = new Map<string, string>();
-    this.#options.runtime.on('status', (event: StatusEvent) => {
+    this.#options.runtime.watch((event) => {
+      if (event.type !== 'status') return;
       const { namespace, name, status } = event;
       const summary = `${namespace}/${name}: ${status.state}${status.description ? ` — ${status.description}` : ''}`;
       if (last.get(`${namespace}/${name}`) === summary) return;

@@ -17,8 +17,7 @@ after(() => rmSync(home, { recursive: true, force: true }));
 /** A control plane's eventing over the home's stores; the subscriber (a SeldonDeployment) never resolves. */
 function open(): { eventing: Eventing; control: EventingControl } {
   const eventing = new Eventing({ store: new SqliteEventStore({ path: join(home, 'events.db') }), compactEveryMs: 0 });
-  const control = new EventingControl({ eventing, store: new ManifestStore(join(home, 'manifests')), logger: pino({ level: 'silent' }), deploymentAddress: () => undefined });
-  control.gatewayUrl = 'http://127.0.0.1:9';
+  const control = new EventingControl({ eventing, store: new ManifestStore(join(home, 'manifests')), logger: pino({ level: 'silent' }), deploymentAddress: () => undefined, gatewayUrl: () => 'http://127.0.0.1:9' });
   return { eventing, control };
 }
 
@@ -81,8 +80,7 @@ test('a trigger whose dead-letter sink does not resolve is not Ready until it do
   const dir = mkdtempSync(join(tmpdir(), 'trantor-dls-ready-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const eventing = new Eventing({ store: new SqliteEventStore({ path: join(dir, 'events.db') }), compactEveryMs: 0 });
-  const control = new EventingControl({ eventing, store: new ManifestStore(join(dir, 'manifests')), logger: pino({ level: 'silent' }), deploymentAddress: () => undefined });
-  control.gatewayUrl = 'http://127.0.0.1:9';
+  const control = new EventingControl({ eventing, store: new ManifestStore(join(dir, 'manifests')), logger: pino({ level: 'silent' }), deploymentAddress: () => undefined, gatewayUrl: () => 'http://127.0.0.1:9' });
   try {
     await control.restore();
     await control.apply(loadManifests(`apiVersion: eventing.knative.dev/v1
@@ -115,8 +113,7 @@ test('an applied config-br-defaults sets the delivery of triggers whose broker s
   after(() => rmSync(dir, { recursive: true, force: true }));
   const sub = await startSubscriber(() => ({ status: 503 }));
   const eventing = new Eventing({ store: new SqliteEventStore({ path: join(dir, 'events.db') }), compactEveryMs: 0 });
-  const control = new EventingControl({ eventing, store: new ManifestStore(join(dir, 'manifests')), logger: pino({ level: 'silent' }), deploymentAddress: () => undefined });
-  control.gatewayUrl = 'http://127.0.0.1:9';
+  const control = new EventingControl({ eventing, store: new ManifestStore(join(dir, 'manifests')), logger: pino({ level: 'silent' }), deploymentAddress: () => undefined, gatewayUrl: () => 'http://127.0.0.1:9' });
   try {
     await control.restore();
     const applied = await control.apply(loadManifests(`apiVersion: v1

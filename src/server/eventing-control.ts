@@ -56,6 +56,8 @@ export interface EventingControlOptions {
   logger: Logger;
   /** The address of a SeldonDeployment, or undefined when there is none of that name. */
   deploymentAddress: (namespace: string, name: string) => string | undefined;
+  /** The gateway's base URL; '' until it listens, and addresses through it do not resolve yet. */
+  gatewayUrl: () => string;
   /** Limits stored objects are checked against again on restore; `maxReplicas` defaults to DEFAULT_MAX_REPLICAS. */
   maxReplicas?: number;
 }
@@ -86,9 +88,6 @@ export class EventingControl implements EventingOps {
    * dropped as a deleted trigger's are), so applying the trigger again resumes them.
    */
   readonly #unrestoredTriggers = new Set<string>();
-  /** Until the gateway listens (set once it does), addresses through it do not resolve yet. */
-  gatewayUrl = '';
-
   constructor(options: EventingControlOptions) {
     this.#options = options;
   }
@@ -210,7 +209,7 @@ export class EventingControl implements EventingOps {
   }
 
   brokerUrl(namespace: string, name: string): string {
-    return `${this.gatewayUrl}/${namespace}/${name}`;
+    return `${this.#options.gatewayUrl()}/${namespace}/${name}`;
   }
 
   #resolveDestination(destination: Destination | undefined, namespace: string): Resolution {
@@ -220,7 +219,7 @@ export class EventingControl implements EventingOps {
     const ns = ref.namespace || namespace;
     let base: string | undefined;
     let reason: string | undefined;
-    if ((ref.kind === 'SeldonDeployment' || ref.kind === 'Broker') && this.gatewayUrl === '') {
+    if ((ref.kind === 'SeldonDeployment' || ref.kind === 'Broker') && this.#options.gatewayUrl() === '') {
       reason = 'the gateway is not listening yet';
     } else if (ref.kind === 'SeldonDeployment') {
       base = this.#options.deploymentAddress(ns, ref.name);

@@ -21,7 +21,7 @@ import { homeLayout } from '../spec/index.ts';
 import { startApi, type ApiServer } from './api.ts';
 import { loadApiToken } from './api-token.ts';
 import { resolveUpConfig, type UpFlags } from './config.ts';
-import { ControlPlane } from './control-plane.ts';
+import { AppliedDeployments, ControlPlane, deploymentAddress } from './control-plane.ts';
 import { controlPlaneLogger } from './logging.ts';
 import { EventingControl } from './eventing-control.ts';
 import { acquireHomeLock } from './home-lock.ts';
@@ -52,22 +52,16 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   mkdirSync(homeLayout.logs(config.home), { recursive: true });
   const { logger } = controlPlaneLogger(config.home, config.logLevel);
 
-  const supervisor = new LocalSupervisor({ home: config.home, logger });
+  // Built in dependency order, each part given what it needs; nothing is wired in afterwards.
+  // The gateway's URL is known only once it listens (`--port 0`): the parts read it from here.
+  const address = { gateway: '' };
+  const gatewayUrl = (): string => address.gateway;
+  const supervisor = new LocalSupervisor({ home: config.home, logger, healthTimeoutMs: config.startupTimeoutMs });
   const transport = new InProcessTransport(new HttpTransport({ endpoints: supervisor }), logger);
   const manifestStore = new ManifestStore(homeLayout.manifests(config.home));
   // One registry for the process: the gateway serves it at /prometheus, executors record into it.
   const metrics = new Metrics({ logger });
-  const controlPlane = new ControlPlane({
-    runtime: supervisor,
-    transport,
-    inProcess: transport,
-    store: manifestStore,
-    logger,
-    requestTimeoutMs: config.requestTimeoutMs,
-    metrics,
-    maxReplicas: config.maxReplicas,
-  });
-  controlPlane.watchStatus((summary) => process.stdout.write(`${summary}\n`));
+  const applied = new AppliedDeployments();
 
   const eventing = new Eventing({
     store: new SqliteEventStore({ path: join(config.home, 'broker', 'events.db'), durability: config.durability }),
@@ -79,10 +73,24 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
     eventing,
     store: manifestStore,
     logger,
-    deploymentAddress: (namespace, name) => (controlPlane.lookup(namespace, name) === undefined ? undefined : controlPlane.addressOf({ metadata: { namespace, name } })),
+    deploymentAddress: (namespace, name) => (applied.lookup(namespace, name) === undefined ? undefined : deploymentAddress(gatewayUrl(), namespace, name)),
+    gatewayUrl,
     maxReplicas: config.maxReplicas,
   });
-  controlPlane.eventing = eventingControl;
+  const controlPlane = new ControlPlane({
+    runtime: supervisor,
+    transport,
+    inProcess: transport,
+    store: manifestStore,
+    logger,
+    requestTimeoutMs: config.requestTimeoutMs,
+    metrics,
+    maxReplicas: config.maxReplicas,
+    deployments: applied,
+    eventing: eventingControl,
+    gatewayUrl,
+  });
+  controlPlane.watchStatus((summary) => process.stdout.write(`${summary}\n`));
 
   /** What listens so far, for a signal that comes while starting. */
   const listening: { gateway?: Gateway; api?: ApiServer } = {};
@@ -121,7 +129,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
       port: config.port,
       bodyLimitBytes: config.bodyLimitBytes,
       requestTimeoutMs: config.requestTimeoutMs,
-      deployments: controlPlane,
+      deployments: applied,
       logger,
       metrics,
       allowedHosts: config.allowedHosts,
@@ -144,8 +152,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
     throw err;
   }
   listening.gateway = gateway;
-  controlPlane.gatewayUrl = gateway.url;
-  eventingControl.gatewayUrl = gateway.url;
+  address.gateway = gateway.url;
   // Subscribers reached through the gateway resolve now; their stored deliveries start.
   await eventingControl.resolve();
   const api = await startApi(controlPlane, apiToken, eventingControl);

@@ -7,8 +7,7 @@ import { pino } from 'pino';
 import { parse, stringify } from 'yaml';
 import { Eventing, SqliteEventStore } from '../eventing/index.ts';
 import type { Transport } from '../executor/index.ts';
-import type { LocalSupervisor } from '../runtime/local/index.ts';
-import type { ApplyResponse } from '../spec/index.ts';
+import type { ApplyResponse, Runtime } from '../spec/index.ts';
 import { ControlPlane } from './control-plane.ts';
 import { EventingControl } from './eventing-control.ts';
 import { ManifestStore } from './store.ts';
@@ -167,11 +166,10 @@ function controlPlane(): { plane: ControlPlane; eventing: Eventing } {
   const eventing = new Eventing({ store: new SqliteEventStore({ path: join(dir, 'events.db') }), compactEveryMs: 0 });
   // Called only once both exist, as in the control plane.
   const deploymentAddress = (ns: string, name: string): string | undefined => (plane.get(ns, name) === undefined ? undefined : `http://127.0.0.1:9/seldon/${ns}/${name}`);
-  const control = new EventingControl({ eventing, store, logger, deploymentAddress });
-  control.gatewayUrl = 'http://127.0.0.1:9';
-  const runtime = { apply: async () => {}, remove: async () => {}, status: () => undefined } as unknown as LocalSupervisor;
+  const control = new EventingControl({ eventing, store, logger, deploymentAddress, gatewayUrl: () => 'http://127.0.0.1:9' });
+  const runtime: Runtime = { apply: async () => {}, remove: async () => {}, status: () => undefined, logs: () => [], watch: () => () => {}, close: async () => {} };
   const transport = {} as Transport;
-  const plane = new ControlPlane({ runtime, transport, store, logger, requestTimeoutMs: 1000, eventing: control, gatewayUrl: 'http://127.0.0.1:9' });
+  const plane = new ControlPlane({ runtime, transport, store, logger, requestTimeoutMs: 1000, eventing: control, gatewayUrl: () => 'http://127.0.0.1:9' });
   return { plane, eventing };
 }
 

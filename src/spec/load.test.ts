@@ -156,6 +156,12 @@ test("a container's readinessProbe and livenessProbe keep their timings, httpGet
   assert.match(problemOf(() => loadManifests(text.replace('periodSeconds: 2', 'periodSeconds: 0'), {})), /readinessProbe\.periodSeconds: expected an integer of at least 1, got 0/);
 });
 
+test("a container's startupProbe keeps its timings", () => {
+  const text = ML_SCORE.replace('          workingDir: ./seldon-ml-score-component\n', '          workingDir: ./seldon-ml-score-component\n          startupProbe: {httpGet: {path: /health/ping}, periodSeconds: 10, failureThreshold: 30}\n');
+  const container = containerFor(loadManifests(text, {}).deployments[0]!.spec.predictors[0]!, 'ml-score');
+  assert.deepEqual(container?.startupProbe, { httpGet: { path: '/health/ping' }, periodSeconds: 10, failureThreshold: 30 });
+});
+
 test('parameter values written as YAML numbers, booleans and mappings become strings', () => {
   const [d] = loadManifests(ML_SCORE, {}).deployments;
   assert.deepEqual(d!.spec.predictors[0]!.graph.parameters, [

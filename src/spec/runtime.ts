@@ -1,7 +1,9 @@
 /**
  * The contract every runtime keeps — the local supervisor and the Kubernetes operator alike:
- * take a deployment, report its status, remove it.
+ * take a deployment, report its status, remove it; and say where a graph node's ready replicas
+ * listen, which is what the executor reads.
  */
+import type { LogLine } from './api.ts';
 import type { DeploymentState, SeldonDeployment } from './types.ts';
 
 /** `Unready`: running, but failing its readiness probe, so it gets no traffic. */
@@ -28,11 +30,49 @@ export interface DeploymentStatus {
   replicas: ReplicaStatus[];
 }
 
+/** What a runtime reports as it happens; `watch` delivers these. */
+export type RuntimeEvent =
+  /** A deployment's status changed (a replica started, became ready, crashed; the state moved). */
+  | { type: 'status'; namespace: string; name: string; status: DeploymentStatus }
+  /** A replica printed a line. */
+  | { type: 'log'; namespace: string; name: string; replica: string; line: string }
+  /** A deployment was removed. */
+  | { type: 'removed'; namespace: string; name: string };
+
 export interface Runtime {
   /** Starts or updates `deployment`; resolves once the work is under way, not when it is Available. */
   apply(deployment: SeldonDeployment): Promise<void>;
   status(namespace: string, name: string): DeploymentStatus | undefined;
   remove(namespace: string, name: string): Promise<void>;
+  /** The buffered output of a deployment's replicas, oldest first (the last `tail` lines when given). */
+  logs(namespace: string, name: string, options?: { tail?: number }): readonly LogLine[];
+  /** Calls `listener` with every event from now on, until the returned function is called. */
+  watch(listener: (event: RuntimeEvent) => void): () => void;
   /** Stops everything this runtime started. */
   close(): Promise<void>;
+}
+
+/** Identifies a graph node of one predictor of one deployment. */
+export interface UnitKey {
+  namespace: string;
+  deployment: string;
+  predictor: string;
+  node: string;
+}
+
+export interface ReplicaAddress {
+  /** Stable id of the replica, for logs and for not retrying on the same one. */
+  id: string;
+  host: string;
+  port: number;
+}
+
+/**
+ * The seam between the executor and whatever runs components. The executor asks where a graph
+ * node's ready replicas listen; the runtime answers from its own live view, so a replica that
+ * dies stops being offered.
+ */
+export interface EndpointSource {
+  /** The replicas of `unit` that are ready now; empty when none is. */
+  replicasOf(unit: UnitKey): readonly ReplicaAddress[];
 }

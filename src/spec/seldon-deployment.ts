@@ -245,7 +245,7 @@ export function readContainer(c: Fields, seen: Map<string, FieldPath>, scope = '
   if (args !== undefined) container.args = args;
   const workingDir = c.string('workingDir');
   if (workingDir !== undefined) container.workingDir = workingDir;
-  for (const key of ['readinessProbe', 'livenessProbe'] as const) {
+  for (const key of ['readinessProbe', 'livenessProbe', 'startupProbe'] as const) {
     const probe = c.mapping(key);
     if (probe !== undefined) container[key] = readProbe(probe);
   }

@@ -79,6 +79,8 @@ export interface Container {
   workingDir?: string;
   readinessProbe?: Probe;
   livenessProbe?: Probe;
+  /** Locally only its timings count: how long the replica may take to answer its first health check. */
+  startupProbe?: Probe;
 }
 
 export interface ComponentSpec {

@@ -1,25 +1,5 @@
 /**
- * The seam between the executor and whatever runs components (the local supervisor, or
- * Kubernetes Services). The executor asks where a graph node's ready replicas listen; the
- * runtime answers from its own live view, so a replica that dies stops being offered.
+ * The endpoint types the executor reads live in `spec`, beside the Runtime contract that
+ * provides them; re-exported here so the executor's modules keep their import paths.
  */
-
-export interface ReplicaAddress {
-  /** Stable id of the replica, for logs and for not retrying on the same one. */
-  id: string;
-  host: string;
-  port: number;
-}
-
-/** Identifies a graph node of one predictor of one deployment. */
-export interface UnitKey {
-  namespace: string;
-  deployment: string;
-  predictor: string;
-  node: string;
-}
-
-export interface EndpointSource {
-  /** The replicas of `unit` that are ready now; empty when none is. */
-  replicasOf(unit: UnitKey): readonly ReplicaAddress[];
-}
+export type { EndpointSource, ReplicaAddress, UnitKey } from '../../spec/index.ts';

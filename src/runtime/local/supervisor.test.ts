@@ -76,6 +76,7 @@ interface ComponentOptions {
   env?: Record<string, string>;
   command?: string[];
   livenessProbe?: Probe;
+  startupProbe?: Probe;
 }
 
 function componentDeployment(options: ComponentOptions = {}): SeldonDeployment {
@@ -93,6 +94,7 @@ function componentDeployment(options: ComponentOptions = {}): SeldonDeployment {
             command: options.command ?? [process.execPath, script],
             env: Object.entries(options.env ?? {}).map(([name, value]) => ({ name, value })),
             ...(options.livenessProbe === undefined ? {} : { livenessProbe: options.livenessProbe }),
+            ...(options.startupProbe === undefined ? {} : { startupProbe: options.startupProbe }),
           }),
         ],
       },
@@ -345,6 +347,20 @@ test('a replica that never answers its health check fails the deployment after t
   await s.apply(componentDeployment({ env: { MODE: 'silent' } }));
   const status = await waitForState(s, 'Failed');
   assert.match(status.description ?? '', /did not answer GET \/health\/ping with pong within 0.5 s before it was ready/);
+});
+
+test("a container's startupProbe gives a slow replica longer than the startup timeout", async () => {
+  const s = supervisor({ healthTimeoutMs: 500 });
+  await s.apply(componentDeployment({ env: { START_DELAY_MS: '1500' }, startupProbe: { periodSeconds: 1, failureThreshold: 30 } }));
+  const status = await waitForState(s, 'Available');
+  assert.equal(status.replicas[0]?.restarts, 0);
+});
+
+test("a container's startupProbe (initialDelaySeconds + failureThreshold × periodSeconds) bounds its start", async () => {
+  const s = supervisor();
+  await s.apply(componentDeployment({ env: { MODE: 'silent' }, startupProbe: { initialDelaySeconds: 1, periodSeconds: 1, failureThreshold: 1 } }));
+  const status = await waitForState(s, 'Failed');
+  assert.match(status.description ?? '', /did not answer GET \/health\/ping with pong within 2 s before it was ready/);
 });
 
 test('a container that names only an image fails the deployment with the fields to add', async () => {

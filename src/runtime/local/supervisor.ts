@@ -21,9 +21,8 @@ import { EventEmitter, on } from 'node:events';
 import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import { asTrantorError } from '../../protocol/errors.ts';
-import type { DeploymentStatus, ReplicaState, ReplicaStatus, Runtime } from '../../spec/runtime.ts';
+import type { DeploymentStatus, EndpointSource, ReplicaAddress, ReplicaState, ReplicaStatus, Runtime, RuntimeEvent, UnitKey } from '../../spec/runtime.ts';
 import type { SeldonDeployment } from '../../spec/types.ts';
-import type { EndpointSource, ReplicaAddress, UnitKey } from '../../executor/transport/endpoints.ts';
 import { describeProbe, PROBE_DEFAULTS, probeLoop, probeSettings, waitUntilReady } from './health.ts';
 import type { ProbeSettings } from './health.ts';
 import { DeploymentLogs, safePart } from './logs.ts';
@@ -39,7 +38,7 @@ export interface LocalSupervisorOptions {
   logger: Logger;
   /** The environment replicas inherit; `process.env` by default. */
   env?: NodeJS.ProcessEnv;
-  /** How long a replica may take to answer its health check (default 60 s). */
+  /** How long a replica may take to answer its first health check, unless its container has a startupProbe (default 60 s). */
   healthTimeoutMs?: number;
   /** Pause between health checks while a replica starts (default 75 ms). */
   healthIntervalMs?: number;
@@ -183,12 +182,15 @@ class ReplicaSet {
   ready: readonly ReplicaAddress[] = EMPTY;
   /** Replaced in place when only the manifest's probes change; probe loops read it each time. */
   probes: Readonly<Probes>;
+  /** How long each start may take to answer its first health check; replaced like `probes`. */
+  startupTimeoutMs: number;
 
-  constructor(unit: UnitKey, launch: ComponentLaunch, revision: number, probes: Readonly<Probes>) {
+  constructor(unit: UnitKey, launch: ComponentLaunch, revision: number, probes: Readonly<Probes>, startupTimeoutMs: number) {
     this.unit = unit;
     this.launch = launch;
     this.revision = revision;
     this.probes = probes;
+    this.startupTimeoutMs = startupTimeoutMs;
     this.replicas = Array.from({ length: launch.replicas }, (_, i) => new Replica(this, i));
   }
 
@@ -293,6 +295,26 @@ function describeSpawnError(launch: ComponentLaunch, err: NodeJS.ErrnoException)
   return `could not start "${command}" in ${launch.cwd}: ${err.message}`;
 }
 
+/**
+ * Startup timeouts by unit id, for the containers (named after their graph node) with a
+ * startupProbe: as Kubernetes allows, initialDelaySeconds + failureThreshold × periodSeconds
+ * (its defaults 0, 3 and 10 s).
+ */
+function startupTimeoutsOf(deployment: SeldonDeployment): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const predictor of deployment.spec.predictors) {
+    for (const spec of predictor.componentSpecs) {
+      for (const c of spec.containers) {
+        const probe = c.startupProbe;
+        if (probe === undefined) continue;
+        const seconds = (probe.initialDelaySeconds ?? 0) + (probe.failureThreshold ?? 3) * (probe.periodSeconds ?? 10);
+        out.set(unitId(predictor.name, c.name), seconds * 1000);
+      }
+    }
+  }
+  return out;
+}
+
 function commandLine(launch: ComponentLaunch): string {
   return [basename(launch.command), ...launch.args].join(' ');
 }
@@ -364,16 +386,19 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
     const wanted = new Set(record.unitOrder);
     const sets = new Map<string, ReplicaSet>();
     const probes = this.#probesOf(deployment);
+    const startupTimeouts = startupTimeoutsOf(deployment);
     for (const launch of launches) {
       const id = unitId(launch.predictor, launch.node);
       const unitProbes = probes.get(id) ?? this.#settings.probes;
+      const startupTimeoutMs = startupTimeouts.get(id) ?? this.#settings.healthTimeoutMs;
       const serving = record.serving.get(id);
       if (serving?.launch.fingerprint === launch.fingerprint) {
         serving.probes = unitProbes;
+        serving.startupTimeoutMs = startupTimeoutMs;
         continue;
       }
       const unit: UnitKey = { namespace, deployment: name, predictor: launch.predictor, node: launch.node };
-      sets.set(id, new ReplicaSet(unit, launch, revision, unitProbes));
+      sets.set(id, new ReplicaSet(unit, launch, revision, unitProbes, startupTimeoutMs));
     }
     const removed = new Set([...record.serving.keys()].filter((id) => !wanted.has(id)));
     record.rollout = { revision, sets, removed };
@@ -412,6 +437,14 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
     const records = [...this.#deployments.values()];
     await Promise.all(records.map((r) => this.remove(r.namespace, r.name)));
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  watch(listener: (event: RuntimeEvent) => void): () => void {
+    const status = (e: StatusEvent): void => listener({ type: 'status', namespace: e.namespace, name: e.name, status: e.status });
+    const log = (e: LogEvent): void => listener({ type: 'log', namespace: e.namespace, name: e.name, replica: e.replica, line: e.line });
+    const removed = (e: RemovedEvent): void => listener({ type: 'removed', namespace: e.namespace, name: e.name });
+    this.on('status', status).on('log', log).on('removed', removed);
+    return () => void this.off('status', status).off('log', log).off('removed', removed);
   }
 
   // ---- EndpointSource --------------------------------------------------------------------
@@ -662,16 +695,17 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
     this.#logger.debug({ replica: replica.id, pid: attempt.pid, port: http, command: commandLine(launch) }, 'replica starting');
     this.#changedSet(replica.set);
 
+    const timeoutMs = replica.set.startupTimeoutMs;
     const outcome = await waitUntilReady({
       host: LOOPBACK,
       port: http,
       intervalMs: this.#settings.healthIntervalMs,
-      timeoutMs: this.#settings.healthTimeoutMs,
+      timeoutMs,
       signal: attempt.probe.signal,
     });
     if (attempt.done || replica.stopping || replica.attempt !== attempt) return;
     if (outcome === 'timeout') {
-      attempt.killedBecause = `did not answer GET /health/ping with pong within ${seconds(this.#settings.healthTimeoutMs)}`;
+      attempt.killedBecause = `did not answer GET /health/ping with pong within ${seconds(timeoutMs)}`;
       signalGroup(attempt.pid, 'SIGKILL');
       return;
     }

@@ -1,0 +1,125 @@
+/**
+ * The Runtime contract as tests: every runtime (the local supervisor now, the Kubernetes one
+ * later) runs this suite from its own test file, with deployments it can run. Test code only:
+ * nothing in the product imports it.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import type { DeploymentState, SeldonDeployment } from './types.ts';
+import type { DeploymentStatus, EndpointSource, Runtime, RuntimeEvent, UnitKey } from './runtime.ts';
+
+export interface RuntimeContractSubject {
+  /** A fresh runtime; the suite closes it. */
+  runtime(): Runtime & EndpointSource;
+  /**
+   * A deployment `name` (in namespace `seldon`, predictor `default`, one graph node `model`)
+   * whose component starts, answers its health check and prints `ready <version>` to stdout;
+   * another `version` is another spec, so applying it rolls.
+   */
+  healthy(name: string, version: number): SeldonDeployment;
+  /** A deployment whose component exits at start after printing `failureOutput`. */
+  failing(name: string): SeldonDeployment;
+  /** What `failing`'s component prints, to be quoted in the Failed description. */
+  failureOutput: RegExp;
+  /** How long a deployment may take to become Available or Failed (default 30 s). */
+  timeoutMs?: number;
+}
+
+const NAMESPACE = 'seldon';
+
+export function runtimeContract(label: string, subject: RuntimeContractSubject): void {
+  const timeoutMs = subject.timeoutMs ?? 30_000;
+  const runtimes: Runtime[] = [];
+  after(async () => {
+    await Promise.all(runtimes.map((r) => r.close()));
+  });
+  const fresh = (): Runtime & EndpointSource => {
+    const runtime = subject.runtime();
+    runtimes.push(runtime);
+    return runtime;
+  };
+  const unit = (name: string): UnitKey => ({ namespace: NAMESPACE, deployment: name, predictor: 'default', node: 'model' });
+
+  /** Polls `probe` until it gives a value, with a deadline; `each` sees every poll. */
+  async function waitFor<T>(what: string, probe: () => T | undefined, each?: () => void): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      each?.();
+      const value = probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`${label}: timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+  const waitForState = (runtime: Runtime, name: string, state: DeploymentState, each?: () => void): Promise<DeploymentStatus> =>
+    waitFor(
+      `${name} to be ${state}`,
+      () => {
+        const status = runtime.status(NAMESPACE, name);
+        return status?.state === state ? status : undefined;
+      },
+      each,
+    );
+
+  test(`${label}: apply leads to Available, every replica Ready and its node's endpoints offered`, async () => {
+    const runtime = fresh();
+    assert.equal(runtime.status(NAMESPACE, 'avail'), undefined);
+    assert.deepEqual(runtime.replicasOf(unit('avail')), []);
+    await runtime.apply(subject.healthy('avail', 1));
+    const status = await waitForState(runtime, 'avail', 'Available');
+    assert.equal(status.description, undefined);
+    assert.ok(status.replicas.length > 0);
+    for (const replica of status.replicas) assert.equal(replica.state, 'Ready');
+    assert.ok(runtime.replicasOf(unit('avail')).length > 0);
+    await waitFor('the component output in logs', () => (runtime.logs(NAMESPACE, 'avail').some((l) => /ready 1/.test(l.line)) ? true : undefined));
+  });
+
+  test(`${label}: watch reports status changes and log lines until unsubscribed`, async () => {
+    const runtime = fresh();
+    const events: RuntimeEvent[] = [];
+    const stop = runtime.watch((event) => events.push(event));
+    await runtime.apply(subject.healthy('watched', 1));
+    await waitFor('an Available status event', () => (events.some((e) => e.type === 'status' && e.name === 'watched' && e.status.state === 'Available') ? true : undefined));
+    await waitFor('a log event', () => (events.some((e) => e.type === 'log' && e.name === 'watched' && /ready 1/.test(e.line)) ? true : undefined));
+    stop();
+    const seen = events.length;
+    await runtime.remove(NAMESPACE, 'watched');
+    assert.equal(events.length, seen, 'no event after the listener was removed');
+  });
+
+  test(`${label}: re-applying the same spec changes nothing; a new spec rolls with no moment without endpoints`, async () => {
+    const runtime = fresh();
+    await runtime.apply(subject.healthy('rolled', 1));
+    await waitForState(runtime, 'rolled', 'Available');
+    await runtime.apply(subject.healthy('rolled', 1));
+    assert.equal(runtime.status(NAMESPACE, 'rolled')?.state, 'Available');
+
+    await runtime.apply(subject.healthy('rolled', 2));
+    const gapless = (): void => assert.ok(runtime.replicasOf(unit('rolled')).length > 0, 'the node had no endpoints during the roll');
+    await waitFor('version 2 to print', () => (runtime.logs(NAMESPACE, 'rolled').some((l) => /ready 2/.test(l.line)) ? true : undefined), gapless);
+    await waitForState(runtime, 'rolled', 'Available', gapless);
+  });
+
+  test(`${label}: remove stops the deployment, its status and its endpoints`, async () => {
+    const runtime = fresh();
+    const removed: string[] = [];
+    runtime.watch((event) => {
+      if (event.type === 'removed') removed.push(event.name);
+    });
+    await runtime.apply(subject.healthy('removed', 1));
+    await waitForState(runtime, 'removed', 'Available');
+    await runtime.remove(NAMESPACE, 'removed');
+    assert.equal(runtime.status(NAMESPACE, 'removed'), undefined);
+    assert.deepEqual(runtime.replicasOf(unit('removed')), []);
+    assert.deepEqual(removed, ['removed']);
+    await runtime.remove(NAMESPACE, 'removed');
+  });
+
+  test(`${label}: a component that cannot start fails its deployment, saying why`, async () => {
+    const runtime = fresh();
+    await runtime.apply(subject.failing('broken'));
+    const status = await waitForState(runtime, 'broken', 'Failed');
+    assert.match(status.description ?? '', subject.failureOutput);
+    assert.deepEqual(runtime.replicasOf(unit('broken')), []);
+  });
+}
