@@ -5,7 +5,7 @@
  * their answers (`/aggregate`, a JSON array of messages; without a combiner the first answer
  * goes on), then transform the output (`/transform-output`).
  */
-import { TrantorError } from '../protocol/errors.ts';
+import { ERROR_CODES, TrantorError } from '../protocol/errors.ts';
 import { parseJsonLossless, stringifyJson } from '../protocol/json-lossless.ts';
 import { featuresOf, ndarrayToTensor, parseSeldonMessage, tensorToNdarray } from '../protocol/seldon.ts';
 import type { Feedback, Meta, SeldonMessage } from '../protocol/seldon.ts';
@@ -266,7 +266,7 @@ function lacksFeedback(response: TransportResponse): boolean {
   if (status >= 200 && status < 300) return false;
   try {
     const value = JSON.parse(response.body) as { status?: { reason?: unknown } } | null;
-    return value?.status?.reason === 'NOT_IMPLEMENTED';
+    return value?.status?.reason === ERROR_CODES.NOT_IMPLEMENTED.reason;
   } catch {
     return false;
   }

@@ -25,3 +25,11 @@ test('an unknown thrown value becomes an INTERNAL error with its message', () =>
   assert.equal(err.status, 500);
   assert.equal(err.message, 'boom');
 });
+
+test('a 501 has its own code: NOT_IMPLEMENTED, the status and reason the Python host answers a NotImplementedError with', () => {
+  assert.deepEqual({ status: ERROR_CODES.NOT_IMPLEMENTED.status, reason: ERROR_CODES.NOT_IMPLEMENTED.reason }, { status: 501, reason: 'NOT_IMPLEMENTED' });
+  const err = new TrantorError('NOT_IMPLEMENTED', 'send_feedback is not implemented');
+  assert.deepEqual(failureBody(err).status, { code: 501, info: 'send_feedback is not implemented', reason: 'NOT_IMPLEMENTED', status: 'FAILURE' });
+  const python = readFileSync(new URL('../../python/trantor_runtime/component.py', import.meta.url), 'utf8');
+  assert.match(python, /501, "NOT_IMPLEMENTED"/);
+});

@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   BAD_EVENT: { status: 400, reason: 'BAD_EVENT', summary: 'a CloudEvent is not valid; the message names the attribute' },
   BAD_MANIFEST: { status: 400, reason: 'BAD_MANIFEST', summary: 'a manifest is not valid; the message names the field' },
   NOT_SUPPORTED: { status: 400, reason: 'NOT_SUPPORTED', summary: 'the feature is not supported yet' },
+  NOT_IMPLEMENTED: { status: 501, reason: 'NOT_IMPLEMENTED', summary: 'the component does not implement the method (a Python method raised NotImplementedError)' },
   MODEL_ERROR: { status: 500, reason: 'MICROSERVICE_INTERNAL_ERROR', summary: 'the model raised an error' },
   UNAVAILABLE: { status: 503, reason: 'MICROSERVICE_UNAVAILABLE', summary: 'no replica of a component is ready' },
   UPSTREAM_TIMEOUT: { status: 504, reason: 'MICROSERVICE_TIMEOUT', summary: 'a component did not answer in time' },
