@@ -33,6 +33,7 @@ import type {
   TriggerCounts,
   TriggerKey,
 } from './store.ts';
+import { isOutOfSpace } from './store.ts';
 
 export interface SqliteEventStoreOptions {
   /** The database file (its folder is created); `:memory:` for a store that dies with the process. */
@@ -333,10 +334,6 @@ function storedEvent(text: string): CloudEvent {
 }
 
 /** Whether SQLite (or the system) failed to write for want of space, or the disk refused the write. */
-export function isOutOfSpace(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') || code === 'ENOSPC' || code === 'EDQUOT');
-}
 
 function detailOf(err: unknown): string {
   const code = (err as { code?: unknown }).code;
