@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { decodeHttpEvent } from '../protocol/cloudevents.ts';
 import type { CloudEvent } from '../protocol/cloudevents.ts';
 import type { Broker, DeliverySpec, Trigger } from '../spec/knative.ts';
-import { SqliteEventStore } from './store/sqlite.ts';
+import { openSqliteStore } from './store/sqlite.ts';
 import type { EventStore } from './store/store.ts';
 import type { OpenStore } from './store/testing.ts';
 
@@ -23,7 +23,7 @@ import type { OpenStore } from './store/testing.ts';
  * instead, e.g. a NATS JetStream store that has passed the contract suite in store/testing.ts:
  *   export const openBrokerStore: OpenStore = (folder) => new JetStreamEventStore({ servers: 'nats://127.0.0.1:4222', stream: streamFor(folder) });
  */
-export const openBrokerStore: OpenStore = (folder) => new SqliteEventStore({ path: join(folder, 'events.db') });
+export const openBrokerStore: OpenStore = (folder) => openSqliteStore(folder);
 
 /** A fresh folder for a broker test's store. */
 export function storeFolder(prefix = 'trantor-broker-'): string {

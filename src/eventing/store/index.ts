@@ -9,5 +9,5 @@ export type {
   TriggerKey,
 } from './store.ts';
 export { brokerKey, isOutOfSpace } from './store.ts';
-export { DURABILITIES, SqliteEventStore } from './sqlite.ts';
+export { DURABILITIES, SqliteEventStore, openSqliteStore } from './sqlite.ts';
 export type { Durability, SqliteEventStoreOptions } from './sqlite.ts';

@@ -20,7 +20,7 @@
  * lost: they are kept and committed again once a later commit can be made, retried on a timer.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { TrantorError } from '../../protocol/errors.ts';
 import { decodeStructured, eventToJsonText, type CloudEvent } from '../../protocol/cloudevents.ts';
@@ -50,6 +50,11 @@ export interface SqliteEventStoreOptions {
 /** What an acknowledged append survives: the process dying (`process`), or a power loss too (`fsync`). */
 export type Durability = 'fsync' | 'process';
 export const DURABILITIES: readonly Durability[] = ['process', 'fsync'];
+
+/** The broker's SQLite store kept in a folder, as `<folder>/events.db`. */
+export function openSqliteStore(folder: string, durability?: Durability): SqliteEventStore {
+  return new SqliteEventStore({ path: join(folder, 'events.db'), ...(durability === undefined ? {} : { durability }) });
+}
 
 type Op =
   | { kind: 'append'; broker: BrokerKey; records: readonly AppendRecord[]; resolve: (seqs: number[]) => void; reject: (err: unknown) => void }
