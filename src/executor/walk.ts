@@ -178,17 +178,14 @@ export function componentFailure(node: NodePlan, response: TransportResponse): T
     return failureOf(node, response.status, status);
   }
   const detail = response.body.trim() === '' ? 'an empty body' : snippet(response.body);
-  return new TrantorError('MODEL_ERROR', `node "${node.name}" answered HTTP ${response.status}: ${detail}`, {
-    status: response.status,
-    reason: response.status < 500 ? 'MICROSERVICE_BAD_DATA' : 'MICROSERVICE_INTERNAL_ERROR',
-  });
+  return new TrantorError('COMPONENT_FAILURE', `node "${node.name}" answered HTTP ${response.status}: ${detail}`, { status: response.status });
 }
 
 function failureOf(node: NodePlan, httpStatus: number, status: NonNullable<SeldonMessage['status']>): TrantorError {
   const code = httpStatus >= 400 && httpStatus <= 599 ? httpStatus : 500;
-  return new TrantorError('MODEL_ERROR', status.info ?? `node "${node.name}" failed`, {
+  return new TrantorError('COMPONENT_FAILURE', status.info ?? `node "${node.name}" failed`, {
     status: code,
-    reason: status.reason !== undefined && status.reason !== '' ? status.reason : code < 500 ? 'MICROSERVICE_BAD_DATA' : 'MICROSERVICE_INTERNAL_ERROR',
+    reason: status.reason === '' ? undefined : status.reason,
   });
 }
 
