@@ -9,11 +9,7 @@ import { TrantorError } from '../protocol/index.ts';
 export class MicroserviceError extends TrantorError {
   constructor(message: string, status = 400, reason?: string) {
     const valid = Number.isInteger(status) && status >= 400 && status <= 599;
-    const code = valid && status < 500 ? 'BAD_PAYLOAD' : 'MODEL_ERROR';
-    super(code, message, {
-      status: valid ? status : 500,
-      reason: reason ?? (code === 'BAD_PAYLOAD' ? 'MICROSERVICE_BAD_DATA' : 'MICROSERVICE_INTERNAL_ERROR'),
-    });
+    super('COMPONENT_FAILURE', message, { status: valid ? status : 500, reason });
     this.name = 'MicroserviceError';
   }
 }

@@ -5,24 +5,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { encodeBinary } from '../protocol/cloudevents.ts';
 import type { DeliveryFailure } from './dispatcher.ts';
 import { Eventing } from './eventing.ts';
 import type { EventingOptions } from './eventing.ts';
-import { SqliteEventStore } from './store/sqlite.ts';
 import { brokerKey } from './store/store.ts';
 import type { EventStore } from './store/store.ts';
-import { binaryHeaders, delivery, makeTrigger, startSubscriber, until } from './testing.ts';
+import { binaryHeaders, delivery, freshBrokerStore, makeTrigger, startSubscriber, until } from './testing.ts';
 import type { Received } from './testing.ts';
 
 let store: EventStore;
 const open = (options: Partial<EventingOptions> = {}): Eventing => {
-  store = new SqliteEventStore({ path: join(mkdtempSync(join(tmpdir(), 'trantor-contract-')), 'events.db') });
+  store = freshBrokerStore();
   return new Eventing({ store, compactEveryMs: 0, ...options });
 };
 

@@ -1,12 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { backoffMs, isRetryableStatus, ttlOf } from './dispatcher.ts';
 import { Eventing } from './eventing.ts';
-import { SqliteEventStore } from './store/sqlite.ts';
-import { binaryHeaders, delivery, makeTrigger, startSubscriber } from './testing.ts';
+import { binaryHeaders, delivery, freshBrokerStore, makeTrigger, startSubscriber } from './testing.ts';
 
 test('backoff waits as Knative\'s code does: exponential d, 2d, 4d…; linear 0, d, 2d…', () => {
   const exponential = { backoffPolicy: 'exponential' as const, backoffDelayMs: 100 };
@@ -29,7 +25,7 @@ test('the TTL is read from a number or from header text', () => {
 
 test('an attempt that outlives the delivery timeout is retried', async () => {
   const sub = await startSubscriber((_req, n) => (n === 1 ? { status: 200, delayMs: 500 } : { status: 200 }));
-  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(mkdtempSync(join(tmpdir(), 'trantor-dispatch-')), 'events.db') }), compactEveryMs: 0 });
+  const eventing = new Eventing({ store: freshBrokerStore(), compactEveryMs: 0 });
   try {
     const trigger = makeTrigger('t', { delivery: delivery({ retry: 1, backoffDelayMs: 5, timeoutMs: 50 }) });
     await eventing.setTriggers([{ key: 'default/t', trigger, subscriberUri: sub.url }]);

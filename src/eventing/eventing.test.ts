@@ -1,21 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { encodeBinary } from '../protocol/cloudevents.ts';
 import type { CloudEvent } from '../protocol/cloudevents.ts';
 import { Eventing } from './eventing.ts';
 import type { EventingOptions, TriggerBinding } from './eventing.ts';
-import { SqliteEventStore } from './store/sqlite.ts';
 import type { EventStore } from './store/store.ts';
-import { binaryHeaders, delivery, makeBroker, makeTrigger, sleepMs, startSubscriber, until } from './testing.ts';
+import { binaryHeaders, delivery, freshBrokerStore, makeBroker, openBrokerStore, makeTrigger, sleepMs, startSubscriber, storeFolder, until } from './testing.ts';
 
-const folder = (): string => mkdtempSync(join(tmpdir(), 'trantor-eventing-'));
+const folder = (): string => storeFolder('trantor-eventing-');
 const open = (dir: string, options: Partial<EventingOptions> = {}): Eventing =>
-  new Eventing({ store: new SqliteEventStore({ path: join(dir, 'events.db') }), compactEveryMs: 0, ...options });
+  new Eventing({ store: openBrokerStore(dir), compactEveryMs: 0, ...options });
 
 function post(eventing: Eventing, headers: Record<string, string>, body = '{"data":{"ndarray":[[1,2,3,4]]}}', broker = 'default') {
   return eventing.ingress('default', broker, { method: 'POST', headers, body: Buffer.from(body) });
@@ -71,7 +67,7 @@ test('bad events get 400 with the reason and nothing is stored', async () => {
   } finally {
     await eventing.close();
   }
-  const store = new SqliteEventStore({ path: join(dir, 'events.db') });
+  const store = openBrokerStore(dir);
   assert.deepEqual(await store.read('default/default', 0), []);
   await store.close();
 });
@@ -123,7 +119,7 @@ test('the ingress answers 413 to an event over the size limit, over real HTTP to
 });
 
 test('202 is answered only after the store has made the event durable', async () => {
-  const inner = new SqliteEventStore({ path: join(folder(), 'events.db') });
+  const inner = freshBrokerStore();
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const gated: EventStore = {
@@ -477,7 +473,7 @@ test('a trigger without its own delivery spec uses its broker\'s', async () => {
 
 /** A store in front of SQLite whose appends fail, while `full()` says so, with `failure()`. */
 function fillableStore(full: () => boolean, failure: () => Error): { store: EventStore; refused: () => number } {
-  const inner = new SqliteEventStore({ path: join(folder(), 'events.db') });
+  const inner = freshBrokerStore();
   let refused = 0;
   const store: EventStore = {
     append: (broker, records) => {

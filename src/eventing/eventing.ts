@@ -8,7 +8,6 @@
  * for each trigger that matched; only then does it answer 202. The stored deliveries go straight
  * to the dispatcher's lanes.
  */
-import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { validateEvent } from '../protocol/cloudevents.ts';
@@ -22,9 +21,7 @@ import { compileTriggerFilter } from './filter.ts';
 import type { EventPredicate } from './filter.ts';
 import { DEFAULT_INGRESS_LIMIT_BYTES, ingressResponse, serveIngress } from './ingress.ts';
 import type { IngressRequest, IngressResponse, IngressTarget } from './ingress.ts';
-import { SqliteEventStore, isOutOfSpace } from './store/sqlite.ts';
-import type { Durability } from './store/sqlite.ts';
-import { brokerKey } from './store/store.ts';
+import { brokerKey, isOutOfSpace } from './store/store.ts';
 import type { BrokerKey, EventStore, StoredEvent, TriggerCounts, TriggerKey } from './store/store.ts';
 
 export const ARRIVAL_TIME_EXTENSION = 'knativearrivaltime';
@@ -92,13 +89,6 @@ export class Eventing implements IngressTarget {
   #appended = 0;
   #bell = new Set<() => void>();
   #closed = false;
-
-  /** Eventing over a SQLite store in `<folder>/events.db`. */
-  static open(folder: string, options: Omit<EventingOptions, 'store'> & { durability?: Durability } = {}): Eventing {
-    const { durability, ...rest } = options;
-    const store = new SqliteEventStore({ path: join(folder, 'events.db'), ...(durability === undefined ? {} : { durability }) });
-    return new Eventing({ ...rest, store });
-  }
 
   constructor(options: EventingOptions) {
     this.#store = options.store;

@@ -1,13 +1,39 @@
 /**
- * Stand-ins for tests and benchmarks: a real HTTP subscriber on 127.0.0.1 that records what it
- * receives and answers as a test says, and Trigger / Broker builders.
+ * Stand-ins for tests and benchmarks: the EventStore the broker's tests run against, a real HTTP
+ * subscriber on 127.0.0.1 that records what it receives and answers as a test says, and Trigger /
+ * Broker builders.
  */
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { decodeHttpEvent } from '../protocol/cloudevents.ts';
 import type { CloudEvent } from '../protocol/cloudevents.ts';
 import type { Broker, DeliverySpec, Trigger } from '../spec/knative.ts';
+import { openSqliteStore } from './store/sqlite.ts';
+import type { EventStore } from './store/store.ts';
+import type { OpenStore } from './store/testing.ts';
+
+/**
+ * The one place the broker's own tests (eventing, dispatcher, delivery contract) get their store:
+ * they know only the EventStore interface. It opens a store on a folder; the same folder again
+ * means the same data after a restart. To run those tests against another backend, open it here
+ * instead, e.g. a NATS JetStream store that has passed the contract suite in store/testing.ts:
+ *   export const openBrokerStore: OpenStore = (folder) => new JetStreamEventStore({ servers: 'nats://127.0.0.1:4222', stream: streamFor(folder) });
+ */
+export const openBrokerStore: OpenStore = (folder) => openSqliteStore(folder);
+
+/** A fresh folder for a broker test's store. */
+export function storeFolder(prefix = 'trantor-broker-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A broker test's store on a fresh folder. */
+export function freshBrokerStore(): EventStore {
+  return openBrokerStore(storeFolder());
+}
 
 export interface Received {
   headers: IncomingHttpHeaders;

@@ -5,7 +5,7 @@
  * their answers (`/aggregate`, a JSON array of messages; without a combiner the first answer
  * goes on), then transform the output (`/transform-output`).
  */
-import { TrantorError } from '../protocol/errors.ts';
+import { ERROR_CODES, TrantorError } from '../protocol/errors.ts';
 import { parseJsonLossless, stringifyJson } from '../protocol/json-lossless.ts';
 import { featuresOf, ndarrayToTensor, parseSeldonMessage, tensorToNdarray } from '../protocol/seldon.ts';
 import type { Feedback, Meta, SeldonMessage } from '../protocol/seldon.ts';
@@ -178,17 +178,14 @@ export function componentFailure(node: NodePlan, response: TransportResponse): T
     return failureOf(node, response.status, status);
   }
   const detail = response.body.trim() === '' ? 'an empty body' : snippet(response.body);
-  return new TrantorError('MODEL_ERROR', `node "${node.name}" answered HTTP ${response.status}: ${detail}`, {
-    status: response.status,
-    reason: response.status < 500 ? 'MICROSERVICE_BAD_DATA' : 'MICROSERVICE_INTERNAL_ERROR',
-  });
+  return new TrantorError('COMPONENT_FAILURE', `node "${node.name}" answered HTTP ${response.status}: ${detail}`, { status: response.status });
 }
 
 function failureOf(node: NodePlan, httpStatus: number, status: NonNullable<SeldonMessage['status']>): TrantorError {
   const code = httpStatus >= 400 && httpStatus <= 599 ? httpStatus : 500;
-  return new TrantorError('MODEL_ERROR', status.info ?? `node "${node.name}" failed`, {
+  return new TrantorError('COMPONENT_FAILURE', status.info ?? `node "${node.name}" failed`, {
     status: code,
-    reason: status.reason !== undefined && status.reason !== '' ? status.reason : code < 500 ? 'MICROSERVICE_BAD_DATA' : 'MICROSERVICE_INTERNAL_ERROR',
+    reason: status.reason === '' ? undefined : status.reason,
   });
 }
 
@@ -266,7 +263,7 @@ function lacksFeedback(response: TransportResponse): boolean {
   if (status >= 200 && status < 300) return false;
   try {
     const value = JSON.parse(response.body) as { status?: { reason?: unknown } } | null;
-    return value?.status?.reason === 'NOT_IMPLEMENTED';
+    return value?.status?.reason === ERROR_CODES.NOT_IMPLEMENTED.reason;
   } catch {
     return false;
   }

@@ -23,7 +23,13 @@ export const ERROR_CODES = {
   BAD_EVENT: { status: 400, reason: 'BAD_EVENT', summary: 'a CloudEvent is not valid; the message names the attribute' },
   BAD_MANIFEST: { status: 400, reason: 'BAD_MANIFEST', summary: 'a manifest is not valid; the message names the field' },
   NOT_SUPPORTED: { status: 400, reason: 'NOT_SUPPORTED', summary: 'the feature is not supported yet' },
+  NOT_IMPLEMENTED: { status: 501, reason: 'NOT_IMPLEMENTED', summary: 'the component does not implement the method (a Python method raised NotImplementedError)' },
   MODEL_ERROR: { status: 500, reason: 'MICROSERVICE_INTERNAL_ERROR', summary: 'the model raised an error' },
+  COMPONENT_FAILURE: {
+    status: 500,
+    reason: 'MICROSERVICE_INTERNAL_ERROR',
+    summary: "a component's own failure, passed on with the status and reason it gave (a 4xx defaults to MICROSERVICE_BAD_DATA)",
+  },
   UNAVAILABLE: { status: 503, reason: 'MICROSERVICE_UNAVAILABLE', summary: 'no replica of a component is ready' },
   UPSTREAM_TIMEOUT: { status: 504, reason: 'MICROSERVICE_TIMEOUT', summary: 'a component did not answer in time' },
   BAD_UPSTREAM: { status: 502, reason: 'MICROSERVICE_BAD_RESPONSE', summary: 'a component answered with something that is not a Seldon message' },
@@ -38,12 +44,24 @@ export class TrantorError extends Error {
   readonly status: number;
   readonly reason: string;
 
-  constructor(code: ErrorCode, message: string, options?: { status?: number; reason?: string; cause?: unknown }) {
+  /**
+   * An error's code fixes its status and reason, with one exception: COMPONENT_FAILURE passes on
+   * the status (and reason, if any) a component answered with, as Seldon does; without a reason, a
+   * status below 500 is MICROSERVICE_BAD_DATA and any other MICROSERVICE_INTERNAL_ERROR.
+   */
+  constructor(code: 'COMPONENT_FAILURE', message: string, options: { status: number; reason?: string | undefined; cause?: unknown });
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown });
+  constructor(code: ErrorCode, message: string, options?: { status?: number; reason?: string | undefined; cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TrantorError';
     this.code = code;
-    this.status = options?.status ?? ERROR_CODES[code].status;
-    this.reason = options?.reason ?? ERROR_CODES[code].reason;
+    if (code === 'COMPONENT_FAILURE' && options?.status !== undefined) {
+      this.status = options.status;
+      this.reason = options.reason ?? (options.status < 500 ? 'MICROSERVICE_BAD_DATA' : 'MICROSERVICE_INTERNAL_ERROR');
+    } else {
+      this.status = ERROR_CODES[code].status;
+      this.reason = ERROR_CODES[code].reason;
+    }
   }
 }
 

@@ -12,7 +12,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { Eventing, SqliteEventStore, brokerFromPath, failureNotices } from '../eventing/index.ts';
+import { Eventing, brokerFromPath, failureNotices, openSqliteStore } from '../eventing/index.ts';
 import { HttpTransport, Metrics } from '../executor/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
 import { LocalSupervisor } from '../runtime/local/index.ts';
@@ -64,7 +64,8 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   const applied = new AppliedDeployments();
 
   const eventing = new Eventing({
-    store: new SqliteEventStore({ path: join(config.home, 'broker', 'events.db'), durability: config.durability }),
+    // The broker's store is chosen here and only here; below, the broker knows the EventStore interface.
+    store: openSqliteStore(join(config.home, 'broker'), config.durability),
     logger,
     // Dead-lettered and dropped events are shown here, not only in the log file.
     onFailure: failureNotices((line) => process.stdout.write(`${line}\n`)),

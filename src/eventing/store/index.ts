@@ -8,6 +8,6 @@ export type {
   TriggerCounts,
   TriggerKey,
 } from './store.ts';
-export { brokerKey } from './store.ts';
-export { DURABILITIES, SqliteEventStore, isOutOfSpace } from './sqlite.ts';
+export { brokerKey, isOutOfSpace } from './store.ts';
+export { DURABILITIES, SqliteEventStore, openSqliteStore } from './sqlite.ts';
 export type { Durability, SqliteEventStoreOptions } from './sqlite.ts';

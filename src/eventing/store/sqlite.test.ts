@@ -8,32 +8,20 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { TrantorError } from '../../protocol/errors.ts';
 import { dataBytes, decodeStructured } from '../../protocol/cloudevents.ts';
-import { SqliteEventStore } from './sqlite.ts';
+import { DURABILITIES, SqliteEventStore, openSqliteStore } from './sqlite.ts';
+import type { Durability } from './sqlite.ts';
 import { fillDisk, mountSmallDisk } from '../../../test/small-disk.ts';
 import { eventStoreContract, sampleEvent } from './testing.ts';
-
-eventStoreContract('sqlite, durability process', (folder) => new SqliteEventStore({ path: join(folder, 'events.db'), durability: 'process' }));
-eventStoreContract('sqlite, durability fsync', (folder) => new SqliteEventStore({ path: join(folder, 'events.db'), durability: 'fsync' }));
+import type { OpenInChild } from './testing.ts';
 
 const MODULE = fileURLToPath(new URL('./sqlite.ts', import.meta.url));
 
-test('sqlite: an append that resolved survives the process being killed with SIGKILL', () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'trantor-store-')), 'events.db');
-  const script = `
-    import { SqliteEventStore } from ${JSON.stringify(MODULE)};
-    const store = new SqliteEventStore({ path: ${JSON.stringify(path)} });
-    const event = { specversion: '1.0', id: 'kept', source: 's', type: 't', extensions: {} };
-    await store.append('ns/default', [{ event, triggers: ['ns/t'] }]);
-    process.kill(process.pid, 'SIGKILL');
-  `;
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', script], { encoding: 'utf8' });
-  assert.equal(child.signal, 'SIGKILL', child.stderr);
-  const store = new SqliteEventStore({ path });
-  return store.pending('ns/t').then(async (pending) => {
-    assert.deepEqual(pending.map((p) => p.event.id), ['kept']);
-    await store.close();
-  });
-});
+/** How a child process opens the same store: sqlite.ts's `openSqliteStore(folder, durability)`. */
+const inChild = (durability: Durability): OpenInChild => ({ module: MODULE, name: 'openSqliteStore', args: [durability] });
+
+for (const durability of DURABILITIES) {
+  eventStoreContract(`sqlite, durability ${durability}`, (folder) => openSqliteStore(folder, durability), inChild(durability));
+}
 
 test('sqlite: durability is process (synchronous=NORMAL) unless fsync (synchronous=FULL) is asked for', async () => {
   const folder = mkdtempSync(join(tmpdir(), 'trantor-store-'));

@@ -20,7 +20,7 @@
  * lost: they are kept and committed again once a later commit can be made, retried on a timer.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { TrantorError } from '../../protocol/errors.ts';
 import { decodeStructured, eventToJsonText, type CloudEvent } from '../../protocol/cloudevents.ts';
@@ -33,6 +33,7 @@ import type {
   TriggerCounts,
   TriggerKey,
 } from './store.ts';
+import { isOutOfSpace } from './store.ts';
 
 export interface SqliteEventStoreOptions {
   /** The database file (its folder is created); `:memory:` for a store that dies with the process. */
@@ -49,6 +50,11 @@ export interface SqliteEventStoreOptions {
 /** What an acknowledged append survives: the process dying (`process`), or a power loss too (`fsync`). */
 export type Durability = 'fsync' | 'process';
 export const DURABILITIES: readonly Durability[] = ['process', 'fsync'];
+
+/** The broker's SQLite store kept in a folder, as `<folder>/events.db`. */
+export function openSqliteStore(folder: string, durability?: Durability): SqliteEventStore {
+  return new SqliteEventStore({ path: join(folder, 'events.db'), ...(durability === undefined ? {} : { durability }) });
+}
 
 type Op =
   | { kind: 'append'; broker: BrokerKey; records: readonly AppendRecord[]; resolve: (seqs: number[]) => void; reject: (err: unknown) => void }
@@ -333,10 +339,6 @@ function storedEvent(text: string): CloudEvent {
 }
 
 /** Whether SQLite (or the system) failed to write for want of space, or the disk refused the write. */
-export function isOutOfSpace(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') || code === 'ENOSPC' || code === 'EDQUOT');
-}
 
 function detailOf(err: unknown): string {
   const code = (err as { code?: unknown }).code;

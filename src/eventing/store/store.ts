@@ -77,3 +77,13 @@ export interface EventStore {
 export function brokerKey(namespace: string, name: string): BrokerKey {
   return `${namespace}/${name}`;
 }
+
+/**
+ * Whether a store's failure is for want of space: the system's codes, and the ones SQLite's driver
+ * passes through as they are. A store should itself refuse such an append with INSUFFICIENT_STORAGE;
+ * the broker also checks a raw failure against this, so that a full disk is never answered 500.
+ */
+export function isOutOfSpace(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') || code === 'ENOSPC' || code === 'EDQUOT');
+}

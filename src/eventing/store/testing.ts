@@ -1,23 +1,161 @@
 /**
  * The contract every EventStore passes: run it against a new implementation with a factory that
- * opens a store on a folder (the same folder twice means "the same data, after a restart").
+ * opens a store on a folder (the same folder twice means "the same data, after a restart"), and
+ * one that tells a child process how to open it, for the kill -9 property: an acknowledged append
+ * or mark survives the process being killed with SIGKILL in the middle of a stream of them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { dataBytes, decodeStructured, eventToJsonText, memberText, type CloudEvent } from '../../protocol/cloudevents.ts';
 import type { EventStore } from './store.ts';
 
 export type OpenStore = (folder: string) => EventStore;
 
+/**
+ * How a child process (`node --import tsx`) opens the same store as `OpenStore` on a folder: it
+ * imports `module` (a path or file URL) and calls its export `name` with the folder and `args`;
+ * the result (or the promise of it) is the EventStore.
+ */
+export interface OpenInChild {
+  module: string;
+  name: string;
+  args?: readonly (string | number | boolean | null)[];
+}
+
+/** What a child acknowledged before it was killed, and what a store opened afterwards holds of it. */
+export interface KillOutcome {
+  /** Appends the child saw resolve: event id → sequence number. */
+  appended: Map<string, number>;
+  /** Ids whose delivery the child saw marked delivered. */
+  delivered: Set<string>;
+  /** Acknowledged appends missing after the restart, or back with another sequence number. */
+  lost: string[];
+  /** Acknowledged marks undone by the restart: the delivery is pending again. */
+  unmarked: string[];
+  /** Whether the store, reopened, numbers a new append above every acknowledged one. */
+  numbersGrow: boolean;
+  /** The child's stderr, for a failure message. */
+  stderr: string;
+}
+
+const KILL_BROKER = 'ns/kill';
+const KILL_TRIGGER = 'ns/kill-t';
+
+/** The child: eight producers append one event at a time, and mark every third delivered, forever. */
+function killChildScript(inChild: OpenInChild, folder: string): string {
+  const module = inChild.module.startsWith('file:') ? inChild.module : pathToFileURL(inChild.module).href;
+  return `
+    import { writeSync } from 'node:fs';
+    const opener = (await import(${JSON.stringify(module)}))[${JSON.stringify(inChild.name)}];
+    const store = await opener(${JSON.stringify(folder)}, ...${JSON.stringify(inChild.args ?? [])});
+    // Written synchronously, after the store resolved: a line on stdout is an acknowledgement.
+    const ack = (line) => writeSync(1, line + '\\n');
+    ack('open');
+    let next = 0;
+    const producer = async () => {
+      for (;;) {
+        const id = 'e' + next++;
+        const event = { specversion: '1.0', id, source: 'contract', type: 'kill', extensions: {}, data: { id } };
+        const [seq] = await store.append(${JSON.stringify(KILL_BROKER)}, [{ event, triggers: [${JSON.stringify(KILL_TRIGGER)}] }]);
+        ack('appended ' + id + ' ' + seq);
+        if (seq % 3 === 0) {
+          await store.markDelivered(${JSON.stringify(KILL_TRIGGER)}, seq);
+          ack('delivered ' + id);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, producer));
+  `;
+}
+
+/**
+ * Starts a child that appends and marks without pause, kills it with SIGKILL once it has
+ * acknowledged `appends` appends (while more are in flight), then opens the store on the same
+ * folder and compares. Rejects if the child does not get that far within `timeoutMs`.
+ */
+export async function killMidStream(inChild: OpenInChild, open: OpenStore, options: { appends?: number; timeoutMs?: number } = {}): Promise<KillOutcome> {
+  const want = options.appends ?? 150;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const folder = mkdtempSync(join(tmpdir(), 'trantor-kill-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', killChildScript(inChild, folder)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const appended = new Map<string, number>();
+  const delivered = new Set<string>();
+  let stderr = '';
+  let partial = '';
+  const take = (line: string): void => {
+    const [what, id, seq] = line.split(' ');
+    if (what === 'appended' && id !== undefined) appended.set(id, Number(seq));
+    else if (what === 'delivered' && id !== undefined) delivered.add(id);
+  };
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  // Every line the child wrote before it died is read: the pipe keeps it until 'close'.
+  const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+  const enough = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the child acknowledged ${appended.size} of ${want} appends in ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) take(line);
+      if (appended.size >= want && delivered.size > 0) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void closed.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`the child exited before it was killed, after ${appended.size} appends: ${stderr}`));
+    });
+  });
+  try {
+    await enough;
+  } finally {
+    child.kill('SIGKILL');
+  }
+  const signal = await closed;
+  if (partial !== '') take(partial);
+  assert.equal(signal, 'SIGKILL', `the child was not killed by SIGKILL: ${stderr}`);
+
+  const store = open(folder);
+  try {
+    const stored = new Map<string, number>();
+    for (let from = 0; ; ) {
+      const page = await store.read(KILL_BROKER, from, 1000);
+      for (const e of page) stored.set(e.event.id, e.seq);
+      if (page.length < 1000) break;
+      from = page[page.length - 1]!.seq + 1;
+    }
+    const pending = new Set((await store.pending(KILL_TRIGGER, { limit: 1_000_000 })).map((p) => p.event.id));
+    const lost = [...appended].filter(([id, seq]) => stored.get(id) !== seq).map(([id]) => id);
+    const unmarked = [...delivered].filter((id) => pending.has(id));
+    const highest = Math.max(...appended.values());
+    const [next] = await store.append(KILL_BROKER, [{ event: sampleEvent('after-restart'), triggers: [] }]);
+    return { appended, delivered, lost, unmarked, numbersGrow: next! > highest, stderr };
+  } finally {
+    await store.close();
+  }
+}
+
 export function sampleEvent(id: string, extra: Partial<CloudEvent> = {}): CloudEvent {
   return { specversion: '1.0', id, source: 'test', type: 'sample', extensions: {}, ...extra };
 }
 
-export function eventStoreContract(name: string, open: OpenStore): void {
+export function eventStoreContract(name: string, open: OpenStore, inChild: OpenInChild): void {
   const folder = (): string => mkdtempSync(join(tmpdir(), 'trantor-store-'));
+
+  test(`${name}: every append and mark acknowledged before a kill -9 mid-stream is there after a restart`, { timeout: 120_000 }, async () => {
+    const outcome = await killMidStream(inChild, open);
+    assert.ok(outcome.appended.size >= 150 && outcome.delivered.size > 0);
+    assert.deepEqual(outcome.lost, [], `acknowledged appends lost: ${outcome.lost.length} of ${outcome.appended.size}`);
+    assert.deepEqual(outcome.unmarked, [], `acknowledged marks undone: ${outcome.unmarked.length} of ${outcome.delivered.size}`);
+    assert.ok(outcome.numbersGrow, 'after the restart a new append was numbered at or below an acknowledged one');
+  });
 
   test(`${name}: append resolves with growing sequence numbers, in order`, async () => {
     const store = open(folder());
