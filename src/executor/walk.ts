@@ -1,9 +1,10 @@
 /**
  * The graph walk, as Seldon's executor does it, for one request: at each node transform the
- * input (`/predict` for a model, `/transform-input` for a transformer), ask a router which
+ * input (`predict` for a model, `transformInput` for a transformer), ask a router which
  * children to visit (-1 all, -2 none, N child N), send the message to those children, combine
- * their answers (`/aggregate`, a JSON array of messages; without a combiner the first answer
- * goes on), then transform the output (`/transform-output`).
+ * their answers (`aggregate`, the children's messages in order; without a combiner the first
+ * answer goes on), then transform the output (`transformOutput`). The walk calls the transport's
+ * methods with messages; how they travel (wrapper paths, in process) is the transport's affair.
  */
 import { TrantorError } from '../protocol/errors.ts';
 import { parseJsonLossless } from '../protocol/json-lossless.ts';
@@ -251,7 +252,7 @@ export async function feedbackNode(node: NodePlan, feedback: Feedback, routing: 
   for (const list of perChild) answers.push(...list);
 }
 
-/** A component's answer saying it has no `/send-feedback`: 404, 405 or 501, or a NOT_IMPLEMENTED failure. */
+/** A component's answer saying it has no `sendFeedback`: 404, 405 or 501, or a NOT_IMPLEMENTED failure. */
 function lacksFeedback(response: TransportResponse): boolean {
   const { status } = response;
   if (status === 404 || status === 405 || status === 501) return true;
