@@ -1,22 +1,24 @@
 /**
  * Adaptive batching for graph nodes that opt in with the parameters `batch_max_size` (rows) and
- * `batch_max_wait_ms`. A Transport wrapper: concurrent `/predict` calls to such a node whose
- * bodies are 2-D `data.ndarray` or `data.tensor` messages of the same width, names and encoding,
+ * `batch_max_wait_ms`. A Transport wrapper: concurrent `predict` calls to such a node whose
+ * messages are 2-D `data.ndarray` or `data.tensor` messages of the same width, names and encoding,
  * with no per-request meta (a puid only), are stacked into one call, and the reply's rows are
  * split back in order, each caller getting its own rows and the reply's shared meta.
  *
  * "Adaptive": a call to an idle node (no batched call in flight) goes out at once; only what
  * piles up while a call is in flight waits, until the batch is full, `batch_max_wait_ms` has
  * passed since its first item, or the node becomes idle again — whichever comes first.
- * Everything else (other paths, strData, jsonData, binData, 1-D or >2-D data, per-request
+ * Everything else (other methods, strData, jsonData, binData, 1-D or >2-D data, per-request
  * tags) goes straight through.
  */
 import { TrantorError } from '../protocol/errors.ts';
 import { parseJsonLossless, stringifyJson } from '../protocol/json-lossless.ts';
+import type { SeldonMessage } from '../protocol/seldon.ts';
 import type { GraphNode } from '../spec/types.ts';
 import type { GraphPlan } from './plan.ts';
 import type { UnitKey } from './transport/endpoints.ts';
-import type { CallOptions, Transport, TransportResponse } from './transport/transport.ts';
+import { invoke, MethodTransport, responseOf } from './transport/transport.ts';
+import type { CallOptions, ComponentMethod, MethodPayload, Transport, TransportResponse } from './transport/transport.ts';
 
 export interface BatchSettings {
   /** Most rows in one call. */
@@ -90,13 +92,8 @@ interface Batchable {
   readonly puid: string | undefined;
 }
 
-function parseBatchable(body: string): Batchable | undefined {
-  let value: unknown;
-  try {
-    value = parseJsonLossless(body);
-  } catch {
-    return undefined;
-  }
+function batchableOf(message: SeldonMessage): Batchable | undefined {
+  const value: unknown = message;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   let data: unknown;
   let puid: string | undefined;
@@ -165,27 +162,27 @@ class Batcher {
     this.settings = settings;
   }
 
-  call(path: string, body: string, options: CallOptions): Promise<TransportResponse> {
-    const parsed = parseBatchable(body);
-    if (parsed === undefined || parsed.rows > this.settings.maxSize) return this.inner.call(this.unit, path, body, options);
+  predict(message: SeldonMessage, options: CallOptions): Promise<TransportResponse> {
+    const parsed = batchableOf(message);
+    if (parsed === undefined || parsed.rows > this.settings.maxSize) return this.inner.predict(this.unit, message, options);
     // An idle node: send at once, as it came.
-    if (this.inFlight === 0 && this.groups.size === 0) return this.track(this.inner.call(this.unit, path, body, options));
+    if (this.inFlight === 0 && this.groups.size === 0) return this.track(this.inner.predict(this.unit, message, options));
     return new Promise<TransportResponse>((resolve, reject) => {
       const item: Item = { rows: parsed.rows, payload: parsed.payload, puid: parsed.puid, deadline: Date.now() + options.timeoutMs, resolve, reject };
       let group = this.groups.get(parsed.key);
       if (group !== undefined && group.rows + item.rows > this.settings.maxSize) {
-        this.flush(group, path, options);
+        this.flush(group, options);
         group = undefined;
       }
       if (group === undefined) {
         group = { key: parsed.key, tensor: parsed.tensor, columns: parsed.columns, names: parsed.names, items: [], rows: 0, timer: undefined };
         this.groups.set(group.key, group);
         const waiting = group;
-        group.timer = setTimeout(() => this.flush(waiting, path, options), this.settings.maxWaitMs);
+        group.timer = setTimeout(() => this.flush(waiting, options), this.settings.maxWaitMs);
       }
       group.items.push(item);
       group.rows += item.rows;
-      if (group.rows >= this.settings.maxSize) this.flush(group, path, options);
+      if (group.rows >= this.settings.maxSize) this.flush(group, options);
     });
   }
 
@@ -194,28 +191,28 @@ class Batcher {
     const done = (): void => {
       this.inFlight--;
       // The node is idle again: what piled up goes now rather than waiting out its timer.
-      if (this.inFlight === 0) for (const group of [...this.groups.values()]) this.flush(group, '/predict', undefined);
+      if (this.inFlight === 0) for (const group of [...this.groups.values()]) this.flush(group, undefined);
     };
     call.then(done, done);
     return call;
   }
 
-  private flush(group: Group, path: string, options: CallOptions | undefined): void {
+  private flush(group: Group, options: CallOptions | undefined): void {
     if (this.groups.get(group.key) !== group) return;
     this.groups.delete(group.key);
     if (group.timer !== undefined) clearTimeout(group.timer);
     const items = group.items;
     const remaining = Math.max(1, Math.min(...items.map((i) => i.deadline)) - Date.now());
     const callOptions: CallOptions = { idempotent: options?.idempotent ?? true, timeoutMs: remaining };
-    let body: string;
+    let message: SeldonMessage;
     if (items.length === 1) {
-      body = bodyOf(group, items[0]!.payload, items[0]!.rows, items[0]!.puid);
+      message = messageOf(group, items[0]!.payload, items[0]!.rows, items[0]!.puid);
     } else {
       const payload: unknown[] = [];
       for (const item of items) for (const v of item.payload) payload.push(v);
-      body = bodyOf(group, payload, group.rows, undefined);
+      message = messageOf(group, payload, group.rows, undefined);
     }
-    this.track(this.inner.call(this.unit, path, body, callOptions)).then(
+    this.track(this.inner.predict(this.unit, message, callOptions)).then(
       (response) => split(group, response, this.unit),
       (err: unknown) => {
         for (const item of items) item.reject(err);
@@ -224,10 +221,10 @@ class Batcher {
   }
 }
 
-function bodyOf(group: Group, payload: unknown[], rows: number, puid: string | undefined): string {
+function messageOf(group: Group, payload: unknown[], rows: number, puid: string | undefined): SeldonMessage {
   const data = group.tensor ? { tensor: { shape: [rows, group.columns], values: payload } } : { ndarray: payload };
   const message = { data: group.names === undefined ? data : { names: group.names, ...data }, ...(puid === undefined ? {} : { meta: { puid } }) };
-  return stringifyJson(message);
+  return message as SeldonMessage;
 }
 
 /** Gives each caller its rows of the reply; a failure, or a reply that cannot be split, goes to every caller. */
@@ -243,7 +240,8 @@ function split(group: Group, response: TransportResponse, unit: UnitKey): void {
   }
   let reply: Record<string, unknown>;
   try {
-    reply = parseJsonLossless(response.body) as Record<string, unknown>;
+    // A transport holding the reply as a value (in process) is read as it is; text is parsed once.
+    reply = (response.value ?? parseJsonLossless(response.body)) as Record<string, unknown>;
   } catch {
     // The walk reports it, for every caller.
     for (const item of items) item.resolve(response);
@@ -280,26 +278,28 @@ function split(group: Group, response: TransportResponse, unit: UnitKey): void {
   for (const item of items) {
     const own = { ...reply, data: slice(start, item.rows), meta: item.puid === undefined ? meta : { ...meta, puid: item.puid } };
     start += item.rows;
-    item.resolve({ status: response.status, body: stringifyJson(own) });
+    item.resolve(responseOf(response.status, own, stringifyJson));
   }
 }
 
-/** A Transport that batches `/predict` calls to the opted-in nodes and passes everything else through. */
-export class BatchingTransport implements Transport {
+/** A Transport that batches `predict` calls to the opted-in nodes and passes everything else through. */
+export class BatchingTransport extends MethodTransport {
   private readonly inner: Transport;
   private readonly batchers = new Map<UnitKey, Batcher>();
 
   constructor(inner: Transport, units: ReadonlyMap<UnitKey, BatchSettings>) {
+    super();
     this.inner = inner;
     for (const [unit, settings] of units) this.batchers.set(unit, new Batcher(inner, unit, settings));
   }
 
-  call(unit: UnitKey, path: string, body: string, options: CallOptions): Promise<TransportResponse> {
+  override predict(unit: UnitKey, message: SeldonMessage, options: CallOptions): Promise<TransportResponse> {
     const batcher = this.batchers.get(unit);
-    if (batcher === undefined || path !== '/predict' || (options.method ?? 'POST') !== 'POST' || options.headers !== undefined) {
-      return this.inner.call(unit, path, body, options);
-    }
-    return batcher.call(path, body, options);
+    return batcher === undefined ? this.inner.predict(unit, message, options) : batcher.predict(message, options);
+  }
+
+  protected send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<TransportResponse> {
+    return invoke(this.inner, unit, method, payload, options);
   }
 
   close(): Promise<void> {

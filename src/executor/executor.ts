@@ -142,14 +142,14 @@ export class PredictorExecutor {
   health(limits: CallLimits = NO_LIMITS): Promise<unknown> {
     const node = firstRemote(this.plan.root);
     if (node === undefined) return Promise.resolve({ status: { status: 'SUCCESS' } });
-    return this.getJson(node, '/health/status', limits);
+    return this.healthOf(node, limits);
   }
 
   /** One node's `/health/status` answer. */
   status(model: string, limits: CallLimits = NO_LIMITS): Promise<unknown> {
     const node = this.node(model);
     if (node.builtIn !== undefined) return Promise.resolve({ status: { status: 'SUCCESS' } });
-    return this.getJson(node, '/health/status', limits);
+    return this.healthOf(node, limits);
   }
 
   private walk(puid: string, tags: Record<string, unknown> | undefined, limits: CallLimits): Walk {
@@ -181,14 +181,14 @@ export class PredictorExecutor {
 
   private async nodeMetadata(node: NodePlan, limits: CallLimits, lenient: boolean): Promise<unknown> {
     if (node.builtIn !== undefined) return { name: node.name, platform: node.builtIn, versions: [], inputs: [], outputs: [] };
-    const response = await this.transport.call(node.unit, '/metadata', '', { method: 'GET', idempotent: true, timeoutMs: this.remaining(limits) });
+    const response = await this.transport.metadata(node.unit, { idempotent: true, timeoutMs: this.remaining(limits) });
     // A component that keeps no metadata still belongs in the graph's.
     if (lenient && response.status === 404) return { name: node.name };
     return this.json(node, response);
   }
 
-  private async getJson(node: NodePlan, path: string, limits: CallLimits): Promise<unknown> {
-    return this.json(node, await this.transport.call(node.unit, path, '', { method: 'GET', idempotent: true, timeoutMs: this.remaining(limits) }));
+  private async healthOf(node: NodePlan, limits: CallLimits): Promise<unknown> {
+    return this.json(node, await this.transport.health(node.unit, { idempotent: true, timeoutMs: this.remaining(limits) }));
   }
 
   private json(node: NodePlan, response: { status: number; body: string }): unknown {

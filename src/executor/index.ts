@@ -6,8 +6,10 @@ export { Metrics, PredictorMetrics, NodeMetrics, MeteredTransport, CLIENT_REQUES
 export type { MetricsLogger, MetricsOptions } from './metrics.ts';
 export { planGraph } from './plan.ts';
 export type { BuiltIn, GraphPlan, NodePlan } from './plan.ts';
-export { HttpTransport } from './transport/http.ts';
-export type { HttpTransportOptions } from './transport/http.ts';
-export { describeUnit } from './transport/transport.ts';
-export type { CallOptions, Transport, TransportResponse } from './transport/transport.ts';
+export { HttpTransport, WRAPPER_ROUTES } from './transport/http.ts';
+export type { HttpCallOptions, HttpTransportOptions, WrapperRoute } from './transport/http.ts';
+export { InProcessTransport } from './transport/in-process.ts';
+export type { LocalComponent, LocalComponents } from './transport/in-process.ts';
+export { describeUnit, invoke, MethodTransport, responseOf } from './transport/transport.ts';
+export type { CallOptions, ComponentMethod, MethodPayload, Transport, TransportResponse } from './transport/transport.ts';
 export type { EndpointSource, ReplicaAddress, UnitKey } from './transport/endpoints.ts';

@@ -5,10 +5,9 @@ import { TrantorError } from '../protocol/errors.ts';
 import type { Metric } from '../protocol/seldon.ts';
 import { MeteredTransport, Metrics, RequestHistogram, imageAndVersion } from './metrics.ts';
 import type { NodeMetrics } from './metrics.ts';
-import { graphNode, predictorOf } from './testing.ts';
+import { graphNode, predictorOf, transportAnswering } from './testing.ts';
 import type { Container } from '../spec/types.ts';
 import type { UnitKey } from './transport/endpoints.ts';
-import type { Transport } from './transport/transport.ts';
 
 interface Sample {
   labels: Record<string, string | number>;
@@ -70,16 +69,13 @@ test('MeteredTransport times answers and failures of known nodes and passes othe
   const unit: UnitKey = { namespace: 'seldon', deployment: 'iris-model', predictor: 'default', node: 'classifier' };
   const other: UnitKey = { ...unit, node: 'other' };
   let fail = false;
-  const inner: Transport = {
-    call: (u) => (fail ? Promise.reject(new TrantorError('UNAVAILABLE', 'down')) : Promise.resolve({ status: u === unit ? 200 : 404, body: '{}' })),
-    close: () => Promise.resolve(),
-  };
+  const inner = transportAnswering((u) => (fail ? Promise.reject(new TrantorError('UNAVAILABLE', 'down')) : Promise.resolve({ status: u === unit ? 200 : 404, body: '{}' })));
   const transport = new MeteredTransport(inner, new Map<UnitKey, NodeMetrics>([[unit, node]]));
-  assert.equal((await transport.call(unit, '/predict', '{}', { idempotent: true, timeoutMs: 100 })).status, 200);
-  await transport.call(other, '/predict', '{}', { idempotent: true, timeoutMs: 100 });
-  await transport.call(unit, '/health/status', '', { method: 'GET', idempotent: true, timeoutMs: 100 });
+  assert.equal((await transport.predict(unit, {}, { idempotent: true, timeoutMs: 100 })).status, 200);
+  await transport.predict(other, {}, { idempotent: true, timeoutMs: 100 });
+  await transport.health(unit, { idempotent: true, timeoutMs: 100 });
   fail = true;
-  await assert.rejects(transport.call(unit, '/predict', '{}', { idempotent: true, timeoutMs: 100 }), /down/);
+  await assert.rejects(transport.predict(unit, {}, { idempotent: true, timeoutMs: 100 }), /down/);
   const counts = (await samplesOf(metrics, 'seldon_api_executor_client_requests_seconds')).filter((s) => s.metricName?.endsWith('_count'));
   const base = { deployment_name: 'iris-model', predictor_name: 'default', predictor_version: 'v3', model_name: 'classifier', model_image: 'registry:5000/team/iris', model_version: '1.2' };
   assert.deepEqual(

@@ -16,7 +16,9 @@ import { asTrantorError } from '../protocol/errors.ts';
 import type { Metric } from '../protocol/seldon.ts';
 import type { Predictor } from '../spec/types.ts';
 import type { UnitKey } from './transport/endpoints.ts';
-import type { CallOptions, Transport, TransportResponse } from './transport/transport.ts';
+import { WRAPPER_ROUTES } from './transport/http.ts';
+import { invoke, MethodTransport } from './transport/transport.ts';
+import type { CallOptions, ComponentMethod, MethodPayload, Transport, TransportResponse } from './transport/transport.ts';
 
 export const SERVER_REQUESTS = 'seldon_api_executor_server_requests_seconds';
 export const CLIENT_REQUESTS = 'seldon_api_executor_client_requests_seconds';
@@ -372,27 +374,29 @@ export class NodeMetrics {
  * A Transport that times every call to a known node and records it in the client histogram
  * (the component's status, or the error's status when no answer came).
  */
-export class MeteredTransport implements Transport {
+export class MeteredTransport extends MethodTransport {
   private readonly inner: Transport;
   private readonly nodes: ReadonlyMap<UnitKey, NodeMetrics>;
 
   constructor(inner: Transport, nodes: ReadonlyMap<UnitKey, NodeMetrics>) {
+    super();
     this.inner = inner;
     this.nodes = nodes;
   }
 
-  call(unit: UnitKey, path: string, body: string, options: CallOptions): Promise<TransportResponse> {
+  protected send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<TransportResponse> {
     const node = this.nodes.get(unit);
-    if (node === undefined) return this.inner.call(unit, path, body, options);
-    const method = options.method ?? 'POST';
+    if (node === undefined) return invoke(this.inner, unit, method, payload, options);
+    // Seldon labels client calls by wrapper path and verb, whatever carried them.
+    const { verb, path } = WRAPPER_ROUTES[method];
     const started = performance.now();
-    return this.inner.call(unit, path, body, options).then(
+    return invoke(this.inner, unit, method, payload, options).then(
       (response) => {
-        node.observe(path, method, response.status, (performance.now() - started) / 1000);
+        node.observe(path, verb, response.status, (performance.now() - started) / 1000);
         return response;
       },
       (err: unknown) => {
-        node.observe(path, method, asTrantorError(err).status, (performance.now() - started) / 1000);
+        node.observe(path, verb, asTrantorError(err).status, (performance.now() - started) / 1000);
         throw err;
       },
     );

@@ -1,11 +1,12 @@
 /**
  * A predictor's graph compiled once, when the executor is built: each node's resolved type, the
- * wrapper paths it is called on, its label in `meta.requestPath` and its transport key. The walk
+ * methods it is called with, its label in `meta.requestPath` and its transport key. The walk
  * reads only this, so nothing about the graph is worked out per request.
  */
 import { impliedUnitType, isExecutorBuiltIn } from '../spec/index.ts';
 import type { ExecutorBuiltIn, GraphNode, Predictor, UnitMethod, UnitType } from '../spec/index.ts';
 import type { UnitKey } from './transport/endpoints.ts';
+import type { ComponentMethod } from './transport/transport.ts';
 
 /** A model, router or combiner the executor runs itself, as Seldon's does; no component is called. */
 export type BuiltIn = ExecutorBuiltIn;
@@ -18,8 +19,8 @@ export interface NodePlan {
   readonly label: string;
   /** Set when the executor runs the node itself. */
   readonly builtIn: BuiltIn | undefined;
-  /** `/predict` for a model, `/transform-input` for a transformer; undefined when the node does not transform input. */
-  readonly inputPath: string | undefined;
+  /** `predict` for a model, `transformInput` for a transformer; undefined when the node does not transform input. */
+  readonly inputMethod: Extract<ComponentMethod, 'predict' | 'transformInput'> | undefined;
   readonly transformsOutput: boolean;
   readonly routes: boolean;
   readonly aggregates: boolean;
@@ -98,7 +99,7 @@ export function planGraph(namespace: string, deployment: string, predictor: Pred
       type,
       label: labelOf(node, predictor),
       builtIn,
-      inputPath: transformsInput ? (type === 'MODEL' ? '/predict' : '/transform-input') : undefined,
+      inputMethod: transformsInput ? (type === 'MODEL' ? 'predict' : 'transformInput') : undefined,
       transformsOutput: builtIn === undefined && methods.includes('TRANSFORM_OUTPUT'),
       routes: builtIn === 'RANDOM_ABTEST' || builtIn === 'SIMPLE_ROUTER' || (builtIn === undefined && methods.includes('ROUTE')),
       aggregates: builtIn === 'AVERAGE_COMBINER' || (builtIn === undefined && methods.includes('AGGREGATE')),

@@ -7,6 +7,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GraphNode, Predictor } from '../spec/types.ts';
 import type { EndpointSource, ReplicaAddress, UnitKey } from './transport/endpoints.ts';
+import { MethodTransport } from './transport/transport.ts';
+import type { ComponentMethod, MethodPayload, Transport, TransportResponse } from './transport/transport.ts';
 
 export interface ComponentRequest {
   method: string;
@@ -91,4 +93,16 @@ export function graphNode(name: string, fields: Partial<GraphNode> = {}): GraphN
 /** A predictor with the normalised defaults `spec` fills in. */
 export function predictorOf(name: string, graph: GraphNode, fields: Partial<Predictor> = {}): Predictor {
   return { name, graph, componentSpecs: [], replicas: 1, traffic: 100, shadow: false, labels: {}, annotations: {}, ...fields };
+}
+
+/** A Transport answering every method with `answer`, for tests of the wrappers around transports. */
+export function transportAnswering(answer: (unit: UnitKey, method: ComponentMethod, payload: MethodPayload) => Promise<TransportResponse>): Transport {
+  return new (class extends MethodTransport {
+    protected send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload): Promise<TransportResponse> {
+      return answer(unit, method, payload);
+    }
+    close(): Promise<void> {
+      return Promise.resolve();
+    }
+  })();
 }

@@ -1,20 +1,21 @@
 /**
  * The graph walk, as Seldon's executor does it, for one request: at each node transform the
- * input (`/predict` for a model, `/transform-input` for a transformer), ask a router which
+ * input (`predict` for a model, `transformInput` for a transformer), ask a router which
  * children to visit (-1 all, -2 none, N child N), send the message to those children, combine
- * their answers (`/aggregate`, a JSON array of messages; without a combiner the first answer
- * goes on), then transform the output (`/transform-output`).
+ * their answers (`aggregate`, the children's messages in order; without a combiner the first
+ * answer goes on), then transform the output (`transformOutput`). The walk calls the transport's
+ * methods with messages; how they travel (wrapper paths, in process) is the transport's affair.
  */
 import { ERROR_CODES, TrantorError } from '../protocol/errors.ts';
-import { parseJsonLossless, stringifyJson } from '../protocol/json-lossless.ts';
+import { parseJsonLossless } from '../protocol/json-lossless.ts';
 import { featuresOf, ndarrayToTensor, parseSeldonMessage, tensorToNdarray } from '../protocol/seldon.ts';
 import type { Feedback, Meta, SeldonMessage } from '../protocol/seldon.ts';
 import { MetaTrail } from './meta.ts';
 import type { PredictorMetrics } from './metrics.ts';
 import type { NodePlan } from './plan.ts';
 import type { NodeLogger } from './request-logger.ts';
-import { describeUnit } from './transport/transport.ts';
-import type { Transport, TransportResponse } from './transport/transport.ts';
+import { describeUnit, invoke } from './transport/transport.ts';
+import type { ComponentMethod, MethodPayload, Transport, TransportResponse } from './transport/transport.ts';
 
 /** One request's walk: where it gathers meta, and when it must be done. */
 export interface Walk {
@@ -39,10 +40,10 @@ export async function predictNode(node: NodePlan, message: SeldonMessage, walk: 
   const logger = walk.log === undefined ? undefined : walk.log.get(node.name);
   if (logger?.logsRequest === true) logger.sink.log(logger, 'request', walk.trail.puid, message);
   let current = message;
-  if (node.inputPath !== undefined) current = await callWithMessage(node, node.inputPath, current, walk);
+  if (node.inputMethod !== undefined) current = await callWithMessage(node, node.inputMethod, current, walk);
   else if (node.builtIn === 'SIMPLE_MODEL') current = simpleModelAnswer();
   if (node.children.length > 0) current = await predictChildren(node, current, walk);
-  if (node.transformsOutput) current = await callWithMessage(node, '/transform-output', current, walk);
+  if (node.transformsOutput) current = await callWithMessage(node, 'transformOutput', current, walk);
   if (logger?.logsResponse === true) logger.sink.log(logger, 'response', walk.trail.puid, current);
   return current;
 }
@@ -69,7 +70,7 @@ async function predictChildren(node: NodePlan, message: SeldonMessage, walk: Wal
   }
   if (!node.aggregates) return answers[0]!;
   if (node.builtIn === 'AVERAGE_COMBINER') return averageOf(node, answers);
-  return read(node, await call(node, '/aggregate', stringifyJson(answers.map((a) => withPuid(a, walk.trail.puid))), walk, true), walk);
+  return read(node, await call(node, 'aggregate', answers.map((a) => withPuid(a, walk.trail.puid)), walk, true), walk);
 }
 
 /** A walk for one of several children run at once: shares the request's path, gathers its own tags, metrics and routes. */
@@ -86,7 +87,7 @@ function joinBranch(walk: Walk, branch: Walk): void {
 async function routeOf(node: NodePlan, message: SeldonMessage, walk: Walk): Promise<number> {
   if (node.builtIn === 'SIMPLE_ROUTER') return 0;
   if (node.builtIn === 'RANDOM_ABTEST') return Math.random() < node.ratioA ? 0 : 1;
-  const answer = await callWithMessage(node, '/route', message, walk);
+  const answer = await callWithMessage(node, 'route', message, walk);
   const data = answer.data;
   let value: unknown;
   if (data?.ndarray !== undefined) {
@@ -113,23 +114,15 @@ function withPuid(message: SeldonMessage, puid: string): SeldonMessage {
   return { ...message, meta: meta === undefined ? { puid } : { ...meta, puid } };
 }
 
-/** The message's JSON with the puid in meta; a message without meta (the usual request) is not copied. */
-function serialise(message: SeldonMessage, puid: string): string {
-  if (message.meta !== undefined) return stringifyJson(withPuid(message, puid));
-  const text = stringifyJson(message);
-  // `text` is an object's JSON: `{}` or `{…}`; append the meta member before the closing brace.
-  return `${text.slice(0, -1)}${text.length > 2 ? ',' : ''}"meta":{"puid":${JSON.stringify(puid)}}}`;
-}
-
-function callWithMessage(node: NodePlan, path: string, message: SeldonMessage, walk: Walk): Promise<SeldonMessage> {
-  return call(node, path, serialise(message, walk.trail.puid), walk, true).then((response) => read(node, response, walk));
+function callWithMessage(node: NodePlan, method: ComponentMethod, message: SeldonMessage, walk: Walk): Promise<SeldonMessage> {
+  return call(node, method, withPuid(message, walk.trail.puid), walk, true).then((response) => read(node, response, walk));
 }
 
 /** Calls the node with what is left of the request's time; a timeout names the request's whole limit. */
-function call(node: NodePlan, path: string, body: string, walk: Walk, idempotent: boolean): Promise<TransportResponse> {
+function call(node: NodePlan, method: ComponentMethod, payload: MethodPayload, walk: Walk, idempotent: boolean): Promise<TransportResponse> {
   const remaining = walk.deadline - Date.now();
   if (remaining <= 0) return Promise.reject(timedOut(node, walk));
-  return walk.transport.call(node.unit, path, body, { idempotent, timeoutMs: remaining }).catch((err: unknown) => {
+  return invoke(walk.transport, node.unit, method, payload, { idempotent, timeoutMs: remaining }).catch((err: unknown) => {
     throw err instanceof TrantorError && err.code === 'UPSTREAM_TIMEOUT' ? timedOut(node, walk) : err;
   });
 }
@@ -238,7 +231,7 @@ export async function feedbackNode(node: NodePlan, feedback: Feedback, routing: 
   const logger = walk.log === undefined ? undefined : walk.log.get(node.name);
   if (logger?.logsRequest === true) logger.sink.log(logger, 'feedback', walk.trail.puid, feedback);
   if (node.takesFeedback) {
-    const response = await call(node, '/send-feedback', stringifyJson(feedback), walk, false);
+    const response = await call(node, 'sendFeedback', feedback, walk, false);
     if (!lacksFeedback(response)) answers.push(read(node, response, walk));
   }
   if (node.children.length === 0) return;
@@ -256,7 +249,7 @@ export async function feedbackNode(node: NodePlan, feedback: Feedback, routing: 
   for (const list of perChild) answers.push(...list);
 }
 
-/** A component's answer saying it has no `/send-feedback`: 404, 405 or 501, or a NOT_IMPLEMENTED failure. */
+/** A component's answer saying it has no `sendFeedback`: 404, 405 or 501, or a NOT_IMPLEMENTED failure. */
 function lacksFeedback(response: TransportResponse): boolean {
   const { status } = response;
   if (status === 404 || status === 405 || status === 501) return true;

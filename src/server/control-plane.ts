@@ -10,7 +10,7 @@ import type { AppliedObject, ApplyAction, ApplyResponse, DeploymentView, LogLine
 import { DEFAULT_MAX_REPLICAS, loadManifests, manifestOf, type LoadOptions } from '../spec/index.ts';
 import type { ControlPlaneOps } from './api.ts';
 import type { EventingControl } from './eventing-control.ts';
-import type { InProcessTransport } from './in-process.ts';
+import type { InProcessComponents } from './in-process.ts';
 import { viewOf } from './views.ts';
 import { readEnvelope, reasonOf, type ManifestStore, type RestoreReport, type StoredDeployment, type StoredFile } from './store.ts';
 
@@ -75,7 +75,7 @@ export interface ControlPlaneOptions {
   logger: Logger;
   requestTimeoutMs: number;
   /** Serves the components of deployments that opt in to running inside the control plane. */
-  inProcess?: InProcessTransport;
+  inProcess?: InProcessComponents;
   /** Brokers, triggers and sinks; without it, eventing manifests are refused. */
   eventing?: EventingControl;
   /** The gateway's base URL, for `status.address.url`; '' until the gateway listens. */

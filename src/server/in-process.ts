@@ -1,73 +1,53 @@
 /**
- * TypeScript/JavaScript components served inside the control plane, for deployments that opt
- * in with the `trantor.io/in-process` annotation: the executor calls the model's dispatcher
- * directly instead of crossing a second HTTP hop. Other units go to the fallback transport.
+ * The TypeScript/JavaScript components of deployments that opt in with the `trantor.io/in-process`
+ * annotation, loaded into the control plane. The executor's InProcessTransport calls them through
+ * `LocalComponents`; loading needs `component` and the local launch plan, so it lives here.
  */
 import type { Logger } from 'pino';
-import type { ComponentMethod, Dispatcher } from '../component/index.ts';
+import type { ComponentMethod as HostMethod, Dispatcher } from '../component/index.ts';
 import { createDispatcher, instantiate, loadComponentExport, resolveHostConfig } from '../component/index.ts';
-import type { CallOptions, Transport, TransportResponse, UnitKey } from '../executor/index.ts';
-import { failureBody, parseJsonLossless, stringifyJson, TrantorError } from '../protocol/index.ts';
+import type { ComponentMethod, LocalComponent, LocalComponents, UnitKey } from '../executor/index.ts';
 import { planDeployment } from '../runtime/local/index.ts';
 import type { SeldonDeployment } from '../spec/index.ts';
 
-const METHODS: ReadonlyMap<string, ComponentMethod> = new Map([
-  ['/predict', 'predict'],
-  ['/transform-input', 'transformInput'],
-  ['/transform-output', 'transformOutput'],
-  ['/route', 'route'],
-  ['/aggregate', 'aggregate'],
-  ['/send-feedback', 'sendFeedback'],
-  ['/health/status', 'healthStatus'],
-  ['/metadata', 'metadata'],
-]);
+/** The host's name for a method the executor calls. */
+const HOST_METHODS: Readonly<Record<ComponentMethod, HostMethod>> = Object.freeze({
+  predict: 'predict',
+  transformInput: 'transformInput',
+  transformOutput: 'transformOutput',
+  route: 'route',
+  aggregate: 'aggregate',
+  sendFeedback: 'sendFeedback',
+  metadata: 'metadata',
+  health: 'healthStatus',
+});
 
 function keyOf(unit: UnitKey): string {
   return `${unit.namespace}/${unit.deployment}/${unit.predictor}/${unit.node}`;
 }
 
-export class InProcessTransport implements Transport {
-  readonly #fallback: Transport;
+function localComponent(dispatcher: Dispatcher): LocalComponent {
+  return { handle: (method, payload) => dispatcher.handle(HOST_METHODS[method], payload) };
+}
+
+export class InProcessComponents implements LocalComponents {
   readonly #logger: Logger;
-  readonly #units = new Map<string, Dispatcher>();
+  readonly #units = new Map<string, LocalComponent>();
   /** Per UnitKey object (the executor reuses one per node), so the hot path builds no string. */
-  #cache = new WeakMap<UnitKey, Dispatcher | null>();
+  #cache = new WeakMap<UnitKey, LocalComponent | null>();
   readonly #failures = new Map<string, string>();
 
-  constructor(fallback: Transport, logger: Logger) {
-    this.#fallback = fallback;
+  constructor(logger: Logger) {
     this.#logger = logger;
   }
 
-  async call(unit: UnitKey, path: string, body: string, options: CallOptions): Promise<TransportResponse> {
-    let dispatcher = this.#cache.get(unit);
-    if (dispatcher === undefined) {
-      dispatcher = this.#units.get(keyOf(unit)) ?? null;
-      this.#cache.set(unit, dispatcher);
+  componentOf(unit: UnitKey): LocalComponent | undefined {
+    let component = this.#cache.get(unit);
+    if (component === undefined) {
+      component = this.#units.get(keyOf(unit)) ?? null;
+      this.#cache.set(unit, component);
     }
-    if (dispatcher === null) return this.#fallback.call(unit, path, body, options);
-    const method = METHODS.get(path);
-    if (method === undefined) {
-      return { status: 404, body: JSON.stringify(failureBody(new TrantorError('NOT_FOUND', `no such component path ${path}`))) };
-    }
-    let parsed: unknown;
-    try {
-      parsed = body === '' ? undefined : parseJsonLossless(body);
-    } catch (err) {
-      return { status: 400, body: JSON.stringify(failureBody(new TrantorError('BAD_JSON', `body: not valid JSON (${String(err)})`))) };
-    }
-    const reply = await dispatcher.handle(method, parsed);
-    // The reply is a fresh value the executor may read as it is; the text is made only if asked for.
-    const value = reply.body;
-    let text: string | undefined;
-    return {
-      status: reply.status,
-      value,
-      get body(): string {
-        text ??= stringifyJson(value);
-        return text;
-      },
-    };
+    return component ?? undefined;
   }
 
   /** Why the deployment's in-process components could not load, if they could not. */
@@ -92,7 +72,7 @@ export class InProcessTransport implements Transport {
         const { file, exportName, value } = await loadComponentExport(config.interfaceName, config.cwd);
         const model = instantiate(value, config.parameters, `${exportName} (${file})`);
         if (typeof model.load === 'function') await model.load();
-        this.#units.set(keyOf(unit), createDispatcher(model, { name: exportName, unitId: config.unitId }));
+        this.#units.set(keyOf(unit), localComponent(createDispatcher(model, { name: exportName, unitId: config.unitId })));
         this.#logger.info({ namespace, name, node: launch.node, file }, 'serving component in process');
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
@@ -107,9 +87,5 @@ export class InProcessTransport implements Transport {
     for (const key of [...this.#units.keys()]) if (key.startsWith(prefix)) this.#units.delete(key);
     this.#failures.delete(`${namespace}/${name}`);
     this.#cache = new WeakMap();
-  }
-
-  close(): Promise<void> {
-    return this.#fallback.close();
   }
 }

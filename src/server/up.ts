@@ -13,7 +13,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Eventing, brokerFromPath, failureNotices, openSqliteStore } from '../eventing/index.ts';
-import { HttpTransport, Metrics } from '../executor/index.ts';
+import { HttpTransport, InProcessTransport, Metrics } from '../executor/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
 import { LocalSupervisor } from '../runtime/local/index.ts';
 import type { ControlPlaneInfo } from '../spec/index.ts';
@@ -25,7 +25,7 @@ import { AppliedDeployments, ControlPlane, deploymentAddress } from './control-p
 import { controlPlaneLogger } from './logging.ts';
 import { EventingControl } from './eventing-control.ts';
 import { acquireHomeLock } from './home-lock.ts';
-import { InProcessTransport } from './in-process.ts';
+import { InProcessComponents } from './in-process.ts';
 import { tightenHome, usePrivateHome } from './private-home.ts';
 import { ManifestStore, type SkippedFile } from './store.ts';
 
@@ -57,7 +57,8 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   const address = { gateway: '' };
   const gatewayUrl = (): string => address.gateway;
   const supervisor = new LocalSupervisor({ home: config.home, logger, healthTimeoutMs: config.startupTimeoutMs });
-  const transport = new InProcessTransport(new HttpTransport({ endpoints: supervisor }), logger);
+  const inProcess = new InProcessComponents(logger);
+  const transport = new InProcessTransport(inProcess, new HttpTransport({ endpoints: supervisor }));
   const manifestStore = new ManifestStore(homeLayout.manifests(config.home));
   // One registry for the process: the gateway serves it at /prometheus, executors record into it.
   const metrics = new Metrics({ logger });
@@ -81,7 +82,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   const controlPlane = new ControlPlane({
     runtime: supervisor,
     transport,
-    inProcess: transport,
+    inProcess,
     store: manifestStore,
     logger,
     requestTimeoutMs: config.requestTimeoutMs,

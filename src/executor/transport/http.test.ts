@@ -249,3 +249,33 @@ test('a call stuck on a replica the runtime stops offering is taken back and ans
   assert.deepEqual(value, { status: 200, body: '{"stuck":1}' });
   assert.ok(ms < 5000, `took ${ms} ms`);
 });
+
+test('each method travels as Seldon\'s wrapper request: its path and verb, a JSON body for POST and none for GET', async () => {
+  const component = await serve((request, res) => answerJson(res, 200, {}));
+  const endpoints = new StaticEndpoints();
+  endpoints.set('classifier', [component.replica()]);
+  const transport = transportOver(endpoints);
+  const message = { data: { ndarray: [[1]] }, meta: { puid: 'p' } };
+  await transport.predict(unit, message, call);
+  await transport.transformInput(unit, message, call);
+  await transport.transformOutput(unit, message, call);
+  await transport.route(unit, message, call);
+  await transport.aggregate(unit, [message, message], call);
+  await transport.sendFeedback(unit, { request: message, reward: 1 }, call);
+  await transport.metadata(unit, call);
+  await transport.health(unit, call);
+  const one = '{"data":{"ndarray":[[1]]},"meta":{"puid":"p"}}';
+  assert.deepEqual(
+    component.received.map((r) => [r.method, r.path, r.body, r.headers['content-type']]),
+    [
+      ['POST', '/predict', one, 'application/json'],
+      ['POST', '/transform-input', one, 'application/json'],
+      ['POST', '/transform-output', one, 'application/json'],
+      ['POST', '/route', one, 'application/json'],
+      ['POST', '/aggregate', `[${one},${one}]`, 'application/json'],
+      ['POST', '/send-feedback', `{"request":${one},"reward":1}`, 'application/json'],
+      ['GET', '/metadata', '', undefined],
+      ['GET', '/health/status', '', undefined],
+    ],
+  );
+});

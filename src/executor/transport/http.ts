@@ -11,14 +11,43 @@
  * per replica and within their own deadline, so a frozen process costs a call the stall limit,
  * not the whole timeout. One interval timer per transport watches for stalls; per call the
  * bookkeeping is a set insert and delete.
+ *
+ * Seldon's wrapper path table (`predict` → `POST /predict` …) lives here alone: the walk calls
+ * methods, and this transport turns each into a request. Messages are written with
+ * `stringifyJson`, so lossless numbers leave exactly as they came.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { TrantorError } from '../../protocol/errors.ts';
+import { stringifyJson } from '../../protocol/json-lossless.ts';
 import type { EndpointSource, ReplicaAddress, UnitKey } from './endpoints.ts';
-import { describeUnit } from './transport.ts';
-import type { CallOptions, Transport, TransportResponse } from './transport.ts';
+import { describeUnit, MethodTransport } from './transport.ts';
+import type { CallOptions, ComponentMethod, MethodPayload, TransportResponse } from './transport.ts';
+
+export interface WrapperRoute {
+  readonly verb: 'GET' | 'POST';
+  readonly path: string;
+}
+
+/** Seldon's wrapper paths, by method: the one place a method becomes an HTTP request (metrics label calls by it too). */
+export const WRAPPER_ROUTES: Readonly<Record<ComponentMethod, WrapperRoute>> = Object.freeze({
+  predict: { verb: 'POST', path: '/predict' },
+  transformInput: { verb: 'POST', path: '/transform-input' },
+  transformOutput: { verb: 'POST', path: '/transform-output' },
+  route: { verb: 'POST', path: '/route' },
+  aggregate: { verb: 'POST', path: '/aggregate' },
+  sendFeedback: { verb: 'POST', path: '/send-feedback' },
+  metadata: { verb: 'GET', path: '/metadata' },
+  health: { verb: 'GET', path: '/health/status' },
+});
+
+/** A raw request's options: the verb (`POST` unless told; `GET` sends no body) and extra headers. */
+export interface HttpCallOptions extends CallOptions {
+  method?: 'GET' | 'POST';
+  /** Extra request headers, lower-case names. */
+  headers?: Readonly<Record<string, string>>;
+}
 
 export interface HttpTransportOptions {
   endpoints: EndpointSource;
@@ -223,7 +252,7 @@ function headerList(method: 'GET' | 'POST', extra: Readonly<Record<string, strin
   return list;
 }
 
-export class HttpTransport implements Transport {
+export class HttpTransport extends MethodTransport {
   private readonly endpoints: EndpointSource;
   private readonly connections: number;
   private readonly retryWindowMs: number;
@@ -242,6 +271,7 @@ export class HttpTransport implements Transport {
   private closed = false;
 
   constructor(options: HttpTransportOptions) {
+    super();
     const d = HTTP_TRANSPORT_DEFAULTS;
     this.endpoints = options.endpoints;
     this.connections = options.connectionsPerReplica ?? d.connectionsPerReplica;
@@ -258,10 +288,20 @@ export class HttpTransport implements Transport {
     this.stallWatch.unref();
   }
 
-  async call(unit: UnitKey, path: string, body: string, options: CallOptions): Promise<TransportResponse> {
-    const state = this.stateOf(unit);
+  protected send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<TransportResponse> {
+    const { verb, path } = WRAPPER_ROUTES[method];
+    const body = verb === 'GET' ? '' : stringifyJson(payload);
+    return this.request(unit, verb, path, body, verb === 'GET' ? NO_HEADERS : JSON_HEADERS, options);
+  }
+
+  /** A raw request to a ready replica of `unit`: the wrapper path `path` with `body`. */
+  call(unit: UnitKey, path: string, body: string, options: HttpCallOptions): Promise<TransportResponse> {
     const method = options.method ?? 'POST';
-    const headers = headerList(method, options.headers);
+    return this.request(unit, method, path, body, headerList(method, options.headers), options);
+  }
+
+  private async request(unit: UnitKey, method: 'GET' | 'POST', path: string, body: string, headers: readonly string[], options: CallOptions): Promise<TransportResponse> {
+    const state = this.stateOf(unit);
     const start = Date.now();
     const deadline = start + options.timeoutMs;
     const giveUpAt = Math.min(deadline, start + this.retryWindowMs);

@@ -1,0 +1,200 @@
+/**
+ * The contract every Transport keeps, written once and run against each one (HTTP and in-process
+ * today, gRPC when it comes), as hono runs one router suite with `runTest({ newRouter })`. A
+ * transport is handed the component to reach as a function of method and payload; how it gets
+ * there — a wrapper path over HTTP, a call in process — is what the suite does not care about.
+ * A transport that differs on purpose names the case in `skip`, with the reason.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { TrantorError } from '../../protocol/errors.ts';
+import { parseJsonLossless, stringifyJson } from '../../protocol/json-lossless.ts';
+import type { Feedback, SeldonMessage } from '../../protocol/seldon.ts';
+import type { UnitKey } from './endpoints.ts';
+import { invoke } from './transport.ts';
+import type { CallOptions, ComponentMethod, MethodPayload, Transport, TransportResponse } from './transport.ts';
+
+export interface ContractReply {
+  status: number;
+  /** The component's answer as a value; the transport under test carries it however it does. */
+  body: unknown;
+}
+
+/** The component behind the transport: answers a method and its payload (undefined for metadata and health). */
+export type ContractComponent = (method: ComponentMethod, payload: unknown) => Promise<ContractReply>;
+
+export interface ContractSubject {
+  readonly transport: Transport;
+  /** The unit the component serves; the same object on every call. */
+  readonly unit: UnitKey;
+  /** Stops serving the unit: calls made afterwards find nothing ready to answer it. */
+  takeDown: () => void;
+  close: () => Promise<void>;
+}
+
+export interface TransportContract {
+  name: string;
+  newTransport: (component: ContractComponent) => Promise<ContractSubject>;
+  /** Cases this transport differs on on purpose, by name, each with the reason. */
+  skip?: Readonly<Record<string, string>>;
+}
+
+export const CONTRACT_METHODS: readonly ComponentMethod[] = ['predict', 'transformInput', 'transformOutput', 'route', 'aggregate', 'sendFeedback', 'metadata', 'health'];
+
+const OPTIONS: CallOptions = { idempotent: true, timeoutMs: 5000 };
+
+/** The answer as a value, whichever form the transport gave it in. */
+export function valueOf(response: TransportResponse): unknown {
+  return response.value ?? parseJsonLossless(response.body);
+}
+
+function payloadFor(method: ComponentMethod): MethodPayload {
+  const message: SeldonMessage = { data: { names: ['a', 'b'], ndarray: [[1, 2.5]] }, meta: { puid: `puid-${method}` } };
+  if (method === 'aggregate') return [message, { jsonData: { second: true } }];
+  if (method === 'sendFeedback') return { request: message, response: { data: { ndarray: [[0]] } }, reward: 1 } satisfies Feedback;
+  if (method === 'metadata' || method === 'health') return undefined;
+  return message;
+}
+
+export function runTransportContract({ name, newTransport, skip = {} }: TransportContract): void {
+  const run = (title: string, body: () => Promise<void>): void => {
+    const why = skip[title];
+    test(`${name}: ${title}`, why === undefined ? {} : { skip: why }, body);
+  };
+
+  const withSubject = async (component: ContractComponent, body: (subject: ContractSubject) => Promise<void>): Promise<void> => {
+    const subject = await newTransport(component);
+    try {
+      await body(subject);
+    } finally {
+      await subject.close();
+    }
+  };
+
+  run('every method reaches the component with its payload and answers with its reply', async () => {
+    const seen: [ComponentMethod, unknown][] = [];
+    await withSubject(
+      (method, payload) => {
+        seen.push([method, payload]);
+        return Promise.resolve({ status: 200, body: { jsonData: { answered: method } } });
+      },
+      async ({ transport, unit }) => {
+        for (const method of CONTRACT_METHODS) {
+          const response = await invoke(transport, unit, method, payloadFor(method), OPTIONS);
+          assert.equal(response.status, 200, method);
+          assert.deepEqual(valueOf(response), { jsonData: { answered: method } }, method);
+          assert.deepEqual(parseJsonLossless(response.body), { jsonData: { answered: method } }, method);
+        }
+      },
+    );
+    assert.deepEqual(seen.map(([method]) => method), CONTRACT_METHODS);
+    for (const [method, payload] of seen) {
+      const sent = payloadFor(method);
+      if (sent === undefined) assert.equal(payload, undefined, method);
+      else assert.equal(stringifyJson(payload), stringifyJson(sent), method);
+    }
+  });
+
+  run('numbers cross exactly, both ways', async () => {
+    const exact = '{"data":{"ndarray":[[12345678901234567891,1e-400,1e400,NaN]]}}';
+    let arrived = '';
+    await withSubject(
+      (_method, payload) => {
+        arrived = stringifyJson(payload);
+        return Promise.resolve({ status: 200, body: parseJsonLossless(exact) });
+      },
+      async ({ transport, unit }) => {
+        const response = await transport.predict(unit, parseJsonLossless(exact) as SeldonMessage, OPTIONS);
+        assert.equal(stringifyJson(valueOf(response)), exact);
+        assert.equal(response.body, exact);
+      },
+    );
+    assert.equal(arrived, exact);
+  });
+
+  run('meta: the request\'s puid reaches the component and the reply\'s tags and metrics come back', async () => {
+    let puid: unknown;
+    await withSubject(
+      (_method, payload) => {
+        puid = (payload as SeldonMessage).meta?.puid;
+        return Promise.resolve({ status: 200, body: { data: { ndarray: [[1]] }, meta: { tags: { seen: 'yes' }, metrics: [{ key: 'k', type: 'COUNTER', value: 1 }] } } });
+      },
+      async ({ transport, unit }) => {
+        const response = await transport.transformInput(unit, { data: { ndarray: [[1]] }, meta: { puid: 'abc-123' } }, OPTIONS);
+        const meta = (valueOf(response) as SeldonMessage).meta;
+        assert.deepEqual(meta, { tags: { seen: 'yes' }, metrics: [{ key: 'k', type: 'COUNTER', value: 1 }] });
+      },
+    );
+    assert.equal(puid, 'abc-123');
+  });
+
+  run('the caller\'s message stays as it was, even when the component changes its input', async () => {
+    const message: SeldonMessage = { data: { ndarray: [[1, 2]] }, meta: { puid: 'p', tags: { keep: 1 } } };
+    const before = stringifyJson(message);
+    await withSubject(
+      (_method, payload) => {
+        const input = payload as { data: { ndarray: number[][] }; meta: Record<string, unknown> };
+        input.data.ndarray[0]![0] = 99;
+        input.meta['tags'] = { changed: true };
+        return Promise.resolve({ status: 200, body: input });
+      },
+      async ({ transport, unit }) => {
+        const response = await transport.predict(unit, message, OPTIONS);
+        assert.equal(stringifyJson((valueOf(response) as { data: unknown }).data), '{"ndarray":[[99,2]]}');
+      },
+    );
+    assert.equal(stringifyJson(message), before);
+  });
+
+  run('a component failure passes through with its own status and body', async () => {
+    const failure = { status: { status: 'FAILURE', code: 422, info: 'columns do not match', reason: 'MICROSERVICE_BAD_DATA' } };
+    await withSubject(
+      (method) => Promise.resolve(method === 'route' ? { status: 500, body: { status: { status: 'FAILURE', code: 500, info: 'boom', reason: 'MICROSERVICE_INTERNAL_ERROR' } } } : { status: 422, body: failure }),
+      async ({ transport, unit }) => {
+        const bad = await transport.predict(unit, { data: { ndarray: [[1]] } }, OPTIONS);
+        assert.equal(bad.status, 422);
+        assert.deepEqual(valueOf(bad), failure);
+        const broken = await transport.route(unit, { data: { ndarray: [[1]] } }, OPTIONS);
+        assert.equal(broken.status, 500);
+        assert.equal((valueOf(broken) as { status: { info: string } }).status.info, 'boom');
+      },
+    );
+  });
+
+  run('a component that does not answer in time fails UPSTREAM_TIMEOUT naming the node', async () => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await withSubject(
+      () => released.then(() => ({ status: 200, body: {} })),
+      async ({ transport, unit }) => {
+        try {
+          await assert.rejects(transport.predict(unit, { data: { ndarray: [[1]] } }, { idempotent: true, timeoutMs: 200 }), (err: TrantorError) => {
+            assert.ok(err instanceof TrantorError);
+            assert.equal(err.code, 'UPSTREAM_TIMEOUT');
+            assert.equal(err.status, 504);
+            assert.match(err.message, new RegExp(`node "${unit.node}" .* did not answer within 200 ms`));
+            return true;
+          });
+        } finally {
+          release();
+        }
+      },
+    );
+  });
+
+  run('a unit with nothing ready to answer fails UNAVAILABLE', async () => {
+    await withSubject(
+      () => Promise.resolve({ status: 200, body: {} }),
+      async ({ transport, unit, takeDown }) => {
+        assert.equal((await transport.health(unit, OPTIONS)).status, 200);
+        takeDown();
+        await assert.rejects(transport.predict(unit, { data: { ndarray: [[1]] } }, OPTIONS), (err: TrantorError) => {
+          assert.ok(err instanceof TrantorError);
+          assert.equal(err.code, 'UNAVAILABLE');
+          assert.equal(err.status, 503);
+          return true;
+        });
+      },
+    );
+  });
+}

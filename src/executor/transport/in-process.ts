@@ -1,0 +1,87 @@
+/**
+ * The in-process transport: TypeScript/JavaScript components served inside the control plane
+ * (deployments that opt in with the `trantor.io/in-process` annotation) are called directly with
+ * a copy of the walk's message, no second HTTP hop and no JSON round trip; every other unit goes
+ * to the fallback transport. The copy keeps a component that changes its input in place (as a
+ * NumPy-minded model may) from changing the message its siblings, loggers or the caller still
+ * hold, as a JSON round trip used to; it costs a fraction of one. A call that outlives its time
+ * fails UPSTREAM_TIMEOUT, as over HTTP, though the component's work goes on to its end.
+ *
+ * Loading a component needs `component` and the local runtime's launch plan, which the executor
+ * may not import (DESIGN.md §2): the loaded components come in through `LocalComponents`, built
+ * in `server` and passed to this transport's constructor (wiring by construction).
+ */
+import { TrantorError } from '../../protocol/errors.ts';
+import { stringifyJson } from '../../protocol/json-lossless.ts';
+import type { UnitKey } from './endpoints.ts';
+import { describeUnit, invoke, MethodTransport, responseOf } from './transport.ts';
+import type { CallOptions, ComponentMethod, MethodPayload, Transport, TransportResponse } from './transport.ts';
+
+/** A component loaded in this process: answers a method with a status and a fresh value. */
+export interface LocalComponent {
+  handle(method: ComponentMethod, payload: unknown): Promise<{ status: number; body: unknown }>;
+}
+
+export interface LocalComponents {
+  /** The component serving `unit` in this process; undefined when the unit runs elsewhere. Called per call: keep it a lookup. */
+  componentOf(unit: UnitKey): LocalComponent | undefined;
+}
+
+export class InProcessTransport extends MethodTransport {
+  readonly #components: LocalComponents;
+  readonly #fallback: Transport;
+
+  constructor(components: LocalComponents, fallback: Transport) {
+    super();
+    this.#components = components;
+    this.#fallback = fallback;
+  }
+
+  protected async send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<TransportResponse> {
+    const component = this.#components.componentOf(unit);
+    if (component === undefined) return invoke(this.#fallback, unit, method, payload, options);
+    const reply = await withinTime(component.handle(method, copyOf(payload)), unit, options.timeoutMs);
+    // The reply is a fresh value the executor reads as it is; its text is made only if asked for.
+    return responseOf(reply.status, reply.body, stringifyJson);
+  }
+
+  close(): Promise<void> {
+    return this.#fallback.close();
+  }
+}
+
+function withinTime<T>(answer: Promise<T>, unit: UnitKey, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new TrantorError('UPSTREAM_TIMEOUT', `${describeUnit(unit)} did not answer within ${timeoutMs} ms`)), timeoutMs);
+    answer.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: Error) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** A deep copy of a message's arrays and plain objects; other values (strings, exact JSON numbers) are immutable and shared. */
+function copyOf(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const copy: unknown[] = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = copyOf(value[i]);
+    return copy;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const copy: Record<string, unknown> = {};
+  for (const key in value) {
+    const field = copyOf((value as Record<string, unknown>)[key]);
+    // A member named `__proto__` (JSON allows it) stays a member, not the copy's prototype.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: field, enumerable: true, writable: true, configurable: true });
+    else copy[key] = field;
+  }
+  return copy;
+}
