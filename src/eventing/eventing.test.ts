@@ -7,6 +7,7 @@ import type { CloudEvent } from '../protocol/cloudevents.ts';
 import { Eventing } from './eventing.ts';
 import type { EventingOptions, TriggerBinding } from './eventing.ts';
 import type { EventStore } from './store/store.ts';
+import { forwardingStore } from './store/forwarding.ts';
 import { binaryHeaders, delivery, freshBrokerStore, makeBroker, openBrokerStore, makeTrigger, sleepMs, startSubscriber, storeFolder, until } from './testing.ts';
 
 const folder = (): string => storeFolder('trantor-eventing-');
@@ -122,23 +123,12 @@ test('202 is answered only after the store has made the event durable', async ()
   const inner = freshBrokerStore();
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
-  const gated: EventStore = {
+  const gated = forwardingStore(inner, {
     append: async (broker, records) => {
       await gate;
       return inner.append(broker, records);
     },
-    pending: (trigger, options) => inner.pending(trigger, options),
-    recordAttempts: (trigger, seq, attempts) => inner.recordAttempts(trigger, seq, attempts),
-    markDelivered: (trigger, seq) => inner.markDelivered(trigger, seq),
-    markDeadLettered: (trigger, seq) => inner.markDeadLettered(trigger, seq),
-    triggers: () => inner.triggers(),
-    counts: (trigger) => inner.counts(trigger),
-    dropTrigger: (trigger) => inner.dropTrigger(trigger),
-    read: (broker, fromSeq, limit) => inner.read(broker, fromSeq, limit),
-    lastSeq: () => inner.lastSeq(),
-    compact: (options) => inner.compact(options),
-    close: () => inner.close(),
-  };
+  });
   const eventing = new Eventing({ store: gated, compactEveryMs: 0 });
   try {
     let answered = false;
@@ -475,24 +465,13 @@ test('a trigger without its own delivery spec uses its broker\'s', async () => {
 function fillableStore(full: () => boolean, failure: () => Error): { store: EventStore; refused: () => number } {
   const inner = freshBrokerStore();
   let refused = 0;
-  const store: EventStore = {
+  const store = forwardingStore(inner, {
     append: (broker, records) => {
       if (!full()) return inner.append(broker, records);
       refused += 1;
       return Promise.reject(failure());
     },
-    pending: (trigger, options) => inner.pending(trigger, options),
-    recordAttempts: (trigger, seq, attempts) => inner.recordAttempts(trigger, seq, attempts),
-    markDelivered: (trigger, seq) => inner.markDelivered(trigger, seq),
-    markDeadLettered: (trigger, seq) => inner.markDeadLettered(trigger, seq),
-    triggers: () => inner.triggers(),
-    counts: (trigger) => inner.counts(trigger),
-    dropTrigger: (trigger) => inner.dropTrigger(trigger),
-    read: (broker, fromSeq, limit) => inner.read(broker, fromSeq, limit),
-    lastSeq: () => inner.lastSeq(),
-    compact: (options) => inner.compact(options),
-    close: () => inner.close(),
-  };
+  });
   return { store, refused: () => refused };
 }
 

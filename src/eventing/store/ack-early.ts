@@ -4,6 +4,7 @@
  * harness must catch it; a harness that passed this store could not fail.
  */
 import { openSqliteStore } from './sqlite.ts';
+import { forwardingStore } from './forwarding.ts';
 import type { EventStore } from './store.ts';
 
 const LATE_MS = 300;
@@ -14,7 +15,7 @@ export function openAckEarly(folder: string, early: 'append' | 'mark'): EventSto
   const later = (write: () => Promise<unknown>): void => {
     setTimeout(() => void write().catch(() => undefined), LATE_MS);
   };
-  return {
+  return forwardingStore(inner, {
     append: (broker, records) => {
       if (early === 'mark') return inner.append(broker, records);
       const seqs = records.map(() => ++seq);
@@ -26,15 +27,5 @@ export function openAckEarly(folder: string, early: 'append' | 'mark'): EventSto
       later(() => inner.markDelivered(trigger, s));
       return Promise.resolve();
     },
-    pending: (trigger, options) => inner.pending(trigger, options),
-    recordAttempts: (trigger, s, attempts) => inner.recordAttempts(trigger, s, attempts),
-    markDeadLettered: (trigger, s) => inner.markDeadLettered(trigger, s),
-    triggers: () => inner.triggers(),
-    counts: (trigger) => inner.counts(trigger),
-    dropTrigger: (trigger) => inner.dropTrigger(trigger),
-    read: (broker, fromSeq, limit) => inner.read(broker, fromSeq, limit),
-    lastSeq: () => inner.lastSeq(),
-    compact: (options) => inner.compact(options),
-    close: () => inner.close(),
-  };
+  });
 }
