@@ -124,3 +124,12 @@ export function brokerFromPath(pathname: string): { namespace: string; name: str
   if (m === null) return undefined;
   return { namespace: m[1]!, name: m[3]! };
 }
+
+/** A broker's in-cluster host name, `<broker>-broker.<namespace>.svc[.cluster.local][:port]`, as the seeds' curl sends it. */
+export const BROKER_HOST = /^([a-z0-9-]+)-broker\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?(?::\d+)?$/;
+
+/** The broker a `Host` header names: `default-broker.default.svc.cluster.local` → broker default in namespace default. */
+export function brokerFromHost(host: string | undefined): { namespace: string; name: string } | undefined {
+  const match = BROKER_HOST.exec(host ?? '');
+  return match === null ? undefined : { namespace: match[2]!, name: match[1]! };
+}

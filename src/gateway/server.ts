@@ -69,7 +69,6 @@ export interface Gateway {
 }
 
 interface GatewayConfig {
-  readonly bodyLimitBytes: number;
   readonly bodyLimit: BodyLimit;
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
@@ -90,7 +89,6 @@ function compileOptions(options: GatewayOptions): GatewayConfig {
   };
   const bodyLimitBytes = positive(options.bodyLimitBytes, GATEWAY_DEFAULTS.bodyLimitBytes, 'bodyLimitBytes');
   return Object.freeze({
-    bodyLimitBytes,
     bodyLimit: Object.freeze({ limitBytes: bodyLimitBytes }),
     requestTimeoutMs: positive(options.requestTimeoutMs, GATEWAY_DEFAULTS.requestTimeoutMs, 'requestTimeoutMs'),
     keepAliveTimeoutMs: positive(options.keepAliveTimeoutMs, GATEWAY_DEFAULTS.keepAliveTimeoutMs, 'keepAliveTimeoutMs'),

@@ -12,7 +12,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { Eventing, brokerFromPath, failureNotices, openSqliteStore } from '../eventing/index.ts';
+import { BROKER_HOST, Eventing, brokerFromHost, brokerFromPath, failureNotices, openSqliteStore } from '../eventing/index.ts';
 import { HttpTransport, InProcessTransport, Metrics } from '../executor/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
 import { LocalSupervisor } from '../runtime/local/index.ts';
@@ -28,15 +28,6 @@ import { acquireHomeLock } from './home-lock.ts';
 import { InProcessComponents } from './in-process.ts';
 import { tightenHome, usePrivateHome } from './private-home.ts';
 import { ManifestStore, type SkippedFile } from './store.ts';
-
-/** A broker's in-cluster host name, as the seeds' curl sends it; the gateway answers for these too. */
-const BROKER_HOST = /^([a-z0-9-]+)-broker\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?(?::\d+)?$/;
-
-/** `default-broker.default.svc.cluster.local` → broker default in namespace default. */
-function brokerFromHost(host: string | undefined): { namespace: string; name: string } | undefined {
-  const match = BROKER_HOST.exec(host ?? '');
-  return match === null ? undefined : { namespace: match[2]!, name: match[1]! };
-}
 
 export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = resolveUpConfig(flags, env);
