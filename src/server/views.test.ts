@@ -12,6 +12,7 @@ import { ControlPlane } from './control-plane.ts';
 import { EventingControl } from './eventing-control.ts';
 import { ManifestStore } from './store.ts';
 import { brokerStatus, triggerStatus } from './views.ts';
+import { EVENT_DISPLAY_DEPLOYMENT, NOTEBOOK_DEPLOYMENT } from '../../test/seed-manifests.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const home = mkdtempSync(join(tmpdir(), 'trantor-views-'));
@@ -36,23 +37,7 @@ spec:
     name: default
     replicas: 1
 `,
-  `apiVersion: machinelearning.seldon.io/v1
-kind: SeldonDeployment
-metadata:
-  name: simple-iris-deployment
-  annotations:
-    io.seldon.eventing: "enabled"
-spec:
-  name: simple-iris-spec
-  predictors:
-  - graph:
-      implementation: SKLEARN_SERVER
-      modelUri: gs://seldon-models/sklearn/iris
-      name: simple-iris-model
-      children: []
-    name: simple-iris-predictor
-    replicas: 1
-`,
+  NOTEBOOK_DEPLOYMENT,
   `apiVersion: eventing.knative.dev/v1beta1
 kind: Trigger
 metadata:
@@ -96,38 +81,7 @@ spec:
   subscriber:
     uri: http://istio-ingressgateway/seldon/default/iris-deployment/api/v1.0/predicions
 `,
-  `# event-display app deploment
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: event-display
-spec:
-  replicas: 1
-  selector:
-    matchLabels: &labels
-      app: event-display
-  template:
-    metadata:
-      labels: *labels
-    spec:
-      containers:
-        - name: helloworld-python
-          image: gcr.io/knative-releases/github.com/knative/eventing-sources/cmd/event_display
----
-# Service that exposes event-display app.
-# This will be the subscriber for the Trigger
-kind: Service
-apiVersion: v1
-metadata:
-  name: event-display
-spec:
-  selector:
-    app: event-display
-  ports:
-    - protocol: TCP
-      port: 80
-      targetPort: 8080
-`,
+  EVENT_DISPLAY_DEPLOYMENT,
 ];
 
 /** A broker and trigger with every field the readers reshape: delivery durations, both filter dialects, a dead-letter sink. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { brokerDefaultsOf, defaultDeliveryFor, loadManifests, ManifestError, objectKey, type LoadedManifests } from './index.ts';
+import { EVENT_DISPLAY_DEPLOYMENT } from '../../test/seed-manifests.ts';
 
 // The seeds' manifests (Seldon's Knative eventing docs and streaming example), copied as they are
 // except where noted.
@@ -88,40 +89,6 @@ spec:
       apiVersion: v1
       kind: Service
       name: event-display
-`;
-
-const EVENT_DISPLAY_DEPLOYMENT = `
-# event-display app deploment
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: event-display
-spec:
-  replicas: 1
-  selector:
-    matchLabels: &labels
-      app: event-display
-  template:
-    metadata:
-      labels: *labels
-    spec:
-      containers:
-        - name: helloworld-python
-          image: gcr.io/knative-releases/github.com/knative/eventing-sources/cmd/event_display
----
-# Service that exposes event-display app.
-# This will be the subscriber for the Trigger
-kind: Service
-apiVersion: v1
-metadata:
-  name: event-display
-spec:
-  selector:
-    app: event-display
-  ports:
-    - protocol: TCP
-      port: 80
-      targetPort: 8080
 `;
 
 /** The Knative integration page's event-display manifest: its Deployment's `name` key split in two. */

@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT, TRANTOR, Trantor, sklearnPredictProba } from './harness.ts';
+import { NOTEBOOK_DEPLOYMENT } from '../seed-manifests.ts';
 
 const EXAMPLE = join(ROOT, 'examples', 'eventing-notebook');
 const trantor = new Trantor();
@@ -194,24 +195,6 @@ spec:
      apiVersion: v1
      kind: SeldonDeployment
      name: simple-iris-deployment
-`;
-const NOTEBOOK_DEPLOYMENT = `
-apiVersion: machinelearning.seldon.io/v1
-kind: SeldonDeployment
-metadata:
-  name: simple-iris-deployment
-  annotations:
-    io.seldon.eventing: "enabled"
-spec:
-  name: simple-iris-spec
-  predictors:
-  - graph:
-      implementation: SKLEARN_SERVER
-      modelUri: gs://seldon-models/sklearn/iris
-      name: simple-iris-model
-      children: []
-    name: simple-iris-predictor
-    replicas: 1
 `;
 
 test("the notebook's Trigger as printed is refused at the line where its subscriber: was lost, and nothing changes", () => {
