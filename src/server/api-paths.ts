@@ -10,13 +10,21 @@ import { dns1123LabelProblem, dns1123SubdomainProblem } from '../spec/index.ts';
 const SUBDOMAIN_NAMED = new Set(['brokers', 'triggers']);
 const OBJECT_PLURALS = new Set(['deployments', 'sinks', 'triggers', 'brokers', 'services', 'kubedeployments']);
 
+/** A percent-encoded path segment or header value, or 400 BAD_PATH when its encoding is broken. */
+export function percentDecoded(text: string, where: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new TrantorError('BAD_PATH', `${where}: malformed percent-encoding in ${JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text)}`);
+  }
+}
+
 /** The decoded segments of `pathname`; a malformed escape is a 400, not a crash. */
 export function pathSegments(pathname: string): string[] {
-  try {
-    return pathname.split('/').filter(Boolean).map(decodeURIComponent);
-  } catch {
-    throw new TrantorError('BAD_PATH', `${pathname}: malformed percent-encoding`);
-  }
+  return pathname
+    .split('/')
+    .filter(Boolean)
+    .map((segment) => percentDecoded(segment, `path ${pathname}`));
 }
 
 /** Throws 400 BAD_PATH naming the segment when a `/v1/<plural>/<ns>/<name>` namespace or name is invalid. */

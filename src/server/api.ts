@@ -6,7 +6,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { API_DEFAULTS, announcedLength, assertJsonDepth, closer, compileRequestOrigin, createHttpServer, listen, readText, sendFailure, urlOf, type RequestOriginPolicy } from '../http/index.ts';
 import { parseJson, TrantorError } from '../protocol/index.ts';
 import { requireToken, type ApiToken } from './api-token.ts';
-import { checkObjectSegments, pathSegments } from './api-paths.ts';
+import { checkObjectSegments, pathSegments, percentDecoded } from './api-paths.ts';
 import { API_OPENAPI } from './api-openapi.ts';
 import type { ApplyResponse, BrokerView, ConfigMapView, DeploymentView, KubeDeploymentView, LogLine, ServiceView, SinkRegistration, TriggerView } from '../spec/index.ts';
 
@@ -51,15 +51,6 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** A percent-encoded path segment or header value, or 400 BAD_PATH when its encoding is broken. */
-function decoded(text: string, where: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    throw new TrantorError('BAD_PATH', `${where}: malformed percent-encoding in ${JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text)}`);
-  }
-}
-
 const MANIFEST_TYPES = new Set(['application/yaml', 'application/x-yaml', 'application/json']);
 const JSON_TYPES = new Set(['application/json']);
 
@@ -80,7 +71,7 @@ function single(value: string | string[] | undefined): string | undefined {
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
-  return typeof value === 'string' ? decoded(value, `header ${name}`) : undefined;
+  return typeof value === 'string' ? percentDecoded(value, `header ${name}`) : undefined;
 }
 
 function notFound(namespace: string, name: string): TrantorError {
