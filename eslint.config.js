@@ -8,15 +8,15 @@ const layers = {
   http: ['protocol'],
   spec: ['protocol'],
   component: ['protocol', 'http'],
-  executor: ['protocol', 'spec'],
-  gateway: ['protocol', 'http', 'spec', 'executor'],
-  eventing: ['protocol', 'http', 'spec'],
-  'runtime/local': ['protocol', 'spec'],
-  'runtime/kubernetes': ['protocol', 'spec'],
-  client: ['protocol', 'spec'],
-  cli: ['protocol', 'http', 'spec', 'client'],
+  executor: ['protocol', 'manifest'],
+  gateway: ['protocol', 'http', 'manifest', 'executor'],
+  eventing: ['protocol', 'http', 'manifest'],
+  'runtime/local': ['protocol', 'manifest'],
+  'runtime/kubernetes': ['protocol', 'manifest'],
+  client: ['protocol', 'manifest'],
+  cli: ['protocol', 'http', 'manifest', 'client'],
 };
-const all = ['protocol', 'http', 'spec', 'component', 'executor', 'gateway', 'eventing', 'runtime/local', 'runtime/kubernetes', 'server', 'client', 'cli'];
+const all = ['protocol', 'http', 'manifest', 'component', 'executor', 'gateway', 'eventing', 'runtime/local', 'runtime/kubernetes', 'server', 'client', 'cli'];
 const zones = Object.entries(layers).flatMap(([module, allowed]) =>
   all
     .filter((other) => other !== module && !allowed.includes(other) && !other.startsWith(`${module}/`))

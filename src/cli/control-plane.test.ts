@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { DeploymentView } from '../spec/index.ts';
+import type { DeploymentView } from '../manifest/index.ts';
 import { fakeServer, TEST_API_TOKEN, trantor, type Answer, type Seen } from './testing.ts';
 
 const VIEW = {

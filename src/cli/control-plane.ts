@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { ControlPlaneClient, readApiToken } from '../client/index.ts';
 import type { FailureBody } from '../protocol/index.ts';
-import type { ControlPlaneInfo } from '../spec/index.ts';
-import { homeLayout } from '../spec/index.ts';
+import type { ControlPlaneInfo } from '../manifest/index.ts';
+import { homeLayout } from '../manifest/index.ts';
 
 export class CliError extends Error {
   constructor(message: string, readonly exitCode = 1) {

@@ -18,7 +18,7 @@ import {
   type CloudEventSpecVersion,
 } from '../protocol/index.ts';
 import type { ControlPlaneClient } from '../client/index.ts';
-import type { SinkRegistration } from '../spec/index.ts';
+import type { SinkRegistration } from '../manifest/index.ts';
 import { callApi, CliError, failureOf, streamApi } from './control-plane.ts';
 import { startEventDisplay } from './event-display.ts';
 import { formatEvent, stripTerminalControls } from '../protocol/index.ts';

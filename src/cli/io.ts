@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ControlPlaneClient } from '../client/index.ts';
-import { resolveHome } from '../spec/index.ts';
+import { resolveHome } from '../manifest/index.ts';
 import { connectControlPlane } from './control-plane.ts';
 
 export interface Io {

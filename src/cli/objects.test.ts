@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ApplyResponse, BrokerView, TriggerList } from '../spec/index.ts';
+import type { ApplyResponse, BrokerView, TriggerList } from '../manifest/index.ts';
 import { fakeServer, trantor, type Answer, type Seen } from './testing.ts';
 
 const SEED = `apiVersion: eventing.knative.dev/v1alpha1

@@ -4,7 +4,7 @@
  * name, and printing a table, YAML, JSON or names.
  */
 import type { ControlPlaneClient } from '../client/index.ts';
-import type { BrokerView, ConfigMapView, DeploymentView, KubeDeploymentView, LoadedManifests, ServiceView, TriggerView } from '../spec/index.ts';
+import type { BrokerView, ConfigMapView, DeploymentView, KubeDeploymentView, LoadedManifests, ServiceView, TriggerView } from '../manifest/index.ts';
 import { callApi, CliError, failureOf } from './control-plane.ts';
 import { serialise, type OutputFormat } from './format.ts';
 import type { Io } from './io.ts';

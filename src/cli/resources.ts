@@ -2,7 +2,7 @@
  * The kinds the CLI names, the words a user may call them by (as kubectl accepts), how they are
  * printed (`trigger.eventing.knative.dev/event-display`), and where the control-plane API keeps them.
  */
-import type { ManifestKind } from '../spec/index.ts';
+import type { ManifestKind } from '../manifest/index.ts';
 
 export interface Resource {
   kind: ManifestKind;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { BrokerView, TriggerView } from '../spec/index.ts';
+import type { BrokerView, TriggerView } from '../manifest/index.ts';
 import { brokerTable, spansNamespaces, triggerTable } from './tables.ts';
 
 const NOW = Date.parse('2020-03-17T22:30:00Z');

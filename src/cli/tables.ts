@@ -2,7 +2,7 @@
  * The tables `trantor get` prints for the eventing kinds and the Kubernetes kinds, with kubectl's
  * columns (`kubectl get trigger`: NAME READY REASON BROKER SUBSCRIBER_URI AGE, then delivery counts).
  */
-import type { BrokerView, ConfigMapView, KubeDeploymentView, ServiceView, TriggerView } from '../spec/index.ts';
+import type { BrokerView, ConfigMapView, KubeDeploymentView, ServiceView, TriggerView } from '../manifest/index.ts';
 import { age, table } from './format.ts';
 
 export interface TableOptions {

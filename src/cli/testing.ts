@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { homeLayout, type ControlPlaneInfo } from '../spec/index.ts';
+import { homeLayout, type ControlPlaneInfo } from '../manifest/index.ts';
 import type { Io } from './io.ts';
 import { buildProgram, runCli } from './program.ts';
 

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { homeLayout } from '../spec/index.ts';
+import { homeLayout } from '../manifest/index.ts';
 import { ControlPlaneClient } from './index.ts';
 
 test('ControlPlaneClient.fromHome finds the API and sends the home\'s token on requests and streams', async () => {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
-import { homeLayout, type ControlPlaneInfo } from '../spec/index.ts';
+import { homeLayout, type ControlPlaneInfo } from '../manifest/index.ts';
 
 export type ControlPlaneMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 

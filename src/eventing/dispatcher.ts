@@ -18,7 +18,7 @@ import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { decodeHttpEvent, encodeBinary, encodeStructured, httpEventMode } from '../protocol/cloudevents.ts';
 import type { CloudEvent } from '../protocol/cloudevents.ts';
-import type { DeliverySpec } from '../spec/knative.ts';
+import type { DeliverySpec } from '../manifest/knative.ts';
 import type { BrokerKey, EventStore, PendingDelivery, TriggerKey } from './store/store.ts';
 
 /** Knative's loop guard: how many more times an event may be re-published as a reply. */

@@ -8,7 +8,7 @@
  */
 import { attributeOf } from '../protocol/cloudevents.ts';
 import type { CloudEvent } from '../protocol/cloudevents.ts';
-import type { FilterExpression, Trigger } from '../spec/knative.ts';
+import type { FilterExpression, Trigger } from '../manifest/knative.ts';
 
 export type EventPredicate = (event: CloudEvent) => boolean;
 

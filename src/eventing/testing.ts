@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeHttpEvent } from '../protocol/cloudevents.ts';
 import type { CloudEvent } from '../protocol/cloudevents.ts';
-import type { Broker, DeliverySpec, Trigger } from '../spec/knative.ts';
+import type { Broker, DeliverySpec, Trigger } from '../manifest/knative.ts';
 import { openSqliteStore } from './store/sqlite.ts';
 import type { EventStore } from './store/store.ts';
 import type { OpenStore } from './store/testing.ts';

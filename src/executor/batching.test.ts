@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import { TrantorError } from '../protocol/errors.ts';
 import { parseJsonLossless, stringifyJson } from '../protocol/json-lossless.ts';
 import type { SeldonMessage } from '../protocol/seldon.ts';
-import type { Parameter, Predictor } from '../spec/types.ts';
+import type { Parameter, Predictor } from '../manifest/types.ts';
 import { batchSettingsOf } from './batching.ts';
 import { PredictorExecutor } from './executor.ts';
 import { StaticEndpoints, answerJson, graphNode, predictorOf, standIn } from './testing.ts';

@@ -14,7 +14,7 @@
 import { TrantorError } from '../protocol/errors.ts';
 import { parseJsonLossless, stringifyJson } from '../protocol/json-lossless.ts';
 import type { SeldonMessage } from '../protocol/seldon.ts';
-import type { GraphNode } from '../spec/types.ts';
+import type { GraphNode } from '../manifest/types.ts';
 import type { GraphPlan } from './plan.ts';
 import type { UnitKey } from './transport/endpoints.ts';
 import { invoke, MethodTransport, responseOf } from './transport/transport.ts';

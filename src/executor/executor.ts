@@ -4,7 +4,7 @@
  */
 import { TrantorError } from '../protocol/errors.ts';
 import type { Feedback, SeldonMessage } from '../protocol/seldon.ts';
-import type { Predictor } from '../spec/types.ts';
+import type { Predictor } from '../manifest/types.ts';
 import { BatchingTransport, batchedUnits } from './batching.ts';
 import { MetaTrail } from './meta.ts';
 import { MeteredTransport } from './metrics.ts';

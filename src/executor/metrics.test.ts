@@ -6,7 +6,7 @@ import type { Metric } from '../protocol/seldon.ts';
 import { MeteredTransport, Metrics, RequestHistogram, imageAndVersion } from './metrics.ts';
 import type { NodeMetrics } from './metrics.ts';
 import { graphNode, predictorOf, transportAnswering } from './testing.ts';
-import type { Container } from '../spec/types.ts';
+import type { Container } from '../manifest/types.ts';
 import type { UnitKey } from './transport/endpoints.ts';
 
 interface Sample {

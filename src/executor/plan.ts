@@ -3,8 +3,8 @@
  * methods it is called with, its label in `meta.requestPath` and its transport key. The walk
  * reads only this, so nothing about the graph is worked out per request.
  */
-import { impliedUnitType, isExecutorBuiltIn } from '../spec/index.ts';
-import type { ExecutorBuiltIn, GraphNode, Predictor, UnitMethod, UnitType } from '../spec/index.ts';
+import { impliedUnitType, isExecutorBuiltIn } from '../manifest/index.ts';
+import type { ExecutorBuiltIn, GraphNode, Predictor, UnitMethod, UnitType } from '../manifest/index.ts';
 import type { UnitKey } from './transport/endpoints.ts';
 import type { ComponentMethod } from './transport/transport.ts';
 

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import type { SeldonMessage } from '../protocol/seldon.ts';
-import type { GraphNode, LoggerSpec, Predictor } from '../spec/types.ts';
+import type { GraphNode, LoggerSpec, Predictor } from '../manifest/types.ts';
 import { PredictorExecutor } from './executor.ts';
 import { CE_FEEDBACK, CE_INFERENCE_REQUEST, CE_INFERENCE_RESPONSE, RequestLogger } from './request-logger.ts';
 import { StaticEndpoints, answerJson, graphNode, predictorOf, standIn } from './testing.ts';

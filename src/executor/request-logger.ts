@@ -17,7 +17,7 @@ import { Pool } from 'undici';
 import { encodeBinary } from '../protocol/cloudevents.ts';
 import { stringifyJson } from '../protocol/json-lossless.ts';
 import type { CloudEvent } from '../protocol/cloudevents.ts';
-import type { Predictor } from '../spec/types.ts';
+import type { Predictor } from '../manifest/types.ts';
 import type { GraphPlan } from './plan.ts';
 
 export const CE_INFERENCE_REQUEST = 'io.seldon.serving.inference.request';

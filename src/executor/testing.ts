@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { GraphNode, Predictor } from '../spec/types.ts';
+import type { GraphNode, Predictor } from '../manifest/types.ts';
 import type { EndpointSource, ReplicaAddress, UnitKey } from './transport/endpoints.ts';
 import { MethodTransport } from './transport/transport.ts';
 import type { ComponentMethod, MethodPayload, Transport, TransportResponse } from './transport/transport.ts';
@@ -85,12 +85,12 @@ export class StaticEndpoints implements EndpointSource {
   }
 }
 
-/** A graph node with the normalised defaults `spec` fills in. */
+/** A graph node with the normalised defaults `manifest` fills in. */
 export function graphNode(name: string, fields: Partial<GraphNode> = {}): GraphNode {
   return { name, endpoint: { type: 'REST' }, parameters: [], children: [], ...fields };
 }
 
-/** A predictor with the normalised defaults `spec` fills in. */
+/** A predictor with the normalised defaults `manifest` fills in. */
 export function predictorOf(name: string, graph: GraphNode, fields: Partial<Predictor> = {}): Predictor {
   return { name, graph, componentSpecs: [], replicas: 1, traffic: 100, shadow: false, labels: {}, annotations: {}, ...fields };
 }

@@ -8,7 +8,7 @@ import type { ComponentBehaviour, StandIn } from '../executor/testing.ts';
 import { Metrics } from '../executor/metrics.ts';
 import { HttpTransport } from '../executor/transport/http.ts';
 import type { SeldonMessage } from '../protocol/seldon.ts';
-import type { Predictor } from '../spec/types.ts';
+import type { Predictor } from '../manifest/types.ts';
 import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
 import { createGateway } from './server.ts';
 import type { Gateway, GatewayOptions } from './server.ts';

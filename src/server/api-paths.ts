@@ -4,7 +4,7 @@
  * is checked as the name it claims to be before anything else looks at it.
  */
 import { TrantorError } from '../protocol/index.ts';
-import { dns1123LabelProblem, dns1123SubdomainProblem } from '../spec/index.ts';
+import { dns1123LabelProblem, dns1123SubdomainProblem } from '../manifest/index.ts';
 
 /** Plurals whose objects Kubernetes lets have dotted (subdomain) names; the rest take labels. */
 const SUBDOMAIN_NAMED = new Set(['brokers', 'triggers']);

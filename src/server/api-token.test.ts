@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, sym
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { homeLayout } from '../spec/index.ts';
+import { homeLayout } from '../manifest/index.ts';
 import { apiTokenFromEnv, bearerMatches, loadApiToken } from './api-token.ts';
 
 function withHome(fn: (home: string) => void): void {

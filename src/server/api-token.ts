@@ -9,7 +9,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TrantorError } from '../protocol/index.ts';
-import { homeLayout } from '../spec/index.ts';
+import { homeLayout } from '../manifest/index.ts';
 
 export interface ApiToken {
   readonly value: string;

@@ -8,7 +8,7 @@ import { parseJson, TrantorError } from '../protocol/index.ts';
 import { requireToken, type ApiToken } from './api-token.ts';
 import { checkObjectSegments, pathSegments, percentDecoded } from './api-paths.ts';
 import { API_OPENAPI } from './api-openapi.ts';
-import type { ApplyResponse, BrokerView, ConfigMapView, DeploymentView, KubeDeploymentView, LogLine, ServiceView, SinkRegistration, TriggerView } from '../spec/index.ts';
+import type { ApplyResponse, BrokerView, ConfigMapView, DeploymentView, KubeDeploymentView, LogLine, ServiceView, SinkRegistration, TriggerView } from '../manifest/index.ts';
 
 export interface ControlPlaneOps {
   apply(text: string, source: string, baseDir: string): Promise<ApplyResponse>;

@@ -4,9 +4,9 @@
  */
 import { normalizeHost, normalizeOrigin } from '../http/index.ts';
 import { DURABILITIES, type Durability } from '../eventing/index.ts';
-import { resolveHome } from '../spec/home.ts';
+import { resolveHome } from '../manifest/home.ts';
 import { apiTokenFromEnv } from './api-token.ts';
-import { DEFAULT_MAX_REPLICAS } from '../spec/index.ts';
+import { DEFAULT_MAX_REPLICAS } from '../manifest/index.ts';
 
 export interface UpFlags {
   home?: string;

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { Eventing, SqliteEventStore } from '../eventing/index.ts';
 import { decodeStructured } from '../protocol/index.ts';
 import { startSubscriber, until } from '../eventing/testing.ts';
-import { loadManifests } from '../spec/index.ts';
+import { loadManifests } from '../manifest/index.ts';
 import { EventingControl } from './eventing-control.ts';
 import { ManifestStore } from './store.ts';
 

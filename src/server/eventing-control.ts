@@ -23,8 +23,8 @@ import type {
   ServiceView,
   Trigger,
   TriggerView,
-} from '../spec/index.ts';
-import { BUILT_IN_DELIVERY, DEFAULT_MAX_REPLICAS, brokerDefaultsOf, defaultDeliveryFor, loadManifests, manifestOf, type LoadOptions, type LoadedManifests } from '../spec/index.ts';
+} from '../manifest/index.ts';
+import { BUILT_IN_DELIVERY, DEFAULT_MAX_REPLICAS, brokerDefaultsOf, defaultDeliveryFor, loadManifests, manifestOf, type LoadOptions, type LoadedManifests } from '../manifest/index.ts';
 import type { EventingOps } from './api.ts';
 import { brokerStatus, triggerStatus, viewOf } from './views.ts';
 import { readEnvelope, reasonOf, type ManifestStore, type RestoreReport, type SkippedFile, type Stored, type StoredFile } from './store.ts';

@@ -16,7 +16,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { homeLayout } from '../spec/index.ts';
+import { homeLayout } from '../manifest/index.ts';
 
 export interface HomeLock {
   readonly file: string;

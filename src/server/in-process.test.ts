@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { HttpTransport, InProcessTransport, invoke } from '../executor/index.ts';
 import type { ComponentMethod, UnitKey } from '../executor/index.ts';
-import { loadManifests } from '../spec/index.ts';
+import { loadManifests } from '../manifest/index.ts';
 import { InProcessComponents } from './in-process.ts';
 
 const EXAMPLE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'noop-ts');

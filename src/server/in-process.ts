@@ -8,7 +8,7 @@ import type { ComponentMethod as HostMethod, Dispatcher } from '../component/ind
 import { createDispatcher, instantiate, loadComponentExport, resolveHostConfig } from '../component/index.ts';
 import type { ComponentMethod, LocalComponent, LocalComponents, UnitKey } from '../executor/index.ts';
 import { planDeployment } from '../runtime/local/index.ts';
-import type { SeldonDeployment } from '../spec/index.ts';
+import type { SeldonDeployment } from '../manifest/index.ts';
 
 /** The host's name for a method the executor calls. */
 const HOST_METHODS: Readonly<Record<ComponentMethod, HostMethod>> = Object.freeze({

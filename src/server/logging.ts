@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { AppendLog, type AppendLogOptions } from '../runtime/local/index.ts';
-import { homeLayout } from '../spec/index.ts';
+import { homeLayout } from '../manifest/index.ts';
 
 export interface ControlPlaneLog {
   logger: Logger;

@@ -10,7 +10,7 @@
  */
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MAX_EXPANDED_BYTES, dns1123LabelProblem, dns1123SubdomainProblem, type SeldonDeployment } from '../spec/index.ts';
+import { MAX_EXPANDED_BYTES, dns1123LabelProblem, dns1123SubdomainProblem, type SeldonDeployment } from '../manifest/index.ts';
 
 /**
  * A stored file larger than this is not read: no manifest `apply` accepts is (its expanded size is

@@ -16,8 +16,8 @@ import { BROKER_HOST, Eventing, brokerFromHost, brokerFromPath, failureNotices, 
 import { HttpTransport, InProcessTransport, Metrics } from '../executor/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
 import { LocalSupervisor } from '../runtime/local/index.ts';
-import type { ControlPlaneInfo } from '../spec/index.ts';
-import { homeLayout } from '../spec/index.ts';
+import type { ControlPlaneInfo } from '../manifest/index.ts';
+import { homeLayout } from '../manifest/index.ts';
 import { startApi, type ApiServer } from './api.ts';
 import { loadApiToken } from './api-token.ts';
 import { resolveUpConfig, type UpFlags } from './config.ts';

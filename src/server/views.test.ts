@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { parse, stringify } from 'yaml';
 import { Eventing, SqliteEventStore } from '../eventing/index.ts';
 import type { Transport } from '../executor/index.ts';
-import type { ApplyResponse, Runtime } from '../spec/index.ts';
+import type { ApplyResponse, Runtime } from '../manifest/index.ts';
 import { ControlPlane } from './control-plane.ts';
 import { EventingControl } from './eventing-control.ts';
 import { ManifestStore } from './store.ts';

@@ -5,7 +5,7 @@
  * `pkg/apis/eventing/v1/*_lifecycle.go`), built from what the control plane resolved. Pure, so the
  * shapes are tested against literal objects.
  */
-import type { Condition, KnativeStatus, ObjectMeta, ViewMeta } from '../spec/index.ts';
+import type { Condition, KnativeStatus, ObjectMeta, ViewMeta } from '../manifest/index.ts';
 
 /** What one destination (a subscriber, a dead-letter sink) resolved to: a URI, or why not. */
 export interface DestinationResolution {

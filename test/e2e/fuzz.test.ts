@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { homeLayout, type ControlPlaneInfo } from '../../src/spec/index.ts';
+import { homeLayout, type ControlPlaneInfo } from '../../src/manifest/index.ts';
 import { generateCases, type Fixture, type FuzzContext } from '../fuzz/cases.ts';
 import { Prng } from '../fuzz/prng.ts';
 import { formatFailures, runCases, summarise } from '../fuzz/run.ts';

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { rawExchange, truncatedPost } from '../../src/http/testing.ts';
-import { homeLayout } from '../../src/spec/index.ts';
+import { homeLayout } from '../../src/manifest/index.ts';
 import { ROOT, Trantor, postJson } from './harness.ts';
 
 const trantor = new Trantor();

@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Trantor } from './harness.ts';
-import { homeLayout, type ControlPlaneInfo } from '../../src/spec/index.ts';
+import { homeLayout, type ControlPlaneInfo } from '../../src/manifest/index.ts';
 
 const trantor = new Trantor();
 const work = mkdtempSync(join(tmpdir(), 'trantor-origin-'));

@@ -1,5 +1,5 @@
 /**
- * The endpoint types the executor reads live in `spec`, beside the Runtime contract that
+ * The endpoint types the executor reads live in `manifest`, beside the Runtime contract that
  * provides them; re-exported here so the executor's modules keep their import paths.
  */
-export type { EndpointSource, ReplicaAddress, UnitKey } from '../../spec/index.ts';
+export type { EndpointSource, ReplicaAddress, UnitKey } from '../../manifest/index.ts';

@@ -1,8 +1,8 @@
 /**
  * Builders for the runtime's tests: a normalised SeldonDeployment with one predictor, written
- * the way `spec` would hand it over after parsing and defaulting.
+ * the way `manifest` would hand it over after parsing and defaulting.
  */
-import type { ComponentSpec, Container, GraphNode, Parameter, SeldonDeployment, UnitImplementation } from '../../spec/types.ts';
+import type { ComponentSpec, Container, GraphNode, Parameter, SeldonDeployment, UnitImplementation } from '../../manifest/types.ts';
 
 export interface NodeOptions {
   name?: string;

@@ -1,6 +1,6 @@
 /**
  * A SeldonDeployment after parsing, validation and defaulting: every field the rest of
- * Trantor reads is present, so nothing below `spec` re-checks or re-defaults.
+ * Trantor reads is present, so nothing below `manifest` re-checks or re-defaults.
  */
 
 export type UnitType = 'MODEL' | 'TRANSFORMER' | 'OUTPUT_TRANSFORMER' | 'ROUTER' | 'COMBINER' | 'UNKNOWN_TYPE';
