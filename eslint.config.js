@@ -23,6 +23,13 @@ const zones = Object.entries(layers).flatMap(([module, allowed]) =>
     .map((other) => ({ target: `./src/${module}`, from: `./src/${other}`, message: `${module} may import only: ${allowed.join(', ') || 'nothing'} (DESIGN.md §2)` })),
 );
 
+// Each module's index.ts is its only face (a test may also use the module's testing.ts, its face for tests).
+const modulePath = `(${all.map((m) => m.replace('/', '\\/')).join('|')})`;
+const throughFace = (faces) => ({
+  regex: `^(\\.\\./)+(src/)?${modulePath}/(?!(${faces.join('|')})\\.ts$)`,
+  message: 'import another module only through its index.ts (tests: or testing.ts)',
+});
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'python/**', 'examples/**/*.js', '**/*.mjs', 'bin/**'] },
   js.configs.recommended,
@@ -34,11 +41,16 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }] }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       'import-x/no-cycle': 'error',
+      'import-x/no-duplicates': 'error',
       'import-x/no-restricted-paths': ['error', { zones }],
+      'no-restricted-imports': ['error', { patterns: [throughFace(['index'])] }],
     },
   },
   {
-    files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
-    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+    files: ['**/*.test.ts', '**/testing.ts', '**/*-contract.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'no-restricted-imports': ['error', { patterns: [throughFace(['index', 'testing'])] }],
+    },
   },
 );

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
-import { findPython, missingPythonAdvice } from '../src/runtime/local/python.ts';
+import { findPython, missingPythonAdvice } from '../src/runtime/local/index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const IRIS_BODY = '{"data":{"ndarray":[[1,2,3,4]]}}';

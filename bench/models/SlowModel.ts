@@ -5,7 +5,7 @@
  * would for one device. Returns its input. The batching benchmark uses it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Features, SeldonComponent } from '../../src/component/contract.ts';
+import type { Features, SeldonComponent } from '../../src/component/index.ts';
 
 const COST_MS = 2;
 

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { encodeBinary } from '../protocol/cloudevents.ts';
+import { encodeBinary } from '../protocol/index.ts';
 import type { DeliveryFailure } from './dispatcher.ts';
 import { Eventing } from './eventing.ts';
 import type { EventingOptions } from './eventing.ts';

@@ -16,9 +16,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
-import { decodeHttpEvent, encodeBinary, encodeStructured, httpEventMode } from '../protocol/cloudevents.ts';
-import type { CloudEvent } from '../protocol/cloudevents.ts';
-import type { DeliverySpec } from '../manifest/knative.ts';
+import { decodeHttpEvent, encodeBinary, encodeStructured, httpEventMode } from '../protocol/index.ts';
+import type { CloudEvent } from '../protocol/index.ts';
+import type { DeliverySpec } from '../manifest/index.ts';
 import type { BrokerKey, EventStore, PendingDelivery, TriggerKey } from './store/store.ts';
 
 /** Knative's loop guard: how many more times an event may be re-published as a reply. */

@@ -10,9 +10,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { validateEvent } from '../protocol/cloudevents.ts';
-import { TrantorError } from '../protocol/errors.ts';
-import type { CloudEvent } from '../protocol/cloudevents.ts';
+import { validateEvent, TrantorError } from '../protocol/index.ts';
+import type { CloudEvent } from '../protocol/index.ts';
 import { BUILT_IN_DELIVERY } from '../manifest/index.ts';
 import type { Broker, DeliverySpec, Trigger } from '../manifest/index.ts';
 import { DEFAULT_TTL, DeliveryDispatcher, TTL_EXTENSION, ttlOf } from './dispatcher.ts';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CloudEvent } from '../protocol/cloudevents.ts';
+import type { CloudEvent } from '../protocol/index.ts';
 import { compileTriggerFilter } from './filter.ts';
 
 const EVENT: CloudEvent = {

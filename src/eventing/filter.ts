@@ -6,9 +6,9 @@
  * any / not; every entry of the list must match. When `filters` is non-empty it is used and
  * `attributes` is ignored, as Knative does.
  */
-import { attributeOf } from '../protocol/cloudevents.ts';
-import type { CloudEvent } from '../protocol/cloudevents.ts';
-import type { FilterExpression, Trigger } from '../manifest/knative.ts';
+import { attributeOf } from '../protocol/index.ts';
+import type { CloudEvent } from '../protocol/index.ts';
+import type { FilterExpression, Trigger } from '../manifest/index.ts';
 
 export type EventPredicate = (event: CloudEvent) => boolean;
 

@@ -8,9 +8,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BROKER_DEFAULTS, announcedLength, closeAfterAnswer, bodyTooLarge, readBody, unanswerable } from '../http/index.ts';
-import { decodeHttpEvent } from '../protocol/cloudevents.ts';
-import type { CloudEvent, HttpHeaders } from '../protocol/cloudevents.ts';
-import { TrantorError, asTrantorError, failureBody } from '../protocol/errors.ts';
+import { decodeHttpEvent, TrantorError, asTrantorError, failureBody } from '../protocol/index.ts';
+import type { CloudEvent, HttpHeaders } from '../protocol/index.ts';
 
 export interface IngressRequest {
   method: string;

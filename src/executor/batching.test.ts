@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { TrantorError } from '../protocol/errors.ts';
-import { parseJsonLossless, stringifyJson } from '../protocol/json-lossless.ts';
-import type { SeldonMessage } from '../protocol/seldon.ts';
-import type { Parameter, Predictor } from '../manifest/types.ts';
+import { TrantorError, parseJsonLossless, stringifyJson } from '../protocol/index.ts';
+import type { SeldonMessage } from '../protocol/index.ts';
+import type { Parameter, Predictor } from '../manifest/index.ts';
 import { batchSettingsOf } from './batching.ts';
 import { PredictorExecutor } from './executor.ts';
 import { StaticEndpoints, answerJson, graphNode, predictorOf, standIn } from './testing.ts';

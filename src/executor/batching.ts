@@ -11,10 +11,9 @@
  * Everything else (other methods, strData, jsonData, binData, 1-D or >2-D data, per-request
  * tags) goes straight through.
  */
-import { TrantorError } from '../protocol/errors.ts';
-import { parseJsonLossless, stringifyJson } from '../protocol/json-lossless.ts';
-import type { SeldonMessage } from '../protocol/seldon.ts';
-import type { GraphNode } from '../manifest/types.ts';
+import { TrantorError, parseJsonLossless, stringifyJson } from '../protocol/index.ts';
+import type { SeldonMessage } from '../protocol/index.ts';
+import type { GraphNode } from '../manifest/index.ts';
 import type { GraphPlan } from './plan.ts';
 import type { UnitKey } from './transport/endpoints.ts';
 import { invoke, MethodTransport, responseOf } from './transport/transport.ts';

@@ -2,9 +2,9 @@
  * One predictor's executor: predictions, feedback, metadata and health of its graph, over a
  * Transport. Everything about the graph is compiled when the executor is built.
  */
-import { TrantorError } from '../protocol/errors.ts';
-import type { Feedback, SeldonMessage } from '../protocol/seldon.ts';
-import type { Predictor } from '../manifest/types.ts';
+import { TrantorError } from '../protocol/index.ts';
+import type { Feedback, SeldonMessage } from '../protocol/index.ts';
+import type { Predictor } from '../manifest/index.ts';
 import { BatchingTransport, batchedUnits } from './batching.ts';
 import { MetaTrail } from './meta.ts';
 import { MeteredTransport } from './metrics.ts';

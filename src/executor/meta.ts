@@ -5,7 +5,7 @@
  * (concatenated).
  */
 import { randomFillSync } from 'node:crypto';
-import type { Meta, Metric } from '../protocol/seldon.ts';
+import type { Meta, Metric } from '../protocol/index.ts';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 const PUID_LENGTH = 26;

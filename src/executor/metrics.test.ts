@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
-import { TrantorError } from '../protocol/errors.ts';
-import type { Metric } from '../protocol/seldon.ts';
+import { TrantorError } from '../protocol/index.ts';
+import type { Metric } from '../protocol/index.ts';
 import { MeteredTransport, Metrics, RequestHistogram, imageAndVersion } from './metrics.ts';
 import type { NodeMetrics } from './metrics.ts';
 import { graphNode, predictorOf, transportAnswering } from './testing.ts';
-import type { Container } from '../manifest/types.ts';
+import type { Container } from '../manifest/index.ts';
 import type { UnitKey } from './transport/endpoints.ts';
 
 interface Sample {

@@ -12,9 +12,9 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Metric as PromMetric } from 'prom-client';
-import { asTrantorError } from '../protocol/errors.ts';
-import type { Metric } from '../protocol/seldon.ts';
-import type { Predictor } from '../manifest/types.ts';
+import { asTrantorError } from '../protocol/index.ts';
+import type { Metric } from '../protocol/index.ts';
+import type { Predictor } from '../manifest/index.ts';
 import type { UnitKey } from './transport/endpoints.ts';
 import { WRAPPER_ROUTES } from './transport/http.ts';
 import { invoke, MethodTransport } from './transport/transport.ts';

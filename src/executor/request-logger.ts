@@ -14,10 +14,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
-import { encodeBinary } from '../protocol/cloudevents.ts';
-import { stringifyJson } from '../protocol/json-lossless.ts';
-import type { CloudEvent } from '../protocol/cloudevents.ts';
-import type { Predictor } from '../manifest/types.ts';
+import { encodeBinary, stringifyJson } from '../protocol/index.ts';
+import type { CloudEvent } from '../protocol/index.ts';
+import type { Predictor } from '../manifest/index.ts';
 import type { GraphPlan } from './plan.ts';
 
 export const CE_INFERENCE_REQUEST = 'io.seldon.serving.inference.request';

@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { GraphNode, Predictor } from '../manifest/types.ts';
+import type { GraphNode, Predictor } from '../manifest/index.ts';
 import type { EndpointSource, ReplicaAddress, UnitKey } from './transport/endpoints.ts';
 import { MethodTransport } from './transport/transport.ts';
 import type { ComponentMethod, MethodPayload, Transport, TransportResponse } from './transport/transport.ts';
@@ -106,3 +106,4 @@ export function transportAnswering(answer: (unit: UnitKey, method: ComponentMeth
     }
   })();
 }
+export { RequestLogger } from './request-logger.ts';

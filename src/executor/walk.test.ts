@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { TrantorError } from '../protocol/errors.ts';
-import type { SeldonMessage } from '../protocol/seldon.ts';
-import type { GraphNode, Predictor } from '../manifest/types.ts';
+import { TrantorError } from '../protocol/index.ts';
+import type { SeldonMessage } from '../protocol/index.ts';
+import type { GraphNode, Predictor } from '../manifest/index.ts';
 import { PredictorExecutor } from './executor.ts';
 import { StaticEndpoints, answerJson, graphNode, identity, predictorOf, standIn } from './testing.ts';
 import type { ComponentBehaviour, StandIn } from './testing.ts';

@@ -6,10 +6,8 @@
  * answer goes on), then transform the output (`transformOutput`). The walk calls the transport's
  * methods with messages; how they travel (wrapper paths, in process) is the transport's affair.
  */
-import { ERROR_CODES, TrantorError } from '../protocol/errors.ts';
-import { parseJsonLossless } from '../protocol/json-lossless.ts';
-import { featuresOf, ndarrayToTensor, parseSeldonMessage, tensorToNdarray } from '../protocol/seldon.ts';
-import type { Feedback, Meta, SeldonMessage } from '../protocol/seldon.ts';
+import { ERROR_CODES, TrantorError, parseJsonLossless, featuresOf, ndarrayToTensor, parseSeldonMessage, tensorToNdarray } from '../protocol/index.ts';
+import type { Feedback, Meta, SeldonMessage } from '../protocol/index.ts';
 import { MetaTrail } from './meta.ts';
 import type { PredictorMetrics } from './metrics.ts';
 import type { NodePlan } from './plan.ts';

@@ -10,8 +10,7 @@
  * (`io.seldon.eventing.response`, `io.seldon.eventing.seldondeployment`) and a `time` attribute,
  * as the notebook's event display shows them.
  */
-import { mediaType, parseJson } from '../protocol/body.ts';
-import { stringifyJson } from '../protocol/json-lossless.ts';
+import { mediaType, parseJson, stringifyJson, TrantorError } from '../protocol/index.ts';
 import {
   decodeHttpEvent,
   encodeStructured,
@@ -21,8 +20,7 @@ import {
   type CloudEventSpecVersion,
   type HttpHeaders,
   type JsonValue,
-} from '../protocol/cloudevents.ts';
-import { TrantorError } from '../protocol/errors.ts';
+} from '../protocol/index.ts';
 import type { RequestHeaders } from './request.ts';
 
 /** The annotation that switches a deployment's reply events to the streaming notebook's naming. */

@@ -2,7 +2,7 @@
  * What the gateway needs from the control plane: the executors serving a deployment now. The
  * control plane implements DeploymentTable from its own state; the gateway only reads it.
  */
-import type { PredictorExecutor } from '../executor/executor.ts';
+import type { PredictorExecutor } from '../executor/index.ts';
 import type { EventNaming } from './cloudevents.ts';
 
 export interface DeploymentEntry {

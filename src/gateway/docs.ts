@@ -4,7 +4,7 @@
  * server. The page needs nothing from the network: no CDN, one small inline script to try a
  * prediction.
  */
-import type { PredictorExecutor } from '../executor/executor.ts';
+import type { PredictorExecutor } from '../executor/index.ts';
 
 export interface DocTarget {
   namespace: string;

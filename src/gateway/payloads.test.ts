@@ -4,10 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { PredictorExecutor } from '../executor/executor.ts';
+import { PredictorExecutor, HttpTransport } from '../executor/index.ts';
 import { StaticEndpoints, answerJson, graphNode, predictorOf, standIn } from '../executor/testing.ts';
 import type { ComponentBehaviour, StandIn } from '../executor/testing.ts';
-import { HttpTransport } from '../executor/transport/http.ts';
 import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
 import { createGateway } from './server.ts';
 

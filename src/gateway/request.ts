@@ -2,10 +2,8 @@
  * Reading a request: the few headers the gateway looks at (found in `rawHeaders`, without
  * building the headers object) and the feedback message. The body is read by the http layer.
  */
-import { TrantorError } from '../protocol/errors.ts';
-import { stringifyJson } from '../protocol/json-lossless.ts';
-import { parseSeldonMessage } from '../protocol/seldon.ts';
-import type { Feedback } from '../protocol/seldon.ts';
+import { TrantorError, stringifyJson, parseSeldonMessage } from '../protocol/index.ts';
+import type { Feedback } from '../protocol/index.ts';
 
 export interface RequestHeaders {
   contentType: string | undefined;

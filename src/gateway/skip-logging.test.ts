@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { PredictorExecutor } from '../executor/executor.ts';
-import { RequestLogger } from '../executor/request-logger.ts';
-import { StaticEndpoints, answerJson, graphNode, predictorOf, standIn } from '../executor/testing.ts';
-import { HttpTransport } from '../executor/transport/http.ts';
+import { PredictorExecutor, HttpTransport } from '../executor/index.ts';
+import { RequestLogger, StaticEndpoints, answerJson, graphNode, predictorOf, standIn } from '../executor/testing.ts';
 import type { DeploymentEntry } from './deployments.ts';
 import { scanHeaders } from './request.ts';
 import { createGateway } from './server.ts';

@@ -2,7 +2,7 @@
  * Traffic between a deployment's predictors: non-shadow predictors share requests by their
  * `traffic` weights; shadow predictors get a copy of each request.
  */
-import type { PredictorExecutor } from '../executor/executor.ts';
+import type { PredictorExecutor } from '../executor/index.ts';
 import type { DeploymentEntry } from './deployments.ts';
 
 export interface TrafficSplit {

@@ -4,9 +4,8 @@
  */
 import { normalizeHost, normalizeOrigin } from '../http/index.ts';
 import { DURABILITIES, type Durability } from '../eventing/index.ts';
-import { resolveHome } from '../manifest/home.ts';
+import { resolveHome, DEFAULT_MAX_REPLICAS } from '../manifest/index.ts';
 import { apiTokenFromEnv } from './api-token.ts';
-import { DEFAULT_MAX_REPLICAS } from '../manifest/index.ts';
 
 export interface UpFlags {
   home?: string;

@@ -22,9 +22,9 @@ import type {
   Service,
   ServiceView,
   Trigger,
-  TriggerView,
+  TriggerView, LoadOptions, LoadedManifests
 } from '../manifest/index.ts';
-import { BUILT_IN_DELIVERY, DEFAULT_MAX_REPLICAS, brokerDefaultsOf, defaultDeliveryFor, loadManifests, manifestOf, type LoadOptions, type LoadedManifests } from '../manifest/index.ts';
+import { BUILT_IN_DELIVERY, DEFAULT_MAX_REPLICAS, brokerDefaultsOf, defaultDeliveryFor, loadManifests, manifestOf } from '../manifest/index.ts';
 import type { EventingOps } from './api.ts';
 import { brokerStatus, triggerStatus, viewOf } from './views.ts';
 import { readEnvelope, reasonOf, type ManifestStore, type RestoreReport, type SkippedFile, type Stored, type StoredFile } from './store.ts';

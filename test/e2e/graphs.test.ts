@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { findPython } from '../../src/runtime/local/python.ts';
+import { findPython } from '../../src/runtime/local/index.ts';
 import { ROOT, Trantor, postJson, sklearnPredictProba } from './harness.ts';
 
 const trantor = new Trantor();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
-import { findPython } from '../../src/runtime/local/python.ts';
+import { findPython } from '../../src/runtime/local/index.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const TRANTOR = join(ROOT, 'bin', 'trantor.js');

@@ -22,8 +22,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { TrantorError } from '../../protocol/errors.ts';
-import { decodeStructured, eventToJsonText, type CloudEvent } from '../../protocol/cloudevents.ts';
+import { TrantorError } from '../../protocol/index.ts';
+import { decodeStructured, eventToJsonText, type CloudEvent } from '../../protocol/index.ts';
 import type {
   AppendRecord,
   BrokerKey,

@@ -9,7 +9,7 @@
  * restarts. Events that no trigger still waits for are removed by compaction, oldest first, past a
  * retention window kept for tailing.
  */
-import type { CloudEvent } from '../../protocol/cloudevents.ts';
+import type { CloudEvent } from '../../protocol/index.ts';
 
 /** `<namespace>/<broker name>` */
 export type BrokerKey = string;

@@ -11,7 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { dataBytes, decodeStructured, eventToJsonText, memberText, type CloudEvent } from '../../protocol/cloudevents.ts';
+import { dataBytes, decodeStructured, eventToJsonText, memberText, type CloudEvent } from '../../protocol/index.ts';
 import type { EventStore } from './store.ts';
 
 export type OpenStore = (folder: string) => EventStore;

@@ -1,5 +1,5 @@
 /** The Transport contract, run against the HTTP transport and the in-process one. */
-import { parseJsonLossless, stringifyJson } from '../../protocol/json-lossless.ts';
+import { parseJsonLossless, stringifyJson } from '../../protocol/index.ts';
 import { StaticEndpoints, answerJson, standIn } from '../testing.ts';
 import { runTransportContract } from './contract.ts';
 import type { ContractComponent, ContractSubject } from './contract.ts';

@@ -7,9 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TrantorError } from '../../protocol/errors.ts';
-import { parseJsonLossless, stringifyJson } from '../../protocol/json-lossless.ts';
-import type { Feedback, SeldonMessage } from '../../protocol/seldon.ts';
+import { TrantorError, parseJsonLossless, stringifyJson } from '../../protocol/index.ts';
+import type { Feedback, SeldonMessage } from '../../protocol/index.ts';
 import type { UnitKey } from './endpoints.ts';
 import { invoke } from './transport.ts';
 import type { CallOptions, ComponentMethod, MethodPayload, Transport, TransportResponse } from './transport.ts';

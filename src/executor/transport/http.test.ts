@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TrantorError } from '../../protocol/errors.ts';
+import { TrantorError } from '../../protocol/index.ts';
 import { StaticEndpoints, answerJson, identity, standIn } from '../testing.ts';
 import type { StandIn } from '../testing.ts';
 import type { UnitKey } from './endpoints.ts';

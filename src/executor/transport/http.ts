@@ -19,8 +19,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
-import { TrantorError } from '../../protocol/errors.ts';
-import { stringifyJson } from '../../protocol/json-lossless.ts';
+import { TrantorError, stringifyJson } from '../../protocol/index.ts';
 import type { EndpointSource, ReplicaAddress, UnitKey } from './endpoints.ts';
 import { describeUnit, MethodTransport } from './transport.ts';
 import type { CallOptions, ComponentMethod, MethodPayload, TransportResponse } from './transport.ts';

@@ -11,8 +11,7 @@
  * may not import (DESIGN.md §2): the loaded components come in through `LocalComponents`, built
  * in `server` and passed to this transport's constructor (wiring by construction).
  */
-import { TrantorError } from '../../protocol/errors.ts';
-import { stringifyJson } from '../../protocol/json-lossless.ts';
+import { TrantorError, stringifyJson } from '../../protocol/index.ts';
 import type { UnitKey } from './endpoints.ts';
 import { describeUnit, invoke, MethodTransport, responseOf } from './transport.ts';
 import type { CallOptions, ComponentMethod, MethodPayload, Transport, TransportResponse } from './transport.ts';

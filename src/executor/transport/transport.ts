@@ -4,7 +4,7 @@
  * method travels — a wrapper path over HTTP, a call in process, an RPC — is each transport's own
  * business, so a gRPC or V2 transport arrives without a change to the walk.
  */
-import type { Feedback, SeldonMessage } from '../../protocol/seldon.ts';
+import type { Feedback, SeldonMessage } from '../../protocol/index.ts';
 import type { UnitKey } from './endpoints.ts';
 
 /** A component method the executor calls; the HTTP transport's path table maps each to a wrapper path. */

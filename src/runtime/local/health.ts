@@ -12,7 +12,7 @@
  */
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import type { Probe } from '../../manifest/types.ts';
+import type { Probe } from '../../manifest/index.ts';
 
 const PROBE_TIMEOUT_MS = 1_000;
 const BODY_LIMIT = 4_096;

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { TrantorError } from '../../protocol/errors.ts';
+import { TrantorError } from '../../protocol/index.ts';
 import { PACKAGE_ROOT, planDeployment } from './plan.ts';
 import type { PlanOptions } from './plan.ts';
 import { PYTHON_PACKAGE_DIR } from './python.ts';

@@ -10,10 +10,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { TrantorError } from '../../protocol/errors.ts';
-import { HOST_IMPLEMENTATIONS, SERVED_IMPLEMENTATIONS, isExecutorBuiltIn } from '../../manifest/built-ins.ts';
-import { servesInProcess } from '../../manifest/types.ts';
-import type { Container, GraphNode, Parameter, Predictor, SeldonDeployment, UnitImplementation } from '../../manifest/types.ts';
+import { TrantorError } from '../../protocol/index.ts';
+import { HOST_IMPLEMENTATIONS, SERVED_IMPLEMENTATIONS, isExecutorBuiltIn, servesInProcess } from '../../manifest/index.ts';
+import type { Container, GraphNode, Parameter, Predictor, SeldonDeployment, UnitImplementation } from '../../manifest/index.ts';
 import { findPython, missingPythonAdvice, PYTHON_PACKAGE_DIR } from './python.ts';
 import type { PythonChoice } from './python.ts';
 

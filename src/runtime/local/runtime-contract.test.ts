@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { runtimeContract } from '../../manifest/runtime-contract.ts';
-import type { SeldonDeployment } from '../../manifest/types.ts';
+import { runtimeContract } from '../../manifest/testing.ts';
+import type { SeldonDeployment } from '../../manifest/index.ts';
 import { LocalSupervisor } from './supervisor.ts';
 import { container, graphNode, seldonDeployment } from './testing.ts';
 

@@ -2,7 +2,7 @@
  * Builders for the runtime's tests: a normalised SeldonDeployment with one predictor, written
  * the way `manifest` would hand it over after parsing and defaulting.
  */
-import type { ComponentSpec, Container, GraphNode, Parameter, SeldonDeployment, UnitImplementation } from '../../manifest/types.ts';
+import type { ComponentSpec, Container, GraphNode, Parameter, SeldonDeployment, UnitImplementation } from '../../manifest/index.ts';
 
 export interface NodeOptions {
   name?: string;

@@ -1,0 +1,2 @@
+/** The manifest module's face for tests: the Runtime contract suite every runtime passes. */
+export * from './runtime-contract.ts';
