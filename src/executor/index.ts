@@ -1,7 +1,7 @@
 /** The executor: walking a predictor's graph over a transport, with Seldon's meta and feedback. */
 export { PredictorExecutor } from './executor.ts';
 export type { CallLimits, GraphMetadata, PredictorExecutorOptions } from './executor.ts';
-export { MetaTrail, isPuid, newPuid } from './meta.ts';
+export { MetaTrail } from './meta.ts';
 export { Metrics, PredictorMetrics, NodeMetrics, MeteredTransport, CLIENT_REQUESTS, SERVER_REQUESTS } from './metrics.ts';
 export type { MetricsLogger, MetricsOptions } from './metrics.ts';
 export { planGraph } from './plan.ts';

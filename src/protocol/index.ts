@@ -6,3 +6,4 @@ export * from './json-lossless.ts';
 export * from './multipart.ts';
 export * from './cloudevents.ts';
 export * from './cloudevents-display.ts';
+export * from './puid.ts';
