@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SERVICE_TYPES, type SeldonComponent, type ServiceType } from './contract.ts';
 import { serveComponent, type ComponentServer } from './server.ts';
+import { COMPONENT_ENV } from '../protocol/index.ts';
 
 export const READY_PREFIX = 'trantor node host: serving';
 const DEFAULT_PORT = 9000;
@@ -100,7 +101,7 @@ function convertParameter(name: string, type: string, value: unknown, where: str
  * Seldon's parameter list `[{"name","value","type"}]` as the one options object the model's
  * constructor receives: `{name: converted value}`.
  */
-export function parseParameters(json: string, where = 'PREDICTIVE_UNIT_PARAMETERS'): Record<string, unknown> {
+export function parseParameters(json: string, where: string = COMPONENT_ENV.parameters): Record<string, unknown> {
   if (json.trim() === '') return {};
   let list: unknown;
   try {
@@ -186,23 +187,23 @@ export function resolveHostConfig(argv: readonly string[], env: Env, cwd: string
   const parameters =
     values.parameters !== undefined
       ? parseParameters(values.parameters, '--parameters')
-      : parseParameters(env['PREDICTIVE_UNIT_PARAMETERS'] ?? '', 'PREDICTIVE_UNIT_PARAMETERS');
-  const portText = values['http-port'] ?? env['PREDICTIVE_UNIT_HTTP_SERVICE_PORT'];
+      : parseParameters(env[COMPONENT_ENV.parameters] ?? '', COMPONENT_ENV.parameters);
+  const portText = values['http-port'] ?? env[COMPONENT_ENV.httpPort];
   const port =
     portText === undefined || portText === ''
       ? DEFAULT_PORT
-      : parsePort(portText, values['http-port'] !== undefined ? '--http-port' : 'PREDICTIVE_UNIT_HTTP_SERVICE_PORT');
+      : parsePort(portText, values['http-port'] !== undefined ? '--http-port' : COMPONENT_ENV.httpPort);
 
   return Object.freeze({
     interfaceName,
     serviceType: serviceType as ServiceType,
     parameters: Object.freeze(parameters),
-    host: env['TRANTOR_BIND_HOST'] || '127.0.0.1',
+    host: env[COMPONENT_ENV.bindHost] || '127.0.0.1',
     port,
     cwd,
-    unitId: env['PREDICTIVE_UNIT_ID'] ?? '',
-    predictorId: env['PREDICTOR_ID'] ?? '',
-    deploymentId: env['SELDON_DEPLOYMENT_ID'] ?? '',
+    unitId: env[COMPONENT_ENV.unitId] ?? '',
+    predictorId: env[COMPONENT_ENV.predictorId] ?? '',
+    deploymentId: env[COMPONENT_ENV.deploymentId] ?? '',
   });
 }
 
@@ -377,7 +378,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
-    watchParent(env['TRANTOR_PARENT_PID'], stop);
+    watchParent(env[COMPONENT_ENV.parentPid], stop);
     if (io.signal?.aborted === true) stop();
     else io.signal?.addEventListener('abort', stop, { once: true });
   });

@@ -7,3 +7,4 @@ export * from './multipart.ts';
 export * from './cloudevents.ts';
 export * from './cloudevents-display.ts';
 export * from './puid.ts';
+export * from './component-env.ts';

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { TrantorError } from '../../protocol/index.ts';
+import { COMPONENT_ENV, identityEnv, TrantorError } from '../../protocol/index.ts';
 import { HOST_IMPLEMENTATIONS, SERVED_IMPLEMENTATIONS, isExecutorBuiltIn, servesInProcess } from '../../manifest/index.ts';
 import type { Container, GraphNode, Parameter, Predictor, SeldonDeployment, UnitImplementation } from '../../manifest/index.ts';
 import { findPython, missingPythonAdvice, PYTHON_PACKAGE_DIR } from './python.ts';
@@ -113,12 +113,7 @@ function planNode(
   const found = findContainer(predictor, p, node.name);
   const implementation = node.implementation ?? 'UNKNOWN_IMPLEMENTATION';
   const replicas = Math.max(0, Math.floor(found?.replicas ?? predictor.replicas));
-  const contract: Record<string, string> = {
-    PREDICTIVE_UNIT_ID: node.name,
-    PREDICTOR_ID: predictor.name,
-    SELDON_DEPLOYMENT_ID: deployment.metadata.name,
-    PREDICTOR_LABELS: JSON.stringify(predictor.labels),
-  };
+  const contract = identityEnv({ unit: node.name, predictor: predictor.name, deployment: deployment.metadata.name, predictorLabels: predictor.labels });
   const command = found?.container.command ?? [];
 
   if (found !== null && command.length > 0) {
@@ -170,8 +165,8 @@ function planContainer(
   const args = [...rest, ...(container.args ?? [])];
   const cwd = workingDirOf(container, path, baseDir);
   const own = containerEnv(container);
-  const env: Record<string, string> = { ...baseEnv(options.env), ...contract, PREDICTIVE_UNIT_PARAMETERS: JSON.stringify(node.parameters) };
-  if (container.image !== undefined) env['PREDICTIVE_UNIT_IMAGE'] = container.image;
+  const env: Record<string, string> = { ...baseEnv(options.env), ...contract, [COMPONENT_ENV.parameters]: JSON.stringify(node.parameters) };
+  if (container.image !== undefined) env[COMPONENT_ENV.image] = container.image;
 
   if (first === PYTHON_HOST_COMMAND) {
     const python = pythonForUserClass({ ...options.env, ...own }, options, `${path}.command`);
@@ -225,7 +220,7 @@ function planSklearn(
   const env: Record<string, string> = {
     ...baseEnv(options.env),
     ...contract,
-    PREDICTIVE_UNIT_PARAMETERS: JSON.stringify(parameters),
+    [COMPONENT_ENV.parameters]: JSON.stringify(parameters),
     ...own,
     PYTHONPATH: pythonPath(own['PYTHONPATH'] ?? options.env['PYTHONPATH']),
   };
@@ -342,8 +337,8 @@ function launch(
   image: string | undefined,
 ): ComponentLaunch {
   const fingerprint = createHash('sha256').update(JSON.stringify({ replicas, command, args, cwd, env: sorted(env), image })).digest('hex');
-  const predictor = contract['PREDICTOR_ID'] ?? '';
-  const node = contract['PREDICTIVE_UNIT_ID'] ?? '';
+  const predictor = contract[COMPONENT_ENV.predictorId] ?? '';
+  const node = contract[COMPONENT_ENV.unitId] ?? '';
   const result: ComponentLaunch = { predictor, node, replicas, command, args, cwd, env, fingerprint };
   if (image !== undefined) result.image = image;
   return result;

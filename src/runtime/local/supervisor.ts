@@ -20,7 +20,7 @@ import type { ChildProcess } from 'node:child_process';
 import { EventEmitter, on } from 'node:events';
 import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
-import { asTrantorError } from '../../protocol/index.ts';
+import { asTrantorError, COMPONENT_ENV, portEnv } from '../../protocol/index.ts';
 import type { DeploymentStatus, EndpointSource, ReplicaAddress, ReplicaState, ReplicaStatus, Runtime, RuntimeEvent, UnitKey, SeldonDeployment } from '../../manifest/index.ts';
 import { describeProbe, PROBE_DEFAULTS, probeLoop, probeSettings, waitUntilReady } from './health.ts';
 import type { ProbeSettings } from './health.ts';
@@ -623,12 +623,9 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
     const [http = 0, grpc = 0, metrics = 0] = ports;
     const env: Record<string, string> = {
       ...launch.env,
-      PREDICTIVE_UNIT_HTTP_SERVICE_PORT: String(http),
-      PREDICTIVE_UNIT_SERVICE_PORT: String(http),
-      PREDICTIVE_UNIT_GRPC_SERVICE_PORT: String(grpc),
-      PREDICTIVE_UNIT_METRICS_SERVICE_PORT: String(metrics),
+      ...portEnv({ http, grpc, metrics }),
       // Trantor's hosts exit when this process is gone (even by kill -9), so no replica is orphaned.
-      TRANTOR_PARENT_PID: String(process.pid),
+      [COMPONENT_ENV.parentPid]: String(process.pid),
     };
     let child: ChildProcess;
     const startedAt = Date.now();
