@@ -6,6 +6,10 @@ import { normalizeHost, normalizeOrigin } from '../http/index.ts';
 import { DURABILITIES, type Durability } from '../eventing/index.ts';
 import { resolveHome, DEFAULT_MAX_REPLICAS } from '../manifest/index.ts';
 import { apiTokenFromEnv } from './api-token.ts';
+import { parseDurationMs, parseSize } from '../options/index.ts';
+import { compileOptions, OPTION_SECTIONS, type CompiledOptions } from './options.ts';
+
+export { parseDurationMs, parseSize };
 
 export interface UpFlags {
   home?: string;
@@ -19,6 +23,10 @@ export interface UpFlags {
   maxReplicas?: string;
   durability?: string;
   startupTimeout?: string;
+  /** A YAML file of named options (docs/configuration.md). */
+  config?: string;
+  /** `section.option=value`, over the file's. */
+  set?: readonly string[];
 }
 
 export interface UpConfig {
@@ -40,23 +48,8 @@ export interface UpConfig {
   readonly durability: Durability;
   /** How long a replica may take to answer its first health check, unless its container's startupProbe says otherwise. */
   readonly startupTimeoutMs: number;
-}
-
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, k: 1e3, kib: 1024, ki: 1024, mb: 1e6, m: 1e6, mib: 2 ** 20, mi: 2 ** 20, gb: 1e9, gib: 2 ** 30 };
-
-export function parseSize(text: string, what: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
-  const unit = SIZE_UNITS[(match?.[2] ?? '').toLowerCase()];
-  if (!match || unit === undefined) throw new Error(`${what} ${text}: expected a size such as 10mb, 512kb or 1048576`);
-  return Math.round(Number(match[1]) * unit);
-}
-
-export function parseDurationMs(text: string, what: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(text.trim());
-  if (!match) throw new Error(`${what} ${text}: expected a duration such as 30s, 2m or 500ms`);
-  const value = Number(match[1]);
-  const unit = match[2] ?? 's';
-  return unit === 'ms' ? value : unit === 'm' ? value * 60_000 : value * 1000;
+  /** Every module's named options, compiled (docs/configuration.md). */
+  readonly options: CompiledOptions;
 }
 
 function parseDurability(text: string): Durability {
@@ -111,5 +104,6 @@ export function resolveUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv): UpConfi
     maxReplicas: parseMaxReplicas(flags.maxReplicas ?? env['TRANTOR_MAX_REPLICAS'] ?? String(DEFAULT_MAX_REPLICAS)),
     durability: parseDurability(flags.durability ?? env['TRANTOR_DURABILITY'] ?? 'process'),
     startupTimeoutMs: parseStartupTimeout(flags.startupTimeout ?? env['TRANTOR_STARTUP_TIMEOUT'] ?? '60s'),
+    options: compileOptions(OPTION_SECTIONS, { file: flags.config ?? env['TRANTOR_CONFIG'], sets: flags.set ?? [] }),
   });
 }

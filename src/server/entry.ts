@@ -20,6 +20,8 @@ program
   .option('--max-replicas <n>', 'most replicas (processes) a predictor or componentSpec may ask for (default 64, or TRANTOR_MAX_REPLICAS)')
   .option('--durability <mode>', 'what an accepted event survives: process (a crash; default, or TRANTOR_DURABILITY) or fsync (a power loss too)')
   .option('--startup-timeout <duration>', "how long a replica may take to answer its first health check, unless its container's startupProbe says (default 60s, or TRANTOR_STARTUP_TIMEOUT)")
+  .option('--config <file>', 'a YAML file of named options: timeouts, windows, queue sizes, limits (docs/configuration.md; or TRANTOR_CONFIG)')
+  .option('--set <section.option=value>', 'one named option, over the file (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
   .action(async (opts: Omit<UpFlags, 'home' | 'timeout'> & { requestTimeout?: string }, command: Command) => {
     const { up } = await import('./up.ts');
     const home = command.optsWithGlobals<{ home?: string }>().home;
