@@ -37,6 +37,23 @@ spec:
       targetPort: 8080
 `;
 
+/** The install guide's SeldonDeployment (its Korean comment kept): SKLEARN_SERVER with a gs:// modelUri, in namespace seldon. */
+export const IRIS_MODEL_DEPLOYMENT = `apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata:
+  name: iris-model
+  namespace: seldon
+spec:
+  name: iris
+  predictors:
+  - graph:
+      implementation: SKLEARN_SERVER # seldon core에서 sklearn용으로 pre-package된 model server
+      modelUri: gs://seldon-models/v1.11.0-dev/sklearn/iris
+      name: classifier
+    name: default
+    replicas: 1
+`;
+
 /** The streaming notebook's SeldonDeployment, with its gs:// modelUri and the eventing annotation. */
 export const NOTEBOOK_DEPLOYMENT = `apiVersion: machinelearning.seldon.io/v1
 kind: SeldonDeployment
@@ -54,4 +71,131 @@ spec:
       children: []
     name: simple-iris-predictor
     replicas: 1
+`;
+
+/** The streaming notebook's `seldon-knative-trigger.yaml` (its leading blank line kept), mended: `subscriber:` restored above `ref`. */
+export const NOTEBOOK_TRIGGER = `
+apiVersion: eventing.knative.dev/v1beta1
+kind: Trigger
+metadata:
+  name: seldon-eventing-sklearn-trigger
+spec:
+  broker: default
+  filter:
+    attributes:
+      type: io.seldon.eventing.request
+  subscriber:
+    ref:
+      apiVersion: v1
+      kind: SeldonDeployment
+      name: simple-iris-deployment
+`;
+
+/** The same Trigger as the notebook prints it: `ref` lost its `subscriber:` line and its indent. */
+export const NOTEBOOK_TRIGGER_AS_PRINTED = `
+apiVersion: eventing.knative.dev/v1beta1
+kind: Trigger
+metadata:
+  name: seldon-eventing-sklearn-trigger
+spec:
+  broker: default
+  filter:
+    attributes:
+      type: io.seldon.eventing.request
+   ref:
+     apiVersion: v1
+     kind: SeldonDeployment
+     name: simple-iris-deployment
+`;
+
+/** The notebook's `event-display-trigger.yaml` (v1alpha1, Seldon's response type and source). */
+export const NOTEBOOK_EVENT_DISPLAY_TRIGGER = `
+# Trigger to send events to service above
+apiVersion: eventing.knative.dev/v1alpha1
+kind: Trigger
+metadata:
+  name: event-display
+spec:
+  broker: default
+  filter:
+    attributes:
+      type: io.seldon.eventing.response
+      source: io.seldon.eventing.seldondeployment
+  subscriber:
+    ref:
+      apiVersion: v1
+      kind: Service
+      name: event-display
+`;
+
+/** The Knative integration page's Trigger for `iris-deployment` (v1, a SeldonDeployment ref). */
+export const IRIS_TRIGGER = `
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata:
+  name: seldon-eventing-sklearn-trigger
+spec:
+  broker: default
+  filter:
+    attributes:
+      type: seldon.iris-deployment.default.request
+  subscriber:
+    ref:
+      apiVersion: machinelearning.seldon.io/v1
+      kind: SeldonDeployment
+      name: iris-deployment
+`;
+
+/** The integration page's Trigger overriding the URI (its `predicions` typo kept). */
+export const IRIS_URI_TRIGGER = `
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata:
+  name: seldon-eventing-sklearn-trigger
+spec:
+  broker: default
+  filter:
+    attributes:
+      type: seldon.iris-deployment.default.request
+  subscriber:
+    uri: http://istio-ingressgateway/seldon/default/iris-deployment/api/v1.0/predicions
+`;
+
+/** The integration page's event-display Trigger and Deployment as printed: the Deployment's `name` key split over two lines. */
+export const EVENT_DISPLAY_AS_PRINTED = `---
+# Trigger to send events to service above
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata:
+  name: event-display
+spec:
+  broker: default
+  filter:
+    attributes:
+      type: seldon.iris-deployment.default.response
+      source: seldon.iris-deployment
+  subscriber:
+    ref:
+      apiVersion: v1
+      kind: Service
+      name: event-display
+---
+# event-display app deploment
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  n
+  ame: event-display
+spec:
+  replicas: 1
+  selector:
+    matchLabels: &labels
+      app: event-display
+  template:
+    metadata:
+      labels: *labels
+    spec:
+      containers:
+        - name: helloworld-python
+          image: gcr.io/knative-releases/github.com/knative/eventing-sources/cmd/event_display
 `;

@@ -2,52 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ApplyResponse, BrokerView, TriggerList } from '../manifest/index.ts';
 import { fakeServer, trantor, type Answer, type Seen } from './testing.ts';
+import { EVENT_DISPLAY_DEPLOYMENT, NOTEBOOK_EVENT_DISPLAY_TRIGGER } from '../../test/seed-manifests.ts';
 
-const SEED = `apiVersion: eventing.knative.dev/v1alpha1
-kind: Trigger
-metadata:
-  name: event-display
-spec:
-  broker: default
-  filter:
-    attributes:
-      type: io.seldon.eventing.response
-  subscriber:
-    ref:
-      apiVersion: v1
-      kind: Service
-      name: event-display
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: event-display
-spec:
-  selector:
-    matchLabels: {app: event-display}
-  template:
-    metadata:
-      labels: {app: event-display}
-    spec:
-      containers:
-        - name: helloworld-python
-          image: gcr.io/knative-releases/github.com/knative/eventing-sources/cmd/event_display
----
-kind: Service
-apiVersion: v1
-metadata:
-  name: event-display
-spec:
-  selector:
-    app: event-display
-  ports:
-    - {protocol: TCP, port: 80, targetPort: 8080}
----
-apiVersion: eventing.knative.dev/v1
-kind: Broker
-metadata:
-  name: default
-`;
+/** The notebook's event-display trigger, the integration page's Deployment and Service, and a Broker, as one file. */
+const SEED = [NOTEBOOK_EVENT_DISPLAY_TRIGGER, EVENT_DISPLAY_DEPLOYMENT, 'apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata:\n  name: default\n'].join('---\n');
 
 const CREATED = new Date(Date.now() - 30_000).toISOString();
 

@@ -1,134 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { brokerDefaultsOf, defaultDeliveryFor, loadManifests, ManifestError, objectKey, type LoadedManifests } from './index.ts';
-import { EVENT_DISPLAY_DEPLOYMENT } from '../../test/seed-manifests.ts';
-
-// The seeds' manifests (Seldon's Knative eventing docs and streaming example), copied as they are
-// except where noted.
-
-/** The streaming example's trigger, with its copy/paste damage repaired (`subscriber:` restored). */
-const SKLEARN_TRIGGER_V1BETA1 = `
-apiVersion: eventing.knative.dev/v1beta1
-kind: Trigger
-metadata:
-  name: seldon-eventing-sklearn-trigger
-spec:
-  broker: default
-  filter:
-    attributes:
-      type: io.seldon.eventing.request
-  subscriber:
-    ref:
-      apiVersion: v1
-      kind: SeldonDeployment
-      name: simple-iris-deployment
-`;
-
-/** The same trigger as the streaming example prints it: `ref` lost its `subscriber:` line and its indent. */
-const SKLEARN_TRIGGER_DAMAGED = `
-apiVersion: eventing.knative.dev/v1beta1
-kind: Trigger
-metadata:
-  name: seldon-eventing-sklearn-trigger
-spec:
-  broker: default
-  filter:
-    attributes:
-      type: io.seldon.eventing.request
-   ref:
-     apiVersion: v1
-     kind: SeldonDeployment
-     name: simple-iris-deployment
-`;
-
-const SKLEARN_TRIGGER_V1 = `
-apiVersion: eventing.knative.dev/v1
-kind: Trigger
-metadata:
-  name: seldon-eventing-sklearn-trigger
-spec:
-  broker: default
-  filter:
-    attributes:
-      type: seldon.iris-deployment.default.request
-  subscriber:
-    ref:
-      apiVersion: machinelearning.seldon.io/v1
-      kind: SeldonDeployment
-      name: iris-deployment
-`;
-
-const URI_TRIGGER_V1 = `
-apiVersion: eventing.knative.dev/v1
-kind: Trigger
-metadata:
-  name: seldon-eventing-sklearn-trigger
-spec:
-  broker: default
-  filter:
-    attributes:
-      type: seldon.iris-deployment.default.request
-  subscriber:
-    uri: http://istio-ingressgateway/seldon/default/iris-deployment/api/v1.0/predicions
-`;
-
-const EVENT_DISPLAY_TRIGGER_V1ALPHA1 = `
-# Trigger to send events to service above
-apiVersion: eventing.knative.dev/v1alpha1
-kind: Trigger
-metadata:
-  name: event-display
-spec:
-  broker: default
-  filter:
-    attributes:
-      type: io.seldon.eventing.response
-      source: io.seldon.eventing.seldondeployment
-  subscriber:
-    ref:
-      apiVersion: v1
-      kind: Service
-      name: event-display
-`;
-
-/** The Knative integration page's event-display manifest: its Deployment's `name` key split in two. */
-const EVENT_DISPLAY_DAMAGED = `---
-# Trigger to send events to service above
-apiVersion: eventing.knative.dev/v1
-kind: Trigger
-metadata:
-  name: event-display
-spec:
-  broker: default
-  filter:
-    attributes:
-      type: seldon.iris-deployment.default.response
-      source: seldon.iris-deployment
-  subscriber:
-    ref:
-      apiVersion: v1
-      kind: Service
-      name: event-display
----
-# event-display app deploment
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  n
-  ame: event-display
-spec:
-  replicas: 1
-  selector:
-    matchLabels: &labels
-      app: event-display
-  template:
-    metadata:
-      labels: *labels
-    spec:
-      containers:
-        - name: helloworld-python
-          image: gcr.io/knative-releases/github.com/knative/eventing-sources/cmd/event_display
-`;
+import {
+  EVENT_DISPLAY_AS_PRINTED,
+  EVENT_DISPLAY_DEPLOYMENT,
+  IRIS_TRIGGER,
+  IRIS_URI_TRIGGER,
+  NOTEBOOK_EVENT_DISPLAY_TRIGGER,
+  NOTEBOOK_TRIGGER,
+  NOTEBOOK_TRIGGER_AS_PRINTED,
+} from '../../test/seed-manifests.ts';
 
 function problemOf(fn: () => unknown): string {
   try {
@@ -151,7 +32,7 @@ function empty(): LoadedManifests {
 }
 
 test('the seed v1beta1 trigger loads, its ref taking the trigger namespace', () => {
-  const loaded = loadManifests(SKLEARN_TRIGGER_V1BETA1);
+  const loaded = loadManifests(NOTEBOOK_TRIGGER);
   assert.deepEqual(loaded, {
     ...empty(),
     triggers: [
@@ -171,18 +52,18 @@ test('the seed v1beta1 trigger loads, its ref taking the trigger namespace', () 
 });
 
 test('the seed v1 triggers load: a ref to a SeldonDeployment, and a uri override', () => {
-  const byRef = only(loadManifests(SKLEARN_TRIGGER_V1).triggers);
+  const byRef = only(loadManifests(IRIS_TRIGGER).triggers);
   assert.equal(byRef.apiVersion, 'eventing.knative.dev/v1');
   assert.deepEqual(byRef.spec.subscriber, {
     ref: { apiVersion: 'machinelearning.seldon.io/v1', kind: 'SeldonDeployment', name: 'iris-deployment', namespace: 'default' },
   });
   assert.deepEqual(byRef.spec.attributes, { type: 'seldon.iris-deployment.default.request' });
-  const byUri = only(loadManifests(URI_TRIGGER_V1).triggers);
+  const byUri = only(loadManifests(IRIS_URI_TRIGGER).triggers);
   assert.deepEqual(byUri.spec.subscriber, { uri: 'http://istio-ingressgateway/seldon/default/iris-deployment/api/v1.0/predicions' });
 });
 
 test('the seed v1alpha1 event-display trigger loads', () => {
-  const trigger = only(loadManifests(EVENT_DISPLAY_TRIGGER_V1ALPHA1).triggers);
+  const trigger = only(loadManifests(NOTEBOOK_EVENT_DISPLAY_TRIGGER).triggers);
   assert.equal(trigger.apiVersion, 'eventing.knative.dev/v1alpha1');
   assert.deepEqual(trigger.spec.attributes, { type: 'io.seldon.eventing.response', source: 'io.seldon.eventing.seldondeployment' });
   assert.deepEqual(trigger.spec.subscriber.ref, { apiVersion: 'v1', kind: 'Service', name: 'event-display', namespace: 'default' });
@@ -216,7 +97,7 @@ test('the seed event-display Deployment and Service load with Kubernetes default
 });
 
 test('every seed kind loads from one text, each into its own list', () => {
-  const text = [SKLEARN_TRIGGER_V1BETA1, EVENT_DISPLAY_TRIGGER_V1ALPHA1, EVENT_DISPLAY_DEPLOYMENT, 'apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata: {name: default}\n'].join('\n---\n');
+  const text = [NOTEBOOK_TRIGGER, NOTEBOOK_EVENT_DISPLAY_TRIGGER, EVENT_DISPLAY_DEPLOYMENT, 'apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata: {name: default}\n'].join('\n---\n');
   const loaded = loadManifests(text);
   assert.deepEqual(loaded.triggers.map((t) => t.metadata.name), ['seldon-eventing-sklearn-trigger', 'event-display']);
   assert.deepEqual(loaded.brokers, [
@@ -228,13 +109,13 @@ test('every seed kind loads from one text, each into its own list', () => {
 
 test('the damaged seed trigger gets a syntax error naming the document and the misplaced field', () => {
   assert.equal(
-    problemOf(() => loadManifests(`${SKLEARN_TRIGGER_DAMAGED}---\n${EVENT_DISPLAY_TRIGGER_V1ALPHA1}`, { source: 'seldon-knative-trigger.yaml' })),
+    problemOf(() => loadManifests(`${NOTEBOOK_TRIGGER_AS_PRINTED}---\n${NOTEBOOK_EVENT_DISPLAY_TRIGGER}`, { source: 'seldon-knative-trigger.yaml' })),
     'seldon-knative-trigger.yaml: document 1 (Trigger seldon-eventing-sklearn-trigger): YAML syntax error at line 11, column 4 (at spec.ref): All mapping items must start at the same column',
   );
 });
 
 test('a trigger whose ref is outside subscriber is told to indent it', () => {
-  const text = SKLEARN_TRIGGER_DAMAGED.replace('   ref:', '  ref:').replace(/^ {5}/gm, '    ');
+  const text = NOTEBOOK_TRIGGER_AS_PRINTED.replace('   ref:', '  ref:').replace(/^ {5}/gm, '    ');
   assert.equal(
     problemOf(() => loadManifests(text)),
     'spec.subscriber: required: a ref to an object or a uri (found spec.ref: indent it under subscriber)',
@@ -243,13 +124,13 @@ test('a trigger whose ref is outside subscriber is told to indent it', () => {
 
 test('the damaged seed Deployment (its name key split over two lines) names the document and field, and nothing loads', () => {
   assert.equal(
-    problemOf(() => loadManifests(`${EVENT_DISPLAY_DAMAGED}---\n${EVENT_DISPLAY_DEPLOYMENT.split('---')[1]!}`, { source: 'event-display.yaml' })),
+    problemOf(() => loadManifests(`${EVENT_DISPLAY_AS_PRINTED}---\n${EVENT_DISPLAY_DEPLOYMENT.split('---')[1]!}`, { source: 'event-display.yaml' })),
     'event-display.yaml: document 2 (Deployment): YAML syntax error at line 23, column 3 (at metadata["n ame"]): Implicit keys need to be on a single line',
   );
 });
 
 test('the damaged name flattened onto one line is a missing name, with the stray key shown', () => {
-  const text = EVENT_DISPLAY_DAMAGED.replace('  n\n  ame:', '  n ame:');
+  const text = EVENT_DISPLAY_AS_PRINTED.replace('  n\n  ame:', '  n ame:');
   assert.equal(
     problemOf(() => loadManifests(text)),
     'document 2 (Deployment): metadata.name: required (found "n ame" instead: is the key "name" misspelt or split?)',
@@ -422,12 +303,12 @@ spec:
 });
 
 test('the same name may be used by objects of different kinds, but not twice in one kind', () => {
-  const twice = `${EVENT_DISPLAY_TRIGGER_V1ALPHA1}---\n${EVENT_DISPLAY_TRIGGER_V1ALPHA1}`;
+  const twice = `${NOTEBOOK_EVENT_DISPLAY_TRIGGER}---\n${NOTEBOOK_EVENT_DISPLAY_TRIGGER}`;
   assert.equal(
     problemOf(() => loadManifests(twice)),
     'document 2 (Trigger event-display): metadata.name: Trigger default/event-display is defined twice (also by document 1)',
   );
-  const loaded = loadManifests(`${EVENT_DISPLAY_TRIGGER_V1ALPHA1}---\n${EVENT_DISPLAY_DEPLOYMENT}`);
+  const loaded = loadManifests(`${NOTEBOOK_EVENT_DISPLAY_TRIGGER}---\n${EVENT_DISPLAY_DEPLOYMENT}`);
   assert.equal(loaded.triggers.length + loaded.services.length + loaded.kubeDeployments.length, 3);
 });
 

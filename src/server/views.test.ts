@@ -12,75 +12,20 @@ import { ControlPlane } from './control-plane.ts';
 import { EventingControl } from './eventing-control.ts';
 import { ManifestStore } from './store.ts';
 import { brokerStatus, triggerStatus } from './views.ts';
-import { EVENT_DISPLAY_DEPLOYMENT, NOTEBOOK_DEPLOYMENT } from '../../test/seed-manifests.ts';
+import { EVENT_DISPLAY_DEPLOYMENT, IRIS_MODEL_DEPLOYMENT, IRIS_URI_TRIGGER, NOTEBOOK_DEPLOYMENT, NOTEBOOK_EVENT_DISPLAY_TRIGGER, NOTEBOOK_TRIGGER } from '../../test/seed-manifests.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const home = mkdtempSync(join(tmpdir(), 'trantor-views-'));
 after(() => rmSync(home, { recursive: true, force: true }));
 
-// The seeds' manifests (Seldon's install guide, its Knative eventing docs and streaming example), as
-// they are, except that the streaming example's trigger has its `subscriber:` line restored and the
-// English doc's Deployment its `name:` key joined again (both damaged by copy and paste).
+// The seeds' manifests, as they are (the streaming example's trigger with its `subscriber:` line
+// restored); two triggers renamed so that all load together.
 const SEEDS = [
-  `apiVersion: machinelearning.seldon.io/v1
-kind: SeldonDeployment
-metadata:
-  name: iris-model
-  namespace: seldon
-spec:
-  name: iris
-  predictors:
-  - graph:
-      implementation: SKLEARN_SERVER # seldon core에서 sklearn용으로 pre-package된 model server
-      modelUri: gs://seldon-models/v1.11.0-dev/sklearn/iris
-      name: classifier
-    name: default
-    replicas: 1
-`,
+  IRIS_MODEL_DEPLOYMENT,
   NOTEBOOK_DEPLOYMENT,
-  `apiVersion: eventing.knative.dev/v1beta1
-kind: Trigger
-metadata:
-  name: seldon-eventing-sklearn-trigger
-spec:
-  broker: default
-  filter:
-    attributes:
-      type: io.seldon.eventing.request
-  subscriber:
-    ref:
-      apiVersion: v1
-      kind: SeldonDeployment
-      name: simple-iris-deployment
-`,
-  `apiVersion: eventing.knative.dev/v1alpha1
-kind: Trigger
-metadata:
-  name: event-display-v1alpha1
-spec:
-  broker: default
-  filter:
-    attributes:
-      type: io.seldon.eventing.response
-      source: io.seldon.eventing.seldondeployment
-  subscriber:
-    ref:
-      apiVersion: v1
-      kind: Service
-      name: event-display
-`,
-  `apiVersion: eventing.knative.dev/v1
-kind: Trigger
-metadata:
-  name: seldon-eventing-uri-trigger
-spec:
-  broker: default
-  filter:
-    attributes:
-      type: seldon.iris-deployment.default.request
-  subscriber:
-    uri: http://istio-ingressgateway/seldon/default/iris-deployment/api/v1.0/predicions
-`,
+  NOTEBOOK_TRIGGER,
+  NOTEBOOK_EVENT_DISPLAY_TRIGGER.replace('name: event-display\n', 'name: event-display-v1alpha1\n'),
+  IRIS_URI_TRIGGER.replace('name: seldon-eventing-sklearn-trigger\n', 'name: seldon-eventing-uri-trigger\n'),
   EVENT_DISPLAY_DEPLOYMENT,
 ];
 

@@ -7,23 +7,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, TRANTOR, Trantor, sklearnPredictProba } from './harness.ts';
+import { ROOT, TRANTOR, Trantor, sklearnPredictProba, waitFor } from './harness.ts';
 
 const trantor = new Trantor();
 let display: ChildProcess;
 let printed = '';
 
-function waitFor(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const poll = (): void => {
-      if (check()) return resolve();
-      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}; printed so far:\n${printed}`));
-      setTimeout(poll, 50);
-    };
-    poll();
-  });
-}
+const printedSoFar = (): string => `printed so far:\n${printed}`;
 
 before(async () => {
   await trantor.up();
@@ -36,7 +26,7 @@ before(async () => {
   display.stderr!.on('data', (chunk: Buffer) => {
     if (chunk.toString().includes('now deliver here')) registered = true;
   });
-  await waitFor(() => registered, 'the event display to register');
+  await waitFor('the event display to register', () => registered, 15_000, printedSoFar);
 });
 
 after(async () => {
@@ -69,7 +59,7 @@ test('both triggers are ready with their subscriber URIs, as kubectl get trigger
 test("the seed's curl gets 202; the model serves it and the event display prints Seldon's response event", async () => {
   const res = await seedCurl();
   assert.equal(res.status, 202);
-  await waitFor(() => printed.includes('type: seldon.iris-deployment.default.response'), 'the response event');
+  await waitFor('the response event', () => printed.includes('type: seldon.iris-deployment.default.response'), 15_000, printedSoFar);
   assert.match(printed, /☁️ {2}cloudevents\.Event\nValidation: valid\nContext Attributes,\n {2}specversion: 0\.3\n {2}type: seldon\.iris-deployment\.default\.response\n {2}source: seldon\.iris-deployment\n {2}id: [a-z0-9]+\n/);
   assert.match(printed, /Extensions,\n/);
   assert.match(printed, /Data,\n {2}\{/);
@@ -91,7 +81,7 @@ test('an event without an id is refused with 400 and is neither stored nor deliv
   // A good event after it: once its response is printed, the refused one would have been too.
   const responses = (text: string): number => text.split('type: seldon.iris-deployment.default.response').length - 1;
   assert.equal((await seedCurl({ 'Ce-Id': 'after-the-refused-one' })).status, 202);
-  await waitFor(() => responses(printed) > responses(before), 'the good event after the refused one');
+  await waitFor('the good event after the refused one', () => responses(printed) > responses(before), 15_000, printedSoFar);
   assert.equal(responses(printed), responses(before) + 1);
 });
 
@@ -120,5 +110,5 @@ test('trantor events send reaches the model through the broker like the curl doe
   const count = (printed.match(/cloudevents\.Event/g) ?? []).length;
   const sent = trantor.cli(['events', 'send', '--type', 'seldon.iris-deployment.default.request', '--source', 'tests', '--data', '{"data":{"ndarray":[[5.1,3.5,1.4,0.2]]}}']);
   assert.equal(sent.code, 0, sent.stderr);
-  await waitFor(() => (printed.match(/cloudevents\.Event/g) ?? []).length > count, 'a second response event');
+  await waitFor('a second response event', () => (printed.match(/cloudevents\.Event/g) ?? []).length > count, 15_000, printedSoFar);
 });

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fillDisk, mountSmallDisk, type SmallDisk } from '../small-disk.ts';
-import { Trantor, postJson, startEventRecorder } from './harness.ts';
+import { Trantor, postJson, startEventRecorder, waitFor } from './harness.ts';
 
 /** An in-process model that fails on a 13, so the test can make the control plane log at will. */
 function flakyModel(): string {
@@ -50,14 +50,6 @@ spec:
 `,
   );
   return manifest;
-}
-
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 function alive(pid: number | undefined): boolean {

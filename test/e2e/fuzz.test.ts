@@ -20,7 +20,7 @@ import { generateCases, type Fixture, type FuzzContext } from '../fuzz/cases.ts'
 import { Prng } from '../fuzz/prng.ts';
 import { formatFailures, runCases, summarise } from '../fuzz/run.ts';
 import { findSchemathesis, findings, runSchemathesis } from '../fuzz/schemathesis.ts';
-import { ROOT, Trantor, postJson, sklearnPredictProba } from './harness.ts';
+import { ROOT, Trantor, postJson, sklearnPredictProba, waitFor } from './harness.ts';
 
 const SEED = Number(process.env['TRANTOR_FUZZ_SEED'] ?? 7_2026);
 /** `TRANTOR_FUZZ_ONLY=<regex>` sends only the inputs whose `<target>: <family>` matches (for replaying one failure). */
@@ -47,14 +47,6 @@ function authHeaders(): Record<string, string> {
   return token === undefined ? {} : { Authorization: `Bearer ${token}` };
 }
 
-async function waitFor(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Posts a good event to the default broker and waits until the trigger delivers it here. */
 async function deliverGoodEvent(id: string): Promise<void> {
   const res = await fetch(`${trantor.gateway}/default/default`, {
@@ -64,7 +56,7 @@ async function deliverGoodEvent(id: string): Promise<void> {
     signal: AbortSignal.timeout(15_000),
   });
   assert.equal(res.status, 202, await res.text());
-  await waitFor(() => delivered.has(id), `event ${id} to reach the trigger's subscriber`, 30_000);
+  await waitFor(`event ${id} to reach the trigger's subscriber`, () => delivered.has(id), 30_000);
 }
 
 before(async () => {

@@ -92,6 +92,18 @@ export class Trantor {
   }
 }
 
+/**
+ * Polls `condition` every 50 ms until it holds; fails naming `what` (and `context()`, e.g. what a
+ * process printed so far) once `timeoutMs` has passed. Waiting for the event, never a fixed sleep.
+ */
+export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 15_000, context?: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${context === undefined ? '' : `; ${context()}`}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   const text = await res.text();

@@ -16,25 +16,15 @@ import { request } from 'node:http';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROOT, TRANTOR, Trantor, sklearnPredictProba } from './harness.ts';
-import { NOTEBOOK_DEPLOYMENT } from '../seed-manifests.ts';
+import { ROOT, TRANTOR, Trantor, sklearnPredictProba, waitFor } from './harness.ts';
+import { NOTEBOOK_DEPLOYMENT, NOTEBOOK_TRIGGER_AS_PRINTED } from '../seed-manifests.ts';
 
 const EXAMPLE = join(ROOT, 'examples', 'eventing-notebook');
 const trantor = new Trantor();
 let display: ChildProcess;
 let printed = '';
 
-function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const poll = (): void => {
-      if (check()) return resolve();
-      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}; printed so far:\n${printed}`));
-      setTimeout(poll, 50);
-    };
-    poll();
-  });
-}
+const printedSoFar = (): string => `printed so far:\n${printed}`;
 
 before(async () => {
   await trantor.up();
@@ -48,7 +38,7 @@ before(async () => {
   display.stderr!.on('data', (chunk: Buffer) => {
     if (chunk.toString().includes('now deliver here')) registered = true;
   });
-  await waitFor(() => registered, 'the event display to register');
+  await waitFor('the event display to register', () => registered, 30_000, printedSoFar);
 });
 
 after(async () => {
@@ -164,7 +154,7 @@ test("the notebook's curl gets 202 twice, and the event display prints both resp
   const [probabilities] = sklearnPredictProba([[1, 2, 3, 4]]);
   assert.equal(await notebookCurl(), 202);
   assert.equal(await notebookCurl(), 202);
-  await waitFor(() => events().length >= 2 && printed.endsWith('\n\n'), 'two response events');
+  await waitFor('two response events', () => events().length >= 2 && printed.endsWith('\n\n'), 30_000, printedSoFar);
   const blocks = events();
   assert.equal(blocks.length, 2, printed);
   for (const block of blocks) assertNotebookEvent(block, probabilities!);
@@ -173,32 +163,15 @@ test("the notebook's curl gets 202 twice, and the event display prints both resp
   // As the notebook's `kubectl logs … simple-iris-model` shows: the model served both.
   let logs = '';
   const served = (): number => (logs.match(/Calling predict_proba/g) ?? []).length;
-  await waitFor(() => {
+  await waitFor('the model to log both predictions', () => {
     logs = trantor.cli(['logs', 'simple-iris-deployment']).stdout;
     return served() >= 2;
-  }, 'the model to log both predictions');
+  }, 30_000, printedSoFar);
   assert.equal(served(), 2, logs);
 });
 
-// The notebook's two files that examples/eventing-notebook changes, as the notebook prints them.
-const NOTEBOOK_TRIGGER = `
-apiVersion: eventing.knative.dev/v1beta1
-kind: Trigger
-metadata:
-  name: seldon-eventing-sklearn-trigger
-spec:
-  broker: default
-  filter:
-    attributes:
-      type: io.seldon.eventing.request
-   ref:
-     apiVersion: v1
-     kind: SeldonDeployment
-     name: simple-iris-deployment
-`;
-
 test("the notebook's Trigger as printed is refused at the line where its subscriber: was lost, and nothing changes", () => {
-  const applied = trantor.cli(['apply', '-f', '-'], NOTEBOOK_TRIGGER);
+  const applied = trantor.cli(['apply', '-f', '-'], NOTEBOOK_TRIGGER_AS_PRINTED);
   assert.equal(applied.code, 1);
   assert.match(applied.stderr, /YAML syntax error at line 11, column 4 \(at spec\.ref\)/);
   assert.match(trantor.cli(['get', 'triggers']).stdout, /seldon-eventing-sklearn-trigger\s+True/);
