@@ -73,25 +73,7 @@ spec:
     replicas: 1
 `;
 
-/** The streaming notebook's `seldon-knative-trigger.yaml` (its leading blank line kept), mended: `subscriber:` restored above `ref`. */
-export const NOTEBOOK_TRIGGER = `
-apiVersion: eventing.knative.dev/v1beta1
-kind: Trigger
-metadata:
-  name: seldon-eventing-sklearn-trigger
-spec:
-  broker: default
-  filter:
-    attributes:
-      type: io.seldon.eventing.request
-  subscriber:
-    ref:
-      apiVersion: v1
-      kind: SeldonDeployment
-      name: simple-iris-deployment
-`;
-
-/** The same Trigger as the notebook prints it: `ref` lost its `subscriber:` line and its indent. */
+/** The streaming notebook's `seldon-knative-trigger.yaml` as it prints it (its leading blank line kept): `ref` lost its `subscriber:` line and its indent. */
 export const NOTEBOOK_TRIGGER_AS_PRINTED = `
 apiVersion: eventing.knative.dev/v1beta1
 kind: Trigger
@@ -107,6 +89,9 @@ spec:
      kind: SeldonDeployment
      name: simple-iris-deployment
 `;
+
+/** The same Trigger mended: `subscriber:` restored above `ref`, which moves under it. */
+export const NOTEBOOK_TRIGGER = NOTEBOOK_TRIGGER_AS_PRINTED.replace('\n   ref:\n', '\n  subscriber:\n    ref:\n').replace(/^ {5}(?=\S)/gm, '      ');
 
 /** The notebook's `event-display-trigger.yaml` (v1alpha1, Seldon's response type and source). */
 export const NOTEBOOK_EVENT_DISPLAY_TRIGGER = `
