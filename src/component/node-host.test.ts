@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { HostSetupError, interfaceTarget, main, parseParameters, resolveHostConfig, startNodeHost } from './node-host.ts';
+import { resolveHostConfig } from './host-config.ts';
+import { main, startNodeHost } from './node-host.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const entry = join(here, 'node-host.ts');
@@ -156,40 +157,6 @@ test('main prints the ready line and exits 0 when stopped', async () => {
   assert.match(lines[0] ?? '', /^trantor node host: serving Scaler on http:\/\/127\.0\.0\.1:\d+$/);
 });
 
-test('an unknown service type is a usage error', () => {
-  assert.throws(() => resolveHostConfig(['M', '--service-type', 'WIZARD'], {}, '/'), (e: unknown) => e instanceof HostSetupError && e.exitCode === 2);
-});
-
-test('the port comes from --http-port, then PREDICTIVE_UNIT_HTTP_SERVICE_PORT, then 9000', () => {
-  assert.equal(resolveHostConfig(['M', '--http-port', '7001'], { PREDICTIVE_UNIT_HTTP_SERVICE_PORT: '7002' }, '/').port, 7001);
-  assert.equal(resolveHostConfig(['M'], { PREDICTIVE_UNIT_HTTP_SERVICE_PORT: '7002' }, '/').port, 7002);
-  assert.equal(resolveHostConfig(['M', 'REST'], {}, '/').port, 9000);
-});
-
-test('parameters are converted by their type', () => {
-  const params = parseParameters(
-    JSON.stringify([
-      { name: 'i', value: '7', type: 'INT' },
-      { name: 'f', value: '0.5', type: 'FLOAT' },
-      { name: 'd', value: '2e3', type: 'DOUBLE' },
-      { name: 's', value: 'x', type: 'STRING' },
-      { name: 'b', value: 'True', type: 'BOOL' },
-      { name: 'j', value: '{"k":[1]}', type: 'JSON' },
-    ]),
-  );
-  assert.deepEqual(params, { i: 7, f: 0.5, d: 2000, s: 'x', b: true, j: { k: [1] } });
-});
-
-test('a parameter whose value does not fit its type is an error naming it', () => {
-  assert.throws(() => parseParameters('[{"name":"n","value":"seven","type":"INT"}]'), /parameter n has type INT/);
-});
-
-test('module.Class names a class in another file, as in Seldon', () => {
-  const target = interfaceTarget('models.Iris', '/srv');
-  assert.equal(target.exportName, 'Iris');
-  assert.deepEqual(target.files, ['/srv/models.ts', '/srv/models.mts', '/srv/models.js', '/srv/models.mjs']);
-});
-
 test("Seldon's flags the Node host cannot honour are refused with the reason, exit 2", async () => {
   for (const [args, reason] of [
     [['--workers', '2'], /--workers 2: the Node host serves with one process/],
@@ -203,8 +170,4 @@ test("Seldon's flags the Node host cannot honour are refused with the reason, ex
     assert.equal(code, 2, args.join(' '));
     assert.match(errors.join('\n'), reason);
   }
-});
-
-test('the values of those flags that change nothing are accepted', () => {
-  assert.equal(resolveHostConfig(['M', '--workers', '1', '--threads', '1', '--single-threaded', '1'], {}, '/').interfaceName, 'M');
 });
