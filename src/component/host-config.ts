@@ -5,7 +5,7 @@
  * variables over their defaults.
  */
 import { parseArgs } from 'node:util';
-import { compileOption, OptionError } from '../options/index.ts';
+import { compileOption, describe, OptionError } from '../options/index.ts';
 import { COMPONENT_ENV } from '../protocol/index.ts';
 import { SERVICE_TYPES, type ServiceType } from './contract.ts';
 import { HostSetupError } from './errors.ts';
@@ -52,7 +52,12 @@ const OPTION_NAMES = Object.keys(COMPONENT_OPTIONS.table).map((option) => {
 
 /** The variables that give a Node host these option values (how `trantor up` passes its own on). */
 export function componentOptionsEnv(values: ComponentOptions): Record<string, string> {
-  return Object.fromEntries(OPTION_NAMES.map(({ option, env }) => [env, String(values[option as keyof ComponentOptions])]));
+  return Object.fromEntries(
+    OPTION_NAMES.map(({ option, env }) => {
+      const key = option as keyof ComponentOptions;
+      return [env, describe(COMPONENT_OPTIONS.table[key], values[key])];
+    }),
+  );
 }
 
 function compileHostOptions(flags: Readonly<Record<string, string | boolean | undefined>>, env: Env): ComponentOptions {

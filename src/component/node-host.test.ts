@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -170,4 +170,46 @@ test("Seldon's flags the Node host cannot honour are refused with the reason, ex
     assert.equal(code, 2, args.join(' '));
     assert.match(errors.join('\n'), reason);
   }
+});
+
+/** Runs the command in this process until the test is done with it; resolves with its URL. */
+async function runCommand(args: string[], env: Record<string, string>, t: { after(fn: () => Promise<unknown>): void }): Promise<string> {
+  const stop = new AbortController();
+  let ready!: (url: string) => void;
+  const url = new Promise<string>((resolve) => (ready = resolve));
+  const errors: string[] = [];
+  const running = main(args, env, {
+    cwd: fixtures,
+    stdout: (line) => ready(line.slice(line.lastIndexOf(' ') + 1)),
+    stderr: (line) => errors.push(line),
+    signal: stop.signal,
+  });
+  t.after(async () => {
+    stop.abort();
+    await running;
+  });
+  return Promise.race([url, running.then((code) => Promise.reject(new Error(`exited ${code}: ${errors.join('\n')}`)))]);
+}
+
+test('--body-limit (or TRANTOR_COMPONENT_BODY_LIMIT) refuses a larger body with 413', async (t) => {
+  const body = { strData: 'x'.repeat(2_000) };
+  const byFlag = await runCommand(['./plain.mjs', '--http-port', '0', '--body-limit', '1kib'], {}, t);
+  assert.equal((await post(`${byFlag}/predict`, body)).status, 413);
+  assert.equal((await post(`${byFlag}/predict`, { strData: 'x' })).status, 200);
+  const byEnv = await runCommand(['./plain.mjs', '--http-port', '0'], { TRANTOR_COMPONENT_BODY_LIMIT: '1kib' }, t);
+  assert.equal((await post(`${byEnv}/predict`, body)).status, 413);
+});
+
+test('--keep-alive-timeout closes an idle kept-alive connection after that time', async (t) => {
+  const url = new URL(await runCommand(['./plain.mjs', '--http-port', '0', '--keep-alive-timeout', '300ms'], {}, t));
+  const socket = connect(Number(url.port), url.hostname);
+  t.after(() => Promise.resolve(socket.destroy()));
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.write('GET /health/ping HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+  // The default keeps the connection 65 s; closed within 20 s means the option was applied.
+  const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still open after 20 s; received ${received}`)), 20_000).unref());
+  await Promise.race([closed, deadline]);
+  assert.match(received, /^HTTP\/1\.1 200 [\s\S]*pong$/);
 });
