@@ -12,28 +12,22 @@ import { Trantor, postJson } from './harness.ts';
 const trantor = new Trantor();
 const dir = mkdtempSync(join(tmpdir(), 'trantor-component-options-'));
 
-function deployment(name: string, env = ''): string {
-  return `apiVersion: machinelearning.seldon.io/v1
-kind: SeldonDeployment
-metadata:
-  name: ${name}
-spec:
-  predictors:
-  - name: default
-    graph: {name: model, type: MODEL}
-    componentSpecs:
-    - spec:
-        containers:
-        - name: model
-          command: [trantor-node-microservice, Echo]
-          workingDir: ${JSON.stringify(dir)}
-${env}`;
+/** A SeldonDeployment whose one component is the Node host serving Echo.mjs (JSON is YAML too). */
+function deployment(name: string, env: { name: string; value: string }[] = []): string {
+  const container = { name: 'model', command: ['trantor-node-microservice', 'Echo'], workingDir: dir, env };
+  const graph = { name: 'model', type: 'MODEL' };
+  return JSON.stringify({
+    apiVersion: 'machinelearning.seldon.io/v1',
+    kind: 'SeldonDeployment',
+    metadata: { name },
+    spec: { predictors: [{ name: 'default', graph, componentSpecs: [{ spec: { containers: [container] } }] }] },
+  });
 }
 
 before(async () => {
   writeFileSync(join(dir, 'Echo.mjs'), 'export class Echo { predict(X) { return X; } }\n');
   writeFileSync(join(dir, 'limited.yaml'), deployment('limited'));
-  writeFileSync(join(dir, 'own-limit.yaml'), deployment('own-limit', "          env: [{name: TRANTOR_COMPONENT_BODY_LIMIT, value: '1mib'}]\n"));
+  writeFileSync(join(dir, 'own-limit.yaml'), deployment('own-limit', [{ name: 'TRANTOR_COMPONENT_BODY_LIMIT', value: '1mib' }]));
   await trantor.up(['--set', 'component.bodyLimit=1kib']);
   trantor.applyAndWait(join(dir, 'limited.yaml'));
   trantor.applyAndWait(join(dir, 'own-limit.yaml'));
