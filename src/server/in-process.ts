@@ -69,9 +69,9 @@ export class InProcessComponents implements LocalComponents {
       const unit: UnitKey = { namespace, deployment: name, predictor: launch.predictor, node: launch.node };
       try {
         const config = resolveHostConfig(launch.args, launch.env, launch.cwd);
-        const { file, name, model } = await loadComponent(config.interfaceName, config.cwd, config.parameters);
-        this.#units.set(keyOf(unit), localComponent(createDispatcher(model, { name, unitId: config.unitId })));
-        this.#logger.info({ namespace, name, node: launch.node, file }, 'serving component in process');
+        const loaded = await loadComponent(config.interfaceName, config.cwd, config.parameters);
+        this.#units.set(keyOf(unit), localComponent(createDispatcher(loaded.model, { name: loaded.name, unitId: config.unitId })));
+        this.#logger.info({ namespace, name, node: launch.node, file: loaded.file }, 'serving component in process');
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         this.#failures.set(`${namespace}/${name}`, `node "${launch.node}" (in process): ${message}`);
