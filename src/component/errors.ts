@@ -3,6 +3,8 @@
  * `SeldonMicroserviceException`: `throw new MicroserviceError('expected 4 features, got 5')`
  * answers 400 with that message; a status of 500 or more is reported as the model's failure.
  * Anything else a model throws answers 500 `MICROSERVICE_INTERNAL_ERROR` with `"<Name>: <message>"`.
+ *
+ * `HostSetupError` is the local kind: a component that cannot be started, reported before any request.
  */
 import { TrantorError } from '../protocol/index.ts';
 
@@ -33,4 +35,17 @@ export function modelFailure(err: unknown): TrantorError {
   const name = err instanceof Error ? err.name : 'Error';
   const message = err instanceof Error ? err.message : String(err);
   return new TrantorError('MODEL_ERROR', `${name}: ${message}`, { cause: err });
+}
+
+/**
+ * A problem with how a component is started (its command line, environment, file or
+ * constructor), not with a request; `exitCode` 2 for bad usage, 1 otherwise.
+ */
+export class HostSetupError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.name = 'HostSetupError';
+    this.exitCode = exitCode;
+  }
 }

@@ -13,17 +13,11 @@ export type {
   ServiceType,
 } from './contract.ts';
 export { SERVICE_TYPES, SeldonResponse } from './contract.ts';
-export { MicroserviceError } from './errors.ts';
 export { createDispatcher, type ComponentMethod, type DispatchOptions, type Dispatcher, type Reply } from './dispatch.ts';
 export { DEFAULT_MAX_BODY_BYTES, componentHandler, serveComponent, type ComponentServer, type ServeOptions } from './server.ts';
-export {
-  main as nodeHostMain,
-  startNodeHost,
-  resolveHostConfig,
-  parseParameters,
-  loadComponentExport,
-  instantiate,
-  HostSetupError,
-  type HostConfig,
-  type NodeHost,
-} from './node-host.ts';
+export { MicroserviceError, HostSetupError } from './errors.ts';
+export { COMPONENT_OPTIONS, type ComponentOptions } from './options.ts';
+export { parseParameters } from './parameters.ts';
+export { componentOptionsEnv, resolveHostConfig, type HostConfig } from './host-config.ts';
+export { loadComponent, type LoadedComponent } from './loader.ts';
+export { main as nodeHostMain, startNodeHost, type NodeHost } from './node-host.ts';

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { HostSetupError, interfaceTarget, main, parseParameters, resolveHostConfig, startNodeHost } from './node-host.ts';
+import { resolveHostConfig } from './host-config.ts';
+import { main, startNodeHost } from './node-host.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const entry = join(here, 'node-host.ts');
@@ -156,40 +157,6 @@ test('main prints the ready line and exits 0 when stopped', async () => {
   assert.match(lines[0] ?? '', /^trantor node host: serving Scaler on http:\/\/127\.0\.0\.1:\d+$/);
 });
 
-test('an unknown service type is a usage error', () => {
-  assert.throws(() => resolveHostConfig(['M', '--service-type', 'WIZARD'], {}, '/'), (e: unknown) => e instanceof HostSetupError && e.exitCode === 2);
-});
-
-test('the port comes from --http-port, then PREDICTIVE_UNIT_HTTP_SERVICE_PORT, then 9000', () => {
-  assert.equal(resolveHostConfig(['M', '--http-port', '7001'], { PREDICTIVE_UNIT_HTTP_SERVICE_PORT: '7002' }, '/').port, 7001);
-  assert.equal(resolveHostConfig(['M'], { PREDICTIVE_UNIT_HTTP_SERVICE_PORT: '7002' }, '/').port, 7002);
-  assert.equal(resolveHostConfig(['M', 'REST'], {}, '/').port, 9000);
-});
-
-test('parameters are converted by their type', () => {
-  const params = parseParameters(
-    JSON.stringify([
-      { name: 'i', value: '7', type: 'INT' },
-      { name: 'f', value: '0.5', type: 'FLOAT' },
-      { name: 'd', value: '2e3', type: 'DOUBLE' },
-      { name: 's', value: 'x', type: 'STRING' },
-      { name: 'b', value: 'True', type: 'BOOL' },
-      { name: 'j', value: '{"k":[1]}', type: 'JSON' },
-    ]),
-  );
-  assert.deepEqual(params, { i: 7, f: 0.5, d: 2000, s: 'x', b: true, j: { k: [1] } });
-});
-
-test('a parameter whose value does not fit its type is an error naming it', () => {
-  assert.throws(() => parseParameters('[{"name":"n","value":"seven","type":"INT"}]'), /parameter n has type INT/);
-});
-
-test('module.Class names a class in another file, as in Seldon', () => {
-  const target = interfaceTarget('models.Iris', '/srv');
-  assert.equal(target.exportName, 'Iris');
-  assert.deepEqual(target.files, ['/srv/models.ts', '/srv/models.mts', '/srv/models.js', '/srv/models.mjs']);
-});
-
 test("Seldon's flags the Node host cannot honour are refused with the reason, exit 2", async () => {
   for (const [args, reason] of [
     [['--workers', '2'], /--workers 2: the Node host serves with one process/],
@@ -205,6 +172,44 @@ test("Seldon's flags the Node host cannot honour are refused with the reason, ex
   }
 });
 
-test('the values of those flags that change nothing are accepted', () => {
-  assert.equal(resolveHostConfig(['M', '--workers', '1', '--threads', '1', '--single-threaded', '1'], {}, '/').interfaceName, 'M');
+/** Runs the command in this process until the test is done with it; resolves with its URL. */
+async function runCommand(args: string[], env: Record<string, string>, t: { after(fn: () => Promise<unknown>): void }): Promise<string> {
+  const stop = new AbortController();
+  let ready!: (url: string) => void;
+  const url = new Promise<string>((resolve) => (ready = resolve));
+  const errors: string[] = [];
+  const running = main(args, env, {
+    cwd: fixtures,
+    stdout: (line) => ready(line.slice(line.lastIndexOf(' ') + 1)),
+    stderr: (line) => errors.push(line),
+    signal: stop.signal,
+  });
+  t.after(async () => {
+    stop.abort();
+    await running;
+  });
+  return Promise.race([url, running.then((code) => Promise.reject(new Error(`exited ${code}: ${errors.join('\n')}`)))]);
+}
+
+test('--body-limit (or TRANTOR_COMPONENT_BODY_LIMIT) refuses a larger body with 413', async (t) => {
+  const body = { strData: 'x'.repeat(2_000) };
+  const byFlag = await runCommand(['./plain.mjs', '--http-port', '0', '--body-limit', '1kib'], {}, t);
+  assert.equal((await post(`${byFlag}/predict`, body)).status, 413);
+  assert.equal((await post(`${byFlag}/predict`, { strData: 'x' })).status, 200);
+  const byEnv = await runCommand(['./plain.mjs', '--http-port', '0'], { TRANTOR_COMPONENT_BODY_LIMIT: '1kib' }, t);
+  assert.equal((await post(`${byEnv}/predict`, body)).status, 413);
+});
+
+test('--keep-alive-timeout closes an idle kept-alive connection after that time', async (t) => {
+  const url = new URL(await runCommand(['./plain.mjs', '--http-port', '0', '--keep-alive-timeout', '300ms'], {}, t));
+  const socket = connect(Number(url.port), url.hostname);
+  t.after(() => Promise.resolve(socket.destroy()));
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.write('GET /health/ping HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+  // The default keeps the connection 65 s; closed within 20 s means the option was applied.
+  const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still open after 20 s; received ${received}`)), 20_000).unref());
+  await Promise.race([closed, deadline]);
+  assert.match(received, /^HTTP\/1\.1 200 [\s\S]*pong$/);
 });

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { ComponentMethod as HostMethod, Dispatcher } from '../component/index.ts';
-import { createDispatcher, instantiate, loadComponentExport, resolveHostConfig } from '../component/index.ts';
+import { createDispatcher, loadComponent, resolveHostConfig } from '../component/index.ts';
 import type { ComponentMethod, LocalComponent, LocalComponents, UnitKey } from '../executor/index.ts';
 import { planDeployment } from '../runtime/local/index.ts';
 import type { SeldonDeployment } from '../manifest/index.ts';
@@ -69,11 +69,9 @@ export class InProcessComponents implements LocalComponents {
       const unit: UnitKey = { namespace, deployment: name, predictor: launch.predictor, node: launch.node };
       try {
         const config = resolveHostConfig(launch.args, launch.env, launch.cwd);
-        const { file, exportName, value } = await loadComponentExport(config.interfaceName, config.cwd);
-        const model = instantiate(value, config.parameters, `${exportName} (${file})`);
-        if (typeof model.load === 'function') await model.load();
-        this.#units.set(keyOf(unit), localComponent(createDispatcher(model, { name: exportName, unitId: config.unitId })));
-        this.#logger.info({ namespace, name, node: launch.node, file }, 'serving component in process');
+        const loaded = await loadComponent(config.interfaceName, config.cwd, config.parameters);
+        this.#units.set(keyOf(unit), localComponent(createDispatcher(loaded.model, { name: loaded.name, unitId: config.unitId })));
+        this.#logger.info({ namespace, name, node: launch.node, file: loaded.file }, 'serving component in process');
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         this.#failures.set(`${namespace}/${name}`, `node "${launch.node}" (in process): ${message}`);

@@ -13,6 +13,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { BROKER_HOST, Eventing, brokerFromHost, brokerFromPath, failureNotices, openSqliteStore } from '../eventing/index.ts';
+import { componentOptionsEnv } from '../component/index.ts';
 import { HttpTransport, InProcessTransport, Metrics } from '../executor/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
 import { LocalSupervisor } from '../runtime/local/index.ts';
@@ -47,7 +48,8 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   // The gateway's URL is known only once it listens (`--port 0`): the parts read it from here.
   const address = { gateway: '' };
   const gatewayUrl = (): string => address.gateway;
-  const supervisor = new LocalSupervisor({ home: config.home, logger, healthTimeoutMs: config.startupTimeoutMs });
+  // Node hosts are their own processes: the component options reach them in their environment.
+  const supervisor = new LocalSupervisor({ home: config.home, logger, healthTimeoutMs: config.startupTimeoutMs, env: { ...process.env, ...componentOptionsEnv(config.options.component) } });
   const inProcess = new InProcessComponents(logger);
   const transport = new InProcessTransport(inProcess, new HttpTransport({ endpoints: supervisor }));
   const manifestStore = new ManifestStore(homeLayout.manifests(config.home));
