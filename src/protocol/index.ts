@@ -5,6 +5,5 @@ export * from './json-depth.ts';
 export * from './json-lossless.ts';
 export * from './multipart.ts';
 export * from './cloudevents.ts';
-export * from './cloudevents-display.ts';
 export * from './puid.ts';
 export * from './component-env.ts';
