@@ -7,9 +7,10 @@
  * server, and for tests); `serveIngress` mounts it on node:http's request and response.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BROKER_DEFAULTS, announcedLength, closeAfterAnswer, bodyTooLarge, readBody, unanswerable } from '../http/index.ts';
+import { announcedLength, closeAfterAnswer, bodyTooLarge, readBody, unanswerable } from '../http/index.ts';
 import { decodeHttpEvent, TrantorError, asTrantorError, failureBody } from '../protocol/index.ts';
 import type { CloudEvent, HttpHeaders } from '../protocol/index.ts';
+import { eventingOptions } from './options.ts';
 
 export interface IngressRequest {
   method: string;
@@ -30,7 +31,7 @@ export interface IngressTarget {
   accept(namespace: string, name: string, event: CloudEvent): Promise<unknown>;
 }
 
-export const DEFAULT_INGRESS_LIMIT_BYTES = BROKER_DEFAULTS.bodyLimitBytes;
+export const DEFAULT_INGRESS_LIMIT_BYTES = eventingOptions.defaults.ingressLimit;
 
 const ACCEPTED: IngressResponse = Object.freeze({ status: 202, headers: Object.freeze({}) as Record<string, string>, body: '' });
 

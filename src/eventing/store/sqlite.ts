@@ -34,6 +34,7 @@ import type {
   TriggerKey,
 } from './store.ts';
 import { isOutOfSpace } from './store.ts';
+import { eventingOptions } from '../options.ts';
 
 export interface SqliteEventStoreOptions {
   /** The database file (its folder is created); `:memory:` for a store that dies with the process. */
@@ -43,7 +44,7 @@ export interface SqliteEventStoreOptions {
    * on stable storage before the append resolves, so it survives a power loss too.
    */
   durability?: Durability;
-  /** How long a batch of marks that failed on a full disk waits before it is committed again; default 1 s. */
+  /** How long a batch of marks that failed on a full disk waits before it is committed again; default `eventing.storeRetry`. */
   retryMs?: number;
 }
 
@@ -52,8 +53,8 @@ export type Durability = 'fsync' | 'process';
 export const DURABILITIES: readonly Durability[] = ['process', 'fsync'];
 
 /** The broker's SQLite store kept in a folder, as `<folder>/events.db`. */
-export function openSqliteStore(folder: string, durability?: Durability): SqliteEventStore {
-  return new SqliteEventStore({ path: join(folder, 'events.db'), ...(durability === undefined ? {} : { durability }) });
+export function openSqliteStore(folder: string, durability?: Durability, tuning: Pick<SqliteEventStoreOptions, 'retryMs'> = {}): SqliteEventStore {
+  return new SqliteEventStore({ path: join(folder, 'events.db'), ...tuning, ...(durability === undefined ? {} : { durability }) });
 }
 
 type Op =
@@ -106,7 +107,7 @@ export class SqliteEventStore implements EventStore {
   constructor(options: SqliteEventStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.#path = options.path;
-    this.#retryMs = options.retryMs ?? 1000;
+    this.#retryMs = options.retryMs ?? eventingOptions.defaults.storeRetry;
     this.#db = new Database(options.path);
     this.#db.pragma('journal_mode = WAL');
     // In WAL mode FULL syncs the WAL at every commit; NORMAL only at checkpoints.
@@ -208,7 +209,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async compact(options: { retain?: number } = {}): Promise<number> {
-    const retain = Math.max(0, options.retain ?? 10_000);
+    const retain = Math.max(0, options.retain ?? eventingOptions.defaults.retainEvents);
     const bounds = await this.#now(() => this.#db.prepare<[], { low: number | null; high: number | null }>('SELECT min(seq) AS low, max(seq) AS high FROM events').get());
     const below = (bounds?.high ?? 0) - retain + 1;
     let from = bounds?.low ?? 0;
