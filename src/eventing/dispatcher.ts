@@ -17,6 +17,7 @@ import type { CloudEvent } from '../protocol/index.ts';
 import { attemptsAllowed, backoffMs, deadLetterDecision, errorExtensions, laneReady, replyTtl, TTL_EXTENSION, type LaneConfig } from './delivery-policy.ts';
 import { HttpSender, type Attempt } from './http-sender.ts';
 import { Lane, type LaneContext } from './lane.ts';
+import type { EventingLimits } from './options.ts';
 import type { BrokerKey, EventStore, PendingDelivery, TriggerKey } from './store/store.ts';
 
 export type { LaneConfig } from './delivery-policy.ts';
@@ -47,25 +48,11 @@ export interface DeliveryFailure {
   attempts: number;
 }
 
-/** The dispatcher's compiled limits (from the `eventing` options). */
-export interface DispatcherLimits {
-  /** Deliveries of one trigger in flight at once. */
-  maxInFlightPerTrigger: number;
-  /** Deliveries of one trigger held in memory; beyond that they are read back from the store. */
-  maxQueuedPerTrigger: number;
-  /** Pending deliveries read back from the store at a time. */
-  pendingReadBatch: number;
-  /** The wait after a failed read of pending deliveries. */
-  pendingReadRetry: number;
-  /** Per-attempt timeout when the delivery spec sets none. */
-  deliveryTimeout: number;
-  /** Largest reply body read. */
-  replyLimit: number;
-  /** How long an idle connection to a subscriber is kept. */
-  keepAlive: number;
-  /** Characters of `knativeerrordata` kept. */
-  errorDataLimit: number;
-}
+/** The `eventing` options the dispatcher and its parts use. */
+export type DispatcherLimits = Pick<
+  EventingLimits,
+  'maxInFlightPerTrigger' | 'maxQueuedPerTrigger' | 'pendingReadBatch' | 'pendingReadRetry' | 'deliveryTimeout' | 'replyLimit' | 'keepAlive' | 'errorDataLimit'
+>;
 
 export interface DispatcherOptions {
   store: EventStore;

@@ -4,7 +4,7 @@
  */
 export { ARRIVAL_TIME_EXTENSION, DEFAULT_BROKER, Eventing } from './eventing.ts';
 export type { EventingOptions, PublishResult, TriggerBinding } from './eventing.ts';
-export { BROKER_HOST, DEFAULT_INGRESS_LIMIT_BYTES, brokerFromHost, brokerFromPath, ingressResponse, serveIngress } from './ingress.ts';
+export { BROKER_HOST, brokerFromHost, brokerFromPath, ingressResponse, serveIngress } from './ingress.ts';
 export type { IngressRequest, IngressResponse, IngressTarget } from './ingress.ts';
 export { DEFAULT_TTL, TTL_EXTENSION, backoffMs, errorExtensions, isRetryableStatus, ttlOf } from './delivery-policy.ts';
 export type { DeliveryCounters, DeliveryFailure, DeliveryOutcome } from './dispatcher.ts';
