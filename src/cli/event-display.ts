@@ -5,7 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EVENT_DISPLAY_DEFAULTS, closer, createHttpServer, listen, readBody, sendFailure, urlOf, type BodyLimit } from '../http/index.ts';
-import { decodeHttpEvent, formatEvent } from '../protocol/index.ts';
+import { decodeHttpEvent } from '../protocol/index.ts';
+import { formatEvent } from './cloudevents-display.ts';
 
 /** Events larger than this are refused (413), as the broker refuses them. */
 const BODY_LIMIT: BodyLimit = Object.freeze({ limitBytes: EVENT_DISPLAY_DEFAULTS.bodyLimitBytes, what: 'the event' });

@@ -21,7 +21,7 @@ import type { ControlPlaneClient } from '../client/index.ts';
 import type { SinkRegistration } from '../manifest/index.ts';
 import { callApi, CliError, failureOf, streamApi } from './control-plane.ts';
 import { startEventDisplay } from './event-display.ts';
-import { formatEvent, stripTerminalControls } from '../protocol/index.ts';
+import { formatEvent, stripTerminalControls } from './cloudevents-display.ts';
 import { connect, type Io } from './io.ts';
 
 export interface SendOptions {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HostSetupError } from './errors.ts';
 import { componentOptionsEnv, resolveHostConfig } from './host-config.ts';
-import { COMPONENT_OPTIONS } from './options.ts';
+import { componentOptions } from './options.ts';
 
 test('an unknown service type is a usage error', () => {
   assert.throws(() => resolveHostConfig(['M', '--service-type', 'WIZARD'], {}, '/'), (e: unknown) => e instanceof HostSetupError && e.exitCode === 2);
@@ -22,7 +22,7 @@ test("the host's options come from --<option>, then TRANTOR_COMPONENT_<OPTION>, 
   const env = { TRANTOR_COMPONENT_BODY_LIMIT: '2kib', TRANTOR_COMPONENT_REQUEST_TIMEOUT: '5s' };
   const options = resolveHostConfig(['M', '--body-limit', '1kb', '--keep-alive-timeout', '500ms'], env, '/').options;
   assert.deepEqual(options, { requestTimeout: 5_000, bodyLimit: 1_000, keepAliveTimeout: 500, parentCheckInterval: 1_000 });
-  assert.deepEqual(resolveHostConfig(['M'], {}, '/').options, COMPONENT_OPTIONS.defaults);
+  assert.deepEqual(resolveHostConfig(['M'], {}, '/').options, componentOptions.defaults);
 });
 
 test('a bad option value is a usage error naming the flag or the variable', () => {
@@ -33,6 +33,6 @@ test('a bad option value is a usage error naming the flag or the variable', () =
 });
 
 test('componentOptionsEnv gives the variables a host reads back as the same values', () => {
-  const values = COMPONENT_OPTIONS.compile({ bodyLimit: '1mib', requestTimeout: '90s' });
+  const values = componentOptions.compile({ bodyLimit: '1mib', requestTimeout: '90s' });
   assert.deepEqual(resolveHostConfig(['M'], componentOptionsEnv(values), '/').options, values);
 });

@@ -9,7 +9,7 @@ import { compileOption, describe, OptionError } from '../options/index.ts';
 import { COMPONENT_ENV } from '../protocol/index.ts';
 import { SERVICE_TYPES, type ServiceType } from './contract.ts';
 import { HostSetupError } from './errors.ts';
-import { COMPONENT_OPTIONS, type ComponentOptions } from './options.ts';
+import { componentOptions, type ComponentOptions } from './options.ts';
 import { parseParameters } from './parameters.ts';
 
 const DEFAULT_PORT = 9000;
@@ -45,7 +45,7 @@ function parsePort(text: string, where: string): number {
 }
 
 /** Each option's flag (`bodyLimit` → `--body-limit`) and variable (`TRANTOR_COMPONENT_BODY_LIMIT`). */
-const OPTION_NAMES = Object.keys(COMPONENT_OPTIONS.table).map((option) => {
+const OPTION_NAMES = Object.keys(componentOptions.table).map((option) => {
   const words = option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   return { option, flag: words, env: `TRANTOR_COMPONENT_${words.replaceAll('-', '_').toUpperCase()}` };
 });
@@ -55,7 +55,7 @@ export function componentOptionsEnv(values: ComponentOptions): Record<string, st
   return Object.fromEntries(
     OPTION_NAMES.map(({ option, env }) => {
       const key = option as keyof ComponentOptions;
-      return [env, describe(COMPONENT_OPTIONS.table[key], values[key])];
+      return [env, describe(componentOptions.table[key], values[key])];
     }),
   );
 }
@@ -67,13 +67,13 @@ function compileHostOptions(flags: Readonly<Record<string, string | boolean | un
     const text = typeof fromFlag === 'string' ? fromFlag : env[variable];
     if (text === undefined || text === '') continue;
     try {
-      given[option] = compileOption(COMPONENT_OPTIONS.table[option as keyof ComponentOptions], text, typeof fromFlag === 'string' ? `--${flag}` : variable);
+      given[option] = compileOption(componentOptions.table[option as keyof ComponentOptions], text, typeof fromFlag === 'string' ? `--${flag}` : variable);
     } catch (err) {
       if (err instanceof OptionError) throw new HostSetupError(err.message, 2);
       throw err;
     }
   }
-  return COMPONENT_OPTIONS.compile(given);
+  return componentOptions.compile(given);
 }
 
 /**

@@ -16,7 +16,7 @@ export { SERVICE_TYPES, SeldonResponse } from './contract.ts';
 export { createDispatcher, type ComponentMethod, type DispatchOptions, type Dispatcher, type Reply } from './dispatch.ts';
 export { DEFAULT_MAX_BODY_BYTES, componentHandler, serveComponent, type ComponentServer, type ServeOptions } from './server.ts';
 export { MicroserviceError, HostSetupError } from './errors.ts';
-export { COMPONENT_OPTIONS, type ComponentOptions } from './options.ts';
+export { componentOptions, type ComponentOptions } from './options.ts';
 export { parseParameters } from './parameters.ts';
 export { componentOptionsEnv, resolveHostConfig, type HostConfig } from './host-config.ts';
 export { loadComponent, type LoadedComponent } from './loader.ts';

@@ -6,7 +6,7 @@
  */
 import { defineOptions, type OptionValues } from '../options/index.ts';
 
-export const COMPONENT_OPTIONS = defineOptions('component', {
+export const componentOptions = defineOptions('component', {
   requestTimeout: { kind: 'duration', default: 60_000, doc: 'the Node host: a whole request (headers and body) must arrive within this time, or 408' },
   bodyLimit: { kind: 'size', default: 32 * 2 ** 20, doc: 'the Node host: larger request bodies are refused with 413' },
   // Longer than the usual 60 s of a client's pool, so the host never closes a connection a client is about to reuse.
@@ -14,4 +14,4 @@ export const COMPONENT_OPTIONS = defineOptions('component', {
   parentCheckInterval: { kind: 'duration', default: 1_000, doc: 'the Node host: how often it checks that the `trantor up` that started it is still running' },
 });
 
-export type ComponentOptions = OptionValues<typeof COMPONENT_OPTIONS.table>;
+export type ComponentOptions = OptionValues<typeof componentOptions.table>;

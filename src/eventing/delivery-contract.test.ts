@@ -13,13 +13,13 @@ import { Eventing } from './eventing.ts';
 import type { EventingOptions } from './eventing.ts';
 import { brokerKey } from './store/store.ts';
 import type { EventStore } from './store/store.ts';
-import { binaryHeaders, delivery, freshBrokerStore, makeTrigger, startSubscriber, until } from './testing.ts';
+import { binaryHeaders, delivery, freshBrokerStore, makeTrigger, startSubscriber, until, testLimits } from './testing.ts';
 import type { Received } from './testing.ts';
 
 let store: EventStore;
 const open = (options: Partial<EventingOptions> = {}): Eventing => {
   store = freshBrokerStore();
-  return new Eventing({ store, compactEveryMs: 0, ...options });
+  return new Eventing({ store, limits: testLimits(), ...options });
 };
 
 function post(eventing: Eventing, headers: Record<string, string>, body = '{}') {

@@ -1,39 +1,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backoffMs, isRetryableStatus, ttlOf } from './dispatcher.ts';
+import type { DeliverySpec } from '../manifest/index.ts';
 import { Eventing } from './eventing.ts';
-import { binaryHeaders, delivery, freshBrokerStore, makeTrigger, startSubscriber } from './testing.ts';
+import type { EventingLimits } from './options.ts';
+import { binaryHeaders, delivery, freshBrokerStore, makeTrigger, startSubscriber, testLimits } from './testing.ts';
 
-test('backoff waits as Knative\'s code does: exponential d, 2d, 4d…; linear 0, d, 2d…', () => {
-  const exponential = { backoffPolicy: 'exponential' as const, backoffDelayMs: 100 };
-  const linear = { backoffPolicy: 'linear' as const, backoffDelayMs: 100 };
-  assert.deepEqual([1, 2, 3, 4].map((n) => backoffMs(exponential, n)), [100, 200, 400, 800]);
-  assert.deepEqual([1, 2, 3, 4].map((n) => backoffMs(linear, n)), [0, 100, 200, 300]);
-});
-
-test('5xx, 404, 408, 409 and 429 are retried; other 4xx are not', () => {
-  for (const status of [500, 502, 503, 504, 404, 408, 409, 429]) assert.ok(isRetryableStatus(status), String(status));
-  for (const status of [400, 401, 403, 405, 413, 415, 422]) assert.ok(!isRetryableStatus(status), String(status));
-});
-
-test('the TTL is read from a number or from header text', () => {
-  const base = { specversion: '1.0' as const, id: '1', source: 's', type: 't' };
-  assert.equal(ttlOf({ ...base, extensions: { knativebrokerttl: 7 } }), 7);
-  assert.equal(ttlOf({ ...base, extensions: { knativebrokerttl: '7' } }), 7);
-  assert.equal(ttlOf({ ...base, extensions: {} }), undefined);
-});
-
-test('an attempt that outlives the delivery timeout is retried', async () => {
-  const sub = await startSubscriber((_req, n) => (n === 1 ? { status: 200, delayMs: 500 } : { status: 200 }));
-  const eventing = new Eventing({ store: freshBrokerStore(), compactEveryMs: 0 });
+/** The time between the first attempt, answered only after `slowMs`, and its retry. */
+async function retryGap(limits: EventingLimits, spec: DeliverySpec, slowMs: number): Promise<number> {
+  const sub = await startSubscriber((_req, n) => (n === 1 ? { status: 200, delayMs: slowMs } : { status: 200 }));
+  const eventing = new Eventing({ store: freshBrokerStore(), limits });
   try {
-    const trigger = makeTrigger('t', { delivery: delivery({ retry: 1, backoffDelayMs: 5, timeoutMs: 50 }) });
-    await eventing.setTriggers([{ key: 'default/t', trigger, subscriberUri: sub.url }]);
+    await eventing.setTriggers([{ key: 'default/t', trigger: makeTrigger('t', { delivery: spec }), subscriberUri: sub.url }]);
     await eventing.ingress('default', 'default', { method: 'POST', headers: binaryHeaders('slow'), body: Buffer.from('{}') });
     await sub.waitFor(2);
-    assert.ok(sub.received[1]!.at - sub.received[0]!.at < 400, 'the retry did not wait for the slow answer');
+    return sub.received[1]!.at - sub.received[0]!.at;
   } finally {
     await eventing.close();
     await sub.close();
   }
+}
+
+test('an attempt that outlives the delivery timeout is retried', async () => {
+  const gap = await retryGap(testLimits(), delivery({ retry: 1, backoffDelayMs: 5, timeoutMs: 50 }), 500);
+  assert.ok(gap < 400, 'the retry did not wait for the slow answer');
+});
+
+test('eventing.deliveryTimeout limits an attempt whose delivery spec sets no timeout', async () => {
+  const gap = await retryGap(testLimits({ deliveryTimeout: 50 }), delivery({ retry: 1, backoffDelayMs: 5 }), 2000);
+  assert.ok(gap < 1500, 'the retry did not wait for the slow answer');
 });

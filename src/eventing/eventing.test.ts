@@ -8,11 +8,11 @@ import { Eventing } from './eventing.ts';
 import type { EventingOptions, TriggerBinding } from './eventing.ts';
 import type { EventStore } from './store/store.ts';
 import { forwardingStore } from './store/forwarding.ts';
-import { binaryHeaders, delivery, freshBrokerStore, makeBroker, openBrokerStore, makeTrigger, sleepMs, startSubscriber, storeFolder, until } from './testing.ts';
+import { binaryHeaders, delivery, freshBrokerStore, makeBroker, openBrokerStore, makeTrigger, sleepMs, startSubscriber, storeFolder, until, testLimits } from './testing.ts';
 
 const folder = (): string => storeFolder('trantor-eventing-');
 const open = (dir: string, options: Partial<EventingOptions> = {}): Eventing =>
-  new Eventing({ store: openBrokerStore(dir), compactEveryMs: 0, ...options });
+  new Eventing({ store: openBrokerStore(dir), limits: testLimits(), ...options });
 
 function post(eventing: Eventing, headers: Record<string, string>, body = '{"data":{"ndarray":[[1,2,3,4]]}}', broker = 'default') {
   return eventing.ingress('default', broker, { method: 'POST', headers, body: Buffer.from(body) });
@@ -98,7 +98,7 @@ test('the ingress answers 404 for an undeclared broker; default exists in every 
 });
 
 test('the ingress answers 413 to an event over the size limit, over real HTTP too', async () => {
-  const eventing = open(folder(), { ingressLimitBytes: 100 });
+  const eventing = open(folder(), { limits: testLimits({ ingressLimit: 100 }) });
   const server = createServer((req, res) => void eventing.handleHttp('default', 'default', req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
@@ -129,7 +129,7 @@ test('202 is answered only after the store has made the event durable', async ()
       return inner.append(broker, records);
     },
   });
-  const eventing = new Eventing({ store: gated, compactEveryMs: 0 });
+  const eventing = new Eventing({ store: gated, limits: testLimits() });
   try {
     let answered = false;
     const pending = post(eventing, SEED_CURL).then((a) => {
@@ -394,7 +394,7 @@ test('a new instance on the same folder delivers what the old one had not (resta
 
 test('a slow trigger with a bounded queue still gets every event exactly once', async () => {
   const sub = await startSubscriber();
-  const eventing = open(folder(), { maxQueuedPerTrigger: 5, maxInFlightPerTrigger: 2 });
+  const eventing = open(folder(), { limits: testLimits({ maxQueuedPerTrigger: 5, maxInFlightPerTrigger: 2 }) });
   try {
     await eventing.setTriggers([{ key: 'default/t', trigger: makeTrigger('t'), subscriberUri: sub.url }]);
     await Promise.all(Array.from({ length: 60 }, (_, i) => post(eventing, binaryHeaders(`e${i}`))));
@@ -480,7 +480,7 @@ test('a store out of space (ENOSPC from any backend) is answered 507 INSUFFICIEN
     () => true,
     () => Object.assign(new Error('no space left on device, write'), { code: 'ENOSPC' }),
   );
-  const eventing = new Eventing({ store, compactEveryMs: 0 });
+  const eventing = new Eventing({ store, limits: testLimits() });
   try {
     const answer = await post(eventing, SEED_CURL);
     assert.equal(answer.status, 507, answer.body);
@@ -500,7 +500,7 @@ test('a reply that cannot be stored on a full disk is stored once space returns,
   );
   const replies = await startSubscriber();
   const model = await startSubscriber(() => ({ status: 200, headers: binaryHeaders('reply', { 'ce-id': 'the-reply' }), body: '{"ok":true}' }));
-  const eventing = new Eventing({ store, compactEveryMs: 0 });
+  const eventing = new Eventing({ store, limits: testLimits() });
   try {
     await eventing.setTriggers([
       { key: 'default/model', trigger: makeTrigger('model', { attributes: { type: 'request' } }), subscriberUri: model.url },

@@ -14,12 +14,14 @@ import { validateEvent, TrantorError } from '../protocol/index.ts';
 import type { CloudEvent } from '../protocol/index.ts';
 import { BUILT_IN_DELIVERY } from '../manifest/index.ts';
 import type { Broker, DeliverySpec, Trigger } from '../manifest/index.ts';
-import { DEFAULT_TTL, DeliveryDispatcher, TTL_EXTENSION, ttlOf } from './dispatcher.ts';
-import type { DeliveryCounters, DeliveryFailure, LaneConfig } from './dispatcher.ts';
+import { DEFAULT_TTL, TTL_EXTENSION, ttlOf, type LaneConfig } from './delivery-policy.ts';
+import { DeliveryDispatcher } from './dispatcher.ts';
+import type { DeliveryCounters, DeliveryFailure } from './dispatcher.ts';
 import { compileTriggerFilter } from './filter.ts';
 import type { EventPredicate } from './filter.ts';
-import { DEFAULT_INGRESS_LIMIT_BYTES, ingressResponse, serveIngress } from './ingress.ts';
+import { ingressResponse, serveIngress } from './ingress.ts';
 import type { IngressRequest, IngressResponse, IngressTarget } from './ingress.ts';
+import { eventingOptions, type EventingLimits } from './options.ts';
 import { brokerKey, isOutOfSpace } from './store/store.ts';
 import type { BrokerKey, EventStore, StoredEvent, TriggerCounts, TriggerKey } from './store/store.ts';
 
@@ -49,18 +51,8 @@ export interface TriggerBinding {
 export interface EventingOptions {
   store: EventStore;
   logger?: Logger | undefined;
-  /** Largest event body the ingress takes; default 1 MiB. */
-  ingressLimitBytes?: number;
-  /** Deliveries of one trigger in flight at once; default 64. */
-  maxInFlightPerTrigger?: number;
-  /** Deliveries of one trigger held in memory before they are read back from the store; default 10,000. */
-  maxQueuedPerTrigger?: number;
-  /** Per-attempt timeout when a delivery spec sets none; default 30 s. */
-  defaultTimeoutMs?: number;
-  /** Delivered events kept for tailing; default 10,000. */
-  retainEvents?: number;
-  /** How often delivered events past the retention are removed; default 30 s (0: never). */
-  compactEveryMs?: number;
+  /** The compiled `eventing` options (queues, timeouts, limits); their defaults when absent. */
+  limits?: EventingLimits;
   /** The clock, for tests. */
   now?: () => Date;
   /** Called once per event dead-lettered or dropped (the `up` terminal prints these). */
@@ -79,6 +71,8 @@ export class Eventing implements IngressTarget {
   readonly #logger: Logger | undefined;
   readonly #limit: number;
   readonly #retain: number;
+  readonly #tailBatch: number;
+  readonly #replyStoreRetryMs: number;
   readonly #now: () => Date;
   readonly #dispatcher: DeliveryDispatcher;
   readonly #compactTimer: NodeJS.Timeout | undefined;
@@ -92,19 +86,20 @@ export class Eventing implements IngressTarget {
   constructor(options: EventingOptions) {
     this.#store = options.store;
     this.#logger = options.logger;
-    this.#limit = options.ingressLimitBytes ?? DEFAULT_INGRESS_LIMIT_BYTES;
-    this.#retain = options.retainEvents ?? 10_000;
+    const limits = options.limits ?? eventingOptions.defaults;
+    this.#limit = limits.ingressLimit;
+    this.#retain = limits.retainEvents;
+    this.#tailBatch = limits.tailBatch;
+    this.#replyStoreRetryMs = limits.replyStoreRetry;
     this.#now = options.now ?? (() => new Date());
     this.#dispatcher = new DeliveryDispatcher({
       store: this.#store,
       logger: this.#logger,
       publishReply: (broker, event) => this.#admitReply(broker, event),
-      ...(options.maxInFlightPerTrigger === undefined ? {} : { maxInFlightPerTrigger: options.maxInFlightPerTrigger }),
-      ...(options.maxQueuedPerTrigger === undefined ? {} : { maxQueuedPerTrigger: options.maxQueuedPerTrigger }),
-      ...(options.defaultTimeoutMs === undefined ? {} : { defaultTimeoutMs: options.defaultTimeoutMs }),
+      limits,
       onFailure: options.onFailure,
     });
-    const every = options.compactEveryMs ?? 30_000;
+    const every = limits.compactEvery;
     if (every > 0) {
       this.#compactTimer = setInterval(() => {
         this.compact().catch((err: unknown) => this.#logger?.error({ err }, 'event store compaction failed'));
@@ -191,7 +186,7 @@ export class Eventing implements IngressTarget {
     let next = options.fromSeq ?? (await this.#store.lastSeq()) + 1;
     while (!this.#closed && !aborted()) {
       const seen = this.#appended;
-      const batch = await this.#store.read(broker, next, 500);
+      const batch = await this.#store.read(broker, next, this.#tailBatch);
       for (const stored of batch) {
         yield stored;
         next = stored.seq + 1;
@@ -265,8 +260,8 @@ export class Eventing implements IngressTarget {
         return;
       } catch (err) {
         if (!(err instanceof TrantorError && err.code === 'INSUFFICIENT_STORAGE') || this.#closed) throw err;
-        this.#logger?.warn({ broker, id: event.id, err: err.message }, 'storing a reply failed on a full disk; retrying in 1 s');
-        await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+        this.#logger?.warn({ broker, id: event.id, err: err.message }, `storing a reply failed on a full disk; retrying in ${this.#replyStoreRetryMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, this.#replyStoreRetryMs).unref());
       }
     }
   }

@@ -7,10 +7,10 @@
 import type { DeliveryFailure } from './dispatcher.ts';
 
 export interface FailureNoticeOptions {
-  /** Lines shown per window; default 5. */
-  burst?: number;
-  /** The window, in milliseconds; default 10 s. */
-  windowMs?: number;
+  /** Lines shown per window (the `eventing.failureNoticeBurst` option). */
+  burst: number;
+  /** The window, in milliseconds (`eventing.failureNoticeWindow`). */
+  windowMs: number;
   /** The clock, for tests. */
   now?: () => number;
 }
@@ -24,9 +24,8 @@ export function failureLine(failure: DeliveryFailure): string {
 }
 
 /** A DeliveryFailure handler writing rate-limited lines through `write`. */
-export function failureNotices(write: (line: string) => void, options: FailureNoticeOptions = {}): (failure: DeliveryFailure) => void {
-  const burst = options.burst ?? 5;
-  const windowMs = options.windowMs ?? 10_000;
+export function failureNotices(write: (line: string) => void, options: FailureNoticeOptions): (failure: DeliveryFailure) => void {
+  const { burst, windowMs } = options;
   const now = options.now ?? Date.now;
   let windowStart = -Infinity;
   let shown = 0;

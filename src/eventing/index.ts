@@ -4,10 +4,12 @@
  */
 export { ARRIVAL_TIME_EXTENSION, DEFAULT_BROKER, Eventing } from './eventing.ts';
 export type { EventingOptions, PublishResult, TriggerBinding } from './eventing.ts';
-export { BROKER_HOST, DEFAULT_INGRESS_LIMIT_BYTES, brokerFromHost, brokerFromPath, ingressResponse, serveIngress } from './ingress.ts';
+export { BROKER_HOST, brokerFromHost, brokerFromPath, ingressResponse, serveIngress } from './ingress.ts';
 export type { IngressRequest, IngressResponse, IngressTarget } from './ingress.ts';
-export { DEFAULT_TTL, TTL_EXTENSION, backoffMs, errorExtensions, isRetryableStatus, ttlOf } from './dispatcher.ts';
+export { DEFAULT_TTL, TTL_EXTENSION, backoffMs, errorExtensions, isRetryableStatus, ttlOf } from './delivery-policy.ts';
 export type { DeliveryCounters, DeliveryFailure, DeliveryOutcome } from './dispatcher.ts';
+export { eventingOptions } from './options.ts';
+export type { EventingLimits } from './options.ts';
 export { failureLine, failureNotices } from './failure-notice.ts';
 export type { FailureNoticeOptions } from './failure-notice.ts';
 export { compileTriggerFilter } from './filter.ts';

@@ -7,7 +7,7 @@
  * server, and for tests); `serveIngress` mounts it on node:http's request and response.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BROKER_DEFAULTS, announcedLength, closeAfterAnswer, bodyTooLarge, readBody, unanswerable } from '../http/index.ts';
+import { announcedLength, closeAfterAnswer, bodyTooLarge, readBody, unanswerable } from '../http/index.ts';
 import { decodeHttpEvent, TrantorError, asTrantorError, failureBody } from '../protocol/index.ts';
 import type { CloudEvent, HttpHeaders } from '../protocol/index.ts';
 
@@ -29,8 +29,6 @@ export interface IngressTarget {
   /** Stores a decoded, valid event; resolves once it is durable. */
   accept(namespace: string, name: string, event: CloudEvent): Promise<unknown>;
 }
-
-export const DEFAULT_INGRESS_LIMIT_BYTES = BROKER_DEFAULTS.bodyLimitBytes;
 
 const ACCEPTED: IngressResponse = Object.freeze({ status: 202, headers: Object.freeze({}) as Record<string, string>, body: '' });
 
@@ -62,7 +60,8 @@ export async function ingressResponse(
   namespace: string,
   name: string,
   request: IngressRequest,
-  limitBytes = DEFAULT_INGRESS_LIMIT_BYTES,
+  /** The largest event taken (`eventing.ingressLimit`). */
+  limitBytes: number,
 ): Promise<IngressResponse> {
   const refused = preflight(target, namespace, name, request.method);
   if (refused !== undefined) return refused;
@@ -92,7 +91,8 @@ export async function serveIngress(
   name: string,
   req: IncomingMessage,
   res: ServerResponse,
-  limitBytes = DEFAULT_INGRESS_LIMIT_BYTES,
+  /** The largest event taken (`eventing.ingressLimit`). */
+  limitBytes: number,
 ): Promise<void> {
   let answer = preflight(target, namespace, name, req.method ?? 'GET');
   if (answer === undefined) {

@@ -13,6 +13,7 @@ import { decodeHttpEvent } from '../protocol/index.ts';
 import type { CloudEvent } from '../protocol/index.ts';
 import type { Broker, DeliverySpec, Trigger } from '../manifest/index.ts';
 import { openSqliteStore } from './store/sqlite.ts';
+import { eventingOptions, type EventingLimits } from './options.ts';
 import type { EventStore } from './store/store.ts';
 import type { OpenStore } from './store/testing.ts';
 
@@ -24,6 +25,14 @@ import type { OpenStore } from './store/testing.ts';
  *   export const openBrokerStore: OpenStore = (folder) => new JetStreamEventStore({ servers: 'nats://127.0.0.1:4222', stream: streamFor(folder) });
  */
 export const openBrokerStore: OpenStore = (folder) => openSqliteStore(folder);
+
+/**
+ * The broker's options for a test: the defaults with `given` over them, and no compaction timer
+ * (a test compacts when it means to).
+ */
+export function testLimits(given: Readonly<Record<string, string | number>> = {}): EventingLimits {
+  return eventingOptions.compile({ compactEvery: 0, ...given });
+}
 
 /** A fresh folder for a broker test's store. */
 export function storeFolder(prefix = 'trantor-broker-'): string {

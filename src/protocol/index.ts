@@ -4,7 +4,6 @@ export * from './body.ts';
 export * from './json-depth.ts';
 export * from './json-lossless.ts';
 export * from './multipart.ts';
-export * from './cloudevents.ts';
-export * from './cloudevents-display.ts';
+export * from './cloudevents/index.ts';
 export * from './puid.ts';
 export * from './component-env.ts';

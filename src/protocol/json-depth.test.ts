@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseJson } from './body.ts';
-import { decodeHttpEvent } from './cloudevents.ts';
+import { decodeHttpEvent } from './cloudevents/index.ts';
 import { TrantorError } from './errors.ts';
 import { MAX_JSON_DEPTH, assertJsonDepth, depthExceededAt } from './json-depth.ts';
 

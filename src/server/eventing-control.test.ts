@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { Eventing, SqliteEventStore } from '../eventing/index.ts';
 import { decodeStructured } from '../protocol/index.ts';
-import { startSubscriber, until } from '../eventing/testing.ts';
+import { startSubscriber, testLimits, until } from '../eventing/testing.ts';
 import { loadManifests } from '../manifest/index.ts';
 import { EventingControl } from './eventing-control.ts';
 import { ManifestStore } from './store.ts';
@@ -16,7 +16,7 @@ after(() => rmSync(home, { recursive: true, force: true }));
 
 /** A control plane's eventing over the home's stores; the subscriber (a SeldonDeployment) never resolves. */
 function open(): { eventing: Eventing; control: EventingControl } {
-  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(home, 'events.db') }), compactEveryMs: 0 });
+  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(home, 'events.db') }), limits: testLimits() });
   const control = new EventingControl({ eventing, store: new ManifestStore(join(home, 'manifests')), logger: pino({ level: 'silent' }), deploymentAddress: () => undefined, gatewayUrl: () => 'http://127.0.0.1:9' });
   return { eventing, control };
 }
@@ -79,7 +79,7 @@ test("a broker's tail writes each event on one line with its data's numbers exac
 test('a trigger whose dead-letter sink does not resolve is not Ready until it does', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'trantor-dls-ready-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
-  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(dir, 'events.db') }), compactEveryMs: 0 });
+  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(dir, 'events.db') }), limits: testLimits() });
   const control = new EventingControl({ eventing, store: new ManifestStore(join(dir, 'manifests')), logger: pino({ level: 'silent' }), deploymentAddress: () => undefined, gatewayUrl: () => 'http://127.0.0.1:9' });
   try {
     await control.restore();
@@ -112,7 +112,7 @@ test('an applied config-br-defaults sets the delivery of triggers whose broker s
   const dir = mkdtempSync(join(tmpdir(), 'trantor-br-defaults-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const sub = await startSubscriber(() => ({ status: 503 }));
-  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(dir, 'events.db') }), compactEveryMs: 0 });
+  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(dir, 'events.db') }), limits: testLimits() });
   const control = new EventingControl({ eventing, store: new ManifestStore(join(dir, 'manifests')), logger: pino({ level: 'silent' }), deploymentAddress: () => undefined, gatewayUrl: () => 'http://127.0.0.1:9' });
   try {
     await control.restore();

@@ -5,11 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { COMPONENT_OPTIONS } from '../component/index.ts';
+import { componentOptions } from '../component/index.ts';
+import { eventingOptions } from '../eventing/index.ts';
 import { closest, OptionError, type OptionSection, type OptionValues } from '../options/index.ts';
 
 export const OPTION_SECTIONS = {
-  component: COMPONENT_OPTIONS,
+  component: componentOptions,
+  eventing: eventingOptions,
 } as const satisfies Readonly<Record<string, OptionSection>>;
 
 type Sections = typeof OPTION_SECTIONS;

@@ -57,12 +57,18 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   const metrics = new Metrics({ logger });
   const applied = new AppliedDeployments();
 
+  const eventingLimits = config.options.eventing;
   const eventing = new Eventing({
     // The broker's store is chosen here and only here; below, the broker knows the EventStore interface.
-    store: openSqliteStore(join(config.home, 'broker'), config.durability),
+    store: openSqliteStore(join(config.home, 'broker'), config.durability, {
+      retryMs: eventingLimits.storeRetry,
+      busyTimeoutMs: eventingLimits.storeBusyTimeout,
+      compactSlice: eventingLimits.compactSlice,
+    }),
     logger,
+    limits: eventingLimits,
     // Dead-lettered and dropped events are shown here, not only in the log file.
-    onFailure: failureNotices((line) => process.stdout.write(`${line}\n`)),
+    onFailure: failureNotices((line) => process.stdout.write(`${line}\n`), { burst: eventingLimits.failureNoticeBurst, windowMs: eventingLimits.failureNoticeWindow }),
   });
   const eventingControl = new EventingControl({
     eventing,

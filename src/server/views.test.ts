@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { parse, stringify } from 'yaml';
 import { Eventing, SqliteEventStore } from '../eventing/index.ts';
+import { testLimits } from '../eventing/testing.ts';
 import type { Transport } from '../executor/index.ts';
 import type { ApplyResponse, Runtime } from '../manifest/index.ts';
 import { ControlPlane } from './control-plane.ts';
@@ -62,7 +63,7 @@ function controlPlane(): { plane: ControlPlane; eventing: Eventing } {
   const dir = join(home, String(opened++));
   const logger = pino({ level: 'silent' });
   const store = new ManifestStore(join(dir, 'manifests'));
-  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(dir, 'events.db') }), compactEveryMs: 0 });
+  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(dir, 'events.db') }), limits: testLimits() });
   // Called only once both exist, as in the control plane.
   const deploymentAddress = (ns: string, name: string): string | undefined => (plane.get(ns, name) === undefined ? undefined : `http://127.0.0.1:9/seldon/${ns}/${name}`);
   const control = new EventingControl({ eventing, store, logger, deploymentAddress, gatewayUrl: () => 'http://127.0.0.1:9' });

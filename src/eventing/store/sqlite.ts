@@ -34,6 +34,7 @@ import type {
   TriggerKey,
 } from './store.ts';
 import { isOutOfSpace } from './store.ts';
+import { eventingOptions } from '../options.ts';
 
 export interface SqliteEventStoreOptions {
   /** The database file (its folder is created); `:memory:` for a store that dies with the process. */
@@ -43,17 +44,24 @@ export interface SqliteEventStoreOptions {
    * on stable storage before the append resolves, so it survives a power loss too.
    */
   durability?: Durability;
-  /** How long a batch of marks that failed on a full disk waits before it is committed again; default 1 s. */
+  /** How long a batch of marks that failed on a full disk waits before it is committed again; default `eventing.storeRetry`. */
   retryMs?: number;
+  /** How long a statement waits for SQLite's lock held by another connection; default `eventing.storeBusyTimeout`. */
+  busyTimeoutMs?: number;
+  /** Events a compaction removes between yields to the event loop; default `eventing.compactSlice`. */
+  compactSlice?: number;
 }
+
+/** The store's tunables, as `trantor up` compiles them from the `eventing` options. */
+export type SqliteTuning = Pick<SqliteEventStoreOptions, 'retryMs' | 'busyTimeoutMs' | 'compactSlice'>;
 
 /** What an acknowledged append survives: the process dying (`process`), or a power loss too (`fsync`). */
 export type Durability = 'fsync' | 'process';
 export const DURABILITIES: readonly Durability[] = ['process', 'fsync'];
 
 /** The broker's SQLite store kept in a folder, as `<folder>/events.db`. */
-export function openSqliteStore(folder: string, durability?: Durability): SqliteEventStore {
-  return new SqliteEventStore({ path: join(folder, 'events.db'), ...(durability === undefined ? {} : { durability }) });
+export function openSqliteStore(folder: string, durability?: Durability, tuning: SqliteTuning = {}): SqliteEventStore {
+  return new SqliteEventStore({ path: join(folder, 'events.db'), ...tuning, ...(durability === undefined ? {} : { durability }) });
 }
 
 type Op =
@@ -64,7 +72,6 @@ type Op =
 type MarkOp = Exclude<Op, { kind: 'append' }>;
 
 /** Sequence numbers removed per compaction step. */
-const COMPACT_SLICE = 2000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -98,6 +105,7 @@ export class SqliteEventStore implements EventStore {
   readonly #selectEvents: Database.Statement<[string, number, number], { seq: number; event: string }>;
   readonly #path: string;
   readonly #retryMs: number;
+  readonly #compactSlice: number;
   #queue: Op[] = [];
   #scheduled = false;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -106,12 +114,13 @@ export class SqliteEventStore implements EventStore {
   constructor(options: SqliteEventStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.#path = options.path;
-    this.#retryMs = options.retryMs ?? 1000;
+    this.#retryMs = options.retryMs ?? eventingOptions.defaults.storeRetry;
+    this.#compactSlice = options.compactSlice ?? eventingOptions.defaults.compactSlice;
     this.#db = new Database(options.path);
     this.#db.pragma('journal_mode = WAL');
     // In WAL mode FULL syncs the WAL at every commit; NORMAL only at checkpoints.
     this.#db.pragma(`synchronous = ${options.durability === 'fsync' ? 'FULL' : 'NORMAL'}`);
-    this.#db.pragma('busy_timeout = 5000');
+    this.#db.pragma(`busy_timeout = ${Math.round(options.busyTimeoutMs ?? eventingOptions.defaults.storeBusyTimeout)}`);
     this.#db.exec(SCHEMA);
     this.#insertEvent = this.#db.prepare('INSERT INTO events (broker, event) VALUES (?, ?)');
     this.#insertDelivery = this.#db.prepare('INSERT OR IGNORE INTO deliveries (trigger, seq) VALUES (?, ?)');
@@ -208,7 +217,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async compact(options: { retain?: number } = {}): Promise<number> {
-    const retain = Math.max(0, options.retain ?? 10_000);
+    const retain = Math.max(0, options.retain ?? eventingOptions.defaults.retainEvents);
     const bounds = await this.#now(() => this.#db.prepare<[], { low: number | null; high: number | null }>('SELECT min(seq) AS low, max(seq) AS high FROM events').get());
     const below = (bounds?.high ?? 0) - retain + 1;
     let from = bounds?.low ?? 0;
@@ -219,7 +228,7 @@ export class SqliteEventStore implements EventStore {
       'DELETE FROM events WHERE seq >= ? AND seq < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.seq = events.seq)',
     );
     while (from < below && !this.#closed) {
-      const to = Math.min(below, from + COMPACT_SLICE);
+      const to = Math.min(below, from + this.#compactSlice);
       removed += remove.run(from, to).changes;
       from = to;
       if (from < below) await new Promise((resolve) => setImmediate(resolve));

@@ -17,8 +17,8 @@
  * printed without terminal control characters (C0 but newline and tab, DEL, C1, and whole ESC
  * sequences); a one-line attribute keeps no newline or tab either, so it cannot forge lines.
  */
-import { isJsonContentType, validateEvent } from './cloudevents.ts';
-import type { CloudEvent } from './cloudevents.ts';
+import { isJsonContentType, validateEvent } from '../protocol/index.ts';
+import type { CloudEvent } from '../protocol/index.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

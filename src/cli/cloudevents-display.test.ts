@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatEvent } from './cloudevents-display.ts';
-import { decodeHttpEvent } from './cloudevents.ts';
+import { decodeHttpEvent } from '../protocol/index.ts';
 
 test('an event prints in event_display\'s layout: attributes, sorted extensions, pretty JSON data', () => {
   const text = formatEvent({

@@ -15,9 +15,9 @@ import {
   percentDecodeHeaderValue,
   percentEncodeHeaderValue,
   unquoteHeaderValue,
-} from './cloudevents.ts';
-import type { CloudEvent } from './cloudevents.ts';
-import { TrantorError } from './errors.ts';
+} from './index.ts';
+import type { CloudEvent } from './index.ts';
+import { TrantorError } from '../errors.ts';
 
 const SEED_HEADERS = {
   'Ce-Id': '536808d3-88be-4077-9d7a-a3f162705f79',
