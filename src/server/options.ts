@@ -6,8 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { closest, OptionError, type OptionSection, type OptionValues } from '../options/index.ts';
+import { RUNTIME_OPTIONS } from '../runtime/local/index.ts';
 
-export const OPTION_SECTIONS = {} as const satisfies Readonly<Record<string, OptionSection>>;
+export const OPTION_SECTIONS = {
+  runtime: RUNTIME_OPTIONS,
+} as const satisfies Readonly<Record<string, OptionSection>>;
 
 type Sections = typeof OPTION_SECTIONS;
 /** Each section's compiled values, frozen. */

@@ -47,7 +47,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   // The gateway's URL is known only once it listens (`--port 0`): the parts read it from here.
   const address = { gateway: '' };
   const gatewayUrl = (): string => address.gateway;
-  const supervisor = new LocalSupervisor({ home: config.home, logger, healthTimeoutMs: config.startupTimeoutMs });
+  const supervisor = new LocalSupervisor({ home: config.home, logger, options: config.options.runtime });
   const inProcess = new InProcessComponents(logger);
   const transport = new InProcessTransport(inProcess, new HttpTransport({ endpoints: supervisor }));
   const manifestStore = new ManifestStore(homeLayout.manifests(config.home));
