@@ -14,12 +14,13 @@ import { container, graphNode, seldonDeployment } from './testing.ts';
 
 // A tiny Seldon-style component: answers /health/ping with pong on PREDICTIVE_UNIT_HTTP_SERVICE_PORT.
 // MODE=fail exits at once; MODE=silent never listens; START_DELAY_MS delays the listen;
-// PID_DIR gets a file named after its pid.
+// PID_DIR gets a file named after its pid; IGNORE_TERM=1 ignores SIGTERM.
 const COMPONENT = `
 import http from 'node:http';
 import { writeFileSync } from 'node:fs';
 const port = Number(process.env.PREDICTIVE_UNIT_HTTP_SERVICE_PORT);
 const mode = process.env.MODE ?? 'serve';
+if (process.env.IGNORE_TERM) process.on('SIGTERM', () => console.log('ignoring SIGTERM'));
 if (process.env.PID_DIR) writeFileSync(process.env.PID_DIR + '/' + process.pid, '');
 console.log('starting ' + process.env.PREDICTIVE_UNIT_ID);
 if (mode === 'fail') {
@@ -397,6 +398,17 @@ test('remove stops the processes, including children of a shell wrapper', async 
   for (const pid of pids) assert.equal(running(pid), false, `pid ${pid} still runs`);
   assert.equal(s.status('seldon', 'sample'), undefined);
   assert.deepEqual(s.replicasOf(unit()), []);
+});
+
+test('a replica that ignores SIGTERM is killed once runtime.stopGrace has passed', async () => {
+  const s = supervisor({ options: { stopGrace: 300 } });
+  await s.apply(componentDeployment({ env: { IGNORE_TERM: '1' } }));
+  const [pid] = pidsOf(await waitForState(s, 'Available'));
+  const began = Date.now();
+  await s.remove('seldon', 'sample');
+  assert.equal(running(pid!), false);
+  // The default grace is 5 s; 300 ms plus the exit's bookkeeping stays well under it.
+  assert.ok(Date.now() - began < 3_000, `remove took ${Date.now() - began} ms`);
 });
 
 test('close stops every deployment', async () => {
