@@ -69,7 +69,10 @@ export function runtimeContract(label: string, subject: RuntimeContractSubject):
     const status = await waitForState(runtime, 'avail', 'Available');
     assert.equal(status.description, undefined);
     assert.ok(status.replicas.length > 0);
-    for (const replica of status.replicas) assert.equal(replica.state, 'Ready');
+    for (const replica of status.replicas) {
+      assert.equal(replica.state, 'Ready');
+      assert.deepEqual([replica.predictor, replica.node], ['default', 'model']);
+    }
     assert.ok(runtime.replicasOf(unit('avail')).length > 0);
     await waitFor('the component output in logs', () => (runtime.logs(NAMESPACE, 'avail').some((l) => /ready 1/.test(l.line)) ? true : undefined));
   });
@@ -121,5 +124,38 @@ export function runtimeContract(label: string, subject: RuntimeContractSubject):
     const status = await waitForState(runtime, 'broken', 'Failed');
     assert.match(status.description ?? '', subject.failureOutput);
     assert.deepEqual(runtime.replicasOf(unit('broken')), []);
+  });
+
+  test(`${label}: a Failed deployment runs once a spec that works is applied`, async () => {
+    const runtime = fresh();
+    await runtime.apply(subject.failing('mended'));
+    await waitForState(runtime, 'mended', 'Failed');
+    await runtime.apply(subject.healthy('mended', 1));
+    const status = await waitForState(runtime, 'mended', 'Available');
+    assert.equal(status.description, undefined);
+    assert.ok(runtime.replicasOf(unit('mended')).length > 0);
+  });
+
+  test(`${label}: logs answer the last lines with tail, and nothing for an unknown deployment`, async () => {
+    const runtime = fresh();
+    assert.deepEqual(runtime.logs(NAMESPACE, 'nothing-here'), []);
+    await runtime.apply(subject.healthy('tailed', 1));
+    await waitFor('the component output in logs', () => (runtime.logs(NAMESPACE, 'tailed').some((l) => /ready 1/.test(l.line)) ? true : undefined));
+    const all = runtime.logs(NAMESPACE, 'tailed');
+    assert.deepEqual(runtime.logs(NAMESPACE, 'tailed', { tail: 1 }), all.slice(-1));
+    assert.equal(runtime.logs(NAMESPACE, 'tailed', { tail: all.length + 10 }).length, all.length);
+  });
+
+  test(`${label}: close stops every deployment and refuses further applies`, async () => {
+    const runtime = fresh();
+    await runtime.apply(subject.healthy('closed-a', 1));
+    await runtime.apply(subject.healthy('closed-b', 1));
+    await waitForState(runtime, 'closed-a', 'Available');
+    await waitForState(runtime, 'closed-b', 'Available');
+    await runtime.close();
+    assert.deepEqual(runtime.replicasOf(unit('closed-a')), []);
+    assert.deepEqual(runtime.replicasOf(unit('closed-b')), []);
+    await assert.rejects(runtime.apply(subject.healthy('closed-c', 1)));
+    await runtime.close();
   });
 }

@@ -48,7 +48,7 @@ export interface Runtime {
   logs(namespace: string, name: string, options?: { tail?: number }): readonly LogLine[];
   /** Calls `listener` with every event from now on, until the returned function is called. */
   watch(listener: (event: RuntimeEvent) => void): () => void;
-  /** Stops everything this runtime started. */
+  /** Stops everything this runtime started; `apply` rejects afterwards. Closing twice is harmless. */
   close(): Promise<void>;
 }
 

@@ -68,3 +68,14 @@ test('the startup timeout is a flag over TRANTOR_STARTUP_TIMEOUT over 60 s, and 
   assert.throws(() => resolveUpConfig({ startupTimeout: 'soon' }, {}), /--startup-timeout soon: expected a duration/);
   assert.throws(() => resolveUpConfig({ startupTimeout: '0s' }, {}), /--startup-timeout 0s: expected a duration of at least 1ms/);
 });
+
+test('runtime.startupTimeout sets the startup timeout unless --startup-timeout or TRANTOR_STARTUP_TIMEOUT is given', () => {
+  const set = ['runtime.startupTimeout=3m'];
+  assert.equal(resolveUpConfig({ set }, {}).options.runtime.startupTimeout, 180_000);
+  assert.equal(resolveUpConfig({ set }, {}).startupTimeoutMs, 180_000);
+  assert.equal(resolveUpConfig({ set }, { TRANTOR_STARTUP_TIMEOUT: '5m' }).options.runtime.startupTimeout, 300_000);
+  const flagged = resolveUpConfig({ set: [...set, 'runtime.stopGrace=2s'], startupTimeout: '90s' }, {});
+  assert.equal(flagged.options.runtime.startupTimeout, 90_000);
+  assert.equal(flagged.options.runtime.stopGrace, 2000, 'the other runtime options stay as set');
+  assert.ok(Object.isFrozen(flagged.options) && Object.isFrozen(flagged.options.runtime));
+});

@@ -90,7 +90,16 @@ function parseStartupTimeout(text: string): number {
   return ms;
 }
 
+/** The named options, with `--startup-timeout` (or TRANTOR_STARTUP_TIMEOUT), when given, over `runtime.startupTimeout`. */
+function resolveOptions(flags: UpFlags, env: NodeJS.ProcessEnv): CompiledOptions {
+  const options = compileOptions(OPTION_SECTIONS, { file: flags.config ?? env['TRANTOR_CONFIG'], sets: flags.set ?? [] });
+  const startupTimeout = flags.startupTimeout ?? env['TRANTOR_STARTUP_TIMEOUT'];
+  if (startupTimeout === undefined) return options;
+  return Object.freeze({ ...options, runtime: Object.freeze({ ...options.runtime, startupTimeout: parseStartupTimeout(startupTimeout) }) });
+}
+
 export function resolveUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv): UpConfig {
+  const options = resolveOptions(flags, env);
   return Object.freeze({
     home: resolveHome(flags.home, env),
     host: flags.host ?? env['TRANTOR_HOST'] ?? '127.0.0.1',
@@ -103,7 +112,7 @@ export function resolveUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv): UpConfi
     allowedHosts: parseList(flags.allowedHosts ?? env['TRANTOR_ALLOWED_HOSTS'], '--allowed-hosts', normalizeHost),
     maxReplicas: parseMaxReplicas(flags.maxReplicas ?? env['TRANTOR_MAX_REPLICAS'] ?? String(DEFAULT_MAX_REPLICAS)),
     durability: parseDurability(flags.durability ?? env['TRANTOR_DURABILITY'] ?? 'process'),
-    startupTimeoutMs: parseStartupTimeout(flags.startupTimeout ?? env['TRANTOR_STARTUP_TIMEOUT'] ?? '60s'),
-    options: compileOptions(OPTION_SECTIONS, { file: flags.config ?? env['TRANTOR_CONFIG'], sets: flags.set ?? [] }),
+    startupTimeoutMs: options.runtime.startupTimeout,
+    options,
   });
 }

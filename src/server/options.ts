@@ -8,10 +8,12 @@ import { parse as parseYaml } from 'yaml';
 import { componentOptions } from '../component/index.ts';
 import { eventingOptions } from '../eventing/index.ts';
 import { closest, OptionError, type OptionSection, type OptionValues } from '../options/index.ts';
+import { runtimeOptions } from '../runtime/local/index.ts';
 
 export const OPTION_SECTIONS = {
   component: componentOptions,
   eventing: eventingOptions,
+  runtime: runtimeOptions,
 } as const satisfies Readonly<Record<string, OptionSection>>;
 
 type Sections = typeof OPTION_SECTIONS;

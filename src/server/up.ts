@@ -49,7 +49,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   const address = { gateway: '' };
   const gatewayUrl = (): string => address.gateway;
   // Node hosts are their own processes: the component options reach them in their environment.
-  const supervisor = new LocalSupervisor({ home: config.home, logger, healthTimeoutMs: config.startupTimeoutMs, env: { ...process.env, ...componentOptionsEnv(config.options.component) } });
+  const supervisor = new LocalSupervisor({ home: config.home, logger, options: config.options.runtime, env: { ...process.env, ...componentOptionsEnv(config.options.component) } });
   const inProcess = new InProcessComponents(logger);
   const transport = new InProcessTransport(inProcess, new HttpTransport({ endpoints: supervisor }));
   const manifestStore = new ManifestStore(homeLayout.manifests(config.home));

@@ -13,9 +13,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import type { Probe } from '../../manifest/index.ts';
-
-const PROBE_TIMEOUT_MS = 1_000;
-const BODY_LIMIT = 4_096;
+import type { RuntimeOptions } from './options.ts';
 
 /** What a probe checks and how often, in milliseconds. */
 export interface ProbeSettings {
@@ -31,16 +29,37 @@ export interface ProbeSettings {
   successThreshold: number;
 }
 
+/** The two probes a ready replica gets. */
+export interface Probes {
+  readiness: Readonly<ProbeSettings>;
+  liveness: Readonly<ProbeSettings>;
+}
+
 /**
- * The probes a replica gets when its container names none: quicker to act than Kubernetes'
- * defaults (10 s periods). Readiness reacts to one miss; liveness waits for five in a row, so a
+ * The probes a replica gets when its container names none: by default quicker to act than
+ * Kubernetes' (10 s periods). Readiness reacts to one miss; liveness waits for five in a row, so a
  * host busy with one slow prediction (the Python host answers pings between requests) is not
  * killed for it.
  */
-export const PROBE_DEFAULTS: Readonly<{ readiness: Readonly<ProbeSettings>; liveness: Readonly<ProbeSettings> }> = Object.freeze({
-  readiness: Object.freeze({ initialDelayMs: 0, periodMs: 1_000, timeoutMs: 1_000, failureThreshold: 1, successThreshold: 1 }),
-  liveness: Object.freeze({ initialDelayMs: 0, periodMs: 1_000, timeoutMs: 1_000, failureThreshold: 5, successThreshold: 1 }),
-});
+export function defaultProbes(options: RuntimeOptions): Readonly<Probes> {
+  return Object.freeze({
+    readiness: Object.freeze({
+      initialDelayMs: 0,
+      periodMs: options.readinessPeriod,
+      timeoutMs: options.readinessTimeout,
+      failureThreshold: options.readinessFailureThreshold,
+      successThreshold: options.readinessSuccessThreshold,
+    }),
+    liveness: Object.freeze({
+      initialDelayMs: 0,
+      periodMs: options.livenessPeriod,
+      timeoutMs: options.livenessTimeout,
+      failureThreshold: options.livenessFailureThreshold,
+      // Kubernetes allows only 1 for a liveness probe.
+      successThreshold: 1,
+    }),
+  });
+}
 
 /** A manifest's probe over the defaults: the fields it gives win. */
 export function probeSettings(probe: Probe | undefined, defaults: Readonly<ProbeSettings>): Readonly<ProbeSettings> {
@@ -62,13 +81,22 @@ interface ProbeAnswer {
   body: string;
 }
 
-function get(host: string, port: number, path: string, signal: AbortSignal, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeAnswer | null> {
+/** How a probe reaches a replica: where, and how much of an answer it reads. */
+export interface ProbeTarget {
+  host: string;
+  port: number;
+  /** Bytes of an answer's body read. */
+  bodyLimit: number;
+}
+
+function get(target: ProbeTarget, path: string, signal: AbortSignal, timeoutMs: number): Promise<ProbeAnswer | null> {
+  const { host, port, bodyLimit } = target;
   return new Promise((resolve) => {
     const req = request({ host, port, path, method: 'GET', agent: false, timeout: timeoutMs, signal }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
-        if (body.length < BODY_LIMIT) body += chunk;
+        if (body.length < bodyLimit) body += chunk;
       });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       res.on('error', () => resolve(null));
@@ -79,13 +107,13 @@ function get(host: string, port: number, path: string, signal: AbortSignal, time
   });
 }
 
-/** True when the replica on `host:port` says it is ready; false when it does not answer, or not yet. */
-export async function isReady(host: string, port: number, signal: AbortSignal, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
-  const ping = await get(host, port, '/health/ping', signal, timeoutMs);
+/** True when the replica at `target` says it is ready; false when it does not answer, or not yet. */
+export async function isReady(target: ProbeTarget, signal: AbortSignal, timeoutMs: number): Promise<boolean> {
+  const ping = await get(target, '/health/ping', signal, timeoutMs);
   if (ping === null) return false;
   if (ping.status === 200 && ping.body.includes('pong')) return true;
   if (ping.status !== 404) return false;
-  const ready = await get(host, port, '/ready', signal, timeoutMs);
+  const ready = await get(target, '/ready', signal, timeoutMs);
   return ready !== null && ready.status === 200;
 }
 
@@ -102,17 +130,16 @@ function accepts(host: string, port: number, signal: AbortSignal, timeoutMs: num
   });
 }
 
-/** One probe of the replica on `host:port`, as `settings` say; false on no answer within its timeout. */
-export async function probeOnce(host: string, port: number, settings: Readonly<ProbeSettings>, signal: AbortSignal): Promise<boolean> {
-  if (settings.tcp === true) return accepts(host, port, signal, settings.timeoutMs);
-  if (settings.path === undefined) return isReady(host, port, signal, settings.timeoutMs);
-  const answer = await get(host, port, settings.path, signal, settings.timeoutMs);
+/** One probe of the replica at `target`, as `settings` say; false on no answer within its timeout. */
+export async function probeOnce(target: ProbeTarget, settings: Readonly<ProbeSettings>, signal: AbortSignal): Promise<boolean> {
+  if (settings.tcp === true) return accepts(target.host, target.port, signal, settings.timeoutMs);
+  if (settings.path === undefined) return isReady(target, signal, settings.timeoutMs);
+  const answer = await get(target, settings.path, signal, settings.timeoutMs);
   return answer !== null && answer.status >= 200 && answer.status < 400;
 }
 
 export interface ProbeLoopOptions {
-  host: string;
-  port: number;
+  target: ProbeTarget;
   /** Read before every probe, so an applied manifest's new timings take effect without a restart. */
   settings: () => Readonly<ProbeSettings>;
   /** When the process started (for `initialDelayMs`). */
@@ -135,7 +162,7 @@ export async function probeLoop(options: ProbeLoopOptions): Promise<void> {
     const settings = options.settings();
     const began = Date.now();
     next = began + settings.periodMs;
-    const ok = await probeOnce(options.host, options.port, settings, signal);
+    const ok = await probeOnce(options.target, settings, signal);
     if (signal.aborted) return;
     streak = ok === last ? streak + 1 : 1;
     last = ok;
@@ -144,10 +171,11 @@ export async function probeLoop(options: ProbeLoopOptions): Promise<void> {
 }
 
 export interface WaitOptions {
-  host: string;
-  port: number;
+  target: ProbeTarget;
   intervalMs: number;
   timeoutMs: number;
+  /** How long one health check may take. */
+  pingTimeoutMs: number;
   signal: AbortSignal;
 }
 
@@ -158,7 +186,7 @@ export async function waitUntilReady(options: WaitOptions): Promise<WaitOutcome>
   const deadline = Date.now() + options.timeoutMs;
   const { signal } = options;
   while (!signal.aborted) {
-    if (await isReady(options.host, options.port, signal)) return signal.aborted ? 'aborted' : 'ready';
+    if (await isReady(options.target, signal, options.pingTimeoutMs)) return signal.aborted ? 'aborted' : 'ready';
     if (signal.aborted) return 'aborted';
     const left = deadline - Date.now();
     if (left <= 0) return 'timeout';

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fillDisk, mountSmallDisk } from '../../../test/small-disk.ts';
-import { AppendLog } from './logs.ts';
+import { PassThrough } from 'node:stream';
+import { AppendLog, DeploymentLogs } from './logs.ts';
 
 async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -74,4 +75,20 @@ test('AppendLog holds at most its buffer while a write is slow, dropping the res
   assert.equal(kept, 10);
   assert.equal(log.dropped, 90);
   return log.end();
+});
+
+test('DeploymentLogs keeps its lines per replica, cut at lineMax, and quotes a capture\'s last lines', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trantor-deployment-logs-'));
+  const logs = new DeploymentLogs(dir, () => undefined, { lines: 2, lineMax: 5 });
+  const stdout = new PassThrough();
+  const capture = logs.capture('default/model/0', stdout, null, 1);
+  stdout.write('one\ntwo\nthree and more\nend');
+  await until('three lines read', () => logs.lines().length === 2 && logs.lines()[1]!.line === 'three…');
+  assert.deepEqual(logs.lines().map((l) => l.line), ['two', 'three…']);
+  assert.deepEqual(capture.tail(), ['three…']);
+  capture.finish();
+  assert.deepEqual(logs.lines().map((l) => l.line), ['three…', 'end'], 'the last partial line on finish');
+  await logs.close();
+  assert.equal(readFileSync(logs.fileOf('default/model/0'), 'utf8'), 'one\ntwo\nthree and more\nend', 'the file keeps whole lines');
+  rmSync(dir, { recursive: true, force: true });
 });

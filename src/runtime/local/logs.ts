@@ -10,6 +10,7 @@
 import { close, mkdir, open, write } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { runtimeOptions } from './options.ts';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -24,12 +25,10 @@ export interface LogLine {
   seq: number;
 }
 
-const MAX_LINE = 16 * 1024;
-
 export interface AppendLogOptions {
-  /** Bytes held in memory while the disk is slow or failing; what would pass it is dropped. Default 4 MiB. */
+  /** Bytes held in memory while the disk is slow or failing; what would pass it is dropped. Default `runtime.logBuffer`. */
   maxBufferedBytes?: number;
-  /** How long after a failed write the file is reopened and writing resumes; default 5 s. */
+  /** How long after a failed write the file is reopened and writing resumes; default `runtime.logRetry`. */
   retryMs?: number;
   /** Told once when writing fails (and lines start being dropped), and once when it works again. */
   onTrouble?: (message: string) => void;
@@ -64,8 +63,8 @@ export class AppendLog {
 
   constructor(path: string, options: AppendLogOptions = {}) {
     this.path = path;
-    this.#maxBuffered = options.maxBufferedBytes ?? 4 * 2 ** 20;
-    this.#retryMs = options.retryMs ?? 5_000;
+    this.#maxBuffered = options.maxBufferedBytes ?? runtimeOptions.defaults.logBuffer;
+    this.#retryMs = options.retryMs ?? runtimeOptions.defaults.logRetry;
     this.#onTrouble = options.onTrouble ?? (() => undefined);
   }
 
@@ -269,20 +268,30 @@ export function safePart(name: string): string {
   return cleaned === '' || /^\.+$/.test(cleaned) ? `_${cleaned}` : cleaned;
 }
 
+export interface DeploymentLogsOptions {
+  /** Lines kept in memory per replica. */
+  lines: number;
+  /** Longest line kept; the rest of a longer one is cut. */
+  lineMax: number;
+  file?: AppendLogOptions;
+}
+
 export class DeploymentLogs {
   readonly dir: string;
   readonly #capacity: number;
+  readonly #lineMax: number;
   readonly #rings = new Map<string, Ring>();
   readonly #files = new Map<string, AppendLog>();
   readonly #onLine: (line: LogLine) => void;
   readonly #fileOptions: AppendLogOptions;
   #closed = false;
 
-  constructor(dir: string, capacity: number, onLine: (line: LogLine) => void, fileOptions: AppendLogOptions = {}) {
+  constructor(dir: string, onLine: (line: LogLine) => void, options: DeploymentLogsOptions) {
     this.dir = dir;
-    this.#capacity = Math.max(1, capacity);
+    this.#capacity = Math.max(1, options.lines);
+    this.#lineMax = options.lineMax;
     this.#onLine = onLine;
-    this.#fileOptions = fileOptions;
+    this.#fileOptions = options.file ?? {};
   }
 
   /** The path of `replica`'s log file. */
@@ -318,7 +327,7 @@ export class DeploymentLogs {
       this.#file(replica)?.write(chunk);
       const parts = (partial + chunk).split('\n');
       partial = parts.pop() ?? '';
-      if (partial.length > MAX_LINE) {
+      if (partial.length > this.#lineMax) {
         parts.push(partial);
         partial = '';
       }
@@ -333,7 +342,7 @@ export class DeploymentLogs {
 
   #add(replica: string, text: string, stream: LogStream): string {
     const line = text.endsWith('\r') ? text.slice(0, -1) : text;
-    const entry: LogLine = { replica, line: line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line, stream, time: Date.now(), seq: nextSeq++ };
+    const entry: LogLine = { replica, line: line.length > this.#lineMax ? `${line.slice(0, this.#lineMax)}…` : line, stream, time: Date.now(), seq: nextSeq++ };
     let ring = this.#rings.get(replica);
     if (ring === undefined) {
       ring = new Ring(this.#capacity);

@@ -7,10 +7,9 @@
  * are released, and a repeat is skipped.
  */
 import { createServer } from 'node:net';
+import { runtimeOptions } from './options.ts';
 
 export const LOOPBACK = '127.0.0.1';
-
-const ATTEMPTS = 50;
 
 export class PortAllocator {
   readonly #handed = new Set<number>();
@@ -20,16 +19,16 @@ export class PortAllocator {
     this.#host = host;
   }
 
-  /** A port that is free now and not handed out by this allocator before (unless released). */
-  async allocate(): Promise<number> {
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+  /** A port that is free now and not handed out by this allocator before (unless released), found within `attempts` binds. */
+  async allocate(attempts: number = runtimeOptions.defaults.portAttempts): Promise<number> {
+    for (let attempt = 0; attempt < attempts; attempt++) {
       const port = await bindEphemeral(this.#host);
       if (!this.#handed.has(port)) {
         this.#handed.add(port);
         return port;
       }
     }
-    throw new Error(`no free port on ${this.#host} after ${ATTEMPTS} attempts`);
+    throw new Error(`no free port on ${this.#host} after ${attempts} attempts`);
   }
 
   /** Gives `port` back once nothing this process started listens on it any more. */

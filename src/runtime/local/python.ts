@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runtimeOptions } from './options.ts';
 
 /** The folder holding the `trantor_runtime` package; put it on PYTHONPATH. */
 export const PYTHON_PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'python');
@@ -23,25 +24,29 @@ function candidates(env: NodeJS.ProcessEnv): string[] {
   return [...new Set(list.filter((c): c is string => c !== undefined && c !== ''))];
 }
 
-function probe(executable: string, modules: readonly string[]): Set<string> | null {
+function probe(executable: string, modules: readonly string[], timeoutMs: number): Set<string> | null {
   const script = `import importlib.util,sys\nprint(",".join(m for m in sys.argv[1:] if importlib.util.find_spec(m)))`;
-  const result = spawnSync(executable, ['-c', script, ...modules], { encoding: 'utf8', timeout: 20_000 });
+  const result = spawnSync(executable, ['-c', script, ...modules], { encoding: 'utf8', timeout: timeoutMs });
   if (result.status !== 0) return null;
   return new Set(result.stdout.trim().split(',').filter(Boolean));
 }
 
 /**
  * The first Python (TRANTOR_PYTHON, then python3 on PATH, then /usr/bin/python3) that can
- * import every module in `required`, or null with none.
+ * import every module in `required`, or null with none. Each is given `timeoutMs` to answer.
  */
-export function findPython(required: readonly string[], env: NodeJS.ProcessEnv = process.env): PythonChoice | null {
+export function findPython(
+  required: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  timeoutMs: number = runtimeOptions.defaults.pythonProbeTimeout,
+): PythonChoice | null {
   const key = `${env['TRANTOR_PYTHON'] ?? ''}|${required.join(',')}`;
   const cached = cache.get(key);
   if (cached !== undefined) return cached;
   let choice: PythonChoice | null = null;
   for (const executable of candidates(env)) {
     if (executable.includes('/') && !existsSync(executable)) continue;
-    const modules = probe(executable, required);
+    const modules = probe(executable, required, timeoutMs);
     if (modules !== null && required.every((m) => modules.has(m))) {
       choice = { executable, modules };
       break;

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { DeploymentState, Probe, SeldonDeployment, DeploymentStatus } from '../../manifest/index.ts';
-import { PROBE_DEFAULTS } from './health.ts';
 import { LocalSupervisor } from './supervisor.ts';
 import type { LocalSupervisorOptions } from './supervisor.ts';
 import { PACKAGE_ROOT } from './plan.ts';
@@ -15,12 +14,13 @@ import { container, graphNode, seldonDeployment } from './testing.ts';
 
 // A tiny Seldon-style component: answers /health/ping with pong on PREDICTIVE_UNIT_HTTP_SERVICE_PORT.
 // MODE=fail exits at once; MODE=silent never listens; START_DELAY_MS delays the listen;
-// PID_DIR gets a file named after its pid.
+// PID_DIR gets a file named after its pid; IGNORE_TERM=1 ignores SIGTERM.
 const COMPONENT = `
 import http from 'node:http';
 import { writeFileSync } from 'node:fs';
 const port = Number(process.env.PREDICTIVE_UNIT_HTTP_SERVICE_PORT);
 const mode = process.env.MODE ?? 'serve';
+if (process.env.IGNORE_TERM) process.on('SIGTERM', () => console.log('ignoring SIGTERM'));
 if (process.env.PID_DIR) writeFileSync(process.env.PID_DIR + '/' + process.pid, '');
 console.log('starting ' + process.env.PREDICTIVE_UNIT_ID);
 if (mode === 'fail') {
@@ -237,11 +237,8 @@ test('a replica killed with SIGKILL leaves replicasOf at once and is restarted',
 // ---- probes of ready replicas ----------------------------------------------------------------
 
 /** Probes quick enough for a test; liveness as given. */
-function quickProbes(livenessFailures: number): NonNullable<LocalSupervisorOptions['probes']> {
-  return {
-    readiness: { ...PROBE_DEFAULTS.readiness, periodMs: 100, timeoutMs: 300 },
-    liveness: { ...PROBE_DEFAULTS.liveness, periodMs: 100, timeoutMs: 300, failureThreshold: livenessFailures },
-  };
+function quickProbes(livenessFailures: number): NonNullable<LocalSupervisorOptions['options']> {
+  return { readinessPeriod: 100, readinessTimeout: 300, livenessPeriod: 100, livenessTimeout: 300, livenessFailureThreshold: livenessFailures };
 }
 
 /** Stopped process groups, let go again after the tests so nothing stays frozen. */
@@ -262,7 +259,7 @@ function freeze(pid: number): void {
 }
 
 test('a frozen replica (SIGSTOP) leaves replicasOf at its first failed readiness probe', async () => {
-  const s = supervisor({ probes: quickProbes(1_000_000) });
+  const s = supervisor({ options: quickProbes(1_000_000) });
   await s.apply(componentDeployment({ replicas: 2 }));
   const before = await waitForState(s, 'Available');
   const victim = before.replicas[0]!;
@@ -286,7 +283,7 @@ test('a frozen replica (SIGSTOP) leaves replicasOf at its first failed readiness
 });
 
 test('a frozen replica failing its liveness probe is killed with SIGKILL and restarted', async () => {
-  const s = supervisor({ probes: quickProbes(3) });
+  const s = supervisor({ options: quickProbes(3) });
   await s.apply(componentDeployment({ replicas: 2 }));
   const before = await waitForState(s, 'Available');
   const victim = before.replicas[0]!;
@@ -302,7 +299,7 @@ test('a frozen replica failing its liveness probe is killed with SIGKILL and res
 });
 
 test("a container's livenessProbe (periodSeconds, timeoutSeconds, failureThreshold) is honoured", async () => {
-  const s = supervisor({ probes: quickProbes(1_000_000) });
+  const s = supervisor({ options: quickProbes(1_000_000) });
   await s.apply(componentDeployment({ replicas: 2, livenessProbe: { periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 1 } }));
   const before = await waitForState(s, 'Available');
   const victim = before.replicas[0]!;
@@ -315,7 +312,7 @@ test("a container's livenessProbe (periodSeconds, timeoutSeconds, failureThresho
 });
 
 test('a deployment whose only replica crashed is Creating with "restarting" until it is back', async () => {
-  const s = supervisor({ restartBackoffMs: 300 });
+  const s = supervisor({ options: { restartBackoff: 300 } });
   await s.apply(componentDeployment());
   const before = await waitForState(s, 'Available');
   process.kill(before.replicas[0]?.pid ?? 0, 'SIGKILL');
@@ -342,14 +339,14 @@ test('a command that does not exist fails the deployment saying so', async () =>
 });
 
 test('a replica that never answers its health check fails the deployment after the timeout', async () => {
-  const s = supervisor({ healthTimeoutMs: 500 });
+  const s = supervisor({ options: { startupTimeout: 500 } });
   await s.apply(componentDeployment({ env: { MODE: 'silent' } }));
   const status = await waitForState(s, 'Failed');
   assert.match(status.description ?? '', /did not answer GET \/health\/ping with pong within 0.5 s before it was ready/);
 });
 
 test("a container's startupProbe gives a slow replica longer than the startup timeout", async () => {
-  const s = supervisor({ healthTimeoutMs: 500 });
+  const s = supervisor({ options: { startupTimeout: 500 } });
   await s.apply(componentDeployment({ env: { START_DELAY_MS: '1500' }, startupProbe: { periodSeconds: 1, failureThreshold: 30 } }));
   const status = await waitForState(s, 'Available');
   assert.equal(status.replicas[0]?.restarts, 0);
@@ -401,6 +398,17 @@ test('remove stops the processes, including children of a shell wrapper', async 
   for (const pid of pids) assert.equal(running(pid), false, `pid ${pid} still runs`);
   assert.equal(s.status('seldon', 'sample'), undefined);
   assert.deepEqual(s.replicasOf(unit()), []);
+});
+
+test('a replica that ignores SIGTERM is killed once runtime.stopGrace has passed', async () => {
+  const s = supervisor({ options: { stopGrace: 300 } });
+  await s.apply(componentDeployment({ env: { IGNORE_TERM: '1' } }));
+  const [pid] = pidsOf(await waitForState(s, 'Available'));
+  const began = Date.now();
+  await s.remove('seldon', 'sample');
+  assert.equal(running(pid!), false);
+  // The default grace is 5 s; 300 ms plus the exit's bookkeeping stays well under it.
+  assert.ok(Date.now() - began < 3_000, `remove took ${Date.now() - began} ms`);
 });
 
 test('close stops every deployment', async () => {
