@@ -116,8 +116,9 @@ function seldonSpecOf(spec: Mapping): Mapping {
       if (!isMapping(predictor) || !Array.isArray(predictor['componentSpecs'])) return predictor;
       const componentSpecs = predictor['componentSpecs'].map((component: unknown) => {
         if (!isMapping(component) || !('containers' in component)) return component;
-        const { containers, ...rest } = component;
-        return { ...rest, spec: { containers } };
+        // The PodSpec as written when kept (containers is its typed view), else rebuilt from that view.
+        const { containers, spec, ...rest } = component;
+        return { ...rest, spec: isMapping(spec) ? spec : { containers } };
       });
       return { ...predictor, componentSpecs };
     }),
