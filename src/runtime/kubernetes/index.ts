@@ -1,0 +1,17 @@
+export { DEFAULT_RENDER_CONFIG, IMAGE_TAG, renderConfig, type PredictorServers, type RenderConfig, type Resources, type ServerImage } from './config.ts';
+export { decodeEnginePredictor, ENGINE_PREDICTOR_ENV, EXECUTOR_CONTAINER } from './executor.ts';
+export {
+  ANNOTATIONS,
+  componentDeploymentName,
+  executorDeploymentName,
+  gatewayName,
+  kubernetesName,
+  LABELS,
+  MANAGED_BY,
+  nodeServiceName,
+  predictorServiceName,
+} from './names.ts';
+export type { KubeObject, ObjectMetadata, OwnerReference } from './objects.ts';
+export { MODEL_PATH, PVC_PATH, RenderError } from './prepack.ts';
+export { addressOf, render, type Owner, type Rendered } from './render.ts';
+export { GATEWAY_PREDICTORS_ENV } from './routes.ts';
