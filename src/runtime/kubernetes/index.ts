@@ -15,3 +15,5 @@ export type { KubeObject, ObjectMetadata, OwnerReference } from './objects.ts';
 export { MODEL_PATH, PVC_PATH, RenderError } from './prepack.ts';
 export { addressOf, render, type Owner, type Rendered } from './render.ts';
 export { GATEWAY_PREDICTORS_ENV } from './routes.ts';
+export { NOT_PROGRESSING, seldonStatus, type Condition, type Observed, type ObservedDeployment, type SeldonStatus, type StatusInput } from './status.ts';
+export { CRD_GROUP, CRD_NAME, SELDON_DEPLOYMENT_SCHEMA, seldonDeploymentCrd } from './crd.ts';

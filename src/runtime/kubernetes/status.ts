@@ -112,7 +112,7 @@ export function seldonStatus(input: StatusInput): SeldonStatus {
     }
   }
 
-  const kinds = [...new Set(rendered.objects.map((o) => CONDITION_OF_KIND[o.kind] ?? `${o.kind}sReady`))];
+  const kinds = [...new Set(rendered.objects.map((o) => CONDITION_OF_KIND[o.kind] ?? `${o.kind}sReady`))].sort();
   const conditions: Condition[] = [];
   const previous = new Map((input.previous?.conditions ?? []).map((c) => [c.type, c]));
   const condition = (type: string, status: Condition['status'], reason?: string, message?: string): Condition => {

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { test } from 'node:test';
+import { Ajv } from 'ajv';
+import { parseAllDocuments, stringify } from 'yaml';
+import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition';
+import { NOTEBOOK_DEPLOYMENT } from '../../../test/seed-manifests.ts';
+import { CRD_NAME, SELDON_DEPLOYMENT_SCHEMA, seldonDeploymentCrd } from './index.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const CRD_FILE = join(import.meta.dirname, 'crd.yaml');
+const HEADER = '# Generated from src/runtime/kubernetes/crd.ts (UPDATE_GOLDEN=1 node --import tsx --test src/runtime/kubernetes/crd.test.ts); do not edit.\n';
+const TEXT = HEADER + stringify(seldonDeploymentCrd(), { aliasDuplicateObjects: false, lineWidth: 0 });
+
+type Schema = Record<string, unknown>;
+
+test('crd.yaml is crd.ts written out', () => {
+  if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(CRD_FILE, TEXT);
+  assert.equal(readFileSync(CRD_FILE, 'utf8'), TEXT, `${relative(ROOT, CRD_FILE)} is stale: UPDATE_GOLDEN=1 rewrites it`);
+});
+
+test("the CRD fits in kubectl apply's last-applied annotation (under 256 KiB), unlike Seldon's 1.85 MB", () => {
+  assert.ok(Buffer.byteLength(TEXT) < 256 * 1024, `crd.yaml is ${Buffer.byteLength(TEXT)} bytes`);
+  // kubectl apply (client side) stores the object as JSON in an annotation limited to 262144 bytes.
+  assert.ok(Buffer.byteLength(JSON.stringify(seldonDeploymentCrd())) < 262144);
+});
+
+test('the CRD is a valid apiextensions.k8s.io/v1 object: v1 stored, v1alpha2 and v1alpha3 served, status and scale, kubectl columns', () => {
+  const crd = seldonDeploymentCrd();
+  new CustomResourceDefinition(JSON.parse(JSON.stringify(crd)) as never).validate();
+  const spec = crd['spec'] as { names: { shortNames: string[] }; versions: { name: string; served: boolean; storage: boolean; subresources: unknown; additionalPrinterColumns: { name: string; jsonPath: string }[] }[] };
+  assert.equal((crd['metadata'] as { name: string }).name, CRD_NAME);
+  assert.deepEqual(spec.names.shortNames, ['sdep']);
+  assert.deepEqual(spec.versions.map((v) => [v.name, v.served, v.storage]), [['v1', true, true], ['v1alpha2', true, false], ['v1alpha3', true, false]]);
+  for (const version of spec.versions) {
+    assert.deepEqual(version.subresources, { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } });
+    assert.deepEqual(version.additionalPrinterColumns.map((c) => c.name.toUpperCase()), ['STATE', 'READY', 'URL', 'AGE']);
+  }
+});
+
+/** The rules of a structural schema (what the API server demands of a v1 CRD), collected as problems. */
+function structuralProblems(schema: Schema, path: string, problems: string[], root = true): string[] {
+  const preserved = schema['x-kubernetes-preserve-unknown-fields'] === true;
+  if (typeof schema['type'] !== 'string') problems.push(`${path}: no type`);
+  const properties = schema['properties'] as Record<string, Schema> | undefined;
+  const additional = schema['additionalProperties'];
+  if (properties !== undefined && additional !== undefined) problems.push(`${path}: properties and additionalProperties together`);
+  if (additional === false) problems.push(`${path}: additionalProperties false`);
+  if (schema['type'] === 'object' && properties === undefined && additional === undefined && !preserved && !(path.endsWith('.metadata') && root === false)) {
+    problems.push(`${path}: an object with no properties, additionalProperties or preserve-unknown-fields`);
+  }
+  if (schema['type'] === 'array' && (typeof schema['items'] !== 'object' || Array.isArray(schema['items']))) problems.push(`${path}: an array with no single items schema`);
+  for (const [key, inner] of Object.entries(properties ?? {})) structuralProblems(inner, `${path}.${key}`, problems, false);
+  if (typeof additional === 'object' && additional !== null) structuralProblems(additional as Schema, `${path}.*`, problems, false);
+  if (typeof schema['items'] === 'object' && schema['items'] !== null) structuralProblems(schema['items'] as Schema, `${path}[]`, problems, false);
+  return problems;
+}
+
+test('the schema is structural, and keeps address and addresses in status (else the API server prunes them)', () => {
+  assert.deepEqual(structuralProblems(SELDON_DEPLOYMENT_SCHEMA, '', []), []);
+  const status = (SELDON_DEPLOYMENT_SCHEMA['properties'] as Record<string, Schema>)['status']!['properties'] as Record<string, Schema>;
+  assert.deepEqual(Object.keys(status['address']!['properties'] as object), ['name', 'url', 'CACerts', 'audience']);
+  assert.equal(status['addresses']!['type'], 'array');
+  assert.ok('observedGeneration' in status && 'conditions' in status);
+});
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return yamlFiles(path);
+    return /\.ya?ml$/.test(name) ? [path] : [];
+  });
+}
+
+// Kubernetes' own keywords (x-kubernetes-*) and formats (int32) are not JSON Schema's: ajv skips them.
+const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(SELDON_DEPLOYMENT_SCHEMA);
+
+test('every example and seed SeldonDeployment is valid against the CRD schema', () => {
+  const texts = [...yamlFiles(join(ROOT, 'examples')), join(import.meta.dirname, 'testdata', 'features.yaml'), join(import.meta.dirname, 'testdata', 'seed-sample.yaml')].map((f) => [relative(ROOT, f), readFileSync(f, 'utf8')]);
+  texts.push(['seed notebook', NOTEBOOK_DEPLOYMENT]);
+  let count = 0;
+  for (const [where, text] of texts) {
+    for (const doc of parseAllDocuments(text ?? '')) {
+      const object = doc.toJS() as Schema | null;
+      if (object?.['kind'] !== 'SeldonDeployment') continue;
+      assert.ok(validate(object), `${where}: ${JSON.stringify(validate.errors)}`);
+      count++;
+    }
+  }
+  assert.ok(count >= 15, `only ${count} SeldonDeployments`);
+});
+
+test('the CRD schema refuses what the API server should refuse before the webhook sees it', () => {
+  assert.equal(validate({ apiVersion: 'machinelearning.seldon.io/v1', kind: 'SeldonDeployment', metadata: { name: 'x' }, spec: {} }), false);
+  assert.ok(validate.errors?.some((e) => e.message === "must have required property 'predictors'"));
+  assert.equal(validate({ metadata: { name: 'x' }, spec: { predictors: [{ name: 'p', graph: {}, traffic: '50' }] } }), false);
+  assert.ok(validate.errors?.some((e) => e.instancePath === '/spec/predictors/0/traffic'));
+});
