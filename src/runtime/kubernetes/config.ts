@@ -6,6 +6,8 @@
  * `--set` flags carry over. Compiled once by the operator's main and passed to render() frozen.
  */
 
+import { RenderError } from './objects.ts';
+
 /** The image of one prepackaged server for one protocol (Seldon's `predictor_servers` entries). */
 export interface ServerImage {
   readonly image: string;
@@ -92,9 +94,21 @@ export const DEFAULT_RENDER_CONFIG: RenderConfig = deepFreeze({
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
-/** The defaults with `given` laid over them, section by section (lists and the server table replace whole). */
+/**
+ * The defaults with `given` laid over them, section by section (lists and the server table replace
+ * whole); a RenderError for settings that cannot work together.
+ */
 export function renderConfig(given: DeepPartial<RenderConfig> = {}): RenderConfig {
-  return deepFreeze(merge(DEFAULT_RENDER_CONFIG, given) as RenderConfig);
+  const config = merge(DEFAULT_RENDER_CONFIG, given) as RenderConfig;
+  for (const front of ['ingress', 'gatewayApi'] as const) {
+    if (config[front].enabled && !config.gateway.enabled) {
+      throw new RenderError(`${front}.enabled needs gateway.enabled: the ${front === 'ingress' ? 'Ingress' : 'HTTPRoute'} routes /seldon/<namespace>/<name>/ to Trantor's gateway`);
+    }
+  }
+  if (config.gatewayApi.enabled && config.gatewayApi.parentRefs.length === 0) {
+    throw new RenderError('gatewayApi.enabled needs gatewayApi.parentRefs: the Gateway(s) the HTTPRoute attaches to');
+  }
+  return deepFreeze(config);
 }
 
 function merge(base: unknown, over: unknown): unknown {

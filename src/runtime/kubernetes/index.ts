@@ -11,8 +11,8 @@ export {
   nodeServiceName,
   predictorServiceName,
 } from './names.ts';
-export type { KubeObject, ObjectMetadata, OwnerReference } from './objects.ts';
-export { MODEL_PATH, PVC_PATH, RenderError } from './prepack.ts';
+export { RenderError, type KubeObject, type ObjectMetadata, type OwnerReference } from './objects.ts';
+export { MODEL_PATH, PVC_PATH } from './prepack.ts';
 export { addressOf, render, type Owner, type Rendered } from './render.ts';
 export { GATEWAY_PREDICTORS_ENV } from './routes.ts';
 export { NOT_PROGRESSING, seldonStatus, type Condition, type Observed, type ObservedDeployment, type SeldonStatus, type StatusInput } from './status.ts';

@@ -5,6 +5,11 @@
  */
 import type { Verbatim } from '../../manifest/index.ts';
 
+/** A manifest or a configuration render() cannot turn into objects; the message says what to change. */
+export class RenderError extends Error {
+  override name = 'RenderError';
+}
+
 export interface OwnerReference {
   apiVersion: string;
   kind: string;

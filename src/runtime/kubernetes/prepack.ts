@@ -8,7 +8,7 @@ import { isPrepackagedServer, type GraphNode, type Predictor, type SeldonDeploym
 import { COMPONENT_ENV, identityEnv, portEnv } from '../../protocol/index.ts';
 import type { RenderConfig } from './config.ts';
 import { PODINFO_PATH, PODINFO_VOLUME } from './executor.ts';
-import { envList, isRecord, records, withEntries, type ContainerObject } from './objects.ts';
+import { envList, isRecord, records, RenderError, withEntries, type ContainerObject } from './objects.ts';
 
 export const MODEL_PATH = '/mnt/models';
 export const PVC_PATH = '/mnt/pvc';
@@ -22,10 +22,6 @@ const POD_ENV = Object.freeze({
   metricsEndpoint: 'PREDICTIVE_UNIT_METRICS_ENDPOINT',
   executorEnabled: 'SELDON_EXECUTOR_ENABLED',
 } as const);
-
-export class RenderError extends Error {
-  override name = 'RenderError';
-}
 
 export interface NodePorts {
   readonly http: number;

@@ -326,3 +326,12 @@ test('render is pure: the same manifest and config give equal objects, and the m
   assert.equal(JSON.stringify(FEATURES[0]), before);
   assert.deepEqual(parse(stringify(SCALED.objects)), JSON.parse(JSON.stringify(SCALED.objects)), 'objects are plain data');
 });
+
+test('renderConfig refuses an Ingress or HTTPRoute without the gateway they route to, and an HTTPRoute with no parent Gateway', () => {
+  assert.throws(() => renderConfig({ gateway: { enabled: false }, ingress: { enabled: true } }), (err: unknown) => err instanceof RenderError && err.message.startsWith('ingress.enabled needs gateway.enabled'));
+  assert.throws(() => renderConfig({ gatewayApi: { enabled: true } }), /gatewayApi\.enabled needs gatewayApi\.parentRefs/);
+  const meshOnly = renderConfig({ gateway: { enabled: false }, istio: { enabled: true } });
+  const kinds = render(FEATURES[0]!, meshOnly).objects.map((o) => o.kind);
+  assert.ok(!kinds.includes('Ingress') && kinds.includes('VirtualService'));
+  assert.ok(Object.isFrozen(meshOnly.istio));
+});
