@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { parseAllDocuments, stringify } from 'yaml';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition';
-import { NOTEBOOK_DEPLOYMENT } from '../../../test/seed-manifests.ts';
 import { CRD_NAME, SELDON_DEPLOYMENT_SCHEMA, seldonDeploymentCrd } from './index.ts';
-
-const ROOT = join(import.meta.dirname, '..', '..', '..');
+import { exampleAndSeedManifests, featuresManifest, ROOT } from './testing.ts';
 const CRD_FILE = join(import.meta.dirname, 'crd.yaml');
 const HEADER = '# Generated from src/runtime/kubernetes/crd.ts (UPDATE_GOLDEN=1 node --import tsx --test src/runtime/kubernetes/crd.test.ts); do not edit.\n';
 const TEXT = HEADER + stringify(seldonDeploymentCrd(), { aliasDuplicateObjects: false, lineWidth: 0 });
@@ -65,23 +63,13 @@ test('the schema is structural, and keeps address and addresses in status (else 
   assert.ok('observedGeneration' in status && 'conditions' in status);
 });
 
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return yamlFiles(path);
-    return /\.ya?ml$/.test(name) ? [path] : [];
-  });
-}
-
 // Kubernetes' own keywords (x-kubernetes-*) and formats (int32) are not JSON Schema's: ajv skips them.
 const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(SELDON_DEPLOYMENT_SCHEMA);
 
 test('every example and seed SeldonDeployment is valid against the CRD schema', () => {
-  const texts = [...yamlFiles(join(ROOT, 'examples')), join(import.meta.dirname, 'testdata', 'features.yaml'), join(import.meta.dirname, 'testdata', 'seed-sample.yaml')].map((f) => [relative(ROOT, f), readFileSync(f, 'utf8')]);
-  texts.push(['seed notebook', NOTEBOOK_DEPLOYMENT]);
   let count = 0;
-  for (const [where, text] of texts) {
-    for (const doc of parseAllDocuments(text ?? '')) {
+  for (const { name: where, text } of [...exampleAndSeedManifests(), featuresManifest()]) {
+    for (const doc of parseAllDocuments(text)) {
       const object = doc.toJS() as Schema | null;
       if (object?.['kind'] !== 'SeldonDeployment') continue;
       assert.ok(validate(object), `${where}: ${JSON.stringify(validate.errors)}`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
 import { DestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule';
@@ -14,11 +14,8 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { Service } from 'kubernetes-models/v1/Service';
 import { parse, stringify } from 'yaml';
 import { loadManifests, type SeldonDeployment } from '../../manifest/index.ts';
-import { NOTEBOOK_DEPLOYMENT } from '../../../test/seed-manifests.ts';
 import { decodeEnginePredictor, DEFAULT_RENDER_CONFIG, render, renderConfig, RenderError, type KubeObject, type RenderConfig, type Rendered } from './index.ts';
-
-const ROOT = join(import.meta.dirname, '..', '..', '..');
-const TESTDATA = join(import.meta.dirname, 'testdata');
+import { exampleAndSeedManifests, featuresManifest, ROOT, TESTDATA } from './testing.ts';
 const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
 
 /** Every integration on, for the features fixture. */
@@ -71,14 +68,6 @@ function validate(object: KubeObject, where: string): void {
   }
 }
 
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return yamlFiles(path);
-    return /\.ya?ml$/.test(name) ? [path] : [];
-  });
-}
-
 /** The golden form: the address, each executor's ENGINE_PREDICTOR decoded, then the objects. */
 function goldenOf(rendered: readonly Rendered[]): string {
   return rendered
@@ -123,17 +112,12 @@ function podSpecOf(deployment: KubeObject): { containers: Record<string, unknown
   return (deployment.spec['template'] as { spec: never }).spec;
 }
 
-const FEATURES = deploymentsOf(readFileSync(join(TESTDATA, 'features.yaml'), 'utf8'));
+const FEATURES = deploymentsOf(featuresManifest().text);
 const [SCALED, LONG, DIRECT] = FEATURES.map((d) => render(d, EVERYTHING, OWNER)) as [Rendered, Rendered, Rendered];
 
 test('every example manifest and seed manifest renders to its golden file, every object valid against Kubernetes schemas', () => {
-  const sources: [string, string][] = [
-    ...yamlFiles(join(ROOT, 'examples')).map((file): [string, string] => [relative(ROOT, file).replace(/\.ya?ml$/, '').replaceAll('/', '-'), readFileSync(file, 'utf8')]),
-    ['seed-notebook', NOTEBOOK_DEPLOYMENT],
-    ['seed-sample', readFileSync(join(TESTDATA, 'seed-sample.yaml'), 'utf8')],
-  ];
   let count = 0;
-  for (const [name, text] of sources) {
+  for (const { name, text } of exampleAndSeedManifests()) {
     const deployments = deploymentsOf(text);
     if (deployments.length === 0) continue;
     const rendered = deployments.map((d) => render(d, DEFAULT_RENDER_CONFIG, OWNER));
@@ -145,7 +129,7 @@ test('every example manifest and seed manifest renders to its golden file, every
 });
 
 test('the features fixture renders to its golden file with every integration on, every object valid', () => {
-  for (const r of [SCALED, LONG, DIRECT]) for (const object of r.objects) validate(object, basename('features.yaml'));
+  for (const r of [SCALED, LONG, DIRECT]) for (const object of r.objects) validate(object, 'features');
   assertGolden('features', [SCALED, LONG, DIRECT]);
 });
 

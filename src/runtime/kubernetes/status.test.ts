@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadManifests } from '../../manifest/index.ts';
 import { DEFAULT_RENDER_CONFIG, NOT_PROGRESSING, render, renderConfig, seldonStatus, type Observed, type ObservedDeployment, type Rendered } from './index.ts';
+import { featuresManifest, TESTDATA } from './testing.ts';
 
-const [SAMPLE] = loadManifests(readFileSync(join(import.meta.dirname, 'testdata', 'seed-sample.yaml'), 'utf8'), {}).deployments;
+const [SAMPLE] = loadManifests(readFileSync(join(TESTDATA, 'seed-sample.yaml'), 'utf8'), {}).deployments;
 const RENDERED = render(SAMPLE!, DEFAULT_RENDER_CONFIG);
 const T0 = '2026-12-04T10:00:00Z';
 const T1 = '2026-12-04T10:05:00Z';
@@ -103,7 +104,7 @@ test('a condition keeps its lastTransitionTime while its status stays, and takes
 });
 
 test('replicas an autoscaler set count as the goal, and HPA, PDB and KEDA objects get their own conditions', () => {
-  const [sdep] = loadManifests(readFileSync(join(import.meta.dirname, 'testdata', 'features.yaml'), 'utf8'), {}).deployments;
+  const [sdep] = loadManifests(featuresManifest().text, {}).deployments;
   const rendered = render(sdep!, renderConfig({ keda: { enabled: true } }));
   const scaled: ObservedDeployment = { specReplicas: 3, replicas: 3, availableReplicas: 3 };
   const status = seldonStatus({ namespace: 'ml', rendered, observed: observed(rendered, () => scaled), now: T0 });
