@@ -39,7 +39,11 @@ const MAX_NAME = 63;
 
 /** `name`, or `seldon-<md5(name)>` when it is longer than 63 characters. */
 export function kubernetesName(name: string): string {
-  return name.length > MAX_NAME ? `seldon-${createHash('md5').update(name).digest('hex')}` : name;
+  return name.length > MAX_NAME ? `seldon-${md5(name)}` : name;
+}
+
+function md5(text: string): string {
+  return createHash('md5').update(text).digest('hex');
 }
 
 /** The predictor's Service (its entry point, in front of the executor): `<sdep>-<predictor>`, or `seldon.io/svc-name`. */
@@ -87,9 +91,13 @@ export function deploymentIdLabel(sdep: Pick<SeldonDeployment, 'metadata'>): Rec
   return { [LABELS.deploymentId]: kubernetesName(sdep.metadata.name) };
 }
 
-/** The label a graph node's Service selects: `seldon-app-svc-<container>: <its Service name>`. */
+/**
+ * The label a graph node's Service selects: `seldon-app-svc-<container>: <its Service name>`. A
+ * label key's name is at most 63 characters too: past that, the container's part is its md5.
+ */
 export function nodeServiceLabel(container: string, serviceName: string): Record<string, string> {
-  return { [`${LABELS.nodeServicePrefix}${container}`]: serviceName };
+  const key = `${LABELS.nodeServicePrefix}${container}`;
+  return { [key.length > MAX_NAME ? `${LABELS.nodeServicePrefix}${md5(container)}` : key]: serviceName };
 }
 
 /** The path every route of a deployment serves under, at the gateway and at an ingress. */

@@ -55,7 +55,10 @@ function validateMapping(object: KubeObject): void {
 
 function validate(object: KubeObject, where: string): void {
   assert.ok(object.metadata.name.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(object.metadata.name), `${where}: name ${object.metadata.name}`);
-  for (const [key, value] of Object.entries(object.metadata.labels)) {
+  const template = (object.spec['template'] as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels ?? {};
+  for (const [key, value] of [...Object.entries(object.metadata.labels), ...Object.entries(template)]) {
+    const name = key.slice(key.indexOf('/') + 1);
+    assert.ok(name.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name), `${where}: label key ${key}`);
     assert.ok(value.length <= 63 && /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/.test(value), `${where}: label ${key}=${value}`);
   }
   if (object.kind === 'Mapping') return validateMapping(object);
@@ -147,6 +150,9 @@ test("the seed's iris model becomes Seldon's objects, name for name", () => {
     'seldon-app-svc-classifier': 'iris-model-default-classifier',
     'seldon-app': 'iris-model-default',
   });
+  assert.equal(deployment.metadata.labels['app'], 'iris-model-default-0-classifier');
+  assert.equal(deployment.metadata.labels['fluentd'], 'true');
+  assert.equal(deployment.metadata.labels['seldon.io/model'], 'true');
   const pod = podSpecOf(deployment);
   assert.deepEqual(pod.containers.map((c) => c['name']), ['classifier', 'seldon-container-engine']);
   assert.deepEqual(pod.initContainers?.map((c) => [c['name'], c['args']]), [['classifier-model-initializer', ['gs://seldon-models/v1.11.0-dev/sklearn/iris', '/mnt/models']]]);
@@ -318,4 +324,28 @@ test('renderConfig refuses an Ingress or HTTPRoute without the gateway they rout
   const kinds = render(FEATURES[0]!, meshOnly).objects.map((o) => o.kind);
   assert.ok(!kinds.includes('Ingress') && kinds.includes('VirtualService'));
   assert.ok(Object.isFrozen(meshOnly.istio));
+});
+
+test("seldon.io/no-engine on a graph of more than one node is a RenderError: there is no executor to walk it", () => {
+  const [sdep] = deploymentsOf(readFileSync(join(TESTDATA, 'features.yaml'), 'utf8').split('---')[0]!.replace('annotations:\n    seldon.io/istio-retries', 'annotations:\n    seldon.io/no-engine: "true"\n    seldon.io/istio-retries'));
+  assert.equal(sdep!.metadata.annotations['seldon.io/no-engine'], 'true');
+  const spec = { ...sdep!, spec: { ...sdep!.spec, annotations: { 'seldon.io/no-engine': 'true' } } };
+  assert.throws(() => render(spec, DEFAULT_RENDER_CONFIG), (err: unknown) => err instanceof RenderError && err.message.startsWith('predictor main: seldon.io/no-engine needs a graph of one node'));
+});
+
+test('a container name too long for a label key is hashed in the seldon-app-svc- key, and every label stays valid', () => {
+  const container = 'a-container-name-of-sixty-characters-which-is-allowed-by-dns1';
+  const [sdep] = deploymentsOf(`apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: x}
+spec:
+  predictors:
+  - name: p
+    graph: {name: ${container}, type: MODEL}
+    componentSpecs: [{spec: {containers: [{name: ${container}, image: me/m:1}]}}]
+`);
+  const rendered = render(sdep!, DEFAULT_RENDER_CONFIG);
+  for (const object of rendered.objects) validate(object, 'long container');
+  const key = `seldon-app-svc-${createHash('md5').update(container).digest('hex')}`;
+  assert.deepEqual(only(rendered, 'Service', `seldon-${createHash('md5').update(`x-p-${container}`).digest('hex')}`).spec['selector'], { [key]: `seldon-${createHash('md5').update(`x-p-${container}`).digest('hex')}` });
 });

@@ -21,7 +21,7 @@ import {
   predictorServiceName,
   serviceHost,
 } from './names.ts';
-import { isRecord, records, withEntries, type ContainerObject, type KubeObject, type ObjectMetadata, type OwnerReference } from './objects.ts';
+import { isRecord, records, RenderError, withEntries, type ContainerObject, type KubeObject, type ObjectMetadata, type OwnerReference } from './objects.ts';
 import { componentContainer, modelMount, writtenPort, type NodePorts } from './prepack.ts';
 import { routeObjects } from './routes.ts';
 
@@ -66,6 +66,9 @@ export function render(sdep: SeldonDeployment, config: RenderConfig, owner?: Own
     const predictor = withDefaultLabels(original);
     const pods = podPlans(sdep, predictor);
     const noEngine = predictor.annotations[ANNOTATIONS.noEngine] === 'true' || sdep.spec.annotations[ANNOTATIONS.noEngine] === 'true';
+    if (noEngine && (graphNodes(predictor).length !== 1 || pods.length !== 1)) {
+      throw new RenderError(`predictor ${predictor.name}: ${ANNOTATIONS.noEngine} needs a graph of one node that runs in a container (the Service points at it directly, with no executor to walk a graph)`);
+    }
     const first = pods[0];
     if (!noEngine && first !== undefined) first.executor = true;
     if (!noEngine && first === undefined) {
@@ -253,7 +256,7 @@ function stringMap(value: unknown): Record<string, string> {
 
 function deploymentOf(sdep: SeldonDeployment, predictor: Predictor, pod: PodPlan, ports: ReadonlyMap<string, NodePorts>, engine: Verbatim, config: RenderConfig): KubeObject {
   const selector: Record<string, string> = { ...deploymentIdLabel(sdep) };
-  const labels: Record<string, string> = { ...predictor.labels, ...stringMap(pod.component?.metadata?.['labels']), [LABELS.app]: pod.name, fluentd: 'true' };
+  const labels: Record<string, string> = { ...predictor.labels, ...stringMap(pod.component?.metadata?.['labels']), app: pod.name, fluentd: 'true' };
   for (const node of pod.nodes) {
     const nodeLabel = nodeServiceLabel(node.name, nodeServiceName(sdep, predictor, node.name));
     Object.assign(selector, nodeLabel);

@@ -72,7 +72,7 @@ function gateway(sdep: SeldonDeployment, config: RenderConfig): KubeObject[] {
               readinessProbe: probe('/ready', 5),
               livenessProbe: probe('/live', 20),
               resources: structuredClone(config.gateway.resources),
-              securityContext: { runAsNonRoot: true, runAsUser: config.defaultUserId, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true },
+              securityContext: { runAsNonRoot: true, runAsUser: config.defaultUserId, allowPrivilegeEscalation: false },
             },
           ],
           terminationGracePeriodSeconds: 20,
