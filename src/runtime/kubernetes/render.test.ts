@@ -14,7 +14,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { Service } from 'kubernetes-models/v1/Service';
 import { parse, stringify } from 'yaml';
 import { loadManifests, type SeldonDeployment } from '../../manifest/index.ts';
-import { decodeEnginePredictor, DEFAULT_RENDER_CONFIG, render, renderConfig, RenderError, type KubeObject, type RenderConfig, type Rendered } from './index.ts';
+import { decodeEnginePredictor, DEFAULT_RENDER_CONFIG, IMAGE_TAG, render, renderConfig, RenderError, type KubeObject, type RenderConfig, type Rendered } from './index.ts';
 import { exampleAndSeedManifests, featuresManifest, ROOT, TESTDATA } from './testing.ts';
 const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
 
@@ -348,4 +348,10 @@ spec:
   for (const object of rendered.objects) validate(object, 'long container');
   const key = `seldon-app-svc-${createHash('md5').update(container).digest('hex')}`;
   assert.deepEqual(only(rendered, 'Service', `seldon-${createHash('md5').update(`x-p-${container}`).digest('hex')}`).spec['selector'], { [key]: `seldon-${createHash('md5').update(`x-p-${container}`).digest('hex')}` });
+});
+
+test("the images render names by default carry this package's version", () => {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  assert.equal(IMAGE_TAG, version);
+  assert.ok(DEFAULT_RENDER_CONFIG.executor.image.endsWith(`:${version}`));
 });
