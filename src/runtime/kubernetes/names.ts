@@ -34,6 +34,11 @@ export const ANNOTATIONS = Object.freeze({
   executorEnvPrefix: 'seldon.io/engine-',
 } as const);
 
+/** A deployment-wide annotation: on `spec.annotations`, else on `metadata.annotations` (Seldon reads both, in that order). */
+export function deploymentAnnotation(sdep: Pick<SeldonDeployment, 'metadata' | 'spec'>, key: string): string | undefined {
+  return sdep.spec.annotations[key] ?? sdep.metadata.annotations[key];
+}
+
 /** Longest DNS label, and so the longest object name Seldon keeps as it is. */
 const MAX_NAME = 63;
 

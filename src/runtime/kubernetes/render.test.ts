@@ -355,3 +355,12 @@ test("the images render names by default carry this package's version", () => {
   assert.equal(IMAGE_TAG, version);
   assert.ok(DEFAULT_RENDER_CONFIG.executor.image.endsWith(`:${version}`));
 });
+
+test("Seldon's deployment annotations are read from spec.annotations first, then metadata.annotations", () => {
+  const sdep = FEATURES[0]!;
+  const both = { ...sdep, spec: { ...sdep.spec, annotations: { 'seldon.io/istio-retries': '5', 'seldon.io/istio-host': 'models.example.com' } } };
+  const vs = only(render(both, EVERYTHING), 'VirtualService');
+  assert.deepEqual(vs.spec['hosts'], ['models.example.com']);
+  assert.deepEqual((vs.spec['http'] as { retries: unknown }[])[0]?.retries, { attempts: 5 }, 'spec wins over metadata (2)');
+  assert.equal(only(render(both, EVERYTHING), 'Mapping', 'seldon-ml-scaled-main-rest').spec['timeout_ms'], 10000, 'metadata when spec has none');
+});

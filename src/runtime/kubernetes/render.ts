@@ -11,6 +11,7 @@ import { enginePredictor, executorContainer, PODINFO_VOLUME, type NodeAddress } 
 import {
   ANNOTATIONS,
   componentDeploymentName,
+  deploymentAnnotation,
   deploymentIdLabel,
   executorDeploymentName,
   LABELS,
@@ -65,7 +66,7 @@ export function render(sdep: SeldonDeployment, config: RenderConfig, owner?: Own
   for (const original of sdep.spec.predictors) {
     const predictor = withDefaultLabels(original);
     const pods = podPlans(sdep, predictor);
-    const noEngine = predictor.annotations[ANNOTATIONS.noEngine] === 'true' || sdep.spec.annotations[ANNOTATIONS.noEngine] === 'true';
+    const noEngine = (predictor.annotations[ANNOTATIONS.noEngine] ?? deploymentAnnotation(sdep, ANNOTATIONS.noEngine)) === 'true';
     if (noEngine && (graphNodes(predictor).length !== 1 || pods.length !== 1)) {
       throw new RenderError(`predictor ${predictor.name}: ${ANNOTATIONS.noEngine} needs a graph of one node that runs in a container (the Service points at it directly, with no executor to walk a graph)`);
     }

@@ -7,7 +7,7 @@
  */
 import type { Predictor, SeldonDeployment, Verbatim } from '../../manifest/index.ts';
 import type { RenderConfig } from './config.ts';
-import { ANNOTATIONS, deploymentIdLabel, gatewayName, ingressPrefix, LABELS, MANAGED_BY, predictorServiceName, routeName, serviceHost } from './names.ts';
+import { ANNOTATIONS, deploymentAnnotation, deploymentIdLabel, gatewayName, ingressPrefix, LABELS, MANAGED_BY, predictorServiceName, routeName, serviceHost } from './names.ts';
 import type { KubeObject, ObjectMetadata } from './objects.ts';
 
 /** The environment variable that tells the gateway its predictors: JSON `[{name, traffic, shadow, http, grpc}]`. */
@@ -122,7 +122,7 @@ function httpRoute(sdep: SeldonDeployment, config: RenderConfig): KubeObject {
 
 /** Istio's VirtualService, as Seldon makes it: REST under the prefix, gRPC by headers; traffic weights; the shadow mirrored. */
 function virtualService(sdep: SeldonDeployment, config: RenderConfig): KubeObject {
-  const annotations = sdep.metadata.annotations;
+  const annotation = (key: string): string | undefined => deploymentAnnotation(sdep, key);
   const destination = (p: Predictor, port: number): Verbatim => ({ host: predictorHost(sdep, p), subset: p.name, port: { number: port } });
   const live = sdep.spec.predictors.filter((p) => !p.shadow);
   const shadow = sdep.spec.predictors.find((p) => p.shadow);
@@ -133,10 +133,10 @@ function virtualService(sdep: SeldonDeployment, config: RenderConfig): KubeObjec
       route['mirror'] = destination(shadow, port);
       route['mirrorPercentage'] = { value: 100 };
     }
-    const attempts = annotations[ANNOTATIONS.istioRetries];
+    const attempts = annotation(ANNOTATIONS.istioRetries);
     if (attempts !== undefined && /^\d+$/.test(attempts)) {
       const retries: Verbatim = { attempts: Number(attempts) };
-      const timeout = annotations[ANNOTATIONS.istioRetriesTimeout];
+      const timeout = annotation(ANNOTATIONS.istioRetriesTimeout);
       if (timeout !== undefined) retries['perTryTimeout'] = timeout;
       route['retries'] = retries;
     }
@@ -148,8 +148,8 @@ function virtualService(sdep: SeldonDeployment, config: RenderConfig): KubeObjec
     kind: 'VirtualService',
     metadata: metadata(sdep, routeName(sdep)),
     spec: {
-      hosts: [annotations[ANNOTATIONS.istioHost] ?? '*'],
-      gateways: [annotations[ANNOTATIONS.istioGateway] ?? config.istio.gateway],
+      hosts: [annotation(ANNOTATIONS.istioHost) ?? '*'],
+      gateways: [annotation(ANNOTATIONS.istioGateway) ?? config.istio.gateway],
       http: [
         http({ uri: { prefix: ingressPrefix(sdep) } }, config.executor.port, true),
         http({ uri: { regex: GRPC_METHODS }, headers: { seldon: { exact: name }, namespace: { exact: namespace } } }, config.executor.grpcPort, false),
@@ -172,7 +172,6 @@ function destinationRule(sdep: SeldonDeployment, predictor: Predictor, config: R
 /** Ambassador's v2 Mappings for one predictor: REST under the prefix, gRPC by headers. */
 function mappings(sdep: SeldonDeployment, predictor: Predictor, config: RenderConfig): KubeObject[] {
   const { name, namespace } = sdep.metadata;
-  const annotations = sdep.metadata.annotations;
   const host = `${predictorServiceName(sdep, predictor)}.${namespace}`;
   const base = (port: number, timeout: string | undefined): Verbatim => {
     const spec: Verbatim = { service: `${host}:${port}`, timeout_ms: Number(timeout ?? 3000) };
@@ -180,9 +179,9 @@ function mappings(sdep: SeldonDeployment, predictor: Predictor, config: RenderCo
     else if (predictor.traffic !== 100) spec['weight'] = predictor.traffic;
     return spec;
   };
-  const rest: Verbatim = { ...base(config.executor.port, annotations[ANNOTATIONS.restTimeout]), prefix: ingressPrefix(sdep), rewrite: '/' };
+  const rest: Verbatim = { ...base(config.executor.port, deploymentAnnotation(sdep, ANNOTATIONS.restTimeout)), prefix: ingressPrefix(sdep), rewrite: '/' };
   const grpc: Verbatim = {
-    ...base(config.executor.grpcPort, annotations[ANNOTATIONS.grpcTimeout]),
+    ...base(config.executor.grpcPort, deploymentAnnotation(sdep, ANNOTATIONS.grpcTimeout)),
     grpc: true,
     prefix: GRPC_METHODS,
     prefix_regex: true,
