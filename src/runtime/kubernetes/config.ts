@@ -95,8 +95,9 @@ export const DEFAULT_RENDER_CONFIG: RenderConfig = deepFreeze({
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /**
- * The defaults with `given` laid over them, section by section (lists and the server table replace
- * whole); a RenderError for settings that cannot work together.
+ * The defaults with `given` laid over them key by key, as Helm merges values (a list replaces the
+ * default whole; an implementation added to predictorServers keeps the others); a RenderError for
+ * settings that cannot work together.
  */
 export function renderConfig(given: DeepPartial<RenderConfig> = {}): RenderConfig {
   const config = merge(DEFAULT_RENDER_CONFIG, given) as RenderConfig;
@@ -115,7 +116,7 @@ function merge(base: unknown, over: unknown): unknown {
   if (over === undefined) return structuredClone(base);
   if (!isPlainObject(base) || !isPlainObject(over)) return structuredClone(over);
   const out: Record<string, unknown> = { ...structuredClone(base) };
-  for (const [key, value] of Object.entries(over)) out[key] = key === 'predictorServers' ? structuredClone(value) : merge(base[key], value);
+  for (const [key, value] of Object.entries(over)) out[key] = merge(base[key], value);
   return out;
 }
 

@@ -123,7 +123,7 @@ export function componentContainer(
   return c;
 }
 
-/** The HTTP port a user already gave the container a name for, which Seldon keeps. */
+/** The port of that name the user already gave the container, which Seldon keeps. */
 export function writtenPort(written: Verbatim | undefined, name: 'http' | 'grpc' | 'metrics'): number | undefined {
   const port = records(written?.['ports']).find((p) => p['name'] === name)?.['containerPort'];
   return typeof port === 'number' ? port : undefined;

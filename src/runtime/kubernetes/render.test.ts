@@ -308,6 +308,7 @@ spec:
   const config = renderConfig({ predictorServers: { XGBOOST_SERVER: { protocols: { seldon: { image: 'me/xgb', defaultImageVersion: '2' } } } } });
   const pod = podSpecOf(only(render(sdep!, config), 'Deployment', 'x-p-0-m'));
   assert.equal(pod.containers[0]!['image'], 'me/xgb:2');
+  assert.deepEqual(config.predictorServers['SKLEARN_SERVER'], DEFAULT_RENDER_CONFIG.predictorServers['SKLEARN_SERVER'], 'adding a server keeps the others, as Helm merges values');
 });
 
 test('render is pure: the same manifest and config give equal objects, and the manifest is not changed', () => {
