@@ -56,9 +56,13 @@ export function envList(values: Readonly<Record<string, string>>): EnvEntry[] {
   return Object.entries(values).map(([name, value]) => ({ name, value }));
 }
 
-/** `existing` with each entry of `more` whose name it lacks appended: what a user set wins. */
-export function withEntries(existing: unknown, more: readonly Verbatim[]): Verbatim[] {
+/**
+ * `existing` with each entry of `more` appended unless an existing entry has the same value for one
+ * of `keys`: what a user set wins, and no list gets two entries server-side apply would refuse
+ * (ports are keyed by number, volume mounts by path).
+ */
+export function withEntries(existing: unknown, more: readonly Verbatim[], keys: readonly string[] = ['name']): Verbatim[] {
   const list = records(existing);
-  const names = new Set(list.map((e) => e['name']));
-  return [...list, ...more.filter((e) => !names.has(e['name']))];
+  const taken = keys.map((key) => new Set<unknown>(list.map((e) => e[key]).filter((v) => v !== undefined)));
+  return [...list, ...more.filter((e) => keys.every((key, i) => !taken[i]!.has(e[key])))];
 }

@@ -96,7 +96,7 @@ export function componentContainer(
     { name: 'http', containerPort: ports.http, protocol: 'TCP' },
     { name: 'grpc', containerPort: ports.grpc, protocol: 'TCP' },
     { name: 'metrics', containerPort: ports.metrics, protocol: 'TCP' },
-  ]);
+  ], ['name', 'containerPort']);
   const parameters: unknown[] = [...node.parameters];
   if (model !== undefined && isPrepackagedServer(node.implementation)) parameters.push({ name: 'model_uri', value: model.path, type: 'STRING' });
   const env: Record<string, string> = {
@@ -119,7 +119,7 @@ export function componentContainer(
   if (!isRecord(c['lifecycle'])) c['lifecycle'] = { preStop: { exec: { command: ['/bin/sh', '-c', '/bin/sleep 10'] } } };
   const mounts = [{ name: PODINFO_VOLUME, mountPath: PODINFO_PATH }];
   if (model !== undefined) mounts.push(model.mount as { name: string; mountPath: string });
-  c['volumeMounts'] = withEntries(c['volumeMounts'], mounts);
+  c['volumeMounts'] = withEntries(c['volumeMounts'], mounts, ['name', 'mountPath']);
   return c;
 }
 

@@ -365,3 +365,24 @@ test("Seldon's deployment annotations are read from spec.annotations first, then
   assert.deepEqual((vs.spec['http'] as { retries: unknown }[])[0]?.retries, { attempts: 5 }, 'spec wins over metadata (2)');
   assert.equal(only(render(both, EVERYTHING), 'Mapping', 'seldon-ml-scaled-main-rest').spec['timeout_ms'], 10000, 'metadata when spec has none');
 });
+
+test('what render adds never repeats a port number or a mount path the user already listed (server-side apply refuses duplicates)', () => {
+  const [sdep] = deploymentsOf(`apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: x}
+spec:
+  predictors:
+  - name: p
+    graph: {name: m, implementation: SKLEARN_SERVER, modelUri: "gs://b/m"}
+    componentSpecs:
+    - spec:
+        containers:
+        - name: m
+          ports: [{containerPort: 9000}]
+          volumeMounts: [{name: mine, mountPath: /mnt/models}]
+        volumes: [{name: mine, emptyDir: {}}]
+`);
+  const model = podSpecOf(only(render(sdep!, DEFAULT_RENDER_CONFIG), 'Deployment', 'x-p-0-m')).containers[0]!;
+  assert.deepEqual((model['ports'] as { containerPort: number }[]).map((p) => p.containerPort), [9000, 9500, 6000]);
+  assert.deepEqual((model['volumeMounts'] as { mountPath: string }[]).map((m) => m.mountPath), ['/mnt/models', '/etc/podinfo']);
+});
