@@ -105,6 +105,17 @@ function deploymentsOf(text: string): SeldonDeployment[] {
   return loadManifests(text, {}).deployments;
 }
 
+/** SeldonDeployment `x` with one predictor `p`, whose other fields are `fields` (YAML, indented 4). */
+function deploymentX(fields: string): SeldonDeployment[] {
+  return deploymentsOf(`apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: x}
+spec:
+  predictors:
+  - name: p${fields.trimEnd()}
+`);
+}
+
 function only(rendered: Rendered, kind: string, name?: string): KubeObject {
   const found = rendered.objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
   assert.equal(found.length, 1, `expected one ${kind} ${name ?? ''}, got ${found.map((o) => o.metadata.name).join(', ')}`);
@@ -296,12 +307,7 @@ test('v1, v1alpha2 and v1alpha3 render the same objects, owned by the version ap
 });
 
 test('a prepackaged server with no image for the protocol is a RenderError that says how to add one', () => {
-  const [sdep] = deploymentsOf(`apiVersion: machinelearning.seldon.io/v1
-kind: SeldonDeployment
-metadata: {name: x}
-spec:
-  predictors:
-  - name: p
+  const [sdep] = deploymentX(`
     graph: {name: m, implementation: XGBOOST_SERVER, modelUri: "gs://b/m"}
 `);
   assert.throws(() => render(sdep!, DEFAULT_RENDER_CONFIG), (err: unknown) => err instanceof RenderError && /no image for implementation XGBOOST_SERVER with protocol seldon: add it to predictor_servers/.test(err.message));
@@ -336,12 +342,7 @@ test("seldon.io/no-engine on a graph of more than one node is a RenderError: the
 
 test('a container name too long for a label key is hashed in the seldon-app-svc- key, and every label stays valid', () => {
   const container = 'a-container-name-of-sixty-characters-which-is-allowed-by-dns1';
-  const [sdep] = deploymentsOf(`apiVersion: machinelearning.seldon.io/v1
-kind: SeldonDeployment
-metadata: {name: x}
-spec:
-  predictors:
-  - name: p
+  const [sdep] = deploymentX(`
     graph: {name: ${container}, type: MODEL}
     componentSpecs: [{spec: {containers: [{name: ${container}, image: me/m:1}]}}]
 `);
@@ -367,12 +368,7 @@ test("Seldon's deployment annotations are read from spec.annotations first, then
 });
 
 test('what render adds never repeats a port number or a mount path the user already listed (server-side apply refuses duplicates)', () => {
-  const [sdep] = deploymentsOf(`apiVersion: machinelearning.seldon.io/v1
-kind: SeldonDeployment
-metadata: {name: x}
-spec:
-  predictors:
-  - name: p
+  const [sdep] = deploymentX(`
     graph: {name: m, implementation: SKLEARN_SERVER, modelUri: "gs://b/m"}
     componentSpecs:
     - spec:
