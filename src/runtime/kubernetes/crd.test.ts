@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { parseAllDocuments, stringify } from 'yaml';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition';
-import { CRD_NAME, SELDON_DEPLOYMENT_SCHEMA, seldonDeploymentCrd } from './index.ts';
+import { loadManifests } from '../../manifest/index.ts';
+import { CRD_NAME, render, renderConfig, SELDON_DEPLOYMENT_SCHEMA, seldonDeploymentCrd, seldonStatus } from './index.ts';
 import { exampleAndSeedManifests, featuresManifest, ROOT } from './testing.ts';
 const CRD_FILE = join(import.meta.dirname, 'crd.yaml');
 const HEADER = '# Generated from src/runtime/kubernetes/crd.ts (UPDATE_GOLDEN=1 node --import tsx --test src/runtime/kubernetes/crd.test.ts); do not edit.\n';
@@ -84,4 +85,43 @@ test('the CRD schema refuses what the API server should refuse before the webhoo
   assert.ok(validate.errors?.some((e) => e.message === "must have required property 'predictors'"));
   assert.equal(validate({ metadata: { name: 'x' }, spec: { predictors: [{ name: 'p', graph: {}, traffic: '50' }] } }), false);
   assert.ok(validate.errors?.some((e) => e.instancePath === '/spec/predictors/0/traffic'));
+});
+
+/** The paths of `value` an API server would prune (not declared by `schema`): what would be silently lost. */
+function prunedPaths(value: unknown, schema: Schema, path: string): string[] {
+  if (schema['x-kubernetes-preserve-unknown-fields'] === true) return [];
+  if (Array.isArray(value)) {
+    const items = schema['items'] as Schema | undefined;
+    return items === undefined ? [] : value.flatMap((v, i) => prunedPaths(v, items, `${path}[${i}]`));
+  }
+  if (typeof value !== 'object' || value === null) return [];
+  const properties = schema['properties'] as Record<string, Schema> | undefined;
+  const additional = schema['additionalProperties'] as Schema | undefined;
+  // `metadata: {type: object}` is the API server's own, never pruned by the CRD.
+  if (properties === undefined && additional === undefined) return [];
+  return Object.entries(value).flatMap(([key, inner]) => {
+    const child = properties?.[key] ?? additional;
+    return child === undefined ? [`${path}.${key}`] : prunedPaths(inner, child, `${path}.${key}`);
+  });
+}
+
+test('nothing of an example manifest, or of a status Trantor writes, would be pruned by the API server', () => {
+  for (const { name, text } of [...exampleAndSeedManifests(), featuresManifest()]) {
+    for (const doc of parseAllDocuments(text)) {
+      const object = doc.toJS() as Schema | null;
+      if (object?.['kind'] !== 'SeldonDeployment') continue;
+      assert.deepEqual(prunedPaths(object, SELDON_DEPLOYMENT_SCHEMA, ''), [], name);
+    }
+  }
+  const [sdep] = loadManifests(featuresManifest().text, {}).deployments;
+  const rendered = render(sdep!, renderConfig({ keda: { enabled: true } }));
+  const observed = {
+    deployments: new Map(rendered.objects.filter((o) => o.kind === 'Deployment').map((o) => [o.metadata.name, { specReplicas: 1, replicas: 1, availableReplicas: 1 }])),
+    others: new Set(rendered.objects.map((o) => `${o.kind}/${o.metadata.name}`)),
+  };
+  const status = seldonStatus({ namespace: 'ml', generation: 2, rendered, observed, now: '2026-12-04T10:00:00Z' });
+  assert.equal(status.state, 'Available');
+  assert.deepEqual(prunedPaths({ status }, SELDON_DEPLOYMENT_SCHEMA, ''), []);
+  assert.ok(validate({ metadata: { name: 'x' }, spec: { predictors: [] }, status }), JSON.stringify(validate.errors));
+  assert.deepEqual(prunedPaths({ status: { ...status, typo: 1 } }, SELDON_DEPLOYMENT_SCHEMA, ''), ['.status.typo'], 'the check finds what would be pruned');
 });
