@@ -15,5 +15,5 @@ export { RenderError, type KubeObject, type ObjectMetadata, type OwnerReference 
 export { MODEL_PATH, PVC_PATH } from './prepack.ts';
 export { addressOf, render, type Owner, type Rendered } from './render.ts';
 export { GATEWAY_PREDICTORS_ENV } from './routes.ts';
-export { NOT_PROGRESSING, seldonStatus, type Condition, type Observed, type ObservedDeployment, type SeldonStatus, type StatusInput } from './status.ts';
+export { NOT_PROGRESSING, observedOf, seldonStatus, type Condition, type Observed, type ObservedDeployment, type SeldonStatus, type StatusInput } from './status.ts';
 export { CRD_GROUP, CRD_NAME, SELDON_DEPLOYMENT_SCHEMA, seldonDeploymentCrd } from './crd.ts';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadManifests } from '../../manifest/index.ts';
-import { DEFAULT_RENDER_CONFIG, NOT_PROGRESSING, render, renderConfig, seldonStatus, type Observed, type ObservedDeployment, type Rendered } from './index.ts';
+import { DEFAULT_RENDER_CONFIG, NOT_PROGRESSING, observedOf, render, renderConfig, seldonStatus, type Observed, type ObservedDeployment, type Rendered } from './index.ts';
 import { featuresManifest, TESTDATA } from './testing.ts';
 
 const [SAMPLE] = loadManifests(readFileSync(join(TESTDATA, 'seed-sample.yaml'), 'utf8'), {}).deployments;
@@ -114,4 +114,26 @@ test('replicas an autoscaler set count as the goal, and HPA, PDB and KEDA object
   const noPdb = seldonStatus({ namespace: 'ml', rendered, observed: observed(rendered, () => scaled, (kind) => kind === 'PodDisruptionBudget'), now: T0 });
   assert.equal(noPdb.state, 'Creating');
   assert.equal(noPdb.conditions.find((c) => c.type === 'PdbsReady')?.message, 'not created yet: scaled-main-1-gpu');
+});
+
+test('observedOf reads what the API server returns: a Deployment\'s spec.replicas and status, the kind and name of the rest', () => {
+  const listed = [
+    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'iris-model-default-0-classifier' }, spec: { replicas: 2 }, status: { replicas: 2, availableReplicas: 1, conditions: [{ type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', lastUpdateTime: 'x' }] } },
+    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'iris-model-gateway' }, spec: {} },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'iris-model-default' } },
+    { kind: 'Service', metadata: {} },
+    'not an object',
+  ];
+  const observed = observedOf(listed);
+  assert.deepEqual(observed.deployments.get('iris-model-default-0-classifier'), {
+    specReplicas: 2,
+    replicas: 2,
+    availableReplicas: 1,
+    conditions: [{ type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable' }],
+  });
+  assert.deepEqual(observed.deployments.get('iris-model-gateway'), { specReplicas: 1, conditions: [] });
+  assert.deepEqual([...observed.others], ['Service/iris-model-default']);
+  const status = seldonStatus({ namespace: 'seldon', rendered: RENDERED, observed, now: T0 });
+  assert.equal(status.state, 'Creating');
+  assert.equal(status.conditions.find((c) => c.type === 'ServicesReady')?.message, 'not created yet: iris-model-default-classifier, iris-model-gateway');
 });

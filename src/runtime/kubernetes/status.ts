@@ -6,6 +6,7 @@
  * passes in what its caches hold and the time, and patches the result only when it changed.
  */
 import type { DeploymentState } from '../../manifest/index.ts';
+import { isRecord, records } from './objects.ts';
 import type { Rendered } from './render.ts';
 
 /** What a child Deployment reports (from `.spec.replicas` and `.status`). */
@@ -55,6 +56,39 @@ export interface StatusInput {
   readonly previous?: Pick<SeldonStatus, 'conditions'>;
   /** RFC 3339 time of this pass. */
   readonly now: string;
+}
+
+/**
+ * What the children report, from the objects as the API server returns them (a list or an informer
+ * cache): each Deployment's `spec.replicas` and `status`, and the kind and name of the others.
+ */
+export function observedOf(objects: readonly unknown[]): Observed {
+  const deployments = new Map<string, ObservedDeployment>();
+  const others = new Set<string>();
+  for (const object of objects) {
+    if (!isRecord(object) || !isRecord(object['metadata']) || typeof object['metadata']['name'] !== 'string') continue;
+    const name = object['metadata']['name'];
+    if (object['kind'] !== 'Deployment') {
+      others.add(`${String(object['kind'])}/${name}`);
+      continue;
+    }
+    const spec = isRecord(object['spec']) ? object['spec'] : {};
+    const status = isRecord(object['status']) ? object['status'] : {};
+    const count = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
+    const seen: { -readonly [K in keyof ObservedDeployment]: ObservedDeployment[K] } = { specReplicas: count(spec['replicas']) ?? 1 };
+    const replicas = count(status['replicas']);
+    if (replicas !== undefined) seen.replicas = replicas;
+    const available = count(status['availableReplicas']);
+    if (available !== undefined) seen.availableReplicas = available;
+    seen.conditions = records(status['conditions']).map((c) => {
+      const condition: { type: string; status: string; reason?: string; message?: string } = { type: String(c['type']), status: String(c['status']) };
+      if (typeof c['reason'] === 'string') condition.reason = c['reason'];
+      if (typeof c['message'] === 'string') condition.message = c['message'];
+      return condition;
+    });
+    deployments.set(name, seen);
+  }
+  return { deployments, others };
 }
 
 export const NOT_PROGRESSING = 'Deployment is no longer progressing and not available.';
