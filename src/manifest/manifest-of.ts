@@ -5,8 +5,8 @@
  * plane restores what it stored: on restore it reads each stored object back through
  * `loadManifests`, the very checks `apply` makes (with today's limits), rather than trusting the file.
  *
- * Only what the readers reshape is undone here: SeldonDeployment componentSpecs (`{containers}` →
- * `{spec: {containers}}`), a Trigger's `attributes` (→ `filter.attributes`), delivery specs
+ * Only what the readers reshape is undone here: SeldonDeployment componentSpecs (the PodSpec as
+ * written, else `{containers}` → `{spec: {containers}}`), a Trigger's `attributes` (→ `filter.attributes`), delivery specs
  * (milliseconds → ISO-8601 durations), and the folder relative paths resolve against (→ the
  * `trantor.io/base-dir` annotation); everything else is read back as it is. The input of the untyped
  * form is untrusted JSON, so a shape that does not fit is passed through for loadManifests to report.
