@@ -5,8 +5,8 @@
  * plane restores what it stored: on restore it reads each stored object back through
  * `loadManifests`, the very checks `apply` makes (with today's limits), rather than trusting the file.
  *
- * Only what the readers reshape is undone here: SeldonDeployment componentSpecs (`{containers}` →
- * `{spec: {containers}}`), a Trigger's `attributes` (→ `filter.attributes`), delivery specs
+ * Only what the readers reshape is undone here: SeldonDeployment componentSpecs (the PodSpec as
+ * written, else `{containers}` → `{spec: {containers}}`), a Trigger's `attributes` (→ `filter.attributes`), delivery specs
  * (milliseconds → ISO-8601 durations), and the folder relative paths resolve against (→ the
  * `trantor.io/base-dir` annotation); everything else is read back as it is. The input of the untyped
  * form is untrusted JSON, so a shape that does not fit is passed through for loadManifests to report.
@@ -116,8 +116,9 @@ function seldonSpecOf(spec: Mapping): Mapping {
       if (!isMapping(predictor) || !Array.isArray(predictor['componentSpecs'])) return predictor;
       const componentSpecs = predictor['componentSpecs'].map((component: unknown) => {
         if (!isMapping(component) || !('containers' in component)) return component;
-        const { containers, ...rest } = component;
-        return { ...rest, spec: { containers } };
+        // The PodSpec as written when kept (containers is its typed view), else rebuilt from that view.
+        const { containers, spec, ...rest } = component;
+        return { ...rest, spec: isMapping(spec) ? spec : { containers } };
       });
       return { ...predictor, componentSpecs };
     }),

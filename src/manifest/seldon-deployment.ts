@@ -2,6 +2,7 @@
  * A SeldonDeployment document: checked the way Seldon's CRD schema and admission webhook check
  * it, and defaulted the way its defaulting webhook does, into the normalised shape of types.ts.
  */
+import { readComponentPassthrough, readPredictorPassthrough } from './component-spec.ts';
 import { containerFor, impliedUnitType, isPrepackagedServer } from './graph.ts';
 import { Fields, isMapping } from './fields.ts';
 import { dns1123, readMetadata } from './metadata.ts';
@@ -188,6 +189,7 @@ function readPredictor(p: Fields, transport: 'rest' | 'grpc', maxReplicas: numbe
     labels: p.stringMap('labels'),
     annotations: p.stringMap('annotations'),
   };
+  readPredictorPassthrough(p, predictor);
   if (p.required('graph')) {
     const graph = p.mapping('graph');
     if (graph !== undefined) {
@@ -223,6 +225,7 @@ function readComponentSpecs(p: Fields, maxReplicas: number): ComponentSpec[] {
     const componentSpec: ComponentSpec = { containers };
     const replicas = readReplicas(c, maxReplicas);
     if (replicas !== undefined) componentSpec.replicas = replicas;
+    readComponentPassthrough(c, componentSpec);
     return componentSpec;
   });
 }
@@ -296,7 +299,7 @@ function readNode(n: Fields, predictor: Predictor, transport: 'rest' | 'grpc', n
   if (implementation !== undefined) node.implementation = implementation;
   const methods = readMethods(n);
   if (methods !== undefined) node.methods = methods;
-  for (const key of ['modelUri', 'serviceAccountName', 'envSecretRefName'] as const) {
+  for (const key of ['modelUri', 'storageInitializerImage', 'serviceAccountName', 'envSecretRefName'] as const) {
     const value = n.string(key);
     if (value !== undefined) node[key] = value;
   }

@@ -45,6 +45,8 @@ export interface GraphNode {
   implementation?: UnitImplementation;
   methods?: UnitMethod[];
   modelUri?: string;
+  /** The image that fetches `modelUri` into the pod on Kubernetes (Seldon's field); the operator's default when absent. */
+  storageInitializerImage?: string;
   serviceAccountName?: string;
   envSecretRefName?: string;
   endpoint: Endpoint;
@@ -83,9 +85,27 @@ export interface Container {
   startupProbe?: Probe;
 }
 
+/**
+ * Fields of a Kubernetes object kept exactly as written (a PodSpec, an HPA spec…): Trantor checks
+ * what it reads and passes the rest on whole, so what the local runtime does not model still
+ * reaches Kubernetes.
+ */
+export type Verbatim = Record<string, unknown>;
+
 export interface ComponentSpec {
+  /** Trantor's typed view of `spec.containers`, what the local runtime runs. */
   containers: Container[];
   replicas?: number;
+  /** `metadata` as written: `name` names its Deployment; `labels` and `annotations` go on its pods. */
+  metadata?: Verbatim;
+  /** The PodSpec as written, whole (resources, volumes, tolerations, GPUs, imagePullSecrets…). */
+  spec?: Verbatim;
+  /** A HorizontalPodAutoscaler for this componentSpec's Deployment: minReplicas, maxReplicas, metrics (v2beta1) or metricsv2. */
+  hpaSpec?: Verbatim;
+  /** A KEDA ScaledObject for it: triggers, pollingInterval, cooldownPeriod, idle/min/maxReplicaCount, advanced, fallback. */
+  kedaSpec?: Verbatim;
+  /** A PodDisruptionBudget for its pods: minAvailable or maxUnavailable. */
+  pdbSpec?: Verbatim;
 }
 
 export interface Predictor {
@@ -97,6 +117,14 @@ export interface Predictor {
   shadow: boolean;
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  /** The executor's own container on Kubernetes: `resources` and `env`, as written. */
+  svcOrchSpec?: Verbatim;
+  /** `{certSecretName}`: the executor serves HTTPS with this Secret's certificate (Kubernetes only). */
+  ssl?: Verbatim;
+  /** The Deployments' `progressDeadlineSeconds` on Kubernetes. */
+  progressDeadlineSeconds?: number;
+  /** Kept as written and passed on; Trantor does not run explainers yet. */
+  explainer?: Verbatim;
 }
 
 export interface ObjectMeta {

@@ -1,0 +1,19 @@
+export { DEFAULT_RENDER_CONFIG, IMAGE_TAG, renderConfig, type PredictorServers, type RenderConfig, type Resources, type ServerImage } from './config.ts';
+export { decodeEnginePredictor, ENGINE_PREDICTOR_ENV, EXECUTOR_CONTAINER } from './executor.ts';
+export {
+  ANNOTATIONS,
+  componentDeploymentName,
+  executorDeploymentName,
+  gatewayName,
+  kubernetesName,
+  LABELS,
+  MANAGED_BY,
+  nodeServiceName,
+  predictorServiceName,
+} from './names.ts';
+export { RenderError, type KubeObject, type ObjectMetadata, type OwnerReference } from './objects.ts';
+export { MODEL_PATH, PVC_PATH } from './prepack.ts';
+export { addressOf, render, type Owner, type Rendered } from './render.ts';
+export { GATEWAY_PREDICTORS_ENV } from './routes.ts';
+export { NOT_PROGRESSING, observedOf, seldonStatus, type Condition, type Observed, type ObservedDeployment, type SeldonStatus, type StatusInput } from './status.ts';
+export { CRD_GROUP, CRD_NAME, SELDON_DEPLOYMENT_SCHEMA, seldonDeploymentCrd } from './crd.ts';

@@ -1,0 +1,40 @@
+/**
+ * For tests: the SeldonDeployment manifests render() is pinned against — every example, the seeds'
+ * (as the seeds print them) and the features fixture — each with a name for its golden file.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { NOTEBOOK_DEPLOYMENT } from '../../../test/seed-manifests.ts';
+
+export const ROOT = join(import.meta.dirname, '..', '..', '..');
+export const TESTDATA = join(import.meta.dirname, 'testdata');
+
+export interface ManifestSource {
+  /** `examples-graphs-abtest`, `seed-notebook`… */
+  readonly name: string;
+  readonly text: string;
+}
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) return yamlFiles(path);
+      return /\.ya?ml$/.test(name) ? [path] : [];
+    });
+}
+
+/** Every example manifest file, then the seeds' SeldonDeployments. */
+export function exampleAndSeedManifests(): ManifestSource[] {
+  return [
+    ...yamlFiles(join(ROOT, 'examples')).map((file) => ({ name: relative(ROOT, file).replace(/\.ya?ml$/, '').replaceAll('/', '-'), text: readFileSync(file, 'utf8') })),
+    { name: 'seed-notebook', text: NOTEBOOK_DEPLOYMENT },
+    { name: 'seed-sample', text: readFileSync(join(TESTDATA, 'seed-sample.yaml'), 'utf8') },
+  ];
+}
+
+/** testdata/features.yaml: what render does beyond the examples. */
+export function featuresManifest(): ManifestSource {
+  return { name: 'features', text: readFileSync(join(TESTDATA, 'features.yaml'), 'utf8') };
+}
