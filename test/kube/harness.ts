@@ -73,6 +73,11 @@ export interface KubeUser {
 export interface KubeOptions {
   /** Users besides the admin, each given a bearer token (for RBAC tests); the admin is in system:masters. */
   users?: KubeUser[];
+  /**
+   * false serves every watch from etcd (`--watch-cache=false`), so that a watch from a compacted
+   * resource version gets 410 at once; the watch cache (the default) replays what it still holds.
+   */
+  watchCache?: boolean;
   /** How long to wait for /readyz; the first start after a build is slow on a loaded machine. */
   readyTimeoutMs?: number;
 }
@@ -96,6 +101,8 @@ export interface KubeServer {
   compact(): Promise<number>;
   /** Stops the API server, then etcd, and removes the data; safe to call twice. */
   stop(): Promise<void>;
+  /** The two processes' ids. */
+  pids: { etcd: number; apiserver: number };
   /** What both processes printed, for failure messages. */
   output(): string;
 }
@@ -111,7 +118,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Every process a harness started, killed when this process exits however it exits. */
+/** Every process a harness started, killed when this process exits (by a signal too; by SIGKILL through setpriv). */
 const running = new Set<ChildProcess>();
 function killAll(): void {
   for (const child of running) child.kill('SIGKILL');
@@ -124,8 +131,13 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
+/** util-linux's setpriv: it makes the kernel kill the child when this process dies, even by SIGKILL. */
+const SETPRIV = onPath('setpriv');
+
 function start(command: string, args: string[], log: string[]): ChildProcess {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = SETPRIV
+    ? spawn(SETPRIV, ['--pdeathsig', 'SIGKILL', '--', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const keep = (chunk: Buffer): void => {
     log.push(chunk.toString());
@@ -241,6 +253,7 @@ export async function startKube(options: KubeOptions = {}): Promise<KubeServer> 
       `--service-account-key-file=${join(dir, 'sa.pub')}`,
       `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
       `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      `--watch-cache=${options.watchCache ?? true}`,
     ], apiLog);
     const apiProcess = apiserver;
     const url = `https://127.0.0.1:${securePort}`;
@@ -288,6 +301,7 @@ export async function startKube(options: KubeOptions = {}): Promise<KubeServer> 
         return revision;
       },
       stop,
+      pids: { etcd: etcdProcess.pid!, apiserver: apiProcess.pid! },
       output: () => `--- etcd ---\n${etcdLog.join('')}\n--- kube-apiserver ---\n${apiLog.join('').slice(-8000)}`,
     };
   } catch (error) {
