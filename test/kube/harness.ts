@@ -51,7 +51,7 @@ export function findBinaries(): KubeBinaries | { missing: string } {
   const etcd = process.env.TRANTOR_ETCD ?? onPath('etcd');
   const helm = join(CACHE, layer, 'helm');
   const kubectl = join(CACHE, layer, 'kubectl');
-  if (!existsSync(apiserver)) return { missing: `no kube-apiserver at ${apiserver}: build it with \`bash scripts/kube/build.sh\` (10+ minutes)` };
+  if (!existsSync(apiserver)) return { missing: `no kube-apiserver at ${apiserver}: build it with \`bash scripts/kube/build.sh\` (about 6 minutes)` };
   if (etcd === undefined) return { missing: 'no etcd on PATH: install it with `apt-get install -y etcd-server`' };
   if (!existsSync(helm) || !existsSync(kubectl)) return { missing: `no helm or kubectl in ${join(CACHE, layer)}: extract them with \`bash scripts/kube/tools.sh\`` };
   return { apiserver, etcd, helm, kubectl };
