@@ -158,7 +158,10 @@ async function stopProcess(child: ChildProcess, graceMs: number): Promise<void> 
   clearTimeout(timer);
 }
 
-/** Polls `probe` until it returns true, failing with `describe()` when the deadline passes or `dead()` says why. */
+/** A probe that gets no answer in 5 s is a failed probe, tried again until the deadline. */
+const PROBE = { headersTimeout: 5_000, bodyTimeout: 5_000 };
+
+/** Polls `probe` until it returns true; fails when the deadline passes or `dead()` says the process died. */
 async function until(what: string, deadlineMs: number, probe: () => Promise<boolean>, dead: () => string | undefined): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
@@ -221,7 +224,10 @@ export async function startKube(options: KubeOptions = {}): Promise<KubeServer> 
       '--log-level=warn',
     ], etcdLog);
     const etcdProcess = etcd;
-    await until('etcd', 30_000, async () => (await request(`${etcdUrl}/health`)).statusCode === 200, () => exitReason(etcdProcess, 'etcd', etcdLog));
+    await until('etcd', 30_000, async () => {
+      const response = await request(`${etcdUrl}/health`, PROBE);
+      return response.statusCode === 200 && (JSON.parse(await response.body.text()) as { health?: string }).health === 'true';
+    }, () => exitReason(etcdProcess, 'etcd', etcdLog));
 
     // The service-account signing key, and one bearer token per user (admin in system:masters).
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -264,7 +270,7 @@ export async function startKube(options: KubeOptions = {}): Promise<KubeServer> 
     const caCert = pems[pems.length - 1]!;
     const dispatcher = new Agent({ connect: { ca: caCert } });
     await until('kube-apiserver /readyz', options.readyTimeoutMs ?? 120_000, async () => {
-      const response = await request(`${url}/readyz`, { headers: { authorization: `Bearer ${token}` }, dispatcher });
+      const response = await request(`${url}/readyz`, { ...PROBE, headers: { authorization: `Bearer ${token}` }, dispatcher });
       return response.statusCode === 200 && (await response.body.text()) === 'ok';
     }, () => exitReason(apiProcess, 'kube-apiserver', apiLog));
     await dispatcher.close();
