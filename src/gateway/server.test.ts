@@ -54,7 +54,7 @@ async function setup(
   }
   const table = new Table();
   table.entries.set('seldon/iris-model', { namespace: 'seldon', name: 'iris-model', executors });
-  const gateway = await createGateway({ host: '127.0.0.1', port: 0, bodyLimitBytes: 10 * 1024 * 1024, requestTimeoutMs: 30_000, deployments: table, ...options });
+  const gateway = await createGateway({ host: '127.0.0.1', port: 0, limits: { bodyLimit: 10 * 1024 * 1024, requestTimeout: 30_000 }, deployments: table, ...options });
   cleanup.push(() => gateway.close());
   return { gateway, endpoints, components, base: `${gateway.url}/seldon/seldon/iris-model` };
 }
@@ -171,7 +171,7 @@ test('no ready replica answers 503 naming the node, predictor and deployment', a
 });
 
 test('a body over the limit gets 413 naming the limit', async () => {
-  const { gateway, components } = await setup([{ predictor: iris(), replicas: [identity] }], { bodyLimitBytes: 1024 });
+  const { gateway, components } = await setup([{ predictor: iris(), replicas: [identity] }], { limits: { bodyLimit: 1024 } });
   const big = JSON.stringify({ data: { ndarray: [Array.from({ length: 2000 }, (_, i) => i)] } });
   const res = await post(`${gateway.url}/seldon/seldon/iris-model/api/v1.0/predictions`, big);
   assertFailure(res, 413, 'PAYLOAD_TOO_LARGE', 'the request body is larger than the limit of 1024 bytes (1 KiB)');
@@ -179,7 +179,7 @@ test('a body over the limit gets 413 naming the limit', async () => {
 });
 
 test('a chunked body that grows over the limit gets 413 naming the limit', async () => {
-  const { gateway } = await setup([{ predictor: iris(), replicas: [identity] }], { bodyLimitBytes: 64 * 1024 });
+  const { gateway } = await setup([{ predictor: iris(), replicas: [identity] }], { limits: { bodyLimit: 64 * 1024 } });
   const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = httpRequest(`${gateway.url}/seldon/seldon/iris-model/api/v1.0/predictions`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
       let text = '';
@@ -297,7 +297,7 @@ test('a failing shadow predictor does not affect the answer', async () => {
 });
 
 test('a model slower than the request timeout gets 504', async () => {
-  const { base } = await setup([{ predictor: iris(), replicas: [() => undefined] }], { requestTimeoutMs: 200 });
+  const { base } = await setup([{ predictor: iris(), replicas: [() => undefined] }], { limits: { requestTimeout: 200 } });
   assertFailure(
     await post(`${base}/api/v1.0/predictions`, BODY),
     504,

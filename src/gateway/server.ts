@@ -7,7 +7,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { GATEWAY_DEFAULTS, closeAfterAnswer, closer, createHttpServer, listen, readBody, unanswerable, urlOf, type BodyLimit, compileRequestOrigin, isUnspecifiedHost, normalizeHost, normalizeOrigin, type RequestOriginPolicy } from '../http/index.ts';
+import { HTTP_OPTIONS, type HttpOptions, closeAfterAnswer, closer, createHttpServer, listen, readBody, unanswerable, urlOf, type BodyLimit, compileRequestOrigin, isUnspecifiedHost, normalizeHost, normalizeOrigin, type RequestOriginPolicy } from '../http/index.ts';
 import { decodeBody, mediaType, decodeMultipart, TrantorError, asTrantorError, failureBody, stringifyJson, parseSeldonMessage, isPuid, newPuid } from '../protocol/index.ts';
 import type { SeldonMessage } from '../protocol/index.ts';
 import type { CallLimits, PredictorExecutor, Metrics } from '../executor/index.ts';
@@ -17,6 +17,7 @@ import type { DocTarget } from './docs.ts';
 import { eventReply, isEventRequest, readEventRequest, type EventRequest } from './cloudevents.ts';
 import { parseFeedback, scanHeaders } from './request.ts';
 import type { Exchange } from './exchange.ts';
+import { GATEWAY_OPTIONS, type GatewayLimits } from './options.ts';
 import { matchPath, type GatewayOps, type RouteMatch } from './routes.ts';
 import { trafficOf } from './traffic.ts';
 
@@ -24,12 +25,10 @@ export interface GatewayOptions {
   host: string;
   /** 0 picks a free port; `Gateway.port` says which. */
   port: number;
-  /** Largest request body accepted; default 10 MiB. */
-  bodyLimitBytes?: number;
-  /** How long a request may take, end to end; default 30 s. */
-  requestTimeoutMs?: number;
-  /** How long an idle client connection is kept open; default 65 s. */
-  keepAliveTimeoutMs?: number;
+  /** Its limits and timeouts (`gateway.*` options), compiled; each absent one has its default. */
+  limits?: Partial<GatewayLimits>;
+  /** The http layer's options (`http.*`), compiled; their defaults when absent. */
+  http?: HttpOptions;
   deployments: DeploymentTable;
   logger?: Logger;
   /**
@@ -64,6 +63,7 @@ interface GatewayConfig {
   readonly bodyLimit: BodyLimit;
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
+  readonly http: HttpOptions;
   readonly deployments: DeploymentTable;
   readonly logger: Logger | undefined;
   readonly otherRoutes: GatewayOptions['otherRoutes'];
@@ -74,16 +74,13 @@ interface GatewayConfig {
 }
 
 function compileOptions(options: GatewayOptions): GatewayConfig {
-  const positive = (value: number | undefined, fallback: number, name: string): number => {
-    const v = value ?? fallback;
-    if (!Number.isFinite(v) || v <= 0) throw new TypeError(`gateway option ${name} must be a positive number, got ${String(value)}`);
-    return v;
-  };
-  const bodyLimitBytes = positive(options.bodyLimitBytes, GATEWAY_DEFAULTS.bodyLimitBytes, 'bodyLimitBytes');
+  // Checked against the table's bounds, as `--set` values are.
+  const limits = GATEWAY_OPTIONS.compile(options.limits);
   return Object.freeze({
-    bodyLimit: Object.freeze({ limitBytes: bodyLimitBytes }),
-    requestTimeoutMs: positive(options.requestTimeoutMs, GATEWAY_DEFAULTS.requestTimeoutMs, 'requestTimeoutMs'),
-    keepAliveTimeoutMs: positive(options.keepAliveTimeoutMs, GATEWAY_DEFAULTS.keepAliveTimeoutMs, 'keepAliveTimeoutMs'),
+    bodyLimit: Object.freeze({ limitBytes: limits.bodyLimit }),
+    requestTimeoutMs: limits.requestTimeout,
+    keepAliveTimeoutMs: limits.keepAliveTimeout,
+    http: options.http ?? HTTP_OPTIONS.defaults,
     deployments: options.deployments,
     logger: options.logger,
     otherRoutes: options.otherRoutes,
@@ -105,7 +102,7 @@ function send(res: ServerResponse, status: number, puid: string, body: string, t
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const config = compileOptions(options);
-  const server = createHttpServer({ requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs, clientErrorHeaders: () => ['Seldon-Puid', newPuid()] });
+  const server = createHttpServer({ requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs, http: config.http, clientErrorHeaders: () => ['Seldon-Puid', newPuid()] });
   const port = await listen(server, options.port, options.host);
   // The Host policy needs the port listened on. No request can arrive before this line: the
   // listen callback and this continuation run before the event loop polls for connections.
@@ -118,7 +115,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     corsAllowedOrigins: config.corsAllowedOrigins,
   });
   server.on('request', new GatewayHandler(config, origin).onRequest);
-  return { server, port, url: urlOf(options.host, port), close: closer(server) };
+  return { server, port, url: urlOf(options.host, port), close: closer(server, config.http.closeGrace) };
 }
 
 class GatewayHandler implements GatewayOps {
@@ -338,7 +335,7 @@ class GatewayHandler implements GatewayOps {
       if (match !== undefined) headers.push('Allow', match.route.methods.join(', '));
     }
     // The rest of a refused body is not kept: close the connection once answered.
-    if (!req.complete) closeAfterAnswer(req, res, headers);
+    if (!req.complete) closeAfterAnswer(req, res, headers, this.config.http.linger);
     res.writeHead(error.status, headers);
     res.end(body);
   }

@@ -6,7 +6,8 @@ import { normalizeHost, normalizeOrigin } from '../http/index.ts';
 import { DURABILITIES, type Durability } from '../eventing/index.ts';
 import { resolveHome, DEFAULT_MAX_REPLICAS } from '../manifest/index.ts';
 import { apiTokenFromEnv } from './api-token.ts';
-import { parseDurationMs, parseSize } from '../options/index.ts';
+import { compileOption, parseDurationMs, parseSize } from '../options/index.ts';
+import { GATEWAY_OPTIONS } from '../gateway/index.ts';
 import { compileOptions, OPTION_SECTIONS, type CompiledOptions } from './options.ts';
 
 export { parseDurationMs, parseSize };
@@ -90,13 +91,19 @@ function parseStartupTimeout(text: string): number {
   return ms;
 }
 
+/** `--body-limit` and `--request-timeout` (or their variables) set the gateway's options, and win over `--set`. */
+function gatewayFlag(option: 'bodyLimit' | 'requestTimeout', text: string | undefined, options: CompiledOptions, what: string): number {
+  return text === undefined ? options.gateway[option] : compileOption(GATEWAY_OPTIONS.table[option], text, what);
+}
+
 export function resolveUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv): UpConfig {
+  const options = compileOptions(OPTION_SECTIONS, { file: flags.config ?? env['TRANTOR_CONFIG'], sets: flags.set ?? [] });
   return Object.freeze({
     home: resolveHome(flags.home, env),
     host: flags.host ?? env['TRANTOR_HOST'] ?? '127.0.0.1',
     port: parsePort(flags.port ?? env['TRANTOR_PORT'] ?? '8000'),
-    bodyLimitBytes: parseSize(flags.bodyLimit ?? env['TRANTOR_BODY_LIMIT'] ?? '10mb', '--body-limit'),
-    requestTimeoutMs: parseDurationMs(flags.timeout ?? env['TRANTOR_REQUEST_TIMEOUT'] ?? '30s', '--request-timeout'),
+    bodyLimitBytes: gatewayFlag('bodyLimit', flags.bodyLimit ?? env['TRANTOR_BODY_LIMIT'], options, '--body-limit'),
+    requestTimeoutMs: gatewayFlag('requestTimeout', flags.timeout ?? env['TRANTOR_REQUEST_TIMEOUT'], options, '--request-timeout'),
     logLevel: flags.logLevel ?? env['TRANTOR_LOG_LEVEL'] ?? 'info',
     apiToken: apiTokenFromEnv(env['TRANTOR_API_TOKEN']),
     corsAllowedOrigins: parseList(flags.corsAllowedOrigins ?? env['TRANTOR_CORS_ALLOWED_ORIGINS'], '--cors-allowed-origins', normalizeOrigin),
@@ -104,6 +111,6 @@ export function resolveUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv): UpConfi
     maxReplicas: parseMaxReplicas(flags.maxReplicas ?? env['TRANTOR_MAX_REPLICAS'] ?? String(DEFAULT_MAX_REPLICAS)),
     durability: parseDurability(flags.durability ?? env['TRANTOR_DURABILITY'] ?? 'process'),
     startupTimeoutMs: parseStartupTimeout(flags.startupTimeout ?? env['TRANTOR_STARTUP_TIMEOUT'] ?? '60s'),
-    options: compileOptions(OPTION_SECTIONS, { file: flags.config ?? env['TRANTOR_CONFIG'], sets: flags.set ?? [] }),
+    options,
   });
 }

@@ -6,8 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { closest, OptionError, type OptionSection, type OptionValues } from '../options/index.ts';
+import { GATEWAY_OPTIONS } from '../gateway/index.ts';
+import { HTTP_OPTIONS } from '../http/index.ts';
 
-export const OPTION_SECTIONS = {} as const satisfies Readonly<Record<string, OptionSection>>;
+export const OPTION_SECTIONS = {
+  gateway: GATEWAY_OPTIONS,
+  http: HTTP_OPTIONS,
+} as const satisfies Readonly<Record<string, OptionSection>>;
 
 type Sections = typeof OPTION_SECTIONS;
 /** Each section's compiled values, frozen. */
