@@ -8,6 +8,8 @@ import type { ComponentBehaviour, StandIn } from '../executor/testing.ts';
 import type { SeldonMessage } from '../protocol/index.ts';
 import type { Predictor } from '../manifest/index.ts';
 import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
+import { HTTP_OPTIONS } from '../http/index.ts';
+import { rawExchange, truncatedPost } from '../http/testing.ts';
 import { createGateway } from './server.ts';
 import type { Gateway, GatewayOptions } from './server.ts';
 
@@ -602,4 +604,21 @@ test('/prometheus serves the request histograms and custom metrics in the text f
 test('/prometheus is a 404 when the gateway has no metrics', async () => {
   const { gateway } = await setup([{ predictor: iris(), replicas: [identity] }]);
   assert.equal((await fetch(`${gateway.url}/prometheus`)).status, 404);
+});
+
+test('the http options reach the gateway: a stopping gateway cuts a request in flight after http.closeGrace, not the default 3 s', async () => {
+  const { gateway } = await setup([{ predictor: iris(), replicas: [identity] }], { http: { ...HTTP_OPTIONS.defaults, closeGrace: 200 } });
+  let arrived = false;
+  gateway.server.once('request', () => (arrived = true));
+  // Its body never completes, so the request stays in flight until the gateway cuts it.
+  const pending = rawExchange(gateway.port, truncatedPost(gateway.port, '/seldon/seldon/iris-model/api/v1.0/predictions', 100, '{"data":'));
+  const deadline = Date.now() + 5_000;
+  while (!arrived && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(arrived, 'the request reached the gateway');
+  const started = Date.now();
+  await gateway.close();
+  const waited = Date.now() - started;
+  assert.ok(waited >= 150, `closed after ${waited} ms, before the grace time`);
+  assert.ok(waited < 2_000, `closed after ${waited} ms; the 200 ms grace was not used`);
+  assert.ok((await pending).closedByServer);
 });
