@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
+import { load } from './wrk.ts';
 
 /** The serving target of the durability work: nothing slower than the baseline by more than 5%. */
 export const BASELINE_TARGET = { minRatio: 0.95 } as const;
@@ -60,8 +60,8 @@ export interface ComparisonRow {
 }
 
 async function measure(url: string, body: string, connections: number, seconds: number): Promise<{ rps: number; p99: number; errors: number }> {
-  const result = await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections, duration: seconds });
-  return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors + result.non2xx };
+  const result = await load({ url, body, connections, seconds });
+  return { rps: result.requestsPerSecond, p99: result.p99, errors: result.errors };
 }
 
 export async function compareServing(

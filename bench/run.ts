@@ -2,7 +2,8 @@
  * `npm run bench`: every contender in one run, so the figures are ratios on the same machine
  * at the same moment. Starts a bare node:http server (the ceiling), then `trantor up` in a
  * temporary home with the iris example and a TypeScript no-op model, and drives each with
- * autocannon at 16 keep-alive connections. Prints a table; copy it into docs/benchmarks.md.
+ * wrk (bench/wrk.ts; autocannon where wrk is missing) at 16 keep-alive connections. Prints a
+ * table; copy it into docs/benchmarks.md.
  * Then the same serving contenders against a build of the previous commit, started beside it
  * (bench/baseline.ts: `BENCH_BASELINE=<ref>`, or `none`), as ratios; the eventing figures
  * (bench/eventing.ts) against the same `trantor up`; the broker's durable ingress with each
@@ -11,7 +12,8 @@
  * worker (bench/workers.ts). Every process it starts, and the temporary
  * folders, are removed at the end, on failure too, and on Ctrl-C or SIGTERM.
  *
- * `BENCH_SECONDS=2` makes a short run to check the bench itself works.
+ * `BENCH_SECONDS=2` makes a short run to check the bench itself works; `BENCH_ONLY=serving` stops
+ * after the serving table (and the baseline comparison).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,11 +21,11 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import autocannon from 'autocannon';
 import { buildBaseline, compareServing, formatComparison } from './baseline.ts';
 import { benchDurability, benchEventing, formatDurability, formatEventing } from './eventing.ts';
 import { GRAPH_MANIFESTS, benchGraphs, formatGraphs } from './graphs.ts';
 import { benchWorkers, formatWorkers } from './workers.ts';
+import { load as generate, loadGenerator } from './wrk.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const DURATION_S = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -36,6 +38,7 @@ const WORKERS_SECONDS = Number(process.env['BENCH_WORKERS_SECONDS'] ?? Math.min(
 const BASELINE = process.env['BENCH_BASELINE'] ?? 'HEAD~1';
 const BASELINE_ROUNDS = Number(process.env['BENCH_BASELINE_ROUNDS'] ?? 3);
 const BASELINE_SECONDS = Number(process.env['BENCH_BASELINE_SECONDS'] ?? Math.min(DURATION_S, 5));
+const SERVING_ONLY = process.env['BENCH_ONLY'] === 'serving';
 const TRANTOR = join(ROOT, 'bin', 'trantor.js');
 const IRIS_BODY = '{"data":{"ndarray":[[1,2,3,4]]}}';
 
@@ -117,15 +120,8 @@ async function stop(child: ChildProcess, group: boolean, graceMs: number): Promi
 
 async function load(name: string, url: string, body: string): Promise<Row> {
   // A short warm-up so JIT and connection set-up do not count.
-  await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration: 2 });
-  const result = await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration: DURATION_S });
-  return {
-    name,
-    requestsPerSecond: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.non2xx,
-  };
+  await generate({ url, body, connections: CONNECTIONS, seconds: 2 });
+  return { name, ...(await generate({ url, body, connections: CONNECTIONS, seconds: DURATION_S })) };
 }
 
 async function main(): Promise<void> {
@@ -177,11 +173,11 @@ async function main(): Promise<void> {
     const barePort = await startServer('bare-server.mjs');
     const gateway = await startUp(TRANTOR, home);
     const fsyncHome = join(scratch, 'fsync-home');
-    const fsyncGateway = await startUp(TRANTOR, fsyncHome, ['--durability', 'fsync']);
+    const fsyncGateway = SERVING_ONLY ? '' : await startUp(TRANTOR, fsyncHome, ['--durability', 'fsync']);
     for (const manifest of ['examples/iris/iris.yaml', 'examples/noop-ts/noop.yaml', 'examples/noop-ts/noop-in-process.yaml']) {
       await run(process.execPath, [TRANTOR, 'apply', '-f', join(ROOT, manifest), '--wait'], env);
     }
-    for (const manifest of GRAPH_MANIFESTS) await run(process.execPath, [TRANTOR, 'apply', '-f', manifest, '--wait'], env);
+    if (!SERVING_ONLY) for (const manifest of GRAPH_MANIFESTS) await run(process.execPath, [TRANTOR, 'apply', '-f', manifest, '--wait'], env);
 
     const rows: Row[] = [];
     rows.push(await load('bare node:http (ceiling)', `http://127.0.0.1:${barePort}/`, IRIS_BODY));
@@ -191,7 +187,7 @@ async function main(): Promise<void> {
 
     const ceiling = rows[0]!.requestsPerSecond;
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-    console.log(`\n${machine}; ${CONNECTIONS} connections, ${DURATION_S} s each, ${new Date().toISOString().slice(0, 10)}\n`);
+    console.log(`\n${machine}; ${loadGenerator()}, ${CONNECTIONS} connections, ${DURATION_S} s each, ${new Date().toISOString().slice(0, 10)}\n`);
     console.log('| contender | requests/s | p50 ms | p99 ms | vs ceiling | errors |');
     console.log('|---|---:|---:|---:|---:|---:|');
     for (const r of rows) {
@@ -207,6 +203,7 @@ async function main(): Promise<void> {
       const comparison = await compareServing(pairs, { body: IRIS_BODY, connections: CONNECTIONS, seconds: BASELINE_SECONDS, rounds: BASELINE_ROUNDS });
       console.log(`\n${formatComparison(comparison, { ref: BASELINE, commit: baseline.commit, connections: CONNECTIONS, seconds: BASELINE_SECONDS, rounds: BASELINE_ROUNDS })}`);
     }
+    if (SERVING_ONLY) return;
 
     const report = await benchEventing({
       gateway,

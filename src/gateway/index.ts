@@ -9,3 +9,5 @@ export type { Route, RouteKind, RouteMatch } from './routes.ts';
 export { splitTraffic, trafficOf } from './traffic.ts';
 export type { TrafficSplit } from './traffic.ts';
 export { docPage, openApiDocument } from './docs.ts';
+export { gatewayOptions } from './options.ts';
+export type { GatewayLimits } from './options.ts';

@@ -1,66 +1,159 @@
 /**
- * The gateway's paths: `/ready`, `/live` and `/prometheus` at the root, and each deployment's executor API under
- * `/seldon/<namespace>/<deployment>/` (or `/seldon/<deployment>/` for the `default` namespace,
- * as Seldon's Ambassador routes do). Matching is string slicing and one map lookup per request.
+ * The gateway's routes, in one table: each route's paths, methods, handler and OpenAPI path items.
+ * `/ready`, `/live` and `/prometheus` sit at the root; each deployment's executor API sits under
+ * `/seldon/<namespace>/<deployment>/` (or `/seldon/<deployment>/` for the `default` namespace, as
+ * Seldon's Ambassador routes do). A new route (a V2 path, say) is one entry here. Matching is
+ * string slicing and one map lookup per request; the maps are built from the table at load.
  */
+import type { CallLimits } from '../executor/index.ts';
+import type { DeploymentEntry } from './deployments.ts';
+import type { Exchange } from './exchange.ts';
+import { feedbackItem, graphMetadataItem, healthItem, modelMetadataItem, modelStatusItem, predictionsItem, type OperationContext, type PathItem } from './openapi.ts';
+import { primaryOf } from './traffic.ts';
 
 export type RouteKind = 'predictions' | 'feedback' | 'metadata' | 'health' | 'status' | 'doc' | 'openapi' | 'ready' | 'live' | 'prometheus';
 
-export interface Route {
-  readonly kind: RouteKind;
-  /** Methods the path accepts, for 405's `Allow`. */
-  readonly methods: readonly string[];
+/** What the gateway offers a route's handler. */
+export interface GatewayOps {
+  /** A 200 with a fixed JSON body. */
+  sendJson(exchange: Exchange, body: string): void;
+  predict(exchange: Exchange, entry: DeploymentEntry, query: string): Promise<void>;
+  feedback(exchange: Exchange, entry: DeploymentEntry, query: string): Promise<void>;
+  /** A 200 with the JSON of what `answer` resolves to. */
+  answerWith(exchange: Exchange, answer: Promise<unknown>): Promise<void>;
+  /** The time left and the logging wish of the request, for an executor call. */
+  limits(exchange: Exchange): CallLimits;
+  /** The deployment's doc page or OpenAPI document. */
+  docs(exchange: Exchange, entry: DeploymentEntry, kind: 'doc' | 'openapi'): void;
+  /** The metrics text, or 404 when metrics are off. */
+  prometheus(exchange: Exchange): void;
 }
+
+export interface RoutePath {
+  /** After `/seldon/<ns>/<name>` (or the whole path at the root). A last segment `{model}` takes any one segment. */
+  readonly path: string;
+  /** Its operations in the deployment's OpenAPI document; absent when the document leaves it out. */
+  readonly openapi?: (context: OperationContext) => PathItem;
+}
+
+interface RouteBase {
+  readonly kind: RouteKind;
+  /** Methods the paths accept, for 405's `Allow`. */
+  readonly methods: readonly string[];
+  readonly paths: readonly RoutePath[];
+}
+
+export interface RootRoute extends RouteBase {
+  readonly scope: 'root';
+  serve(ops: GatewayOps, exchange: Exchange): void;
+}
+
+export interface DeploymentRoute extends RouteBase {
+  readonly scope: 'deployment';
+  /** Timed in the serving predictor's request histogram, with `kind` as its `service`. */
+  readonly metered: boolean;
+  /** Answers, or returns the work that will; a rejection is answered as a failure. */
+  serve(ops: GatewayOps, exchange: Exchange, entry: DeploymentEntry, match: RouteMatch, query: string): Promise<void> | void;
+}
+
+export type Route = RootRoute | DeploymentRoute;
 
 export interface RouteMatch {
   readonly route: Route;
   /** Absent for root paths (`/ready`, `/live`). */
   readonly namespace: string | undefined;
   readonly name: string | undefined;
-  /** The `<model>` of `metadata/<model>` and `status/<model>`. */
+  /** The `{model}` of `metadata/{model}` and `status/{model}`. */
   readonly model: string | undefined;
 }
 
 const GET = ['GET', 'HEAD'] as const;
-const POST = ['POST'] as const;
+const READY_BODY = JSON.stringify({ status: 'ready' });
+const LIVE_BODY = JSON.stringify({ status: 'live' });
 
-const route = (kind: RouteKind, methods: readonly string[]): Route => Object.freeze({ kind, methods });
+/** Every route the gateway serves; the OpenAPI document lists the documented paths in this order. */
+export const ROUTES: readonly Route[] = Object.freeze([
+  {
+    kind: 'predictions', scope: 'deployment', metered: true, methods: ['POST', 'GET'],
+    paths: [
+      { path: '/api/v1.0/predictions', openapi: () => predictionsItem('Predict', 'predict') },
+      { path: '/api/v0.1/predictions', openapi: () => predictionsItem('Predict (v0.1 path)', 'predictV01') },
+    ],
+    serve: (ops, exchange, entry, _match, query) => ops.predict(exchange, entry, query),
+  },
+  {
+    kind: 'feedback', scope: 'deployment', metered: true, methods: ['POST'],
+    paths: [
+      { path: '/api/v1.0/feedback', openapi: () => feedbackItem('Send feedback on a prediction') },
+      { path: '/api/v0.1/feedback', openapi: () => feedbackItem('Send feedback (v0.1 path)') },
+    ],
+    serve: (ops, exchange, entry, _match, query) => ops.feedback(exchange, entry, query),
+  },
+  {
+    kind: 'metadata', scope: 'deployment', metered: true, methods: GET,
+    paths: [
+      { path: '/api/v1.0/metadata', openapi: graphMetadataItem },
+      { path: '/api/v1.0/metadata/{model}', openapi: modelMetadataItem },
+    ],
+    serve: (ops, exchange, entry, match) => ops.answerWith(exchange, primaryOf(entry).metadata(match.model, ops.limits(exchange))),
+  },
+  {
+    kind: 'health', scope: 'deployment', metered: true, methods: GET,
+    paths: [{ path: '/api/v1.0/health/status', openapi: healthItem }],
+    serve: (ops, exchange, entry) => ops.answerWith(exchange, primaryOf(entry).health(ops.limits(exchange))),
+  },
+  {
+    kind: 'status', scope: 'deployment', metered: true, methods: GET,
+    paths: [{ path: '/api/v1.0/status/{model}', openapi: modelStatusItem }],
+    serve: (ops, exchange, entry, match) => ops.answerWith(exchange, primaryOf(entry).status(match.model!, ops.limits(exchange))),
+  },
+  {
+    kind: 'doc', scope: 'deployment', metered: true, methods: GET,
+    // `doc/` listed too: a trailing slash is stripped once, so `doc//` still reaches the page.
+    paths: [{ path: '/api/v1.0/doc' }, { path: '/api/v1.0/doc/' }],
+    serve: (ops, exchange, entry) => ops.docs(exchange, entry, 'doc'),
+  },
+  {
+    kind: 'openapi', scope: 'deployment', metered: true, methods: GET,
+    paths: [{ path: '/api/v1.0/doc/openapi.json' }],
+    serve: (ops, exchange, entry) => ops.docs(exchange, entry, 'openapi'),
+  },
+  {
+    kind: 'prometheus', scope: 'deployment', metered: false, methods: GET,
+    paths: [{ path: '/prometheus' }],
+    serve: (ops, exchange) => ops.prometheus(exchange),
+  },
+  { kind: 'ready', scope: 'root', methods: GET, paths: [{ path: '/ready' }], serve: (ops, exchange) => ops.sendJson(exchange, READY_BODY) },
+  { kind: 'live', scope: 'root', methods: GET, paths: [{ path: '/live' }], serve: (ops, exchange) => ops.sendJson(exchange, LIVE_BODY) },
+  { kind: 'prometheus', scope: 'root', methods: GET, paths: [{ path: '/prometheus' }], serve: (ops, exchange) => ops.prometheus(exchange) },
+] satisfies Route[]);
 
-const PREDICTIONS = route('predictions', ['POST', 'GET']);
-const FEEDBACK = route('feedback', POST);
-const METADATA = route('metadata', GET);
-const HEALTH = route('health', GET);
-const STATUS = route('status', GET);
-const DOC = route('doc', GET);
-const OPENAPI = route('openapi', GET);
-const READY = route('ready', GET);
-const LIVE = route('live', GET);
-const PROMETHEUS = route('prometheus', GET);
-
+const MODEL = '{model}';
+const ROOT_PATHS = new Map<string, Route>();
 /** Paths under a deployment, after `/seldon/<ns>/<name>`. */
-const DEPLOYMENT_ROUTES = new Map<string, Route>([
-  ['/api/v1.0/predictions', PREDICTIONS],
-  ['/api/v0.1/predictions', PREDICTIONS],
-  ['/api/v1.0/feedback', FEEDBACK],
-  ['/api/v0.1/feedback', FEEDBACK],
-  ['/api/v1.0/metadata', METADATA],
-  ['/api/v1.0/health/status', HEALTH],
-  ['/api/v1.0/doc', DOC],
-  ['/api/v1.0/doc/', DOC],
-  ['/api/v1.0/doc/openapi.json', OPENAPI],
-  ['/prometheus', PROMETHEUS],
-]);
+const DEPLOYMENT_PATHS = new Map<string, Route>();
+/** `…/metadata/` and `…/status/`: the prefixes of `{model}` paths. */
+const WITH_MODEL: [string, Route][] = [];
+for (const route of ROUTES) {
+  for (const { path } of route.paths) {
+    const withModel = path.endsWith(`/${MODEL}`);
+    const key = withModel ? path.slice(0, -MODEL.length) : path;
+    const seen = route.scope === 'root' ? ROOT_PATHS.get(key) : DEPLOYMENT_PATHS.get(key) ?? WITH_MODEL.find(([prefix]) => prefix === key)?.[1];
+    if (seen !== undefined) throw new Error(`gateway route table: ${path} is listed twice (${seen.kind}, ${route.kind})`);
+    if (route.scope === 'root') ROOT_PATHS.set(key, route);
+    else if (withModel) WITH_MODEL.push([key, route]);
+    else DEPLOYMENT_PATHS.set(key, route);
+  }
+}
 
-const WITH_MODEL: readonly (readonly [string, Route])[] = [
-  ['/api/v1.0/metadata/', METADATA],
-  ['/api/v1.0/status/', STATUS],
-];
-
-const ROOT_ROUTES = new Map<string, Route>([
-  ['/ready', READY],
-  ['/live', LIVE],
-  ['/prometheus', PROMETHEUS],
-]);
+/** The documented paths' OpenAPI path items, in table order. */
+export function documentedPaths(context: OperationContext): Record<string, PathItem> {
+  const paths: Record<string, PathItem> = {};
+  for (const route of ROUTES) {
+    for (const { path, openapi } of route.paths) if (openapi !== undefined) paths[path] = openapi(context);
+  }
+  return paths;
+}
 
 const PREFIX = '/seldon/';
 
@@ -76,7 +169,7 @@ function segment(text: string): string {
 /** The route a path (without its query string) names, or undefined when none does. */
 export function matchPath(path: string): RouteMatch | undefined {
   if (!path.startsWith(PREFIX)) {
-    const root = ROOT_ROUTES.get(path);
+    const root = ROOT_PATHS.get(path);
     return root === undefined ? undefined : { route: root, namespace: undefined, name: undefined, model: undefined };
   }
   const first = path.indexOf('/', PREFIX.length);
@@ -93,7 +186,7 @@ export function matchPath(path: string): RouteMatch | undefined {
 
 function matchRest(rest: string, namespace: string, name: string): RouteMatch | undefined {
   if (namespace === '' || name === '') return undefined;
-  const exact = DEPLOYMENT_ROUTES.get(rest) ?? (rest.length > 1 && rest.endsWith('/') ? DEPLOYMENT_ROUTES.get(rest.slice(0, -1)) : undefined);
+  const exact = DEPLOYMENT_PATHS.get(rest) ?? (rest.length > 1 && rest.endsWith('/') ? DEPLOYMENT_PATHS.get(rest.slice(0, -1)) : undefined);
   if (exact !== undefined) return { route: exact, namespace: segment(namespace), name: segment(name), model: undefined };
   for (const [prefix, withModel] of WITH_MODEL) {
     if (rest.startsWith(prefix)) {

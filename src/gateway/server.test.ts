@@ -8,6 +8,8 @@ import type { ComponentBehaviour, StandIn } from '../executor/testing.ts';
 import type { SeldonMessage } from '../protocol/index.ts';
 import type { Predictor } from '../manifest/index.ts';
 import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
+import { httpOptions } from '../http/index.ts';
+import { rawExchange, truncatedPost } from '../http/testing.ts';
 import { createGateway } from './server.ts';
 import type { Gateway, GatewayOptions } from './server.ts';
 
@@ -54,7 +56,7 @@ async function setup(
   }
   const table = new Table();
   table.entries.set('seldon/iris-model', { namespace: 'seldon', name: 'iris-model', executors });
-  const gateway = await createGateway({ host: '127.0.0.1', port: 0, bodyLimitBytes: 10 * 1024 * 1024, requestTimeoutMs: 30_000, deployments: table, ...options });
+  const gateway = await createGateway({ host: '127.0.0.1', port: 0, limits: { bodyLimit: 10 * 1024 * 1024, requestTimeout: 30_000 }, deployments: table, ...options });
   cleanup.push(() => gateway.close());
   return { gateway, endpoints, components, base: `${gateway.url}/seldon/seldon/iris-model` };
 }
@@ -171,7 +173,7 @@ test('no ready replica answers 503 naming the node, predictor and deployment', a
 });
 
 test('a body over the limit gets 413 naming the limit', async () => {
-  const { gateway, components } = await setup([{ predictor: iris(), replicas: [identity] }], { bodyLimitBytes: 1024 });
+  const { gateway, components } = await setup([{ predictor: iris(), replicas: [identity] }], { limits: { bodyLimit: 1024 } });
   const big = JSON.stringify({ data: { ndarray: [Array.from({ length: 2000 }, (_, i) => i)] } });
   const res = await post(`${gateway.url}/seldon/seldon/iris-model/api/v1.0/predictions`, big);
   assertFailure(res, 413, 'PAYLOAD_TOO_LARGE', 'the request body is larger than the limit of 1024 bytes (1 KiB)');
@@ -179,7 +181,7 @@ test('a body over the limit gets 413 naming the limit', async () => {
 });
 
 test('a chunked body that grows over the limit gets 413 naming the limit', async () => {
-  const { gateway } = await setup([{ predictor: iris(), replicas: [identity] }], { bodyLimitBytes: 64 * 1024 });
+  const { gateway } = await setup([{ predictor: iris(), replicas: [identity] }], { limits: { bodyLimit: 64 * 1024 } });
   const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = httpRequest(`${gateway.url}/seldon/seldon/iris-model/api/v1.0/predictions`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
       let text = '';
@@ -297,7 +299,7 @@ test('a failing shadow predictor does not affect the answer', async () => {
 });
 
 test('a model slower than the request timeout gets 504', async () => {
-  const { base } = await setup([{ predictor: iris(), replicas: [() => undefined] }], { requestTimeoutMs: 200 });
+  const { base } = await setup([{ predictor: iris(), replicas: [() => undefined] }], { limits: { requestTimeout: 200 } });
   assertFailure(
     await post(`${base}/api/v1.0/predictions`, BODY),
     504,
@@ -602,4 +604,21 @@ test('/prometheus serves the request histograms and custom metrics in the text f
 test('/prometheus is a 404 when the gateway has no metrics', async () => {
   const { gateway } = await setup([{ predictor: iris(), replicas: [identity] }]);
   assert.equal((await fetch(`${gateway.url}/prometheus`)).status, 404);
+});
+
+test('the http options reach the gateway: a stopping gateway cuts a request in flight after http.closeGrace, not the default 3 s', async () => {
+  const { gateway } = await setup([{ predictor: iris(), replicas: [identity] }], { http: { ...httpOptions.defaults, closeGrace: 200 } });
+  let arrived = false;
+  gateway.server.once('request', () => (arrived = true));
+  // Its body never completes, so the request stays in flight until the gateway cuts it.
+  const pending = rawExchange(gateway.port, truncatedPost(gateway.port, '/seldon/seldon/iris-model/api/v1.0/predictions', 100, '{"data":'));
+  const deadline = Date.now() + 5_000;
+  while (!arrived && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(arrived, 'the request reached the gateway');
+  const started = Date.now();
+  await gateway.close();
+  const waited = Date.now() - started;
+  assert.ok(waited >= 150, `closed after ${waited} ms, before the grace time`);
+  assert.ok(waited < 2_000, `closed after ${waited} ms; the 200 ms grace was not used`);
+  assert.ok((await pending).closedByServer);
 });

@@ -7,30 +7,28 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { GATEWAY_DEFAULTS, closeAfterAnswer, closer, createHttpServer, listen, readBody, unanswerable, urlOf, type BodyLimit, compileRequestOrigin, isUnspecifiedHost, normalizeHost, normalizeOrigin, type RequestOriginPolicy } from '../http/index.ts';
+import { httpOptions, type HttpOptions, closeAfterAnswer, closer, createHttpServer, listen, readBody, unanswerable, urlOf, type BodyLimit, compileRequestOrigin, isUnspecifiedHost, normalizeHost, normalizeOrigin, type RequestOriginPolicy } from '../http/index.ts';
 import { decodeBody, mediaType, decodeMultipart, TrantorError, asTrantorError, failureBody, stringifyJson, parseSeldonMessage, isPuid, newPuid } from '../protocol/index.ts';
 import type { SeldonMessage } from '../protocol/index.ts';
-import type { CallLimits, PredictorExecutor, Metrics, PredictorMetrics } from '../executor/index.ts';
+import type { CallLimits, PredictorExecutor, Metrics } from '../executor/index.ts';
 import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
 import { docPage, openApiDocument } from './docs.ts';
 import type { DocTarget } from './docs.ts';
 import { eventReply, isEventRequest, readEventRequest, type EventRequest } from './cloudevents.ts';
 import { parseFeedback, scanHeaders } from './request.ts';
-import type { RequestHeaders } from './request.ts';
-import { matchPath } from './routes.ts';
-import type { RouteMatch } from './routes.ts';
+import type { Exchange } from './exchange.ts';
+import { gatewayOptions, type GatewayLimits } from './options.ts';
+import { matchPath, type GatewayOps, type RouteMatch } from './routes.ts';
 import { trafficOf } from './traffic.ts';
 
 export interface GatewayOptions {
   host: string;
   /** 0 picks a free port; `Gateway.port` says which. */
   port: number;
-  /** Largest request body accepted; default 10 MiB. */
-  bodyLimitBytes?: number;
-  /** How long a request may take, end to end; default 30 s. */
-  requestTimeoutMs?: number;
-  /** How long an idle client connection is kept open; default 65 s. */
-  keepAliveTimeoutMs?: number;
+  /** Its limits and timeouts (`gateway.*` options), compiled; each absent one has its default. */
+  limits?: Partial<GatewayLimits>;
+  /** The http layer's options (`http.*`), compiled; their defaults when absent. */
+  http?: HttpOptions;
   deployments: DeploymentTable;
   logger?: Logger;
   /**
@@ -65,6 +63,7 @@ interface GatewayConfig {
   readonly bodyLimit: BodyLimit;
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
+  readonly http: HttpOptions;
   readonly deployments: DeploymentTable;
   readonly logger: Logger | undefined;
   readonly otherRoutes: GatewayOptions['otherRoutes'];
@@ -75,16 +74,13 @@ interface GatewayConfig {
 }
 
 function compileOptions(options: GatewayOptions): GatewayConfig {
-  const positive = (value: number | undefined, fallback: number, name: string): number => {
-    const v = value ?? fallback;
-    if (!Number.isFinite(v) || v <= 0) throw new TypeError(`gateway option ${name} must be a positive number, got ${String(value)}`);
-    return v;
-  };
-  const bodyLimitBytes = positive(options.bodyLimitBytes, GATEWAY_DEFAULTS.bodyLimitBytes, 'bodyLimitBytes');
+  // Checked against the table's bounds, as `--set` values are.
+  const limits = gatewayOptions.compile(options.limits);
   return Object.freeze({
-    bodyLimit: Object.freeze({ limitBytes: bodyLimitBytes }),
-    requestTimeoutMs: positive(options.requestTimeoutMs, GATEWAY_DEFAULTS.requestTimeoutMs, 'requestTimeoutMs'),
-    keepAliveTimeoutMs: positive(options.keepAliveTimeoutMs, GATEWAY_DEFAULTS.keepAliveTimeoutMs, 'keepAliveTimeoutMs'),
+    bodyLimit: Object.freeze({ limitBytes: limits.bodyLimit }),
+    requestTimeoutMs: limits.requestTimeout,
+    keepAliveTimeoutMs: limits.keepAliveTimeout,
+    http: options.http ?? httpOptions.defaults,
     deployments: options.deployments,
     logger: options.logger,
     otherRoutes: options.otherRoutes,
@@ -98,25 +94,6 @@ function compileOptions(options: GatewayOptions): GatewayConfig {
 
 const JSON_TYPE = 'application/json';
 const HTML_TYPE = 'text/html; charset=utf-8';
-const READY_BODY = JSON.stringify({ status: 'ready' });
-const LIVE_BODY = JSON.stringify({ status: 'live' });
-
-/** One request in flight: what later steps (and the error path) need to answer it. */
-interface Exchange {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-  readonly headers: RequestHeaders;
-  readonly started: number;
-  /** The header's puid, or one generated; a body's `meta.puid` replaces a generated one. */
-  puid: string;
-  puidFromHeader: boolean;
-  /** `performance.now()` when the request arrived, for the request histogram. */
-  readonly t0: number;
-  /** The predictor the request is recorded under, once known; not recorded while undefined. */
-  meter: PredictorMetrics | undefined;
-  /** The path's kind (`predictions`, `feedback` …), the histogram's `service` label. */
-  service: string;
-}
 
 function send(res: ServerResponse, status: number, puid: string, body: string, type: string = JSON_TYPE): void {
   res.writeHead(status, ['Content-Type', type, 'Seldon-Puid', puid, 'Content-Length', String(Buffer.byteLength(body))]);
@@ -125,7 +102,7 @@ function send(res: ServerResponse, status: number, puid: string, body: string, t
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const config = compileOptions(options);
-  const server = createHttpServer({ requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs, clientErrorHeaders: () => ['Seldon-Puid', newPuid()] });
+  const server = createHttpServer({ requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs, http: config.http, clientErrorHeaders: () => ['Seldon-Puid', newPuid()] });
   const port = await listen(server, options.port, options.host);
   // The Host policy needs the port listened on. No request can arrive before this line: the
   // listen callback and this continuation run before the event loop polls for connections.
@@ -138,10 +115,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     corsAllowedOrigins: config.corsAllowedOrigins,
   });
   server.on('request', new GatewayHandler(config, origin).onRequest);
-  return { server, port, url: urlOf(options.host, port), close: closer(server) };
+  return { server, port, url: urlOf(options.host, port), close: closer(server, config.http.closeGrace) };
 }
 
-class GatewayHandler {
+class GatewayHandler implements GatewayOps {
   private readonly config: GatewayConfig;
   private readonly origin: RequestOriginPolicy;
 
@@ -192,43 +169,22 @@ class GatewayHandler {
     if (match === undefined && this.config.otherRoutes?.(req, exchange.res, path) === true) return;
     if (match === undefined) throw new TrantorError('NOT_FOUND', `no such path: ${path}; predictions go to /seldon/<namespace>/<deployment>/api/v1.0/predictions`);
     const method = req.method ?? 'GET';
-    if (!match.route.methods.includes(method)) {
-      throw new TrantorError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use ${match.route.methods.join(' or ')}`);
+    const route = match.route;
+    if (!route.methods.includes(method)) {
+      throw new TrantorError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use ${route.methods.join(' or ')}`);
     }
-    const kind = match.route.kind;
-    if (kind === 'ready') return send(exchange.res, 200, exchange.puid, READY_BODY);
-    if (kind === 'live') return send(exchange.res, 200, exchange.puid, LIVE_BODY);
-    if (kind === 'prometheus' && match.namespace === undefined) return this.prometheus(exchange);
+    if (route.scope === 'root') return route.serve(this, exchange);
     const entry = this.entry(match);
-    if (kind === 'prometheus') return this.prometheus(exchange);
-    if (this.config.metrics !== undefined) {
-      exchange.service = kind;
+    if (route.metered && this.config.metrics !== undefined) {
+      exchange.service = route.kind;
       exchange.meter = trafficOf(entry).primary?.metrics;
     }
-    const query = q === -1 ? '' : url.slice(q + 1);
-    let work: Promise<void>;
-    switch (kind) {
-      case 'predictions':
-        work = this.predict(exchange, entry, query);
-        break;
-      case 'feedback':
-        work = this.feedback(exchange, entry, query);
-        break;
-      case 'metadata':
-        work = this.answerWith(exchange, primaryOf(entry).metadata(match.model, this.limits(exchange)));
-        break;
-      case 'health':
-        work = this.answerWith(exchange, primaryOf(entry).health(this.limits(exchange)));
-        break;
-      case 'status':
-        work = this.answerWith(exchange, primaryOf(entry).status(match.model!, this.limits(exchange)));
-        break;
-      case 'doc':
-      case 'openapi':
-        this.docs(exchange, entry, kind);
-        return;
-    }
-    work.catch((err: unknown) => this.fail(exchange, err));
+    const work = route.serve(this, exchange, entry, match, q === -1 ? '' : url.slice(q + 1));
+    if (work !== undefined) work.catch((err: unknown) => this.fail(exchange, err));
+  }
+
+  sendJson(exchange: Exchange, body: string): void {
+    send(exchange.res, 200, exchange.puid, body);
   }
 
   private entry(match: RouteMatch): DeploymentEntry {
@@ -237,7 +193,7 @@ class GatewayHandler {
     return entry;
   }
 
-  private limits(exchange: Exchange): CallLimits {
+  limits(exchange: Exchange): CallLimits {
     const limits: CallLimits = { timeoutMs: this.config.requestTimeoutMs, since: exchange.started };
     if (exchange.headers.skipLogging) limits.skipLogging = true;
     return limits;
@@ -252,7 +208,7 @@ class GatewayHandler {
     return decodeBody(headers.contentType, bytes.toString('utf8'), query);
   }
 
-  private async predict(exchange: Exchange, entry: DeploymentEntry, query: string): Promise<void> {
+  async predict(exchange: Exchange, entry: DeploymentEntry, query: string): Promise<void> {
     let event: EventRequest | undefined;
     let payload: unknown;
     if (isEventRequest(exchange.headers)) {
@@ -296,7 +252,7 @@ class GatewayHandler {
     meter.observeServer(exchange.service, exchange.req.method ?? 'GET', status, (performance.now() - exchange.t0) / 1000);
   }
 
-  private prometheus(exchange: Exchange): void {
+  prometheus(exchange: Exchange): void {
     const metrics = this.config.metrics;
     if (metrics === undefined) throw new TrantorError('NOT_FOUND', 'metrics are off in this gateway');
     metrics.text().then(
@@ -311,7 +267,7 @@ class GatewayHandler {
     });
   }
 
-  private async feedback(exchange: Exchange, entry: DeploymentEntry, query: string): Promise<void> {
+  async feedback(exchange: Exchange, entry: DeploymentEntry, query: string): Promise<void> {
     const feedback = parseFeedback(await this.body(exchange, query));
     if (!exchange.puidFromHeader) {
       const responsePuid = feedback.response?.meta?.puid;
@@ -329,13 +285,13 @@ class GatewayHandler {
     this.done(exchange, 200);
   }
 
-  private async answerWith(exchange: Exchange, answer: Promise<unknown>): Promise<void> {
+  async answerWith(exchange: Exchange, answer: Promise<unknown>): Promise<void> {
     const value = await answer;
     send(exchange.res, 200, exchange.puid, JSON.stringify(value));
     this.done(exchange, 200);
   }
 
-  private docs(exchange: Exchange, entry: DeploymentEntry, kind: 'doc' | 'openapi'): void {
+  docs(exchange: Exchange, entry: DeploymentEntry, kind: 'doc' | 'openapi'): void {
     const split = trafficOf(entry);
     const target: DocTarget = {
       namespace: entry.namespace,
@@ -379,16 +335,10 @@ class GatewayHandler {
       if (match !== undefined) headers.push('Allow', match.route.methods.join(', '));
     }
     // The rest of a refused body is not kept: close the connection once answered.
-    if (!req.complete) closeAfterAnswer(req, res, headers);
+    if (!req.complete) closeAfterAnswer(req, res, headers, this.config.http.linger);
     res.writeHead(error.status, headers);
     res.end(body);
   }
-}
-
-function primaryOf(entry: DeploymentEntry): PredictorExecutor {
-  const primary = trafficOf(entry).primary;
-  if (primary === undefined) throw new TrantorError('UNAVAILABLE', `SeldonDeployment ${entry.namespace}/${entry.name} has no predictor`);
-  return primary;
 }
 
 const HOST_TEXT = /^[A-Za-z0-9.\-:[\]]{1,255}$/;

@@ -36,8 +36,7 @@ test('the gateway passes Seldon-Skip-Logging through to the executor', async () 
   const gateway = await createGateway({
     host: '127.0.0.1',
     port: 0,
-    bodyLimitBytes: 1024 * 1024,
-    requestTimeoutMs: 30_000,
+    limits: { bodyLimit: 1024 * 1024, requestTimeout: 30_000 },
     deployments: { lookup: (ns, name) => (ns === 'prod' && name === 'iris' ? entry : undefined) },
   });
   cleanup.push(() => gateway.close());

@@ -3,6 +3,7 @@
  * `traffic` weights; shadow predictors get a copy of each request.
  */
 import type { PredictorExecutor } from '../executor/index.ts';
+import { TrantorError } from '../protocol/index.ts';
 import type { DeploymentEntry } from './deployments.ts';
 
 export interface TrafficSplit {
@@ -55,4 +56,11 @@ export function trafficOf(entry: DeploymentEntry): TrafficSplit {
     cache.set(entry.executors, split);
   }
   return split;
+}
+
+/** The predictor that answers metadata and health for the deployment; 503 when it has none. */
+export function primaryOf(entry: DeploymentEntry): PredictorExecutor {
+  const primary = trafficOf(entry).primary;
+  if (primary === undefined) throw new TrantorError('UNAVAILABLE', `SeldonDeployment ${entry.namespace}/${entry.name} has no predictor`);
+  return primary;
 }

@@ -1,11 +1,8 @@
 /**
- * Every server's limits and timeouts, in one place; docs/api.md#limits lists them, and
- * a server's own options (and `trantor up` flags where there are any) override them.
+ * The limits and timeouts of the servers that are not the gateway's (its own are the `gateway.*`
+ * options, src/gateway/options.ts); docs/api.md#limits lists them all.
  */
 const MiB = 1024 * 1024;
-
-/** The gateway (and the broker ingress it mounts): `--request-timeout`, `--body-limit`. */
-export const GATEWAY_DEFAULTS = Object.freeze({ requestTimeoutMs: 30_000, bodyLimitBytes: 10 * MiB, keepAliveTimeoutMs: 65_000 });
 
 /** The broker ingress's own event size limit (it shares the gateway's server and timeout). */
 export const BROKER_DEFAULTS = Object.freeze({ bodyLimitBytes: 1 * MiB });
@@ -21,6 +18,3 @@ export const COMPONENT_DEFAULTS = Object.freeze({ requestTimeoutMs: 60_000, body
 
 /** `trantor event-display`. */
 export const EVENT_DISPLAY_DEFAULTS = Object.freeze({ requestTimeoutMs: 30_000, bodyLimitBytes: 10 * MiB, keepAliveTimeoutMs: 5_000 });
-
-/** How long `close()` waits for requests in flight before cutting their connections. */
-export const CLOSE_GRACE_MS = 3_000;

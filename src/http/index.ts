@@ -4,8 +4,9 @@
  * close, replies. The JSON depth guard lives in protocol (it is pure) and is re-exported here.
  */
 export { ClientGone, announcedLength, bodyTooLarge, formatBytes, readBody, readText, type BodyLimit } from './body.ts';
-export { LINGER_MS, closeAfterAnswer, sendFailure, sendJson, sendText, unanswerable } from './reply.ts';
+export { closeAfterAnswer, sendFailure, sendJson, sendText, unanswerable } from './reply.ts';
 export { checkingIntervalOf, clientFailure, closer, createHttpServer, listen, urlOf, type RequestHandler, type ServerOptions } from './server.ts';
-export { API_DEFAULTS, BROKER_DEFAULTS, CLOSE_GRACE_MS, COMPONENT_DEFAULTS, EVENT_DISPLAY_DEFAULTS, GATEWAY_DEFAULTS } from './defaults.ts';
+export { API_DEFAULTS, BROKER_DEFAULTS, COMPONENT_DEFAULTS, EVENT_DISPLAY_DEFAULTS } from './defaults.ts';
+export { httpOptions, type HttpOptions } from './options.ts';
 export { MAX_JSON_DEPTH, assertJsonDepth, depthExceededAt } from '../protocol/index.ts';
 export * from './request-origin.ts';

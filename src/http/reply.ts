@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { asTrantorError, failureBody, type TrantorError } from '../protocol/index.ts';
 import { ClientGone } from './body.ts';
+import { httpOptions } from './options.ts';
 
 const JSON_TYPE = 'application/json';
 
@@ -45,17 +46,14 @@ export function sendFailure(req: IncomingMessage, res: ServerResponse, err: unkn
   return error;
 }
 
-/** How long a refused upload may go on arriving (and be thrown away) after its answer. */
-export const LINGER_MS = 2_000;
-
 /**
  * For an answer sent before the request body is complete: adds `Connection: close` to `headers`
  * and closes the connection after the answer — but not at once. Closing a socket with unread
  * bytes makes the kernel send a reset, and a client still uploading (curl, fetch, the CLI) then
  * loses the answer it was about to read. So what still arrives is discarded, unkept, until the
- * client stops or LINGER_MS passes, as web servers' "lingering close" does.
+ * client stops or `lingerMs` (the `http.linger` option) passes, as web servers' "lingering close" does.
  */
-export function closeAfterAnswer(req: IncomingMessage, res: ServerResponse, headers: string[]): void {
+export function closeAfterAnswer(req: IncomingMessage, res: ServerResponse, headers: string[], lingerMs: number = httpOptions.defaults.linger): void {
   headers.push('Connection', 'close');
   const socket = req.socket;
   // Registered after node's own 'finish' handler, which has just asked the socket to destroy itself.
@@ -63,7 +61,7 @@ export function closeAfterAnswer(req: IncomingMessage, res: ServerResponse, head
     if (socket.destroyed) return;
     // eslint-disable-next-line @typescript-eslint/unbound-method -- the very listener destroySoon added
     socket.removeListener('finish', socket.destroy);
-    const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+    const linger = setTimeout(() => socket.destroy(), lingerMs);
     linger.unref();
     socket.once('close', () => clearTimeout(linger));
     // Discarded: no 'data' listener is left on the request.

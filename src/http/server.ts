@@ -13,7 +13,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { TrantorError, failureBody } from '../protocol/index.ts';
-import { CLOSE_GRACE_MS } from './defaults.ts';
+import { httpOptions, type HttpOptions } from './options.ts';
 
 export interface ServerOptions {
   /** The whole request must arrive within this time (408 otherwise). */
@@ -22,24 +22,27 @@ export interface ServerOptions {
   readonly keepAliveTimeoutMs: number;
   /** Extra headers on answers node:http gives before any handler runs (the gateway's Seldon-Puid). */
   readonly clientErrorHeaders?: () => readonly string[];
+  /** The http layer's options (`http.*`); their defaults when absent. */
+  readonly http?: HttpOptions;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** How often node looks for requests past their time: often enough for the 408 to be on time. */
-export function checkingIntervalOf(requestTimeoutMs: number): number {
-  return Math.min(1000, Math.max(50, Math.floor(requestTimeoutMs / 20)));
+export function checkingIntervalOf(requestTimeoutMs: number, maxMs: number = httpOptions.defaults.checkInterval): number {
+  return Math.min(maxMs, Math.max(50, Math.floor(requestTimeoutMs / 20)));
 }
 
 /** A server with Trantor's timeouts and client-error answers; `handler` may be attached after `listen` (e.g. once the port is known). */
 export function createHttpServer(options: ServerOptions, handler?: RequestHandler): Server {
   const requestTimeout = options.requestTimeoutMs;
+  const http = options.http ?? httpOptions.defaults;
   const server = createServer(
     {
       requestTimeout,
-      // Node requires headersTimeout <= requestTimeout; a minute is plenty for headers alone.
-      headersTimeout: Math.min(60_000, requestTimeout),
-      connectionsCheckingInterval: checkingIntervalOf(requestTimeout),
+      // Node requires headersTimeout <= requestTimeout.
+      headersTimeout: Math.min(http.headersTimeout, requestTimeout),
+      connectionsCheckingInterval: checkingIntervalOf(requestTimeout, http.checkInterval),
       keepAliveTimeout: options.keepAliveTimeoutMs,
     },
   );
@@ -110,7 +113,7 @@ export function urlOf(host: string, port: number): string {
  * A close function for `server`: stops taking connections, closes idle ones, lets requests in
  * flight finish for up to `graceMs`, then cuts what is left. Calling it again returns the same promise.
  */
-export function closer(server: Server, graceMs = CLOSE_GRACE_MS): () => Promise<void> {
+export function closer(server: Server, graceMs: number = httpOptions.defaults.closeGrace): () => Promise<void> {
   let closing: Promise<void> | undefined;
   return () => {
     closing ??= new Promise<void>((resolve) => {

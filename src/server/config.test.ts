@@ -66,7 +66,7 @@ test('the startup timeout is a flag over TRANTOR_STARTUP_TIMEOUT over 60 s, and 
   assert.equal(resolveUpConfig({}, { TRANTOR_STARTUP_TIMEOUT: '5m' }).startupTimeoutMs, 300_000);
   assert.equal(resolveUpConfig({ startupTimeout: '90s' }, { TRANTOR_STARTUP_TIMEOUT: '5m' }).startupTimeoutMs, 90_000);
   assert.throws(() => resolveUpConfig({ startupTimeout: 'soon' }, {}), /--startup-timeout soon: expected a duration/);
-  assert.throws(() => resolveUpConfig({ startupTimeout: '0s' }, {}), /--startup-timeout 0s: expected a duration of at least 1ms/);
+  assert.throws(() => resolveUpConfig({ startupTimeout: '0s' }, {}), /--startup-timeout 0s: must be at least 1ms/);
 });
 
 test('runtime.startupTimeout sets the startup timeout unless --startup-timeout or TRANTOR_STARTUP_TIMEOUT is given', () => {
@@ -78,4 +78,18 @@ test('runtime.startupTimeout sets the startup timeout unless --startup-timeout o
   assert.equal(flagged.options.runtime.startupTimeout, 90_000);
   assert.equal(flagged.options.runtime.stopGrace, 2000, 'the other runtime options stay as set');
   assert.ok(Object.isFrozen(flagged.options) && Object.isFrozen(flagged.options.runtime));
+});
+
+test('the gateway options set the request timeout and body limit; --request-timeout and --body-limit win over them', () => {
+  const set = ['gateway.requestTimeout=5s', 'gateway.bodyLimit=2kb', 'http.linger=500ms'];
+  const fromSet = resolveUpConfig({ set }, {});
+  assert.equal(fromSet.requestTimeoutMs, 5_000);
+  assert.equal(fromSet.bodyLimitBytes, 2_000);
+  assert.equal(fromSet.options.http.linger, 500);
+  const fromFlags = resolveUpConfig({ set, timeout: '7s', bodyLimit: '3kb' }, {});
+  assert.equal(fromFlags.requestTimeoutMs, 7_000);
+  assert.equal(fromFlags.bodyLimitBytes, 3_000);
+  assert.equal(resolveUpConfig({ set }, { TRANTOR_REQUEST_TIMEOUT: '9s' }).requestTimeoutMs, 9_000);
+  assert.equal(resolveUpConfig({}, {}).bodyLimitBytes, 10_000_000, 'the documented default, 10mb');
+  assert.throws(() => resolveUpConfig({ bodyLimit: '0' }, {}), /--body-limit 0: must be at least 1/);
 });

@@ -6,7 +6,7 @@ import { normalizeHost, normalizeOrigin } from '../http/index.ts';
 import { DURABILITIES, type Durability } from '../eventing/index.ts';
 import { resolveHome, DEFAULT_MAX_REPLICAS } from '../manifest/index.ts';
 import { apiTokenFromEnv } from './api-token.ts';
-import { parseDurationMs, parseSize } from '../options/index.ts';
+import { compileOption, parseDurationMs, parseSize, type OptionSpec } from '../options/index.ts';
 import { compileOptions, OPTION_SECTIONS, type CompiledOptions } from './options.ts';
 
 export { parseDurationMs, parseSize };
@@ -84,18 +84,23 @@ function parseMaxReplicas(text: string): number {
   return value;
 }
 
-function parseStartupTimeout(text: string): number {
-  const ms = parseDurationMs(text, '--startup-timeout');
-  if (ms < 1) throw new Error(`--startup-timeout ${text}: expected a duration of at least 1ms`);
-  return ms;
-}
+/** Flags (or their variables) that set a named option: a flag given wins over `--config` and `--set`. */
+const OPTION_FLAGS = [
+  { flag: '--body-limit', variable: 'TRANTOR_BODY_LIMIT', given: (flags: UpFlags) => flags.bodyLimit, section: 'gateway', option: 'bodyLimit' },
+  { flag: '--request-timeout', variable: 'TRANTOR_REQUEST_TIMEOUT', given: (flags: UpFlags) => flags.timeout, section: 'gateway', option: 'requestTimeout' },
+  { flag: '--startup-timeout', variable: 'TRANTOR_STARTUP_TIMEOUT', given: (flags: UpFlags) => flags.startupTimeout, section: 'runtime', option: 'startupTimeout' },
+] as const;
 
-/** The named options, with `--startup-timeout` (or TRANTOR_STARTUP_TIMEOUT), when given, over `runtime.startupTimeout`. */
+/** The named options from `--config` and `--set`, with the option-setting flags over them. */
 function resolveOptions(flags: UpFlags, env: NodeJS.ProcessEnv): CompiledOptions {
-  const options = compileOptions(OPTION_SECTIONS, { file: flags.config ?? env['TRANTOR_CONFIG'], sets: flags.set ?? [] });
-  const startupTimeout = flags.startupTimeout ?? env['TRANTOR_STARTUP_TIMEOUT'];
-  if (startupTimeout === undefined) return options;
-  return Object.freeze({ ...options, runtime: Object.freeze({ ...options.runtime, startupTimeout: parseStartupTimeout(startupTimeout) }) });
+  const options: Record<string, Readonly<Record<string, number>>> = { ...compileOptions(OPTION_SECTIONS, { file: flags.config ?? env['TRANTOR_CONFIG'], sets: flags.set ?? [] }) };
+  for (const { flag, variable, given, section, option } of OPTION_FLAGS) {
+    const text = given(flags) ?? env[variable];
+    if (text === undefined) continue;
+    const table: Readonly<Record<string, OptionSpec>> = OPTION_SECTIONS[section].table;
+    options[section] = Object.freeze({ ...options[section], [option]: compileOption(table[option]!, text, flag) });
+  }
+  return Object.freeze(options) as CompiledOptions;
 }
 
 export function resolveUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv): UpConfig {
@@ -104,8 +109,8 @@ export function resolveUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv): UpConfi
     home: resolveHome(flags.home, env),
     host: flags.host ?? env['TRANTOR_HOST'] ?? '127.0.0.1',
     port: parsePort(flags.port ?? env['TRANTOR_PORT'] ?? '8000'),
-    bodyLimitBytes: parseSize(flags.bodyLimit ?? env['TRANTOR_BODY_LIMIT'] ?? '10mb', '--body-limit'),
-    requestTimeoutMs: parseDurationMs(flags.timeout ?? env['TRANTOR_REQUEST_TIMEOUT'] ?? '30s', '--request-timeout'),
+    bodyLimitBytes: options.gateway.bodyLimit,
+    requestTimeoutMs: options.gateway.requestTimeout,
     logLevel: flags.logLevel ?? env['TRANTOR_LOG_LEVEL'] ?? 'info',
     apiToken: apiTokenFromEnv(env['TRANTOR_API_TOKEN']),
     corsAllowedOrigins: parseList(flags.corsAllowedOrigins ?? env['TRANTOR_CORS_ALLOWED_ORIGINS'], '--cors-allowed-origins', normalizeOrigin),

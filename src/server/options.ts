@@ -9,10 +9,14 @@ import { componentOptions } from '../component/index.ts';
 import { eventingOptions } from '../eventing/index.ts';
 import { closest, OptionError, type OptionSection, type OptionValues } from '../options/index.ts';
 import { runtimeOptions } from '../runtime/local/index.ts';
+import { gatewayOptions } from '../gateway/index.ts';
+import { httpOptions } from '../http/index.ts';
 
 export const OPTION_SECTIONS = {
   component: componentOptions,
   eventing: eventingOptions,
+  gateway: gatewayOptions,
+  http: httpOptions,
   runtime: runtimeOptions,
 } as const satisfies Readonly<Record<string, OptionSection>>;
 

@@ -128,8 +128,9 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
     gateway = await createGateway({
       host: config.host,
       port: config.port,
-      bodyLimitBytes: config.bodyLimitBytes,
-      requestTimeoutMs: config.requestTimeoutMs,
+      // The flags' values, which are the options' unless given.
+      limits: { ...config.options.gateway, bodyLimit: config.bodyLimitBytes, requestTimeout: config.requestTimeoutMs },
+      http: config.options.http,
       deployments: applied,
       logger,
       metrics,
