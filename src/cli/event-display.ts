@@ -4,12 +4,14 @@
  * answers 202 with no body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EVENT_DISPLAY_DEFAULTS, closer, createHttpServer, listen, readBody, sendFailure, urlOf, type BodyLimit } from '../http/index.ts';
+import { closer, createHttpServer, listen, readBody, sendFailure, urlOf, type BodyLimit } from '../http/index.ts';
 import { decodeHttpEvent } from '../protocol/index.ts';
 import { formatEvent } from './cloudevents-display.ts';
 
 /** Events larger than this are refused (413), as the broker refuses them. */
-const BODY_LIMIT: BodyLimit = Object.freeze({ limitBytes: EVENT_DISPLAY_DEFAULTS.bodyLimitBytes, what: 'the event' });
+/** `trantor event-display`'s server: an event display takes what a broker sends it. */
+const EVENT_DISPLAY_LIMITS = Object.freeze({ requestTimeoutMs: 30_000, bodyLimitBytes: 10 * 2 ** 20, keepAliveTimeoutMs: 5_000 });
+const BODY_LIMIT: BodyLimit = Object.freeze({ limitBytes: EVENT_DISPLAY_LIMITS.bodyLimitBytes, what: 'the event' });
 
 export interface EventDisplayOptions {
   /** 127.0.0.1 unless told otherwise. */
@@ -31,7 +33,7 @@ export interface EventDisplay {
 
 export async function startEventDisplay(options: EventDisplayOptions): Promise<EventDisplay> {
   const host = options.host ?? '127.0.0.1';
-  const server = createHttpServer({ requestTimeoutMs: EVENT_DISPLAY_DEFAULTS.requestTimeoutMs, keepAliveTimeoutMs: EVENT_DISPLAY_DEFAULTS.keepAliveTimeoutMs }, (req, res) => {
+  const server = createHttpServer({ requestTimeoutMs: EVENT_DISPLAY_LIMITS.requestTimeoutMs, keepAliveTimeoutMs: EVENT_DISPLAY_LIMITS.keepAliveTimeoutMs }, (req, res) => {
     handle(req, res, options).catch((err: unknown) => {
       const refused = sendFailure(req, res, err);
       if (refused !== undefined) options.warn(`event-display: refused a request: ${refused.message}`);

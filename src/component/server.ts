@@ -5,7 +5,8 @@
  * reuse); a request costs one body buffer, one JSON parse and one JSON serialisation.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { COMPONENT_DEFAULTS, closer, createHttpServer, listen, readBody, sendFailure as sendHttpFailure, type BodyLimit } from '../http/index.ts';
+import { closer, createHttpServer, listen, readBody, sendFailure as sendHttpFailure, type BodyLimit } from '../http/index.ts';
+import { componentOptions } from './options.ts';
 import { TrantorError, decodeBody, decodeMultipart, failureBody, mediaType, stringifyJson } from '../protocol/index.ts';
 import { SERVICE_TYPES, type SeldonComponent, type ServiceType } from './contract.ts';
 import { createDispatcher, type ComponentMethod, type DispatchOptions, type Dispatcher } from './dispatch.ts';
@@ -31,7 +32,7 @@ export interface ComponentServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_MAX_BODY_BYTES = COMPONENT_DEFAULTS.bodyLimitBytes;
+export const DEFAULT_MAX_BODY_BYTES = componentOptions.defaults.bodyLimit;
 
 /** Paths that carry a Seldon message (POST, or GET with `?json=`). */
 const MESSAGE_PATHS: ReadonlyMap<string, ComponentMethod> = new Map([
@@ -174,8 +175,8 @@ export async function serveComponent(model: SeldonComponent, options: ServeOptio
   const dispatcher = createDispatcher(model, options);
   const server = createHttpServer(
     {
-      requestTimeoutMs: options.requestTimeoutMs ?? COMPONENT_DEFAULTS.requestTimeoutMs,
-      keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? COMPONENT_DEFAULTS.keepAliveTimeoutMs,
+      requestTimeoutMs: options.requestTimeoutMs ?? componentOptions.defaults.requestTimeout,
+      keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? componentOptions.defaults.keepAliveTimeout,
     },
     componentHandler(dispatcher, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
   );

@@ -6,7 +6,6 @@
 export { ClientGone, announcedLength, bodyTooLarge, formatBytes, readBody, readText, type BodyLimit } from './body.ts';
 export { closeAfterAnswer, sendFailure, sendJson, sendText, unanswerable } from './reply.ts';
 export { checkingIntervalOf, clientFailure, closer, createHttpServer, listen, urlOf, type RequestHandler, type ServerOptions } from './server.ts';
-export { API_DEFAULTS, BROKER_DEFAULTS, COMPONENT_DEFAULTS, EVENT_DISPLAY_DEFAULTS } from './defaults.ts';
 export { httpOptions, type HttpOptions } from './options.ts';
 export { MAX_JSON_DEPTH, assertJsonDepth, depthExceededAt } from '../protocol/index.ts';
 export * from './request-origin.ts';

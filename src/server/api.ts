@@ -3,7 +3,8 @@
  * It listens on loopback only, on a port recorded in <home>/control-plane.json.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { API_DEFAULTS, announcedLength, assertJsonDepth, closer, compileRequestOrigin, createHttpServer, listen, readText, sendFailure, urlOf, type RequestOriginPolicy } from '../http/index.ts';
+import { announcedLength, assertJsonDepth, closer, compileRequestOrigin, createHttpServer, listen, readText, sendFailure, urlOf, type RequestOriginPolicy } from '../http/index.ts';
+import { apiOptions, type ApiOptions } from './api-options.ts';
 import { parseJson, TrantorError } from '../protocol/index.ts';
 import { requireToken, type ApiToken } from './api-token.ts';
 import { checkObjectSegments, pathSegments, percentDecoded } from './api-paths.ts';
@@ -37,13 +38,6 @@ export interface EventingOps {
 }
 
 const EVENTING_PLURALS = new Set(['triggers', 'brokers', 'services', 'kubedeployments', 'configmaps']);
-
-export interface ApiLimits {
-  /** Largest manifest (or other body) accepted: 413 naming the limit beyond it. */
-  readonly bodyLimitBytes: number;
-  /** The whole request must arrive within this time: 408 otherwise. */
-  readonly requestTimeoutMs: number;
-}
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -82,13 +76,13 @@ function formatLine(line: LogLine): string {
   return `[${line.replica}] ${line.line}\n`;
 }
 
-async function routeEventing(eventing: EventingOps, parts: string[], url: URL, req: IncomingMessage, res: ServerResponse, limits: ApiLimits): Promise<boolean> {
+async function routeEventing(eventing: EventingOps, parts: string[], url: URL, req: IncomingMessage, res: ServerResponse, limits: ApiOptions): Promise<boolean> {
   const method = req.method ?? 'GET';
   const [, plural, namespace = '', name = '', sub] = parts;
   if (plural === 'sinks' && parts.length === 4) {
     if (method === 'PUT') {
       requireMediaType(req, JSON_TYPES, 'sink registration');
-      const parsed = parseJson(await readText(req, { limitBytes: limits.bodyLimitBytes, what: 'the sink registration' }, announcedLength(req)), 'sink registration');
+      const parsed = parseJson(await readText(req, { limitBytes: limits.bodyLimit, what: 'the sink registration' }, announcedLength(req)), 'sink registration');
       // Any JSON value may arrive (null, an array, a number): only an object with a URL is a registration.
       const registration = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Partial<SinkRegistration>;
       if (typeof registration.url !== 'string' || !/^https?:\/\//.test(registration.url)) {
@@ -135,7 +129,7 @@ async function routeEventing(eventing: EventingOps, parts: string[], url: URL, r
   return false;
 }
 
-async function route(ops: ControlPlaneOps, origin: RequestOriginPolicy, token: ApiToken, req: IncomingMessage, res: ServerResponse, limits: ApiLimits, eventing?: EventingOps): Promise<void> {
+async function route(ops: ControlPlaneOps, origin: RequestOriginPolicy, token: ApiToken, req: IncomingMessage, res: ServerResponse, limits: ApiOptions, eventing?: EventingOps): Promise<void> {
   // Before anything else is read: no web page may drive the API (it starts processes), so any
   // Origin but the API's own, and any Host but its loopback names, is refused; then the token.
   origin.admit({ host: req.headers.host, origin: req.headers.origin, fetchSite: single(req.headers['sec-fetch-site']), fetchMode: single(req.headers['sec-fetch-mode']) }, req.httpVersionMinor === 0);
@@ -156,7 +150,7 @@ async function route(ops: ControlPlaneOps, origin: RequestOriginPolicy, token: A
     requireMediaType(req, MANIFEST_TYPES, 'POST /v1/apply');
     const source = header(req, 'x-trantor-source') ?? 'request body';
     const baseDir = header(req, 'x-trantor-base-dir') ?? process.cwd();
-    const text = await readText(req, { limitBytes: limits.bodyLimitBytes, what: 'the manifest' }, announcedLength(req));
+    const text = await readText(req, { limitBytes: limits.bodyLimit, what: 'the manifest' }, announcedLength(req));
     // YAML flow collections nest like JSON: refuse what the parser would recurse through.
     assertJsonDepth(text, source);
     const result = await ops.apply(text, source, baseDir);
@@ -206,8 +200,8 @@ export interface ApiServer {
 }
 
 /** `token` is required on every call (`Authorization: Bearer`), `/v1/health` included. */
-export async function startApi(ops: ControlPlaneOps, token: ApiToken, eventing?: EventingOps, host = '127.0.0.1', port = 0, limits: ApiLimits = API_DEFAULTS): Promise<ApiServer> {
-  const server = createHttpServer({ requestTimeoutMs: limits.requestTimeoutMs, keepAliveTimeoutMs: API_DEFAULTS.keepAliveTimeoutMs });
+export async function startApi(ops: ControlPlaneOps, token: ApiToken, eventing?: EventingOps, host = '127.0.0.1', port = 0, limits: ApiOptions = apiOptions.defaults): Promise<ApiServer> {
+  const server = createHttpServer({ requestTimeoutMs: limits.requestTimeout, keepAliveTimeoutMs: limits.keepAliveTimeout });
   const bound = await listen(server, port, host);
   // The Host policy needs the port listened on; no request is read before this handler is added.
   const origin = compileRequestOrigin({ bindHost: host, port: bound });

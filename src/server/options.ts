@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { componentOptions } from '../component/index.ts';
+import { apiOptions } from './api-options.ts';
 import { eventingOptions } from '../eventing/index.ts';
 import { closest, OptionError, type OptionSection, type OptionValues } from '../options/index.ts';
 import { runtimeOptions } from '../runtime/local/index.ts';
@@ -13,6 +14,7 @@ import { gatewayOptions } from '../gateway/index.ts';
 import { httpOptions } from '../http/index.ts';
 
 export const OPTION_SECTIONS = {
+  api: apiOptions,
   component: componentOptions,
   eventing: eventingOptions,
   gateway: gatewayOptions,
