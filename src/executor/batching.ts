@@ -11,13 +11,13 @@
  * Everything else (other methods, strData, jsonData, binData, 1-D or >2-D data, per-request
  * tags) goes straight through.
  */
-import { TrantorError, parseJsonLossless, stringifyJson } from '../protocol/index.ts';
+import { TrantorError } from '../protocol/index.ts';
 import type { SeldonMessage } from '../protocol/index.ts';
 import type { GraphNode } from '../manifest/index.ts';
 import type { GraphPlan } from './plan.ts';
 import type { UnitKey } from './transport/endpoints.ts';
-import { invoke, MethodTransport, responseOf } from './transport/transport.ts';
-import type { CallOptions, ComponentMethod, MethodPayload, Transport, TransportResponse } from './transport/transport.ts';
+import { invoke, MethodTransport } from './transport/transport.ts';
+import type { CallOptions, ComponentMethod, MethodPayload, Reply, Transport } from './transport/transport.ts';
 
 export interface BatchSettings {
   /** Most rows in one call. */
@@ -65,7 +65,7 @@ interface Item {
   readonly payload: unknown[];
   readonly puid: string | undefined;
   readonly deadline: number;
-  resolve(response: TransportResponse): void;
+  resolve(response: Reply<SeldonMessage>): void;
   reject(err: unknown): void;
 }
 
@@ -161,12 +161,12 @@ class Batcher {
     this.settings = settings;
   }
 
-  predict(message: SeldonMessage, options: CallOptions): Promise<TransportResponse> {
+  predict(message: SeldonMessage, options: CallOptions): Promise<Reply<SeldonMessage>> {
     const parsed = batchableOf(message);
     if (parsed === undefined || parsed.rows > this.settings.maxSize) return this.inner.predict(this.unit, message, options);
     // An idle node: send at once, as it came.
     if (this.inFlight === 0 && this.groups.size === 0) return this.track(this.inner.predict(this.unit, message, options));
-    return new Promise<TransportResponse>((resolve, reject) => {
+    return new Promise<Reply<SeldonMessage>>((resolve, reject) => {
       const item: Item = { rows: parsed.rows, payload: parsed.payload, puid: parsed.puid, deadline: Date.now() + options.timeoutMs, resolve, reject };
       let group = this.groups.get(parsed.key);
       if (group !== undefined && group.rows + item.rows > this.settings.maxSize) {
@@ -185,7 +185,7 @@ class Batcher {
     });
   }
 
-  private track(call: Promise<TransportResponse>): Promise<TransportResponse> {
+  private track(call: Promise<Reply<SeldonMessage>>): Promise<Reply<SeldonMessage>> {
     this.inFlight++;
     const done = (): void => {
       this.inFlight--;
@@ -227,29 +227,18 @@ function messageOf(group: Group, payload: unknown[], rows: number, puid: string 
 }
 
 /** Gives each caller its rows of the reply; a failure, or a reply that cannot be split, goes to every caller. */
-function split(group: Group, response: TransportResponse, unit: UnitKey): void {
+function split(group: Group, response: Reply<SeldonMessage>, unit: UnitKey): void {
   const items = group.items;
   if (items.length === 1) {
     items[0]!.resolve(response);
     return;
   }
-  if (response.status < 200 || response.status >= 300) {
-    for (const item of items) item.resolve(response);
-    return;
-  }
-  let reply: Record<string, unknown>;
-  try {
-    // A transport holding the reply as a value (in process) is read as it is; text is parsed once.
-    reply = (response.value ?? parseJsonLossless(response.body)) as Record<string, unknown>;
-  } catch {
+  if (response.failure !== undefined || response.message.status?.status === 'FAILURE') {
     // The walk reports it, for every caller.
     for (const item of items) item.resolve(response);
     return;
   }
-  if (typeof reply !== 'object' || reply === null || (reply['status'] as { status?: unknown } | undefined)?.status === 'FAILURE') {
-    for (const item of items) item.resolve(response);
-    return;
-  }
+  const reply = response.message as Record<string, unknown>;
   const data = reply['data'] as { ndarray?: unknown; tensor?: { shape?: unknown; values?: unknown } } | undefined;
   const total = group.rows;
   let slice: ((start: number, rows: number) => unknown) | undefined;
@@ -277,7 +266,7 @@ function split(group: Group, response: TransportResponse, unit: UnitKey): void {
   for (const item of items) {
     const own = { ...reply, data: slice(start, item.rows), meta: item.puid === undefined ? meta : { ...meta, puid: item.puid } };
     start += item.rows;
-    item.resolve(responseOf(response.status, own, stringifyJson));
+    item.resolve({ status: response.status, message: own as SeldonMessage });
   }
 }
 
@@ -292,12 +281,12 @@ export class BatchingTransport extends MethodTransport {
     for (const [unit, settings] of units) this.batchers.set(unit, new Batcher(inner, unit, settings));
   }
 
-  override predict(unit: UnitKey, message: SeldonMessage, options: CallOptions): Promise<TransportResponse> {
+  override predict(unit: UnitKey, message: SeldonMessage, options: CallOptions): Promise<Reply<SeldonMessage>> {
     const batcher = this.batchers.get(unit);
     return batcher === undefined ? this.inner.predict(unit, message, options) : batcher.predict(message, options);
   }
 
-  protected send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<TransportResponse> {
+  protected send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<Reply<unknown>> {
     return invoke(this.inner, unit, method, payload, options);
   }
 

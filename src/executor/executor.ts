@@ -14,8 +14,8 @@ import type { GraphPlan, NodePlan } from './plan.ts';
 import { planLoggers } from './request-logger.ts';
 import type { NodeLogger, RequestLogger } from './request-logger.ts';
 import type { UnitKey } from './transport/endpoints.ts';
-import type { Transport } from './transport/transport.ts';
-import { componentFailure, feedbackNode, predictNode } from './walk.ts';
+import type { Reply, Transport } from './transport/transport.ts';
+import { feedbackNode, predictNode } from './walk.ts';
 import type { Walk } from './walk.ts';
 
 export interface PredictorExecutorOptions {
@@ -181,24 +181,20 @@ export class PredictorExecutor {
 
   private async nodeMetadata(node: NodePlan, limits: CallLimits, lenient: boolean): Promise<unknown> {
     if (node.builtIn !== undefined) return { name: node.name, platform: node.builtIn, versions: [], inputs: [], outputs: [] };
-    const response = await this.transport.metadata(node.unit, { idempotent: true, timeoutMs: this.remaining(limits) });
+    const reply = await this.transport.metadata(node.unit, { idempotent: true, timeoutMs: this.remaining(limits) });
     // A component that keeps no metadata still belongs in the graph's.
-    if (lenient && response.status === 404) return { name: node.name };
-    return this.json(node, response);
+    if (lenient && reply.status === 404) return { name: node.name };
+    return answerOf(reply);
   }
 
   private async healthOf(node: NodePlan, limits: CallLimits): Promise<unknown> {
-    return this.json(node, await this.transport.health(node.unit, { idempotent: true, timeoutMs: this.remaining(limits) }));
+    return answerOf(await this.transport.health(node.unit, { idempotent: true, timeoutMs: this.remaining(limits) }));
   }
+}
 
-  private json(node: NodePlan, response: { status: number; body: string }): unknown {
-    if (response.status < 200 || response.status >= 300) throw componentFailure(node, response);
-    try {
-      return JSON.parse(response.body) as unknown;
-    } catch {
-      throw new TrantorError('BAD_UPSTREAM', `node "${node.name}" answered with something that is not JSON: ${response.body.slice(0, 300)}`);
-    }
-  }
+function answerOf(reply: Reply<unknown>): unknown {
+  if (reply.failure !== undefined) throw reply.failure;
+  return reply.message;
 }
 
 /** The transport, timing each call to one of the graph's components. */

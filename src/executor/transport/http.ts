@@ -21,8 +21,8 @@ import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { TrantorError, stringifyJson } from '../../protocol/index.ts';
 import type { EndpointSource, ReplicaAddress, UnitKey } from './endpoints.ts';
-import { describeUnit, MethodTransport } from './transport.ts';
-import type { CallOptions, ComponentMethod, MethodPayload, TransportResponse } from './transport.ts';
+import { describeUnit, MethodTransport, replyOfText } from './transport.ts';
+import type { CallOptions, ComponentMethod, MethodPayload, Reply } from './transport.ts';
 
 export interface WrapperRoute {
   readonly verb: 'GET' | 'POST';
@@ -40,6 +40,12 @@ export const WRAPPER_ROUTES: Readonly<Record<ComponentMethod, WrapperRoute>> = O
   metadata: { verb: 'GET', path: '/metadata' },
   health: { verb: 'GET', path: '/health/status' },
 });
+
+/** A raw request's answer: the status and the body's text. */
+export interface RawResponse {
+  readonly status: number;
+  readonly body: string;
+}
 
 /** A raw request's options: the verb (`POST` unless told; `GET` sends no body) and extra headers. */
 export interface HttpCallOptions extends CallOptions {
@@ -144,7 +150,7 @@ function errorMessage(err: unknown): string {
 class Collector implements Dispatcher.DispatchHandler {
   private status = 0;
   private chunks: Buffer[] = [];
-  private readonly resolve: (response: TransportResponse) => void;
+  private readonly resolve: (response: RawResponse) => void;
   private readonly reject: (err: Error) => void;
   /** The replica it was sent to; the collector keeps that replica's in-flight set and answer time. */
   private readonly replica: ReplicaPool;
@@ -157,7 +163,7 @@ class Collector implements Dispatcher.DispatchHandler {
   private takenBack: Error | undefined;
 
   constructor(
-    resolve: (response: TransportResponse) => void,
+    resolve: (response: RawResponse) => void,
     reject: (err: Error) => void,
     replica: ReplicaPool,
     sentAt: number,
@@ -222,8 +228,8 @@ function send(
   sentAt: number,
   stallAt: number,
   idempotent: boolean,
-): Promise<TransportResponse> {
-  return new Promise<TransportResponse>((resolve, reject) => {
+): Promise<RawResponse> {
+  return new Promise<RawResponse>((resolve, reject) => {
     const collector = new Collector(resolve, reject, replica, sentAt, stallAt, idempotent);
     try {
       replica.pool.dispatch(
@@ -241,6 +247,15 @@ function send(
       collector.onError(err instanceof Error ? err : new Error(String(err)));
     }
   });
+}
+
+/** The component's answer, parsed once: its message, or its failure. */
+function readReply(unit: UnitKey, method: ComponentMethod, response: RawResponse): Reply<unknown> {
+  return replyOfText(unit, method, response.status, response.body);
+}
+
+function readRaw(_unit: UnitKey, _method: ComponentMethod, response: RawResponse): RawResponse {
+  return response;
 }
 
 function headerList(method: 'GET' | 'POST', extra: Readonly<Record<string, string>> | undefined): readonly string[] {
@@ -287,19 +302,29 @@ export class HttpTransport extends MethodTransport {
     this.stallWatch.unref();
   }
 
-  protected send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<TransportResponse> {
+  protected send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<Reply<unknown>> {
     const { verb, path } = WRAPPER_ROUTES[method];
     const body = verb === 'GET' ? '' : stringifyJson(payload);
-    return this.request(unit, verb, path, body, verb === 'GET' ? NO_HEADERS : JSON_HEADERS, options);
+    return this.request(unit, verb, path, body, verb === 'GET' ? NO_HEADERS : JSON_HEADERS, options, method, readReply);
   }
 
-  /** A raw request to a ready replica of `unit`: the wrapper path `path` with `body`. */
-  call(unit: UnitKey, path: string, body: string, options: HttpCallOptions): Promise<TransportResponse> {
+  /** A raw request to a ready replica of `unit`: the wrapper path `path` with `body`, answered as text. */
+  call(unit: UnitKey, path: string, body: string, options: HttpCallOptions): Promise<RawResponse> {
     const method = options.method ?? 'POST';
-    return this.request(unit, method, path, body, headerList(method, options.headers), options);
+    return this.request(unit, method, path, body, headerList(method, options.headers), options, 'predict', readRaw);
   }
 
-  private async request(unit: UnitKey, method: 'GET' | 'POST', path: string, body: string, headers: readonly string[], options: CallOptions): Promise<TransportResponse> {
+  /** Sends to a replica, retrying as the class comment says; `read` turns the answer into what the caller gets. */
+  private async request<R>(
+    unit: UnitKey,
+    method: 'GET' | 'POST',
+    path: string,
+    body: string,
+    headers: readonly string[],
+    options: CallOptions,
+    reads: ComponentMethod,
+    read: (unit: UnitKey, method: ComponentMethod, response: RawResponse) => R,
+  ): Promise<R> {
     const state = this.stateOf(unit);
     const start = Date.now();
     const deadline = start + options.timeoutMs;
@@ -320,7 +345,7 @@ export class HttpTransport extends MethodTransport {
         try {
           const response = await send(replica, method, path, body, headers, remaining, sentAt, sentAt + stallMs, options.idempotent);
           if (replica.ejections !== 0 && replica.lastAnswerAt - replica.ejectedUntil > this.baseEjectionMs) replica.ejections = 0;
-          return response;
+          return read(unit, reads, response);
         } catch (err) {
           const code = errorCode(err);
           if (code === STALLED) {
