@@ -13,48 +13,28 @@
  */
 import { TrantorError } from '../protocol/index.ts';
 import type { SeldonMessage } from '../protocol/index.ts';
-import type { GraphNode } from '../manifest/index.ts';
+import { BATCH_MAX_SIZE } from '../manifest/index.ts';
 import type { GraphPlan } from './plan.ts';
 import type { UnitKey } from './transport/endpoints.ts';
 import { invoke, MethodTransport } from './transport/transport.ts';
 import type { CallOptions, ComponentMethod, MethodPayload, Reply, Transport } from './transport/transport.ts';
 
-export interface BatchSettings {
+/** A node's batching with its wait resolved. */
+export interface Batching {
   /** Most rows in one call. */
   readonly maxSize: number;
   /** Longest an item waits for others once a call is in flight. */
   readonly maxWaitMs: number;
 }
 
-export const BATCH_MAX_SIZE = 'batch_max_size';
-export const BATCH_MAX_WAIT_MS = 'batch_max_wait_ms';
 const DEFAULT_MAX_WAIT_MS = 2;
 
-/**
- * A node's batch settings from its parameters; undefined when it does not opt in (no
- * `batch_max_size`, or one below 2) or a value is not a number.
- */
-export function batchSettingsOf(node: GraphNode): BatchSettings | undefined {
-  const size = node.parameters.find((p) => p.name === BATCH_MAX_SIZE);
-  if (size === undefined) return undefined;
-  const maxSize = Number(size.value);
-  if (!Number.isInteger(maxSize) || maxSize < 2) return undefined;
-  const wait = node.parameters.find((p) => p.name === BATCH_MAX_WAIT_MS);
-  const maxWaitMs = wait === undefined ? DEFAULT_MAX_WAIT_MS : Number(wait.value);
-  if (!Number.isFinite(maxWaitMs) || maxWaitMs < 0) return undefined;
-  return { maxSize, maxWaitMs };
-}
-
-/** The opted-in nodes of a compiled graph, by transport key; empty when none opt in. */
-export function batchedUnits(graph: GraphNode, plan: GraphPlan): Map<UnitKey, BatchSettings> {
-  const units = new Map<UnitKey, BatchSettings>();
-  const visit = (node: GraphNode): void => {
-    const settings = batchSettingsOf(node);
-    const planned = plan.nodes.get(node.name);
-    if (settings !== undefined && planned !== undefined && planned.builtIn === undefined) units.set(planned.unit, settings);
-    node.children.forEach(visit);
-  };
-  visit(graph);
+/** The batched nodes of a compiled graph, by transport key; empty when none opts in. */
+export function batchedUnits(plan: GraphPlan): Map<UnitKey, Batching> {
+  const units = new Map<UnitKey, Batching>();
+  for (const node of plan.order) {
+    if (node.batch !== undefined) units.set(node.unit, { maxSize: node.batch.maxSize, maxWaitMs: node.batch.maxWaitMs ?? DEFAULT_MAX_WAIT_MS });
+  }
   return units;
 }
 
@@ -150,12 +130,12 @@ function metaIsShared(meta: unknown): boolean {
 class Batcher {
   private readonly inner: Transport;
   private readonly unit: UnitKey;
-  private readonly settings: BatchSettings;
+  private readonly settings: Batching;
   private readonly groups = new Map<string, Group>();
   /** Calls to the component sent by this batcher and not yet answered. */
   private inFlight = 0;
 
-  constructor(inner: Transport, unit: UnitKey, settings: BatchSettings) {
+  constructor(inner: Transport, unit: UnitKey, settings: Batching) {
     this.inner = inner;
     this.unit = unit;
     this.settings = settings;
@@ -275,7 +255,7 @@ export class BatchingTransport extends MethodTransport {
   private readonly inner: Transport;
   private readonly batchers = new Map<UnitKey, Batcher>();
 
-  constructor(inner: Transport, units: ReadonlyMap<UnitKey, BatchSettings>) {
+  constructor(inner: Transport, units: ReadonlyMap<UnitKey, Batching>) {
     super();
     this.inner = inner;
     for (const [unit, settings] of units) this.batchers.set(unit, new Batcher(inner, unit, settings));

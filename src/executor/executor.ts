@@ -83,7 +83,7 @@ export class PredictorExecutor {
     this.metrics = options.metrics?.forPredictor(options.deployment, options.predictor);
     const metered = this.metrics === undefined ? options.transport : meteredTransport(options.transport, this.plan, this.metrics);
     // Nodes with `batch_max_size` get their concurrent predictions stacked; metrics count the calls made.
-    const batched = batchedUnits(options.predictor.graph, this.plan);
+    const batched = batchedUnits(this.plan);
     this.transport = batched.size === 0 ? metered : new BatchingTransport(metered, batched);
     this.records = this.plan.fixedRequestPath === undefined;
     this.nodeNames = this.plan.order.map((n) => n.name);
