@@ -5,6 +5,7 @@ import type { SeldonMessage } from '../protocol/index.ts';
 import type { Parameter, Predictor } from '../manifest/index.ts';
 import { batchedUnits } from './batching.ts';
 import { PredictorExecutor } from './executor.ts';
+import { EXECUTOR_DEFAULTS } from './options.ts';
 import { planGraph } from './plan.ts';
 import { StaticEndpoints, answerJson, graphNode, predictorOf, standIn } from './testing.ts';
 import type { ComponentBehaviour, StandIn } from './testing.ts';
@@ -50,7 +51,7 @@ const doubling =
 const predicts = (component: StandIn): number => component.received.filter((r) => r.path === '/predict').length;
 
 test('batch parameters: opt in with batch_max_size; the wait defaults to 2 ms; bad values leave batching off', () => {
-  const settingsOf = (parameters: Parameter[]): unknown => [...batchedUnits(planGraph('seldon', 'dep', predictorOf('default', graphNode('m', { parameters })))).values()][0];
+  const settingsOf = (parameters: Parameter[]): unknown => [...batchedUnits(planGraph('seldon', 'dep', predictorOf('default', graphNode('m', { parameters }))), EXECUTOR_DEFAULTS.batchMaxWait).values()][0];
   assert.equal(settingsOf([]), undefined);
   assert.deepEqual(settingsOf(batchParameters(32, 1.5)), { maxSize: 32, maxWaitMs: 1.5 });
   assert.deepEqual(settingsOf([{ name: 'batch_max_size', value: '8', type: 'INT' }]), { maxSize: 8, maxWaitMs: 2 });

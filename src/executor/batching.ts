@@ -27,13 +27,11 @@ export interface Batching {
   readonly maxWaitMs: number;
 }
 
-const DEFAULT_MAX_WAIT_MS = 2;
-
-/** The batched nodes of a compiled graph, by transport key; empty when none opts in. */
-export function batchedUnits(plan: GraphPlan): Map<UnitKey, Batching> {
+/** The batched nodes of a compiled graph, by transport key, waiting `defaultWaitMs` when a node does not say; empty when none opts in. */
+export function batchedUnits(plan: GraphPlan, defaultWaitMs: number): Map<UnitKey, Batching> {
   const units = new Map<UnitKey, Batching>();
   for (const node of plan.order) {
-    if (node.batch !== undefined) units.set(node.unit, { maxSize: node.batch.maxSize, maxWaitMs: node.batch.maxWaitMs ?? DEFAULT_MAX_WAIT_MS });
+    if (node.batch !== undefined) units.set(node.unit, { maxSize: node.batch.maxSize, maxWaitMs: node.batch.maxWaitMs ?? defaultWaitMs });
   }
   return units;
 }

@@ -7,6 +7,8 @@ import type { Feedback, SeldonMessage } from '../protocol/index.ts';
 import type { Predictor } from '../manifest/index.ts';
 import { BatchingTransport, batchedUnits } from './batching.ts';
 import { MetaTrail } from './meta.ts';
+import { EXECUTOR_DEFAULTS } from './options.ts';
+import type { ExecutorOptions } from './options.ts';
 import { MeteredTransport } from './metrics.ts';
 import type { Metrics, NodeMetrics, PredictorMetrics } from './metrics.ts';
 import { planGraph, remoteNodes } from './plan.ts';
@@ -30,6 +32,8 @@ export interface PredictorExecutorOptions {
   metrics?: Metrics;
   /** Where the nodes' `logger`s queue their events; the process's shared one when absent. */
   requestLogger?: RequestLogger;
+  /** The executor's compiled options (batching's default wait); the defaults when absent. */
+  options?: ExecutorOptions;
 }
 
 export interface CallLimits {
@@ -83,7 +87,7 @@ export class PredictorExecutor {
     this.metrics = options.metrics?.forPredictor(options.deployment, options.predictor);
     const metered = this.metrics === undefined ? options.transport : meteredTransport(options.transport, this.plan, this.metrics);
     // Nodes with `batch_max_size` get their concurrent predictions stacked; metrics count the calls made.
-    const batched = batchedUnits(this.plan);
+    const batched = batchedUnits(this.plan, (options.options ?? EXECUTOR_DEFAULTS).batchMaxWait);
     this.transport = batched.size === 0 ? metered : new BatchingTransport(metered, batched);
     this.records = this.plan.fixedRequestPath === undefined;
     this.nodeNames = this.plan.order.map((n) => n.name);

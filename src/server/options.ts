@@ -5,9 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { EXECUTOR_OPTIONS } from '../executor/index.ts';
 import { closest, OptionError, type OptionSection, type OptionValues } from '../options/index.ts';
 
-export const OPTION_SECTIONS = {} as const satisfies Readonly<Record<string, OptionSection>>;
+export const OPTION_SECTIONS = {
+  executor: EXECUTOR_OPTIONS,
+} as const satisfies Readonly<Record<string, OptionSection>>;
 
 type Sections = typeof OPTION_SECTIONS;
 /** Each section's compiled values, frozen. */

@@ -21,6 +21,8 @@ import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { TrantorError, stringifyJson } from '../../protocol/index.ts';
 import type { EndpointSource, ReplicaAddress, UnitKey } from './endpoints.ts';
+import { EXECUTOR_DEFAULTS } from '../options.ts';
+import type { ExecutorOptions } from '../options.ts';
 import { describeUnit, MethodTransport, replyOfText } from './transport.ts';
 import type { CallOptions, ComponentMethod, MethodPayload, Reply } from './transport.ts';
 
@@ -62,6 +64,10 @@ export interface HttpTransportOptions {
   retryWindowMs?: number;
   /** How long opening a connection may take. */
   connectTimeoutMs?: number;
+  /** How long an idle connection is kept open. */
+  keepAliveMs?: number;
+  /** The longest keep-alive a replica's `Keep-Alive` header may ask for. */
+  keepAliveMaxMs?: number;
   /** How often pools of replicas that are gone are closed even when no call comes. */
   sweepIntervalMs?: number;
   /** Failed connections or timeouts in a row that eject a replica. */
@@ -78,19 +84,27 @@ export interface HttpTransportOptions {
   maxEjectionMs?: number;
 }
 
-/** The defaults of the transport's options, in one place (docs/components.md lists them). */
-export const HTTP_TRANSPORT_DEFAULTS = Object.freeze({
-  connectionsPerReplica: 64,
-  retryWindowMs: 2000,
-  connectTimeoutMs: 2000,
-  sweepIntervalMs: 10_000,
-  consecutiveFailures: 3,
-  stallFraction: 0.1,
-  minStallMs: 1000,
-  stallCheckIntervalMs: 200,
-  baseEjectionMs: 5000,
-  maxEjectionMs: 60_000,
-});
+/** The transport's settings from the executor's compiled options (docs/configuration.md). */
+export function httpTransportOptions(endpoints: EndpointSource, options: ExecutorOptions = EXECUTOR_DEFAULTS): HttpTransportOptions {
+  return {
+    endpoints,
+    connectionsPerReplica: options.connectionsPerReplica,
+    retryWindowMs: options.retryWindow,
+    connectTimeoutMs: options.connectTimeout,
+    keepAliveMs: options.keepAlive,
+    keepAliveMaxMs: options.keepAliveMax,
+    sweepIntervalMs: options.poolSweepInterval,
+    consecutiveFailures: options.ejectAfterFailures,
+    stallFraction: options.stallPercent / 100,
+    minStallMs: options.minStall,
+    stallCheckIntervalMs: options.stallCheckInterval,
+    baseEjectionMs: options.baseEjection,
+    maxEjectionMs: options.maxEjection,
+  };
+}
+
+/** Every setting's default, from the executor's option table. */
+const DEFAULTS: Required<HttpTransportOptions> = httpTransportOptions({ replicasOf: () => [] }) as Required<HttpTransportOptions>;
 
 interface ReplicaPool {
   id: string;
@@ -271,6 +285,8 @@ export class HttpTransport extends MethodTransport {
   private readonly connections: number;
   private readonly retryWindowMs: number;
   private readonly connectTimeoutMs: number;
+  private readonly keepAliveMs: number;
+  private readonly keepAliveMaxMs: number;
   private readonly consecutiveFailures: number;
   private readonly stallFraction: number;
   private readonly minStallMs: number;
@@ -286,11 +302,13 @@ export class HttpTransport extends MethodTransport {
 
   constructor(options: HttpTransportOptions) {
     super();
-    const d = HTTP_TRANSPORT_DEFAULTS;
+    const d = DEFAULTS;
     this.endpoints = options.endpoints;
     this.connections = options.connectionsPerReplica ?? d.connectionsPerReplica;
     this.retryWindowMs = options.retryWindowMs ?? d.retryWindowMs;
     this.connectTimeoutMs = options.connectTimeoutMs ?? d.connectTimeoutMs;
+    this.keepAliveMs = options.keepAliveMs ?? d.keepAliveMs;
+    this.keepAliveMaxMs = options.keepAliveMaxMs ?? d.keepAliveMaxMs;
     this.consecutiveFailures = options.consecutiveFailures ?? d.consecutiveFailures;
     this.stallFraction = options.stallFraction ?? d.stallFraction;
     this.minStallMs = options.minStallMs ?? d.minStallMs;
@@ -545,8 +563,8 @@ export class HttpTransport extends MethodTransport {
       connections: this.connections,
       pipelining: 1,
       connectTimeout: this.connectTimeoutMs,
-      keepAliveTimeout: 30_000,
-      keepAliveMaxTimeout: 600_000,
+      keepAliveTimeout: this.keepAliveMs,
+      keepAliveMaxTimeout: this.keepAliveMaxMs,
     });
   }
 
