@@ -46,8 +46,8 @@ export interface Failure {
 /**
  * Every method resolves with the component's answer, parsed (a `Failure` when it answered one),
  * and rejects with a TrantorError only when no answer came (UNAVAILABLE, UPSTREAM_TIMEOUT).
- * Messages given are the caller's: a transport does not change them, and the caller does not
- * change the messages it gets.
+ * Messages given are the caller's: a transport does not change them. Messages answered are
+ * fresh values, the caller's to keep (the executor sets the reply's `meta` on the last one).
  *
  * Callers should pass the same `unit` object on every call for a node: a transport may key its
  * per-node state (round-robin position, connections, a loaded component) on the object.
