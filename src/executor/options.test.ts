@@ -13,6 +13,8 @@ test('the defaults are the values the executor has always had', () => {
     endpoints: new StaticEndpoints(),
     connectionsPerReplica: 64,
     retryWindowMs: 2000,
+    retryBackoffMs: 10,
+    retryBackoffMaxMs: 200,
     connectTimeoutMs: 2000,
     keepAliveMs: 30_000,
     keepAliveMaxMs: 600_000,

@@ -8,6 +8,8 @@ import { defineOptions, type OptionValues } from '../options/index.ts';
 
 export const EXECUTOR_OPTIONS = defineOptions('executor', {
   retryWindow: { kind: 'duration', default: 2000, doc: 'how long a call keeps looking for a replica that answers when none does (none ready, connections refused)' },
+  retryBackoff: { kind: 'duration', default: 10, doc: 'the first wait before looking for a replica again; it doubles each time' },
+  retryBackoffMax: { kind: 'duration', default: 200, doc: 'the longest wait before looking for a replica again' },
   connectTimeout: { kind: 'duration', default: 2000, doc: 'how long opening a connection to a replica may take' },
   connectionsPerReplica: { kind: 'count', default: 64, doc: 'keep-alive connections (calls at once) per replica' },
   keepAlive: { kind: 'duration', default: 30_000, doc: 'how long an idle connection to a replica is kept open' },

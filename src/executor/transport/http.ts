@@ -62,6 +62,9 @@ export interface HttpTransportOptions {
   connectionsPerReplica?: number;
   /** How long a call keeps looking for a replica that answers, when none does. */
   retryWindowMs?: number;
+  /** The first wait before looking again; it doubles each time, up to `retryBackoffMaxMs`. */
+  retryBackoffMs?: number;
+  retryBackoffMaxMs?: number;
   /** How long opening a connection may take. */
   connectTimeoutMs?: number;
   /** How long an idle connection is kept open. */
@@ -90,6 +93,8 @@ export function httpTransportOptions(endpoints: EndpointSource, options: Executo
     endpoints,
     connectionsPerReplica: options.connectionsPerReplica,
     retryWindowMs: options.retryWindow,
+    retryBackoffMs: options.retryBackoff,
+    retryBackoffMaxMs: options.retryBackoffMax,
     connectTimeoutMs: options.connectTimeout,
     keepAliveMs: options.keepAlive,
     keepAliveMaxMs: options.keepAliveMax,
@@ -284,6 +289,8 @@ export class HttpTransport extends MethodTransport {
   private readonly endpoints: EndpointSource;
   private readonly connections: number;
   private readonly retryWindowMs: number;
+  private readonly retryBackoffMs: number;
+  private readonly retryBackoffMaxMs: number;
   private readonly connectTimeoutMs: number;
   private readonly keepAliveMs: number;
   private readonly keepAliveMaxMs: number;
@@ -306,6 +313,8 @@ export class HttpTransport extends MethodTransport {
     this.endpoints = options.endpoints;
     this.connections = options.connectionsPerReplica ?? d.connectionsPerReplica;
     this.retryWindowMs = options.retryWindowMs ?? d.retryWindowMs;
+    this.retryBackoffMs = options.retryBackoffMs ?? d.retryBackoffMs;
+    this.retryBackoffMaxMs = options.retryBackoffMaxMs ?? d.retryBackoffMaxMs;
     this.connectTimeoutMs = options.connectTimeoutMs ?? d.connectTimeoutMs;
     this.keepAliveMs = options.keepAliveMs ?? d.keepAliveMs;
     this.keepAliveMaxMs = options.keepAliveMaxMs ?? d.keepAliveMaxMs;
@@ -352,7 +361,7 @@ export class HttpTransport extends MethodTransport {
     /** Replicas this call was taken back from: never again for this call. */
     let abandoned: Set<string> | undefined;
     let lastFailure: unknown;
-    let wait = 10;
+    let wait = this.retryBackoffMs;
     for (;;) {
       if (this.closed) throw new TrantorError('UNAVAILABLE', `${state.label}: the transport is closed`);
       const replica = this.pick(state, tried, abandoned);
@@ -396,7 +405,7 @@ export class HttpTransport extends MethodTransport {
         throw new TrantorError('UNAVAILABLE', message, lastFailure === undefined ? undefined : { cause: lastFailure });
       }
       await sleep(Math.min(wait, giveUpAt - now));
-      wait = Math.min(wait * 2, 200);
+      wait = Math.min(wait * 2, this.retryBackoffMaxMs);
       tried?.clear();
     }
   }
