@@ -3,8 +3,10 @@ import { after, test } from 'node:test';
 import { TrantorError, parseJsonLossless, stringifyJson } from '../protocol/index.ts';
 import type { SeldonMessage } from '../protocol/index.ts';
 import type { Parameter, Predictor } from '../manifest/index.ts';
-import { batchSettingsOf } from './batching.ts';
+import { batchedUnits } from './batching.ts';
 import { PredictorExecutor } from './executor.ts';
+import { EXECUTOR_DEFAULTS } from './options.ts';
+import { planGraph } from './plan.ts';
 import { StaticEndpoints, answerJson, graphNode, predictorOf, standIn } from './testing.ts';
 import type { ComponentBehaviour, StandIn } from './testing.ts';
 import { HttpTransport } from './transport/http.ts';
@@ -49,10 +51,11 @@ const doubling =
 const predicts = (component: StandIn): number => component.received.filter((r) => r.path === '/predict').length;
 
 test('batch parameters: opt in with batch_max_size; the wait defaults to 2 ms; bad values leave batching off', () => {
-  assert.equal(batchSettingsOf(graphNode('m')), undefined);
-  assert.deepEqual(batchSettingsOf(graphNode('m', { parameters: batchParameters(32, 1.5) })), { maxSize: 32, maxWaitMs: 1.5 });
-  assert.deepEqual(batchSettingsOf(graphNode('m', { parameters: [{ name: 'batch_max_size', value: '8', type: 'INT' }] })), { maxSize: 8, maxWaitMs: 2 });
-  assert.equal(batchSettingsOf(graphNode('m', { parameters: [{ name: 'batch_max_size', value: 'many', type: 'STRING' }] })), undefined);
+  const settingsOf = (parameters: Parameter[]): unknown => [...batchedUnits(planGraph('seldon', 'dep', predictorOf('default', graphNode('m', { parameters }))), EXECUTOR_DEFAULTS.batchMaxWait).values()][0];
+  assert.equal(settingsOf([]), undefined);
+  assert.deepEqual(settingsOf(batchParameters(32, 1.5)), { maxSize: 32, maxWaitMs: 1.5 });
+  assert.deepEqual(settingsOf([{ name: 'batch_max_size', value: '8', type: 'INT' }]), { maxSize: 8, maxWaitMs: 2 });
+  assert.equal(settingsOf([{ name: 'batch_max_size', value: 'many', type: 'STRING' }]), undefined);
 });
 
 test('32 concurrent one-row requests reach the component in far fewer calls, each caller getting its own row', async () => {

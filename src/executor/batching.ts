@@ -11,50 +11,28 @@
  * Everything else (other methods, strData, jsonData, binData, 1-D or >2-D data, per-request
  * tags) goes straight through.
  */
-import { TrantorError, parseJsonLossless, stringifyJson } from '../protocol/index.ts';
+import { TrantorError } from '../protocol/index.ts';
 import type { SeldonMessage } from '../protocol/index.ts';
-import type { GraphNode } from '../manifest/index.ts';
+import { BATCH_MAX_SIZE } from '../manifest/index.ts';
 import type { GraphPlan } from './plan.ts';
 import type { UnitKey } from './transport/endpoints.ts';
-import { invoke, MethodTransport, responseOf } from './transport/transport.ts';
-import type { CallOptions, ComponentMethod, MethodPayload, Transport, TransportResponse } from './transport/transport.ts';
+import { invoke, MethodTransport } from './transport/transport.ts';
+import type { CallOptions, ComponentMethod, MethodPayload, Reply, Transport } from './transport/transport.ts';
 
-export interface BatchSettings {
+/** A node's batching with its wait resolved. */
+export interface Batching {
   /** Most rows in one call. */
   readonly maxSize: number;
   /** Longest an item waits for others once a call is in flight. */
   readonly maxWaitMs: number;
 }
 
-export const BATCH_MAX_SIZE = 'batch_max_size';
-export const BATCH_MAX_WAIT_MS = 'batch_max_wait_ms';
-const DEFAULT_MAX_WAIT_MS = 2;
-
-/**
- * A node's batch settings from its parameters; undefined when it does not opt in (no
- * `batch_max_size`, or one below 2) or a value is not a number.
- */
-export function batchSettingsOf(node: GraphNode): BatchSettings | undefined {
-  const size = node.parameters.find((p) => p.name === BATCH_MAX_SIZE);
-  if (size === undefined) return undefined;
-  const maxSize = Number(size.value);
-  if (!Number.isInteger(maxSize) || maxSize < 2) return undefined;
-  const wait = node.parameters.find((p) => p.name === BATCH_MAX_WAIT_MS);
-  const maxWaitMs = wait === undefined ? DEFAULT_MAX_WAIT_MS : Number(wait.value);
-  if (!Number.isFinite(maxWaitMs) || maxWaitMs < 0) return undefined;
-  return { maxSize, maxWaitMs };
-}
-
-/** The opted-in nodes of a compiled graph, by transport key; empty when none opt in. */
-export function batchedUnits(graph: GraphNode, plan: GraphPlan): Map<UnitKey, BatchSettings> {
-  const units = new Map<UnitKey, BatchSettings>();
-  const visit = (node: GraphNode): void => {
-    const settings = batchSettingsOf(node);
-    const planned = plan.nodes.get(node.name);
-    if (settings !== undefined && planned !== undefined && planned.builtIn === undefined) units.set(planned.unit, settings);
-    node.children.forEach(visit);
-  };
-  visit(graph);
+/** The batched nodes of a compiled graph, by transport key, waiting `defaultWaitMs` when a node does not say; empty when none opts in. */
+export function batchedUnits(plan: GraphPlan, defaultWaitMs: number): Map<UnitKey, Batching> {
+  const units = new Map<UnitKey, Batching>();
+  for (const node of plan.order) {
+    if (node.batch !== undefined) units.set(node.unit, { maxSize: node.batch.maxSize, maxWaitMs: node.batch.maxWaitMs ?? defaultWaitMs });
+  }
   return units;
 }
 
@@ -65,7 +43,7 @@ interface Item {
   readonly payload: unknown[];
   readonly puid: string | undefined;
   readonly deadline: number;
-  resolve(response: TransportResponse): void;
+  resolve(response: Reply<SeldonMessage>): void;
   reject(err: unknown): void;
 }
 
@@ -150,23 +128,23 @@ function metaIsShared(meta: unknown): boolean {
 class Batcher {
   private readonly inner: Transport;
   private readonly unit: UnitKey;
-  private readonly settings: BatchSettings;
+  private readonly settings: Batching;
   private readonly groups = new Map<string, Group>();
   /** Calls to the component sent by this batcher and not yet answered. */
   private inFlight = 0;
 
-  constructor(inner: Transport, unit: UnitKey, settings: BatchSettings) {
+  constructor(inner: Transport, unit: UnitKey, settings: Batching) {
     this.inner = inner;
     this.unit = unit;
     this.settings = settings;
   }
 
-  predict(message: SeldonMessage, options: CallOptions): Promise<TransportResponse> {
+  predict(message: SeldonMessage, options: CallOptions): Promise<Reply<SeldonMessage>> {
     const parsed = batchableOf(message);
     if (parsed === undefined || parsed.rows > this.settings.maxSize) return this.inner.predict(this.unit, message, options);
     // An idle node: send at once, as it came.
     if (this.inFlight === 0 && this.groups.size === 0) return this.track(this.inner.predict(this.unit, message, options));
-    return new Promise<TransportResponse>((resolve, reject) => {
+    return new Promise<Reply<SeldonMessage>>((resolve, reject) => {
       const item: Item = { rows: parsed.rows, payload: parsed.payload, puid: parsed.puid, deadline: Date.now() + options.timeoutMs, resolve, reject };
       let group = this.groups.get(parsed.key);
       if (group !== undefined && group.rows + item.rows > this.settings.maxSize) {
@@ -185,7 +163,7 @@ class Batcher {
     });
   }
 
-  private track(call: Promise<TransportResponse>): Promise<TransportResponse> {
+  private track(call: Promise<Reply<SeldonMessage>>): Promise<Reply<SeldonMessage>> {
     this.inFlight++;
     const done = (): void => {
       this.inFlight--;
@@ -227,29 +205,18 @@ function messageOf(group: Group, payload: unknown[], rows: number, puid: string 
 }
 
 /** Gives each caller its rows of the reply; a failure, or a reply that cannot be split, goes to every caller. */
-function split(group: Group, response: TransportResponse, unit: UnitKey): void {
+function split(group: Group, response: Reply<SeldonMessage>, unit: UnitKey): void {
   const items = group.items;
   if (items.length === 1) {
     items[0]!.resolve(response);
     return;
   }
-  if (response.status < 200 || response.status >= 300) {
-    for (const item of items) item.resolve(response);
-    return;
-  }
-  let reply: Record<string, unknown>;
-  try {
-    // A transport holding the reply as a value (in process) is read as it is; text is parsed once.
-    reply = (response.value ?? parseJsonLossless(response.body)) as Record<string, unknown>;
-  } catch {
+  if (response.failure !== undefined || response.message.status?.status === 'FAILURE') {
     // The walk reports it, for every caller.
     for (const item of items) item.resolve(response);
     return;
   }
-  if (typeof reply !== 'object' || reply === null || (reply['status'] as { status?: unknown } | undefined)?.status === 'FAILURE') {
-    for (const item of items) item.resolve(response);
-    return;
-  }
+  const reply = response.message as Record<string, unknown>;
   const data = reply['data'] as { ndarray?: unknown; tensor?: { shape?: unknown; values?: unknown } } | undefined;
   const total = group.rows;
   let slice: ((start: number, rows: number) => unknown) | undefined;
@@ -277,7 +244,7 @@ function split(group: Group, response: TransportResponse, unit: UnitKey): void {
   for (const item of items) {
     const own = { ...reply, data: slice(start, item.rows), meta: item.puid === undefined ? meta : { ...meta, puid: item.puid } };
     start += item.rows;
-    item.resolve(responseOf(response.status, own, stringifyJson));
+    item.resolve({ status: response.status, message: own as SeldonMessage });
   }
 }
 
@@ -286,18 +253,18 @@ export class BatchingTransport extends MethodTransport {
   private readonly inner: Transport;
   private readonly batchers = new Map<UnitKey, Batcher>();
 
-  constructor(inner: Transport, units: ReadonlyMap<UnitKey, BatchSettings>) {
+  constructor(inner: Transport, units: ReadonlyMap<UnitKey, Batching>) {
     super();
     this.inner = inner;
     for (const [unit, settings] of units) this.batchers.set(unit, new Batcher(inner, unit, settings));
   }
 
-  override predict(unit: UnitKey, message: SeldonMessage, options: CallOptions): Promise<TransportResponse> {
+  override predict(unit: UnitKey, message: SeldonMessage, options: CallOptions): Promise<Reply<SeldonMessage>> {
     const batcher = this.batchers.get(unit);
     return batcher === undefined ? this.inner.predict(unit, message, options) : batcher.predict(message, options);
   }
 
-  protected send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<TransportResponse> {
+  protected send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<Reply<unknown>> {
     return invoke(this.inner, unit, method, payload, options);
   }
 

@@ -7,6 +7,8 @@ import type { Feedback, SeldonMessage } from '../protocol/index.ts';
 import type { Predictor } from '../manifest/index.ts';
 import { BatchingTransport, batchedUnits } from './batching.ts';
 import { MetaTrail } from './meta.ts';
+import { EXECUTOR_DEFAULTS } from './options.ts';
+import type { ExecutorOptions } from './options.ts';
 import { MeteredTransport } from './metrics.ts';
 import type { Metrics, NodeMetrics, PredictorMetrics } from './metrics.ts';
 import { planGraph, remoteNodes } from './plan.ts';
@@ -14,8 +16,8 @@ import type { GraphPlan, NodePlan } from './plan.ts';
 import { planLoggers } from './request-logger.ts';
 import type { NodeLogger, RequestLogger } from './request-logger.ts';
 import type { UnitKey } from './transport/endpoints.ts';
-import type { Transport } from './transport/transport.ts';
-import { componentFailure, feedbackNode, predictNode } from './walk.ts';
+import type { Reply, Transport } from './transport/transport.ts';
+import { feedbackNode, predictNode } from './walk.ts';
 import type { Walk } from './walk.ts';
 
 export interface PredictorExecutorOptions {
@@ -30,6 +32,8 @@ export interface PredictorExecutorOptions {
   metrics?: Metrics;
   /** Where the nodes' `logger`s queue their events; the process's shared one when absent. */
   requestLogger?: RequestLogger;
+  /** The executor's compiled options (batching's default wait); the defaults when absent. */
+  options?: ExecutorOptions;
 }
 
 export interface CallLimits {
@@ -83,7 +87,7 @@ export class PredictorExecutor {
     this.metrics = options.metrics?.forPredictor(options.deployment, options.predictor);
     const metered = this.metrics === undefined ? options.transport : meteredTransport(options.transport, this.plan, this.metrics);
     // Nodes with `batch_max_size` get their concurrent predictions stacked; metrics count the calls made.
-    const batched = batchedUnits(options.predictor.graph, this.plan);
+    const batched = batchedUnits(this.plan, (options.options ?? EXECUTOR_DEFAULTS).batchMaxWait);
     this.transport = batched.size === 0 ? metered : new BatchingTransport(metered, batched);
     this.records = this.plan.fixedRequestPath === undefined;
     this.nodeNames = this.plan.order.map((n) => n.name);
@@ -181,24 +185,20 @@ export class PredictorExecutor {
 
   private async nodeMetadata(node: NodePlan, limits: CallLimits, lenient: boolean): Promise<unknown> {
     if (node.builtIn !== undefined) return { name: node.name, platform: node.builtIn, versions: [], inputs: [], outputs: [] };
-    const response = await this.transport.metadata(node.unit, { idempotent: true, timeoutMs: this.remaining(limits) });
+    const reply = await this.transport.metadata(node.unit, { idempotent: true, timeoutMs: this.remaining(limits) });
     // A component that keeps no metadata still belongs in the graph's.
-    if (lenient && response.status === 404) return { name: node.name };
-    return this.json(node, response);
+    if (lenient && reply.status === 404) return { name: node.name };
+    return answerOf(reply);
   }
 
   private async healthOf(node: NodePlan, limits: CallLimits): Promise<unknown> {
-    return this.json(node, await this.transport.health(node.unit, { idempotent: true, timeoutMs: this.remaining(limits) }));
+    return answerOf(await this.transport.health(node.unit, { idempotent: true, timeoutMs: this.remaining(limits) }));
   }
+}
 
-  private json(node: NodePlan, response: { status: number; body: string }): unknown {
-    if (response.status < 200 || response.status >= 300) throw componentFailure(node, response);
-    try {
-      return JSON.parse(response.body) as unknown;
-    } catch {
-      throw new TrantorError('BAD_UPSTREAM', `node "${node.name}" answered with something that is not JSON: ${response.body.slice(0, 300)}`);
-    }
-  }
+function answerOf(reply: Reply<unknown>): unknown {
+  if (reply.failure !== undefined) throw reply.failure;
+  return reply.message;
 }
 
 /** The transport, timing each call to one of the graph's components. */

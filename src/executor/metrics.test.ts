@@ -6,6 +6,7 @@ import type { Metric } from '../protocol/index.ts';
 import { MeteredTransport, Metrics, RequestHistogram, imageAndVersion } from './metrics.ts';
 import type { NodeMetrics } from './metrics.ts';
 import { graphNode, predictorOf, transportAnswering } from './testing.ts';
+import { failureOf } from './transport/transport.ts';
 import type { Container } from '../manifest/index.ts';
 import type { UnitKey } from './transport/endpoints.ts';
 
@@ -69,7 +70,7 @@ test('MeteredTransport times answers and failures of known nodes and passes othe
   const unit: UnitKey = { namespace: 'seldon', deployment: 'iris-model', predictor: 'default', node: 'classifier' };
   const other: UnitKey = { ...unit, node: 'other' };
   let fail = false;
-  const inner = transportAnswering((u) => (fail ? Promise.reject(new TrantorError('UNAVAILABLE', 'down')) : Promise.resolve({ status: u === unit ? 200 : 404, body: '{}' })));
+  const inner = transportAnswering((u) => (fail ? Promise.reject(new TrantorError('UNAVAILABLE', 'down')) : Promise.resolve(u === unit ? { status: 200, message: {} } : failureOf(u, 404, undefined, ''))));
   const transport = new MeteredTransport(inner, new Map<UnitKey, NodeMetrics>([[unit, node]]));
   assert.equal((await transport.predict(unit, {}, { idempotent: true, timeoutMs: 100 })).status, 200);
   await transport.predict(other, {}, { idempotent: true, timeoutMs: 100 });

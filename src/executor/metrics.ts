@@ -18,7 +18,7 @@ import type { Predictor } from '../manifest/index.ts';
 import type { UnitKey } from './transport/endpoints.ts';
 import { WRAPPER_ROUTES } from './transport/http.ts';
 import { invoke, MethodTransport } from './transport/transport.ts';
-import type { CallOptions, ComponentMethod, MethodPayload, Transport, TransportResponse } from './transport/transport.ts';
+import type { CallOptions, ComponentMethod, MethodPayload, Reply, Transport } from './transport/transport.ts';
 
 export const SERVER_REQUESTS = 'seldon_api_executor_server_requests_seconds';
 export const CLIENT_REQUESTS = 'seldon_api_executor_client_requests_seconds';
@@ -384,7 +384,7 @@ export class MeteredTransport extends MethodTransport {
     this.nodes = nodes;
   }
 
-  protected send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<TransportResponse> {
+  protected send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<Reply<unknown>> {
     const node = this.nodes.get(unit);
     if (node === undefined) return invoke(this.inner, unit, method, payload, options);
     // Seldon labels client calls by wrapper path and verb, whatever carried them.

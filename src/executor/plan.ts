@@ -3,8 +3,8 @@
  * methods it is called with, its label in `meta.requestPath` and its transport key. The walk
  * reads only this, so nothing about the graph is worked out per request.
  */
-import { impliedUnitType, isExecutorBuiltIn } from '../manifest/index.ts';
-import type { ExecutorBuiltIn, GraphNode, Predictor, UnitMethod, UnitType } from '../manifest/index.ts';
+import { impliedUnitType, isExecutorBuiltIn, nodeSettings } from '../manifest/index.ts';
+import type { BatchSettings, ExecutorBuiltIn, GraphNode, Predictor, UnitMethod, UnitType } from '../manifest/index.ts';
 import type { UnitKey } from './transport/endpoints.ts';
 import type { ComponentMethod } from './transport/transport.ts';
 
@@ -27,6 +27,8 @@ export interface NodePlan {
   readonly takesFeedback: boolean;
   /** RANDOM_ABTEST's chance of route 0. */
   readonly ratioA: number;
+  /** Set when the node's predictions are batched (a component node with `batch_max_size`). */
+  readonly batch: BatchSettings | undefined;
   readonly children: readonly NodePlan[];
 }
 
@@ -79,12 +81,6 @@ function builtInOf(node: GraphNode): BuiltIn | undefined {
   return isExecutorBuiltIn(implementation) ? implementation : undefined;
 }
 
-function ratioOf(node: GraphNode): number {
-  const parameter = node.parameters.find((p) => p.name === 'ratioA');
-  const ratio = parameter === undefined ? 0.5 : Number(parameter.value);
-  return Number.isFinite(ratio) ? Math.min(1, Math.max(0, ratio)) : 0.5;
-}
-
 export function planGraph(namespace: string, deployment: string, predictor: Predictor): GraphPlan {
   const nodes = new Map<string, NodePlan>();
   let anyRouter = false;
@@ -93,6 +89,7 @@ export function planGraph(namespace: string, deployment: string, predictor: Pred
     const methods = node.methods !== undefined && node.methods.length > 0 ? node.methods : METHODS_OF_TYPE[type];
     const builtIn = builtInOf(node);
     const transformsInput = builtIn === undefined && methods.includes('TRANSFORM_INPUT');
+    const settings = nodeSettings(node);
     const plan: NodePlan = {
       name: node.name,
       unit: Object.freeze({ namespace, deployment, predictor: predictor.name, node: node.name }),
@@ -104,7 +101,8 @@ export function planGraph(namespace: string, deployment: string, predictor: Pred
       routes: builtIn === 'RANDOM_ABTEST' || builtIn === 'SIMPLE_ROUTER' || (builtIn === undefined && methods.includes('ROUTE')),
       aggregates: builtIn === 'AVERAGE_COMBINER' || (builtIn === undefined && methods.includes('AGGREGATE')),
       takesFeedback: builtIn === undefined && methods.includes('SEND_FEEDBACK'),
-      ratioA: ratioOf(node),
+      ratioA: settings.ratioA,
+      batch: builtIn === undefined ? settings.batch : undefined,
       children: node.children.map(compile),
     };
     if (plan.routes) anyRouter = true;

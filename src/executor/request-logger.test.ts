@@ -173,3 +173,14 @@ test('the queue is bounded: when full the new entry is dropped and counted', asy
   assert.equal(stats.queued + stats.dropped, 20);
   assert.equal(stats.dropped, 14, JSON.stringify(stats));
 });
+
+test('closing with events still queued stops the senders for good', async () => {
+  const logger = new RequestLogger();
+  const node = { url: 'http://127.0.0.1:9/log', logsRequest: true, logsResponse: true, source: 's', modelId: 'm', deployment: 'd', namespace: 'n', predictor: 'p', sink: logger };
+  for (let i = 0; i < 3; i++) logger.log(node, 'request', `puid-${i}`, { data: { ndarray: [[i]] } });
+  await logger.close();
+  // The senders were scheduled before the close; they must find it closed and not start again and again.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  await logger.idle();
+  assert.equal(logger.stats().sent + logger.stats().failed, 0);
+});

@@ -17,6 +17,8 @@ import { Pool } from 'undici';
 import { encodeBinary, stringifyJson } from '../protocol/index.ts';
 import type { CloudEvent } from '../protocol/index.ts';
 import type { Predictor } from '../manifest/index.ts';
+import { EXECUTOR_DEFAULTS } from './options.ts';
+import type { ExecutorOptions } from './options.ts';
 import type { GraphPlan } from './plan.ts';
 
 export const CE_INFERENCE_REQUEST = 'io.seldon.serving.inference.request';
@@ -31,16 +33,32 @@ const TYPE_OF: Record<LogKind, string> = {
   feedback: CE_FEEDBACK,
 };
 
+/** Defaults: the executor's options (`executor.logger*`, docs/configuration.md). */
 export interface RequestLoggerOptions {
-  /** Entries each logger URL may hold waiting to be sent; default 10,000. */
+  /** Entries each logger URL may hold waiting to be sent. */
   capacity?: number;
-  /** Keep-alive connections (and sends at once) per logger URL; default 4. */
+  /** Keep-alive connections (and sends at once) per logger URL. */
   connections?: number;
-  /** How long one send may take (connect, headers, body), ms; default 10 s. */
+  /** How long one send may take (connect, headers, body), ms. */
   timeoutMs?: number;
-  /** How long a URL's senders wait after a failed send, ms; default 500. */
+  /** How long a URL's senders wait after a failed send, ms. */
   pauseAfterFailureMs?: number;
+  /** How long an idle connection to a logger is kept open, ms. */
+  keepAliveMs?: number;
 }
+
+/** The request logger's settings from the executor's compiled options. */
+export function requestLoggerOptions(options: ExecutorOptions = EXECUTOR_DEFAULTS): Required<RequestLoggerOptions> {
+  return {
+    capacity: options.loggerQueue,
+    connections: options.loggerConnections,
+    timeoutMs: options.loggerTimeout,
+    pauseAfterFailureMs: options.loggerPause,
+    keepAliveMs: options.loggerKeepAlive,
+  };
+}
+
+const DEFAULTS = requestLoggerOptions();
 
 export interface RequestLoggerStats {
   /** Entries accepted into a queue. */
@@ -90,11 +108,11 @@ class Destination {
   scheduled = false;
   pausedUntil = 0;
 
-  constructor(url: URL, capacity: number, connections: number, timeoutMs: number) {
+  constructor(url: URL, capacity: number, connections: number, timeoutMs: number, keepAliveMs: number) {
     this.pool = new Pool(url.origin, {
       connections,
       pipelining: 1,
-      keepAliveTimeout: 30_000,
+      keepAliveTimeout: keepAliveMs,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       connect: { timeout: timeoutMs },
@@ -125,6 +143,7 @@ export class RequestLogger {
   private readonly connections: number;
   private readonly timeoutMs: number;
   private readonly pauseMs: number;
+  private readonly keepAliveMs: number;
   private readonly destinations = new Map<string, Destination>();
   private readonly counts = { queued: 0, sent: 0, failed: 0, dropped: 0 };
   private lastError: string | undefined;
@@ -132,10 +151,11 @@ export class RequestLogger {
   private idleWaiters: (() => void)[] = [];
 
   constructor(options: RequestLoggerOptions = {}) {
-    this.capacity = Math.max(1, options.capacity ?? 10_000);
-    this.connections = Math.max(1, options.connections ?? 4);
-    this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.pauseMs = options.pauseAfterFailureMs ?? 500;
+    this.capacity = Math.max(1, options.capacity ?? DEFAULTS.capacity);
+    this.connections = Math.max(1, options.connections ?? DEFAULTS.connections);
+    this.timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
+    this.pauseMs = options.pauseAfterFailureMs ?? DEFAULTS.pauseAfterFailureMs;
+    this.keepAliveMs = options.keepAliveMs ?? DEFAULTS.keepAliveMs;
   }
 
   /** Queues one event; never throws, never waits. */
@@ -144,7 +164,7 @@ export class RequestLogger {
     let destination = this.destinations.get(node.url);
     if (destination === undefined) {
       try {
-        destination = new Destination(new URL(node.url), this.capacity, this.connections, this.timeoutMs);
+        destination = new Destination(new URL(node.url), this.capacity, this.connections, this.timeoutMs, this.keepAliveMs);
       } catch (err) {
         this.counts.failed++;
         this.lastError = `logger url ${node.url}: ${(err as Error).message}`;
@@ -201,6 +221,8 @@ export class RequestLogger {
     const delay = Math.max(0, destination.pausedUntil - Date.now());
     const start = (): void => {
       destination.scheduled = false;
+      // Closed meanwhile: a sender would stop at once, and this loop would start it again forever.
+      if (this.closed) return;
       while (destination.active < this.connections && destination.size > 0) {
         destination.active++;
         void this.drain(destination);

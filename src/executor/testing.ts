@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { GraphNode, Predictor } from '../manifest/index.ts';
 import type { EndpointSource, ReplicaAddress, UnitKey } from './transport/endpoints.ts';
 import { MethodTransport } from './transport/transport.ts';
-import type { ComponentMethod, MethodPayload, Transport, TransportResponse } from './transport/transport.ts';
+import type { ComponentMethod, MethodPayload, Reply, Transport } from './transport/transport.ts';
 
 export interface ComponentRequest {
   method: string;
@@ -96,9 +96,9 @@ export function predictorOf(name: string, graph: GraphNode, fields: Partial<Pred
 }
 
 /** A Transport answering every method with `answer`, for tests of the wrappers around transports. */
-export function transportAnswering(answer: (unit: UnitKey, method: ComponentMethod, payload: MethodPayload) => Promise<TransportResponse>): Transport {
+export function transportAnswering(answer: (unit: UnitKey, method: ComponentMethod, payload: MethodPayload) => Promise<Reply<unknown>>): Transport {
   return new (class extends MethodTransport {
-    protected send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload): Promise<TransportResponse> {
+    protected send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload): Promise<Reply<unknown>> {
       return answer(unit, method, payload);
     }
     close(): Promise<void> {

@@ -6,14 +6,14 @@
  * answer goes on), then transform the output (`transformOutput`). The walk calls the transport's
  * methods with messages; how they travel (wrapper paths, in process) is the transport's affair.
  */
-import { ERROR_CODES, TrantorError, parseJsonLossless, featuresOf, ndarrayToTensor, parseSeldonMessage, tensorToNdarray } from '../protocol/index.ts';
+import { ERROR_CODES, TrantorError, featuresOf, ndarrayToTensor, tensorToNdarray } from '../protocol/index.ts';
 import type { Feedback, Meta, SeldonMessage } from '../protocol/index.ts';
 import { MetaTrail } from './meta.ts';
 import type { PredictorMetrics } from './metrics.ts';
 import type { NodePlan } from './plan.ts';
 import type { NodeLogger } from './request-logger.ts';
-import { describeUnit, invoke } from './transport/transport.ts';
-import type { ComponentMethod, MethodPayload, Transport, TransportResponse } from './transport/transport.ts';
+import { describeUnit, invoke, seldonFailure } from './transport/transport.ts';
+import type { MessageMethod, MethodPayload, Reply, Transport } from './transport/transport.ts';
 
 /** One request's walk: where it gathers meta, and when it must be done. */
 export interface Walk {
@@ -112,12 +112,12 @@ function withPuid(message: SeldonMessage, puid: string): SeldonMessage {
   return { ...message, meta: meta === undefined ? { puid } : { ...meta, puid } };
 }
 
-function callWithMessage(node: NodePlan, method: ComponentMethod, message: SeldonMessage, walk: Walk): Promise<SeldonMessage> {
-  return call(node, method, withPuid(message, walk.trail.puid), walk, true).then((response) => read(node, response, walk));
+function callWithMessage(node: NodePlan, method: MessageMethod, message: SeldonMessage, walk: Walk): Promise<SeldonMessage> {
+  return call(node, method, withPuid(message, walk.trail.puid), walk, true).then((reply) => read(node, reply, walk));
 }
 
 /** Calls the node with what is left of the request's time; a timeout names the request's whole limit. */
-function call(node: NodePlan, method: ComponentMethod, payload: MethodPayload, walk: Walk, idempotent: boolean): Promise<TransportResponse> {
+function call(node: NodePlan, method: MessageMethod, payload: MethodPayload, walk: Walk, idempotent: boolean): Promise<Reply<SeldonMessage>> {
   const remaining = walk.deadline - Date.now();
   if (remaining <= 0) return Promise.reject(timedOut(node, walk));
   return invoke(walk.transport, node.unit, method, payload, { idempotent, timeoutMs: remaining }).catch((err: unknown) => {
@@ -129,59 +129,19 @@ function timedOut(node: NodePlan, walk: Walk): TrantorError {
   return new TrantorError('UPSTREAM_TIMEOUT', `${describeUnit(node.unit)} did not answer within the request's time limit of ${walk.timeoutMs} ms`);
 }
 
-/** A component's answer as a Seldon message; its failures keep their status and message. */
-export function read(node: NodePlan, response: TransportResponse, walk: Walk | undefined): SeldonMessage {
-  const status = response.status;
-  if (status < 200 || status >= 300) throw componentFailure(node, response);
-  let value: unknown = response.value;
-  if (value === undefined) {
-    const body = response.body;
-    try {
-      // As Seldon's wrapper writes it: NaN and Infinity in a model's output are taken, and passed on.
-      value = parseJsonLossless(body);
-    } catch {
-      throw new TrantorError('BAD_UPSTREAM', `node "${node.name}" answered with something that is not JSON: ${snippet(body)}`);
-    }
+/** A component's answer as the walk goes on with it; its failures (and a FAILURE status in a 2xx) keep their status and message. */
+function read(node: NodePlan, reply: Reply<SeldonMessage>, walk: Walk): SeldonMessage {
+  if (reply.failure !== undefined) throw reply.failure;
+  const message = reply.message;
+  const status = message.status;
+  if (status?.status === 'FAILURE') throw seldonFailure(node.name, status.code ?? 500, status);
+  const meta = message.meta;
+  if (meta !== undefined) {
+    walk.trail.absorb(meta);
+    const custom = meta.metrics;
+    if (Array.isArray(custom) && custom.length > 0) walk.metrics?.recordCustom(node.name, custom);
   }
-  let message: SeldonMessage;
-  try {
-    message = parseSeldonMessage(value);
-  } catch (err) {
-    throw new TrantorError('BAD_UPSTREAM', `node "${node.name}" answered with something that is not a Seldon message: ${(err as Error).message}`);
-  }
-  if (message.status?.status === 'FAILURE') throw failureOf(node, message.status.code ?? 500, message.status);
-  walk?.trail.absorb(message.meta);
-  const custom = message.meta?.metrics;
-  if (Array.isArray(custom) && custom.length > 0) walk?.metrics?.recordCustom(node.name, custom);
   return message;
-}
-
-/** A 4xx/5xx from a component: its own status and message when it sent a Seldon failure body. */
-export function componentFailure(node: NodePlan, response: TransportResponse): TrantorError {
-  let value: unknown;
-  try {
-    value = JSON.parse(response.body);
-  } catch {
-    value = undefined;
-  }
-  const status = typeof value === 'object' && value !== null ? (value as { status?: unknown }).status : undefined;
-  if (typeof status === 'object' && status !== null && typeof (status as { info?: unknown }).info === 'string') {
-    return failureOf(node, response.status, status);
-  }
-  const detail = response.body.trim() === '' ? 'an empty body' : snippet(response.body);
-  return new TrantorError('COMPONENT_FAILURE', `node "${node.name}" answered HTTP ${response.status}: ${detail}`, { status: response.status });
-}
-
-function failureOf(node: NodePlan, httpStatus: number, status: NonNullable<SeldonMessage['status']>): TrantorError {
-  const code = httpStatus >= 400 && httpStatus <= 599 ? httpStatus : 500;
-  return new TrantorError('COMPONENT_FAILURE', status.info ?? `node "${node.name}" failed`, {
-    status: code,
-    reason: status.reason === '' ? undefined : status.reason,
-  });
-}
-
-function snippet(text: string): string {
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
 /**
@@ -229,8 +189,8 @@ export async function feedbackNode(node: NodePlan, feedback: Feedback, routing: 
   const logger = walk.log === undefined ? undefined : walk.log.get(node.name);
   if (logger?.logsRequest === true) logger.sink.log(logger, 'feedback', walk.trail.puid, feedback);
   if (node.takesFeedback) {
-    const response = await call(node, 'sendFeedback', feedback, walk, false);
-    if (!lacksFeedback(response)) answers.push(read(node, response, walk));
+    const reply = await call(node, 'sendFeedback', feedback, walk, false);
+    if (!lacksFeedback(reply)) answers.push(read(node, reply, walk));
   }
   if (node.children.length === 0) return;
   const recorded = node.routes ? routing?.[node.name] : undefined;
@@ -248,14 +208,10 @@ export async function feedbackNode(node: NodePlan, feedback: Feedback, routing: 
 }
 
 /** A component's answer saying it has no `sendFeedback`: 404, 405 or 501, or a NOT_IMPLEMENTED failure. */
-function lacksFeedback(response: TransportResponse): boolean {
-  const { status } = response;
+function lacksFeedback(reply: Reply<SeldonMessage>): boolean {
+  const { status } = reply;
   if (status === 404 || status === 405 || status === 501) return true;
   if (status >= 200 && status < 300) return false;
-  try {
-    const value = JSON.parse(response.body) as { status?: { reason?: unknown } } | null;
-    return value?.status?.reason === ERROR_CODES.NOT_IMPLEMENTED.reason;
-  } catch {
-    return false;
-  }
+  const body = reply.failure === undefined ? undefined : (reply.body as { status?: { reason?: unknown } } | null | undefined);
+  return body?.status?.reason === ERROR_CODES.NOT_IMPLEMENTED.reason;
 }

@@ -4,7 +4,7 @@ export * from './runtime.ts';
 export * from './home.ts';
 export * from './api.ts';
 export { BUILT_IN_IMPLEMENTATIONS, HOST_IMPLEMENTATIONS, SERVED_IMPLEMENTATIONS, builtInOf, isExecutorBuiltIn, type BuiltInImplementation, type BuiltInName, type BuiltInServer, type ExecutorBuiltIn } from './built-ins.ts';
-export { containerFor, graphNodes, impliedUnitType, isPrepackagedServer } from './graph.ts';
+export { BATCH_MAX_SIZE, BATCH_MAX_WAIT_MS, RATIO_A, containerFor, graphNodes, impliedUnitType, isPrepackagedServer, nodeSettings, settingsOf, type BatchSettings, type NodeSettings } from './graph.ts';
 export { ManifestError } from './problems.ts';
 export {
   BASE_DIR_ANNOTATION,

@@ -3,7 +3,7 @@
  * it, and defaulted the way its defaulting webhook does, into the normalised shape of types.ts.
  */
 import { readComponentPassthrough, readPredictorPassthrough } from './component-spec.ts';
-import { containerFor, impliedUnitType, isPrepackagedServer } from './graph.ts';
+import { BATCH_MAX_SIZE, BATCH_MAX_WAIT_MS, RATIO_A, containerFor, impliedUnitType, isPrepackagedServer, nodeSettings } from './graph.ts';
 import { Fields, isMapping } from './fields.ts';
 import { dns1123, readMetadata } from './metadata.ts';
 import { describe, field, item, type FieldPath, type Problems } from './problems.ts';
@@ -324,6 +324,8 @@ function readNode(n: Fields, predictor: Predictor, transport: 'rest' | 'grpc', n
   node.children = children.map((child) => readNode(child, predictor, transport, names));
   if (implementation === 'RANDOM_ABTEST') checkRandomAbTest(n, node);
   checkBatching(n, node);
+  // Typed once, here: the executor reads these, not the parameters.
+  nodeSettings(node);
   return node;
 }
 
@@ -413,8 +415,8 @@ function parameterValueProblem(value: string, type: ParameterType): string | und
 
 /** The executor's adaptive batching, opted into with batch_max_size (rows, 2 or more) and batch_max_wait_ms. */
 function checkBatching(n: Fields, node: GraphNode): void {
-  const size = node.parameters.find((p) => p.name === 'batch_max_size');
-  const wait = node.parameters.find((p) => p.name === 'batch_max_wait_ms');
+  const size = node.parameters.find((p) => p.name === BATCH_MAX_SIZE);
+  const wait = node.parameters.find((p) => p.name === BATCH_MAX_WAIT_MS);
   if (size !== undefined && (size.type !== 'INT' || !(Number(size.value) >= 2))) {
     n.problems.add(n.at('parameters'), `batch_max_size must have type INT and be 2 or more, got ${JSON.stringify(size.value)} (${size.type})`);
   }
@@ -432,8 +434,8 @@ function checkRandomAbTest(n: Fields, node: GraphNode): void {
   const count = Array.isArray(children) ? children.length : 0;
   if (count !== 2) n.problems.add(n.at('children'), `RANDOM_ABTEST needs exactly 2 children, got ${count}`);
   const parameters = n.raw['parameters'];
-  const named = Array.isArray(parameters) && parameters.some((p) => isMapping(p) && p['name'] === 'ratioA');
-  const ratio = node.parameters.find((p) => p.name === 'ratioA');
+  const named = Array.isArray(parameters) && parameters.some((p) => isMapping(p) && p['name'] === RATIO_A);
+  const ratio = node.parameters.find((p) => p.name === RATIO_A);
   if (!named) {
     n.problems.add(n.at('parameters'), 'RANDOM_ABTEST needs a parameter ratioA (type FLOAT, from 0 to 1): the share of requests sent to the first child');
     return;

@@ -3,7 +3,7 @@
  * It is the gateway's DeploymentTable (a map lookup per request) and the API's operations.
  */
 import type { Logger } from 'pino';
-import { PredictorExecutor, type Metrics, type Transport } from '../executor/index.ts';
+import { PredictorExecutor, type ExecutorOptions, type Metrics, type RequestLogger, type Transport } from '../executor/index.ts';
 import { eventNamingOf, type DeploymentEntry, type DeploymentTable } from '../gateway/index.ts';
 import { TrantorError } from '../protocol/index.ts';
 import type { AppliedObject, ApplyAction, ApplyResponse, DeploymentView, LogLine, Runtime, LoadOptions } from '../manifest/index.ts';
@@ -84,6 +84,9 @@ export interface ControlPlaneOptions {
   deployments?: AppliedDeployments;
   /** Where executors record component calls and custom metrics; none when absent. */
   metrics?: Metrics;
+  /** The executors' compiled options and request logger; the defaults and the shared logger when absent. */
+  executorOptions?: ExecutorOptions;
+  requestLogger?: RequestLogger;
   /** The most replicas a predictor or componentSpec may ask for; default DEFAULT_MAX_REPLICAS. */
   maxReplicas?: number;
 }
@@ -185,6 +188,8 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
           transport: this.#options.transport,
           timeoutMs: this.#options.requestTimeoutMs,
           ...(this.#options.metrics === undefined ? {} : { metrics: this.#options.metrics }),
+          ...(this.#options.executorOptions === undefined ? {} : { options: this.#options.executorOptions }),
+          ...(this.#options.requestLogger === undefined ? {} : { requestLogger: this.#options.requestLogger }),
         }),
     );
     await this.#options.inProcess?.activate(deployment);

@@ -23,11 +23,11 @@ test('an annotated deployment\'s component answers every executor method in proc
   try {
     const echoed = await transport.predict(unit, { data: { ndarray: [[1, 2]] } }, options);
     assert.equal(echoed.status, 200);
-    assert.deepEqual((echoed.value as { data: { ndarray: unknown } }).data.ndarray, [[1, 2]]);
+    assert.deepEqual(echoed.message?.data?.ndarray, [[1, 2]]);
     const health = await transport.health(unit, options);
-    assert.equal(health.status, 200, health.body);
+    assert.equal(health.status, 200, health.failure?.message);
     // The host's health answer (a message), not a method the host does not know (which answers nothing).
-    assert.equal(typeof health.value, 'object', health.body);
+    assert.equal(typeof health.message, 'object');
     for (const method of ['metadata', 'sendFeedback', 'route', 'aggregate'] as ComponentMethod[]) {
       const payload = method === 'aggregate' ? [{ data: { ndarray: [[1]] } }] : method === 'sendFeedback' ? { reward: 1 } : method === 'metadata' ? undefined : { data: { ndarray: [[1]] } };
       const response = await invoke(transport, unit, method, payload, options);

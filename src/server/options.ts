@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { componentOptions } from '../component/index.ts';
 import { apiOptions } from './api-options.ts';
 import { eventingOptions } from '../eventing/index.ts';
+import { executorOptions } from '../executor/index.ts';
 import { closest, OptionError, type OptionSection, type OptionValues } from '../options/index.ts';
 import { runtimeOptions } from '../runtime/local/index.ts';
 import { gatewayOptions } from '../gateway/index.ts';
@@ -17,6 +18,7 @@ export const OPTION_SECTIONS = {
   api: apiOptions,
   component: componentOptions,
   eventing: eventingOptions,
+  executor: executorOptions,
   gateway: gatewayOptions,
   http: httpOptions,
   runtime: runtimeOptions,

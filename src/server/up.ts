@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { BROKER_HOST, Eventing, brokerFromHost, brokerFromPath, failureNotices, openSqliteStore } from '../eventing/index.ts';
 import { componentOptionsEnv } from '../component/index.ts';
-import { HttpTransport, InProcessTransport, Metrics } from '../executor/index.ts';
+import { HttpTransport, InProcessTransport, Metrics, RequestLogger, httpTransportOptions, requestLoggerOptions } from '../executor/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
 import { LocalSupervisor } from '../runtime/local/index.ts';
 import type { ControlPlaneInfo } from '../manifest/index.ts';
@@ -51,7 +51,9 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   // Node hosts are their own processes: the component options reach them in their environment.
   const supervisor = new LocalSupervisor({ home: config.home, logger, options: config.options.runtime, env: { ...process.env, ...componentOptionsEnv(config.options.component) } });
   const inProcess = new InProcessComponents(logger);
-  const transport = new InProcessTransport(inProcess, new HttpTransport({ endpoints: supervisor }));
+  const executorOptions = config.options.executor;
+  const transport = new InProcessTransport(inProcess, new HttpTransport(httpTransportOptions(supervisor, executorOptions)));
+  const requestLogger = new RequestLogger(requestLoggerOptions(executorOptions));
   const manifestStore = new ManifestStore(homeLayout.manifests(config.home));
   // One registry for the process: the gateway serves it at /prometheus, executors record into it.
   const metrics = new Metrics({ logger });
@@ -86,6 +88,8 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
     logger,
     requestTimeoutMs: config.requestTimeoutMs,
     metrics,
+    executorOptions,
+    requestLogger,
     maxReplicas: config.maxReplicas,
     deployments: applied,
     eventing: eventingControl,

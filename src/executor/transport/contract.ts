@@ -11,7 +11,7 @@ import { TrantorError, parseJsonLossless, stringifyJson } from '../../protocol/i
 import type { Feedback, SeldonMessage } from '../../protocol/index.ts';
 import type { UnitKey } from './endpoints.ts';
 import { invoke } from './transport.ts';
-import type { CallOptions, ComponentMethod, MethodPayload, Transport, TransportResponse } from './transport.ts';
+import type { CallOptions, ComponentMethod, MethodPayload, Reply, Transport } from './transport.ts';
 
 export interface ContractReply {
   status: number;
@@ -42,9 +42,9 @@ export const CONTRACT_METHODS: readonly ComponentMethod[] = ['predict', 'transfo
 
 const OPTIONS: CallOptions = { idempotent: true, timeoutMs: 5000 };
 
-/** The answer as a value, whichever form the transport gave it in. */
-export function valueOf(response: TransportResponse): unknown {
-  return response.value ?? parseJsonLossless(response.body);
+/** The answer as a value: the message, or the failure's body. */
+export function valueOf(reply: Reply<unknown>): unknown {
+  return reply.failure === undefined ? reply.message : reply.body;
 }
 
 function payloadFor(method: ComponentMethod): MethodPayload {
@@ -81,8 +81,8 @@ export function runTransportContract({ name, newTransport, skip = {} }: Transpor
         for (const method of CONTRACT_METHODS) {
           const response = await invoke(transport, unit, method, payloadFor(method), OPTIONS);
           assert.equal(response.status, 200, method);
-          assert.deepEqual(valueOf(response), { jsonData: { answered: method } }, method);
-          assert.deepEqual(parseJsonLossless(response.body), { jsonData: { answered: method } }, method);
+          assert.equal(response.failure, undefined, method);
+          assert.deepEqual(response.message, { jsonData: { answered: method } }, method);
         }
       },
     );
@@ -105,7 +105,6 @@ export function runTransportContract({ name, newTransport, skip = {} }: Transpor
       async ({ transport, unit }) => {
         const response = await transport.predict(unit, parseJsonLossless(exact) as SeldonMessage, OPTIONS);
         assert.equal(stringifyJson(valueOf(response)), exact);
-        assert.equal(response.body, exact);
       },
     );
     assert.equal(arrived, exact);
@@ -153,9 +152,40 @@ export function runTransportContract({ name, newTransport, skip = {} }: Transpor
         const bad = await transport.predict(unit, { data: { ndarray: [[1]] } }, OPTIONS);
         assert.equal(bad.status, 422);
         assert.deepEqual(valueOf(bad), failure);
+        assert.ok(bad.failure instanceof TrantorError);
+        assert.deepEqual([bad.failure.code, bad.failure.status, bad.failure.reason, bad.failure.message], ['COMPONENT_FAILURE', 422, 'MICROSERVICE_BAD_DATA', 'columns do not match']);
         const broken = await transport.route(unit, { data: { ndarray: [[1]] } }, OPTIONS);
         assert.equal(broken.status, 500);
         assert.equal((valueOf(broken) as { status: { info: string } }).status.info, 'boom');
+        assert.deepEqual([broken.failure?.status, broken.failure?.reason, broken.failure?.message], [500, 'MICROSERVICE_INTERNAL_ERROR', 'boom']);
+      },
+    );
+  });
+
+  run('a failure without a Seldon status is COMPONENT_FAILURE with the component\'s status and body', async () => {
+    await withSubject(
+      () => Promise.resolve({ status: 503, body: { error: 'warming up' } }),
+      async ({ transport, unit }) => {
+        const reply = await transport.transformInput(unit, { data: { ndarray: [[1]] } }, OPTIONS);
+        assert.equal(reply.status, 503);
+        assert.deepEqual(reply.body, { error: 'warming up' });
+        assert.equal(reply.failure?.code, 'COMPONENT_FAILURE');
+        assert.equal(reply.failure.status, 503);
+        assert.equal(reply.failure.message, `node "${unit.node}" answered HTTP 503: {"error":"warming up"}`);
+      },
+    );
+  });
+
+  run('a success that is not a Seldon message fails BAD_UPSTREAM naming the node; metadata and health may be any value', async () => {
+    await withSubject(
+      (method) => Promise.resolve({ status: 200, body: method === 'metadata' || method === 'health' ? ['any', 1] : { data: 5 } }),
+      async ({ transport, unit }) => {
+        const reply = await transport.predict(unit, { data: { ndarray: [[1]] } }, OPTIONS);
+        assert.equal(reply.status, 200);
+        assert.equal(reply.failure?.code, 'BAD_UPSTREAM');
+        assert.match(reply.failure.message, new RegExp(`^node "${unit.node}" answered with something that is not a Seldon message: data`));
+        assert.deepEqual((await transport.metadata(unit, OPTIONS)).message, ['any', 1]);
+        assert.deepEqual((await transport.health(unit, OPTIONS)).message, ['any', 1]);
       },
     );
   });

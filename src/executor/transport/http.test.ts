@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TrantorError } from '../../protocol/index.ts';
+import { TrantorError, stringifyJson } from '../../protocol/index.ts';
 import { StaticEndpoints, answerJson, identity, standIn } from '../testing.ts';
 import type { StandIn } from '../testing.ts';
 import type { UnitKey } from './endpoints.ts';
@@ -35,6 +35,31 @@ test('a call answers with the component\'s status and body', async () => {
   assert.deepEqual(response, { status: 200, body: '{"data":{"ndarray":[1]}}' });
   assert.equal(component.received[0]!.path, '/predict');
   assert.equal(component.received[0]!.headers['content-type'], 'application/json');
+});
+
+test('a method\'s answer is parsed once, into the message or the component\'s failure', async () => {
+  const component = await serve((request, res) => {
+    if (request.path === '/predict') return answerJson(res, 200, '{"data":{"ndarray":[[12345678901234567891,NaN]]}}');
+    if (request.path === '/route') return answerJson(res, 200, '<html>proxy error</html>');
+    if (request.path === '/metadata') return answerJson(res, 200, '{"name":"m","versions":[1.0]}');
+    answerJson(res, 500, 'Internal Server Error');
+  });
+  const endpoints = new StaticEndpoints();
+  endpoints.set('classifier', [component.replica()]);
+  const transport = transportOver(endpoints);
+  const answer = await transport.predict(unit, { data: { ndarray: [[1]] } }, call);
+  assert.equal(stringifyJson(answer.message), '{"data":{"ndarray":[[12345678901234567891,NaN]]}}');
+  // Not JSON: BAD_UPSTREAM, though the status stays the component's (metrics count it as it came).
+  const garbage = await transport.route(unit, { data: { ndarray: [[1]] } }, call);
+  assert.equal(garbage.status, 200);
+  assert.equal(garbage.failure?.code, 'BAD_UPSTREAM');
+  assert.equal(garbage.failure.message, 'node "classifier" answered with something that is not JSON: <html>proxy error</html>');
+  assert.deepEqual((await transport.metadata(unit, call)).message, { name: 'm', versions: [1] });
+  const failed = await transport.transformOutput(unit, { data: { ndarray: [[1]] } }, call);
+  assert.equal(failed.status, 500);
+  assert.equal(failed.body, undefined);
+  assert.equal(failed.failure?.message, 'node "classifier" answered HTTP 500: Internal Server Error');
+  assert.equal(failed.failure.status, 500);
 });
 
 test('calls go round-robin over the ready replicas', async () => {

@@ -21,8 +21,10 @@ import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { TrantorError, stringifyJson } from '../../protocol/index.ts';
 import type { EndpointSource, ReplicaAddress, UnitKey } from './endpoints.ts';
-import { describeUnit, MethodTransport } from './transport.ts';
-import type { CallOptions, ComponentMethod, MethodPayload, TransportResponse } from './transport.ts';
+import { EXECUTOR_DEFAULTS } from '../options.ts';
+import type { ExecutorOptions } from '../options.ts';
+import { describeUnit, MethodTransport, replyOfText } from './transport.ts';
+import type { CallOptions, ComponentMethod, MethodPayload, Reply } from './transport.ts';
 
 export interface WrapperRoute {
   readonly verb: 'GET' | 'POST';
@@ -41,6 +43,12 @@ export const WRAPPER_ROUTES: Readonly<Record<ComponentMethod, WrapperRoute>> = O
   health: { verb: 'GET', path: '/health/status' },
 });
 
+/** A raw request's answer: the status and the body's text. */
+export interface RawResponse {
+  readonly status: number;
+  readonly body: string;
+}
+
 /** A raw request's options: the verb (`POST` unless told; `GET` sends no body) and extra headers. */
 export interface HttpCallOptions extends CallOptions {
   method?: 'GET' | 'POST';
@@ -54,8 +62,15 @@ export interface HttpTransportOptions {
   connectionsPerReplica?: number;
   /** How long a call keeps looking for a replica that answers, when none does. */
   retryWindowMs?: number;
+  /** The first wait before looking again; it doubles each time, up to `retryBackoffMaxMs`. */
+  retryBackoffMs?: number;
+  retryBackoffMaxMs?: number;
   /** How long opening a connection may take. */
   connectTimeoutMs?: number;
+  /** How long an idle connection is kept open. */
+  keepAliveMs?: number;
+  /** The longest keep-alive a replica's `Keep-Alive` header may ask for. */
+  keepAliveMaxMs?: number;
   /** How often pools of replicas that are gone are closed even when no call comes. */
   sweepIntervalMs?: number;
   /** Failed connections or timeouts in a row that eject a replica. */
@@ -72,19 +87,29 @@ export interface HttpTransportOptions {
   maxEjectionMs?: number;
 }
 
-/** The defaults of the transport's options, in one place (docs/components.md lists them). */
-export const HTTP_TRANSPORT_DEFAULTS = Object.freeze({
-  connectionsPerReplica: 64,
-  retryWindowMs: 2000,
-  connectTimeoutMs: 2000,
-  sweepIntervalMs: 10_000,
-  consecutiveFailures: 3,
-  stallFraction: 0.1,
-  minStallMs: 1000,
-  stallCheckIntervalMs: 200,
-  baseEjectionMs: 5000,
-  maxEjectionMs: 60_000,
-});
+/** The transport's settings from the executor's compiled options (docs/configuration.md). */
+export function httpTransportOptions(endpoints: EndpointSource, options: ExecutorOptions = EXECUTOR_DEFAULTS): HttpTransportOptions {
+  return {
+    endpoints,
+    connectionsPerReplica: options.connectionsPerReplica,
+    retryWindowMs: options.retryWindow,
+    retryBackoffMs: options.retryBackoff,
+    retryBackoffMaxMs: options.retryBackoffMax,
+    connectTimeoutMs: options.connectTimeout,
+    keepAliveMs: options.keepAlive,
+    keepAliveMaxMs: options.keepAliveMax,
+    sweepIntervalMs: options.poolSweepInterval,
+    consecutiveFailures: options.ejectAfterFailures,
+    stallFraction: options.stallPercent / 100,
+    minStallMs: options.minStall,
+    stallCheckIntervalMs: options.stallCheckInterval,
+    baseEjectionMs: options.baseEjection,
+    maxEjectionMs: options.maxEjection,
+  };
+}
+
+/** Every setting's default, from the executor's option table. */
+const DEFAULTS: Required<HttpTransportOptions> = httpTransportOptions({ replicasOf: () => [] }) as Required<HttpTransportOptions>;
 
 interface ReplicaPool {
   id: string;
@@ -144,7 +169,7 @@ function errorMessage(err: unknown): string {
 class Collector implements Dispatcher.DispatchHandler {
   private status = 0;
   private chunks: Buffer[] = [];
-  private readonly resolve: (response: TransportResponse) => void;
+  private readonly resolve: (response: RawResponse) => void;
   private readonly reject: (err: Error) => void;
   /** The replica it was sent to; the collector keeps that replica's in-flight set and answer time. */
   private readonly replica: ReplicaPool;
@@ -157,7 +182,7 @@ class Collector implements Dispatcher.DispatchHandler {
   private takenBack: Error | undefined;
 
   constructor(
-    resolve: (response: TransportResponse) => void,
+    resolve: (response: RawResponse) => void,
     reject: (err: Error) => void,
     replica: ReplicaPool,
     sentAt: number,
@@ -222,8 +247,8 @@ function send(
   sentAt: number,
   stallAt: number,
   idempotent: boolean,
-): Promise<TransportResponse> {
-  return new Promise<TransportResponse>((resolve, reject) => {
+): Promise<RawResponse> {
+  return new Promise<RawResponse>((resolve, reject) => {
     const collector = new Collector(resolve, reject, replica, sentAt, stallAt, idempotent);
     try {
       replica.pool.dispatch(
@@ -243,6 +268,15 @@ function send(
   });
 }
 
+/** The component's answer, parsed once: its message, or its failure. */
+function readReply(unit: UnitKey, method: ComponentMethod, response: RawResponse): Reply<unknown> {
+  return replyOfText(unit, method, response.status, response.body);
+}
+
+function readRaw(_unit: UnitKey, _method: ComponentMethod, response: RawResponse): RawResponse {
+  return response;
+}
+
 function headerList(method: 'GET' | 'POST', extra: Readonly<Record<string, string>> | undefined): readonly string[] {
   const base = method === 'GET' ? NO_HEADERS : JSON_HEADERS;
   if (extra === undefined) return base;
@@ -255,7 +289,11 @@ export class HttpTransport extends MethodTransport {
   private readonly endpoints: EndpointSource;
   private readonly connections: number;
   private readonly retryWindowMs: number;
+  private readonly retryBackoffMs: number;
+  private readonly retryBackoffMaxMs: number;
   private readonly connectTimeoutMs: number;
+  private readonly keepAliveMs: number;
+  private readonly keepAliveMaxMs: number;
   private readonly consecutiveFailures: number;
   private readonly stallFraction: number;
   private readonly minStallMs: number;
@@ -271,11 +309,15 @@ export class HttpTransport extends MethodTransport {
 
   constructor(options: HttpTransportOptions) {
     super();
-    const d = HTTP_TRANSPORT_DEFAULTS;
+    const d = DEFAULTS;
     this.endpoints = options.endpoints;
     this.connections = options.connectionsPerReplica ?? d.connectionsPerReplica;
     this.retryWindowMs = options.retryWindowMs ?? d.retryWindowMs;
+    this.retryBackoffMs = options.retryBackoffMs ?? d.retryBackoffMs;
+    this.retryBackoffMaxMs = options.retryBackoffMaxMs ?? d.retryBackoffMaxMs;
     this.connectTimeoutMs = options.connectTimeoutMs ?? d.connectTimeoutMs;
+    this.keepAliveMs = options.keepAliveMs ?? d.keepAliveMs;
+    this.keepAliveMaxMs = options.keepAliveMaxMs ?? d.keepAliveMaxMs;
     this.consecutiveFailures = options.consecutiveFailures ?? d.consecutiveFailures;
     this.stallFraction = options.stallFraction ?? d.stallFraction;
     this.minStallMs = options.minStallMs ?? d.minStallMs;
@@ -287,19 +329,29 @@ export class HttpTransport extends MethodTransport {
     this.stallWatch.unref();
   }
 
-  protected send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<TransportResponse> {
+  protected send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<Reply<unknown>> {
     const { verb, path } = WRAPPER_ROUTES[method];
     const body = verb === 'GET' ? '' : stringifyJson(payload);
-    return this.request(unit, verb, path, body, verb === 'GET' ? NO_HEADERS : JSON_HEADERS, options);
+    return this.request(unit, verb, path, body, verb === 'GET' ? NO_HEADERS : JSON_HEADERS, options, method, readReply);
   }
 
-  /** A raw request to a ready replica of `unit`: the wrapper path `path` with `body`. */
-  call(unit: UnitKey, path: string, body: string, options: HttpCallOptions): Promise<TransportResponse> {
+  /** A raw request to a ready replica of `unit`: the wrapper path `path` with `body`, answered as text. */
+  call(unit: UnitKey, path: string, body: string, options: HttpCallOptions): Promise<RawResponse> {
     const method = options.method ?? 'POST';
-    return this.request(unit, method, path, body, headerList(method, options.headers), options);
+    return this.request(unit, method, path, body, headerList(method, options.headers), options, 'predict', readRaw);
   }
 
-  private async request(unit: UnitKey, method: 'GET' | 'POST', path: string, body: string, headers: readonly string[], options: CallOptions): Promise<TransportResponse> {
+  /** Sends to a replica, retrying as the class comment says; `read` turns the answer into what the caller gets. */
+  private async request<R>(
+    unit: UnitKey,
+    method: 'GET' | 'POST',
+    path: string,
+    body: string,
+    headers: readonly string[],
+    options: CallOptions,
+    reads: ComponentMethod,
+    read: (unit: UnitKey, method: ComponentMethod, response: RawResponse) => R,
+  ): Promise<R> {
     const state = this.stateOf(unit);
     const start = Date.now();
     const deadline = start + options.timeoutMs;
@@ -309,7 +361,7 @@ export class HttpTransport extends MethodTransport {
     /** Replicas this call was taken back from: never again for this call. */
     let abandoned: Set<string> | undefined;
     let lastFailure: unknown;
-    let wait = 10;
+    let wait = this.retryBackoffMs;
     for (;;) {
       if (this.closed) throw new TrantorError('UNAVAILABLE', `${state.label}: the transport is closed`);
       const replica = this.pick(state, tried, abandoned);
@@ -320,7 +372,7 @@ export class HttpTransport extends MethodTransport {
         try {
           const response = await send(replica, method, path, body, headers, remaining, sentAt, sentAt + stallMs, options.idempotent);
           if (replica.ejections !== 0 && replica.lastAnswerAt - replica.ejectedUntil > this.baseEjectionMs) replica.ejections = 0;
-          return response;
+          return read(unit, reads, response);
         } catch (err) {
           const code = errorCode(err);
           if (code === STALLED) {
@@ -353,7 +405,7 @@ export class HttpTransport extends MethodTransport {
         throw new TrantorError('UNAVAILABLE', message, lastFailure === undefined ? undefined : { cause: lastFailure });
       }
       await sleep(Math.min(wait, giveUpAt - now));
-      wait = Math.min(wait * 2, 200);
+      wait = Math.min(wait * 2, this.retryBackoffMaxMs);
       tried?.clear();
     }
   }
@@ -520,8 +572,8 @@ export class HttpTransport extends MethodTransport {
       connections: this.connections,
       pipelining: 1,
       connectTimeout: this.connectTimeoutMs,
-      keepAliveTimeout: 30_000,
-      keepAliveMaxTimeout: 600_000,
+      keepAliveTimeout: this.keepAliveMs,
+      keepAliveMaxTimeout: this.keepAliveMaxMs,
     });
   }
 

@@ -1,8 +1,8 @@
 /**
  * The in-process transport: TypeScript/JavaScript components served inside the control plane
  * (deployments that opt in with the `trantor.io/in-process` annotation) are called directly with
- * a copy of the walk's message, no second HTTP hop and no JSON round trip; every other unit goes
- * to the fallback transport. The copy keeps a component that changes its input in place (as a
+ * a copy of the walk's message, no second HTTP hop and no JSON round trip (the reply is the
+ * component's own value, never stringified); every other unit goes to the fallback transport. The copy keeps a component that changes its input in place (as a
  * NumPy-minded model may) from changing the message its siblings, loggers or the caller still
  * hold, as a JSON round trip used to; it costs a fraction of one. A call that outlives its time
  * fails UPSTREAM_TIMEOUT, as over HTTP, though the component's work goes on to its end.
@@ -11,10 +11,10 @@
  * may not import (DESIGN.md §2): the loaded components come in through `LocalComponents`, built
  * in `server` and passed to this transport's constructor (wiring by construction).
  */
-import { TrantorError, stringifyJson } from '../../protocol/index.ts';
+import { TrantorError } from '../../protocol/index.ts';
 import type { UnitKey } from './endpoints.ts';
-import { describeUnit, invoke, MethodTransport, responseOf } from './transport.ts';
-import type { CallOptions, ComponentMethod, MethodPayload, Transport, TransportResponse } from './transport.ts';
+import { answerOf, describeUnit, failureOf, failureText, invoke, MethodTransport } from './transport.ts';
+import type { CallOptions, ComponentMethod, MethodPayload, Reply, Transport } from './transport.ts';
 
 /** A component loaded in this process: answers a method with a status and a fresh value. */
 export interface LocalComponent {
@@ -36,12 +36,13 @@ export class InProcessTransport extends MethodTransport {
     this.#fallback = fallback;
   }
 
-  protected async send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<TransportResponse> {
+  protected async send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<Reply<unknown>> {
     const component = this.#components.componentOf(unit);
     if (component === undefined) return invoke(this.#fallback, unit, method, payload, options);
-    const reply = await withinTime(component.handle(method, copyOf(payload)), unit, options.timeoutMs);
-    // The reply is a fresh value the executor reads as it is; its text is made only if asked for.
-    return responseOf(reply.status, reply.body, stringifyJson);
+    const { status, body } = await withinTime(component.handle(method, copyOf(payload)), unit, options.timeoutMs);
+    // The reply is a fresh value the executor reads as it is: no text is made, but for a failure's message.
+    if (status >= 200 && status < 300) return answerOf(unit, method, status, body);
+    return failureOf(unit, status, body, failureText(body));
   }
 
   close(): Promise<void> {
