@@ -60,7 +60,7 @@ async function measure(python: string, workers: number, seconds: number, connect
 }
 
 export async function benchWorkers(seconds: number, connections: number): Promise<WorkersRow[]> {
-  const python = findPython(SKLEARN_MODULES);
+  const python = findPython(SKLEARN_MODULES, process.env);
   if (python === null) throw new Error(`bench workers: ${missingPythonAdvice(SKLEARN_MODULES)}`);
   const rows: WorkersRow[] = [];
   for (const workers of [1, 2]) rows.push(await measure(python.executable, workers, seconds, connections));

@@ -13,7 +13,7 @@ const EXAMPLE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examp
 
 test('an annotated deployment\'s component answers every executor method in process, health as its healthStatus', async () => {
   const [deployment] = loadManifests(readFileSync(join(EXAMPLE, 'noop-in-process.yaml'), 'utf8'), { baseDir: EXAMPLE }).deployments;
-  const components = new InProcessComponents(pino({ level: 'silent' }));
+  const components = new InProcessComponents(pino({ level: 'silent' }), process.env);
   await components.activate(deployment!);
   assert.equal(components.failureOf('default', 'noop-in-process'), undefined);
   const unit: UnitKey = { namespace: 'default', deployment: 'noop-in-process', predictor: 'default', node: 'noop' };

@@ -32,13 +32,16 @@ function localComponent(dispatcher: Dispatcher): LocalComponent {
 
 export class InProcessComponents implements LocalComponents {
   readonly #logger: Logger;
+  readonly #env: NodeJS.ProcessEnv;
   readonly #units = new Map<string, LocalComponent>();
   /** Per UnitKey object (the executor reuses one per node), so the hot path builds no string. */
   #cache = new WeakMap<UnitKey, LocalComponent | null>();
   readonly #failures = new Map<string, string>();
 
-  constructor(logger: Logger) {
+  /** `env` is the environment the components' launch plans are made in (`trantor up`'s). */
+  constructor(logger: Logger, env: NodeJS.ProcessEnv) {
     this.#logger = logger;
+    this.#env = env;
   }
 
   componentOf(unit: UnitKey): LocalComponent | undefined {
@@ -61,7 +64,7 @@ export class InProcessComponents implements LocalComponents {
     this.remove(namespace, name);
     let launches;
     try {
-      launches = planDeployment(deployment, { env: process.env }).filter((l) => l.inProcess === true);
+      launches = planDeployment(deployment, { env: this.#env }).filter((l) => l.inProcess === true);
     } catch {
       return; // the runtime reports configuration errors with the deployment's status
     }

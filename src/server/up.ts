@@ -34,6 +34,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   const config = resolveUpConfig(flags, env);
   // The token is in config now; no child process (component, Python probe) may inherit it.
   delete process.env['TRANTOR_API_TOKEN'];
+  const { TRANTOR_API_TOKEN: _token, ...childEnv } = env;
   const warn = (text: string): void => void process.stderr.write(`warning: ${text}\n`);
   usePrivateHome(config.home);
   // Held until this process exits; the kernel releases it even after a kill -9.
@@ -49,8 +50,8 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   const address = { gateway: '' };
   const gatewayUrl = (): string => address.gateway;
   // Node hosts are their own processes: the component options reach them in their environment.
-  const supervisor = new LocalSupervisor({ home: config.home, logger, options: config.options.runtime, env: { ...process.env, ...componentOptionsEnv(config.options.component) } });
-  const inProcess = new InProcessComponents(logger);
+  const supervisor = new LocalSupervisor({ home: config.home, logger, options: config.options.runtime, env: { ...childEnv, ...componentOptionsEnv(config.options.component) } });
+  const inProcess = new InProcessComponents(logger, childEnv);
   const executorOptions = config.options.executor;
   const transport = new InProcessTransport(inProcess, new HttpTransport(httpTransportOptions(supervisor, executorOptions)));
   const requestLogger = new RequestLogger(requestLoggerOptions(executorOptions));

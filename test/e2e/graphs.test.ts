@@ -123,7 +123,7 @@ test('a router answering route 5 for two children gets an error naming the route
 
 // The Python components work outside Trantor too: a direct check of the combiner and router classes.
 test('the example classes keep the wrapper contract', () => {
-  const python = findPython(['numpy'])?.executable;
+  const python = findPython(['numpy'], process.env)?.executable;
   assert.ok(python !== undefined, 'no Python with numpy');
   const script = [
     'import sys; sys.path.insert(0, sys.argv[1])',

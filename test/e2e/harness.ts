@@ -119,7 +119,7 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
 /** predict_proba of the iris example model, computed by scikit-learn itself. */
 export function sklearnPredictProba(rows: number[][]): number[][] {
   const script = `import joblib, json, sys\nm = joblib.load(sys.argv[1])\nprint(json.dumps(m.predict_proba(json.loads(sys.argv[2])).tolist()))`;
-  const python = findPython(['numpy', 'sklearn', 'joblib'])?.executable;
+  const python = findPython(['numpy', 'sklearn', 'joblib'], process.env)?.executable;
   if (python === undefined) throw new Error('no Python with scikit-learn: run ./quickstart.sh, or apt-get install python3-sklearn');
   const result = spawnSync(python, ['-c', script, join(ROOT, 'examples', 'iris', 'model', 'model.joblib'), JSON.stringify(rows)], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`python failed: ${result.stderr}`);

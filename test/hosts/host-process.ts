@@ -13,7 +13,7 @@ import { findPython } from '../../src/runtime/local/index.ts';
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const FIXTURES = join(import.meta.dirname, 'fixtures');
 /** A Python with numpy and scikit-learn (the iris server needs both), found as `trantor up` finds one. */
-export const PYTHON = findPython(['numpy', 'sklearn', 'joblib'])?.executable ?? '/usr/bin/python3';
+export const PYTHON = findPython(['numpy', 'sklearn', 'joblib'], process.env)?.executable ?? '/usr/bin/python3';
 
 export type HostKind = 'python' | 'node';
 

@@ -37,7 +37,7 @@ function probe(executable: string, modules: readonly string[], timeoutMs: number
  */
 export function findPython(
   required: readonly string[],
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv,
   timeoutMs: number = runtimeOptions.defaults.pythonProbeTimeout,
 ): PythonChoice | null {
   const key = `${env['TRANTOR_PYTHON'] ?? ''}|${required.join(',')}`;

@@ -33,7 +33,7 @@ function deployment(name: string, env: Record<string, string>): SeldonDeployment
 }
 
 runtimeContract('LocalSupervisor', {
-  runtime: () => new LocalSupervisor({ home: mkdtempSync(join(tmpdir(), 'trantor-home-')), logger: pino({ level: 'silent' }) }),
+  runtime: () => new LocalSupervisor({ home: mkdtempSync(join(tmpdir(), 'trantor-home-')), logger: pino({ level: 'silent' }), env: process.env }),
   healthy: (name, version) => deployment(name, { VERSION: String(version) }),
   failing: (name) => deployment(name, { MODE: 'fail' }),
   failureOutput: /cannot load model: weights\.bin is missing/,

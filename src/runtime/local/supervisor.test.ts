@@ -64,7 +64,7 @@ after(async () => {
 });
 
 function supervisor(options: Partial<LocalSupervisorOptions> = {}): LocalSupervisor {
-  const s = new LocalSupervisor({ home: mkdtempSync(join(tmpdir(), 'trantor-home-')), logger, ...options });
+  const s = new LocalSupervisor({ home: mkdtempSync(join(tmpdir(), 'trantor-home-')), logger, env: process.env, ...options });
   supervisors.push(s);
   return s;
 }
@@ -412,7 +412,7 @@ test('a replica that ignores SIGTERM is killed once runtime.stopGrace has passed
 });
 
 test('close stops every deployment', async () => {
-  const s = new LocalSupervisor({ home: mkdtempSync(join(tmpdir(), 'trantor-home-')), logger });
+  const s = new LocalSupervisor({ home: mkdtempSync(join(tmpdir(), 'trantor-home-')), logger, env: process.env });
   await s.apply(componentDeployment({ name: 'one' }));
   await s.apply(componentDeployment({ name: 'two' }));
   const pids = [...pidsOf(await waitForState(s, 'Available', 'one')), ...pidsOf(await waitForState(s, 'Available', 'two'))];
@@ -530,7 +530,7 @@ const pythonSkip = !existsSync(PYTHON_HOST)
   ? `the Python host (${PYTHON_HOST}) is not there yet`
   : !existsSync(ML_SCORE_DIR)
     ? `the MLScore example (${ML_SCORE_DIR}) is not there yet`
-    : findPython(['numpy']) === null
+    : findPython(['numpy'], process.env) === null
       ? 'no Python 3 with numpy on this machine'
       : false;
 
@@ -565,7 +565,7 @@ const sklearnSkip = !existsSync(SKLEARN_HOST)
   ? `the scikit-learn server (${SKLEARN_HOST}) is not there yet`
   : !existsSync(IRIS_MODEL)
     ? `the iris model (${IRIS_MODEL}) is not there yet`
-    : findPython(['numpy', 'sklearn', 'joblib']) === null
+    : findPython(['numpy', 'sklearn', 'joblib'], process.env) === null
       ? 'no Python 3 with numpy, sklearn and joblib on this machine'
       : false;
 

@@ -43,8 +43,8 @@ export interface LocalSupervisorOptions {
   logger: Logger;
   /** The runtime's compiled options (`trantor up` passes `runtime.*`); any left out take their defaults. */
   options?: Partial<RuntimeOptions>;
-  /** The environment replicas inherit; `process.env` by default. */
-  env?: NodeJS.ProcessEnv;
+  /** The environment replicas inherit (`trantor up`'s). */
+  env: NodeJS.ProcessEnv;
   /** Where ports come from; one allocator shared by the process by default. */
   ports?: PortAllocator;
   /** Finds a Python with the given modules (tests replace it). */
@@ -97,7 +97,7 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
     this.#options = Object.freeze({ ...runtimeOptions.defaults, ...options.options });
     this.#defaults = Object.freeze({ probes: defaultProbes(this.#options), startupTimeoutMs: this.#options.startupTimeout });
     this.#logger = options.logger;
-    const env = options.env ?? process.env;
+    const env = options.env;
     const { pythonProbeTimeout } = this.#options;
     this.#planOptions = { env, python: options.python ?? ((modules, pythonEnv) => findPython(modules, pythonEnv, pythonProbeTimeout)) };
     if (options.nodeHost !== undefined) this.#planOptions.nodeHost = options.nodeHost;
