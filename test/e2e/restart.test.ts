@@ -110,7 +110,7 @@ test('two trantor up on one home at once: exactly one runs, the other exits sayi
   const results = await Promise.allSettled([first.up(), second.up()]);
   const running = results.filter((r) => r.status === 'fulfilled');
   const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-  assert.equal(running.length, 1, `expected one to run, got ${running.length}`);
+  assert.equal(running.length, 1, `expected one to run, got ${running.length}: ${refused.map((r) => String(r.reason)).join('\n---\n')}`);
   assert.equal(refused.length, 1);
   assert.match(String(refused[0]!.reason), /exited with 1[\s\S]*another trantor up is running for home/);
 });
