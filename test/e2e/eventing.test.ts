@@ -5,32 +5,25 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, TRANTOR, Trantor, sklearnPredictProba, waitFor } from './harness.ts';
+import { type EventDisplay, ROOT, sklearnPredictProba, startEventDisplay, Trantor, waitFor } from './harness.ts';
 
 const trantor = new Trantor();
-let display: ChildProcess;
-let printed = '';
+let display: EventDisplay;
 
-const printedSoFar = (): string => `printed so far:\n${printed}`;
+const printedSoFar = (): string => `printed so far:\n${display.printed()}`;
 
 before(async () => {
   await trantor.up();
   for (const manifest of ['iris-deployment.yaml', 'seldon-trigger.yaml', 'event-display.yaml']) {
     trantor.applyAndWait(join(ROOT, 'examples', 'eventing', manifest));
   }
-  display = spawn(process.execPath, [TRANTOR, 'event-display'], { env: trantor.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let registered = false;
-  display.stdout!.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-  display.stderr!.on('data', (chunk: Buffer) => {
-    if (chunk.toString().includes('now deliver here')) registered = true;
-  });
-  await waitFor('the event display to register', () => registered, 15_000, printedSoFar);
+  display = await startEventDisplay(trantor);
 });
 
 after(async () => {
-  display.kill('SIGTERM');
+  display.stop();
   await trantor.close();
 });
 
@@ -59,18 +52,18 @@ test('both triggers are ready with their subscriber URIs, as kubectl get trigger
 test("the seed's curl gets 202; the model serves it and the event display prints Seldon's response event", async () => {
   const res = await seedCurl();
   assert.equal(res.status, 202);
-  await waitFor('the response event', () => printed.includes('type: seldon.iris-deployment.default.response'), 15_000, printedSoFar);
-  assert.match(printed, /☁️ {2}cloudevents\.Event\nValidation: valid\nContext Attributes,\n {2}specversion: 0\.3\n {2}type: seldon\.iris-deployment\.default\.response\n {2}source: seldon\.iris-deployment\n {2}id: [a-z0-9]+\n/);
-  assert.match(printed, /Extensions,\n/);
-  assert.match(printed, /Data,\n {2}\{/);
+  await waitFor('the response event', () => display.printed().includes('type: seldon.iris-deployment.default.response'), 15_000, printedSoFar);
+  assert.match(display.printed(), /☁️ {2}cloudevents\.Event\nValidation: valid\nContext Attributes,\n {2}specversion: 0\.3\n {2}type: seldon\.iris-deployment\.default\.response\n {2}source: seldon\.iris-deployment\n {2}id: [a-z0-9]+\n/);
+  assert.match(display.printed(), /Extensions,\n/);
+  assert.match(display.printed(), /Data,\n {2}\{/);
   const [probabilities] = sklearnPredictProba([[1, 2, 3, 4]]);
-  for (const p of probabilities!) assert.ok(printed.includes(String(p)), `the display shows ${p}`);
+  for (const p of probabilities!) assert.ok(display.printed().includes(String(p)), `the display shows ${p}`);
   const logs = trantor.cli(['logs', 'iris-deployment']).stdout;
   assert.match(logs, /Calling predict_proba/);
 });
 
 test('an event without an id is refused with 400 and is neither stored nor delivered', async () => {
-  const before = printed;
+  const before = display.printed();
   const res = await fetch(`${trantor.gateway}/default/default`, {
     method: 'POST',
     headers: { 'Ce-specversion': '1.0', 'Ce-Type': 'seldon.iris-deployment.default.request', 'Ce-Source': 'tests', 'Content-Type': 'application/json' },
@@ -78,11 +71,11 @@ test('an event without an id is refused with 400 and is neither stored nor deliv
   });
   assert.equal(res.status, 400);
   assert.match(await res.text(), /\bid\b/);
-  // A good event after it: once its response is printed, the refused one would have been too.
+  // A good event after it: once its response is display.printed(), the refused one would have been too.
   const responses = (text: string): number => text.split('type: seldon.iris-deployment.default.response').length - 1;
   assert.equal((await seedCurl({ 'Ce-Id': 'after-the-refused-one' })).status, 202);
-  await waitFor('the good event after the refused one', () => responses(printed) > responses(before), 15_000, printedSoFar);
-  assert.equal(responses(printed), responses(before) + 1);
+  await waitFor('the good event after the refused one', () => responses(display.printed()) > responses(before), 15_000, printedSoFar);
+  assert.equal(responses(display.printed()), responses(before) + 1);
 });
 
 test("the seed's curl, run with curl itself against the broker's in-cluster name, gets 202", () => {
@@ -107,8 +100,8 @@ test('an unknown broker is a 404 and other methods a 405', async () => {
 });
 
 test('trantor events send reaches the model through the broker like the curl does', async () => {
-  const count = (printed.match(/cloudevents\.Event/g) ?? []).length;
+  const count = (display.printed().match(/cloudevents\.Event/g) ?? []).length;
   const sent = trantor.cli(['events', 'send', '--type', 'seldon.iris-deployment.default.request', '--source', 'tests', '--data', '{"data":{"ndarray":[[5.1,3.5,1.4,0.2]]}}']);
   assert.equal(sent.code, 0, sent.stderr);
-  await waitFor('a second response event', () => (printed.match(/cloudevents\.Event/g) ?? []).length > count, 15_000, printedSoFar);
+  await waitFor('a second response event', () => (display.printed().match(/cloudevents\.Event/g) ?? []).length > count, 15_000, printedSoFar);
 });

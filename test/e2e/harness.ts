@@ -104,6 +104,25 @@ export async function waitFor(what: string, condition: () => boolean | Promise<b
   }
 }
 
+/** `trantor event-display` for a running Trantor: what it has printed so far, and a way to stop it. */
+export interface EventDisplay {
+  readonly printed: () => string;
+  stop(): void;
+}
+
+/** Starts `trantor event-display` and resolves once it has registered its sink with the control plane. */
+export async function startEventDisplay(trantor: Trantor, timeoutMs = 30_000): Promise<EventDisplay> {
+  const display = spawn(process.execPath, [TRANTOR, 'event-display'], { env: trantor.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let printed = '';
+  let registered = false;
+  display.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+  display.stderr.on('data', (chunk: Buffer) => {
+    if (chunk.toString().includes('now deliver here')) registered = true;
+  });
+  await waitFor('the event display to register', () => registered, timeoutMs, () => `printed so far:\n${printed}`);
+  return { printed: () => printed, stop: () => void display.kill('SIGTERM') };
+}
+
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   const text = await res.text();

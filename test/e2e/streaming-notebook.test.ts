@@ -11,20 +11,18 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROOT, TRANTOR, Trantor, sklearnPredictProba, waitFor } from './harness.ts';
+import { type EventDisplay, ROOT, sklearnPredictProba, startEventDisplay, Trantor, waitFor } from './harness.ts';
 import { NOTEBOOK_DEPLOYMENT, NOTEBOOK_TRIGGER_AS_PRINTED } from '../seed-manifests.ts';
 
 const EXAMPLE = join(ROOT, 'examples', 'eventing-notebook');
 const trantor = new Trantor();
-let display: ChildProcess;
-let printed = '';
+let display: EventDisplay;
 
-const printedSoFar = (): string => `printed so far:\n${printed}`;
+const printedSoFar = (): string => `printed so far:\n${display.printed()}`;
 
 before(async () => {
   await trantor.up();
@@ -32,17 +30,11 @@ before(async () => {
   for (const manifest of ['simple-iris-deployment.yaml', 'seldon-knative-trigger.yaml', 'event-display-deployment.yaml', 'event-display-trigger.yaml']) {
     trantor.applyAndWait(join(EXAMPLE, manifest));
   }
-  display = spawn(process.execPath, [TRANTOR, 'event-display'], { env: trantor.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let registered = false;
-  display.stdout!.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-  display.stderr!.on('data', (chunk: Buffer) => {
-    if (chunk.toString().includes('now deliver here')) registered = true;
-  });
-  await waitFor('the event display to register', () => registered, 30_000, printedSoFar);
+  display = await startEventDisplay(trantor);
 });
 
 after(async () => {
-  display.kill('SIGTERM');
+  display.stop();
   await trantor.close();
 });
 
@@ -80,7 +72,7 @@ function notebookCurl(): Promise<number> {
 
 /** The printed events, each from its `☁️  cloudevents.Event` line up to the next one. */
 function events(): string[] {
-  return printed.split(/(?=☁️ {2}cloudevents\.Event\n)/).filter((block) => block.startsWith('☁️'));
+  return display.printed().split(/(?=☁️ {2}cloudevents\.Event\n)/).filter((block) => block.startsWith('☁️'));
 }
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
@@ -154,9 +146,9 @@ test("the notebook's curl gets 202 twice, and the event display prints both resp
   const [probabilities] = sklearnPredictProba([[1, 2, 3, 4]]);
   assert.equal(await notebookCurl(), 202);
   assert.equal(await notebookCurl(), 202);
-  await waitFor('two response events', () => events().length >= 2 && printed.endsWith('\n\n'), 30_000, printedSoFar);
+  await waitFor('two response events', () => events().length >= 2 && display.printed().endsWith('\n\n'), 30_000, printedSoFar);
   const blocks = events();
-  assert.equal(blocks.length, 2, printed);
+  assert.equal(blocks.length, 2, display.printed());
   for (const block of blocks) assertNotebookEvent(block, probabilities!);
   const ids = blocks.map((block) => /\n {2}id: (\S+)\n/.exec(block)?.[1]);
   assert.notEqual(ids[0], ids[1], 'each response is its own event');
@@ -170,7 +162,7 @@ test("the notebook's curl gets 202 twice, and the event display prints both resp
   assert.equal(served(), 2, logs);
 });
 
-test("the notebook's Trigger as printed is refused at the line where its subscriber: was lost, and nothing changes", () => {
+test("the notebook's Trigger as display.printed() is refused at the line where its subscriber: was lost, and nothing changes", () => {
   const applied = trantor.cli(['apply', '-f', '-'], NOTEBOOK_TRIGGER_AS_PRINTED);
   assert.equal(applied.code, 1);
   assert.match(applied.stderr, /YAML syntax error at line 11, column 4 \(at spec\.ref\)/);
