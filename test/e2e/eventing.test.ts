@@ -71,7 +71,7 @@ test('an event without an id is refused with 400 and is neither stored nor deliv
   });
   assert.equal(res.status, 400);
   assert.match(await res.text(), /\bid\b/);
-  // A good event after it: once its response is display.printed(), the refused one would have been too.
+  // A good event after it: once its response is printed, the refused one would have been too.
   const responses = (text: string): number => text.split('type: seldon.iris-deployment.default.response').length - 1;
   assert.equal((await seedCurl({ 'Ce-Id': 'after-the-refused-one' })).status, 202);
   await waitFor('the good event after the refused one', () => responses(display.printed()) > responses(before), 15_000, printedSoFar);
