@@ -57,6 +57,7 @@ test('what cannot be served is refused at start, saying why', () => {
   assert.throws(() => resolveExecutorConfig({ ...FLAGS, server_type: 'kafka' }, engine()), /--server_type kafka/);
   assert.throws(() => resolveExecutorConfig({ ...FLAGS, predictor: 'other' }, engine()), /ENGINE_PREDICTOR holds predictor "main"/);
   assert.throws(() => resolveExecutorConfig({ namespace: 'models' }, engine()), /--sdep is required/);
+  assert.throws(() => resolveExecutorConfig(FLAGS, engine({ ssl: { certSecretName: 'tls' } })), /sets ssl: trantor executor serves plain HTTP only/);
 });
 
 async function listen(server: Server): Promise<number> {

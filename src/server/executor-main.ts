@@ -129,6 +129,8 @@ export function resolveExecutorConfig(flags: ExecutorFlags, env: NodeJS.ProcessE
   const deployment = loadManifests(JSON.stringify(document), { source: flags.file ?? ENGINE_PREDICTOR }).deployments[0]!;
   const predictor = deployment.spec.predictors[0]!;
   if (flags.predictor !== undefined && flags.predictor !== predictor.name) throw new Error(`--predictor ${flags.predictor}: ${ENGINE_PREDICTOR} holds predictor "${predictor.name}"`);
+  // The operator's probes would ask for HTTPS; better a clear refusal than a pod never ready.
+  if (predictor.ssl !== undefined) throw new Error(`predictor "${predictor.name}" sets ssl: trantor executor serves plain HTTP only`);
   withDefaultLoggerUrl(predictor.graph, env[REQUEST_LOGGER_DEFAULT_ENDPOINT]);
 
   const compiled = compileOptions(OPTION_SECTIONS, { file: flags.config, sets: flags.set ?? [] });
