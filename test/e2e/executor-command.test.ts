@@ -198,3 +198,9 @@ test('/ready answers 503 again once a component goes', async () => {
   assert.match(answer.text, /echo/);
   assert.doesNotMatch(answer.text, /scaler/);
 });
+
+test('SIGTERM stops it with exit code 0 (the pod ending)', async () => {
+  const exited = new Promise<number | null>((resolve) => executor.once('exit', (code) => resolve(code)));
+  executor.kill('SIGTERM');
+  assert.equal(await exited, 0, stderr);
+});
