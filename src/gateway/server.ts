@@ -178,7 +178,7 @@ class GatewayHandler implements GatewayOps {
     const podPrefix = this.config.podPrefix;
     const match = matchPath(path) ?? (podPrefix === undefined ? undefined : matchPath(podPrefix + path));
     if (match === undefined && this.config.otherRoutes?.(req, exchange.res, path) === true) return;
-    if (match === undefined) throw new TrantorError('NOT_FOUND', `no such path: ${path}; predictions go to /seldon/<namespace>/<deployment>/api/v1.0/predictions`);
+    if (match === undefined) throw new TrantorError('NOT_FOUND', `no such path: ${path}; predictions go to ${podPrefix === undefined ? '/seldon/<namespace>/<deployment>' : ''}/api/v1.0/predictions`);
     const method = req.method ?? 'GET';
     const route = match.route;
     if (!route.methods.includes(method)) {

@@ -199,6 +199,12 @@ test('/ready answers 503 again once a component goes', async () => {
   assert.doesNotMatch(answer.text, /scaler/);
 });
 
+test('an unknown path is a 404 that names the root path of predictions', async () => {
+  const answer = await send(url, 'POST', '/seldon/models/pair', '{}', json);
+  assert.equal(answer.status, 404);
+  assert.match(answer.text, /predictions go to \/api\/v1\.0\/predictions/);
+});
+
 test('SIGTERM stops it with exit code 0 (the pod ending)', async () => {
   const exited = new Promise<number | null>((resolve) => executor.once('exit', (code) => resolve(code)));
   executor.kill('SIGTERM');
