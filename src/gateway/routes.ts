@@ -17,6 +17,8 @@ export type RouteKind = 'predictions' | 'feedback' | 'metadata' | 'health' | 'st
 export interface GatewayOps {
   /** A 200 with a fixed JSON body. */
   sendJson(exchange: Exchange, body: string): void;
+  /** `/ready`: a 200 with `body`, or a 503 while a pod's components are not all up. */
+  ready(exchange: Exchange, body: string): void;
   predict(exchange: Exchange, entry: DeploymentEntry, query: string): Promise<void>;
   feedback(exchange: Exchange, entry: DeploymentEntry, query: string): Promise<void>;
   /** A 200 with the JSON of what `answer` resolves to. */
@@ -123,7 +125,7 @@ export const ROUTES: readonly Route[] = Object.freeze([
     paths: [{ path: '/prometheus' }],
     serve: (ops, exchange) => ops.prometheus(exchange),
   },
-  { kind: 'ready', scope: 'root', methods: GET, paths: [{ path: '/ready' }], serve: (ops, exchange) => ops.sendJson(exchange, READY_BODY) },
+  { kind: 'ready', scope: 'root', methods: GET, paths: [{ path: '/ready' }], serve: (ops, exchange) => ops.ready(exchange, READY_BODY) },
   { kind: 'live', scope: 'root', methods: GET, paths: [{ path: '/live' }], serve: (ops, exchange) => ops.sendJson(exchange, LIVE_BODY) },
   { kind: 'prometheus', scope: 'root', methods: GET, paths: [{ path: '/prometheus' }], serve: (ops, exchange) => ops.prometheus(exchange) },
 ] satisfies Route[]);

@@ -47,6 +47,11 @@ export interface GatewayOptions {
   hostPattern?: RegExp;
   /** Web pages allowed to call, with CORS answers; any other page's request gets 403. */
   corsAllowedOrigins?: readonly string[];
+  /**
+   * A pod's executor (`trantor executor`): this deployment's API is served at the root as well
+   * (`/api/v1.0/predictions` …), and `/ready` answers 503 with `ready()`'s text until it resolves undefined.
+   */
+  pod?: { readonly namespace: string; readonly name: string; ready(): Promise<string | undefined> };
 }
 
 export interface Gateway {
@@ -71,6 +76,9 @@ interface GatewayConfig {
   readonly allowedHosts: readonly string[];
   readonly hostPattern: RegExp | undefined;
   readonly corsAllowedOrigins: readonly string[];
+  readonly pod: GatewayOptions['pod'];
+  /** `/seldon/<ns>/<name>` of the pod's deployment, put before a root path no route takes. */
+  readonly podPrefix: string | undefined;
 }
 
 function compileOptions(options: GatewayOptions): GatewayConfig {
@@ -89,6 +97,8 @@ function compileOptions(options: GatewayOptions): GatewayConfig {
     allowedHosts: Object.freeze((options.allowedHosts ?? []).map(normalizeHost)),
     hostPattern: options.hostPattern,
     corsAllowedOrigins: Object.freeze((options.corsAllowedOrigins ?? []).map(normalizeOrigin)),
+    pod: options.pod,
+    podPrefix: options.pod === undefined ? undefined : `/seldon/${options.pod.namespace}/${options.pod.name}`,
   });
 }
 
@@ -165,9 +175,10 @@ class GatewayHandler implements GatewayOps {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const match = matchPath(path);
+    const podPrefix = this.config.podPrefix;
+    const match = matchPath(path) ?? (podPrefix === undefined ? undefined : matchPath(podPrefix + path));
     if (match === undefined && this.config.otherRoutes?.(req, exchange.res, path) === true) return;
-    if (match === undefined) throw new TrantorError('NOT_FOUND', `no such path: ${path}; predictions go to /seldon/<namespace>/<deployment>/api/v1.0/predictions`);
+    if (match === undefined) throw new TrantorError('NOT_FOUND', `no such path: ${path}; predictions go to ${podPrefix === undefined ? '/seldon/<namespace>/<deployment>' : ''}/api/v1.0/predictions`);
     const method = req.method ?? 'GET';
     const route = match.route;
     if (!route.methods.includes(method)) {
@@ -185,6 +196,15 @@ class GatewayHandler implements GatewayOps {
 
   sendJson(exchange: Exchange, body: string): void {
     send(exchange.res, 200, exchange.puid, body);
+  }
+
+  ready(exchange: Exchange, body: string): void {
+    const pod = this.config.pod;
+    if (pod === undefined) return this.sendJson(exchange, body);
+    pod.ready().then(
+      (missing) => (missing === undefined ? this.sendJson(exchange, body) : this.fail(exchange, new TrantorError('UNAVAILABLE', missing))),
+      (err: unknown) => this.fail(exchange, err),
+    );
   }
 
   private entry(match: RouteMatch): DeploymentEntry {

@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { resolveExecutorConfig, startPodExecutor, type ExecutorFlags } from './executor-main.ts';
+
+const FLAGS: ExecutorFlags = { sdep: 'pair', namespace: 'models', predictor: 'main', http_port: '0', host: '127.0.0.1' };
+
+function engine(overrides: Record<string, unknown> = {}, port = 9000): Record<string, string> {
+  const predictor = {
+    name: 'main',
+    graph: {
+      name: 'model',
+      type: 'MODEL',
+      endpoint: { type: 'REST', service_host: '127.0.0.1', service_port: port, httpPort: port, grpcPort: 9500 },
+      logger: { mode: 'all' },
+      parameters: [],
+      children: [],
+    },
+    componentSpecs: [{ spec: { containers: [{ name: 'model', image: 'example/model' }] }, metadata: { creationTimestamp: null } }],
+    replicas: 0,
+    labels: { version: 'main' },
+    ...overrides,
+  };
+  return { ENGINE_PREDICTOR: Buffer.from(JSON.stringify(predictor)).toString('base64') };
+}
+
+test("the predictor comes from ENGINE_PREDICTOR, each node's address from its endpoint", () => {
+  const config = resolveExecutorConfig(FLAGS, engine({ shadow: true, traffic: 0 }));
+  assert.equal(config.predictor.name, 'main');
+  assert.equal(config.deployment.metadata.namespace, 'models');
+  assert.deepEqual(config.addresses.get('model'), { id: 'model@127.0.0.1:9000', host: '127.0.0.1', port: 9000 });
+  // A shadow predictor's pod serves what reaches it.
+  assert.equal(config.predictor.traffic, 100);
+});
+
+test("Seldon's request-logger arguments and default endpoint reach the executor's logger", () => {
+  const config = resolveExecutorConfig({ ...FLAGS, log_work_buffer_size: '50', log_write_timeout_ms: '2000' }, { ...engine(), REQUEST_LOGGER_DEFAULT_ENDPOINT: 'http://default-broker' });
+  assert.equal(config.options.executor.loggerQueue, 50);
+  assert.equal(config.options.executor.loggerTimeout, 2000);
+  assert.equal(config.predictor.graph.logger?.url, 'http://default-broker');
+});
+
+test('arguments that do not apply are named; full_health_checks reads as Go flags do', () => {
+  const config = resolveExecutorConfig({ ...FLAGS, grpc_port: '5001', full_health_checks: 'false' }, engine(), ['--kafka_broker', 'k:9092']);
+  assert.deepEqual(config.ignored, ['--kafka_broker k:9092', '--grpc_port']);
+  assert.equal(config.fullHealthChecks, false);
+  assert.equal(resolveExecutorConfig({ ...FLAGS, full_health_checks: true }, engine()).fullHealthChecks, true);
+});
+
+test('what cannot be served is refused at start, saying why', () => {
+  assert.throws(() => resolveExecutorConfig(FLAGS, {}), /ENGINE_PREDICTOR is not set/);
+  assert.throws(() => resolveExecutorConfig(FLAGS, { ENGINE_PREDICTOR: 'bm90IGpzb24=' }), /ENGINE_PREDICTOR: not the predictor's JSON/);
+  assert.throws(() => resolveExecutorConfig({ ...FLAGS, transport: 'grpc' }, engine()), /--transport grpc: trantor executor speaks rest only/);
+  assert.throws(() => resolveExecutorConfig({ ...FLAGS, protocol: 'tensorflow' }, engine()), /--protocol tensorflow/);
+  assert.throws(() => resolveExecutorConfig({ ...FLAGS, server_type: 'kafka' }, engine()), /--server_type kafka/);
+  assert.throws(() => resolveExecutorConfig({ ...FLAGS, predictor: 'other' }, engine()), /ENGINE_PREDICTOR holds predictor "main"/);
+  assert.throws(() => resolveExecutorConfig({ namespace: 'models' }, engine()), /--sdep is required/);
+  assert.throws(() => resolveExecutorConfig(FLAGS, engine({ ssl: { certSecretName: 'tls' } })), /sets ssl: trantor executor serves plain HTTP only/);
+});
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+test("with full health checks /ready follows each component's /health/status", async () => {
+  let healthy = false;
+  const component = createServer((req, res) => {
+    res.writeHead(req.url === '/health/status' && healthy ? 200 : 503, { 'content-type': 'application/json' });
+    res.end('{}');
+  });
+  const port = await listen(component);
+  const pod = await startPodExecutor(resolveExecutorConfig({ ...FLAGS, full_health_checks: 'true' }, engine({}, port)), pino({ level: 'silent' }));
+  try {
+    assert.match((await pod.ready()) ?? '', /not every component answers yet: model/);
+    const closed = await fetch(`${pod.gateway.url}/ready`);
+    assert.equal(closed.status, 503);
+    healthy = true;
+    assert.equal(await pod.ready(), undefined);
+    assert.equal((await fetch(`${pod.gateway.url}/ready`)).status, 200);
+  } finally {
+    await pod.close();
+    component.close();
+  }
+});

@@ -1,0 +1,278 @@
+/**
+ * `trantor executor`: the executor inside a predictor's pod on Kubernetes, in the place of Seldon's
+ * (container `seldon-container-engine`). It reads the predictor from `ENGINE_PREDICTOR` (base64
+ * JSON, as the operator writes it) and Seldon's executor arguments, and serves that predictor's API
+ * at the root of its HTTP port — predictions, feedback, metadata, docs, CloudEvents, `/ready`,
+ * `/live`, `/prometheus` — with the same gateway and executor code `trantor up` runs, calling the
+ * pod's component containers over HTTP at the `service_host:service_port` of each graph node.
+ */
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { HttpTransport, Metrics, PredictorExecutor, RequestLogger, executorOptions, httpTransportOptions, requestLoggerOptions, type NodePlan } from '../executor/index.ts';
+import { createGateway, eventNamingOf, type DeploymentEntry, type DeploymentTable, type Gateway } from '../gateway/index.ts';
+import { loadManifests, type EndpointSource, type Predictor, type ReplicaAddress, type SeldonDeployment, type UnitKey } from '../manifest/index.ts';
+import { compileOptions, OPTION_SECTIONS, type CompiledOptions } from './options.ts';
+
+/** The environment variable the operator puts the predictor in. */
+export const ENGINE_PREDICTOR = 'ENGINE_PREDICTOR';
+/** Where a node's `logger` without `url` sends its events, as in Seldon's executor. */
+export const REQUEST_LOGGER_DEFAULT_ENDPOINT = 'REQUEST_LOGGER_DEFAULT_ENDPOINT';
+
+/** Seldon's executor arguments (as commander hands them over, names unchanged) and Trantor's own. */
+export interface ExecutorFlags {
+  sdep?: string;
+  namespace?: string;
+  predictor?: string;
+  /** The predictor's JSON in a file, instead of ENGINE_PREDICTOR. */
+  file?: string;
+  http_port?: string;
+  grpc_port?: string;
+  protocol?: string;
+  transport?: string;
+  server_type?: string;
+  prometheus_path?: string;
+  log_work_buffer_size?: string;
+  log_write_timeout_ms?: string;
+  /** `true` checks each component's `/health/status` for `/ready`; otherwise a TCP connect. */
+  full_health_checks?: string | boolean;
+  log_level?: string;
+  /** Trantor's own: the address to bind (default every interface, as in a pod). */
+  host?: string;
+  config?: string;
+  set?: readonly string[];
+}
+
+/** Seldon's executor arguments that Trantor takes and does nothing with; named at start. */
+export const IGNORED_FLAGS = ['grpc_port'] as const;
+
+export interface PodExecutorConfig {
+  readonly deployment: SeldonDeployment;
+  readonly predictor: Predictor;
+  /** Each graph node's address in the pod (or its Service), by node name. */
+  readonly addresses: ReadonlyMap<string, ReplicaAddress>;
+  readonly host: string;
+  readonly port: number;
+  readonly fullHealthChecks: boolean;
+  readonly logLevel: string;
+  readonly options: CompiledOptions;
+  /** What was given and is not used, for the start-up notice. */
+  readonly ignored: readonly string[];
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error'];
+
+function required(value: string | undefined, flag: string): string {
+  if (value === undefined || value === '') throw new Error(`--${flag} is required (the operator passes it)`);
+  return value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function portOf(text: string, flag: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new Error(`--${flag} ${text}: expected a port number 0-65535`);
+  return port;
+}
+
+/** The predictor's JSON text: `--file`, else ENGINE_PREDICTOR decoded from base64. */
+function predictorText(flags: ExecutorFlags, env: NodeJS.ProcessEnv): string {
+  if (flags.file !== undefined) return readFileSync(flags.file, 'utf8');
+  const encoded = env[ENGINE_PREDICTOR];
+  if (encoded === undefined || encoded === '') throw new Error(`${ENGINE_PREDICTOR} is not set: it holds the predictor as base64 JSON (or give --file predictor.json)`);
+  return Buffer.from(encoded, 'base64').toString('utf8');
+}
+
+/** Each node's `endpoint.service_host` and `service_port` (or `httpPort`), by node name. */
+function nodeAddresses(graph: unknown, into: Map<string, ReplicaAddress>): void {
+  if (!isRecord(graph)) return;
+  const endpoint = graph['endpoint'];
+  if (isRecord(endpoint) && typeof graph['name'] === 'string') {
+    const host = endpoint['service_host'];
+    const port = endpoint['service_port'] ?? endpoint['httpPort'];
+    if (typeof host === 'string' && host !== '' && typeof port === 'number') into.set(graph['name'], { id: `${graph['name']}@${host}:${port}`, host, port });
+  }
+  const children = graph['children'];
+  if (Array.isArray(children)) for (const child of children) nodeAddresses(child, into);
+}
+
+/** Flags and environment, checked and compiled once: everything the pod executor runs from. */
+export function resolveExecutorConfig(flags: ExecutorFlags, env: NodeJS.ProcessEnv, unknown: readonly string[] = []): PodExecutorConfig {
+  const sdep = required(flags.sdep, 'sdep');
+  const namespace = required(flags.namespace, 'namespace');
+  const transport = flags.transport ?? 'rest';
+  if (transport !== 'rest') throw new Error(`--transport ${transport}: trantor executor speaks rest only`);
+  const serverType = flags.server_type ?? 'rpc';
+  if (serverType !== 'rpc') throw new Error(`--server_type ${serverType}: trantor executor serves rpc only (no kafka)`);
+  const protocol = flags.protocol ?? 'seldon';
+  if (protocol !== 'seldon') throw new Error(`--protocol ${protocol}: trantor executor serves the seldon protocol only`);
+  const ignored = unknown.length === 0 ? [] : [unknown.join(' ')];
+  for (const flag of IGNORED_FLAGS) if (flags[flag] !== undefined) ignored.push(`--${flag}`);
+  if (flags.prometheus_path !== undefined && flags.prometheus_path !== '/prometheus') ignored.push(`--prometheus_path ${flags.prometheus_path} (metrics are at /prometheus)`);
+  const logLevel = (flags.log_level ?? 'info').toLowerCase();
+  if (!LEVELS.includes(logLevel)) throw new Error(`--log_level ${flags.log_level}: expected one of ${LEVELS.join(', ')}`);
+
+  let engine: unknown;
+  try {
+    engine = JSON.parse(predictorText(flags, env));
+  } catch (err) {
+    throw new Error(`${flags.file ?? ENGINE_PREDICTOR}: not the predictor's JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (!isRecord(engine)) throw new Error(`${flags.file ?? ENGINE_PREDICTOR}: expected the predictor as a JSON object`);
+  const addresses = new Map<string, ReplicaAddress>();
+  nodeAddresses(engine['graph'], addresses);
+  // The pod serves whatever reaches it: a shadow predictor's pod is a predictor of its own here.
+  const { shadow: _shadow, traffic: _traffic, ...served } = engine;
+  const document = { apiVersion: 'machinelearning.seldon.io/v1', kind: 'SeldonDeployment', metadata: { name: sdep, namespace }, spec: { protocol, transport, predictors: [served] } };
+  const deployment = loadManifests(JSON.stringify(document), { source: flags.file ?? ENGINE_PREDICTOR }).deployments[0]!;
+  const predictor = deployment.spec.predictors[0]!;
+  if (flags.predictor !== undefined && flags.predictor !== predictor.name) throw new Error(`--predictor ${flags.predictor}: ${ENGINE_PREDICTOR} holds predictor "${predictor.name}"`);
+  // The operator's probes would ask for HTTPS; better a clear refusal than a pod never ready.
+  if (predictor.ssl !== undefined) throw new Error(`predictor "${predictor.name}" sets ssl: trantor executor serves plain HTTP only`);
+  withDefaultLoggerUrl(predictor.graph, env[REQUEST_LOGGER_DEFAULT_ENDPOINT]);
+
+  const compiled = compileOptions(OPTION_SECTIONS, { file: flags.config, sets: flags.set ?? [] });
+  // Seldon's request-logger arguments are the executor's logger options, over the file's.
+  const executor = executorOptions.compile({
+    ...compiled.executor,
+    ...(flags.log_work_buffer_size === undefined ? {} : { loggerQueue: flags.log_work_buffer_size }),
+    ...(flags.log_write_timeout_ms === undefined ? {} : { loggerTimeout: `${flags.log_write_timeout_ms}ms` }),
+  });
+  const full = flags.full_health_checks;
+  return Object.freeze({
+    deployment,
+    predictor,
+    addresses,
+    host: flags.host ?? '0.0.0.0',
+    port: portOf(flags.http_port ?? '8000', 'http_port'),
+    fullHealthChecks: full === true || full === 'true',
+    logLevel,
+    options: Object.freeze({ ...compiled, executor }),
+    ignored: Object.freeze(ignored),
+  });
+}
+
+/** A node's `logger` without `url` logs to REQUEST_LOGGER_DEFAULT_ENDPOINT, when it is set. */
+function withDefaultLoggerUrl(node: Predictor['graph'], url: string | undefined): void {
+  if (url === undefined || url === '') return;
+  if (node.logger !== undefined && (node.logger.url === undefined || node.logger.url === '')) node.logger.url = url;
+  for (const child of node.children) withDefaultLoggerUrl(child, url);
+}
+
+/** The pod's components, where the predictor says they listen. */
+class PodEndpoints implements EndpointSource {
+  readonly #replicas: ReadonlyMap<string, readonly ReplicaAddress[]>;
+
+  constructor(addresses: ReadonlyMap<string, ReplicaAddress>) {
+    this.#replicas = new Map([...addresses].map(([node, address]) => [node, Object.freeze([address])]));
+  }
+
+  replicasOf(unit: UnitKey): readonly ReplicaAddress[] {
+    return this.#replicas.get(unit.node) ?? [];
+  }
+}
+
+/** Whether a TCP connection to `address` opens within `timeoutMs` (Seldon's check without full health checks). */
+function accepts(address: ReplicaAddress, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address.host, port: address.port, timeout: timeoutMs });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
+}
+
+export interface PodExecutor {
+  readonly gateway: Gateway;
+  readonly executor: PredictorExecutor;
+  /** Why the pod is not ready (the nodes not answering), or undefined when every component answers. */
+  ready(): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+/** Builds the executor over the pod's components and starts serving. */
+export async function startPodExecutor(config: PodExecutorConfig, logger: Logger): Promise<PodExecutor> {
+  const { deployment, predictor, options } = config;
+  const { namespace, name } = deployment.metadata;
+  const transport = new HttpTransport(httpTransportOptions(new PodEndpoints(config.addresses), options.executor));
+  const metrics = new Metrics({ logger });
+  const requestLogger = new RequestLogger(requestLoggerOptions(options.executor));
+  const executor = new PredictorExecutor({
+    namespace,
+    deployment: name,
+    predictor,
+    transport,
+    timeoutMs: options.gateway.requestTimeout,
+    metrics,
+    requestLogger,
+    options: options.executor,
+  });
+  const remote: NodePlan[] = executor.plan.order.filter((node) => node.builtIn === undefined);
+  const missing = remote.filter((node) => !config.addresses.has(node.name)).map((node) => node.name);
+  if (missing.length > 0) throw new Error(`${ENGINE_PREDICTOR}: no endpoint.service_host and service_port for ${missing.join(', ')}`);
+
+  const checkMs = options.executor.connectTimeout;
+  const answers = async (node: NodePlan): Promise<boolean> => {
+    if (!config.fullHealthChecks) return accepts(config.addresses.get(node.name)!, checkMs);
+    return executor.status(node.name, { timeoutMs: checkMs }).then(() => true, () => false);
+  };
+  const ready = async (): Promise<string | undefined> => {
+    const up = await Promise.all(remote.map(answers));
+    const down = remote.filter((_node, i) => !up[i]).map((node) => node.name);
+    return down.length === 0 ? undefined : `not every component answers yet: ${down.join(', ')}`;
+  };
+
+  const entry: DeploymentEntry = { namespace, name, executors: [executor], eventNaming: eventNamingOf(deployment) };
+  const table: DeploymentTable = { lookup: (ns, n) => (ns === namespace && n === name ? entry : undefined) };
+  const gateway = await createGateway({
+    host: config.host,
+    port: config.port,
+    limits: options.gateway,
+    http: options.http,
+    deployments: table,
+    logger,
+    metrics,
+    pod: { namespace, name, ready },
+  });
+  return {
+    gateway,
+    executor,
+    ready,
+    close: async () => {
+      await gateway.close();
+      await transport.close();
+    },
+  };
+}
+
+/** `trantor executor`: runs until SIGTERM (the pod's end) or SIGINT. */
+export async function runPodExecutor(flags: ExecutorFlags, env: NodeJS.ProcessEnv, unknown: readonly string[]): Promise<void> {
+  const config = resolveExecutorConfig(flags, env, unknown);
+  // A pod's log is its standard output.
+  const logger = pino({ level: config.logLevel });
+  if (config.ignored.length > 0) process.stderr.write(`trantor executor: ignoring ${config.ignored.join(', ')}\n`);
+  const pod = await startPodExecutor(config, logger);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`${signal}: stopping\n`);
+    const forced = setTimeout(() => process.exit(1), 15_000);
+    forced.unref();
+    void pod.close().finally(() => {
+      logger.flush();
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  const { namespace, name } = config.deployment.metadata;
+  process.stderr.write(`trantor executor: ${namespace}/${name} predictor ${config.predictor.name}, nodes ${pod.executor.nodeNames.join(', ')}\n`);
+  process.stdout.write(`executor: ${pod.gateway.url}\n`);
+}
