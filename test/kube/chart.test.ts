@@ -272,6 +272,13 @@ describe('the Helm chart', { skip, timeout: 600_000 }, () => {
     const pod = (get('certManager', 'Deployment', `${RELEASE}-operator`)['spec'] as { template: { spec: { volumes: { secret?: { secretName: string } }[] } } }).template.spec;
     assert.ok(pod.volumes.some((v) => v.secret?.secretName === certificate.secretName));
     assert.equal(find('default', 'Certificate', `${RELEASE}-webhook`), undefined);
+    // The chart itself makes no certificate, so no render (no upgrade) can rotate one.
+    for (const set of Object.keys(VALUE_SETS)) assert.equal(objects(set).filter((o) => o.kind === 'Secret').length, 0, set);
+    // The Service reaches the operator's webhook port.
+    const service = get('default', 'Service', `${RELEASE}-webhook`)['spec'] as { ports: { targetPort: string }[]; selector: Record<string, string> };
+    const operatorPod = (get('default', 'Deployment', `${RELEASE}-operator`)['spec'] as { template: { metadata: { labels: Record<string, string> }; spec: { containers: { ports: { name: string; containerPort: number }[] }[] } } }).template;
+    assert.deepEqual(operatorPod.spec.containers[0]!.ports.find((p) => p.name === service.ports[0]!.targetPort)?.containerPort, 4443);
+    for (const [key, value] of Object.entries(service.selector)) assert.equal(operatorPod.metadata.labels[key], value, key);
   });
 
   test('every value in values.yaml is commented there and documented in docs/helm.md', () => {
@@ -366,8 +373,19 @@ describe('the Helm chart on a real API server', { skip, timeout: 600_000 }, () =
     assert.ok(!can(operator, 'create', 'virtualservices.networking.istio.io', 'anywhere'), 'no Istio objects unless istio.enabled');
   });
 
-  test('helm upgrade with changed values succeeds and the operator is given them', () => {
+  test("helm upgrade with changed values succeeds, gives the operator them, and keeps the operator's certificate and caBundle", () => {
+    // What the operator does with webhook.certs=self, done here by hand: its Secret, and the CA in the caBundle.
+    const caBundle = Buffer.from('-----BEGIN CERTIFICATE-----\nnot-checked-here\n-----END CERTIFICATE-----\n').toString('base64');
+    const secret = kubectl(['create', 'secret', 'generic', `${RELEASE}-webhook-cert`, '-n', NAMESPACE, '--from-literal=ca.crt=kept', '--field-manager=trantor-operator']);
+    assert.equal(secret.code, 0, secret.stderr);
+    const patch = JSON.stringify([{ op: 'add', path: '/webhooks/0/clientConfig/caBundle', value: caBundle }]);
+    const patched = kubectl(['patch', 'validatingwebhookconfiguration', RELEASE, '--type=json', `-p=${patch}`, '--field-manager=trantor-operator']);
+    assert.equal(patched.code, 0, patched.stderr);
+
     helm(['upgrade', RELEASE, CHART, '--namespace', NAMESPACE, '--set', 'istio.enabled=true', '--set', 'manager.replicas=1']);
+    const hook = JSON.parse(kubectl(['get', 'validatingwebhookconfiguration', RELEASE, '-o', 'json']).stdout) as { webhooks: { clientConfig: { caBundle?: string } }[] };
+    assert.equal(hook.webhooks[0]!.clientConfig.caBundle, caBundle, 'helm upgrade reset the caBundle the operator wrote');
+    assert.ok(exists('secret', `${RELEASE}-webhook-cert`, NAMESPACE), "helm upgrade removed the operator's certificate");
     const map = JSON.parse(kubectl(['get', 'configmap', `${RELEASE}-config`, '-n', NAMESPACE, '-o', 'json']).stdout) as { data: Record<string, string> };
     assert.equal((JSON.parse(map.data['render.json']!) as RenderConfig).istio.enabled, true);
     assert.ok(can(`${NAMESPACE}:${RELEASE}`, 'create', 'virtualservices.networking.istio.io', 'anywhere'));
