@@ -6,7 +6,11 @@
  * (which keeps the CRD), with the operator's ServiceAccount allowed what it needs and no more.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
@@ -324,7 +328,7 @@ describe('the Helm chart on a real API server', { skip, timeout: 600_000 }, () =
     assert.equal(result.code, 0, `helm ${args.join(' ')}: ${result.stdout}${result.stderr}\n${kube.output().slice(-2000)}`);
     return result.stdout;
   };
-  const kubectl = (args: string[]): { code: number; stdout: string; stderr: string } => run(bin.kubectl, args, kube.kubeconfig);
+  const kubectl = (args: string[], input?: string): { code: number; stdout: string; stderr: string } => run(bin.kubectl, args, kube.kubeconfig, input);
   const exists = (kind: string, name: string, namespace?: string): boolean => kubectl(['get', kind, name, ...(namespace ? ['-n', namespace] : [])]).code === 0;
   /**
    * What a ServiceAccount may do, asked of the API server's own authorizer (a SubjectAccessReview),
@@ -409,4 +413,103 @@ describe('the Helm chart on a real API server', { skip, timeout: 600_000 }, () =
     assert.ok(!exists('clusterrole', `${RELEASE}-manager`));
     assert.ok(exists('crd', 'seldondeployments.machinelearning.seldon.io'), 'the CRD was deleted with the release');
   });
+
+  test("the chart's webhook receives SeldonDeployment writes of every version, and only those of its namespaces and controller id", async () => {
+    const hook = await startRefusingWebhook();
+    try {
+      const url = `https://127.0.0.1:${hook.port}/validate-machinelearning-seldon-io-v1-seldondeployment`;
+      helm(['install', 'hooked', CHART, '--namespace', 'hook-system', '--create-namespace', '--set', 'crd.create=false', '--set', `webhook.url=${url}`]);
+      // What the operator does with webhook.certs=self: the CA into the caBundle.
+      const patch = JSON.stringify([{ op: 'add', path: '/webhooks/0/clientConfig/caBundle', value: Buffer.from(hook.ca).toString('base64') }]);
+      const patched = kubectl(['patch', 'validatingwebhookconfiguration', 'hooked-trantor', '--type=json', `-p=${patch}`]);
+      assert.equal(patched.code, 0, patched.stderr);
+      for (const namespace of ['models', 'elsewhere']) assert.equal(kubectl(['create', 'namespace', namespace]).code, 0);
+      assert.equal(kubectl(['label', 'namespace', 'elsewhere', 'seldon.io/controller-id=another']).code, 0);
+
+      // Not run(): its spawnSync would block this process, and so the webhook the API server is calling.
+      const apply = (version: string, name: string, namespace: string, labels: Record<string, string> = {}): Promise<{ code: number; stderr: string }> =>
+        runAsync(bin.kubectl, ['apply', '--server-side', '--field-manager=trantor-test', '-f', '-'], kube.kubeconfig, sdep(version, name, namespace, labels));
+      for (const version of ['v1', 'v1alpha2', 'v1alpha3']) {
+        const refused = await apply(version, `refused-${version}`, 'models');
+        assert.notEqual(refused.code, 0, `${version} was not sent to the webhook`);
+        assert.match(refused.stderr, new RegExp(`refused by the test webhook: refused-${version}`));
+      }
+      assert.deepEqual(hook.seen.map((r) => [r.version, r.operation, r.name]), [['v1', 'CREATE', 'refused-v1'], ['v1alpha2', 'CREATE', 'refused-v1alpha2'], ['v1alpha3', 'CREATE', 'refused-v1alpha3']]);
+      // Another operator's namespace and another operator's SeldonDeployments are not this webhook's to judge.
+      assert.equal((await apply('v1', 'theirs', 'elsewhere')).code, 0);
+      assert.equal((await apply('v1', 'labelled', 'models', { 'seldon.io/controller-id': 'another' })).code, 0);
+      assert.equal(hook.seen.length, 3);
+      helm(['uninstall', 'hooked', '--namespace', 'hook-system']);
+    } finally {
+      await hook.close();
+    }
+  });
 });
+
+/** A minimal SeldonDeployment of one apiVersion, as JSON. */
+function sdep(version: string, name: string, namespace: string, labels: Record<string, string>): string {
+  return JSON.stringify({
+    apiVersion: `machinelearning.seldon.io/${version}`,
+    kind: 'SeldonDeployment',
+    metadata: { name, namespace, labels },
+    spec: { predictors: [{ name: 'default', graph: { name: 'classifier', implementation: 'SKLEARN_SERVER', modelUri: 'gs://models/iris' } }] },
+  });
+}
+
+interface SeenReview {
+  version: string;
+  operation: string;
+  name: string;
+}
+
+/**
+ * An HTTPS admission webhook on loopback that refuses everything it is sent, naming the object, and
+ * records what it saw; its certificate (for IP 127.0.0.1) is its own CA.
+ */
+async function startRefusingWebhook(): Promise<{ port: number; ca: string; seen: SeenReview[]; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'trantor-hook-'));
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+    '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt'),
+  ], { stdio: 'ignore' });
+  const ca = readFileSync(join(dir, 'tls.crt'), 'utf8');
+  const key = readFileSync(join(dir, 'tls.key'), 'utf8');
+  rmSync(dir, { recursive: true, force: true });
+  const seen: SeenReview[] = [];
+  const server: Server = createServer({ cert: ca, key }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const review = JSON.parse(Buffer.concat(chunks).toString()) as { request: { uid: string; operation: string; kind: { version: string }; name: string } };
+      seen.push({ version: review.request.kind.version, operation: review.request.operation, name: review.request.name });
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        response: { uid: review.request.uid, allowed: false, status: { code: 422, message: `refused by the test webhook: ${review.request.name}` } },
+      }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    ca,
+    seen,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A binary run with a kubeconfig and stdin, without blocking this process; never rejects on a non-zero exit. */
+function runAsync(binary: string, args: string[], kubeconfig: string, input: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['pipe', 'pipe', 'pipe'], timeout: 120_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
