@@ -17,6 +17,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition';
 import { ValidatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
@@ -63,6 +64,7 @@ const MODELS: Readonly<Record<string, ModelClass>> = {
   'v1/ConfigMap': ConfigMap,
   'v1/Service': Service,
   'apps/v1/Deployment': Deployment,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'rbac.authorization.k8s.io/v1/ClusterRole': ClusterRole,
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': ClusterRoleBinding,
   'rbac.authorization.k8s.io/v1/Role': Role,
@@ -283,6 +285,11 @@ describe('the Helm chart', { skip, timeout: 600_000 }, () => {
     const operatorPod = (get('default', 'Deployment', `${RELEASE}-operator`)['spec'] as { template: { metadata: { labels: Record<string, string> }; spec: { containers: { ports: { name: string; containerPort: number }[] }[] } } }).template;
     assert.deepEqual(operatorPod.spec.containers[0]!.ports.find((p) => p.name === service.ports[0]!.targetPort)?.containerPort, 4443);
     for (const [key, value] of Object.entries(service.selector)) assert.equal(operatorPod.metadata.labels[key], value, key);
+    // Two operator replicas by default, and a drain leaves one to answer the webhook.
+    const budget = get('default', 'PodDisruptionBudget', `${RELEASE}-operator`)['spec'] as { minAvailable: number; selector: { matchLabels: Record<string, string> } };
+    assert.equal(budget.minAvailable, 1);
+    assert.deepEqual(budget.selector.matchLabels, service.selector);
+    assert.doesNotMatch(template(['manager.replicas=1']).stdout, /kind: PodDisruptionBudget/);
   });
 
   test('every value in values.yaml is commented there and documented in docs/helm.md', () => {
