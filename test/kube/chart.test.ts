@@ -208,7 +208,6 @@ describe('the Helm chart', { skip, timeout: 600_000 }, () => {
     const cases: [string[], RegExp][] = [
       [['gatewayApi.enabled=true'], /gatewayApi\.enabled needs gatewayApi\.parentRefs/],
       [['ingress.enabled=true', 'gateway.enabled=false'], /ingress\.enabled needs gateway\.enabled/],
-      [['webhook.certs=vault'], /webhook\.certs must be self or certManager/],
       [['singleNamespace=true', 'watchNamespaces={a}'], /singleNamespace or watchNamespaces, not both/],
     ];
     for (const [sets, message] of cases) {
@@ -220,6 +219,21 @@ describe('the Helm chart', { skip, timeout: 600_000 }, () => {
         const front = sets[0]!.split('.')[0] as 'gatewayApi' | 'ingress';
         assert.throws(() => renderConfig(front === 'ingress' ? { ingress: { enabled: true }, gateway: { enabled: false } } : { gatewayApi: { enabled: true } }), message);
       }
+    }
+  });
+
+  test('values.schema.json refuses a mistyped value before anything renders, naming it', () => {
+    const cases: [string, RegExp][] = [
+      ['webhook.certs=vault', /\/webhook\/certs.*one of 'self', 'certManager'/],
+      ['webhook.timeoutSeconds=60', /\/webhook\/timeoutSeconds.*maximum/],
+      ['executor.port=abc', /\/executor\/port.*want integer/],
+      ['watchNamespaces={Team_A}', /\/watchNamespaces\/0.*does not match pattern/],
+      ['predictor_servers.XGBOOST_SERVER.protocols.seldon.image=example/xgb', /\/predictor_servers\/XGBOOST_SERVER\/protocols\/seldon.*defaultImageVersion/],
+    ];
+    for (const [set, message] of cases) {
+      const result = template([set]);
+      assert.notEqual(result.code, 0, set);
+      assert.match(result.stderr, message, set);
     }
   });
 
@@ -292,7 +306,7 @@ describe('the Helm chart', { skip, timeout: 600_000 }, () => {
     assert.doesNotMatch(template(['manager.replicas=1']).stdout, /kind: PodDisruptionBudget/);
   });
 
-  test('every value in values.yaml is commented there and documented in docs/helm.md', () => {
+  test('every value in values.yaml is commented there, typed in values.schema.json and documented in docs/helm.md', () => {
     const text = readFileSync(join(CHART, 'values.yaml'), 'utf8');
     const docs = readFileSync(join(ROOT, 'docs', 'helm.md'), 'utf8');
     const lines = text.split('\n');
@@ -303,6 +317,7 @@ describe('the Helm chart', { skip, timeout: 600_000 }, () => {
       return match ? [{ depth: match[1]!.length / 2, name: match[2]!, line: i }] : [];
     });
     const path: string[] = [];
+    const typed: string[] = [];
     for (const [k, { depth, name, line }] of keys.entries()) {
       path.splice(depth, path.length, name);
       const key = path.join('.');
@@ -310,10 +325,20 @@ describe('the Helm chart', { skip, timeout: 600_000 }, () => {
       // A value is a leaf, or a map documented whole (predictor_servers' implementations, a securityContext).
       const whole = ['predictor_servers', 'manager.containerSecurityContext'];
       if (whole.some((w) => key.startsWith(`${w}.`))) continue;
+      typed.push(key);
       const leaf = (keys[k + 1]?.depth ?? 0) <= depth || whole.includes(key);
       if (leaf && !docs.includes(`\`${key}\``)) missing.push(key);
     }
     assert.deepEqual(missing, [], 'values missing from docs/helm.md');
+    // values.schema.json types every value.
+    type Node = { properties?: Record<string, Node>; additionalProperties?: Node | boolean };
+    const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')) as Node;
+    const untyped = typed.filter((key) => {
+      let node: Node | undefined = schema;
+      for (const name of key.split('.')) node = node?.properties?.[name];
+      return node === undefined;
+    });
+    assert.deepEqual(untyped, [], 'values missing from values.schema.json');
     assert.deepEqual(uncommented, [], 'top-level values without a comment above them in values.yaml');
   });
 });
