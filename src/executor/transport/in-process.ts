@@ -133,7 +133,11 @@ function copyOf(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) {
     const copy: unknown[] = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) copy[i] = copyOf(value[i]);
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      // Numbers and strings, most of a message, are shared without a call each.
+      copy[i] = typeof item === 'object' && item !== null ? copyOf(item) : item;
+    }
     return copy;
   }
   const proto: unknown = Object.getPrototypeOf(value);
