@@ -90,6 +90,17 @@ test('an async predict is awaited', async () => {
   assert.deepEqual(reply.body, { data: { names: ['t:0'], ndarray: [[5]] }, meta: {} });
 });
 
+test('a predict answering a thenable that is not a Promise is awaited, and its rejection is the model\'s failure', async () => {
+  const answering = { predict: (X: Features) => ({ then: (done: (value: Features) => void) => done(X) }) };
+  const reply = await createDispatcher(answering).handle('predict', { data: { ndarray: [[7]] } });
+  assert.deepEqual(reply.body, { data: { names: ['t:0'], ndarray: [[7]] }, meta: {} });
+  const seen: string[] = [];
+  const failing = { predict: () => ({ then: (_done: unknown, fail: (err: Error) => void) => fail(new TypeError('late')) }) };
+  const failed = await createDispatcher(failing, { onModelError: (_e, where) => seen.push(where) }).handle('predict', { data: { ndarray: [[7]] } });
+  assert.equal(failed.status, 500);
+  assert.deepEqual(seen, ['predict']);
+});
+
 test('an error thrown by the model answers 500 MICROSERVICE_INTERNAL_ERROR with its type and message', async () => {
   const model = {
     predict: () => {

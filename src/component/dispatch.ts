@@ -122,6 +122,10 @@ function plainRows(output: unknown[]): unknown[] {
   return output.map((row) => (ArrayBuffer.isView(row) && !(row instanceof DataView) ? Array.from(row as unknown as ArrayLike<number>) : row));
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
 function isMessage(value: unknown): value is SeldonMessage {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -197,14 +201,24 @@ class ModelDispatcher implements Dispatcher {
   }
 
   /** Calls user code; what it throws becomes the model's failure (logged once here). */
-  private async call(fn: UserFn, label: string, args: unknown[]): Promise<unknown> {
+  /** A synchronous answer stays synchronous (no promise per call); a promised one settles as the model's failure when it rejects. */
+  private call(fn: UserFn, label: string, args: unknown[]): unknown {
+    let out: unknown;
     try {
-      return await fn(...args);
+      out = fn(...args);
     } catch (err) {
-      const failure = modelFailure(err);
-      if (failure.status >= 500) this.onModelError(err, label);
-      throw failure;
+      throw this.failure(err, label);
     }
+    if (!isThenable(out)) return out;
+    return Promise.resolve(out).then(undefined, (err: unknown) => {
+      throw this.failure(err, label);
+    });
+  }
+
+  private failure(err: unknown, label: string): TrantorError {
+    const failure = modelFailure(err);
+    if (failure.status >= 500) this.onModelError(err, label);
+    return failure;
   }
 
   /** For `tags()` and `metrics()`, which Seldon calls synchronously on every reply. */
@@ -213,9 +227,7 @@ class ModelDispatcher implements Dispatcher {
     try {
       out = fn();
     } catch (err) {
-      const failure = modelFailure(err);
-      if (failure.status >= 500) this.onModelError(err, label);
-      throw failure;
+      throw this.failure(err, label);
     }
     if (out instanceof Promise) throw new TrantorError('MODEL_ERROR', `${this.name}.${label}() returned a Promise; it must return its value directly`);
     return out;
@@ -238,7 +250,8 @@ class ModelDispatcher implements Dispatcher {
       if (fnName === 'predict') throw notImplemented(`${this.name} has no predict method; add predict(X, names) or predictRaw(msg)`);
       return this.reply(X, msg, msg.meta, label);
     }
-    const out = await this.call(fn, label, [X, msg.data?.names ?? [], msg.meta ?? {}]);
+    const out = this.call(fn, label, [X, msg.data?.names ?? [], msg.meta ?? {}]);
+    if (isThenable(out)) return out.then((value) => this.reply(value, msg, msg.meta, label));
     return this.reply(out, msg, msg.meta, label);
   }
 

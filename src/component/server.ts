@@ -94,6 +94,24 @@ function knownPaths(): string {
   return [...MESSAGE_PATHS.keys(), ...READ_PATHS].join(', ');
 }
 
+/**
+ * Content-Type and Content-Length, by one pass over the raw headers: reading `req.headers` would
+ * build an entry for every header. The first of a repeated header counts, as in `req.headers`.
+ */
+function scanHeaders(raw: readonly string[]): { contentType: string | undefined; contentLength: number | undefined } {
+  let contentType: string | undefined;
+  let contentLength: number | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 12 && contentType === undefined && name.toLowerCase() === 'content-type') contentType = raw[i + 1];
+    else if (name.length === 14 && contentLength === undefined && name.toLowerCase() === 'content-length') {
+      const n = Number(raw[i + 1]);
+      if (Number.isFinite(n)) contentLength = n;
+    }
+  }
+  return { contentType, contentLength };
+}
+
 /** The request handler for a dispatcher; exported so it can be mounted on any node:http server. */
 export function componentHandler(dispatcher: Dispatcher, maxBodyBytes = DEFAULT_MAX_BODY_BYTES): (req: IncomingMessage, res: ServerResponse) => void {
   const limit: BodyLimit = Object.freeze({ limitBytes: maxBodyBytes });
@@ -138,9 +156,9 @@ export function componentHandler(dispatcher: Dispatcher, maxBodyBytes = DEFAULT_
       return;
     }
     const query = q === -1 ? '' : url.slice(q + 1);
-    readBody(req, limit, undefined).then(
+    const { contentType, contentLength } = scanHeaders(req.rawHeaders);
+    readBody(req, limit, contentLength).then(
       (body) => {
-        const contentType = req.headers['content-type'];
         const fail = (err: unknown): void => sendFailure(res, err instanceof TrantorError ? err : new TrantorError('BAD_PAYLOAD', String(err)));
         // multipart/form-data (`curl -F strData=@file`), as Seldon's wrapper and the Python host take it.
         if (contentType !== undefined && mediaType(contentType) === 'multipart/form-data') {

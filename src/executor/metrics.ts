@@ -292,6 +292,29 @@ export function imageAndVersion(image: string | undefined): [string, string] {
   return [name.slice(0, colon), name.slice(colon + 1)];
 }
 
+/**
+ * A histogram's series for one owner, by service, method and status code: nested maps, so a
+ * request looks up constant strings and a number and builds no key.
+ */
+class SeriesCache {
+  private readonly byService = new Map<string, Map<string, Map<number, Observer>>>();
+  private readonly make: (service: string, method: string, code: number) => Observer;
+
+  constructor(make: (service: string, method: string, code: number) => Observer) {
+    this.make = make;
+  }
+
+  get(service: string, method: string, code: number): Observer {
+    let byMethod = this.byService.get(service);
+    if (byMethod === undefined) this.byService.set(service, (byMethod = new Map<string, Map<number, Observer>>()));
+    let byCode = byMethod.get(method);
+    if (byCode === undefined) byMethod.set(method, (byCode = new Map<number, Observer>()));
+    let series = byCode.get(code);
+    if (series === undefined) byCode.set(code, (series = this.make(service, method, code)));
+    return series;
+  }
+}
+
 /** One predictor's label values, with the server histogram's children cached by service, method and code. */
 export class PredictorMetrics {
   readonly metrics: Metrics;
@@ -299,7 +322,7 @@ export class PredictorMetrics {
   readonly predictor: string;
   readonly version: string;
   private readonly predictorSpec: Predictor;
-  private readonly serverChildren = new Map<string, Observer>();
+  private readonly serverSeries = new SeriesCache((service, method, code) => this.metrics.server.labels(this.deployment, this.predictor, this.version, service, method, String(code)));
   private readonly nodeBases = new Map<string, Readonly<Record<(typeof CUSTOM_BASE_LABELS)[number], string>>>();
 
   constructor(metrics: Metrics, deployment: string, predictor: Predictor) {
@@ -312,13 +335,7 @@ export class PredictorMetrics {
 
   /** Records one request the gateway answered for this predictor. */
   observeServer(service: string, method: string, code: number, seconds: number): void {
-    const key = `${service} ${method} ${code}`;
-    let child = this.serverChildren.get(key);
-    if (child === undefined) {
-      child = this.metrics.server.labels(this.deployment, this.predictor, this.version, service, method, String(code));
-      this.serverChildren.set(key, child);
-    }
-    child.observe(seconds);
+    this.serverSeries.get(service, method, code).observe(seconds);
   }
 
   /** The client histogram's children for one graph node. */
@@ -349,7 +366,10 @@ export class NodeMetrics {
   private readonly node: string;
   private readonly image: string;
   private readonly version: string;
-  private readonly children = new Map<string, Observer>();
+  private readonly series = new SeriesCache((service, method, code) => {
+    const o = this.owner;
+    return o.metrics.client.labels(o.deployment, o.predictor, o.version, this.node, this.image, this.version, service, method, String(code));
+  });
 
   constructor(owner: PredictorMetrics, node: string, image: string, version: string) {
     this.owner = owner;
@@ -359,14 +379,7 @@ export class NodeMetrics {
   }
 
   observe(service: string, method: string, code: number, seconds: number): void {
-    const key = `${service} ${method} ${code}`;
-    let child = this.children.get(key);
-    if (child === undefined) {
-      const o = this.owner;
-      child = o.metrics.client.labels(o.deployment, o.predictor, o.version, this.node, this.image, this.version, service, method, String(code));
-      this.children.set(key, child);
-    }
-    child.observe(seconds);
+    this.series.get(service, method, code).observe(seconds);
   }
 }
 

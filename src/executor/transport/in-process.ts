@@ -5,7 +5,8 @@
  * component's own value, never stringified); every other unit goes to the fallback transport. The copy keeps a component that changes its input in place (as a
  * NumPy-minded model may) from changing the message its siblings, loggers or the caller still
  * hold, as a JSON round trip used to; it costs a fraction of one. A call that outlives its time
- * fails UPSTREAM_TIMEOUT, as over HTTP, though the component's work goes on to its end.
+ * fails UPSTREAM_TIMEOUT, as over HTTP, though the component's work goes on to its end; one timer
+ * per transport watches the calls in flight (set for the earliest deadline), not one per call.
  *
  * Loading a component needs `component` and the local runtime's launch plan, which the executor
  * may not import (DESIGN.md §2): the loaded components come in through `LocalComponents`, built
@@ -29,6 +30,7 @@ export interface LocalComponents {
 export class InProcessTransport extends MethodTransport {
   readonly #components: LocalComponents;
   readonly #fallback: Transport;
+  readonly #deadlines = new Deadlines();
 
   constructor(components: LocalComponents, fallback: Transport) {
     super();
@@ -39,7 +41,7 @@ export class InProcessTransport extends MethodTransport {
   protected async send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<Reply<unknown>> {
     const component = this.#components.componentOf(unit);
     if (component === undefined) return invoke(this.#fallback, unit, method, payload, options);
-    const { status, body } = await withinTime(component.handle(method, copyOf(payload)), unit, options.timeoutMs);
+    const { status, body } = await this.#deadlines.within(component.handle(method, copyOf(payload)), unit, options.timeoutMs);
     // The reply is a fresh value the executor reads as it is: no text is made, but for a failure's message.
     if (status >= 200 && status < 300) return answerOf(unit, method, status, body);
     return failureOf(unit, status, body, failureText(body));
@@ -50,20 +52,80 @@ export class InProcessTransport extends MethodTransport {
   }
 }
 
-function withinTime<T>(answer: Promise<T>, unit: UnitKey, timeoutMs: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TrantorError('UPSTREAM_TIMEOUT', `${describeUnit(unit)} did not answer within ${timeoutMs} ms`)), timeoutMs);
-    answer.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: Error) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
+/** A call in flight: when it must have answered, and how it fails then. */
+interface Pending {
+  readonly deadline: number;
+  readonly expire: () => void;
+}
+
+/**
+ * The deadlines of the calls in flight, watched by one timer set for the earliest: a call adds
+ * and removes a set entry instead of setting and clearing a timer of its own. The timer is
+ * cleared when no call is left, so an idle transport holds the process open no more than before.
+ */
+class Deadlines {
+  readonly #pending = new Set<Pending>();
+  #timer: NodeJS.Timeout | undefined;
+  /** When the timer fires; Infinity when none is set. */
+  #armedFor = Number.POSITIVE_INFINITY;
+
+  within<T>(answer: Promise<T>, unit: UnitKey, timeoutMs: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const pending: Pending = {
+        deadline: Date.now() + timeoutMs,
+        expire: () => reject(new TrantorError('UPSTREAM_TIMEOUT', `${describeUnit(unit)} did not answer within ${timeoutMs} ms`)),
+      };
+      this.#add(pending);
+      answer.then(
+        (value) => {
+          this.#remove(pending);
+          resolve(value);
+        },
+        (err: Error) => {
+          this.#remove(pending);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  #add(pending: Pending): void {
+    this.#pending.add(pending);
+    if (pending.deadline < this.#armedFor) this.#arm(pending.deadline);
+  }
+
+  #remove(pending: Pending): void {
+    const pendingCalls = this.#pending;
+    pendingCalls.delete(pending);
+    if (pendingCalls.size === 0 && this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#armedFor = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  #arm(at: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#armedFor = at;
+    // At least 1 ms: the timer's clock may lag Date.now(), and an early wake-up just sets it again.
+    this.#timer = setTimeout(this.#fire, Math.max(1, at - Date.now()));
+  }
+
+  readonly #fire = (): void => {
+    this.#timer = undefined;
+    this.#armedFor = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const pending of this.#pending) {
+      if (pending.deadline <= now) {
+        this.#pending.delete(pending);
+        pending.expire();
+      } else if (pending.deadline < next) {
+        next = pending.deadline;
+      }
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
+  };
 }
 
 /** A deep copy of a message's arrays and plain objects; other values (strings, exact JSON numbers) are immutable and shared. */
@@ -71,7 +133,11 @@ function copyOf(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) {
     const copy: unknown[] = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) copy[i] = copyOf(value[i]);
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      // Numbers and strings, most of a message, are shared without a call each.
+      copy[i] = typeof item === 'object' && item !== null ? copyOf(item) : item;
+    }
     return copy;
   }
   const proto: unknown = Object.getPrototypeOf(value);
