@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { findPython, missingPythonAdvice, PYTHON_PACKAGE_DIR } from '../src/runtime/local/python.ts';
 
 const required = ['numpy', 'sklearn', 'joblib'];
-const python = findPython(required);
+const python = findPython(required, process.env);
 if (python === null) {
   console.error(`python tests: ${missingPythonAdvice(required)}`);
   process.exit(1);
