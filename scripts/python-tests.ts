@@ -1,6 +1,6 @@
 // Runs the Python host's unittest suite with a Python that has numpy and scikit-learn.
 import { spawnSync } from 'node:child_process';
-import { findPython, missingPythonAdvice, PYTHON_PACKAGE_DIR } from '../src/runtime/local/python.ts';
+import { findPython, missingPythonAdvice, PYTHON_PACKAGE_DIR } from '../src/runtime/local/index.ts';
 
 const required = ['numpy', 'sklearn', 'joblib'];
 const python = findPython(required, process.env);
