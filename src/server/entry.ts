@@ -29,6 +29,19 @@ program
     await up({ ...rest, ...(home === undefined ? {} : { home }), ...(requestTimeout === undefined ? {} : { timeout: requestTimeout }) });
   });
 
+program
+  .command('operator')
+  .description('run the Kubernetes operator: reconcile SeldonDeployments into Deployments and Services (docs/kubernetes.md)')
+  .option('--namespace <list>', 'namespaces to watch, comma separated (default all, or WATCH_NAMESPACE)')
+  .option('--controller-id <id>', 'reconcile only SeldonDeployments labelled seldon.io/controller-id=<id> (default: those without it, or CONTROLLER_ID)')
+  .option('--values <file>', 'a YAML file of render settings: images, executor, istio, ambassador, gateway, ingress')
+  .option('--set <operator.option=value>', 'one named option (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+  .option('--log-level <level>', 'trace | debug | info | warn | error (default info)')
+  .action(async (opts: import('./operator.ts').OperatorFlags) => {
+    const { operator } = await import('./operator.ts');
+    await operator(opts);
+  });
+
 const code = await runCli(program, process.argv);
-// `up` keeps running until a signal; every other command ends here.
-if (code !== 0 || process.argv[2] !== 'up') process.exitCode = code;
+// `up` and `operator` keep running until a signal; every other command ends here.
+if (code !== 0 || (process.argv[2] !== 'up' && process.argv[2] !== 'operator')) process.exitCode = code;

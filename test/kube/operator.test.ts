@@ -5,13 +5,15 @@
  * leaves the spec is pruned; an autoscaler's (or anyone's) scaling is not reverted; a restarted
  * operator writes nothing for what did not change; a compacted watch is listed again.
  */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeConfig } from '@kubernetes/client-node';
 import { loadManifests } from '../../src/manifest/index.ts';
 import { Controller, KubeClient, operatorOptions, render, renderConfig, resourceOf, SELDON_DEPLOYMENTS, seldonDeploymentCrd, type LiveObject } from '../../src/runtime/kubernetes/index.ts';
 import { IRIS_MODEL_DEPLOYMENT } from '../seed-manifests.ts';
-import { findBinaries, run, skipUnlessKube, startKube, type KubeBinaries, type KubeServer } from './harness.ts';
+import { findBinaries, ROOT, run, skipUnlessKube, startKube, type KubeBinaries, type KubeServer } from './harness.ts';
 
 const skip = skipUnlessKube();
 const DEPLOYMENTS = resourceOf('apps/v1', 'Deployment');
@@ -289,6 +291,45 @@ describe('the operator when etcd compacts the history its watch stands on', { sk
       await eventually('a SeldonDeployment made after the relist reconciled', () => childOf(c, 'seldon', 'Service/after-compaction-default'));
     } finally {
       await operator?.controller.stop();
+      await c.kube.stop();
+    }
+  });
+});
+
+describe('trantor operator, the command', { skip, timeout: 600_000 }, () => {
+  test('run with KUBECONFIG, a namespace and a controller id, it reconciles only the SeldonDeployments given to it', async () => {
+    const c = await cluster();
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'trantor.js'), 'operator', '--namespace', 'team-a', '--controller-id', 'blue'], {
+      env: { ...process.env, KUBECONFIG: c.kube.kubeconfig },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      namespaced('team-a', c);
+      namespaced('team-b', c);
+      const labelled = (name: string, namespace: string, id?: string): string =>
+        IRIS_MODEL_DEPLOYMENT.replace('name: iris-model', `name: ${name}`)
+          .replace('namespace: seldon', `namespace: ${namespace}`)
+          .replace(`name: ${name}\n`, `name: ${name}\n${id === undefined ? '' : `  labels: {seldon.io/controller-id: ${id}}\n`}`);
+      // The others first: once the operator has done its own, it has seen them (in the order written).
+      userApply(c, labelled('unlabelled', 'team-a'));
+      userApply(c, labelled('elsewhere', 'team-b', 'blue'));
+      userApply(c, labelled('mine', 'team-a', 'blue'));
+      await eventually(`the operator's Service\n${output}`, () => childOf(c, 'team-a', 'Service/mine-default'));
+      const status = await eventually('its status', async () => (await getSdep(c, 'team-a', 'mine'))?.status);
+      assert.equal((status as { state: string }).state, 'Creating');
+      for (const [namespace, name] of [['team-a', 'unlabelled'], ['team-b', 'elsewhere']] as const) {
+        assert.equal((await getSdep(c, namespace, name))?.status, undefined, `${namespace}/${name} is not this operator's`);
+      }
+      assert.equal((await c.user.list(resourceOf('v1', 'Service'), 'team-b')).items.length, 0, output);
+      assert.equal((await c.user.list(resourceOf('v1', 'Service'), 'team-a', 'seldon-deployment-id=unlabelled')).items.length, 0, output);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, output);
+    } finally {
+      child.kill('SIGKILL');
       await c.kube.stop();
     }
   });
