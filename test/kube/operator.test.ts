@@ -258,6 +258,32 @@ spec:
     assert.equal((updated.spec as { replicas: number }).replicas, 4, 'the operator did not take back the replicas');
   });
 
+  test('a change of a Deployment selector (immutable) deletes the Deployment and creates it again', async () => {
+    const manifest = (annotations: string): string => `apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: direct, namespace: seldon}
+spec:
+  predictors:
+  - name: main
+    annotations: {${annotations}}
+    graph: {name: model, type: MODEL}
+    componentSpecs:
+    - spec:
+        containers: [{name: model, image: me/model:1}]
+`;
+    userApply(c, manifest(''));
+    const first = await eventually('the Deployment', () => childOf(c, 'seldon', 'Deployment/direct-main-0-model'));
+    const selector = (d: LiveObject): Record<string, string> => (d.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
+    assert.equal(selector(first)['seldon-app'], 'direct-main', 'the executor pod is selected by its predictor Service');
+    // With no executor the pod no longer carries the predictor Service's label: a new selector.
+    userApply(c, manifest('seldon.io/no-engine: "true"'));
+    const second = await eventually('the Deployment made again', async () => {
+      const d = await childOf(c, 'seldon', 'Deployment/direct-main-0-model');
+      return d !== undefined && d.metadata.uid !== first.metadata.uid ? d : undefined;
+    });
+    assert.equal(selector(second)['seldon-app'], undefined);
+  });
+
   test('a restarted operator makes no writes for objects that did not change', async () => {
     await operator.controller.queue.idle();
     await operator.controller.stop();
