@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeConfig } from '@kubernetes/client-node';
 import { loadManifests } from '../../src/manifest/index.ts';
-import { Controller, KubeClient, operatorOptions, render, renderConfig, resourceOf, SELDON_DEPLOYMENTS, seldonDeploymentCrd, type LiveObject } from '../../src/runtime/kubernetes/index.ts';
+import { Controller, KubeClient, LeaderElector, operatorOptions, render, renderConfig, resourceOf, SELDON_DEPLOYMENTS, seldonDeploymentCrd, type LiveObject } from '../../src/runtime/kubernetes/index.ts';
 import { IRIS_MODEL_DEPLOYMENT } from '../seed-manifests.ts';
 import { findBinaries, ROOT, run, skipUnlessKube, startKube, type KubeBinaries, type KubeServer } from './harness.ts';
 
@@ -282,6 +282,28 @@ spec:
       return d !== undefined && d.metadata.uid !== first.metadata.uid ? d : undefined;
     });
     assert.equal(selector(second)['seldon-app'], undefined);
+  });
+
+  test('of two replicas electing over a Lease one leads; the other takes over when it steps down', async () => {
+    const config = new KubeConfig();
+    config.loadFromFile(c.kube.kubeconfig);
+    const led: string[] = [];
+    const elector = async (identity: string): Promise<{ elector: LeaderElector; client: KubeClient }> => {
+      const client = await KubeClient.of(config, 30_000);
+      const settings = { namespace: 'seldon', name: 'trantor-operator', identity, leaseDurationMs: 5000, renewDeadlineMs: 4000, retryPeriodMs: 200 };
+      const e = new LeaderElector(client, settings, { started: () => led.push(identity), stopped: () => led.push(`${identity} lost`) });
+      e.start();
+      return { elector: e, client };
+    };
+    const a = await elector('a');
+    await eventually('a leads', () => Promise.resolve(a.elector.isLeader ? true : undefined));
+    const b = await elector('b');
+    await eventually('b has tried five times', () => Promise.resolve(b.client.sent.get >= 5 ? true : undefined));
+    assert.equal(b.elector.isLeader, false, 'b does not lead while a renews');
+    await a.elector.stop();
+    await eventually('b leads', () => Promise.resolve(b.elector.isLeader ? true : undefined));
+    await b.elector.stop();
+    assert.deepEqual(led, ['a', 'b']);
   });
 
   test('a restarted operator makes no writes for objects that did not change', async () => {

@@ -85,7 +85,7 @@ export interface WatchOptions {
 
 export class KubeClient {
   /** How many requests of each verb this client sent (tests count writes). */
-  readonly sent = { get: 0, list: 0, watch: 0, apply: 0, patchStatus: 0, delete: 0, create: 0 };
+  readonly sent = { get: 0, list: 0, watch: 0, apply: 0, patchStatus: 0, delete: 0, create: 0, replace: 0 };
 
   private constructor(
     private readonly server: URL,
@@ -139,6 +139,12 @@ export class KubeClient {
   async create(resource: Resource, namespace: string, object: unknown): Promise<LiveObject> {
     this.sent.create++;
     return (await this.call('POST', resourcePath(resource, namespace), object)) as LiveObject;
+  }
+
+  /** Replaces the object; a 409 when its resourceVersion is no longer current. */
+  async replace(resource: Resource, namespace: string, object: LiveObject): Promise<LiveObject> {
+    this.sent.replace++;
+    return (await this.call('PUT', resourcePath(resource, namespace, object.metadata.name), object)) as LiveObject;
   }
 
   async list(resource: Resource, namespace: string | undefined, labelSelector?: string): Promise<ListResult> {

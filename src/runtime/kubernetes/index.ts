@@ -23,3 +23,4 @@ export { WorkQueue, type QueueOptions } from './queue.ts';
 export { APPLIED_ANNOTATION, CONTROLLER_ID_LABEL, childResources, covers, isOurs, readLive, Reconciler, SELDON_DEPLOYMENTS, type ReconcilerSettings } from './reconcile.ts';
 export { Controller, type ControllerSettings } from './controller.ts';
 export { operatorOptions, type OperatorOptions } from './options.ts';
+export { LeaderElector, LEASES, type LeaseSettings } from './lease.ts';
