@@ -36,6 +36,8 @@ program
   .option('--controller-id <id>', 'reconcile only SeldonDeployments labelled seldon.io/controller-id=<id> (default: those without it, or CONTROLLER_ID)')
   .option('--values <file>', 'a YAML file of render settings: images, executor, istio, ambassador, gateway, ingress')
   .option('--set <operator.option=value>', 'one named option (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+  .option('--leader-elect', 'reconcile only while holding the Lease trantor-operator, for several replicas')
+  .option('--lease-namespace <ns>', 'where the Lease lives (default POD_NAMESPACE, else default)')
   .option('--log-level <level>', 'trace | debug | info | warn | error (default info)')
   .action(async (opts: import('./operator.ts').OperatorFlags) => {
     const { operator } = await import('./operator.ts');

@@ -6,11 +6,12 @@
  * operator.<name>=<value>` — and runs the controller until SIGTERM, logging JSON lines to stdout.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { OptionError } from '../options/index.ts';
-import { Controller, KubeClient, operatorOptions, renderConfig, type RenderConfig } from '../runtime/kubernetes/index.ts';
+import { Controller, KubeClient, LeaderElector, operatorOptions, renderConfig, type RenderConfig } from '../runtime/kubernetes/index.ts';
 
 export interface OperatorFlags {
   /** Comma-separated namespaces; empty or absent: every namespace. */
@@ -21,6 +22,10 @@ export interface OperatorFlags {
   /** `operator.<name>=<value>`, repeatable. */
   set?: string[];
   logLevel?: string;
+  /** Reconcile only while holding the Lease `trantor-operator` (several replicas). */
+  leaderElect?: boolean;
+  /** Where the Lease lives (default POD_NAMESPACE, else `default`). */
+  leaseNamespace?: string;
 }
 
 /** The operator's compiled settings; env is read here and nowhere below. */
@@ -46,12 +51,32 @@ export async function operator(flags: OperatorFlags): Promise<void> {
   kubeConfig.loadFromDefault();
   const client = await KubeClient.of(kubeConfig, settings.options.requestTimeout);
   const controller = new Controller({ client, ...settings, log: (level, message) => logger[level](message) });
+  const leaseNamespace = flags.leaseNamespace ?? process.env['POD_NAMESPACE'] ?? 'default';
+  const { options } = settings;
+  const elector = flags.leaderElect
+    ? new LeaderElector(
+        client,
+        { namespace: leaseNamespace, name: 'trantor-operator', identity: `${hostname()}_${process.pid}`, leaseDurationMs: options.leaseDuration, renewDeadlineMs: options.renewDeadline, retryPeriodMs: options.leaseRetry },
+        {
+          started: () => {
+            logger.info(`leading (Lease ${leaseNamespace}/trantor-operator)`);
+            controller.start().catch((error: unknown) => logger.error(String(error)));
+          },
+          // Never reconcile beside a new leader: end, and let the Deployment start a fresh replica.
+          stopped: () => {
+            logger.error('lost the Lease: exiting');
+            process.exit(1);
+          },
+          error: (error) => logger.warn(`Lease: ${error instanceof Error ? error.message : String(error)}`),
+        },
+      )
+    : undefined;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: stopping`);
-    controller.stop().then(
+    Promise.all([controller.stop(), elector?.stop()]).then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error(String(error));
@@ -61,6 +86,7 @@ export async function operator(flags: OperatorFlags): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  await controller.start();
   logger.info({ namespaces: settings.namespaces.length === 0 ? 'all' : settings.namespaces, controllerId: settings.controllerId }, 'operator started: watching SeldonDeployments');
+  if (elector !== undefined) elector.start();
+  else await controller.start();
 }

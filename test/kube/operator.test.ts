@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeConfig } from '@kubernetes/client-node';
 import { loadManifests } from '../../src/manifest/index.ts';
-import { Controller, KubeClient, LeaderElector, operatorOptions, render, renderConfig, resourceOf, SELDON_DEPLOYMENTS, seldonDeploymentCrd, type LiveObject } from '../../src/runtime/kubernetes/index.ts';
+import { Controller, KubeClient, LeaderElector, LEASES, operatorOptions, render, renderConfig, resourceOf, SELDON_DEPLOYMENTS, seldonDeploymentCrd, type LiveObject } from '../../src/runtime/kubernetes/index.ts';
 import { IRIS_MODEL_DEPLOYMENT } from '../seed-manifests.ts';
 import { findBinaries, ROOT, run, skipUnlessKube, startKube, type KubeBinaries, type KubeServer } from './harness.ts';
 
@@ -345,9 +345,11 @@ describe('the operator when etcd compacts the history its watch stands on', { sk
 });
 
 describe('trantor operator, the command', { skip, timeout: 600_000 }, () => {
-  test('run with KUBECONFIG, a namespace and a controller id, it reconciles only the SeldonDeployments given to it', async () => {
+  test('run with KUBECONFIG, a namespace, a controller id and --leader-elect, it reconciles only the SeldonDeployments given to it', async () => {
     const c = await cluster();
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'trantor.js'), 'operator', '--namespace', 'team-a', '--controller-id', 'blue'], {
+    namespaced('team-a', c);
+    namespaced('team-b', c);
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'trantor.js'), 'operator', '--namespace', 'team-a', '--controller-id', 'blue', '--leader-elect', '--lease-namespace', 'team-a'], {
       env: { ...process.env, KUBECONFIG: c.kube.kubeconfig },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -356,8 +358,6 @@ describe('trantor operator, the command', { skip, timeout: 600_000 }, () => {
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     try {
-      namespaced('team-a', c);
-      namespaced('team-b', c);
       const labelled = (name: string, namespace: string, id?: string): string =>
         IRIS_MODEL_DEPLOYMENT.replace('name: iris-model', `name: ${name}`)
           .replace('namespace: seldon', `namespace: ${namespace}`)
@@ -374,8 +374,12 @@ describe('trantor operator, the command', { skip, timeout: 600_000 }, () => {
       }
       assert.equal((await c.user.list(resourceOf('v1', 'Service'), 'team-b')).items.length, 0, output);
       assert.equal((await c.user.list(resourceOf('v1', 'Service'), 'team-a', 'seldon-deployment-id=unlabelled')).items.length, 0, output);
+      const lease = await c.user.get(LEASES, 'team-a', 'trantor-operator');
+      assert.match(String((lease?.spec as { holderIdentity?: string }).holderIdentity), /_\d+$/, 'it leads through its Lease');
       child.kill('SIGTERM');
       assert.equal(await exited, 0, output);
+      const released = await c.user.get(LEASES, 'team-a', 'trantor-operator');
+      assert.equal((released?.spec as { holderIdentity?: string }).holderIdentity, '', 'a replica stopping gives its Lease up');
     } finally {
       child.kill('SIGKILL');
       await c.kube.stop();
