@@ -58,6 +58,31 @@ program
     await runPodExecutor(opts, process.env, command.args);
   });
 
+program
+  .command('operator')
+  .description('run the Kubernetes operator: reconcile SeldonDeployments into Deployments and Services (docs/kubernetes.md)')
+  .option('--namespaces, --namespace <list>', 'namespaces to watch, comma separated (default all, or WATCH_NAMESPACE)')
+  .option('--controller-id <id>', 'reconcile only SeldonDeployments labelled seldon.io/controller-id=<id> (default: those without it, or CONTROLLER_ID)')
+  .option('--config, --values <file>', "render settings, YAML or JSON: images, executor, istio, ambassador, gateway, ingress (the chart's render.json)")
+  .option('--set <operator.option=value>', 'one named option (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+  .option('--leader-elect [bool]', 'reconcile only while holding the Lease, for several replicas (true when given without a value)')
+  .option('--leader-election-id <name>', 'the Lease (default trantor-operator)')
+  .option('--lease-namespace <ns>', 'where the Lease lives (default POD_NAMESPACE, else default)')
+  .option('--log-level <level>', 'trace | debug | info | warn | error (default info)')
+  // The chart's contract (docs/helm.md) also passes these; what they serve is not built yet, and the
+  // operator says so at start rather than failing the pod.
+  .option('--metrics-port <port>', 'not served yet: /healthz, /readyz and /metrics')
+  .option('--webhook-port <port>', 'not served yet: the admission webhook')
+  .option('--webhook-configuration <name>', 'not served yet')
+  .option('--webhook-service <name>', 'not served yet')
+  .option('--webhook-certs <mode>', 'not served yet')
+  .option('--webhook-secret <name>', 'not served yet')
+  .option('--webhook-cert-dir <dir>', 'not served yet')
+  .action(async (opts: import('./operator.ts').OperatorFlags) => {
+    const { operator } = await import('./operator.ts');
+    await operator(opts);
+  });
+
 const code = await runCli(program, process.argv);
-// `up` and `executor` keep running until a signal; every other command ends here.
-if (code !== 0 || (process.argv[2] !== 'up' && process.argv[2] !== 'executor')) process.exitCode = code;
+// `up`, `executor` and `operator` keep running until a signal; every other command ends here.
+if (code !== 0 || !['up', 'executor', 'operator'].includes(process.argv[2] ?? '')) process.exitCode = code;
