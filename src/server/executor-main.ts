@@ -13,6 +13,7 @@ import { HttpTransport, Metrics, PredictorExecutor, RequestLogger, executorOptio
 import { createGateway, eventNamingOf, type DeploymentEntry, type DeploymentTable, type Gateway } from '../gateway/index.ts';
 import { loadManifests, type EndpointSource, type Predictor, type ReplicaAddress, type SeldonDeployment, type UnitKey } from '../manifest/index.ts';
 import { compileOptions, OPTION_SECTIONS, type CompiledOptions } from './options.ts';
+import { stopOnSignals } from './stop-signals.ts';
 
 /** The environment variable the operator puts the predictor in. */
 export const ENGINE_PREDICTOR = 'ENGINE_PREDICTOR';
@@ -258,20 +259,14 @@ export async function runPodExecutor(flags: ExecutorFlags, env: NodeJS.ProcessEn
   const logger = pino({ level: config.logLevel });
   if (config.ignored.length > 0) process.stderr.write(`trantor executor: ignoring ${config.ignored.join(', ')}\n`);
   const pod = await startPodExecutor(config, logger);
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`${signal}: stopping\n`);
-    const forced = setTimeout(() => process.exit(1), 15_000);
-    forced.unref();
-    void pod.close().finally(() => {
+  stopOnSignals({
+    signals: ['SIGTERM', 'SIGINT'],
+    say: (line) => void process.stderr.write(`${line}\n`),
+    shutdown: async () => {
+      await pod.close();
       logger.flush();
-      process.exit(0);
-    });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+    },
+  });
   const { namespace, name } = config.deployment.metadata;
   process.stderr.write(`trantor executor: ${namespace}/${name} predictor ${config.predictor.name}, nodes ${pod.executor.nodeNames.join(', ')}\n`);
   process.stdout.write(`executor: ${pod.gateway.url}\n`);

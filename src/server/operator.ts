@@ -11,6 +11,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { OptionError } from '../options/index.ts';
+import { stopOnSignals } from './stop-signals.ts';
 import { Controller, KubeClient, LeaderElector, operatorOptions, renderConfig, type RenderConfig } from '../runtime/kubernetes/index.ts';
 
 export interface OperatorFlags {
@@ -85,21 +86,13 @@ export async function operator(flags: OperatorFlags): Promise<void> {
         },
       )
     : undefined;
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`${signal}: stopping`);
-    Promise.all([controller.stop(), elector?.stop()]).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error(String(error));
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  stopOnSignals({
+    signals: ['SIGINT', 'SIGTERM'],
+    say: (line) => logger.info(line),
+    shutdown: async () => {
+      await Promise.all([controller.stop(), elector?.stop()]);
+    },
+  });
   logger.info({ namespaces: settings.namespaces.length === 0 ? 'all' : settings.namespaces, controllerId: settings.controllerId }, 'operator started: watching SeldonDeployments');
   if (elector !== undefined) elector.start();
   else await controller.start();

@@ -26,6 +26,7 @@ import { AppliedDeployments, ControlPlane, deploymentAddress } from './control-p
 import { controlPlaneLogger } from './logging.ts';
 import { EventingControl } from './eventing-control.ts';
 import { acquireHomeLock } from './home-lock.ts';
+import { stopOnSignals } from './stop-signals.ts';
 import { InProcessComponents } from './in-process.ts';
 import { tightenHome, usePrivateHome } from './private-home.ts';
 import { ManifestStore, type SkippedFile } from './store.ts';
@@ -100,14 +101,10 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
 
   /** What listens so far, for a signal that comes while starting. */
   const listening: { gateway?: Gateway; api?: ApiServer } = {};
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`${signal}: stopping\n`);
-    const forced = setTimeout(() => process.exit(1), 15_000);
-    forced.unref();
-    void (async () => {
+  stopOnSignals({
+    signals: ['SIGINT', 'SIGTERM', 'SIGHUP'],
+    say: (line) => void process.stdout.write(`${line}\n`),
+    shutdown: async () => {
       await Promise.allSettled([listening.gateway?.close(), listening.api?.close()]);
       await supervisor.close();
       await transport.close();
@@ -115,12 +112,8 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
       rmSync(homeLayout.controlPlane(config.home), { force: true });
       lock.release();
       logger.flush();
-      process.exit(0);
-    })();
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGHUP', () => stop('SIGHUP'));
+    },
+  });
 
   // Before any port listens: a bad stored file is named and skipped, the others come back.
   const deployments = await controlPlane.restore();
