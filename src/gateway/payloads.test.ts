@@ -7,20 +7,13 @@ import { after, test } from 'node:test';
 import { PredictorExecutor, HttpTransport } from '../executor/index.ts';
 import { StaticEndpoints, answerJson, graphNode, predictorOf, standIn } from '../executor/testing.ts';
 import type { ComponentBehaviour, StandIn } from '../executor/testing.ts';
-import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
 import { createGateway } from './server.ts';
+import { MapDeploymentTable } from './testing.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanup.reverse()) await c();
 });
-
-class Table implements DeploymentTable {
-  readonly entries = new Map<string, DeploymentEntry>();
-  lookup(namespace: string, name: string): DeploymentEntry | undefined {
-    return this.entries.get(`${namespace}/${name}`);
-  }
-}
 
 /** A gateway whose seldon/echo deployment is one model served by `behaviour`; the predictions URL and the stand-in. */
 async function gatewayOver(behaviour: ComponentBehaviour): Promise<{ url: string; model: StandIn }> {
@@ -31,7 +24,7 @@ async function gatewayOver(behaviour: ComponentBehaviour): Promise<{ url: string
   cleanup.push(() => model.close());
   endpoints.set('model', [model.replica()]);
   const predictor = predictorOf('default', graphNode('model', { type: 'MODEL' }));
-  const table = new Table();
+  const table = new MapDeploymentTable();
   table.entries.set('seldon/echo', { namespace: 'seldon', name: 'echo', executors: [new PredictorExecutor({ namespace: 'seldon', deployment: 'echo', predictor, transport })] });
   const gateway = await createGateway({ host: '127.0.0.1', port: 0, deployments: table });
   cleanup.push(() => gateway.close());

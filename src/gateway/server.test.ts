@@ -7,23 +7,17 @@ import { StaticEndpoints, answerJson, graphNode, identity, predictorOf, standIn 
 import type { ComponentBehaviour, StandIn } from '../executor/testing.ts';
 import type { SeldonMessage } from '../protocol/index.ts';
 import type { Predictor } from '../manifest/index.ts';
-import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
+import type { DeploymentTable } from './deployments.ts';
 import { httpOptions } from '../http/index.ts';
 import { rawExchange, truncatedPost } from '../http/testing.ts';
 import { createGateway } from './server.ts';
+import { MapDeploymentTable } from './testing.ts';
 import type { Gateway, GatewayOptions } from './server.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanup.reverse()) await c();
 });
-
-class Table implements DeploymentTable {
-  readonly entries = new Map<string, DeploymentEntry>();
-  lookup(namespace: string, name: string): DeploymentEntry | undefined {
-    return this.entries.get(`${namespace}/${name}`);
-  }
-}
 
 interface Setup {
   gateway: Gateway;
@@ -54,7 +48,7 @@ async function setup(
     endpoints.set(predictor.graph.name, addresses);
     executors.push(new PredictorExecutor({ namespace: 'seldon', deployment: 'iris-model', predictor, transport, ...(options.metrics === undefined ? {} : { metrics: options.metrics }) }));
   }
-  const table = new Table();
+  const table = new MapDeploymentTable();
   table.entries.set('seldon/iris-model', { namespace: 'seldon', name: 'iris-model', executors });
   const gateway = await createGateway({ host: '127.0.0.1', port: 0, limits: { bodyLimit: 10 * 1024 * 1024, requestTimeout: 30_000 }, deployments: table, ...options });
   cleanup.push(() => gateway.close());
