@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
-import { OptionError } from '../options/index.ts';
+import { compileOptions } from './options.ts';
 import { stopOnSignals } from './stop-signals.ts';
 import { Controller, KubeClient, LeaderElector, operatorOptions, renderConfig, type RenderConfig } from '../runtime/kubernetes/index.ts';
 
@@ -45,14 +45,8 @@ export function operatorSettings(flags: OperatorFlags, env: NodeJS.ProcessEnv): 
     .split(',')
     .map((n) => n.trim())
     .filter((n) => n !== '');
-  const given: Record<string, string> = {};
-  for (const set of flags.set ?? []) {
-    const match = /^operator\.([A-Za-z][\w-]*)=(.*)$/s.exec(set.trim());
-    if (!match) throw new OptionError(`--set ${set}: expected operator.<option>=<value>, e.g. --set operator.resync=5m`);
-    given[match[1]!] = match[2]!;
-  }
   const values = flags.values === undefined ? {} : (parseYaml(readFileSync(flags.values, 'utf8')) as Parameters<typeof renderConfig>[0] | null);
-  return { namespaces, controllerId: flags.controllerId ?? env['CONTROLLER_ID'] ?? '', config: renderConfig(values ?? {}), options: operatorOptions.compile(given) };
+  return { namespaces, controllerId: flags.controllerId ?? env['CONTROLLER_ID'] ?? '', config: renderConfig(values ?? {}), options: compileOptions({ operator: operatorOptions }, { sets: flags.set ?? [] }).operator };
 }
 
 export async function operator(flags: OperatorFlags): Promise<void> {
