@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDurationMs, parseSize, resolveUpConfig } from './config.ts';
+import { parseDurationMs, parseSize } from '../options/index.ts';
+import { resolveUpConfig } from './config.ts';
 
 test('flags win over the environment, which wins over defaults', () => {
   const config = resolveUpConfig({ port: '9001' }, { TRANTOR_PORT: '9002', TRANTOR_HOME: '/tmp/h', TRANTOR_BODY_LIMIT: '1kb' });

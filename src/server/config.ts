@@ -6,10 +6,8 @@ import { normalizeHost, normalizeOrigin } from '../http/index.ts';
 import { DURABILITIES, type Durability } from '../eventing/index.ts';
 import { resolveHome, DEFAULT_MAX_REPLICAS } from '../manifest/index.ts';
 import { apiTokenFromEnv } from './api-token.ts';
-import { compileOption, parseDurationMs, parseSize, type OptionSpec } from '../options/index.ts';
+import { compileOption, type OptionSpec } from '../options/index.ts';
 import { compileOptions, OPTION_SECTIONS, type CompiledOptions } from './options.ts';
-
-export { parseDurationMs, parseSize };
 
 export interface UpFlags {
   home?: string;
