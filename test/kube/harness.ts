@@ -111,7 +111,8 @@ export interface KubeServer {
   output(): string;
 }
 
-async function freePort(): Promise<number> {
+/** A free loopback port (free when asked: bind it soon). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
