@@ -161,10 +161,19 @@ describe('the Kubernetes guide, as written', { skip, timeout: 300_000 }, () => {
   test("the SeldonDeployment is the install guide's, unchanged, and the Trigger names it in its namespace", () => {
     const sdep = yamlBlock('Deploy a SeldonDeployment', 'SeldonDeployment');
     assert.equal(sdep.body, IRIS_MODEL_DEPLOYMENT, 'the guide says the seed manifest is applied unchanged');
-    const trigger = parse(yamlBlock('Knative Eventing', 'Trigger').body) as { metadata: { namespace: string }; spec: { subscriber: { ref: { apiVersion: string; kind: string; name: string } } } };
+    const trigger = parse(yamlBlock('Knative Eventing', 'Trigger').body) as {
+      metadata: { namespace: string };
+      spec: { broker: string; filter: { attributes: { type: string } }; subscriber: { ref: { apiVersion: string; kind: string; name: string } } };
+    };
     const manifest = parse(sdep.body) as { apiVersion: string; kind: string; metadata: { name: string; namespace: string } };
     assert.deepEqual(trigger.spec.subscriber.ref, { apiVersion: manifest.apiVersion, kind: manifest.kind, name: manifest.metadata.name });
     assert.equal(trigger.metadata.namespace, manifest.metadata.namespace);
+    const broker = parse(yamlBlock('Knative Eventing', 'Broker').body) as { metadata: { name: string; namespace: string } };
+    assert.deepEqual([broker.metadata.name, broker.metadata.namespace], [trigger.spec.broker, trigger.metadata.namespace]);
+    // The event sent is the one the Trigger's filter takes, to that broker.
+    const send = commandsOf(sectionOf('Knative Eventing')).find((c) => c.includes('curl'))!;
+    assert.ok(send.includes(`Ce-Type: ${trigger.spec.filter.attributes.type}`), send.join(' '));
+    assert.ok(send.some((a) => a.endsWith(`/${broker.metadata.namespace}/${broker.metadata.name}`)), send.join(' '));
   });
 });
 
