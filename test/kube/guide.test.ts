@@ -39,13 +39,15 @@ function guideBlocks(): Block[] {
   const blocks: Block[] = [];
   let section = '';
   let prose = '';
-  const fence = /^```(\w*)\n([\s\S]*?)^```\n/gm;
+  // Fences at the margin, or indented under a list item (their lines then lose that indent).
+  const fence = /^( *)```(\w*)\n([\s\S]*?)^\1```\n/gm;
   let last = 0;
   for (let match = fence.exec(guide); match !== null; match = fence.exec(guide)) {
     prose = guide.slice(last, match.index);
     for (const heading of prose.matchAll(/^#{2,3} (.+)$/gm)) section = heading[1]!;
     const file = /saved as\s+`([^`]+)`/.exec(prose)?.[1];
-    blocks.push({ lang: match[1]!, body: match[2]!, section, ...(file === undefined ? {} : { file }) });
+    const indent = new RegExp(`^${match[1]!}`, 'gm');
+    blocks.push({ lang: match[2]!, body: match[3]!.replace(indent, ''), section, ...(file === undefined ? {} : { file }) });
     last = match.index + match[0].length;
   }
   return blocks;
@@ -189,6 +191,8 @@ describe('the Kubernetes guide on a real API server, with Helm 3', { skip, timeo
    * operator run here as a process takes free ports instead of the chart's on a shared machine.
    */
   let testValues: string[];
+  /** Files the guide's commands wrote (`> FILE`). */
+  const written = new Map<string, string>();
 
   before(async () => {
     bin = findBinaries() as KubeBinaries;
@@ -214,9 +218,14 @@ describe('the Kubernetes guide on a real API server, with Helm 3', { skip, timeo
   };
   /** One of the guide's commands, as a user runs it: helm 3, kubectl with the guide's files. */
   const runGuide = (command: readonly string[]): string => {
+    const redirect = command.indexOf('>');
+    if (redirect > 0) {
+      written.set(command[redirect + 1]!, runGuide(command.slice(0, redirect)));
+      return '';
+    }
     const [tool, ...args] = command;
     if (tool === 'kubectl') {
-      const files = new Map(BLOCKS.filter((b) => b.file !== undefined).map((b) => [b.file!, b.body]));
+      const files = new Map([...BLOCKS.filter((b) => b.file !== undefined).map((b) => [b.file!, b.body] as const), ...written]);
       const mapped = args.map((a, i) => (args[i - 1] === '-f' && files.has(a) ? '-' : a));
       return kubectl(mapped, files.get(args[args.indexOf('-f') + 1] ?? ''));
     }
@@ -361,5 +370,23 @@ describe('the Kubernetes guide on a real API server, with Helm 3', { skip, timeo
     assert.ok(again, 'the guide says how to install again');
     runGuide(shellWords(again[1]!));
     kubectl(['get', 'deployment', 'trantor-operator', '-n', 'trantor-system']);
+  });
+
+  test('"Migrating": the saved SeldonDeployments come back after the CRD went with Seldon\'s release', async () => {
+    const commands = commandsOf(sectionOf('Migrating'));
+    assert.deepEqual(commands.map((c) => c.slice(0, 2).join(' ')), ['kubectl get', 'helm uninstall', 'helm install', 'kubectl apply']);
+    const [save, , install, restore] = commands as [string[], string[], string[], string[]];
+    runGuide(commandsOf(sectionOf('Deploy a SeldonDeployment')).find((c) => c[1] === 'apply')!);
+    runGuide(save);
+    assert.match(written.get('sdeps.yaml') ?? '', /name: iris-model/);
+    // Seldon's release is not here; its uninstall deletes the CRD and every SeldonDeployment with it.
+    // The same, by hand: Trantor's release out of the way, then the CRD.
+    assert.equal(run(bin.helm3, ['uninstall', 'trantor', '--namespace', 'trantor-system'], kube.kubeconfig).code, 0);
+    kubectl(['delete', 'crd', 'seldondeployments.machinelearning.seldon.io']);
+    await until('the CRD gone', () => (run(bin.kubectl, ['get', 'crd', 'seldondeployments.machinelearning.seldon.io'], kube.kubeconfig).code === 0 ? undefined : true));
+    runGuide(install);
+    kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/seldondeployments.machinelearning.seldon.io']);
+    runGuide(restore);
+    kubectl(['get', 'sdep', 'iris-model', '-n', 'seldon']);
   });
 });
