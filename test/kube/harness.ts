@@ -18,7 +18,7 @@ export const ROOT = join(import.meta.dirname, '..', '..');
 function versions(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of readFileSync(join(ROOT, 'scripts', 'kube', 'versions.env'), 'utf8').split('\n')) {
-    const match = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim());
     if (match) out[match[1]!] = match[2]!;
   }
   return out;
@@ -31,6 +31,8 @@ export interface KubeBinaries {
   apiserver: string;
   etcd: string;
   helm: string;
+  /** Helm 3, beside `helm` (Helm 4): the chart is proven under both. */
+  helm3: string;
   kubectl: string;
 }
 
@@ -51,10 +53,12 @@ export function findBinaries(): KubeBinaries | { missing: string } {
   const etcd = process.env.TRANTOR_ETCD ?? onPath('etcd');
   const helm = join(CACHE, layer, 'helm');
   const kubectl = join(CACHE, layer, 'kubectl');
+  const helm3 = join(CACHE, `helm-${versions().HELM3_VERSION!}`, 'helm');
   if (!existsSync(apiserver)) return { missing: `no kube-apiserver at ${apiserver}: build it with \`bash scripts/kube/build.sh\` (about 6 minutes)` };
   if (etcd === undefined) return { missing: 'no etcd on PATH: install it with `apt-get install -y etcd-server`' };
   if (!existsSync(helm) || !existsSync(kubectl)) return { missing: `no helm or kubectl in ${join(CACHE, layer)}: extract them with \`bash scripts/kube/tools.sh\`` };
-  return { apiserver, etcd, helm, kubectl };
+  if (!existsSync(helm3)) return { missing: `no helm 3 at ${helm3}: extract it with \`bash scripts/kube/tools.sh\`` };
+  return { apiserver, etcd, helm, helm3, kubectl };
 }
 
 /** For node:test's `skip` option: false when the tier can run, else why not (throws under CI). */
@@ -107,7 +111,8 @@ export interface KubeServer {
   output(): string;
 }
 
-async function freePort(): Promise<number> {
+/** A free loopback port (free when asked: bind it soon). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
