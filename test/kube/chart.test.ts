@@ -406,6 +406,9 @@ describe('the Helm chart on a real API server', { skip, timeout: 600_000 }, () =
     assert.ok(can(operator, 'patch', 'validatingwebhookconfigurations.admissionregistration.k8s.io', undefined, RELEASE));
     assert.ok(!can(operator, 'patch', 'validatingwebhookconfigurations.admissionregistration.k8s.io', undefined, 'someone-elses'), 'only its own webhook configuration');
     assert.ok(!can(operator, 'get', 'secrets', 'anywhere'), 'no Secrets outside its namespace');
+    assert.ok(can(operator, 'update', 'secrets', NAMESPACE, `${RELEASE}-webhook-cert`));
+    assert.ok(!can(operator, 'get', 'secrets', NAMESPACE, 'another-secret'), 'only its own Secret, even in its namespace');
+    assert.ok(!can(operator, 'list', 'validatingwebhookconfigurations.admissionregistration.k8s.io'), 'no listing of webhook configurations');
     assert.ok(!can(operator, 'create', 'virtualservices.networking.istio.io', 'anywhere'), 'no Istio objects unless istio.enabled');
   });
 
