@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import { certsOfSecret, renew, serviceNames } from '../../src/runtime/kubernetes/index.ts';
 import { findBinaries, ROOT, run, skipUnlessKube, startKube, type KubeBinaries, type KubeServer } from './harness.ts';
 
 const skip = skipUnlessKube();
@@ -178,8 +179,10 @@ describe('the admission webhook and the operator endpoints on a real API server'
     writeFileSync(join(dir, 'render.json'), config.data!['render.json']!);
     operatorArgs = container.args.map((arg) => (arg.startsWith('--config=') ? `--config=${join(dir, 'render.json')}` : arg));
     assert.ok(operatorArgs.includes('--webhook-certs=self') && operatorArgs.includes(`--webhook-secret=${RELEASE}-webhook-cert`), operatorArgs.join(' '));
-    // The operator starts first, with no RBAC yet (as when its pod starts before the chart's bindings land).
+    // Two replicas start first, with no RBAC yet (as when pods start before the chart's bindings land);
+    // once it lands they race to create the Secret.
     startOperator();
+    startOperator({ metrics: await freePort(), webhook: await freePort() });
     await eventually('/healthz', async () => ((await endpoint(operators[0]!, '/healthz'))?.status === 200 ? true : undefined), allOutput);
     // Not ready while it cannot make its certificate (nor, were it leading, list what it watches).
     const notReady = await eventually('/readyz naming the refusal', async () => {
@@ -219,7 +222,7 @@ describe('the admission webhook and the operator endpoints on a real API server'
     for (const version of ['v1', 'v1alpha2']) {
       const refused = await runAsync(bin.kubectl, ['apply', '-f', '-'], kube.kubeconfig, sdep(version, `broken-${version}`, BAD));
       assert.notEqual(refused.code, 0, `${version}: ${refused.stdout}`);
-      assert.match(refused.stderr, /admission webhook "v1\.vseldondeployment\.trantor\.dev" denied the request/, refused.stderr);
+      assert.match(refused.stderr, /^The request is invalid: error when creating "STDIN": admission webhook "v1\.vseldondeployment\.trantor\.dev" denied the request: /, refused.stderr);
       assert.match(refused.stderr, new RegExp(`SeldonDeployment models/broken-${version} has \\d+ problems`), refused.stderr);
       for (const path of ['spec.predictors[0].graph.modelUri', 'spec.predictors[1].name', 'spec.predictors[1].graph.type']) {
         assert.ok(refused.stderr.includes(path), `${version}: ${path} in\n${refused.stderr}`);
@@ -239,32 +242,53 @@ describe('the admission webhook and the operator endpoints on a real API server'
     assert.match(update.stderr, /spec\.predictors\[1\]\.name/);
   });
 
-  test('/metrics counts admissions by result, reconciles, and this replica as leader', async () => {
-    const metrics = (await endpoint(operators[0]!, '/metrics'))!;
-    assert.equal(metrics.status, 200);
-    const value = (line: string): number => Number(new RegExp(`^${line.replace(/[{}"[\]]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics.text)?.[1] ?? NaN);
-    assert.ok(value('trantor_operator_webhook_admissions_total{result="denied"}') >= 3, metrics.text);
-    assert.ok(value('trantor_operator_webhook_admissions_total{result="allowed"}') >= 2, metrics.text);
-    assert.ok(value('trantor_operator_reconciles_total{result="success"}') >= 2, metrics.text);
-    assert.ok(value('trantor_operator_reconcile_duration_seconds_count') >= 2, metrics.text);
-    assert.equal(value('trantor_operator_leader'), 1);
-    assert.ok(value('trantor_operator_relists_total') >= 2, metrics.text);
-    assert.equal(value('trantor_operator_queue_depth'), 0);
+  test('/metrics counts admissions by result, reconciles, and which replica leads', async () => {
+    const scrape = async (op: Operator): Promise<(line: string) => number> => {
+      const metrics = (await endpoint(op, '/metrics'))!;
+      assert.equal(metrics.status, 200);
+      return (line) => Number(new RegExp(`^${line.replace(/[{}"[\]]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics.text)?.[1] ?? NaN);
+    };
+    // The API server calls the URL: the first replica's port.
+    const first = await scrape(operators[0]!);
+    assert.ok(first('trantor_operator_webhook_admissions_total{result="denied"}') >= 3);
+    assert.ok(first('trantor_operator_webhook_admissions_total{result="allowed"}') >= 2);
+    const both = [first, await scrape(operators[1]!)];
+    assert.deepEqual(both.map((value) => value('trantor_operator_leader')).sort(), [0, 1], 'one replica leads');
+    const leader = both.find((value) => value('trantor_operator_leader') === 1)!;
+    assert.ok(leader('trantor_operator_reconciles_total{result="success"}') >= 2);
+    assert.ok(leader('trantor_operator_reconcile_duration_seconds_count') >= 2);
+    assert.ok(leader('trantor_operator_relists_total') >= 2);
+    assert.equal(leader('trantor_operator_queue_depth'), 0);
   });
 
-  test('a second replica waits for the Lease yet is ready, and serves the same certificate', async () => {
-    const second = startOperator({ metrics: await freePort(), webhook: await freePort() });
-    await ready(second);
-    const metrics = (await endpoint(second, '/metrics'))!.text;
-    assert.match(metrics, /^trantor_operator_leader 0$/m, 'a follower');
+  test('two replicas that raced for the Secret serve the same certificate; the follower is ready too', async () => {
+    for (const op of operators) await ready(op);
     const ca = Buffer.from(secretOf().data['ca.crt']!, 'base64').toString();
-    assert.equal(await servedFingerprint(second.webhookPort, ca), await servedFingerprint(operators[0]!.webhookPort, ca));
-    await stopOperator(second);
+    const served = await Promise.all(operators.map((op) => servedFingerprint(op.webhookPort, ca)));
+    assert.equal(served[0], served[1]);
+    assert.equal(served[0], new X509Certificate(Buffer.from(secretOf().data['tls.crt']!, 'base64')).fingerprint256);
+  });
+
+  test('a serving certificate renewed in the Secret (by another replica) is served without a restart, the caBundle unchanged', async () => {
+    const secret = getJson<{ data: Record<string, string> } & Record<string, unknown>>(['secret', `${RELEASE}-webhook-cert`, '-n', NAMESPACE]);
+    const current = certsOfSecret(secret as never)!;
+    const names = [...serviceNames(`${RELEASE}-webhook`, NAMESPACE), '127.0.0.1'];
+    const renewed = await renew(current, { action: 'serving', reason: 'test' }, names, new Date(), { caValidityMs: 3_600_000, certValidityMs: 3_600_000 });
+    const caBundle = hookOf().webhooks[0]!.clientConfig.caBundle;
+    kubectl(['replace', '-f', '-'], JSON.stringify({ ...secret, data: { ...secret.data, 'tls.crt': Buffer.from(renewed.cert).toString('base64'), 'tls.key': Buffer.from(renewed.key).toString('base64') } }));
+    const fingerprint = new X509Certificate(renewed.cert).fingerprint256;
+    for (const op of operators) {
+      await eventually('the renewed certificate served', async () => ((await servedFingerprint(op.webhookPort, current.caCert)) === fingerprint ? true : undefined), allOutput);
+    }
+    assert.equal(hookOf().webhooks[0]!.clientConfig.caBundle, caBundle);
+    assert.match(operators[0]!.output(), /webhook certificate changed: reloaded/);
+    const refused = await runAsync(bin.kubectl, ['apply', '-f', '-'], kube.kubeconfig, sdep('v1', 'after-renewal', BAD));
+    assert.match(refused.stderr, /denied the request: SeldonDeployment models\/after-renewal/, refused.stderr);
   });
 
   test('the operator restarted keeps the CA and writes neither the Secret nor the caBundle; helm upgrade keeps them too', async () => {
     const before = { secret: secretOf().metadata.resourceVersion, hook: hookOf().metadata.resourceVersion, caBundle: hookOf().webhooks[0]!.clientConfig.caBundle };
-    await stopOperator(operators[0]!);
+    for (const op of operators) await stopOperator(op);
     const restarted = startOperator();
     await ready(restarted);
     assert.deepEqual({ secret: secretOf().metadata.resourceVersion, hook: hookOf().metadata.resourceVersion, caBundle: hookOf().webhooks[0]!.clientConfig.caBundle }, before);
