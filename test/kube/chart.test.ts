@@ -6,7 +6,7 @@
  * (which keeps the CRD), with the operator's ServiceAccount allowed what it needs and no more.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -26,7 +26,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { DEFAULT_RENDER_CONFIG, renderConfig, type RenderConfig } from '../../src/runtime/kubernetes/index.ts';
-import { findBinaries, ROOT, run, skipUnlessKube, startKube, type KubeBinaries, type KubeServer } from './harness.ts';
+import { findBinaries, ROOT, run, runAsync, skipUnlessKube, startKube, type KubeBinaries, type KubeServer } from './harness.ts';
 
 const CHART = join(ROOT, 'charts', 'trantor');
 const TESTDATA = join(import.meta.dirname, 'testdata');
@@ -533,18 +533,4 @@ async function startRefusingWebhook(): Promise<{ port: number; ca: string; seen:
     seen,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-/** A binary run with a kubeconfig and stdin, without blocking this process; never rejects on a non-zero exit. */
-function runAsync(binary: string, args: string[], kubeconfig: string, input: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['pipe', 'pipe', 'pipe'], timeout: 120_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(input);
-  });
 }

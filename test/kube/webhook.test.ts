@@ -12,14 +12,13 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { certsOfSecret, renew, serviceNames } from '../../src/runtime/kubernetes/index.ts';
-import { findBinaries, ROOT, run, skipUnlessKube, startKube, type KubeBinaries, type KubeServer } from './harness.ts';
+import { findBinaries, freePort, ROOT, run, runAsync, skipUnlessKube, startKube, type KubeBinaries, type KubeServer } from './harness.ts';
 
 const skip = skipUnlessKube();
 const CHART = join(ROOT, 'charts', 'trantor');
@@ -28,17 +27,6 @@ const NAMESPACE = 'trantor-system';
 /** The chart's ServiceAccount, as the API server names it; a token user of that name is bound by the chart's RBAC. */
 const SERVICE_ACCOUNT = `system:serviceaccount:${NAMESPACE}:${RELEASE}`;
 const WEBHOOK_PATH = '/validate-machinelearning-seldon-io-v1-seldondeployment';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls `probe` until it returns a value that is not undefined; fails with `what` (and `context()`) at the deadline. */
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, context: () => string = () => '', timeoutMs = 90_000): Promise<T> {
@@ -55,20 +43,6 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last === undefined ? '' : ` (${last instanceof Error ? last.message : JSON.stringify(last)})`}\n${context()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-/** A binary run without blocking this process; never rejects on a non-zero exit. */
-function runAsync(binary: string, args: string[], kubeconfig: string, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['pipe', 'pipe', 'pipe'], timeout: 120_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
 }
 
 interface Operator {
@@ -137,12 +111,13 @@ describe('the admission webhook and the operator endpoints on a real API server'
     operators.map((op, i) => `--- operator ${i}${op.child.exitCode !== null && !op.stopping ? ' (operator exited)' : ''} ---\n${op.output().slice(-6000)}`).join('\n');
 
   /** `trantor operator` with the chart's arguments (ports of its own), as the chart's ServiceAccount. */
-  function startOperator(ports?: { metrics: number; webhook: number }): Operator {
+  function startOperator(ports?: { metrics: number; webhook: number }, as?: { kubeconfig: string; args: (args: string[]) => string[] }): Operator {
     const metrics = ports?.metrics ?? metricsPort;
     const hook = ports?.webhook ?? webhookPort;
-    const args = operatorArgs.map((arg) => arg.replace(/^--metrics-port=.*/, `--metrics-port=${metrics}`).replace(/^--webhook-port=.*/, `--webhook-port=${hook}`));
+    const chartArgs = operatorArgs.map((arg) => arg.replace(/^--metrics-port=.*/, `--metrics-port=${metrics}`).replace(/^--webhook-port=.*/, `--webhook-port=${hook}`));
+    const args = as === undefined ? chartArgs : as.args(chartArgs);
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'trantor.js'), 'operator', ...args, '--set', 'operator.certRefresh=1s', '--set', 'operator.retry=500ms'], {
-      env: { ...process.env, KUBECONFIG: operatorKubeconfig, POD_NAMESPACE: NAMESPACE, POD_NAME: `operator-${operators.length}` },
+      env: { ...process.env, KUBECONFIG: as?.kubeconfig ?? operatorKubeconfig, POD_NAMESPACE: NAMESPACE, POD_NAME: `operator-${operators.length}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -161,7 +136,7 @@ describe('the admission webhook and the operator endpoints on a real API server'
 
   before(async () => {
     bin = findBinaries() as KubeBinaries;
-    kube = await startKube({ users: [{ name: SERVICE_ACCOUNT, groups: ['system:serviceaccounts', `system:serviceaccounts:${NAMESPACE}`, 'system:authenticated'] }] });
+    kube = await startKube({ users: [{ name: SERVICE_ACCOUNT, groups: ['system:serviceaccounts', `system:serviceaccounts:${NAMESPACE}`, 'system:authenticated'] }, { name: 'latecomer' }] });
     dir = mkdtempSync(join(tmpdir(), 'trantor-webhook-test-'));
     // KUBECONFIG is a list split on ':', which the ServiceAccount's name holds: a path of our own.
     operatorKubeconfig = join(dir, 'operator-kubeconfig');
@@ -235,7 +210,7 @@ describe('the admission webhook and the operator endpoints on a real API server'
     for (const version of ['v1', 'v1alpha2']) {
       const applied = await runAsync(bin.kubectl, ['apply', '-f', '-'], kube.kubeconfig, sdep(version, `iris-${version}`, GOOD));
       assert.equal(applied.code, 0, applied.stderr);
-      await eventually(`the Service of iris-${version}`, async () => ((await runAsync(bin.kubectl, ['get', 'service', `iris-${version}-default`, '-n', 'models'], kube.kubeconfig)).code === 0 ? true : undefined), allOutput);
+      await eventually(`the Service of iris-${version}`, async () => ((await runAsync(bin.kubectl, ['get', 'service', `iris-${version}-default`, '-n', 'models'], kube.kubeconfig, '')).code === 0 ? true : undefined), allOutput);
     }
     const update = await runAsync(bin.kubectl, ['apply', '-f', '-'], kube.kubeconfig, sdep('v1', 'iris-v1', BAD));
     assert.notEqual(update.code, 0);
@@ -300,6 +275,22 @@ describe('the admission webhook and the operator endpoints on a real API server'
     // The API server still trusts the webhook: it still refuses, rather than failing to call it.
     const refused = await runAsync(bin.kubectl, ['apply', '-f', '-'], kube.kubeconfig, sdep('v1', 'after-upgrade', BAD));
     assert.match(refused.stderr, /denied the request: SeldonDeployment models\/after-upgrade/, refused.stderr);
+  });
+
+  test('an operator reconciling without election is not ready until its informers have listed, then ready', async () => {
+    // No webhook, no election, and a user with no permissions yet: its lists are refused.
+    const op = startOperator({ metrics: await freePort(), webhook: 0 }, {
+      kubeconfig: kube.kubeconfigFor('latecomer'),
+      args: (args) => [...args.filter((arg) => !arg.startsWith('--webhook-') && !arg.startsWith('--leader-elect')), '--leader-elect=false'],
+    });
+    const waiting = await eventually('/readyz answered', () => endpoint(op, '/readyz'), allOutput);
+    assert.equal(waiting.status, 503, waiting.text);
+    assert.match(waiting.text, /^\[-\]informers failed: the first lists are not read yet$/m);
+    assert.doesNotMatch(waiting.text, /webhook/);
+    assert.equal((await endpoint(op, '/healthz'))?.status, 200, 'alive all the same');
+    kubectl(['create', 'clusterrolebinding', 'latecomer', `--clusterrole=${RELEASE}-manager`, '--user=latecomer']);
+    await ready(op);
+    await stopOperator(op);
   });
 
   test('with no operator answering, the chart’s webhook fails closed', async () => {
