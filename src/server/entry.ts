@@ -75,7 +75,7 @@ program
   .option('--webhook-service <name>', "the webhook's Service (its DNS names go into the self-managed certificate)")
   .option('--webhook-certs <mode>', 'self (default: the operator makes and rotates its certificate) or certManager')
   .option('--webhook-secret <name>', "with self: the Secret in the operator's namespace that keeps the CA and the certificate")
-  .option('--webhook-cert-dir <dir>', 'with certManager: the directory holding tls.crt and tls.key (watched for changes)')
+  .option('--webhook-cert-dir <dir>', 'with certManager: the directory holding tls.crt and tls.key (a renewal there is served at once)')
   .action(async (opts: import('./operator.ts').OperatorFlags) => {
     const { operator } = await import('./operator.ts');
     await operator(opts);

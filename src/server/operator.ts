@@ -160,6 +160,7 @@ export async function operator(flags: OperatorFlags): Promise<void> {
           handler: admissionHandler({ config: settings.config, bodyLimit: options.webhookBodyLimit, onResult: metrics.admitted, onError: (error) => logger.error(`webhook: ${String(error)}`) }),
           certs: certSource(webhook, client, options, log),
           refreshMs: options.certRefresh,
+          ...(webhook.certs === 'certManager' ? { watchDir: webhook.certDir } : {}),
           retryMs: options.retry,
           requestTimeoutMs: options.webhookTimeout,
           log,

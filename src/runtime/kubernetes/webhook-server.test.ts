@@ -73,19 +73,33 @@ describe('the webhook server', () => {
     }
   });
 
-  test("reads cert-manager's tls.crt and tls.key, and sees them change", async () => {
+  test("serves cert-manager's tls.crt and tls.key, and a renewal written there at once (the directory is watched)", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'trantor-certs-'));
+    const write = (certs: WebhookCerts): void => {
+      writeFileSync(join(dir, 'tls.crt'), certs.cert);
+      writeFileSync(join(dir, 'tls.key'), certs.key);
+    };
+    write(first);
+    const server = new WebhookServer({
+      port: 0,
+      host: '127.0.0.1',
+      handler: admissionHandler({ config: renderConfig(), bodyLimit: 1 << 20 }),
+      certs: certDirectory(dir),
+      // No periodic check within the test: only the watch can pick the renewal up.
+      refreshMs: 3_600_000,
+      retryMs: 50,
+      watchDir: dir,
+      requestTimeoutMs: 5000,
+      log: () => {},
+    });
     try {
-      const write = (certs: WebhookCerts): void => {
-        writeFileSync(join(dir, 'tls.crt'), certs.cert);
-        writeFileSync(join(dir, 'tls.key'), certs.key);
-      };
-      write(first);
-      const source = certDirectory(dir);
-      assert.equal((await source()).cert, first.cert);
+      await server.start();
+      const port = server.port!;
+      const before = await presented(port, first.caCert);
       write(second);
-      assert.equal((await source()).cert, second.cert);
+      await until('the renewed files served', async () => (await presented(port, first.caCert)).fingerprint256 !== before.fingerprint256);
     } finally {
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -2,9 +2,11 @@
  * The webhook's HTTPS server (TLS 1.2 and later), on every operator replica. Its certificate comes
  * from a source checked every `refreshMs` — the self-managed Secret, or the files cert-manager
  * mounts — and a changed certificate is swapped in without a restart (new connections use it).
- * The server listens only once it has a certificate; until then it is not ready, and each failed
- * load is tried again after `retryMs`.
+ * A directory of certificate files is also watched, so a renewal there is picked up at once (the
+ * check every `refreshMs` stays, for changes a watch misses). The server listens only once it has a
+ * certificate; until then it is not ready, and each failed load is tried again after `retryMs`.
  */
+import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -32,6 +34,8 @@ export interface WebhookServerSettings {
   readonly certs: CertSource;
   readonly refreshMs: number;
   readonly retryMs: number;
+  /** A directory whose changes trigger a check at once (cert-manager's mounted Secret). */
+  readonly watchDir?: string;
   /** How long a request may take to arrive whole. */
   readonly requestTimeoutMs: number;
   readonly log: (level: 'info' | 'warn', message: string) => void;
@@ -45,6 +49,9 @@ export class WebhookServer {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private lastError: string | undefined = 'no certificate yet';
+  private refreshing: Promise<void> | undefined;
+  private watcher: FSWatcher | undefined;
+  private soon: NodeJS.Timeout | undefined;
 
   constructor(private readonly settings: WebhookServerSettings) {}
 
@@ -60,18 +67,44 @@ export class WebhookServer {
 
   /** Loads the certificate and listens; a failed load is retried in the background, never thrown. */
   async start(): Promise<void> {
-    await this.refresh();
+    if (this.settings.watchDir !== undefined) {
+      try {
+        // The kubelet swaps a mounted Secret's files at once through a symlink: several events, one check.
+        this.watcher = watch(this.settings.watchDir, () => {
+          clearTimeout(this.soon);
+          this.soon = setTimeout(() => void this.check(), 100);
+        });
+        this.watcher.on('error', (error) => this.settings.log('warn', `watching ${this.settings.watchDir ?? ''}: ${error.message}`));
+      } catch (error) {
+        this.settings.log('warn', `cannot watch ${this.settings.watchDir}: ${error instanceof Error ? error.message : String(error)}; checked every ${this.settings.refreshMs} ms`);
+      }
+    }
+    await this.check();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.soon);
+    this.watcher?.close();
     const server = this.server;
     if (server === undefined) return;
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
     });
+  }
+
+  /** One check at a time: a check asked for while one runs waits for it, then runs. */
+  private async check(): Promise<void> {
+    while (this.refreshing !== undefined) await this.refreshing;
+    clearTimeout(this.timer);
+    this.refreshing = this.refresh();
+    try {
+      await this.refreshing;
+    } finally {
+      this.refreshing = undefined;
+    }
   }
 
   private async refresh(): Promise<void> {
@@ -92,7 +125,7 @@ export class WebhookServer {
       this.settings.log('warn', this.lastError);
       if (this.server === undefined) next = this.settings.retryMs;
     }
-    if (!this.stopped) this.timer = setTimeout(() => void this.refresh(), next);
+    if (!this.stopped) this.timer = setTimeout(() => void this.check(), next);
   }
 
   private async listen(cert: ServingCert): Promise<void> {
