@@ -212,6 +212,10 @@ describe('the admission webhook and the operator endpoints on a real API server'
       assert.equal(applied.code, 0, applied.stderr);
       await eventually(`the Service of iris-${version}`, async () => ((await runAsync(bin.kubectl, ['get', 'service', `iris-${version}-default`, '-n', 'models'], kube.kubeconfig, '')).code === 0 ? true : undefined), allOutput);
     }
+    // Admitted with a warning kubectl prints: what Trantor keeps but does not run.
+    const explained = await runAsync(bin.kubectl, ['apply', '-f', '-'], kube.kubeconfig, sdep('v1', 'explained', { predictors: [{ ...GOOD.predictors[0], explainer: { type: 'AnchorTabular' } }] }));
+    assert.equal(explained.code, 0, explained.stderr);
+    assert.match(explained.stderr, /^Warning: spec\.predictors\[0\]\.explainer: kept, not run/m);
     const update = await runAsync(bin.kubectl, ['apply', '-f', '-'], kube.kubeconfig, sdep('v1', 'iris-v1', BAD));
     assert.notEqual(update.code, 0);
     assert.match(update.stderr, /spec\.predictors\[1\]\.name/);

@@ -88,6 +88,22 @@ describe('admissionReview', () => {
     assert.equal(verdict.result, 'allowed', JSON.stringify(verdict.body));
   });
 
+  test('what is admitted but not acted on comes back as warnings, each by field path', () => {
+    const spec = {
+      replicas: 3,
+      annotations: { 'seldon.io/engine-separate-pod': 'true' },
+      predictors: [{ ...GOOD.predictors[0], explainer: { type: 'AnchorTabular', modelUri: 'gs://x/explainer' } }],
+    };
+    const { response } = admissionReview(review(sdep('v1', spec)), CONFIG).body as Answer & { response: { warnings?: string[] } };
+    assert.equal(response.allowed, true);
+    assert.deepEqual(response.warnings, [
+      'spec.replicas: not applied yet; set spec.predictors[].replicas',
+      'spec.annotations: seldon.io/engine-separate-pod is not supported yet and is ignored',
+      'spec.predictors[0].explainer: kept, not run (Trantor runs no explainers yet)',
+    ]);
+    for (const warning of response.warnings ?? []) assert.ok(warning.length <= 120, warning);
+  });
+
   test('a DELETE, which carries no object, is allowed', () => {
     const verdict = admissionReview({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'd', operation: 'DELETE', oldObject: sdep('v1', BAD) } }, CONFIG);
     assert.deepEqual((verdict.body as Answer).response, { uid: 'd', allowed: true });

@@ -2,11 +2,13 @@
  * The validating admission webhook: an AdmissionReview (admission.k8s.io/v1) for a SeldonDeployment
  * in, a verdict out. The object is read by the same reader as `trantor apply` and the reconcile
  * (`readLive`), then rendered with the operator's settings, so what the webhook admits the reconcile
- * can make, and what it refuses is refused with every problem by field path, at once. A review that
- * is not one (not JSON, no request, no uid) is answered 400, never a crash.
+ * can make, and what it refuses is refused with every problem by field path, at once. What it admits
+ * but Trantor does not act on (an explainer, Seldon's separate-pod annotation, `spec.replicas`) comes
+ * back as warnings, which kubectl prints. A review that is not one (not JSON, no request, no uid) is
+ * answered 400, never a crash.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ManifestError } from '../../manifest/index.ts';
+import { ManifestError, type SeldonDeployment } from '../../manifest/index.ts';
 import type { LiveObject } from './client.ts';
 import type { RenderConfig } from './config.ts';
 import { RenderError } from './objects.ts';
@@ -43,9 +45,31 @@ export function admissionReview(review: unknown, config: RenderConfig): Admissio
   const answer = (response: Record<string, unknown>): unknown => ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: request.uid, ...response } });
   // A DELETE (or CONNECT) carries no new object: nothing to validate.
   if (request.object === undefined || request.object === null) return { httpStatus: 200, result: 'allowed', body: answer({ allowed: true }) };
-  const problem = problemsOf(request, config);
-  if (problem === undefined) return { httpStatus: 200, result: 'allowed', body: answer({ allowed: true }) };
-  return { httpStatus: 200, result: 'denied', body: answer({ allowed: false, status: { status: 'Failure', ...INVALID, message: problem } }) };
+  const judged = judge(request, config);
+  if (typeof judged === 'string') return { httpStatus: 200, result: 'denied', body: answer({ allowed: false, status: { status: 'Failure', ...INVALID, message: judged } }) };
+  const warnings = warningsOf(judged, request.object);
+  return { httpStatus: 200, result: 'allowed', body: answer({ allowed: true, ...(warnings.length === 0 ? {} : { warnings }) }) };
+}
+
+/** Seldon's annotation asking for the executor in a pod of its own. */
+const ENGINE_SEPARATE_POD = 'seldon.io/engine-separate-pod';
+
+/** What is admitted but not acted on, each by field path (short: the API server may cut a warning past 120 characters). */
+function warningsOf(sdep: SeldonDeployment, object: { spec?: unknown }): string[] {
+  const warnings: string[] = [];
+  if (isRecord(object.spec) && object.spec['replicas'] !== undefined) warnings.push('spec.replicas: not applied yet; set spec.predictors[].replicas');
+  const annotated: [string, Record<string, string>][] = [
+    ['metadata.annotations', sdep.metadata.annotations],
+    ['spec.annotations', sdep.spec.annotations],
+    ...sdep.spec.predictors.map((p, i): [string, Record<string, string>] => [`spec.predictors[${i}].annotations`, p.annotations]),
+  ];
+  for (const [path, annotations] of annotated) {
+    if (annotations[ENGINE_SEPARATE_POD] !== undefined) warnings.push(`${path}: ${ENGINE_SEPARATE_POD} is not supported yet and is ignored`);
+  }
+  for (const [i, predictor] of sdep.spec.predictors.entries()) {
+    if (predictor.explainer !== undefined) warnings.push(`spec.predictors[${i}].explainer: kept, not run (Trantor runs no explainers yet)`);
+  }
+  return warnings;
 }
 
 /** The request of a review, or why it is not one. */
@@ -60,8 +84,8 @@ function requestOf(review: unknown): AdmissionRequest | string {
   return request as unknown as AdmissionRequest;
 }
 
-/** Every problem of the object, as `trantor apply` prints them, or undefined when it is fine. */
-function problemsOf(request: AdmissionRequest, config: RenderConfig): string | undefined {
+/** The object as read, or every problem of it as `trantor apply` prints them. */
+function judge(request: AdmissionRequest, config: RenderConfig): SeldonDeployment | string {
   const object = request.object as { apiVersion?: unknown; metadata?: Record<string, unknown>; spec?: unknown };
   const metadata = isRecord(object.metadata) ? object.metadata : {};
   // On CREATE the namespace may be only the request's, and a generateName'd object has no name yet.
@@ -77,7 +101,7 @@ function problemsOf(request: AdmissionRequest, config: RenderConfig): string | u
     if (error instanceof RenderError) return `${source}: ${error.message}`;
     throw error;
   }
-  return undefined;
+  return sdep;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
