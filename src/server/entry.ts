@@ -69,15 +69,13 @@ program
   .option('--leader-election-id <name>', 'the Lease (default trantor-operator)')
   .option('--lease-namespace <ns>', 'where the Lease lives (default POD_NAMESPACE, else default)')
   .option('--log-level <level>', 'trace | debug | info | warn | error (default info)')
-  // The chart's contract (docs/helm.md) also passes these; what they serve is not built yet, and the
-  // operator says so at start rather than failing the pod.
-  .option('--metrics-port <port>', 'not served yet: /healthz, /readyz and /metrics')
-  .option('--webhook-port <port>', 'not served yet: the admission webhook')
-  .option('--webhook-configuration <name>', 'not served yet')
-  .option('--webhook-service <name>', 'not served yet')
-  .option('--webhook-certs <mode>', 'not served yet')
-  .option('--webhook-secret <name>', 'not served yet')
-  .option('--webhook-cert-dir <dir>', 'not served yet')
+  .option('--metrics-port <port>', '/healthz, /readyz and /metrics over HTTP on this port')
+  .option('--webhook-port <port>', 'serve the admission webhook over HTTPS on this port (every replica)')
+  .option('--webhook-configuration <name>', 'the ValidatingWebhookConfiguration whose caBundle the self-managed CA goes into')
+  .option('--webhook-service <name>', "the webhook's Service (its DNS names go into the self-managed certificate)")
+  .option('--webhook-certs <mode>', 'self (default: the operator makes and rotates its certificate) or certManager')
+  .option('--webhook-secret <name>', "with self: the Secret in the operator's namespace that keeps the CA and the certificate")
+  .option('--webhook-cert-dir <dir>', 'with certManager: the directory holding tls.crt and tls.key (a renewal there is served at once)')
   .action(async (opts: import('./operator.ts').OperatorFlags) => {
     const { operator } = await import('./operator.ts');
     await operator(opts);

@@ -8,7 +8,7 @@
  * where the two differ on purpose (their JSON Schema libraries word errors differently) the test says so.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -28,7 +28,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { DEFAULT_RENDER_CONFIG, renderConfig, type RenderConfig } from '../../src/runtime/kubernetes/index.ts';
-import { findBinaries, ROOT, run, skipUnlessKube, startKube, type KubeBinaries, type KubeServer } from './harness.ts';
+import { findBinaries, ROOT, run, runAsync, skipUnlessKube, startKube, type KubeBinaries, type KubeServer } from './harness.ts';
 
 const CHART = join(ROOT, 'charts', 'trantor');
 const TESTDATA = join(import.meta.dirname, 'testdata');
@@ -431,6 +431,9 @@ for (const { major, of } of HELMS) describe(`the Helm chart on a real API server
     assert.ok(can(operator, 'patch', 'validatingwebhookconfigurations.admissionregistration.k8s.io', undefined, RELEASE));
     assert.ok(!can(operator, 'patch', 'validatingwebhookconfigurations.admissionregistration.k8s.io', undefined, 'someone-elses'), 'only its own webhook configuration');
     assert.ok(!can(operator, 'get', 'secrets', 'anywhere'), 'no Secrets outside its namespace');
+    assert.ok(can(operator, 'update', 'secrets', NAMESPACE, `${RELEASE}-webhook-cert`));
+    assert.ok(!can(operator, 'get', 'secrets', NAMESPACE, 'another-secret'), 'only its own Secret, even in its namespace');
+    assert.ok(!can(operator, 'list', 'validatingwebhookconfigurations.admissionregistration.k8s.io'), 'no listing of webhook configurations');
     assert.ok(!can(operator, 'create', 'virtualservices.networking.istio.io', 'anywhere'), 'no Istio objects unless istio.enabled');
   });
 
@@ -555,18 +558,4 @@ async function startRefusingWebhook(): Promise<{ port: number; ca: string; seen:
     seen,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-/** A binary run with a kubeconfig and stdin, without blocking this process; never rejects on a non-zero exit. */
-function runAsync(binary: string, args: string[], kubeconfig: string, input: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['pipe', 'pipe', 'pipe'], timeout: 120_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(input);
-  });
 }

@@ -327,3 +327,17 @@ export function run(binary: string, args: string[], kubeconfig?: string, input?:
   const result = spawnSync(binary, args, { env, input, encoding: 'utf8', timeout: 120_000 });
   return { code: result.status ?? 1, stdout: result.stdout, stderr: result.stderr + (result.error ? String(result.error) : '') };
 }
+
+/** A binary run with a kubeconfig and stdin, without blocking this process; never rejects on a non-zero exit. */
+export function runAsync(binary: string, args: string[], kubeconfig: string, input: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['pipe', 'pipe', 'pipe'], timeout: 120_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}

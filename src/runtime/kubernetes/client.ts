@@ -85,7 +85,7 @@ export interface WatchOptions {
 
 export class KubeClient {
   /** How many requests of each verb this client sent (tests count writes). */
-  readonly sent = { get: 0, list: 0, watch: 0, apply: 0, patchStatus: 0, delete: 0, create: 0, replace: 0 };
+  readonly sent = { get: 0, list: 0, watch: 0, apply: 0, patchStatus: 0, delete: 0, create: 0, replace: 0, patch: 0 };
 
   private constructor(
     private readonly server: URL,
@@ -116,7 +116,8 @@ export class KubeClient {
     return (await this.call('PATCH', `${resourcePath(resource, namespace, name)}/status`, { status }, 'application/merge-patch+json')) as LiveObject;
   }
 
-  async get(resource: Resource, namespace: string, name: string): Promise<LiveObject | undefined> {
+  /** One object; namespace undefined for a cluster-scoped kind. */
+  async get(resource: Resource, namespace: string | undefined, name: string): Promise<LiveObject | undefined> {
     this.sent.get++;
     try {
       return (await this.call('GET', resourcePath(resource, namespace, name))) as LiveObject;
@@ -134,6 +135,12 @@ export class KubeClient {
     } catch (error) {
       if (!(error instanceof KubeError && error.status === 404)) throw error;
     }
+  }
+
+  /** A patch of `contentType` (JSON patch, merge patch) to one object; namespace undefined for a cluster-scoped kind. */
+  async patch(resource: Resource, namespace: string | undefined, name: string, patch: unknown, contentType: string): Promise<LiveObject> {
+    this.sent.patch++;
+    return (await this.call('PATCH', resourcePath(resource, namespace, name), patch, contentType)) as LiveObject;
   }
 
   async create(resource: Resource, namespace: string, object: unknown): Promise<LiveObject> {

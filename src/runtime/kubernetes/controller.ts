@@ -8,7 +8,7 @@ import type { RenderConfig } from './config.ts';
 import { Informer, keyOf } from './informers.ts';
 import { LABELS, MANAGED_BY } from './names.ts';
 import type { OperatorOptions } from './options.ts';
-import { WorkQueue } from './queue.ts';
+import { WorkQueue, type QueueOptions } from './queue.ts';
 import { Reconciler, SELDON_DEPLOYMENTS } from './reconcile.ts';
 
 export interface ControllerSettings {
@@ -19,6 +19,8 @@ export interface ControllerSettings {
   readonly namespaces: readonly string[];
   readonly controllerId: string;
   readonly log: (level: 'info' | 'warn', message: string) => void;
+  /** Told of every reconcile pass (the operator's metrics). */
+  readonly observe?: QueueOptions['observe'];
 }
 
 export class Controller {
@@ -31,7 +33,7 @@ export class Controller {
     const { client, options, log } = settings;
     const reconciler = new Reconciler({ client, config: settings.config, controllerId: settings.controllerId });
     this.queue = new WorkQueue(
-      { workers: options.workers, backoffBaseMs: options.backoff, backoffMaxMs: options.backoffMax },
+      { workers: options.workers, backoffBaseMs: options.backoff, backoffMaxMs: options.backoffMax, ...(settings.observe === undefined ? {} : { observe: settings.observe }) },
       async (key) => {
         const live = this.find(key);
         if (live !== undefined) await reconciler.reconcile(live);
@@ -74,6 +76,11 @@ export class Controller {
   /** How many full lists the informers made (a relist after 410 adds one). */
   get lists(): number {
     return [...this.deployments, ...this.children].reduce((sum, i) => sum + i.lists, 0);
+  }
+
+  /** How many times a watch was opened again after the first (server timeouts, watchdog, 410, errors). */
+  get watchRestarts(): number {
+    return [...this.deployments, ...this.children].reduce((sum, i) => sum + Math.max(0, i.watches - 1), 0);
   }
 
   /** How many times a watch was answered 410 Gone. */

@@ -24,3 +24,7 @@ export { APPLIED_ANNOTATION, CONTROLLER_ID_LABEL, childResources, covers, isOurs
 export { Controller, type ControllerSettings } from './controller.ts';
 export { operatorOptions, type OperatorOptions } from './options.ts';
 export { LeaderElector, LEASES, type LeaseSettings } from './lease.ts';
+export { admissionHandler, admissionReview, WEBHOOK_PATH, type AdmissionHandlerSettings, type AdmissionResult, type AdmissionVerdict } from './webhook.ts';
+export { certDirectory, WebhookServer, type CertSource, type ServingCert, type WebhookServerSettings } from './webhook-server.ts';
+export { assess, certsOfSecret, pemCertificates, renew, SECRETS, SelfManagedCerts, serviceNames, VALIDATING_WEBHOOK_CONFIGURATIONS, type Renewal, type SelfManagedSettings, type WebhookCerts } from './certs.ts';
+export { operatorEndpoints, OperatorMetrics, type EndpointSettings, type OperatorGauges, type ReadinessCheck } from './metrics.ts';

@@ -40,6 +40,8 @@ export class Informer {
   lists = 0;
   /** How many times the server answered 410 Gone (the watch's version was compacted away). */
   gone = 0;
+  /** How many watches were opened (each one after the first is a restart). */
+  watches = 0;
   private resourceVersion = '';
   private stopped = false;
   private current: AbortController | undefined;
@@ -110,6 +112,7 @@ export class Informer {
   private async watchOnce(): Promise<void> {
     const controller = new AbortController();
     this.current = controller;
+    this.watches++;
     let heard = Date.now();
     const check = setInterval(() => {
       if (Date.now() - heard > this.options.watchdogMs || Date.now() >= this.relistDue) controller.abort();

@@ -18,6 +18,12 @@ export const operatorOptions = defineOptions('operator', {
   renewDeadline: { kind: 'duration', default: 10_000, min: 1000, doc: 'with --leader-elect: a leader that could not renew its Lease for this long stops (and exits)' },
   leaseRetry: { kind: 'duration', default: 2000, min: 100, doc: 'with --leader-elect: how often the Lease is renewed, or tried by a replica that waits' },
   requestTimeout: { kind: 'duration', default: 30_000, doc: 'how long one request to the API server (not a watch) may take' },
+  webhookBodyLimit: { kind: 'size', default: 4 * 2 ** 20, min: 1024, doc: 'the largest AdmissionReview the webhook reads (an update carries the old and the new object); a larger one is answered 413' },
+  webhookTimeout: { kind: 'duration', default: 30_000, doc: 'how long the webhook waits for a review to arrive whole before it closes the connection' },
+  certRefresh: { kind: 'duration', default: 60_000, min: 100, doc: "how often the webhook's certificate is checked (the Secret, or the cert-manager files) and reloaded if it changed" },
+  certValidity: { kind: 'duration', default: 8760 * 3_600_000, min: 60_000, doc: 'with --webhook-certs=self: how long a serving certificate is valid; a new one is issued when a third of it is left' },
+  caValidity: { kind: 'duration', default: 87_600 * 3_600_000, min: 60_000, doc: 'with --webhook-certs=self: how long the CA is valid; a new CA is made when a third of it is left, the old one trusted until it expires' },
+  eventLoopStall: { kind: 'duration', default: 10_000, min: 100, doc: '/healthz fails when the event loop has not turned for this long' },
 });
 
 export type OperatorOptions = OptionValues<typeof operatorOptions.table>;

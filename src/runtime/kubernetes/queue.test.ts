@@ -65,3 +65,24 @@ test('a failing key is retried with a doubling backoff until it succeeds, then i
   assert.equal(queue.failuresOf('k'), 0);
   for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= delays[i - 1]! - 2, `retry ${i} waited its backoff`);
 });
+
+test('each pass is observed with its duration and whether it failed; depth counts the keys waiting for a worker', async () => {
+  const seen: boolean[] = [];
+  const gate = deferred();
+  let failOnce = true;
+  const queue = new WorkQueue({ ...FAST, workers: 1, observe: (seconds, failed) => seen.push(seconds >= 0 && failed) }, async (key) => {
+    if (key === 'blocker') await gate.promise;
+    if (key === 'flaky' && failOnce) {
+      failOnce = false;
+      throw new Error('once');
+    }
+  });
+  queue.add('blocker');
+  queue.add('flaky');
+  queue.add('other');
+  assert.equal(queue.depth, 2);
+  gate.resolve();
+  await queue.idle();
+  assert.equal(queue.depth, 0);
+  assert.deepEqual(seen, [false, true, false, false]);
+});

@@ -10,6 +10,8 @@ export interface QueueOptions {
   readonly workers: number;
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
+  /** Told of every pass: how long it took and whether it failed (metrics). */
+  readonly observe?: (seconds: number, failed: boolean) => void;
 }
 
 export class WorkQueue {
@@ -40,6 +42,11 @@ export class WorkQueue {
     this.queued.add(key);
     this.waiting.push(key);
     this.pump();
+  }
+
+  /** Keys waiting for a worker (not those running or waiting out a backoff). */
+  get depth(): number {
+    return this.waiting.length;
   }
 
   /** How many times `key` failed in a row. */
@@ -83,10 +90,13 @@ export class WorkQueue {
   }
 
   private async runOne(key: string): Promise<void> {
+    const started = performance.now();
     try {
       await this.work(key);
       this.failures.delete(key);
+      this.options.observe?.((performance.now() - started) / 1000, false);
     } catch (error) {
+      this.options.observe?.((performance.now() - started) / 1000, true);
       const failures = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, failures);
       const delay = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** (failures - 1));
