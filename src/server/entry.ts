@@ -59,6 +59,24 @@ program
   });
 
 program
+  .command('gateway')
+  .description("serve one SeldonDeployment's /seldon/<ns>/<sdep>/ paths in front of its predictors' executors on Kubernetes (reads TRANTOR_GATEWAY_PREDICTORS)")
+  .option('--sdep <name>', 'the SeldonDeployment')
+  .option('--namespace <ns>', 'its namespace')
+  .option('--http_port <n>', 'the port to serve on (default 8000; 0 picks a free one)')
+  .option('--grpc_port <n>', 'accepted and named at start: gRPC is not served yet')
+  .option('--log_level <level>', 'trace | debug | info | warn | error (default info)')
+  .option('--host <address>', 'the address to bind (default 0.0.0.0)')
+  .option('--config <file>', 'a YAML file of named options (docs/configuration.md)')
+  .option('--set <section.option=value>', 'one named option, over the file (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .action(async (opts: import('./gateway-main.ts').GatewayFlags, command: Command) => {
+    const { runGateway } = await import('./gateway-main.ts');
+    await runGateway(opts, process.env, command.args);
+  });
+
+program
   .command('operator')
   .description('run the Kubernetes operator: reconcile SeldonDeployments into Deployments and Services (docs/kubernetes.md)')
   .option('--namespaces, --namespace <list>', 'namespaces to watch, comma separated (default all, or WATCH_NAMESPACE)')
@@ -84,5 +102,5 @@ program
   });
 
 const code = await runCli(program, process.argv);
-// `up`, `executor` and `operator` keep running until a signal; every other command ends here.
-if (code !== 0 || !['up', 'executor', 'operator'].includes(process.argv[2] ?? '')) process.exitCode = code;
+// `up`, `executor`, `gateway` and `operator` keep running until a signal; every other command ends here.
+if (code !== 0 || !['up', 'executor', 'gateway', 'operator'].includes(process.argv[2] ?? '')) process.exitCode = code;
