@@ -126,21 +126,28 @@ test('both images run as the non-root user the operator sets (runAsUser)', () =>
   }
 });
 
-test("the trantor image runs the executor container render() makes", () => {
+test("the trantor image runs the executor and gateway containers render() makes", () => {
   const steps = finalStage(join(IMAGES, 'trantor', 'Dockerfile'));
   const entrypoint = execForm(steps, 'ENTRYPOINT');
   const sdep = loadManifests('apiVersion: machinelearning.seldon.io/v1\nkind: SeldonDeployment\nmetadata: {name: m, namespace: ns}\nspec:\n  predictors:\n  - name: p\n    graph: {name: model, implementation: SKLEARN_SERVER, modelUri: "gs://bucket/model"}\n').deployments[0]!;
-  const deployment = render(sdep, DEFAULT_RENDER_CONFIG).objects.find((o) => o.kind === 'Deployment')!;
-  const containers = (deployment.spec['template'] as { spec: { containers: { name: string; command: string[]; image: string }[] } }).spec.containers;
+  const containers = render(sdep, DEFAULT_RENDER_CONFIG).objects
+    .filter((o) => o.kind === 'Deployment')
+    .flatMap((d) => (d.spec['template'] as { spec: { containers: { name: string; command: string[]; image: string }[] } }).spec.containers);
   const executor = containers.find((c) => c.name === EXECUTOR_CONTAINER)!;
-  assert.equal(executor.command[0], entrypoint[0], "render's executor command is the image's program");
+  const gateway = containers.find((c) => c.name === 'gateway')!;
+  for (const container of [executor, gateway]) assert.equal(container.command[0], entrypoint[0], `render's ${container.name} command is the image's program`);
+  assert.equal(gateway.image, executor.image, 'the gateway runs from the trantor image');
   const program = commandFile(steps, entrypoint[0]!);
   const env = { ...process.env, ...envOf(steps) };
-  // As the container starts it (its command, then --help), and as the image's default CMD.
-  for (const args of [[...executor.command.slice(1), '--help'], execForm(steps, 'CMD')]) {
+  const usage: Record<string, RegExp> = {
+    executor: /--sdep <name>[\s\S]*--http_port <n>/,
+    gateway: /--sdep <name>[\s\S]*--http_port <n>[\s\S]*--grpc_port <n>/,
+  };
+  // As each container starts it (its command, then --help), and as the image's default CMD.
+  for (const args of [[...executor.command.slice(1), '--help'], [...gateway.command.slice(1), '--help'], execForm(steps, 'CMD')]) {
     const result = spawnSync(process.execPath, [program, ...args], { encoding: 'utf8', env, timeout: 60_000 });
     assert.equal(result.status, 0, `trantor ${args.join(' ')}:\n${result.stderr}`);
-    assert.match(result.stdout, args[0] === 'executor' ? /--sdep <name>[\s\S]*--http_port <n>/ : /Usage: trantor/);
+    assert.match(result.stdout, usage[args[0]!] ?? /Usage: trantor/);
   }
 });
 
