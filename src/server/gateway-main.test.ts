@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadManifests } from '../manifest/index.ts';
-import { DEFAULT_RENDER_CONFIG, GATEWAY_PREDICTORS_ENV, render } from '../runtime/kubernetes/index.ts';
+import { GATEWAY_PREDICTORS_ENV } from '../runtime/kubernetes/index.ts';
+import { renderedContainers } from '../runtime/kubernetes/testing.ts';
 import { parseGatewayPredictors, resolveGatewayConfig, type GatewayFlags } from './gateway-main.ts';
 
 const MANIFEST = `
@@ -21,24 +21,6 @@ spec:
     graph: {name: c, implementation: SKLEARN_SERVER, modelUri: "gs://bucket/c"}
 `;
 
-interface Container {
-  command: string[];
-  args: string[];
-  env: { name: string; value: string }[];
-}
-
-/** The gateway container render() makes, as the operator applies it. */
-function renderedGateway(): Container {
-  const sdep = loadManifests(MANIFEST).deployments[0]!;
-  for (const object of render(sdep, DEFAULT_RENDER_CONFIG).objects) {
-    if (object.kind !== 'Deployment') continue;
-    const containers = (object.spec['template'] as { spec: { containers: (Container & { name: string })[] } }).spec.containers;
-    const found = containers.find((c) => c.name === 'gateway');
-    if (found !== undefined) return found;
-  }
-  throw new Error('render() made no gateway container');
-}
-
 /** Commander's spelling of `--flag value` pairs. */
 function flagsOf(args: readonly string[]): GatewayFlags {
   const flags: Record<string, string> = {};
@@ -47,7 +29,8 @@ function flagsOf(args: readonly string[]): GatewayFlags {
 }
 
 test("the rendered gateway container's arguments and environment are what the command reads", () => {
-  const container = renderedGateway();
+  const [container] = renderedContainers(MANIFEST, 'gateway');
+  assert.ok(container !== undefined, 'render() made no gateway container');
   assert.deepEqual(container.command, ['trantor', 'gateway']);
   const env = Object.fromEntries(container.env.map((e) => [e.name, e.value]));
   const config = resolveGatewayConfig(flagsOf(container.args), env);

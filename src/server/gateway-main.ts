@@ -6,12 +6,12 @@
  * Service, told by TRANTOR_GATEWAY_PREDICTORS. `/ready` answers 200 once every non-shadow
  * predictor's executor answers its own `/ready`.
  */
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { Metrics } from '../executor/index.ts';
 import { createGateway, remoteDeployment, type Gateway, type RemoteDeployment, type RemotePredictorSpec } from '../gateway/index.ts';
 import { GATEWAY_PREDICTORS_ENV } from '../runtime/kubernetes/index.ts';
 import { compileOptions, OPTION_SECTIONS, type CompiledOptions } from './options.ts';
-import { stopOnSignals } from './stop-signals.ts';
+import { logLevelFlag, portFlag, requiredFlag, runPodProcess } from './pod-process.ts';
 
 /** The arguments the operator passes (Seldon's executor spelling) and Trantor's own. */
 export interface GatewayFlags {
@@ -38,19 +38,6 @@ export interface GatewayProcessConfig {
   readonly options: CompiledOptions;
   /** What was given and is not served, for the start-up notice. */
   readonly ignored: readonly string[];
-}
-
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error'];
-
-function required(value: string | undefined, flag: string): string {
-  if (value === undefined || value === '') throw new Error(`--${flag} is required (the operator passes it)`);
-  return value;
-}
-
-function portOf(text: string, flag: string): number {
-  const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65535) throw new Error(`--${flag} ${text}: expected a port number 0-65535`);
-  return port;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -98,10 +85,9 @@ export function parseGatewayPredictors(text: string | undefined): RemotePredicto
 
 /** Flags and environment, checked and compiled once: everything the gateway process runs from. */
 export function resolveGatewayConfig(flags: GatewayFlags, env: NodeJS.ProcessEnv, unknown: readonly string[] = []): GatewayProcessConfig {
-  const name = required(flags.sdep, 'sdep');
-  const namespace = required(flags.namespace, 'namespace');
-  const logLevel = (flags.log_level ?? 'info').toLowerCase();
-  if (!LEVELS.includes(logLevel)) throw new Error(`--log_level ${flags.log_level}: expected one of ${LEVELS.join(', ')}`);
+  const name = requiredFlag(flags.sdep, 'sdep');
+  const namespace = requiredFlag(flags.namespace, 'namespace');
+  const logLevel = logLevelFlag(flags.log_level);
   const predictors = parseGatewayPredictors(env[GATEWAY_PREDICTORS_ENV]);
   const ignored = unknown.length === 0 ? [] : [unknown.join(' ')];
   if (flags.grpc_port !== undefined) ignored.push(`--grpc_port ${flags.grpc_port} (gRPC is not served yet)`);
@@ -110,7 +96,7 @@ export function resolveGatewayConfig(flags: GatewayFlags, env: NodeJS.ProcessEnv
     name,
     predictors: Object.freeze(predictors),
     host: flags.host ?? '0.0.0.0',
-    port: portOf(flags.http_port ?? '8000', 'http_port'),
+    port: portFlag(flags.http_port ?? '8000', 'http_port'),
     logLevel,
     options: compileOptions(OPTION_SECTIONS, { file: flags.config, sets: flags.set ?? [] }),
     ignored: Object.freeze(ignored),
@@ -159,19 +145,13 @@ export async function startGatewayProcess(config: GatewayProcessConfig, logger: 
 /** `trantor gateway`: runs until SIGTERM (the pod's end) or SIGINT. */
 export async function runGateway(flags: GatewayFlags, env: NodeJS.ProcessEnv, unknown: readonly string[]): Promise<void> {
   const config = resolveGatewayConfig(flags, env, unknown);
-  // A pod's log is its standard output.
-  const logger = pino({ level: config.logLevel });
-  if (config.ignored.length > 0) process.stderr.write(`trantor gateway: ignoring ${config.ignored.join(', ')}\n`);
-  const running = await startGatewayProcess(config, logger);
-  stopOnSignals({
-    signals: ['SIGTERM', 'SIGINT'],
-    say: (line) => void process.stderr.write(`${line}\n`),
-    shutdown: async () => {
-      await running.close();
-      logger.flush();
-    },
+  const { namespace, name } = config;
+  await runPodProcess({
+    command: 'gateway',
+    logLevel: config.logLevel,
+    ignored: config.ignored,
+    start: (logger) => startGatewayProcess(config, logger),
+    describe: () => `${namespace}/${name}, predictors ${config.predictors.map((p) => `${p.name} (${p.shadow ? 'shadow' : `traffic ${p.traffic}`}) at ${p.url.href}`).join(', ')}`,
+    url: (running) => `${running.gateway.url}/seldon/${namespace}/${name}`,
   });
-  const described = config.predictors.map((p) => `${p.name} (${p.shadow ? 'shadow' : `traffic ${p.traffic}`}) at ${p.url.href}`);
-  process.stderr.write(`trantor gateway: ${config.namespace}/${config.name}, predictors ${described.join(', ')}\n`);
-  process.stdout.write(`gateway: ${running.gateway.url}/seldon/${config.namespace}/${config.name}\n`);
 }

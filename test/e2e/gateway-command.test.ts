@@ -11,13 +11,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { loadManifests } from '../../src/manifest/index.ts';
-import { decodeEnginePredictor, DEFAULT_RENDER_CONFIG, ENGINE_PREDICTOR_ENV, EXECUTOR_CONTAINER, GATEWAY_PREDICTORS_ENV, render } from '../../src/runtime/kubernetes/index.ts';
+import { decodeEnginePredictor, ENGINE_PREDICTOR_ENV, EXECUTOR_CONTAINER, GATEWAY_PREDICTORS_ENV } from '../../src/runtime/kubernetes/index.ts';
+import { renderedContainers, type RenderedContainer } from '../../src/runtime/kubernetes/testing.ts';
 import { send, startHost, type HostProcess } from '../hosts/host-process.ts';
-import { ROOT, TRANTOR, waitFor } from './harness.ts';
+import { freePort, ROOT, TRANTOR, waitFor } from './harness.ts';
 
 const MANIFEST = `
 apiVersion: machinelearning.seldon.io/v1
@@ -48,42 +47,18 @@ spec:
         - {name: model-c, image: example/noop, command: [trantor-node-microservice, NoopModel]}
 `;
 
-interface Container {
-  name: string;
-  command: string[];
-  args: string[];
-  env: { name: string; value: string }[];
-}
-
 interface EngineNode {
   name: string;
   endpoint: { service_host: string; service_port: number; httpPort: number };
   children: EngineNode[];
 }
 
-function containersOf(name: string): Container[] {
-  const sdep = loadManifests(MANIFEST).deployments[0]!;
-  const found: Container[] = [];
-  for (const object of render(sdep, DEFAULT_RENDER_CONFIG).objects) {
-    if (object.kind !== 'Deployment') continue;
-    const containers = (object.spec['template'] as { spec: { containers: Container[] } }).spec.containers;
-    found.push(...containers.filter((c) => c.name === name));
-  }
-  return found;
-}
+const containersOf = (name: string): RenderedContainer[] => renderedContainers(MANIFEST, name);
 
-function envOf(container: Container, name: string): string {
+function envOf(container: RenderedContainer, name: string): string {
   const value = container.env.find((e) => e.name === name)?.value;
   assert.ok(value !== undefined, `${container.name} has no ${name}`);
   return value;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 interface Running {
