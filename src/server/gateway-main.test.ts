@@ -46,6 +46,8 @@ test("the rendered gateway container's arguments and environment are what the co
       ['mirror', 0, true, 'http://pair-mirror.models.svc.cluster.local:8000/'],
     ],
   );
+  // Each graph's nodes, so feedback finds the predictor that made the prediction.
+  assert.deepEqual(config.predictors.map((p) => p.nodes), [['a'], ['b'], ['c']]);
   // gRPC is a later issue: the port is taken and said to be unserved.
   assert.deepEqual(config.ignored, ['--grpc_port 5001 (gRPC is not served yet)']);
 });

@@ -233,6 +233,20 @@ test('a CloudEvent in gets a CloudEvent back, through the remote executor', asyn
   assert.deepEqual((JSON.parse(answer.text) as { data: { ndarray: number[][] } }).data.ndarray, [[4]]);
 });
 
+test('feedback goes to the predictor whose graph made the prediction (its requestPath)', async () => {
+  const count = async (name: string): Promise<number> => {
+    const text = (await send(executors.get(name)!.url, 'GET', '/prometheus')).text;
+    return Number(new RegExp(`^seldon_api_executor_server_requests_seconds_count\\{[^}]*service="feedback"[^}]*\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  };
+  const feedback = JSON.stringify({ request: { data: { ndarray: [[1, 2]] } }, response: { meta: { requestPath: { 'model-b': 'example/noop' } } }, reward: 1 });
+  for (let i = 0; i < 8; i++) {
+    const answer = await send(base, 'POST', '/api/v1.0/feedback', feedback, json);
+    assert.equal(answer.status, 200, answer.text);
+  }
+  assert.equal(await count('canary'), 8);
+  assert.equal(await count('main'), 0);
+});
+
 test("/ready answers 503 again once a serving predictor's executor goes", async () => {
   assert.equal(await executors.get('canary')!.stop(), 0);
   await waitFor('/ready to answer 503', async () => (await send(gateway.url, 'GET', '/ready')).status === 503, 30_000);
