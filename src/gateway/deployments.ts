@@ -2,7 +2,7 @@
  * What the gateway needs from the control plane: the executors serving a deployment now. The
  * control plane implements DeploymentTable from its own state; the gateway only reads it.
  */
-import type { PredictorExecutor } from '../executor/index.ts';
+import type { GatewayPredictor } from './predictor.ts';
 import type { EventNaming } from './cloudevents.ts';
 
 export interface DeploymentEntry {
@@ -13,7 +13,7 @@ export interface DeploymentEntry {
    * compiles its traffic split once per array it sees, so hand out a new array (and a new
    * entry) when the deployment changes, not a mutated one.
    */
-  readonly executors: readonly PredictorExecutor[];
+  readonly executors: readonly GatewayPredictor[];
   /** How its reply CloudEvents are named (eventNamingOf its manifest); `seldon` when absent. */
   readonly eventNaming?: EventNaming;
 }

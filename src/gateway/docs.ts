@@ -4,16 +4,16 @@
  * server. The page needs nothing from the network: no CDN, one small inline script to try a
  * prediction.
  */
-import type { PredictorExecutor } from '../executor/index.ts';
+import type { GatewayPredictor } from './predictor.ts';
 import { EXAMPLE_REQUEST, SCHEMAS, type OperationContext } from './openapi.ts';
 import { documentedPaths } from './routes.ts';
 
 export interface DocTarget {
   namespace: string;
   name: string;
-  executors: readonly PredictorExecutor[];
+  executors: readonly GatewayPredictor[];
   /** The primary predictor: its nodes are the `<model>` values offered. */
-  primary: PredictorExecutor | undefined;
+  primary: GatewayPredictor | undefined;
   /** `http://host:port`, from the request that asks for the docs. */
   origin: string;
 }

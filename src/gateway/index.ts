@@ -11,3 +11,6 @@ export type { TrafficSplit } from './traffic.ts';
 export { docPage, openApiDocument } from './docs.ts';
 export { gatewayOptions } from './options.ts';
 export type { GatewayLimits } from './options.ts';
+export type { GatewayPredictor } from './predictor.ts';
+export { RemotePredictor, remoteDeployment } from './remote-predictor.ts';
+export type { RemoteDeployment, RemoteDeploymentOptions, RemotePredictorSpec } from './remote-predictor.ts';

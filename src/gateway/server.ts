@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 import { httpOptions, type HttpOptions, closeAfterAnswer, closer, createHttpServer, listen, readBody, unanswerable, urlOf, type BodyLimit, compileRequestOrigin, isUnspecifiedHost, normalizeHost, normalizeOrigin, type RequestOriginPolicy } from '../http/index.ts';
 import { decodeBody, mediaType, decodeMultipart, TrantorError, asTrantorError, failureBody, stringifyJson, parseSeldonMessage, isPuid, newPuid } from '../protocol/index.ts';
 import type { SeldonMessage } from '../protocol/index.ts';
-import type { CallLimits, PredictorExecutor, Metrics } from '../executor/index.ts';
+import type { CallLimits, Metrics } from '../executor/index.ts';
+import type { GatewayPredictor } from './predictor.ts';
 import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
 import { docPage, openApiDocument } from './docs.ts';
 import type { DocTarget } from './docs.ts';
@@ -52,6 +53,8 @@ export interface GatewayOptions {
    * (`/api/v1.0/predictions` …), and `/ready` answers 503 with `ready()`'s text until it resolves undefined.
    */
   pod?: { readonly namespace: string; readonly name: string; ready(): Promise<string | undefined> };
+  /** `trantor gateway`: `/ready` answers 503 with its text until it resolves undefined (a pod's `ready` wins). */
+  ready?: () => Promise<string | undefined>;
 }
 
 export interface Gateway {
@@ -77,6 +80,8 @@ interface GatewayConfig {
   readonly hostPattern: RegExp | undefined;
   readonly corsAllowedOrigins: readonly string[];
   readonly pod: GatewayOptions['pod'];
+  /** What `/ready` waits for; undefined when it answers at once. */
+  readonly ready: (() => Promise<string | undefined>) | undefined;
   /** `/seldon/<ns>/<name>` of the pod's deployment, put before a root path no route takes. */
   readonly podPrefix: string | undefined;
 }
@@ -84,6 +89,7 @@ interface GatewayConfig {
 function compileOptions(options: GatewayOptions): GatewayConfig {
   // Checked against the table's bounds, as `--set` values are.
   const limits = gatewayOptions.compile(options.limits);
+  const pod = options.pod;
   return Object.freeze({
     bodyLimit: Object.freeze({ limitBytes: limits.bodyLimit }),
     requestTimeoutMs: limits.requestTimeout,
@@ -98,6 +104,7 @@ function compileOptions(options: GatewayOptions): GatewayConfig {
     hostPattern: options.hostPattern,
     corsAllowedOrigins: Object.freeze((options.corsAllowedOrigins ?? []).map(normalizeOrigin)),
     pod: options.pod,
+    ready: pod === undefined ? options.ready : () => pod.ready(),
     podPrefix: options.pod === undefined ? undefined : `/seldon/${options.pod.namespace}/${options.pod.name}`,
   });
 }
@@ -199,9 +206,9 @@ class GatewayHandler implements GatewayOps {
   }
 
   ready(exchange: Exchange, body: string): void {
-    const pod = this.config.pod;
-    if (pod === undefined) return this.sendJson(exchange, body);
-    pod.ready().then(
+    const check = this.config.ready;
+    if (check === undefined) return this.sendJson(exchange, body);
+    check().then(
       (missing) => (missing === undefined ? this.sendJson(exchange, body) : this.fail(exchange, new TrantorError('UNAVAILABLE', missing))),
       (err: unknown) => this.fail(exchange, err),
     );
@@ -281,7 +288,7 @@ class GatewayHandler implements GatewayOps {
     );
   }
 
-  private shadow(executor: PredictorExecutor, message: SeldonMessage, puid: string, limits: CallLimits): void {
+  private shadow(executor: GatewayPredictor, message: SeldonMessage, puid: string, limits: CallLimits): void {
     executor.predict(message, puid, limits).catch((err: unknown) => {
       this.config.logger?.debug({ err, predictor: executor.name, puid }, 'shadow predictor failed; its answer is ignored');
     });

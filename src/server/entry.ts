@@ -30,33 +30,54 @@ program
     await up({ ...rest, ...(home === undefined ? {} : { home }), ...(requestTimeout === undefined ? {} : { timeout: requestTimeout }) });
   });
 
-program
-  .command('executor')
-  .description("serve one predictor's graph inside its Kubernetes pod, as Seldon's executor (reads ENGINE_PREDICTOR)")
-  .option('--sdep <name>', 'the SeldonDeployment')
-  .option('--namespace <ns>', 'its namespace')
-  .option('--predictor <name>', 'the predictor (ENGINE_PREDICTOR holds it)')
-  .option('--file <path>', "the predictor's JSON in a file, instead of ENGINE_PREDICTOR")
-  .option('--http_port <n>', 'the port to serve on (default 8000; 0 picks a free one)')
-  .option('--grpc_port <n>', 'accepted and ignored: no gRPC server')
-  .option('--protocol <name>', 'seldon (default; the only one served)')
-  .option('--transport <name>', 'rest (default; the only one served)')
-  .option('--server_type <type>', 'rpc (default; kafka is not served)')
-  .option('--prometheus_path <path>', 'metrics are served at /prometheus')
-  .option('--log_work_buffer_size <n>', 'request-logger events waiting per logger URL (executor.loggerQueue)')
-  .option('--log_write_timeout_ms <n>', 'how long sending one request-logger event may take (executor.loggerTimeout)')
-  .option('--full_health_checks [bool]', "/ready calls each component's /health/status (true) or opens a TCP connection to it (false, default)")
-  .option('--log_level <level>', 'trace | debug | info | warn | error (default info)')
-  .option('--host <address>', 'the address to bind (default 0.0.0.0)')
-  .option('--config <file>', 'a YAML file of named options (docs/configuration.md)')
-  .option('--set <section.option=value>', 'one named option, over the file (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
-  // Seldon's other executor arguments (kafka_*, log_kafka_*, debug…) are taken and named as ignored.
-  .allowUnknownOption()
-  .allowExcessArguments()
-  .action(async (opts: ExecutorFlags, command: Command) => {
-    const { runPodExecutor } = await import('./executor-main.ts');
-    await runPodExecutor(opts, process.env, command.args);
-  });
+/**
+ * The flags every command run in a pod takes besides its own; Seldon's other executor arguments
+ * (kafka_*, log_kafka_*, debug…) are taken and named as ignored.
+ */
+function withPodFlags(command: Command): Command {
+  return command
+    .option('--log_level <level>', 'trace | debug | info | warn | error (default info)')
+    .option('--host <address>', 'the address to bind (default 0.0.0.0)')
+    .option('--config <file>', 'a YAML file of named options (docs/configuration.md)')
+    .option('--set <section.option=value>', 'one named option, over the file (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+    .allowUnknownOption()
+    .allowExcessArguments();
+}
+
+withPodFlags(
+  program
+    .command('executor')
+    .description("serve one predictor's graph inside its Kubernetes pod, as Seldon's executor (reads ENGINE_PREDICTOR)")
+    .option('--sdep <name>', 'the SeldonDeployment')
+    .option('--namespace <ns>', 'its namespace')
+    .option('--predictor <name>', 'the predictor (ENGINE_PREDICTOR holds it)')
+    .option('--file <path>', "the predictor's JSON in a file, instead of ENGINE_PREDICTOR")
+    .option('--http_port <n>', 'the port to serve on (default 8000; 0 picks a free one)')
+    .option('--grpc_port <n>', 'accepted and ignored: no gRPC server')
+    .option('--protocol <name>', 'seldon (default; the only one served)')
+    .option('--transport <name>', 'rest (default; the only one served)')
+    .option('--server_type <type>', 'rpc (default; kafka is not served)')
+    .option('--prometheus_path <path>', 'metrics are served at /prometheus')
+    .option('--log_work_buffer_size <n>', 'request-logger events waiting per logger URL (executor.loggerQueue)')
+    .option('--log_write_timeout_ms <n>', 'how long sending one request-logger event may take (executor.loggerTimeout)')
+    .option('--full_health_checks [bool]', "/ready calls each component's /health/status (true) or opens a TCP connection to it (false, default)"),
+).action(async (opts: ExecutorFlags, command: Command) => {
+  const { runPodExecutor } = await import('./executor-main.ts');
+  await runPodExecutor(opts, process.env, command.args);
+});
+
+withPodFlags(
+  program
+    .command('gateway')
+    .description("serve one SeldonDeployment's /seldon/<ns>/<sdep>/ paths in front of its predictors' executors on Kubernetes (reads TRANTOR_GATEWAY_PREDICTORS)")
+    .option('--sdep <name>', 'the SeldonDeployment')
+    .option('--namespace <ns>', 'its namespace')
+    .option('--http_port <n>', 'the port to serve on (default 8000; 0 picks a free one)')
+    .option('--grpc_port <n>', 'accepted and named at start: gRPC is not served yet'),
+).action(async (opts: import('./gateway-main.ts').GatewayFlags, command: Command) => {
+  const { runGateway } = await import('./gateway-main.ts');
+  await runGateway(opts, process.env, command.args);
+});
 
 program
   .command('operator')
@@ -82,5 +103,5 @@ program
   });
 
 const code = await runCli(program, process.argv);
-// `up`, `executor` and `operator` keep running until a signal; every other command ends here.
-if (code !== 0 || !['up', 'executor', 'operator'].includes(process.argv[2] ?? '')) process.exitCode = code;
+// `up`, `executor`, `gateway` and `operator` keep running until a signal; every other command ends here.
+if (code !== 0 || !['up', 'executor', 'gateway', 'operator'].includes(process.argv[2] ?? '')) process.exitCode = code;

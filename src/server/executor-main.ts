@@ -8,12 +8,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { HttpTransport, Metrics, PredictorExecutor, RequestLogger, executorOptions, httpTransportOptions, requestLoggerOptions, type NodePlan } from '../executor/index.ts';
 import { createGateway, eventNamingOf, type DeploymentEntry, type DeploymentTable, type Gateway } from '../gateway/index.ts';
 import { loadManifests, type EndpointSource, type Predictor, type ReplicaAddress, type SeldonDeployment, type UnitKey } from '../manifest/index.ts';
 import { compileOptions, OPTION_SECTIONS, type CompiledOptions } from './options.ts';
-import { stopOnSignals } from './stop-signals.ts';
+import { logLevelFlag, portFlag, requiredFlag, runPodProcess } from './pod-process.ts';
 
 /** The environment variable the operator puts the predictor in. */
 export const ENGINE_PREDICTOR = 'ENGINE_PREDICTOR';
@@ -61,21 +61,8 @@ export interface PodExecutorConfig {
   readonly ignored: readonly string[];
 }
 
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error'];
-
-function required(value: string | undefined, flag: string): string {
-  if (value === undefined || value === '') throw new Error(`--${flag} is required (the operator passes it)`);
-  return value;
-}
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function portOf(text: string, flag: string): number {
-  const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65535) throw new Error(`--${flag} ${text}: expected a port number 0-65535`);
-  return port;
 }
 
 /** The predictor's JSON text: `--file`, else ENGINE_PREDICTOR decoded from base64. */
@@ -101,8 +88,8 @@ function nodeAddresses(graph: unknown, into: Map<string, ReplicaAddress>): void 
 
 /** Flags and environment, checked and compiled once: everything the pod executor runs from. */
 export function resolveExecutorConfig(flags: ExecutorFlags, env: NodeJS.ProcessEnv, unknown: readonly string[] = []): PodExecutorConfig {
-  const sdep = required(flags.sdep, 'sdep');
-  const namespace = required(flags.namespace, 'namespace');
+  const sdep = requiredFlag(flags.sdep, 'sdep');
+  const namespace = requiredFlag(flags.namespace, 'namespace');
   const transport = flags.transport ?? 'rest';
   if (transport !== 'rest') throw new Error(`--transport ${transport}: trantor executor speaks rest only`);
   const serverType = flags.server_type ?? 'rpc';
@@ -112,8 +99,7 @@ export function resolveExecutorConfig(flags: ExecutorFlags, env: NodeJS.ProcessE
   const ignored = unknown.length === 0 ? [] : [unknown.join(' ')];
   for (const flag of IGNORED_FLAGS) if (flags[flag] !== undefined) ignored.push(`--${flag}`);
   if (flags.prometheus_path !== undefined && flags.prometheus_path !== '/prometheus') ignored.push(`--prometheus_path ${flags.prometheus_path} (metrics are at /prometheus)`);
-  const logLevel = (flags.log_level ?? 'info').toLowerCase();
-  if (!LEVELS.includes(logLevel)) throw new Error(`--log_level ${flags.log_level}: expected one of ${LEVELS.join(', ')}`);
+  const logLevel = logLevelFlag(flags.log_level);
 
   let engine: unknown;
   try {
@@ -147,7 +133,7 @@ export function resolveExecutorConfig(flags: ExecutorFlags, env: NodeJS.ProcessE
     predictor,
     addresses,
     host: flags.host ?? '0.0.0.0',
-    port: portOf(flags.http_port ?? '8000', 'http_port'),
+    port: portFlag(flags.http_port ?? '8000', 'http_port'),
     fullHealthChecks: full === true || full === 'true',
     logLevel,
     options: Object.freeze({ ...compiled, executor }),
@@ -255,19 +241,13 @@ export async function startPodExecutor(config: PodExecutorConfig, logger: Logger
 /** `trantor executor`: runs until SIGTERM (the pod's end) or SIGINT. */
 export async function runPodExecutor(flags: ExecutorFlags, env: NodeJS.ProcessEnv, unknown: readonly string[]): Promise<void> {
   const config = resolveExecutorConfig(flags, env, unknown);
-  // A pod's log is its standard output.
-  const logger = pino({ level: config.logLevel });
-  if (config.ignored.length > 0) process.stderr.write(`trantor executor: ignoring ${config.ignored.join(', ')}\n`);
-  const pod = await startPodExecutor(config, logger);
-  stopOnSignals({
-    signals: ['SIGTERM', 'SIGINT'],
-    say: (line) => void process.stderr.write(`${line}\n`),
-    shutdown: async () => {
-      await pod.close();
-      logger.flush();
-    },
-  });
   const { namespace, name } = config.deployment.metadata;
-  process.stderr.write(`trantor executor: ${namespace}/${name} predictor ${config.predictor.name}, nodes ${pod.executor.nodeNames.join(', ')}\n`);
-  process.stdout.write(`executor: ${pod.gateway.url}\n`);
+  await runPodProcess({
+    command: 'executor',
+    logLevel: config.logLevel,
+    ignored: config.ignored,
+    start: (logger) => startPodExecutor(config, logger),
+    describe: (pod) => `${namespace}/${name} predictor ${config.predictor.name}, nodes ${pod.executor.nodeNames.join(', ')}`,
+    url: (pod) => pod.gateway.url,
+  });
 }

@@ -9,13 +9,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { loadManifests } from '../../src/manifest/index.ts';
-import { decodeEnginePredictor, DEFAULT_RENDER_CONFIG, ENGINE_PREDICTOR_ENV, EXECUTOR_CONTAINER, render } from '../../src/runtime/kubernetes/index.ts';
+import { decodeEnginePredictor, ENGINE_PREDICTOR_ENV, EXECUTOR_CONTAINER } from '../../src/runtime/kubernetes/index.ts';
+import { renderedContainers, type RenderedContainer } from '../../src/runtime/kubernetes/testing.ts';
 import { send, startHost, type HostProcess } from '../hosts/host-process.ts';
-import { ROOT, TRANTOR, waitFor } from './harness.ts';
+import { freePort, ROOT, TRANTOR, waitFor } from './harness.ts';
 
 const MANIFEST = `
 apiVersion: machinelearning.seldon.io/v1
@@ -37,30 +36,11 @@ spec:
         - {name: echo, image: example/noop, command: [trantor-node-microservice, NoopModel]}
 `;
 
-interface Container {
-  name: string;
-  args: string[];
-  env: { name: string; value: string }[];
-}
-
 /** The executor container render() puts in the predictor's pod. */
-function renderedExecutor(): Container {
-  const sdep = loadManifests(MANIFEST).deployments[0]!;
-  for (const object of render(sdep, DEFAULT_RENDER_CONFIG).objects) {
-    if (object.kind !== 'Deployment') continue;
-    const containers = (object.spec['template'] as { spec: { containers: Container[] } }).spec.containers;
-    const found = containers.find((c) => c.name === EXECUTOR_CONTAINER);
-    if (found !== undefined) return found;
-  }
-  throw new Error('render() made no executor container');
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+function renderedExecutor(): RenderedContainer {
+  const [found] = renderedContainers(MANIFEST, EXECUTOR_CONTAINER);
+  if (found === undefined) throw new Error('render() made no executor container');
+  return found;
 }
 
 interface EngineNode {

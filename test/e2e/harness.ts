@@ -166,3 +166,12 @@ export async function startEventRecorder(): Promise<EventRecorder> {
   const port = (server.address() as AddressInfo).port;
   return { port, uri: `http://127.0.0.1:${port}/`, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
+
+/** A port free on 127.0.0.1 a moment ago, for a process that must be told its port before it starts. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

@@ -10,95 +10,15 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { basename, delimiter, join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { loadManifests } from '../../src/manifest/index.ts';
 import { DEFAULT_RENDER_CONFIG, EXECUTOR_CONTAINER, MODEL_PATH, render } from '../../src/runtime/kubernetes/index.ts';
 import { send, startHost } from '../hosts/host-process.ts';
 import { ROOT } from './harness.ts';
+import { checkLayout, commandFile, envOf, execForm, finalStage } from './dockerfile.ts';
 
 const IMAGES = join(ROOT, 'images');
-const IMAGE_ROOT = '/opt/trantor/';
 const PYTHON = '/usr/bin/python3';
-
-interface Instruction {
-  readonly keyword: string;
-  readonly rest: string;
-}
-
-/** The Dockerfile's instructions, continuation lines joined, comments dropped. */
-function instructions(file: string): Instruction[] {
-  const out: Instruction[] = [];
-  let pending = '';
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (/^\s*#/.test(line) && pending === '') continue;
-    const continued = line.endsWith('\\');
-    pending += `${continued ? line.slice(0, -1) : line} `;
-    if (continued) continue;
-    const text = pending.trim();
-    pending = '';
-    if (text === '') continue;
-    const space = text.indexOf(' ');
-    out.push({ keyword: text.slice(0, space).toUpperCase(), rest: text.slice(space + 1).trim() });
-  }
-  return out;
-}
-
-/** `KEY=value KEY2='quoted value'` pairs of the final stage's ENV lines. */
-function envOf(steps: Instruction[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const { rest } of steps.filter((s) => s.keyword === 'ENV')) {
-    for (const match of rest.matchAll(/([A-Z_][A-Z0-9_]*)=('([^']*)'|"([^"]*)"|(\S*))/g)) env[match[1]!] = match[3] ?? match[4] ?? match[5] ?? '';
-  }
-  return env;
-}
-
-/** The instructions of the last stage (the image itself). */
-function finalStage(file: string): Instruction[] {
-  const steps = instructions(file);
-  const from = steps.map((s) => s.keyword).lastIndexOf('FROM');
-  return steps.slice(from);
-}
-
-function execForm(steps: Instruction[], keyword: 'ENTRYPOINT' | 'CMD'): string[] {
-  const found = steps.filter((s) => s.keyword === keyword).at(-1);
-  assert.ok(found !== undefined, `no ${keyword}`);
-  const value: unknown = JSON.parse(found.rest);
-  assert.ok(Array.isArray(value) && value.every((v): v is string => typeof v === 'string'), `${keyword} is not in exec form: ${found.rest}`);
-  return value;
-}
-
-/** The repository file a command on the image's PATH runs: `ln -s /opt/trantor/X /usr/local/bin/NAME` → X. */
-function commandFile(steps: Instruction[], name: string): string {
-  for (const { keyword, rest } of steps) {
-    if (keyword !== 'RUN') continue;
-    for (const match of rest.matchAll(/ln -s (\S+) \/usr\/local\/bin\/(\S+)/g)) {
-      if (match[2] !== name) continue;
-      assert.ok(match[1]!.startsWith(IMAGE_ROOT), `${name} links outside ${IMAGE_ROOT}: ${match[1]}`);
-      const file = join(ROOT, match[1]!.slice(IMAGE_ROOT.length));
-      assert.ok(existsSync(file), `${name} is ${match[1]}, but ${file} is not in the repository`);
-      return file;
-    }
-  }
-  throw new Error(`the image puts no ${name} on PATH`);
-}
-
-/** Every COPY into /opt/trantor keeps the source's repository path, so commandFile's mapping holds. */
-function checkLayout(file: string): void {
-  let workdir = '/';
-  for (const { keyword, rest } of instructions(file)) {
-    if (keyword === 'FROM') workdir = '/';
-    if (keyword === 'WORKDIR') workdir = rest;
-    if (keyword !== 'COPY' || rest.startsWith('--')) continue;
-    const parts = rest.split(/\s+/);
-    const dest = parts.pop()!;
-    const target = dest.startsWith('/') ? dest : join(workdir, dest);
-    for (const source of parts) {
-      const landed = parts.length > 1 || dest.endsWith('/') ? join(target, basename(source)) : target;
-      if (landed.startsWith(IMAGE_ROOT)) assert.equal(landed, join(IMAGE_ROOT, source), `${file}: COPY ${source} ${dest} does not keep its repository path`);
-    }
-  }
-}
-
 function hadolint(): string | undefined {
   const candidates = [process.env['TRANTOR_HADOLINT'], join(homedir(), '.cache', 'trantor-ci', 'venv', 'bin', 'hadolint'), ...(process.env['PATH'] ?? '').split(delimiter).map((dir) => join(dir, 'hadolint'))];
   return candidates.find((path) => path !== undefined && path !== '' && existsSync(path));
@@ -126,21 +46,28 @@ test('both images run as the non-root user the operator sets (runAsUser)', () =>
   }
 });
 
-test("the trantor image runs the executor container render() makes", () => {
+test("the trantor image runs the executor and gateway containers render() makes", () => {
   const steps = finalStage(join(IMAGES, 'trantor', 'Dockerfile'));
   const entrypoint = execForm(steps, 'ENTRYPOINT');
   const sdep = loadManifests('apiVersion: machinelearning.seldon.io/v1\nkind: SeldonDeployment\nmetadata: {name: m, namespace: ns}\nspec:\n  predictors:\n  - name: p\n    graph: {name: model, implementation: SKLEARN_SERVER, modelUri: "gs://bucket/model"}\n').deployments[0]!;
-  const deployment = render(sdep, DEFAULT_RENDER_CONFIG).objects.find((o) => o.kind === 'Deployment')!;
-  const containers = (deployment.spec['template'] as { spec: { containers: { name: string; command: string[]; image: string }[] } }).spec.containers;
+  const containers = render(sdep, DEFAULT_RENDER_CONFIG).objects
+    .filter((o) => o.kind === 'Deployment')
+    .flatMap((d) => (d.spec['template'] as { spec: { containers: { name: string; command: string[]; image: string }[] } }).spec.containers);
   const executor = containers.find((c) => c.name === EXECUTOR_CONTAINER)!;
-  assert.equal(executor.command[0], entrypoint[0], "render's executor command is the image's program");
+  const gateway = containers.find((c) => c.name === 'gateway')!;
+  for (const container of [executor, gateway]) assert.equal(container.command[0], entrypoint[0], `render's ${container.name} command is the image's program`);
+  assert.equal(gateway.image, executor.image, 'the gateway runs from the trantor image');
   const program = commandFile(steps, entrypoint[0]!);
   const env = { ...process.env, ...envOf(steps) };
-  // As the container starts it (its command, then --help), and as the image's default CMD.
-  for (const args of [[...executor.command.slice(1), '--help'], execForm(steps, 'CMD')]) {
+  const usage: Record<string, RegExp> = {
+    executor: /--sdep <name>[\s\S]*--http_port <n>/,
+    gateway: /--sdep <name>[\s\S]*--http_port <n>[\s\S]*--grpc_port <n>/,
+  };
+  // As each container starts it (its command, then --help), and as the image's default CMD.
+  for (const args of [[...executor.command.slice(1), '--help'], [...gateway.command.slice(1), '--help'], execForm(steps, 'CMD')]) {
     const result = spawnSync(process.execPath, [program, ...args], { encoding: 'utf8', env, timeout: 60_000 });
     assert.equal(result.status, 0, `trantor ${args.join(' ')}:\n${result.stderr}`);
-    assert.match(result.stdout, args[0] === 'executor' ? /--sdep <name>[\s\S]*--http_port <n>/ : /Usage: trantor/);
+    assert.match(result.stdout, usage[args[0]!] ?? /Usage: trantor/);
   }
 });
 

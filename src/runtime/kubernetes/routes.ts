@@ -5,12 +5,12 @@
  * expose it. For those who run a mesh, Seldon's Istio VirtualService and DestinationRules and
  * Ambassador Mappings are made when enabled, as Seldon's operator makes them.
  */
-import type { Predictor, SeldonDeployment, Verbatim } from '../../manifest/index.ts';
+import { graphNodes, type Predictor, type SeldonDeployment, type Verbatim } from '../../manifest/index.ts';
 import type { RenderConfig } from './config.ts';
 import { ANNOTATIONS, deploymentAnnotation, deploymentIdLabel, gatewayName, ingressPrefix, LABELS, MANAGED_BY, predictorServiceName, routeName, serviceHost } from './names.ts';
 import type { KubeObject, ObjectMetadata } from './objects.ts';
 
-/** The environment variable that tells the gateway its predictors: JSON `[{name, traffic, shadow, http, grpc}]`. */
+/** The environment variable that tells the gateway its predictors: JSON `[{name, traffic, shadow, http, grpc, nodes}]` (`nodes`: the graph's node names, for routing feedback). */
 export const GATEWAY_PREDICTORS_ENV = 'TRANTOR_GATEWAY_PREDICTORS';
 
 /** gRPC methods of Seldon's and the Open Inference Protocol's services, routed by the `seldon` and `namespace` headers. */
@@ -46,6 +46,7 @@ function gateway(sdep: SeldonDeployment, config: RenderConfig): KubeObject[] {
     shadow: p.shadow,
     http: `http://${predictorHost(sdep, p)}:${port}`,
     grpc: `${predictorHost(sdep, p)}:${grpcPort}`,
+    nodes: graphNodes(p).map((n) => n.name),
   }));
   const probe = (path: string, delay: number): Verbatim => ({ httpGet: { path, port: 'http' }, initialDelaySeconds: delay, periodSeconds: 5 });
   const deployment: KubeObject = {

@@ -4,7 +4,10 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { loadManifests } from '../../manifest/index.ts';
 import { NOTEBOOK_DEPLOYMENT } from '../../../test/seed-manifests.ts';
+import { DEFAULT_RENDER_CONFIG } from './config.ts';
+import { render } from './render.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
 export const TESTDATA = join(import.meta.dirname, 'testdata');
@@ -37,4 +40,22 @@ export function exampleAndSeedManifests(): ManifestSource[] {
 /** testdata/features.yaml: what render does beyond the examples. */
 export function featuresManifest(): ManifestSource {
   return { name: 'features', text: readFileSync(join(TESTDATA, 'features.yaml'), 'utf8') };
+}
+
+/** A container of a rendered Deployment, with the fields the pod commands' tests read. */
+export interface RenderedContainer {
+  readonly name: string;
+  readonly image: string;
+  readonly command: string[];
+  readonly args: string[];
+  readonly env: { name: string; value: string }[];
+}
+
+/** The containers named `name` in the Deployments render() makes for the one SeldonDeployment in `manifest` (default settings). */
+export function renderedContainers(manifest: string, name: string): RenderedContainer[] {
+  const sdep = loadManifests(manifest).deployments[0]!;
+  return render(sdep, DEFAULT_RENDER_CONFIG)
+    .objects.filter((object) => object.kind === 'Deployment')
+    .flatMap((object) => (object.spec['template'] as { spec: { containers: RenderedContainer[] } }).spec.containers)
+    .filter((container) => container.name === name);
 }

@@ -1,0 +1,176 @@
+/**
+ * The gateway in front of remote predictors: stand-in executors (small HTTP servers answering
+ * Seldon's executor API at their root) behind a real gateway, as `trantor gateway` wires them.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { EXECUTOR_DEFAULTS, Metrics } from '../executor/index.ts';
+import { answerJson, standIn, type ComponentBehaviour, type StandIn } from '../executor/testing.ts';
+import { createGateway } from './server.ts';
+import { remoteDeployment, type RemoteDeployment, type RemotePredictorSpec } from './remote-predictor.ts';
+import { MapDeploymentTable } from './testing.ts';
+
+const cleanup: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+interface StubState {
+  ready: boolean;
+}
+
+/** An executor whose graph is the one node `node`: it echoes predictions with its meta, as `trantor executor` answers. */
+function executor(node: string, state: StubState): ComponentBehaviour {
+  return (request, res) => {
+    const puid = String(request.headers['seldon-puid'] ?? 'none');
+    if (request.path === '/ready') return state.ready ? answerJson(res, 200, { status: 'ready' }) : answerJson(res, 503, { status: { code: 503, info: `not every component answers yet: ${node}`, reason: 'MICROSERVICE_UNAVAILABLE', status: 'FAILURE' } });
+    if (request.path === '/api/v1.0/predictions') {
+      const message = JSON.parse(request.body) as { data?: unknown; strData?: string };
+      if (message.strData === 'fail') return answerJson(res, 422, { status: { code: 422, info: 'the model refused it', reason: 'MODEL_SAYS_NO', status: 'FAILURE' } });
+      return answerJson(res, 200, { ...message, meta: { puid, requestPath: { [node]: `example/${node}` } } });
+    }
+    if (request.path === '/api/v1.0/feedback') return answerJson(res, 200, { data: { ndarray: [] }, meta: { puid, requestPath: { [node]: `example/${node}` } } });
+    if (request.path === '/api/v1.0/metadata/classifier') return answerJson(res, 200, { name: node, versions: ['v1'] });
+    if (request.path === '/api/v1.0/health/status') return answerJson(res, 200, { status: { status: 'SUCCESS' }, node });
+    answerJson(res, 404, { status: { code: 404, info: `no such path: ${request.path}`, reason: 'NOT_FOUND', status: 'FAILURE' } });
+  };
+}
+
+interface Setup {
+  base: string;
+  root: string;
+  stubs: Record<string, StandIn>;
+  states: Record<string, StubState>;
+  deployment: RemoteDeployment;
+}
+
+async function setup(predictors: { name: string; traffic: number; shadow?: boolean; nodes?: string[]; node: string }[], metrics?: Metrics): Promise<Setup> {
+  const stubs: Record<string, StandIn> = {};
+  const states: Record<string, StubState> = {};
+  const specs: RemotePredictorSpec[] = [];
+  for (const p of predictors) {
+    states[p.name] = { ready: true };
+    const stub = await standIn(executor(p.node, states[p.name]!));
+    cleanup.push(() => stub.close());
+    stubs[p.name] = stub;
+    specs.push({ name: p.name, traffic: p.traffic, shadow: p.shadow ?? false, url: new URL(`http://127.0.0.1:${stub.port}`), nodes: p.nodes ?? [] });
+  }
+  const deployment = remoteDeployment({ namespace: 'models', name: 'pair', predictors: specs, executor: { ...EXECUTOR_DEFAULTS, retryWindow: 300 }, timeoutMs: 5_000, ...(metrics === undefined ? {} : { metrics }) });
+  cleanup.push(() => deployment.close());
+  const table = new MapDeploymentTable();
+  table.entries.set('models/pair', deployment.entry);
+  const gateway = await createGateway({ host: '127.0.0.1', port: 0, limits: { bodyLimit: 1024 }, deployments: table, ready: () => deployment.notReady(1_000), ...(metrics === undefined ? {} : { metrics }) });
+  cleanup.push(() => gateway.close());
+  return { base: `${gateway.url}/seldon/models/pair`, root: gateway.url, stubs, states, deployment };
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+async function post(url: string, body: string, headers: Record<string, string> = JSON_HEADERS): Promise<{ status: number; puid: string | null; json: Record<string, unknown> }> {
+  const res = await fetch(url, { method: 'POST', body, headers });
+  return { status: res.status, puid: res.headers.get('seldon-puid'), json: JSON.parse(await res.text()) as Record<string, unknown> };
+}
+
+test("a prediction goes to the predictor's executor with the request's puid, and its answer comes back whole", async () => {
+  const { base, stubs } = await setup([{ name: 'main', traffic: 100, node: 'classifier' }]);
+  const answer = await post(`${base}/api/v1.0/predictions`, '{"data":{"ndarray":[[1,2]]}}', { ...JSON_HEADERS, 'seldon-puid': 'given-puid-1' });
+  assert.equal(answer.status, 200);
+  assert.equal(answer.puid, 'given-puid-1');
+  assert.deepEqual(answer.json, { data: { ndarray: [[1, 2]] }, meta: { puid: 'given-puid-1', requestPath: { classifier: 'example/classifier' } } });
+  const received = stubs['main']!.received.find((r) => r.path === '/api/v1.0/predictions')!;
+  assert.equal(received.method, 'POST');
+  assert.equal(received.headers['content-type'], 'application/json');
+});
+
+test("an executor's failure is answered with its own status, reason and text", async () => {
+  const { base } = await setup([{ name: 'main', traffic: 100, node: 'classifier' }]);
+  const answer = await post(`${base}/api/v1.0/predictions`, '{"strData":"fail"}');
+  assert.equal(answer.status, 422);
+  assert.deepEqual(answer.json, { status: { code: 422, info: 'the model refused it', reason: 'MODEL_SAYS_NO', status: 'FAILURE' } });
+});
+
+test("the gateway's own checks come first: a body past its limit is its 413, and the executor never sees it", async () => {
+  const { base, stubs } = await setup([{ name: 'main', traffic: 100, node: 'classifier' }]);
+  const answer = await post(`${base}/api/v1.0/predictions`, JSON.stringify({ strData: 'x'.repeat(2048) }));
+  assert.equal(answer.status, 413);
+  assert.equal((answer.json['status'] as { reason: string }).reason, 'PAYLOAD_TOO_LARGE');
+  assert.equal(stubs['main']!.received.length, 0);
+});
+
+test('a shadow gets a copy of each prediction, with the same puid; its answer is not the one returned', async () => {
+  const { base, stubs } = await setup([
+    { name: 'main', traffic: 100, node: 'classifier' },
+    { name: 'mirror', traffic: 0, shadow: true, node: 'candidate' },
+  ]);
+  const answer = await post(`${base}/api/v1.0/predictions`, '{"data":{"ndarray":[[3]]}}', { ...JSON_HEADERS, 'seldon-puid': 'shadowed-1' });
+  assert.deepEqual(answer.json['meta'], { puid: 'shadowed-1', requestPath: { classifier: 'example/classifier' } });
+  const deadline = Date.now() + 10_000;
+  while (!stubs['mirror']!.received.some((r) => r.path === '/api/v1.0/predictions')) {
+    assert.ok(Date.now() < deadline, 'the shadow got no copy');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const copy = stubs['mirror']!.received.find((r) => r.path === '/api/v1.0/predictions')!;
+  assert.equal(copy.headers['seldon-puid'], 'shadowed-1');
+  assert.deepEqual(JSON.parse(copy.body), { data: { ndarray: [[3]] } });
+});
+
+test("/ready answers 503 naming each non-shadow predictor whose executor is not ready, 200 once all are", async () => {
+  const { root, states, stubs } = await setup([
+    { name: 'main', traffic: 75, node: 'a' },
+    { name: 'canary', traffic: 25, node: 'b' },
+    { name: 'mirror', traffic: 0, shadow: true, node: 'c' },
+  ]);
+  states['mirror']!.ready = false;
+  assert.equal((await fetch(`${root}/ready`)).status, 200, 'a shadow does not hold readiness back');
+  states['canary']!.ready = false;
+  const waiting = await fetch(`${root}/ready`);
+  assert.equal(waiting.status, 503);
+  const text = await waiting.text();
+  assert.match(text, /canary \(HTTP 503: not every component answers yet: b\)/);
+  assert.doesNotMatch(text, /main|mirror/);
+  states['canary']!.ready = true;
+  await stubs['main']!.close();
+  const gone = await fetch(`${root}/ready`);
+  assert.equal(gone.status, 503);
+  assert.match(await gone.text(), /main \(/);
+  assert.equal((await fetch(`${root}/live`)).status, 200);
+});
+
+test('feedback goes to the predictor whose graph made the prediction, when the nodes are known', async () => {
+  const { base, stubs } = await setup([
+    { name: 'main', traffic: 50, node: 'a', nodes: ['a'] },
+    { name: 'canary', traffic: 50, node: 'b', nodes: ['b'] },
+  ]);
+  for (let i = 0; i < 6; i++) {
+    const answer = await post(`${base}/api/v1.0/feedback`, JSON.stringify({ response: { meta: { requestPath: { b: 'example/b' } } }, reward: 1 }));
+    assert.equal(answer.status, 200);
+  }
+  assert.equal(stubs['canary']!.received.filter((r) => r.path === '/api/v1.0/feedback').length, 6);
+  assert.equal(stubs['main']!.received.length, 0);
+});
+
+test("metadata and health are the primary predictor's executor's answers; skip-logging is passed on", async () => {
+  const { base, stubs } = await setup([{ name: 'main', traffic: 100, node: 'classifier' }]);
+  assert.deepEqual(await (await fetch(`${base}/api/v1.0/metadata/classifier`)).json(), { name: 'classifier', versions: ['v1'] });
+  assert.deepEqual(await (await fetch(`${base}/api/v1.0/health/status`)).json(), { status: { status: 'SUCCESS' }, node: 'classifier' });
+  const missing = await fetch(`${base}/api/v1.0/status/nothing`);
+  assert.equal(missing.status, 404);
+  await post(`${base}/api/v1.0/predictions`, '{"data":{"ndarray":[1]}}', { ...JSON_HEADERS, 'seldon-skip-logging': 'true' });
+  assert.equal(stubs['main']!.received.at(-1)!.headers['seldon-skip-logging'], 'true');
+});
+
+test('an executor that is not there is a 503 naming the predictor', async () => {
+  const { base, stubs } = await setup([{ name: 'main', traffic: 100, node: 'classifier' }]);
+  await stubs['main']!.close();
+  const answer = await post(`${base}/api/v1.0/predictions`, '{"data":{"ndarray":[1]}}');
+  assert.equal(answer.status, 503);
+  assert.match(String((answer.json['status'] as { info: string }).info), /predictor main of models\/pair/);
+});
+
+test("requests are timed under Seldon's metric name, per predictor", async () => {
+  const metrics = new Metrics();
+  const { base, root } = await setup([{ name: 'main', traffic: 100, node: 'classifier' }], metrics);
+  await post(`${base}/api/v1.0/predictions`, '{"data":{"ndarray":[1]}}');
+  const text = await (await fetch(`${root}/prometheus`)).text();
+  assert.match(text, /seldon_api_executor_server_requests_seconds_count\{deployment_name="pair",predictor_name="main",[^}]*service="predictions"[^}]*\} 1/);
+});
