@@ -103,10 +103,10 @@ export class KubeClient {
   }
 
   /** Server-side apply of `object`, forced: the operator owns what it renders. */
-  async apply(object: LiveObject): Promise<LiveObject> {
+  async apply(object: LiveObject, fieldManager = FIELD_MANAGER): Promise<LiveObject> {
     this.sent.apply++;
     const resource = resourceOf(object.apiVersion ?? '', object.kind ?? '');
-    const path = `${resourcePath(resource, object.metadata.namespace, object.metadata.name)}?fieldManager=${FIELD_MANAGER}&force=true`;
+    const path = `${resourcePath(resource, object.metadata.namespace, object.metadata.name)}?fieldManager=${encodeURIComponent(fieldManager)}&force=true`;
     return (await this.call('PATCH', path, object, 'application/apply-patch+yaml')) as LiveObject;
   }
 
@@ -126,11 +126,11 @@ export class KubeClient {
     }
   }
 
-  /** Deletes in the background (the garbage collector removes what it owned); absent is fine. */
-  async delete(resource: Resource, namespace: string, name: string): Promise<void> {
+  /** Deletes in the background (the garbage collector removes what it owned) unless told otherwise; absent is fine. */
+  async delete(resource: Resource, namespace: string, name: string, propagationPolicy: 'Background' | 'Foreground' = 'Background'): Promise<void> {
     this.sent.delete++;
     try {
-      await this.call('DELETE', resourcePath(resource, namespace, name), { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background' });
+      await this.call('DELETE', resourcePath(resource, namespace, name), { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy });
     } catch (error) {
       if (!(error instanceof KubeError && error.status === 404)) throw error;
     }
