@@ -1,0 +1,106 @@
+/**
+ * What KubernetesRuntime reports, read from the cluster's objects (pure): a deployment's status from
+ * the SeldonDeployment's `status` the operator wrote and from its pods, and a graph node's ready
+ * replicas from the EndpointSlices of the node's Service.
+ */
+import { graphNodes, ManifestError, type DeploymentStatus, type ReplicaAddress, type ReplicaState, type ReplicaStatus } from '../../manifest/index.ts';
+import type { LiveObject } from './client.ts';
+import { nodeServiceLabel, nodeServiceName } from './names.ts';
+import { isRecord, records } from './objects.ts';
+import { readLive } from './reconcile.ts';
+
+/** The label the EndpointSlice controller puts on each slice: the name of its Service. */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+export const AWAITING_OPERATOR = 'waiting for the operator to reconcile it';
+
+/**
+ * The status of one SeldonDeployment: the state and description the operator wrote (Creating while
+ * the operator has not yet seen its latest generation, so a status written for an older spec is not
+ * reported as this one's), a replica per pod of each graph node, and why each crashing replica stops
+ * (its last exit and termination message: with `terminationMessagePolicy: FallbackToLogsOnError`,
+ * the tail of its output).
+ */
+export function deploymentStatusOf(live: LiveObject, pods: readonly LiveObject[]): DeploymentStatus {
+  const written = isRecord(live.status) ? live.status : {};
+  const generation = live.metadata.generation;
+  const observed = typeof written['observedGeneration'] === 'number' ? written['observedGeneration'] : undefined;
+  const replicas = replicasOf(live, pods);
+  const state = written['state'];
+  if ((state !== 'Creating' && state !== 'Available' && state !== 'Failed') || (generation !== undefined && observed !== undefined && observed < generation)) {
+    return { state: 'Creating', description: AWAITING_OPERATOR, replicas };
+  }
+  const status: DeploymentStatus = { state, replicas };
+  if (state === 'Available') return status;
+  const why = [typeof written['description'] === 'string' ? written['description'] : '', ...replicas.filter((r) => r.state === 'Crashed').map((r) => `${r.id}: ${r.message ?? 'crashed'}`)];
+  const description = why.filter((line) => line !== '').join('; ');
+  if (description !== '') status.description = description;
+  return status;
+}
+
+/** `<predictor>/<node>/<index>` for each pod that runs a graph node's container, pods in name order. */
+function replicasOf(live: LiveObject, pods: readonly LiveObject[]): ReplicaStatus[] {
+  const sdep = readLive(live);
+  if (sdep instanceof ManifestError) return [];
+  const replicas: ReplicaStatus[] = [];
+  const sorted = [...pods].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  for (const predictor of sdep.spec.predictors) {
+    for (const node of graphNodes(predictor)) {
+      const [[key, value]] = Object.entries(nodeServiceLabel(node.name, nodeServiceName(sdep, predictor, node.name))) as [[string, string]];
+      const mine = sorted.filter((pod) => pod.metadata.labels?.[key] === value);
+      for (const [index, pod] of mine.entries()) replicas.push({ id: `${predictor.name}/${node.name}/${index}`, predictor: predictor.name, node: node.name, index, ...containerState(pod, node.name) });
+    }
+  }
+  return replicas;
+}
+
+type ContainerReport = Pick<ReplicaStatus, 'state' | 'restarts' | 'message'>;
+
+/** A node's replica state from its container's status in the pod. */
+function containerState(pod: LiveObject, container: string): ContainerReport {
+  const podStatus = isRecord(pod.status) ? pod.status : {};
+  const status = records(podStatus['containerStatuses']).find((c) => c['name'] === container);
+  const restarts = typeof status?.['restartCount'] === 'number' ? status['restartCount'] : 0;
+  const report = (state: ReplicaState, message?: string): ContainerReport => (message === undefined || message === '' ? { state, restarts } : { state, restarts, message });
+  if (pod.metadata.deletionTimestamp !== undefined) return report('Stopped', 'the pod is being deleted');
+  if (status === undefined) return report('Starting', typeof podStatus['phase'] === 'string' ? `pod ${podStatus['phase']}` : 'pod not scheduled yet');
+  const now = isRecord(status['state']) ? status['state'] : {};
+  const waiting = isRecord(now['waiting']) ? now['waiting'] : undefined;
+  const lastState = isRecord(status['lastState']) ? status['lastState'] : {};
+  const terminated = isRecord(now['terminated']) ? now['terminated'] : isRecord(lastState['terminated']) ? lastState['terminated'] : undefined;
+  if (waiting?.['reason'] === 'CrashLoopBackOff' || isRecord(now['terminated'])) return report('Crashed', exitOf(typeof waiting?.['reason'] === 'string' ? waiting['reason'] : 'Terminated', terminated));
+  if (status['ready'] === true) return report('Ready');
+  if (isRecord(now['running'])) return report('Unready', 'running, failing its readiness probe');
+  return report('Starting', waiting === undefined ? undefined : [waiting['reason'], waiting['message']].filter((s) => typeof s === 'string').join(': '));
+}
+
+/** `CrashLoopBackOff, last exit 3: <termination message>`. */
+function exitOf(reason: string, terminated: Record<string, unknown> | undefined): string {
+  if (terminated === undefined) return reason;
+  const code = typeof terminated['exitCode'] === 'number' ? `, last exit ${terminated['exitCode']}` : '';
+  const message = typeof terminated['message'] === 'string' ? terminated['message'].trim() : '';
+  return `${reason}${code}${message === '' ? '' : `: ${message}`}`;
+}
+
+/**
+ * The ready endpoints of Service `service` from its EndpointSlices, at the slice's `http` port: the
+ * pod addresses a client that reaches pod IPs (in the cluster, or routed into it) calls. An endpoint
+ * without a `ready` condition is ready, as the API defines it; one id per pod (an address may
+ * appear in two slices while the controller moves it).
+ */
+export function readyAddresses(slices: readonly LiveObject[], service: string): ReplicaAddress[] {
+  const found = new Map<string, ReplicaAddress>();
+  for (const slice of slices) {
+    if (slice.metadata.labels?.[SERVICE_NAME_LABEL] !== service) continue;
+    const port = records(slice['ports']).find((p) => p['name'] === 'http')?.['port'];
+    if (typeof port !== 'number') continue;
+    for (const endpoint of records(slice['endpoints'])) {
+      const conditions = isRecord(endpoint['conditions']) ? endpoint['conditions'] : {};
+      const host: unknown = Array.isArray(endpoint['addresses']) ? endpoint['addresses'][0] : undefined;
+      if (conditions['ready'] === false || conditions['terminating'] === true || typeof host !== 'string') continue;
+      const target = isRecord(endpoint['targetRef']) && typeof endpoint['targetRef']['name'] === 'string' ? endpoint['targetRef']['name'] : host;
+      found.set(target, { id: target, host, port });
+    }
+  }
+  return [...found.values()];
+}

@@ -1,0 +1,234 @@
+/**
+ * A Runtime backed by a cluster: the control plane's contract (apply, status, remove, watch) kept by
+ * writing SeldonDeployments to the Kubernetes API and reading back what the operator (`trantor
+ * operator`) and the cluster make of them. It runs nothing itself: the operator renders the
+ * children, Kubernetes runs the pods, and this keeps a live view through three informers — the
+ * SeldonDeployments (their `status`), their pods (replicas), and their Services' EndpointSlices
+ * (where a node's ready replicas listen) — so that `status` and `replicasOf` answer synchronously.
+ *
+ * What differs from the local supervisor, on purpose:
+ * - `remove` deletes in the FOREGROUND: the API server keeps the SeldonDeployment (with a
+ *   deletionTimestamp) until the garbage collector has deleted its children, their pods included,
+ *   so when `remove` resolves nothing of it runs — as when the supervisor's processes have exited —
+ *   and a SeldonDeployment applied again under the same name cannot meet the old one's children.
+ * - `close` stops this process's watches only: the deployments keep running in the cluster, which
+ *   owns them. The runtime answers nothing afterwards and refuses applies.
+ * - `logs` answers nothing: pods' output is read with `kubectl logs` (the API's `pods/log`).
+ * - `replicasOf` answers pod IPs, reachable from inside the cluster (or a network routed into it).
+ */
+import type { DeploymentStatus, EndpointSource, LogLine, ReplicaAddress, Runtime, RuntimeEvent, SeldonDeployment, UnitKey } from '../../manifest/index.ts';
+import { manifestOf } from '../../manifest/index.ts';
+import { KubeError, resourceOf, type KubeClient, type LiveObject } from './client.ts';
+import { Informer, keyOf, type InformerOptions } from './informers.ts';
+import { kubernetesName, LABELS, nodeServiceName } from './names.ts';
+import type { OperatorOptions } from './options.ts';
+import { SELDON_DEPLOYMENTS } from './reconcile.ts';
+import type { KubernetesRuntimeOptions } from './runtime-options.ts';
+import { deploymentStatusOf, readyAddresses } from './runtime-status.ts';
+
+/** The field manager of what this runtime applies (the operator's is `trantor-operator`). */
+export const RUNTIME_FIELD_MANAGER = 'trantor-cli';
+
+const PODS = resourceOf('v1', 'Pod');
+const ENDPOINT_SLICES = resourceOf('discovery.k8s.io/v1', 'EndpointSlice');
+
+export interface KubernetesRuntimeSettings {
+  readonly client: KubeClient;
+  /** The one namespace to watch; undefined: every namespace. */
+  readonly namespace?: string;
+  /** The informers' timings (the operator's options of the same names). */
+  readonly watch: Pick<OperatorOptions, 'watchTimeout' | 'watchdog' | 'relist' | 'retry'>;
+  readonly options: KubernetesRuntimeOptions;
+}
+
+export class KubernetesRuntime implements Runtime, EndpointSource {
+  private readonly deployments: Informer;
+  private readonly pods: Informer;
+  private readonly slices: Informer;
+  /** What `status` answers, by `namespace/name`: one entry per SeldonDeployment seen. */
+  private readonly statuses = new Map<string, DeploymentStatus>();
+  private readonly listeners = new Set<(event: RuntimeEvent) => void>();
+  /** `remove` calls waiting for their SeldonDeployment to be gone, by key. */
+  private readonly removals = new Map<string, Set<(error?: Error) => void>>();
+  private closed = false;
+  /** The last error of each informer (a 403 on pods leaves replicas empty; it is said here). */
+  readonly errors: { deployments?: unknown; pods?: unknown; slices?: unknown } = {};
+
+  constructor(private readonly settings: KubernetesRuntimeSettings) {
+    const { watch, namespace } = settings;
+    const common = (resource: InformerOptions['resource'], labelSelector?: string): InformerOptions => ({
+      resource,
+      ...(namespace === undefined ? {} : { namespace }),
+      ...(labelSelector === undefined ? {} : { labelSelector }),
+      watchTimeoutSeconds: Math.round(watch.watchTimeout / 1000),
+      watchdogMs: watch.watchdog,
+      relistMs: watch.relist,
+      retryMs: watch.retry,
+    });
+    this.deployments = new Informer(settings.client, common(SELDON_DEPLOYMENTS), {
+      upsert: (o) => this.refresh(keyOf(o)),
+      remove: (o) => this.refresh(keyOf(o)),
+      error: (e) => (this.errors.deployments = e),
+    });
+    // Every pod and Service of a SeldonDeployment carries its id label (EndpointSlices copy their Service's labels).
+    this.pods = new Informer(settings.client, common(PODS, LABELS.deploymentId), {
+      upsert: (o) => this.refreshOwnerOf(o),
+      remove: (o) => this.refreshOwnerOf(o),
+      error: (e) => (this.errors.pods = e),
+    });
+    this.slices = new Informer(settings.client, common(ENDPOINT_SLICES, LABELS.deploymentId), { upsert: () => {}, remove: () => {}, error: (e) => (this.errors.slices = e) });
+    for (const informer of [this.deployments, this.pods, this.slices]) informer.start();
+  }
+
+  /** Resolves once the SeldonDeployments are listed (pods and slices follow on their own). */
+  get synced(): Promise<void> {
+    return this.deployments.synced;
+  }
+
+  async apply(deployment: SeldonDeployment): Promise<void> {
+    const { namespace, name } = deployment.metadata;
+    if (this.closed) throw new Error(`cannot apply SeldonDeployment ${namespace}/${name}: the Kubernetes runtime is closed`);
+    let live: LiveObject;
+    try {
+      live = await this.settings.client.apply(objectOf(deployment), RUNTIME_FIELD_MANAGER);
+    } catch (error) {
+      throw refusal('apply', namespace, name, error);
+    }
+    // Answer status at once, before the watch brings the object (a later event replaces this).
+    const key = `${namespace}/${name}`;
+    if (!this.closed && !this.statuses.has(key)) this.publish(key, live);
+  }
+
+  status(namespace: string, name: string): DeploymentStatus | undefined {
+    return this.statuses.get(`${namespace}/${name}`);
+  }
+
+  /**
+   * Deletes the SeldonDeployment in the foreground and resolves once the watch has seen it gone,
+   * that is once its pods are gone too (see the module comment); rejects after `removeTimeout`.
+   */
+  async remove(namespace: string, name: string): Promise<void> {
+    if (this.closed) throw new Error(`cannot remove SeldonDeployment ${namespace}/${name}: the Kubernetes runtime is closed`);
+    const key = `${namespace}/${name}`;
+    const gone = this.statuses.has(key) ? this.whenGone(key, `${namespace}/${name}`) : undefined;
+    try {
+      await this.settings.client.delete(SELDON_DEPLOYMENTS, namespace, name, 'Foreground');
+    } catch (error) {
+      gone?.cancel();
+      throw refusal('remove', namespace, name, error);
+    }
+    await gone?.promise;
+  }
+
+  /** Nothing: a cluster keeps pods' output on their nodes, read with `kubectl logs` (`pods/log`). */
+  logs(): readonly LogLine[] {
+    return [];
+  }
+
+  watch(listener: (event: RuntimeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  replicasOf(unit: UnitKey): readonly ReplicaAddress[] {
+    // A deployment removed (or never seen) has none, whatever slices the garbage collector has yet to delete.
+    if (!this.statuses.has(`${unit.namespace}/${unit.deployment}`)) return [];
+    const owner = { metadata: { name: unit.deployment, namespace: unit.namespace, labels: {}, annotations: {} } };
+    const service = nodeServiceName(owner, { name: unit.predictor }, unit.node);
+    return readyAddresses(this.inNamespace(this.slices, unit.namespace), service);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([this.deployments, this.pods, this.slices].map((i) => i.stop()));
+    this.statuses.clear();
+    this.listeners.clear();
+    for (const waiters of this.removals.values()) for (const done of waiters) done(new Error('the Kubernetes runtime was closed'));
+    this.removals.clear();
+  }
+
+  /** Recomputes the status of `key` from the caches; emits what changed. */
+  private refresh(key: string): void {
+    if (this.closed) return;
+    const live = this.deployments.cache.get(key);
+    if (live !== undefined) {
+      this.publish(key, live);
+      return;
+    }
+    if (!this.statuses.delete(key)) return;
+    const [namespace = '', name = ''] = key.split('/');
+    this.emit({ type: 'removed', namespace, name });
+    for (const done of this.removals.get(key) ?? []) done();
+    this.removals.delete(key);
+  }
+
+  private publish(key: string, live: LiveObject): void {
+    const status = deploymentStatusOf(live, this.podsOf(live));
+    const before = this.statuses.get(key);
+    if (before !== undefined && JSON.stringify(before) === JSON.stringify(status)) return;
+    this.statuses.set(key, status);
+    this.emit({ type: 'status', namespace: live.metadata.namespace ?? '', name: live.metadata.name, status });
+  }
+
+  /** A pod changed: refresh the SeldonDeployment whose id label it carries. */
+  private refreshOwnerOf(pod: LiveObject): void {
+    const id = pod.metadata.labels?.[LABELS.deploymentId];
+    for (const live of this.inNamespace(this.deployments, pod.metadata.namespace ?? '')) {
+      if (kubernetesName(live.metadata.name) === id) this.refresh(keyOf(live));
+    }
+  }
+
+  private podsOf(live: LiveObject): LiveObject[] {
+    const id = kubernetesName(live.metadata.name);
+    return this.inNamespace(this.pods, live.metadata.namespace ?? '').filter((pod) => pod.metadata.labels?.[LABELS.deploymentId] === id);
+  }
+
+  private inNamespace(informer: Informer, namespace: string): LiveObject[] {
+    return [...informer.cache.values()].filter((o) => o.metadata.namespace === namespace);
+  }
+
+  private emit(event: RuntimeEvent): void {
+    for (const listener of [...this.listeners]) listener(event);
+  }
+
+  private whenGone(key: string, what: string): { promise: Promise<void>; cancel: () => void } {
+    let settle!: (error?: Error) => void;
+    const promise = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => settle(new Error(`SeldonDeployment ${what} was not gone within ${this.settings.options.removeTimeout} ms (deleted in the foreground: its pods are still stopping, or no garbage collector runs)`)), this.settings.options.removeTimeout);
+      settle = (error) => {
+        clearTimeout(timer);
+        this.removals.get(key)?.delete(settle);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+    });
+    const waiters = this.removals.get(key) ?? new Set();
+    waiters.add(settle);
+    this.removals.set(key, waiters);
+    return { promise, cancel: () => settle() };
+  }
+}
+
+/** The SeldonDeployment as the API takes it: its manifest, without what only this machine means (the manifest's folder, the generation). */
+function objectOf(deployment: SeldonDeployment): LiveObject {
+  const { baseDir: _local, ...rest } = deployment;
+  const portable: SeldonDeployment = rest;
+  const manifest = manifestOf(portable);
+  const { generation: _generation, ...metadata } = manifest.metadata;
+  return { ...manifest, metadata };
+}
+
+/** An API refusal as an error naming the object and the cause, with a hint for the usual ones. */
+function refusal(verb: 'apply' | 'remove', namespace: string, name: string, error: unknown): Error {
+  if (!(error instanceof KubeError)) return new Error(`cannot ${verb} SeldonDeployment ${namespace}/${name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  const hint =
+    error.status === 403
+      ? ' (the credentials in use may not do this: see the RBAC rules in docs/kubernetes.md)'
+      : error.status === 404 && verb === 'apply'
+        ? ' (is the SeldonDeployment CRD installed, and does the namespace exist? docs/kubernetes.md)'
+        : '';
+  return new KubeError(error.status, error.reason, `cannot ${verb} SeldonDeployment ${namespace}/${name}: the API server refused it: ${error.message}${hint}`);
+}
