@@ -11,11 +11,16 @@
  * - the EndpointSlice controller: one slice per Service with its ready and unready pods, labelled
  *   with the Service's labels and `kubernetes.io/service-name`;
  * - the garbage collector, for foreground deletion only: a SeldonDeployment with the
- *   `foregroundDeletion` finalizer has its children (and theirs) deleted, then the finalizer removed.
+ *   `foregroundDeletion` finalizer has its children (and theirs) deleted, then the finalizer removed;
+ * - the kubelet's log endpoint: a Node whose kubelet is an HTTPS server on 127.0.0.1, where the API
+ *   server's `pods/log` fetches each container's output (what `behaviour` says it prints).
  * It polls: it is the cluster's stand-in, not the code under test, and the tests wait on what they
  * observe through the code under test.
  */
 import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { resourceOf, SELDON_DEPLOYMENTS, type KubeClient, type LiveObject } from '../../src/runtime/kubernetes/index.ts';
 
@@ -25,6 +30,7 @@ const SERVICES = resourceOf('v1', 'Service');
 const SLICES = resourceOf('discovery.k8s.io/v1', 'EndpointSlice');
 const HASH_LABEL = 'pod-template-hash';
 const MANAGER = 'cluster-player';
+const NODE = 'player-node';
 
 interface ContainerSpec {
   name: string;
@@ -32,17 +38,18 @@ interface ContainerSpec {
   env?: { name: string; value?: string }[];
 }
 
-/** How a container ends when it cannot start: its exit code and what it printed (its termination message). */
-export interface Crash {
-  exitCode: number;
-  message: string;
+/** What a container prints once started; with an exit code, it then exits (and is restarted, in CrashLoopBackOff). */
+export interface Behaviour {
+  output: string[];
+  exitCode?: number;
 }
 
 export interface PlayerOptions {
   readonly client: KubeClient;
   readonly namespace: string;
-  /** Whether `container` crashes at start, and how; undefined: it starts and is ready. */
-  readonly crashes: (container: ContainerSpec) => Crash | undefined;
+  readonly behaviour: (container: ContainerSpec) => Behaviour;
+  /** The kubelet's serving certificate and key (the API server does not verify it without a CA). */
+  readonly tls: { cert: string; key: string };
   readonly periodMs?: number;
 }
 
@@ -64,17 +71,56 @@ export class ClusterPlayer {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private nextIp = 1;
+  private readonly kubelet: Server;
 
-  constructor(private readonly options: PlayerOptions) {}
+  constructor(private readonly options: PlayerOptions) {
+    this.kubelet = createServer(options.tls, (req, res) => this.serveLog(req, res));
+  }
 
-  start(): void {
+  /** Starts the kubelet's server, registers its Node, then plays in the background. */
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.kubelet.listen(0, '127.0.0.1', resolve));
+    const { port } = this.kubelet.address() as AddressInfo;
+    // A Node may be created with its status (a kubelet registers so): the address and port the API server proxies logs to.
+    await this.options.client.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: NODE },
+        status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } }, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] },
+      },
+      MANAGER,
+    );
     this.loop ??= this.run();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     await this.loop;
+    this.kubelet.closeAllConnections();
+    await new Promise((resolve) => this.kubelet.close(resolve));
   }
+
+  /** `GET /containerLogs/<namespace>/<pod>/<container>`: what the container printed; held open with follow while it runs. */
+  private serveLog(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'https://kubelet');
+    const [, kind, namespace = '', name = '', container = ''] = url.pathname.split('/');
+    const answer = async (): Promise<void> => {
+      const pod = kind === 'containerLogs' ? await this.options.client.get(PODS, namespace, name) : undefined;
+      const spec = containersOf(pod?.spec).find((c) => c.name === container);
+      if (spec === undefined) {
+        res.writeHead(404).end(`no container ${container} in pod ${namespace}/${name}`);
+        return;
+      }
+      const { output, exitCode } = this.options.behaviour(spec);
+      const tail = Number(url.searchParams.get('tailLines') ?? output.length);
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write(output.slice(-tail).map((line) => `${line}\n`).join(''));
+      if (exitCode !== undefined || url.searchParams.get('follow') !== 'true') res.end();
+    };
+    answer().catch((error: unknown) => res.writeHead(500).end(String(error)));
+  }
+
 
   /** The pods of SeldonDeployment `sdep` that are Ready and run a container with env `name=value`. */
   readyWith(sdep: string, name: string, value: string): LiveObject[] {
@@ -131,14 +177,21 @@ export class ClusterPlayer {
       const owners = object.metadata.ownerReferences ?? [];
       if (owners.length > 0 && owners.every((o) => !alive.has(o.uid)) && !this.holdDeletions) await this.deleteQuietly(resourceOf(object.apiVersion ?? '', object.kind ?? ''), object);
     }
+    // The kubelet: a pod marked for deletion has its containers stopped at once, and goes.
+    for (const pod of now.pods) if (pod.metadata.deletionTimestamp !== undefined) await this.options.client.delete(PODS, this.options.namespace, pod.metadata.name, { gracePeriodSeconds: 0 });
     if (this.holdDeletions) return;
     for (const sdep of now.sdeps) {
       const finalizers = (sdep.metadata as { finalizers?: string[] }).finalizers ?? [];
       if (sdep.metadata.deletionTimestamp === undefined || !finalizers.includes('foregroundDeletion')) continue;
       const owned = (o: LiveObject): boolean => (o.metadata.ownerReferences ?? []).some((ref) => ref.uid === sdep.metadata.uid);
       const children = [...now.deployments, ...now.services].filter(owned);
-      const grandchildren = [...now.pods, ...now.slices].filter((o) => (o.metadata.ownerReferences ?? []).some((ref) => children.some((c) => c.metadata.uid === ref.uid)));
-      for (const object of [...grandchildren, ...children]) await this.deleteQuietly(resourceOf(object.apiVersion ?? '', object.kind ?? ''), object);
+      // Theirs: pods and slices carry the SeldonDeployment's id label (their owners may be gone already).
+      const grandchildren = [...now.pods, ...now.slices].filter((o) => o.metadata.labels?.['seldon-deployment-id'] === sdep.metadata.name);
+      // Foreground: the owner goes only once every dependent is gone (a later pass sees them gone).
+      if (children.length + grandchildren.length > 0) {
+        for (const object of [...grandchildren, ...children]) if (object.metadata.deletionTimestamp === undefined) await this.deleteQuietly(resourceOf(object.apiVersion ?? '', object.kind ?? ''), object);
+        continue;
+      }
       await this.options.client.replace(SELDON_DEPLOYMENTS, this.options.namespace, { ...sdep, metadata: { ...sdep.metadata, finalizers: finalizers.filter((f) => f !== 'foregroundDeletion') } as LiveObject['metadata'] });
     }
   }
@@ -161,7 +214,7 @@ export class ClusterPlayer {
           labels: { ...spec.template.metadata?.labels, [HASH_LABEL]: hash },
           ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name, uid: deployment.metadata.uid, controller: true }],
         },
-        spec: spec.template.spec,
+        spec: { ...spec.template.spec, nodeName: NODE },
       });
       await client.patchStatus(PODS, namespace, pod.metadata.name, this.kubeletStatus(containersOf(spec.template.spec)));
     }
@@ -172,16 +225,17 @@ export class ClusterPlayer {
     const ip = `10.1.${Math.floor(this.nextIp / 250)}.${(this.nextIp++ % 250) + 1}`;
     const startedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     const statuses = containers.map((c) => {
-      const crash = this.options.crashes(c);
+      const { output, exitCode } = this.options.behaviour(c);
       const base = { name: c.name, image: c.image ?? '', imageID: '', containerID: `containerd://${c.name}` };
-      if (crash === undefined) return { ...base, ready: true, started: true, restartCount: 0, state: { running: { startedAt } } };
+      if (exitCode === undefined) return { ...base, ready: true, started: true, restartCount: 0, state: { running: { startedAt } } };
       return {
         ...base,
         ready: false,
         started: false,
         restartCount: 3,
         state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 40s restarting failed container=${c.name}` } },
-        lastState: { terminated: { exitCode: crash.exitCode, reason: 'Error', message: crash.message, startedAt, finishedAt: startedAt } },
+        // terminationMessagePolicy FallbackToLogsOnError: the tail of the output is the termination message.
+        lastState: { terminated: { exitCode, reason: 'Error', message: output.join('\n'), startedAt, finishedAt: startedAt } },
       };
     });
     const ready = statuses.every((s) => s.ready);

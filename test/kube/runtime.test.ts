@@ -1,8 +1,8 @@
 /**
  * KubernetesRuntime keeps the Runtime contract — the same suite as the local supervisor — against a
  * real API server, with the real `trantor operator` process reconciling, and ClusterPlayer
- * (test/kube/cluster-player.ts) playing the kubelet, the Deployment and EndpointSlice controllers
- * and the garbage collector that the bare API server lacks. Then what only a cluster does: API
+ * (test/kube/cluster-player.ts) playing the kubelet (pods' status and logs), the Deployment and
+ * EndpointSlice controllers and the garbage collector that the bare API server lacks. Then what only a cluster does: API
  * refusals named, foreground removal, the field manager.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -68,12 +68,18 @@ async function startCluster(): Promise<Cluster> {
   kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/seldondeployments.machinelearning.seldon.io']);
   kubectl(['create', 'namespace', NAMESPACE]);
   const admin = await clientFor(kube.kubeconfig);
+  // As the local contract's component: `ready <VERSION>`, or with MODE=fail the failure and exit 3 (the executor prints nothing here).
+  const env = (container: { env?: { name: string; value?: string }[] }, name: string): string | undefined => container.env?.find((e) => e.name === name)?.value;
   const player = new ClusterPlayer({
     client: admin,
     namespace: NAMESPACE,
-    crashes: (container) => (container.env?.some((e) => e.name === 'MODE' && e.value === 'fail') ? { exitCode: 3, message: FAILURE_OUTPUT } : undefined),
+    tls: kube.servingKeyPair,
+    behaviour: (container) => {
+      if (container.name !== 'model') return { output: [] };
+      return env(container, 'MODE') === 'fail' ? { output: [FAILURE_OUTPUT], exitCode: 3 } : { output: [`ready ${env(container, 'VERSION') ?? ''}`] };
+    },
   });
-  player.start();
+  await player.start();
   const operator = spawn(process.execPath, [join(ROOT, 'bin', 'trantor.js'), 'operator', '--set', 'operator.backoff=200ms', '--set', 'operator.backoffMax=2s'], {
     env: { ...process.env, KUBECONFIG: kube.kubeconfig },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -116,14 +122,12 @@ describe('KubernetesRuntime under the Runtime contract', { skip, timeout: 900_00
     failureOutput: /cannot load model: weights\.bin is missing/,
     // The operator, the player and the runtime's watches each take a few hops on a loaded machine.
     timeoutMs: 90_000,
-    // Version N runs once a Ready pod carries it: what the cluster reports, for want of a kubelet's logs.
-    runs: (_runtime, name, version) => cluster!.player.readyWith(name, 'VERSION', String(version)).length > 0,
-    skip: {
-      // Pods' output stays on their nodes; the API serves it from the kubelet (`pods/log`), which this
-      // API server does not have. KubernetesRuntime.logs answers nothing: `kubectl logs` reads it.
-      'watch-logs': 'no log lines on a cluster: pods/log needs a kubelet (read them with kubectl logs)',
-      logs: 'no log lines on a cluster: pods/log needs a kubelet (read them with kubectl logs)',
-    },
+    // Skip list: none. What a cluster does differently, and why each case still holds:
+    // - logs and log events come from the kubelet through `pods/log`: the player serves them as one;
+    // - replicasOf answers pod IPs from EndpointSlices: the player writes them as the controller would;
+    // - remove waits for the garbage collector (foreground deletion): the player collects;
+    // - close leaves the deployments running in the cluster, which owns them; the case checks what
+    //   this runtime answers afterwards (no endpoints, applies refused), which holds.
   });
 
   after(async () => {

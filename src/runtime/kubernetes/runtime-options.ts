@@ -1,5 +1,5 @@
 /**
- * KubernetesRuntime's own named option, with its default here and nowhere else; its watches take
+ * KubernetesRuntime's own named options, with their defaults here and nowhere else; its watches take
  * the operator's watch options (`operator.watchTimeout`, `watchdog`, `relist`, `retry`), which mean
  * the same thing for any informer. Nothing compiles this section from the command line yet: the
  * runtime is built by code (tests, and whatever embeds it), which passes `compile({...})`'s values.
@@ -13,6 +13,7 @@ export const kubernetesRuntimeOptions = defineOptions('kubernetesRuntime', {
     min: 1000,
     doc: 'how long remove() waits for a SeldonDeployment deleted in the foreground to be gone (its pods stopped, then the object) before it rejects',
   },
+  logLines: { kind: 'count', default: 500, min: 1, doc: "output lines of a deployment's graph node containers kept in memory (and read first from each container)" },
 });
 
 export type KubernetesRuntimeOptions = OptionValues<typeof kubernetesRuntimeOptions.table>;

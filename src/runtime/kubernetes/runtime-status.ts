@@ -38,20 +38,35 @@ export function deploymentStatusOf(live: LiveObject, pods: readonly LiveObject[]
   return status;
 }
 
-/** `<predictor>/<node>/<index>` for each pod that runs a graph node's container, pods in name order. */
-function replicasOf(live: LiveObject, pods: readonly LiveObject[]): ReplicaStatus[] {
+/** A graph node's container in one of its pods: `<predictor>/<node>/<index>`, pods in name order. */
+export interface NodeContainer {
+  readonly replica: string;
+  readonly predictor: string;
+  readonly node: string;
+  readonly index: number;
+  readonly pod: LiveObject;
+  /** The container's name: the node's. */
+  readonly container: string;
+}
+
+/** Each graph node's container in each of the SeldonDeployment's pods (none when its spec cannot be read). */
+export function nodeContainers(live: LiveObject, pods: readonly LiveObject[]): NodeContainer[] {
   const sdep = readLive(live);
   if (sdep instanceof ManifestError) return [];
-  const replicas: ReplicaStatus[] = [];
+  const found: NodeContainer[] = [];
   const sorted = [...pods].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   for (const predictor of sdep.spec.predictors) {
     for (const node of graphNodes(predictor)) {
       const [[key, value]] = Object.entries(nodeServiceLabel(node.name, nodeServiceName(sdep, predictor, node.name))) as [[string, string]];
       const mine = sorted.filter((pod) => pod.metadata.labels?.[key] === value);
-      for (const [index, pod] of mine.entries()) replicas.push({ id: `${predictor.name}/${node.name}/${index}`, predictor: predictor.name, node: node.name, index, ...containerState(pod, node.name) });
+      for (const [index, pod] of mine.entries()) found.push({ replica: `${predictor.name}/${node.name}/${index}`, predictor: predictor.name, node: node.name, index, pod, container: node.name });
     }
   }
-  return replicas;
+  return found;
+}
+
+function replicasOf(live: LiveObject, pods: readonly LiveObject[]): ReplicaStatus[] {
+  return nodeContainers(live, pods).map(({ replica, predictor, node, index, pod, container }) => ({ id: replica, predictor, node, index, ...containerState(pod, container) }));
 }
 
 type ContainerReport = Pick<ReplicaStatus, 'state' | 'restarts' | 'message'>;

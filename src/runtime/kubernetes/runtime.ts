@@ -13,7 +13,8 @@
  *   and a SeldonDeployment applied again under the same name cannot meet the old one's children.
  * - `close` stops this process's watches only: the deployments keep running in the cluster, which
  *   owns them. The runtime answers nothing afterwards and refuses applies.
- * - `logs` answers nothing: pods' output is read with `kubectl logs` (the API's `pods/log`).
+ * - `logs` follows each graph node container's output through the API (`pods/log`, served by the
+ *   pod's kubelet): lines arrive once the container has started, and the last `logLines` are kept.
  * - `replicasOf` answers pod IPs, reachable from inside the cluster (or a network routed into it).
  */
 import type { DeploymentStatus, EndpointSource, LogLine, ReplicaAddress, Runtime, RuntimeEvent, SeldonDeployment, UnitKey } from '../../manifest/index.ts';
@@ -24,7 +25,8 @@ import { kubernetesName, LABELS, nodeServiceName } from './names.ts';
 import type { OperatorOptions } from './options.ts';
 import { SELDON_DEPLOYMENTS } from './reconcile.ts';
 import type { KubernetesRuntimeOptions } from './runtime-options.ts';
-import { deploymentStatusOf, readyAddresses } from './runtime-status.ts';
+import { PodLogs } from './runtime-logs.ts';
+import { deploymentStatusOf, nodeContainers, readyAddresses } from './runtime-status.ts';
 
 /** The field manager of what this runtime applies (the operator's is `trantor-operator`). */
 export const RUNTIME_FIELD_MANAGER = 'trantor-cli';
@@ -50,6 +52,7 @@ export class KubernetesRuntime implements Runtime, EndpointSource {
   private readonly listeners = new Set<(event: RuntimeEvent) => void>();
   /** `remove` calls waiting for their SeldonDeployment to be gone, by key. */
   private readonly removals = new Map<string, Set<(error?: Error) => void>>();
+  private readonly output: PodLogs;
   private closed = false;
   /** The last error of each informer (a 403 on pods leaves replicas empty; it is said here). */
   readonly errors: { deployments?: unknown; pods?: unknown; slices?: unknown } = {};
@@ -77,6 +80,10 @@ export class KubernetesRuntime implements Runtime, EndpointSource {
       error: (e) => (this.errors.pods = e),
     });
     this.slices = new Informer(settings.client, common(ENDPOINT_SLICES, LABELS.deploymentId), { upsert: () => {}, remove: () => {}, error: (e) => (this.errors.slices = e) });
+    this.output = new PodLogs(settings.client, settings.options.logLines, (key, { replica, line }) => {
+      const [namespace = '', name = ''] = key.split('/');
+      this.emit({ type: 'log', namespace, name, replica, line });
+    });
     for (const informer of [this.deployments, this.pods, this.slices]) informer.start();
   }
 
@@ -112,7 +119,7 @@ export class KubernetesRuntime implements Runtime, EndpointSource {
     const key = `${namespace}/${name}`;
     const gone = this.statuses.has(key) ? this.whenGone(key, `${namespace}/${name}`) : undefined;
     try {
-      await this.settings.client.delete(SELDON_DEPLOYMENTS, namespace, name, 'Foreground');
+      await this.settings.client.delete(SELDON_DEPLOYMENTS, namespace, name, { propagationPolicy: 'Foreground' });
     } catch (error) {
       gone?.cancel();
       throw refusal('remove', namespace, name, error);
@@ -120,9 +127,10 @@ export class KubernetesRuntime implements Runtime, EndpointSource {
     await gone?.promise;
   }
 
-  /** Nothing: a cluster keeps pods' output on their nodes, read with `kubectl logs` (`pods/log`). */
-  logs(): readonly LogLine[] {
-    return [];
+  logs(namespace: string, name: string, options: { tail?: number } = {}): readonly LogLine[] {
+    const lines = this.output.get(`${namespace}/${name}`);
+    if (options.tail === undefined) return [...lines];
+    return options.tail <= 0 ? [] : lines.slice(-options.tail);
   }
 
   watch(listener: (event: RuntimeEvent) => void): () => void {
@@ -144,6 +152,7 @@ export class KubernetesRuntime implements Runtime, EndpointSource {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([this.deployments, this.pods, this.slices].map((i) => i.stop()));
+    this.output.close();
     this.statuses.clear();
     this.listeners.clear();
     for (const waiters of this.removals.values()) for (const done of waiters) done(new Error('the Kubernetes runtime was closed'));
@@ -158,6 +167,7 @@ export class KubernetesRuntime implements Runtime, EndpointSource {
       this.publish(key, live);
       return;
     }
+    this.output.forget(key);
     if (!this.statuses.delete(key)) return;
     const [namespace = '', name = ''] = key.split('/');
     this.emit({ type: 'removed', namespace, name });
@@ -166,7 +176,9 @@ export class KubernetesRuntime implements Runtime, EndpointSource {
   }
 
   private publish(key: string, live: LiveObject): void {
-    const status = deploymentStatusOf(live, this.podsOf(live));
+    const pods = this.podsOf(live);
+    this.output.sync(key, nodeContainers(live, pods));
+    const status = deploymentStatusOf(live, pods);
     const before = this.statuses.get(key);
     if (before !== undefined && JSON.stringify(before) === JSON.stringify(status)) return;
     this.statuses.set(key, status);
