@@ -69,6 +69,18 @@ test("a Failed deployment's description adds why each crashing replica stops: it
   // Terminated now (restartPolicy Never, or between restarts) is a crash too.
   const ended = deploymentStatusOf(sdep({ state: 'Creating', observedGeneration: 1 }), [pod('main-a', 'main', { ready: false, restartCount: 0, state: { terminated: { exitCode: 1 } } })]);
   assert.equal(ended.description, 'main/model/0: Terminated, last exit 1');
+  // A model-initializer that cannot fetch the model keeps the pod from starting its containers.
+  const initFailing = pod('main-a', 'main', { ready: false, restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } });
+  (initFailing.status as Record<string, unknown>)['initContainerStatuses'] = [
+    { name: 'model-model-initializer', ready: false, restartCount: 2, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1, message: 'gs://bucket/model: 403' } } },
+  ];
+  const init = deploymentStatusOf(sdep({ state: 'Creating', observedGeneration: 1 }), [initFailing]);
+  assert.equal(init.description, 'main/model/0: init container model-model-initializer: CrashLoopBackOff, last exit 1: gs://bucket/model: 403');
+  // One that ended with 0 did its work; a container that ended with 0 is stopped, not crashed.
+  (initFailing.status as Record<string, unknown>)['initContainerStatuses'] = [{ name: 'model-model-initializer', ready: false, restartCount: 0, state: { terminated: { exitCode: 0 } } }];
+  assert.equal(deploymentStatusOf(sdep({ state: 'Creating', observedGeneration: 1 }), [initFailing]).replicas[0]?.state, 'Starting');
+  const completed = deploymentStatusOf(sdep({ state: 'Creating', observedGeneration: 1 }), [pod('main-a', 'main', { ready: false, restartCount: 0, state: { terminated: { exitCode: 0 } } })]);
+  assert.deepEqual([completed.replicas[0]?.state, completed.description], ['Stopped', undefined]);
 });
 
 test('a spec the manifest reader refuses has no replicas (the operator reports it Failed)', () => {

@@ -78,18 +78,37 @@ function containerState(pod: LiveObject, container: string): ContainerReport {
   const restarts = typeof status?.['restartCount'] === 'number' ? status['restartCount'] : 0;
   const report = (state: ReplicaState, message?: string): ContainerReport => (message === undefined || message === '' ? { state, restarts } : { state, restarts, message });
   if (pod.metadata.deletionTimestamp !== undefined) return report('Stopped', 'the pod is being deleted');
+  // An init container that keeps failing (the model-initializer: a modelUri that cannot be fetched) stops every container of the pod.
+  for (const init of records(podStatus['initContainerStatuses'])) {
+    const crash = crashOf(init);
+    if (crash !== undefined) return report('Crashed', `init container ${String(init['name'])}: ${crash}`);
+  }
   if (status === undefined) return report('Starting', typeof podStatus['phase'] === 'string' ? `pod ${podStatus['phase']}` : 'pod not scheduled yet');
+  const crash = crashOf(status);
+  if (crash !== undefined) return report('Crashed', crash);
   const now = isRecord(status['state']) ? status['state'] : {};
   const waiting = isRecord(now['waiting']) ? now['waiting'] : undefined;
-  const lastState = isRecord(status['lastState']) ? status['lastState'] : {};
-  const terminated = isRecord(now['terminated']) ? now['terminated'] : isRecord(lastState['terminated']) ? lastState['terminated'] : undefined;
-  if (waiting?.['reason'] === 'CrashLoopBackOff' || isRecord(now['terminated'])) return report('Crashed', exitOf(typeof waiting?.['reason'] === 'string' ? waiting['reason'] : 'Terminated', terminated));
+  if (isRecord(now['terminated'])) return report('Stopped', 'exited with 0');
   if (status['ready'] === true) return report('Ready');
   if (isRecord(now['running'])) return report('Unready', 'running, failing its readiness probe');
   return report('Starting', waiting === undefined ? undefined : [waiting['reason'], waiting['message']].filter((s) => typeof s === 'string').join(': '));
 }
 
-/** `CrashLoopBackOff, last exit 3: <termination message>`. */
+/**
+ * Why a container status says it crashed — `CrashLoopBackOff, last exit 3: <termination message>` —
+ * or undefined when it did not (waiting to be restarted, or ended with a failure; an init container
+ * that ended with 0 succeeded).
+ */
+function crashOf(status: Record<string, unknown>): string | undefined {
+  const now = isRecord(status['state']) ? status['state'] : {};
+  const waiting = isRecord(now['waiting']) ? now['waiting'] : undefined;
+  const lastState = isRecord(status['lastState']) ? status['lastState'] : {};
+  const ended = isRecord(now['terminated']) ? now['terminated'] : undefined;
+  if (waiting?.['reason'] !== 'CrashLoopBackOff' && (ended === undefined || ended['exitCode'] === 0)) return undefined;
+  const terminated = ended ?? (isRecord(lastState['terminated']) ? lastState['terminated'] : undefined);
+  return exitOf(typeof waiting?.['reason'] === 'string' ? waiting['reason'] : 'Terminated', terminated);
+}
+
 function exitOf(reason: string, terminated: Record<string, unknown> | undefined): string {
   if (terminated === undefined) return reason;
   const code = typeof terminated['exitCode'] === 'number' ? `, last exit ${terminated['exitCode']}` : '';
