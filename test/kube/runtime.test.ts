@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { loadManifests, type SeldonDeployment } from '../../src/manifest/index.ts';
+import type { SeldonDeployment } from '../../src/manifest/index.ts';
 import { runtimeContract } from '../../src/manifest/testing.ts';
+import { container, graphNode, seldonDeployment } from '../../src/runtime/local/testing.ts';
 import { KubeClient, KubeError, KubernetesRuntime, kubernetesRuntimeOptions, operatorOptions, resourceOf, RUNTIME_FIELD_MANAGER, SELDON_DEPLOYMENTS, seldonDeploymentCrd } from '../../src/runtime/kubernetes/index.ts';
 import { ClusterPlayer } from './cluster-player.ts';
 import { findBinaries, ROOT, run, skipUnlessKube, startKube, type KubeBinaries, type KubeServer } from './harness.ts';
@@ -20,23 +21,14 @@ const skip = skipUnlessKube();
 const NAMESPACE = 'seldon';
 const FAILURE_OUTPUT = 'cannot load model: weights.bin is missing';
 
-/** One graph node `model` in componentSpecs, as the contract asks; `env` tells ClusterPlayer how it behaves. */
+/** One graph node `model` in componentSpecs, as the contract asks (built as the local subject's are); `env` tells ClusterPlayer how it behaves. */
 function manifest(name: string, env: Record<string, string>): SeldonDeployment {
-  const [sdep] = loadManifests(`apiVersion: machinelearning.seldon.io/v1
-kind: SeldonDeployment
-metadata: {name: ${name}, namespace: ${NAMESPACE}}
-spec:
-  predictors:
-  - name: default
-    graph: {name: model, type: MODEL}
-    componentSpecs:
-    - spec:
-        containers:
-        - name: model
-          image: registry.example/contract-model:1
-          env: ${JSON.stringify(Object.entries(env).map(([n, value]) => ({ name: n, value })))}
-`).deployments;
-  return sdep!;
+  return seldonDeployment({
+    name,
+    namespace: NAMESPACE,
+    graph: graphNode({ name: 'model' }),
+    componentSpecs: [{ containers: [container({ name: 'model', image: 'registry.example/contract-model:1', env: Object.entries(env).map(([n, value]) => ({ name: n, value })) })] }],
+  });
 }
 
 interface Cluster {
@@ -185,6 +177,7 @@ describe('KubernetesRuntime, what a cluster adds', { skip, timeout: 600_000 }, (
       const managers = ((live?.metadata as { managedFields?: { manager: string; operation: string }[] }).managedFields ?? []).map((m) => `${m.manager}/${m.operation}`);
       assert.ok(managers.includes(`${RUNTIME_FIELD_MANAGER}/Apply`), managers.join(', '));
       assert.equal(live?.metadata.annotations?.['trantor.io/base-dir'], undefined);
+      // The typed componentSpec goes out in the API's shape, `spec.containers`.
       assert.equal((live?.spec as { predictors: { componentSpecs: { spec: { containers: { image: string }[] } }[] }[] }).predictors[0]!.componentSpecs[0]!.spec.containers[0]!.image, 'registry.example/contract-model:1');
       await runtime.remove(NAMESPACE, 'managed');
     } finally {
