@@ -13,7 +13,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { SeldonDeployment } from '../../src/manifest/index.ts';
 import { runtimeContract } from '../../src/manifest/testing.ts';
 import { container, graphNode, seldonDeployment } from '../../src/runtime/local/testing.ts';
-import { KubeClient, KubeError, KubernetesRuntime, kubernetesRuntimeOptions, operatorOptions, resourceOf, RUNTIME_FIELD_MANAGER, SELDON_DEPLOYMENTS, seldonDeploymentCrd } from '../../src/runtime/kubernetes/index.ts';
+import { KubeClient, KubeError, KubernetesRuntime, kubernetesRuntimeOptions, operatorOptions, RBAC_NEEDED, resourceOf, RUNTIME_FIELD_MANAGER, SELDON_DEPLOYMENTS, seldonDeploymentCrd } from '../../src/runtime/kubernetes/index.ts';
 import { ClusterPlayer } from './cluster-player.ts';
 import { findBinaries, ROOT, run, skipUnlessKube, startKube, type KubeBinaries, type KubeServer } from './harness.ts';
 
@@ -38,7 +38,8 @@ interface Cluster {
   player: ClusterPlayer;
   operator: ChildProcess;
   operatorOutput: () => string;
-  runtime(client?: KubeClient): KubernetesRuntime;
+  runtime(client?: KubeClient, log?: (level: 'warn', message: string) => void): KubernetesRuntime;
+  kubectl(args: string[], input?: string): void;
   stop(): Promise<void>;
 }
 
@@ -51,7 +52,7 @@ async function clientFor(kubeconfig: string): Promise<KubeClient> {
 /** The API server with the CRD and namespace, ClusterPlayer, and `trantor operator` running against it. */
 async function startCluster(): Promise<Cluster> {
   const bin = findBinaries() as KubeBinaries;
-  const kube = await startKube({ users: [{ name: 'nobody' }] });
+  const kube = await startKube({ users: [{ name: 'nobody' }, { name: 'no-pods' }] });
   const kubectl = (args: string[], input?: string): void => {
     const result = run(bin.kubectl, args, kube.kubeconfig, input);
     assert.equal(result.code, 0, `kubectl ${args.join(' ')}: ${result.stderr}`);
@@ -89,7 +90,8 @@ async function startCluster(): Promise<Cluster> {
     player,
     operator,
     operatorOutput: () => output,
-    runtime: (client = admin) => new KubernetesRuntime({ client, watch, options }),
+    runtime: (client = admin, log) => new KubernetesRuntime({ client, watch, options, ...(log === undefined ? {} : { log }) }),
+    kubectl,
     async stop() {
       operator.kill('SIGTERM');
       await exited;
@@ -147,7 +149,7 @@ describe('KubernetesRuntime, what a cluster adds', { skip, timeout: 600_000 }, (
       assert.ok(error instanceof KubeError, String(error));
       assert.equal(error.status, 403);
       assert.match(error.message, /^cannot apply SeldonDeployment seldon\/forbidden: the API server refused it: 403 Forbidden: .*"nobody" cannot patch resource "seldondeployments"/);
-      assert.match(error.message, /RBAC/);
+      assert.ok(error.message.endsWith(`(the credentials in use lack an RBAC rule: this runtime needs ${RBAC_NEEDED})`), error.message);
     } finally {
       await runtime.close();
     }
@@ -159,11 +161,29 @@ describe('KubernetesRuntime, what a cluster adds', { skip, timeout: 600_000 }, (
       missing.metadata.namespace = 'no-such-namespace';
       await assert.rejects(admin.apply(missing), (e: unknown) => {
         assert.ok(e instanceof KubeError);
-        assert.match(e.message, /^cannot apply SeldonDeployment no-such-namespace\/nowhere: the API server refused it: 404 NotFound: .*namespaces "no-such-namespace" not found.*does the namespace exist/);
+        assert.match(e.message, /^cannot apply SeldonDeployment no-such-namespace\/nowhere: the API server refused it: 404 NotFound: .*namespaces "no-such-namespace" not found.*does the namespace exist\?\)$/);
         return true;
       });
     } finally {
       await admin.close();
+    }
+  });
+
+  test('credentials that may not read pods still get the status the operator wrote, with no replicas, and the refusal is reported', async () => {
+    // SeldonDeployments and EndpointSlices, not pods.
+    cluster.kubectl(['create', 'clusterrole', 'sdeps-only', '--verb=get,list,watch,create,patch,delete', '--resource=seldondeployments.machinelearning.seldon.io,endpointslices.discovery.k8s.io']);
+    cluster.kubectl(['create', 'clusterrolebinding', 'no-pods', '--clusterrole=sdeps-only', '--user=no-pods']);
+    const warnings: string[] = [];
+    const runtime = cluster.runtime(await clientFor(cluster.kube.kubeconfigFor('no-pods')), (_level, message) => warnings.push(message));
+    try {
+      await runtime.apply(manifest('podless', { VERSION: '1' }));
+      await waitFor('Available', () => runtime.status(NAMESPACE, 'podless')?.state === 'Available');
+      assert.deepEqual(runtime.status(NAMESPACE, 'podless')?.replicas, []);
+      assert.ok(runtime.replicasOf({ namespace: NAMESPACE, deployment: 'podless', predictor: 'default', node: 'model' }).length > 0, 'endpoints come from EndpointSlices, which it may read');
+      assert.ok(warnings.some((w) => /^watching pods .*403 Forbidden.*"no-pods" cannot list resource "pods"/.test(w)), warnings.join('\n'));
+      await runtime.remove(NAMESPACE, 'podless');
+    } finally {
+      await runtime.close();
     }
   });
 

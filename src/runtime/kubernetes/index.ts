@@ -24,6 +24,6 @@ export { APPLIED_ANNOTATION, CONTROLLER_ID_LABEL, childResources, covers, isOurs
 export { Controller, type ControllerSettings } from './controller.ts';
 export { operatorOptions, type OperatorOptions } from './options.ts';
 export { LeaderElector, LEASES, type LeaseSettings } from './lease.ts';
-export { KubernetesRuntime, RUNTIME_FIELD_MANAGER, type KubernetesRuntimeSettings } from './runtime.ts';
+export { KubernetesRuntime, RBAC_NEEDED, RUNTIME_FIELD_MANAGER, type KubernetesRuntimeSettings } from './runtime.ts';
 export { kubernetesRuntimeOptions, type KubernetesRuntimeOptions } from './runtime-options.ts';
 export { AWAITING_OPERATOR, deploymentStatusOf, readyAddresses, SERVICE_NAME_LABEL } from './runtime-status.ts';

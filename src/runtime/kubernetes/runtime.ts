@@ -31,6 +31,10 @@ import { deploymentStatusOf, nodeContainers, readyAddresses } from './runtime-st
 /** The field manager of what this runtime applies (the operator's is `trantor-operator`). */
 export const RUNTIME_FIELD_MANAGER = 'trantor-cli';
 
+/** What the credentials of a KubernetesRuntime must be allowed (pods may be refused: replicas and logs stay empty). */
+export const RBAC_NEEDED =
+  'get, list, watch, create, patch and delete on seldondeployments.machinelearning.seldon.io; list and watch on endpointslices.discovery.k8s.io; list and watch on pods, and get on pods/log';
+
 const PODS = resourceOf('v1', 'Pod');
 const ENDPOINT_SLICES = resourceOf('discovery.k8s.io/v1', 'EndpointSlice');
 
@@ -41,6 +45,8 @@ export interface KubernetesRuntimeSettings {
   /** The informers' timings (the operator's options of the same names). */
   readonly watch: Pick<OperatorOptions, 'watchTimeout' | 'watchdog' | 'relist' | 'retry'>;
   readonly options: KubernetesRuntimeOptions;
+  /** Where a failed list or watch is reported (each is retried after the `retry` wait). */
+  readonly log?: (level: 'warn', message: string) => void;
 }
 
 export class KubernetesRuntime implements Runtime, EndpointSource {
@@ -54,11 +60,11 @@ export class KubernetesRuntime implements Runtime, EndpointSource {
   private readonly removals = new Map<string, Set<(error?: Error) => void>>();
   private readonly output: PodLogs;
   private closed = false;
-  /** The last error of each informer (a 403 on pods leaves replicas empty; it is said here). */
-  readonly errors: { deployments?: unknown; pods?: unknown; slices?: unknown } = {};
 
   constructor(private readonly settings: KubernetesRuntimeSettings) {
     const { watch, namespace } = settings;
+    // Each informer retries on its own; what failed is said, as the operator says it.
+    const failed = (what: string) => (error: unknown) => settings.log?.('warn', `${what}: ${error instanceof Error ? error.message : String(error)}`);
     const common = (resource: InformerOptions['resource'], labelSelector?: string): InformerOptions => ({
       resource,
       ...(namespace === undefined ? {} : { namespace }),
@@ -71,15 +77,15 @@ export class KubernetesRuntime implements Runtime, EndpointSource {
     this.deployments = new Informer(settings.client, common(SELDON_DEPLOYMENTS), {
       upsert: (o) => this.refresh(keyOf(o)),
       remove: (o) => this.refresh(keyOf(o)),
-      error: (e) => (this.errors.deployments = e),
+      error: failed('watching SeldonDeployments'),
     });
     // Every pod and Service of a SeldonDeployment carries its id label (EndpointSlices copy their Service's labels).
     this.pods = new Informer(settings.client, common(PODS, LABELS.deploymentId), {
       upsert: (o) => this.refreshOwnerOf(o),
       remove: (o) => this.refreshOwnerOf(o),
-      error: (e) => (this.errors.pods = e),
+      error: failed('watching pods (without them, replicas and logs stay empty)'),
     });
-    this.slices = new Informer(settings.client, common(ENDPOINT_SLICES, LABELS.deploymentId), { upsert: () => {}, remove: () => {}, error: (e) => (this.errors.slices = e) });
+    this.slices = new Informer(settings.client, common(ENDPOINT_SLICES, LABELS.deploymentId), { upsert: () => {}, remove: () => {}, error: failed('watching EndpointSlices (without them, no replica is offered)') });
     this.output = new PodLogs(settings.client, settings.options.logLines, (key, { replica, line }) => {
       const [namespace = '', name = ''] = key.split('/');
       this.emit({ type: 'log', namespace, name, replica, line });
@@ -238,9 +244,9 @@ function refusal(verb: 'apply' | 'remove', namespace: string, name: string, erro
   if (!(error instanceof KubeError)) return new Error(`cannot ${verb} SeldonDeployment ${namespace}/${name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   const hint =
     error.status === 403
-      ? ' (the credentials in use may not do this: see the RBAC rules in docs/kubernetes.md)'
+      ? ` (the credentials in use lack an RBAC rule: this runtime needs ${RBAC_NEEDED})`
       : error.status === 404 && verb === 'apply'
-        ? ' (is the SeldonDeployment CRD installed, and does the namespace exist? docs/kubernetes.md)'
+        ? ' (is the SeldonDeployment CRD installed, and does the namespace exist?)'
         : '';
   return new KubeError(error.status, error.reason, `cannot ${verb} SeldonDeployment ${namespace}/${name}: the API server refused it: ${error.message}${hint}`);
 }
