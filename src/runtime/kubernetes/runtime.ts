@@ -26,7 +26,7 @@ import type { OperatorOptions } from './options.ts';
 import { SELDON_DEPLOYMENTS } from './reconcile.ts';
 import type { KubernetesRuntimeOptions } from './runtime-options.ts';
 import { PodLogs } from './runtime-logs.ts';
-import { deploymentStatusOf, nodeContainers, readyAddresses } from './runtime-status.ts';
+import { deploymentStatusOf, nodeContainers, readyAddresses, SERVICE_NAME_LABEL } from './runtime-status.ts';
 
 /** The field manager of what this runtime applies (the operator's is `trantor-operator`). */
 export const RUNTIME_FIELD_MANAGER = 'trantor-cli';
@@ -58,6 +58,8 @@ export class KubernetesRuntime implements Runtime, EndpointSource {
   private readonly listeners = new Set<(event: RuntimeEvent) => void>();
   /** `remove` calls waiting for their SeldonDeployment to be gone, by key. */
   private readonly removals = new Map<string, Set<(error?: Error) => void>>();
+  /** Each node Service's ready addresses by `namespace/service`, kept as its slices change: replicasOf is on the request path. */
+  private readonly addresses = new Map<string, readonly ReplicaAddress[]>();
   private readonly output: PodLogs;
   private closed = false;
 
@@ -85,7 +87,11 @@ export class KubernetesRuntime implements Runtime, EndpointSource {
       remove: (o) => this.refreshOwnerOf(o),
       error: failed('watching pods (without them, replicas and logs stay empty)'),
     });
-    this.slices = new Informer(settings.client, common(ENDPOINT_SLICES, LABELS.deploymentId), { upsert: () => {}, remove: () => {}, error: failed('watching EndpointSlices (without them, no replica is offered)') });
+    this.slices = new Informer(settings.client, common(ENDPOINT_SLICES, LABELS.deploymentId), {
+      upsert: (o) => this.reindex(o),
+      remove: (o) => this.reindex(o),
+      error: failed('watching EndpointSlices (without them, no replica is offered)'),
+    });
     this.output = new PodLogs(settings.client, settings.options.logLines, (key, { replica, line }) => {
       const [namespace = '', name = ''] = key.split('/');
       this.emit({ type: 'log', namespace, name, replica, line });
@@ -150,8 +156,7 @@ export class KubernetesRuntime implements Runtime, EndpointSource {
     // A deployment removed (or never seen) has none, whatever slices the garbage collector has yet to delete.
     if (!this.statuses.has(`${unit.namespace}/${unit.deployment}`)) return [];
     const owner = { metadata: { name: unit.deployment, namespace: unit.namespace, labels: {}, annotations: {} } };
-    const service = nodeServiceName(owner, { name: unit.predictor }, unit.node);
-    return readyAddresses(this.inNamespace(this.slices, unit.namespace), service);
+    return this.addresses.get(`${unit.namespace}/${nodeServiceName(owner, { name: unit.predictor }, unit.node)}`) ?? [];
   }
 
   async close(): Promise<void> {
@@ -160,6 +165,7 @@ export class KubernetesRuntime implements Runtime, EndpointSource {
     await Promise.all([this.deployments, this.pods, this.slices].map((i) => i.stop()));
     this.output.close();
     this.statuses.clear();
+    this.addresses.clear();
     this.listeners.clear();
     for (const waiters of this.removals.values()) for (const done of waiters) done(new Error('the Kubernetes runtime was closed'));
     this.removals.clear();
@@ -189,6 +195,16 @@ export class KubernetesRuntime implements Runtime, EndpointSource {
     if (before !== undefined && JSON.stringify(before) === JSON.stringify(status)) return;
     this.statuses.set(key, status);
     this.emit({ type: 'status', namespace: live.metadata.namespace ?? '', name: live.metadata.name, status });
+  }
+
+  /** A slice changed: the ready addresses of its Service again, from all of that Service's slices. */
+  private reindex(slice: LiveObject): void {
+    const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+    if (service === undefined || this.closed) return;
+    const namespace = slice.metadata.namespace ?? '';
+    const found = readyAddresses(this.inNamespace(this.slices, namespace), service);
+    if (found.length === 0) this.addresses.delete(`${namespace}/${service}`);
+    else this.addresses.set(`${namespace}/${service}`, found);
   }
 
   /** A pod changed: refresh the SeldonDeployment whose id label it carries. */
