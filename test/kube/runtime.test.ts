@@ -13,7 +13,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { SeldonDeployment } from '../../src/manifest/index.ts';
 import { runtimeContract } from '../../src/manifest/testing.ts';
 import { container, graphNode, seldonDeployment } from '../../src/runtime/local/testing.ts';
-import { KubeClient, KubeError, KubernetesRuntime, kubernetesRuntimeOptions, operatorOptions, RBAC_NEEDED, resourceOf, RUNTIME_FIELD_MANAGER, SELDON_DEPLOYMENTS, seldonDeploymentCrd } from '../../src/runtime/kubernetes/index.ts';
+import { AWAITING_OPERATOR, CONTROLLER_ID_LABEL, KubeClient, KubeError, KubernetesRuntime, kubernetesRuntimeOptions, operatorOptions, RBAC_NEEDED, resourceOf, RUNTIME_FIELD_MANAGER, SELDON_DEPLOYMENTS, seldonDeploymentCrd } from '../../src/runtime/kubernetes/index.ts';
 import { ClusterPlayer } from './cluster-player.ts';
 import { findBinaries, ROOT, run, skipUnlessKube, startKube, type KubeBinaries, type KubeServer } from './harness.ts';
 
@@ -182,6 +182,21 @@ describe('KubernetesRuntime, what a cluster adds', { skip, timeout: 600_000 }, (
       assert.ok(runtime.replicasOf({ namespace: NAMESPACE, deployment: 'podless', predictor: 'default', node: 'model' }).length > 0, 'endpoints come from EndpointSlices, which it may read');
       assert.ok(warnings.some((w) => /^watching pods .*403 Forbidden.*"no-pods" cannot list resource "pods"/.test(w)), warnings.join('\n'));
       await runtime.remove(NAMESPACE, 'podless');
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  test('a SeldonDeployment no operator takes is Creating, waiting for the operator, from the moment apply resolves', async () => {
+    const runtime = cluster.runtime();
+    try {
+      // Labelled for another operator's controller id: the running operator leaves it alone.
+      const other = manifest('elsewhere', { VERSION: '1' });
+      other.metadata.labels[CONTROLLER_ID_LABEL] = 'another-operator';
+      await runtime.apply(other);
+      assert.deepEqual(runtime.status(NAMESPACE, 'elsewhere'), { state: 'Creating', description: AWAITING_OPERATOR, replicas: [] });
+      await runtime.remove(NAMESPACE, 'elsewhere');
+      assert.equal(runtime.status(NAMESPACE, 'elsewhere'), undefined);
     } finally {
       await runtime.close();
     }

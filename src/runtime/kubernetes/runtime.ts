@@ -6,6 +6,11 @@
  * SeldonDeployments (their `status`), their pods (replicas), and their Services' EndpointSlices
  * (where a node's ready replicas listen) — so that `status` and `replicasOf` answer synchronously.
  *
+ * `apply` is a server-side apply, forced, as field manager `trantor-cli` (what `kubectl apply
+ * --server-side --force-conflicts` does): the manifest given wins for every field it sets. Until the
+ * operator has written a status for the latest generation, the status is Creating, "waiting for the
+ * operator to reconcile it".
+ *
  * What differs from the local supervisor, on purpose:
  * - `remove` deletes in the FOREGROUND: the API server keeps the SeldonDeployment (with a
  *   deletionTimestamp) until the garbage collector has deleted its children, their pods included,
