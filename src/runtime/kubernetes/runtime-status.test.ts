@@ -83,6 +83,20 @@ test("a Failed deployment's description adds why each crashing replica stops: it
   assert.deepEqual([completed.replicas[0]?.state, completed.description], ['Stopped', undefined]);
 });
 
+test("with pods unreadable, each node's replicas are counted from its Deployment in the operator's deploymentStatus", () => {
+  const counts = { 'iris-main-0-model': { replicas: 2, availableReplicas: 1 }, 'iris-canary-0-model': { replicas: 1, availableReplicas: 1 } };
+  const status = deploymentStatusOf(sdep({ state: 'Creating', observedGeneration: 1, deploymentStatus: counts }), 'unreadable');
+  assert.deepEqual(
+    status.replicas.map((r) => [r.id, r.state]),
+    [
+      ['main/model/0', 'Ready'],
+      ['main/model/1', 'Starting'],
+      ['canary/model/0', 'Ready'],
+    ],
+  );
+  assert.deepEqual(deploymentStatusOf(sdep({ state: 'Creating', observedGeneration: 1 }), 'unreadable').replicas, [], 'no counts written yet');
+});
+
 test('a spec the manifest reader refuses has no replicas (the operator reports it Failed)', () => {
   const broken = { ...sdep({ state: 'Failed', description: 'bad' }), spec: { predictors: 'nope' } };
   assert.deepEqual(deploymentStatusOf(broken, [pod('main-a', 'main', { ready: true, ...RUNNING })]).replicas, []);

@@ -6,8 +6,10 @@
 import { graphNodes, ManifestError, type DeploymentStatus, type ReplicaAddress, type ReplicaState, type ReplicaStatus } from '../../manifest/index.ts';
 import type { LiveObject } from './client.ts';
 import { nodeServiceLabel, nodeServiceName } from './names.ts';
-import { isRecord, records } from './objects.ts';
+import { DEFAULT_RENDER_CONFIG } from './config.ts';
+import { isRecord, records, type KubeObject } from './objects.ts';
 import { readLive } from './reconcile.ts';
+import { render } from './render.ts';
 
 /** The label the EndpointSlice controller puts on each slice: the name of its Service. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -19,13 +21,14 @@ export const AWAITING_OPERATOR = 'waiting for the operator to reconcile it';
  * the operator has not yet seen its latest generation, so a status written for an older spec is not
  * reported as this one's), a replica per pod of each graph node, and why each crashing replica stops
  * (its last exit and termination message: with `terminationMessagePolicy: FallbackToLogsOnError`,
- * the tail of its output).
+ * the tail of its output). With pods `unreadable` (credentials without the right), the replicas are
+ * counted from the `deploymentStatus` the operator wrote: so many Ready, the rest Starting.
  */
-export function deploymentStatusOf(live: LiveObject, pods: readonly LiveObject[]): DeploymentStatus {
+export function deploymentStatusOf(live: LiveObject, pods: readonly LiveObject[] | 'unreadable'): DeploymentStatus {
   const written = isRecord(live.status) ? live.status : {};
   const generation = live.metadata.generation;
   const observed = typeof written['observedGeneration'] === 'number' ? written['observedGeneration'] : undefined;
-  const replicas = replicasOf(live, pods);
+  const replicas = pods === 'unreadable' ? countedReplicas(live, written) : replicasOf(live, pods);
   const state = written['state'];
   if ((state !== 'Creating' && state !== 'Available' && state !== 'Failed') || (generation !== undefined && observed !== undefined && observed < generation)) {
     return { state: 'Creating', description: AWAITING_OPERATOR, replicas };
@@ -67,6 +70,36 @@ export function nodeContainers(live: LiveObject, pods: readonly LiveObject[]): N
 
 function replicasOf(live: LiveObject, pods: readonly LiveObject[]): ReplicaStatus[] {
   return nodeContainers(live, pods).map(({ replica, predictor, node, index, pod, container }) => ({ id: replica, predictor, node, index, ...containerState(pod, container) }));
+}
+
+/** The replicas of each node from its Deployment's counts in `deploymentStatus`: the first `availableReplicas` Ready. */
+function countedReplicas(live: LiveObject, written: Record<string, unknown>): ReplicaStatus[] {
+  const sdep = readLive(live);
+  if (sdep instanceof ManifestError) return [];
+  let deployments: KubeObject[];
+  try {
+    // The names do not depend on the configuration: the defaults find the same Deployments.
+    deployments = render(sdep, DEFAULT_RENDER_CONFIG).objects.filter((o) => o.kind === 'Deployment');
+  } catch {
+    return [];
+  }
+  const counts = isRecord(written['deploymentStatus']) ? written['deploymentStatus'] : {};
+  const replicas: ReplicaStatus[] = [];
+  for (const predictor of sdep.spec.predictors) {
+    for (const node of graphNodes(predictor)) {
+      const [[key, value]] = Object.entries(nodeServiceLabel(node.name, nodeServiceName(sdep, predictor, node.name))) as [[string, string]];
+      const deployment = deployments.find((d) => (d.spec['template'] as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels?.[key] === value);
+      const count = deployment === undefined ? undefined : counts[deployment.metadata.name];
+      if (!isRecord(count)) continue;
+      const total = typeof count['replicas'] === 'number' ? count['replicas'] : 0;
+      const available = typeof count['availableReplicas'] === 'number' ? count['availableReplicas'] : 0;
+      for (let index = 0; index < total; index++) {
+        const base = { id: `${predictor.name}/${node.name}/${index}`, predictor: predictor.name, node: node.name, index, restarts: 0 };
+        replicas.push(index < available ? { ...base, state: 'Ready' } : { ...base, state: 'Starting', message: 'not available yet (its pod cannot be read with these credentials)' });
+      }
+    }
+  }
+  return replicas;
 }
 
 type ContainerReport = Pick<ReplicaStatus, 'state' | 'restarts' | 'message'>;

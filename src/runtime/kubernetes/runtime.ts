@@ -36,7 +36,7 @@ import { deploymentStatusOf, nodeContainers, readyAddresses, SERVICE_NAME_LABEL 
 /** The field manager of what this runtime applies (the operator's is `trantor-operator`). */
 export const RUNTIME_FIELD_MANAGER = 'trantor-cli';
 
-/** What the credentials of a KubernetesRuntime must be allowed (pods may be refused: replicas and logs stay empty). */
+/** What the credentials of a KubernetesRuntime must be allowed (pods may be refused: replicas are then counted, and there are no logs). */
 export const RBAC_NEEDED =
   'get, list, watch, create, patch and delete on seldondeployments.machinelearning.seldon.io; list and watch on endpointslices.discovery.k8s.io; list and watch on pods, and get on pods/log';
 
@@ -67,6 +67,7 @@ export class KubernetesRuntime implements Runtime, EndpointSource {
   private readonly addresses = new Map<string, readonly ReplicaAddress[]>();
   private readonly output: PodLogs;
   private closed = false;
+  private podsListed = false;
 
   constructor(private readonly settings: KubernetesRuntimeSettings) {
     const { watch, namespace } = settings;
@@ -90,7 +91,7 @@ export class KubernetesRuntime implements Runtime, EndpointSource {
     this.pods = new Informer(settings.client, common(PODS, LABELS.deploymentId), {
       upsert: (o) => this.refreshOwnerOf(o),
       remove: (o) => this.refreshOwnerOf(o),
-      error: failed('watching pods (without them, replicas and logs stay empty)'),
+      error: failed("watching pods (without them, replicas are counted from the operator's status, and there are no logs)"),
     });
     this.slices = new Informer(settings.client, common(ENDPOINT_SLICES, LABELS.deploymentId), {
       upsert: (o) => this.reindex(o),
@@ -102,6 +103,11 @@ export class KubernetesRuntime implements Runtime, EndpointSource {
       this.emit({ type: 'log', namespace, name, replica, line });
     });
     for (const informer of [this.deployments, this.pods, this.slices]) informer.start();
+    // Until the pods are listed (never, without the right to), replicas are counted from the operator's deploymentStatus.
+    void this.pods.synced.then(() => {
+      this.podsListed = true;
+      for (const key of this.deployments.cache.keys()) this.refresh(key);
+    });
   }
 
   /** Resolves once the SeldonDeployments are listed (pods and slices follow on their own). */
@@ -195,7 +201,7 @@ export class KubernetesRuntime implements Runtime, EndpointSource {
   private publish(key: string, live: LiveObject): void {
     const pods = this.podsOf(live);
     this.output.sync(key, nodeContainers(live, pods));
-    const status = deploymentStatusOf(live, pods);
+    const status = deploymentStatusOf(live, this.podsListed ? pods : 'unreadable');
     const before = this.statuses.get(key);
     if (before !== undefined && JSON.stringify(before) === JSON.stringify(status)) return;
     this.statuses.set(key, status);
