@@ -140,8 +140,7 @@ describe('KubernetesRuntime, what a cluster adds', { skip, timeout: 600_000 }, (
 
   test('an apply the API server refuses names the SeldonDeployment and the cause', async () => {
     // A user with no RBAC rule at all.
-    const runtime = cluster.runtime(await clientFor(cluster.kube.kubeconfigFor('nobody')));
-    try {
+    await withRuntime(cluster.runtime(await clientFor(cluster.kube.kubeconfigFor('nobody'))), async (runtime) => {
       const error = await runtime.apply(manifest('forbidden', { VERSION: '1' })).then(
         () => undefined,
         (e: unknown) => e,
@@ -150,13 +149,10 @@ describe('KubernetesRuntime, what a cluster adds', { skip, timeout: 600_000 }, (
       assert.equal(error.status, 403);
       assert.match(error.message, /^cannot apply SeldonDeployment seldon\/forbidden: the API server refused it: 403 Forbidden: .*"nobody" cannot patch resource "seldondeployments"/);
       assert.ok(error.message.endsWith(`(the credentials in use lack an RBAC rule: this runtime needs ${RBAC_NEEDED})`), error.message);
-    } finally {
-      await runtime.close();
-    }
+    });
     assert.equal(await cluster.admin.get(SELDON_DEPLOYMENTS, NAMESPACE, 'forbidden'), undefined);
 
-    const admin = cluster.runtime();
-    try {
+    await withRuntime(cluster.runtime(), async (admin) => {
       const missing = manifest('nowhere', { VERSION: '1' });
       missing.metadata.namespace = 'no-such-namespace';
       await assert.rejects(admin.apply(missing), (e: unknown) => {
@@ -164,9 +160,7 @@ describe('KubernetesRuntime, what a cluster adds', { skip, timeout: 600_000 }, (
         assert.match(e.message, /^cannot apply SeldonDeployment no-such-namespace\/nowhere: the API server refused it: 404 NotFound: .*namespaces "no-such-namespace" not found.*does the namespace exist\?\)$/);
         return true;
       });
-    } finally {
-      await admin.close();
-    }
+    });
   });
 
   test('credentials that may not read pods still get the status the operator wrote, replicas counted from it, and the refusal is reported', async () => {
@@ -174,8 +168,7 @@ describe('KubernetesRuntime, what a cluster adds', { skip, timeout: 600_000 }, (
     cluster.kubectl(['create', 'clusterrole', 'sdeps-only', '--verb=get,list,watch,create,patch,delete', '--resource=seldondeployments.machinelearning.seldon.io,endpointslices.discovery.k8s.io']);
     cluster.kubectl(['create', 'clusterrolebinding', 'no-pods', '--clusterrole=sdeps-only', '--user=no-pods']);
     const warnings: string[] = [];
-    const runtime = cluster.runtime(await clientFor(cluster.kube.kubeconfigFor('no-pods')), (_level, message) => warnings.push(message));
-    try {
+    await withRuntime(cluster.runtime(await clientFor(cluster.kube.kubeconfigFor('no-pods')), (_level, message) => warnings.push(message)), async (runtime) => {
       await runtime.apply(manifest('podless', { VERSION: '1' }));
       await waitFor('Available', () => runtime.status(NAMESPACE, 'podless')?.state === 'Available');
       // Counted from the operator's deploymentStatus, for want of the pods.
@@ -183,14 +176,11 @@ describe('KubernetesRuntime, what a cluster adds', { skip, timeout: 600_000 }, (
       assert.ok(runtime.replicasOf({ namespace: NAMESPACE, deployment: 'podless', predictor: 'default', node: 'model' }).length > 0, 'endpoints come from EndpointSlices, which it may read');
       assert.ok(warnings.some((w) => /^watching pods .*403 Forbidden.*"no-pods" cannot list resource "pods"/.test(w)), warnings.join('\n'));
       await runtime.remove(NAMESPACE, 'podless');
-    } finally {
-      await runtime.close();
-    }
+    });
   });
 
   test('a SeldonDeployment no operator takes is Creating, waiting for the operator, from the moment apply resolves', async () => {
-    const runtime = cluster.runtime();
-    try {
+    await withRuntime(cluster.runtime(), async (runtime) => {
       // Labelled for another operator's controller id: the running operator leaves it alone.
       const other = manifest('elsewhere', { VERSION: '1' });
       other.metadata.labels[CONTROLLER_ID_LABEL] = 'another-operator';
@@ -198,14 +188,11 @@ describe('KubernetesRuntime, what a cluster adds', { skip, timeout: 600_000 }, (
       assert.deepEqual(runtime.status(NAMESPACE, 'elsewhere'), { state: 'Creating', description: AWAITING_OPERATOR, replicas: [] });
       await runtime.remove(NAMESPACE, 'elsewhere');
       assert.equal(runtime.status(NAMESPACE, 'elsewhere'), undefined);
-    } finally {
-      await runtime.close();
-    }
+    });
   });
 
   test('apply writes the SeldonDeployment as field manager trantor-cli, with no trace of the local folder', async () => {
-    const runtime = cluster.runtime();
-    try {
+    await withRuntime(cluster.runtime(), async (runtime) => {
       const sdep = manifest('managed', { VERSION: '1' });
       sdep.baseDir = '/home/someone/models';
       await runtime.apply(sdep);
@@ -216,9 +203,7 @@ describe('KubernetesRuntime, what a cluster adds', { skip, timeout: 600_000 }, (
       // The typed componentSpec goes out in the API's shape, `spec.containers`.
       assert.equal((live?.spec as { predictors: { componentSpecs: { spec: { containers: { image: string }[] } }[] }[] }).predictors[0]!.componentSpecs[0]!.spec.containers[0]!.image, 'registry.example/contract-model:1');
       await runtime.remove(NAMESPACE, 'managed');
-    } finally {
-      await runtime.close();
-    }
+    });
   });
 
   test('remove deletes in the foreground: it resolves only once the children are gone and the object with them', async () => {
@@ -248,6 +233,15 @@ describe('KubernetesRuntime, what a cluster adds', { skip, timeout: 600_000 }, (
     }
   });
 });
+
+/** Runs `body` with `runtime`, closed afterwards whatever happens. */
+async function withRuntime(runtime: KubernetesRuntime, body: (runtime: KubernetesRuntime) => Promise<void>): Promise<void> {
+  try {
+    await body(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
 
 async function waitFor(what: string, probe: () => boolean, timeoutMs = 90_000): Promise<void> {
   await waitForAsync(what, () => Promise.resolve(probe() ? true : undefined), timeoutMs);
