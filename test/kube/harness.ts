@@ -97,6 +97,8 @@ export interface KubeServer {
   kubeconfig: string;
   /** PEM of the CA that signed the server's serving certificate. */
   caCert: string;
+  /** The API server's own serving certificate chain and key (PEM), for a test server on 127.0.0.1 (a stand-in kubelet). */
+  servingKeyPair: { cert: string; key: string };
   /** Writes a kubeconfig for one of `options.users` and returns its path. */
   kubeconfigFor(user: string): string;
   /** etcd's client URL (its JSON gateway serves /v3/kv/...). */
@@ -296,6 +298,7 @@ export async function startKube(options: KubeOptions = {}): Promise<KubeServer> 
       tokens,
       kubeconfig,
       caCert,
+      servingKeyPair: { cert: readFileSync(servingCert, 'utf8'), key: readFileSync(join(certDir, 'apiserver.key'), 'utf8') },
       etcdUrl,
       kubeconfigFor(user: string): string {
         const userToken = tokens[user];

@@ -85,7 +85,7 @@ export interface WatchOptions {
 
 export class KubeClient {
   /** How many requests of each verb this client sent (tests count writes). */
-  readonly sent = { get: 0, list: 0, watch: 0, apply: 0, patchStatus: 0, delete: 0, create: 0, replace: 0, patch: 0 };
+  readonly sent = { get: 0, list: 0, watch: 0, log: 0, apply: 0, patchStatus: 0, delete: 0, create: 0, replace: 0, patch: 0 };
 
   private constructor(
     private readonly server: URL,
@@ -103,10 +103,10 @@ export class KubeClient {
   }
 
   /** Server-side apply of `object`, forced: the operator owns what it renders. */
-  async apply(object: LiveObject): Promise<LiveObject> {
+  async apply(object: LiveObject, fieldManager = FIELD_MANAGER): Promise<LiveObject> {
     this.sent.apply++;
     const resource = resourceOf(object.apiVersion ?? '', object.kind ?? '');
-    const path = `${resourcePath(resource, object.metadata.namespace, object.metadata.name)}?fieldManager=${FIELD_MANAGER}&force=true`;
+    const path = `${resourcePath(resource, object.metadata.namespace, object.metadata.name)}?fieldManager=${encodeURIComponent(fieldManager)}&force=true`;
     return (await this.call('PATCH', path, object, 'application/apply-patch+yaml')) as LiveObject;
   }
 
@@ -127,11 +127,11 @@ export class KubeClient {
     }
   }
 
-  /** Deletes in the background (the garbage collector removes what it owned); absent is fine. */
-  async delete(resource: Resource, namespace: string, name: string): Promise<void> {
+  /** Deletes in the background (the garbage collector removes what it owned) unless told otherwise; absent is fine. */
+  async delete(resource: Resource, namespace: string, name: string, options: { propagationPolicy?: 'Background' | 'Foreground'; gracePeriodSeconds?: number } = {}): Promise<void> {
     this.sent.delete++;
     try {
-      await this.call('DELETE', resourcePath(resource, namespace, name), { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background' });
+      await this.call('DELETE', resourcePath(resource, namespace, name), { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', ...options });
     } catch (error) {
       if (!(error instanceof KubeError && error.status === 404)) throw error;
     }
@@ -173,29 +173,23 @@ export class KubeClient {
     if (options.labelSelector !== undefined) query.set('labelSelector', options.labelSelector);
     const response = await this.open('GET', `${resourcePath(resource, namespace)}?${query.toString()}`, undefined, undefined, options.signal);
     if ((response.statusCode ?? 0) >= 300) throw await kubeError(response);
-    await new Promise<void>((resolve, reject) => {
-      let pending = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => {
-        options.onData?.();
-        pending += chunk;
-        let newline: number;
-        while ((newline = pending.indexOf('\n')) >= 0) {
-          const line = pending.slice(0, newline).trim();
-          pending = pending.slice(newline + 1);
-          if (line === '') continue;
-          try {
-            options.onEvent(JSON.parse(line) as WatchEvent);
-          } catch (error) {
-            response.destroy(error instanceof Error ? error : new Error(String(error)));
-            return;
-          }
-        }
-      });
-      response.once('end', resolve);
-      response.once('error', reject);
-      response.once('close', resolve);
+    await readLines(response, options.onData, (line) => {
+      if (line.trim() !== '') options.onEvent(JSON.parse(line) as WatchEvent);
     });
+  }
+
+  /**
+   * Follows a container's output (`pods/log`, `follow=true`) line by line until the container's
+   * output ends, the signal aborts it, or it fails; the first `tailLines` lines of what it printed
+   * already, when given.
+   */
+  async followLog(namespace: string, pod: string, container: string, options: { readonly tailLines?: number; readonly signal: AbortSignal; readonly onLine: (line: string) => void }): Promise<void> {
+    this.sent.log++;
+    const query = new URLSearchParams({ container, follow: 'true' });
+    if (options.tailLines !== undefined) query.set('tailLines', String(options.tailLines));
+    const response = await this.open('GET', `${resourcePath({ apiVersion: 'v1', plural: 'pods' }, namespace, pod)}/log?${query.toString()}`, undefined, undefined, options.signal);
+    if ((response.statusCode ?? 0) >= 300) throw await kubeError(response);
+    await readLines(response, undefined, options.onLine);
   }
 
   private async call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> {
@@ -227,6 +221,32 @@ export class KubeClient {
 function resourceKind(list: unknown): string | undefined {
   const kind = (list as { kind?: unknown }).kind;
   return typeof kind === 'string' && kind.endsWith('List') ? kind.slice(0, -'List'.length) : undefined;
+}
+
+/** Calls `onLine` with each line of `response` (without its newline) until it ends; a throwing `onLine` ends it. */
+function readLines(response: IncomingMessage, onData: (() => void) | undefined, onLine: (line: string) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let pending = '';
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => {
+      onData?.();
+      pending += chunk;
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        try {
+          onLine(line);
+        } catch (error) {
+          response.destroy(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
+      }
+    });
+    response.once('end', resolve);
+    response.once('error', reject);
+    response.once('close', resolve);
+  });
 }
 
 function readAll(response: IncomingMessage): Promise<string> {

@@ -28,3 +28,6 @@ export { admissionHandler, admissionReview, WEBHOOK_PATH, type AdmissionHandlerS
 export { certDirectory, WebhookServer, type CertSource, type ServingCert, type WebhookServerSettings } from './webhook-server.ts';
 export { assess, certsOfSecret, pemCertificates, renew, SECRETS, SelfManagedCerts, serviceNames, VALIDATING_WEBHOOK_CONFIGURATIONS, type Renewal, type SelfManagedSettings, type WebhookCerts } from './certs.ts';
 export { operatorEndpoints, OperatorMetrics, type EndpointSettings, type OperatorGauges, type ReadinessCheck } from './metrics.ts';
+export { KubernetesRuntime, RBAC_NEEDED, RUNTIME_FIELD_MANAGER, type KubernetesRuntimeSettings } from './runtime.ts';
+export { kubernetesRuntimeOptions, type KubernetesRuntimeOptions } from './runtime-options.ts';
+export { AWAITING_OPERATOR, deploymentStatusOf, readyAddresses, SERVICE_NAME_LABEL } from './runtime-status.ts';
