@@ -28,6 +28,8 @@ export interface ControllerSettings {
 
 export class Controller {
   readonly queue: WorkQueue;
+  /** How many reconcile passes ran (a SeldonDeployment skipped by its namespace's label counts none). */
+  passes = 0;
   private readonly deployments: Informer[] = [];
   private readonly children: ChildInformers;
   private readonly labelled: LabelledNamespaces | undefined;
@@ -64,7 +66,9 @@ export class Controller {
       { workers: options.workers, backoffBaseMs: options.backoff, backoffMaxMs: options.backoffMax },
       async (key) => {
         const live = this.find(key);
-        if (live !== undefined && this.labelled?.has(live.metadata.namespace ?? '') !== true) await reconciler.reconcile(live);
+        if (live === undefined || this.labelled?.has(live.metadata.namespace ?? '') === true) return;
+        this.passes++;
+        await reconciler.reconcile(live);
       },
       (key, error, retryInMs) => log('warn', `reconcile ${key} failed (again in ${retryInMs} ms): ${error instanceof Error ? error.message : String(error)}`),
     );
