@@ -18,6 +18,7 @@ let url: string;
 let handler: Handler = (_req, res) => res.writeHead(404).end();
 const seen: { method: string; path: string; contentType?: string; auth?: string; body: string }[] = [];
 const open = new Set<ServerResponse>();
+let connections = 0;
 
 before(async () => {
   server = createServer((req, res) => {
@@ -30,6 +31,7 @@ before(async () => {
       handler(req, res, body);
     });
   });
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -70,6 +72,14 @@ test('apply is a forced server-side apply by trantor-operator, with the bearer t
   assert.equal(seen[0]?.path, '/apis/apps/v1/namespaces/ns/deployments/d?fieldManager=trantor-operator&force=true');
   assert.equal(seen[0]?.contentType, 'application/apply-patch+yaml');
   assert.equal(seen[0]?.auth, 'Bearer secret');
+});
+
+test('successive requests share one kept-alive connection (a TLS handshake per request would cost more than the request)', async () => {
+  handler = (_req, res, body) => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+  const kube = await client();
+  const before = connections;
+  for (let i = 0; i < 5; i++) await kube.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}`, namespace: 'ns' } });
+  assert.equal(connections - before, 1);
 });
 
 test('the informer watches from the list version; a 410 in the stream lists again; a silent watch is cut and opened again', async () => {
