@@ -49,7 +49,7 @@ export class Controller {
     }
     this.children = new ChildInformers(
       client,
-      { kinds: childKinds(settings.config), scopes, watch, absentRetryMs: options.resync },
+      { kinds: childKinds(settings.config), scopes, watch, absentRetryMs: options.kindRetry },
       { upsert: (o) => this.enqueueOwner(o), remove: (o) => this.enqueueOwner(o), error: error('watching children') },
     );
     this.labelled = readsNamespaceLabels(settings.namespaces, settings.controllerId)
@@ -83,7 +83,7 @@ export class Controller {
     const informers = this.informers;
     for (const informer of informers) informer.start();
     await Promise.all(informers.map((i) => i.synced));
-    for (const informer of this.children.informers) if (informer.absent) this.settings.log('warn', `${informer.resourceName} is not served (its CRD is not installed?): looked for again every ${this.settings.options.resync} ms`);
+    for (const informer of this.children.informers) if (informer.absent) this.settings.log('warn', `${informer.resourceName} is not served (its CRD is not installed?): looked for again every ${this.settings.options.kindRetry} ms`);
     this.ready = true;
     this.enqueueAll();
     this.resync = setInterval(() => this.enqueueAll(), this.settings.options.resync);
