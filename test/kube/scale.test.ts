@@ -9,16 +9,20 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 import { loadManifests } from '../../src/manifest/index.ts';
 import { Controller, KubeClient, operatorOptions, render, renderConfig, resourceOf, SELDON_DEPLOYMENTS, seldonDeploymentCrd } from '../../src/runtime/kubernetes/index.ts';
 import { auditLog, fleetManifest, fleetManifests, OPERATOR_USER, startKubelet, watchStates, writesBy } from './fleet.ts';
-import { findBinaries, run, skipUnlessKube, startKube, type KubeBinaries, type KubeServer } from './harness.ts';
+import { findBinaries, ROOT, run, skipUnlessKube, startKube, type KubeBinaries, type KubeServer } from './harness.ts';
 
 const skip = skipUnlessKube();
 const CONFIG = renderConfig();
 const SERVICES = resourceOf('v1', 'Service');
 const FLEET = 10;
+/** A user given only the chart's ClusterRole, as the chart's ServiceAccount is. */
+const CHART_USER = 'chart-operator';
 
 /** Polls `probe` until it returns true; fails with `what` at the deadline. */
 async function until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
@@ -45,18 +49,27 @@ describe('the operator at scale, its writes audited', { skip, timeout: 600_000 }
     config.loadFromFile(kubeconfig);
     return KubeClient.of(config, 30_000);
   };
-  const startOperator = async (options: Record<string, string>): Promise<{ controller: Controller; client: KubeClient; logs: string[] }> => {
-    const client = await clientOf(kube.kubeconfigFor(OPERATOR_USER));
+  const startOperator = async (options: Record<string, string>, user = OPERATOR_USER): Promise<{ controller: Controller; client: KubeClient; logs: string[] }> => {
+    const client = await clientOf(kube.kubeconfigFor(user));
     const logs: string[] = [];
     const controller = new Controller({ client, config: CONFIG, options: operatorOptions.compile({ backoff: '200ms', backoffMax: '2s', ...options }), namespaces: [], controllerId: '', log: (level, message) => logs.push(`${level} ${message}`) });
-    await controller.start();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the operator's caches did not sync:\n${logs.join('\n')}`)), 60_000)));
+    try {
+      await Promise.race([controller.start(), deadline]);
+    } catch (error) {
+      await controller.stop();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
     return { controller, client, logs };
   };
 
   before(async () => {
     bin = findBinaries() as KubeBinaries;
     audit = auditLog();
-    kube = await startKube({ users: [{ name: OPERATOR_USER, groups: ['system:masters'] }], apiserverArgs: audit.args });
+    kube = await startKube({ users: [{ name: OPERATOR_USER, groups: ['system:masters'] }, { name: CHART_USER }], apiserverArgs: audit.args });
     admin = await clientOf(kube.kubeconfig);
     kubectl(['apply', '--server-side', '--field-manager=trantor-test', '-f', '-'], JSON.stringify(seldonDeploymentCrd()));
     kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/seldondeployments.machinelearning.seldon.io']);
@@ -131,6 +144,27 @@ describe('the operator at scale, its writes audited', { skip, timeout: 600_000 }
       assert.equal((await admin.get(SELDON_DEPLOYMENTS, 'theirs', 'fleet-0'))?.status, undefined, 'no status written there');
       kubectl(['label', 'namespace', 'theirs', 'seldon.io/controller-id-']);
       await until('the SeldonDeployment reconciled once its namespace is no longer labelled', async () => (await admin.get(SERVICES, 'theirs', 'fleet-0-default')) !== undefined);
+    } finally {
+      await operator.controller.stop();
+    }
+  });
+
+  test("held to the chart's ClusterRole alone, the operator of every namespace lists and watches all it reads, namespaces included, and reconciles", async () => {
+    const rendered = run(bin.helm, ['template', 'trantor', join(ROOT, 'charts', 'trantor'), '--namespace', 'trantor-system']);
+    assert.equal(rendered.code, 0, rendered.stderr);
+    const role = parseAllDocuments(rendered.stdout)
+      .map((doc) => doc.toJS() as { kind?: string; metadata?: { name?: string } } | null)
+      .find((doc) => doc?.kind === 'ClusterRole' && doc.metadata?.name?.endsWith('-manager') === true);
+    assert.ok(role !== undefined && role !== null, 'the chart renders its manager ClusterRole');
+    kubectl(['apply', '-f', '-'], JSON.stringify(role));
+    kubectl(['create', 'clusterrolebinding', 'chart-operator', `--clusterrole=${role.metadata!.name!}`, `--user=${CHART_USER}`]);
+    kubectl(['create', 'namespace', 'held']);
+    const operator = await startOperator({ relist: '1h', resync: '1h' }, CHART_USER);
+    try {
+      kubectl(['apply', '--server-side', '--field-manager=a-user', '-f', '-'], fleetManifest(1, 'held'));
+      await until('the SeldonDeployment reconciled, its status written', async () => (await admin.get(SELDON_DEPLOYMENTS, 'held', 'fleet-1'))?.status !== undefined);
+      await operator.controller.queue.idle();
+      assert.equal(operator.logs.filter((line) => /forbidden/i.test(line)).join('\n'), '');
     } finally {
       await operator.controller.stop();
     }
