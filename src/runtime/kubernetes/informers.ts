@@ -11,7 +11,9 @@
  * resourceVersion, which the API server's etcd store makes a growing number). That lets the
  * operator put what it just wrote into the cache at once (`wrote`, `forgot`), as controller-runtime's
  * expectations do, so a pass that follows its own write before the watch has told of it neither
- * writes again nor takes back a delete; the watch's late echo of that write then changes nothing.
+ * writes again nor takes back a delete; the watch's late echo of that write then changes nothing
+ * and is not told. A change someone else made before that write is told when its event comes (with
+ * the cached, newer object), since the write was decided without it.
  */
 import { KubeError, type KubeClient, type LiveObject, type Resource, type WatchEvent } from './client.ts';
 
@@ -152,7 +154,7 @@ export class Informer {
     for (const object of list.items) {
       const key = keyOf(object);
       seen.set(key, object.metadata.uid);
-      if (this.store(object) !== 'older') this.handlers.upsert(object);
+      if (this.store(object) !== 'deleted') this.handlers.upsert(this.cache.get(key) ?? object);
     }
     // A deleted object the list no longer holds is gone for good.
     for (const [key, uid] of this.tombstones) if (seen.get(key) !== uid) this.tombstones.delete(key);
@@ -179,13 +181,14 @@ export class Informer {
 
   /**
    * Caches `object` unless the cache holds a newer version of it, or it is one this process deleted;
-   * says whether the cache changed, and 'older' when the object was stale.
+   * says whether the cache changed ('changed'), already held this version ('same': the echo of a
+   * write of this process), held a newer one ('older'), or the object is one this process deleted.
    */
-  private store(object: LiveObject): 'changed' | 'same' | 'older' {
+  private store(object: LiveObject): 'changed' | 'same' | 'older' | 'deleted' {
     const key = keyOf(object);
     const tomb = this.tombstones.get(key);
     if (tomb !== undefined) {
-      if (tomb === object.metadata.uid) return 'older';
+      if (tomb === object.metadata.uid) return 'deleted';
       this.tombstones.delete(key);
     }
     const cached = this.cache.get(key);
@@ -267,8 +270,13 @@ export class Informer {
       if (cached === undefined || cached.metadata.uid !== object.metadata.uid) return undefined;
       this.drop(key);
       this.handlers.remove(object);
-    } else if (this.store(object) === 'changed') {
-      this.handlers.upsert(object);
+    } else {
+      const stored = this.store(object);
+      if (stored === 'changed') this.handlers.upsert(object);
+      // A change made by someone else before a write of this process, which the cache already holds
+      // (the write's answer carried it): told all the same, as the version that holds it, since
+      // the write was decided without it (a spec changed while a status was patched).
+      else if (stored === 'older') this.handlers.upsert(this.cache.get(key) ?? object);
     }
     return undefined;
   }
