@@ -14,7 +14,7 @@ import { Informer, keyOf } from './informers.ts';
 import type { OperatorOptions } from './options.ts';
 import { WorkQueue } from './queue.ts';
 import { childKinds, Reconciler, SELDON_DEPLOYMENTS } from './reconcile.ts';
-import { LabelledNamespaces, readsNamespaceLabels } from './scope.ts';
+import { LabelledNamespaces, readsNamespaceLabels, takes } from './scope.ts';
 
 export interface ControllerSettings {
   readonly client: KubeClient;
@@ -28,7 +28,7 @@ export interface ControllerSettings {
 
 export class Controller {
   readonly queue: WorkQueue;
-  /** How many reconcile passes ran (a SeldonDeployment skipped by its namespace's label counts none). */
+  /** How many reconcile passes ran (a SeldonDeployment not this operator's counts none). */
   passes = 0;
   private readonly deployments: Informer[] = [];
   private readonly children: ChildInformers;
@@ -66,7 +66,9 @@ export class Controller {
       { workers: options.workers, backoffBaseMs: options.backoff, backoffMaxMs: options.backoffMax },
       async (key) => {
         const live = this.find(key);
-        if (live === undefined || this.labelled?.has(live.metadata.namespace ?? '') === true) return;
+        if (live === undefined) return;
+        const namespace = live.metadata.namespace ?? '';
+        if (!takes(settings, { namespace, ...(live.metadata.labels === undefined ? {} : { labels: live.metadata.labels }) }, this.labelled?.labelsOf(namespace))) return;
         this.passes++;
         await reconciler.reconcile(live);
       },

@@ -22,6 +22,22 @@ export function isOurs(sdep: Pick<LiveObject, 'metadata'>, controllerId: string)
   return controllerId === '' ? label === undefined : label === controllerId;
 }
 
+/** Which SeldonDeployments an operator was given: its namespaces (none: all) and its controller id. */
+export interface Scope {
+  readonly namespaces: readonly string[];
+  readonly controllerId: string;
+}
+
+/**
+ * Whether the operator of `scope` takes a SeldonDeployment in `namespace` with `labels`, its
+ * namespace labelled `namespaceLabels` (needed only when readsNamespaceLabels(scope)).
+ */
+export function takes(scope: Scope, sdep: { readonly namespace: string; readonly labels?: Readonly<Record<string, string>> }, namespaceLabels?: Readonly<Record<string, string>>): boolean {
+  if (scope.namespaces.length > 0 && !scope.namespaces.includes(sdep.namespace)) return false;
+  if (readsNamespaceLabels(scope.namespaces, scope.controllerId) && namespaceLabels?.[CONTROLLER_ID_LABEL] !== undefined) return false;
+  return isOurs({ metadata: { name: '', ...(sdep.labels === undefined ? {} : { labels: { ...sdep.labels } }) } }, scope.controllerId);
+}
+
 /** Whether an operator must read namespace labels: it watches every namespace and has no controller id. */
 export function readsNamespaceLabels(namespaces: readonly string[], controllerId: string): boolean {
   return namespaces.length === 0 && controllerId === '';
@@ -44,8 +60,8 @@ export class LabelledNamespaces {
     this.informer = new Informer(client, { resource: NAMESPACES, labelSelector: CONTROLLER_ID_LABEL, ...watch }, { upsert: (ns) => changed(ns.metadata.name), remove: (ns) => changed(ns.metadata.name), error });
   }
 
-  /** Whether `namespace` belongs to another operator. */
-  has(namespace: string): boolean {
-    return this.informer.get(`/${namespace}`) !== undefined;
+  /** The labels of `namespace` when it is labelled `seldon.io/controller-id`, else undefined. */
+  labelsOf(namespace: string): Readonly<Record<string, string>> | undefined {
+    return this.informer.get(`/${namespace}`)?.metadata.labels;
   }
 }
