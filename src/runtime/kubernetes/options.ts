@@ -14,7 +14,7 @@ export const operatorOptions = defineOptions('operator', {
   backoff: { kind: 'duration', default: 1000, doc: 'the first wait before a failed reconcile is tried again; it doubles each time' },
   backoffMax: { kind: 'duration', default: 300_000, doc: 'the longest wait before a failed reconcile is tried again' },
   kindRetry: { kind: 'duration', default: 60_000, min: 1000, doc: 'how often a kind of child the API server does not serve (the KEDA, Istio, Ambassador or Gateway API CRD not installed) is looked for again' },
-  workers: { kind: 'count', default: 4, doc: 'SeldonDeployments reconciled at the same time (one is never reconciled twice at once)' },
+  workers: { kind: 'count', default: 16, doc: 'SeldonDeployments reconciled at the same time (one is never reconciled twice at once)' },
   leaseDuration: { kind: 'duration', default: 15_000, min: 1000, doc: 'with --leader-elect: how long a Lease not renewed keeps other replicas from taking it' },
   renewDeadline: { kind: 'duration', default: 10_000, min: 1000, doc: 'with --leader-elect: a leader that could not renew its Lease for this long stops (and exits)' },
   leaseRetry: { kind: 'duration', default: 2000, min: 100, doc: 'with --leader-elect: how often the Lease is renewed, or tried by a replica that waits' },
