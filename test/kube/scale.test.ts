@@ -23,6 +23,8 @@ const SERVICES = resourceOf('v1', 'Service');
 const FLEET = 10;
 /** A user given only the chart's ClusterRole, as the chart's ServiceAccount is. */
 const CHART_USER = 'chart-operator';
+/** A user given only the chart's Role in one namespace (watchNamespaces). */
+const NAMESPACED_USER = 'namespaced-operator';
 
 /** Polls `probe` until it returns true; fails with `what` at the deadline. */
 async function until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
@@ -49,10 +51,11 @@ describe('the operator at scale, its writes audited', { skip, timeout: 600_000 }
     config.loadFromFile(kubeconfig);
     return KubeClient.of(config, 30_000);
   };
-  const startOperator = async (options: Record<string, string>, user = OPERATOR_USER): Promise<{ controller: Controller; client: KubeClient; logs: string[] }> => {
+  /** An operator as `user` over `namespaces` (none: all), once its caches are synced (a deadline, with its log, if they never are). */
+  const startOperator = async (options: Record<string, string>, user = OPERATOR_USER, namespaces: string[] = []): Promise<{ controller: Controller; client: KubeClient; logs: string[] }> => {
     const client = await clientOf(kube.kubeconfigFor(user));
     const logs: string[] = [];
-    const controller = new Controller({ client, config: CONFIG, options: operatorOptions.compile({ backoff: '200ms', backoffMax: '2s', ...options }), namespaces: [], controllerId: '', log: (level, message) => logs.push(`${level} ${message}`) });
+    const controller = new Controller({ client, config: CONFIG, options: operatorOptions.compile({ backoff: '200ms', backoffMax: '2s', ...options }), namespaces, controllerId: '', log: (level, message) => logs.push(`${level} ${message}`) });
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the operator's caches did not sync:\n${logs.join('\n')}`)), 60_000)));
     try {
@@ -69,7 +72,7 @@ describe('the operator at scale, its writes audited', { skip, timeout: 600_000 }
   before(async () => {
     bin = findBinaries() as KubeBinaries;
     audit = auditLog();
-    kube = await startKube({ users: [{ name: OPERATOR_USER, groups: ['system:masters'] }, { name: CHART_USER }], apiserverArgs: audit.args });
+    kube = await startKube({ users: [{ name: OPERATOR_USER, groups: ['system:masters'] }, { name: CHART_USER }, { name: NAMESPACED_USER }], apiserverArgs: audit.args });
     admin = await clientOf(kube.kubeconfig);
     kubectl(['apply', '--server-side', '--field-manager=trantor-test', '-f', '-'], JSON.stringify(seldonDeploymentCrd()));
     kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/seldondeployments.machinelearning.seldon.io']);
@@ -149,24 +152,44 @@ describe('the operator at scale, its writes audited', { skip, timeout: 600_000 }
     }
   });
 
-  test("held to the chart's ClusterRole alone, the operator of every namespace lists and watches all it reads, namespaces included, and reconciles", async () => {
-    const rendered = run(bin.helm, ['template', 'trantor', join(ROOT, 'charts', 'trantor'), '--namespace', 'trantor-system']);
+  /** The chart's objects of `kind` named `<release>-manager`, as `helm template` renders them with `sets`. */
+  const managerRoles = (kind: string, sets: string[] = []): { kind?: string; metadata?: { name?: string; namespace?: string } }[] => {
+    const rendered = run(bin.helm, ['template', 'trantor', join(ROOT, 'charts', 'trantor'), '--namespace', 'trantor-system', ...sets.flatMap((set) => ['--set', set])]);
     assert.equal(rendered.code, 0, rendered.stderr);
-    const role = parseAllDocuments(rendered.stdout)
-      .map((doc) => doc.toJS() as { kind?: string; metadata?: { name?: string } } | null)
-      .find((doc) => doc?.kind === 'ClusterRole' && doc.metadata?.name?.endsWith('-manager') === true);
-    assert.ok(role !== undefined && role !== null, 'the chart renders its manager ClusterRole');
-    kubectl(['apply', '-f', '-'], JSON.stringify(role));
-    kubectl(['create', 'clusterrolebinding', 'chart-operator', `--clusterrole=${role.metadata!.name!}`, `--user=${CHART_USER}`]);
-    kubectl(['create', 'namespace', 'held']);
-    const operator = await startOperator({ relist: '1h', resync: '1h' }, CHART_USER);
+    const roles = parseAllDocuments(rendered.stdout)
+      .map((doc) => doc.toJS() as { kind?: string; metadata?: { name?: string; namespace?: string } } | null)
+      .filter((doc) => doc !== null && doc.kind === kind && doc.metadata?.name?.endsWith('-manager') === true) as { kind?: string; metadata?: { name?: string; namespace?: string } }[];
+    assert.ok(roles.length > 0, `the chart renders its manager ${kind}`);
+    return roles;
+  };
+
+  /** Runs an operator as `user` over `namespaces`, applies one SeldonDeployment in `namespace`, and waits for its status: nothing forbidden on the way. */
+  const reconcilesHeld = async (user: string, namespaces: string[], namespace: string): Promise<void> => {
+    const operator = await startOperator({ relist: '1h', resync: '1h' }, user, namespaces);
     try {
-      kubectl(['apply', '--server-side', '--field-manager=a-user', '-f', '-'], fleetManifest(1, 'held'));
-      await until('the SeldonDeployment reconciled, its status written', async () => (await admin.get(SELDON_DEPLOYMENTS, 'held', 'fleet-1'))?.status !== undefined);
+      kubectl(['apply', '--server-side', '--field-manager=a-user', '-f', '-'], fleetManifest(1, namespace));
+      await until('the SeldonDeployment reconciled, its status written', async () => (await admin.get(SELDON_DEPLOYMENTS, namespace, 'fleet-1'))?.status !== undefined);
       await operator.controller.queue.idle();
       assert.equal(operator.logs.filter((line) => /forbidden/i.test(line)).join('\n'), '');
     } finally {
       await operator.controller.stop();
     }
+  };
+
+  test("held to the chart's ClusterRole alone, the operator of every namespace lists and watches all it reads, namespaces included, and reconciles", async () => {
+    const [role] = managerRoles('ClusterRole');
+    kubectl(['apply', '-f', '-'], JSON.stringify(role));
+    kubectl(['create', 'clusterrolebinding', 'chart-operator', `--clusterrole=${role!.metadata!.name!}`, `--user=${CHART_USER}`]);
+    kubectl(['create', 'namespace', 'held']);
+    await reconcilesHeld(CHART_USER, [], 'held');
+  });
+
+  test("held to the chart's Role in its one watched namespace, the operator of that namespace reconciles (it reads no namespaces)", async () => {
+    kubectl(['create', 'namespace', 'held-one']);
+    const [role] = managerRoles('Role', ['watchNamespaces={held-one}']);
+    assert.equal(role!.metadata!.namespace, 'held-one');
+    kubectl(['apply', '-f', '-'], JSON.stringify(role));
+    kubectl(['create', 'rolebinding', 'chart-operator', '-n', 'held-one', `--role=${role!.metadata!.name!}`, `--user=${NAMESPACED_USER}`]);
+    await reconcilesHeld(NAMESPACED_USER, ['held-one'], 'held-one');
   });
 });
