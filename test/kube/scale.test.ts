@@ -4,7 +4,8 @@
  * Available with each child applied once; in the steady state that follows, through forced relists
  * and resyncs, the operator writes nothing and reads nothing but its relists (passes read the
  * informers' caches); a child someone deletes is made again from the watch alone; and a namespace
- * labelled seldon.io/controller-id is left to its operator until the label goes.
+ * labelled seldon.io/controller-id is left to its operator until the label goes; and held to the
+ * chart's own ClusterRole, or Role in a watched namespace, the operator can read all it caches.
  * (bench/kube-reconcile.ts times the same with 100.)
  */
 import { after, before, describe, test } from 'node:test';
