@@ -14,13 +14,14 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { loadManifests } from '../../src/manifest/index.ts';
-import { Controller, KubeClient, operatorOptions, render, renderConfig, resourceOf, SELDON_DEPLOYMENTS, seldonDeploymentCrd } from '../../src/runtime/kubernetes/index.ts';
+import { Controller, KubeClient, operatorOptions, render, renderConfig, resourceOf, SELDON_DEPLOYMENTS, seldonDeploymentCrd, type LiveObject } from '../../src/runtime/kubernetes/index.ts';
 import { auditLog, fleetManifest, fleetManifests, OPERATOR_USER, startKubelet, watchStates, writesBy } from './fleet.ts';
 import { findBinaries, ROOT, run, skipUnlessKube, startKube, type KubeBinaries, type KubeServer } from './harness.ts';
 
 const skip = skipUnlessKube();
 const CONFIG = renderConfig();
 const SERVICES = resourceOf('v1', 'Service');
+const DEPLOYMENTS = resourceOf('apps/v1', 'Deployment');
 const FLEET = 10;
 /** A user given only the chart's ClusterRole, as the chart's ServiceAccount is. */
 const CHART_USER = 'chart-operator';
@@ -117,7 +118,7 @@ describe('the operator at scale, its writes audited', { skip, timeout: 600_000 }
     }
   });
 
-  test('a child someone deletes is made again from the watch, with no relist or resync due', async () => {
+  test('a child someone deletes is made again, and one someone edits is put back, from the watch, with no relist or resync due', async () => {
     const operator = await startOperator({ relist: '1h', resync: '1h' });
     try {
       await operator.controller.queue.idle();
@@ -127,6 +128,12 @@ describe('the operator at scale, its writes audited', { skip, timeout: 600_000 }
         const now = await admin.get(SERVICES, 'fleet', 'fleet-0-default');
         return now !== undefined && now.metadata.uid !== before.metadata.uid;
       });
+      // An edit of the image the operator set: taken back.
+      const image = (d: LiveObject | undefined): string | undefined => (d?.spec as { template: { spec: { containers: { name: string; image: string }[] } } } | undefined)?.template.spec.containers.find((c) => c.name === 'step1')?.image;
+      const rendered = image(await admin.get(DEPLOYMENTS, 'fleet', 'fleet-1-default-0-step1-step2-step3'));
+      assert.equal(rendered, 'me/step:1');
+      kubectl(['set', 'image', '-n', 'fleet', 'deployment/fleet-1-default-0-step1-step2-step3', 'step1=someone/else:2']);
+      await until('the image taken back', async () => image(await admin.get(DEPLOYMENTS, 'fleet', 'fleet-1-default-0-step1-step2-step3')) === rendered);
       const lists = operator.controller.lists;
       assert.equal(lists, 6, 'one list per informer: nothing was listed again');
     } finally {
