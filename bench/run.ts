@@ -12,8 +12,11 @@
  * worker (bench/workers.ts). Every process it starts, and the temporary
  * folders, are removed at the end, on failure too, and on Ctrl-C or SIGTERM.
  *
+ * Last, the operator at scale against a real kube-apiserver (bench/kube-reconcile.ts), when the
+ * Kubernetes tier's binaries are present (else it says why it is skipped).
+ *
  * `BENCH_SECONDS=2` makes a short run to check the bench itself works; `BENCH_ONLY=serving` stops
- * after the serving table (and the baseline comparison).
+ * after the serving table (and the baseline comparison); `BENCH_ONLY=kube` runs only the operator part.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +26,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildBaseline, compareServing, formatComparison } from './baseline.ts';
 import { benchDurability, benchEventing, formatDurability, formatEventing } from './eventing.ts';
+import { benchKubeReconcile, formatKubeReconcile } from './kube-reconcile.ts';
 import { GRAPH_MANIFESTS, benchGraphs, formatGraphs } from './graphs.ts';
 import { benchWorkers, formatWorkers } from './workers.ts';
 import { load as generate, loadGenerator } from './wrk.ts';
@@ -39,6 +43,9 @@ const BASELINE = process.env['BENCH_BASELINE'] ?? 'HEAD~1';
 const BASELINE_ROUNDS = Number(process.env['BENCH_BASELINE_ROUNDS'] ?? 3);
 const BASELINE_SECONDS = Number(process.env['BENCH_BASELINE_SECONDS'] ?? Math.min(DURATION_S, 5));
 const SERVING_ONLY = process.env['BENCH_ONLY'] === 'serving';
+const KUBE_ONLY = process.env['BENCH_ONLY'] === 'kube';
+const KUBE_COUNT = Number(process.env['BENCH_KUBE_COUNT'] ?? 100);
+const KUBE_STEADY_SECONDS = Number(process.env['BENCH_KUBE_STEADY_SECONDS'] ?? 30);
 const TRANTOR = join(ROOT, 'bin', 'trantor.js');
 const IRIS_BODY = '{"data":{"ndarray":[[1,2,3,4]]}}';
 
@@ -124,7 +131,14 @@ async function load(name: string, url: string, body: string): Promise<Row> {
   return { name, ...(await generate({ url, body, connections: CONNECTIONS, seconds: DURATION_S })) };
 }
 
+/** The operator at scale, printed; it starts and stops its own API server. */
+async function kube(): Promise<void> {
+  const report = await benchKubeReconcile(KUBE_COUNT, KUBE_STEADY_SECONDS);
+  if (report !== undefined) console.log(`\n${formatKubeReconcile(report)}`);
+}
+
 async function main(): Promise<void> {
+  if (KUBE_ONLY) return kube();
   const scratch = mkdtempSync(join(tmpdir(), 'trantor-bench-'));
   const home = join(scratch, 'home');
   const env = { ...process.env, TRANTOR_HOME: home };
@@ -235,6 +249,10 @@ async function main(): Promise<void> {
 
     // Last, after the control planes' figures: the Python host's --workers, at the host directly.
     console.log(`\n${formatWorkers(await benchWorkers(WORKERS_SECONDS, CONNECTIONS), CONNECTIONS, WORKERS_SECONDS)}`);
+
+    // After every control plane is stopped, so that the API server has the machine to itself.
+    await cleanUp();
+    await kube();
   } finally {
     await cleanUp();
     process.off('SIGINT', onSignal);

@@ -84,6 +84,8 @@ export interface KubeOptions {
   watchCache?: boolean;
   /** How long to wait for /readyz; the first start after a build is slow on a loaded machine. */
   readyTimeoutMs?: number;
+  /** More kube-apiserver flags (e.g. an audit log). */
+  apiserverArgs?: string[];
 }
 
 export interface KubeServer {
@@ -267,6 +269,7 @@ export async function startKube(options: KubeOptions = {}): Promise<KubeServer> 
       `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
       `--token-auth-file=${join(dir, 'tokens.csv')}`,
       `--watch-cache=${options.watchCache ?? true}`,
+      ...(options.apiserverArgs ?? []),
     ], apiLog);
     const apiProcess = apiserver;
     const url = `https://127.0.0.1:${securePort}`;

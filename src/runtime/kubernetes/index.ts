@@ -20,7 +20,9 @@ export { CRD_GROUP, CRD_NAME, SELDON_DEPLOYMENT_SCHEMA, seldonDeploymentCrd } fr
 export { FIELD_MANAGER, KubeClient, KubeError, resourceOf, resourcePath, type LiveObject, type Resource, type WatchEvent } from './client.ts';
 export { Informer, keyOf, type InformerHandlers, type InformerOptions } from './informers.ts';
 export { WorkQueue, type QueueOptions } from './queue.ts';
-export { APPLIED_ANNOTATION, CONTROLLER_ID_LABEL, childResources, covers, isOurs, readLive, Reconciler, SELDON_DEPLOYMENTS, type ReconcilerSettings } from './reconcile.ts';
+export { APPLIED_ANNOTATION, childKinds, childResources, covers, readLive, Reconciler, SELDON_DEPLOYMENTS, type ReconcilerSettings } from './reconcile.ts';
+export { CONTROLLER_ID_LABEL, isOurs, LabelledNamespaces, NAMESPACES, readsNamespaceLabels, takes, type Scope } from './scope.ts';
+export { ChildInformers, controllerUids, type ChildCache, type ChildKind } from './children.ts';
 export { Controller, type ControllerSettings } from './controller.ts';
 export { operatorOptions, type OperatorOptions } from './options.ts';
 export { LeaderElector, LEASES, type LeaseSettings } from './lease.ts';

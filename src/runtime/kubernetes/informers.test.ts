@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, resourceOf } from './client.ts';
+import { KubeClient, resourceOf, type LiveObject } from './client.ts';
 import { Informer } from './informers.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
@@ -18,6 +18,7 @@ let url: string;
 let handler: Handler = (_req, res) => res.writeHead(404).end();
 const seen: { method: string; path: string; contentType?: string; auth?: string; body: string }[] = [];
 const open = new Set<ServerResponse>();
+let connections = 0;
 
 before(async () => {
   server = createServer((req, res) => {
@@ -30,6 +31,7 @@ before(async () => {
       handler(req, res, body);
     });
   });
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -72,6 +74,14 @@ test('apply is a forced server-side apply by trantor-operator, with the bearer t
   assert.equal(seen[0]?.auth, 'Bearer secret');
 });
 
+test('successive requests share one kept-alive connection (a TLS handshake per request would cost more than the request)', async () => {
+  handler = (_req, res, body) => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+  const kube = await client();
+  const before = connections;
+  for (let i = 0; i < 5; i++) await kube.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}`, namespace: 'ns' } });
+  assert.equal(connections - before, 1);
+});
+
 test('the informer watches from the list version; a 410 in the stream lists again; a silent watch is cut and opened again', async () => {
   seen.length = 0;
   let lists = 0;
@@ -111,6 +121,88 @@ test('the informer watches from the list version; a 410 in the stream lists agai
     assert.deepEqual([...informer.cache.keys()].sort(), ['ns/a', 'ns/b']);
     assert.deepEqual(removed, ['c'], 'what the relist no longer holds is removed');
     assert.ok(added.includes('c') && added.includes('b'));
+  } finally {
+    await informer.stop();
+  }
+});
+
+test('the cache never goes back: what this process wrote or deleted holds against late events, and its echo is not told', async () => {
+  let stream: ServerResponse | undefined;
+  handler = (req, res) => {
+    if (new URL(req.url ?? '', url).searchParams.get('watch') !== 'true') {
+      const items = [
+        { metadata: { name: 'a', namespace: 'ns', uid: 'ua', resourceVersion: '10', labels: { owner: 'o1' } } },
+        { metadata: { name: 'b', namespace: 'ns', uid: 'ub', resourceVersion: '11', labels: { owner: 'o1' } } },
+      ];
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'ConfigMapList', metadata: { resourceVersion: '11' }, items }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write(line('BOOKMARK', { metadata: { resourceVersion: '11' } }));
+    stream = res;
+  };
+  const upserts: string[] = [];
+  const removes: string[] = [];
+  const informer = new Informer(
+    await client(),
+    { resource: CONFIG_MAPS, namespace: 'ns', watchTimeoutSeconds: 300, watchdogMs: 60_000, relistMs: 3_600_000, retryMs: 50, indexBy: (o) => [o.metadata.labels?.['owner'] ?? ''] },
+    { upsert: (o) => upserts.push(`${o.metadata.name}@${o.metadata.resourceVersion}`), remove: (o) => removes.push(`${o.metadata.name}@${o.metadata.resourceVersion}`) },
+  );
+  informer.start();
+  try {
+    await informer.synced;
+    await until('the watch', () => stream !== undefined);
+    upserts.length = 0;
+    const cm = (name: string, uid: string, rv: string): LiveObject => ({ metadata: { name, namespace: 'ns', uid, resourceVersion: rv, labels: { owner: 'o1' } } });
+    informer.wrote(cm('a', 'ua', '20'));
+    informer.forgot(cm('b', 'ub', '11'));
+    assert.deepEqual(informer.indexed('o1').map((o) => o.metadata.resourceVersion), ['20'], 'the write and the delete are in the cache and its index at once');
+    // What the watch tells late: a change older than the write, the write's echo, a change to the deleted object.
+    stream!.write(line('MODIFIED', cm('a', 'ua', '15')));
+    stream!.write(line('MODIFIED', cm('a', 'ua', '20')));
+    stream!.write(line('MODIFIED', cm('b', 'ub', '18')));
+    stream!.write(line('DELETED', cm('b', 'ub', '21')));
+    stream!.write(line('MODIFIED', cm('a', 'ua', '22')));
+    stream!.write(line('ADDED', cm('b', 'ub2', '23')));
+    await until('the last events', () => upserts.length >= 3);
+    assert.deepEqual(upserts, ['a@20', 'a@22', 'b@23'], "a change older than the write is told as the cached version (the write was decided without it); the write's echo and the deleted object's change are not");
+    assert.deepEqual(removes, [], 'the deletion this process made is not told again');
+    assert.equal(informer.get('ns/a')?.metadata.resourceVersion, '22');
+    assert.equal(informer.get('ns/b')?.metadata.uid, 'ub2', 'an object made again under the same name is cached');
+    assert.deepEqual(informer.indexed('o1').map((o) => o.metadata.name).sort(), ['a', 'b']);
+  } finally {
+    await informer.stop();
+  }
+});
+
+test('a kind not served (404) is an empty, synced cache, looked for again after absentRetryMs', async () => {
+  let lists = 0;
+  handler = (req, res) => {
+    if (new URL(req.url ?? '', url).searchParams.get('watch') !== 'true') {
+      lists++;
+      if (lists === 1) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 404, reason: 'NotFound', message: 'the server could not find the requested resource' }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'ConfigMapList', metadata: { resourceVersion: '5' }, items: [object('a', '5')] }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+  };
+  const errors: unknown[] = [];
+  const informer = new Informer(
+    await client(),
+    { resource: CONFIG_MAPS, namespace: 'ns', watchTimeoutSeconds: 300, watchdogMs: 60_000, relistMs: 3_600_000, retryMs: 50, absentRetryMs: 200 },
+    { upsert: () => {}, remove: () => {}, error: (e) => errors.push(e) },
+  );
+  informer.start();
+  try {
+    await informer.synced;
+    assert.equal(informer.absent, true);
+    assert.equal(informer.cache.size, 0);
+    await until('the kind served', () => informer.cache.has('ns/a'));
+    assert.equal(informer.absent, false);
+    assert.deepEqual(errors, [], 'a kind not served is not an error');
   } finally {
     await informer.stop();
   }

@@ -1,6 +1,7 @@
 /**
  * One reconcile pass of one SeldonDeployment, level-triggered: whatever happened before, make the
- * cluster hold what render() says it should, then write the status the children report. The pass:
+ * cluster hold what render() says it should, then write the status the children report. The pass
+ * reads the children from the operator's informer caches (children.ts), never by listing. The pass:
  * skip an object being deleted or meant for another controller id; read it with the same reader as
  * `trantor apply` (every problem, by field path, becomes a Failed status); render; apply each child
  * that differs from what the cluster holds (server-side apply, forced, with a controller owner
@@ -10,19 +11,17 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { loadManifests, ManifestError, type SeldonDeployment } from '../../manifest/index.ts';
+import type { ChildCache, ChildKind } from './children.ts';
 import { KubeError, resourceOf, type KubeClient, type LiveObject, type Resource } from './client.ts';
 import type { RenderConfig } from './config.ts';
 import { CRD_GROUP } from './crd.ts';
-import { kubernetesName, LABELS } from './names.ts';
 import { RenderError } from './objects.ts';
 import { render, type Rendered } from './render.ts';
+import { isOurs } from './scope.ts';
 import { observedOf, seldonStatus, type SeldonStatus } from './status.ts';
 
 /** The SeldonDeployments the operator reconciles (v1, the stored version). */
 export const SELDON_DEPLOYMENTS: Resource = { apiVersion: `${CRD_GROUP}/v1`, plural: 'seldondeployments' };
-
-/** The label that gives a SeldonDeployment (or its namespace) to one operator among several. */
-export const CONTROLLER_ID_LABEL = 'seldon.io/controller-id';
 
 /** On each child: a digest of what the operator last applied, so a field it stopped setting is noticed. */
 export const APPLIED_ANNOTATION = 'trantor.dev/applied-digest';
@@ -35,6 +34,10 @@ const CLUSTER_MAX_REPLICAS = 100_000;
 
 export interface ReconcilerSettings {
   readonly client: KubeClient;
+  /** The children as the informers hold them; told of every write of the pass. */
+  readonly children: ChildCache;
+  /** Told of each status the pass writes (so the SeldonDeployments' cache holds it at once). */
+  readonly wroteStatus: (sdep: LiveObject) => void;
   readonly config: RenderConfig;
   /** Reconcile only SeldonDeployments whose `seldon.io/controller-id` label is this ('' = those without it). */
   readonly controllerId: string;
@@ -42,25 +45,25 @@ export interface ReconcilerSettings {
   readonly now?: () => string;
 }
 
-/** The kinds of child a configuration can render: each is listed by label to find what to prune. */
-export function childResources(config: RenderConfig): Resource[] {
-  const kinds: [string, string][] = [
-    ['v1', 'Service'],
-    ['apps/v1', 'Deployment'],
-    ['autoscaling/v2', 'HorizontalPodAutoscaler'],
-    ['policy/v1', 'PodDisruptionBudget'],
+/** The kinds of child a configuration can render: each has an informer, so that what left the spec is found and pruned. */
+export function childKinds(config: RenderConfig): ChildKind[] {
+  const kinds: [string, string, boolean][] = [
+    ['v1', 'Service', false],
+    ['apps/v1', 'Deployment', false],
+    ['autoscaling/v2', 'HorizontalPodAutoscaler', false],
+    ['policy/v1', 'PodDisruptionBudget', false],
   ];
-  if (config.keda.enabled) kinds.push(['keda.sh/v1alpha1', 'ScaledObject']);
-  if (config.istio.enabled) kinds.push(['networking.istio.io/v1beta1', 'VirtualService'], ['networking.istio.io/v1beta1', 'DestinationRule']);
-  if (config.ambassador.enabled) kinds.push(['getambassador.io/v2', 'Mapping']);
-  if (config.ingress.enabled) kinds.push(['networking.k8s.io/v1', 'Ingress']);
-  if (config.gatewayApi.enabled) kinds.push(['gateway.networking.k8s.io/v1', 'HTTPRoute']);
-  return kinds.map(([apiVersion, kind]) => resourceOf(apiVersion, kind));
+  if (config.keda.enabled) kinds.push(['keda.sh/v1alpha1', 'ScaledObject', true]);
+  if (config.istio.enabled) kinds.push(['networking.istio.io/v1beta1', 'VirtualService', true], ['networking.istio.io/v1beta1', 'DestinationRule', true]);
+  if (config.ambassador.enabled) kinds.push(['getambassador.io/v2', 'Mapping', true]);
+  if (config.ingress.enabled) kinds.push(['networking.k8s.io/v1', 'Ingress', false]);
+  if (config.gatewayApi.enabled) kinds.push(['gateway.networking.k8s.io/v1', 'HTTPRoute', true]);
+  return kinds.map(([apiVersion, kind, optional]) => ({ resource: resourceOf(apiVersion, kind), optional }));
 }
 
-/** Whether the operator with `controllerId` takes this SeldonDeployment. */
-export function isOurs(sdep: Pick<LiveObject, 'metadata'>, controllerId: string): boolean {
-  return (sdep.metadata.labels?.[CONTROLLER_ID_LABEL] ?? '') === controllerId;
+/** The resources of childKinds(config). */
+export function childResources(config: RenderConfig): Resource[] {
+  return childKinds(config).map((kind) => kind.resource);
 }
 
 /** The manifest reader's view of a live object: its spec and the metadata a user writes. */
@@ -80,17 +83,15 @@ export function readLive(live: LiveObject): SeldonDeployment | ManifestError {
 const NOTHING: Rendered = { objects: [], address: '' };
 
 export class Reconciler {
-  private readonly children: Resource[];
   private readonly now: () => string;
 
   constructor(private readonly settings: ReconcilerSettings) {
-    this.children = childResources(settings.config);
     this.now = settings.now ?? (() => new Date().toISOString());
   }
 
   async reconcile(live: LiveObject): Promise<void> {
     if (live.metadata.deletionTimestamp !== undefined || !isOurs(live, this.settings.controllerId)) return;
-    const { client } = this.settings;
+    const { client, children } = this.settings;
     const namespace = live.metadata.namespace ?? 'default';
     const uid = live.metadata.uid ?? '';
     let rendered = NOTHING;
@@ -106,21 +107,14 @@ export class Reconciler {
       }
     }
 
-    const existing = new Map<string, LiveObject>();
-    const selector = `${LABELS.deploymentId}=${kubernetesName(live.metadata.name)}`;
-    for (const resource of this.children) {
-      for (const child of (await client.list(resource, namespace, selector)).items) existing.set(`${child.kind}/${child.metadata.name}`, child);
-    }
-
     const desired = new Set<string>();
     for (const object of rendered.objects) {
-      const key = `${object.kind}/${object.metadata.name}`;
-      desired.add(key);
+      desired.add(`${object.kind}/${object.metadata.name}`);
       const want = withDigest(object as unknown as LiveObject);
-      const have = existing.get(key);
+      const have = children.child(object.apiVersion, object.kind, namespace, object.metadata.name);
       if (have !== undefined && covers(have, want)) continue;
       try {
-        existing.set(key, await this.applyChild(want, live));
+        children.wrote(await this.applyChild(want, live, have));
       } catch (e) {
         // The server refuses the object as rendered: no retry will change that, the spec must.
         if (!(e instanceof KubeError && (e.status === 400 || e.status === 422))) throw e;
@@ -131,10 +125,10 @@ export class Reconciler {
     }
     // A manifest that cannot be read keeps what runs: only a good spec decides what to remove.
     if (error === undefined) {
-      for (const [key, child] of existing) {
-        if (desired.has(key) || !ownedBy(child, uid)) continue;
+      for (const child of children.owned(uid)) {
+        if (desired.has(`${child.kind}/${child.metadata.name}`)) continue;
         await client.delete(resourceOf(child.apiVersion ?? '', child.kind ?? ''), namespace, child.metadata.name);
-        existing.delete(key);
+        children.deleted(child);
         await this.event(live, 'Normal', `Delete${child.kind ?? ''}`, `Deleted ${child.kind ?? ''} ${child.metadata.name}: no longer in the spec`);
       }
     }
@@ -144,24 +138,25 @@ export class Reconciler {
       namespace,
       ...(live.metadata.generation === undefined ? {} : { generation: live.metadata.generation }),
       rendered,
-      observed: observedOf([...existing.values()]),
+      observed: observedOf(children.owned(uid)),
       ...(error === undefined ? {} : { error }),
       ...(previous === undefined ? {} : { previous }),
       now: this.now(),
     });
     if (previous !== undefined && isDeepStrictEqual(JSON.parse(JSON.stringify(status)), previous)) return;
-    await client.patchStatus(SELDON_DEPLOYMENTS, namespace, live.metadata.name, mergePatch(previous, status));
+    this.settings.wroteStatus(await client.patchStatus(SELDON_DEPLOYMENTS, namespace, live.metadata.name, mergePatch(previous, status)));
     if (error !== undefined && previous?.description !== error) await this.event(live, 'Warning', 'InternalError', error);
   }
 
   /** Applies one child; a selector (immutable) that changed means delete and create again. */
-  private async applyChild(want: LiveObject, owner: LiveObject): Promise<LiveObject> {
-    const { client } = this.settings;
+  private async applyChild(want: LiveObject, owner: LiveObject, have: LiveObject | undefined): Promise<LiveObject> {
+    const { client, children } = this.settings;
     try {
       return await client.apply(want);
     } catch (error) {
       if (!(error instanceof KubeError && error.status === 422 && /immutable/.test(error.message))) throw error;
       await client.delete(resourceOf(want.apiVersion ?? '', want.kind ?? ''), want.metadata.namespace ?? '', want.metadata.name);
+      if (have !== undefined) children.deleted(have);
       await this.event(owner, 'Normal', `Delete${want.kind ?? ''}`, `Deleted ${want.kind ?? ''} ${want.metadata.name} to create it again: ${error.message}`);
       return client.apply(want);
     }
@@ -184,10 +179,6 @@ export class Reconciler {
       count: 1,
     });
   }
-}
-
-function ownedBy(child: LiveObject, uid: string): boolean {
-  return (child.metadata.ownerReferences ?? []).some((ref) => ref.controller === true && ref.uid === uid);
 }
 
 function isStatus(value: unknown): value is SeldonStatus {
