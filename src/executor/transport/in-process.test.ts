@@ -77,3 +77,16 @@ test('calls one after another share the deadline timer: it is set once, not once
     await transport.close();
   }
 });
+
+test('a call in flight when the transport closes still fails at its deadline', async () => {
+  const { component, release } = heldComponent();
+  const fallback = new HttpTransport({ endpoints: new StaticEndpoints(), retryWindowMs: 100 });
+  const transport = new InProcessTransport({ componentOf: () => component }, fallback);
+  const call = transport.predict(unit, MESSAGE, { idempotent: true, timeoutMs: 80 }).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  await transport.close();
+  assert.equal(timeoutOf(await call), 80);
+  release();
+});

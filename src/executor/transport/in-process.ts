@@ -109,8 +109,10 @@ class Deadlines {
     if (pendingCalls.size === 0) this.#timer?.unref();
   }
 
+  /** Drops the idle timer; calls still in flight keep theirs, so they still time out. */
   close(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#pending.size > 0 || this.#timer === undefined) return;
+    clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#armedFor = Number.POSITIVE_INFINITY;
   }
