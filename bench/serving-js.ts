@@ -9,7 +9,7 @@
  *
  * `node --import tsx bench/serving-js.ts [build dir…]` (default: this checkout; `npm run build`
  * first): each build runs in a process of its own, the builds taking turns for `BENCH_ROUNDS`
- * rounds (default 3).
+ * rounds (default 3), each process measuring `BENCH_SAMPLES` rounds of requests (default 5).
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -24,6 +24,8 @@ const ROOT = resolve(import.meta.dirname, '..');
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const CONNECTIONS = 16;
 const PER_CONNECTION = 3_000;
+/** Rounds of 48,000 requests measured per process (after one not measured). */
+const SAMPLES = Number(process.env['BENCH_SAMPLES'] ?? 5);
 const BODY = '{"data":{"ndarray":[[1,2,3,4]]}}';
 
 async function load<T>(dir: string, module: string): Promise<T> {
@@ -116,7 +118,7 @@ async function measure(dir: string): Promise<void> {
     );
   await round(PER_CONNECTION);
   const figures: string[] = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < SAMPLES; i++) {
     const before = process.cpuUsage();
     await round(PER_CONNECTION);
     const used = process.cpuUsage(before);
