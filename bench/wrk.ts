@@ -12,6 +12,8 @@ import autocannon from 'autocannon';
 
 export interface LoadFigures {
   requestsPerSecond: number;
+  /** Requests answered in the run. */
+  requests: number;
   /** Latency percentiles in ms, to 0.01 ms. */
   p50: number;
   p99: number;
@@ -70,14 +72,14 @@ function runWrk(options: LoadOptions): Promise<LoadFigures> {
       if (code !== 0 || line === undefined) return reject(new Error(`wrk ${args.join(' ')} exited with ${code}: ${out}`));
       const figures = JSON.parse(line) as { requests: number; durationUs: number; p50Us: number; p99Us: number; errors: number };
       const ms = (us: number): number => Math.round(us / 10) / 100;
-      resolve({ requestsPerSecond: figures.requests / (figures.durationUs / 1e6), p50: ms(figures.p50Us), p99: ms(figures.p99Us), errors: figures.errors });
+      resolve({ requestsPerSecond: figures.requests / (figures.durationUs / 1e6), requests: figures.requests, p50: ms(figures.p50Us), p99: ms(figures.p99Us), errors: figures.errors });
     });
   });
 }
 
 async function runAutocannon(options: LoadOptions): Promise<LoadFigures> {
   const result = await autocannon({ url: options.url, method: 'POST', body: options.body, headers: { 'content-type': 'application/json' }, connections: options.connections, duration: options.seconds });
-  return { requestsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+  return { requestsPerSecond: result.requests.average, requests: result.requests.total, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
 }
 
 /** POSTs `body` to `url` from `connections` keep-alive connections for `seconds`, with wrk (autocannon without it). */

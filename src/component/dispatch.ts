@@ -130,6 +130,15 @@ function isMessage(value: unknown): value is SeldonMessage {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+function succeeded(body: unknown): Reply {
+  return { status: 200, body };
+}
+
+function failed(err: unknown): Reply {
+  const failure = asTrantorError(err);
+  return { status: failure.status, body: failureBody(failure) };
+}
+
 class ModelDispatcher implements Dispatcher {
   readonly name: string;
   private readonly model: SeldonComponent;
@@ -170,16 +179,20 @@ class ModelDispatcher implements Dispatcher {
     };
   }
 
-  async handle(which: ComponentMethod, body?: unknown): Promise<Reply> {
+  handle(which: ComponentMethod, body?: unknown): Promise<Reply> {
+    let out: unknown;
     try {
-      return { status: 200, body: await this.run(which, body) };
+      out = this.run(which, body);
     } catch (err) {
-      const failure = asTrantorError(err);
-      return { status: failure.status, body: failureBody(failure) };
+      return Promise.resolve(failed(err));
     }
+    // A synchronous model's answer makes one promise here, not one per layer.
+    if (isThenable(out)) return Promise.resolve(out).then(succeeded, failed);
+    return Promise.resolve(succeeded(out));
   }
 
-  private run(which: ComponentMethod, body: unknown): Promise<unknown> {
+  /** The method's answer: a value when everything on the way was synchronous, else a promise of it. */
+  private run(which: ComponentMethod, body: unknown): unknown {
     switch (which) {
       case 'predict':
         return this.unary(body, 'predict', 'predictRaw', 'predict');
@@ -239,7 +252,7 @@ class ModelDispatcher implements Dispatcher {
     return out;
   }
 
-  private async unary(body: unknown, fnName: string, rawName: string, label: string): Promise<unknown> {
+  private unary(body: unknown, fnName: string, rawName: string, label: string): unknown {
     const msg = parseSeldonMessage(body);
     const raw = this.fns[rawName];
     if (raw !== undefined) return this.raw(raw, `${label}_raw`, msg);

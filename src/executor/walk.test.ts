@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { TrantorError } from '../protocol/index.ts';
+import { TrantorError, parseJsonLossless } from '../protocol/index.ts';
 import type { SeldonMessage } from '../protocol/index.ts';
 import type { GraphNode, Predictor } from '../manifest/index.ts';
 import { PredictorExecutor } from './executor.ts';
@@ -369,4 +369,14 @@ test('SIMPLE_MODEL under a SIMPLE_ROUTER: the router picks it and its answer lea
   const reply = await executor.predict(request, 'p');
   assert.deepEqual(reply.data?.tensor?.values, [0.1, 0.9, 0.5]);
   assert.deepEqual(reply.meta?.routing, { router: 0 });
+});
+
+test('a component gets the request\'s members in their order, meta where it was with the puid added, a `__proto__` member kept', async () => {
+  const { executor, components } = await graph(single(), { classifier: identity });
+  const request = parseJsonLossless('{"strData":"x","meta":{"tags":{"a":1},"__proto__":{"b":2}},"__proto__":{"c":3},"extra":[1]}') as SeldonMessage;
+  await executor.predict(request, 'p1');
+  assert.equal(components['classifier']!.received[0]!.body, '{"strData":"x","meta":{"tags":{"a":1},"__proto__":{"b":2},"puid":"p1"},"__proto__":{"c":3},"extra":[1]}');
+  // Without meta, it comes last.
+  await executor.predict(parseJsonLossless('{"strData":"y","extra":2}') as SeldonMessage, 'p2');
+  assert.equal(components['classifier']!.received[1]!.body, '{"strData":"y","extra":2,"meta":{"puid":"p2"}}');
 });

@@ -109,7 +109,28 @@ async function routeOf(node: NodePlan, message: SeldonMessage, walk: Walk): Prom
 function withPuid(message: SeldonMessage, puid: string): SeldonMessage {
   const meta = message.meta;
   if (meta?.puid === puid) return message;
-  return { ...message, meta: meta === undefined ? { puid } : { ...meta, puid } };
+  return withMember(message, 'meta', meta === undefined ? { puid } : withMember(meta, 'puid', puid));
+}
+
+/**
+ * A shallow copy of `object` (its own enumerable members, in order) with `key` set to `value`:
+ * what `{ ...object, [key]: value }` makes. Written out because on node 20 an object spread of a
+ * parsed JSON object costs about 0.85 µs, thirty times this loop; that was a tenth of the
+ * executor's time per in-process prediction.
+ */
+function withMember<T extends object>(object: T, key: string, value: unknown): T {
+  const copy: Record<string, unknown> = {};
+  const keys = Object.keys(object);
+  let replaced = false;
+  for (let i = 0; i < keys.length; i++) {
+    const name = keys[i]!;
+    const field = name === key ? ((replaced = true), value) : (object as Record<string, unknown>)[name];
+    // A member named `__proto__` (JSON allows it) stays a member, not the copy's prototype.
+    if (name === '__proto__') Object.defineProperty(copy, name, { value: field, enumerable: true, writable: true, configurable: true });
+    else copy[name] = field;
+  }
+  if (!replaced) copy[key] = value;
+  return copy as T;
 }
 
 function callWithMessage(node: NodePlan, method: MessageMethod, message: SeldonMessage, walk: Walk): Promise<SeldonMessage> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { JsonNumber, isJsonNumber, parseJsonLossless, stringifyJson } from './json-lossless.ts';
+import { JsonNumber, isJsonNumber, mayLosePrecision, parseJsonLossless, stringifyJson } from './json-lossless.ts';
 
 test('NaN, Infinity and -Infinity, as Python writes them, are read as numbers and written back the same way', () => {
   const text = '{"data":{"ndarray":[[NaN,Infinity,-Infinity,1.5]]}}';
@@ -62,4 +62,16 @@ test('a big integer at the very start, after a sign or inside an array is kept; 
   assert.equal(value[0], Number('0.96666666666666667'));
   assert.equal(value[1], Number('12345678901234567.5'));
   assert.ok(isJsonNumber((value[2] as unknown[])[0]));
+});
+
+test('the fast path\'s boundary: every number a double would change goes to the careful parser, letters and digits inside ids do not', () => {
+  for (const text of ['[1e400]', '[-1.5E+308]', '{"a":12345678901234567}', '[-1234567890123456]', '[0.5e-400]', ' 1e999', '[1,\n2e100]', '{"a":\t-9e-999}', '12345678901234567']) {
+    assert.equal(mayLosePrecision(text), true, text);
+  }
+  for (const text of ['{"meta":{"puid":"c67fmzfriy6rj3obae234f3qco"}}', '{"id":"id1234567890123456"}', '[0.12345678901234567, 1e99, 123456789012345]', '{"x_1e100":1}']) {
+    assert.equal(mayLosePrecision(text), false, text);
+  }
+  // Both paths read the same values.
+  const text = '{"meta":{"puid":"c67fmzfriy6rj3obae234f3qco"},"data":{"ndarray":[[1e400,2]]}}';
+  assert.equal(stringifyJson(parseJsonLossless(text)), text);
 });

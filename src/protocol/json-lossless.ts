@@ -59,10 +59,18 @@ export function isNumeric(value: unknown): value is number | JsonNumber {
 /**
  * A text that may hold a number a double would change: an integer part of 16 digits or more (2^53
  * has 16), or an exponent of three digits. Fractions are left out: Python writes a float with up to
- * 17 digits after the point, and every model's reply would otherwise take the slow parser. False
- * positives (digits inside strings) only cost a slower parse.
+ * 17 digits after the point, and every model's reply would otherwise take the slow parser. A number
+ * token starts after a bracket, comma, colon or space, never after a letter: so a puid or an id
+ * such as `c67fmzfe234…` or `id1234567890123456` (about one puid in 200 holds `e` and three digits)
+ * does not send its message down the slow parser. Other false positives (numbers written inside
+ * strings) only cost a slower parse.
  */
-const MAY_LOSE_PRECISION = /(?:^|[^\d.])\d{16}|[eE][+-]?\d{3}/;
+const MAY_LOSE_PRECISION = /(?:^|[^\w.])(?:\d{16}|-?\d+(?:\.\d+)?[eE][+-]?\d{3})/;
+
+/** Whether `text` goes through the careful parser (exported for its tests). */
+export function mayLosePrecision(text: string): boolean {
+  return MAY_LOSE_PRECISION.test(text);
+}
 
 /**
  * Parses JSON text as Python writes it: NaN, Infinity and -Infinity are accepted (as JavaScript's
@@ -70,7 +78,7 @@ const MAY_LOSE_PRECISION = /(?:^|[^\d.])\d{16}|[eE][+-]?\d{3}/;
  * JSON.parse's own message, when the text is not JSON even so.
  */
 export function parseJsonLossless(text: string): unknown {
-  if (!MAY_LOSE_PRECISION.test(text)) {
+  if (!mayLosePrecision(text)) {
     try {
       return JSON.parse(text) as unknown;
     } catch (err) {

@@ -64,3 +64,21 @@ test('data without ndarray or tensor is refused', () => {
 test('features of a tensor request come as nested arrays', () => {
   assert.deepEqual(featuresOf({ tensor: { shape: [1, 2], values: [3, 4] } }), [[3, 4]]);
 });
+
+test('each malformed field is named with its path, nested messages with theirs', () => {
+  const cases: [unknown, string, string][] = [
+    [[1], '', 'BAD_PAYLOAD: body: expected a JSON object with one of data, binData, strData or jsonData'],
+    [{ binData: 'a', jsonData: 1, strData: 's' }, '', 'BAD_PAYLOAD: body: only one of data, binData, strData, jsonData may be given, got binData, strData, jsonData'],
+    [{ jsonData: 1, data: {} }, 'request', 'BAD_PAYLOAD: request: only one of data, binData, strData, jsonData may be given, got data, jsonData'],
+    [{ data: [] }, '', 'BAD_PAYLOAD: data: expected an object with ndarray, tensor or tftensor'],
+    [{ data: { ndarray: [], names: ['a', 1] } }, '[0]', 'BAD_PAYLOAD: [0].data.names: expected an array of strings'],
+    [{ data: { names: [] } }, '', 'BAD_PAYLOAD: data: expected one of ndarray, tensor or tftensor'],
+    [{ data: { tftensor: {}, ndarray: [] } }, '', 'BAD_PAYLOAD: data: only one of ndarray, tensor, tftensor may be given, got ndarray, tftensor'],
+    [{ binData: 1 }, 'truth', 'BAD_PAYLOAD: truth.binData: expected a base64 string'],
+    [{ strData: 1 }, '', 'BAD_PAYLOAD: strData: expected a string'],
+    [{ jsonData: null, meta: [] }, 'response', 'BAD_PAYLOAD: response.meta: expected an object'],
+  ];
+  for (const [value, where, message] of cases) assert.equal(codeOf(() => parseSeldonMessage(value, where)), message);
+  const ok = { jsonData: { a: 1 }, meta: { puid: 'p' } };
+  assert.equal(parseSeldonMessage(ok), ok);
+});

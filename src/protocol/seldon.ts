@@ -76,26 +76,30 @@ function bad(message: string): TrantorError {
  * that is wrong (`data.tensor.shape: …`). `where` prefixes the field path (for nested messages).
  */
 export function parseSeldonMessage(value: unknown, where = ''): SeldonMessage {
-  const at = (field: string): string => (where ? `${where}.${field}` : field);
   if (!isRecord(value)) throw bad(`${where || 'body'}: expected a JSON object with one of data, binData, strData or jsonData`);
-  const present = PAYLOAD_KEYS.filter((k) => value[k] !== undefined);
-  if (present.length > 1) throw bad(`${where || 'body'}: only one of data, binData, strData, jsonData may be given, got ${present.join(', ')}`);
-  if (value['data'] !== undefined) checkData(value['data'], at('data'));
-  if (value['binData'] !== undefined && typeof value['binData'] !== 'string') throw bad(`${at('binData')}: expected a base64 string`);
-  if (value['strData'] !== undefined && typeof value['strData'] !== 'string') throw bad(`${at('strData')}: expected a string`);
-  if (value['meta'] !== undefined && !isRecord(value['meta'])) throw bad(`${at('meta')}: expected an object`);
+  // Counted without building a list: this runs on every message, and fails on almost none.
+  const { data, binData, strData, jsonData, meta } = value;
+  if ((data !== undefined ? 1 : 0) + (binData !== undefined ? 1 : 0) + (strData !== undefined ? 1 : 0) + (jsonData !== undefined ? 1 : 0) > 1) {
+    const present = PAYLOAD_KEYS.filter((k) => value[k] !== undefined);
+    throw bad(`${where || 'body'}: only one of data, binData, strData, jsonData may be given, got ${present.join(', ')}`);
+  }
+  if (data !== undefined) checkData(data, where ? `${where}.data` : 'data');
+  if (binData !== undefined && typeof binData !== 'string') throw bad(`${where ? `${where}.` : ''}binData: expected a base64 string`);
+  if (strData !== undefined && typeof strData !== 'string') throw bad(`${where ? `${where}.` : ''}strData: expected a string`);
+  if (meta !== undefined && !isRecord(meta)) throw bad(`${where ? `${where}.` : ''}meta: expected an object`);
   return value;
 }
 
 function checkData(data: unknown, at: string): void {
   if (!isRecord(data)) throw bad(`${at}: expected an object with ndarray, tensor or tftensor`);
   const names = data['names'];
-  if (names !== undefined && (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))) {
+  if (names !== undefined && (!Array.isArray(names) || !names.every((n) => typeof n === 'string'))) {
     throw bad(`${at}.names: expected an array of strings`);
   }
-  const kinds = ['ndarray', 'tensor', 'tftensor'].filter((k) => data[k] !== undefined);
-  if (kinds.length === 0) throw bad(`${at}: expected one of ndarray, tensor or tftensor`);
-  if (kinds.length > 1) throw bad(`${at}: only one of ndarray, tensor, tftensor may be given, got ${kinds.join(', ')}`);
+  const { ndarray, tensor, tftensor } = data;
+  const kinds = (ndarray !== undefined ? 1 : 0) + (tensor !== undefined ? 1 : 0) + (tftensor !== undefined ? 1 : 0);
+  if (kinds === 0) throw bad(`${at}: expected one of ndarray, tensor or tftensor`);
+  if (kinds > 1) throw bad(`${at}: only one of ndarray, tensor, tftensor may be given, got ${['ndarray', 'tensor', 'tftensor'].filter((k) => data[k] !== undefined).join(', ')}`);
   if (data['ndarray'] !== undefined && !Array.isArray(data['ndarray'])) throw bad(`${at}.ndarray: expected an array`);
   if (data['tensor'] !== undefined) checkTensor(data['tensor'], `${at}.tensor`);
 }

@@ -60,3 +60,33 @@ test('calls in flight with different time limits each fail at their own deadline
     await transport.close();
   }
 });
+
+test('calls one after another share the deadline timer: it is set once, not once per call, and still holds no idle process open', async (t) => {
+  const fallback = new HttpTransport({ endpoints: new StaticEndpoints(), retryWindowMs: 100 });
+  const transport = new InProcessTransport({ componentOf: () => ({ handle: () => Promise.resolve({ status: 200, body: { data: { ndarray: [[2]] } } }) }) }, fallback);
+  const timers = t.mock.method(globalThis, 'setTimeout');
+  try {
+    for (let i = 0; i < 50; i++) {
+      const reply = await transport.predict(unit, MESSAGE, { idempotent: true, timeoutMs: 30_000 });
+      assert.deepEqual(reply.message, { data: { ndarray: [[2]] } });
+    }
+    assert.equal(timers.mock.callCount(), 1);
+    const timer = timers.mock.calls[0]!.result as NodeJS.Timeout;
+    assert.equal(timer.hasRef(), false, 'the timer is unref\'d while no call is in flight');
+  } finally {
+    await transport.close();
+  }
+});
+
+test('a call in flight when the transport closes still fails at its deadline', async () => {
+  const { component, release } = heldComponent();
+  const fallback = new HttpTransport({ endpoints: new StaticEndpoints(), retryWindowMs: 100 });
+  const transport = new InProcessTransport({ componentOf: () => component }, fallback);
+  const call = transport.predict(unit, MESSAGE, { idempotent: true, timeoutMs: 80 }).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  await transport.close();
+  assert.equal(timeoutOf(await call), 80);
+  release();
+});

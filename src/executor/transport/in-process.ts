@@ -38,16 +38,14 @@ export class InProcessTransport extends MethodTransport {
     this.#fallback = fallback;
   }
 
-  protected async send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<Reply<unknown>> {
+  protected send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<Reply<unknown>> {
     const component = this.#components.componentOf(unit);
     if (component === undefined) return invoke(this.#fallback, unit, method, payload, options);
-    const { status, body } = await this.#deadlines.within(component.handle(method, copyOf(payload)), unit, options.timeoutMs);
-    // The reply is a fresh value the executor reads as it is: no text is made, but for a failure's message.
-    if (status >= 200 && status < 300) return answerOf(unit, method, status, body);
-    return failureOf(unit, status, body, failureText(body));
+    return this.#deadlines.within(component.handle(method, copyOf(payload)), unit, options.timeoutMs, method);
   }
 
   close(): Promise<void> {
+    this.#deadlines.close();
     return this.#fallback.close();
   }
 }
@@ -60,8 +58,11 @@ interface Pending {
 
 /**
  * The deadlines of the calls in flight, watched by one timer set for the earliest: a call adds
- * and removes a set entry instead of setting and clearing a timer of its own. The timer is
- * cleared when no call is left, so an idle transport holds the process open no more than before.
+ * and removes a set entry instead of setting and clearing a timer of its own. The timer stays
+ * set when the last call settles (under load the set empties after nearly every call, and a
+ * timer cleared and set again per call costs more than the call's own bookkeeping). It holds the
+ * process open only while a call is in flight (unref'd when none is), and when it fires with
+ * nothing due it sets itself for the next deadline in flight, if any.
  */
 class Deadlines {
   readonly #pending = new Set<Pending>();
@@ -69,17 +70,23 @@ class Deadlines {
   /** When the timer fires; Infinity when none is set. */
   #armedFor = Number.POSITIVE_INFINITY;
 
-  within<T>(answer: Promise<T>, unit: UnitKey, timeoutMs: number): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+  /** The component's answer as a Reply, or UPSTREAM_TIMEOUT when it does not come within `timeoutMs`. */
+  within(answer: Promise<{ status: number; body: unknown }>, unit: UnitKey, timeoutMs: number, method: ComponentMethod): Promise<Reply<unknown>> {
+    return new Promise<Reply<unknown>>((resolve, reject) => {
       const pending: Pending = {
         deadline: Date.now() + timeoutMs,
         expire: () => reject(new TrantorError('UPSTREAM_TIMEOUT', `${describeUnit(unit)} did not answer within ${timeoutMs} ms`)),
       };
       this.#add(pending);
       answer.then(
-        (value) => {
+        ({ status, body }) => {
           this.#remove(pending);
-          resolve(value);
+          try {
+            // The reply is a fresh value the executor reads as it is: no text is made, but for a failure's message.
+            resolve(status >= 200 && status < 300 ? answerOf(unit, method, status, body) : failureOf(unit, status, body, failureText(body)));
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+          }
         },
         (err: Error) => {
           this.#remove(pending);
@@ -90,18 +97,24 @@ class Deadlines {
   }
 
   #add(pending: Pending): void {
-    this.#pending.add(pending);
+    const pendingCalls = this.#pending;
+    pendingCalls.add(pending);
     if (pending.deadline < this.#armedFor) this.#arm(pending.deadline);
+    else if (pendingCalls.size === 1) this.#timer?.ref();
   }
 
   #remove(pending: Pending): void {
     const pendingCalls = this.#pending;
     pendingCalls.delete(pending);
-    if (pendingCalls.size === 0 && this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      this.#armedFor = Number.POSITIVE_INFINITY;
-    }
+    if (pendingCalls.size === 0) this.#timer?.unref();
+  }
+
+  /** Drops the idle timer; calls still in flight keep theirs, so they still time out. */
+  close(): void {
+    if (this.#pending.size > 0 || this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#armedFor = Number.POSITIVE_INFINITY;
   }
 
   #arm(at: number): void {
