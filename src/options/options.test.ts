@@ -41,7 +41,10 @@ test('sizes and durations take units; a bare duration is seconds', () => {
   assert.equal(parseDurationMs('2m', 'x'), 120_000);
   assert.equal(parseDurationMs('1h', 'x'), 3_600_000);
   assert.equal(parseDurationMs('3', 'x'), 3000);
+  assert.equal(parseDurationMs('365d', 'x'), 365 * 86_400_000);
   assert.equal(describe({ kind: 'duration' }, 30_000), '30s');
+  assert.equal(describe({ kind: 'duration' }, 90 * 60_000), '90m');
+  assert.equal(describe({ kind: 'duration' }, 365 * 86_400_000), '365d');
   assert.equal(describe({ kind: 'size' }, 10 * 2 ** 20), '10mib');
 });
 

@@ -42,7 +42,7 @@ export class OptionError extends Error {
 const SIZE_UNITS: Readonly<Record<string, number>> = {
   '': 1, b: 1, kb: 1e3, k: 1e3, kib: 1024, ki: 1024, mb: 1e6, m: 1e6, mib: 2 ** 20, mi: 2 ** 20, gb: 1e9, g: 1e9, gib: 2 ** 30, gi: 2 ** 30,
 };
-const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** `10mb`, `1MiB`, `512kb` or a number of bytes. */
 export function parseSize(text: string, what: string): number {
@@ -54,8 +54,8 @@ export function parseSize(text: string, what: string): number {
 
 /** `30s`, `2m`, `500ms`, `1h`; a bare number is seconds. */
 export function parseDurationMs(text: string, what: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) throw new OptionError(`${what} ${text}: expected a duration such as 30s, 2m or 500ms`);
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!match) throw new OptionError(`${what} ${text}: expected a duration such as 30s, 2m, 500ms or 365d`);
   return Number(match[1]) * DURATION_UNITS[match[2] ?? 's']!;
 }
 
@@ -81,7 +81,12 @@ export function compileOption(spec: OptionSpec, given: string | number, what: st
 
 /** A value as a user would write it, for messages and docs. */
 export function describe(spec: Pick<OptionSpec, 'kind'>, value: number): string {
-  if (spec.kind === 'duration') return value % 60_000 === 0 && value > 0 ? `${value / 60_000}m` : value % 1000 === 0 && value > 0 ? `${value / 1000}s` : `${value}ms`;
+  if (spec.kind === 'duration') {
+    // Whole days as days; otherwise minutes, seconds or milliseconds (`90m` stays `90m`).
+    if (value > 0 && value % 86_400_000 === 0) return `${value / 86_400_000}d`;
+    if (value > 0 && value % 60_000 === 0) return `${value / 60_000}m`;
+    return value % 1000 === 0 && value > 0 ? `${value / 1000}s` : `${value}ms`;
+  }
   if (spec.kind === 'size') {
     if (value > 0 && value % 2 ** 20 === 0) return `${value / 2 ** 20}mib`;
     if (value > 0 && value % 1024 === 0) return `${value / 1024}kib`;
