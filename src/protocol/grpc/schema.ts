@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { TrantorError } from '../errors.ts';
 
 const SELDON_PROTO = fileURLToPath(new URL('./seldon.proto', import.meta.url));
 
@@ -14,8 +15,13 @@ let root: protobuf.Root | undefined;
 export function seldonProtoRoot(): protobuf.Root {
   if (root === undefined) {
     const loaded = new protobuf.Root();
-    loaded.loadSync(SELDON_PROTO, { keepCase: true });
-    loaded.resolveAll();
+    try {
+      loaded.loadSync(SELDON_PROTO, { keepCase: true });
+      loaded.resolveAll();
+    } catch (err) {
+      // The .proto files are data beside this module: a build must copy them along with the code.
+      throw new TrantorError('INTERNAL', `Seldon's gRPC schema could not be loaded from ${SELDON_PROTO}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
     root = loaded;
   }
   return root;

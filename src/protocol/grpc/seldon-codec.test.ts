@@ -113,6 +113,15 @@ test('64-bit integers keep every digit, both ways', () => {
   assert.deepEqual(roundTrip('SeldonMessage', body('{"data":{"ndarray":[1152921504606846976]}}')), { data: { ndarray: [2 ** 60] } });
 });
 
+test('NaN and Infinity travel as doubles and come back as numbers, as our JSON writes them', () => {
+  const out = roundTrip('SeldonMessage', body('{"data":{"ndarray":[NaN,Infinity,-Infinity]}}'));
+  assert.deepEqual(out, { data: { ndarray: [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY] } });
+  // protobuf's JSON spellings are read too.
+  assert.deepEqual(roundTrip('SeldonMessage', body('{"data":{"tensor":{"shape":[2],"values":["NaN","-Infinity"]}}}')), {
+    data: { tensor: { shape: [2], values: [Number.NaN, Number.NEGATIVE_INFINITY] } },
+  });
+});
+
 test('a float field is written as the shortest decimal of its 32-bit value', () => {
   assert.equal(shortestFloat32(Math.fround(0.1)), 0.1);
   assert.equal(shortestFloat32(Math.fround(1 / 3)), 0.33333334);
