@@ -10,10 +10,10 @@
  * silent rounding; NaN and ±Infinity in a double or a Value come out as numbers (our JSON writes
  * them as Python's json does) where MessageToDict writes the strings "NaN" and "Infinity".
  */
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 import { TrantorError } from '../errors.ts';
 import { JsonNumber } from '../json-lossless.ts';
-import { protoType } from './schema.ts';
+import { protobufjs, protoType } from './schema.ts';
 
 type Json = unknown;
 /** A message as protobufjs encodes and decodes it: field name (as in the .proto) → value. */
@@ -152,7 +152,7 @@ function fieldByJsonKey(type: protobuf.Type, key: string): protobuf.Field | unde
 }
 
 function isValueField(field: protobuf.Field): boolean {
-  return field.resolvedType instanceof protobuf.Type && field.resolvedType.fullName.slice(1) === VALUE;
+  return field.resolvedType instanceof protobufjs().Type && field.resolvedType.fullName.slice(1) === VALUE;
 }
 
 function fieldFromJson(field: protobuf.Field, value: Json, path: string): unknown {
@@ -163,7 +163,7 @@ function fieldFromJson(field: protobuf.Field, value: Json, path: string): unknow
     if (!isRecord(value)) throw bad(path, `expected an object (a map), got ${describe(value)}`);
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      if (field instanceof protobuf.MapField) mapKeyFromJson(field, key, `${path}.${key}`);
+      if (field instanceof protobufjs().MapField) mapKeyFromJson(field, key, `${path}.${key}`);
       if (item === null && !isValueField(field)) throw bad(`${path}.${key}`, 'null is not a value this map holds');
       out[key] = singleFromJson(field, item, `${path}.${key}`);
     }
@@ -191,8 +191,8 @@ function mapKeyFromJson(field: protobuf.MapField, key: string, path: string): vo
 
 function singleFromJson(field: protobuf.Field, value: Json, path: string): unknown {
   const resolved = field.resolvedType;
-  if (resolved instanceof protobuf.Type) return messageFromJson(resolved, value, path);
-  if (resolved instanceof protobuf.Enum) return enumFromJson(resolved, value, path);
+  if (resolved instanceof protobufjs().Type) return messageFromJson(resolved, value, path);
+  if (resolved instanceof protobufjs().Enum) return enumFromJson(resolved, value, path);
   return scalarFromJson(field.type, value, path);
 }
 
@@ -312,7 +312,7 @@ function structFromJson(json: Json, path: string): WireMessage {
 function anyTarget(root: protobuf.Root, typeUrl: string, path: string): protobuf.Type {
   const name = typeUrl.slice(typeUrl.lastIndexOf('/') + 1);
   const type = name === '' ? null : root.lookup(name);
-  if (!(type instanceof protobuf.Type)) {
+  if (!(type instanceof protobufjs().Type)) {
     throw new TrantorError('NOT_SUPPORTED', `${path}: the Any's type ${JSON.stringify(typeUrl)} is not one Trantor knows (Seldon's and TensorFlow's messages, google.protobuf.Value/ListValue/Struct)`);
   }
   return type;
@@ -364,7 +364,7 @@ export function messageToJson(type: protobuf.Type, message: WireMessage, path: s
       const items = value as unknown[];
       if (items.length === 0) continue;
       out[key] = items.map((item, i) => singleToJson(field, item, `${fieldPath}[${i}]`));
-    } else if (field.resolvedType instanceof protobuf.Type || field.partOf !== null || !isDefault(value)) {
+    } else if (field.resolvedType instanceof protobufjs().Type || field.partOf !== null || !isDefault(value)) {
       // A message field on the wire is written even when empty; so is a oneof's member.
       out[key] = singleToJson(field, value, fieldPath);
     }
@@ -384,8 +384,8 @@ function isDefault(value: unknown): boolean {
 
 function singleToJson(field: protobuf.Field, value: unknown, path: string): Json {
   const resolved = field.resolvedType;
-  if (resolved instanceof protobuf.Type) return messageToJson(resolved, value as WireMessage, path);
-  if (resolved instanceof protobuf.Enum) return resolved.valuesById[value as number] ?? value;
+  if (resolved instanceof protobufjs().Type) return messageToJson(resolved, value as WireMessage, path);
+  if (resolved instanceof protobufjs().Enum) return resolved.valuesById[value as number] ?? value;
   return scalarToJson(field.type, value);
 }
 

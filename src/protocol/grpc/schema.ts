@@ -3,18 +3,30 @@
  * and kept for the life of the process. The google/protobuf imports (Any, Empty, Struct) resolve
  * to the copies protobufjs ships; field names keep their .proto spelling (`tensor_shape`).
  */
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 import { TrantorError } from '../errors.ts';
 
 const SELDON_PROTO = fileURLToPath(new URL('./seldon.proto', import.meta.url));
+const load = createRequire(import.meta.url);
 
+let library: typeof protobuf | undefined;
 let root: protobuf.Root | undefined;
+
+/**
+ * protobufjs, loaded on first use: importing it costs ~20 ms, which every process that imports
+ * the protocol module (the CLI, component hosts) would pay for a gRPC it may never speak.
+ */
+export function protobufjs(): typeof protobuf {
+  library ??= load('protobufjs') as typeof protobuf;
+  return library;
+}
 
 /** The loaded root holding `seldon.protos.*`, `tensorflow.*` and the google well-known types. */
 export function seldonProtoRoot(): protobuf.Root {
   if (root === undefined) {
-    const loaded = new protobuf.Root();
+    const loaded = new (protobufjs().Root)();
     try {
       loaded.loadSync(SELDON_PROTO, { keepCase: true });
       loaded.resolveAll();

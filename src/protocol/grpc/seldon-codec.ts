@@ -5,7 +5,7 @@
  * tensor ⇄ Tensor, tftensor ⇄ TensorProto in its proto3 JSON form, binData ⇄ base64, strData,
  * jsonData ⇄ Value, meta ⇄ Meta. What cannot convert is a BAD_PAYLOAD naming the field.
  */
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 import { TrantorError } from '../errors.ts';
 import type { Feedback, SeldonMessage } from '../seldon.ts';
 import { messageFromJson, messageToJson, type WireMessage } from './proto-json.ts';
