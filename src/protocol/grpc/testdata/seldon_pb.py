@@ -34,6 +34,7 @@ for line in sys.stdin:
             message.ParseFromString(bytes.fromhex(request["hex"]))
             answer = {"json": WRITE[kind](message)}
     except Exception as err:  # the test reports what failed, whatever it was
-        answer = {"error": f"{type(err).__name__}: {err}"}
+        # SeldonMicroserviceException keeps its text in .message, not in str().
+        answer = {"error": f"{type(err).__name__}: {getattr(err, 'message', None) or err}"}
     sys.stdout.write(json.dumps(answer) + "\n")
     sys.stdout.flush()
