@@ -7,3 +7,6 @@ export * from './multipart.ts';
 export * from './cloudevents/index.ts';
 export * from './puid.ts';
 export * from './component-env.ts';
+// Seldon's v1 protocol over protobuf (gRPC): the schema and the JSON ⇄ bytes codec.
+export { seldonProtoRoot, seldonService } from './grpc/schema.ts';
+export { fromProto, toProto, type SeldonMessageList, type SeldonProtoKind, type SeldonProtoMessages } from './grpc/seldon-codec.ts';
