@@ -373,3 +373,12 @@ export function exactNumber(value: bigint | number): number | JsonNumber {
   const asNumber = Number(value);
   return Number.isSafeInteger(asNumber) ? asNumber : new JsonNumber(value.toString());
 }
+
+/** What is wrong with a tensor's name, shape and datatype (for forms other than JSON, such as gRPC). */
+export function tensorHeaderProblems(name: unknown, shape: unknown, datatype: unknown, where: string): string[] {
+  const problems = new Problems();
+  if (checkString(name, `${where}.name`, problems, true) && name === '') problems.add(`${where}.name`, 'is empty');
+  checkShape(shape, `${where}.shape`, problems, false);
+  checkDatatype(datatype, `${where}.datatype`, problems);
+  return problems.list;
+}

@@ -185,8 +185,9 @@ export function decodeRaw(datatype: V2Datatype, bytes: Uint8Array, count: number
     throw new TrantorError('PAYLOAD_SHAPE', `${where}: ${bytes.length} bytes of data, but ${count} ${datatype} elements take ${expected}`);
   }
   requireLittleEndianHost();
-  // A copy: aligned for the typed array, and not sharing the body's memory.
-  const buffer = bytes.slice().buffer;
+  // A copy: aligned for the typed array, and not sharing the body's memory (a Buffer's slice
+  // would be a view into Node's shared pool).
+  const buffer = new Uint8Array(bytes).buffer;
   switch (datatype) {
     case 'BOOL':
       return new Uint8Array(buffer);
@@ -210,7 +211,7 @@ function decodeRawBytes(bytes: Uint8Array, count: number, where: string): Uint8A
     const length = view.getUint32(at, true);
     at += 4;
     if (at + length > bytes.length) throw bad(where, `BYTES element ${i} claims ${length} bytes, but only ${bytes.length - at} remain`);
-    out.push(bytes.slice(at, at + length));
+    out.push(new Uint8Array(bytes.subarray(at, at + length)));
     at += length;
   }
   if (at !== bytes.length) throw new TrantorError('PAYLOAD_SHAPE', `${where}: ${bytes.length - at} bytes left over after ${count} BYTES elements`);
