@@ -7,3 +7,5 @@ export * from './multipart.ts';
 export * from './cloudevents/index.ts';
 export * from './puid.ts';
 export * from './component-env.ts';
+// The Open Inference Protocol (V2): REST, binary extension, typed tensors, gRPC codec.
+export * from './v2/index.ts';
