@@ -21,8 +21,17 @@ let root: protobuf.Root | undefined;
 
 /** The parsed v2.proto, loaded once (field names as written: snake_case). */
 export function v2ProtoRoot(): protobuf.Root {
-  root ??= protobuf.parse(readFileSync(new URL('./v2.proto', import.meta.url), 'utf8'), { keepCase: true }).root;
+  root ??= protobuf.parse(readProto(new URL('./v2.proto', import.meta.url)), { keepCase: true }).root;
   return root;
+}
+
+function readProto(url: URL): string {
+  try {
+    return readFileSync(url, 'utf8');
+  } catch (err) {
+    // tsc copies no .proto files: a build that forgets to leaves compiled code without it.
+    throw new TrantorError('INTERNAL', `cannot read ${url.pathname}: the build must copy the .proto files beside the compiled code`, { cause: err });
+  }
 }
 
 /** A message type of package `inference`, e.g. `ModelInferRequest`. */
