@@ -82,7 +82,11 @@ export function elementProblem(datatype: V2Datatype, value: unknown): string | u
       const range = INTEGER_RANGE[datatype];
       if (range === undefined) return `unknown datatype ${datatype}`;
       let integer: bigint;
-      if (typeof value === 'number' && Number.isInteger(value)) integer = BigInt(value);
+      if (typeof value === 'number' && Number.isSafeInteger(value)) {
+        // The common case, without a bigint per element; every 64-bit bound is past 2^53.
+        if (value >= Number(range[0]) && value <= Number(range[1])) return undefined;
+        integer = BigInt(value);
+      } else if (typeof value === 'number' && Number.isInteger(value)) integer = BigInt(value);
       else if (isJsonNumber(value) && INTEGER_TEXT.test(value.text)) integer = BigInt(value.text);
       else return `expected an integer for ${datatype}, got ${describe(value)}`;
       if (integer < range[0] || integer > range[1]) return `${integer} is out of range for ${datatype} (${range[0]}..${range[1]})`;
