@@ -2,7 +2,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TrantorError } from '../errors.ts';
 import { JsonNumber } from '../json-lossless.ts';
-import { decodeModelInferRequest, decodeModelInferResponse, encodeModelInferRequest, encodeModelInferResponse, v2MessageType, v2ProtoRoot, V2_GRPC_SERVICE } from './grpc.ts';
+import {
+  decodeModelInferRequest,
+  decodeModelInferResponse,
+  decodeModelMetadataResponse,
+  decodeServerMetadataResponse,
+  encodeModelInferRequest,
+  encodeModelInferResponse,
+  encodeModelMetadataResponse,
+  encodeServerMetadataResponse,
+  v2MessageType,
+  v2ProtoRoot,
+  V2_GRPC_SERVICE,
+} from './grpc.ts';
 import type { V2Tensor } from './tensors.ts';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -100,4 +112,20 @@ test('bad tensors are refused, each with the field that is wrong', () => {
   rejects(() => decodeModelInferRequest(rawMissing), 'BAD_PAYLOAD', 'raw_input_contents: 1 entries for 2 inputs');
   rejects(() => decodeModelInferRequest(requestBytes({ model_name: 'm' })), 'BAD_PAYLOAD', 'inputs: needs at least one input');
   rejects(() => decodeModelInferRequest(new Uint8Array([0x0a, 0x05, 0x61])), 'BAD_PAYLOAD', 'not a ModelInferRequest');
+});
+
+test('server and model metadata round-trip, with -1 for a dimension of any size', () => {
+  const server = { name: 'trantor', version: '1.0.0', extensions: ['binary_tensor_data'] };
+  assert.deepEqual(decodeServerMetadataResponse(encodeServerMetadataResponse(server)), server);
+  const model = {
+    name: 'iris',
+    versions: ['1'],
+    platform: 'sklearn',
+    inputs: [{ name: 'predict', datatype: 'FP64' as const, shape: [-1, 4] }],
+    outputs: [{ name: 'predict', datatype: 'INT64' as const, shape: [-1] }],
+  };
+  const bytes = encodeModelMetadataResponse(model);
+  assert.deepEqual(decodeModelMetadataResponse(bytes), model);
+  // -1 in an int64 field is ten bytes of varint: ff ff ff ff ff ff ff ff ff 01.
+  assert.ok(hex(bytes).includes('ffffffffffffffffff01'));
 });

@@ -13,7 +13,17 @@ import { isJsonNumber } from '../json-lossless.ts';
 import type { V2DecodedBody } from './binary.ts';
 import { elementCount, exactNumber, tensorHeaderProblems } from './parse.ts';
 import { checkValues, decodeRaw, encodeRaw, type V2Tensor, type V2TensorValues } from './tensors.ts';
-import type { V2Datatype, V2InferenceRequest, V2InferenceResponse, V2Parameters, V2RequestedOutput, V2RequestInput } from './types.ts';
+import type {
+  V2Datatype,
+  V2InferenceRequest,
+  V2InferenceResponse,
+  V2ModelMetadata,
+  V2Parameters,
+  V2RequestedOutput,
+  V2RequestInput,
+  V2ServerMetadata,
+  V2TensorMetadata,
+} from './types.ts';
 
 export const V2_GRPC_SERVICE = 'inference.GRPCInferenceService';
 
@@ -231,13 +241,17 @@ function readTensors(tensors: TensorObject[], raw: Uint8Array[], key: 'inputs' |
   return { listed, typed };
 }
 
-function decode(typeName: string, bytes: Uint8Array): InferObject {
+function decodePlain(typeName: string, bytes: Uint8Array): unknown {
   const type = v2MessageType(typeName);
   try {
     return type.toObject(type.decode(bytes), TO_OBJECT);
   } catch (err) {
     throw new TrantorError('BAD_PAYLOAD', `not a ${typeName}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+function decode(typeName: string, bytes: Uint8Array): InferObject {
+  return decodePlain(typeName, bytes) as InferObject;
 }
 
 export interface V2GrpcInferRequest extends V2DecodedBody<V2InferenceRequest> {
@@ -342,4 +356,42 @@ export function encodeModelInferResponse(
     outputs: listed,
     raw_output_contents: raw,
   });
+}
+
+/** ServerMetadataResponse bytes for the REST server metadata. */
+export function encodeServerMetadataResponse(metadata: V2ServerMetadata): Uint8Array {
+  return encode('ServerMetadataResponse', { name: metadata.name, version: metadata.version, extensions: metadata.extensions });
+}
+
+export function decodeServerMetadataResponse(bytes: Uint8Array): V2ServerMetadata {
+  const object = decodePlain('ServerMetadataResponse', bytes) as { name?: string; version?: string; extensions?: string[] };
+  return { name: object.name ?? '', version: object.version ?? '', extensions: object.extensions ?? [] };
+}
+
+/**
+ * ModelMetadataResponse bytes for the REST model metadata. The protocol's gRPC form has no
+ * parameters here (MLServer's extension does), so parameters are not sent.
+ */
+export function encodeModelMetadataResponse(metadata: V2ModelMetadata): Uint8Array {
+  const tensor = (t: V2TensorMetadata): Record<string, unknown> => ({ name: t.name, datatype: t.datatype, shape: t.shape });
+  return encode('ModelMetadataResponse', {
+    name: metadata.name,
+    versions: metadata.versions ?? [],
+    platform: metadata.platform,
+    inputs: metadata.inputs.map(tensor),
+    outputs: metadata.outputs.map(tensor),
+  });
+}
+
+export function decodeModelMetadataResponse(bytes: Uint8Array): V2ModelMetadata {
+  interface TensorMetadataObject {
+    name?: string;
+    datatype?: string;
+    shape?: string[];
+  }
+  const object = decodePlain('ModelMetadataResponse', bytes) as { name?: string; versions?: string[]; platform?: string; inputs?: TensorMetadataObject[]; outputs?: TensorMetadataObject[] };
+  const tensor = (t: TensorMetadataObject): V2TensorMetadata => ({ name: t.name ?? '', datatype: t.datatype as V2Datatype, shape: (t.shape ?? []).map(Number) });
+  const out: V2ModelMetadata = { name: object.name ?? '', platform: object.platform ?? '', inputs: (object.inputs ?? []).map(tensor), outputs: (object.outputs ?? []).map(tensor) };
+  if (object.versions !== undefined && object.versions.length > 0) out.versions = object.versions;
+  return out;
 }

@@ -45,6 +45,10 @@ export {
   v2MessageType,
   v2ProtoRoot,
   V2_GRPC_SERVICE,
+  decodeModelMetadataResponse,
+  decodeServerMetadataResponse,
+  encodeModelMetadataResponse,
+  encodeServerMetadataResponse,
   type V2GrpcEncodeOptions,
   type V2GrpcInferRequest,
 } from './grpc.ts';
