@@ -10,3 +10,5 @@ export * from './component-env.ts';
 // Seldon's v1 protocol over protobuf (gRPC): the schema and the JSON ⇄ bytes codec.
 export { seldonProtoRoot, seldonService } from './grpc/schema.ts';
 export { fromProto, toProto, type SeldonMessageList, type SeldonProtoKind, type SeldonProtoMessages } from './grpc/seldon-codec.ts';
+// The Open Inference Protocol (V2): REST, binary extension, typed tensors, gRPC codec.
+export * from './v2/index.ts';
