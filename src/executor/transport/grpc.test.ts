@@ -48,7 +48,9 @@ async function serveGrpc(component: ContractComponent, raw?: (path: string) => B
       const bytes = raw?.(route.path);
       if (bytes !== undefined) return done(null, bytes);
       const payload = route.request === 'Empty' ? undefined : requestOf(route.request, rpc.request);
-      void component(method as ComponentMethod, payload).then((reply) => answer(reply, route.answer, done));
+      component(method as ComponentMethod, payload)
+        .then((reply) => answer(reply, route.answer, done))
+        .catch((err: unknown) => done({ code: grpc.status.INTERNAL, details: `the fixture failed: ${String(err)}` }));
     };
     server.register(route.path, handler, asIs, asIs, 'unary');
   }
@@ -120,7 +122,7 @@ function transportTo(ports: readonly number[], options: Omit<GrpcTransportOption
   return transport;
 }
 
-const echo: ContractComponent = (_method, payload) => Promise.resolve({ status: 200, body: payload ?? {} });
+const echo: ContractComponent = (method, payload) => Promise.resolve({ status: 200, body: method === 'sendFeedback' ? {} : (payload ?? {}) });
 
 test('each method calls the service Seldon\'s executor calls for it, with the request\'s puid as seldon-puid metadata', async () => {
   const served = await serve((method) => Promise.resolve({ status: 200, body: method === 'metadata' ? { name: 'iris', versions: ['v1'], platform: 'sklearn' } : { strData: method } }));
@@ -181,19 +183,26 @@ test('a component answering UNAVAILABLE is a replica that did not answer: UNAVAI
   });
 });
 
-test('an idempotent call goes to another replica when one is down; one that is not idempotent fails UNAVAILABLE', async () => {
+test('a call goes to another replica when one is down; one that is not idempotent only when it was never sent', async () => {
   const gone = await serveGrpc(echo);
   await gone.close();
   const healthy = await serve(echo);
   const transport = transportTo([gone.port, healthy.port]);
   for (let i = 0; i < 4; i++) assert.deepEqual((await transport.predict(unit, { strData: `n${i}` }, call)).message, { strData: `n${i}` });
   assert.equal(healthy.calls.length, 4);
-  const lone = transportTo([gone.port]);
-  await assert.rejects(lone.sendFeedback(unit, { reward: 1 }, { idempotent: false, timeoutMs: 2000 }), (err: TrantorError) => {
+  // A fresh transport, so the replica that is down is not ejected yet and is tried first.
+  const fresh = transportTo([gone.port, healthy.port]);
+  for (let i = 0; i < 2; i++) assert.equal((await fresh.sendFeedback(unit, { reward: i }, { idempotent: false, timeoutMs: 2000 })).status, 200);
+  assert.equal(healthy.calls.length, 6);
+  // A component that answered UNAVAILABLE may have seen the call: feedback is not sent again.
+  const refusing = await serve(() => Promise.resolve({ status: 503, body: { status: { info: 'overloaded' } } }));
+  const other = await serve(echo);
+  await assert.rejects(transportTo([refusing.port, other.port]).sendFeedback(unit, { reward: 1 }, { idempotent: false, timeoutMs: 2000 }), (err: TrantorError) => {
     assert.equal(err.code, 'UNAVAILABLE');
-    assert.match(err.message, /^node "classifier" .* did not answer: /);
+    assert.match(err.message, /^node "classifier" .* did not answer: overloaded$/);
     return true;
   });
+  assert.equal(other.calls.length, 0);
 });
 
 test('a replica answering UNAVAILABLE consecutiveFailures times in a row is ejected', async () => {

@@ -116,6 +116,9 @@ interface UnitState {
   next: number;
 }
 
+/** grpc-js's details for a call failed before it was sent: no connection to the replica. */
+const NOT_SENT = /^No connection established/;
+
 const asIs = (bytes: Buffer): Buffer => bytes;
 const EMPTY = Buffer.alloc(0);
 
@@ -215,8 +218,9 @@ export class GrpcTransport extends MethodTransport {
           return outcome;
         }
         this.failed(state, replica);
-        // UNAVAILABLE does not say whether the call reached the component: only idempotent calls go again.
-        if (!options.idempotent) throw new TrantorError('UNAVAILABLE', `${state.label} did not answer: ${failure.details}`, { cause: failure });
+        // UNAVAILABLE alone does not say whether the call reached the component: only idempotent
+        // calls go again, and any call the channel never sent (grpc-js says so only in its details).
+        if (!options.idempotent && !NOT_SENT.test(failure.details)) throw new TrantorError('UNAVAILABLE', `${state.label} did not answer: ${failure.details}`, { cause: failure });
         (tried ??= new Set()).add(replica.id);
         lastFailure = failure;
         continue;
