@@ -1,0 +1,349 @@
+/**
+ * The gRPC transport, for nodes whose `endpoint.type` is GRPC: one grpc-js channel per replica,
+ * round-robin over the ready replicas the EndpointSource offers, Seldon's component services
+ * called as Seldon's Go executor calls them (Predict and SendFeedback on `Model`, TransformInput
+ * on `Transformer`, TransformOutput on `OutputTransformer`, Route on `Router`, Aggregate on
+ * `Combiner`, Metadata on `Model`). Seldon's components have no gRPC health method (the Go
+ * executor answers "Not implemented"), so `health` answers NOT_IMPLEMENTED without a call.
+ *
+ * Messages cross as protobuf through our codec (`toProto`/`fromProto`), encoded before the call
+ * and decoded after it, so a message that does not convert is named with its node. gRPC status
+ * codes come back as the failures the HTTP transport gives for the equivalent HTTP status:
+ * DEADLINE_EXCEEDED is UPSTREAM_TIMEOUT, UNAVAILABLE is a replica that did not answer (retried on
+ * another one within the retry window when the call is idempotent), every other code a
+ * COMPONENT_FAILURE with its HTTP status and the component's details.
+ *
+ * Outlier ejection is the HTTP transport's consecutive-failure rule; the stall watch (taking
+ * calls back from a frozen replica) is not here: a call on a frozen replica waits for its deadline.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as grpc from '@grpc/grpc-js';
+import { TrantorError, fromProto, toProto } from '../../protocol/index.ts';
+import type { Feedback, SeldonMessage, SeldonProtoKind } from '../../protocol/index.ts';
+import type { EndpointSource, ReplicaAddress, UnitKey } from './endpoints.ts';
+import { EXECUTOR_DEFAULTS } from '../options.ts';
+import type { ExecutorOptions } from '../options.ts';
+import { answerOf, describeUnit, MethodTransport, seldonFailure } from './transport.ts';
+import type { CallOptions, ComponentMethod, Failure, MethodPayload, Reply } from './transport.ts';
+
+/** A method as an RPC: its full path and the protobuf kinds of its request and answer. */
+export interface GrpcRoute {
+  readonly path: string;
+  readonly request: SeldonProtoKind | 'Empty';
+  readonly answer: SeldonProtoKind;
+}
+
+/** The RPC each method travels as: the service Seldon's executor calls for it. */
+export const GRPC_ROUTES: Readonly<Record<Exclude<ComponentMethod, 'health'>, GrpcRoute>> = Object.freeze({
+  predict: { path: '/seldon.protos.Model/Predict', request: 'SeldonMessage', answer: 'SeldonMessage' },
+  transformInput: { path: '/seldon.protos.Transformer/TransformInput', request: 'SeldonMessage', answer: 'SeldonMessage' },
+  transformOutput: { path: '/seldon.protos.OutputTransformer/TransformOutput', request: 'SeldonMessage', answer: 'SeldonMessage' },
+  route: { path: '/seldon.protos.Router/Route', request: 'SeldonMessage', answer: 'SeldonMessage' },
+  aggregate: { path: '/seldon.protos.Combiner/Aggregate', request: 'SeldonMessageList', answer: 'SeldonMessage' },
+  sendFeedback: { path: '/seldon.protos.Model/SendFeedback', request: 'Feedback', answer: 'SeldonMessage' },
+  metadata: { path: '/seldon.protos.Model/Metadata', request: 'Empty', answer: 'SeldonModelMetadata' },
+});
+
+/** The HTTP status a gRPC status code stands for (as grpc-gateway maps them). */
+export const HTTP_STATUS_OF_GRPC: Readonly<Record<number, number>> = Object.freeze({
+  [grpc.status.CANCELLED]: 499,
+  [grpc.status.UNKNOWN]: 500,
+  [grpc.status.INVALID_ARGUMENT]: 400,
+  [grpc.status.DEADLINE_EXCEEDED]: 504,
+  [grpc.status.NOT_FOUND]: 404,
+  [grpc.status.ALREADY_EXISTS]: 409,
+  [grpc.status.PERMISSION_DENIED]: 403,
+  [grpc.status.RESOURCE_EXHAUSTED]: 429,
+  [grpc.status.FAILED_PRECONDITION]: 400,
+  [grpc.status.ABORTED]: 409,
+  [grpc.status.OUT_OF_RANGE]: 400,
+  [grpc.status.UNIMPLEMENTED]: 501,
+  [grpc.status.INTERNAL]: 500,
+  [grpc.status.UNAVAILABLE]: 503,
+  [grpc.status.DATA_LOSS]: 500,
+  [grpc.status.UNAUTHENTICATED]: 401,
+});
+
+/** Seldon's executor lifts gRPC's message limits (math.MaxInt32 both ways); so do we unless told. */
+export const SELDON_MAX_MESSAGE_BYTES = 2_147_483_647;
+
+export interface GrpcTransportOptions {
+  endpoints: EndpointSource;
+  /** The largest message sent or received, in bytes. */
+  maxMessageBytes?: number;
+  /** How long a call keeps looking for a replica that answers, when none does. */
+  retryWindowMs?: number;
+  /** The first wait before looking again; it doubles each time, up to `retryBackoffMaxMs`. */
+  retryBackoffMs?: number;
+  retryBackoffMaxMs?: number;
+  /** Failed connections or timeouts in a row that eject a replica. */
+  consecutiveFailures?: number;
+  /** Ejection time the first time; the n-th ejection in a row lasts n times as long. */
+  baseEjectionMs?: number;
+  maxEjectionMs?: number;
+}
+
+/** The transport's settings from the executor's compiled options, as `httpTransportOptions` reads them. */
+export function grpcTransportOptions(endpoints: EndpointSource, options: ExecutorOptions = EXECUTOR_DEFAULTS, maxMessageBytes = SELDON_MAX_MESSAGE_BYTES): GrpcTransportOptions {
+  return {
+    endpoints,
+    maxMessageBytes,
+    retryWindowMs: options.retryWindow,
+    retryBackoffMs: options.retryBackoff,
+    retryBackoffMaxMs: options.retryBackoffMax,
+    consecutiveFailures: options.ejectAfterFailures,
+    baseEjectionMs: options.baseEjection,
+    maxEjectionMs: options.maxEjection,
+  };
+}
+
+const DEFAULTS = grpcTransportOptions({ replicasOf: () => [] }) as Required<GrpcTransportOptions>;
+
+interface ReplicaChannel {
+  readonly id: string;
+  readonly address: string;
+  readonly client: grpc.Client;
+  failures: number;
+  ejections: number;
+  ejectedUntil: number;
+}
+
+interface UnitState {
+  readonly unit: UnitKey;
+  readonly label: string;
+  seen: readonly ReplicaAddress[] | undefined;
+  order: ReplicaChannel[];
+  next: number;
+}
+
+/** grpc-js's details for a call failed before it was sent: no connection to the replica. */
+const NOT_SENT = /^No connection established/;
+
+const asIs = (bytes: Buffer): Buffer => bytes;
+const EMPTY = Buffer.alloc(0);
+
+function isServiceError(err: unknown): err is grpc.ServiceError {
+  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'number' && 'details' in err;
+}
+
+/** The request's puid, for the `seldon-puid` metadata Seldon's executor sends along. */
+function puidOf(method: ComponentMethod, payload: MethodPayload): string | undefined {
+  if (payload === undefined) return undefined;
+  if (method === 'aggregate') return (payload as readonly SeldonMessage[])[0]?.meta?.puid;
+  if (method === 'sendFeedback') return (payload as Feedback).request?.meta?.puid;
+  return (payload as SeldonMessage).meta?.puid;
+}
+
+export class GrpcTransport extends MethodTransport {
+  private readonly endpoints: EndpointSource;
+  private readonly channelOptions: grpc.ChannelOptions;
+  private readonly retryWindowMs: number;
+  private readonly retryBackoffMs: number;
+  private readonly retryBackoffMaxMs: number;
+  private readonly consecutiveFailures: number;
+  private readonly baseEjectionMs: number;
+  private readonly maxEjectionMs: number;
+  private readonly byObject = new WeakMap<UnitKey, UnitState>();
+  private readonly byName = new Map<string, UnitState>();
+  private closed = false;
+
+  constructor(options: GrpcTransportOptions) {
+    super();
+    const d = DEFAULTS;
+    this.endpoints = options.endpoints;
+    const max = options.maxMessageBytes ?? d.maxMessageBytes;
+    this.channelOptions = { 'grpc.max_send_message_length': max, 'grpc.max_receive_message_length': max };
+    this.retryWindowMs = options.retryWindowMs ?? d.retryWindowMs;
+    this.retryBackoffMs = options.retryBackoffMs ?? d.retryBackoffMs;
+    this.retryBackoffMaxMs = options.retryBackoffMaxMs ?? d.retryBackoffMaxMs;
+    this.consecutiveFailures = options.consecutiveFailures ?? d.consecutiveFailures;
+    this.baseEjectionMs = options.baseEjectionMs ?? d.baseEjectionMs;
+    this.maxEjectionMs = options.maxEjectionMs ?? d.maxEjectionMs;
+  }
+
+  protected async send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<Reply<unknown>> {
+    const state = this.stateOf(unit);
+    if (method === 'health') {
+      const failure = new TrantorError('NOT_IMPLEMENTED', `${state.label} is reached over gRPC, where Seldon's components have no health method`);
+      return { status: 501, failure, body: undefined };
+    }
+    const route = GRPC_ROUTES[method];
+    let request: Buffer;
+    try {
+      request = encode(route.request, method, payload);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      return { status: 400, failure: new TrantorError('BAD_PAYLOAD', `the message for ${state.label} cannot travel as protobuf: ${why}`, { cause: err }), body: undefined };
+    }
+    const metadata = new grpc.Metadata();
+    const puid = puidOf(method, payload);
+    if (puid !== undefined && puid !== '') metadata.set('seldon-puid', puid);
+    const answer = await this.call(state, route.path, request, metadata, options);
+    if ('error' in answer) return failureOfStatus(state, answer.error);
+    let value: unknown;
+    try {
+      value = fromProto(route.answer, answer.bytes);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      return { status: 200, failure: new TrantorError('BAD_UPSTREAM', `node "${unit.node}" answered with something that is not a ${route.answer}: ${why}`), body: undefined };
+    }
+    return answerOf(unit, method, 200, value);
+  }
+
+  /** Sends to a replica, retrying UNAVAILABLE elsewhere as the module comment says: the answer's bytes, or its failure status. */
+  private async call(state: UnitState, path: string, request: Buffer, metadata: grpc.Metadata, options: CallOptions): Promise<Outcome> {
+    const start = Date.now();
+    const deadline = start + options.timeoutMs;
+    const giveUpAt = Math.min(deadline, start + this.retryWindowMs);
+    let tried: Set<string> | undefined;
+    let lastFailure: grpc.ServiceError | undefined;
+    let wait = this.retryBackoffMs;
+    for (;;) {
+      if (this.closed) throw new TrantorError('UNAVAILABLE', `${state.label}: the transport is closed`);
+      const replica = this.pick(state, tried);
+      if (replica !== undefined) {
+        if (Date.now() >= deadline) throw this.timeout(state, options.timeoutMs);
+        const outcome = await unary(replica.client, path, request, metadata, deadline);
+        if ('bytes' in outcome) {
+          replica.failures = 0;
+          return outcome;
+        }
+        const failure = outcome.error;
+        if (failure.code === grpc.status.DEADLINE_EXCEEDED) {
+          this.failed(state, replica);
+          throw this.timeout(state, options.timeoutMs);
+        }
+        if (failure.code !== grpc.status.UNAVAILABLE) {
+          replica.failures = 0;
+          return outcome;
+        }
+        this.failed(state, replica);
+        // UNAVAILABLE alone does not say whether the call reached the component: only idempotent
+        // calls go again, and any call the channel never sent (grpc-js says so only in its details).
+        if (!options.idempotent && !NOT_SENT.test(failure.details)) throw new TrantorError('UNAVAILABLE', `${state.label} did not answer: ${failure.details}`, { cause: failure });
+        (tried ??= new Set()).add(replica.id);
+        lastFailure = failure;
+        continue;
+      }
+      const now = Date.now();
+      if (now >= giveUpAt) {
+        if (lastFailure === undefined) throw new TrantorError('UNAVAILABLE', `no ready replica of ${state.label}`);
+        throw new TrantorError('UNAVAILABLE', `no replica of ${state.label} answered (last failure: ${lastFailure.details})`, { cause: lastFailure });
+      }
+      await sleep(Math.min(wait, giveUpAt - now));
+      wait = Math.min(wait * 2, this.retryBackoffMaxMs);
+      tried?.clear();
+    }
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    for (const state of this.byName.values()) {
+      for (const replica of state.order) replica.client.close();
+      state.order = [];
+      state.seen = undefined;
+    }
+    this.byName.clear();
+    return Promise.resolve();
+  }
+
+  private timeout(state: UnitState, timeoutMs: number): TrantorError {
+    return new TrantorError('UPSTREAM_TIMEOUT', `${state.label} did not answer within ${timeoutMs} ms`);
+  }
+
+  private stateOf(unit: UnitKey): UnitState {
+    let state = this.byObject.get(unit);
+    if (state !== undefined) return state;
+    const name = `${unit.namespace}\u0000${unit.deployment}\u0000${unit.predictor}\u0000${unit.node}`;
+    state = this.byName.get(name);
+    if (state === undefined) {
+      state = { unit, label: describeUnit(unit), seen: undefined, order: [], next: 0 };
+      this.byName.set(name, state);
+    }
+    this.byObject.set(unit, state);
+    return state;
+  }
+
+  /** The next replica round-robin, skipping those tried in this call and, while another is left, the ejected ones. */
+  private pick(state: UnitState, tried: Set<string> | undefined): ReplicaChannel | undefined {
+    const replicas = this.endpoints.replicasOf(state.unit);
+    if (replicas !== state.seen) this.sync(state, replicas);
+    const order = state.order;
+    const n = order.length;
+    const now = Date.now();
+    let fallback: ReplicaChannel | undefined;
+    for (let i = 0; i < n; i++) {
+      const index = (state.next + i) % n;
+      const candidate = order[index]!;
+      if (tried?.has(candidate.id) === true) continue;
+      if (candidate.ejectedUntil > now) {
+        fallback ??= candidate;
+        continue;
+      }
+      state.next = (index + 1) % n;
+      return candidate;
+    }
+    return fallback;
+  }
+
+  /** A call to `replica` found it unavailable or timed out: ejected after enough in a row, unless it is the last one standing. */
+  private failed(state: UnitState, replica: ReplicaChannel): void {
+    if (++replica.failures < this.consecutiveFailures) return;
+    const now = Date.now();
+    if (!state.order.some((other) => other !== replica && other.ejectedUntil <= now)) return;
+    replica.ejections++;
+    replica.failures = 0;
+    replica.ejectedUntil = now + Math.min(this.baseEjectionMs * replica.ejections, this.maxEjectionMs);
+  }
+
+  /** Brings the channels in line with the replicas now ready: new ones get a channel, gone ones are closed. */
+  private sync(state: UnitState, replicas: readonly ReplicaAddress[]): void {
+    state.seen = replicas;
+    const previous = new Map(state.order.map((channel) => [channel.id, channel]));
+    const next: ReplicaChannel[] = [];
+    for (const replica of replicas) {
+      const address = addressOf(replica);
+      let channel = previous.get(replica.id);
+      if (channel !== undefined && channel.address !== address) channel = undefined;
+      else previous.delete(replica.id);
+      channel ??= { id: replica.id, address, client: new grpc.Client(address, grpc.credentials.createInsecure(), this.channelOptions), failures: 0, ejections: 0, ejectedUntil: 0 };
+      next.push(channel);
+    }
+    // grpc-js lets calls in flight on a closed client finish.
+    for (const gone of previous.values()) gone.client.close();
+    state.order = next;
+  }
+}
+
+function encode(kind: SeldonProtoKind | 'Empty', method: ComponentMethod, payload: MethodPayload): Buffer {
+  if (kind === 'Empty') return EMPTY;
+  if (method === 'aggregate') return Buffer.from(toProto('SeldonMessageList', { seldonMessages: [...(payload as readonly SeldonMessage[])] }));
+  if (kind === 'Feedback') return Buffer.from(toProto('Feedback', payload as Feedback));
+  return Buffer.from(toProto('SeldonMessage', payload as SeldonMessage));
+}
+
+/** A call's answer: its bytes, or its status when it was not OK. */
+type Outcome = { readonly bytes: Buffer } | { readonly error: grpc.ServiceError };
+
+function unary(client: grpc.Client, path: string, request: Buffer, metadata: grpc.Metadata, deadline: number): Promise<Outcome> {
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(path, asIs, asIs, request, metadata, { deadline }, (err, value) => {
+      if (err !== null && err !== undefined) resolve({ error: isServiceError(err) ? err : Object.assign(err, { code: grpc.status.UNKNOWN, details: String(err), metadata: new grpc.Metadata() }) });
+      else resolve({ bytes: value ?? EMPTY });
+    });
+  });
+}
+
+/** A component's failure status as the Reply the HTTP transport gives for the equivalent HTTP status. */
+function failureOfStatus(state: UnitState, err: grpc.ServiceError): Failure {
+  const status = HTTP_STATUS_OF_GRPC[err.code] ?? 500;
+  const info = err.details === '' ? `${state.label} answered gRPC status ${grpc.status[err.code] ?? err.code}` : err.details;
+  const body = { status: { status: 'FAILURE' as const, code: status, info, reason: '' } };
+  return { status, failure: seldonFailure(state.unit.node, status, body.status), body };
+}
+
+function addressOf(replica: ReplicaAddress): string {
+  const host = replica.host.includes(':') && !replica.host.startsWith('[') ? `[${replica.host}]` : replica.host;
+  return `${host}:${replica.port}`;
+}
