@@ -14,6 +14,17 @@ test('the port comes from --http-port, then PREDICTIVE_UNIT_HTTP_SERVICE_PORT, t
   assert.equal(resolveHostConfig(['M', 'REST'], {}, '/').port, 9000);
 });
 
+test('gRPC is served on --grpc-port, then PREDICTIVE_UNIT_GRPC_SERVICE_PORT, and not at all without either', () => {
+  assert.equal(resolveHostConfig(['M', '--grpc-port', '5001'], { PREDICTIVE_UNIT_GRPC_SERVICE_PORT: '5002' }, '/').grpcPort, 5001);
+  assert.equal(resolveHostConfig(['M'], { PREDICTIVE_UNIT_GRPC_SERVICE_PORT: '5002' }, '/').grpcPort, 5002);
+  assert.equal(resolveHostConfig(['M'], {}, '/').grpcPort, undefined);
+  assert.equal(resolveHostConfig(['M'], { PREDICTIVE_UNIT_GRPC_SERVICE_PORT: '' }, '/').grpcPort, undefined);
+  assert.throws(
+    () => resolveHostConfig(['M', '--grpc-port', 'five'], {}, '/'),
+    (e: unknown) => e instanceof HostSetupError && e.exitCode === 2 && /^--grpc-port: expected a port number/.test(e.message),
+  );
+});
+
 test('the values of those flags that change nothing are accepted', () => {
   assert.equal(resolveHostConfig(['M', '--workers', '1', '--threads', '1', '--single-threaded', '1'], {}, '/').interfaceName, 'M');
 });

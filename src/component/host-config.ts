@@ -16,7 +16,7 @@ const DEFAULT_PORT = 9000;
 
 const USAGE =
   'usage: trantor-node-microservice <Interface> [REST] --service-type MODEL|ROUTER|TRANSFORMER|OUTPUT_TRANSFORMER|COMBINER ' +
-  '[--parameters JSON] [--http-port N] [--request-timeout D] [--body-limit S] [--keep-alive-timeout D]\n' +
+  '[--parameters JSON] [--http-port N] [--grpc-port N] [--request-timeout D] [--body-limit S] [--keep-alive-timeout D]\n' +
   '  <Interface> is a class in the working directory (MLScore → MLScore.ts exporting MLScore),\n' +
   '  module.Class, or ./path/file.ts:Class';
 
@@ -27,6 +27,8 @@ export interface HostConfig {
   readonly parameters: Readonly<Record<string, unknown>>;
   readonly host: string;
   readonly port: number;
+  /** Where gRPC is served beside REST; undefined (neither flag nor variable given): not served. */
+  readonly grpcPort: number | undefined;
   readonly cwd: string;
   readonly unitId: string;
   readonly predictorId: string;
@@ -85,7 +87,6 @@ function refuseUnhonoured(values: Readonly<Record<string, string | boolean | und
     ['workers', '1', 'the Node host serves with one process; give the component more replicas instead (or serve it with the Python host, which has --workers)'],
     ['threads', '1', 'the Node host answers on one event loop; give the component more replicas instead'],
     ['metrics-port', undefined, "the Node host serves no metrics port; its replies' meta.metrics reach the gateway's /prometheus"],
-    ['grpc-port', undefined, 'the Node host serves REST only; gRPC is not served yet (drop the flag; REST is on --http-port)'],
     ['tracing', undefined, 'tracing is not supported by the Node host'],
   ];
   for (const [flag, harmless, why] of refusals) {
@@ -107,8 +108,8 @@ export function resolveHostConfig(argv: readonly string[], env: Env, cwd: string
         'service-type': { type: 'string' },
         parameters: { type: 'string' },
         'http-port': { type: 'string' },
-        // Seldon's server flags: the ones that cannot be honoured are refused (refuseUnhonoured).
         'grpc-port': { type: 'string' },
+        // Seldon's server flags: the ones that cannot be honoured are refused (refuseUnhonoured).
         'metrics-port': { type: 'string' },
         'log-level': { type: 'string' },
         workers: { type: 'string' },
@@ -148,6 +149,11 @@ export function resolveHostConfig(argv: readonly string[], env: Env, cwd: string
     portText === undefined || portText === ''
       ? DEFAULT_PORT
       : parsePort(portText, values['http-port'] !== undefined ? '--http-port' : COMPONENT_ENV.httpPort);
+  const grpcText = values['grpc-port'] ?? env[COMPONENT_ENV.grpcPort];
+  const grpcPort =
+    grpcText === undefined || grpcText === ''
+      ? undefined
+      : parsePort(grpcText, values['grpc-port'] !== undefined ? '--grpc-port' : COMPONENT_ENV.grpcPort);
 
   return Object.freeze({
     interfaceName,
@@ -155,6 +161,7 @@ export function resolveHostConfig(argv: readonly string[], env: Env, cwd: string
     parameters: Object.freeze(parameters),
     host: env[COMPONENT_ENV.bindHost] || '127.0.0.1',
     port,
+    grpcPort,
     cwd,
     unitId: env[COMPONENT_ENV.unitId] ?? '',
     predictorId: env[COMPONENT_ENV.predictorId] ?? '',

@@ -7,7 +7,9 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { resolveHostConfig } from './host-config.ts';
-import { main, startNodeHost } from './node-host.ts';
+import { GRPC_READY_PREFIX, main, startNodeHost } from './node-host.ts';
+import * as grpc from '@grpc/grpc-js';
+import { fromProto, toProto, type SeldonMessage } from '../protocol/index.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const entry = join(here, 'node-host.ts');
@@ -162,7 +164,6 @@ test("Seldon's flags the Node host cannot honour are refused with the reason, ex
     [['--workers', '2'], /--workers 2: the Node host serves with one process/],
     [['--threads', '4'], /--threads 4: the Node host answers on one event loop/],
     [['--metrics-port', '6000'], /--metrics-port 6000: the Node host serves no metrics port/],
-    [['--grpc-port', '5000'], /--grpc-port 5000: the Node host serves REST only/],
     [['--tracing'], /--tracing: tracing is not supported/],
   ] as const) {
     const errors: string[] = [];
@@ -170,6 +171,44 @@ test("Seldon's flags the Node host cannot honour are refused with the reason, ex
     assert.equal(code, 2, args.join(' '));
     assert.match(errors.join('\n'), reason);
   }
+});
+
+test('--grpc-port serves gRPC beside REST, named on a second ready line, until stopped', async () => {
+  const lines: string[] = [];
+  const stop = new AbortController();
+  let grpcReady!: (line: string) => void;
+  const grpcLine = new Promise<string>((resolve) => (grpcReady = resolve));
+  const running = main(['Scaler', '--http-port', '0', '--grpc-port', '0', '--parameters', '[{"name":"factor","value":"2","type":"INT"}]'], {}, {
+    cwd: fixtures,
+    stdout: (l) => {
+      lines.push(l);
+      if (l.startsWith(GRPC_READY_PREFIX)) grpcReady(l);
+    },
+    stderr: () => {},
+    signal: stop.signal,
+  });
+  try {
+    const address = (await grpcLine).slice(`${GRPC_READY_PREFIX} on `.length);
+    assert.match(lines[0] ?? '', /^trantor node host: serving Scaler on http:/);
+    const client = new grpc.Client(address, grpc.credentials.createInsecure());
+    try {
+      const reply = await new Promise<unknown>((resolve, reject) => {
+        client.makeUnaryRequest(
+          '/seldon.protos.Model/Predict',
+          (json: SeldonMessage) => Buffer.from(toProto('SeldonMessage', json)),
+          (bytes: Buffer) => fromProto('SeldonMessage', bytes),
+          { data: { ndarray: [[1, 2]] } },
+          (err, value) => (err === null ? resolve(value) : reject(err)),
+        );
+      });
+      assert.deepEqual(JSON.parse(JSON.stringify(reply)), { data: { names: ['t:0', 't:1'], ndarray: [[2, 4]] }, meta: {} });
+    } finally {
+      client.close();
+    }
+  } finally {
+    stop.abort();
+  }
+  assert.equal(await running, 0);
 });
 
 /** Runs the command in this process until the test is done with it; resolves with its URL. */

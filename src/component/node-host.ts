@@ -2,22 +2,26 @@
  * `trantor-node-microservice`: serves a user's TypeScript or JavaScript class the way
  * `seldon-core-microservice` serves a Python one.
  *
- *   trantor-node-microservice MLScore [REST] --service-type MODEL [--parameters JSON] [--http-port N]
+ *   trantor-node-microservice MLScore [REST] --service-type MODEL [--parameters JSON] [--http-port N] [--grpc-port N]
  *
  * This file is the process: what it is told (host-config.ts), the class it loads (loader.ts), the
- * server it starts (server.ts), and its lifetime — the ready line, SIGTERM and SIGINT, and stopping
+ * servers it starts (server.ts, and grpc-server.ts when a gRPC port is given), and its lifetime — the ready line, SIGTERM and SIGINT, and stopping
  * when the `trantor up` that started it is gone.
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { SeldonComponent } from './contract.ts';
+import { createDispatcher } from './dispatch.ts';
 import { HostSetupError } from './errors.ts';
 import { resolveHostConfig, type Env, type HostConfig } from './host-config.ts';
 import { loadComponent } from './loader.ts';
 import { serveComponent, type ComponentServer } from './server.ts';
+import type { ComponentGrpcServer } from './grpc-server.ts';
 import { COMPONENT_ENV } from '../protocol/index.ts';
 
 export const READY_PREFIX = 'trantor node host: serving';
+/** Printed after the ready line when gRPC is served too: `… on host:port`. */
+export const GRPC_READY_PREFIX = 'trantor node host: gRPC';
 
 export interface NodeHost {
   readonly config: HostConfig;
@@ -25,6 +29,8 @@ export interface NodeHost {
   readonly server: ComponentServer;
   /** `http://host:port` */
   readonly url: string;
+  /** Only when a gRPC port was given. */
+  readonly grpc: ComponentGrpcServer | undefined;
   close(): Promise<void>;
 }
 
@@ -46,8 +52,26 @@ export async function startNodeHost(config: HostConfig): Promise<NodeHost> {
   } catch (err) {
     throw new HostSetupError(`cannot listen on ${config.host}:${config.port}: ${err instanceof Error ? err.message : String(err)}`);
   }
+  let grpc: ComponentGrpcServer | undefined;
+  if (config.grpcPort !== undefined) {
+    // grpc-js and the schemas load only for a host asked to speak gRPC.
+    const { serveComponentGrpc } = await import('./grpc-server.ts');
+    try {
+      grpc = await serveComponentGrpc(model, createDispatcher(model, { name, unitId: config.unitId }), {
+        host: config.host,
+        port: config.grpcPort,
+        maxMessageBytes: config.options.bodyLimit,
+      });
+    } catch (err) {
+      await server.close();
+      throw new HostSetupError(`cannot serve gRPC on ${config.host}:${config.grpcPort}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   const urlHost = server.host.includes(':') ? `[${server.host}]` : server.host;
-  return { config, model, server, url: `http://${urlHost}:${server.port}`, close: () => server.close() };
+  const close = async (): Promise<void> => {
+    await Promise.all([server.close(), grpc?.close()]);
+  };
+  return { config, model, server, url: `http://${urlHost}:${server.port}`, grpc, close };
 }
 
 export interface HostIO {
@@ -94,6 +118,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
     return 1;
   }
   out(`${READY_PREFIX} ${host.config.interfaceName} on ${host.url}`);
+  if (host.grpc !== undefined) out(`${GRPC_READY_PREFIX} on ${host.grpc.host.includes(':') ? `[${host.grpc.host}]` : host.grpc.host}:${host.grpc.port}`);
 
   // A model's stray promise rejection is logged, not fatal: the server keeps answering.
   const onRejection = (reason: unknown): void => err(`unhandled rejection in the model: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
