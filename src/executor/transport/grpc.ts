@@ -23,6 +23,8 @@ import type { Feedback, SeldonMessage, SeldonProtoKind } from '../../protocol/in
 import type { EndpointSource, ReplicaAddress, UnitKey } from './endpoints.ts';
 import { EXECUTOR_DEFAULTS } from '../options.ts';
 import type { ExecutorOptions } from '../options.ts';
+import { hostPort, replicaPolicyOptions, UnitTable } from './units.ts';
+import type { ReplicaPolicyOptions } from './units.ts';
 import { answerOf, describeUnit, MethodTransport, seldonFailure } from './transport.ts';
 import type { CallOptions, ComponentMethod, Failure, MethodPayload, Reply } from './transport.ts';
 
@@ -67,34 +69,14 @@ export const HTTP_STATUS_OF_GRPC: Readonly<Record<number, number>> = Object.free
 /** Seldon's executor lifts gRPC's message limits (math.MaxInt32 both ways); so do we unless told. */
 export const SELDON_MAX_MESSAGE_BYTES = 2_147_483_647;
 
-export interface GrpcTransportOptions {
-  endpoints: EndpointSource;
+export interface GrpcTransportOptions extends ReplicaPolicyOptions {
   /** The largest message sent or received, in bytes. */
   maxMessageBytes?: number;
-  /** How long a call keeps looking for a replica that answers, when none does. */
-  retryWindowMs?: number;
-  /** The first wait before looking again; it doubles each time, up to `retryBackoffMaxMs`. */
-  retryBackoffMs?: number;
-  retryBackoffMaxMs?: number;
-  /** Failed connections or timeouts in a row that eject a replica. */
-  consecutiveFailures?: number;
-  /** Ejection time the first time; the n-th ejection in a row lasts n times as long. */
-  baseEjectionMs?: number;
-  maxEjectionMs?: number;
 }
 
 /** The transport's settings from the executor's compiled options, as `httpTransportOptions` reads them. */
 export function grpcTransportOptions(endpoints: EndpointSource, options: ExecutorOptions = EXECUTOR_DEFAULTS, maxMessageBytes = SELDON_MAX_MESSAGE_BYTES): GrpcTransportOptions {
-  return {
-    endpoints,
-    maxMessageBytes,
-    retryWindowMs: options.retryWindow,
-    retryBackoffMs: options.retryBackoff,
-    retryBackoffMaxMs: options.retryBackoffMax,
-    consecutiveFailures: options.ejectAfterFailures,
-    baseEjectionMs: options.baseEjection,
-    maxEjectionMs: options.maxEjection,
-  };
+  return { ...replicaPolicyOptions(endpoints, options), maxMessageBytes };
 }
 
 const DEFAULTS = grpcTransportOptions({ replicasOf: () => [] }) as Required<GrpcTransportOptions>;
@@ -143,8 +125,7 @@ export class GrpcTransport extends MethodTransport {
   private readonly consecutiveFailures: number;
   private readonly baseEjectionMs: number;
   private readonly maxEjectionMs: number;
-  private readonly byObject = new WeakMap<UnitKey, UnitState>();
-  private readonly byName = new Map<string, UnitState>();
+  private readonly units = new UnitTable<UnitState>((unit) => ({ unit, label: describeUnit(unit), seen: undefined, order: [], next: 0 }));
   private closed = false;
 
   constructor(options: GrpcTransportOptions) {
@@ -239,12 +220,12 @@ export class GrpcTransport extends MethodTransport {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    for (const state of this.byName.values()) {
+    for (const state of this.units.values()) {
       for (const replica of state.order) replica.client.close();
       state.order = [];
       state.seen = undefined;
     }
-    this.byName.clear();
+    this.units.clear();
     return Promise.resolve();
   }
 
@@ -253,16 +234,7 @@ export class GrpcTransport extends MethodTransport {
   }
 
   private stateOf(unit: UnitKey): UnitState {
-    let state = this.byObject.get(unit);
-    if (state !== undefined) return state;
-    const name = `${unit.namespace}\u0000${unit.deployment}\u0000${unit.predictor}\u0000${unit.node}`;
-    state = this.byName.get(name);
-    if (state === undefined) {
-      state = { unit, label: describeUnit(unit), seen: undefined, order: [], next: 0 };
-      this.byName.set(name, state);
-    }
-    this.byObject.set(unit, state);
-    return state;
+    return this.units.of(unit);
   }
 
   /** The next replica round-robin, skipping those tried in this call and, while another is left, the ejected ones. */
@@ -303,7 +275,7 @@ export class GrpcTransport extends MethodTransport {
     const previous = new Map(state.order.map((channel) => [channel.id, channel]));
     const next: ReplicaChannel[] = [];
     for (const replica of replicas) {
-      const address = addressOf(replica);
+      const address = hostPort(replica);
       let channel = previous.get(replica.id);
       if (channel !== undefined && channel.address !== address) channel = undefined;
       else previous.delete(replica.id);
@@ -341,9 +313,4 @@ function failureOfStatus(state: UnitState, err: grpc.ServiceError): Failure {
   const info = err.details === '' ? `${state.label} answered gRPC status ${grpc.status[err.code] ?? err.code}` : err.details;
   const body = { status: { status: 'FAILURE' as const, code: status, info, reason: '' } };
   return { status, failure: seldonFailure(state.unit.node, status, body.status), body };
-}
-
-function addressOf(replica: ReplicaAddress): string {
-  const host = replica.host.includes(':') && !replica.host.startsWith('[') ? `[${replica.host}]` : replica.host;
-  return `${host}:${replica.port}`;
 }

@@ -23,6 +23,8 @@ import { TrantorError, stringifyJson } from '../../protocol/index.ts';
 import type { EndpointSource, ReplicaAddress, UnitKey } from './endpoints.ts';
 import { EXECUTOR_DEFAULTS } from '../options.ts';
 import type { ExecutorOptions } from '../options.ts';
+import { hostPort, replicaPolicyOptions, UnitTable } from './units.ts';
+import type { ReplicaPolicyOptions } from './units.ts';
 import { describeUnit, MethodTransport, replyOfText } from './transport.ts';
 import type { CallOptions, ComponentMethod, MethodPayload, Reply } from './transport.ts';
 
@@ -56,15 +58,9 @@ export interface HttpCallOptions extends CallOptions {
   headers?: Readonly<Record<string, string>>;
 }
 
-export interface HttpTransportOptions {
-  endpoints: EndpointSource;
+export interface HttpTransportOptions extends ReplicaPolicyOptions {
   /** Keep-alive connections per replica; enough for the concurrency one replica should see. */
   connectionsPerReplica?: number;
-  /** How long a call keeps looking for a replica that answers, when none does. */
-  retryWindowMs?: number;
-  /** The first wait before looking again; it doubles each time, up to `retryBackoffMaxMs`. */
-  retryBackoffMs?: number;
-  retryBackoffMaxMs?: number;
   /** How long opening a connection may take. */
   connectTimeoutMs?: number;
   /** How long an idle connection is kept open. */
@@ -73,38 +69,26 @@ export interface HttpTransportOptions {
   keepAliveMaxMs?: number;
   /** How often pools of replicas that are gone are closed even when no call comes. */
   sweepIntervalMs?: number;
-  /** Failed connections or timeouts in a row that eject a replica. */
-  consecutiveFailures?: number;
   /** A call answered by nothing for this fraction of its timeout marks its replica stalled. */
   stallFraction?: number;
   /** The stall limit is never shorter than this. */
   minStallMs?: number;
   /** How often calls in flight are checked for stalls. */
   stallCheckIntervalMs?: number;
-  /** Ejection time the first time; the n-th ejection in a row lasts n times as long. */
-  baseEjectionMs?: number;
-  /** Cap on the ejection time. */
-  maxEjectionMs?: number;
 }
 
 /** The transport's settings from the executor's compiled options (docs/configuration.md). */
 export function httpTransportOptions(endpoints: EndpointSource, options: ExecutorOptions = EXECUTOR_DEFAULTS): HttpTransportOptions {
   return {
-    endpoints,
+    ...replicaPolicyOptions(endpoints, options),
     connectionsPerReplica: options.connectionsPerReplica,
-    retryWindowMs: options.retryWindow,
-    retryBackoffMs: options.retryBackoff,
-    retryBackoffMaxMs: options.retryBackoffMax,
     connectTimeoutMs: options.connectTimeout,
     keepAliveMs: options.keepAlive,
     keepAliveMaxMs: options.keepAliveMax,
     sweepIntervalMs: options.poolSweepInterval,
-    consecutiveFailures: options.ejectAfterFailures,
     stallFraction: options.stallPercent / 100,
     minStallMs: options.minStall,
     stallCheckIntervalMs: options.stallCheckInterval,
-    baseEjectionMs: options.baseEjection,
-    maxEjectionMs: options.maxEjection,
   };
 }
 
@@ -299,8 +283,7 @@ export class HttpTransport extends MethodTransport {
   private readonly minStallMs: number;
   private readonly baseEjectionMs: number;
   private readonly maxEjectionMs: number;
-  private readonly byObject = new WeakMap<UnitKey, UnitState>();
-  private readonly byName = new Map<string, UnitState>();
+  private readonly units = new UnitTable<UnitState>((unit) => ({ unit, label: describeUnit(unit), seen: undefined, order: [], byId: new Map(), next: 0, ejectedUntil: 0 }));
   /** Pools of replicas no longer offered whose calls have not all settled; watched for stalls too. */
   private readonly draining = new Set<ReplicaPool>();
   private readonly sweeper: NodeJS.Timeout;
@@ -416,7 +399,7 @@ export class HttpTransport extends MethodTransport {
     clearInterval(this.sweeper);
     clearInterval(this.stallWatch);
     const closing: Promise<void>[] = [];
-    for (const state of this.byName.values()) {
+    for (const state of this.units.values()) {
       for (const replica of state.order) closing.push(replica.pool.destroy().catch(() => undefined));
       state.order = [];
       state.byId.clear();
@@ -424,7 +407,7 @@ export class HttpTransport extends MethodTransport {
     }
     for (const replica of this.draining) closing.push(replica.pool.destroy().catch(() => undefined));
     this.draining.clear();
-    this.byName.clear();
+    this.units.clear();
     await Promise.all(closing);
   }
 
@@ -433,16 +416,7 @@ export class HttpTransport extends MethodTransport {
   }
 
   private stateOf(unit: UnitKey): UnitState {
-    let state = this.byObject.get(unit);
-    if (state !== undefined) return state;
-    const name = `${unit.namespace}\u0000${unit.deployment}\u0000${unit.predictor}\u0000${unit.node}`;
-    state = this.byName.get(name);
-    if (state === undefined) {
-      state = { unit, label: describeUnit(unit), seen: undefined, order: [], byId: new Map(), next: 0, ejectedUntil: 0 };
-      this.byName.set(name, state);
-    }
-    this.byObject.set(unit, state);
-    return state;
+    return this.units.of(unit);
   }
 
   /**
@@ -508,7 +482,7 @@ export class HttpTransport extends MethodTransport {
   private watchStalls(): void {
     if (this.closed) return;
     const now = Date.now();
-    for (const state of this.byName.values()) {
+    for (const state of this.units.values()) {
       // A replica the runtime stopped offering (not ready) moves to `draining` here, without waiting for a call.
       const replicas = this.endpoints.replicasOf(state.unit);
       if (replicas !== state.seen) this.sync(state, replicas);
@@ -586,7 +560,7 @@ export class HttpTransport extends MethodTransport {
   /** Closes pools of replicas that are no longer offered, even for nodes no call has asked about lately. */
   private sweep(): void {
     if (this.closed) return;
-    for (const state of this.byName.values()) {
+    for (const state of this.units.values()) {
       const replicas = this.endpoints.replicasOf(state.unit);
       if (replicas !== state.seen) this.sync(state, replicas);
     }
@@ -607,6 +581,5 @@ function takeBack(replica: ReplicaPool): void {
 }
 
 function originOf(replica: ReplicaAddress): string {
-  const host = replica.host.includes(':') && !replica.host.startsWith('[') ? `[${replica.host}]` : replica.host;
-  return `http://${host}:${replica.port}`;
+  return `http://${hostPort(replica)}`;
 }
