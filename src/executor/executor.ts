@@ -34,6 +34,8 @@ export interface PredictorExecutorOptions {
   requestLogger?: RequestLogger;
   /** The executor's compiled options (batching's default wait); the defaults when absent. */
   options?: ExecutorOptions;
+  /** The deployment's `spec.protocol`; `seldon` when absent. */
+  protocol?: 'seldon' | 'v2';
 }
 
 export interface CallLimits {
@@ -68,6 +70,10 @@ export class PredictorExecutor {
   readonly plan: GraphPlan;
   /** This predictor's metric labels, for the gateway's request histogram; undefined when metrics are off. */
   readonly metrics: PredictorMetrics | undefined;
+  /** The deployment's `spec.protocol`. */
+  readonly protocol: 'seldon' | 'v2';
+  /** The graph's V2 face, for `protocol: v2`; not served yet. */
+  readonly v2: undefined = undefined;
   private readonly transport: Transport;
   private readonly timeoutMs: number;
   private readonly records: boolean;
@@ -80,6 +86,7 @@ export class PredictorExecutor {
     this.deployment = options.deployment;
     this.predictor = options.predictor;
     this.name = options.predictor.name;
+    this.protocol = options.protocol ?? 'seldon';
     this.traffic = options.predictor.traffic;
     this.shadow = options.predictor.shadow;
     this.timeoutMs = options.timeoutMs ?? 30_000;

@@ -98,6 +98,9 @@ export class RemotePredictor implements GatewayPredictor {
   readonly metrics: PredictorMetrics | undefined;
   readonly nodeNames: readonly string[];
   readonly plan: { readonly nodes: ReadonlySet<string> };
+  /** The pods' executors answer the Seldon protocol; V2 is not forwarded yet. */
+  readonly protocol = 'seldon';
+  readonly v2: undefined = undefined;
   private readonly unit: UnitKey;
   private readonly transport: HttpTransport;
   private readonly timeoutMs: number;
