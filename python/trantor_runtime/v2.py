@@ -22,7 +22,7 @@ import uuid
 import numpy as np
 
 from . import __version__
-from .errors import MicroserviceError, BAD_DATA, INTERNAL_ERROR, from_model_exception
+from .errors import MicroserviceError, BAD_DATA, INTERNAL_ERROR
 
 # datatype -> (numpy dtype, little-endian dtype for binary data, (least, most) for integers)
 _INT_RANGES = {
@@ -66,7 +66,7 @@ def bad(where, problem, status=400):
     return MicroserviceError(where + ": " + problem, status, BAD_DATA)
 
 
-def _describe(value):
+def describe(value):
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -101,7 +101,7 @@ def element_count(shape):
 
 def check_shape(shape, where):
     if not isinstance(shape, list) or any(type(d) is not int or d < 0 for d in shape):
-        raise bad(where, "expected a list of non-negative integers, got " + _describe(shape))
+        raise bad(where, "expected a list of non-negative integers, got " + describe(shape))
     return shape
 
 
@@ -110,7 +110,7 @@ def flatten(data, where):
     if isinstance(data, np.ndarray):
         return data
     if not isinstance(data, list):
-        raise bad(where, "expected an array (flat or nested, row-major), got " + _describe(data))
+        raise bad(where, "expected an array (flat or nested, row-major), got " + describe(data))
     if not any(type(x) is list for x in data):
         return data
     flat = []
@@ -139,12 +139,12 @@ def to_array(tensor, where):
         raise bad(where, "expected an object with name, shape, datatype and data")
     name = tensor.get("name")
     if not isinstance(name, str):
-        raise bad(where + ".name", "is required" if name is None else "expected a string, got " + _describe(name))
+        raise bad(where + ".name", "is required" if name is None else "expected a string, got " + describe(name))
     datatype = tensor.get("datatype")
     if datatype not in NUMPY_DTYPES:
         raise bad(
             where + ".datatype",
-            "is required" if datatype is None else "expected one of " + ", ".join(DATATYPES) + ", got " + _describe(datatype),
+            "is required" if datatype is None else "expected one of " + ", ".join(DATATYPES) + ", got " + describe(datatype),
         )
     shape = check_shape(tensor.get("shape"), where + ".shape")
     if "data" not in tensor:
@@ -180,7 +180,7 @@ def _check_elements(flat, datatype, where):
         expected = "an integer"
     if not kinds <= allowed:
         i, x = _first_bad(flat, lambda v: type(v) in allowed)
-        raise bad("%s[%d]" % (where, i), "expected %s for %s, got %s" % (expected, datatype, _describe(x)))
+        raise bad("%s[%d]" % (where, i), "expected %s for %s, got %s" % (expected, datatype, describe(x)))
     limits = _INT_RANGES.get(datatype)
     if limits is not None and flat:
         least, most = limits
@@ -252,7 +252,7 @@ def encode_output(name, value, where):
             elif not isinstance(x, bytes):
                 raise MicroserviceError(
                     "%s[%d]: the model answered %s in an array of text; V2 BYTES holds only strings and bytes"
-                    % (where, i, _describe(x)),
+                    % (where, i, describe(x)),
                     500,
                     INTERNAL_ERROR,
                 )
@@ -278,7 +278,7 @@ def _requested_outputs(request):
     for i, output in enumerate(outputs):
         name = output.get("name") if isinstance(output, dict) else None
         if not isinstance(name, str):
-            raise bad("outputs[%d].name" % i, "expected a string, got " + _describe(name))
+            raise bad("outputs[%d].name" % i, "expected a string, got " + describe(name))
         names.append(name)
     return names
 
@@ -324,7 +324,7 @@ class V2Model:
             raise bad("body", "expected an object with inputs")
         request_id = request.get("id")
         if request_id is not None and not isinstance(request_id, str):
-            raise bad("id", "expected a string, got " + _describe(request_id))
+            raise bad("id", "expected a string, got " + describe(request_id))
         parameters = request.get("parameters")
         if parameters is not None and not isinstance(parameters, dict):
             raise bad("parameters", "expected an object")
@@ -392,13 +392,8 @@ class _ClassAnswer:
         call = self.component._predict
         if call is None:
             raise MicroserviceError(self.component.name + " has no predict method", 400, BAD_DATA)
-        try:
-            output = call((X, []), {"meta": {}})
-        except MicroserviceError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - model errors become replies
-            raise from_model_exception(exc, call.where) from exc
-        return [(DEFAULT_OUTPUT, output)]
+        # The call turns the model's exceptions into MicroserviceErrors, as on Seldon's paths.
+        return [(DEFAULT_OUTPUT, call((X, []), {"meta": {}}))]
 
 
 def model_for(component):

@@ -68,7 +68,7 @@ def _binary_size(tensor, where):
         return None
     size = parameters["binary_data_size"]
     if type(size) is not int or size < 0:
-        raise v2.bad(where + ".parameters.binary_data_size", "expected a byte count (an integer >= 0), got " + v2._describe(size))
+        raise v2.bad(where + ".parameters.binary_data_size", "expected a byte count (an integer >= 0), got " + v2.describe(size))
     return size
 
 
@@ -105,7 +105,7 @@ def parse_infer_request(request):
             raise v2.bad(where + ".parameters.binary_data_size", "%d bytes, but only %d remain in the body" % (size, len(body) - at))
         datatype = tensor.get("datatype")
         if datatype not in v2.NUMPY_DTYPES:
-            raise v2.bad(where + ".datatype", "expected one of " + ", ".join(v2.DATATYPES) + ", got " + v2._describe(datatype))
+            raise v2.bad(where + ".datatype", "expected one of " + ", ".join(v2.DATATYPES) + ", got " + v2.describe(datatype))
         shape = v2.check_shape(tensor.get("shape"), where + ".shape")
         tensor["data"] = v2.decode_binary(datatype, body[at:at + size], v2.element_count(shape), where)
         at += size
