@@ -6,6 +6,7 @@ The component's HTTP paths, as Seldon's Python wrapper serves them:
              /api/v1.0/feedback  /api/v0.1/feedback
     GET      /health/ping  /health/status  /api/v1.0/health/status  /metadata  /api/v1.0/metadata
              /live  /ready  (Trantor's own: "live" and "ready"; Seldon's wrapper has neither)
+    GET|POST /v2/...  the Open Inference Protocol (v2_rest.py)
 
 Bodies are JSON, or a form whose ``json`` field holds the JSON text, or (as Seldon's wrapper
 takes it) a multipart form with a field per message key; a GET carries ``json=`` in its query string.
@@ -21,6 +22,7 @@ from urllib.parse import parse_qs
 from . import message
 from .errors import MicroserviceError, BAD_DATA, INTERNAL_ERROR, failure_body
 from .http import Response
+from .v2_rest import V2Routes
 
 log = logging.getLogger("trantor_runtime")
 
@@ -146,11 +148,17 @@ class Routes:
             "/live": self._live,
             "/ready": self._ready,
         }
-        self._known = sorted(list(message_paths) + list(self._get_paths))
+        self._known = sorted(list(message_paths) + list(self._get_paths)) + ["/v2/..."]
+        self._v2 = V2Routes(component)
 
     def handle(self, request):
         path = request.path
         method = request.method
+        if path[:4] == "/v2/" or path == "/v2":
+            response = self._v2.handle(request)
+            if self.recorder is not None:
+                self.recorder.request("/v2/infer" if path.endswith("/infer") else "/v2", response.status)
+            return response
         call = self._message_paths.get(path)
         if call is not None:
             if method != "POST" and method != "GET":

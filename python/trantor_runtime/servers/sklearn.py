@@ -154,6 +154,29 @@ class SKLearnServer:
             BAD_DATA,
         )
 
+    def v2_output(self, name, X, where, shape):
+        """One V2 output, as MLServer's sklearn runtime computes it: ``getattr(model, name)(X)`` on
+        the input as decoded (rows of features, so 2 dimensions); a wrong shape is a 400 naming it."""
+        call = getattr(self.model, name, None)
+        if call is None or not callable(call):
+            estimator = self.model.steps[-1][-1] if hasattr(self.model, "steps") else self.model
+            raise MicroserviceError(
+                "outputs: %s models do not support '%s'" % (type(estimator).__name__, name), 400, BAD_DATA
+            )
+        n = self._n_features
+        if X.ndim != 2 or (n is not None and X.shape[1] != n):
+            raise MicroserviceError(
+                "%s.shape: expected [rows, %s] (rows of %s features), got %s"
+                % (where, n if n is not None else "features", n if n is not None else "the model's", shape),
+                400,
+                BAD_DATA,
+            )
+        log.info("Calling %s", name)
+        try:
+            return call(X)
+        except ValueError as exc:
+            raise MicroserviceError(where + ": " + name + " rejected the input: " + str(exc), 400, BAD_DATA) from None
+
     def init_metadata(self):
         n = self._n_features
         shape = [-1, n] if n is not None else [-1, -1]
