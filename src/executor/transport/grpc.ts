@@ -18,7 +18,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import { TrantorError, fromProto, toProto } from '../../protocol/index.ts';
+import { TrantorError, componentRpc, fromProto, toProto } from '../../protocol/index.ts';
 import type { Feedback, SeldonMessage, SeldonProtoKind } from '../../protocol/index.ts';
 import type { EndpointSource, ReplicaAddress, UnitKey } from './endpoints.ts';
 import { EXECUTOR_DEFAULTS } from '../options.ts';
@@ -27,24 +27,6 @@ import { hostPort, replicaPolicyOptions, UnitTable } from './units.ts';
 import type { ReplicaPolicyOptions } from './units.ts';
 import { answerOf, describeUnit, MethodTransport, seldonFailure } from './transport.ts';
 import type { CallOptions, ComponentMethod, Failure, MethodPayload, Reply } from './transport.ts';
-
-/** A method as an RPC: its full path and the protobuf kinds of its request and answer. */
-export interface GrpcRoute {
-  readonly path: string;
-  readonly request: SeldonProtoKind | 'Empty';
-  readonly answer: SeldonProtoKind;
-}
-
-/** The RPC each method travels as: the service Seldon's executor calls for it. */
-export const GRPC_ROUTES: Readonly<Record<Exclude<ComponentMethod, 'health'>, GrpcRoute>> = Object.freeze({
-  predict: { path: '/seldon.protos.Model/Predict', request: 'SeldonMessage', answer: 'SeldonMessage' },
-  transformInput: { path: '/seldon.protos.Transformer/TransformInput', request: 'SeldonMessage', answer: 'SeldonMessage' },
-  transformOutput: { path: '/seldon.protos.OutputTransformer/TransformOutput', request: 'SeldonMessage', answer: 'SeldonMessage' },
-  route: { path: '/seldon.protos.Router/Route', request: 'SeldonMessage', answer: 'SeldonMessage' },
-  aggregate: { path: '/seldon.protos.Combiner/Aggregate', request: 'SeldonMessageList', answer: 'SeldonMessage' },
-  sendFeedback: { path: '/seldon.protos.Model/SendFeedback', request: 'Feedback', answer: 'SeldonMessage' },
-  metadata: { path: '/seldon.protos.Model/Metadata', request: 'Empty', answer: 'SeldonModelMetadata' },
-});
 
 /** The HTTP status a gRPC status code stands for (as grpc-gateway maps them). */
 export const HTTP_STATUS_OF_GRPC: Readonly<Record<number, number>> = Object.freeze({
@@ -148,7 +130,8 @@ export class GrpcTransport extends MethodTransport {
       const failure = new TrantorError('NOT_IMPLEMENTED', `${state.label} is reached over gRPC, where Seldon's components have no health method`);
       return { status: 501, failure, body: undefined };
     }
-    const route = GRPC_ROUTES[method];
+    // Which service each method is called on, and its kinds: seldon.proto's, shared with the component hosts.
+    const route = componentRpc(method);
     let request: Buffer;
     try {
       request = encode(route.request, method, payload);
