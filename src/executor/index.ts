@@ -19,3 +19,5 @@ export { RequestLogger, requestLoggerOptions } from './request-logger.ts';
 export type { RequestLoggerOptions } from './request-logger.ts';
 export { GrpcTransport, HTTP_STATUS_OF_GRPC, SELDON_MAX_MESSAGE_BYTES, grpcTransportOptions } from './transport/grpc.ts';
 export type { GrpcTransportOptions } from './transport/grpc.ts';
+export { ByEndpointTransport, endpointTransport, endpointTypeIn, grpcEndpoints } from './transport/by-endpoint.ts';
+export type { ByEndpointOptions, EndpointType } from './transport/by-endpoint.ts';

@@ -30,7 +30,11 @@ test("the predictor comes from ENGINE_PREDICTOR, each node's address from its en
   const config = resolveExecutorConfig(FLAGS, engine({ shadow: true, traffic: 0 }));
   assert.equal(config.predictor.name, 'main');
   assert.equal(config.deployment.metadata.namespace, 'models');
-  assert.deepEqual(config.addresses.get('model'), { id: 'model@127.0.0.1:9000', host: '127.0.0.1', port: 9000 });
+  assert.deepEqual(config.addresses.get('model'), { id: 'model@127.0.0.1:9000', host: '127.0.0.1', port: 9000, grpcPort: 9500 });
+  // A GRPC node: service_port is its gRPC port, httpPort its REST one.
+  const grpc = resolveExecutorConfig(FLAGS, engine({ graph: { name: 'model', endpoint: { type: 'GRPC', service_host: 'h', service_port: 9501, httpPort: 9001, grpcPort: 9501 }, children: [] } }));
+  assert.deepEqual(grpc.addresses.get('model'), { id: 'model@h:9001', host: 'h', port: 9001, grpcPort: 9501 });
+  assert.equal(grpc.predictor.graph.endpoint.type, 'GRPC');
   // A shadow predictor's pod serves what reaches it.
   assert.equal(config.predictor.traffic, 100);
 });
@@ -52,7 +56,7 @@ test('arguments that do not apply are named; full_health_checks reads as Go flag
 test('what cannot be served is refused at start, saying why', () => {
   assert.throws(() => resolveExecutorConfig(FLAGS, {}), /ENGINE_PREDICTOR is not set/);
   assert.throws(() => resolveExecutorConfig(FLAGS, { ENGINE_PREDICTOR: 'bm90IGpzb24=' }), /ENGINE_PREDICTOR: not the predictor's JSON/);
-  assert.throws(() => resolveExecutorConfig({ ...FLAGS, transport: 'grpc' }, engine()), /--transport grpc: trantor executor speaks rest only/);
+  assert.throws(() => resolveExecutorConfig({ ...FLAGS, transport: 'kafka' }, engine()), /--transport kafka: expected rest or grpc/);
   assert.throws(() => resolveExecutorConfig({ ...FLAGS, protocol: 'tensorflow' }, engine()), /--protocol tensorflow/);
   assert.throws(() => resolveExecutorConfig({ ...FLAGS, server_type: 'kafka' }, engine()), /--server_type kafka/);
   assert.throws(() => resolveExecutorConfig({ ...FLAGS, predictor: 'other' }, engine()), /ENGINE_PREDICTOR holds predictor "main"/);
