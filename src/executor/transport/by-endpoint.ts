@@ -82,13 +82,17 @@ export function endpointTransport(endpoints: EndpointSource, endpointTypeOf: ByE
 
 /** grpc-js's words for a replica that refused the connection: ready over REST, nothing on its gRPC port. */
 const REFUSED = /No connection established|ECONNREFUSED/;
+const REFUSED_AT = /ECONNREFUSED (\S+?)\.?(?:\s|$)/;
 
 /** An UNAVAILABLE whose replicas refused gRPC, said plainly: the host serves no gRPC. */
 function noGrpcServed(unit: UnitKey, err: unknown): unknown {
-  if (!(err instanceof TrantorError) || err.code !== 'UNAVAILABLE' || !REFUSED.test(err.message)) return err;
+  if (!(err instanceof TrantorError) || err.code !== 'UNAVAILABLE') return err;
+  if (!REFUSED.test(err.message)) return err;
+  const at = REFUSED_AT.exec(err.message)?.[1];
+  const where = at === undefined ? '' : ` (connection refused at ${at})`;
   return new TrantorError(
     'UNAVAILABLE',
-    `${describeUnit(unit)} has endpoint.type GRPC, but its host serves no gRPC on the replica's gRPC port (PREDICTIVE_UNIT_GRPC_SERVICE_PORT); serve gRPC from the component or set endpoint.type REST (${err.message})`,
+    `${describeUnit(unit)} has endpoint.type GRPC, but its host serves no gRPC on its gRPC port${where}: serve Seldon's gRPC services there (PREDICTIVE_UNIT_GRPC_SERVICE_PORT) or set endpoint.type REST`,
     { cause: err },
   );
 }
