@@ -18,7 +18,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import { TrantorError, componentRpc, fromProto, toProto } from '../../protocol/index.ts';
+import { HTTP_STATUS_OF_GRPC, TrantorError, componentRpc, fromProto, toProto } from '../../protocol/index.ts';
 import type { Feedback, SeldonMessage, SeldonProtoKind } from '../../protocol/index.ts';
 import type { EndpointSource, ReplicaAddress, UnitKey } from './endpoints.ts';
 import { EXECUTOR_DEFAULTS } from '../options.ts';
@@ -28,25 +28,7 @@ import type { ReplicaPolicyOptions } from './units.ts';
 import { answerOf, describeUnit, MethodTransport, seldonFailure } from './transport.ts';
 import type { CallOptions, ComponentMethod, Failure, MethodPayload, Reply } from './transport.ts';
 
-/** The HTTP status a gRPC status code stands for (as grpc-gateway maps them). */
-export const HTTP_STATUS_OF_GRPC: Readonly<Record<number, number>> = Object.freeze({
-  [grpc.status.CANCELLED]: 499,
-  [grpc.status.UNKNOWN]: 500,
-  [grpc.status.INVALID_ARGUMENT]: 400,
-  [grpc.status.DEADLINE_EXCEEDED]: 504,
-  [grpc.status.NOT_FOUND]: 404,
-  [grpc.status.ALREADY_EXISTS]: 409,
-  [grpc.status.PERMISSION_DENIED]: 403,
-  [grpc.status.RESOURCE_EXHAUSTED]: 429,
-  [grpc.status.FAILED_PRECONDITION]: 400,
-  [grpc.status.ABORTED]: 409,
-  [grpc.status.OUT_OF_RANGE]: 400,
-  [grpc.status.UNIMPLEMENTED]: 501,
-  [grpc.status.INTERNAL]: 500,
-  [grpc.status.UNAVAILABLE]: 503,
-  [grpc.status.DATA_LOSS]: 500,
-  [grpc.status.UNAUTHENTICATED]: 401,
-});
+export { HTTP_STATUS_OF_GRPC } from '../../protocol/index.ts';
 
 /** Seldon's executor lifts gRPC's message limits (math.MaxInt32 both ways); so do we unless told. */
 export const SELDON_MAX_MESSAGE_BYTES = 2_147_483_647;
