@@ -66,7 +66,7 @@ function failureOf(what: string, err: grpc.ServiceError | null, call: UnaryCall,
   // grpc-js says UNAVAILABLE both for a gateway it could not reach and for one that answered it so:
   // only the first is a connection failure.
   if (code === grpc.status.UNAVAILABLE && /No connection established|Connection dropped|http1\.x server/i.test(details)) {
-    return new SeldonClientError('CONNECTION', `${what}: ${details}`, { cause: err, grpcCode: code });
+    return new SeldonClientError('CONNECTION', `${what}: ${details.replace(/\.? Resolution note:.*$/s, '')}`, { cause: err, grpcCode: code });
   }
   const status = HTTP_STATUS_OF_GRPC[code] ?? 500;
   const info = details === '' ? undefined : details;
