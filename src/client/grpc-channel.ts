@@ -22,10 +22,12 @@ const asIs = (bytes: Buffer): Buffer => bytes;
 
 export class GatewayChannel {
   readonly #client: grpc.Client;
+  readonly #target: string;
 
   /** `target` is `host:port`; `tls` for an https gateway. */
   constructor(target: string, tls: boolean, maxMessageBytes: number) {
     const options: grpc.ChannelOptions = { 'grpc.max_send_message_length': maxMessageBytes, 'grpc.max_receive_message_length': maxMessageBytes };
+    this.#target = target;
     this.#client = new grpc.Client(target, tls ? grpc.credentials.createSsl() : grpc.credentials.createInsecure(), options);
   }
 
@@ -43,7 +45,7 @@ export class GatewayChannel {
       const running = this.#client.makeUnaryRequest(call.path, asIs, asIs, Buffer.from(call.request), metadata, { deadline }, (err, value) => {
         call.signal?.removeEventListener('abort', onAbort);
         if (err === null && value !== undefined) resolve(value);
-        else reject(failureOf(what, err, call, deadline));
+        else reject(failureOf(what, this.#target, err, call, deadline));
       });
       call.signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -54,7 +56,7 @@ export class GatewayChannel {
   }
 }
 
-function failureOf(what: string, err: grpc.ServiceError | null, call: UnaryCall, deadline: number): SeldonClientError {
+function failureOf(what: string, target: string, err: grpc.ServiceError | null, call: UnaryCall, deadline: number): SeldonClientError {
   if (err === null) return new SeldonClientError('BAD_RESPONSE', `${what}: the gateway answered no message`);
   const code = err.code;
   const details = err.details;
@@ -66,7 +68,10 @@ function failureOf(what: string, err: grpc.ServiceError | null, call: UnaryCall,
   // grpc-js says UNAVAILABLE both for a gateway it could not reach and for one that answered it so:
   // only the first is a connection failure.
   if (code === grpc.status.UNAVAILABLE && /No connection established|Connection dropped|http1\.x server/i.test(details)) {
-    return new SeldonClientError('CONNECTION', `${what}: ${details.replace(/\.? Resolution note:.*$/s, '')}`, { cause: err, grpcCode: code });
+    // grpc-js's "Protocol error" is what an HTTP/1-only server's answer to the HTTP/2 preface reads as.
+    const hint = /Protocol error/.test(details) ? ' (is it serving HTTP/1 only there?)' : '';
+    const said = details.replace(/\.? Resolution note:.*$/s, '');
+    return new SeldonClientError('CONNECTION', `${what}: no gRPC connection to ${target}${hint}: ${said}`, { cause: err, grpcCode: code });
   }
   const status = HTTP_STATUS_OF_GRPC[code] ?? 500;
   const info = details === '' ? undefined : details;

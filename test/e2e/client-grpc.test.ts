@@ -77,3 +77,13 @@ test("a failure over gRPC carries REST's words and status", async (t) => {
   assert.equal(overGrpc.status, overRest.status);
   assert.equal(overGrpc.info, overRest.info);
 });
+
+test('trantor predict --grpc prints what the REST form prints, but the puid', (t) => {
+  if (noGrpc !== undefined) return t.skip(noGrpc);
+  const overRest = trantor.cli(['predict', 'scale', '--data', JSON.stringify(ROWS)]);
+  const overGrpc = trantor.cli(['predict', 'scale', '--grpc', '--data', JSON.stringify(ROWS)]);
+  assert.equal(overRest.code, 0, overRest.stderr);
+  assert.equal(overGrpc.code, 0, overGrpc.stderr);
+  const data = (text: string): unknown => (JSON.parse(text) as { data: unknown }).data;
+  assert.deepEqual(data(overGrpc.stdout), data(overRest.stdout));
+});
