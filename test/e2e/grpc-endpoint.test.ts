@@ -47,6 +47,10 @@ test('a TypeScript model with endpoint.type GRPC answers what the same model ans
   }
   const { body } = await predict('scale-grpc', { ndarray: ROWS });
   assert.deepEqual(body.data?.ndarray, ROWS.map((row) => row.map((v) => v * 3)));
+  // Calls over gRPC are timed into the client histogram as REST ones are, with the same labels.
+  const metrics = await (await fetch(`${trantor.gateway}/prometheus`)).text();
+  const count = /seldon_api_executor_client_requests_seconds_count\{deployment_name="scale-grpc",[^}]*model_name="scale",[^}]*service="\/predict",method="POST",code="200"\} (\d+)/.exec(metrics);
+  assert.ok(count !== null && Number(count[1]) >= 3, `no client-call series for the gRPC node in:\n${metrics.split('\n').filter((l) => l.includes('client_requests_seconds_count')).join('\n')}`);
 });
 
 /** Sent as text (postJson passes a string as it is): JSON.stringify would round the integer. */
