@@ -9,13 +9,24 @@ import { request } from 'undici';
 import type { ControlPlaneClient } from '../client/index.ts';
 import type { ApplyResponse, DeploymentList, DeploymentView } from '../manifest/index.ts';
 import { loadManifests } from '../manifest/index.ts';
-import { asTrantorError } from '../protocol/index.ts';
+import { asTrantorError, stringifyJson } from '../protocol/index.ts';
 import { callApi, callApiJson, CliError, failureOf, streamApi } from './control-plane.ts';
 import { connect, processIo, type Io } from './io.ts';
 import { addEventCommands } from './events.ts';
 import { age, parseOutput, serialise, table } from './format.ts';
 import { deleteObject, deleteTargets, getAll, getObjects } from './objects.ts';
 import { qualifiedName, resourceOfWord, resourceWords } from './resources.ts';
+import { ROW_DATATYPES, seldonRequest, v2Request, withClient, type RowDatatype } from './predict.ts';
+
+interface PredictFlags {
+  namespace?: string;
+  data: string;
+  api: string;
+  grpc?: boolean;
+  protocol: 'seldon' | 'v2';
+  model?: string;
+  datatype: RowDatatype;
+}
 
 function readManifest(file: string, io: Io): { text: string; baseDir: string; source: string } {
   if (file === '-') return { text: io.readStdin(), baseDir: process.cwd(), source: 'stdin' };
@@ -225,14 +236,37 @@ export function buildProgram(io: Io = processIo): Command {
 
   program
     .command('predict')
-    .description('send a prediction request to a deployment through the gateway')
+    .description('send a prediction request to a deployment through the gateway (REST, or gRPC with --grpc)')
     .argument('<name>', 'the deployment name')
     .option('-n, --namespace <ns>', 'namespace')
-    .requiredOption('-d, --data <json>', 'a Seldon message, e.g. \'{"data":{"ndarray":[[1,2,3,4]]}}\', or a bare array such as \'[[1,2,3,4]]\'')
-    .option('--api <version>', 'v1.0 or v0.1', 'v1.0')
-    .action(async (name: string, opts: { namespace?: string; data: string; api: string }, command: Command) => {
+    .requiredOption(
+      '-d, --data <json>',
+      'Seldon protocol: a Seldon message, e.g. \'{"data":{"ndarray":[[1,2,3,4]]}}\', or a bare array such as \'[[1,2,3,4]]\' (sent as data.ndarray). ' +
+        'With --protocol v2: a V2 inference request (\'{"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}\'), or rows such as \'[[1,2,3,4]]\' sent as one input named input-0 of shape [rows, columns] and --datatype',
+    )
+    .option('--api <version>', 'v1.0 or v0.1 (Seldon protocol over REST)', 'v1.0')
+    .option('--grpc', "call through the gateway's gRPC (seldon.protos.Seldon, or inference.GRPCInferenceService with --protocol v2) on the same address")
+    .addOption(new Option('--protocol <protocol>', 'seldon, or v2 (the Open Inference Protocol)').choices(['seldon', 'v2']).default('seldon'))
+    .option('--model <node>', 'v2: the model (graph node) to infer with; the graph\'s root node when not given')
+    .addOption(new Option('--datatype <type>', `v2: the datatype rows are sent as (${ROW_DATATYPES.join(', ')})`).choices([...ROW_DATATYPES]).default('FP64'))
+    .action(async (name: string, opts: PredictFlags, command: Command) => {
       const info = connect(command, io);
       const view = await findDeployment(info, name, opts.namespace);
+      const target = { gatewayUrl: info.gatewayUrl, namespace: view.metadata.namespace, deployment: view.metadata.name };
+      if (opts.protocol === 'v2') {
+        const model = opts.model ?? view.spec.predictors?.[0]?.graph?.name;
+        if (model === undefined) throw new CliError(`${name}: no graph node to infer with; name one with --model`);
+        const { inputs, options } = v2Request(opts.data, opts.datatype);
+        const result = await withClient(target, opts.grpc === true, (client) => client.infer(model, inputs, options));
+        io.out(stringifyJson(result.response));
+        return;
+      }
+      if (opts.grpc === true) {
+        const message = seldonRequest(opts.data);
+        const prediction = await withClient(target, true, (client) => client.predict({ message }));
+        io.out(stringifyJson(prediction));
+        return;
+      }
       let body = opts.data.trim();
       if (body.startsWith('[')) body = JSON.stringify({ data: { ndarray: JSON.parse(body) as unknown } });
       const url = `${info.gatewayUrl}/seldon/${encodeURIComponent(view.metadata.namespace)}/${encodeURIComponent(view.metadata.name)}/api/${opts.api}/predictions`;

@@ -1,10 +1,43 @@
 /**
  * A client for a deployment behind the gateway, in the manner of Seldon's SeldonClient with
- * `gateway="ambassador"` and `transport="rest"`: predictions, feedback, metadata and health
- * under `/seldon/<namespace>/<deployment>/api/…`, over one keep-alive connection pool.
+ * `gateway="ambassador"`: predictions, feedback, metadata and health under
+ * `/seldon/<namespace>/<deployment>/api/…` over REST (one keep-alive connection pool), or with
+ * `transport: 'grpc'` over the gateway's `seldon.protos.Seldon` service on the same host:port
+ * (one HTTP/2 channel, the deployment named by the `seldon` and `namespace` metadata, as Seldon's
+ * Ambassador and Istio routes read them). The Open Inference Protocol (V2) — infer, model and
+ * server readiness, model metadata — goes under `…/v2/` over REST, or to
+ * `inference.GRPCInferenceService` over gRPC.
  */
 import { Pool } from 'undici';
-import { ndarrayToTensor, type DefaultData, type Meta, type NdArray, type SeldonMessage } from '../protocol/index.ts';
+import {
+  INFERENCE_HEADER_CONTENT_LENGTH,
+  decodeModelInferResponse,
+  decodeModelMetadataResponse,
+  decodeV2Response,
+  fromProto,
+  ndarrayToTensor,
+  parseInferenceHeaderLength,
+  parseV2Error,
+  parseV2ModelMetadata,
+  toProto,
+  TrantorError,
+  V2_GRPC_SERVICE,
+  type DefaultData,
+  type Feedback,
+  type Meta,
+  type NdArray,
+  type SeldonMessage,
+  type V2ModelMetadata,
+} from '../protocol/index.ts';
+import { SeldonClientError } from './errors.ts';
+import { GatewayChannel } from './grpc-channel.ts';
+import { v2GrpcMessage, v2GrpcReady, v2GrpcRequest, v2RestRequest, v2Result, type V2InferInput, type V2InferRequestOptions, type V2InferResult } from './v2.ts';
+
+export { SeldonClientError, type SeldonClientErrorCode } from './errors.ts';
+export type { V2InferInput, V2InferRequestOptions, V2InferResult } from './v2.ts';
+
+/** How calls reach the gateway: REST (HTTP/1.1 JSON) or gRPC (HTTP/2 protobuf), on the same host:port. */
+export type ClientTransport = 'rest' | 'grpc';
 
 export interface SeldonClientOptions {
   /**
@@ -20,8 +53,12 @@ export interface SeldonClientOptions {
   timeoutMs?: number;
   /** Most connections kept open to the gateway; 16 when not given. */
   connections?: number;
-  /** Headers sent with every call (an `Authorization` header, say). */
+  /** Headers sent with every call (an `Authorization` header, say); over gRPC, as metadata. */
   headers?: Record<string, string>;
+  /** `rest` (the default) or `grpc`; `health` goes over REST either way (Seldon's gRPC service has none). */
+  transport?: ClientTransport;
+  /** gRPC: the largest message sent or received, in bytes; no limit but gRPC's own (2 GiB) when not given. */
+  maxMessageBytes?: number;
 }
 
 /** What every call may say besides its own fields. */
@@ -99,51 +136,18 @@ export interface GraphMetadata {
   [key: string]: unknown;
 }
 
-/** Why a call failed; callers branch on `code`, not on the message. */
-export type SeldonClientErrorCode =
-  /** The gateway answered with a failure: a status that is not 2xx, or a body whose `status.status` is FAILURE. */
-  | 'FAILURE'
-  /** The gateway answered 2xx with something that is not JSON. */
-  | 'BAD_RESPONSE'
-  /** No complete answer within the timeout. */
-  | 'TIMEOUT'
-  /** The caller's signal aborted the call. */
-  | 'ABORTED'
-  /** The gateway could not be reached, or the connection broke. */
-  | 'CONNECTION';
-
-/** A call that did not succeed, with what the gateway said when it said anything. */
-export class SeldonClientError extends Error {
-  readonly code: SeldonClientErrorCode;
-  /** The HTTP status, when the gateway answered. */
-  readonly status: number | undefined;
-  /** The server's `status.info`: what is wrong, in words. */
-  readonly info: string | undefined;
-  /** The server's `status.reason`, e.g. `MICROSERVICE_BAD_DATA`. */
-  readonly reason: string | undefined;
-  /** The answer's body: parsed JSON, or the text when it is not JSON. */
-  readonly body: unknown;
-  /** The request's puid, when the gateway sent one. */
-  readonly puid: string | undefined;
-
-  constructor(
-    code: SeldonClientErrorCode,
-    message: string,
-    details: { status?: number; info?: string; reason?: string; body?: unknown; puid?: string; cause?: unknown } = {},
-  ) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = 'SeldonClientError';
-    this.code = code;
-    this.status = details.status;
-    this.info = details.info;
-    this.reason = details.reason;
-    this.body = details.body;
-    this.puid = details.puid;
-  }
+/** A V2 call's options: which model version, and the call's own. */
+export interface V2ModelOptions extends CallOptions {
+  version?: string;
 }
+
+export interface InferOptions extends CallOptions, V2InferRequestOptions {}
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_CONNECTIONS = 16;
+const MAX_GRPC_MESSAGE_BYTES = 2_147_483_647;
+const SELDON_SERVICE = '/seldon.protos.Seldon';
+const V2_SERVICE = `/${V2_GRPC_SERVICE}`;
 
 interface Answer {
   status: number;
@@ -151,10 +155,24 @@ interface Answer {
   puid: string | undefined;
 }
 
+/** An answer as bytes, before it is read as JSON or the V2 binary form. */
+interface RawAnswer {
+  status: number;
+  bytes: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+}
+
 export class SeldonClient {
   readonly namespace: string;
   readonly deploymentName: string | undefined;
-  private readonly pool: Pool;
+  readonly transport: ClientTransport;
+  readonly #origin: string;
+  readonly #target: { host: string; tls: boolean };
+  readonly #connections: number;
+  readonly #maxMessageBytes: number;
+  /** Opened on first use: a gRPC client asks REST only for health. */
+  #pool: Pool | undefined;
+  #channel: GatewayChannel | undefined;
   private readonly basePath: string;
   private readonly timeoutMs: number;
   private readonly headers: Record<string, string>;
@@ -166,17 +184,28 @@ export class SeldonClient {
     this.deploymentName = options.deploymentName;
     this.timeoutMs = positive(options.timeoutMs, 'timeoutMs') ?? DEFAULT_TIMEOUT_MS;
     this.headers = { ...options.headers };
-    this.pool = new Pool(url.origin, {
-      connections: positive(options.connections, 'connections') ?? DEFAULT_CONNECTIONS,
-      keepAliveTimeout: 30_000,
-    });
+    const transport = options.transport ?? 'rest';
+    if (transport !== 'rest' && transport !== 'grpc') throw new TypeError(`transport must be rest or grpc, got ${JSON.stringify(transport)}`);
+    this.transport = transport;
+    if (transport === 'grpc' && this.basePath !== '') {
+      throw new TypeError(`gatewayEndpoint ${JSON.stringify(options.gatewayEndpoint)}: gRPC calls take no path prefix`);
+    }
+    this.#origin = url.origin;
+    this.#target = { host: url.port === '' ? `${url.hostname}:${url.protocol === 'https:' ? 443 : 80}` : url.host, tls: url.protocol === 'https:' };
+    this.#connections = positive(options.connections, 'connections') ?? DEFAULT_CONNECTIONS;
+    this.#maxMessageBytes = positive(options.maxMessageBytes, 'maxMessageBytes') ?? MAX_GRPC_MESSAGE_BYTES;
   }
 
   /** Sends features (or a whole message) for a prediction; resolves with the gateway's message. */
   async predict(options: PredictOptions): Promise<Prediction> {
     const message = predictionRequest(options);
-    const version = options.apiVersion ?? 'v1.0';
-    const answer = await this.call('POST', this.pathOf(options, `api/${version}/predictions`), options, message);
+    let answer: Answer;
+    if (this.transport === 'grpc') {
+      answer = await this.grpcSeldon('Predict', options, toProto('SeldonMessage', message), 'SeldonMessage');
+    } else {
+      const version = options.apiVersion ?? 'v1.0';
+      answer = await this.call('POST', this.pathOf(options, `api/${version}/predictions`), options, message);
+    }
     const prediction = asMessage(answer, 'POST predictions') as Prediction;
     const puid = answer.puid ?? prediction.meta?.puid;
     if (puid !== undefined) Object.defineProperty(prediction, 'puid', { value: puid, enumerable: false, configurable: true, writable: true });
@@ -185,11 +214,14 @@ export class SeldonClient {
 
   /** Sends a reward for a response the deployment gave; routers learn from it. */
   async feedback(options: FeedbackOptions): Promise<SeldonMessage> {
-    const body: Record<string, unknown> = { request: options.request, response: options.response, reward: options.reward };
-    if (options.truth !== undefined) body['truth'] = options.truth;
+    const body: Feedback = { request: options.request, response: options.response, reward: options.reward };
+    if (options.truth !== undefined) body.truth = options.truth;
     const puid = options.response.meta?.puid;
     const headers: Record<string, string> = { ...(puid === undefined ? {} : { 'seldon-puid': puid }), ...options.headers };
-    const answer = await this.call('POST', this.pathOf(options, 'api/v1.0/feedback'), { ...options, headers }, body);
+    const answer =
+      this.transport === 'grpc'
+        ? await this.grpcSeldon('SendFeedback', { ...options, headers }, toProto('Feedback', body), 'SeldonMessage')
+        : await this.call('POST', this.pathOf(options, 'api/v1.0/feedback'), { ...options, headers }, body);
     return asMessage(answer, 'POST feedback');
   }
 
@@ -197,8 +229,16 @@ export class SeldonClient {
   metadata(options: MetadataOptions & { model: string }): Promise<ModelMetadata>;
   metadata(options?: MetadataOptions): Promise<GraphMetadata>;
   async metadata(options: MetadataOptions = {}): Promise<GraphMetadata | ModelMetadata> {
-    const suffix = options.model === undefined ? 'api/v1.0/metadata' : `api/v1.0/metadata/${encodeURIComponent(options.model)}`;
-    const answer = await this.call('GET', this.pathOf(options, suffix), options);
+    let answer: Answer;
+    if (this.transport === 'grpc') {
+      answer =
+        options.model === undefined
+          ? await this.grpcSeldon('GraphMetadata', options, new Uint8Array(0), 'SeldonGraphMetadata')
+          : await this.grpcSeldon('ModelMetadata', options, toProto('SeldonModelMetadataRequest', { name: options.model }), 'SeldonModelMetadata');
+    } else {
+      const suffix = options.model === undefined ? 'api/v1.0/metadata' : `api/v1.0/metadata/${encodeURIComponent(options.model)}`;
+      answer = await this.call('GET', this.pathOf(options, suffix), options);
+    }
     if (typeof answer.body !== 'object' || answer.body === null || Array.isArray(answer.body)) {
       throw new SeldonClientError('BAD_RESPONSE', `GET metadata: expected a JSON object, got ${preview(answer.body)}`, { status: answer.status, body: answer.body });
     }
@@ -214,42 +254,132 @@ export class SeldonClient {
     return answer.body;
   }
 
+  /**
+   * A V2 inference of `model` (a graph node's name, as V2 names models) with `inputs`: the
+   * answer with every output's data, and the outputs as typed tensors.
+   */
+  async infer(model: string, inputs: readonly V2InferInput[], options: InferOptions = {}): Promise<V2InferResult> {
+    if (this.transport === 'grpc') {
+      const bytes = await this.grpcCall(`${V2_SERVICE}/ModelInfer`, options, v2GrpcRequest(model, inputs, options));
+      return v2Result(readV2('ModelInferResponse', () => decodeModelInferResponse(bytes)));
+    }
+    const { body, headerLength } = v2RestRequest(inputs, options);
+    const headers: Record<string, string> = { 'content-type': headerLength === undefined ? 'application/json' : 'application/octet-stream' };
+    if (headerLength !== undefined) headers[INFERENCE_HEADER_CONTENT_LENGTH] = String(headerLength);
+    const path = this.v2ModelPath(options, model, options.version, 'infer');
+    const answer = await this.send('POST', path, options, { bytes: body, headers });
+    if (answer.status < 200 || answer.status > 299) throw v2Failure(`POST ${path}`, answer);
+    const length = parseInferenceHeaderLength(answer.headers[INFERENCE_HEADER_CONTENT_LENGTH]);
+    return v2Result(readV2(`POST ${path}`, () => decodeV2Response(answer.bytes, length)));
+  }
+
+  /** Whether `model` is ready to infer (any answer but 200 over REST is not ready, as V2's clients read it). */
+  async modelReady(model: string, options: V2ModelOptions = {}): Promise<boolean> {
+    if (this.transport === 'grpc') {
+      const request = v2GrpcMessage('ModelReadyRequest', { name: model, ...(options.version === undefined ? {} : { version: options.version }) });
+      return v2GrpcReady('ModelReadyResponse', await this.grpcCall(`${V2_SERVICE}/ModelReady`, options, request));
+    }
+    const answer = await this.send('GET', this.v2ModelPath(options, model, options.version, 'ready'), options);
+    return answer.status === 200;
+  }
+
+  /** Whether the deployment's server is ready (`/v2/health/ready`). */
+  async serverReady(options: CallOptions = {}): Promise<boolean> {
+    if (this.transport === 'grpc') {
+      return v2GrpcReady('ServerReadyResponse', await this.grpcCall(`${V2_SERVICE}/ServerReady`, options, v2GrpcMessage('ServerReadyRequest', {})));
+    }
+    const answer = await this.send('GET', this.pathOf(options, 'v2/health/ready'), options);
+    return answer.status === 200;
+  }
+
+  /** `model`'s V2 metadata: its platform, versions, inputs and outputs. */
+  async modelMetadata(model: string, options: V2ModelOptions = {}): Promise<V2ModelMetadata> {
+    if (this.transport === 'grpc') {
+      const request = v2GrpcMessage('ModelMetadataRequest', { name: model, ...(options.version === undefined ? {} : { version: options.version }) });
+      const bytes = await this.grpcCall(`${V2_SERVICE}/ModelMetadata`, options, request);
+      return readV2('ModelMetadataResponse', () => decodeModelMetadataResponse(bytes));
+    }
+    const path = this.v2ModelPath(options, model, options.version, undefined);
+    const answer = await this.send('GET', path, options);
+    if (answer.status < 200 || answer.status > 299) throw v2Failure(`GET ${path}`, answer);
+    return readV2(`GET ${path}`, () => parseV2ModelMetadata(JSON.parse(answer.bytes.toString('utf8'))));
+  }
+
   /** Closes the connections once the calls under way have finished. */
   async close(): Promise<void> {
-    await this.pool.close();
+    this.#channel?.close();
+    await this.#pool?.close();
   }
 
   private pathOf(options: CallOptions, suffix: string): string {
-    const name = options.deploymentName ?? this.deploymentName;
-    if (name === undefined || name === '') {
-      throw new TypeError('no deployment named: pass deploymentName to the call or to new SeldonClient()');
-    }
+    const name = this.deploymentOf(options);
     const namespace = options.namespace ?? this.namespace;
     return `${this.basePath}/seldon/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${suffix}`;
   }
 
-  private async call(method: 'GET' | 'POST', path: string, options: CallOptions, body?: unknown): Promise<Answer> {
+  /** `…/v2/models/<model>[/versions/<v>][/<action>]`. */
+  private v2ModelPath(options: CallOptions, model: string, version: string | undefined, action: string | undefined): string {
+    if (model === '') throw new TypeError('no model named: pass the graph node to call');
+    const versioned = version === undefined ? '' : `/versions/${encodeURIComponent(version)}`;
+    return this.pathOf(options, `v2/models/${encodeURIComponent(model)}${versioned}${action === undefined ? '' : `/${action}`}`);
+  }
+
+  private deploymentOf(options: CallOptions): string {
+    const name = options.deploymentName ?? this.deploymentName;
+    if (name === undefined || name === '') {
+      throw new TypeError('no deployment named: pass deploymentName to the call or to new SeldonClient()');
+    }
+    return name;
+  }
+
+  private get pool(): Pool {
+    this.#pool ??= new Pool(this.#origin, { connections: this.#connections, keepAliveTimeout: 30_000 });
+    return this.#pool;
+  }
+
+  private get channel(): GatewayChannel {
+    this.#channel ??= new GatewayChannel(this.#target.host, this.#target.tls, this.#maxMessageBytes);
+    return this.#channel;
+  }
+
+  /** One call of the gateway's gRPC service for a deployment: the answer's bytes. */
+  private grpcCall(path: string, options: CallOptions, request: Uint8Array): Promise<Buffer> {
+    const metadata = { ...this.headers, ...options.headers, seldon: this.deploymentOf(options), namespace: options.namespace ?? this.namespace };
+    const timeoutMs = positive(options.timeoutMs, 'timeoutMs') ?? this.timeoutMs;
+    return this.channel.unary(path, { path, request, metadata, timeoutMs, signal: options.signal });
+  }
+
+  /** A call of `seldon.protos.Seldon`: its answer read as JSON, a Seldon failure in it thrown as over REST. */
+  private async grpcSeldon(method: string, options: CallOptions, request: Uint8Array, answer: 'SeldonMessage' | 'SeldonModelMetadata' | 'SeldonGraphMetadata'): Promise<Answer> {
+    const path = `${SELDON_SERVICE}/${method}`;
+    const bytes = await this.grpcCall(path, options, request);
+    let body: unknown;
+    try {
+      body = fromProto(answer, bytes);
+    } catch (err) {
+      throw new SeldonClientError('BAD_RESPONSE', `${path}: not a ${answer}: ${err instanceof Error ? err.message : String(err)}`, { status: 200, cause: err });
+    }
+    const failure = failureOf(body);
+    if (failure !== undefined) throw seldonFailure(path, 200, body, failure, undefined);
+    return { status: 200, body, puid: undefined };
+  }
+
+  /** Sends a request: the answer's status, headers and bytes, whatever the status. */
+  private async send(
+    method: 'GET' | 'POST',
+    path: string,
+    options: CallOptions,
+    body?: { bytes: Uint8Array | string; headers: Record<string, string> },
+  ): Promise<RawAnswer> {
     const what = `${method} ${path}`;
     const timeoutMs = positive(options.timeoutMs, 'timeoutMs') ?? this.timeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
-    const headers: Record<string, string> = { accept: 'application/json', ...this.headers, ...options.headers };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-
-    let status: number;
-    let text: string;
-    let puid: string | undefined;
+    const headers: Record<string, string> = { accept: 'application/json', ...this.headers, ...options.headers, ...body?.headers };
     try {
-      const response = await this.pool.request({
-        method,
-        path,
-        headers,
-        signal,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      status = response.statusCode;
-      puid = headerValue(response.headers['seldon-puid']);
-      text = await response.body.text();
+      const response = await this.pool.request({ method, path, headers, signal, ...(body === undefined ? {} : { body: body.bytes }) });
+      const bytes = Buffer.from(await response.body.arrayBuffer());
+      return { status: response.statusCode, bytes, headers: response.headers };
     } catch (err) {
       if (timeout.aborted || isUndiciTimeout(err)) {
         throw new SeldonClientError('TIMEOUT', `${what}: no answer within ${timeoutMs} ms`, { cause: err });
@@ -258,22 +388,57 @@ export class SeldonClient {
       const detail = err instanceof Error ? errorDetail(err) : String(err);
       throw new SeldonClientError('CONNECTION', `${what}: ${detail}`, { cause: err });
     }
+  }
 
+  /** A Seldon API call with a JSON body: the answer parsed, a failure status or body thrown. */
+  private async call(method: 'GET' | 'POST', path: string, options: CallOptions, body?: unknown): Promise<Answer> {
+    const sent = body === undefined ? undefined : { bytes: JSON.stringify(body), headers: { 'content-type': 'application/json' } };
+    const answer = await this.send(method, path, options, sent);
+    const { status } = answer;
+    const text = answer.bytes.toString('utf8');
+    const puid = headerValue(answer.headers['seldon-puid']);
     const parsed = parseBody(text);
     const failure = failureOf(parsed.value);
     if (status < 200 || status > 299 || failure !== undefined) {
       const info = failure?.info ?? (parsed.json ? undefined : text.trim().slice(0, 500) || undefined);
-      const reason = failure?.reason;
-      const said = [reason, info].filter((s) => s !== undefined && s !== '').join(': ');
-      throw new SeldonClientError('FAILURE', `${what}: ${status}${said === '' ? '' : ` ${said}`}`, {
-        status,
-        body: parsed.value,
-        ...(info === undefined ? {} : { info }),
-        ...(reason === undefined ? {} : { reason }),
-        ...(puid === undefined ? {} : { puid }),
-      });
+      throw seldonFailure(`${method} ${path}`, status, parsed.value, { ...failure, ...(info === undefined ? {} : { info }) }, puid);
     }
     return { status, body: parsed.value, puid };
+  }
+}
+
+/** A failure the gateway answered, its reason and words in the message as Seldon's failure body gives them. */
+function seldonFailure(what: string, status: number, body: unknown, failure: { info?: string; reason?: string }, puid: string | undefined): SeldonClientError {
+  const { info, reason } = failure;
+  const said = [reason, info].filter((s) => s !== undefined && s !== '').join(': ');
+  return new SeldonClientError('FAILURE', `${what}: ${status}${said === '' ? '' : ` ${said}`}`, {
+    status,
+    body,
+    ...(info === undefined ? {} : { info }),
+    ...(reason === undefined ? {} : { reason }),
+    ...(puid === undefined ? {} : { puid }),
+  });
+}
+
+/** A V2 REST failure: its `error` (V2's failure body) as info, else the start of its text. */
+function v2Failure(what: string, answer: RawAnswer): SeldonClientError {
+  const text = answer.bytes.toString('utf8');
+  const parsed = parseBody(text);
+  const info = parseV2Error(parsed.value)?.error ?? failureOf(parsed.value)?.info ?? (text.trim().slice(0, 500) || undefined);
+  return new SeldonClientError('FAILURE', `${what}: ${answer.status}${info === undefined ? '' : ` ${info}`}`, {
+    status: answer.status,
+    body: parsed.value,
+    ...(info === undefined ? {} : { info }),
+  });
+}
+
+/** Reads a V2 answer; one that does not read is a BAD_RESPONSE naming what was wrong. */
+function readV2<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (!(err instanceof TrantorError) && !(err instanceof SyntaxError)) throw err;
+    throw new SeldonClientError('BAD_RESPONSE', `${what}: not a V2 answer: ${err.message}`, { status: 200, cause: err });
   }
 }
 

@@ -11,7 +11,7 @@
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { fileURLToPath } from 'node:url';
-import { fromProto, seldonService, toProto, TrantorError, asTrantorError, type SeldonProtoKind } from '../protocol/index.ts';
+import { componentRpcNamed, fromProto, seldonService, toProto, TrantorError, asTrantorError, type ComponentRpc } from '../protocol/index.ts';
 import type { SeldonComponent } from './contract.ts';
 import type { ComponentMethod, Dispatcher, Reply } from './dispatch.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './server.ts';
@@ -32,17 +32,6 @@ export interface ComponentGrpcServer {
 }
 
 type ServiceName = 'Generic' | 'Model' | 'Router' | 'Transformer' | 'OutputTransformer' | 'Combiner';
-
-/** Each gRPC method: the dispatcher method it calls, and the message it takes. */
-const METHODS: Readonly<Record<string, { method: ComponentMethod; input: SeldonProtoKind; output: SeldonProtoKind }>> = {
-  Predict: { method: 'predict', input: 'SeldonMessage', output: 'SeldonMessage' },
-  TransformInput: { method: 'transformInput', input: 'SeldonMessage', output: 'SeldonMessage' },
-  TransformOutput: { method: 'transformOutput', input: 'SeldonMessage', output: 'SeldonMessage' },
-  Route: { method: 'route', input: 'SeldonMessage', output: 'SeldonMessage' },
-  Aggregate: { method: 'aggregate', input: 'SeldonMessageList', output: 'SeldonMessage' },
-  SendFeedback: { method: 'sendFeedback', input: 'Feedback', output: 'SeldonMessage' },
-  Metadata: { method: 'metadata', input: 'SeldonModelMetadataRequest', output: 'SeldonModelMetadata' },
-};
 
 const SERVICES: readonly ServiceName[] = ['Generic', 'Model', 'Router', 'Transformer', 'OutputTransformer', 'Combiner'];
 
@@ -90,13 +79,14 @@ function errorOf(code: grpc.status, details: string): grpc.ServerErrorResponse {
 
 const passBytes = (value: Buffer): Buffer => value;
 
-function seldonHandler(dispatcher: Dispatcher, model: SeldonComponent, spec: (typeof METHODS)[string]): grpc.handleUnaryCall<Buffer, Buffer> {
+function seldonHandler(dispatcher: Dispatcher, model: SeldonComponent, spec: ComponentRpc): grpc.handleUnaryCall<Buffer, Buffer> {
   const required = REQUIRED[spec.method];
   const lacking = required !== undefined && required.every((name) => typeof (model as Record<string, unknown>)[name] !== 'function');
   return (call, callback) => {
     let input: unknown;
     try {
-      input = fromProto(spec.input, call.request);
+      // Model.Metadata takes google.protobuf.Empty: nothing to read.
+      input = spec.request === 'Empty' ? undefined : fromProto(spec.request, call.request);
     } catch (err) {
       const failure = asTrantorError(err);
       callback(errorOf(grpcStatusOf(failure.status), failure.message));
@@ -111,7 +101,7 @@ function seldonHandler(dispatcher: Dispatcher, model: SeldonComponent, spec: (ty
         }
         let bytes: Buffer;
         try {
-          bytes = Buffer.from(toProto(spec.output, reply.body as never));
+          bytes = Buffer.from(toProto(spec.answer, reply.body as never));
         } catch (err) {
           // The model's answer has no protobuf form (REST would have sent it as JSON): its failure.
           const message = err instanceof Error ? err.message : String(err);
@@ -231,7 +221,8 @@ export async function serveComponentGrpc(model: SeldonComponent, dispatcher: Dis
     const service = seldonService(name);
     const implementation: grpc.UntypedServiceImplementation = {};
     for (const method of service.methodsArray) {
-      const spec = METHODS[method.name];
+      // The same table the executor's gRPC transport calls by, read from seldon.proto.
+      const spec = componentRpcNamed(method.name);
       if (spec === undefined) throw new TrantorError('INTERNAL', `seldon.proto's ${name}.${method.name} has no handler`);
       implementation[method.name] = seldonHandler(dispatcher, model, spec) as grpc.UntypedHandleCall;
     }

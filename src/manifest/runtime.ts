@@ -64,7 +64,10 @@ export interface ReplicaAddress {
   /** Stable id of the replica, for logs and for not retrying on the same one. */
   id: string;
   host: string;
+  /** Where it serves REST. */
   port: number;
+  /** Where it serves Seldon's gRPC services, when it was given a gRPC port (a node with `endpoint.type: GRPC` is called there). */
+  grpcPort?: number;
 }
 
 /**

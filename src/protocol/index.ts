@@ -12,3 +12,6 @@ export { seldonProtoRoot, seldonService } from './grpc/schema.ts';
 export { fromProto, toProto, type SeldonMessageList, type SeldonProtoKind, type SeldonProtoMessages } from './grpc/seldon-codec.ts';
 // The Open Inference Protocol (V2): REST, binary extension, typed tensors, gRPC codec.
 export * from './v2/index.ts';
+// The RPCs of Seldon's component services, with their kinds read from seldon.proto: client and server share it.
+export { GRPC_STATUS_NAMES, HTTP_STATUS_OF_GRPC, grpcStatusName } from './grpc/status.ts';
+export { COMPONENT_RPC_METHODS, componentRpc, componentRpcNamed, type ComponentRpc, type ComponentRpcMethod, type ComponentServiceName } from './grpc/component-rpcs.ts';

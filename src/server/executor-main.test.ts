@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
+import { componentRpc, fromProto, toProto } from '../protocol/index.ts';
 import { resolveExecutorConfig, startPodExecutor, type ExecutorFlags } from './executor-main.ts';
 
 const FLAGS: ExecutorFlags = { sdep: 'pair', namespace: 'models', predictor: 'main', http_port: '0', host: '127.0.0.1' };
@@ -30,7 +32,11 @@ test("the predictor comes from ENGINE_PREDICTOR, each node's address from its en
   const config = resolveExecutorConfig(FLAGS, engine({ shadow: true, traffic: 0 }));
   assert.equal(config.predictor.name, 'main');
   assert.equal(config.deployment.metadata.namespace, 'models');
-  assert.deepEqual(config.addresses.get('model'), { id: 'model@127.0.0.1:9000', host: '127.0.0.1', port: 9000 });
+  assert.deepEqual(config.addresses.get('model'), { id: 'model@127.0.0.1:9000', host: '127.0.0.1', port: 9000, grpcPort: 9500 });
+  // A GRPC node: service_port is its gRPC port, httpPort its REST one.
+  const grpc = resolveExecutorConfig(FLAGS, engine({ graph: { name: 'model', endpoint: { type: 'GRPC', service_host: 'h', service_port: 9501, httpPort: 9001, grpcPort: 9501 }, children: [] } }));
+  assert.deepEqual(grpc.addresses.get('model'), { id: 'model@h:9001', host: 'h', port: 9001, grpcPort: 9501 });
+  assert.equal(grpc.predictor.graph.endpoint.type, 'GRPC');
   // A shadow predictor's pod serves what reaches it.
   assert.equal(config.predictor.traffic, 100);
 });
@@ -52,7 +58,7 @@ test('arguments that do not apply are named; full_health_checks reads as Go flag
 test('what cannot be served is refused at start, saying why', () => {
   assert.throws(() => resolveExecutorConfig(FLAGS, {}), /ENGINE_PREDICTOR is not set/);
   assert.throws(() => resolveExecutorConfig(FLAGS, { ENGINE_PREDICTOR: 'bm90IGpzb24=' }), /ENGINE_PREDICTOR: not the predictor's JSON/);
-  assert.throws(() => resolveExecutorConfig({ ...FLAGS, transport: 'grpc' }, engine()), /--transport grpc: trantor executor speaks rest only/);
+  assert.throws(() => resolveExecutorConfig({ ...FLAGS, transport: 'kafka' }, engine()), /--transport kafka: expected rest or grpc/);
   assert.throws(() => resolveExecutorConfig({ ...FLAGS, protocol: 'tensorflow' }, engine()), /--protocol tensorflow/);
   assert.throws(() => resolveExecutorConfig({ ...FLAGS, server_type: 'kafka' }, engine()), /--server_type kafka/);
   assert.throws(() => resolveExecutorConfig({ ...FLAGS, predictor: 'other' }, engine()), /ENGINE_PREDICTOR holds predictor "main"/);
@@ -83,5 +89,32 @@ test("with full health checks /ready follows each component's /health/status", a
   } finally {
     await pod.close();
     component.close();
+  }
+});
+
+test('a node whose endpoint.type is GRPC is called over gRPC at its service_port', async () => {
+  // Seldon's Model/Predict, answering each row's sum: the REST port has nothing listening.
+  const server = new grpc.Server();
+  const predict = componentRpc('predict');
+  const asIs = (bytes: Buffer): Buffer => bytes;
+  const handler: grpc.handleUnaryCall<Buffer, Buffer> = (call, done) => {
+    const rows = fromProto('SeldonMessage', call.request).data?.ndarray as number[][];
+    done(null, Buffer.from(toProto('SeldonMessage', { data: { ndarray: rows.map((row) => [row.reduce((a, b) => a + b, 0)]) } })));
+  };
+  server.register(predict.path, handler, asIs, asIs, 'unary');
+  const grpcPort = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+  const closed = createServer();
+  const restPort = await listen(closed);
+  closed.close();
+  const graph = { name: 'model', type: 'MODEL', endpoint: { type: 'GRPC', service_host: '127.0.0.1', service_port: grpcPort, httpPort: restPort, grpcPort }, parameters: [], children: [] };
+  const pod = await startPodExecutor(resolveExecutorConfig(FLAGS, engine({ graph })), pino({ level: 'silent' }));
+  try {
+    const res = await fetch(`${pod.gateway.url}/api/v1.0/predictions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data":{"ndarray":[[1,2],[3,4.5]]}}' });
+    const body = (await res.json()) as { data?: { ndarray?: unknown } };
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.deepEqual(body.data?.ndarray, [[3], [7.5]]);
+  } finally {
+    await pod.close();
+    await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
   }
 });

@@ -4,12 +4,13 @@
  * JSON, as the operator writes it) and Seldon's executor arguments, and serves that predictor's API
  * at the root of its HTTP port — predictions, feedback, metadata, docs, CloudEvents, `/ready`,
  * `/live`, `/prometheus` — with the same gateway and executor code `trantor up` runs, calling the
- * pod's component containers over HTTP at the `service_host:service_port` of each graph node.
+ * pod's component containers at the `service_host:service_port` of each graph node, over HTTP or
+ * gRPC as the node's `endpoint.type` says.
  */
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Logger } from 'pino';
-import { HttpTransport, Metrics, PredictorExecutor, RequestLogger, executorOptions, httpTransportOptions, requestLoggerOptions, type NodePlan } from '../executor/index.ts';
+import { Metrics, PredictorExecutor, RequestLogger, endpointTransport, endpointTypeIn, executorOptions, requestLoggerOptions, type NodePlan } from '../executor/index.ts';
 import { createGateway, eventNamingOf, type DeploymentEntry, type DeploymentTable, type Gateway } from '../gateway/index.ts';
 import { loadManifests, type EndpointSource, type Predictor, type ReplicaAddress, type SeldonDeployment, type UnitKey } from '../manifest/index.ts';
 import { compileOptions, OPTION_SECTIONS, type CompiledOptions } from './options.ts';
@@ -73,25 +74,39 @@ function predictorText(flags: ExecutorFlags, env: NodeJS.ProcessEnv): string {
   return Buffer.from(encoded, 'base64').toString('utf8');
 }
 
-/** Each node's `endpoint.service_host` and `service_port` (or `httpPort`), by node name. */
+/**
+ * Each node's address by node name: `endpoint.service_host`, its REST port and, when it has one,
+ * its gRPC port. The operator writes `service_port` as the port of the node's endpoint type
+ * beside both `httpPort` and `grpcPort` (Seldon's own JSON may give `service_port` alone).
+ */
 function nodeAddresses(graph: unknown, into: Map<string, ReplicaAddress>): void {
   if (!isRecord(graph)) return;
   const endpoint = graph['endpoint'];
   if (isRecord(endpoint) && typeof graph['name'] === 'string') {
     const host = endpoint['service_host'];
-    const port = endpoint['service_port'] ?? endpoint['httpPort'];
-    if (typeof host === 'string' && host !== '' && typeof port === 'number') into.set(graph['name'], { id: `${graph['name']}@${host}:${port}`, host, port });
+    const grpcType = endpoint['type'] === 'GRPC';
+    const servicePort = numberOr(endpoint['service_port']);
+    const port = grpcType ? numberOr(endpoint['httpPort']) ?? servicePort : servicePort ?? numberOr(endpoint['httpPort']);
+    const grpcPort = grpcType ? servicePort ?? numberOr(endpoint['grpcPort']) : numberOr(endpoint['grpcPort']);
+    if (typeof host === 'string' && host !== '' && port !== undefined) {
+      into.set(graph['name'], { id: `${graph['name']}@${host}:${port}`, host, port, ...(grpcPort === undefined ? {} : { grpcPort }) });
+    }
   }
   const children = graph['children'];
   if (Array.isArray(children)) for (const child of children) nodeAddresses(child, into);
+}
+
+function numberOr(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined;
 }
 
 /** Flags and environment, checked and compiled once: everything the pod executor runs from. */
 export function resolveExecutorConfig(flags: ExecutorFlags, env: NodeJS.ProcessEnv, unknown: readonly string[] = []): PodExecutorConfig {
   const sdep = requiredFlag(flags.sdep, 'sdep');
   const namespace = requiredFlag(flags.namespace, 'namespace');
+  // The components' default endpoint type, as spec.transport is (the operator writes each node's own).
   const transport = flags.transport ?? 'rest';
-  if (transport !== 'rest') throw new Error(`--transport ${transport}: trantor executor speaks rest only`);
+  if (transport !== 'rest' && transport !== 'grpc') throw new Error(`--transport ${transport}: expected rest or grpc`);
   const serverType = flags.server_type ?? 'rpc';
   if (serverType !== 'rpc') throw new Error(`--server_type ${serverType}: trantor executor serves rpc only (no kafka)`);
   const protocol = flags.protocol ?? 'seldon';
@@ -187,7 +202,8 @@ export interface PodExecutor {
 export async function startPodExecutor(config: PodExecutorConfig, logger: Logger): Promise<PodExecutor> {
   const { deployment, predictor, options } = config;
   const { namespace, name } = deployment.metadata;
-  const transport = new HttpTransport(httpTransportOptions(new PodEndpoints(config.addresses), options.executor));
+  // Each node over REST or gRPC as its endpoint.type says.
+  const transport = endpointTransport(new PodEndpoints(config.addresses), (unit) => endpointTypeIn(deployment, unit), options.executor);
   const metrics = new Metrics({ logger });
   const requestLogger = new RequestLogger(requestLoggerOptions(options.executor));
   const executor = new PredictorExecutor({

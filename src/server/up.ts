@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { BROKER_HOST, Eventing, brokerFromHost, brokerFromPath, failureNotices, openSqliteStore } from '../eventing/index.ts';
 import { componentOptionsEnv } from '../component/index.ts';
-import { HttpTransport, InProcessTransport, Metrics, RequestLogger, httpTransportOptions, requestLoggerOptions } from '../executor/index.ts';
+import { InProcessTransport, Metrics, RequestLogger, endpointTransport, endpointTypeIn, requestLoggerOptions, type EndpointType } from '../executor/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
 import { LocalSupervisor } from '../runtime/local/index.ts';
-import type { ControlPlaneInfo } from '../manifest/index.ts';
+import type { ControlPlaneInfo, UnitKey } from '../manifest/index.ts';
 import { homeLayout } from '../manifest/index.ts';
 import { startApi, type ApiServer } from './api.ts';
 import { loadApiToken } from './api-token.ts';
@@ -54,12 +54,15 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   const supervisor = new LocalSupervisor({ home: config.home, logger, options: config.options.runtime, env: { ...childEnv, ...componentOptionsEnv(config.options.component) } });
   const inProcess = new InProcessComponents(logger, childEnv);
   const executorOptions = config.options.executor;
-  const transport = new InProcessTransport(inProcess, new HttpTransport(httpTransportOptions(supervisor, executorOptions)));
+  const applied = new AppliedDeployments();
+  // Each node over REST or gRPC as its endpoint.type says, read from the deployment applied now
+  // (a re-applied deployment's executor has new unit objects, so its nodes are chosen afresh).
+  const endpointTypeOf = (unit: UnitKey): EndpointType | undefined => endpointTypeIn(applied.get(unit.namespace, unit.deployment)?.stored.deployment, unit);
+  const transport = new InProcessTransport(inProcess, endpointTransport(supervisor, endpointTypeOf, executorOptions));
   const requestLogger = new RequestLogger(requestLoggerOptions(executorOptions));
   const manifestStore = new ManifestStore(homeLayout.manifests(config.home));
   // One registry for the process: the gateway serves it at /prometheus, executors record into it.
   const metrics = new Metrics({ logger });
-  const applied = new AppliedDeployments();
 
   const eventingLimits = config.options.eventing;
   const eventing = new Eventing({

@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { TrantorError, fromProto, stringifyJson, toProto } from '../../protocol/index.ts';
+import { COMPONENT_RPC_METHODS, TrantorError, componentRpc, fromProto, stringifyJson, toProto } from '../../protocol/index.ts';
 import type { SeldonMessage, SeldonProtoKind } from '../../protocol/index.ts';
 import { StaticEndpoints } from '../testing.ts';
 import { runTransportContract } from './contract.ts';
 import type { ContractComponent, ContractReply, ContractSubject } from './contract.ts';
 import type { UnitKey } from './endpoints.ts';
-import { GRPC_ROUTES, GrpcTransport } from './grpc.ts';
+import { GrpcTransport } from './grpc.ts';
 import type { GrpcTransportOptions } from './grpc.ts';
 import type { ComponentMethod } from './transport.ts';
 
@@ -32,7 +32,7 @@ interface Served {
 }
 
 /**
- * A component over gRPC: every RPC of GRPC_ROUTES decodes its request with our codec and hands
+ * A component over gRPC: every component RPC (componentRpc) decodes its request with our codec and hands
  * it to `component`; a 2xx reply is encoded as the RPC's answer, any other one is sent as the
  * gRPC status of its HTTP status with the Seldon failure's `info` (or the body) as details.
  * `raw` answers bytes as they are, for answers that are not the protocol's.
@@ -41,7 +41,8 @@ async function serveGrpc(component: ContractComponent, raw?: (path: string) => B
   const server = new grpc.Server();
   const calls: Served['calls'] = [];
   const asIs = (bytes: Buffer): Buffer => bytes;
-  for (const [method, route] of Object.entries(GRPC_ROUTES)) {
+  for (const route of COMPONENT_RPC_METHODS.map(componentRpc)) {
+    const method = route.method;
     const handler: grpc.handleUnaryCall<Buffer, Buffer> = (rpc, done) => {
       const puid = rpc.metadata.get('seldon-puid')[0];
       calls.push({ path: route.path, puid: puid === undefined ? undefined : String(puid) });

@@ -18,7 +18,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import { TrantorError, fromProto, toProto } from '../../protocol/index.ts';
+import { HTTP_STATUS_OF_GRPC, TrantorError, componentRpc, fromProto, toProto } from '../../protocol/index.ts';
 import type { Feedback, SeldonMessage, SeldonProtoKind } from '../../protocol/index.ts';
 import type { EndpointSource, ReplicaAddress, UnitKey } from './endpoints.ts';
 import { EXECUTOR_DEFAULTS } from '../options.ts';
@@ -28,43 +28,7 @@ import type { ReplicaPolicyOptions } from './units.ts';
 import { answerOf, describeUnit, MethodTransport, seldonFailure } from './transport.ts';
 import type { CallOptions, ComponentMethod, Failure, MethodPayload, Reply } from './transport.ts';
 
-/** A method as an RPC: its full path and the protobuf kinds of its request and answer. */
-export interface GrpcRoute {
-  readonly path: string;
-  readonly request: SeldonProtoKind | 'Empty';
-  readonly answer: SeldonProtoKind;
-}
-
-/** The RPC each method travels as: the service Seldon's executor calls for it. */
-export const GRPC_ROUTES: Readonly<Record<Exclude<ComponentMethod, 'health'>, GrpcRoute>> = Object.freeze({
-  predict: { path: '/seldon.protos.Model/Predict', request: 'SeldonMessage', answer: 'SeldonMessage' },
-  transformInput: { path: '/seldon.protos.Transformer/TransformInput', request: 'SeldonMessage', answer: 'SeldonMessage' },
-  transformOutput: { path: '/seldon.protos.OutputTransformer/TransformOutput', request: 'SeldonMessage', answer: 'SeldonMessage' },
-  route: { path: '/seldon.protos.Router/Route', request: 'SeldonMessage', answer: 'SeldonMessage' },
-  aggregate: { path: '/seldon.protos.Combiner/Aggregate', request: 'SeldonMessageList', answer: 'SeldonMessage' },
-  sendFeedback: { path: '/seldon.protos.Model/SendFeedback', request: 'Feedback', answer: 'SeldonMessage' },
-  metadata: { path: '/seldon.protos.Model/Metadata', request: 'Empty', answer: 'SeldonModelMetadata' },
-});
-
-/** The HTTP status a gRPC status code stands for (as grpc-gateway maps them). */
-export const HTTP_STATUS_OF_GRPC: Readonly<Record<number, number>> = Object.freeze({
-  [grpc.status.CANCELLED]: 499,
-  [grpc.status.UNKNOWN]: 500,
-  [grpc.status.INVALID_ARGUMENT]: 400,
-  [grpc.status.DEADLINE_EXCEEDED]: 504,
-  [grpc.status.NOT_FOUND]: 404,
-  [grpc.status.ALREADY_EXISTS]: 409,
-  [grpc.status.PERMISSION_DENIED]: 403,
-  [grpc.status.RESOURCE_EXHAUSTED]: 429,
-  [grpc.status.FAILED_PRECONDITION]: 400,
-  [grpc.status.ABORTED]: 409,
-  [grpc.status.OUT_OF_RANGE]: 400,
-  [grpc.status.UNIMPLEMENTED]: 501,
-  [grpc.status.INTERNAL]: 500,
-  [grpc.status.UNAVAILABLE]: 503,
-  [grpc.status.DATA_LOSS]: 500,
-  [grpc.status.UNAUTHENTICATED]: 401,
-});
+export { HTTP_STATUS_OF_GRPC } from '../../protocol/index.ts';
 
 /** Seldon's executor lifts gRPC's message limits (math.MaxInt32 both ways); so do we unless told. */
 export const SELDON_MAX_MESSAGE_BYTES = 2_147_483_647;
@@ -148,7 +112,8 @@ export class GrpcTransport extends MethodTransport {
       const failure = new TrantorError('NOT_IMPLEMENTED', `${state.label} is reached over gRPC, where Seldon's components have no health method`);
       return { status: 501, failure, body: undefined };
     }
-    const route = GRPC_ROUTES[method];
+    // Which service each method is called on, and its kinds: seldon.proto's, shared with the component hosts.
+    const route = componentRpc(method);
     let request: Buffer;
     try {
       request = encode(route.request, method, payload);

@@ -216,7 +216,7 @@ export class Replica {
     if (outcome !== 'ready') return;
     this.state = 'Ready';
     this.message = undefined;
-    this.address = Object.freeze({ id: this.id, host: LOOPBACK, port: http });
+    this.address = Object.freeze({ id: this.id, host: LOOPBACK, port: http, grpcPort: grpc });
     clearTimeout(this.stableTimer);
     this.stableTimer = setTimeout(() => {
       this.failures = 0;

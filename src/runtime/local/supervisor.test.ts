@@ -177,6 +177,8 @@ test('replicasOf lists every ready replica of the node', async () => {
     addresses.map((a) => [a.id, a.host, a.port]),
     status.replicas.map((r) => [r.id, '127.0.0.1', r.port]),
   );
+  // Each replica was given a gRPC port of its own (PREDICTIVE_UNIT_GRPC_SERVICE_PORT): a GRPC node is called there.
+  for (const a of addresses) assert.ok(a.grpcPort !== undefined && a.grpcPort !== a.port, `replica ${a.id} has its own gRPC port`);
   assert.equal(s.replicasOf(unit()), addresses, 'the same array until something changes');
   assert.deepEqual(s.replicasOf({ ...unit(), node: 'other' }), []);
 });
