@@ -5,7 +5,8 @@ import { fromProto, toProto, type SeldonProtoKind, type SeldonProtoMessages } fr
 import type { Features, SeldonComponent } from './contract.ts';
 import { createDispatcher } from './dispatch.ts';
 import { MicroserviceError } from './errors.ts';
-import { healthService, serveComponentGrpc, type ComponentGrpcServer } from './grpc-server.ts';
+import { serveComponentGrpc, type ComponentGrpcServer } from './grpc-server.ts';
+import { healthService } from '../grpc/health.ts';
 import { serveComponent, type ComponentServer } from './server.ts';
 
 /** A model that echoes its input, and fails on the inputs the tests name. */

@@ -17,5 +17,5 @@ export { EXECUTOR_DEFAULTS, executorOptions } from './options.ts';
 export type { ExecutorOptions } from './options.ts';
 export { RequestLogger, requestLoggerOptions } from './request-logger.ts';
 export type { RequestLoggerOptions } from './request-logger.ts';
-export { GRPC_ROUTES, GrpcTransport, HTTP_STATUS_OF_GRPC, SELDON_MAX_MESSAGE_BYTES, grpcTransportOptions } from './transport/grpc.ts';
+export { GRPC_ROUTES, GrpcTransport, SELDON_MAX_MESSAGE_BYTES, grpcTransportOptions } from './transport/grpc.ts';
 export type { GrpcRoute, GrpcTransportOptions } from './transport/grpc.ts';

@@ -19,6 +19,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { TrantorError, fromProto, toProto } from '../../protocol/index.ts';
+import { HTTP_STATUS_OF_GRPC } from '../../grpc/status.ts';
 import type { Feedback, SeldonMessage, SeldonProtoKind } from '../../protocol/index.ts';
 import type { EndpointSource, ReplicaAddress, UnitKey } from './endpoints.ts';
 import { EXECUTOR_DEFAULTS } from '../options.ts';
@@ -44,26 +45,6 @@ export const GRPC_ROUTES: Readonly<Record<Exclude<ComponentMethod, 'health'>, Gr
   aggregate: { path: '/seldon.protos.Combiner/Aggregate', request: 'SeldonMessageList', answer: 'SeldonMessage' },
   sendFeedback: { path: '/seldon.protos.Model/SendFeedback', request: 'Feedback', answer: 'SeldonMessage' },
   metadata: { path: '/seldon.protos.Model/Metadata', request: 'Empty', answer: 'SeldonModelMetadata' },
-});
-
-/** The HTTP status a gRPC status code stands for (as grpc-gateway maps them). */
-export const HTTP_STATUS_OF_GRPC: Readonly<Record<number, number>> = Object.freeze({
-  [grpc.status.CANCELLED]: 499,
-  [grpc.status.UNKNOWN]: 500,
-  [grpc.status.INVALID_ARGUMENT]: 400,
-  [grpc.status.DEADLINE_EXCEEDED]: 504,
-  [grpc.status.NOT_FOUND]: 404,
-  [grpc.status.ALREADY_EXISTS]: 409,
-  [grpc.status.PERMISSION_DENIED]: 403,
-  [grpc.status.RESOURCE_EXHAUSTED]: 429,
-  [grpc.status.FAILED_PRECONDITION]: 400,
-  [grpc.status.ABORTED]: 409,
-  [grpc.status.OUT_OF_RANGE]: 400,
-  [grpc.status.UNIMPLEMENTED]: 501,
-  [grpc.status.INTERNAL]: 500,
-  [grpc.status.UNAVAILABLE]: 503,
-  [grpc.status.DATA_LOSS]: 500,
-  [grpc.status.UNAUTHENTICATED]: 401,
 });
 
 /** Seldon's executor lifts gRPC's message limits (math.MaxInt32 both ways); so do we unless told. */
