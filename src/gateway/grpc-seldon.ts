@@ -86,7 +86,9 @@ export function seldonServiceImplementation(gateway: GrpcGateway): Readonly<Reco
 
     async GraphMetadata(exchange) {
       const predictor = primary(exchange);
-      return encodeAnswer('SeldonGraphMetadata', (await predictor.metadata(undefined, gateway.limits(exchange))) as Record<string, unknown>);
+      const { graphinputs, graphoutputs, ...rest } = (await predictor.metadata(undefined, gateway.limits(exchange))) as Record<string, unknown>;
+      // REST's JSON names them graphinputs/graphoutputs (Seldon's json_name); the message, inputs/outputs.
+      return encodeAnswer('SeldonGraphMetadata', { ...rest, inputs: graphinputs, outputs: graphoutputs });
     },
   };
 }
