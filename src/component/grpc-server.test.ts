@@ -6,7 +6,7 @@ import type { Features, SeldonComponent } from './contract.ts';
 import { createDispatcher } from './dispatch.ts';
 import { MicroserviceError } from './errors.ts';
 import { serveComponentGrpc, type ComponentGrpcServer } from './grpc-server.ts';
-import { healthService } from '../grpc/health.ts';
+import { healthService } from '../grpc/index.ts';
 import { serveComponent, type ComponentServer } from './server.ts';
 
 /** A model that echoes its input, and fails on the inputs the tests name. */

@@ -13,10 +13,7 @@ import { fromProto, seldonProtoRoot, seldonService, toProto, TrantorError, asTra
 import type { SeldonComponent } from './contract.ts';
 import type { ComponentMethod, Dispatcher, Reply } from './dispatch.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './server.ts';
-import { grpcError, grpcStatusOf } from '../grpc/status.ts';
-import { serviceDefinition } from '../grpc/definition.ts';
-import { healthImplementation, healthService, healthProtoRoot } from '../grpc/health.ts';
-import { addReflection } from '../grpc/reflection.ts';
+import { grpcError, grpcStatusOf, serviceDefinition, healthImplementation, healthService, healthProtoRoot, addReflection } from '../grpc/index.ts';
 
 export interface GrpcServeOptions {
   host?: string;

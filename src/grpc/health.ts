@@ -4,19 +4,24 @@
  * and each service it names, NOT_SERVING while its readiness check says why not, and once stopped.
  */
 import * as grpc from '@grpc/grpc-js';
-import protobuf from 'protobufjs';
+import { createRequire } from 'node:module';
+import type protobuf from 'protobufjs';
 import { fileURLToPath } from 'node:url';
 import { TrantorError } from '../protocol/index.ts';
 import { grpcError } from './status.ts';
 
 const HEALTH_PROTO = fileURLToPath(new URL('./health.proto', import.meta.url));
+const load = createRequire(import.meta.url);
 let healthRoot: protobuf.Root | undefined;
 
-/** The root holding `grpc.health.v1`, parsed on first use. */
+/**
+ * The root holding `grpc.health.v1`, parsed on first use (protobufjs too is loaded then: a
+ * process that imports this module but serves no gRPC does not pay for it).
+ */
 export function healthProtoRoot(): protobuf.Root {
   if (healthRoot === undefined) {
     try {
-      const root = protobuf.loadSync(HEALTH_PROTO);
+      const root = (load('protobufjs') as typeof protobuf).loadSync(HEALTH_PROTO);
       root.resolveAll();
       healthRoot = root;
     } catch (err) {

@@ -9,15 +9,22 @@
  * Each file's imports are worked out from the types its fields and methods name.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
-import protobuf from 'protobufjs';
-import descriptor from 'protobufjs/ext/descriptor.js';
+import type protobuf from 'protobufjs';
+import type * as Descriptor from 'protobufjs/ext/descriptor.js';
 import type { IDescriptorProto, IFileDescriptorProto } from 'protobufjs/ext/descriptor.js';
 import { TrantorError } from '../protocol/index.ts';
 import { grpcError } from './status.ts';
 import { serviceDefinition } from './definition.ts';
 
 const REFLECTION_PROTO = new URL('./reflection.proto', import.meta.url);
+const load = createRequire(import.meta.url);
+
+/** protobufjs with its descriptor extension, loaded on first use: most processes never reflect. */
+function library(): { protobuf: typeof protobuf; descriptor: typeof Descriptor } {
+  return { protobuf: load('protobufjs') as typeof protobuf, descriptor: load('protobufjs/ext/descriptor') as typeof Descriptor };
+}
 export const REFLECTION_VERSIONS = ['v1', 'v1alpha'] as const;
 
 /** Our files' names by package; any other package is `<package with / for .>.proto`. */
@@ -49,6 +56,7 @@ export function reflectionProtoRoot(version: (typeof REFLECTION_VERSIONS)[number
     } catch (err) {
       throw new TrantorError('INTERNAL', `cannot read ${REFLECTION_PROTO.pathname}: the build must copy the .proto files beside the compiled code`, { cause: err });
     }
+    const { protobuf } = library();
     reflectionRoots = new Map(REFLECTION_VERSIONS.map((v) => {
       const root = protobuf.parse(text.replace('PACKAGE_VERSION', v), { keepCase: true }).root;
       root.resolveAll();
@@ -97,6 +105,8 @@ function indexMessage(message: IDescriptorProto, prefix: string, file: string, i
 
 /** Our roots as descriptor files: one per package (well-known types per canonical file), with imports. */
 export function descriptorFiles(roots: readonly protobuf.Root[]): DescriptorFiles {
+  // Loading the extension adds `toDescriptor` to protobufjs's reflection objects.
+  const { descriptor } = library();
   const files = new Map<string, IFileDescriptorProto>();
   for (const root of roots) {
     root.resolveAll();

@@ -19,7 +19,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { TrantorError, fromProto, toProto } from '../../protocol/index.ts';
-import { HTTP_STATUS_OF_GRPC } from '../../grpc/status.ts';
+import { HTTP_STATUS_OF_GRPC } from '../../grpc/index.ts';
 import type { Feedback, SeldonMessage, SeldonProtoKind } from '../../protocol/index.ts';
 import type { EndpointSource, ReplicaAddress, UnitKey } from './endpoints.ts';
 import { EXECUTOR_DEFAULTS } from '../options.ts';
