@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
@@ -417,4 +419,39 @@ test('reflection (v1 and v1alpha) lists the services and gives each file with it
   const [byName] = await reflect('v1', [{ file_by_filename: 'v2.proto' }]);
   const v2 = descriptor.FileDescriptorProto.decode((byName!.file_descriptor_response as { file_descriptor_proto: Uint8Array[] }).file_descriptor_proto[0]!) as unknown as { package: string };
   assert.equal(v2.package, 'inference');
+});
+
+// ---- one port for both: the HTTP/2 preface decides ----
+
+/** Opens a raw connection to the gateway and writes `pieces` one after another (each flushed before the next). */
+async function rawConnection(port: number, pieces: string[]): Promise<{ socket: Socket; text: Promise<string> }> {
+  const socket = connect(port, '127.0.0.1');
+  socket.setNoDelay(true);
+  await once(socket, 'connect');
+  const text = new Promise<string>((resolve) => {
+    let got = '';
+    socket.on('data', (chunk: Buffer) => (got += chunk.toString('latin1')));
+    socket.on('close', () => resolve(got));
+  });
+  for (const piece of pieces) await new Promise<void>((resolve, reject) => socket.write(piece, (err) => (err ? reject(err) : resolve())));
+  return { socket, text };
+}
+
+test('an HTTP/1.1 request arriving a byte at a time, its first ones shared with the preface, is answered by REST', async () => {
+  const head = ` /live HTTP/1.1\r\nHost: 127.0.0.1:${gateway.port}\r\nConnection: close\r\n\r\n`;
+  const request = `GET${head}`;
+  const { text } = await rawConnection(gateway.port, ['P', 'U', `T${head}`]);
+  assert.match(await text, /^HTTP\/1\.1 405 /);
+  const whole = await rawConnection(gateway.port, [...request.slice(0, 3)].concat([request.slice(3)]));
+  assert.match(await whole.text, /^HTTP\/1\.1 200 /);
+});
+
+test('a connection that ends inside the preface is closed; one that sends nothing does not hold the gateway\'s close', { timeout: 10_000 }, async () => {
+  const partial = await rawConnection(gateway.port, ['PRI * HTTP/2']);
+  partial.socket.end();
+  assert.equal(await partial.text, '');
+  const own = await startGateway();
+  const silent = await rawConnection(own.port, []);
+  await own.close();
+  assert.equal(await silent.text, '');
 });

@@ -160,9 +160,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       }
     },
   });
-  sniffHttp2(server, grpc, Math.min(config.http.headersTimeout, config.requestTimeoutMs));
+  const undecided = sniffHttp2(server, grpc, Math.min(config.http.headersTimeout, config.requestTimeoutMs));
   const closeHttp = closer(server, config.http.closeGrace);
-  const close = (): Promise<void> => Promise.all([grpc.close(config.http.closeGrace), closeHttp()]).then(() => undefined);
+  const close = (): Promise<void> => {
+    // A connection that has sent nothing yet is neither side's to close: without this, it would hold `server.close` open.
+    for (const socket of undecided) socket.destroy();
+    return Promise.all([grpc.close(config.http.closeGrace), closeHttp()]).then(() => undefined);
+  };
   if (options.grpcPort !== undefined) {
     try {
       grpcPort = await grpc.listen(options.host, options.grpcPort);
@@ -190,15 +194,22 @@ const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
  * side, anything else to node:http, with the bytes read put back first. Most requests decide on
  * their first byte or two (only `PRI` and `P…` methods share a prefix). A connection that sends
  * nothing is closed after `timeoutMs`, as node:http closes one whose headers do not arrive.
+ * Returns the connections still undecided.
  */
-function sniffHttp2(server: Server, grpc: GatewayGrpc, timeoutMs: number): void {
+function sniffHttp2(server: Server, grpc: GatewayGrpc, timeoutMs: number): ReadonlySet<Socket> {
+  const undecided = new Set<Socket>();
   const http1 = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
   server.on('connection', (socket: Socket) => {
+    undecided.add(socket);
     let seen: Buffer = Buffer.alloc(0);
-    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    const timer = setTimeout(() => {
+      undecided.delete(socket);
+      socket.destroy();
+    }, timeoutMs);
     timer.unref();
     const decide = (http2: boolean): void => {
+      undecided.delete(socket);
       clearTimeout(timer);
       socket.off('readable', onReadable);
       socket.off('end', onEnd);
@@ -214,9 +225,10 @@ function sniffHttp2(server: Server, grpc: GatewayGrpc, timeoutMs: number): void 
       const prefix = seen.subarray(0, n).equals(HTTP2_PREFACE.subarray(0, n));
       if (!prefix || n === HTTP2_PREFACE.length) decide(prefix);
     };
-    // Ended before deciding: node:http answers a truncated request as it would have.
-    const onEnd = (): void => decide(false);
+    // Ended before deciding, so after at most a piece of the preface: nothing to answer.
+    const onEnd = (): void => onError();
     const onError = (): void => {
+      undecided.delete(socket);
       clearTimeout(timer);
       socket.destroy();
     };
@@ -224,6 +236,7 @@ function sniffHttp2(server: Server, grpc: GatewayGrpc, timeoutMs: number): void 
     socket.on('end', onEnd);
     socket.on('error', onError);
   });
+  return undecided;
 }
 
 class GatewayHandler implements GatewayOps {
