@@ -11,7 +11,8 @@ import { graphNode, predictorOf } from '../executor/testing.ts';
 import { decodeModelInferResponse, decodeModelMetadataResponse, decodeServerMetadataResponse, encodeModelInferRequest, fromProto, toProto, v2MessageType } from '../protocol/index.ts';
 import type { Feedback, SeldonMessage, SeldonProtoKind, SeldonProtoMessages, V2DecodedBody, V2InferenceRequest, V2InferenceResponse, V2ModelMetadata } from '../protocol/index.ts';
 import type { Predictor } from '../manifest/index.ts';
-import { healthService, reflectionProtoRoot } from '../grpc/index.ts';
+import { healthService } from '../grpc/index.ts';
+import { askReflection } from '../grpc/testing.ts';
 import { createGateway, type Gateway, type GatewayOptions } from './server.ts';
 import { MapDeploymentTable } from './testing.ts';
 import type { GatewayPredictor, V2Predictor } from './predictor.ts';
@@ -380,29 +381,9 @@ test('grpc.health.v1: SERVING for the server and its services, NOT_FOUND for oth
   await failsWith(healthCheck('no.such.Service'), grpc.status.NOT_FOUND, /no\.such\.Service/);
 });
 
-/** Asks the reflection service (`version`) the questions in turn; its answers, decoded. */
-function reflect(version: 'v1' | 'v1alpha', questions: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
-  const root = reflectionProtoRoot(version);
-  const requestType = root.lookupType(`grpc.reflection.${version}.ServerReflectionRequest`);
-  const responseType = root.lookupType(`grpc.reflection.${version}.ServerReflectionResponse`);
-  return new Promise((resolve, reject) => {
-    const answers: Record<string, unknown>[] = [];
-    const stream = client.makeBidiStreamRequest(
-      `/grpc.reflection.${version}.ServerReflection/ServerReflectionInfo`,
-      (value: Record<string, unknown>) => Buffer.from(requestType.encode(requestType.fromObject(value)).finish()),
-      (bytes: Buffer) => responseType.toObject(responseType.decode(bytes), { oneofs: false }),
-    );
-    stream.on('data', (answer: Record<string, unknown>) => answers.push(answer));
-    stream.on('end', () => resolve(answers));
-    stream.on('error', reject);
-    for (const question of questions) stream.write(question);
-    stream.end();
-  });
-}
-
 test('reflection (v1 and v1alpha) lists the services and gives each file with its imports, enough to rebuild the schema', async () => {
   for (const version of ['v1', 'v1alpha'] as const) {
-    const [listed, file, missing] = await reflect(version, [{ list_services: '' }, { file_containing_symbol: 'seldon.protos.Seldon' }, { file_containing_symbol: 'no.Such' }]);
+    const [listed, file, missing] = await askReflection(client, version, [{ list_services: '' }, { file_containing_symbol: 'seldon.protos.Seldon' }, { file_containing_symbol: 'no.Such' }]);
     const names = (listed!.list_services_response as { service: { name: string }[] }).service.map((s) => s.name);
     for (const name of ['seldon.protos.Seldon', 'inference.GRPCInferenceService', 'grpc.health.v1.Health', `grpc.reflection.${version}.ServerReflection`]) assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
     const protos = (file!.file_descriptor_response as { file_descriptor_proto: Uint8Array[] }).file_descriptor_proto.map((bytes) => descriptor.FileDescriptorProto.decode(bytes) as unknown as { name: string; dependency: string[] });
@@ -416,7 +397,7 @@ test('reflection (v1 and v1alpha) lists the services and gives each file with it
     assert.equal((rebuilt.lookupType('seldon.protos.SeldonMessage').decode(bytes) as unknown as { meta: { puid: string } }).meta.puid, 'p');
     assert.equal((missing!.error_response as { error_code: number }).error_code, grpc.status.NOT_FOUND);
   }
-  const [byName] = await reflect('v1', [{ file_by_filename: 'v2.proto' }]);
+  const [byName] = await askReflection(client, 'v1', [{ file_by_filename: 'v2.proto' }]);
   const v2 = descriptor.FileDescriptorProto.decode((byName!.file_descriptor_response as { file_descriptor_proto: Uint8Array[] }).file_descriptor_proto[0]!) as unknown as { package: string };
   assert.equal(v2.package, 'inference');
 });
