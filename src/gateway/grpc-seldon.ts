@@ -10,7 +10,7 @@ import type { CallLimits } from '../executor/index.ts';
 import type { GatewayPredictor } from './predictor.ts';
 import type { GrpcExchange, GrpcGateway, UnaryWork } from './grpc.ts';
 import { parseFeedback } from './request.ts';
-import { primaryOf, trafficOf } from './traffic.ts';
+import { primaryOf } from './traffic.ts';
 import type { DeploymentEntry } from './deployments.ts';
 
 /** An answer as protobuf; one that has no protobuf form is the gateway's failure, named. */
@@ -42,9 +42,7 @@ export function seldonServiceImplementation(gateway: GrpcGateway): Readonly<Reco
   };
   return {
     async Predict(exchange, request) {
-      const entry = gateway.entry(exchange);
-      const split = trafficOf(entry);
-      exchange.meter = split.primary?.metrics;
+      const { entry, split } = gateway.route(exchange);
       const message = parseSeldonMessage(fromProto('SeldonMessage', request));
       if (!exchange.puidFromMetadata) {
         const messagePuid = message.meta?.puid;
@@ -61,9 +59,7 @@ export function seldonServiceImplementation(gateway: GrpcGateway): Readonly<Reco
     },
 
     async SendFeedback(exchange, request) {
-      const entry = gateway.entry(exchange);
-      const split = trafficOf(entry);
-      exchange.meter = split.primary?.metrics;
+      const { entry, split } = gateway.route(exchange);
       const feedback = parseFeedback(fromProto('Feedback', request));
       if (!exchange.puidFromMetadata) {
         const responsePuid = feedback.response?.meta?.puid;

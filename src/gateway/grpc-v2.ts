@@ -11,7 +11,7 @@ import type { V2DecodedBody, V2InferenceRequest } from '../protocol/index.ts';
 import type { GatewayPredictor, V2Predictor } from './predictor.ts';
 import type { GrpcExchange, GrpcGateway, UnaryWork } from './grpc.ts';
 import type { DeploymentEntry } from './deployments.ts';
-import { primaryOf, trafficOf } from './traffic.ts';
+import { primaryOf } from './traffic.ts';
 import { servingPredictor } from './grpc-seldon.ts';
 
 /** A small V2 message's fields (names as in v2.proto); BAD_PAYLOAD when the bytes are not one. */
@@ -102,9 +102,7 @@ export function v2ServiceImplementation(gateway: GrpcGateway): Readonly<Record<s
     },
 
     async ModelInfer(exchange, request) {
-      const entry = gateway.entry(exchange);
-      const split = trafficOf(entry);
-      exchange.meter = split.primary?.metrics;
+      const { entry, split } = gateway.route(exchange);
       const decoded = decodeModelInferRequest(request);
       const model = modelOf({ model_name: decoded.modelName, model_version: decoded.modelVersion }, 'model_name');
       const predictor = servingPredictor(entry, split.pick());

@@ -23,6 +23,7 @@ import { TrantorError, asTrantorError, isPuid, newPuid, seldonProtoRoot, v2Proto
 import type { CallLimits, PredictorMetrics } from '../executor/index.ts';
 import { grpcError, grpcStatusOf, serviceDefinition, healthImplementation, healthProtoRoot, healthService, type Health, addReflection } from '../grpc/index.ts';
 import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
+import { trafficOf, type TrafficSplit } from './traffic.ts';
 import { seldonServiceImplementation } from './grpc-seldon.ts';
 import { v2ServiceImplementation } from './grpc-v2.ts';
 
@@ -71,6 +72,8 @@ export interface GrpcExchange {
 export interface GrpcGateway {
   /** The deployment the call's metadata names (or the pod's); NOT_FOUND / INVALID_ARGUMENT otherwise. */
   entry(exchange: GrpcExchange): DeploymentEntry;
+  /** Its entry and traffic split; the call is metered under the primary predictor until one is picked. */
+  route(exchange: GrpcExchange): { entry: DeploymentEntry; split: TrafficSplit };
   /** The request timeout (or the time to the call's deadline, when sooner) and the skip-logging wish. */
   limits(exchange: GrpcExchange): CallLimits;
   readonly logger: Logger | undefined;
@@ -186,6 +189,13 @@ class GatewayGrpcServer implements GrpcGateway {
       return this.lookup(firstText(exchange.metadata, 'namespace') ?? pod.namespace, pod.name);
     }
     return this.lookup(firstText(exchange.metadata, 'namespace') || 'default', name);
+  }
+
+  route(exchange: GrpcExchange): { entry: DeploymentEntry; split: TrafficSplit } {
+    const entry = this.entry(exchange);
+    const split = trafficOf(entry);
+    exchange.meter = split.primary?.metrics;
+    return { entry, split };
   }
 
   private lookup(namespace: string, name: string): DeploymentEntry {
