@@ -6,7 +6,8 @@
  * the MLScore identity model (a Python component). The gRPC and REST answers share the gateway's
  * one port, as behind Seldon's ingress. Each answer, decoded by Seldon (`seldon_message_to_json`),
  * must be the REST answer for the request Seldon sent, but for its puid. Skipped, with the reason,
- * when that python is absent outside CI; a failure in CI.
+ * when that python is absent outside CI; a failure in CI. gRPC's own reflection client, in the same
+ * python, learns the gateway's schema and calls Predict with messages built from it alone.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -54,6 +55,43 @@ for name, kwargs in cases.items():
 missing = SeldonClient(deployment_name="nobody", namespace=namespace, gateway_endpoint=endpoint, gateway=gateway, transport="grpc").predict(str_data="x")
 out["missing"] = {"success": missing.success, "msg": missing.msg}
 print(json.dumps(out))
+`;
+
+/**
+ * argv: endpoint, deployment, namespace. gRPC's own Python reflection client (grpcio-reflection,
+ * as grpcurl works) learns the schema from the gateway, then predicts with messages built from it.
+ */
+const REFLECTION_PROBE = `
+import json, sys
+import grpc
+from google.protobuf import descriptor_pool, json_format
+try:
+    from google.protobuf.message_factory import GetMessageClass
+except ImportError:
+    from google.protobuf import message_factory
+    _f = message_factory.MessageFactory()
+    GetMessageClass = _f.GetPrototype
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+
+endpoint, deployment, namespace = sys.argv[1:4]
+channel = grpc.insecure_channel(endpoint)
+db = ProtoReflectionDescriptorDatabase(channel)
+services = sorted(db.get_services())
+pool = descriptor_pool.DescriptorPool(db)
+seldon = pool.FindServiceByName("seldon.protos.Seldon")
+predict = seldon.FindMethodByName("Predict")
+Request = GetMessageClass(predict.input_type)
+Response = GetMessageClass(predict.output_type)
+request = json_format.ParseDict({"data": {"ndarray": [[1.0, 2.0]]}}, Request())
+call = channel.unary_unary("/seldon.protos.Seldon/Predict", request_serializer=Request.SerializeToString, response_deserializer=Response.FromString)
+answer = call(request, metadata=[("seldon", deployment), ("namespace", namespace)])
+v2 = pool.FindServiceByName("inference.GRPCInferenceService")
+print(json.dumps({
+    "services": services,
+    "seldonMethods": [m.name for m in seldon.methods],
+    "v2Methods": [m.name for m in v2.methods],
+    "answer": json.loads(json_format.MessageToJson(answer)),
+}))
 `;
 
 interface Outcome {
@@ -132,3 +170,19 @@ for (const gateway of ['ambassador', 'istio']) {
     }
   });
 }
+
+test("gRPC's Python reflection client learns the gateway's services and predicts from what it learnt", { timeout: 60_000 }, async (t) => {
+  if (SELDON_PYTHON === '') {
+    if (CI) assert.fail("Seldon's client is not installed: .ci/run installs it and sets TRANTOR_SELDON_PYTHON");
+    t.skip("Seldon's client is not installed (set TRANTOR_SELDON_PYTHON to a python with seldon-core==1.18.2, or run .ci/run once)");
+    return;
+  }
+  const endpoint = new URL(trantor.gateway).host;
+  const { stdout } = await promisify(execFile)(SELDON_PYTHON, ['-c', REFLECTION_PROBE, endpoint, NAME, NAME], { encoding: 'utf8', timeout: 50_000 });
+  const found = JSON.parse(stdout) as { services: string[]; seldonMethods: string[]; v2Methods: string[]; answer: unknown };
+  for (const name of ['seldon.protos.Seldon', 'inference.GRPCInferenceService', 'grpc.health.v1.Health', 'grpc.reflection.v1alpha.ServerReflection']) assert.ok(found.services.includes(name), `${name} in ${found.services.join(', ')}`);
+  assert.deepEqual(found.seldonMethods, ['Predict', 'SendFeedback', 'ModelMetadata', 'GraphMetadata']);
+  assert.deepEqual(found.v2Methods, ['ServerLive', 'ServerReady', 'ModelReady', 'ServerMetadata', 'ModelMetadata', 'ModelInfer']);
+  const rest = await postJson(trantor.url(NAME, NAME), { data: { ndarray: [[1.0, 2.0]] } });
+  assert.deepEqual(comparable(found.answer), comparable(rest.body));
+});
