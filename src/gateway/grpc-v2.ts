@@ -31,6 +31,7 @@ function encodeSmall(typeName: string, fields: Record<string, unknown>): Uint8Ar
 
 function v2Of(entry: DeploymentEntry, predictor: GatewayPredictor): V2Predictor {
   if (predictor.v2 === undefined) {
+    if (predictor.protocol === 'v2') throw new TrantorError('NOT_IMPLEMENTED', `predictor ${predictor.name} of SeldonDeployment ${entry.namespace}/${entry.name} has \`protocol: v2\` but no V2 face here yet`);
     throw new TrantorError('NOT_IMPLEMENTED', `SeldonDeployment ${entry.namespace}/${entry.name} speaks Seldon's protocol; the V2 service (inference.GRPCInferenceService) answers deployments with \`protocol: v2\``);
   }
   return predictor.v2;
