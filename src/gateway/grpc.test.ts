@@ -117,6 +117,7 @@ table.entries.set('seldon/ab', {
 });
 table.entries.set('default/echo', { namespace: 'default', name: 'echo', executors: [executorFor('echo', predictorOf('default', graphNode('echo')))] });
 table.entries.set('seldon/sum', { namespace: 'seldon', name: 'sum', executors: [v2Predictor(sumPredictor)] });
+table.entries.set('seldon/faceless', { namespace: 'seldon', name: 'faceless', executors: [{ ...v2Predictor(sumPredictor), v2: undefined }] });
 table.entries.set('seldon/limits', { namespace: 'seldon', name: 'limits', executors: [limitsRecorder(seenLimits)] });
 
 const BODY_LIMIT = 64 * 1024;
@@ -360,7 +361,8 @@ test('V2: ModelInfer runs the predictor with typed tensors, INT64 kept exact, th
 
 test('V2 on a deployment speaking Seldon\'s protocol is UNIMPLEMENTED naming protocol: v2; a predictor\'s failure keeps its message', async () => {
   const request = encodeModelInferRequest({ name: 'doubler' }, {}, [{ name: 'x', datatype: 'FP32', shape: [1, 1], values: new Float32Array([1]) }]);
-  await failsWith(callBytes('/inference.GRPCInferenceService/ModelInfer', request, SELDON), grpc.status.UNIMPLEMENTED, /`protocol: v2`/);
+  await failsWith(callBytes('/inference.GRPCInferenceService/ModelInfer', request, SELDON), grpc.status.UNIMPLEMENTED, /speaks Seldon's protocol; .*`protocol: v2`/);
+  await failsWith(callBytes('/inference.GRPCInferenceService/ServerReady', v2Bytes('ServerReadyRequest', {}), { seldon: 'faceless', namespace: 'seldon' }), grpc.status.UNIMPLEMENTED, /has `protocol: v2` but no V2 face here yet/);
   const wrong = encodeModelInferRequest({ name: 'sum' }, {}, [{ name: 'y', datatype: 'FP32', shape: [1, 1], values: new Float32Array([1]) }]);
   await failsWith(callBytes('/inference.GRPCInferenceService/ModelInfer', wrong, V2), grpc.status.INTERNAL, 'inputs: expected an FP32 input named x');
 });
