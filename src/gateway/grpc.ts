@@ -18,6 +18,7 @@ import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type protobuf from 'protobufjs';
 import type { OriginHeaders } from '../http/index.ts';
 import { TrantorError, asTrantorError, isPuid, newPuid, seldonProtoRoot, v2ProtoRoot } from '../protocol/index.ts';
 import type { CallLimits, PredictorMetrics } from '../executor/index.ts';
@@ -105,7 +106,7 @@ class GatewayGrpcServer implements GrpcGateway {
     this.logger = options.logger;
     this.server = new grpc.Server({ 'grpc.max_receive_message_length': options.maxMessageBytes });
     const served: string[] = [];
-    const add = (service: import('protobufjs').Service, implementation: grpc.UntypedServiceImplementation): void => {
+    const add = (service: protobuf.Service, implementation: grpc.UntypedServiceImplementation): void => {
       this.server.addService(serviceDefinition(service), implementation);
       served.push(service.fullName.slice(1));
     };
@@ -119,7 +120,7 @@ class GatewayGrpcServer implements GrpcGateway {
   }
 
   /** grpc-js handlers for a service's methods, each running its work through `answer`. */
-  private unaryMethods(service: import('protobufjs').Service, work: Readonly<Record<string, UnaryWork>>): grpc.UntypedServiceImplementation {
+  private unaryMethods(service: protobuf.Service, work: Readonly<Record<string, UnaryWork>>): grpc.UntypedServiceImplementation {
     const handlers: grpc.UntypedServiceImplementation = {};
     for (const method of service.methodsArray) {
       const run = work[method.name];
