@@ -8,17 +8,18 @@ const layers = {
   options: [],
   protocol: ['options'],
   http: ['options', 'protocol'],
+  grpc: ['options', 'protocol'],
   manifest: ['options', 'protocol'],
-  component: ['options', 'protocol', 'http'],
-  executor: ['options', 'protocol', 'manifest'],
-  gateway: ['options', 'protocol', 'http', 'manifest', 'executor'],
+  component: ['options', 'protocol', 'http', 'grpc'],
+  executor: ['options', 'protocol', 'manifest', 'grpc'],
+  gateway: ['options', 'protocol', 'http', 'grpc', 'manifest', 'executor'],
   eventing: ['options', 'protocol', 'http', 'manifest'],
   'runtime/local': ['options', 'protocol', 'manifest'],
   'runtime/kubernetes': ['options', 'protocol', 'manifest'],
   client: ['options', 'protocol', 'manifest'],
   cli: ['options', 'protocol', 'http', 'manifest', 'client'],
 };
-const all = ['options', 'protocol', 'http', 'manifest', 'component', 'executor', 'gateway', 'eventing', 'runtime/local', 'runtime/kubernetes', 'server', 'client', 'cli'];
+const all = ['options', 'protocol', 'http', 'grpc', 'manifest', 'component', 'executor', 'gateway', 'eventing', 'runtime/local', 'runtime/kubernetes', 'server', 'client', 'cli'];
 const zones = Object.entries(layers).flatMap(([module, allowed]) =>
   all
     .filter((other) => other !== module && !allowed.includes(other) && !other.startsWith(`${module}/`))

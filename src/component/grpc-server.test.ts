@@ -5,7 +5,9 @@ import { fromProto, toProto, type SeldonProtoKind, type SeldonProtoMessages } fr
 import type { Features, SeldonComponent } from './contract.ts';
 import { createDispatcher } from './dispatch.ts';
 import { MicroserviceError } from './errors.ts';
-import { healthService, serveComponentGrpc, type ComponentGrpcServer } from './grpc-server.ts';
+import { serveComponentGrpc, type ComponentGrpcServer } from './grpc-server.ts';
+import { healthService } from '../grpc/index.ts';
+import { askReflection } from '../grpc/testing.ts';
 import { serveComponent, type ComponentServer } from './server.ts';
 
 /** A model that echoes its input, and fails on the inputs the tests name. */
@@ -176,4 +178,14 @@ test('grpc.health.v1 Watch sends SERVING, then NOT_SERVING when the server stops
     watcher.close();
     await own.close();
   }
+});
+
+test('reflection lists the component services and health, and describes them', async () => {
+  const [listed, file] = await askReflection(client, 'v1alpha', [{ list_services: '*' }, { file_containing_symbol: 'seldon.protos.Model.Predict' }]);
+  const names = (listed!.list_services_response as { service: { name: string }[] }).service.map((s) => s.name).sort();
+  assert.deepEqual(names, [
+    'grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection',
+    'seldon.protos.Combiner', 'seldon.protos.Generic', 'seldon.protos.Model', 'seldon.protos.OutputTransformer', 'seldon.protos.Router', 'seldon.protos.Transformer',
+  ]);
+  assert.equal((file!.file_descriptor_response as { file_descriptor_proto: Uint8Array[] }).file_descriptor_proto.length, 5, 'seldon.proto and its four imports');
 });

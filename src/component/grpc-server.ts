@@ -9,12 +9,11 @@
  * that cannot convert answers INVALID_ARGUMENT naming the field, not grpc-js's generic INTERNAL.
  */
 import * as grpc from '@grpc/grpc-js';
-import protobuf from 'protobufjs';
-import { fileURLToPath } from 'node:url';
-import { componentRpcNamed, fromProto, seldonService, toProto, TrantorError, asTrantorError, type ComponentRpc } from '../protocol/index.ts';
+import { componentRpcNamed, fromProto, seldonProtoRoot, seldonService, toProto, TrantorError, asTrantorError, type ComponentRpc } from '../protocol/index.ts';
 import type { SeldonComponent } from './contract.ts';
 import type { ComponentMethod, Dispatcher, Reply } from './dispatch.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './server.ts';
+import { grpcError, grpcStatusOf, serviceDefinition, healthImplementation, healthService, healthProtoRoot, addReflection } from '../grpc/index.ts';
 
 export interface GrpcServeOptions {
   host?: string;
@@ -45,39 +44,10 @@ const REQUIRED: Partial<Record<ComponentMethod, readonly string[]>> = {
   aggregate: ['aggregate', 'aggregateRaw', 'aggregate_raw'],
 };
 
-/** REST's HTTP status as the gRPC status a gRPC client expects for the same failure. */
-export function grpcStatusOf(httpStatus: number): grpc.status {
-  switch (httpStatus) {
-    case 401:
-      return grpc.status.UNAUTHENTICATED;
-    case 403:
-      return grpc.status.PERMISSION_DENIED;
-    case 404:
-      return grpc.status.NOT_FOUND;
-    case 408:
-    case 504:
-      return grpc.status.DEADLINE_EXCEEDED;
-    case 413:
-      return grpc.status.RESOURCE_EXHAUSTED;
-    case 501:
-      return grpc.status.UNIMPLEMENTED;
-    case 503:
-      return grpc.status.UNAVAILABLE;
-    default:
-      return httpStatus >= 400 && httpStatus < 500 ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL;
-  }
-}
-
 function failureMessage(reply: Reply): string {
   const status = (reply.body as { status?: { info?: unknown } } | undefined)?.status;
   return typeof status?.info === 'string' ? status.info : `failed with HTTP status ${reply.status}`;
 }
-
-function errorOf(code: grpc.status, details: string): grpc.ServerErrorResponse {
-  return Object.assign(new Error(details), { code, details });
-}
-
-const passBytes = (value: Buffer): Buffer => value;
 
 function seldonHandler(dispatcher: Dispatcher, model: SeldonComponent, spec: ComponentRpc): grpc.handleUnaryCall<Buffer, Buffer> {
   const required = REQUIRED[spec.method];
@@ -89,14 +59,14 @@ function seldonHandler(dispatcher: Dispatcher, model: SeldonComponent, spec: Com
       input = spec.request === 'Empty' ? undefined : fromProto(spec.request, call.request);
     } catch (err) {
       const failure = asTrantorError(err);
-      callback(errorOf(grpcStatusOf(failure.status), failure.message));
+      callback(grpcError(grpcStatusOf(failure.status), failure.message));
       return;
     }
     dispatcher.handle(spec.method, input).then(
       (reply) => {
         if (reply.status !== 200) {
           const code = lacking && reply.status === 400 ? grpc.status.UNIMPLEMENTED : grpcStatusOf(reply.status);
-          callback(errorOf(code, failureMessage(reply)));
+          callback(grpcError(code, failureMessage(reply)));
           return;
         }
         let bytes: Buffer;
@@ -105,106 +75,13 @@ function seldonHandler(dispatcher: Dispatcher, model: SeldonComponent, spec: Com
         } catch (err) {
           // The model's answer has no protobuf form (REST would have sent it as JSON): its failure.
           const message = err instanceof Error ? err.message : String(err);
-          callback(errorOf(grpc.status.INTERNAL, `${dispatcher.name}.${spec.method} answered what gRPC cannot carry: ${message}`));
+          callback(grpcError(grpc.status.INTERNAL, `${dispatcher.name}.${spec.method} answered what gRPC cannot carry: ${message}`));
           return;
         }
         callback(null, bytes);
       },
-      (err: unknown) => callback(errorOf(grpc.status.INTERNAL, asTrantorError(err).message)),
+      (err: unknown) => callback(grpcError(grpc.status.INTERNAL, asTrantorError(err).message)),
     );
-  };
-}
-
-function serviceDefinition(service: protobuf.Service): grpc.ServiceDefinition {
-  const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
-  for (const method of service.methodsArray) {
-    definition[method.name] = {
-      path: `/${service.fullName.slice(1)}/${method.name}`,
-      requestStream: method.requestStream === true,
-      responseStream: method.responseStream === true,
-      requestSerialize: passBytes,
-      requestDeserialize: passBytes,
-      responseSerialize: passBytes,
-      responseDeserialize: passBytes,
-    };
-  }
-  return definition;
-}
-
-// ---- grpc.health.v1 ----
-
-const HEALTH_PROTO = fileURLToPath(new URL('./health.proto', import.meta.url));
-let healthRoot: protobuf.Root | undefined;
-
-/** The health service's schema, parsed on first use. */
-export function healthService(): protobuf.Service {
-  if (healthRoot === undefined) {
-    try {
-      healthRoot = protobuf.loadSync(HEALTH_PROTO);
-      healthRoot.resolveAll();
-    } catch (err) {
-      throw new TrantorError('INTERNAL', `the gRPC health schema could not be loaded from ${HEALTH_PROTO}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
-  }
-  return healthRoot.lookupService('grpc.health.v1.Health');
-}
-
-const SERVING = 1;
-const NOT_SERVING = 2;
-const SERVICE_UNKNOWN = 3;
-
-interface Health {
-  implementation: grpc.UntypedServiceImplementation;
-  /** Ends every Watch with NOT_SERVING. */
-  stop(): void;
-}
-
-/** SERVING for the server as a whole ('') and each service it serves: the model is loaded before it starts. */
-function healthImplementation(names: ReadonlySet<string>): Health {
-  const service = healthService();
-  const request = service.lookupType('HealthCheckRequest');
-  const response = service.lookupType('HealthCheckResponse');
-  const encode = (status: number): Buffer => Buffer.from(response.encode({ status }).finish());
-  const watchers = new Set<grpc.ServerWritableStream<Buffer, Buffer>>();
-  let serving = true;
-  const askedAbout = (bytes: Buffer): string | Error => {
-    try {
-      return (request.decode(bytes) as unknown as { service: string }).service;
-    } catch (err) {
-      return new Error(`not a protobuf HealthCheckRequest: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  };
-  const check: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
-    const name = askedAbout(call.request);
-    if (name instanceof Error) callback(errorOf(grpc.status.INVALID_ARGUMENT, name.message));
-    else if (!names.has(name)) callback(errorOf(grpc.status.NOT_FOUND, `service: this server does not serve ${JSON.stringify(name)}`));
-    else callback(null, encode(serving ? SERVING : NOT_SERVING));
-  };
-  const watch: grpc.handleServerStreamingCall<Buffer, Buffer> = (call) => {
-    const name = askedAbout(call.request);
-    if (name instanceof Error) {
-      call.destroy(errorOf(grpc.status.INVALID_ARGUMENT, name.message));
-      return;
-    }
-    // The stream stays open: a later change (stopping) is sent on it.
-    call.write(encode(!names.has(name) ? SERVICE_UNKNOWN : serving ? SERVING : NOT_SERVING));
-    if (!serving) {
-      call.end();
-      return;
-    }
-    watchers.add(call);
-    call.on('cancelled', () => watchers.delete(call));
-  };
-  return {
-    implementation: { Check: check as grpc.UntypedHandleCall, Watch: watch as grpc.UntypedHandleCall },
-    stop() {
-      serving = false;
-      for (const call of watchers) {
-        call.write(encode(NOT_SERVING));
-        call.end();
-      }
-      watchers.clear();
-    },
   };
 }
 
@@ -233,6 +110,7 @@ export async function serveComponentGrpc(model: SeldonComponent, dispatcher: Dis
   const healthDef = healthService();
   server.addService(serviceDefinition(healthDef), health.implementation);
   served.add(healthDef.fullName.slice(1));
+  addReflection(server, [...served].filter((name) => name !== ''), [seldonProtoRoot(), healthProtoRoot()]);
 
   const address = host.includes(':') ? `[${host}]:${options.port ?? 0}` : `${host}:${options.port ?? 0}`;
   const port = await new Promise<number>((resolve, reject) => {

@@ -17,7 +17,7 @@ export { EXECUTOR_DEFAULTS, executorOptions } from './options.ts';
 export type { ExecutorOptions } from './options.ts';
 export { RequestLogger, requestLoggerOptions } from './request-logger.ts';
 export type { RequestLoggerOptions } from './request-logger.ts';
-export { GrpcTransport, HTTP_STATUS_OF_GRPC, SELDON_MAX_MESSAGE_BYTES, grpcTransportOptions } from './transport/grpc.ts';
+export { GrpcTransport, SELDON_MAX_MESSAGE_BYTES, grpcTransportOptions } from './transport/grpc.ts';
 export type { GrpcTransportOptions } from './transport/grpc.ts';
 export { ByEndpointTransport, endpointTransport, endpointTypeIn, grpcEndpoints } from './transport/by-endpoint.ts';
 export type { ByEndpointOptions, EndpointType } from './transport/by-endpoint.ts';

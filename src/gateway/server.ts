@@ -5,6 +5,7 @@
  * is a Seldon failure body with the error's own status.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { httpOptions, type HttpOptions, closeAfterAnswer, closer, createHttpServer, listen, readBody, unanswerable, urlOf, type BodyLimit, compileRequestOrigin, isUnspecifiedHost, normalizeHost, normalizeOrigin, type RequestOriginPolicy } from '../http/index.ts';
@@ -21,6 +22,7 @@ import type { Exchange } from './exchange.ts';
 import { gatewayOptions, type GatewayLimits } from './options.ts';
 import { matchPath, type GatewayOps, type RouteMatch } from './routes.ts';
 import { trafficOf } from './traffic.ts';
+import { createGatewayGrpc, type GatewayGrpc } from './grpc.ts';
 
 export interface GatewayOptions {
   host: string;
@@ -55,6 +57,11 @@ export interface GatewayOptions {
   pod?: { readonly namespace: string; readonly name: string; ready(): Promise<string | undefined> };
   /** `trantor gateway`: `/ready` answers 503 with its text until it resolves undefined (a pod's `ready` wins). */
   ready?: () => Promise<string | undefined>;
+  /**
+   * gRPC (grpc.ts) is always served on `port` beside REST; given, also on this port of its own
+   * (0 picks one; `Gateway.grpcPort` says which).
+   */
+  grpcPort?: number;
 }
 
 export interface Gateway {
@@ -63,6 +70,8 @@ export interface Gateway {
   port: number;
   /** `http://<host>:<port>` */
   url: string;
+  /** The gRPC side's own port, when `grpcPort` was given. */
+  grpcPort: number | undefined;
   /** Stops taking connections, lets requests in flight finish (up to a few seconds), then closes. */
   close(): Promise<void>;
 }
@@ -132,7 +141,102 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     corsAllowedOrigins: config.corsAllowedOrigins,
   });
   server.on('request', new GatewayHandler(config, origin).onRequest);
-  return { server, port, url: urlOf(options.host, port), close: closer(server, config.http.closeGrace) };
+  let grpcPort: number | undefined;
+  let grpcOrigin: RequestOriginPolicy | undefined;
+  const grpc = createGatewayGrpc({
+    deployments: config.deployments,
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxMessageBytes: config.bodyLimit.limitBytes,
+    pod: config.pod,
+    ready: config.ready,
+    logger: config.logger,
+    // The Host rule REST applies, for either port the call came in on.
+    admit: (headers) => {
+      try {
+        origin.admit(headers);
+      } catch (err) {
+        if (grpcOrigin === undefined) throw err;
+        grpcOrigin.admit(headers);
+      }
+    },
+  });
+  const undecided = sniffHttp2(server, grpc, Math.min(config.http.headersTimeout, config.requestTimeoutMs));
+  const closeHttp = closer(server, config.http.closeGrace);
+  const close = (): Promise<void> => {
+    // A connection that has sent nothing yet is neither side's to close: without this, it would hold `server.close` open.
+    for (const socket of undecided) socket.destroy();
+    return Promise.all([grpc.close(config.http.closeGrace), closeHttp()]).then(() => undefined);
+  };
+  if (options.grpcPort !== undefined) {
+    try {
+      grpcPort = await grpc.listen(options.host, options.grpcPort);
+    } catch (err) {
+      await close();
+      throw err;
+    }
+    grpcOrigin = compileRequestOrigin({
+      bindHost: options.host,
+      port: grpcPort,
+      allowedHosts: config.allowedHosts,
+      ...(config.hostPattern === undefined ? {} : { hostPattern: config.hostPattern }),
+      anyHost: isUnspecifiedHost(options.host),
+      corsAllowedOrigins: config.corsAllowedOrigins,
+    });
+  }
+  return { server, port, url: urlOf(options.host, port), grpcPort, close };
+}
+
+/** The first bytes an HTTP/2 client sends (RFC 9113 §3.4); gRPC always starts with them. */
+const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+/**
+ * Each new connection's first bytes decide who serves it: the HTTP/2 preface goes to the gRPC
+ * side, anything else to node:http, with the bytes read put back first. Most requests decide on
+ * their first byte or two (only `PRI` and `P…` methods share a prefix). A connection that sends
+ * nothing is closed after `timeoutMs`, as node:http closes one whose headers do not arrive.
+ * Returns the connections still undecided.
+ */
+function sniffHttp2(server: Server, grpc: GatewayGrpc, timeoutMs: number): ReadonlySet<Socket> {
+  const undecided = new Set<Socket>();
+  const http1 = server.listeners('connection') as ((socket: Socket) => void)[];
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    undecided.add(socket);
+    let seen: Buffer = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      undecided.delete(socket);
+      socket.destroy();
+    }, timeoutMs);
+    timer.unref();
+    const decide = (http2: boolean): void => {
+      undecided.delete(socket);
+      clearTimeout(timer);
+      socket.off('readable', onReadable);
+      socket.off('end', onEnd);
+      socket.off('error', onError);
+      if (seen.length > 0) socket.unshift(seen);
+      if (http2) grpc.inject(socket);
+      else for (const listener of http1) listener.call(server, socket);
+    };
+    const onReadable = (): void => {
+      let chunk: Buffer | null;
+      while ((chunk = socket.read() as Buffer | null) !== null) seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+      const n = Math.min(seen.length, HTTP2_PREFACE.length);
+      const prefix = seen.subarray(0, n).equals(HTTP2_PREFACE.subarray(0, n));
+      if (!prefix || n === HTTP2_PREFACE.length) decide(prefix);
+    };
+    // Ended before deciding, so after at most a piece of the preface: nothing to answer.
+    const onEnd = (): void => onError();
+    const onError = (): void => {
+      undecided.delete(socket);
+      clearTimeout(timer);
+      socket.destroy();
+    };
+    socket.on('readable', onReadable);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+  });
+  return undecided;
 }
 
 class GatewayHandler implements GatewayOps {

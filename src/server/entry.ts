@@ -53,7 +53,7 @@ withPodFlags(
     .option('--predictor <name>', 'the predictor (ENGINE_PREDICTOR holds it)')
     .option('--file <path>', "the predictor's JSON in a file, instead of ENGINE_PREDICTOR")
     .option('--http_port <n>', 'the port to serve on (default 8000; 0 picks a free one)')
-    .option('--grpc_port <n>', 'accepted and ignored: no gRPC server')
+    .option('--grpc_port <n>', "gRPC (Seldon's service, V2, health, reflection) on this port too; always on the HTTP port")
     .option('--protocol <name>', 'seldon (default; the only one served)')
     .option('--transport <name>', 'rest (default; the only one served)')
     .option('--server_type <type>', 'rpc (default; kafka is not served)')
@@ -73,7 +73,7 @@ withPodFlags(
     .option('--sdep <name>', 'the SeldonDeployment')
     .option('--namespace <ns>', 'its namespace')
     .option('--http_port <n>', 'the port to serve on (default 8000; 0 picks a free one)')
-    .option('--grpc_port <n>', 'accepted and named at start: gRPC is not served yet'),
+    .option('--grpc_port <n>', "gRPC (Seldon's service, V2, health, reflection) on this port too; always on the HTTP port"),
 ).action(async (opts: import('./gateway-main.ts').GatewayFlags, command: Command) => {
   const { runGateway } = await import('./gateway-main.ts');
   await runGateway(opts, process.env, command.args);

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
+import * as grpc from '@grpc/grpc-js';
 import { componentRpc, fromProto, toProto } from '../protocol/index.ts';
 import { resolveExecutorConfig, startPodExecutor, type ExecutorFlags } from './executor-main.ts';
 
@@ -50,7 +50,11 @@ test("Seldon's request-logger arguments and default endpoint reach the executor'
 
 test('arguments that do not apply are named; full_health_checks reads as Go flags do', () => {
   const config = resolveExecutorConfig({ ...FLAGS, grpc_port: '5001', full_health_checks: 'false' }, engine(), ['--kafka_broker', 'k:9092']);
-  assert.deepEqual(config.ignored, ['--kafka_broker k:9092', '--grpc_port']);
+  assert.deepEqual(config.ignored, ['--kafka_broker k:9092']);
+  // gRPC is served: on the HTTP port always, and on --grpc_port as Seldon's executor serves it.
+  assert.equal(config.grpcPort, 5001);
+  assert.equal(resolveExecutorConfig(FLAGS, engine()).grpcPort, undefined);
+  assert.throws(() => resolveExecutorConfig({ ...FLAGS, grpc_port: 'five' }, engine()), /grpc_port/);
   assert.equal(config.fullHealthChecks, false);
   assert.equal(resolveExecutorConfig({ ...FLAGS, full_health_checks: true }, engine()).fullHealthChecks, true);
 });
@@ -116,5 +120,36 @@ test('a node whose endpoint.type is GRPC is called over gRPC at its service_port
   } finally {
     await pod.close();
     await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  }
+});
+
+test('--grpc_port serves Seldon\'s gRPC service for the pod\'s deployment, as the HTTP port does', async () => {
+  const component = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(body);
+    });
+  });
+  const port = await listen(component);
+  const pod = await startPodExecutor(resolveExecutorConfig({ ...FLAGS, grpc_port: '0' }, engine({}, port)), pino({ level: 'silent' }));
+  try {
+    assert.ok(pod.gateway.grpcPort !== undefined && pod.gateway.grpcPort !== 0);
+    for (const grpcPort of [pod.gateway.grpcPort, pod.gateway.port]) {
+      const client = new grpc.Client(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
+      try {
+        // No `seldon` metadata: a pod serves its own deployment, as Seldon's executor does.
+        const answer = await new Promise<Buffer>((resolve, reject) => {
+          client.makeUnaryRequest('/seldon.protos.Seldon/Predict', (b: Buffer) => b, (b: Buffer) => b, Buffer.from(toProto('SeldonMessage', { strData: 'over grpc' })), (err, value) => (err === null ? resolve(value!) : reject(err)));
+        });
+        assert.equal(fromProto('SeldonMessage', answer).strData, 'over grpc');
+      } finally {
+        client.close();
+      }
+    }
+  } finally {
+    await pod.close();
+    component.close();
   }
 });

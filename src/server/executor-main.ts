@@ -3,9 +3,10 @@
  * (container `seldon-container-engine`). It reads the predictor from `ENGINE_PREDICTOR` (base64
  * JSON, as the operator writes it) and Seldon's executor arguments, and serves that predictor's API
  * at the root of its HTTP port — predictions, feedback, metadata, docs, CloudEvents, `/ready`,
- * `/live`, `/prometheus` — with the same gateway and executor code `trantor up` runs, calling the
- * pod's component containers at the `service_host:service_port` of each graph node, over HTTP or
- * gRPC as the node's `endpoint.type` says.
+ * `/live`, `/prometheus` — and Seldon's gRPC service on the same port and on `--grpc_port`, with
+ * the same gateway and executor code `trantor up` runs, calling the pod's component containers at
+ * the `service_host:service_port` of each graph node, over HTTP or gRPC as the node's
+ * `endpoint.type` says.
  */
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -45,9 +46,6 @@ export interface ExecutorFlags {
   set?: readonly string[];
 }
 
-/** Seldon's executor arguments that Trantor takes and does nothing with; named at start. */
-export const IGNORED_FLAGS = ['grpc_port'] as const;
-
 export interface PodExecutorConfig {
   readonly deployment: SeldonDeployment;
   readonly predictor: Predictor;
@@ -55,6 +53,8 @@ export interface PodExecutorConfig {
   readonly addresses: ReadonlyMap<string, ReplicaAddress>;
   readonly host: string;
   readonly port: number;
+  /** `--grpc_port`: gRPC on a port of its own too (it is always served on `port`). */
+  readonly grpcPort: number | undefined;
   readonly fullHealthChecks: boolean;
   readonly logLevel: string;
   readonly options: CompiledOptions;
@@ -112,7 +112,6 @@ export function resolveExecutorConfig(flags: ExecutorFlags, env: NodeJS.ProcessE
   const protocol = flags.protocol ?? 'seldon';
   if (protocol !== 'seldon') throw new Error(`--protocol ${protocol}: trantor executor serves the seldon protocol only`);
   const ignored = unknown.length === 0 ? [] : [unknown.join(' ')];
-  for (const flag of IGNORED_FLAGS) if (flags[flag] !== undefined) ignored.push(`--${flag}`);
   if (flags.prometheus_path !== undefined && flags.prometheus_path !== '/prometheus') ignored.push(`--prometheus_path ${flags.prometheus_path} (metrics are at /prometheus)`);
   const logLevel = logLevelFlag(flags.log_level);
 
@@ -149,6 +148,7 @@ export function resolveExecutorConfig(flags: ExecutorFlags, env: NodeJS.ProcessE
     addresses,
     host: flags.host ?? '0.0.0.0',
     port: portFlag(flags.http_port ?? '8000', 'http_port'),
+    grpcPort: flags.grpc_port === undefined ? undefined : portFlag(flags.grpc_port, 'grpc_port'),
     fullHealthChecks: full === true || full === 'true',
     logLevel,
     options: Object.freeze({ ...compiled, executor }),
@@ -242,6 +242,7 @@ export async function startPodExecutor(config: PodExecutorConfig, logger: Logger
     logger,
     metrics,
     pod: { namespace, name, ready },
+    ...(config.grpcPort === undefined ? {} : { grpcPort: config.grpcPort }),
   });
   return {
     gateway,
@@ -263,7 +264,7 @@ export async function runPodExecutor(flags: ExecutorFlags, env: NodeJS.ProcessEn
     logLevel: config.logLevel,
     ignored: config.ignored,
     start: (logger) => startPodExecutor(config, logger),
-    describe: (pod) => `${namespace}/${name} predictor ${config.predictor.name}, nodes ${pod.executor.nodeNames.join(', ')}`,
+    describe: (pod) => `${namespace}/${name} predictor ${config.predictor.name}, nodes ${pod.executor.nodeNames.join(', ')}${pod.gateway.grpcPort === undefined ? '' : `; gRPC also on port ${pod.gateway.grpcPort}`}`,
     url: (pod) => pod.gateway.url,
   });
 }

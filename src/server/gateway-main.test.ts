@@ -48,8 +48,9 @@ test("the rendered gateway container's arguments and environment are what the co
   );
   // Each graph's nodes, so feedback finds the predictor that made the prediction.
   assert.deepEqual(config.predictors.map((p) => p.nodes), [['a'], ['b'], ['c']]);
-  // gRPC is a later issue: the port is taken and said to be unserved.
-  assert.deepEqual(config.ignored, ['--grpc_port 5001 (gRPC is not served yet)']);
+  // gRPC is served on its own port too, beside the HTTP port.
+  assert.deepEqual(config.ignored, []);
+  assert.equal(config.grpcPort, 5001);
 });
 
 test('optional fields take their defaults; node names are read when given', () => {

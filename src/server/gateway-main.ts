@@ -18,7 +18,7 @@ export interface GatewayFlags {
   sdep?: string;
   namespace?: string;
   http_port?: string;
-  /** Accepted and named at start: gRPC is not served yet. */
+  /** gRPC on a port of its own too (it is always served on the HTTP port). */
   grpc_port?: string;
   log_level?: string;
   /** The address to bind (default every interface, as in a pod). */
@@ -34,6 +34,8 @@ export interface GatewayProcessConfig {
   readonly predictors: readonly RemotePredictorSpec[];
   readonly host: string;
   readonly port: number;
+  /** `--grpc_port`: gRPC on a port of its own too. */
+  readonly grpcPort: number | undefined;
   readonly logLevel: string;
   readonly options: CompiledOptions;
   /** What was given and is not served, for the start-up notice. */
@@ -90,13 +92,13 @@ export function resolveGatewayConfig(flags: GatewayFlags, env: NodeJS.ProcessEnv
   const logLevel = logLevelFlag(flags.log_level);
   const predictors = parseGatewayPredictors(env[GATEWAY_PREDICTORS_ENV]);
   const ignored = unknown.length === 0 ? [] : [unknown.join(' ')];
-  if (flags.grpc_port !== undefined) ignored.push(`--grpc_port ${flags.grpc_port} (gRPC is not served yet)`);
   return Object.freeze({
     namespace,
     name,
     predictors: Object.freeze(predictors),
     host: flags.host ?? '0.0.0.0',
     port: portFlag(flags.http_port ?? '8000', 'http_port'),
+    grpcPort: flags.grpc_port === undefined ? undefined : portFlag(flags.grpc_port, 'grpc_port'),
     logLevel,
     options: compileOptions(OPTION_SECTIONS, { file: flags.config, sets: flags.set ?? [] }),
     ignored: Object.freeze(ignored),
@@ -127,6 +129,7 @@ export async function startGatewayProcess(config: GatewayProcessConfig, logger: 
       logger,
       metrics,
       ready: () => deployment.notReady(checkMs),
+      ...(config.grpcPort === undefined ? {} : { grpcPort: config.grpcPort }),
     });
   } catch (err) {
     await deployment.close();
@@ -151,7 +154,7 @@ export async function runGateway(flags: GatewayFlags, env: NodeJS.ProcessEnv, un
     logLevel: config.logLevel,
     ignored: config.ignored,
     start: (logger) => startGatewayProcess(config, logger),
-    describe: () => `${namespace}/${name}, predictors ${config.predictors.map((p) => `${p.name} (${p.shadow ? 'shadow' : `traffic ${p.traffic}`}) at ${p.url.href}`).join(', ')}`,
+    describe: (running) => `${namespace}/${name}, predictors ${config.predictors.map((p) => `${p.name} (${p.shadow ? 'shadow' : `traffic ${p.traffic}`}) at ${p.url.href}`).join(', ')}${running.gateway.grpcPort === undefined ? '' : `; gRPC also on port ${running.gateway.grpcPort}`}`,
     url: (running) => `${running.gateway.url}/seldon/${namespace}/${name}`,
   });
 }

@@ -75,6 +75,8 @@ before(async () => {
   assert.deepEqual([...ports.keys()], ['scaler', 'echo']);
   const args = [...container.args];
   args[args.indexOf('--http_port') + 1] = '0';
+  // gRPC is served on its own port too: a free one here.
+  args[args.indexOf('--grpc_port') + 1] = '0';
   // One of Seldon's arguments that does not apply here, to be named as ignored.
   args.push('--kafka_broker', 'kafka.local:9092', '--host', '127.0.0.1');
   executor = spawn(process.execPath, [TRANTOR, 'executor', ...args], {

@@ -112,6 +112,7 @@ before(async () => {
     engine.graph.endpoint.httpPort = hostPort;
     const args = [...container.args];
     args[args.indexOf('--http_port') + 1] = '0';
+    args[args.indexOf('--grpc_port') + 1] = '0';
     const running = await startTrantor('executor', ['executor', ...args, '--host', '127.0.0.1'], { [ENGINE_PREDICTOR_ENV]: Buffer.from(JSON.stringify(engine)).toString('base64') });
     executors.set(engine.name, running);
     addresses.set(engine.name, running.url);
@@ -129,6 +130,7 @@ before(async () => {
   }
   const args = [...container.args];
   args[args.indexOf('--http_port') + 1] = '0';
+  args[args.indexOf('--grpc_port') + 1] = '0';
   args.push('--host', '127.0.0.1', '--set', `gateway.bodyLimit=${BODY_LIMIT}`);
   gateway = await startTrantor('gateway', ['gateway', ...args], { [GATEWAY_PREDICTORS_ENV]: JSON.stringify(predictors) });
   base = `${gateway.url}/seldon/models/pair`;
@@ -155,8 +157,9 @@ function predictionsCounted(text: string, predictor: string): number {
   return Number(pattern.exec(text)?.[1] ?? 0);
 }
 
-test('it names what it does not serve (gRPC) and the predictors it forwards to', () => {
-  assert.match(gateway.output(), /ignoring --grpc_port 5001 \(gRPC is not served yet\)/);
+test('it names the predictors it forwards to and its own gRPC port', () => {
+  assert.doesNotMatch(gateway.output(), /ignoring/);
+  assert.match(gateway.output(), /gRPC also on port \d+/);
   assert.match(gateway.output(), /models\/pair, predictors main \(traffic 75\) at http:\/\/127\.0\.0\.1:\d+\/, canary \(traffic 25\)/);
 });
 

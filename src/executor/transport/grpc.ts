@@ -18,7 +18,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import { HTTP_STATUS_OF_GRPC, TrantorError, componentRpc, fromProto, toProto } from '../../protocol/index.ts';
+import { TrantorError, componentRpc, fromProto, toProto } from '../../protocol/index.ts';
+import { HTTP_STATUS_OF_GRPC } from '../../grpc/index.ts';
 import type { Feedback, SeldonMessage, SeldonProtoKind } from '../../protocol/index.ts';
 import type { EndpointSource, ReplicaAddress, UnitKey } from './endpoints.ts';
 import { EXECUTOR_DEFAULTS } from '../options.ts';
@@ -28,7 +29,6 @@ import type { ReplicaPolicyOptions } from './units.ts';
 import { answerOf, describeUnit, MethodTransport, seldonFailure } from './transport.ts';
 import type { CallOptions, ComponentMethod, Failure, MethodPayload, Reply } from './transport.ts';
 
-export { HTTP_STATUS_OF_GRPC } from '../../protocol/index.ts';
 
 /** Seldon's executor lifts gRPC's message limits (math.MaxInt32 both ways); so do we unless told. */
 export const SELDON_MAX_MESSAGE_BYTES = 2_147_483_647;

@@ -1,8 +1,8 @@
 /**
- * gRPC status codes (the numbers every gRPC implementation shares) and the HTTP status each stands
- * for, as grpc-gateway maps them: one table for the executor's gRPC transport and the client, so a
- * failure over gRPC reads as the same failure over REST. Plain numbers, so the protocol layer
- * need not load a gRPC library to name them.
+ * gRPC status codes (the numbers every gRPC implementation shares) and HTTP statuses, both ways,
+ * in one place: a server answering a failure over gRPC gives the code matching the HTTP status REST
+ * gives for it, and a client reading a gRPC failure treats it as the HTTP status it stands for (as
+ * grpc-gateway maps them). Plain numbers, so the protocol layer need not load a gRPC library.
  */
 export const GRPC_STATUS_NAMES: readonly string[] = Object.freeze([
   'OK',
@@ -48,4 +48,28 @@ export const HTTP_STATUS_OF_GRPC: Readonly<Record<number, number>> = Object.free
 /** `UNAVAILABLE` for 14; the number itself for a code gRPC does not define. */
 export function grpcStatusName(code: number): string {
   return GRPC_STATUS_NAMES[code] ?? String(code);
+}
+
+/** REST's HTTP status as the gRPC status code a gRPC client expects for the same failure. */
+export function grpcStatusOfHttp(httpStatus: number): number {
+  switch (httpStatus) {
+    case 401:
+      return 16; // UNAUTHENTICATED
+    case 403:
+      return 7; // PERMISSION_DENIED
+    case 404:
+      return 5; // NOT_FOUND
+    case 408:
+    case 504:
+      return 4; // DEADLINE_EXCEEDED
+    case 413:
+    case 429:
+      return 8; // RESOURCE_EXHAUSTED
+    case 501:
+      return 12; // UNIMPLEMENTED
+    case 503:
+      return 14; // UNAVAILABLE
+    default:
+      return httpStatus >= 400 && httpStatus < 500 ? 3 /* INVALID_ARGUMENT */ : 13; /* INTERNAL */
+  }
 }

@@ -1,0 +1,119 @@
+/**
+ * `inference.GRPCInferenceService` at the gateway: the Open Inference Protocol's gRPC face of a
+ * `protocol: v2` deployment (chosen by the same `seldon`/`namespace` metadata), calling its
+ * predictors' `v2` face (predictor.ts) with the same values V2 REST hands it. ModelInfer takes the
+ * traffic split and copies to shadows as Predict does. A deployment speaking Seldon's protocol
+ * has no V2 face: UNIMPLEMENTED, naming `protocol: v2`.
+ */
+import { readFileSync } from 'node:fs';
+import { TrantorError, decodeModelInferRequest, encodeModelInferResponse, encodeModelMetadataResponse, encodeServerMetadataResponse, v2MessageType } from '../protocol/index.ts';
+import type { V2DecodedBody, V2InferenceRequest } from '../protocol/index.ts';
+import type { GatewayPredictor, V2Predictor } from './predictor.ts';
+import type { GrpcExchange, GrpcGateway, UnaryWork } from './grpc.ts';
+import type { DeploymentEntry } from './deployments.ts';
+import { primaryOf } from './traffic.ts';
+import { servingPredictor } from './grpc-seldon.ts';
+
+/** A small V2 message's fields (names as in v2.proto); BAD_PAYLOAD when the bytes are not one. */
+function decodeSmall(typeName: string, bytes: Uint8Array): Record<string, unknown> {
+  const type = v2MessageType(typeName);
+  try {
+    return type.toObject(type.decode(bytes));
+  } catch (err) {
+    throw new TrantorError('BAD_PAYLOAD', `not a protobuf ${typeName}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+function encodeSmall(typeName: string, fields: Record<string, unknown>): Uint8Array {
+  const type = v2MessageType(typeName);
+  return type.encode(type.fromObject(fields)).finish();
+}
+
+function v2Of(entry: DeploymentEntry, predictor: GatewayPredictor): V2Predictor {
+  if (predictor.v2 === undefined) {
+    if (predictor.protocol === 'v2') throw new TrantorError('NOT_IMPLEMENTED', `predictor ${predictor.name} of SeldonDeployment ${entry.namespace}/${entry.name} has \`protocol: v2\` but no V2 face here yet`);
+    throw new TrantorError('NOT_IMPLEMENTED', `SeldonDeployment ${entry.namespace}/${entry.name} speaks Seldon's protocol; the V2 service (inference.GRPCInferenceService) answers deployments with \`protocol: v2\``);
+  }
+  return predictor.v2;
+}
+
+/** The model a request names: `name` is required, `version` optional. */
+function modelOf(fields: Record<string, unknown>, field = 'name'): { name: string; version: string | undefined } {
+  const name = fields[field];
+  if (typeof name !== 'string' || name === '') throw new TrantorError('BAD_PAYLOAD', `${field}: expected the model's name (a graph node)`);
+  const version = fields[field === 'name' ? 'version' : 'model_version'];
+  return { name, version: typeof version === 'string' && version !== '' ? version : undefined };
+}
+
+let serverVersion: string | undefined;
+
+/** The package's version, for ServerMetadata: package.json sits two levels up from src/ and dist/ alike. */
+function versionOfServer(): string {
+  if (serverVersion === undefined) {
+    try {
+      const parsed = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+      serverVersion = typeof parsed.version === 'string' ? parsed.version : '';
+    } catch {
+      serverVersion = '';
+    }
+  }
+  return serverVersion;
+}
+
+export function v2ServiceImplementation(gateway: GrpcGateway): Readonly<Record<string, UnaryWork>> {
+  /** The primary predictor's V2 face, metered. */
+  const primary = (exchange: GrpcExchange): V2Predictor => {
+    const entry = gateway.entry(exchange);
+    const predictor = primaryOf(entry);
+    exchange.meter = predictor.metrics;
+    return v2Of(entry, predictor);
+  };
+  const shadow = (entry: DeploymentEntry, predictor: GatewayPredictor, model: { name: string; version: string | undefined }, request: V2DecodedBody<V2InferenceRequest>, exchange: GrpcExchange): void => {
+    const v2 = predictor.v2;
+    if (v2 === undefined) return;
+    v2.infer(model.name, model.version, request, exchange.puid, gateway.limits(exchange)).catch((err: unknown) => {
+      gateway.logger?.debug({ err, predictor: predictor.name, deployment: `${entry.namespace}/${entry.name}`, puid: exchange.puid }, 'shadow predictor failed; its answer is ignored');
+    });
+  };
+  return {
+    // The gateway answers for itself: it is live whenever it answers.
+    ServerLive: () => Promise.resolve(encodeSmall('ServerLiveResponse', { live: true })),
+
+    async ServerReady(exchange) {
+      const v2 = primary(exchange);
+      return encodeSmall('ServerReadyResponse', { ready: await v2.serverReady(gateway.limits(exchange)) });
+    },
+
+    async ModelReady(exchange, request) {
+      const model = modelOf(decodeSmall('ModelReadyRequest', request));
+      const v2 = primary(exchange);
+      return encodeSmall('ModelReadyResponse', { ready: await v2.modelReady(model.name, model.version, gateway.limits(exchange)) });
+    },
+
+    ServerMetadata(exchange) {
+      // Asked of a deployment: it must speak V2 for the answer to mean anything.
+      primary(exchange);
+      return Promise.resolve(encodeServerMetadataResponse({ name: 'trantor', version: versionOfServer(), extensions: [] }));
+    },
+
+    async ModelMetadata(exchange, request) {
+      const model = modelOf(decodeSmall('ModelMetadataRequest', request));
+      const v2 = primary(exchange);
+      return encodeModelMetadataResponse(await v2.modelMetadata(model.name, model.version, gateway.limits(exchange)));
+    },
+
+    async ModelInfer(exchange, request) {
+      const { entry, split } = gateway.route(exchange);
+      const decoded = decodeModelInferRequest(request);
+      const model = modelOf({ model_name: decoded.modelName, model_version: decoded.modelVersion }, 'model_name');
+      const predictor = servingPredictor(entry, split.pick());
+      exchange.meter = predictor.metrics;
+      const v2 = v2Of(entry, predictor);
+      const body: V2DecodedBody<V2InferenceRequest> = { message: decoded.message, tensors: decoded.tensors };
+      for (const copy of split.shadows) shadow(entry, copy, model, body, exchange);
+      const answer = await v2.infer(model.name, model.version, body, exchange.puid, gateway.limits(exchange));
+      const { outputs: _listed, ...fields } = answer.message;
+      return encodeModelInferResponse(fields, answer.tensors);
+    },
+  };
+}

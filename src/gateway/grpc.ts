@@ -1,0 +1,248 @@
+/**
+ * The gateway's gRPC side: Seldon's `seldon.protos.Seldon` service (grpc-seldon.ts), the Open
+ * Inference Protocol's `inference.GRPCInferenceService` (grpc-v2.ts), `grpc.health.v1.Health` and
+ * server reflection, on one grpc-js server. Through Seldon's Ambassador or Istio routes a client
+ * reaches a deployment by the `seldon` (its name) and `namespace` metadata; so does it here.
+ *
+ * Connections reach the server two ways: handed over by the gateway's HTTP port, which sniffs the
+ * HTTP/2 preface on each new connection (so `localhost:8000` answers REST and gRPC, as Seldon's
+ * ingress does), and on a port of its own when one is asked for (`--grpc_port`).
+ *
+ * Every call gets what a REST request gets: the Host rule, a puid (`seldon-puid` metadata, sent
+ * back as initial metadata on answers and failures alike), the request timeout (or the call's
+ * deadline when sooner), the skip-logging wish, the predictor's request histogram (labelled as
+ * Seldon's executor labels gRPC: the full method, `unary`), and failures with REST's message
+ * under the gRPC status matching REST's HTTP status.
+ */
+import type { Duplex } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type protobuf from 'protobufjs';
+import type { OriginHeaders } from '../http/index.ts';
+import { TrantorError, asTrantorError, isPuid, newPuid, seldonProtoRoot, v2ProtoRoot } from '../protocol/index.ts';
+import type { CallLimits, PredictorMetrics } from '../executor/index.ts';
+import { grpcError, grpcStatusOf, serviceDefinition, healthImplementation, healthProtoRoot, healthService, type Health, addReflection } from '../grpc/index.ts';
+import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
+import { trafficOf, type TrafficSplit } from './traffic.ts';
+import { seldonServiceImplementation } from './grpc-seldon.ts';
+import { v2ServiceImplementation } from './grpc-v2.ts';
+
+export interface GatewayGrpcOptions {
+  deployments: DeploymentTable;
+  /** The request timeout (ms): a call's deadline shortens it, never lengthens it. */
+  requestTimeoutMs: number;
+  /** The largest request message taken (the gateway's body limit); RESOURCE_EXHAUSTED past it. */
+  maxMessageBytes: number;
+  /** A pod's executor: calls without `seldon` metadata go to the pod's deployment. */
+  pod?: { readonly namespace: string; readonly name: string } | undefined;
+  /** Admits a call by its `:authority` and any Origin/Sec-Fetch-* metadata, or throws (REST's Host rule). */
+  admit?: ((headers: OriginHeaders) => void) | undefined;
+  /** The health service says NOT_SERVING while this gives a reason. */
+  ready?: (() => Promise<string | undefined>) | undefined;
+  logger?: Logger | undefined;
+}
+
+export interface GatewayGrpc {
+  /** Serves an HTTP/2 connection accepted elsewhere (its preface unshifted back). */
+  inject(connection: Duplex): void;
+  /** Listens on a port of its own; resolves with the port (0 picks one). */
+  listen(host: string, port: number): Promise<number>;
+  /** Health turns NOT_SERVING, calls in flight finish for up to `graceMs`, then connections are cut. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** One call at the gateway: what its handler and the answer path need. */
+export interface GrpcExchange {
+  /** The full method, as Seldon's metrics name it (`/seldon.protos.Seldon/Predict`). */
+  readonly method: string;
+  readonly metadata: grpc.Metadata;
+  /** `Date.now()` when the call arrived. */
+  readonly started: number;
+  readonly t0: number;
+  /** The call's deadline (ms since the epoch); Infinity when it has none. */
+  readonly deadline: number;
+  /** `seldon-puid` metadata's, or one generated; a message's `meta.puid` replaces a generated one. */
+  puid: string;
+  puidFromMetadata: boolean;
+  /** The predictor the call is recorded under, once known. */
+  meter: PredictorMetrics | undefined;
+}
+
+/** What the service implementations use of the gateway. */
+export interface GrpcGateway {
+  /** The deployment the call's metadata names (or the pod's); NOT_FOUND / INVALID_ARGUMENT otherwise. */
+  entry(exchange: GrpcExchange): DeploymentEntry;
+  /** Its entry and traffic split; the call is metered under the primary predictor until one is picked. */
+  route(exchange: GrpcExchange): { entry: DeploymentEntry; split: TrafficSplit };
+  /** The request timeout (or the time to the call's deadline, when sooner) and the skip-logging wish. */
+  limits(exchange: GrpcExchange): CallLimits;
+  readonly logger: Logger | undefined;
+}
+
+/** A unary method's work: the answer's bytes from the request's. */
+export type UnaryWork = (exchange: GrpcExchange, request: Buffer) => Promise<Uint8Array>;
+
+function firstText(metadata: grpc.Metadata, key: string): string | undefined {
+  const value = metadata.get(key)[0];
+  return typeof value === 'string' ? value : value === undefined ? undefined : value.toString('utf8');
+}
+
+function deadlineOf(call: grpc.ServerUnaryCall<Buffer, Buffer>): number {
+  const deadline = call.getDeadline();
+  return deadline instanceof Date ? deadline.getTime() : deadline;
+}
+
+class GatewayGrpcServer implements GrpcGateway {
+  readonly server: grpc.Server;
+  readonly logger: Logger | undefined;
+  private readonly options: GatewayGrpcOptions;
+  private readonly health: Health;
+  private injector: grpc.ConnectionInjector | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: GatewayGrpcOptions) {
+    this.options = options;
+    this.logger = options.logger;
+    this.server = new grpc.Server({ 'grpc.max_receive_message_length': options.maxMessageBytes });
+    const served: string[] = [];
+    const add = (service: protobuf.Service, implementation: grpc.UntypedServiceImplementation): void => {
+      this.server.addService(serviceDefinition(service), implementation);
+      served.push(service.fullName.slice(1));
+    };
+    const seldon = seldonProtoRoot().lookupService('seldon.protos.Seldon');
+    add(seldon, this.unaryMethods(seldon, seldonServiceImplementation(this)));
+    const v2 = v2ProtoRoot().lookupService('inference.GRPCInferenceService');
+    add(v2, this.unaryMethods(v2, v2ServiceImplementation(this)));
+    this.health = healthImplementation(new Set(served), options.ready);
+    add(healthService(), this.health.implementation);
+    addReflection(this.server, served, [seldonProtoRoot(), v2ProtoRoot(), healthProtoRoot()]);
+  }
+
+  /** grpc-js handlers for a service's methods, each running its work through `answer`. */
+  private unaryMethods(service: protobuf.Service, work: Readonly<Record<string, UnaryWork>>): grpc.UntypedServiceImplementation {
+    const handlers: grpc.UntypedServiceImplementation = {};
+    for (const method of service.methodsArray) {
+      const run = work[method.name];
+      if (run === undefined) throw new TrantorError('INTERNAL', `${service.fullName.slice(1)}.${method.name} has no handler`);
+      const path = `/${service.fullName.slice(1)}/${method.name}`;
+      const handler: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => this.answer(path, run, call, callback);
+      handlers[method.name] = handler as grpc.UntypedHandleCall;
+    }
+    return handlers;
+  }
+
+  private answer(method: string, run: UnaryWork, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): void {
+    const metadata = call.metadata;
+    const headerPuid = firstText(metadata, 'seldon-puid');
+    const fromMetadata = headerPuid !== undefined && isPuid(headerPuid);
+    const exchange: GrpcExchange = {
+      method,
+      metadata,
+      started: Date.now(),
+      t0: performance.now(),
+      deadline: deadlineOf(call),
+      puid: fromMetadata ? headerPuid : newPuid(),
+      puidFromMetadata: fromMetadata,
+      meter: undefined,
+    };
+    let work: Promise<Uint8Array>;
+    try {
+      this.options.admit?.({ host: call.getHost() || undefined, origin: firstText(metadata, 'origin'), fetchSite: firstText(metadata, 'sec-fetch-site'), fetchMode: firstText(metadata, 'sec-fetch-mode') });
+      if (headerPuid !== undefined && !fromMetadata) throw new TrantorError('BAD_PAYLOAD', 'seldon-puid metadata: expected 1-128 visible ASCII characters');
+      work = run(exchange, call.request);
+    } catch (err) {
+      work = Promise.reject(asTrantorError(err));
+    }
+    work.then(
+      (bytes) => {
+        this.finish(exchange, call, grpc.status.OK);
+        callback(null, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      },
+      (err: unknown) => {
+        const error = asTrantorError(err);
+        const code = grpcStatusOf(error.status);
+        if (error.code === 'INTERNAL') this.logger?.error({ err, method, puid: exchange.puid }, 'unexpected error while answering a gRPC call');
+        else if (error.status >= 500) this.logger?.warn({ code: error.code, message: error.message, method, puid: exchange.puid }, 'gRPC call failed');
+        this.finish(exchange, call, code);
+        callback(grpcError(code, error.message));
+      },
+    );
+  }
+
+  /** Sends the puid as initial metadata and records the call in its predictor's histogram. */
+  private finish(exchange: GrpcExchange, call: grpc.ServerUnaryCall<Buffer, Buffer>, code: grpc.status): void {
+    const answer = new grpc.Metadata();
+    answer.set('seldon-puid', exchange.puid);
+    // A call already cancelled (the client gone, its deadline passed) has nobody to read this.
+    if (!call.cancelled) call.sendMetadata(answer);
+    const meter = exchange.meter;
+    if (meter === undefined) return;
+    exchange.meter = undefined;
+    meter.observeServer(exchange.method, 'unary', code, (performance.now() - exchange.t0) / 1000);
+  }
+
+  entry(exchange: GrpcExchange): DeploymentEntry {
+    const name = firstText(exchange.metadata, 'seldon');
+    const pod = this.options.pod;
+    if (name === undefined || name === '') {
+      if (pod === undefined) throw new TrantorError('BAD_PAYLOAD', 'metadata: no `seldon` key; send the SeldonDeployment\'s name as `seldon` metadata (and its namespace as `namespace`, `default` when absent), as Seldon\'s Ambassador and Istio routes expect');
+      return this.lookup(firstText(exchange.metadata, 'namespace') ?? pod.namespace, pod.name);
+    }
+    return this.lookup(firstText(exchange.metadata, 'namespace') || 'default', name);
+  }
+
+  route(exchange: GrpcExchange): { entry: DeploymentEntry; split: TrafficSplit } {
+    const entry = this.entry(exchange);
+    const split = trafficOf(entry);
+    exchange.meter = split.primary?.metrics;
+    return { entry, split };
+  }
+
+  private lookup(namespace: string, name: string): DeploymentEntry {
+    const entry = this.options.deployments.lookup(namespace, name);
+    if (entry === undefined) throw new TrantorError('NOT_FOUND', `no SeldonDeployment named "${name}" in namespace "${namespace}"`);
+    return entry;
+  }
+
+  limits(exchange: GrpcExchange): CallLimits {
+    const timeoutMs = Math.max(0, Math.min(this.options.requestTimeoutMs, exchange.deadline - exchange.started));
+    const limits: CallLimits = { timeoutMs, since: exchange.started };
+    if (exchange.metadata.get('seldon-skip-logging').length > 0) limits.skipLogging = true;
+    return limits;
+  }
+
+  inject(connection: Duplex): void {
+    this.injector ??= this.server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    this.injector.injectConnection(connection);
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => (err === null ? resolve(bound) : reject(err)));
+    });
+  }
+
+  close(graceMs: number): Promise<void> {
+    this.closing ??= new Promise<void>((done) => {
+      this.health.stop();
+      const force = setTimeout(() => {
+        this.injector?.destroy();
+        this.server.forceShutdown();
+      }, graceMs);
+      force.unref();
+      this.injector?.drain(graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        this.injector?.destroy();
+        done();
+      });
+    });
+    return this.closing;
+  }
+}
+
+export function createGatewayGrpc(options: GatewayGrpcOptions): GatewayGrpc {
+  return new GatewayGrpcServer(options);
+}

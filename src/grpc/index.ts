@@ -1,0 +1,5 @@
+/** What our gRPC servers and clients share: status mapping, service definitions, health, reflection. */
+export { grpcError, grpcStatusOf, HTTP_STATUS_OF_GRPC } from './status.ts';
+export { passBytes, serviceDefinition } from './definition.ts';
+export { healthImplementation, healthProtoRoot, healthService, type Health } from './health.ts';
+export { addReflection, descriptorFiles, reflectionProtoRoot, REFLECTION_VERSIONS, type DescriptorFiles } from './reflection.ts';
