@@ -37,11 +37,6 @@ export interface GrpcCall {
 export interface GrpcLoadOptions {
   concurrency: number;
   seconds: number;
-  /**
-   * The rate a previous run reached: ghz then sends rate × seconds calls and stops when they are
-   * answered, because a ghz run cut at a duration counts the calls still in flight as errors.
-   */
-  expectedRate?: number;
 }
 
 const GHZ_MODULE = 'github.com/bojand/ghz/cmd/ghz@v0.121.0';
@@ -51,25 +46,29 @@ const GHZ_CPUS = Number(process.env['BENCH_GHZ_CPUS'] ?? 1);
 
 let ghz: string | null | undefined;
 
-/**
- * The ghz binary: `BENCH_GHZ` (a path, or `none` for the grpc-js client), else one on PATH, else
- * the cached build, else built now when `go` is there. Null when there is none to be had.
- */
+/** ghz without building it: `BENCH_GHZ` (a path; `none`: no ghz), one on PATH, or the cached build. */
+export function ghzAtHand(): string | null {
+  const chosen = process.env['BENCH_GHZ'];
+  if (chosen === 'none') return null;
+  if (chosen !== undefined && chosen !== '') return chosen;
+  if (spawnSync('ghz', ['--version'], { stdio: 'ignore' }).status === 0) return 'ghz';
+  const cached = join(GHZ_CACHE, 'ghz');
+  return existsSync(cached) ? cached : null;
+}
+
+/** The ghz binary: one at hand, else built now when `go` is there. Null when there is none to be had. */
 export function findGhz(): string | null {
   if (ghz !== undefined) return ghz;
-  const chosen = process.env['BENCH_GHZ'];
-  if (chosen === 'none') return (ghz = null);
-  if (chosen !== undefined && chosen !== '') return (ghz = chosen);
-  if (spawnSync('ghz', ['--version'], { stdio: 'ignore' }).status === 0) return (ghz = 'ghz');
-  const cached = join(GHZ_CACHE, 'ghz');
-  if (existsSync(cached)) return (ghz = cached);
-  if (spawnSync('go', ['version'], { stdio: 'ignore' }).status !== 0) return (ghz = null);
+  ghz = ghzAtHand();
+  if (ghz !== null || process.env['BENCH_GHZ'] === 'none') return ghz;
+  if (spawnSync('go', ['version'], { stdio: 'ignore' }).status !== 0) return ghz;
   console.log(`building ghz (${GHZ_MODULE}) into ${GHZ_CACHE}`);
   mkdirSync(GHZ_CACHE, { recursive: true });
   const built = spawnSync('go', ['install', GHZ_MODULE], { env: { ...process.env, GOBIN: GHZ_CACHE }, stdio: ['ignore', 'inherit', 'inherit'], timeout: 900_000 });
+  const cached = join(GHZ_CACHE, 'ghz');
   if (built.status !== 0 || !existsSync(cached)) {
     console.log('ghz did not build: the gRPC load comes from a grpc-js client in this process');
-    return (ghz = null);
+    return ghz;
   }
   return (ghz = cached);
 }
@@ -86,6 +85,9 @@ export function grpcLoad(call: GrpcCall, options: GrpcLoadOptions): Promise<Grpc
   return binary === null ? nodeLoad(call, options) : ghzLoad(binary, call, options);
 }
 
+/** How ghz words a call it cut itself at the end of a run. */
+const CUT_OFF = /use of closed network connection|client connection is closing/;
+
 interface GhzReport {
   count: number;
   /** Nanoseconds, as are the latencies. */
@@ -101,7 +103,7 @@ function childTimes(text: string): number {
   return times.length >= 4 ? times[2]! + times[3]! : NaN;
 }
 
-function ghzLoad(binary: string, call: GrpcCall, options: GrpcLoadOptions): Promise<GrpcLoadFigures> {
+export function ghzLoad(binary: string, call: GrpcCall, options: GrpcLoadOptions): Promise<GrpcLoadFigures> {
   const args = [
     '--insecure',
     '--proto', call.protoFile,
@@ -112,7 +114,7 @@ function ghzLoad(binary: string, call: GrpcCall, options: GrpcLoadOptions): Prom
     '--concurrency', String(options.concurrency),
     '--connections', '1',
     '--cpus', String(GHZ_CPUS),
-    ...(options.expectedRate === undefined ? ['--duration', `${options.seconds}s`] : ['--total', String(Math.max(options.concurrency, Math.round(options.expectedRate * options.seconds)))]),
+    '--duration', `${options.seconds}s`,
     '--disable-template-functions',
     '--disable-template-data',
     '--format', 'json',
@@ -133,8 +135,13 @@ function ghzLoad(binary: string, call: GrpcCall, options: GrpcLoadOptions): Prom
       const report = JSON.parse(out.slice(start)) as GhzReport;
       const percentile = (p: number): number => Math.round((report.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? NaN) / 1e4) / 100;
       const ok = report.statusCodeDistribution?.['OK'] ?? 0;
-      const errors = report.count - ok;
-      const firstError = Object.keys(report.errorDistribution ?? {})[0];
+      // At the end of the duration ghz closes its connection under the calls still in flight and
+      // counts each as an error: those (at most one per concurrent caller) are its own doing.
+      const cutOff = Object.entries(report.errorDistribution ?? {})
+        .filter(([message]) => CUT_OFF.test(message))
+        .reduce((sum, [, n]) => sum + n, 0);
+      const errors = report.count - ok - Math.min(cutOff, options.concurrency);
+      const firstError = Object.keys(report.errorDistribution ?? {}).find((message) => errors > 0 && (!CUT_OFF.test(message) || cutOff > options.concurrency));
       const seconds = report.total / 1e9;
       resolve({
         requestsPerSecond: ok / seconds,
@@ -157,7 +164,7 @@ function percentileOf(sorted: Float64Array, p: number): number {
 }
 
 /** The grpc-js client: the request pre-encoded once, answers not decoded (a status OK counts). */
-async function nodeLoad(call: GrpcCall, options: GrpcLoadOptions): Promise<GrpcLoadFigures> {
+export async function nodeLoad(call: GrpcCall, options: GrpcLoadOptions): Promise<GrpcLoadFigures> {
   const client = new Client(call.target, credentials.createInsecure());
   const metadata = new Metadata();
   for (const [key, value] of Object.entries(call.metadata)) metadata.set(key, value);

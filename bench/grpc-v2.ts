@@ -137,8 +137,8 @@ async function probeGrpc(call: GrpcCall, decode: (bytes: Buffer) => unknown, che
 /** Warm-up, then the window; errors fail the contender. */
 async function measure(run: Endpoint['run'], seconds: number): Promise<Outcome> {
   try {
-    const warm = await run(WARM_UP_SECONDS);
-    const figures = await run(seconds, warm.requestsPerSecond);
+    await run(WARM_UP_SECONDS);
+    const figures = await run(seconds);
     if (figures.errors > 0) {
       const first = figures.firstError;
       return { kind: 'failed', reason: `${figures.errors} errors in ${figures.requests + figures.errors} requests${first === undefined ? '' : ` (${first})`}` };
@@ -153,8 +153,7 @@ interface Endpoint {
   name: string;
   /** Why it cannot be measured (from the probe), or undefined. */
   probe(): Promise<string | undefined>;
-  /** `expectedRate`: the warm-up's, for a gRPC window of a set number of calls (see GrpcLoadOptions). */
-  run(seconds: number, expectedRate?: number): Promise<LoadFigures & { clientCpu?: number; firstError?: string }>;
+  run(seconds: number): Promise<LoadFigures & { clientCpu?: number; firstError?: string }>;
 }
 
 function restEndpoint(name: string, url: string, body: string, check: Check, connections: number): Endpoint {
@@ -162,13 +161,13 @@ function restEndpoint(name: string, url: string, body: string, check: Check, con
 }
 
 function grpcEndpoint(name: string, call: GrpcCall, decode: (bytes: Buffer) => unknown, check: Check, concurrency: number): Endpoint {
-  return { name, probe: () => probeGrpc(call, decode, check), run: (seconds, expectedRate) => grpcLoad(call, { concurrency, seconds, ...(expectedRate === undefined ? {} : { expectedRate }) }) };
+  return { name, probe: () => probeGrpc(call, decode, check), run: (seconds) => grpcLoad(call, { concurrency, seconds }) };
 }
 
 const decodeSeldon = (bytes: Buffer): unknown => fromProto('SeldonMessage', bytes);
 const decodeV2 = (bytes: Buffer): unknown => decodeModelInferResponse(bytes).message;
 
-function seldonCall(target: string): GrpcCall {
+export function seldonCall(target: string): GrpcCall {
   return {
     target,
     method: 'seldon.protos.Seldon/Predict',
@@ -180,7 +179,7 @@ function seldonCall(target: string): GrpcCall {
   };
 }
 
-function v2Call(target: string, model: string, metadata: Record<string, string>): GrpcCall {
+export function v2Call(target: string, model: string, metadata: Record<string, string>): GrpcCall {
   const json = v2GrpcJson(model);
   const type = v2MessageType('ModelInferRequest');
   return {
@@ -257,7 +256,7 @@ async function measureAll(endpoints: Endpoint[], seconds: number, missing: 'abse
   const contenders: Contender[] = [];
   for (const endpoint of endpoints) {
     const wrong = await endpoint.probe();
-    const outcome: Outcome = wrong !== undefined ? { kind: missing, reason: wrong } : await measure((s, rate) => endpoint.run(s, rate), seconds);
+    const outcome: Outcome = wrong !== undefined ? { kind: missing, reason: wrong } : await measure((s) => endpoint.run(s), seconds);
     console.log(`  ${endpoint.name}: ${describe(outcome)}`);
     contenders.push({ name: endpoint.name, outcome });
   }
