@@ -43,6 +43,8 @@ const GHZ_MODULE = 'github.com/bojand/ghz/cmd/ghz@v0.121.0';
 const GHZ_CACHE = join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'trantor-bench', 'go-bin');
 /** ghz's Go scheduler gets one core, as wrk gets one thread (BENCH_WRK_THREADS). */
 const GHZ_CPUS = Number(process.env['BENCH_GHZ_CPUS'] ?? 1);
+/** One HTTP/2 connection carries every call, as one gRPC channel does in a client. */
+const GHZ_CONNECTIONS = Number(process.env['BENCH_GHZ_CONNECTIONS'] ?? 1);
 
 let ghz: string | null | undefined;
 
@@ -76,7 +78,7 @@ export function findGhz(): string | null {
 /** The name of the gRPC load generator `grpcLoad` uses. */
 export function grpcLoadGenerator(): string {
   const binary = findGhz();
-  return binary === null ? 'a grpc-js client in the bench process (ghz not available)' : `ghz (${GHZ_CPUS} cpu${GHZ_CPUS === 1 ? '' : 's'}, 1 connection)`;
+  return binary === null ? 'a grpc-js client in the bench process (no ghz)' : `ghz (${GHZ_CPUS} cpu${GHZ_CPUS === 1 ? '' : 's'}, ${GHZ_CONNECTIONS} connection${GHZ_CONNECTIONS === 1 ? '' : 's'})`;
 }
 
 /** Drives `call` with `options.concurrency` calls in flight for `options.seconds`. */
@@ -112,7 +114,7 @@ export function ghzLoad(binary: string, call: GrpcCall, options: GrpcLoadOptions
     '--data', JSON.stringify(call.json),
     '--metadata', JSON.stringify(call.metadata),
     '--concurrency', String(options.concurrency),
-    '--connections', '1',
+    '--connections', String(GHZ_CONNECTIONS),
     '--cpus', String(GHZ_CPUS),
     '--duration', `${options.seconds}s`,
     '--disable-template-functions',
