@@ -12,11 +12,13 @@
  * worker (bench/workers.ts). Every process it starts, and the temporary
  * folders, are removed at the end, on failure too, and on Ctrl-C or SIGTERM.
  *
+ * Then gRPC and V2 beside MLServer (bench/grpc-v2.ts: its own `trantor up`, then MLServer alone).
  * Last, the operator at scale against a real kube-apiserver (bench/kube-reconcile.ts), when the
  * Kubernetes tier's binaries are present (else it says why it is skipped).
  *
  * `BENCH_SECONDS=2` makes a short run to check the bench itself works; `BENCH_ONLY=serving` stops
- * after the serving table (and the baseline comparison); `BENCH_ONLY=kube` runs only the operator part.
+ * after the serving table (and the baseline comparison); `BENCH_ONLY=kube` runs only the operator part;
+ * `BENCH_ONLY=grpc-v2` only gRPC and V2 beside MLServer.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,6 +30,7 @@ import { buildBaseline, compareServing, formatComparison } from './baseline.ts';
 import { benchDurability, benchEventing, formatDurability, formatEventing } from './eventing.ts';
 import { benchKubeReconcile, formatKubeReconcile } from './kube-reconcile.ts';
 import { GRAPH_MANIFESTS, benchGraphs, formatGraphs } from './graphs.ts';
+import { benchGrpcV2, formatGrpcV2 } from './grpc-v2.ts';
 import { benchWorkers, formatWorkers } from './workers.ts';
 import { load as generate, loadGenerator } from './wrk.ts';
 
@@ -44,6 +47,7 @@ const BASELINE_ROUNDS = Number(process.env['BENCH_BASELINE_ROUNDS'] ?? 3);
 const BASELINE_SECONDS = Number(process.env['BENCH_BASELINE_SECONDS'] ?? Math.min(DURATION_S, 5));
 const SERVING_ONLY = process.env['BENCH_ONLY'] === 'serving';
 const KUBE_ONLY = process.env['BENCH_ONLY'] === 'kube';
+const GRPC_V2_ONLY = process.env['BENCH_ONLY'] === 'grpc-v2';
 const KUBE_COUNT = Number(process.env['BENCH_KUBE_COUNT'] ?? 100);
 const KUBE_STEADY_SECONDS = Number(process.env['BENCH_KUBE_STEADY_SECONDS'] ?? 30);
 const TRANTOR = join(ROOT, 'bin', 'trantor.js');
@@ -137,8 +141,18 @@ async function kube(): Promise<void> {
   if (report !== undefined) console.log(`\n${formatKubeReconcile(report)}`);
 }
 
+/** gRPC and V2 beside MLServer, printed; it starts and stops its own servers. */
+async function grpcV2(): Promise<void> {
+  console.log(`\n${formatGrpcV2(await benchGrpcV2({ seconds: DURATION_S, connections: CONNECTIONS }))}`);
+}
+
 async function main(): Promise<void> {
   if (KUBE_ONLY) return kube();
+  if (GRPC_V2_ONLY) {
+    // Exiting runs grpc-v2's hook that stops what it started.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
+    return grpcV2();
+  }
   const scratch = mkdtempSync(join(tmpdir(), 'trantor-bench-'));
   const home = join(scratch, 'home');
   const env = { ...process.env, TRANTOR_HOME: home };
@@ -250,8 +264,9 @@ async function main(): Promise<void> {
     // Last, after the control planes' figures: the Python host's --workers, at the host directly.
     console.log(`\n${formatWorkers(await benchWorkers(WORKERS_SECONDS, CONNECTIONS), CONNECTIONS, WORKERS_SECONDS)}`);
 
-    // After every control plane is stopped, so that the API server has the machine to itself.
+    // After every control plane is stopped, so that each has the machine to itself.
     await cleanUp();
+    await grpcV2();
     await kube();
   } finally {
     await cleanUp();
