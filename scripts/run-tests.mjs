@@ -25,7 +25,7 @@ function run(command, args) {
 const which = process.argv[2] ?? 'all';
 let failed = 0;
 if (which === 'all' || which === 'unit') {
-  failed += run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...find('src', '.test.ts')]);
+  failed += run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...find('src', '.test.ts'), ...find('bench', '.test.ts')]);
 }
 if (which === 'all' || which === 'python') {
   failed += run(process.execPath, ['--import', 'tsx', 'scripts/python-tests.ts']);
