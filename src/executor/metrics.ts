@@ -293,22 +293,22 @@ export function imageAndVersion(image: string | undefined): [string, string] {
 }
 
 /**
- * A histogram's series for one owner, by service, method and status code: nested maps, so a
- * request looks up constant strings and a number and builds no key.
+ * A histogram's series for one owner, by service, method and status code (HTTP's number, or a
+ * gRPC call's code name): nested maps, so a request looks up constants and builds no key.
  */
 class SeriesCache {
-  private readonly byService = new Map<string, Map<string, Map<number, Observer>>>();
-  private readonly make: (service: string, method: string, code: number) => Observer;
+  private readonly byService = new Map<string, Map<string, Map<number | string, Observer>>>();
+  private readonly make: (service: string, method: string, code: number | string) => Observer;
 
-  constructor(make: (service: string, method: string, code: number) => Observer) {
+  constructor(make: (service: string, method: string, code: number | string) => Observer) {
     this.make = make;
   }
 
-  get(service: string, method: string, code: number): Observer {
+  get(service: string, method: string, code: number | string): Observer {
     let byMethod = this.byService.get(service);
-    if (byMethod === undefined) this.byService.set(service, (byMethod = new Map<string, Map<number, Observer>>()));
+    if (byMethod === undefined) this.byService.set(service, (byMethod = new Map<string, Map<number | string, Observer>>()));
     let byCode = byMethod.get(method);
-    if (byCode === undefined) byMethod.set(method, (byCode = new Map<number, Observer>()));
+    if (byCode === undefined) byMethod.set(method, (byCode = new Map<number | string, Observer>()));
     let series = byCode.get(code);
     if (series === undefined) byCode.set(code, (series = this.make(service, method, code)));
     return series;
@@ -333,8 +333,11 @@ export class PredictorMetrics {
     this.version = predictor.labels['version'] ?? '';
   }
 
-  /** Records one request the gateway answered for this predictor. */
-  observeServer(service: string, method: string, code: number, seconds: number): void {
+  /**
+   * Records one request the gateway answered for this predictor: REST's path kind, verb and HTTP
+   * status, or (as Seldon's executor labels gRPC) the full method, `unary` and the code's name.
+   */
+  observeServer(service: string, method: string, code: number | string, seconds: number): void {
     this.serverSeries.get(service, method, code).observe(seconds);
   }
 
@@ -378,7 +381,7 @@ export class NodeMetrics {
     this.version = version;
   }
 
-  observe(service: string, method: string, code: number, seconds: number): void {
+  observe(service: string, method: string, code: number | string, seconds: number): void {
     this.series.get(service, method, code).observe(seconds);
   }
 }

@@ -17,3 +17,14 @@ test('each HTTP status REST answers with maps to the gRPC status a client expect
   for (const [http, code] of pairs) if (http !== 413) assert.equal(HTTP_STATUS_OF_GRPC[code], http, grpc.status[code]);
   for (const code of Object.values(grpc.status).filter((v): v is number => typeof v === 'number' && v !== grpc.status.OK)) assert.ok(HTTP_STATUS_OF_GRPC[code] !== undefined, grpc.status[code]);
 });
+
+test('a code is labelled as Go names it, as Seldon\'s executor writes its metrics', async () => {
+  const { grpcCodeLabel } = await import('../protocol/index.ts');
+  const go: Record<number, string> = {
+    0: 'OK', 1: 'Canceled', 2: 'Unknown', 3: 'InvalidArgument', 4: 'DeadlineExceeded', 5: 'NotFound', 6: 'AlreadyExists',
+    7: 'PermissionDenied', 8: 'ResourceExhausted', 9: 'FailedPrecondition', 10: 'Aborted', 11: 'OutOfRange',
+    12: 'Unimplemented', 13: 'Internal', 14: 'Unavailable', 15: 'DataLoss', 16: 'Unauthenticated',
+  };
+  for (const [code, name] of Object.entries(go)) assert.equal(grpcCodeLabel(Number(code)), name);
+  assert.equal(grpcCodeLabel(99), 'Code(99)');
+});

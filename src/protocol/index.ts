@@ -13,5 +13,5 @@ export { fromProto, toProto, type SeldonMessageList, type SeldonProtoKind, type 
 // The Open Inference Protocol (V2): REST, binary extension, typed tensors, gRPC codec.
 export * from './v2/index.ts';
 // The RPCs of Seldon's component services, with their kinds read from seldon.proto: client and server share it.
-export { GRPC_STATUS_NAMES, HTTP_STATUS_OF_GRPC, grpcStatusName, grpcStatusOfHttp } from './grpc/status.ts';
+export { GRPC_STATUS_NAMES, HTTP_STATUS_OF_GRPC, grpcCodeLabel, grpcStatusName, grpcStatusOfHttp } from './grpc/status.ts';
 export { COMPONENT_RPC_METHODS, componentRpc, componentRpcNamed, type ComponentRpc, type ComponentRpcMethod, type ComponentServiceName } from './grpc/component-rpcs.ts';

@@ -73,3 +73,16 @@ export function grpcStatusOfHttp(httpStatus: number): number {
       return httpStatus >= 400 && httpStatus < 500 ? 3 /* INVALID_ARGUMENT */ : 13; /* INTERNAL */
   }
 }
+
+/**
+ * A gRPC code as Go's grpc names it (`OK`, `InvalidArgument`, `Unavailable`): the `code` label
+ * Seldon's executor gives gRPC calls in its metrics.
+ */
+export function grpcCodeLabel(code: number): string {
+  const name = GRPC_STATUS_NAMES[code];
+  if (name === undefined) return `Code(${code})`;
+  if (name === 'OK') return 'OK';
+  // Go spells CANCELLED with one L.
+  if (name === 'CANCELLED') return 'Canceled';
+  return name.toLowerCase().replace(/(^|_)([a-z])/g, (_m, _u: string, c: string) => c.toUpperCase());
+}
