@@ -19,3 +19,8 @@ export { RequestLogger, requestLoggerOptions } from './request-logger.ts';
 export type { RequestLoggerOptions } from './request-logger.ts';
 export { GRPC_ROUTES, GrpcTransport, HTTP_STATUS_OF_GRPC, SELDON_MAX_MESSAGE_BYTES, grpcTransportOptions } from './transport/grpc.ts';
 export type { GrpcRoute, GrpcTransportOptions } from './transport/grpc.ts';
+export { V2Graph } from './v2/graph.ts';
+export type { V2GraphOptions } from './v2/graph.ts';
+export { MeteredV2Transport } from './v2/metered.ts';
+export { HttpV2Transport, v2PathOf } from './v2/transport.ts';
+export type { RawHttpCaller, V2CallOptions, V2Method, V2Transport } from './v2/transport.ts';

@@ -3,7 +3,7 @@
  * It is the gateway's DeploymentTable (a map lookup per request) and the API's operations.
  */
 import type { Logger } from 'pino';
-import { PredictorExecutor, type ExecutorOptions, type Metrics, type RequestLogger, type Transport } from '../executor/index.ts';
+import { PredictorExecutor, type ExecutorOptions, type Metrics, type RequestLogger, type Transport, type V2Transport } from '../executor/index.ts';
 import { eventNamingOf, type DeploymentEntry, type DeploymentTable } from '../gateway/index.ts';
 import { TrantorError } from '../protocol/index.ts';
 import type { AppliedObject, ApplyAction, ApplyResponse, DeploymentView, LogLine, Runtime, LoadOptions } from '../manifest/index.ts';
@@ -71,6 +71,8 @@ export class AppliedDeployments implements DeploymentTable {
 export interface ControlPlaneOptions {
   runtime: Runtime;
   transport: Transport;
+  /** How `protocol: v2` graphs call their nodes; such a deployment is refused without it. */
+  v2Transport?: V2Transport;
   store: ManifestStore;
   logger: Logger;
   requestTimeoutMs: number;
@@ -154,6 +156,10 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     const eventingObjects = loaded.brokers.length + loaded.triggers.length + loaded.services.length + loaded.kubeDeployments.length + loaded.configMaps.length;
     const eventing = this.#options.eventing;
     if (eventingObjects > 0 && eventing === undefined) throw new TrantorError('NOT_SUPPORTED', 'this control plane runs without eventing');
+    const v2 = deployments.find((d) => d.spec.protocol === 'v2');
+    if (v2 !== undefined && this.#options.v2Transport === undefined) {
+      throw new TrantorError('NOT_SUPPORTED', `SeldonDeployment ${v2.metadata.namespace}/${v2.metadata.name}: this control plane serves no protocol: v2 deployments`);
+    }
     const applied: AppliedObject[] = [];
     for (const deployment of deployments) {
       const { namespace, name } = deployment.metadata;
@@ -186,6 +192,8 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
           deployment: name,
           predictor,
           transport: this.#options.transport,
+          protocol: deployment.spec.protocol,
+          ...(this.#options.v2Transport === undefined ? {} : { v2Transport: this.#options.v2Transport }),
           timeoutMs: this.#options.requestTimeoutMs,
           ...(this.#options.metrics === undefined ? {} : { metrics: this.#options.metrics }),
           ...(this.#options.executorOptions === undefined ? {} : { options: this.#options.executorOptions }),

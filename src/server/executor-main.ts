@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Logger } from 'pino';
-import { HttpTransport, Metrics, PredictorExecutor, RequestLogger, executorOptions, httpTransportOptions, requestLoggerOptions, type NodePlan } from '../executor/index.ts';
+import { HttpTransport, HttpV2Transport, Metrics, PredictorExecutor, RequestLogger, executorOptions, httpTransportOptions, requestLoggerOptions, type NodePlan } from '../executor/index.ts';
 import { createGateway, eventNamingOf, type DeploymentEntry, type DeploymentTable, type Gateway } from '../gateway/index.ts';
 import { loadManifests, type EndpointSource, type Predictor, type ReplicaAddress, type SeldonDeployment, type UnitKey } from '../manifest/index.ts';
 import { compileOptions, OPTION_SECTIONS, type CompiledOptions } from './options.ts';
@@ -195,6 +195,8 @@ export async function startPodExecutor(config: PodExecutorConfig, logger: Logger
     deployment: name,
     predictor,
     transport,
+    protocol: deployment.spec.protocol,
+    v2Transport: new HttpV2Transport(transport),
     timeoutMs: options.gateway.requestTimeout,
     metrics,
     requestLogger,
@@ -207,6 +209,8 @@ export async function startPodExecutor(config: PodExecutorConfig, logger: Logger
   const checkMs = options.executor.connectTimeout;
   const answers = async (node: NodePlan): Promise<boolean> => {
     if (!config.fullHealthChecks) return accepts(config.addresses.get(node.name)!, checkMs);
+    // A V2 component is asked its model ready check; a Seldon one its /health/status.
+    if (executor.v2 !== undefined) return executor.v2.modelReady(node.name, undefined, { timeoutMs: checkMs });
     return executor.status(node.name, { timeoutMs: checkMs }).then(() => true, () => false);
   };
   const ready = async (): Promise<string | undefined> => {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { BROKER_HOST, Eventing, brokerFromHost, brokerFromPath, failureNotices, openSqliteStore } from '../eventing/index.ts';
 import { componentOptionsEnv } from '../component/index.ts';
-import { HttpTransport, InProcessTransport, Metrics, RequestLogger, httpTransportOptions, requestLoggerOptions } from '../executor/index.ts';
+import { HttpTransport, HttpV2Transport, InProcessTransport, Metrics, RequestLogger, httpTransportOptions, requestLoggerOptions } from '../executor/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
 import { LocalSupervisor } from '../runtime/local/index.ts';
 import type { ControlPlaneInfo } from '../manifest/index.ts';
@@ -54,7 +54,10 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   const supervisor = new LocalSupervisor({ home: config.home, logger, options: config.options.runtime, env: { ...childEnv, ...componentOptionsEnv(config.options.component) } });
   const inProcess = new InProcessComponents(logger, childEnv);
   const executorOptions = config.options.executor;
-  const transport = new InProcessTransport(inProcess, new HttpTransport(httpTransportOptions(supervisor, executorOptions)));
+  const httpTransport = new HttpTransport(httpTransportOptions(supervisor, executorOptions));
+  const transport = new InProcessTransport(inProcess, httpTransport);
+  // `protocol: v2` graphs call their nodes over the same connections, at their V2 paths.
+  const v2Transport = new HttpV2Transport(httpTransport);
   const requestLogger = new RequestLogger(requestLoggerOptions(executorOptions));
   const manifestStore = new ManifestStore(homeLayout.manifests(config.home));
   // One registry for the process: the gateway serves it at /prometheus, executors record into it.
@@ -85,6 +88,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   const controlPlane = new ControlPlane({
     runtime: supervisor,
     transport,
+    v2Transport,
     inProcess,
     store: manifestStore,
     logger,

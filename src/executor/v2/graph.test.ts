@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { JsonNumber, TrantorError, decodeV2Request, encodeV2Request, stringifyJson } from '../../protocol/index.ts';
+import type { V2DecodedBody, V2InferenceRequest } from '../../protocol/index.ts';
+import { PredictorExecutor } from '../executor.ts';
+import { Metrics } from '../metrics.ts';
+import type { RequestLogger } from '../request-logger.ts';
+import { graphNode, predictorOf, StaticEndpoints, type StandIn } from '../testing.ts';
+import { HttpTransport } from '../transport/http.ts';
+import type { GraphNode } from '../../manifest/index.ts';
+import { HttpV2Transport } from './transport.ts';
+import { V2_MODEL_ERROR, v2StandIn } from './testing.ts';
+
+let server: StandIn;
+const endpoints = new StaticEndpoints();
+let http: HttpTransport;
+
+before(async () => {
+  server = await v2StandIn();
+  http = new HttpTransport({ endpoints, retryWindowMs: 50 });
+});
+
+after(async () => {
+  await http.close();
+  await server.close();
+});
+
+/** A v2 executor over the stand-in; every node of `graph` is served by it. */
+function executorOf(graph: GraphNode, extra: { metrics?: Metrics; requestLogger?: RequestLogger; timeoutMs?: number } = {}): PredictorExecutor {
+  const visit = (node: GraphNode): void => {
+    if (node.implementation === undefined) endpoints.set(node.name, [server.replica()]);
+    node.children.forEach(visit);
+  };
+  visit(graph);
+  return new PredictorExecutor({
+    namespace: 'seldon',
+    deployment: 'chain',
+    predictor: predictorOf('default', graph),
+    transport: http,
+    v2Transport: new HttpV2Transport(http),
+    protocol: 'v2',
+    ...extra,
+  });
+}
+
+function jsonRequest(value: unknown): V2DecodedBody<V2InferenceRequest> {
+  return decodeV2Request(new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value)), undefined);
+}
+
+const ROW = { id: 'r1', inputs: [{ name: 'x', shape: [1, 2], datatype: 'FP64', data: [1, 2] }] };
+
+test('a chain runs input transformer, model, output transformer in order, each at its own model name with the puid', async () => {
+  const graph = graphNode('plus-pre', { type: 'TRANSFORMER', children: [graphNode('double-m', { type: 'MODEL', children: [graphNode('plus-post', { type: 'OUTPUT_TRANSFORMER' })] })] });
+  server.received.length = 0;
+  const answer = await executorOf(graph).v2!.infer('plus-pre', undefined, jsonRequest(ROW), 'puid-1');
+  // ((x + 1) * 2) + 1
+  assert.deepEqual(answer.message.outputs[0]?.data, [5, 7]);
+  assert.equal(answer.message.model_name, 'plus-post');
+  assert.equal(answer.message.id, 'r1');
+  assert.deepEqual(Array.from(answer.tensors[0]!.values as Float64Array), [5, 7]);
+  assert.deepEqual(server.received.map((r) => `${r.method} ${r.path}`), ['POST /v2/models/plus-pre/infer', 'POST /v2/models/double-m/infer', 'POST /v2/models/plus-post/infer']);
+  assert.deepEqual(server.received.map((r) => r.headers['seldon-puid']), ['puid-1', 'puid-1', 'puid-1']);
+  assert.equal((JSON.parse(server.received[1]!.body) as V2InferenceRequest).inputs[0]?.name, 'x');
+});
+
+test('INT64 beyond 2^53 reaches the component and comes back with every digit', async () => {
+  const executor = executorOf(graphNode('same'));
+  const answer = await executor.v2!.infer('same', undefined, jsonRequest('{"inputs":[{"name":"n","shape":[2],"datatype":"INT64","data":[9007199254740993,-9223372036854775808]}]}'), 'p');
+  assert.equal(stringifyJson(answer.message.outputs[0]!.data), '[9007199254740993,-9223372036854775808]');
+  assert.ok(answer.message.outputs[0]!.data![0] instanceof JsonNumber);
+});
+
+test('inputs that came as binary data go to the component as JSON data, with no binary parameters', async () => {
+  const encoded = encodeV2Request({ parameters: { binary_data_output: true } }, [{ name: 'x', shape: [2], datatype: 'FP32', values: Float32Array.of(1.5, -2) }]);
+  server.received.length = 0;
+  const answer = await executorOf(graphNode('double-bin')).v2!.infer('double-bin', undefined, decodeV2Request(encoded.body, encoded.headerLength), 'p');
+  const sent: unknown = JSON.parse(server.received[0]!.body);
+  assert.deepEqual(sent, { inputs: [{ name: 'x', shape: [2], datatype: 'FP32', data: [1.5, -2] }] });
+  assert.deepEqual(Array.from(answer.tensors[0]!.values as Float32Array), [3, -4]);
+});
+
+test("a component's V2 error keeps its status and message", async () => {
+  const executor = executorOf(graphNode('plus-a', { type: 'TRANSFORMER', children: [graphNode('fail-b')] }));
+  await assert.rejects(executor.v2!.infer('plus-a', undefined, jsonRequest(ROW), 'p'), (err: unknown) => {
+    assert.ok(err instanceof TrantorError);
+    assert.deepEqual([err.code, err.status, err.message], ['COMPONENT_FAILURE', 422, V2_MODEL_ERROR]);
+    return true;
+  });
+});
+
+test('the request time covers the chain: a component that does not answer is UPSTREAM_TIMEOUT naming it', async () => {
+  const executor = executorOf(graphNode('hang-c'), { timeoutMs: 150 });
+  await assert.rejects(executor.v2!.infer('hang-c', undefined, jsonRequest(ROW), 'p'), (err: unknown) => {
+    assert.ok(err instanceof TrantorError);
+    assert.equal(err.code, 'UPSTREAM_TIMEOUT');
+    assert.match(err.message, /node "hang-c"/);
+    return true;
+  });
+});
+
+test('model readiness and metadata go to the named node; an unknown model is NOT_FOUND naming it; the server is ready when every node is', async () => {
+  const executor = executorOf(graphNode('double-r', { children: [graphNode('down-s')] }));
+  const v2 = executor.v2!;
+  assert.equal(await v2.modelReady('double-r', undefined), true);
+  assert.equal(await v2.modelReady('down-s', undefined), false);
+  assert.equal(await v2.serverReady(), false);
+  assert.equal(await executorOf(graphNode('double-q')).v2!.serverReady(), true);
+  assert.equal((await v2.modelMetadata('double-r', '1')).name, 'double-r');
+  await assert.rejects(v2.modelMetadata('down-s', undefined), (err: unknown) => err instanceof TrantorError && err.status === 503 && /not ready/.test(err.message));
+  await assert.rejects(v2.modelReady('nope', undefined), (err: unknown) => err instanceof TrantorError && err.status === 404 && /no model named "nope".*double-r, down-s/.test(err.message));
+});
+
+test('SIMPLE_MODEL answers V2 in the executor itself; a seldon executor has no V2 face', async () => {
+  const executor = executorOf(graphNode('simple', { implementation: 'SIMPLE_MODEL' }));
+  const answer = await executor.v2!.infer('simple', undefined, jsonRequest(ROW), 'p');
+  assert.deepEqual(answer.message.outputs, [{ name: 'predict', shape: [1, 3], datatype: 'FP64', data: [0.1, 0.9, 0.5] }]);
+  assert.deepEqual(await executor.v2!.modelMetadata('simple', undefined), { name: 'simple', versions: [], platform: 'SIMPLE_MODEL', inputs: [], outputs: [] });
+  const seldon = new PredictorExecutor({ namespace: 'n', deployment: 'd', predictor: predictorOf('p', graphNode('m', { implementation: 'SIMPLE_MODEL' })), transport: http });
+  assert.equal(seldon.v2, undefined);
+});
+
+test('each V2 call is timed in the client histogram under its path and status', async () => {
+  const metrics = new Metrics();
+  const executor = executorOf(graphNode('double-t', { children: [graphNode('fail-t')] }), { metrics });
+  await assert.rejects(executor.v2!.infer('double-t', undefined, jsonRequest(ROW), 'p'));
+  await executor.v2!.modelReady('double-t', undefined);
+  const text = await metrics.text();
+  assert.match(text, /seldon_api_executor_client_requests_seconds_count\{[^}]*model_name="double-t"[^}]*service="\/v2\/models\/double-t\/infer",method="POST",code="200"\} 1/);
+  assert.match(text, /seldon_api_executor_client_requests_seconds_count\{[^}]*service="\/v2\/models\/fail-t\/infer",method="POST",code="422"\} 1/);
+  assert.match(text, /service="\/v2\/models\/double-t\/ready",method="GET",code="200"\} 1/);
+});
+
+test("a node's request logger gets its V2 request and response as JSON, unless the request skips logging", async () => {
+  const logged: [string, string, unknown][] = [];
+  const sink = { log: (_node: unknown, kind: string, puid: string, message: unknown) => logged.push([kind, puid, message]) } as unknown as RequestLogger;
+  const executor = executorOf(graphNode('double-l', { logger: { url: 'http://127.0.0.1:1/log', mode: 'all' } }), { requestLogger: sink });
+  await executor.v2!.infer('double-l', undefined, jsonRequest(ROW), 'puid-l');
+  assert.deepEqual(logged.map(([kind, puid]) => [kind, puid]), [['request', 'puid-l'], ['response', 'puid-l']]);
+  assert.deepEqual((logged[0]![2] as V2InferenceRequest).inputs[0]?.data, [1, 2]);
+  assert.deepEqual((logged[1]![2] as { outputs: { data: unknown }[] }).outputs[0]?.data, [2, 4]);
+  await executor.v2!.infer('double-l', undefined, jsonRequest(ROW), 'puid-l', { skipLogging: true });
+  assert.equal(logged.length, 2);
+});
