@@ -19,6 +19,8 @@ import type { UnitKey } from './transport/endpoints.ts';
 import type { Reply, Transport } from './transport/transport.ts';
 import { feedbackNode, predictNode } from './walk.ts';
 import type { Walk } from './walk.ts';
+import { graphNodes, isExecutorBuiltIn } from '../manifest/index.ts';
+import { ByEndpointV2Transport } from './v2/by-endpoint.ts';
 import { V2Graph } from './v2/graph.ts';
 import { MeteredV2Transport } from './v2/metered.ts';
 import type { V2Transport } from './v2/transport.ts';
@@ -41,6 +43,8 @@ export interface PredictorExecutorOptions {
   protocol?: 'seldon' | 'v2';
   /** How a `protocol: v2` graph's nodes are called; required for one, unused otherwise. */
   v2Transport?: V2Transport;
+  /** How its nodes with `endpoint.type: GRPC` are called; such a node fails without it. */
+  v2GrpcTransport?: V2Transport;
 }
 
 export interface CallLimits {
@@ -106,12 +110,14 @@ export class PredictorExecutor {
     // Shared by every reply; replies are serialised, never mutated.
     this.fixedPath = this.plan.fixedRequestPath ?? {};
     this.loggers = planLoggers(this.plan, options.predictor, options.namespace, options.deployment, options.requestLogger);
-    this.v2 = this.protocol === 'v2' ? this.v2Graph(options.v2Transport) : undefined;
+    this.v2 = this.protocol === 'v2' ? this.v2Graph(options.v2Transport, options.v2GrpcTransport) : undefined;
   }
 
-  private v2Graph(transport: V2Transport | undefined): V2Graph {
+  private v2Graph(rest: V2Transport | undefined, grpc: V2Transport | undefined): V2Graph {
     const label = `predictor ${this.name} of ${this.namespace}/${this.deployment}`;
-    if (transport === undefined) throw new TrantorError('INTERNAL', `${label} is protocol: v2, but its executor was given no V2 transport`);
+    if (rest === undefined) throw new TrantorError('INTERNAL', `${label} is protocol: v2, but its executor was given no V2 transport`);
+    const grpcNodes = new Set(graphNodes(this.predictor).filter((node) => node.endpoint.type === 'GRPC' && !isExecutorBuiltIn(node.implementation)).map((node) => node.name));
+    const transport = grpcNodes.size === 0 ? rest : new ByEndpointV2Transport(rest, grpc, grpcNodes);
     const metrics = this.metrics;
     const metered = metrics === undefined ? transport : new MeteredV2Transport(transport, nodeMetrics(this.plan, metrics));
     return new V2Graph({ label, plan: this.plan, transport: metered, timeoutMs: this.timeoutMs, loggers: this.loggers });

@@ -48,10 +48,9 @@ function setOptional<T extends object, K extends keyof T>(target: T, key: K, val
   if (value !== undefined) target[key] = value;
 }
 
-/** The request as JSON for a component: every input with `data`, no binary extension asked for. */
-export function requestJson(request: V2DecodedBody<V2InferenceRequest>): V2InferenceRequest {
-  const { message } = request;
-  const out: V2InferenceRequest = { inputs: jsonTensors(message.inputs, request.tensors, 'inputs') };
+/** The request's fields but its inputs, as a component gets them: no binary extension asked for. */
+export function requestFields(message: V2InferenceRequest): Omit<V2InferenceRequest, 'inputs'> {
+  const out: Omit<V2InferenceRequest, 'inputs'> = {};
   setOptional(out, 'id', message.id);
   setOptional(out, 'parameters', withoutBinary(message.parameters));
   if (message.outputs !== undefined) {
@@ -62,6 +61,11 @@ export function requestJson(request: V2DecodedBody<V2InferenceRequest>): V2Infer
     });
   }
   return out;
+}
+
+/** The request as JSON for a component: every input with `data`, no binary extension asked for. */
+export function requestJson(request: V2DecodedBody<V2InferenceRequest>): V2InferenceRequest {
+  return { ...requestFields(request.message), inputs: jsonTensors(request.message.inputs, request.tensors, 'inputs') };
 }
 
 /** The answer as JSON: every output with `data` (for the request logger). */
