@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { JsonNumber, TrantorError, decodeV2Request, encodeV2Request, stringifyJson } from '../../protocol/index.ts';
 import type { V2DecodedBody, V2InferenceRequest } from '../../protocol/index.ts';
@@ -140,4 +142,44 @@ test("a node's request logger gets its V2 request and response as JSON, unless t
   assert.deepEqual((logged[1]![2] as { outputs: { data: unknown }[] }).outputs[0]?.data, [2, 4]);
   await executor.v2!.infer('double-l', undefined, jsonRequest(ROW), 'puid-l', { skipLogging: true });
   assert.equal(logged.length, 2);
+});
+
+test('BYTES that are not text go to the component as binary data; with binaryFromBytes set, large tensors do too', async () => {
+  const bodies: { headers: Record<string, string | string[] | undefined>; body: Buffer }[] = [];
+  const raw = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push({ headers: req.headers, body: Buffer.concat(chunks) });
+      const answer = JSON.stringify({ model_name: 'raw', outputs: [{ name: 'y', shape: [1], datatype: 'INT32', data: [1] }] });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
+      res.end(answer);
+    });
+  });
+  await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+  const rawPort = (raw.address() as AddressInfo).port;
+  const rawEndpoints = new StaticEndpoints();
+  rawEndpoints.set('raw', [{ id: 'raw', host: '127.0.0.1', port: rawPort }]);
+  const rawHttp = new HttpTransport({ endpoints: rawEndpoints, retryWindowMs: 50 });
+  try {
+    const unit = { namespace: 'n', deployment: 'd', predictor: 'p', node: 'raw' };
+    const options = { idempotent: true, timeoutMs: 2000 };
+    const image = Uint8Array.of(0xff, 0xd8, 0x00, 0x01);
+    const bytes = { message: { inputs: [{ name: 'img', shape: [1], datatype: 'BYTES' as const }] }, tensors: [{ name: 'img', shape: [1], datatype: 'BYTES' as const, values: [image] }] };
+    await new HttpV2Transport(rawHttp).infer(unit, bytes, options);
+    const headerLength = Number(bodies[0]!.headers['inference-header-content-length']);
+    const sent = decodeV2Request(new Uint8Array(bodies[0]!.body), headerLength);
+    assert.deepEqual(sent.tensors[0]!.values, [image]);
+
+    const floats = jsonRequest({ inputs: [{ name: 'x', shape: [4], datatype: 'FP32', data: [1, 2, 3, 4] }] });
+    await new HttpV2Transport(rawHttp).infer(unit, floats, options);
+    assert.equal(bodies[1]!.headers['inference-header-content-length'], undefined);
+    await new HttpV2Transport(rawHttp, { binaryFromBytes: 16 }).infer(unit, floats, options);
+    const big = decodeV2Request(new Uint8Array(bodies[2]!.body), Number(bodies[2]!.headers['inference-header-content-length']));
+    assert.deepEqual(Array.from(big.tensors[0]!.values as Float32Array), [1, 2, 3, 4]);
+    assert.equal(big.message.inputs[0]!.parameters?.['binary_data_size'], 16);
+  } finally {
+    await rawHttp.close();
+    await new Promise<void>((resolve) => raw.close(() => resolve()));
+  }
 });

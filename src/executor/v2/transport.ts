@@ -5,13 +5,18 @@
  * `GET /v2/models/classifier/ready` and `GET /v2/models/classifier`.
  *
  * Over HTTP the calls ride the HTTP transport's raw `call`, so a V2 node gets the same
- * connection pools, replica choice, retries and ejection as a Seldon one. Requests go as JSON: a
- * component answers JSON too (the executor asks for no binary outputs), and a tensor that came as
- * JSON keeps its own text. A component's failure (`{"error": "..."}` with a 4xx or 5xx) keeps its
- * status and message.
+ * connection pools, replica choice, retries and ejection as a Seldon one. Requests go as JSON,
+ * which every V2 server reads (a tensor that came as JSON keeps its own text); a BYTES input that
+ * is not UTF-8 text, which JSON cannot carry, goes with the binary_data extension instead, and so
+ * do tensors of `binaryFromBytes` raw bytes or more when that is set. Measured on 1M FP32 values
+ * (4 MB raw): writing JSON takes ~110 ms and reading it back ~160 ms, per hop; binary ~1-4 ms. A
+ * component answers JSON (the executor asks for no binary outputs). A component's failure
+ * (`{"error": "..."}` with a 4xx or 5xx) keeps its status and message.
  */
 import {
+  INFERENCE_HEADER_CONTENT_LENGTH,
   TrantorError,
+  encodeV2Request,
   parseJsonLossless,
   parseV2Error,
   parseV2InferenceResponse,
@@ -22,11 +27,12 @@ import {
   type V2InferenceRequest,
   type V2InferenceResponse,
   type V2ModelMetadata,
+  type V2Tensor,
 } from '../../protocol/index.ts';
 import type { HttpCallOptions, RawResponse } from '../transport/http.ts';
 import type { UnitKey } from '../transport/endpoints.ts';
 import { failureOf, type CallOptions } from '../transport/transport.ts';
-import { requestJson } from './messages.ts';
+import { requestFields, requestJson } from './messages.ts';
 
 /** A V2 call's options: the request's puid travels as `Seldon-Puid`. */
 export interface V2CallOptions extends CallOptions {
@@ -57,28 +63,55 @@ export function v2PathOf(node: string, method: V2Method): string {
 
 /** What the HTTP V2 transport needs of the HTTP transport: its raw call (HttpTransport has it). */
 export interface RawHttpCaller {
-  call(unit: UnitKey, path: string, body: string, options: HttpCallOptions): Promise<RawResponse>;
+  call(unit: UnitKey, path: string, body: string | Uint8Array, options: HttpCallOptions): Promise<RawResponse>;
 }
 
-function puidHeader(options: V2CallOptions): Readonly<Record<string, string>> | undefined {
-  return options.puid === undefined ? undefined : { 'seldon-puid': options.puid };
+function callOptions(options: V2CallOptions, method: 'GET' | 'POST', headerLength?: number): HttpCallOptions {
+  const headers: Record<string, string> = {};
+  if (options.puid !== undefined) headers['seldon-puid'] = options.puid;
+  if (headerLength !== undefined) headers[INFERENCE_HEADER_CONTENT_LENGTH] = String(headerLength);
+  return { idempotent: options.idempotent, timeoutMs: options.timeoutMs, method, headers };
 }
 
-function callOptions(options: V2CallOptions, method: 'GET' | 'POST'): HttpCallOptions {
-  const headers = puidHeader(options);
-  return { idempotent: options.idempotent, timeoutMs: options.timeoutMs, method, ...(headers === undefined ? {} : { headers }) };
+export interface HttpV2TransportOptions {
+  /** Tensors of at least this many raw bytes go as binary data; by default only BYTES that are not text do. */
+  binaryFromBytes?: number;
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function isText(bytes: Uint8Array): boolean {
+  try {
+    STRICT_UTF8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export class HttpV2Transport implements V2Transport {
-  private readonly http: RawHttpCaller & { close?(): Promise<void> };
+  private readonly http: RawHttpCaller;
+  private readonly binaryFromBytes: number;
 
-  constructor(http: RawHttpCaller) {
+  constructor(http: RawHttpCaller, options: HttpV2TransportOptions = {}) {
     this.http = http;
+    this.binaryFromBytes = options.binaryFromBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Whether an input goes as binary data: BYTES JSON cannot carry, or a tensor past the size set. */
+  private asBinary(tensor: V2Tensor): boolean {
+    const values = tensor.values;
+    if (Array.isArray(values)) return !values.every(isText);
+    return values.byteLength >= this.binaryFromBytes;
   }
 
   async infer(unit: UnitKey, request: V2DecodedBody<V2InferenceRequest>, options: V2CallOptions): Promise<V2DecodedBody<V2InferenceResponse>> {
-    const body = stringifyJson(requestJson(request));
-    const response = await this.http.call(unit, v2PathOf(unit.node, 'infer'), body, callOptions(options, 'POST'));
+    const binary = new Set(request.tensors.filter((tensor) => this.asBinary(tensor)).map((tensor) => tensor.name));
+    let body: string | Uint8Array;
+    let headerLength: number | undefined;
+    if (binary.size === 0) body = stringifyJson(requestJson(request));
+    else ({ body, headerLength } = encodeV2Request(requestFields(request.message), request.tensors, (name) => binary.has(name)));
+    const response = await this.http.call(unit, v2PathOf(unit.node, 'infer'), body, callOptions(options, 'POST', headerLength));
     const value = answerOf(unit, response);
     let message: V2InferenceResponse;
     try {
