@@ -95,7 +95,8 @@ export function resolveExecutorConfig(flags: ExecutorFlags, env: NodeJS.ProcessE
   const serverType = flags.server_type ?? 'rpc';
   if (serverType !== 'rpc') throw new Error(`--server_type ${serverType}: trantor executor serves rpc only (no kafka)`);
   const protocol = flags.protocol ?? 'seldon';
-  if (protocol !== 'seldon') throw new Error(`--protocol ${protocol}: trantor executor serves the seldon protocol only`);
+  // `kfserving` is Seldon's older name for V2; the manifest reader takes both.
+  if (protocol !== 'seldon' && protocol !== 'v2' && protocol !== 'kfserving') throw new Error(`--protocol ${protocol}: trantor executor serves the seldon and v2 protocols only`);
   const ignored = unknown.length === 0 ? [] : [unknown.join(' ')];
   for (const flag of IGNORED_FLAGS) if (flags[flag] !== undefined) ignored.push(`--${flag}`);
   if (flags.prometheus_path !== undefined && flags.prometheus_path !== '/prometheus') ignored.push(`--prometheus_path ${flags.prometheus_path} (metrics are at /prometheus)`);
