@@ -21,6 +21,7 @@ import {
   INFERENCE_HEADER_CONTENT_LENGTH,
   TrantorError,
   asTrantorError,
+  assertJsonDepth,
   binaryOutputsWanted,
   decodeV2Request,
   encodeV2Response,
@@ -177,7 +178,9 @@ function infer(dispatcher: Dispatcher, serviceType: ServiceType, limit: BodyLimi
   readBody(req, limit).then(
     async (body) => {
       try {
-        const request = decodeV2Request(body, parseInferenceHeaderLength(req.headers[INFERENCE_HEADER_CONTENT_LENGTH]));
+        const headerLength = parseInferenceHeaderLength(req.headers[INFERENCE_HEADER_CONTENT_LENGTH]);
+        assertJsonDepth(body.subarray(0, headerLength ?? body.length));
+        const request = decodeV2Request(body, headerLength);
         const reply = await dispatcher.handle(which, seldonMessageOf(request));
         if (reply.status !== 200) {
           const info = (reply.body as { status?: { info?: unknown } } | undefined)?.status?.info;

@@ -6,6 +6,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import {
+  assertJsonDepth,
   binaryOutputsWanted,
   decodeV2Request,
   encodeV2Response,
@@ -19,7 +20,10 @@ import {
 } from '../protocol/index.ts';
 
 export function readV2Request(headers: IncomingHttpHeaders, body: Buffer): V2DecodedBody<V2InferenceRequest> {
-  return decodeV2Request(body, parseInferenceHeaderLength(headers[INFERENCE_HEADER_CONTENT_LENGTH]));
+  const headerLength = parseInferenceHeaderLength(headers[INFERENCE_HEADER_CONTENT_LENGTH]);
+  // Refused before parsing, as every JSON body the gateway reads: the JSON part only.
+  assertJsonDepth(body.subarray(0, headerLength ?? body.length));
+  return decodeV2Request(body, headerLength);
 }
 
 export interface V2ResponseBody {

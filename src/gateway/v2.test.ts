@@ -103,6 +103,9 @@ test('bad input is a 400 V2 error naming the field; a component error keeps its 
   const notJson = await postJson(`${base}/v2/models/fail-e/infer`, '{"inputs": [');
   assert.equal(notJson.status, 400);
   assert.equal(typeof (notJson.json as { error: unknown }).error, 'string');
+  const deep = await postJson(`${base}/v2/models/fail-e/infer`, `{"inputs":[{"name":"x","shape":[1],"datatype":"FP64","data":${'['.repeat(100_000)}1${']'.repeat(100_000)}}]}`);
+  assert.equal(deep.status, 400);
+  assert.match((deep.json as { error: string }).error, /JSON nests deeper than 512 levels/);
   const failed = await postJson(`${base}/v2/models/fail-e/infer`, ROW);
   assert.deepEqual([failed.status, failed.json], [422, { error: V2_MODEL_ERROR }]);
   const wrongMethod = await call(`${base}/v2/models/fail-e/infer`);
