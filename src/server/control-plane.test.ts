@@ -50,3 +50,10 @@ test('a control plane without a V2 transport refuses a protocol: v2 deployment b
   await assert.rejects(plane.apply(V2_DEPLOYMENT, 'iris-v2.yaml', home), (err: unknown) => err instanceof TrantorError && err.code === 'NOT_SUPPORTED' && /seldon\/iris-v2.*protocol: v2/.test(err.message));
   assert.deepEqual(plane.list(), []);
 });
+
+test('a protocol: v2 deployment asking for in-process components is refused: V2 nodes are called over the network', async () => {
+  const plane = controlPlane(new HttpV2Transport({ call: () => Promise.reject(new Error('not called')) }));
+  const inProcess = V2_DEPLOYMENT.replace('metadata: {name: iris-v2, namespace: seldon}', "metadata: {name: iris-v2, namespace: seldon, annotations: {trantor.io/in-process: 'true'}}");
+  await assert.rejects(plane.apply(inProcess, 'iris-v2.yaml', home), /protocol: v2 components run as processes; remove the trantor.io\/in-process annotation/);
+  assert.deepEqual(plane.list(), []);
+});

@@ -7,7 +7,7 @@ import { PredictorExecutor, type ExecutorOptions, type Metrics, type RequestLogg
 import { eventNamingOf, type DeploymentEntry, type DeploymentTable } from '../gateway/index.ts';
 import { TrantorError } from '../protocol/index.ts';
 import type { AppliedObject, ApplyAction, ApplyResponse, DeploymentView, LogLine, Runtime, LoadOptions } from '../manifest/index.ts';
-import { DEFAULT_MAX_REPLICAS, loadManifests, manifestOf } from '../manifest/index.ts';
+import { DEFAULT_MAX_REPLICAS, IN_PROCESS_ANNOTATION, loadManifests, manifestOf, servesInProcess } from '../manifest/index.ts';
 import type { ControlPlaneOps } from './api.ts';
 import type { EventingControl } from './eventing-control.ts';
 import type { InProcessComponents } from './in-process.ts';
@@ -156,9 +156,14 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     const eventingObjects = loaded.brokers.length + loaded.triggers.length + loaded.services.length + loaded.kubeDeployments.length + loaded.configMaps.length;
     const eventing = this.#options.eventing;
     if (eventingObjects > 0 && eventing === undefined) throw new TrantorError('NOT_SUPPORTED', 'this control plane runs without eventing');
-    const v2 = deployments.find((d) => d.spec.protocol === 'v2');
-    if (v2 !== undefined && this.#options.v2Transport === undefined) {
-      throw new TrantorError('NOT_SUPPORTED', `SeldonDeployment ${v2.metadata.namespace}/${v2.metadata.name}: this control plane serves no protocol: v2 deployments`);
+    for (const d of deployments) {
+      if (d.spec.protocol !== 'v2') continue;
+      const key = `${d.metadata.namespace}/${d.metadata.name}`;
+      if (this.#options.v2Transport === undefined) throw new TrantorError('NOT_SUPPORTED', `SeldonDeployment ${key}: this control plane serves no protocol: v2 deployments`);
+      // In-process components are reached by Seldon's methods only; V2 nodes are called over the network.
+      if (servesInProcess(d)) {
+        throw new TrantorError('NOT_SUPPORTED', `SeldonDeployment ${key}: protocol: v2 components run as processes; remove the ${IN_PROCESS_ANNOTATION} annotation, or use protocol: seldon to serve them in process`);
+      }
     }
     const applied: AppliedObject[] = [];
     for (const deployment of deployments) {
