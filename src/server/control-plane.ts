@@ -73,6 +73,8 @@ export interface ControlPlaneOptions {
   transport: Transport;
   /** How `protocol: v2` graphs call their nodes; such a deployment is refused without it. */
   v2Transport?: V2Transport;
+  /** How their nodes with `endpoint.type: GRPC` are called (`GrpcV2Transport`); such a node fails without it. */
+  v2GrpcTransport?: V2Transport;
   store: ManifestStore;
   logger: Logger;
   requestTimeoutMs: number;
@@ -199,6 +201,7 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
           transport: this.#options.transport,
           protocol: deployment.spec.protocol,
           ...(this.#options.v2Transport === undefined ? {} : { v2Transport: this.#options.v2Transport }),
+          ...(this.#options.v2GrpcTransport === undefined ? {} : { v2GrpcTransport: this.#options.v2GrpcTransport }),
           timeoutMs: this.#options.requestTimeoutMs,
           ...(this.#options.metrics === undefined ? {} : { metrics: this.#options.metrics }),
           ...(this.#options.executorOptions === undefined ? {} : { options: this.#options.executorOptions }),
