@@ -65,6 +65,22 @@ test('a chain runs input transformer, model, output transformer in order, each a
   assert.equal((JSON.parse(server.received[1]!.body) as V2InferenceRequest).inputs[0]?.name, 'x');
 });
 
+test("the request's outputs go to the node whose answer is the graph's, not to those before it", async () => {
+  const graph = graphNode('plus-o', { type: 'TRANSFORMER', children: [graphNode('double-o')] });
+  server.received.length = 0;
+  const request = { ...ROW, outputs: [{ name: 'x', parameters: { binary_data: true } }] };
+  await executorOf(graph).v2!.infer('double-o', undefined, jsonRequest(request), 'p');
+  const bodies = server.received.map((r) => JSON.parse(r.body) as V2InferenceRequest);
+  assert.deepEqual(bodies.map((b) => b.outputs), [undefined, [{ name: 'x' }]]);
+  const post = graphNode('plus-a', { type: 'OUTPUT_TRANSFORMER', children: [graphNode('double-a')] });
+  server.received.length = 0;
+  await executorOf(post).v2!.infer('plus-a', undefined, jsonRequest(request), 'p');
+  assert.deepEqual(server.received.map((r) => [r.path, (JSON.parse(r.body) as V2InferenceRequest).outputs]), [
+    ['/v2/models/double-a/infer', undefined],
+    ['/v2/models/plus-a/infer', [{ name: 'x' }]],
+  ]);
+});
+
 test('INT64 beyond 2^53 reaches the component and comes back with every digit', async () => {
   const executor = executorOf(graphNode('same'));
   const answer = await executor.v2!.infer('same', undefined, jsonRequest('{"inputs":[{"name":"n","shape":[2],"datatype":"INT64","data":[9007199254740993,-9223372036854775808]}]}'), 'p');

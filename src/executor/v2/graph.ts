@@ -30,6 +30,8 @@ export interface V2GraphOptions {
 /** One request's walk down the chain. */
 interface V2Walk {
   readonly puid: string;
+  /** The outputs the request asks for: they name the graph's answer, so only its last node gets them. */
+  readonly outputs: V2InferenceRequest['outputs'];
   readonly deadline: number;
   readonly timeoutMs: number;
   readonly log: ReadonlyMap<string, NodeLogger> | undefined;
@@ -55,10 +57,13 @@ function echo(node: NodePlan, request: V2DecodedBody<V2InferenceRequest>): V2Dec
 export class V2Graph {
   private readonly options: V2GraphOptions;
   private readonly remote: readonly NodePlan[];
+  /** The node whose answer is the graph's: the last one called. */
+  private readonly last: NodePlan;
 
   constructor(options: V2GraphOptions) {
     this.options = options;
     this.remote = options.plan.order.filter((node) => node.builtIn === undefined);
+    this.last = lastCalled(options.plan.root);
   }
 
   /**
@@ -69,6 +74,7 @@ export class V2Graph {
     const timeoutMs = limits.timeoutMs ?? this.options.timeoutMs;
     const walk: V2Walk = {
       puid,
+      outputs: request.message.outputs,
       deadline: (limits.since ?? Date.now()) + timeoutMs,
       timeoutMs,
       log: limits.skipLogging === true ? undefined : this.options.loggers,
@@ -143,7 +149,20 @@ export class V2Graph {
     if (remaining <= 0) {
       throw new TrantorError('UPSTREAM_TIMEOUT', `the request's ${walk.timeoutMs} ms ran out before node "${node.name}" of ${this.options.label} was called`);
     }
+    let sent = request;
+    if (node === this.last && walk.outputs !== undefined && request.message.outputs === undefined) sent = { ...request, message: { ...request.message, outputs: walk.outputs } };
+    else if (node !== this.last && request.message.outputs !== undefined) {
+      const { outputs: _outputs, ...message } = request.message;
+      sent = { ...request, message };
+    }
     // Predictions are idempotent, as the Seldon walk sends them: a lost connection is retried.
-    return this.options.transport.infer(node.unit, request, { idempotent: true, timeoutMs: remaining, puid: walk.puid });
+    return this.options.transport.infer(node.unit, sent, { idempotent: true, timeoutMs: remaining, puid: walk.puid });
   }
+}
+
+/** The node a chain calls last: an output transformer after its child, else the end of the chain. */
+function lastCalled(node: NodePlan): NodePlan {
+  if (node.transformsOutput) return node;
+  const child = node.children[0];
+  return child === undefined ? node : lastCalled(child);
 }

@@ -76,8 +76,8 @@ export function responseJson(response: V2DecodedBody<V2InferenceResponse>): V2In
 /**
  * A node's answer as the request to the next node of the chain, as Seldon's executor chains V2
  * models: the outputs become the inputs (names, shapes, datatypes and data unchanged), the
- * request's id and parameters go on. The original request's `outputs` are not passed on: they
- * name the last node's outputs, not this one's.
+ * request's id and parameters go on. The request's `outputs` are not carried: they name the
+ * graph's answer, and the graph hands them to its last node alone.
  */
 export function chainRequest(previous: V2DecodedBody<V2InferenceRequest>, answer: V2DecodedBody<V2InferenceResponse>): V2DecodedBody<V2InferenceRequest> {
   const message: V2InferenceRequest = { inputs: answer.message.outputs };
