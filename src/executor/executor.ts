@@ -4,6 +4,7 @@
  */
 import { TrantorError } from '../protocol/index.ts';
 import type { Feedback, SeldonMessage } from '../protocol/index.ts';
+import { graphNodes, isExecutorBuiltIn } from '../manifest/index.ts';
 import type { Predictor } from '../manifest/index.ts';
 import { BatchingTransport, batchedUnits } from './batching.ts';
 import { MetaTrail } from './meta.ts';
@@ -19,7 +20,6 @@ import type { UnitKey } from './transport/endpoints.ts';
 import type { Reply, Transport } from './transport/transport.ts';
 import { feedbackNode, predictNode } from './walk.ts';
 import type { Walk } from './walk.ts';
-import { graphNodes, isExecutorBuiltIn } from '../manifest/index.ts';
 import { ByEndpointV2Transport } from './v2/by-endpoint.ts';
 import { V2Graph } from './v2/graph.ts';
 import { MeteredV2Transport } from './v2/metered.ts';
