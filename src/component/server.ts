@@ -10,6 +10,7 @@ import { componentOptions } from './options.ts';
 import { TrantorError, decodeBody, decodeMultipart, failureBody, mediaType, stringifyJson } from '../protocol/index.ts';
 import { SERVICE_TYPES, type SeldonComponent, type ServiceType } from './contract.ts';
 import { createDispatcher, type ComponentMethod, type DispatchOptions, type Dispatcher } from './dispatch.ts';
+import { handleV2, isV2Path } from './v2.ts';
 
 export interface ServeOptions extends DispatchOptions {
   host?: string;
@@ -113,7 +114,7 @@ function scanHeaders(raw: readonly string[]): { contentType: string | undefined;
 }
 
 /** The request handler for a dispatcher; exported so it can be mounted on any node:http server. */
-export function componentHandler(dispatcher: Dispatcher, maxBodyBytes = DEFAULT_MAX_BODY_BYTES): (req: IncomingMessage, res: ServerResponse) => void {
+export function componentHandler(dispatcher: Dispatcher, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, serviceType: ServiceType = 'MODEL'): (req: IncomingMessage, res: ServerResponse) => void {
   const limit: BodyLimit = Object.freeze({ limitBytes: maxBodyBytes });
 
   const answer = (res: ServerResponse, which: ComponentMethod, body?: unknown): void => {
@@ -133,6 +134,8 @@ export function componentHandler(dispatcher: Dispatcher, maxBodyBytes = DEFAULT_
 
     const which = MESSAGE_PATHS.get(path);
     if (which === undefined) {
+      // The Open Inference Protocol's paths, for the nodes of protocol: v2 graphs.
+      if (isV2Path(path)) return handleV2(dispatcher, serviceType, limit, req, res, path);
       if (!READ_PATHS.has(path)) {
         req.resume();
         sendFailure(res, new TrantorError('NOT_FOUND', `no such path ${path}; a component serves ${knownPaths()}`));
@@ -196,7 +199,7 @@ export async function serveComponent(model: SeldonComponent, options: ServeOptio
       requestTimeoutMs: options.requestTimeoutMs ?? componentOptions.defaults.requestTimeout,
       keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? componentOptions.defaults.keepAliveTimeout,
     },
-    componentHandler(dispatcher, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
+    componentHandler(dispatcher, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, serviceType),
   );
   const port = await listen(server, options.port ?? 0, host);
   const close = closer(server, 5_000);

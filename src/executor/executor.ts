@@ -4,6 +4,7 @@
  */
 import { TrantorError } from '../protocol/index.ts';
 import type { Feedback, SeldonMessage } from '../protocol/index.ts';
+import { graphNodes, isExecutorBuiltIn } from '../manifest/index.ts';
 import type { Predictor } from '../manifest/index.ts';
 import { BatchingTransport, batchedUnits } from './batching.ts';
 import { MetaTrail } from './meta.ts';
@@ -19,6 +20,10 @@ import type { UnitKey } from './transport/endpoints.ts';
 import type { Reply, Transport } from './transport/transport.ts';
 import { feedbackNode, predictNode } from './walk.ts';
 import type { Walk } from './walk.ts';
+import { ByEndpointV2Transport } from './v2/by-endpoint.ts';
+import { V2Graph } from './v2/graph.ts';
+import { MeteredV2Transport } from './v2/metered.ts';
+import type { V2Transport } from './v2/transport.ts';
 
 export interface PredictorExecutorOptions {
   namespace: string;
@@ -36,6 +41,10 @@ export interface PredictorExecutorOptions {
   options?: ExecutorOptions;
   /** The deployment's `spec.protocol`; `seldon` when absent. */
   protocol?: 'seldon' | 'v2';
+  /** How a `protocol: v2` graph's nodes are called; required for one, unused otherwise. */
+  v2Transport?: V2Transport;
+  /** How its nodes with `endpoint.type: GRPC` are called; such a node fails without it. */
+  v2GrpcTransport?: V2Transport;
 }
 
 export interface CallLimits {
@@ -72,8 +81,8 @@ export class PredictorExecutor {
   readonly metrics: PredictorMetrics | undefined;
   /** The deployment's `spec.protocol`. */
   readonly protocol: 'seldon' | 'v2';
-  /** The graph's V2 face, for `protocol: v2`; not served yet. */
-  readonly v2: undefined = undefined;
+  /** The graph's V2 face, for `protocol: v2`; undefined for `protocol: seldon`. */
+  readonly v2: V2Graph | undefined;
   private readonly transport: Transport;
   private readonly timeoutMs: number;
   private readonly records: boolean;
@@ -101,6 +110,17 @@ export class PredictorExecutor {
     // Shared by every reply; replies are serialised, never mutated.
     this.fixedPath = this.plan.fixedRequestPath ?? {};
     this.loggers = planLoggers(this.plan, options.predictor, options.namespace, options.deployment, options.requestLogger);
+    this.v2 = this.protocol === 'v2' ? this.v2Graph(options.v2Transport, options.v2GrpcTransport) : undefined;
+  }
+
+  private v2Graph(rest: V2Transport | undefined, grpc: V2Transport | undefined): V2Graph {
+    const label = `predictor ${this.name} of ${this.namespace}/${this.deployment}`;
+    if (rest === undefined) throw new TrantorError('INTERNAL', `${label} is protocol: v2, but its executor was given no V2 transport`);
+    const grpcNodes = new Set(graphNodes(this.predictor).filter((node) => node.endpoint.type === 'GRPC' && !isExecutorBuiltIn(node.implementation)).map((node) => node.name));
+    const transport = grpcNodes.size === 0 ? rest : new ByEndpointV2Transport(rest, grpc, grpcNodes);
+    const metrics = this.metrics;
+    const metered = metrics === undefined ? transport : new MeteredV2Transport(transport, nodeMetrics(this.plan, metrics));
+    return new V2Graph({ label, plan: this.plan, transport: metered, timeoutMs: this.timeoutMs, loggers: this.loggers });
   }
 
   /** The names of the graph's nodes, root first. */
@@ -210,9 +230,14 @@ function answerOf(reply: Reply<unknown>): unknown {
 
 /** The transport, timing each call to one of the graph's components. */
 function meteredTransport(transport: Transport, plan: GraphPlan, metrics: PredictorMetrics): Transport {
+  return new MeteredTransport(transport, nodeMetrics(plan, metrics));
+}
+
+/** Each component node's client histogram children, by its UnitKey. */
+function nodeMetrics(plan: GraphPlan, metrics: PredictorMetrics): Map<UnitKey, NodeMetrics> {
   const nodes = new Map<UnitKey, NodeMetrics>();
   for (const node of plan.order) if (node.builtIn === undefined) nodes.set(node.unit, metrics.forNode(node.name));
-  return new MeteredTransport(transport, nodes);
+  return nodes;
 }
 
 function firstRemote(node: NodePlan): NodePlan | undefined {

@@ -21,3 +21,11 @@ export { GrpcTransport, SELDON_MAX_MESSAGE_BYTES, grpcTransportOptions } from '.
 export type { GrpcTransportOptions } from './transport/grpc.ts';
 export { ByEndpointTransport, endpointTransport, endpointTypeIn, grpcEndpoints } from './transport/by-endpoint.ts';
 export type { ByEndpointOptions, EndpointType } from './transport/by-endpoint.ts';
+export { V2Graph } from './v2/graph.ts';
+export type { V2GraphOptions } from './v2/graph.ts';
+export { MeteredV2Transport } from './v2/metered.ts';
+export { HttpV2Transport, v2PathOf } from './v2/transport.ts';
+export type { RawHttpCaller, V2CallOptions, V2Method, V2Transport } from './v2/transport.ts';
+export { GrpcV2Transport } from './v2/grpc-transport.ts';
+export type { RawGrpcCaller } from './v2/grpc-transport.ts';
+export { ByEndpointV2Transport } from './v2/by-endpoint.ts';

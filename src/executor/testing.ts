@@ -107,3 +107,6 @@ export function transportAnswering(answer: (unit: UnitKey, method: ComponentMeth
   })();
 }
 export { RequestLogger } from './request-logger.ts';
+
+/** A small real V2 model server (src/executor/v2/testing.ts). */
+export { V2_MODEL_ERROR, v2StandIn } from './v2/testing.ts';

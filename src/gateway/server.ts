@@ -9,8 +9,8 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { httpOptions, type HttpOptions, closeAfterAnswer, closer, createHttpServer, listen, readBody, unanswerable, urlOf, type BodyLimit, compileRequestOrigin, isUnspecifiedHost, normalizeHost, normalizeOrigin, type RequestOriginPolicy } from '../http/index.ts';
-import { decodeBody, mediaType, decodeMultipart, TrantorError, asTrantorError, failureBody, stringifyJson, parseSeldonMessage, isPuid, newPuid } from '../protocol/index.ts';
-import type { SeldonMessage } from '../protocol/index.ts';
+import { decodeBody, mediaType, decodeMultipart, TrantorError, asTrantorError, failureBody, stringifyJson, parseSeldonMessage, isPuid, newPuid, v2ErrorBody } from '../protocol/index.ts';
+import type { SeldonMessage, V2DecodedBody, V2InferenceRequest } from '../protocol/index.ts';
 import type { CallLimits, Metrics } from '../executor/index.ts';
 import type { GatewayPredictor } from './predictor.ts';
 import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
@@ -23,6 +23,8 @@ import { gatewayOptions, type GatewayLimits } from './options.ts';
 import { matchPath, type GatewayOps, type RouteMatch } from './routes.ts';
 import { trafficOf } from './traffic.ts';
 import { createGatewayGrpc, type GatewayGrpc } from './grpc.ts';
+import { readV2Request, writeV2Response } from './v2-body.ts';
+import { seldonOnly, v2Of, type V2Answer } from './v2.ts';
 
 export interface GatewayOptions {
   host: string;
@@ -298,7 +300,7 @@ class GatewayHandler implements GatewayOps {
     if (route.scope === 'root') return route.serve(this, exchange);
     const entry = this.entry(match);
     if (route.metered && this.config.metrics !== undefined) {
-      exchange.service = route.kind;
+      exchange.service = route.service ?? route.kind;
       exchange.meter = trafficOf(entry).primary?.metrics;
     }
     const work = route.serve(this, exchange, entry, match, q === -1 ? '' : url.slice(q + 1));
@@ -360,6 +362,7 @@ class GatewayHandler implements GatewayOps {
     const split = trafficOf(entry);
     const executor = split.pick();
     if (executor === undefined) throw new TrantorError('UNAVAILABLE', `SeldonDeployment ${entry.namespace}/${entry.name} has no predictor to serve it`);
+    seldonOnly(entry, executor);
     if (exchange.meter !== undefined) exchange.meter = executor.metrics;
     const limits = this.limits(exchange);
     const shadows = split.shadows;
@@ -410,10 +413,44 @@ class GatewayHandler implements GatewayOps {
     const visited = path === undefined ? [] : Object.keys(path);
     const executor = (visited.length > 0 ? split.serving.find((e) => visited.every((n) => e.plan.nodes.has(n))) : undefined) ?? split.pick();
     if (executor === undefined) throw new TrantorError('UNAVAILABLE', `SeldonDeployment ${entry.namespace}/${entry.name} has no predictor to serve it`);
+    seldonOnly(entry, executor);
     if (exchange.meter !== undefined) exchange.meter = executor.metrics;
     const reply = await executor.feedback(feedback, exchange.puid, this.limits(exchange));
     send(exchange.res, 200, exchange.puid, stringifyJson(reply));
     this.done(exchange, 200);
+  }
+
+  async v2Infer(exchange: Exchange, entry: DeploymentEntry, match: RouteMatch): Promise<void> {
+    const split = trafficOf(entry);
+    const executor = split.pick();
+    if (executor === undefined) throw new TrantorError('UNAVAILABLE', `SeldonDeployment ${entry.namespace}/${entry.name} has no predictor to serve it`);
+    // Checked before the body is read: a Seldon deployment's answer does not wait for a large upload.
+    const v2 = v2Of(entry, executor);
+    const { req, headers } = exchange;
+    const request = readV2Request(req.headers, await readBody(req, this.config.bodyLimit, headers.contentLength));
+    if (exchange.meter !== undefined) exchange.meter = executor.metrics;
+    const limits = this.limits(exchange);
+    const model = match.model!;
+    for (const shadow of split.shadows) this.v2Shadow(shadow, model, match.version, request, exchange.puid, limits);
+    const answer = await v2.infer(model, match.version, request, exchange.puid, limits);
+    const { body, headers: extra } = writeV2Response(request.message, answer);
+    exchange.res.writeHead(200, [...extra, 'Seldon-Puid', exchange.puid, 'Content-Length', String(body.length)]);
+    exchange.res.end(body);
+    this.done(exchange, 200);
+  }
+
+  private v2Shadow(executor: GatewayPredictor, model: string, version: string | undefined, request: V2DecodedBody<V2InferenceRequest>, puid: string, limits: CallLimits): void {
+    const v2 = executor.v2;
+    if (v2 === undefined) return;
+    v2.infer(model, version, request, puid, limits).catch((err: unknown) => {
+      this.config.logger?.debug({ err, predictor: executor.name, puid }, 'shadow predictor failed; its answer is ignored');
+    });
+  }
+
+  async v2Answer(exchange: Exchange, answer: Promise<V2Answer>): Promise<void> {
+    const { status, body } = await answer;
+    send(exchange.res, status, exchange.puid, stringifyJson(body));
+    this.done(exchange, status);
   }
 
   async answerWith(exchange: Exchange, answer: Promise<unknown>): Promise<void> {
@@ -459,12 +496,14 @@ class GatewayHandler implements GatewayOps {
       res.destroy();
       return;
     }
-    const body = JSON.stringify(failureBody(error));
+    const path = (req.url ?? '/').split('?')[0]!;
+    const podPrefix = this.config.podPrefix;
+    const match = matchPath(path) ?? (podPrefix === undefined ? undefined : matchPath(podPrefix + path));
+    // A V2 path's failures are the protocol's error body, `{"error": "..."}`, with the same status.
+    const v2 = match?.route.scope === 'deployment' && match.route.v2 === true;
+    const body = JSON.stringify(v2 ? v2ErrorBody(error) : failureBody(error));
     const headers = ['Content-Type', JSON_TYPE, 'Seldon-Puid', exchange.puid, 'Content-Length', String(Buffer.byteLength(body))];
-    if (error.code === 'METHOD_NOT_ALLOWED') {
-      const match = matchPath((req.url ?? '/').split('?')[0]!);
-      if (match !== undefined) headers.push('Allow', match.route.methods.join(', '));
-    }
+    if (error.code === 'METHOD_NOT_ALLOWED' && match !== undefined) headers.push('Allow', match.route.methods.join(', '));
     // The rest of a refused body is not kept: close the connection once answered.
     if (!req.complete) closeAfterAnswer(req, res, headers, this.config.http.linger);
     res.writeHead(error.status, headers);

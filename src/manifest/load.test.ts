@@ -265,6 +265,45 @@ test('protocol kfserving is read as v2', () => {
   assert.equal(loadManifests(text, {}).deployments[0]?.spec.protocol, 'v2');
 });
 
+test('a protocol: v2 graph chains models and transformers: a router or combiner is refused at its path', () => {
+  const text = withPredictors(`  - name: p
+    graph:
+      name: router
+      implementation: RANDOM_ABTEST
+      children:
+      - name: t
+        type: TRANSFORMER
+        implementation: SIMPLE_MODEL
+        children:
+        - {name: c, type: COMBINER, implementation: SIMPLE_MODEL}
+      - {name: b, implementation: SIMPLE_MODEL}
+`, '  protocol: v2\n');
+  assert.throws(() => loadManifests(text, {}), (err: Error) => {
+    assert.match(err.message, /spec\.predictors\[0\]\.graph: node "router" is a router, but a protocol: v2 graph chains models and transformers only/);
+    assert.match(err.message, /spec\.predictors\[0\]\.graph\.children: node "router" has 2 children, but a protocol: v2 graph is a chain/);
+    assert.match(err.message, /spec\.predictors\[0\]\.graph\.children\[0\]\.children\[0\]: node "c" is a combiner/);
+    assert.match(err.message, /use protocol: seldon for routers and combiners/);
+    return true;
+  });
+});
+
+test('a protocol: v2 chain of transformer, model and output transformer loads; the same graph under seldon has no v2 check', () => {
+  const chain = `  - name: p
+    graph:
+      name: pre
+      type: TRANSFORMER
+      implementation: SIMPLE_MODEL
+      children:
+      - name: m
+        implementation: SIMPLE_MODEL
+        children:
+        - {name: post, type: OUTPUT_TRANSFORMER, implementation: SIMPLE_MODEL}
+`;
+  assert.equal(loadManifests(withPredictors(chain, '  protocol: kfserving\n'), {}).deployments[0]?.spec.protocol, 'v2');
+  const routed = withPredictors(`  - {name: p, graph: {name: r, implementation: SIMPLE_ROUTER, children: [{name: a, implementation: SIMPLE_MODEL}]}}\n`);
+  assert.equal(loadManifests(routed, {}).deployments[0]?.spec.protocol, 'seldon');
+});
+
 test('logger mode defaults to all', () => {
   const text = withPredictors(`  - {name: p, graph: {name: m, implementation: SIMPLE_MODEL, logger: {url: "http://log"}}}\n`);
   assert.deepEqual(loadManifests(text, {}).deployments[0]?.spec.predictors[0]?.graph.logger, { url: 'http://log', mode: 'all' });

@@ -109,6 +109,9 @@ function readSpec(s: Fields, deploymentName: string | undefined, maxReplicas: nu
   const transport = s.oneOf('transport', TRANSPORTS) ?? 'rest';
   const annotations = s.stringMap('annotations');
   const predictors = readPredictors(s, transport, maxReplicas);
+  if (protocol === 'v2' || protocol === 'kfserving') {
+    predictors.forEach((predictor, i) => checkV2Node(predictor.graph, field(item(s.at('predictors'), i), 'graph'), s.problems));
+  }
   return {
     name: name === undefined || name === '' ? (deploymentName ?? '') : name,
     protocol: protocol === 'kfserving' || protocol === 'v2' ? 'v2' : 'seldon',
@@ -116,6 +119,32 @@ function readSpec(s: Fields, deploymentName: string | undefined, maxReplicas: nu
     predictors,
     annotations,
   };
+}
+
+/**
+ * A V2 graph is a chain, as Seldon's executor walks it for the Open Inference Protocol: each node
+ * a V2 model (a model, an input or an output transformer) with at most one child. V2 has no
+ * routing or combining call, so routers and combiners are refused here, not at the first request.
+ */
+function checkV2Node(node: GraphNode, path: FieldPath, problems: Problems): void {
+  const implementation = node.implementation ?? 'UNKNOWN_IMPLEMENTATION';
+  const routes = node.type === 'ROUTER' || node.methods?.includes('ROUTE') === true || implementation === 'RANDOM_ABTEST' || implementation === 'SIMPLE_ROUTER';
+  const combines = node.type === 'COMBINER' || node.methods?.includes('AGGREGATE') === true || implementation === 'AVERAGE_COMBINER';
+  if (routes || combines) {
+    const what = routes ? 'a router' : 'a combiner';
+    problems.add(
+      path,
+      `node ${JSON.stringify(node.name)} is ${what}, but a protocol: v2 graph chains models and transformers only (MODEL, TRANSFORMER, OUTPUT_TRANSFORMER); ` +
+        'split traffic with predictors\' traffic or shadow instead, or use protocol: seldon for routers and combiners',
+    );
+  }
+  if (node.children.length > 1) {
+    problems.add(
+      field(path, 'children'),
+      `node ${JSON.stringify(node.name)} has ${node.children.length} children, but a protocol: v2 graph is a chain: give each node at most one child (input transformer → model → output transformer)`,
+    );
+  }
+  node.children.forEach((child, i) => checkV2Node(child, item(field(path, 'children'), i), problems));
 }
 
 function readPredictors(s: Fields, transport: 'rest' | 'grpc', maxReplicas: number): Predictor[] {

@@ -3,11 +3,11 @@
  * It is the gateway's DeploymentTable (a map lookup per request) and the API's operations.
  */
 import type { Logger } from 'pino';
-import { PredictorExecutor, type ExecutorOptions, type Metrics, type RequestLogger, type Transport } from '../executor/index.ts';
+import { PredictorExecutor, type ExecutorOptions, type Metrics, type RequestLogger, type Transport, type V2Transport } from '../executor/index.ts';
 import { eventNamingOf, type DeploymentEntry, type DeploymentTable } from '../gateway/index.ts';
 import { TrantorError } from '../protocol/index.ts';
 import type { AppliedObject, ApplyAction, ApplyResponse, DeploymentView, LogLine, Runtime, LoadOptions } from '../manifest/index.ts';
-import { DEFAULT_MAX_REPLICAS, loadManifests, manifestOf } from '../manifest/index.ts';
+import { DEFAULT_MAX_REPLICAS, IN_PROCESS_ANNOTATION, loadManifests, manifestOf, servesInProcess } from '../manifest/index.ts';
 import type { ControlPlaneOps } from './api.ts';
 import type { EventingControl } from './eventing-control.ts';
 import type { InProcessComponents } from './in-process.ts';
@@ -71,6 +71,10 @@ export class AppliedDeployments implements DeploymentTable {
 export interface ControlPlaneOptions {
   runtime: Runtime;
   transport: Transport;
+  /** How `protocol: v2` graphs call their nodes; such a deployment is refused without it. */
+  v2Transport?: V2Transport;
+  /** How their nodes with `endpoint.type: GRPC` are called (`GrpcV2Transport`); such a node fails without it. */
+  v2GrpcTransport?: V2Transport;
   store: ManifestStore;
   logger: Logger;
   requestTimeoutMs: number;
@@ -154,6 +158,15 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     const eventingObjects = loaded.brokers.length + loaded.triggers.length + loaded.services.length + loaded.kubeDeployments.length + loaded.configMaps.length;
     const eventing = this.#options.eventing;
     if (eventingObjects > 0 && eventing === undefined) throw new TrantorError('NOT_SUPPORTED', 'this control plane runs without eventing');
+    for (const d of deployments) {
+      if (d.spec.protocol !== 'v2') continue;
+      const key = `${d.metadata.namespace}/${d.metadata.name}`;
+      if (this.#options.v2Transport === undefined) throw new TrantorError('NOT_SUPPORTED', `SeldonDeployment ${key}: this control plane serves no protocol: v2 deployments`);
+      // In-process components are reached by Seldon's methods only; V2 nodes are called over the network.
+      if (servesInProcess(d)) {
+        throw new TrantorError('NOT_SUPPORTED', `SeldonDeployment ${key}: protocol: v2 components run as processes; remove the ${IN_PROCESS_ANNOTATION} annotation, or use protocol: seldon to serve them in process`);
+      }
+    }
     const applied: AppliedObject[] = [];
     for (const deployment of deployments) {
       const { namespace, name } = deployment.metadata;
@@ -186,6 +199,9 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
           deployment: name,
           predictor,
           transport: this.#options.transport,
+          protocol: deployment.spec.protocol,
+          ...(this.#options.v2Transport === undefined ? {} : { v2Transport: this.#options.v2Transport }),
+          ...(this.#options.v2GrpcTransport === undefined ? {} : { v2GrpcTransport: this.#options.v2GrpcTransport }),
           timeoutMs: this.#options.requestTimeoutMs,
           ...(this.#options.metrics === undefined ? {} : { metrics: this.#options.metrics }),
           ...(this.#options.executorOptions === undefined ? {} : { options: this.#options.executorOptions }),

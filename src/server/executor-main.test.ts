@@ -63,7 +63,7 @@ test('what cannot be served is refused at start, saying why', () => {
   assert.throws(() => resolveExecutorConfig(FLAGS, {}), /ENGINE_PREDICTOR is not set/);
   assert.throws(() => resolveExecutorConfig(FLAGS, { ENGINE_PREDICTOR: 'bm90IGpzb24=' }), /ENGINE_PREDICTOR: not the predictor's JSON/);
   assert.throws(() => resolveExecutorConfig({ ...FLAGS, transport: 'kafka' }, engine()), /--transport kafka: expected rest or grpc/);
-  assert.throws(() => resolveExecutorConfig({ ...FLAGS, protocol: 'tensorflow' }, engine()), /--protocol tensorflow/);
+  assert.throws(() => resolveExecutorConfig({ ...FLAGS, protocol: 'tensorflow' }, engine()), /--protocol tensorflow: trantor executor serves the seldon and v2 protocols only/);
   assert.throws(() => resolveExecutorConfig({ ...FLAGS, server_type: 'kafka' }, engine()), /--server_type kafka/);
   assert.throws(() => resolveExecutorConfig({ ...FLAGS, predictor: 'other' }, engine()), /ENGINE_PREDICTOR holds predictor "main"/);
   assert.throws(() => resolveExecutorConfig({ namespace: 'models' }, engine()), /--sdep is required/);
@@ -148,6 +148,44 @@ test('--grpc_port serves Seldon\'s gRPC service for the pod\'s deployment, as th
         client.close();
       }
     }
+  } finally {
+    await pod.close();
+    component.close();
+  }
+});
+
+test('--protocol v2 serves the V2 paths at the root, calls each node at its V2 paths, and /ready follows their model ready checks', async () => {
+  let ready = false;
+  const component = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url === '/v2/models/model/ready') {
+        res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
+        return res.end(ready ? '' : '{"error":"loading"}');
+      }
+      if (req.url !== '/v2/models/model/infer') {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        return res.end('{"error":"no such path"}');
+      }
+      const body = JSON.parse(Buffer.concat(chunks).toString()) as { inputs: { name: string; data: number[] }[] };
+      const answer = JSON.stringify({ model_name: 'model', outputs: [{ name: 'predict', shape: [1], datatype: 'INT64', data: [body.inputs[0]!.data.length] }] });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(answer);
+    });
+  });
+  const port = await listen(component);
+  assert.equal(resolveExecutorConfig({ ...FLAGS, protocol: 'kfserving' }, engine({}, port)).deployment.spec.protocol, 'v2');
+  const pod = await startPodExecutor(resolveExecutorConfig({ ...FLAGS, protocol: 'v2', full_health_checks: 'true' }, engine({}, port)), pino({ level: 'silent' }));
+  try {
+    assert.match((await pod.ready()) ?? '', /not every component answers yet: model/);
+    ready = true;
+    assert.equal(await pod.ready(), undefined);
+    const res = await fetch(`${pod.gateway.url}/v2/models/model/infer`, { method: 'POST', body: '{"inputs":[{"name":"x","shape":[3],"datatype":"FP64","data":[1,2,3]}]}' });
+    assert.equal(res.status, 200);
+    assert.deepEqual(((await res.json()) as { outputs: { data: unknown }[] }).outputs[0]?.data, [3]);
+    const seldon = await fetch(`${pod.gateway.url}/api/v1.0/predictions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data":{"ndarray":[[1]]}}' });
+    assert.equal(seldon.status, 404);
   } finally {
     await pod.close();
     component.close();

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Logger } from 'pino';
-import { Metrics, PredictorExecutor, RequestLogger, endpointTransport, endpointTypeIn, executorOptions, requestLoggerOptions, type NodePlan } from '../executor/index.ts';
+import { ByEndpointTransport, GrpcTransport, GrpcV2Transport, HttpTransport, HttpV2Transport, Metrics, PredictorExecutor, RequestLogger, endpointTypeIn, executorOptions, grpcEndpoints, grpcTransportOptions, httpTransportOptions, requestLoggerOptions, type NodePlan } from '../executor/index.ts';
 import { createGateway, eventNamingOf, type DeploymentEntry, type DeploymentTable, type Gateway } from '../gateway/index.ts';
 import { loadManifests, type EndpointSource, type Predictor, type ReplicaAddress, type SeldonDeployment, type UnitKey } from '../manifest/index.ts';
 import { compileOptions, OPTION_SECTIONS, type CompiledOptions } from './options.ts';
@@ -110,7 +110,8 @@ export function resolveExecutorConfig(flags: ExecutorFlags, env: NodeJS.ProcessE
   const serverType = flags.server_type ?? 'rpc';
   if (serverType !== 'rpc') throw new Error(`--server_type ${serverType}: trantor executor serves rpc only (no kafka)`);
   const protocol = flags.protocol ?? 'seldon';
-  if (protocol !== 'seldon') throw new Error(`--protocol ${protocol}: trantor executor serves the seldon protocol only`);
+  // `kfserving` is Seldon's older name for V2; the manifest reader takes both.
+  if (protocol !== 'seldon' && protocol !== 'v2' && protocol !== 'kfserving') throw new Error(`--protocol ${protocol}: trantor executor serves the seldon and v2 protocols only`);
   const ignored = unknown.length === 0 ? [] : [unknown.join(' ')];
   if (flags.prometheus_path !== undefined && flags.prometheus_path !== '/prometheus') ignored.push(`--prometheus_path ${flags.prometheus_path} (metrics are at /prometheus)`);
   const logLevel = logLevelFlag(flags.log_level);
@@ -203,7 +204,10 @@ export async function startPodExecutor(config: PodExecutorConfig, logger: Logger
   const { deployment, predictor, options } = config;
   const { namespace, name } = deployment.metadata;
   // Each node over REST or gRPC as its endpoint.type says.
-  const transport = endpointTransport(new PodEndpoints(config.addresses), (unit) => endpointTypeIn(deployment, unit), options.executor);
+  const endpoints = new PodEndpoints(config.addresses);
+  const rest = new HttpTransport(httpTransportOptions(endpoints, options.executor));
+  const grpc = new GrpcTransport(grpcTransportOptions(grpcEndpoints(endpoints), options.executor));
+  const transport = new ByEndpointTransport({ endpointTypeOf: (unit) => endpointTypeIn(deployment, unit), endpoints, rest, grpc });
   const metrics = new Metrics({ logger });
   const requestLogger = new RequestLogger(requestLoggerOptions(options.executor));
   const executor = new PredictorExecutor({
@@ -211,6 +215,9 @@ export async function startPodExecutor(config: PodExecutorConfig, logger: Logger
     deployment: name,
     predictor,
     transport,
+    protocol: deployment.spec.protocol,
+    v2Transport: new HttpV2Transport(rest),
+    v2GrpcTransport: new GrpcV2Transport(grpc),
     timeoutMs: options.gateway.requestTimeout,
     metrics,
     requestLogger,
@@ -223,6 +230,8 @@ export async function startPodExecutor(config: PodExecutorConfig, logger: Logger
   const checkMs = options.executor.connectTimeout;
   const answers = async (node: NodePlan): Promise<boolean> => {
     if (!config.fullHealthChecks) return accepts(config.addresses.get(node.name)!, checkMs);
+    // A V2 component is asked its model ready check; a Seldon one its /health/status.
+    if (executor.v2 !== undefined) return executor.v2.modelReady(node.name, undefined, { timeoutMs: checkMs });
     return executor.status(node.name, { timeoutMs: checkMs }).then(() => true, () => false);
   };
   const ready = async (): Promise<string | undefined> => {

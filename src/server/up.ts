@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { BROKER_HOST, Eventing, brokerFromHost, brokerFromPath, failureNotices, openSqliteStore } from '../eventing/index.ts';
 import { componentOptionsEnv } from '../component/index.ts';
-import { InProcessTransport, Metrics, RequestLogger, endpointTransport, endpointTypeIn, requestLoggerOptions, type EndpointType } from '../executor/index.ts';
+import { ByEndpointTransport, GrpcTransport, GrpcV2Transport, HttpTransport, HttpV2Transport, InProcessTransport, Metrics, RequestLogger, endpointTypeIn, grpcEndpoints, grpcTransportOptions, httpTransportOptions, requestLoggerOptions, type EndpointType } from '../executor/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
 import { LocalSupervisor } from '../runtime/local/index.ts';
 import type { ControlPlaneInfo, UnitKey } from '../manifest/index.ts';
@@ -58,7 +58,12 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   // Each node over REST or gRPC as its endpoint.type says, read from the deployment applied now
   // (a re-applied deployment's executor has new unit objects, so its nodes are chosen afresh).
   const endpointTypeOf = (unit: UnitKey): EndpointType | undefined => endpointTypeIn(applied.get(unit.namespace, unit.deployment)?.stored.deployment, unit);
-  const transport = new InProcessTransport(inProcess, endpointTransport(supervisor, endpointTypeOf, executorOptions));
+  const rest = new HttpTransport(httpTransportOptions(supervisor, executorOptions));
+  const grpc = new GrpcTransport(grpcTransportOptions(grpcEndpoints(supervisor), executorOptions));
+  const transport = new InProcessTransport(inProcess, new ByEndpointTransport({ endpointTypeOf, endpoints: supervisor, rest, grpc }));
+  // `protocol: v2` graphs call their nodes over the same connections, at their V2 paths or RPCs.
+  const v2Transport = new HttpV2Transport(rest);
+  const v2GrpcTransport = new GrpcV2Transport(grpc);
   const requestLogger = new RequestLogger(requestLoggerOptions(executorOptions));
   const manifestStore = new ManifestStore(homeLayout.manifests(config.home));
   // One registry for the process: the gateway serves it at /prometheus, executors record into it.
@@ -88,6 +93,8 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   const controlPlane = new ControlPlane({
     runtime: supervisor,
     transport,
+    v2Transport,
+    v2GrpcTransport,
     inProcess,
     store: manifestStore,
     logger,

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { parse, stringify } from 'yaml';
 import { Eventing, SqliteEventStore } from '../eventing/index.ts';
 import { testLimits } from '../eventing/testing.ts';
-import type { Transport } from '../executor/index.ts';
+import type { Transport, V2Transport } from '../executor/index.ts';
 import type { ApplyResponse, Runtime } from '../manifest/index.ts';
 import { ControlPlane } from './control-plane.ts';
 import { EventingControl } from './eventing-control.ts';
@@ -69,7 +69,8 @@ function controlPlane(): { plane: ControlPlane; eventing: Eventing } {
   const control = new EventingControl({ eventing, store, logger, deploymentAddress, gatewayUrl: () => 'http://127.0.0.1:9' });
   const runtime: Runtime = { apply: async () => {}, remove: async () => {}, status: () => undefined, logs: () => [], watch: () => () => {}, close: async () => {} };
   const transport = {} as Transport;
-  const plane = new ControlPlane({ runtime, transport, store, logger, requestTimeoutMs: 1000, eventing: control, gatewayUrl: () => 'http://127.0.0.1:9' });
+  const v2Transport = {} as V2Transport;
+  const plane = new ControlPlane({ runtime, transport, v2Transport, store, logger, requestTimeoutMs: 1000, eventing: control, gatewayUrl: () => 'http://127.0.0.1:9' });
   return { plane, eventing };
 }
 

@@ -136,6 +136,21 @@ export class GrpcTransport extends MethodTransport {
     return answerOf(unit, method, 200, value);
   }
 
+  /**
+   * A raw unary call to a ready replica of `unit` (another protocol's RPC, such as V2's), with the
+   * replica choice, retries and ejection of Seldon's calls; a failure status is thrown as
+   * COMPONENT_FAILURE with its HTTP status and the component's details.
+   */
+  async unaryCall(unit: UnitKey, path: string, request: Uint8Array, puid: string | undefined, options: CallOptions): Promise<Buffer> {
+    const state = this.stateOf(unit);
+    const metadata = new grpc.Metadata();
+    if (puid !== undefined && puid !== '') metadata.set('seldon-puid', puid);
+    const bytes = Buffer.isBuffer(request) ? request : Buffer.from(request.buffer, request.byteOffset, request.byteLength);
+    const answer = await this.call(state, path, bytes, metadata, options);
+    if ('error' in answer) throw failureOfStatus(state, answer.error).failure;
+    return answer.bytes;
+  }
+
   /** Sends to a replica, retrying UNAVAILABLE elsewhere as the module comment says: the answer's bytes, or its failure status. */
   private async call(state: UnitState, path: string, request: Buffer, metadata: grpc.Metadata, options: CallOptions): Promise<Outcome> {
     const start = Date.now();

@@ -225,7 +225,7 @@ function send(
   replica: ReplicaPool,
   method: 'GET' | 'POST',
   path: string,
-  body: string,
+  body: string | Uint8Array,
   headers: readonly string[],
   timeoutMs: number,
   sentAt: number,
@@ -319,7 +319,7 @@ export class HttpTransport extends MethodTransport {
   }
 
   /** A raw request to a ready replica of `unit`: the wrapper path `path` with `body`, answered as text. */
-  call(unit: UnitKey, path: string, body: string, options: HttpCallOptions): Promise<RawResponse> {
+  call(unit: UnitKey, path: string, body: string | Uint8Array, options: HttpCallOptions): Promise<RawResponse> {
     const method = options.method ?? 'POST';
     return this.request(unit, method, path, body, headerList(method, options.headers), options, 'predict', readRaw);
   }
@@ -329,7 +329,7 @@ export class HttpTransport extends MethodTransport {
     unit: UnitKey,
     method: 'GET' | 'POST',
     path: string,
-    body: string,
+    body: string | Uint8Array,
     headers: readonly string[],
     options: CallOptions,
     reads: ComponentMethod,

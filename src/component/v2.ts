@@ -1,0 +1,207 @@
+/**
+ * The Node host's Open Inference Protocol (V2) REST face, for components of `protocol: v2`
+ * graphs: the executor calls a node at `/v2/models/<node>/infer`, `…/ready` and `/v2/models/<node>`.
+ * The user's class keeps Seldon's contract: an inference is the method its service type answers
+ * (`predict` for a MODEL, `transformInput` for a TRANSFORMER, `transformOutput` for an
+ * OUTPUT_TRANSFORMER), called as the Seldon path calls it:
+ *
+ * - one input arrives as `X`, nested arrays in the input's shape, with `names` its name;
+ *   several inputs as one object of those arrays by input name (`jsonData`);
+ * - an array answer is one output named `predict` (as MLServer names a model's output), its
+ *   shape the array's and its datatype read from its elements (booleans BOOL, strings BYTES,
+ *   numbers FP64 — or INT64 when they are all integers and no input was floating point); an
+ *   object of arrays is one output per key; a string is a BYTES output of one element.
+ *
+ * The host serves one model, so any `<model>` name is it. Failures are V2 error bodies,
+ * `{"error": "..."}`, with the status the Seldon path would answer.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, sendFailure as sendHttpFailure, type BodyLimit } from '../http/index.ts';
+import {
+  INFERENCE_HEADER_CONTENT_LENGTH,
+  TrantorError,
+  asTrantorError,
+  assertJsonDepth,
+  binaryOutputsWanted,
+  decodeV2Request,
+  encodeV2Response,
+  flattenV2Data,
+  isJsonNumber,
+  parseInferenceHeaderLength,
+  stringifyJson,
+  v2DataFromValues,
+  v2ErrorBody,
+  v2TensorFromJson,
+  type SeldonMessage,
+  type V2Data,
+  type V2Datatype,
+  type V2DecodedBody,
+  type V2Element,
+  type V2InferenceRequest,
+  type V2ResponseOutput,
+  type V2Tensor,
+} from '../protocol/index.ts';
+import type { ServiceType } from './contract.ts';
+import type { ComponentMethod, Dispatcher } from './dispatch.ts';
+
+const JSON_TYPE = 'application/json';
+const MODEL_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/infer|\/ready)?$/;
+
+const METHOD_OF_TYPE: Partial<Record<ServiceType, ComponentMethod>> = {
+  MODEL: 'predict',
+  TRANSFORMER: 'transformInput',
+  OUTPUT_TRANSFORMER: 'transformOutput',
+};
+
+function send(res: ServerResponse, status: number, body: string | Uint8Array, extra: string[] = [], type = JSON_TYPE): void {
+  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  res.writeHead(status, ['content-type', type, 'content-length', String(length), ...extra]);
+  res.end(body);
+}
+
+function fail(res: ServerResponse, err: unknown, extra?: string[]): void {
+  const error = asTrantorError(err);
+  send(res, error.status, JSON.stringify(v2ErrorBody(error)), extra);
+}
+
+/** `data` as nested arrays in `shape` (flat or nested as given). */
+function reshape(flat: readonly V2Element[], shape: readonly number[]): V2Data {
+  if (shape.length <= 1) return flat.slice();
+  const [first, ...rest] = shape;
+  const size = rest.reduce((a, b) => a * b, 1);
+  const out: V2Data = [];
+  for (let i = 0; i < first!; i++) out.push(reshape(flat.slice(i * size, (i + 1) * size), rest));
+  return out;
+}
+
+function nested(listed: V2InferenceRequest['inputs'][number], typed: V2Tensor): V2Data {
+  const flat = listed.data !== undefined ? flattenV2Data(listed.data) : flattenV2Data(v2DataFromValues(typed.datatype, typed.values));
+  return reshape(flat, listed.shape);
+}
+
+/** The Seldon message a V2 request is for the user's method. */
+function seldonMessageOf(request: V2DecodedBody<V2InferenceRequest>): SeldonMessage {
+  const { inputs } = request.message;
+  if (inputs.length === 1) return { data: { names: [inputs[0]!.name], ndarray: nested(inputs[0]!, request.tensors[0]!) } };
+  const byName: Record<string, unknown> = {};
+  inputs.forEach((input, i) => {
+    byName[input.name] = nested(input, request.tensors[i]!);
+  });
+  return { jsonData: byName };
+}
+
+/** The shape of a rectangular nested array; undefined when it is ragged. */
+function shapeOf(value: unknown): number[] | undefined {
+  if (!Array.isArray(value)) return [];
+  if (value.length === 0) return [0];
+  const inner = value.map(shapeOf);
+  const first = inner[0];
+  if (first === undefined || inner.some((s) => s === undefined || s.join() !== first.join())) return undefined;
+  return [value.length, ...first];
+}
+
+const FLOATING: ReadonlySet<V2Datatype> = new Set(['FP16', 'FP32', 'FP64']);
+
+/** An answer's datatype from its elements; `floating` when an input was floating point (2.0 stays FP64). */
+function datatypeOf(elements: readonly unknown[], floating: boolean): V2Datatype | undefined {
+  if (elements.every((e) => typeof e === 'boolean')) return 'BOOL';
+  if (elements.every((e) => typeof e === 'string')) return 'BYTES';
+  if (!floating && elements.every((e) => (typeof e === 'number' && Number.isInteger(e)) || (isJsonNumber(e) && /^-?\d+$/.test(e.text)))) return 'INT64';
+  if (elements.every((e) => typeof e === 'number' || isJsonNumber(e))) return 'FP64';
+  return undefined;
+}
+
+function outputOf(name: string, value: unknown, where: string, floating: boolean): V2ResponseOutput {
+  const shape = shapeOf(value);
+  if (shape === undefined || !Array.isArray(value)) throw new TrantorError('MODEL_ERROR', `${where}: not a rectangular array, so it is not a V2 tensor`);
+  const data = flattenV2Data(value as V2Data);
+  const datatype = datatypeOf(data, floating) ?? (data.length === 0 ? 'FP64' : undefined);
+  if (datatype === undefined) throw new TrantorError('MODEL_ERROR', `${where}: mixes numbers, strings and booleans, so it is not a V2 tensor`);
+  return { name, shape, datatype, data };
+}
+
+/** The V2 outputs of the user's Seldon answer. */
+function outputsOf(reply: SeldonMessage, method: string, floating: boolean): V2ResponseOutput[] {
+  const data = reply.data;
+  if (data?.tensor !== undefined) return [{ name: 'predict', shape: data.tensor.shape, datatype: datatypeOf(data.tensor.values, floating) ?? 'FP64', data: data.tensor.values }];
+  if (data?.ndarray !== undefined) return [outputOf('predict', data.ndarray, `${method}'s answer`, floating)];
+  if (typeof reply.strData === 'string') return [{ name: 'predict', shape: [1], datatype: 'BYTES', data: [reply.strData] }];
+  const json = reply.jsonData;
+  if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
+    return Object.entries(json).map(([name, value]) => outputOf(name, value, `${method}'s answer "${name}"`, floating));
+  }
+  throw new TrantorError('MODEL_ERROR', `${method} answered something that is not a V2 tensor: return an array, or an object of arrays by output name`);
+}
+
+/** Whether a path is the V2 face's; the handler answers it. */
+export function isV2Path(path: string): boolean {
+  return path === '/v2' || path.startsWith('/v2/');
+}
+
+/** Answers one V2 request for the model behind `dispatcher`. */
+export function handleV2(dispatcher: Dispatcher, serviceType: ServiceType, limit: BodyLimit, req: IncomingMessage, res: ServerResponse, path: string): void {
+  const method = req.method ?? 'GET';
+  const model = MODEL_PATH.exec(path);
+  const action = model?.[3];
+  if (action === '/infer') {
+    if (method !== 'POST') {
+      req.resume();
+      return fail(res, new TrantorError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use POST`), ['allow', 'POST']);
+    }
+    return infer(dispatcher, serviceType, limit, req, res, decodeURIComponent(model![1]!));
+  }
+  req.resume();
+  if (method !== 'GET' && method !== 'HEAD') return fail(res, new TrantorError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use GET`), ['allow', 'GET, HEAD']);
+  if (path === '/v2/health/live') return send(res, 200, '{"live":true}');
+  if (path === '/v2/health/ready' || action === '/ready') return send(res, 200, '{"ready":true}');
+  if (path === '/v2') return send(res, 200, JSON.stringify({ name: 'trantor-node-microservice', version: '', extensions: ['binary_tensor_data'] }));
+  if (model === null) return fail(res, new TrantorError('NOT_FOUND', `no such V2 path ${path}; a component serves /v2/models/<model>/infer, …/ready and /v2/models/<model>`));
+  const name = decodeURIComponent(model[1]!);
+  dispatcher.handle('metadata').then(
+    (reply) => {
+      const given = reply.status === 200 && typeof reply.body === 'object' && reply.body !== null ? (reply.body as Record<string, unknown>) : {};
+      const inputs = Array.isArray(given['inputs']) ? given['inputs'] : [];
+      const outputs = Array.isArray(given['outputs']) ? given['outputs'] : [];
+      const versions = Array.isArray(given['versions']) ? given['versions'] : [];
+      send(res, 200, stringifyJson({ name, versions, platform: typeof given['platform'] === 'string' ? given['platform'] : 'trantor-node', inputs, outputs }));
+    },
+    (err: unknown) => fail(res, err),
+  );
+}
+
+function infer(dispatcher: Dispatcher, serviceType: ServiceType, limit: BodyLimit, req: IncomingMessage, res: ServerResponse, model: string): void {
+  const which = METHOD_OF_TYPE[serviceType];
+  if (which === undefined) {
+    req.resume();
+    return fail(res, new TrantorError('NOT_SUPPORTED', `a ${serviceType} does not answer V2 inference: a protocol: v2 graph chains models and transformers`));
+  }
+  readBody(req, limit).then(
+    async (body) => {
+      try {
+        const headerLength = parseInferenceHeaderLength(req.headers[INFERENCE_HEADER_CONTENT_LENGTH]);
+        assertJsonDepth(body.subarray(0, headerLength ?? body.length));
+        const request = decodeV2Request(body, headerLength);
+        const reply = await dispatcher.handle(which, seldonMessageOf(request));
+        if (reply.status !== 200) {
+          const info = (reply.body as { status?: { info?: unknown } } | undefined)?.status?.info;
+          send(res, reply.status, JSON.stringify(v2ErrorBody(typeof info === 'string' ? info : `${which} failed`)));
+          return;
+        }
+        const floating = request.message.inputs.some((input) => FLOATING.has(input.datatype));
+        const outputs = outputsOf(reply.body as SeldonMessage, which, floating);
+        const fields = { model_name: model, ...(request.message.id === undefined ? {} : { id: request.message.id }) };
+        const asBinary = binaryOutputsWanted(request.message);
+        if (!outputs.some((output) => asBinary(output.name))) {
+          send(res, 200, stringifyJson({ ...fields, outputs }));
+          return;
+        }
+        const encoded = encodeV2Response(fields, outputs.map((output, i) => v2TensorFromJson(output, `outputs[${i}]`)), asBinary);
+        const extra = encoded.headerLength === undefined ? [] : [INFERENCE_HEADER_CONTENT_LENGTH, String(encoded.headerLength)];
+        send(res, 200, encoded.body, extra, 'application/octet-stream');
+      } catch (err) {
+        fail(res, err);
+      }
+    },
+    (err: unknown) => void sendHttpFailure(req, res, err),
+  );
+}

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { pino } from 'pino';
+import { HttpV2Transport, type Transport, type V2Transport } from '../executor/index.ts';
+import type { Runtime } from '../manifest/index.ts';
+import { TrantorError } from '../protocol/index.ts';
+import { ControlPlane } from './control-plane.ts';
+import { ManifestStore } from './store.ts';
+
+const home = mkdtempSync(join(tmpdir(), 'trantor-control-plane-'));
+after(() => rmSync(home, { recursive: true, force: true }));
+let opened = 0;
+
+function controlPlane(v2Transport?: V2Transport): ControlPlane {
+  const runtime: Runtime = { apply: async () => {}, remove: async () => {}, status: () => undefined, logs: () => [], watch: () => () => {}, close: async () => {} };
+  return new ControlPlane({
+    runtime,
+    transport: {} as Transport,
+    ...(v2Transport === undefined ? {} : { v2Transport }),
+    store: new ManifestStore(join(home, String(opened++))),
+    logger: pino({ level: 'silent' }),
+    requestTimeoutMs: 1000,
+    gatewayUrl: () => 'http://127.0.0.1:9',
+  });
+}
+
+const V2_DEPLOYMENT = `apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: iris-v2, namespace: seldon}
+spec:
+  protocol: kfserving
+  predictors:
+  - {name: default, graph: {name: classifier, implementation: SIMPLE_MODEL}}
+`;
+
+test("a protocol: v2 deployment's executors get the deployment's protocol and a V2 face", async () => {
+  const plane = controlPlane(new HttpV2Transport({ call: () => Promise.reject(new Error('not called')) }));
+  await plane.apply(V2_DEPLOYMENT, 'iris-v2.yaml', home);
+  const executor = plane.lookup('seldon', 'iris-v2')?.executors[0];
+  assert.equal(executor?.protocol, 'v2');
+  const answer = await executor.v2!.infer('classifier', undefined, { message: { inputs: [{ name: 'x', shape: [1], datatype: 'FP64', data: [1] }] }, tensors: [{ name: 'x', shape: [1], datatype: 'FP64', values: Float64Array.of(1) }] }, 'p');
+  assert.equal(answer.message.outputs[0]?.name, 'predict');
+});
+
+test('a control plane without a V2 transport refuses a protocol: v2 deployment before storing anything', async () => {
+  const plane = controlPlane();
+  await assert.rejects(plane.apply(V2_DEPLOYMENT, 'iris-v2.yaml', home), (err: unknown) => err instanceof TrantorError && err.code === 'NOT_SUPPORTED' && /seldon\/iris-v2.*protocol: v2/.test(err.message));
+  assert.deepEqual(plane.list(), []);
+});
+
+test('a protocol: v2 deployment asking for in-process components is refused: V2 nodes are called over the network', async () => {
+  const plane = controlPlane(new HttpV2Transport({ call: () => Promise.reject(new Error('not called')) }));
+  const inProcess = V2_DEPLOYMENT.replace('metadata: {name: iris-v2, namespace: seldon}', "metadata: {name: iris-v2, namespace: seldon, annotations: {trantor.io/in-process: 'true'}}");
+  await assert.rejects(plane.apply(inProcess, 'iris-v2.yaml', home), /protocol: v2 components run as processes; remove the trantor.io\/in-process annotation/);
+  assert.deepEqual(plane.list(), []);
+});
