@@ -19,7 +19,8 @@ import grpc
 from google.protobuf import json_format
 
 from . import grpc_reflection, grpc_v2
-from .errors import MicroserviceError, INTERNAL_ERROR, from_model_exception
+from .component import NotImplementedByModel
+from .errors import MicroserviceError, StartupError
 from .grpc_schema import from_dict, schema, to_dict
 
 log = logging.getLogger("trantor_runtime")
@@ -89,7 +90,7 @@ def _reply_dict(reply):
 class GrpcHost:
     """The gRPC face of one Component (and its V2 model); ``start`` after any fork."""
 
-    def __init__(self, component, options, lock=None, recorder_of=None):
+    def __init__(self, component, options, lock=None, recorder_of=None, v2_model=None):
         self.component = component
         self.options = options
         self.lock = lock if lock is not None else threading.Lock()
@@ -99,7 +100,7 @@ class GrpcHost:
         self.serving = True
         self.server = None
         self.port = None
-        self.v2 = grpc_v2.InferenceService(component, self.lock, self.schema)
+        self.v2 = grpc_v2.InferenceService(component, self.lock, self.schema, model=v2_model)
         self.services = [SELDON_PACKAGE + "." + name for name in SELDON_METHODS] + [
             grpc_v2.SERVICE,
             HEALTH_SERVICE,
@@ -152,6 +153,10 @@ class GrpcHost:
             except (json_format.ParseError, TypeError, ValueError, AttributeError):
                 # numpy scalars and the like: write the reply as REST would, then read it.
                 return from_dict(_reply_dict(reply), reply_cls)
+        except NotImplementedByModel as exc:
+            # REST answers 400 here, as Seldon's wrapper does; gRPC has a code for it.
+            status = exc.status_code
+            context.abort(grpc.StatusCode.UNIMPLEMENTED, exc.message)
         except MicroserviceError as exc:
             status = exc.status_code
             context.abort(status_code(status), exc.message)
@@ -233,8 +238,6 @@ class GrpcHost:
         else:
             reason = "the address is in use or cannot be bound"
         if not bound:
-            from .errors import StartupError
-
             raise StartupError("cannot serve gRPC on " + address + ": " + reason)
         server.start()
         self.server = server
@@ -249,6 +252,25 @@ class GrpcHost:
             self.server = None
 
 
+def reserve_port(host, port):
+    """A socket bound (not listening) to host:port with SO_REUSEPORT: it holds the port — the one
+    picked, when ``port`` is 0 — while every process's server binds it too. StartupError if taken."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise StartupError("cannot serve gRPC on " + host + ":" + str(port) + ": " + str(exc)) from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise StartupError("cannot serve gRPC on " + host + ":" + str(port) + ": " + (exc.strerror or str(exc))) from None
+    return sock
+
+
 def locked(handle, lock):
     """REST's handler holding the lock the gRPC calls hold."""
 
@@ -258,5 +280,3 @@ def locked(handle, lock):
 
     return handle_locked
 
-
-__all__ = ["GrpcHost", "GrpcOptions", "locked", "status_code", "from_model_exception", "INTERNAL_ERROR"]
