@@ -240,7 +240,14 @@ def response_message(reply, cls, raw, model):
             else:
                 tensor.contents.bytes_contents.extend(values)
             continue
-        array = np.asarray(data, dtype=dtype)
+        try:
+            array = np.asarray(data, dtype=dtype)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise MicroserviceError(
+                "the model's reply " + at + ".data: cannot be sent as " + datatype + " (" + type(exc).__name__ + ": " + str(exc) + ")",
+                500,
+                "MICROSERVICE_INTERNAL_ERROR",
+            ) from None
         if raw:
             message.raw_output_contents.append(array.tobytes())
         else:
