@@ -2,11 +2,17 @@
 client, against a small V2 model that computes: each input doubled (BYTES reversed, BOOL negated)."""
 
 import importlib.util
+import os
 import struct
 import threading
 import unittest
 
-import grpc
+try:
+    import grpc
+except ImportError as missing:  # CI installs grpcio: there, fail
+    if os.environ.get("CI") == "true":
+        raise
+    raise unittest.SkipTest("grpcio is needed for the gRPC tests (" + str(missing) + ")") from None
 import numpy as np
 
 from trantor_runtime.component import Component
