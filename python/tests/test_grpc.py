@@ -3,6 +3,7 @@ REST's for the same input), errors as status codes, health, reflection, message 
 startup (flags, environment, grpcio missing), and the descriptor file's freshness."""
 
 import base64
+import http.client
 import json
 import os
 import shutil
@@ -327,6 +328,24 @@ class StartupTest(unittest.TestCase):
                 if len(pids) == 2:
                     break
             self.assertEqual(len(pids), 2, "one process answered every connection")
+        finally:
+            server.stop()
+
+    def test_grpc_calls_are_counted_on_the_metrics_port_with_the_models_metrics(self):
+        metrics_port = free_port()
+        server = GrpcServer("wrapper_models.WhichProcess", args=("--metrics-port", str(metrics_port)))
+        try:
+            server.seldon("Model", "Predict", {"data": {"ndarray": [1.0]}})
+            with self.assertRaises(grpc.RpcError):
+                server.seldon("Model", "Predict", {"data": {"tensor": {"shape": [2], "values": [1.0]}}})
+            # One process: the metrics port reads its numbers directly, no flush to wait for.
+            conn = http.client.HTTPConnection("127.0.0.1", metrics_port, timeout=5)
+            conn.request("GET", "/prometheus")
+            text = conn.getresponse().read().decode()
+            conn.close()
+            self.assertRegex(text, r'trantor_component_requests_total\{[^}]*path="/seldon.protos.Model/Predict"[^}]*code="200"')
+            self.assertRegex(text, r'trantor_component_requests_total\{[^}]*path="/seldon.protos.Model/Predict"[^}]*code="400"')
+            self.assertIn("mycounter", text)
         finally:
             server.stop()
 
