@@ -362,6 +362,20 @@ class StartupTest(unittest.TestCase):
         self.assertEqual(result.returncode, 1)
         self.assertIn("--grpc-threads: expected a whole number, got 'many'", result.stderr)
 
+    def test_a_grpc_port_in_use_stops_the_start(self):
+        import socket
+
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = str(taken.getsockname()[1])
+            for workers in ("1", "2"):
+                with self.subTest(workers=workers):
+                    result = run_to_exit(microservice_command("wrapper_models.WhichProcess", "--grpc-port", port, "--workers", workers))
+                    self.assertEqual(result.returncode, 1)
+                    self.assertIn("cannot serve gRPC on 127.0.0.1:" + port, result.stderr)
+                    self.assertNotIn("trantor_runtime: serving", result.stdout)
+
     def test_the_same_port_for_http_and_grpc_is_refused(self):
         port = str(free_port())
         result = run_to_exit(microservice_command("wrapper_models.WhichProcess", "--http-port", port, "--grpc-port", port))

@@ -70,12 +70,14 @@ def status_code(http_status):
 
 
 class GrpcOptions:
-    """How the gRPC server runs: port (0 picks one), message size limit, threads."""
+    """How the gRPC server runs: port (0 picks one), message size limit, threads, and whether
+    other processes share the port (SO_REUSEPORT: only the host's own workers should)."""
 
-    def __init__(self, port, max_message_size, threads=1):
+    def __init__(self, port, max_message_size, threads=1, shared_port=False):
         self.port = port
         self.max_message_size = max_message_size
         self.threads = threads
+        self.shared_port = shared_port
 
 
 def _reply_dict(reply):
@@ -218,13 +220,13 @@ class GrpcHost:
         return out
 
     def start(self, host, port=None):
-        """Listens on host:port (SO_REUSEPORT, so every worker process can) and serves; returns the port."""
+        """Listens on host:port (with SO_REUSEPORT when the port is shared by the host's workers) and serves; returns the port."""
         limit = self.options.max_message_size
         server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=self.options.threads, thread_name_prefix="grpc"),
             handlers=self.handlers(),
             options=[
-                ("grpc.so_reuseport", 1),
+                ("grpc.so_reuseport", 1 if self.options.shared_port else 0),
                 ("grpc.max_send_message_length", limit),
                 ("grpc.max_receive_message_length", limit),
             ],
@@ -232,13 +234,10 @@ class GrpcHost:
         address = ("[" + host + "]" if ":" in host else host) + ":" + str(self.options.port if port is None else port)
         try:
             bound = server.add_insecure_port(address)
-        except RuntimeError as exc:
+        except RuntimeError:
             bound = 0
-            reason = str(exc)
-        else:
-            reason = "the address is in use or cannot be bound"
         if not bound:
-            raise StartupError("cannot serve gRPC on " + address + ": " + reason)
+            raise StartupError("cannot serve gRPC on " + address + ": the address is in use or cannot be bound")
         server.start()
         self.server = server
         self.port = bound

@@ -493,11 +493,12 @@ def _metrics_socket(options, host):
         return None
 
 
-def _grpc_host(routes, options, host, port):
-    """The GrpcHost (built before the fork, started in each process) and the port it takes, or (None, None).
+def _grpc_host(routes, options, host, port, processes):
+    """The GrpcHost (built before the fork, started in each process), its port, and the socket
+    holding that port, or (None, None, None).
 
-    Every process serves gRPC on one port (SO_REUSEPORT, as REST); a bound socket held here
-    keeps the port, picked once when it is 0, for all of them.
+    With several processes every one serves gRPC on one port (SO_REUSEPORT, as REST); a bound
+    socket held here keeps the port, picked once when it is 0, for all of them.
     """
     settings = options.grpc
     if settings is None:
@@ -506,13 +507,14 @@ def _grpc_host(routes, options, host, port):
 
     if settings.port != 0 and settings.port == port:
         raise StartupError("the gRPC port " + str(port) + " is the HTTP port; give them different ports")
-    reserved = grpc_server.reserve_port(host, settings.port)
+    reserved = grpc_server.reserve_port(host, settings.port) if processes > 1 else None
+    grpc_port = reserved.getsockname()[1] if reserved is not None else settings.port
     grpc_host = grpc_server.GrpcHost(
         routes.component,
-        grpc_server.GrpcOptions(reserved.getsockname()[1], settings.max_message_size, settings.threads),
+        grpc_server.GrpcOptions(grpc_port, settings.max_message_size, settings.threads, shared_port=processes > 1),
         recorder_of=lambda: routes.recorder,
     )
-    return grpc_host, reserved.getsockname()[1], reserved
+    return grpc_host, grpc_port, reserved
 
 
 def _run_host(routes, host, port, interface, options, env):
@@ -521,13 +523,12 @@ def _run_host(routes, host, port, interface, options, env):
     recorder = metrics.Recorder() if metrics_sock is not None else None
     routes.recorder = recorder
     handle = _access_logged(routes.handle) if options.access_log else routes.handle
-    grpc_host, grpc_port, reserved = _grpc_host(routes, options, host, port)
-    processes = options.workers
+    processes = max(options.workers, options.grpc.workers) if options.grpc is not None else options.workers
+    grpc_host, grpc_port, reserved = _grpc_host(routes, options, host, port, processes)
     if grpc_host is not None:
         from .grpc_server import locked
 
         handle = locked(handle, grpc_host.lock)
-        processes = max(processes, options.grpc.workers)
     socks = workers.listening_sockets(host, port, processes)
     folder = tempfile.mkdtemp(prefix="trantor-metrics-") if recorder is not None and options.workers > 1 else None
     first = os.getpid()
