@@ -13,16 +13,10 @@ import os
 
 from google.protobuf import descriptor_pb2, descriptor_pool, json_format
 
-try:  # protobuf 4.21 and newer
-    from google.protobuf.message_factory import GetMessageClass as _message_class
-except ImportError:  # pragma: no cover - protobuf 3.x
-    from google.protobuf import message_factory as _message_factory
-
-    def _message_class(descriptor, _factories={}):  # noqa: B006 - one factory per pool, kept
-        factory = _factories.get(id(descriptor.file.pool))
-        if factory is None:
-            factory = _factories[id(descriptor.file.pool)] = _message_factory.MessageFactory(descriptor.file.pool)
-        return factory.GetPrototype(descriptor)
+try:  # protobuf 4.22 and newer (5.x has no MessageFactory.GetPrototype)
+    from google.protobuf.message_factory import GetMessageClass as _get_message_class
+except ImportError:  # older protobuf, such as Debian's 4.21
+    _get_message_class = None
 
 DESCRIPTORS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "grpc_descriptors.bin")
 
@@ -34,13 +28,23 @@ class Schema:
         self.files = descriptor_pb2.FileDescriptorSet.FromString(data).file
         self.pool = descriptor_pool.DescriptorPool()
         for file in self.files:
-            self.pool.Add(file)
+            self.pool.AddSerializedFile(file.SerializeToString())
         self._classes = {}
+        self._factory = None
 
     def message(self, full_name):
         cls = self._classes.get(full_name)
         if cls is None:
-            cls = self._classes[full_name] = _message_class(self.pool.FindMessageTypeByName(full_name))
+            descriptor = self.pool.FindMessageTypeByName(full_name)
+            if _get_message_class is not None:
+                cls = _get_message_class(descriptor)
+            else:
+                if self._factory is None:
+                    from google.protobuf import message_factory
+
+                    self._factory = message_factory.MessageFactory(self.pool)
+                cls = self._factory.GetPrototype(descriptor)
+            self._classes[full_name] = cls
         return cls
 
     def service(self, full_name):

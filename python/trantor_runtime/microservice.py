@@ -530,7 +530,7 @@ def _run_host(routes, host, port, interface, options, env):
 
         handle = locked(handle, grpc_host.lock)
     socks = workers.listening_sockets(host, port, processes)
-    folder = tempfile.mkdtemp(prefix="trantor-metrics-") if recorder is not None and options.workers > 1 else None
+    folder = tempfile.mkdtemp(prefix="trantor-metrics-") if recorder is not None and processes > 1 else None
     first = os.getpid()
     children = []
     for sock in socks[1:]:
