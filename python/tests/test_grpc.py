@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import unittest
 
 try:
@@ -266,6 +267,53 @@ class SeldonServicesTest(unittest.TestCase):
         status, body = self.server.post_json("/predict", {"data": {"ndarray": [[0.5]]}})
         self.assertEqual(status, 200)
         self.assertEqual(body["data"]["ndarray"], [[0.5, 0.5]])
+
+
+class HealthWatchTest(unittest.TestCase):
+    """Watch on a host in this process, so the test can stop it."""
+
+    def setUp(self):
+        from trantor_runtime.component import Component
+        from trantor_runtime.grpc_server import GrpcHost, GrpcOptions
+
+        class Model:
+            def predict(self, X, names):
+                return X
+
+        self.host = GrpcHost(Component(Model()), GrpcOptions(0, 1 << 20, threads=1))
+        self.channel = grpc.insecure_channel("127.0.0.1:%d" % self.host.start("127.0.0.1"))
+        self.watch = self.channel.unary_stream("/grpc.health.v1.Health/Watch", request_serializer=HealthRequest.SerializeToString,
+                                               response_deserializer=HealthResponse.FromString)
+
+    def tearDown(self):
+        self.channel.close()
+        self.host.stop(0)
+
+    def test_watch_says_serving_then_not_serving_when_the_server_stops(self):
+        updates = self.watch(HealthRequest(service="seldon.protos.Model"), timeout=10)
+        self.assertEqual(next(updates).status, HealthResponse.SERVING)
+        stopper = threading.Thread(target=self.host.stop, args=(5,))
+        stopper.start()
+        self.assertEqual(next(updates).status, HealthResponse.NOT_SERVING)
+        self.assertEqual(list(updates), [])
+        stopper.join()
+
+    def test_watch_of_an_unknown_service_says_so(self):
+        self.assertEqual([u.status for u in self.watch(HealthRequest(service="no.Such"), timeout=10)], [HealthResponse.SERVICE_UNKNOWN])
+
+    def test_open_watches_leave_the_calls_their_thread_and_are_bounded(self):
+        from trantor_runtime.grpc_server import STREAM_THREADS
+
+        watches = [self.watch(HealthRequest(), timeout=10) for _ in range(STREAM_THREADS)]
+        for updates in watches:
+            self.assertEqual(next(updates).status, HealthResponse.SERVING)
+        reply = call(self.channel, "/seldon.protos.Model/Predict", message({"data": {"ndarray": [[2.0]]}}), SeldonMessage)
+        self.assertEqual(to_dict(reply)["data"]["ndarray"], [[2.0]])
+        with self.assertRaises(grpc.RpcError) as caught:
+            next(self.watch(HealthRequest(), timeout=10))
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.RESOURCE_EXHAUSTED)
+        for updates in watches:
+            updates.cancel()
 
 
 class ModelErrorsTest(unittest.TestCase):

@@ -70,8 +70,9 @@ class Index:
         return [self.serialized[f] for f in seen if f in self.serialized]
 
 
-def handler(schema, services):
-    """The ServerReflection service for ``schema`` serving ``services``."""
+def handler(schema, services, stream):
+    """The ServerReflection service for ``schema`` serving ``services``; ``stream(context)`` holds
+    a stream place while the stream is open."""
     index = Index(schema.files)
     request_cls = schema.message("grpc.reflection.v1alpha.ServerReflectionRequest")
     response_cls = schema.message("grpc.reflection.v1alpha.ServerReflectionResponse")
@@ -121,8 +122,9 @@ def handler(schema, services):
         return error(_INVALID_ARGUMENT, "the request asks for nothing (message_request is not set)")
 
     def info(requests, context):
-        for request in requests:
-            yield answer(request)
+        with stream(context):
+            for request in requests:
+                yield answer(request)
 
     return grpc.method_handlers_generic_handler(SERVICE, {
         "ServerReflectionInfo": grpc.stream_stream_rpc_method_handler(

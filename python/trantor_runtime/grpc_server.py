@@ -11,6 +11,7 @@ Calls into the model hold ``lock``, which the REST handler holds too: the compon
 for one request at a time (see message.payload_field), and so are most model classes.
 """
 
+import contextlib
 import logging
 import threading
 from concurrent import futures
@@ -27,6 +28,10 @@ log = logging.getLogger("trantor_runtime")
 
 SELDON_PACKAGE = "seldon.protos"
 HEALTH_SERVICE = "grpc.health.v1.Health"
+# Long-lived streams (health Watch, reflection) each hold a thread of the pool while open: the
+# pool has this many threads beyond --grpc-threads, and no more streams are open at once, so
+# they can never starve the calls.
+STREAM_THREADS = 4
 
 # Service -> {method: the Component method REST calls for it}.
 SELDON_METHODS = {
@@ -100,6 +105,8 @@ class GrpcHost:
         self._recorder_of = recorder_of or (lambda: None)
         self.schema = schema()
         self.serving = True
+        self._stopping = threading.Event()
+        self.streams = threading.BoundedSemaphore(STREAM_THREADS)
         self.server = None
         self.port = None
         self.v2 = grpc_v2.InferenceService(component, self.lock, self.schema, model=v2_model)
@@ -196,16 +203,46 @@ class GrpcHost:
         reply_cls = self.schema.message("grpc.health.v1.HealthCheckResponse")
         served = set(self.services) | {""}
 
+        def status():
+            return reply_cls(status=reply_cls.SERVING if self.serving else reply_cls.NOT_SERVING)
+
         def check(request, context):
             if request.service not in served:
                 context.abort(grpc.StatusCode.NOT_FOUND, "unknown service " + repr(request.service) + "; this server serves " + ", ".join(self.services))
-            return reply_cls(status=reply_cls.SERVING if self.serving else reply_cls.NOT_SERVING)
+            return status()
+
+        def watch(request, context):
+            # The status now, then NOT_SERVING when the server stops; the stream ends with the call.
+            if request.service not in served:
+                yield reply_cls(status=reply_cls.SERVICE_UNKNOWN)
+                return
+            with self.stream(context):
+                yield status()
+                ended = threading.Event()
+                context.add_callback(ended.set)
+                while not ended.is_set() and not self._stopping.wait(0.5):
+                    pass
+                if self._stopping.is_set() and not ended.is_set():
+                    yield status()
 
         return grpc.method_handlers_generic_handler(HEALTH_SERVICE, {
             "Check": grpc.unary_unary_rpc_method_handler(
                 check, request_deserializer=request_cls.FromString, response_serializer=reply_cls.SerializeToString
             ),
+            "Watch": grpc.unary_stream_rpc_method_handler(
+                watch, request_deserializer=request_cls.FromString, response_serializer=reply_cls.SerializeToString
+            ),
         })
+
+    @contextlib.contextmanager
+    def stream(self, context):
+        """Holds one of the stream places for a long-lived stream; RESOURCE_EXHAUSTED when all are taken."""
+        if not self.streams.acquire(blocking=False):
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(STREAM_THREADS) + " streams (health Watch, reflection) are open already; close one")
+        try:
+            yield
+        finally:
+            self.streams.release()
 
     # -- the server ------------------------------------------------------------------------
 
@@ -216,14 +253,14 @@ class GrpcHost:
             out.append(grpc.method_handlers_generic_handler(SELDON_PACKAGE + "." + service, table))
         out.append(self.v2.handler())
         out.append(self._health_handler())
-        out.append(grpc_reflection.handler(self.schema, self.services))
+        out.append(grpc_reflection.handler(self.schema, self.services, self.stream))
         return out
 
     def start(self, host, port=None):
         """Listens on host:port (with SO_REUSEPORT when the port is shared by the host's workers) and serves; returns the port."""
         limit = self.options.max_message_size
         server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=self.options.threads, thread_name_prefix="grpc"),
+            futures.ThreadPoolExecutor(max_workers=self.options.threads + STREAM_THREADS, thread_name_prefix="grpc"),
             handlers=self.handlers(),
             options=[
                 ("grpc.so_reuseport", 1 if self.options.shared_port else 0),
@@ -246,6 +283,7 @@ class GrpcHost:
     def stop(self, grace=5.0):
         """Health answers NOT_SERVING, calls in flight get ``grace`` seconds, then the server stops."""
         self.serving = False
+        self._stopping.set()
         if self.server is not None:
             self.server.stop(grace).wait()
             self.server = None
