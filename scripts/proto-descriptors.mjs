@@ -17,11 +17,12 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(REPO, 'python/trantor_runtime/grpc_descriptors.bin');
 const SOURCES = ['src/protocol/grpc/seldon.proto', 'src/protocol/v2/v2.proto', 'src/component/health.proto'];
 
-// Server reflection, v1alpha (what grpcurl and grpc_cli ask first), written from its wire facts.
-const REFLECTION_FILE = 'reflection.proto';
+// Server reflection, written from its wire facts: v1alpha, and v1 (the same messages), which newer
+// grpcurl asks first.
+const REFLECTION_PACKAGES = { 'reflection_v1alpha.proto': 'grpc.reflection.v1alpha', 'reflection_v1.proto': 'grpc.reflection.v1' };
 const REFLECTION_PROTO = `
 syntax = "proto3";
-package grpc.reflection.v1alpha;
+package PACKAGE;
 
 service ServerReflection {
   rpc ServerReflectionInfo (stream ServerReflectionRequest) returns (stream ServerReflectionResponse);
@@ -99,7 +100,8 @@ function fileName(object) {
   if (wellKnown) return wellKnown;
   let at = object;
   while (at && !at.filename) at = at.parent;
-  const filename = at?.filename ?? REFLECTION_FILE;
+  const filename = at?.filename;
+  if (!filename) throw new Error(`${object.fullName}: no file`);
   const google = /google\/protobuf\/[a-z_]+\.proto$/.exec(filename);
   return google ? google[0] : basename(filename);
 }
@@ -182,7 +184,11 @@ function serviceProto(service, file) {
 export function descriptorSet() {
   const root = new protobuf.Root();
   root.loadSync(SOURCES.map((s) => join(REPO, s)), { keepCase: true });
-  protobuf.parse(REFLECTION_PROTO, root, { keepCase: true });
+  for (const [file, pkg] of Object.entries(REFLECTION_PACKAGES)) {
+    protobuf.parse(REFLECTION_PROTO.replace('PACKAGE', pkg), root, { keepCase: true });
+    // parse() leaves text it is given without a file name.
+    for (const nested of root.lookup(pkg).nestedArray) nested.filename = file;
+  }
   root.resolveAll();
   const files = new Map();
   const fileFor = (object) => {

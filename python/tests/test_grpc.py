@@ -212,9 +212,9 @@ class SeldonServicesTest(unittest.TestCase):
             call(self.server.channel, "/grpc.health.v1.Health/Check", HealthRequest(service="no.Such"), HealthResponse)
         self.assertEqual(caught.exception.code(), grpc.StatusCode.NOT_FOUND)
 
-    def reflect(self, **request):
+    def reflect(self, version="v1alpha", **request):
         stub = self.server.channel.stream_stream(
-            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+            "/grpc.reflection.%s.ServerReflection/ServerReflectionInfo" % version,
             request_serializer=ReflectionRequest.SerializeToString,
             response_deserializer=ReflectionResponse.FromString,
         )
@@ -223,8 +223,12 @@ class SeldonServicesTest(unittest.TestCase):
     def test_reflection_lists_every_service(self):
         names = [s.name for s in self.reflect(list_services="*").list_services_response.service]
         for name in ("seldon.protos.Model", "seldon.protos.Generic", "seldon.protos.Combiner", "seldon.protos.Seldon",
-                     "inference.GRPCInferenceService", "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"):
+                     "inference.GRPCInferenceService", "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection",
+                     "grpc.reflection.v1.ServerReflection"):
             self.assertIn(name, names)
+        self.assertEqual([s.name for s in self.reflect("v1", list_services="*").list_services_response.service], names)
+        v1 = self.reflect("v1", file_containing_symbol="grpc.reflection.v1.ServerReflection").file_descriptor_response
+        self.assertEqual(descriptor_pb2.FileDescriptorProto.FromString(v1.file_descriptor_proto[0]).package, "grpc.reflection.v1")
 
     def test_reflection_gives_files_a_client_can_build_a_method_from(self):
         reply = self.reflect(file_containing_symbol="seldon.protos.Model")

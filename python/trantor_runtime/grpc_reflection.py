@@ -1,5 +1,5 @@
 """
-gRPC server reflection (``grpc.reflection.v1alpha.ServerReflection``), answered from the
+gRPC server reflection (``grpc.reflection.v1alpha.ServerReflection``, and ``v1``), answered from the
 FileDescriptorSet the server's messages come from, so grpcurl and grpc_cli can list the services
 and call any method without .proto files. ``list_services``, ``file_by_filename`` and
 ``file_containing_symbol`` (a file comes with every file it imports, dependencies first);
@@ -10,6 +10,7 @@ extensions: our schemas have none, so ``all_extension_numbers_of_type`` answers 
 import grpc
 
 SERVICE = "grpc.reflection.v1alpha.ServerReflection"
+SERVICE_V1 = "grpc.reflection.v1.ServerReflection"  # the same messages; newer grpcurl asks it first
 _NOT_FOUND = 5  # google.rpc.Code.NOT_FOUND
 _INVALID_ARGUMENT = 3
 
@@ -70,9 +71,9 @@ class Index:
         return [self.serialized[f] for f in seen if f in self.serialized]
 
 
-def handler(schema, services, stream):
-    """The ServerReflection service for ``schema`` serving ``services``; ``stream(context)`` holds
-    a stream place while the stream is open."""
+def handlers(schema, services, stream):
+    """The ServerReflection services (v1alpha, v1) for ``schema`` serving ``services``;
+    ``stream(context)`` holds a stream place while the stream is open."""
     index = Index(schema.files)
     request_cls = schema.message("grpc.reflection.v1alpha.ServerReflectionRequest")
     response_cls = schema.message("grpc.reflection.v1alpha.ServerReflectionResponse")
@@ -126,8 +127,12 @@ def handler(schema, services, stream):
             for request in requests:
                 yield answer(request)
 
-    return grpc.method_handlers_generic_handler(SERVICE, {
-        "ServerReflectionInfo": grpc.stream_stream_rpc_method_handler(
-            info, request_deserializer=request_cls.FromString, response_serializer=response_cls.SerializeToString
-        ),
-    })
+    # v1's messages are v1alpha's on the wire, so one implementation answers both.
+    return [
+        grpc.method_handlers_generic_handler(name, {
+            "ServerReflectionInfo": grpc.stream_stream_rpc_method_handler(
+                info, request_deserializer=request_cls.FromString, response_serializer=response_cls.SerializeToString
+            ),
+        })
+        for name in (SERVICE, SERVICE_V1)
+    ]

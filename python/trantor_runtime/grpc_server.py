@@ -114,6 +114,7 @@ class GrpcHost:
             grpc_v2.SERVICE,
             HEALTH_SERVICE,
             grpc_reflection.SERVICE,
+            grpc_reflection.SERVICE_V1,
         ]
 
     # -- Seldon's services -----------------------------------------------------------------
@@ -253,7 +254,7 @@ class GrpcHost:
             out.append(grpc.method_handlers_generic_handler(SELDON_PACKAGE + "." + service, table))
         out.append(self.v2.handler())
         out.append(self._health_handler())
-        out.append(grpc_reflection.handler(self.schema, self.services, self.stream))
+        out.extend(grpc_reflection.handlers(self.schema, self.services, self.stream))
         return out
 
     def start(self, host, port=None):
