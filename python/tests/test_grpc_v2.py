@@ -234,8 +234,108 @@ class V2Test(unittest.TestCase):
         self.assertEqual(self.failing("ModelInfer", request).code(), grpc.StatusCode.NOT_FOUND)
 
 
+HAS_V2 = importlib.util.find_spec("trantor_runtime.v2") is not None
+
+
+@unittest.skipUnless(HAS_V2, "this host has no trantor_runtime.v2 yet")
+class HostV2Test(unittest.TestCase):
+    """The real host serving iris (SKLEARN_SERVER): gRPC answers equal the V2 REST answers."""
+
+    @classmethod
+    def setUpClass(cls):
+        import json
+
+        from tests.support import REPO_DIR, Server, free_port
+
+        parameters = json.dumps([{"name": "model_uri", "value": os.path.join(REPO_DIR, "examples", "iris", "model"), "type": "STRING"}])
+        cls.grpc_port = free_port()
+        cls.server = Server("trantor_runtime.servers.sklearn.SKLearnServer", args=("--grpc-port", str(cls.grpc_port)),
+                            env={"PREDICTIVE_UNIT_PARAMETERS": parameters, "PREDICTIVE_UNIT_ID": "iris"})
+        cls.channel = grpc.insecure_channel("127.0.0.1:%d" % cls.grpc_port)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.channel.close()
+        cls.server.stop()
+
+    def call(self, method, request, reply):
+        return self.channel.unary_unary("/inference.GRPCInferenceService/" + method, request_serializer=type(request).SerializeToString,
+                                        response_deserializer=M(reply).FromString)(request, timeout=10)
+
+    def rest(self, method, path, body=None):
+        import json
+
+        status, _, data = self.server.request(method, path, body)
+        return status, json.loads(data)
+
+    @staticmethod
+    def outputs(reply):
+        out = []
+        for index, tensor in enumerate(reply.outputs):
+            if reply.raw_output_contents:
+                data = np.frombuffer(reply.raw_output_contents[index], dtype=DTYPES[tensor.datatype]).tolist()
+            else:
+                data = list(getattr(tensor.contents, CONTENTS[tensor.datatype]))
+            out.append({"name": tensor.name, "datatype": tensor.datatype, "shape": list(tensor.shape), "data": data})
+        return out
+
+    @staticmethod
+    def rest_outputs(body):
+        return [{k: o[k] for k in ("name", "datatype", "shape", "data")} for o in body["outputs"]]
+
+    def test_infer_with_typed_fp32_equals_rest(self):
+        rows = [5.1, 3.5, 1.4, 0.2, 6.2, 3.4, 5.4, 2.3]
+        request = M("ModelInferRequest")(model_name="iris", id="r-1")
+        request.inputs.add(name="input-0", datatype="FP32", shape=[2, 4]).contents.fp32_contents.extend(rows)
+        reply = self.call("ModelInfer", request, "ModelInferResponse")
+        status, body = self.rest("POST", "/v2/models/iris/infer",
+                                 {"id": "r-1", "inputs": [{"name": "input-0", "datatype": "FP32", "shape": [2, 4], "data": rows}]})
+        self.assertEqual(status, 200, body)
+        self.assertEqual((reply.model_name, reply.id), (body["model_name"], body["id"]))
+        self.assertEqual(self.outputs(reply), self.rest_outputs(body))
+
+    def test_infer_with_raw_contents_and_a_requested_output_equals_rest(self):
+        row = np.array([6.2, 3.4, 5.4, 2.3], dtype="<f4")
+        request = M("ModelInferRequest")(model_name="iris")
+        request.inputs.add(name="input-0", datatype="FP32", shape=[1, 4])
+        request.outputs.add(name="predict_proba")
+        request.raw_input_contents.append(row.tobytes())
+        reply = self.call("ModelInfer", request, "ModelInferResponse")
+        self.assertEqual(len(reply.raw_output_contents), len(reply.outputs))
+        status, body = self.rest("POST", "/v2/models/iris/infer", {
+            "inputs": [{"name": "input-0", "datatype": "FP32", "shape": [1, 4], "data": row.tolist()}], "outputs": [{"name": "predict_proba"}]})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.outputs(reply), self.rest_outputs(body))
+
+    def test_metadata_and_readiness_equal_rest(self):
+        reply = self.call("ModelMetadata", M("ModelMetadataRequest")(name="iris"), "ModelMetadataResponse")
+        status, body = self.rest("GET", "/v2/models/iris")
+        self.assertEqual(status, 200, body)
+        self.assertEqual((reply.name, list(reply.versions), reply.platform), (body["name"], body.get("versions", []), body.get("platform", "")))
+        self.assertEqual([t.name for t in reply.inputs], [t["name"] for t in body.get("inputs", [])])
+        server = self.call("ServerMetadata", M("ServerMetadataRequest")(), "ServerMetadataResponse")
+        status, body = self.rest("GET", "/v2")
+        self.assertEqual((server.name, server.version, list(server.extensions)), (body["name"], body["version"], body["extensions"]))
+        self.assertTrue(self.call("ModelReady", M("ModelReadyRequest")(name="iris"), "ModelReadyResponse").ready)
+
+    def test_a_bad_shape_is_invalid_argument_with_rests_message(self):
+        request = M("ModelInferRequest")(model_name="iris")
+        request.inputs.add(name="input-0", datatype="FP32", shape=[1, 3]).contents.fp32_contents.extend([1.0, 2.0, 3.0])
+        with self.assertRaises(grpc.RpcError) as caught:
+            self.call("ModelInfer", request, "ModelInferResponse")
+        status, body = self.rest("POST", "/v2/models/iris/infer",
+                                 {"inputs": [{"name": "input-0", "datatype": "FP32", "shape": [1, 3], "data": [1.0, 2.0, 3.0]}]})
+        self.assertEqual(status, 400)
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertEqual(caught.exception.details(), body["error"])
+
+
+DTYPES = {"INT64": "<i8", "FP32": "<f4", "FP64": "<f8", "INT32": "<i4"}
+CONTENTS = {"INT64": "int64_contents", "FP32": "fp32_contents", "FP64": "fp64_contents", "INT32": "int_contents", "BYTES": "bytes_contents"}
+
+
 class WithoutV2ModelTest(unittest.TestCase):
-    @unittest.skipIf(importlib.util.find_spec("trantor_runtime.v2") is not None, "this host has trantor_runtime.v2")
+    @unittest.skipIf(HAS_V2, "this host has trantor_runtime.v2")
     def test_infer_is_unimplemented_saying_v2_is_not_available(self):
         host = GrpcHost(Component(object()), GrpcOptions(0, 1 << 20, 1), lock=threading.Lock())
         port = host.start("127.0.0.1")
