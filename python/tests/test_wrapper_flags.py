@@ -142,8 +142,8 @@ class RefusedFlagsTest(unittest.TestCase):
     def test_gunicorn_threads_in_the_environment_is_refused_too(self):
         self.assertIn("GUNICORN_THREADS 2", self.refused(env={"GUNICORN_THREADS": "2"}))
 
-    def test_grpc_port_is_refused(self):
-        self.assertIn("--grpc-port 5000: this host serves REST only", self.refused("--grpc-port", "5000"))
+    def test_a_grpc_port_out_of_range_is_refused(self):
+        self.assertIn("--grpc-port: expected a port number from 0 to 65535, got 70000", self.refused("--grpc-port", "70000"))
 
     def test_tracing_and_worker_recycling_are_refused(self):
         self.assertIn("--tracing 1", self.refused("--tracing", "1"))

@@ -7,7 +7,8 @@ a Python model class over HTTP with the command line and environment of Seldon's
 ``pkg.mod.Class``. Environment: ``PREDICTIVE_UNIT_HTTP_SERVICE_PORT`` (default 9000),
 ``PREDICTIVE_UNIT_PARAMETERS`` (constructor keyword arguments), ``PREDICTIVE_UNIT_ID``,
 ``PREDICTOR_ID``, ``SELDON_DEPLOYMENT_ID``; ``TRANTOR_BIND_HOST`` (default 127.0.0.1).
-Once listening, one line is printed to stdout:
+gRPC (grpc_server.py) is served too when ``--grpc-port`` or ``PREDICTIVE_UNIT_GRPC_SERVICE_PORT``
+is given. Once listening, one line is printed to stdout:
 ``trantor_runtime: serving <Interface> on http://HOST:PORT``.
 """
 
@@ -26,7 +27,7 @@ import traceback
 from . import metrics, workers
 from .component import Component
 from .errors import StartupError
-from .http import Response, serve
+from .http import MAX_BODY, Response, serve
 from .parameters import parse_parameters
 from .routes import Routes, error_response
 
@@ -36,12 +37,11 @@ SERVICE_TYPES = ("MODEL", "ROUTER", "TRANSFORMER", "COMBINER", "OUTPUT_TRANSFORM
 DEFAULT_PORT = 9000
 METRICS_PATHS = ("/prometheus", "/metrics")
 METRICS_FLUSH_SECONDS = 0.5
+GRPC_GRACE_SECONDS = 2.0
+GRPC_MISSING = "gRPC needs grpcio and protobuf: pip install grpcio protobuf"
 
 # Seldon's options this host cannot honour: (the value that changes nothing, why any other is refused).
 REFUSED_FLAGS = {
-    "--grpc-port": (None, "this host serves REST only; gRPC is not served yet (drop the flag; REST is on --http-port)"),
-    "--grpc-workers": ("1", "this host serves REST only; gRPC is not served yet"),
-    "--grpc-threads": ("1", "this host serves REST only; gRPC is not served yet"),
     "--tracing": ("0", "tracing is not supported by this host"),
     "--max-requests": ("0", "workers are not recycled after a number of requests by this host"),
     "--max-requests-jitter": ("0", "workers are not recycled after a number of requests by this host"),
@@ -53,8 +53,10 @@ class WrapperOptions:
     """Seldon's server options as this host runs them."""
 
     def __init__(self, workers=1, metrics_port=None, metrics_required=False, pidfile=None, access_log=False,
-                 metrics_endpoint=None):
+                 metrics_endpoint=None, grpc=None):
         self.workers = workers
+        # A GrpcSettings when gRPC is asked for (grpc_settings), else None.
+        self.grpc = grpc
         self.metrics_port = metrics_port
         self.metrics_required = metrics_required
         self.pidfile = pidfile
@@ -112,7 +114,45 @@ def wrapper_options(args, env):
         pidfile=args.pidfile or None,
         access_log=args.access_log is not None and _truthy(args.access_log),
         metrics_endpoint=env.get("PREDICTIVE_UNIT_METRICS_ENDPOINT", "").strip() or None,
+        grpc=grpc_settings(args, env),
     )
+
+
+class GrpcSettings:
+    """gRPC as asked for: port (0 picks one), ``required`` when the flag asked (not only the
+    environment), processes, threads per process, and the message size limit in bytes."""
+
+    def __init__(self, port, required, workers, threads, max_message_size):
+        self.port = port
+        self.required = required
+        self.workers = workers
+        self.threads = threads
+        self.max_message_size = max_message_size
+
+
+def _flag_or_env(args, name, env, variable):
+    value = getattr(args, name.replace("-", "_"))
+    if value is not None:
+        return value, "--" + name
+    text = env.get(variable, "").strip()
+    return (text, variable) if text else (None, None)
+
+
+def grpc_settings(args, env):
+    """The gRPC server's settings, or None when no gRPC port is given (or --grpc-workers is 0)."""
+    text, where = _flag_or_env(args, "grpc-port", env, "PREDICTIVE_UNIT_GRPC_SERVICE_PORT")
+    if text is None:
+        return None
+    port = _flag_port(text, where)
+    text, at = _flag_or_env(args, "grpc-workers", env, "GRPC_WORKERS")
+    grpc_workers = 1 if text is None else _count(text, at, 0)
+    if grpc_workers == 0:
+        return None  # Seldon's wrapper serves no gRPC with --grpc-workers 0
+    text, at = _flag_or_env(args, "grpc-threads", env, "GRPC_THREADS")
+    threads = 1 if text is None else _count(text, at, 1)
+    text, at = _flag_or_env(args, "grpc-max-message-size", env, "GRPC_MAX_MSG_SIZE")
+    limit = MAX_BODY if text is None else _count(text, at, 1024)
+    return GrpcSettings(port, where == "--grpc-port", grpc_workers, threads, limit)
 
 
 def build_parser():
@@ -135,6 +175,11 @@ def build_parser():
     parser.add_argument("--pidfile", default=None, help="write the process id to this file")
     parser.add_argument("--access-log", nargs="?", const="1", default=None, help="log one line per request")
     parser.add_argument("--debug", nargs="?", const="1", default=None, help="log at DEBUG")
+    parser.add_argument("--grpc-port", default=None, help="serve gRPC on this port (default PREDICTIVE_UNIT_GRPC_SERVICE_PORT; none)")
+    parser.add_argument("--grpc-workers", default=None, help="processes answering gRPC (default GRPC_WORKERS or 1; 0 serves no gRPC)")
+    parser.add_argument("--grpc-threads", default=None, help="threads per process for gRPC calls (default GRPC_THREADS or 1)")
+    parser.add_argument("--grpc-max-message-size", default=None,
+                        help="largest gRPC message in bytes, either way (default GRPC_MAX_MSG_SIZE or %d, REST's body limit)" % MAX_BODY)
     for flag in REFUSED_FLAGS:
         parser.add_argument(flag, nargs="?", const="1", default=None, help=argparse.SUPPRESS)
     return parser
@@ -374,6 +419,7 @@ async def _serve(handle, sock, interface, host, run):
         except (NotImplementedError, RuntimeError):  # pragma: no cover - platforms without signals
             pass
     server = await serve(handle, error_response, sock=sock)
+    grpc_port = run.grpc.start(host, run.grpc_port) if run.grpc is not None else None
     metrics_server = None
     if run.metrics_sock is not None:
         metrics_server = await serve(
@@ -387,6 +433,8 @@ async def _serve(handle, sock, interface, host, run):
                      ", ".join(str(p) for p in [os.getpid()] + run.children), bound)
         if metrics_server is not None:
             log.info("metrics at http://%s:%d%s", shown, run.metrics_sock.getsockname()[1], METRICS_PATHS[0])
+        if grpc_port is not None:
+            log.info("gRPC at %s:%d (%s)", shown, grpc_port, ", ".join(run.grpc.services))
         sys.stdout.write("trantor_runtime: serving " + interface + " on http://" + shown + ":" + str(bound) + "\n")
         sys.stdout.flush()
     tasks = [asyncio.ensure_future(_watch_parent(run.parent_pid, stop))]
@@ -411,6 +459,8 @@ async def _serve(handle, sock, interface, host, run):
     server.close()
     if metrics_server is not None:
         metrics_server.close()
+    if run.grpc is not None:
+        run.grpc.stop(GRPC_GRACE_SECONDS)
     return 1 if failed else 0
 
 
@@ -418,8 +468,11 @@ class _Run:
     """What one process of the host does besides answering requests."""
 
     def __init__(self, announce, parent_pid, children=None, recorder=None, metrics_sock=None, metrics_app=None,
-                 snapshot_folder=None):
+                 snapshot_folder=None, grpc=None, grpc_port=None):
         self.announce = announce
+        # The GrpcHost this process starts once it serves REST, on grpc_port.
+        self.grpc = grpc
+        self.grpc_port = grpc_port
         self.parent_pid = parent_pid
         self.children = children if children is not None else []
         self.recorder = recorder
@@ -440,14 +493,44 @@ def _metrics_socket(options, host):
         return None
 
 
+def _grpc_host(routes, options, host, port, processes):
+    """The GrpcHost (built before the fork, started in each process), its port, and the socket
+    holding that port, or (None, None, None).
+
+    With several processes every one serves gRPC on one port (SO_REUSEPORT, as REST); a bound
+    socket held here keeps the port, picked once when it is 0, for all of them.
+    """
+    settings = options.grpc
+    if settings is None:
+        return None, None, None
+    from . import grpc_server
+
+    if settings.port != 0 and settings.port == port:
+        raise StartupError("the gRPC port " + str(port) + " is the HTTP port; give them different ports")
+    reserved = grpc_server.reserve_port(host, settings.port) if processes > 1 else None
+    grpc_port = reserved.getsockname()[1] if reserved is not None else settings.port
+    grpc_host = grpc_server.GrpcHost(
+        routes.component,
+        grpc_server.GrpcOptions(grpc_port, settings.max_message_size, settings.threads, shared_port=processes > 1),
+        recorder_of=lambda: routes.recorder,
+    )
+    return grpc_host, grpc_port, reserved
+
+
 def _run_host(routes, host, port, interface, options, env):
     """Listens, forks the workers, serves; returns the exit code. StartupError before listening."""
     metrics_sock = _metrics_socket(options, host)
     recorder = metrics.Recorder() if metrics_sock is not None else None
     routes.recorder = recorder
     handle = _access_logged(routes.handle) if options.access_log else routes.handle
-    socks = workers.listening_sockets(host, port, options.workers)
-    folder = tempfile.mkdtemp(prefix="trantor-metrics-") if recorder is not None and options.workers > 1 else None
+    processes = max(options.workers, options.grpc.workers) if options.grpc is not None else options.workers
+    grpc_host, grpc_port, reserved = _grpc_host(routes, options, host, port, processes)
+    if grpc_host is not None:
+        from .grpc_server import locked
+
+        handle = locked(handle, grpc_host.lock)
+    socks = workers.listening_sockets(host, port, processes)
+    folder = tempfile.mkdtemp(prefix="trantor-metrics-") if recorder is not None and processes > 1 else None
     first = os.getpid()
     children = []
     for sock in socks[1:]:
@@ -463,7 +546,8 @@ def _run_host(routes, host, port, interface, options, env):
                         other.close()
                 if metrics_sock is not None:
                     metrics_sock.close()
-                code = asyncio.run(_serve(handle, sock, interface, host, _Run(False, first, recorder=recorder, snapshot_folder=folder)))
+                code = asyncio.run(_serve(handle, sock, interface, host, _Run(
+                    False, first, recorder=recorder, snapshot_folder=folder, grpc=grpc_host, grpc_port=grpc_port)))
             except BaseException:  # noqa: BLE001 - a worker never returns into the parent's code
                 log.exception("worker %d failed", os.getpid())
             finally:
@@ -476,10 +560,13 @@ def _run_host(routes, host, port, interface, options, env):
             out.write(str(first) + "\n")
     app = _metrics_app(recorder, folder, metrics.default_labels(env), options.metrics_paths) if recorder is not None else None
     try:
-        run = _Run(True, _parent_pid(env.get("TRANTOR_PARENT_PID")), children, recorder, metrics_sock, app, folder)
+        run = _Run(True, _parent_pid(env.get("TRANTOR_PARENT_PID")), children, recorder, metrics_sock, app, folder,
+                   grpc=grpc_host, grpc_port=grpc_port)
         return asyncio.run(_serve(handle, socks[0], interface, host, run))
     finally:
         workers.stop_workers(children)
+        if reserved is not None:
+            reserved.close()
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
         if options.pidfile:
@@ -487,6 +574,14 @@ def _run_host(routes, host, port, interface, options, env):
                 os.unlink(options.pidfile)
             except OSError:
                 pass
+
+
+def _grpc_importable():
+    try:
+        from . import grpc_server  # noqa: F401 - imports grpcio and protobuf
+    except ImportError:
+        return False
+    return True
 
 
 def main(argv=None, env=None):
@@ -498,6 +593,11 @@ def main(argv=None, env=None):
     except StartupError as exc:
         return fail(str(exc))
     logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if options.grpc is not None and not _grpc_importable():
+        if options.grpc.required:
+            return fail(GRPC_MISSING)
+        log.warning("gRPC is not served (PREDICTIVE_UNIT_GRPC_SERVICE_PORT is set): %s", GRPC_MISSING)
+        options.grpc = None
     try:
         # A model's print() should reach the log as it happens, not when a pipe buffer fills.
         sys.stdout.reconfigure(line_buffering=True)
