@@ -15,7 +15,7 @@ import descriptor from 'protobufjs/ext/descriptor/index.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(REPO, 'python/trantor_runtime/grpc_descriptors.bin');
-const SOURCES = ['src/protocol/grpc/seldon.proto', 'src/protocol/v2/v2.proto', 'src/component/health.proto'];
+const SOURCES = ['src/protocol/grpc/seldon.proto', 'src/protocol/v2/v2.proto', 'src/grpc/health.proto'];
 
 // Server reflection, written from its wire facts: v1alpha, and v1 (the same messages), which newer
 // grpcurl asks first.
