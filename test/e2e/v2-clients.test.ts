@@ -115,7 +115,7 @@ out["http_proba"] = r.as_numpy("predict_proba").tolist()
 e = th.InferenceServerClient(url=cfg["http"] + "/seldon/seldon/echo-v2")
 b = th.InferInput("text", [len(words)], "BYTES"); b.set_data_from_numpy(words, binary_data=True)
 r = e.infer("echo", [b], outputs=[th.InferRequestedOutput("predict", binary_data=True)])
-out["http_bytes"] = [x.decode() for x in r.as_numpy("predict").tolist()]
+out["http_bytes"] = [x.decode() for x in r.as_numpy("predict").reshape(-1).tolist()]
 try:
     i = th.InferInput("predict", [1, 5], "FP32"); i.set_data_from_numpy(np.ones((1, 5), dtype=np.float32))
     h.infer("classifier", [i])
@@ -138,7 +138,7 @@ r = g.infer("classifier", [i], outputs=[tg.InferRequestedOutput("predict_proba")
 out["grpc_proba"] = r.as_numpy("predict_proba").tolist()
 b = tg.InferInput("text", [len(words)], "BYTES"); b.set_data_from_numpy(words)
 r = g.infer("echo", [b], headers={"seldon": "echo-v2", "namespace": "seldon"})
-out["grpc_bytes"] = [x.decode() for x in r.as_numpy("predict").tolist()]
+out["grpc_bytes"] = [x.decode() for x in r.as_numpy("predict").reshape(-1).tolist()]
 try:
     i = tg.InferInput("predict", [1, 5], "FP32"); i.set_data_from_numpy(np.ones((1, 5), dtype=np.float32))
     g.infer("classifier", [i], headers=hd)
