@@ -101,7 +101,7 @@ export class PredictorExecutor {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.plan = planGraph(options.namespace, options.deployment, options.predictor);
     this.metrics = options.metrics?.forPredictor(options.deployment, options.predictor);
-    const metered = this.metrics === undefined ? options.transport : meteredTransport(options.transport, this.plan, this.metrics);
+    const metered = this.metrics === undefined ? options.transport : new MeteredTransport(options.transport, nodeMetrics(this.plan, this.metrics, grpcNodeNames(options.predictor)));
     // Nodes with `batch_max_size` get their concurrent predictions stacked; metrics count the calls made.
     const batched = batchedUnits(this.plan, (options.options ?? EXECUTOR_DEFAULTS).batchMaxWait);
     this.transport = batched.size === 0 ? metered : new BatchingTransport(metered, batched);
@@ -116,7 +116,7 @@ export class PredictorExecutor {
   private v2Graph(rest: V2Transport | undefined, grpc: V2Transport | undefined): V2Graph {
     const label = `predictor ${this.name} of ${this.namespace}/${this.deployment}`;
     if (rest === undefined) throw new TrantorError('INTERNAL', `${label} is protocol: v2, but its executor was given no V2 transport`);
-    const grpcNodes = new Set(graphNodes(this.predictor).filter((node) => node.endpoint.type === 'GRPC' && !isExecutorBuiltIn(node.implementation)).map((node) => node.name));
+    const grpcNodes = grpcNodeNames(this.predictor);
     const transport = grpcNodes.size === 0 ? rest : new ByEndpointV2Transport(rest, grpc, grpcNodes);
     const metrics = this.metrics;
     const metered = metrics === undefined ? transport : new MeteredV2Transport(transport, nodeMetrics(this.plan, metrics));
@@ -228,15 +228,16 @@ function answerOf(reply: Reply<unknown>): unknown {
   return reply.message;
 }
 
-/** The transport, timing each call to one of the graph's components. */
-function meteredTransport(transport: Transport, plan: GraphPlan, metrics: PredictorMetrics): Transport {
-  return new MeteredTransport(transport, nodeMetrics(plan, metrics));
+/** The names of the component nodes the executor calls over gRPC (`endpoint.type: GRPC`). */
+function grpcNodeNames(predictor: Predictor): ReadonlySet<string> {
+  return new Set(graphNodes(predictor).filter((node) => node.endpoint.type === 'GRPC' && !isExecutorBuiltIn(node.implementation)).map((node) => node.name));
 }
 
 /** Each component node's client histogram children, by its UnitKey. */
-function nodeMetrics(plan: GraphPlan, metrics: PredictorMetrics): Map<UnitKey, NodeMetrics> {
+/** Each component node's client-call histogram children, keyed by its unit. */
+function nodeMetrics(plan: GraphPlan, metrics: PredictorMetrics, grpcNodes: ReadonlySet<string> = new Set()): Map<UnitKey, NodeMetrics> {
   const nodes = new Map<UnitKey, NodeMetrics>();
-  for (const node of plan.order) if (node.builtIn === undefined) nodes.set(node.unit, metrics.forNode(node.name));
+  for (const node of plan.order) if (node.builtIn === undefined) nodes.set(node.unit, metrics.forNode(node.name, grpcNodes.has(node.name)));
   return nodes;
 }
 

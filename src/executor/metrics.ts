@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Metric as PromMetric } from 'prom-client';
-import { asTrantorError } from '../protocol/index.ts';
+import { asTrantorError, componentRpc, grpcCodeLabel, grpcStatusOfHttp } from '../protocol/index.ts';
 import type { Metric } from '../protocol/index.ts';
 import type { Predictor } from '../manifest/index.ts';
 import type { UnitKey } from './transport/endpoints.ts';
@@ -341,15 +341,15 @@ export class PredictorMetrics {
     this.serverSeries.get(service, method, code).observe(seconds);
   }
 
-  /** The client histogram's children for one graph node. */
-  forNode(node: string): NodeMetrics {
+  /** The client histogram's children for one graph node; `overGrpc` when the executor calls it over gRPC. */
+  forNode(node: string, overGrpc = false): NodeMetrics {
     let image: string | undefined;
     for (const spec of this.predictorSpec.componentSpecs) {
       image = spec.containers.find((c) => c.name === node)?.image;
       if (image !== undefined) break;
     }
     const [modelImage, modelVersion] = imageAndVersion(image);
-    return new NodeMetrics(this, node, modelImage, modelVersion);
+    return new NodeMetrics(this, node, modelImage, modelVersion, overGrpc);
   }
 
   /** Records the custom metrics a node's reply carried. */
@@ -374,8 +374,12 @@ export class NodeMetrics {
     return o.metrics.client.labels(o.deployment, o.predictor, o.version, this.node, this.image, this.version, service, method, String(code));
   });
 
-  constructor(owner: PredictorMetrics, node: string, image: string, version: string) {
+  /** Its calls travel over gRPC (`endpoint.type: GRPC`), and are labelled as Seldon labels gRPC calls. */
+  readonly overGrpc: boolean;
+
+  constructor(owner: PredictorMetrics, node: string, image: string, version: string, overGrpc = false) {
     this.owner = owner;
+    this.overGrpc = overGrpc;
     this.node = node;
     this.image = image;
     this.version = version;
@@ -384,6 +388,20 @@ export class NodeMetrics {
   observe(service: string, method: string, code: number | string, seconds: number): void {
     this.series.get(service, method, code).observe(seconds);
   }
+}
+
+/**
+ * Records one call as Seldon's executor labels it: over HTTP by wrapper path, verb and HTTP status;
+ * over gRPC by the full RPC path, `unary` and the code's Go name (health always travels over HTTP).
+ */
+function observeCall(node: NodeMetrics, method: ComponentMethod, status: number, started: number): void {
+  const seconds = (performance.now() - started) / 1000;
+  if (node.overGrpc && method !== 'health') {
+    node.observe(componentRpc(method).path, 'unary', grpcCodeLabel(status >= 200 && status < 300 ? 0 : grpcStatusOfHttp(status)), seconds);
+    return;
+  }
+  const { verb, path } = WRAPPER_ROUTES[method];
+  node.observe(path, verb, status, seconds);
 }
 
 /**
@@ -403,16 +421,14 @@ export class MeteredTransport extends MethodTransport {
   protected send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<Reply<unknown>> {
     const node = this.nodes.get(unit);
     if (node === undefined) return invoke(this.inner, unit, method, payload, options);
-    // Seldon labels client calls by wrapper path and verb, whatever carried them.
-    const { verb, path } = WRAPPER_ROUTES[method];
     const started = performance.now();
     return invoke(this.inner, unit, method, payload, options).then(
       (response) => {
-        node.observe(path, verb, response.status, (performance.now() - started) / 1000);
+        observeCall(node, method, response.status, started);
         return response;
       },
       (err: unknown) => {
-        node.observe(path, verb, asTrantorError(err).status, (performance.now() - started) / 1000);
+        observeCall(node, method, asTrantorError(err).status, started);
         throw err;
       },
     );

@@ -47,9 +47,10 @@ test('a TypeScript model with endpoint.type GRPC answers what the same model ans
   }
   const { body } = await predict('scale-grpc', { ndarray: ROWS });
   assert.deepEqual(body.data?.ndarray, ROWS.map((row) => row.map((v) => v * 3)));
-  // Calls over gRPC are timed into the client histogram as REST ones are, with the same labels.
+  // Calls over gRPC are timed into the client histogram labelled as Seldon's executor labels them:
+  // the full RPC path, unary, and the code's Go name.
   const metrics = await (await fetch(`${trantor.gateway}/prometheus`)).text();
-  const count = /seldon_api_executor_client_requests_seconds_count\{deployment_name="scale-grpc",[^}]*model_name="scale",[^}]*service="\/predict",method="POST",code="200"\} (\d+)/.exec(metrics);
+  const count = /seldon_api_executor_client_requests_seconds_count\{deployment_name="scale-grpc",[^}]*model_name="scale",[^}]*service="\/seldon\.protos\.Model\/Predict",method="unary",code="OK"\} (\d+)/.exec(metrics);
   assert.ok(count !== null && Number(count[1]) >= 3, `no client-call series for the gRPC node in:\n${metrics.split('\n').filter((l) => l.includes('client_requests_seconds_count')).join('\n')}`);
 });
 
