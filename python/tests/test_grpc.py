@@ -70,10 +70,10 @@ class SchemaTest(unittest.TestCase):
             if IN_CI:
                 self.fail("node is needed to check grpc_descriptors.bin")
             self.skipTest("node is not installed")
-        script = os.path.join(REPO_DIR, "scripts", "proto-descriptors.mjs")
-        fresh = subprocess.run([node, script, "--stdout"], cwd=REPO_DIR, stdout=subprocess.PIPE, check=True).stdout
+        script = os.path.join(REPO_DIR, "scripts", "proto-descriptors.ts")
+        fresh = subprocess.run([node, "--import", "tsx", script, "--stdout"], cwd=REPO_DIR, stdout=subprocess.PIPE, check=True).stdout
         with open(os.path.join(REPO_DIR, "python", "trantor_runtime", "grpc_descriptors.bin"), "rb") as committed:
-            self.assertEqual(committed.read(), fresh, "grpc_descriptors.bin is stale: run node scripts/proto-descriptors.mjs")
+            self.assertEqual(committed.read(), fresh, "grpc_descriptors.bin is stale: run node --import tsx scripts/proto-descriptors.ts")
 
     def test_a_tftensor_round_trips_with_int64_exact(self):
         value = {

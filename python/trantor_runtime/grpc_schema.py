@@ -1,6 +1,6 @@
 """
 Our gRPC schemas as Python message classes, without protoc: ``grpc_descriptors.bin`` (written by
-``scripts/proto-descriptors.mjs`` from the same .proto files the Node side loads) is a
+``scripts/proto-descriptors.ts`` from the same .proto files the Node side loads) is a
 FileDescriptorSet, loaded into a private descriptor pool — private so that a model importing
 Seldon's own ``prediction_pb2`` (same message names, other file names) cannot clash with it.
 

@@ -91,6 +91,24 @@ function fileFor(files: Map<string, IFileDescriptorProto>, name: string, pkg: st
 }
 
 /** Type names (leading dot) a message's fields use, nested messages included. */
+/**
+ * protobufjs names a map field's entry type after the field (`Fields`); protoc, and every
+ * descriptor pool that checks it (Python's, C++'s), wants `<CamelCaseField>Entry` (`FieldsEntry`).
+ */
+function nameMapEntries(message: IDescriptorProto): void {
+  for (const nested of message.nestedType ?? []) nameMapEntries(nested);
+  for (const field of message.field ?? []) {
+    const typeName = field.typeName;
+    if (typeName === undefined || typeName === null) continue;
+    const last = typeName.slice(typeName.lastIndexOf('.') + 1);
+    const entry = (message.nestedType ?? []).find((nested) => nested.name === last && nested.options?.mapEntry === true);
+    if (entry === undefined) continue;
+    const wanted = `${field.name!.replace(/(?:^|_)([a-z0-9])/g, (_m, c: string) => c.toUpperCase())}Entry`;
+    entry.name = wanted;
+    field.typeName = typeName.slice(0, typeName.length - last.length) + wanted;
+  }
+}
+
 function typesUsed(message: IDescriptorProto, into: Set<string>): void {
   for (const field of message.field ?? []) if (field.typeName) into.add(field.typeName);
   for (const nested of message.nestedType ?? []) typesUsed(nested, into);
@@ -113,6 +131,7 @@ export function descriptorFiles(roots: readonly protobuf.Root[]): DescriptorFile
     for (const generated of root.toDescriptor('proto3').file) {
       const pkg = generated.package ?? '';
       for (const message of generated.messageType ?? []) {
+        nameMapEntries(message);
         const file = fileFor(files, fileNameOf(pkg, message.name!), pkg);
         if (!file.messageType!.some((m) => m.name === message.name)) file.messageType!.push(message);
       }
