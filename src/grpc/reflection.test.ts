@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import descriptorExt from 'protobufjs/ext/descriptor/index.js';
-import type { IDescriptorProto, IFileDescriptorProto } from 'protobufjs/ext/descriptor/index.js';
+import { createRequire } from 'node:module';
+import type * as Descriptor from 'protobufjs/ext/descriptor.js';
+import type { IDescriptorProto, IFileDescriptorProto } from 'protobufjs/ext/descriptor.js';
 import { seldonProtoRoot, v2ProtoRoot } from '../protocol/index.ts';
 import { descriptorFiles } from './reflection.ts';
 import { healthProtoRoot } from './health.ts';
 
+const descriptorExt = createRequire(import.meta.url)('protobufjs/ext/descriptor') as typeof Descriptor;
+
 function file(bytes: ReadonlyMap<string, Uint8Array>, name: string): IFileDescriptorProto {
   const encoded = bytes.get(name);
   assert.ok(encoded !== undefined, `no descriptor file ${name}; files: ${[...bytes.keys()].join(', ')}`);
-  return descriptorExt.FileDescriptorProto.decode(encoded) as unknown as IFileDescriptorProto;
+  return descriptorExt.FileDescriptorProto.toObject(descriptorExt.FileDescriptorProto.decode(encoded));
 }
 
 function message(f: IFileDescriptorProto, name: string): IDescriptorProto {
