@@ -81,7 +81,13 @@ export const DEFAULT_RENDER_CONFIG: RenderConfig = deepFreeze({
     resources: { requests: { cpu: '100m', memory: '100Mi' }, limits: { cpu: '1', memory: '1Gi' } },
   },
   predictorServers: {
-    SKLEARN_SERVER: { protocols: { seldon: { image: 'ghcr.io/trantor-ml/python-host', defaultImageVersion: IMAGE_TAG } } },
+    // The Python host serves both protocols (V2 with MLServer's conventions).
+    SKLEARN_SERVER: {
+      protocols: {
+        seldon: { image: 'ghcr.io/trantor-ml/python-host', defaultImageVersion: IMAGE_TAG },
+        v2: { image: 'ghcr.io/trantor-ml/python-host', defaultImageVersion: IMAGE_TAG },
+      },
+    },
   },
   defaultUserId: 8888,
   keda: { enabled: false },
