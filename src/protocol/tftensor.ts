@@ -121,19 +121,19 @@ function shapeOf(value: unknown, at: string): number[] {
     if (!isRecord(dim)) throw bad(where, 'expected an object with size');
     if (dim['size'] === undefined) return 0;
     const size = integerOf(dim['size'], `${where}.size`);
-    if (size < 0n || size > BigInt(Number.MAX_SAFE_INTEGER)) throw bad(`${where}.size`, `expected a size of 0 or more, got ${size}`);
+    if (size < 0n || size > BigInt(Number.MAX_SAFE_INTEGER)) throw bad(`${where}.size`, `expected a size from 0 to 2^53-1, got ${size}`);
     return Number(size);
   });
 }
 
-const SPECIAL_FLOATS: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
+const SPECIAL_FLOATS = new Map([['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity]]);
 
 function floatOf(value: unknown, at: string): number {
   if (typeof value === 'number') return value;
   if (isJsonNumber(value)) return value.valueOf();
   // proto3 JSON writes the special values as strings, and takes a number given as a string.
   if (typeof value === 'string') {
-    const special = SPECIAL_FLOATS[value];
+    const special = SPECIAL_FLOATS.get(value);
     if (special !== undefined) return special;
     if (/^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(value)) return Number(value);
   }
