@@ -5,6 +5,7 @@ import json
 import math
 import os
 import shutil
+import subprocess
 import tempfile
 import unittest
 
@@ -120,7 +121,7 @@ class WriteTest(unittest.TestCase):
             written = tftensor.write(expected.reshape(2, 3))
             self.assertEqual(written["dtype"], dtype)
             self.assertEqual(written["tensorShape"], SHAPE_23)
-            self.assertEqual("tensorContent" in written, dtype not in ("DT_STRING", "DT_BOOL"), dtype)
+            self.assertEqual("tensorContent" in written, dtype not in ("DT_STRING", "DT_BOOL", "DT_UINT16"), dtype)
             assert_same_array(self, tftensor.read(json.loads(json.dumps(written))), expected.reshape(2, 3), dtype)
 
     def test_a_single_value_goes_in_its_field_as_message_to_json_writes_it(self):
@@ -135,6 +136,107 @@ class WriteTest(unittest.TestCase):
         self.assertEqual(tftensor.read(reply["data"]["tftensor"]).tolist(), [[0.25, 0.75]])
         self.assertEqual(encode(np.array([[1j]]), "tftensor", None, "m"), {"data": {"names": ["t:0"], "ndarray": [[1j]]}})
         self.assertEqual(encode([[{"a": 1}]], "tftensor", None, "m")["data"]["ndarray"], [[{"a": 1}]])
+
+
+# Run in TRANTOR_SELDON_PYTHON (which has TensorFlow): stdin {"arrays": {name: [dtype, shape, values]},
+# "tensors": {name: TensorProto JSON}}; stdout what make_tensor_proto writes for each array (as
+# MessageToJson) and what make_ndarray reads from each tensor.
+TF_PROBE = r'''
+import json, sys
+import numpy as np
+import tensorflow as tf
+from google.protobuf import json_format
+from seldon_core.proto.tensorflow.core.framework import tensor_pb2
+
+def array(spec):
+    dtype, shape, values = spec
+    if dtype == "bytes":
+        out = np.empty(len(values), dtype=object)
+        out[:] = [bytes.fromhex(v) for v in values]
+        return out.reshape(shape)
+    return np.array([float(v) if isinstance(v, str) else v for v in values], dtype=dtype).reshape(shape)
+
+cases = json.load(sys.stdin)
+written = {k: json.loads(json_format.MessageToJson(tf.make_tensor_proto(array(v)))) for k, v in cases["arrays"].items()}
+read = {}
+for k, v in cases["tensors"].items():
+    a = tf.make_ndarray(json_format.ParseDict(v, tensor_pb2.TensorProto()))
+    read[k] = [str(a.dtype), list(a.shape), [x.hex() if isinstance(x, bytes) else repr(x) for x in a.ravel().tolist()]]
+print(json.dumps({"written": written, "read": read}))
+'''
+
+PARITY_ARRAYS = {
+    "float32": ["float32", [2, 3], [1.5, -2, 0.1, "nan", "inf", 3]],
+    "float64 one": ["float64", [1], [0.1]],
+    "float64 scalar": ["float64", [], [2.5]],
+    "int64": ["int64", [2], [9007199254740993, -9223372036854775808]],
+    "int64 one": ["int64", [1], [9007199254740993]],
+    "int32 one": ["int32", [1], [7]],
+    "uint8": ["uint8", [2], [0, 255]],
+    "int8": ["int8", [2], [-128, 3]],
+    "int16": ["int16", [2], [1, 2]],
+    "uint16": ["uint16", [2], [1, 65535]],
+    "float16": ["float16", [2], [1, 0.5]],
+    "float16 one": ["float16", [1], [65504]],
+    "uint32": ["uint32", [2], [1, 4294967295]],
+    "uint64": ["uint64", [2], [1, 18446744073709551615]],
+    "uint64 one": ["uint64", [1], [18446744073709551615]],
+    "bool": ["bool", [2, 2], [True, False, False, True]],
+    "bytes": ["bytes", [2], ["6869", "ff"]],
+    "empty": ["float32", [0, 2], []],
+}
+
+PARITY_TENSORS = {
+    "one value fills the shape": {"dtype": "DT_FLOAT", "tensorShape": SHAPE_23, "floatVal": [7]},
+    "the last value repeats": {"dtype": "DT_INT32", "tensorShape": SHAPE_23, "intVal": [1, 2]},
+    "no values are zeros": {"dtype": "DT_DOUBLE", "tensorShape": SHAPE_23},
+    "halves as bits": {"dtype": "DT_HALF", "tensorShape": {"dim": [{"size": "3"}]}, "halfVal": [15360, 49152, 1]},
+    "int64 as strings": {"dtype": "DT_INT64", "tensorShape": {"dim": [{"size": "2"}]}, "int64Val": ["9007199254740993", "-9223372036854775808"]},
+    "snake_case content": {"dtype": "DT_UINT16", "tensor_shape": {"dim": [{"size": "2"}]}, "tensor_content": "AQD//w=="},
+    "strings": {"dtype": "DT_STRING", "tensorShape": {"dim": [{"size": "3"}]}, "stringVal": ["aGk=", "/w=="]},
+    "bools": {"dtype": 10, "tensorShape": {"dim": [{"size": "3"}]}, "boolVal": [True, False]},
+    "a dim without size": {"dtype": "DT_FLOAT", "tensorShape": {"dim": [{}, {"size": "2"}]}},
+}
+
+
+def parity_array(spec):
+    dtype, shape, values = spec
+    if dtype == "bytes":
+        out = np.empty(len(values), dtype=object)
+        out[:] = [bytes.fromhex(v) for v in values]
+        return out.reshape(shape)
+    return np.array([float(v) if isinstance(v, str) else v for v in values], dtype=dtype).reshape(shape)
+
+
+class TensorFlowParityTest(unittest.TestCase):
+    """What TensorFlow writes for the same arrays, and reads from the same tensors, in the python
+    TRANTOR_SELDON_PYTHON names (.ci/run installs tensorflow-cpu there): skipped without it outside CI."""
+
+    @classmethod
+    def setUpClass(cls):
+        python = os.environ.get("TRANTOR_SELDON_PYTHON", "")
+        ci = os.environ.get("CI", "") not in ("", "false")
+        if not python:
+            if ci:
+                raise AssertionError("TRANTOR_SELDON_PYTHON is not set: .ci/run installs Seldon's venv with TensorFlow")
+            raise unittest.SkipTest("TRANTOR_SELDON_PYTHON is not set (a python with seldon-core 1.18.2 and tensorflow-cpu; run .ci/run once)")
+        cases = json.dumps({"arrays": PARITY_ARRAYS, "tensors": PARITY_TENSORS})
+        done = subprocess.run([python, "-c", TF_PROBE], input=cases, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+        if done.returncode != 0:
+            if "No module named 'tensorflow'" in done.stderr and not ci:
+                raise unittest.SkipTest(python + " has no TensorFlow (run .ci/run once)")
+            raise AssertionError(python + " failed:\n" + done.stderr)
+        cls.tensorflow = json.loads(done.stdout)
+
+    def test_replies_are_written_as_make_tensor_proto_and_message_to_json_write_them(self):
+        for name, spec in PARITY_ARRAYS.items():
+            self.assertEqual(tftensor.write(parity_array(spec)), self.tensorflow["written"][name], name)
+
+    def test_tensors_read_as_make_ndarray_reads_them(self):
+        for name, tensor in PARITY_TENSORS.items():
+            ours = tftensor.read(tensor)
+            got = [str(ours.dtype), list(ours.shape), [x.hex() if isinstance(x, bytes) else repr(x) for x in ours.ravel().tolist()]]
+            self.assertEqual(got, self.tensorflow["read"][name], name)
 
 
 MODEL = '''

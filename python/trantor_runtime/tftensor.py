@@ -48,7 +48,8 @@ def _proto_name(camel):
 
 _PROTO_NAMES = {name: _proto_name(name) for name in _VALUE_FIELDS + _OTHER_FIELDS}
 _KNOWN = set(_PROTO_NAMES) | set(_PROTO_NAMES.values())
-_CONTENT_DTYPES = {name for name in DTYPES if name not in ("DT_STRING", "DT_BOOL")}
+# make_tensor_proto writes DT_UINT16 in int_val, as DT_STRING and DT_BOOL in their fields.
+_CONTENT_DTYPES = {name for name in DTYPES if name not in ("DT_STRING", "DT_BOOL", "DT_UINT16")}
 _SPECIAL_FLOATS = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
 _FLOAT_TEXT = re.compile(r"^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 _INT_TEXT = re.compile(r"^-?\d+$")

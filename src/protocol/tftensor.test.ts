@@ -93,7 +93,7 @@ test('what is written reads back the same, for every dtype; numbers go as tensor
     const tensor = readTfTensor({ dtype, tensorShape: shape23, [field]: json });
     const written = writeTfTensor(tensor);
     assert.deepEqual(written.tensorShape, shape23);
-    assert.equal(written.tensorContent !== undefined, dtype !== 'DT_STRING' && dtype !== 'DT_BOOL', dtype);
+    assert.equal(written.tensorContent !== undefined, !['DT_STRING', 'DT_BOOL', 'DT_UINT16'].includes(dtype), dtype);
     assert.deepEqual(tfTensorElements(readTfTensor(written)), tfTensorElements(tensor), dtype);
   }
   // One value goes in its field, as make_tensor_proto writes a scalar; int64 as a string, exactly.

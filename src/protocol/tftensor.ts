@@ -69,8 +69,8 @@ const BIG_RANGES = { INT64: [-(2n ** 63n), 2n ** 63n - 1n], UINT64: [0n, 2n ** 6
 const MAX_PADDED = 1 << 22;
 const FLOAT32_MAX = 3.4028234663852886e38;
 const BASE64 = /^(?:[A-Za-z0-9+/\-_]{4})*(?:[A-Za-z0-9+/\-_]{2}(?:==)?|[A-Za-z0-9+/\-_]{3}=?)?$/;
-/** The dtypes TensorFlow's make_tensor_proto writes as tensor_content when there are two or more values. */
-const CONTENT_DTYPES = new Set<TfDtype>(['DT_FLOAT', 'DT_DOUBLE', 'DT_INT32', 'DT_UINT8', 'DT_INT16', 'DT_INT8', 'DT_INT64', 'DT_UINT16', 'DT_HALF', 'DT_UINT32', 'DT_UINT64']);
+/** The dtypes TensorFlow's make_tensor_proto writes as tensor_content when there are two or more values (not DT_UINT16, nor DT_BOOL and DT_STRING). */
+const CONTENT_DTYPES = new Set<TfDtype>(['DT_FLOAT', 'DT_DOUBLE', 'DT_INT32', 'DT_UINT8', 'DT_INT16', 'DT_INT8', 'DT_INT64', 'DT_HALF', 'DT_UINT32', 'DT_UINT64']);
 
 function bad(where: string, what: string): TrantorError {
   return new TrantorError('BAD_PAYLOAD', `${where}: ${what}`);
