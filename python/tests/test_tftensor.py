@@ -1,6 +1,7 @@
 """data.tftensor: TensorFlow's TensorProto JSON read into numpy arrays and written back, and served over REST."""
 
 import base64
+import inspect
 import json
 import math
 import os
@@ -138,7 +139,7 @@ class WriteTest(unittest.TestCase):
         self.assertEqual(encode([[{"a": 1}]], "tftensor", None, "m")["data"]["ndarray"], [[{"a": 1}]])
 
 
-# Run in TRANTOR_SELDON_PYTHON (which has TensorFlow): stdin {"arrays": {name: [dtype, shape, values]},
+# Run in TRANTOR_SELDON_PYTHON (which has TensorFlow), after parity_array's source: stdin {"arrays": {name: [dtype, shape, values]},
 # "tensors": {name: TensorProto JSON}}; stdout what make_tensor_proto writes for each array (as
 # MessageToJson) and what make_ndarray reads from each tensor.
 TF_PROBE = r'''
@@ -148,16 +149,8 @@ import tensorflow as tf
 from google.protobuf import json_format
 from seldon_core.proto.tensorflow.core.framework import tensor_pb2
 
-def array(spec):
-    dtype, shape, values = spec
-    if dtype == "bytes":
-        out = np.empty(len(values), dtype=object)
-        out[:] = [bytes.fromhex(v) for v in values]
-        return out.reshape(shape)
-    return np.array([float(v) if isinstance(v, str) else v for v in values], dtype=dtype).reshape(shape)
-
 cases = json.load(sys.stdin)
-written = {k: json.loads(json_format.MessageToJson(tf.make_tensor_proto(array(v)))) for k, v in cases["arrays"].items()}
+written = {k: json.loads(json_format.MessageToJson(tf.make_tensor_proto(parity_array(v)))) for k, v in cases["arrays"].items()}
 read = {}
 for k, v in cases["tensors"].items():
     a = tf.make_ndarray(json_format.ParseDict(v, tensor_pb2.TensorProto()))
@@ -221,7 +214,8 @@ class TensorFlowParityTest(unittest.TestCase):
                 raise AssertionError("TRANTOR_SELDON_PYTHON is not set: .ci/run installs Seldon's venv with TensorFlow")
             raise unittest.SkipTest("TRANTOR_SELDON_PYTHON is not set (a python with seldon-core 1.18.2 and tensorflow-cpu; run .ci/run once)")
         cases = json.dumps({"arrays": PARITY_ARRAYS, "tensors": PARITY_TENSORS})
-        done = subprocess.run([python, "-c", TF_PROBE], input=cases, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+        probe = inspect.getsource(parity_array) + TF_PROBE
+        done = subprocess.run([python, "-c", probe], input=cases, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
         if done.returncode != 0:
             if "No module named 'tensorflow'" in done.stderr and not ci:
                 raise unittest.SkipTest(python + " has no TensorFlow (run .ci/run once)")
