@@ -122,10 +122,11 @@ class SeedMLScoreTest(unittest.TestCase):
         self.assertEqual(status, 400)
         self.assertIn("empty", json.loads(body)["status"]["info"])
 
-    def test_tftensor_is_400_not_supported(self):
+    def test_tftensor_without_dtype_is_400_naming_the_field(self):
         status, reply = self.server.post_json("/predict", {"data": {"tftensor": {}}})
         self.assertEqual(status, 400)
-        self.assertEqual(reply["status"]["reason"], "NOT_SUPPORTED")
+        self.assertEqual(reply["status"]["reason"], "MICROSERVICE_BAD_DATA")
+        self.assertTrue(reply["status"]["info"].startswith("data.tftensor.dtype: is required"), reply["status"]["info"])
 
     def test_puid_in_the_request_meta_is_echoed(self):
         status, reply = self.server.post_json("/predict", {"data": {"ndarray": [1]}, "meta": {"puid": "abc"}})

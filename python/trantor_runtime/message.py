@@ -2,12 +2,13 @@
 The Seldon message on the wire, and the values a model sees.
 
 Decoding: ``data.ndarray`` becomes a numpy array (object dtype when it holds strings or is
-ragged), ``data.tensor`` a float64 array of its ``shape``, ``strData`` a str, ``binData``
-bytes, ``jsonData`` the JSON value; ``data.names`` the feature names.
+ragged), ``data.tensor`` a float64 array of its ``shape``, ``data.tftensor`` an array of its
+TensorFlow dtype (see tftensor.py), ``strData`` a str, ``binData`` bytes, ``jsonData`` the JSON
+value; ``data.names`` the feature names.
 
 Encoding: a model's output goes back in the request's own encoding (a tensor stays a
-tensor); names are the model's ``class_names`` when it has them, else ``t:0…`` for output
-with two or more dimensions, else none.
+tensor, a tftensor a tftensor of the output's dtype); names are the model's ``class_names``
+when it has them, else ``t:0…`` for output with two or more dimensions, else none.
 """
 
 import base64
@@ -16,10 +17,12 @@ import json
 
 import numpy as np
 
+from . import tftensor
 from .errors import MicroserviceError, bad_payload, INTERNAL_ERROR
 
 NDARRAY = "ndarray"
 TENSOR = "tensor"
+TFTENSOR = "tftensor"
 STR_DATA = "strData"
 BIN_DATA = "binData"
 JSON_DATA = "jsonData"
@@ -113,9 +116,7 @@ def decode(message, where=""):
                 raise bad_payload(at + ": only one of ndarray, tensor, tftensor may be given")
             return Payload(_tensor(data["tensor"], at + ".tensor"), names, TENSOR, at + ".tensor")
         if "tftensor" in data:
-            raise MicroserviceError(
-                at + ".tftensor is not supported yet; send " + at + ".ndarray or " + at + ".tensor", 400, "NOT_SUPPORTED"
-            )
+            return Payload(tftensor.read(data["tftensor"], at + ".tftensor"), names, TFTENSOR, at + ".tftensor")
         raise bad_payload(at + ": expected one of ndarray, tensor or tftensor")
     if key == "strData":
         value = message["strData"]
@@ -228,6 +229,10 @@ def _data(array, kind, class_names):
             "names": names,
             "tensor": {"shape": list(array.shape), "values": array.astype(np.float64, copy=False).ravel().tolist()},
         }
+    if kind == TFTENSOR:
+        written = tftensor.write(array)
+        if written is not None:
+            return {"names": names, "tftensor": written}
     return {"names": names, "ndarray": array.tolist()}
 
 

@@ -10,8 +10,10 @@ import {
   defaultNames,
   failureBody,
   featuresOf,
+  ndarrayToTfTensor,
   numericTensor,
   parseSeldonMessage,
+  writeTfTensor,
   type DefaultData,
   type Meta,
   type Metric,
@@ -384,7 +386,8 @@ class ModelDispatcher implements Dispatcher {
 
   /**
    * Seldon's rule: a numeric output keeps the request's encoding (tensor or ndarray), and is a
-   * tensor when the request had no `data`; anything else is an ndarray.
+   * tensor when the request had no `data`; a tftensor request gets a tftensor of the output's
+   * kind (numbers DT_DOUBLE, see `tfTensorOf`); anything else is an ndarray.
    */
   private dataOf(output: unknown[], request: DefaultData | undefined): DefaultData {
     const first = output[0];
@@ -392,6 +395,10 @@ class ModelDispatcher implements Dispatcher {
     if (request === undefined || request.tensor !== undefined) {
       const tensor = numericTensor(output);
       if (tensor !== null) return { names, tensor };
+    }
+    if (request?.tftensor !== undefined) {
+      const tftensor = ndarrayToTfTensor(output);
+      if (tftensor !== null) return { names, tftensor: writeTfTensor(tftensor) };
     }
     return { names, ndarray: output };
   }

@@ -15,3 +15,5 @@ export * from './v2/index.ts';
 // The RPCs of Seldon's component services, with their kinds read from seldon.proto: client and server share it.
 export { GRPC_STATUS_NAMES, HTTP_STATUS_OF_GRPC, grpcCodeLabel, grpcStatusName, grpcStatusOfHttp } from './grpc/status.ts';
 export { COMPONENT_RPC_METHODS, componentRpc, componentRpcNamed, type ComponentRpc, type ComponentRpcMethod, type ComponentServiceName } from './grpc/component-rpcs.ts';
+// TensorFlow's TensorProto as Seldon's data.tftensor: read into typed values, written back.
+export { TF_DTYPES, readTfTensor, tfTensorElements, tfTensorOf, writeTfTensor, type TfDtype, type TfTensor, type TfTensorJson } from './tftensor.ts';

@@ -5,6 +5,7 @@
  */
 import { TrantorError } from './errors.ts';
 import { isNumeric } from './json-lossless.ts';
+import { readTfTensor, tfTensorElements, tfTensorOf, writeTfTensor, type TfTensor } from './tftensor.ts';
 
 export type NdArray = unknown[];
 
@@ -102,6 +103,8 @@ function checkData(data: unknown, at: string): void {
   if (kinds > 1) throw bad(`${at}: only one of ndarray, tensor, tftensor may be given, got ${['ndarray', 'tensor', 'tftensor'].filter((k) => data[k] !== undefined).join(', ')}`);
   if (data['ndarray'] !== undefined && !Array.isArray(data['ndarray'])) throw bad(`${at}.ndarray: expected an array`);
   if (data['tensor'] !== undefined) checkTensor(data['tensor'], `${at}.tensor`);
+  // Checked here, and kept as given: the reply writes its own.
+  if (tftensor !== undefined) readTfTensor(tftensor, `${at}.tftensor`);
 }
 
 function checkTensor(tensor: unknown, at: string): void {
@@ -118,7 +121,7 @@ function checkTensor(tensor: unknown, at: string): void {
 }
 
 /** Row-major reshape of a tensor's flat values into nested arrays. */
-export function tensorToNdarray(tensor: Tensor): NdArray {
+export function tensorToNdarray(tensor: { shape: readonly number[]; values: readonly unknown[] }): NdArray {
   const { shape, values } = tensor;
   if (shape.length === 0) return values.slice();
   const build = (dim: number, offset: number): unknown[] => {
@@ -193,11 +196,31 @@ export function defaultNames(columns: number): string[] {
 export function featuresOf(data: DefaultData): NdArray {
   if (data.ndarray !== undefined) return data.ndarray;
   if (data.tensor !== undefined) return tensorToNdarray(data.tensor);
-  throw new TrantorError('NOT_SUPPORTED', 'data.tftensor is not supported yet; send data.ndarray or data.tensor');
+  const tensor = readTfTensor(data.tftensor);
+  return tensorToNdarray({ shape: tensor.shape, values: tfTensorElements(tensor) });
+}
+
+/** A rectangular array of one kind of value as a TfTensor (see `tfTensorOf`), or null when it is not one. */
+export function ndarrayToTfTensor(array: NdArray): TfTensor | null {
+  const shape = shapeOf(array);
+  const values: unknown[] = [];
+  const walk = (node: unknown[], dim: number): boolean => {
+    if (node.length !== shape[dim]) return false;
+    if (dim === shape.length - 1) {
+      for (const value of node) {
+        if (Array.isArray(value)) return false;
+        values.push(value);
+      }
+      return true;
+    }
+    return node.every((child) => Array.isArray(child) && walk(child, dim + 1));
+  };
+  return walk(array, 0) ? tfTensorOf(shape, values) : null;
 }
 
 /**
- * The reply's `data` for a model output, in the request's encoding (a tensor stays a tensor).
+ * The reply's `data` for a model output, in the request's encoding (a tensor stays a tensor, a
+ * tftensor a tftensor, when the output can be one).
  * Names are the model's class names when it has them, else `t:0…` for 2-D output, else none.
  */
 export function replyData(request: DefaultData | undefined, output: NdArray, classNames?: readonly string[]): DefaultData {
@@ -205,5 +228,7 @@ export function replyData(request: DefaultData | undefined, output: NdArray, cla
   const columns = Array.isArray(first) ? first.length : undefined;
   const names = classNames !== undefined && classNames.length > 0 ? [...classNames] : columns !== undefined ? defaultNames(columns) : [];
   if (request?.tensor !== undefined) return { names, tensor: ndarrayToTensor(output, 'output') };
+  const tftensor = request?.tftensor === undefined ? null : ndarrayToTfTensor(output);
+  if (tftensor !== null) return { names, tftensor: writeTfTensor(tftensor) };
   return { names, ndarray: output };
 }
