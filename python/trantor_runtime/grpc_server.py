@@ -184,18 +184,8 @@ class GrpcHost:
 
     def _observe(self, where, status, value, reply):
         recorder = self._recorder_of()
-        if recorder is None:
-            return
-        recorder.request(where, status)
-        if status != 200 or not isinstance(reply, dict):
-            return
-        meta = reply.get("meta")
-        metrics = meta.get("metrics") if isinstance(meta, dict) else None
-        if metrics:
-            recorder.custom(metrics)
-        if where.endswith("/SendFeedback") and isinstance(value, dict):
-            reward = value.get("reward")
-            recorder.feedback(reward if isinstance(reward, (int, float)) and not isinstance(reward, bool) else 0)
+        if recorder is not None:
+            recorder.exchange(where, status, value, reply, where.endswith("/SendFeedback"))
 
     # -- health ----------------------------------------------------------------------------
 

@@ -80,6 +80,20 @@ class Recorder:
         self.custom([{"type": "COUNTER", "key": FEEDBACK_KEY, "value": 1},
                      {"type": "COUNTER", "key": FEEDBACK_REWARD_KEY, "value": reward}])
 
+    def exchange(self, where, status, value, reply, is_feedback):
+        """One answered call, REST or gRPC: counted under ``where``; a success's ``meta.metrics``
+        recorded, and a feedback's reward (0 when it carries none)."""
+        self.request(where, status)
+        if status != 200 or not isinstance(reply, dict):
+            return
+        meta = reply.get("meta")
+        metrics = meta.get("metrics") if isinstance(meta, dict) else None
+        if metrics:
+            self.custom(metrics)
+        if is_feedback and isinstance(value, dict):
+            reward = value.get("reward")
+            self.feedback(reward if isinstance(reward, (int, float)) and not isinstance(reward, bool) else 0)
+
     def snapshot(self):
         return [[list(k), v] for k, v in self.data.items()]
 

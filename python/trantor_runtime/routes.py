@@ -193,17 +193,7 @@ class Routes:
         return error_response(404, "no such path: " + path + "; this component serves " + ", ".join(self._known))
 
     def _observe(self, path, status, value, reply):
-        recorder = self.recorder
-        recorder.request(path, status)
-        if status != 200 or not isinstance(reply, dict):
-            return
-        meta = reply.get("meta")
-        metrics = meta.get("metrics") if isinstance(meta, dict) else None
-        if metrics:
-            recorder.custom(metrics)
-        if self._message_paths[path] == self.component.send_feedback and isinstance(value, dict):
-            reward = value.get("reward")
-            recorder.feedback(reward if isinstance(reward, (int, float)) and not isinstance(reward, bool) else 0)
+        self.recorder.exchange(path, status, value, reply, self._message_paths[path] == self.component.send_feedback)
 
     @staticmethod
     def _method_not_allowed(request, allow):
