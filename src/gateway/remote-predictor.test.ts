@@ -53,7 +53,7 @@ async function setup(predictors: { name: string; traffic: number; shadow?: boole
     const stub = await standIn(executor(p.node, states[p.name]!));
     cleanup.push(() => stub.close());
     stubs[p.name] = stub;
-    specs.push({ name: p.name, traffic: p.traffic, shadow: p.shadow ?? false, url: new URL(`http://127.0.0.1:${stub.port}`), nodes: p.nodes ?? [] });
+    specs.push({ name: p.name, traffic: p.traffic, shadow: p.shadow ?? false, url: new URL(`http://127.0.0.1:${stub.port}`), nodes: p.nodes ?? [], protocol: 'seldon' });
   }
   const deployment = remoteDeployment({ namespace: 'models', name: 'pair', predictors: specs, executor: { ...EXECUTOR_DEFAULTS, retryWindow: 300 }, timeoutMs: 5_000, ...(metrics === undefined ? {} : { metrics }) });
   cleanup.push(() => deployment.close());

@@ -48,9 +48,26 @@ test("the rendered gateway container's arguments and environment are what the co
   );
   // Each graph's nodes, so feedback finds the predictor that made the prediction.
   assert.deepEqual(config.predictors.map((p) => p.nodes), [['a'], ['b'], ['c']]);
+  assert.deepEqual(config.predictors.map((p) => p.protocol), ['seldon', 'seldon', 'seldon']);
   // gRPC is served on its own port too, beside the HTTP port.
   assert.deepEqual(config.ignored, []);
   assert.equal(config.grpcPort, 5001);
+});
+
+test("a protocol: v2 (or kfserving) deployment's gateway is told so, for every predictor", () => {
+  for (const spelling of ['v2', 'kfserving']) {
+    // Seldon's predictor_servers give SKLEARN_SERVER no V2 image: MLServer's, in componentSpecs.
+    const manifest = MANIFEST.replace('spec:\n', `spec:\n  protocol: ${spelling}\n`).replace(
+      /graph: \{name: (\w), implementation: SKLEARN_SERVER, modelUri: "gs:\/\/bucket\/\w"\}/g,
+      'componentSpecs: [{spec: {containers: [{name: $1, image: "seldonio/mlserver:1.3.5"}]}}]\n    graph: {name: $1}',
+    );
+    const [container] = renderedContainers(manifest, 'gateway');
+    assert.ok(container !== undefined, 'render() made no gateway container');
+    const env = Object.fromEntries(container.env.map((e) => [e.name, e.value]));
+    assert.deepEqual((JSON.parse(env[GATEWAY_PREDICTORS_ENV]!) as { protocol: string }[]).map((p) => p.protocol), ['v2', 'v2', 'v2']);
+    const config = resolveGatewayConfig(flagsOf(container.args), env);
+    assert.deepEqual(config.predictors.map((p) => p.protocol), ['v2', 'v2', 'v2']);
+  }
 });
 
 test('optional fields take their defaults; node names are read when given', () => {
@@ -58,6 +75,20 @@ test('optional fields take their defaults; node names are read when given', () =
   assert.equal(spec!.traffic, 0);
   assert.equal(spec!.shadow, false);
   assert.deepEqual(spec!.nodes, ['t', 'm']);
+  assert.equal(spec!.protocol, 'seldon');
+});
+
+test('the protocol is seldon or v2, and one for the whole deployment', () => {
+  assert.equal(parseGatewayPredictors('[{"name":"p","http":"http://h:1","protocol":"v2"}]')[0]!.protocol, 'v2');
+  assert.throws(
+    () => parseGatewayPredictors('[{"name":"p","http":"http://h:1","protocol":"tensorflow"}]'),
+    /^Error: TRANTOR_GATEWAY_PREDICTORS\[0\]\.protocol: "tensorflow": expected "seldon" or "v2" \(the SeldonDeployment's spec\.protocol\)$/,
+  );
+  assert.throws(() => parseGatewayPredictors('[{"name":"p","http":"http://h:1","protocol":2}]'), /\[0\]\.protocol: 2: expected "seldon" or "v2"/);
+  assert.throws(
+    () => parseGatewayPredictors('[{"name":"p","http":"http://h:1","protocol":"v2"},{"name":"q","http":"http://h:2"}]'),
+    /^Error: TRANTOR_GATEWAY_PREDICTORS\[1\]\.protocol: "seldon", but TRANTOR_GATEWAY_PREDICTORS\[0\] is "v2": a deployment's predictors speak one protocol$/,
+  );
 });
 
 test('a missing or malformed TRANTOR_GATEWAY_PREDICTORS stops the start, naming the variable and each problem', () => {
