@@ -159,7 +159,7 @@ export async function runGateway(flags: GatewayFlags, env: NodeJS.ProcessEnv, un
     logLevel: config.logLevel,
     ignored: config.ignored,
     start: (logger) => startGatewayProcess(config, logger),
-    describe: (running) => `${namespace}/${name} (protocol ${config.predictors[0]!.protocol}), predictors ${config.predictors.map((p) => `${p.name} (${p.shadow ? 'shadow' : `traffic ${p.traffic}`}) at ${p.url.href}`).join(', ')}${running.gateway.grpcPort === undefined ? '' : `; gRPC also on port ${running.gateway.grpcPort}`}`,
+    describe: (running) => `${namespace}/${name}${config.predictors[0]!.protocol === 'v2' ? ' (protocol: v2)' : ''}, predictors ${config.predictors.map((p) => `${p.name} (${p.shadow ? 'shadow' : `traffic ${p.traffic}`}) at ${p.url.href}`).join(', ')}${running.gateway.grpcPort === undefined ? '' : `; gRPC also on port ${running.gateway.grpcPort}`}`,
     url: (running) => `${running.gateway.url}/seldon/${namespace}/${name}`,
   });
 }
