@@ -181,33 +181,40 @@ export async function v2RestModelMetadata(http: RawHttpCaller, target: V2RestTar
 }
 
 /**
- * `GET` a ready check (`/v2/health/ready`, `/v2/models/<m>/ready`): true on 200, false on 503
- * (not ready); any other answer is thrown as it came (a 404 naming an unknown model, say).
+ * `GET` a ready check (`/v2/health/ready`, `/v2/models/<m>/ready`): true on 2xx, false on 503
+ * (not ready); any other failure is thrown as it came (a 404 naming an unknown model, say).
  */
 export async function v2RestReady(http: RawHttpCaller, target: V2RestTarget, options: V2CallOptions): Promise<boolean> {
   const response = await http.call(target.unit, target.path, '', callOptions(options, 'GET'));
-  if (response.status === 200) return true;
+  if (response.status >= 200 && response.status < 300) return true;
   if (response.status === 503) return false;
-  answerOf(target, response);
-  throw new TrantorError('BAD_UPSTREAM', `${target.who} answered its ready check ${target.path} with HTTP ${response.status}: ${snippet(response.body)}`);
+  throw failureOfAnswer(target, response, parseOrUndefined(response.body));
 }
 
 /** The JSON value of a 2xx answer; a failure answer thrown with the component's status and message. */
 function answerOf(target: V2RestTarget, response: RawResponse): unknown {
-  let value: unknown;
-  let json = true;
-  try {
-    value = parseJsonLossless(response.body);
-  } catch {
-    json = false;
-  }
+  const value = parseOrUndefined(response.body);
   if (response.status >= 200 && response.status < 300) {
-    if (!json) throw new TrantorError('BAD_UPSTREAM', `${target.who} answered with something that is not JSON: ${snippet(response.body)}`);
+    if (value === undefined) throw new TrantorError('BAD_UPSTREAM', `${target.who} answered with something that is not JSON: ${snippet(response.body)}`);
     return value;
   }
-  const v2 = json ? parseV2Error(value) : undefined;
-  if (v2 !== undefined) throw new TrantorError('COMPONENT_FAILURE', v2.error, { status: response.status });
-  throw failureOf(target.unit, response.status, json ? value : undefined, response.body).failure;
+  throw failureOfAnswer(target, response, value);
+}
+
+/** A failure answer as the error to throw: a V2 `{"error": …}` keeps its status and message, anything else as a component failure. */
+function failureOfAnswer(target: V2RestTarget, response: RawResponse, value: unknown): TrantorError {
+  const v2 = value === undefined ? undefined : parseV2Error(value);
+  if (v2 !== undefined) return new TrantorError('COMPONENT_FAILURE', v2.error, { status: response.status });
+  return failureOf(target.unit, response.status, value, response.body).failure;
+}
+
+/** The body's JSON value, or undefined when it is not JSON. */
+function parseOrUndefined(text: string): unknown {
+  try {
+    return parseJsonLossless(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function notProtocol(target: V2RestTarget, what: string, err: unknown): TrantorError {
