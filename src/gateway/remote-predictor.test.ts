@@ -227,16 +227,20 @@ function v2Answers(request: RawRequest, res: ServerResponse): void {
   answerJson(res, 404, { error: `no model at ${request.path}` });
 }
 
-async function v2Setup(requestTimeout = 5_000): Promise<{ base: string; received: RawRequest[] }> {
+async function v2Setup(requestTimeout = 5_000): Promise<{ base: string; received: RawRequest[]; shadowReceived: RawRequest[] }> {
   const executorStandIn = await v2Executor(v2Answers);
-  const spec: RemotePredictorSpec = { name: 'main', traffic: 100, shadow: false, url: executorStandIn.url, nodes: ['double'], protocol: 'v2' };
-  const deployment = remoteDeployment({ namespace: 'models', name: 'pair', predictors: [spec], executor: { ...EXECUTOR_DEFAULTS, retryWindow: 300 }, timeoutMs: requestTimeout });
+  const shadowStandIn = await v2Executor(v2Answers);
+  const specs: RemotePredictorSpec[] = [
+    { name: 'main', traffic: 100, shadow: false, url: executorStandIn.url, nodes: ['double'], protocol: 'v2' },
+    { name: 'mirror', traffic: 0, shadow: true, url: shadowStandIn.url, nodes: ['double'], protocol: 'v2' },
+  ];
+  const deployment = remoteDeployment({ namespace: 'models', name: 'pair', predictors: specs, executor: { ...EXECUTOR_DEFAULTS, retryWindow: 300 }, timeoutMs: requestTimeout });
   cleanup.push(() => deployment.close());
   const table = new MapDeploymentTable();
   table.entries.set('models/pair', deployment.entry);
   const gateway = await createGateway({ host: '127.0.0.1', port: 0, limits: { bodyLimit: 1 << 20, requestTimeout }, deployments: table });
   cleanup.push(() => gateway.close());
-  return { base: `${gateway.url}/seldon/models/pair`, received: executorStandIn.received };
+  return { base: `${gateway.url}/seldon/models/pair`, received: executorStandIn.received, shadowReceived: shadowStandIn.received };
 }
 
 test('V2: an inference goes to the same path at the executor, JSON inputs as JSON with their text, the puid and skip-logging passed on', async () => {
@@ -257,6 +261,18 @@ test('V2: an inference goes to the same path at the executor, JSON inputs as JSO
     assert.equal(sent.headers[INFERENCE_HEADER_CONTENT_LENGTH], undefined);
     assert.equal(sent.body.toString(), body, 'the JSON request goes on as it came');
   }
+});
+
+test("V2: a shadow predictor's executor gets a copy of each inference, with the same puid", async () => {
+  const { base, shadowReceived } = await v2Setup();
+  const res = await fetch(`${base}/v2/models/double/infer`, { method: 'POST', body: '{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[2]}]}', headers: { 'seldon-puid': 'v2-shadowed' } });
+  assert.equal(res.status, 200);
+  const deadline = Date.now() + 10_000;
+  while (!shadowReceived.some((r) => r.path === '/v2/models/double/infer')) {
+    assert.ok(Date.now() < deadline, 'the shadow got no copy');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(shadowReceived.find((r) => r.path === '/v2/models/double/infer')!.headers['seldon-puid'], 'v2-shadowed');
 });
 
 test('V2: binary inputs stay binary to the executor; binary outputs asked of the gateway come back binary', async () => {
