@@ -24,8 +24,8 @@ export type { ByEndpointOptions, EndpointType } from './transport/by-endpoint.ts
 export { V2Graph } from './v2/graph.ts';
 export type { V2GraphOptions } from './v2/graph.ts';
 export { MeteredV2Transport } from './v2/metered.ts';
-export { HttpV2Transport, v2PathOf } from './v2/transport.ts';
-export type { RawHttpCaller, V2CallOptions, V2Method, V2Transport } from './v2/transport.ts';
+export { HttpV2Transport, v2PathOf, v2RestInfer, v2RestModelMetadata, v2RestReady } from './v2/transport.ts';
+export type { RawHttpCaller, V2CallOptions, V2Method, V2RestTarget, V2Transport } from './v2/transport.ts';
 export { GrpcV2Transport } from './v2/grpc-transport.ts';
 export type { RawGrpcCaller } from './v2/grpc-transport.ts';
 export { ByEndpointV2Transport } from './v2/by-endpoint.ts';

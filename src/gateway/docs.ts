@@ -1,12 +1,14 @@
 /**
- * A deployment's API documentation: an OpenAPI 3 document of its endpoints, with the Seldon
- * message schemas and an example request, and an HTML page rendered from that document on the
- * server. The page needs nothing from the network: no CDN, one small inline script to try a
- * prediction.
+ * A deployment's API documentation: an OpenAPI 3 document of the endpoints of its protocol —
+ * Seldon's for `protocol: seldon`, the Open Inference Protocol's (V2) for `protocol: v2`, each
+ * with its message schemas and an example request — and an HTML page rendered from that
+ * document on the server. The page needs nothing from the network: no CDN, one small inline
+ * script to try a prediction.
  */
 import type { GatewayPredictor } from './predictor.ts';
-import { EXAMPLE_REQUEST, SCHEMAS, type OperationContext } from './openapi.ts';
+import { EXAMPLE_REQUEST, SCHEMAS, type OperationContext, type PathItem } from './openapi.ts';
 import { documentedPaths } from './routes.ts';
+import { EXAMPLE_V2_REQUEST, V2_SCHEMAS } from './v2-openapi.ts';
 
 export interface DocTarget {
   namespace: string;
@@ -18,20 +20,59 @@ export interface DocTarget {
   origin: string;
 }
 
-/** The OpenAPI 3 document of one deployment's endpoints. */
+/** The protocol the deployment speaks: its primary predictor's (every predictor of a deployment speaks the same). */
+function protocolOf(target: DocTarget): 'seldon' | 'v2' {
+  return target.primary?.protocol ?? target.executors[0]?.protocol ?? 'seldon';
+}
+
+/** Whether a documented path is one of the protocol's: V2's are `/v2` and under it, Seldon's the rest. */
+function isProtocolPath(path: string, protocol: 'seldon' | 'v2'): boolean {
+  const v2 = path === '/v2' || path.startsWith('/v2/');
+  return protocol === 'v2' ? v2 : !v2;
+}
+
+/** The OpenAPI 3 document of one deployment's endpoints: those of its protocol only. */
 export function openApiDocument(target: DocTarget): Record<string, unknown> {
   const context: OperationContext = { models: target.primary?.nodeNames ?? [] };
+  const protocol = protocolOf(target);
   const predictors = target.executors.map((e) => `${e.name} (${e.shadow ? 'shadow' : `traffic ${e.traffic}`}; graph: ${e.nodeNames.join(' → ')})`);
+  const paths: Record<string, PathItem> = {};
+  for (const [path, item] of Object.entries(documentedPaths(context))) if (isProtocolPath(path, protocol)) paths[path] = item;
+  const speaks = protocol === 'v2' ? 'Open Inference Protocol (V2)' : 'Seldon protocol';
   return {
     openapi: '3.0.3',
     info: {
       title: `${target.name} — SeldonDeployment in ${target.namespace}`,
-      version: 'v1.0',
-      description: `Seldon protocol endpoints of SeldonDeployment ${target.namespace}/${target.name}. Predictors: ${predictors.join('; ') || 'none'}.`,
+      version: protocol === 'v2' ? 'v2' : 'v1.0',
+      description: `${speaks} endpoints of SeldonDeployment ${target.namespace}/${target.name}. Predictors: ${predictors.join('; ') || 'none'}.`,
     },
     servers: [{ url: `${target.origin}/seldon/${encodeURIComponent(target.namespace)}/${encodeURIComponent(target.name)}` }],
-    paths: documentedPaths(context),
-    components: { schemas: SCHEMAS },
+    paths,
+    components: { schemas: protocol === 'v2' ? V2_SCHEMAS : SCHEMAS },
+  };
+}
+
+/** What the page offers to try: the path (after the deployment's base), its example body, and how bodies may be sent. */
+interface TryIt {
+  readonly path: string;
+  readonly example: unknown;
+  readonly bodies: string;
+}
+
+function tryItOf(target: DocTarget): TryIt {
+  if (protocolOf(target) === 'v2') {
+    // Any model of a V2 graph runs the whole chain; its first node stands for it.
+    const model = target.primary?.nodeNames[0] ?? 'model';
+    return {
+      path: `/v2/models/${encodeURIComponent(model)}/infer`,
+      example: EXAMPLE_V2_REQUEST,
+      bodies: 'as <code>application/json</code>, or with the binary_data extension: a JSON header of <code>Inference-Header-Content-Length</code> bytes, then the tensors\' raw bytes',
+    };
+  }
+  return {
+    path: '/api/v1.0/predictions',
+    example: EXAMPLE_REQUEST,
+    bodies: 'as <code>application/json</code>, a form field <code>json=</code>, or <code>multipart/form-data</code> (<code>curl -F strData=@file</code>, <code>-F binData=@file</code>)',
   };
 }
 
@@ -41,9 +82,9 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
-/** The shell-quoted curl command for a prediction. */
-export function exampleCurl(baseUrl: string): string {
-  return `curl -X POST ${baseUrl}/api/v1.0/predictions \\\n  -H 'Content-Type: application/json' \\\n  -d '${JSON.stringify(EXAMPLE_REQUEST)}'`;
+/** The shell-quoted curl command for a prediction (by default Seldon's, at `/api/v1.0/predictions`). */
+export function exampleCurl(baseUrl: string, path = '/api/v1.0/predictions', example: unknown = EXAMPLE_REQUEST): string {
+  return `curl -X POST ${baseUrl}${path} \\\n  -H 'Content-Type: application/json' \\\n  -d '${JSON.stringify(example)}'`;
 }
 
 interface Operation {
@@ -79,11 +120,12 @@ export function docPage(document: Record<string, unknown>, target: DocTarget): s
   const paths = document['paths'] as Record<string, Record<string, Operation>>;
   const schemas = (document['components'] as { schemas: Record<string, Schema> }).schemas;
   const info = document['info'] as { title: string; description: string };
+  const tryIt = tryItOf(target);
   const endpoints: string[] = [];
   for (const [path, operations] of Object.entries(paths)) {
     for (const [method, op] of Object.entries(operations)) {
       const params = (op.parameters ?? []).map((p) => `<li><code>${escapeHtml(p.name)}</code> (${escapeHtml(p.in)}${p.required === true ? ', required' : ''}) ${escapeHtml(p.description ?? '')}</li>`).join('');
-      const body = op.requestBody === undefined ? '' : `<p>Body: ${schemaRef(op.requestBody.content)} as <code>application/json</code>, a form field <code>json=</code>, or <code>multipart/form-data</code> (<code>curl -F strData=@file</code>, <code>-F binData=@file</code>)</p>`;
+      const body = op.requestBody === undefined ? '' : `<p>Body: ${schemaRef(op.requestBody.content)} ${tryIt.bodies}</p>`;
       const responses = Object.entries(op.responses).map(([code, r]) => `<tr><td>${escapeHtml(code)}</td><td>${escapeHtml(r.description)}</td><td>${schemaRef(r.content)}</td></tr>`).join('');
       endpoints.push(
         `<section class="op"><h3><span class="method ${escapeHtml(method)}">${escapeHtml(method.toUpperCase())}</span> <code>${escapeHtml(baseUrl + path)}</code></h3>` +
@@ -100,7 +142,7 @@ export function docPage(document: Record<string, unknown>, target: DocTarget): s
     return `<section id="schema-${escapeHtml(name)}"><h3>${escapeHtml(name)}</h3><p>${escapeHtml(schema.description ?? '')}</p>` +
       `<table><thead><tr><th>Field</th><th>Type</th><th>Description</th></tr></thead><tbody>${rows}</tbody></table></section>`;
   });
-  const predictionsPath = `/seldon/${encodeURIComponent(target.namespace)}/${encodeURIComponent(target.name)}/api/v1.0/predictions`;
+  const predictionsPath = `/seldon/${encodeURIComponent(target.namespace)}/${encodeURIComponent(target.name)}${tryIt.path}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(info.title)}</title>
@@ -116,9 +158,9 @@ table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{border:1px solid 
 <p>${escapeHtml(info.description)}</p>
 <p>OpenAPI document: <a href="${escapeHtml(`/seldon/${encodeURIComponent(target.namespace)}/${encodeURIComponent(target.name)}/api/v1.0/doc/openapi.json`)}">openapi.json</a></p>
 <h2>Try it</h2>
-<pre>${escapeHtml(exampleCurl(baseUrl))}</pre>
-<form id="try"><textarea id="request" aria-label="request body">${escapeHtml(JSON.stringify(EXAMPLE_REQUEST))}</textarea>
-<p><button type="submit">POST /api/v1.0/predictions</button></p></form>
+<pre>${escapeHtml(exampleCurl(baseUrl, tryIt.path, tryIt.example))}</pre>
+<form id="try"><textarea id="request" aria-label="request body">${escapeHtml(JSON.stringify(tryIt.example))}</textarea>
+<p><button type="submit">POST ${escapeHtml(tryIt.path)}</button></p></form>
 <pre id="answer" aria-live="polite"></pre>
 <script>
 document.getElementById('try').addEventListener('submit', async function (event) {

@@ -3,9 +3,12 @@
  * Seldon's executor API at their root) behind a real gateway, as `trantor gateway` wires them.
  */
 import assert from 'node:assert/strict';
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { EXECUTOR_DEFAULTS, Metrics } from '../executor/index.ts';
 import { answerJson, standIn, type ComponentBehaviour, type StandIn } from '../executor/testing.ts';
+import { decodeV2Request, decodeV2Response, encodeV2Request, INFERENCE_HEADER_CONTENT_LENGTH } from '../protocol/index.ts';
 import { createGateway } from './server.ts';
 import { remoteDeployment, type RemoteDeployment, type RemotePredictorSpec } from './remote-predictor.ts';
 import { MapDeploymentTable } from './testing.ts';
@@ -53,7 +56,7 @@ async function setup(predictors: { name: string; traffic: number; shadow?: boole
     const stub = await standIn(executor(p.node, states[p.name]!));
     cleanup.push(() => stub.close());
     stubs[p.name] = stub;
-    specs.push({ name: p.name, traffic: p.traffic, shadow: p.shadow ?? false, url: new URL(`http://127.0.0.1:${stub.port}`), nodes: p.nodes ?? [] });
+    specs.push({ name: p.name, traffic: p.traffic, shadow: p.shadow ?? false, url: new URL(`http://127.0.0.1:${stub.port}`), nodes: p.nodes ?? [], protocol: 'seldon' });
   }
   const deployment = remoteDeployment({ namespace: 'models', name: 'pair', predictors: specs, executor: { ...EXECUTOR_DEFAULTS, retryWindow: 300 }, timeoutMs: 5_000, ...(metrics === undefined ? {} : { metrics }) });
   cleanup.push(() => deployment.close());
@@ -173,4 +176,152 @@ test("requests are timed under Seldon's metric name, per predictor", async () =>
   await post(`${base}/api/v1.0/predictions`, '{"data":{"ndarray":[1]}}');
   const text = await (await fetch(`${root}/prometheus`)).text();
   assert.match(text, /seldon_api_executor_server_requests_seconds_count\{deployment_name="pair",predictor_name="main",[^}]*service="predictions"[^}]*\} 1/);
+});
+
+// ---- V2: a protocol: v2 predictor's executor, as the gateway forwards to it ----
+
+interface RawRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** A stand-in `trantor executor` of a protocol: v2 predictor: records each request's raw bytes, answers with `answer`. */
+async function v2Executor(answer: (request: RawRequest, res: ServerResponse) => void): Promise<{ url: URL; received: RawRequest[] }> {
+  const received: RawRequest[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const request = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) };
+      received.push(request);
+      answer(request, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
+  return { url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`), received };
+}
+
+/** The executor's V2 answers: `double` doubles FP32 inputs; `refuse` is the executor's 422; `hang` never answers. */
+function v2Answers(request: RawRequest, res: ServerResponse): void {
+  if (request.path === '/v2/health/ready') return answerJson(res, 200, { ready: true });
+  if (request.path === '/v2/models/double/ready' || request.path === '/v2/models/double/versions/7/ready') return answerJson(res, 200, { name: 'double', ready: true });
+  if (request.path === '/v2/models/loading/ready') return answerJson(res, 503, { error: 'model "loading" of SeldonDeployment models/pair is not ready' });
+  if (request.path === '/v2/models/double') return answerJson(res, 200, { name: 'double', versions: ['7'], platform: 'trantor-test', inputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }], outputs: [] });
+  if (request.path.startsWith('/v2/models/hang/')) return;
+  if (request.path.startsWith('/v2/models/refuse/')) return answerJson(res, 422, { error: 'input rows must have 4 columns' });
+  if (request.path === '/v2/models/double/infer' || request.path === '/v2/models/double/versions/7/infer') {
+    const length = request.headers[INFERENCE_HEADER_CONTENT_LENGTH];
+    const decoded = decodeV2Request(request.body, length === undefined ? undefined : Number(length));
+    const outputs = decoded.tensors.map((t) => ({ name: t.name, shape: t.shape, datatype: 'FP32', data: [...(t.values as Float32Array)].map((v) => v * 2) }));
+    return answerJson(res, 200, { model_name: 'double', model_version: '7', id: decoded.message.id, outputs });
+  }
+  answerJson(res, 404, { error: `no model at ${request.path}` });
+}
+
+async function v2Setup(requestTimeout = 5_000): Promise<{ base: string; received: RawRequest[]; shadowReceived: RawRequest[] }> {
+  const executorStandIn = await v2Executor(v2Answers);
+  const shadowStandIn = await v2Executor(v2Answers);
+  const specs: RemotePredictorSpec[] = [
+    { name: 'main', traffic: 100, shadow: false, url: executorStandIn.url, nodes: ['double'], protocol: 'v2' },
+    { name: 'mirror', traffic: 0, shadow: true, url: shadowStandIn.url, nodes: ['double'], protocol: 'v2' },
+  ];
+  const deployment = remoteDeployment({ namespace: 'models', name: 'pair', predictors: specs, executor: { ...EXECUTOR_DEFAULTS, retryWindow: 300 }, timeoutMs: requestTimeout });
+  cleanup.push(() => deployment.close());
+  const table = new MapDeploymentTable();
+  table.entries.set('models/pair', deployment.entry);
+  const gateway = await createGateway({ host: '127.0.0.1', port: 0, limits: { bodyLimit: 1 << 20, requestTimeout }, deployments: table });
+  cleanup.push(() => gateway.close());
+  return { base: `${gateway.url}/seldon/models/pair`, received: executorStandIn.received, shadowReceived: shadowStandIn.received };
+}
+
+test('V2: an inference goes to the same path at the executor, JSON inputs as JSON with their text, the puid and skip-logging passed on', async () => {
+  const { base, received } = await v2Setup();
+  const body = '{"id":"r1","inputs":[{"name":"x","shape":[2],"datatype":"FP32","data":[0.1,1.5]}]}';
+  for (const path of ['/v2/models/double/infer', '/v2/models/double/versions/7/infer']) {
+    const res = await fetch(`${base}${path}`, { method: 'POST', body, headers: { 'seldon-puid': 'v2-remote-1', 'seldon-skip-logging': 'true' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('seldon-puid'), 'v2-remote-1');
+    const answer = (await res.json()) as { id: string; model_version: string; outputs: { name: string; data: number[] }[] };
+    assert.equal(answer.id, 'r1');
+    assert.equal(answer.outputs[0]!.name, 'x');
+    assert.equal(answer.outputs[0]!.data[1], 3);
+    const sent = received.at(-1)!;
+    assert.equal(sent.path, path);
+    assert.equal(sent.headers['seldon-puid'], 'v2-remote-1');
+    assert.equal(sent.headers['seldon-skip-logging'], 'true');
+    assert.equal(sent.headers[INFERENCE_HEADER_CONTENT_LENGTH], undefined);
+    assert.equal(sent.body.toString(), body, 'the JSON request goes on as it came');
+  }
+});
+
+test("V2: a shadow predictor's executor gets a copy of each inference, with the same puid", async () => {
+  const { base, shadowReceived } = await v2Setup();
+  const res = await fetch(`${base}/v2/models/double/infer`, { method: 'POST', body: '{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[2]}]}', headers: { 'seldon-puid': 'v2-shadowed' } });
+  assert.equal(res.status, 200);
+  const deadline = Date.now() + 10_000;
+  while (!shadowReceived.some((r) => r.path === '/v2/models/double/infer')) {
+    assert.ok(Date.now() < deadline, 'the shadow got no copy');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(shadowReceived.find((r) => r.path === '/v2/models/double/infer')!.headers['seldon-puid'], 'v2-shadowed');
+});
+
+test('V2: binary inputs stay binary to the executor; binary outputs asked of the gateway come back binary', async () => {
+  const { base, received } = await v2Setup();
+  const { body, headerLength } = encodeV2Request({ id: 'b1', parameters: { binary_data_output: true } }, [{ name: 'x', datatype: 'FP32', shape: [3], values: new Float32Array([0.5, 1, 1e30]) }]);
+  const res = await fetch(`${base}/v2/models/double/infer`, { method: 'POST', body, headers: { 'inference-header-content-length': String(headerLength) } });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'application/octet-stream');
+  const length = res.headers.get('inference-header-content-length');
+  assert.ok(length !== null, 'the answer has a binary part');
+  const answer = decodeV2Response(new Uint8Array(await res.arrayBuffer()), Number(length));
+  assert.deepEqual([...(answer.tensors[0]!.values as Float32Array)], [1, 2, 2e30].map(Math.fround));
+  const sent = received.at(-1)!;
+  assert.ok(sent.headers[INFERENCE_HEADER_CONTENT_LENGTH] !== undefined, 'the input went as binary data');
+  const forwarded = decodeV2Request(sent.body, Number(sent.headers[INFERENCE_HEADER_CONTENT_LENGTH]));
+  assert.deepEqual([...(forwarded.tensors[0]!.values as Float32Array)], [0.5, 1, Math.fround(1e30)]);
+  // The executor is asked for JSON: the gateway writes the binary answer itself.
+  assert.equal(forwarded.message.parameters?.['binary_data_output'], undefined);
+});
+
+test("V2: the executor's failure keeps its status and message; a call past the time limit is a 504", async () => {
+  const { base } = await v2Setup(400);
+  const inference = '{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]}';
+  const refused = await fetch(`${base}/v2/models/refuse/infer`, { method: 'POST', body: inference });
+  assert.equal(refused.status, 422);
+  assert.deepEqual(await refused.json(), { error: 'input rows must have 4 columns' });
+  const missing = await fetch(`${base}/v2/models/nothing`);
+  assert.equal(missing.status, 404);
+  assert.deepEqual(await missing.json(), { error: 'no model at /v2/models/nothing' });
+  const slow = await fetch(`${base}/v2/models/hang/infer`, { method: 'POST', body: inference });
+  assert.equal(slow.status, 504);
+  assert.match(((await slow.json()) as { error: string }).error, /\(predictor main of models\/pair\) did not answer within 400 ms/);
+});
+
+test('V2: readiness and metadata are the executor\'s; a model not ready is a 503', async () => {
+  const { base, received } = await v2Setup();
+  assert.deepEqual(await (await fetch(`${base}/v2/health/ready`)).json(), { ready: true });
+  assert.equal(received.at(-1)!.path, '/v2/health/ready');
+  assert.deepEqual(await (await fetch(`${base}/v2/models/double/ready`)).json(), { name: 'double', ready: true });
+  assert.equal((await fetch(`${base}/v2/models/double/versions/7/ready`)).status, 200);
+  assert.equal(received.at(-1)!.path, '/v2/models/double/versions/7/ready');
+  const loading = await fetch(`${base}/v2/models/loading/ready`);
+  assert.equal(loading.status, 503);
+  assert.match(((await loading.json()) as { error: string }).error, /model "loading" of SeldonDeployment models\/pair is not ready/);
+  assert.equal((await fetch(`${base}/v2/models/nothing/ready`)).status, 404);
+  const metadata = (await (await fetch(`${base}/v2/models/double`)).json()) as { name: string; versions: string[] };
+  assert.deepEqual([metadata.name, metadata.versions], ['double', ['7']]);
+  // A V2 deployment's Seldon paths are refused by the gateway: the executor never sees them.
+  const before = received.length;
+  assert.equal((await fetch(`${base}/api/v1.0/predictions`, { method: 'POST', body: '{"data":{"ndarray":[1]}}', headers: JSON_HEADERS })).status, 404);
+  assert.equal(received.length, before);
 });

@@ -6,12 +6,36 @@
  * keep-alive pools with its timeouts, retries and outlier ejection. The executor has applied its
  * own limits and gathered the graph's meta: its answer, or its Seldon failure with status and
  * reason, is passed on as it came.
+ *
+ * A `protocol: v2` deployment's executors answer the Open Inference Protocol at their root: the
+ * V2 face forwards each call to the same path there (`/v2/models/<m>[/versions/<v>]/infer`, the
+ * ready checks, metadata), whichever wire the gateway's client used (REST JSON, binary_data, or
+ * gRPC). Inputs that came as JSON go as JSON, keeping their text; inputs that came as binary data
+ * or raw gRPC contents go as binary data. The executor is asked for JSON outputs (the raw HTTP
+ * call reads text), and the gateway writes the outputs its client asked for as binary itself.
+ * The executor's V2 failure (`{"error": …}`) comes back with its status and message.
  */
-import { HttpTransport, httpTransportOptions, replyOfText, type CallLimits, type EndpointSource, type ExecutorOptions, type Metrics, type PredictorMetrics, type ReplicaAddress, type UnitKey } from '../executor/index.ts';
+import {
+  HttpTransport,
+  httpTransportOptions,
+  replyOfText,
+  v2RestInfer,
+  v2RestModelMetadata,
+  v2RestReady,
+  type CallLimits,
+  type EndpointSource,
+  type ExecutorOptions,
+  type Metrics,
+  type PredictorMetrics,
+  type ReplicaAddress,
+  type UnitKey,
+  type V2CallOptions,
+  type V2RestTarget,
+} from '../executor/index.ts';
 import type { Predictor } from '../manifest/index.ts';
-import { stringifyJson, type Feedback, type SeldonMessage } from '../protocol/index.ts';
+import { binaryDataSize, stringifyJson, type Feedback, type SeldonMessage, type V2DecodedBody, type V2InferenceRequest, type V2InferenceResponse, type V2ModelMetadata } from '../protocol/index.ts';
 import type { DeploymentEntry } from './deployments.ts';
-import type { GatewayPredictor } from './predictor.ts';
+import type { GatewayPredictor, V2Predictor } from './predictor.ts';
 
 /** One predictor as the gateway's Deployment is told it (TRANTOR_GATEWAY_PREDICTORS). */
 export interface RemotePredictorSpec {
@@ -22,6 +46,8 @@ export interface RemotePredictorSpec {
   readonly url: URL;
   /** The graph's node names, root first, when known: feedback then finds the predictor that made its prediction. */
   readonly nodes: readonly string[];
+  /** The deployment's `spec.protocol`: what the executor answers at its root. */
+  readonly protocol: 'seldon' | 'v2';
 }
 
 export interface RemoteDeploymentOptions {
@@ -98,9 +124,8 @@ export class RemotePredictor implements GatewayPredictor {
   readonly metrics: PredictorMetrics | undefined;
   readonly nodeNames: readonly string[];
   readonly plan: { readonly nodes: ReadonlySet<string> };
-  /** The pods' executors answer the Seldon protocol; V2 is not forwarded yet. */
-  readonly protocol = 'seldon';
-  readonly v2: undefined = undefined;
+  readonly protocol: 'seldon' | 'v2';
+  readonly v2: V2Predictor | undefined;
   private readonly unit: UnitKey;
   private readonly transport: HttpTransport;
   private readonly timeoutMs: number;
@@ -119,6 +144,8 @@ export class RemotePredictor implements GatewayPredictor {
     this.timeoutMs = options.timeoutMs;
     this.base = spec.url.pathname.replace(/\/+$/, '');
     this.metrics = options.metrics?.forPredictor(options.deployment, metricsPredictor(spec));
+    this.protocol = spec.protocol;
+    this.v2 = spec.protocol === 'v2' ? new RemoteV2(this.name, this.unit, this.base, this.transport, (limits) => this.remaining(limits)) : undefined;
   }
 
   async predict(message: SeldonMessage, puid: string, limits: CallLimits = NO_LIMITS): Promise<SeldonMessage> {
@@ -177,6 +204,54 @@ export class RemotePredictor implements GatewayPredictor {
     const timeoutMs = limits.timeoutMs ?? this.timeoutMs;
     return limits.since === undefined ? timeoutMs : Math.max(1, limits.since + timeoutMs - Date.now());
   }
+}
+
+/** The V2 face of a `protocol: v2` predictor: the executor's own V2 paths, called as the executor calls a V2 node. */
+class RemoteV2 implements V2Predictor {
+  private readonly who: string;
+
+  constructor(
+    name: string,
+    private readonly unit: UnitKey,
+    private readonly base: string,
+    private readonly transport: HttpTransport,
+    private readonly remaining: (limits: CallLimits) => number,
+  ) {
+    this.who = `predictor "${name}"'s executor`;
+  }
+
+  infer(model: string, version: string | undefined, request: V2DecodedBody<V2InferenceRequest>, puid: string, limits: CallLimits = NO_LIMITS): Promise<V2DecodedBody<V2InferenceResponse>> {
+    // An input without JSON data came as binary data or gRPC contents: it stays binary.
+    const binary = new Set(request.message.inputs.filter((input) => input.data === undefined || binaryDataSize(input.parameters) !== undefined).map((input) => input.name));
+    return v2RestInfer(this.transport, this.target(modelPath(model, version, '/infer')), request, (name) => binary.has(name), this.options(limits, puid));
+  }
+
+  modelReady(model: string, version: string | undefined, limits: CallLimits = NO_LIMITS): Promise<boolean> {
+    return v2RestReady(this.transport, this.target(modelPath(model, version, '/ready')), this.options(limits));
+  }
+
+  modelMetadata(model: string, version: string | undefined, limits: CallLimits = NO_LIMITS): Promise<V2ModelMetadata> {
+    return v2RestModelMetadata(this.transport, this.target(modelPath(model, version, '')), this.options(limits));
+  }
+
+  serverReady(limits: CallLimits = NO_LIMITS): Promise<boolean> {
+    return v2RestReady(this.transport, this.target('/v2/health/ready'), this.options(limits));
+  }
+
+  private target(path: string): V2RestTarget {
+    return { unit: this.unit, path: this.base + path, who: this.who };
+  }
+
+  /** Idempotent, as predictions are: a call lost with its connection is sent again. */
+  private options(limits: CallLimits, puid?: string): V2CallOptions {
+    return { idempotent: true, timeoutMs: this.remaining(limits), puid, skipLogging: limits.skipLogging };
+  }
+}
+
+/** A model's V2 path on the executor: `/v2/models/<m>[/versions/<v>]` and the action. */
+function modelPath(model: string, version: string | undefined, action: '/infer' | '/ready' | ''): string {
+  const versioned = version === undefined ? '' : `/versions/${encodeURIComponent(version)}`;
+  return `/v2/models/${encodeURIComponent(model)}${versioned}${action}`;
 }
 
 /** The `status.info` of an executor's failure body, else the start of its text. */

@@ -48,7 +48,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * TRANTOR_GATEWAY_PREDICTORS, checked: a JSON array of `{name, traffic, shadow, http, grpc}` (and
- * optionally `nodes`, the graph's node names), one per predictor. Every problem is named with
+ * optionally `nodes`, the graph's node names, and `protocol`, the deployment's `seldon` — the
+ * default — or `v2`, the same in every entry), one per predictor. Every problem is named with
  * the variable and the entry's place.
  */
 export function parseGatewayPredictors(text: string | undefined): RemotePredictorSpec[] {
@@ -69,7 +70,7 @@ export function parseGatewayPredictors(text: string | undefined): RemotePredicto
   value.forEach((entry: unknown, i) => {
     const at = `${variable}[${i}]`;
     if (!isRecord(entry)) return void problems.push(`${at}: expected an object`);
-    const { name, traffic = 0, shadow = false, http, nodes = [] } = entry;
+    const { name, traffic = 0, shadow = false, http, nodes = [], protocol = 'seldon' } = entry;
     if (typeof name !== 'string' || name === '') problems.push(`${at}.name: expected the predictor's name`);
     else if (names.has(name)) problems.push(`${at}.name: "${name}" is listed twice`);
     else names.add(name);
@@ -79,7 +80,11 @@ export function parseGatewayPredictors(text: string | undefined): RemotePredicto
     if (typeof http !== 'string' || !URL.canParse(http)) problems.push(`${at}.http: expected the executor's URL, e.g. http://<predictor service>.<ns>.svc.cluster.local:8000`);
     else if ((url = new URL(http)).protocol !== 'http:' || url.search !== '' || url.hash !== '') problems.push(`${at}.http: ${http}: expected a plain http:// URL`);
     if (!Array.isArray(nodes) || !nodes.every((n): n is string => typeof n === 'string')) problems.push(`${at}.nodes: expected the graph's node names`);
-    if (problems.length === 0) specs.push(Object.freeze({ name: name as string, traffic: traffic as number, shadow: shadow as boolean, url: url!, nodes: Object.freeze([...(nodes as string[])]) }));
+    if (protocol !== 'seldon' && protocol !== 'v2') problems.push(`${at}.protocol: ${JSON.stringify(protocol)}: expected "seldon" or "v2" (the SeldonDeployment's spec.protocol)`);
+    else if (specs.length > 0 && specs[0]!.protocol !== protocol) problems.push(`${at}.protocol: "${protocol}", but ${variable}[0] is "${specs[0]!.protocol}": a deployment's predictors speak one protocol`);
+    if (problems.length === 0) {
+      specs.push(Object.freeze({ name: name as string, traffic: traffic as number, shadow: shadow as boolean, url: url!, nodes: Object.freeze([...(nodes as string[])]), protocol: protocol as 'seldon' | 'v2' }));
+    }
   });
   if (problems.length > 0) throw new Error(problems.join('\n'));
   return specs;
@@ -154,7 +159,7 @@ export async function runGateway(flags: GatewayFlags, env: NodeJS.ProcessEnv, un
     logLevel: config.logLevel,
     ignored: config.ignored,
     start: (logger) => startGatewayProcess(config, logger),
-    describe: (running) => `${namespace}/${name}, predictors ${config.predictors.map((p) => `${p.name} (${p.shadow ? 'shadow' : `traffic ${p.traffic}`}) at ${p.url.href}`).join(', ')}${running.gateway.grpcPort === undefined ? '' : `; gRPC also on port ${running.gateway.grpcPort}`}`,
+    describe: (running) => `${namespace}/${name}${config.predictors[0]!.protocol === 'v2' ? ' (protocol: v2)' : ''}, predictors ${config.predictors.map((p) => `${p.name} (${p.shadow ? 'shadow' : `traffic ${p.traffic}`}) at ${p.url.href}`).join(', ')}${running.gateway.grpcPort === undefined ? '' : `; gRPC also on port ${running.gateway.grpcPort}`}`,
     url: (running) => `${running.gateway.url}/seldon/${namespace}/${name}`,
   });
 }

@@ -6,13 +6,17 @@
  * 127.0.0.1, and each predictor Service's DNS name to its executor's address (no cluster DNS
  * here). Three real `trantor executor` processes stand behind one real `trantor gateway`; one Node
  * component host plays every predictor's model container (the graphs' node names tell the
- * predictors apart in `meta.requestPath`).
+ * predictors apart in `meta.requestPath`). A second SeldonDeployment, `protocol: v2`, gets its own
+ * executor and gateway over the same host: the Open Inference Protocol through `trantor gateway`
+ * over REST JSON, the binary_data extension and gRPC.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import * as grpc from '@grpc/grpc-js';
+import { decodeModelInferResponse, decodeV2Response, encodeModelInferRequest, encodeV2Request } from '../../src/protocol/index.ts';
 import { decodeEnginePredictor, ENGINE_PREDICTOR_ENV, EXECUTOR_CONTAINER, GATEWAY_PREDICTORS_ENV } from '../../src/runtime/kubernetes/index.ts';
 import { renderedContainers, type RenderedContainer } from '../../src/runtime/kubernetes/testing.ts';
 import { send, startHost, type HostProcess } from '../hosts/host-process.ts';
@@ -47,13 +51,28 @@ spec:
         - {name: model-c, image: example/noop, command: [trantor-node-microservice, NoopModel]}
 `;
 
+const MANIFEST_V2 = `
+apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: inference, namespace: models}
+spec:
+  protocol: v2
+  predictors:
+  - name: main
+    graph: {name: echo, type: MODEL}
+    componentSpecs:
+    - spec:
+        containers:
+        - {name: echo, image: example/noop, command: [trantor-node-microservice, NoopModel]}
+`;
+
 interface EngineNode {
   name: string;
   endpoint: { service_host: string; service_port: number; httpPort: number };
   children: EngineNode[];
 }
 
-const containersOf = (name: string): RenderedContainer[] => renderedContainers(MANIFEST, name);
+const containersOf = (name: string, manifest = MANIFEST): RenderedContainer[] => renderedContainers(manifest, name);
 
 function envOf(container: RenderedContainer, name: string): string {
   const value = container.env.find((e) => e.name === name)?.value;
@@ -100,46 +119,72 @@ let host: HostProcess | undefined;
 let hostPort = 0;
 let gateway: Running;
 let base = '';
+/** The `protocol: v2` deployment's executor and gateway. */
+let v2Executor: Running | undefined;
+let v2Gateway: Running | undefined;
+let v2Base = '';
 
-before(async () => {
-  hostPort = await freePort();
-  // Each predictor's pod: its executor, with the model container's address moved to the one host.
-  const addresses = new Map<string, string>();
-  for (const container of containersOf(EXECUTOR_CONTAINER)) {
-    const engine = decodeEnginePredictor(envOf(container, ENGINE_PREDICTOR_ENV)) as unknown as { name: string; graph: EngineNode };
-    engine.graph.endpoint.service_host = '127.0.0.1';
-    engine.graph.endpoint.service_port = hostPort;
-    engine.graph.endpoint.httpPort = hostPort;
-    const args = [...container.args];
-    args[args.indexOf('--http_port') + 1] = '0';
-    args[args.indexOf('--grpc_port') + 1] = '0';
-    const running = await startTrantor('executor', ['executor', ...args, '--host', '127.0.0.1'], { [ENGINE_PREDICTOR_ENV]: Buffer.from(JSON.stringify(engine)).toString('base64') });
-    executors.set(engine.name, running);
-    addresses.set(engine.name, running.url);
-  }
-  assert.deepEqual([...executors.keys()].sort(), ['canary', 'main', 'mirror']);
+/** The rendered executor's arguments and ENGINE_PREDICTOR, its model container moved to the one host. */
+function executorStart(container: RenderedContainer): { name: string; args: string[]; env: Record<string, string> } {
+  const engine = decodeEnginePredictor(envOf(container, ENGINE_PREDICTOR_ENV)) as unknown as { name: string; graph: EngineNode };
+  engine.graph.endpoint.service_host = '127.0.0.1';
+  engine.graph.endpoint.service_port = hostPort;
+  engine.graph.endpoint.httpPort = hostPort;
+  const args = [...container.args];
+  args[args.indexOf('--http_port') + 1] = '0';
+  args[args.indexOf('--grpc_port') + 1] = '0';
+  return { name: engine.name, args: ['executor', ...args, '--host', '127.0.0.1'], env: { [ENGINE_PREDICTOR_ENV]: Buffer.from(JSON.stringify(engine)).toString('base64') } };
+}
 
-  const [container] = containersOf('gateway');
-  assert.ok(container !== undefined, 'render() made no gateway container');
+/** The rendered gateway's arguments and TRANTOR_GATEWAY_PREDICTORS, each Service's DNS name moved to its executor's address. */
+function gatewayStart(container: RenderedContainer, sdep: string, addresses: ReadonlyMap<string, string>): { args: string[]; env: Record<string, string> } {
   assert.deepEqual(container.command, ['trantor', 'gateway']);
-  // The Services' DNS names resolve to the executors' addresses here.
   const predictors = JSON.parse(envOf(container, GATEWAY_PREDICTORS_ENV)) as { name: string; http: string }[];
   for (const p of predictors) {
-    assert.equal(p.http, `http://pair-${p.name}.models.svc.cluster.local:8000`);
+    assert.equal(p.http, `http://${sdep}-${p.name}.models.svc.cluster.local:8000`);
     p.http = addresses.get(p.name)!;
   }
   const args = [...container.args];
   args[args.indexOf('--http_port') + 1] = '0';
   args[args.indexOf('--grpc_port') + 1] = '0';
   args.push('--host', '127.0.0.1', '--set', `gateway.bodyLimit=${BODY_LIMIT}`);
-  gateway = await startTrantor('gateway', ['gateway', ...args], { [GATEWAY_PREDICTORS_ENV]: JSON.stringify(predictors) });
+  return { args: ['gateway', ...args], env: { [GATEWAY_PREDICTORS_ENV]: JSON.stringify(predictors) } };
+}
+
+before(async () => {
+  hostPort = await freePort();
+  // Each predictor's pod: its executor, with the model container's address moved to the one host.
+  const addresses = new Map<string, string>();
+  for (const container of containersOf(EXECUTOR_CONTAINER)) {
+    const start = executorStart(container);
+    const running = await startTrantor('executor', start.args, start.env);
+    executors.set(start.name, running);
+    addresses.set(start.name, running.url);
+  }
+  assert.deepEqual([...executors.keys()].sort(), ['canary', 'main', 'mirror']);
+
+  const [container] = containersOf('gateway');
+  assert.ok(container !== undefined, 'render() made no gateway container');
+  // The Services' DNS names resolve to the executors' addresses here.
+  const start = gatewayStart(container, 'pair', addresses);
+  gateway = await startTrantor('gateway', start.args, start.env);
   base = `${gateway.url}/seldon/models/pair`;
+
+  const [v2ExecutorContainer] = containersOf(EXECUTOR_CONTAINER, MANIFEST_V2);
+  const [v2GatewayContainer] = containersOf('gateway', MANIFEST_V2);
+  assert.ok(v2ExecutorContainer !== undefined && v2GatewayContainer !== undefined, 'render() made no executor or gateway for the protocol: v2 deployment');
+  const v2Start = executorStart(v2ExecutorContainer);
+  v2Executor = await startTrantor('executor', v2Start.args, v2Start.env);
+  const v2GatewayStart = gatewayStart(v2GatewayContainer, 'inference', new Map([[v2Start.name, v2Executor.url]]));
+  v2Gateway = await startTrantor('gateway', v2GatewayStart.args, v2GatewayStart.env);
+  v2Base = `${v2Gateway.url}/seldon/models/inference`;
 });
 
 after(async () => {
   await host?.stop();
-  await Promise.all([...executors.values()].map((e) => e.stop()));
+  await Promise.all([...executors.values(), ...(v2Executor === undefined ? [] : [v2Executor])].map((e) => e.stop()));
   await gateway?.stop();
+  await v2Gateway?.stop();
 });
 
 const json = { 'content-type': 'application/json' };
@@ -248,6 +293,63 @@ test('feedback goes to the predictor whose graph made the prediction (its reques
   }
   assert.equal(await count('canary'), 8);
   assert.equal(await count('main'), 0);
+});
+
+test('protocol: v2 through its gateway: V2 REST JSON and binary data, readiness and metadata, from the executor behind it', async () => {
+  assert.match(v2Gateway!.output(), /models\/inference \(protocol: v2\), predictors main/);
+  await waitFor('the V2 gateway to be ready', async () => (await send(v2Gateway!.url, 'GET', '/ready')).status === 200, 30_000, () => v2Gateway!.output());
+  // 2^53 + 1: no double holds it, so only the text carries it through.
+  const inference = '{"id":"e2e-1","inputs":[{"name":"x","shape":[1,2],"datatype":"FP64","data":[[1.5,9007199254740993]]}]}';
+  const answer = await send(v2Base, 'POST', '/v2/models/echo/infer', inference, { ...json, 'seldon-puid': 'v2-journey-1' });
+  assert.equal(answer.status, 200, answer.text);
+  assert.equal(answer.headers['seldon-puid'], 'v2-journey-1');
+  const reply = JSON.parse(answer.text) as { id: string; model_name: string; outputs: { name: string; shape: number[]; datatype: string }[] };
+  assert.equal(reply.id, 'e2e-1');
+  assert.equal(reply.model_name, 'echo');
+  assert.deepEqual(reply.outputs.map((o) => [o.name, o.shape, o.datatype]), [['predict', [1, 2], 'FP64']]);
+  assert.match(answer.text, /"data":\[\[?1\.5,9007199254740993\]/, 'every digit comes back');
+
+  const encoded = encodeV2Request({ parameters: { binary_data_output: true } }, [{ name: 'x', datatype: 'FP32', shape: [1, 3], values: new Float32Array([0.5, -2, 8]) }]);
+  const binary = await fetch(`${v2Base}/v2/models/echo/infer`, { method: 'POST', body: encoded.body, headers: { 'inference-header-content-length': String(encoded.headerLength) } });
+  assert.equal(binary.status, 200);
+  const length = binary.headers.get('inference-header-content-length');
+  assert.ok(length !== null, 'the answer came as binary data');
+  const decoded = decodeV2Response(new Uint8Array(await binary.arrayBuffer()), Number(length));
+  assert.deepEqual([...(decoded.tensors[0]!.values as Float64Array)], [0.5, -2, 8]);
+
+  assert.deepEqual(JSON.parse((await send(v2Base, 'GET', '/v2/health/ready')).text), { ready: true });
+  assert.deepEqual(JSON.parse((await send(v2Base, 'GET', '/v2/models/echo/ready')).text), { name: 'echo', ready: true });
+  assert.equal((JSON.parse((await send(v2Base, 'GET', '/v2/models/echo')).text) as { name: string }).name, 'echo');
+  const unknown = await send(v2Base, 'GET', '/v2/models/nothing/ready');
+  assert.equal(unknown.status, 404, unknown.text);
+  assert.match(unknown.text, /no model named \\"nothing\\"/);
+  // Seldon's paths are not this deployment's; its doc page lists only V2's.
+  assert.equal((await send(v2Base, 'POST', '/api/v1.0/predictions', '{"data":{"ndarray":[[1]]}}', json)).status, 404);
+  const openapi = JSON.parse((await send(v2Base, 'GET', '/api/v1.0/doc/openapi.json')).text) as { paths: Record<string, unknown> };
+  assert.ok(Object.keys(openapi.paths).every((path) => path.startsWith('/v2')), Object.keys(openapi.paths).join(', '));
+});
+
+test('protocol: v2 through its gateway: gRPC ModelInfer at the gateway, forwarded to the executor', async () => {
+  const client = new grpc.Client(new URL(v2Gateway!.url).host, grpc.credentials.createInsecure());
+  try {
+    const metadata = new grpc.Metadata();
+    metadata.set('seldon', 'inference');
+    metadata.set('namespace', 'models');
+    metadata.set('seldon-puid', 'v2-grpc-journey');
+    const request = encodeModelInferRequest({ name: 'echo' }, { id: 'g-1' }, [{ name: 'x', datatype: 'FP64', shape: [1, 2], values: new Float64Array([0.25, 4]) }]);
+    const bytes = await new Promise<Buffer>((resolve, reject) => {
+      client.makeUnaryRequest('/inference.GRPCInferenceService/ModelInfer', (b: Buffer) => b, (b: Buffer) => b, Buffer.from(request), metadata, { deadline: Date.now() + 30_000 }, (err, value) => {
+        if (err !== null) reject(err);
+        else resolve(value!);
+      });
+    });
+    const reply = decodeModelInferResponse(bytes);
+    assert.equal(reply.message.id, 'g-1');
+    assert.equal(reply.message.model_name, 'echo');
+    assert.deepEqual([...(reply.tensors[0]!.values as Float64Array)], [0.25, 4]);
+  } finally {
+    client.close();
+  }
 });
 
 test("/ready answers 503 again once a serving predictor's executor goes", async () => {

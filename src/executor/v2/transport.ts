@@ -34,9 +34,10 @@ import type { UnitKey } from '../transport/endpoints.ts';
 import { failureOf, type CallOptions } from '../transport/transport.ts';
 import { requestFields, requestJson } from './messages.ts';
 
-/** A V2 call's options: the request's puid travels as `Seldon-Puid`. */
+/** A V2 call's options: the request's puid travels as `Seldon-Puid`, skip logging as `Seldon-Skip-Logging`. */
 export interface V2CallOptions extends CallOptions {
   puid?: string | undefined;
+  skipLogging?: boolean | undefined;
 }
 
 /**
@@ -69,6 +70,7 @@ export interface RawHttpCaller {
 function callOptions(options: V2CallOptions, method: 'GET' | 'POST', headerLength?: number): HttpCallOptions {
   const headers: Record<string, string> = {};
   if (options.puid !== undefined) headers['seldon-puid'] = options.puid;
+  if (options.skipLogging === true) headers['seldon-skip-logging'] = 'true';
   if (headerLength !== undefined) headers[INFERENCE_HEADER_CONTENT_LENGTH] = String(headerLength);
   return { idempotent: options.idempotent, timeoutMs: options.timeoutMs, method, headers };
 }
@@ -105,21 +107,9 @@ export class HttpV2Transport implements V2Transport {
     return values.byteLength >= this.binaryFromBytes;
   }
 
-  async infer(unit: UnitKey, request: V2DecodedBody<V2InferenceRequest>, options: V2CallOptions): Promise<V2DecodedBody<V2InferenceResponse>> {
+  infer(unit: UnitKey, request: V2DecodedBody<V2InferenceRequest>, options: V2CallOptions): Promise<V2DecodedBody<V2InferenceResponse>> {
     const binary = new Set(request.tensors.filter((tensor) => this.asBinary(tensor)).map((tensor) => tensor.name));
-    let body: string | Uint8Array;
-    let headerLength: number | undefined;
-    if (binary.size === 0) body = stringifyJson(requestJson(request));
-    else ({ body, headerLength } = encodeV2Request(requestFields(request.message), request.tensors, (name) => binary.has(name)));
-    const response = await this.http.call(unit, v2PathOf(unit.node, 'infer'), body, callOptions(options, 'POST', headerLength));
-    const value = answerOf(unit, response);
-    let message: V2InferenceResponse;
-    try {
-      message = parseV2InferenceResponse(value);
-    } catch (err) {
-      throw notProtocol(unit, 'an inference response', err);
-    }
-    return { message, tensors: message.outputs.map((output, i) => v2TensorFromJson(output, `outputs[${i}]`)) };
+    return v2RestInfer(this.http, nodeTarget(unit, 'infer'), request, (name) => binary.has(name), options);
   }
 
   async modelReady(unit: UnitKey, options: V2CallOptions): Promise<boolean> {
@@ -127,14 +117,8 @@ export class HttpV2Transport implements V2Transport {
     return response.status === 200;
   }
 
-  async modelMetadata(unit: UnitKey, options: V2CallOptions): Promise<V2ModelMetadata> {
-    const response = await this.http.call(unit, v2PathOf(unit.node, 'metadata'), '', callOptions(options, 'GET'));
-    try {
-      return parseV2ModelMetadata(answerOf(unit, response));
-    } catch (err) {
-      if (err instanceof TrantorError && err.code === 'COMPONENT_FAILURE') throw err;
-      throw notProtocol(unit, 'model metadata', err);
-    }
+  modelMetadata(unit: UnitKey, options: V2CallOptions): Promise<V2ModelMetadata> {
+    return v2RestModelMetadata(this.http, nodeTarget(unit, 'metadata'), options);
   }
 
   /** The HTTP transport is the executor's, shared with the Seldon calls: whoever built it closes it. */
@@ -143,27 +127,99 @@ export class HttpV2Transport implements V2Transport {
   }
 }
 
-/** The JSON value of a 2xx answer; a failure answer thrown with the component's status and message. */
-function answerOf(unit: UnitKey, response: RawResponse): unknown {
-  let value: unknown;
-  let json = true;
-  try {
-    value = parseJsonLossless(response.body);
-  } catch {
-    json = false;
-  }
-  if (response.status >= 200 && response.status < 300) {
-    if (!json) throw new TrantorError('BAD_UPSTREAM', `node "${unit.node}" answered with something that is not JSON: ${snippet(response.body)}`);
-    return value;
-  }
-  const v2 = json ? parseV2Error(value) : undefined;
-  if (v2 !== undefined) throw new TrantorError('COMPONENT_FAILURE', v2.error, { status: response.status });
-  throw failureOf(unit, response.status, json ? value : undefined, response.body).failure;
+/**
+ * Where a V2 REST call goes: the transport's unit, the path on it, and who answers it, as errors
+ * name it. The executor calls a graph node; the gateway (`RemotePredictor`) a pod's executor,
+ * with the same calls.
+ */
+export interface V2RestTarget {
+  readonly unit: UnitKey;
+  readonly path: string;
+  /** `node "classifier"`, `predictor "main"'s executor`… */
+  readonly who: string;
 }
 
-function notProtocol(unit: UnitKey, what: string, err: unknown): TrantorError {
+function nodeTarget(unit: UnitKey, method: V2Method): V2RestTarget {
+  return { unit, path: v2PathOf(unit.node, method), who: `node "${unit.node}"` };
+}
+
+/**
+ * `POST` an inference: JSON when no input is `asBinary` (a tensor that came as JSON keeps its
+ * own text), else a JSON header and those inputs as binary data. No binary output is asked for:
+ * the answer is JSON, read with its tensors typed.
+ */
+export async function v2RestInfer(
+  http: RawHttpCaller,
+  target: V2RestTarget,
+  request: V2DecodedBody<V2InferenceRequest>,
+  asBinary: (name: string) => boolean,
+  options: V2CallOptions,
+): Promise<V2DecodedBody<V2InferenceResponse>> {
+  let body: string | Uint8Array;
+  let headerLength: number | undefined;
+  if (!request.tensors.some((tensor) => asBinary(tensor.name))) body = stringifyJson(requestJson(request));
+  else ({ body, headerLength } = encodeV2Request(requestFields(request.message), request.tensors, asBinary));
+  const response = await http.call(target.unit, target.path, body, callOptions(options, 'POST', headerLength));
+  const value = answerOf(target, response);
+  let message: V2InferenceResponse;
+  try {
+    message = parseV2InferenceResponse(value);
+  } catch (err) {
+    throw notProtocol(target, 'an inference response', err);
+  }
+  return { message, tensors: message.outputs.map((output, i) => v2TensorFromJson(output, `outputs[${i}]`)) };
+}
+
+/** `GET` a model's metadata. */
+export async function v2RestModelMetadata(http: RawHttpCaller, target: V2RestTarget, options: V2CallOptions): Promise<V2ModelMetadata> {
+  const response = await http.call(target.unit, target.path, '', callOptions(options, 'GET'));
+  try {
+    return parseV2ModelMetadata(answerOf(target, response));
+  } catch (err) {
+    throw notProtocol(target, 'model metadata', err);
+  }
+}
+
+/**
+ * `GET` a ready check (`/v2/health/ready`, `/v2/models/<m>/ready`): true on 2xx, false on 503
+ * (not ready); any other failure is thrown as it came (a 404 naming an unknown model, say).
+ */
+export async function v2RestReady(http: RawHttpCaller, target: V2RestTarget, options: V2CallOptions): Promise<boolean> {
+  const response = await http.call(target.unit, target.path, '', callOptions(options, 'GET'));
+  if (response.status >= 200 && response.status < 300) return true;
+  if (response.status === 503) return false;
+  throw failureOfAnswer(target, response, parseOrUndefined(response.body));
+}
+
+/** The JSON value of a 2xx answer; a failure answer thrown with the component's status and message. */
+function answerOf(target: V2RestTarget, response: RawResponse): unknown {
+  const value = parseOrUndefined(response.body);
+  if (response.status >= 200 && response.status < 300) {
+    if (value === undefined) throw new TrantorError('BAD_UPSTREAM', `${target.who} answered with something that is not JSON: ${snippet(response.body)}`);
+    return value;
+  }
+  throw failureOfAnswer(target, response, value);
+}
+
+/** A failure answer as the error to throw: a V2 `{"error": …}` keeps its status and message, anything else as a component failure. */
+function failureOfAnswer(target: V2RestTarget, response: RawResponse, value: unknown): TrantorError {
+  const v2 = value === undefined ? undefined : parseV2Error(value);
+  if (v2 !== undefined) return new TrantorError('COMPONENT_FAILURE', v2.error, { status: response.status });
+  return failureOf(target.unit, response.status, value, response.body).failure;
+}
+
+/** The body's JSON value, or undefined when it is not JSON. */
+function parseOrUndefined(text: string): unknown {
+  try {
+    return parseJsonLossless(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function notProtocol(target: V2RestTarget, what: string, err: unknown): TrantorError {
   if (err instanceof TrantorError && (err.code === 'COMPONENT_FAILURE' || err.code === 'BAD_UPSTREAM')) return err;
-  return new TrantorError('BAD_UPSTREAM', `node "${unit.node}" answered with something that is not V2 ${what}: ${(err as Error).message}`, { cause: err });
+  return new TrantorError('BAD_UPSTREAM', `${target.who} answered with something that is not V2 ${what}: ${(err as Error).message}`, { cause: err });
 }
 
 function snippet(text: string): string {

@@ -10,7 +10,11 @@ import type { RenderConfig } from './config.ts';
 import { ANNOTATIONS, deploymentAnnotation, deploymentIdLabel, gatewayName, ingressPrefix, LABELS, MANAGED_BY, predictorServiceName, routeName, serviceHost } from './names.ts';
 import type { KubeObject, ObjectMetadata } from './objects.ts';
 
-/** The environment variable that tells the gateway its predictors: JSON `[{name, traffic, shadow, http, grpc, nodes}]` (`nodes`: the graph's node names, for routing feedback). */
+/**
+ * The environment variable that tells the gateway its predictors: JSON `[{name, traffic, shadow,
+ * http, grpc, nodes, protocol}]` (`nodes`: the graph's node names, for routing feedback;
+ * `protocol`: the deployment's `spec.protocol`, which the executors answer at their root).
+ */
 export const GATEWAY_PREDICTORS_ENV = 'TRANTOR_GATEWAY_PREDICTORS';
 
 /** gRPC methods of Seldon's and the Open Inference Protocol's services, routed by the `seldon` and `namespace` headers. */
@@ -47,6 +51,7 @@ function gateway(sdep: SeldonDeployment, config: RenderConfig): KubeObject[] {
     http: `http://${predictorHost(sdep, p)}:${port}`,
     grpc: `${predictorHost(sdep, p)}:${grpcPort}`,
     nodes: graphNodes(p).map((n) => n.name),
+    protocol: sdep.spec.protocol,
   }));
   const probe = (path: string, delay: number): Verbatim => ({ httpGet: { path, port: 'http' }, initialDelaySeconds: delay, periodSeconds: 5 });
   const deployment: KubeObject = {
