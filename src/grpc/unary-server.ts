@@ -83,6 +83,13 @@ function decompress(encoding: string | string[] | undefined, bytes: Buffer): Buf
   return `Received message compressed with unsupported encoding "${name ?? 'identity'}"`;
 }
 
+/** A response's headers: status, content type, then the call's metadata (a spread of computed keys cost a µs a call). */
+function headersWith(metadata: OutgoingHttpHeaders | undefined): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = { ':status': 200, 'content-type': CONTENT_TYPE };
+  if (metadata !== undefined) for (const key of Object.keys(metadata)) headers[key] = metadata[key];
+  return headers;
+}
+
 /** One stream of a unary method: reads its message, runs the handler, writes the answer once. */
 class UnaryStream implements UnaryReply, UnaryCall {
   readonly path: string;
@@ -154,7 +161,7 @@ class UnaryStream implements UnaryReply, UnaryCall {
     frame.writeUInt32BE(message.byteLength, 1);
     frame.set(message, PREFIX);
     const stream = this.stream;
-    stream.respond({ ...metadata, [HTTP2_HEADER_STATUS]: 200, [HTTP2_HEADER_CONTENT_TYPE]: CONTENT_TYPE }, { waitForTrailers: true });
+    stream.respond(headersWith(metadata), { waitForTrailers: true });
     stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
     stream.end(frame);
   }
@@ -164,7 +171,7 @@ class UnaryStream implements UnaryReply, UnaryCall {
     this.answered = true;
     const stream = this.stream;
     // Headers then trailers, as grpc-js answers a failure: the metadata reads as initial metadata.
-    stream.respond({ ...metadata, [HTTP2_HEADER_STATUS]: 200, [HTTP2_HEADER_CONTENT_TYPE]: CONTENT_TYPE }, { waitForTrailers: true });
+    stream.respond(headersWith(metadata), { waitForTrailers: true });
     stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': String(code), 'grpc-message': encodeURI(details) }));
     stream.end();
   }
