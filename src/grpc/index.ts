@@ -4,3 +4,4 @@ export { passBytes, serviceDefinition } from './definition.ts';
 export { healthImplementation, healthProtoRoot, healthService, type Health } from './health.ts';
 export { addReflection, descriptorFiles, reflectionProtoRoot, REFLECTION_VERSIONS, type DescriptorFiles } from './reflection.ts';
 export { createUnaryServer, type UnaryCall, type UnaryHandler, type UnaryReply, type UnaryServer, type UnaryServerOptions } from './unary-server.ts';
+export { UnaryChannel, type UnaryChannelOptions, type UnaryFailure, type UnaryOutcome } from './unary-client.ts';
