@@ -139,7 +139,8 @@ export class UnaryChannel {
         }
       });
       // Errors come with a close, where the outcome is decided.
-      stream.on('error', () => undefined);
+      let streamError: Error | undefined;
+      stream.on('error', (err: Error) => (streamError = err));
       stream.on('close', () => {
         if (done) return;
         const status = text(trailers?.['grpc-status'] ?? responseHeaders?.['grpc-status']);
@@ -150,7 +151,9 @@ export class UnaryChannel {
           }
           if (!this.connected.has(session) || (responseHeaders === undefined && stream.rstCode === constants.NGHTTP2_REFUSED_STREAM)) {
             // Nothing reached a server that handled it: safe to send elsewhere.
-            return finish({ error: { code: grpc.status.UNAVAILABLE, details: `No connection established. Last error: ${this.lastError?.message ?? `stream reset (${stream.rstCode})`}` } });
+            // A session that failed to connect cancels its streams with its error as the cause.
+            const why = streamError?.cause instanceof Error ? streamError.cause : (streamError ?? this.lastError);
+            return finish({ error: { code: grpc.status.UNAVAILABLE, details: `No connection established. Last error: ${why?.message ?? `stream reset (${stream.rstCode})`}` } });
           }
           return finish({ error: { code: grpc.status.UNAVAILABLE, details: `Connection dropped (stream closed with code ${stream.rstCode} and no status)` } });
         }
