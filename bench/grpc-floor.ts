@@ -4,12 +4,15 @@
  * reply and do nothing else (bare node:http under wrk; a bare grpc-js server and a bare node:http2
  * handler framing gRPC by hand, both under ghz with the same call), then `trantor up` (this
  * checkout's build: `npm run build` first) with the in-process no-op model over Seldon REST and
- * Seldon gRPC on the gateway's port, so the gateway's own gRPC cost shows without a model host.
+ * Seldon gRPC on the gateway's port, so the gateway's own gRPC cost shows without a model host,
+ * then the no-op in its own process (the Node component host) over REST and, with
+ * `spec.transport: grpc`, over gRPC end to end (gateway and executor to host); the CPU figure is
+ * the control plane's alone.
  * `node --import tsx bench/grpc-floor.ts`; BENCH_SECONDS (5), BENCH_ROUNDS (2), BENCH_CONNECTIONS
  * (16), BENCH_ONLY_FLOORS=1 for the floors alone. Linux only (reads /proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -97,12 +100,22 @@ try {
     const up = spawn(process.execPath, [join(ROOT, 'bin', 'trantor.js'), 'up', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     children.push(up);
     const gateway = await firstLine(up, /^gateway: (http:\/\/\S+)/);
-    await new Promise<void>((done, fail) => {
-      const apply = spawn(process.execPath, [join(ROOT, 'bin', 'trantor.js'), 'apply', '-f', join(ROOT, 'examples', 'noop-ts', 'noop-in-process.yaml'), '--wait'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-      apply.once('exit', (code) => (code === 0 ? done() : fail(new Error(`apply exited with ${code}`))));
-    });
+    const apply = (manifest: string): Promise<void> =>
+      new Promise<void>((done, fail) => {
+        const child = spawn(process.execPath, [join(ROOT, 'bin', 'trantor.js'), 'apply', '-f', manifest, '--wait'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+        child.once('exit', (code) => (code === 0 ? done() : fail(new Error(`apply ${manifest} exited with ${code}`))));
+      });
+    const noop = join(ROOT, 'examples', 'noop-ts');
+    await apply(join(noop, 'noop-in-process.yaml'));
+    await apply(join(noop, 'noop.yaml'));
+    // The same own-process no-op, every node called over gRPC.
+    const overGrpc = join(home, 'noop-grpc.yaml');
+    writeFileSync(overGrpc, readFileSync(join(noop, 'noop.yaml'), 'utf8').replace('name: noop\n  namespace', 'name: noop-grpc\n  namespace').replace('spec:\n', 'spec:\n  transport: grpc\n').replace('workingDir: ./', `workingDir: ${JSON.stringify(noop)}`));
+    await apply(overGrpc);
     targets.push({ name: 'gateway, in-process no-op, Seldon REST', pid: up.pid!, run: (seconds) => load({ url: `${gateway}/seldon/default/noop-in-process/api/v1.0/predictions`, body: BODY, connections: CONNECTIONS, seconds }) });
     targets.push({ name: 'gateway, in-process no-op, Seldon gRPC', pid: up.pid!, run: (seconds) => grpcLoad(seldonCall(new URL(gateway).host, { seldon: 'noop-in-process', namespace: 'default' }), { concurrency: CONNECTIONS, seconds }) });
+    targets.push({ name: 'gateway, own-process no-op, REST all the way', pid: up.pid!, run: (seconds) => load({ url: `${gateway}/seldon/default/noop/api/v1.0/predictions`, body: BODY, connections: CONNECTIONS, seconds }) });
+    targets.push({ name: 'gateway, own-process no-op, gRPC all the way', pid: up.pid!, run: (seconds) => grpcLoad(seldonCall(new URL(gateway).host, { seldon: 'noop-grpc', namespace: 'default' }), { concurrency: CONNECTIONS, seconds }) });
   }
   for (let round = 0; round < ROUNDS; round++) {
     console.log(`round ${round + 1}`);
