@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { passBytes } from './definition.ts';
 import { UnaryChannel, type UnaryOutcome } from './unary-client.ts';
+import { createUnaryServer } from './unary-server.ts';
 
 /** A grpc-js server (the other side's implementation, not ours): echoes, fails, holds, answers big. */
 let server: grpc.Server;
@@ -143,4 +144,19 @@ test('a server that goes away is reconnected to for the next call; a closed chan
   const closed = failure(await channel.call('/t.T/Echo', Buffer.from('3'), {}, soon()));
   assert.equal(closed.code, grpc.status.UNAVAILABLE);
   assert.match(closed.details, /^No connection established/);
+});
+
+test('with our unary server, a message of megabytes crosses whole both ways', async () => {
+  const own = createUnaryServer({ maxMessageBytes: 8_000_000, others: new grpc.Server(), unary: new Map([['/t.T/Echo', (call, reply) => reply.ok(call.request)]]) });
+  const ownPort = await own.listen('127.0.0.1', 0);
+  const channel = new UnaryChannel(`127.0.0.1:${ownPort}`, { maxMessageBytes: 8_000_000 });
+  try {
+    const big = Buffer.alloc(3_000_000);
+    for (let i = 0; i < big.length; i += 4) big.writeUInt32LE(i, i);
+    const outcomes = await Promise.all([1, 2, 3].map(() => channel.call('/t.T/Echo', big, {}, soon())));
+    for (const outcome of outcomes) assert.ok('bytes' in outcome && outcome.bytes.equals(big));
+  } finally {
+    channel.close();
+    await own.close(1000);
+  }
 });
