@@ -2,9 +2,8 @@
  * Unary gRPC calls straight on `node:http2`, for the executor's calls to its components: one
  * HTTP/2 session per address, opened on first use and again after the server closes it, each call
  * a stream with one length-prefixed message each way and its status from the trailers. A grpc-js
- * client spent about 65 µs of CPU on a call that this spends about 30 on (bench/grpc-floor.ts's
- * neighbour measurements in docs/benchmarks.md): interceptors, filters, Metadata, a load-balancing
- * picker and a deadline per call. Failures read as grpc-js words them where our code reads the
+ * client spent about 65 µs of CPU on a call that this spends about 30 to 40 on (docs/benchmarks.md,
+ * the gRPC section): interceptors, filters, Metadata, a load-balancing picker and a deadline per call. Failures read as grpc-js words them where our code reads the
  * words: a call never sent says "No connection established. Last error: …".
  */
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
