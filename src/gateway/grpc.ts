@@ -8,12 +8,17 @@
  * HTTP/2 preface on each new connection (so `localhost:8000` answers REST and gRPC, as Seldon's
  * ingress does), and on a port of its own when one is asked for (`--grpc_port`).
  *
+ * The Seldon and V2 methods, all unary, are served straight on node:http2 (grpc/unary-server.ts):
+ * grpc-js's per-call machinery cost more than the rest of a call. Health and reflection, which
+ * stream, stay with a grpc-js server, which the same HTTP/2 sessions hand their streams to.
+ *
  * Every call gets what a REST request gets: the Host rule, a puid (`seldon-puid` metadata, sent
  * back as initial metadata on answers and failures alike), the request timeout (or the call's
  * deadline when sooner), the skip-logging wish, the predictor's request histogram (labelled as
  * Seldon's executor labels gRPC: the full method, `unary`), and failures with REST's message
  * under the gRPC status matching REST's HTTP status.
  */
+import type { IncomingHttpHeaders } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
@@ -22,7 +27,7 @@ import type protobuf from 'protobufjs';
 import type { OriginHeaders } from '../http/index.ts';
 import { TrantorError, asTrantorError, isPuid, newPuid, seldonProtoRoot, v2ProtoRoot } from '../protocol/index.ts';
 import type { CallLimits, PredictorMetrics } from '../executor/index.ts';
-import { grpcError, grpcStatusOf, serviceDefinition, healthImplementation, healthProtoRoot, healthService, type Health, addReflection } from '../grpc/index.ts';
+import { grpcStatusOf, serviceDefinition, healthImplementation, healthProtoRoot, healthService, type Health, addReflection, createUnaryServer, type UnaryCall, type UnaryHandler, type UnaryReply, type UnaryServer } from '../grpc/index.ts';
 import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
 import { trafficOf, type TrafficSplit } from './traffic.ts';
 import { seldonServiceImplementation } from './grpc-seldon.ts';
@@ -56,7 +61,8 @@ export interface GatewayGrpc {
 export interface GrpcExchange {
   /** The full method, as Seldon's metrics name it (`/seldon.protos.Seldon/Predict`). */
   readonly method: string;
-  readonly metadata: grpc.Metadata;
+  /** The call's headers: its metadata (keys in lower case) and `:authority`. */
+  readonly metadata: IncomingHttpHeaders;
   /** `Date.now()` when the call arrived. */
   readonly started: number;
   readonly t0: number;
@@ -83,22 +89,18 @@ export interface GrpcGateway {
 /** A unary method's work: the answer's bytes from the request's. */
 export type UnaryWork = (exchange: GrpcExchange, request: Buffer) => Promise<Uint8Array>;
 
-function firstText(metadata: grpc.Metadata, key: string): string | undefined {
-  const value = metadata.get(key)[0];
-  return typeof value === 'string' ? value : value === undefined ? undefined : value.toString('utf8');
-}
-
-function deadlineOf(call: grpc.ServerUnaryCall<Buffer, Buffer>): number {
-  const deadline = call.getDeadline();
-  return deadline instanceof Date ? deadline.getTime() : deadline;
+function firstText(metadata: IncomingHttpHeaders, key: string): string | undefined {
+  const value = metadata[key];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 class GatewayGrpcServer implements GrpcGateway {
+  /** Health and reflection (streams), and the answer to unknown methods. */
   readonly server: grpc.Server;
   readonly logger: Logger | undefined;
   private readonly options: GatewayGrpcOptions;
   private readonly health: Health;
-  private injector: grpc.ConnectionInjector | undefined;
+  private readonly unary: UnaryServer;
   private closing: Promise<void> | undefined;
 
   constructor(options: GatewayGrpcOptions) {
@@ -106,34 +108,29 @@ class GatewayGrpcServer implements GrpcGateway {
     this.logger = options.logger;
     this.server = new grpc.Server({ 'grpc.max_receive_message_length': options.maxMessageBytes });
     const served: string[] = [];
-    const add = (service: protobuf.Service, implementation: grpc.UntypedServiceImplementation): void => {
-      this.server.addService(serviceDefinition(service), implementation);
-      served.push(service.fullName.slice(1));
+    const handlers = new Map<string, UnaryHandler>();
+    const addUnary = (service: protobuf.Service, work: Readonly<Record<string, UnaryWork>>): void => {
+      const name = service.fullName.slice(1);
+      for (const method of service.methodsArray) {
+        const run = work[method.name];
+        if (run === undefined) throw new TrantorError('INTERNAL', `${name}.${method.name} has no handler`);
+        const path = `/${name}/${method.name}`;
+        handlers.set(path, (call, reply) => this.answer(path, run, call, reply));
+      }
+      served.push(name);
     };
-    const seldon = seldonProtoRoot().lookupService('seldon.protos.Seldon');
-    add(seldon, this.unaryMethods(seldon, seldonServiceImplementation(this)));
-    const v2 = v2ProtoRoot().lookupService('inference.GRPCInferenceService');
-    add(v2, this.unaryMethods(v2, v2ServiceImplementation(this)));
+    addUnary(seldonProtoRoot().lookupService('seldon.protos.Seldon'), seldonServiceImplementation(this));
+    addUnary(v2ProtoRoot().lookupService('inference.GRPCInferenceService'), v2ServiceImplementation(this));
     this.health = healthImplementation(new Set(served), options.ready);
-    add(healthService(), this.health.implementation);
+    const health = healthService();
+    this.server.addService(serviceDefinition(health), this.health.implementation);
+    served.push(health.fullName.slice(1));
     addReflection(this.server, served, [seldonProtoRoot(), v2ProtoRoot(), healthProtoRoot()]);
+    this.unary = createUnaryServer({ unary: handlers, others: this.server, maxMessageBytes: options.maxMessageBytes });
   }
 
-  /** grpc-js handlers for a service's methods, each running its work through `answer`. */
-  private unaryMethods(service: protobuf.Service, work: Readonly<Record<string, UnaryWork>>): grpc.UntypedServiceImplementation {
-    const handlers: grpc.UntypedServiceImplementation = {};
-    for (const method of service.methodsArray) {
-      const run = work[method.name];
-      if (run === undefined) throw new TrantorError('INTERNAL', `${service.fullName.slice(1)}.${method.name} has no handler`);
-      const path = `/${service.fullName.slice(1)}/${method.name}`;
-      const handler: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => this.answer(path, run, call, callback);
-      handlers[method.name] = handler as grpc.UntypedHandleCall;
-    }
-    return handlers;
-  }
-
-  private answer(method: string, run: UnaryWork, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): void {
-    const metadata = call.metadata;
+  private answer(method: string, run: UnaryWork, call: UnaryCall, reply: UnaryReply): void {
+    const metadata = call.headers;
     const headerPuid = firstText(metadata, 'seldon-puid');
     const fromMetadata = headerPuid !== undefined && isPuid(headerPuid);
     const exchange: GrpcExchange = {
@@ -141,14 +138,14 @@ class GatewayGrpcServer implements GrpcGateway {
       metadata,
       started: Date.now(),
       t0: performance.now(),
-      deadline: deadlineOf(call),
+      deadline: call.deadline,
       puid: fromMetadata ? headerPuid : newPuid(),
       puidFromMetadata: fromMetadata,
       meter: undefined,
     };
     let work: Promise<Uint8Array>;
     try {
-      this.options.admit?.({ host: call.getHost() || undefined, origin: firstText(metadata, 'origin'), fetchSite: firstText(metadata, 'sec-fetch-site'), fetchMode: firstText(metadata, 'sec-fetch-mode') });
+      this.options.admit?.({ host: firstText(metadata, ':authority') || undefined, origin: firstText(metadata, 'origin'), fetchSite: firstText(metadata, 'sec-fetch-site'), fetchMode: firstText(metadata, 'sec-fetch-mode') });
       if (headerPuid !== undefined && !fromMetadata) throw new TrantorError('BAD_PAYLOAD', 'seldon-puid metadata: expected 1-128 visible ASCII characters');
       work = run(exchange, call.request);
     } catch (err) {
@@ -156,26 +153,23 @@ class GatewayGrpcServer implements GrpcGateway {
     }
     work.then(
       (bytes) => {
-        this.finish(exchange, call, grpc.status.OK);
-        callback(null, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+        this.record(exchange, grpc.status.OK);
+        reply.ok(bytes, { 'seldon-puid': exchange.puid });
       },
       (err: unknown) => {
         const error = asTrantorError(err);
         const code = grpcStatusOf(error.status);
         if (error.code === 'INTERNAL') this.logger?.error({ err, method, puid: exchange.puid }, 'unexpected error while answering a gRPC call');
         else if (error.status >= 500) this.logger?.warn({ code: error.code, message: error.message, method, puid: exchange.puid }, 'gRPC call failed');
-        this.finish(exchange, call, code);
-        callback(grpcError(code, error.message));
+        this.record(exchange, code);
+        // The puid goes back as initial metadata on failures too.
+        reply.fail(code, error.message, { 'seldon-puid': exchange.puid });
       },
     );
   }
 
-  /** Sends the puid as initial metadata and records the call in its predictor's histogram. */
-  private finish(exchange: GrpcExchange, call: grpc.ServerUnaryCall<Buffer, Buffer>, code: grpc.status): void {
-    const answer = new grpc.Metadata();
-    answer.set('seldon-puid', exchange.puid);
-    // A call already cancelled (the client gone, its deadline passed) has nobody to read this.
-    if (!call.cancelled) call.sendMetadata(answer);
+  /** Records the call in its predictor's histogram. */
+  private record(exchange: GrpcExchange, code: grpc.status): void {
     const meter = exchange.meter;
     if (meter === undefined) return;
     exchange.meter = undefined;
@@ -208,37 +202,26 @@ class GatewayGrpcServer implements GrpcGateway {
   limits(exchange: GrpcExchange): CallLimits {
     const timeoutMs = Math.max(0, Math.min(this.options.requestTimeoutMs, exchange.deadline - exchange.started));
     const limits: CallLimits = { timeoutMs, since: exchange.started };
-    if (exchange.metadata.get('seldon-skip-logging').length > 0) limits.skipLogging = true;
+    if (exchange.metadata['seldon-skip-logging'] !== undefined) limits.skipLogging = true;
     return limits;
   }
 
   inject(connection: Duplex): void {
-    this.injector ??= this.server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-    this.injector.injectConnection(connection);
+    this.unary.inject(connection);
   }
 
   listen(host: string, port: number): Promise<number> {
-    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    return new Promise((resolve, reject) => {
-      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => (err === null ? resolve(bound) : reject(err)));
-    });
+    return this.unary.listen(host, port);
   }
 
   close(graceMs: number): Promise<void> {
-    this.closing ??= new Promise<void>((done) => {
+    this.closing ??= (() => {
+      // Watchers hear NOT_SERVING before their sessions close.
       this.health.stop();
-      const force = setTimeout(() => {
-        this.injector?.destroy();
+      return this.unary.close(graceMs).then(() => {
         this.server.forceShutdown();
-      }, graceMs);
-      force.unref();
-      this.injector?.drain(graceMs);
-      this.server.tryShutdown(() => {
-        clearTimeout(force);
-        this.injector?.destroy();
-        done();
       });
-    });
+    })();
     return this.closing;
   }
 }

@@ -115,15 +115,27 @@ function fieldsOf(type: protobuf.Type): protobuf.Field[] {
   return fields;
 }
 
+/**
+ * A type's full name without the leading dot. protobufjs builds `fullName` anew on each read (a
+ * walk up its parents and a join): kept here, since every message converted asks it.
+ */
+const typeNames = new WeakMap<protobuf.Type, string>();
+function nameOf(type: protobuf.Type): string {
+  let name = typeNames.get(type);
+  if (name === undefined) typeNames.set(type, (name = type.fullName.slice(1)));
+  return name;
+}
+
 // ---------------------------------------------------------------------------------------------
 // JSON → message
 
 /** Converts the proto3 JSON `json` into a message of `type` that protobufjs can encode. */
 export function messageFromJson(type: protobuf.Type, json: Json, path: string): WireMessage {
-  if (type.fullName.slice(1) === VALUE) return valueFromJson(json, path);
-  if (type.fullName.slice(1) === LIST_VALUE) return listFromJson(json, path);
-  if (type.fullName.slice(1) === STRUCT) return structFromJson(json, path);
-  if (type.fullName.slice(1) === ANY) return anyFromJson(type.root, json, path);
+  const name = nameOf(type);
+  if (name === VALUE) return valueFromJson(json, path);
+  if (name === LIST_VALUE) return listFromJson(json, path);
+  if (name === STRUCT) return structFromJson(json, path);
+  if (name === ANY) return anyFromJson(type.root, json, path);
   if (!isRecord(json)) throw bad(path, `expected an object (${type.name}), got ${describe(json)}`);
   const out: WireMessage = {};
   const oneofsSeen = new Map<string, string>();
@@ -152,7 +164,7 @@ function fieldByJsonKey(type: protobuf.Type, key: string): protobuf.Field | unde
 }
 
 function isValueField(field: protobuf.Field): boolean {
-  return field.resolvedType instanceof protobufjs().Type && field.resolvedType.fullName.slice(1) === VALUE;
+  return field.resolvedType instanceof protobufjs().Type && nameOf(field.resolvedType) === VALUE;
 }
 
 function fieldFromJson(field: protobuf.Field, value: Json, path: string): unknown {
@@ -325,7 +337,7 @@ function anyFromJson(root: protobuf.Root, json: Json, path: string): WireMessage
   if (typeof typeUrl !== 'string') throw bad(at(path, '@type'), 'expected the type URL of the packed message');
   const type = anyTarget(root, typeUrl, path);
   let inner: WireMessage;
-  if (PLAIN_JSON_TYPES.has(type.fullName.slice(1))) {
+  if (PLAIN_JSON_TYPES.has(nameOf(type))) {
     inner = messageFromJson(type, json['value'], at(path, 'value'));
   } else {
     const { '@type': _, ...fields } = json;
@@ -343,7 +355,7 @@ function has(message: WireMessage, name: string): boolean {
 
 /** The proto3 JSON of a decoded message (or a plain object in protobufjs's shape) of `type`. */
 export function messageToJson(type: protobuf.Type, message: WireMessage, path: string): Json {
-  const name = type.fullName.slice(1);
+  const name = nameOf(type);
   if (name === VALUE) return valueToJson(message);
   if (name === LIST_VALUE) return listToJson(message);
   if (name === STRUCT) return structToJson(message);
@@ -447,6 +459,6 @@ function anyToJson(root: protobuf.Root, message: WireMessage, path: string): Jso
   const type = anyTarget(root, typeUrl, path);
   const bytes = has(message, anyValue) ? (message[anyValue] as Uint8Array) : new Uint8Array(0);
   const inner = messageToJson(type, type.decode(bytes), path);
-  if (PLAIN_JSON_TYPES.has(type.fullName.slice(1))) return { '@type': typeUrl, value: inner };
+  if (PLAIN_JSON_TYPES.has(nameOf(type))) return { '@type': typeUrl, value: inner };
   return { '@type': typeUrl, ...(inner as Record<string, Json>) };
 }

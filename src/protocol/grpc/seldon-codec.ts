@@ -29,8 +29,12 @@ export interface SeldonProtoMessages {
 
 export type SeldonProtoKind = keyof SeldonProtoMessages;
 
+const types = new Map<SeldonProtoKind, protobuf.Type>();
+/** The message type of `kind`, looked up once (a lookup walks the schema's namespaces). */
 function typeOf(kind: SeldonProtoKind): protobuf.Type {
-  return protoType(`seldon.protos.${kind}`);
+  let type = types.get(kind);
+  if (type === undefined) types.set(kind, (type = protoType(`seldon.protos.${kind}`)));
+  return type;
 }
 
 /** The protobuf bytes of a `kind` message given as JSON; BAD_PAYLOAD naming the field that cannot convert. */

@@ -44,9 +44,13 @@ function readProto(url: URL): string {
   }
 }
 
+const v2Types = new Map<string, protobuf.Type>();
 /** A message type of package `inference`, e.g. `ModelInferRequest`. */
 export function v2MessageType(name: string): protobuf.Type {
-  return v2ProtoRoot().lookupType(`inference.${name}`);
+  // Looked up once: a lookup walks the schema's namespaces, and every call asks.
+  let type = v2Types.get(name);
+  if (type === undefined) v2Types.set(name, (type = v2ProtoRoot().lookupType(`inference.${name}`)));
+  return type;
 }
 
 /** Plain objects as protobufjs's toObject gives them, with longs as decimal strings. */
