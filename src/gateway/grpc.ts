@@ -25,7 +25,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type protobuf from 'protobufjs';
 import type { OriginHeaders } from '../http/index.ts';
-import { TrantorError, asTrantorError, isPuid, newPuid, seldonProtoRoot, v2ProtoRoot } from '../protocol/index.ts';
+import { TrantorError, asTrantorError, grpcCodeLabel, isPuid, newPuid, seldonProtoRoot, v2ProtoRoot } from '../protocol/index.ts';
 import type { CallLimits, PredictorMetrics } from '../executor/index.ts';
 import { grpcStatusOf, serviceDefinition, healthImplementation, healthProtoRoot, healthService, type Health, addReflection, createUnaryServer, type UnaryCall, type UnaryHandler, type UnaryReply, type UnaryServer } from '../grpc/index.ts';
 import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
@@ -173,7 +173,8 @@ class GatewayGrpcServer implements GrpcGateway {
     const meter = exchange.meter;
     if (meter === undefined) return;
     exchange.meter = undefined;
-    meter.observeServer(exchange.method, 'unary', code, (performance.now() - exchange.t0) / 1000);
+    // Labelled as Seldon's executor labels a gRPC call: the full method, unary, the code's Go name.
+    meter.observeServer(exchange.method, 'unary', grpcCodeLabel(code), (performance.now() - exchange.t0) / 1000);
   }
 
   entry(exchange: GrpcExchange): DeploymentEntry {

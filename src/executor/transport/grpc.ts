@@ -139,8 +139,7 @@ export class GrpcTransport extends MethodTransport {
    */
   async unaryCall(unit: UnitKey, path: string, request: Uint8Array, puid: string | undefined, options: CallOptions): Promise<Buffer> {
     const state = this.stateOf(unit);
-    const metadata = new grpc.Metadata();
-    if (puid !== undefined && puid !== '') metadata.set('seldon-puid', puid);
+    const metadata: Record<string, string> = puid !== undefined && puid !== '' ? { 'seldon-puid': puid } : {};
     const bytes = Buffer.isBuffer(request) ? request : Buffer.from(request.buffer, request.byteOffset, request.byteLength);
     const answer = await this.call(state, path, bytes, metadata, options);
     if ('error' in answer) throw failureOfStatus(state, answer.error).failure;
