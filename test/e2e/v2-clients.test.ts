@@ -221,5 +221,5 @@ test("KServe's InferenceRESTClient gets the answers V2 REST gives, through the g
   assert.equal(out['name'], 'predict_proba');
   const body = { inputs: [{ name: 'predict', shape: [ROWS.length, 4], datatype: 'FP64', data: ROWS }], outputs: [{ name: 'predict_proba' }] };
   const [rest] = await restInfer('iris-v2', 'classifier', body);
-  assert.deepEqual((out['proba'] as unknown[]).flat(), (rest!.data).flat());
+  assert.deepEqual((out['proba'] as unknown[]).flat(), rest!.data.flat());
 });
