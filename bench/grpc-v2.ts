@@ -98,30 +98,13 @@ const SELDON_REST = 'Seldon REST';
 const SELDON_GRPC_REST_MODEL = 'Seldon gRPC (spec.transport: rest)';
 const SELDON_GRPC = 'Seldon gRPC (spec.transport: grpc)';
 
-const irisManifest = (d: Deployment): string => `apiVersion: machinelearning.seldon.io/v1
-kind: SeldonDeployment
-metadata:
-  name: ${d.name}
-  namespace: ${d.namespace}
-spec:
-${d.spec.map((line) => `  ${line}\n`).join('')}  predictors:
-  - graph:
-      implementation: SKLEARN_SERVER
-      modelUri: ${JSON.stringify(IRIS_MODEL)}
-      name: ${d.node}
-    name: default
-    replicas: 1
-`;
-
 const SUM_MODELS = join(ROOT, 'bench', 'models');
-const sumManifest = (d: Deployment): string => `apiVersion: machinelearning.seldon.io/v1
-kind: SeldonDeployment
-metadata:
-  name: ${d.name}
-  namespace: ${d.namespace}
-spec:
-${d.spec.map((line) => `  ${line}\n`).join('')}  predictors:
-  - name: default
+
+/** The deployment's manifest: iris as the SKLEARN_SERVER, the sum as a TypeScript component. */
+function manifestOf(d: Deployment): string {
+  const predictor =
+    d.model === 'sum'
+      ? `  - name: default
     replicas: 1
     graph:
       name: ${d.node}
@@ -134,7 +117,23 @@ ${d.spec.map((line) => `  ${line}\n`).join('')}  predictors:
           command: [trantor-node-microservice, SumModel]
           args: [--service-type, MODEL]
           workingDir: ${JSON.stringify(SUM_MODELS)}
+`
+      : `  - graph:
+      implementation: SKLEARN_SERVER
+      modelUri: ${JSON.stringify(IRIS_MODEL)}
+      name: ${d.node}
+    name: default
+    replicas: 1
 `;
+  return `apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata:
+  name: ${d.name}
+  namespace: ${d.namespace}
+spec:
+${d.spec.map((line) => `  ${line}\n`).join('')}  predictors:
+${predictor}`;
+}
 
 export type Outcome =
   | { kind: 'measured'; figures: LoadFigures & { clientCpu?: number } }
@@ -378,7 +377,7 @@ async function ours(scratch: string, options: GrpcV2Options): Promise<Contender[
     const contenders: Contender[] = [];
     for (const [deployment, endpoints] of plan) {
       const manifest = join(scratch, `${deployment.name}.yaml`);
-      writeFileSync(manifest, deployment.model === 'sum' ? sumManifest(deployment) : irisManifest(deployment));
+      writeFileSync(manifest, manifestOf(deployment));
       const refused = await run(['apply', '-f', manifest, '--wait'], env).then(
         () => undefined,
         (error: unknown) => (error as Error).message,
