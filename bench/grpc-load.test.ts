@@ -127,6 +127,15 @@ for (const [name, generate] of generators) {
       assert.ok(seen.routes.every((r) => r === 'iris-v2/seldon'), seen.routes[0]);
     });
 
+    it('sends a message too long for a command line (ghz gets it as a file of its bytes) whole', async () => {
+      reset();
+      const large = { data: { ndarray: [Array.from({ length: 40_000 }, (_, i) => i)] } };
+      assert.ok(JSON.stringify(large).length > 128 * 1024);
+      checkAnswered(await generate!(seldonCall(target, { namespace: 'seldon', name: 'sum' }, large), options));
+      assert.deepEqual(seen.messages[0], large);
+      assert.ok(seen.routes.every((r) => r === 'sum/seldon'), seen.routes[0]);
+    });
+
     it('counts refused calls as errors, with the status message', async () => {
       reset();
       refusing = true;

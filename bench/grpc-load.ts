@@ -7,8 +7,8 @@
  * bottleneck, not the server).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Metadata, credentials, type ServiceError } from '@grpc/grpc-js';
 import type { LoadFigures } from './wrk.ts';
@@ -105,13 +105,24 @@ function childTimes(text: string): number {
   return times.length >= 4 ? times[2]! + times[3]! : NaN;
 }
 
+/** Past this, the request goes to ghz as a file of its bytes: an argument that long is over the kernel's limit (128 KiB). */
+const GHZ_INLINE_BYTES = 64 * 1024;
+
 export function ghzLoad(binary: string, call: GrpcCall, options: GrpcLoadOptions): Promise<GrpcLoadFigures> {
+  const data = JSON.stringify(call.json);
+  let scratch: string | undefined;
+  let message = ['--data', data];
+  if (data.length > GHZ_INLINE_BYTES) {
+    scratch = mkdtempSync(join(tmpdir(), 'trantor-ghz-'));
+    writeFileSync(join(scratch, 'request.bin'), call.bytes);
+    message = ['--binary-file', join(scratch, 'request.bin')];
+  }
   const args = [
     '--insecure',
     '--proto', call.protoFile,
     '--import-paths', call.importPaths.join(','),
     '--call', call.method,
-    '--data', JSON.stringify(call.json),
+    ...message,
     '--metadata', JSON.stringify(call.metadata),
     '--concurrency', String(options.concurrency),
     '--connections', String(GHZ_CONNECTIONS),
@@ -132,6 +143,7 @@ export function ghzLoad(binary: string, call: GrpcCall, options: GrpcLoadOptions
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
     child.once('error', reject);
     child.once('close', (code) => {
+      if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
       const start = out.indexOf('{');
       if (code !== 0 || start < 0) return reject(new Error(`ghz ${args.join(' ')} exited with ${code}: ${out}${err}`));
       const report = JSON.parse(out.slice(start)) as GhzReport;

@@ -57,3 +57,25 @@ it('gives no figure for a contender not served, skipped or failed, and says why 
   assert.match(text, /our V2 REST vs MLServer V2 REST: no figure \(target ≥ 2×\): Trantor gateway, V2 REST and MLServer, parallel_workers 2, V2 REST not measured/);
   assert.doesNotMatch(text, /\| Trantor gateway, V2 REST \| \d/);
 });
+
+it("carries each request's MB/s, and holds the large tensor's pairs apart from iris's", () => {
+  const withBytes = (contender: Contender, requestBytes: number): Contender => ({ ...contender, requestBytes });
+  const text = formatGrpcV2(
+    report([
+      withBytes(measured('Trantor gateway, Seldon REST', 4000), 30),
+      withBytes(measured('Trantor gateway, Seldon gRPC (spec.transport: grpc)', 6000, 0.4), 20),
+      withBytes(measured('100k doubles through our gateway, Seldon REST', 100), 1_900_000),
+      withBytes(measured('100k doubles through our gateway, Seldon gRPC (spec.transport: grpc)', 250, 0.3), 800_020),
+      withBytes(measured('100k doubles through our gateway, V2 REST (JSON)', 80), 1_900_000),
+      withBytes(measured('100k doubles through our gateway, V2 REST (binary_data)', 300), 800_100),
+      withBytes(measured('100k doubles through our gateway, V2 gRPC (raw_input_contents)', 360, 0.3), 800_050),
+    ]),
+  );
+  assert.match(text, /\| Trantor gateway, Seldon REST \| 4000 \| 1\.5 \| 4\.25 \| 0 \| — \| 0\.12 \|/);
+  assert.match(text, /\| 100k doubles through our gateway, Seldon REST \| 100 \| 1\.5 \| 4\.25 \| 0 \| — \| 190 \|/);
+  // The iris pair (6000 / 4000), not the large one's, under the iris line.
+  assert.match(text, /Seldon protocol, each path whole: 1\.50× \(target ≥ 1\.3×\) — met$/m);
+  assert.match(text, /Seldon protocol, 100k doubles, each path whole: 2\.50× \(target ≥ 1\.3×\) — met$/m);
+  assert.match(text, /V2 gRPC \(raw_input_contents\) vs V2 REST \(JSON\), 100k doubles: 4\.50×$/m);
+  assert.match(text, /V2 gRPC \(raw_input_contents\) vs V2 REST \(binary_data\), 100k doubles: 1\.20×$/m);
+});

@@ -48,6 +48,29 @@ const V2_REST_BODY = JSON.stringify({ inputs: [{ ...v2Input, data: FEATURES }] }
 const v2GrpcJson = (model: string): Record<string, unknown> => ({ model_name: model, inputs: [{ ...v2Input, contents: { fp32_contents: FEATURES } }] });
 
 /**
+ * The large tensor: 100,000 doubles in one row, to a model answering their sum (bench/models/
+ * SumModel.ts), so a call's cost is carrying and reading the tensor. Full-precision values, as a
+ * model's float64 features are: about 19 characters each in JSON, 8 bytes in protobuf.
+ */
+const LARGE_COUNT = 100_000;
+/**
+ * Calls in flight for the large tensor, REST and gRPC alike: 4, not 16. At 16 a call waited over
+ * wrk's 2 s timeout on a busy machine (p99 1.2–1.6 s on a quiet one), and a client sending 2 MB
+ * bodies keeps few in flight.
+ */
+const LARGE_IN_FLIGHT = 4;
+const LARGE_VALUES = Array.from({ length: LARGE_COUNT }, (_, i) => Math.sin(i + 1) * 1000);
+const LARGE_SHAPE = [1, LARGE_COUNT];
+const SELDON_LARGE_JSON = { data: { tensor: { shape: LARGE_SHAPE, values: LARGE_VALUES } } };
+const largeV2Input = { name: 'x', datatype: 'FP64', shape: LARGE_SHAPE };
+const LARGE_RAW = Buffer.from(Float64Array.from(LARGE_VALUES).buffer);
+const V2_LARGE_REST_BODY = JSON.stringify({ inputs: [{ ...largeV2Input, data: LARGE_VALUES }] });
+/** The binary_data extension: a JSON header naming the tensor's size, then its little-endian bytes. */
+const V2_LARGE_HEADER = JSON.stringify({ inputs: [{ ...largeV2Input, parameters: { binary_data_size: LARGE_RAW.length } }] });
+const V2_LARGE_BINARY_BODY = Buffer.concat([Buffer.from(V2_LARGE_HEADER), LARGE_RAW]);
+const V2_LARGE_BINARY_HEADERS = { 'Content-Type': 'application/octet-stream', 'Inference-Header-Content-Length': String(Buffer.byteLength(V2_LARGE_HEADER)) };
+
+/**
  * Our deployments of the iris model: the repo's example (Seldon protocol, `transport: rest`), the
  * same with `spec.transport: grpc` (Seldon's way to say every node is called over gRPC: the whole
  * path gRPC, as REST is for the example), and the same under `protocol: v2`.
@@ -58,30 +81,59 @@ interface Deployment {
   node: string;
   /** The spec's fields besides the predictor. */
   spec: string[];
+  /** The iris SKLEARN_SERVER, or the TypeScript SumModel. */
+  model?: 'iris' | 'sum';
 }
 const IRIS: Deployment = { namespace: 'seldon', name: 'iris-model', node: 'classifier', spec: [] };
 const IRIS_GRPC: Deployment = { ...IRIS, name: 'iris-grpc', spec: ['transport: grpc'] };
 const IRIS_V2: Deployment = { ...IRIS, name: 'iris-v2', spec: ['protocol: v2'] };
+const SUM: Deployment = { namespace: 'seldon', name: 'sum', node: 'sum', spec: [], model: 'sum' };
+const SUM_GRPC: Deployment = { ...SUM, name: 'sum-grpc', spec: ['transport: grpc'] };
+const SUM_V2: Deployment = { ...SUM, name: 'sum-v2', spec: ['protocol: v2'] };
 const MLSERVER_MODEL = 'iris';
+/** The large tensor's contenders are named apart from iris's, so no target line mixes the two. */
+const LARGE = '100k doubles through our gateway';
 const OURS = 'Trantor gateway';
 const SELDON_REST = 'Seldon REST';
 const SELDON_GRPC_REST_MODEL = 'Seldon gRPC (spec.transport: rest)';
 const SELDON_GRPC = 'Seldon gRPC (spec.transport: grpc)';
 
-const irisManifest = (d: Deployment): string => `apiVersion: machinelearning.seldon.io/v1
-kind: SeldonDeployment
-metadata:
-  name: ${d.name}
-  namespace: ${d.namespace}
-spec:
-${d.spec.map((line) => `  ${line}\n`).join('')}  predictors:
-  - graph:
+const SUM_MODELS = join(ROOT, 'bench', 'models');
+
+/** The deployment's manifest: iris as the SKLEARN_SERVER, the sum as a TypeScript component. */
+function manifestOf(d: Deployment): string {
+  const predictor =
+    d.model === 'sum'
+      ? `  - name: default
+    replicas: 1
+    graph:
+      name: ${d.node}
+      type: MODEL
+      children: []
+    componentSpecs:
+    - spec:
+        containers:
+        - name: ${d.node}
+          command: [trantor-node-microservice, SumModel]
+          args: [--service-type, MODEL]
+          workingDir: ${JSON.stringify(SUM_MODELS)}
+`
+      : `  - graph:
       implementation: SKLEARN_SERVER
       modelUri: ${JSON.stringify(IRIS_MODEL)}
       name: ${d.node}
     name: default
     replicas: 1
 `;
+  return `apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata:
+  name: ${d.name}
+  namespace: ${d.namespace}
+spec:
+${d.spec.map((line) => `  ${line}\n`).join('')}  predictors:
+${predictor}`;
+}
 
 export type Outcome =
   | { kind: 'measured'; figures: LoadFigures & { clientCpu?: number } }
@@ -94,6 +146,8 @@ export type Outcome =
 export interface Contender {
   name: string;
   outcome: Outcome;
+  /** The request's size (body or message), for the MB/s column. */
+  requestBytes?: number;
 }
 
 export interface GrpcV2Report {
@@ -119,9 +173,9 @@ const v2Check: Check = (answer) => {
   return Array.isArray(outputs) && outputs.length > 0 ? undefined : `no outputs in ${JSON.stringify(answer).slice(0, 200)}`;
 };
 
-async function probeRest(url: string, body: string, check: Check): Promise<string | undefined> {
+async function probeRest(url: string, body: string | Buffer, check: Check, headers: Record<string, string> = {}): Promise<string | undefined> {
   try {
-    const response = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(30_000) });
+    const response = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, signal: AbortSignal.timeout(30_000) });
     const text = await response.text();
     if (response.status !== 200) return `HTTP ${response.status}: ${text.slice(0, 200)}`;
     return check(JSON.parse(text));
@@ -166,36 +220,36 @@ async function measure(run: Endpoint['run'], seconds: number): Promise<Outcome> 
 
 interface Endpoint {
   name: string;
+  requestBytes: number;
   /** Why it cannot be measured (from the probe), or undefined. */
   probe(): Promise<string | undefined>;
   run(seconds: number): Promise<LoadFigures & { clientCpu?: number; firstError?: string }>;
 }
 
-function restEndpoint(name: string, url: string, body: string, check: Check, connections: number): Endpoint {
-  return { name, probe: () => probeRest(url, body, check), run: (seconds) => load({ url, body, connections, seconds }) };
+function restEndpoint(name: string, url: string, body: string | Buffer, check: Check, connections: number, headers: Record<string, string> = {}): Endpoint {
+  return { name, requestBytes: Buffer.byteLength(body), probe: () => probeRest(url, body, check, headers), run: (seconds) => load({ url, body, connections, seconds, headers }) };
 }
 
 function grpcEndpoint(name: string, call: GrpcCall, decode: (bytes: Buffer) => unknown, check: Check, concurrency: number): Endpoint {
-  return { name, probe: () => probeGrpc(call, decode, check), run: (seconds) => grpcLoad(call, { concurrency, seconds }) };
+  return { name, requestBytes: call.bytes.byteLength, probe: () => probeGrpc(call, decode, check), run: (seconds) => grpcLoad(call, { concurrency, seconds }) };
 }
 
 const decodeSeldon = (bytes: Buffer): unknown => fromProto('SeldonMessage', bytes);
 const decodeV2 = (bytes: Buffer): unknown => decodeModelInferResponse(bytes).message;
 
-export function seldonCall(target: string, deployment: { namespace: string; name: string } = IRIS): GrpcCall {
+export function seldonCall(target: string, deployment: { namespace: string; name: string } = IRIS, json: Record<string, unknown> = SELDON_JSON): GrpcCall {
   return {
     target,
     method: 'seldon.protos.Seldon/Predict',
-    json: SELDON_JSON,
-    bytes: toProto('SeldonMessage', SELDON_JSON),
+    json,
+    bytes: toProto('SeldonMessage', json),
     protoFile: SELDON_PROTO,
     importPaths: [join(ROOT, 'src', 'protocol', 'grpc')],
     metadata: { seldon: deployment.name, namespace: deployment.namespace },
   };
 }
 
-export function v2Call(target: string, model: string, metadata: Record<string, string>): GrpcCall {
-  const json = v2GrpcJson(model);
+export function v2Call(target: string, model: string, metadata: Record<string, string>, json: Record<string, unknown> = v2GrpcJson(model)): GrpcCall {
   const type = v2MessageType('ModelInferRequest');
   return {
     target,
@@ -273,7 +327,7 @@ async function measureAll(endpoints: Endpoint[], seconds: number, missing: 'abse
     const wrong = await endpoint.probe();
     const outcome: Outcome = wrong !== undefined ? { kind: missing, reason: wrong } : await measure((s) => endpoint.run(s), seconds);
     console.log(`  ${endpoint.name}: ${describe(outcome)}`);
-    contenders.push({ name: endpoint.name, outcome });
+    contenders.push({ name: endpoint.name, outcome, requestBytes: endpoint.requestBytes });
   }
   return contenders;
 }
@@ -286,6 +340,7 @@ async function ours(scratch: string, options: GrpcV2Options): Promise<Contender[
     const target = new URL(up.gateway).host;
     const path = (d: Deployment): string => `${up.gateway}/seldon/${d.namespace}/${d.name}`;
     const c = options.connections;
+    const l = Math.min(LARGE_IN_FLIGHT, c);
     const plan: [Deployment, Endpoint[]][] = [
       [
         IRIS,
@@ -302,11 +357,27 @@ async function ours(scratch: string, options: GrpcV2Options): Promise<Contender[
           grpcEndpoint(`${OURS}, V2 gRPC`, v2Call(target, IRIS_V2.node, { seldon: IRIS_V2.name, namespace: IRIS_V2.namespace }), decodeV2, v2Check, c),
         ],
       ],
+      [SUM, [restEndpoint(`${LARGE}, ${SELDON_REST}`, `${path(SUM)}/api/v1.0/predictions`, JSON.stringify(SELDON_LARGE_JSON), seldonCheck, l)]],
+      [SUM_GRPC, [grpcEndpoint(`${LARGE}, ${SELDON_GRPC}`, seldonCall(target, SUM_GRPC, SELDON_LARGE_JSON), decodeSeldon, seldonCheck, l)]],
+      [
+        SUM_V2,
+        [
+          restEndpoint(`${LARGE}, V2 REST (JSON)`, `${path(SUM_V2)}/v2/models/${SUM_V2.node}/infer`, V2_LARGE_REST_BODY, v2Check, l),
+          restEndpoint(`${LARGE}, V2 REST (binary_data)`, `${path(SUM_V2)}/v2/models/${SUM_V2.node}/infer`, V2_LARGE_BINARY_BODY, v2Check, l, V2_LARGE_BINARY_HEADERS),
+          grpcEndpoint(
+            `${LARGE}, V2 gRPC (raw_input_contents)`,
+            v2Call(target, SUM_V2.node, { seldon: SUM_V2.name, namespace: SUM_V2.namespace }, { model_name: SUM_V2.node, inputs: [largeV2Input], raw_input_contents: [LARGE_RAW] }),
+            decodeV2,
+            v2Check,
+            l,
+          ),
+        ],
+      ],
     ];
     const contenders: Contender[] = [];
     for (const [deployment, endpoints] of plan) {
       const manifest = join(scratch, `${deployment.name}.yaml`);
-      writeFileSync(manifest, irisManifest(deployment));
+      writeFileSync(manifest, manifestOf(deployment));
       const refused = await run(['apply', '-f', manifest, '--wait'], env).then(
         () => undefined,
         (error: unknown) => (error as Error).message,
@@ -316,10 +387,10 @@ async function ours(scratch: string, options: GrpcV2Options): Promise<Contender[
       if (refused !== undefined && deployment === IRIS) throw new Error(refused);
       if (refused === undefined) contenders.push(...(await measureAll(endpoints, options.seconds, 'absent')));
       else {
-        for (const { name } of endpoints) {
+        for (const { name, requestBytes } of endpoints) {
           const outcome: Outcome = { kind: 'absent', reason: refused };
           console.log(`  ${name}: ${describe(outcome)}`);
-          contenders.push({ name, outcome });
+          contenders.push({ name, outcome, requestBytes });
         }
       }
     }
@@ -411,22 +482,24 @@ function ratioLine(report: GrpcV2Report, label: string, top: Pick, bottom: Pick,
 
 export function formatGrpcV2(report: GrpcV2Report): string {
   const lines = [
-    `gRPC and V2 (iris SKLEARN_SERVER) beside MLServer; ${cpus().length} cores; REST: ${loadGenerator()}, ${report.connections} connections; gRPC: ${grpcLoadGenerator()}, ${report.connections} calls in flight; ${report.seconds} s each after a ${WARM_UP_SECONDS} s warm-up; MLServer debug off; python ${MLSERVER_PYTHON}`,
+    `gRPC and V2 (iris SKLEARN_SERVER; and ${LARGE_COUNT.toLocaleString('en')} doubles, shape [1, ${LARGE_COUNT}], to a TypeScript sum model) beside MLServer; ${cpus().length} cores; REST: ${loadGenerator()}, ${report.connections} connections; gRPC: ${grpcLoadGenerator()}, ${report.connections} calls in flight (the 100k doubles: ${Math.min(LARGE_IN_FLIGHT, report.connections)} for both); ${report.seconds} s each after a ${WARM_UP_SECONDS} s warm-up; MLServer debug off; python ${MLSERVER_PYTHON}`,
     '',
-    '| contender | requests/s | p50 ms | p99 ms | errors | client CPU |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| contender | requests/s | p50 ms | p99 ms | errors | client CPU | request MB/s |',
+    '|---|---:|---:|---:|---:|---:|---:|',
   ];
   const notes: string[] = [];
-  for (const { name, outcome } of report.contenders) {
+  for (const { name, outcome, requestBytes } of report.contenders) {
     if (outcome.kind !== 'measured') {
       const [label] = describe(outcome).split(/[:(]/);
-      lines.push(`| ${name} | ${label!.trim()} | | | | |`);
+      lines.push(`| ${name} | ${label!.trim()} | | | | | |`);
       notes.push(`- ${name}: ${describe(outcome)}`);
       continue;
     }
     const f = outcome.figures;
     const cpu = f.clientCpu === undefined ? '—' : `${Math.round(f.clientCpu * 100)}%`;
-    lines.push(`| ${name} | ${Math.round(f.requestsPerSecond)} | ${f.p50} | ${f.p99} | ${f.errors} | ${cpu} |`);
+    // The requests' payload carried per second (bodies or messages; MB = 10^6 bytes).
+    const rate = requestBytes === undefined ? '—' : ((f.requestsPerSecond * requestBytes) / 1e6).toFixed(requestBytes * f.requestsPerSecond >= 1e7 ? 0 : 2);
+    lines.push(`| ${name} | ${Math.round(f.requestsPerSecond)} | ${f.p50} | ${f.p99} | ${f.errors} | ${cpu} | ${rate} |`);
   }
   if (notes.length > 0) lines.push('', ...notes);
   lines.push(
@@ -436,6 +509,9 @@ export function formatGrpcV2(report: GrpcV2Report): string {
     ratioLine(report, 'our V2 REST vs MLServer V2 REST', [OURS, 'V2 REST'], ['MLServer', 'V2 REST'], 2),
     ratioLine(report, 'our V2 gRPC vs MLServer V2 gRPC', [OURS, 'V2 gRPC'], ['MLServer', 'V2 gRPC'], undefined),
     ratioLine(report, 'V2 gRPC vs V2 REST through our gateway', [OURS, 'V2 gRPC'], [OURS, 'V2 REST'], undefined),
+    ratioLine(report, 'gRPC vs REST through our gateway, Seldon protocol, 100k doubles, each path whole', [LARGE, SELDON_GRPC], [LARGE, SELDON_REST], 1.3),
+    ratioLine(report, 'V2 gRPC (raw_input_contents) vs V2 REST (JSON), 100k doubles', [LARGE, 'V2 gRPC (raw_input_contents)'], [LARGE, 'V2 REST (JSON)'], undefined),
+    ratioLine(report, 'V2 gRPC (raw_input_contents) vs V2 REST (binary_data), 100k doubles', [LARGE, 'V2 gRPC (raw_input_contents)'], [LARGE, 'V2 REST (binary_data)'], undefined),
   );
   return lines.join('\n');
 }

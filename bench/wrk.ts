@@ -23,18 +23,23 @@ export interface LoadFigures {
 
 export interface LoadOptions {
   url: string;
-  body: string;
+  /** A string is sent as UTF-8; bytes as they are. */
+  body: string | Buffer;
+  /** Besides `Content-Type: application/json` (which these may replace). */
+  headers?: Record<string, string>;
   connections: number;
   seconds: number;
 }
 
 const WRK_THREADS = Number(process.env['BENCH_WRK_THREADS'] ?? 1);
 
-/** wrk's `done` hook: latencies are in µs, the duration too. */
-const SCRIPT = (body: string): string => `
+/** wrk's `done` hook: latencies are in µs, the duration too. The body is read from a file, so bytes stay bytes. */
+const SCRIPT = (bodyFile: string, headers: Record<string, string>): string => `
 wrk.method = "POST"
-wrk.body = ${JSON.stringify(body)}
-wrk.headers["Content-Type"] = "application/json"
+local file = io.open(${JSON.stringify(bodyFile)}, "rb")
+wrk.body = file:read("*a")
+file:close()
+${Object.entries(headers).map(([name, value]) => `wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`).join('\n')}
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format('{"requests":%d,"durationUs":%d,"p50Us":%d,"p99Us":%d,"errors":%d}\\n',
@@ -59,7 +64,9 @@ export function loadGenerator(): string {
 function runWrk(options: LoadOptions): Promise<LoadFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'trantor-wrk-'));
   const script = join(dir, 'post.lua');
-  writeFileSync(script, SCRIPT(options.body));
+  const bodyFile = join(dir, 'body');
+  writeFileSync(bodyFile, options.body);
+  writeFileSync(script, SCRIPT(bodyFile, headersOf(options)));
   const args = ['-t', String(Math.min(WRK_THREADS, options.connections)), '-c', String(options.connections), '-d', `${options.seconds}s`, '-s', script, options.url];
   return new Promise<LoadFigures>((resolve, reject) => {
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -77,8 +84,17 @@ function runWrk(options: LoadOptions): Promise<LoadFigures> {
   });
 }
 
+function headersOf(options: LoadOptions): Record<string, string> {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    for (const key of Object.keys(headers)) if (key.toLowerCase() === name.toLowerCase()) delete headers[key];
+    headers[name] = value;
+  }
+  return headers;
+}
+
 async function runAutocannon(options: LoadOptions): Promise<LoadFigures> {
-  const result = await autocannon({ url: options.url, method: 'POST', body: options.body, headers: { 'content-type': 'application/json' }, connections: options.connections, duration: options.seconds });
+  const result = await autocannon({ url: options.url, method: 'POST', body: options.body, headers: headersOf(options), connections: options.connections, duration: options.seconds });
   return { requestsPerSecond: result.requests.average, requests: result.requests.total, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
 }
 

@@ -17,6 +17,7 @@ class Echo implements SeldonComponent {
     if (X === 'boom') throw new RangeError('kaboom');
     if (X === 'warming') throw new MicroserviceError('still warming up', 503);
     if (X === 'wrong') throw new MicroserviceError('expected 4 features', 400);
+    if (X === 'grow') return 'x'.repeat(LIMIT + 1);
     return X;
   }
   sendFeedback(_X: Features, _names: string[], reward: number): Features {
@@ -127,6 +128,10 @@ test('bytes that are not a SeldonMessage are INVALID_ARGUMENT', async () => {
 test('a message over the body limit is RESOURCE_EXHAUSTED; one under it is answered', async () => {
   await failsWith(call('/seldon.protos.Model/Predict', 'SeldonMessage', { strData: 'x'.repeat(LIMIT + 1) }), grpc.status.RESOURCE_EXHAUSTED, /larger than max/i);
   assert.equal((await call('/seldon.protos.Model/Predict', 'SeldonMessage', { strData: 'x'.repeat(LIMIT - 100) })).strData?.length, LIMIT - 100);
+});
+
+test('an answer over the limit is RESOURCE_EXHAUSTED, not sent', async () => {
+  await failsWith(call('/seldon.protos.Model/Predict', 'SeldonMessage', { strData: 'grow' }), grpc.status.RESOURCE_EXHAUSTED, /Sent message larger than max/);
 });
 
 function health(method: 'Check', service: string): Promise<number> {

@@ -1,19 +1,22 @@
 /**
  * A component's gRPC server: Seldon's component services (Model, Router, Transformer,
- * OutputTransformer, Combiner and the all-in-one Generic, from our seldon.proto) and
- * grpc.health.v1.Health, on @grpc/grpc-js over plain HTTP/2. Every method calls the same
+ * OutputTransformer, Combiner and the all-in-one Generic, from our seldon.proto),
+ * grpc.health.v1.Health and server reflection, over plain HTTP/2. Every method calls the same
  * dispatcher the REST server calls, so a gRPC answer is the REST answer for the same input;
  * a failure carries the message REST gives, under the gRPC status matching REST's HTTP status.
  *
- * Requests and replies cross grpc-js as raw bytes and are converted in the handler, so a payload
- * that cannot convert answers INVALID_ARGUMENT naming the field, not grpc-js's generic INTERNAL.
+ * The component methods, all unary, are served straight on node:http2 (grpc/unary-server.ts), as
+ * the gateway serves its own: grpc-js's per-call machinery cost about as much as the rest of a
+ * small call. Health and reflection, which stream, stay with a grpc-js server that the same
+ * HTTP/2 sessions hand their streams to. Requests are converted in the handler, so a payload that
+ * cannot convert answers INVALID_ARGUMENT naming the field.
  */
 import * as grpc from '@grpc/grpc-js';
 import { componentRpcNamed, fromProto, seldonProtoRoot, seldonService, toProto, TrantorError, asTrantorError, type ComponentRpc } from '../protocol/index.ts';
 import type { SeldonComponent } from './contract.ts';
 import type { ComponentMethod, Dispatcher, Reply } from './dispatch.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './server.ts';
-import { grpcError, grpcStatusOf, serviceDefinition, healthImplementation, healthService, healthProtoRoot, addReflection } from '../grpc/index.ts';
+import { grpcStatusOf, serviceDefinition, healthImplementation, healthService, healthProtoRoot, addReflection, createUnaryServer, type UnaryHandler } from '../grpc/index.ts';
 
 export interface GrpcServeOptions {
   host?: string;
@@ -49,38 +52,40 @@ function failureMessage(reply: Reply): string {
   return typeof status?.info === 'string' ? status.info : `failed with HTTP status ${reply.status}`;
 }
 
-function seldonHandler(dispatcher: Dispatcher, model: SeldonComponent, spec: ComponentRpc): grpc.handleUnaryCall<Buffer, Buffer> {
+function seldonHandler(dispatcher: Dispatcher, model: SeldonComponent, spec: ComponentRpc, limit: number): UnaryHandler {
   const required = REQUIRED[spec.method];
   const lacking = required !== undefined && required.every((name) => typeof (model as Record<string, unknown>)[name] !== 'function');
-  return (call, callback) => {
+  return (call, reply) => {
     let input: unknown;
     try {
       // Model.Metadata takes google.protobuf.Empty: nothing to read.
       input = spec.request === 'Empty' ? undefined : fromProto(spec.request, call.request);
     } catch (err) {
       const failure = asTrantorError(err);
-      callback(grpcError(grpcStatusOf(failure.status), failure.message));
+      reply.fail(grpcStatusOf(failure.status), failure.message);
       return;
     }
     dispatcher.handle(spec.method, input).then(
-      (reply) => {
-        if (reply.status !== 200) {
-          const code = lacking && reply.status === 400 ? grpc.status.UNIMPLEMENTED : grpcStatusOf(reply.status);
-          callback(grpcError(code, failureMessage(reply)));
+      (answer) => {
+        if (answer.status !== 200) {
+          const code = lacking && answer.status === 400 ? grpc.status.UNIMPLEMENTED : grpcStatusOf(answer.status);
+          reply.fail(code, failureMessage(answer));
           return;
         }
-        let bytes: Buffer;
+        let bytes: Uint8Array;
         try {
-          bytes = Buffer.from(toProto(spec.answer, reply.body as never));
+          bytes = toProto(spec.answer, answer.body as never);
         } catch (err) {
           // The model's answer has no protobuf form (REST would have sent it as JSON): its failure.
           const message = err instanceof Error ? err.message : String(err);
-          callback(grpcError(grpc.status.INTERNAL, `${dispatcher.name}.${spec.method} answered what gRPC cannot carry: ${message}`));
+          reply.fail(grpc.status.INTERNAL, `${dispatcher.name}.${spec.method} answered what gRPC cannot carry: ${message}`);
           return;
         }
-        callback(null, bytes);
+        // grpc-js refused an answer over its send limit so; the option promises it either way.
+        if (bytes.byteLength > limit) reply.fail(grpc.status.RESOURCE_EXHAUSTED, `Sent message larger than max (${bytes.byteLength} vs. ${limit})`);
+        else reply.ok(bytes);
       },
-      (err: unknown) => callback(grpcError(grpc.status.INTERNAL, asTrantorError(err).message)),
+      (err: unknown) => reply.fail(grpc.status.INTERNAL, asTrantorError(err).message),
     );
   };
 }
@@ -92,41 +97,38 @@ function seldonHandler(dispatcher: Dispatcher, model: SeldonComponent, spec: Com
 export async function serveComponentGrpc(model: SeldonComponent, dispatcher: Dispatcher, options: GrpcServeOptions = {}): Promise<ComponentGrpcServer> {
   const host = options.host ?? '127.0.0.1';
   const limit = options.maxMessageBytes ?? DEFAULT_MAX_BODY_BYTES;
+  // Health and reflection (streams), and the answer to unknown methods.
   const server = new grpc.Server({ 'grpc.max_receive_message_length': limit, 'grpc.max_send_message_length': limit });
   const served = new Set<string>(['']);
+  const unary = new Map<string, UnaryHandler>();
   for (const name of SERVICES) {
     const service = seldonService(name);
-    const implementation: grpc.UntypedServiceImplementation = {};
+    const fullName = service.fullName.slice(1);
     for (const method of service.methodsArray) {
       // The same table the executor's gRPC transport calls by, read from seldon.proto.
       const spec = componentRpcNamed(method.name);
       if (spec === undefined) throw new TrantorError('INTERNAL', `seldon.proto's ${name}.${method.name} has no handler`);
-      implementation[method.name] = seldonHandler(dispatcher, model, spec) as grpc.UntypedHandleCall;
+      unary.set(`/${fullName}/${method.name}`, seldonHandler(dispatcher, model, spec, limit));
     }
-    server.addService(serviceDefinition(service), implementation);
-    served.add(service.fullName.slice(1));
+    served.add(fullName);
   }
   const health = healthImplementation(served);
   const healthDef = healthService();
   server.addService(serviceDefinition(healthDef), health.implementation);
   served.add(healthDef.fullName.slice(1));
   addReflection(server, [...served].filter((name) => name !== ''), [seldonProtoRoot(), healthProtoRoot()]);
+  const http2 = createUnaryServer({ unary, others: server, maxMessageBytes: limit });
 
-  const address = host.includes(':') ? `[${host}]:${options.port ?? 0}` : `${host}:${options.port ?? 0}`;
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => (err === null ? resolve(bound) : reject(err)));
-  });
+  const port = await http2.listen(host, options.port ?? 0);
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closing ??= new Promise<void>((done) => {
+    closing ??= (() => {
+      // Watchers hear NOT_SERVING before their sessions close.
       health.stop();
-      const force = setTimeout(() => server.forceShutdown(), 5_000);
-      force.unref();
-      server.tryShutdown(() => {
-        clearTimeout(force);
-        done();
+      return http2.close(5_000).then(() => {
+        server.forceShutdown();
       });
-    });
+    })();
     return closing;
   };
   return { host, port, close };
