@@ -183,12 +183,25 @@ function fieldFromJson(field: protobuf.Field, value: Json, path: string): unknow
   }
   if (field.repeated) {
     if (!Array.isArray(value)) throw bad(path, `expected an array, got ${describe(value)}`);
+    // A tensor's values: plain numbers pass as they are; each element's path is made only for an error.
+    if (field.type === 'double' && field.resolvedType === null) return doublesFromJson(value, path);
     return value.map((item, i) => {
       if (item === null && !isValueField(field)) throw bad(`${path}[${i}]`, 'null is not allowed in a repeated field');
       return singleFromJson(field, item, `${path}[${i}]`);
     });
   }
   return singleFromJson(field, value, path);
+}
+
+function doublesFromJson(items: readonly Json[], path: string): number[] {
+  const out = new Array<number>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (typeof item === 'number') out[i] = item;
+    else if (item === null) throw bad(`${path}[${i}]`, 'null is not allowed in a repeated field');
+    else out[i] = doubleFromJson(item, `${path}[${i}]`, 'a double');
+  }
+  return out;
 }
 
 function mapKeyFromJson(field: protobuf.MapField, key: string, path: string): void {
@@ -375,7 +388,10 @@ export function messageToJson(type: protobuf.Type, message: WireMessage, path: s
     } else if (field.repeated) {
       const items = value as unknown[];
       if (items.length === 0) continue;
-      out[key] = items.map((item, i) => singleToJson(field, item, `${fieldPath}[${i}]`));
+      // Scalars need no path (only messages can fail): a double array, decoded fresh, is ours to hand on.
+      if (field.resolvedType instanceof protobufjs().Type) out[key] = items.map((item, i) => singleToJson(field, item, `${fieldPath}[${i}]`));
+      else if (field.type === 'double' && field.resolvedType === null) out[key] = items;
+      else out[key] = items.map((item) => singleToJson(field, item, fieldPath));
     } else if (field.resolvedType instanceof protobufjs().Type || field.partOf !== null || !isDefault(value)) {
       // A message field on the wire is written even when empty; so is a oneof's member.
       out[key] = singleToJson(field, value, fieldPath);

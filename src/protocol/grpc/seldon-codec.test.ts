@@ -186,3 +186,15 @@ test("the services carry Seldon's method names and message types", () => {
   assert.deepEqual(Object.keys(seldonService('Generic').methods), ['TransformInput', 'TransformOutput', 'Route', 'Aggregate', 'SendFeedback']);
   assert.deepEqual(Object.keys(seldonService('Model').methods), ['Predict', 'SendFeedback', 'Metadata']);
 });
+
+test('a large tensor crosses the codec exactly (NaN, -0 and Infinity too), and a bad element is still named by its place', () => {
+  const values = Array.from({ length: 100_000 }, (_, i) => (i % 7 === 0 ? -0 : Math.sin(i) * 1e300));
+  values[3] = Number.NaN;
+  values[4] = Number.POSITIVE_INFINITY;
+  const bytes = toProto('SeldonMessage', { data: { tensor: { shape: [1, values.length], values } } });
+  const back = fromProto('SeldonMessage', bytes) as { data: { tensor: { values: number[] } } };
+  assert.equal(back.data.tensor.values.length, values.length);
+  back.data.tensor.values.forEach((v, i) => assert.ok(Object.is(v, values[i]), `values[${i}]: ${v} vs ${values[i]}`));
+  // A bad element is still named by its place.
+  assert.throws(() => toProto('SeldonMessage', { data: { tensor: { shape: [3], values: [1, 'x', 3] } } } as never), /data\.tensor\.values\[1\]/);
+});
