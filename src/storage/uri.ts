@@ -137,7 +137,7 @@ export function loadMirrors(home: string, env: Readonly<Record<string, string | 
   for (const mirror of parseMirrors(env['TRANTOR_STORAGE_MIRRORS'] ?? '', 'TRANTOR_STORAGE_MIRRORS')) byPrefix.set(mirror.prefix, mirror.replacement);
   return [...byPrefix].map(([prefix, replacement]) => ({
     prefix,
-    replacement: SCHEME.test(replacement) || isAbsolute(replacement) ? replacement : resolve(home, replacement),
+    replacement: SCHEME.test(replacement) || isAbsolute(replacement) ? replacement : resolve(home, replacement) + (replacement.endsWith('/') ? '/' : ''),
   }));
 }
 
@@ -159,7 +159,6 @@ export function parseMirrors(text: string, where: string): Mirror[] {
  * fragment, so `gs://b/m/` and `gs://b/m` share one cache entry.
  */
 export function normalizedUri(url: URL): string {
-  const copy = new URL(url.href);
-  copy.hash = '';
-  return copy.href.replace(/\/+$/, '');
+  const path = `${url.pathname}${url.search}`.replace(/\/+$/, '');
+  return `${url.protocol.toLowerCase()}//${url.host.toLowerCase()}${path}`;
 }
