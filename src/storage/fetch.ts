@@ -266,7 +266,13 @@ async function downloadObject(
             done(null, chunk);
           },
         });
-        await pipeline(body, counter, createWriteStream(path, { flags: offset > 0 ? 'a' : 'w' }), { signal });
+        const out = createWriteStream(path, { flags: offset > 0 ? 'a' : 'w' });
+        try {
+          await pipeline(body, counter, out, { signal });
+        } finally {
+          // A write still in flight after a cut would land behind the next try's bytes: wait for it.
+          if (!out.closed) await new Promise<void>((done) => out.once('close', () => done()));
+        }
       }
       const size = (await stat(path)).size;
       if (object.size !== undefined && size !== object.size) {
