@@ -396,6 +396,39 @@ test('a remote modelUri that is missing fails the deployment naming the field, t
   }
 });
 
+test('while a remote model downloads the deployment is Creating with the bytes so far and the total', async () => {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((ok) => (release = ok));
+  const body = Buffer.alloc(2_000_000, 1);
+  const server = createServer((req, res) => {
+    res.writeHead(200, { etag: '"m"', 'content-length': String(body.length) });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    res.write(body.subarray(0, 1_000_000));
+    void held.then(() => res.end(body.subarray(1_000_000)));
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const uri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/model.bin`;
+  try {
+    // No Python can start: the deployment fails after the download, which is all this test needs.
+    const s = supervisor({ python: () => ({ executable: '/nonexistent/python3', modules: new Set<string>() }) });
+    await s.apply(seldonDeployment({ graph: graphNode({ name: 'classifier', implementation: 'SKLEARN_SERVER', modelUri: uri }) }));
+    const downloading = await waitFor('a download description', () => {
+      const status = s.status('seldon', 'sample');
+      return status?.description?.startsWith(`downloading ${uri} `) === true ? status : undefined;
+    });
+    assert.equal(downloading.state, 'Creating');
+    assert.match(downloading.description ?? '', / of 2\.0 MB \([\d.]+ [kMG]?B\/s\)$/);
+    release();
+    await waitFor('the download to end', () => s.status('seldon', 'sample')?.description?.startsWith('downloading') === false);
+  } finally {
+    release();
+    server.close();
+  }
+});
+
 test('a node naming an envSecretRefName with no secret file fails saying where to write it', async () => {
   const home = mkdtempSync(join(tmpdir(), 'trantor-home-'));
   const s = supervisor({ home, python: () => ({ executable: '/usr/bin/python3', modules: new Set<string>() }) });
