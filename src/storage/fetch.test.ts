@@ -13,6 +13,8 @@ import { cacheEntry, fetchModel, fetchModelTo, type FetchProgress } from './fetc
 interface Served {
   body: Buffer;
   etag: string;
+  /** Answer a Range request with the whole file (200), as some servers do. */
+  noRange?: boolean;
   /** Cut the connection after this many bytes, this many times. */
   cutAfter?: number;
   cuts?: number;
@@ -36,7 +38,7 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(404).end('no');
     return;
   }
-  const start = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+  const start = file.noRange === true ? 0 : Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
   const body = file.body.subarray(start);
   const headers = { etag: file.etag, 'content-length': String(body.length), 'accept-ranges': 'bytes' };
   if (start > 0) res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${file.body.length - 1}/${file.body.length}` });
@@ -112,6 +114,14 @@ test('a transfer cut on every try fails naming the URI, nothing is served, and t
   const result = await fetchModel(url, options(home));
   assert.deepEqual(readFileSync(join(result.folder, 'cut.bin')), Buffer.alloc(400_000, 3));
   assert.deepEqual(requests.filter((r) => r.method === 'GET').map((r) => r.range), [`bytes=${held}-`]);
+});
+
+test('a server that ignores Range is read again from the start, the bytes already held skipped', async () => {
+  const body = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7) % 256));
+  files.set('/norange.bin', { body, etag: '"n"', noRange: true, cutAfter: 100_000, cuts: 1 });
+  const result = await fetchModel(new URL(`${origin}/norange.bin`), options(join(work, 'norange')));
+  assert.deepEqual(readFileSync(join(result.folder, 'norange.bin')), body);
+  assert.equal(requests.filter((r) => r.path === '/norange.bin' && r.method === 'GET').length, 2);
 });
 
 test('a redirect is followed', async () => {

@@ -9,12 +9,14 @@ import { TrantorError } from '../../protocol/index.ts';
 import type { ProviderFactory, ReadOptions, StorageProvider, StoredObject } from '../provider.ts';
 
 const AZURE_BLOB_HOST = /\.blob\.core\.windows\.net$/i;
+/** The bytes as stored: a `.tar.gz` sent with `Content-Encoding: gzip` must not be unzipped on the way (sizes and ranges count stored bytes). */
+const IDENTITY: Record<string, string> = { 'accept-encoding': 'identity' };
 
 export const httpProvider: ProviderFactory = (): StorageProvider => ({
   name: 'http',
   matches: (uri) => (uri.protocol === 'http:' || uri.protocol === 'https:') && !AZURE_BLOB_HOST.test(uri.hostname),
   async list(uri, signal) {
-    const response = await request(uri, { method: 'HEAD', signal });
+    const response = await request(uri, { method: 'HEAD', headers: IDENTITY, signal });
     if (response.status === 405 || response.status === 501) return [{ key: '', size: undefined, version: undefined }];
     refuse(uri, response);
     const length = response.headers.get('content-length');
@@ -25,7 +27,7 @@ export const httpProvider: ProviderFactory = (): StorageProvider => ({
     return [{ key: '', size: Number.isFinite(size) ? size : undefined, version }];
   },
   async read(uri, _object: StoredObject, options: ReadOptions) {
-    const headers: Record<string, string> = options.offset > 0 ? { range: `bytes=${options.offset}-` } : {};
+    const headers: Record<string, string> = options.offset > 0 ? { ...IDENTITY, range: `bytes=${options.offset}-` } : IDENTITY;
     const response = await request(uri, { method: 'GET', headers, signal: options.signal });
     refuse(uri, response);
     const body = response.body;
