@@ -207,3 +207,16 @@ test('concurrent fetches of one URI share one download', async () => {
   assert.equal(a, b);
   assert.equal(requests.filter((r) => r.method === 'GET').length, 1);
 });
+
+test('one of two callers sharing a download gives up, and the other still gets the model', async () => {
+  files.set('/shared2.bin', { body: Buffer.alloc(500_000, 4), etag: '"s2"' });
+  const url = new URL(`${origin}/shared2.bin`);
+  const home = join(work, 'shared2');
+  const quitter = new AbortController();
+  const first = fetchModel(url, { ...options(home), signal: quitter.signal });
+  const second = fetchModel(url, { ...options(home), signal: new AbortController().signal });
+  quitter.abort(new Error('removed'));
+  await assert.rejects(first, /removed/);
+  const result = await second;
+  assert.deepEqual(readFileSync(join(result.folder, 'shared2.bin')), Buffer.alloc(500_000, 4));
+});

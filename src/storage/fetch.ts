@@ -66,21 +66,71 @@ interface CacheManifest {
   fetchedAt: string;
 }
 
-const inFlight = new Map<string, Promise<FetchResult>>();
+/** One download shared by the callers fetching the same URI with the same credentials at once. */
+interface SharedFetch {
+  readonly task: Promise<FetchResult>;
+  readonly controller: AbortController;
+  readonly listeners: Set<(progress: FetchProgress) => void>;
+  users: number;
+}
+
+const inFlight = new Map<string, SharedFetch>();
 
 /** The cache entry of `url` under `home`. */
 export function cacheEntry(home: string, url: URL): string {
   return join(home, 'models', createHash('sha256').update(normalizedUri(url)).digest('hex'));
 }
 
-/** `url` fetched into the cache (or found there); concurrent fetches of one URI share one download. */
+/**
+ * `url` fetched into the cache (or found there). Concurrent fetches of one URI with the same
+ * credentials share one download, which stops only when every caller's signal has aborted.
+ */
 export function fetchModel(url: URL, options: FetchOptions): Promise<FetchResult> {
   const entry = cacheEntry(options.home, url);
-  const running = inFlight.get(entry);
-  if (running !== undefined) return running;
-  const task = fetchIntoCache(url, entry, options).finally(() => inFlight.delete(entry));
-  inFlight.set(entry, task);
-  return task;
+  const key = `${entry}\n${createHash('sha256').update(JSON.stringify(Object.entries(options.env).sort())).digest('hex')}`;
+  let shared = inFlight.get(key);
+  if (shared === undefined) {
+    const controller = new AbortController();
+    const listeners = new Set<(progress: FetchProgress) => void>();
+    const task = fetchIntoCache(url, entry, { ...options, signal: controller.signal, onProgress: (p) => listeners.forEach((l) => l(p)) });
+    const created: SharedFetch = { task, controller, listeners, users: 0 };
+    void task.finally(() => inFlight.delete(key)).catch(() => undefined);
+    inFlight.set(key, created);
+    shared = created;
+  }
+  const { task, controller, listeners } = shared;
+  const user = shared;
+  user.users++;
+  const onProgress = options.onProgress;
+  if (onProgress !== undefined) listeners.add(onProgress);
+  const signal = options.signal;
+  if (signal === undefined) return task;
+  return new Promise<FetchResult>((resolve, reject) => {
+    const leave = (): void => {
+      if (onProgress !== undefined) listeners.delete(onProgress);
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onAbort = (): void => {
+      leave();
+      if (--user.users === 0) controller.abort(signal.reason);
+      reject(signal.reason as Error);
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    task.then(
+      (result) => {
+        leave();
+        resolve(result);
+      },
+      (err: unknown) => {
+        leave();
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }
 
 /** The provider that serves `url`, or a NOT_SUPPORTED error naming the schemes there are. */
