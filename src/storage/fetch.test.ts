@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -219,4 +220,17 @@ test('one of two callers sharing a download gives up, and the other still gets t
   await assert.rejects(first, /removed/);
   const result = await second;
   assert.deepEqual(readFileSync(join(result.folder, 'shared2.bin')), Buffer.alloc(500_000, 4));
+});
+
+test("a lock left by a process that is gone is taken over, and the lock is released after the fetch", async () => {
+  files.set('/locked.bin', { body: Buffer.alloc(10, 5), etag: '"k"' });
+  const url = new URL(`${origin}/locked.bin`);
+  const home = join(work, 'locked');
+  const entry = cacheEntry(home, url);
+  mkdirSync(join(home, 'models'), { recursive: true });
+  const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  writeFileSync(`${entry}.lock`, gone.stdout);
+  const result = await fetchModel(url, options(home));
+  assert.equal(result.fromCache, false);
+  assert.equal(existsSync(`${entry}.lock`), false);
 });

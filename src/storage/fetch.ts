@@ -8,7 +8,8 @@
  * A download goes into `<entry>.partial/` beside the entry, objects in parallel (a small pool),
  * each resumed from the bytes already on disk after a broken transfer (a few tries with backoff,
  * and again by the next fetch when the listing has not changed), its size checked; an archive is
- * unpacked; only then is the folder renamed into place. A half-download is never served.
+ * unpacked; only then is the folder renamed into place. A half-download is never served. One
+ * process at a time writes an entry (`<entry>.lock`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
@@ -152,22 +153,80 @@ async function fetchIntoCache(url: URL, entry: string, options: FetchOptions): P
   if (cached !== undefined && existsSync(folder) && sameVersions(cached.objects, objects)) {
     return { folder, fromCache: true, bytes: cached.bytes };
   }
-  const partial = `${entry}.partial`;
-  const listing = JSON.stringify(objects);
-  const before = await readFile(join(partial, 'objects.json'), 'utf8').catch(() => undefined);
-  // What a broken fetch left is kept only while the listing (and so every version) is the same.
-  if (before !== listing || objects.some((o) => o.version === undefined)) await rm(partial, { recursive: true, force: true });
-  await mkdir(partial, { recursive: true });
-  await writeFile(join(partial, 'objects.json'), listing);
-  const bytes = await downloadInto(provider, url, objects, partial, options, signal);
-  const manifest: CacheManifest = { uri: normalizedUri(url), objects, bytes, fetchedAt: new Date().toISOString() };
-  await writeFile(join(partial, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  await rm(join(partial, 'objects.json'));
-  const old = `${entry}.old-${randomBytes(4).toString('hex')}`;
-  if (existsSync(entry)) await rename(entry, old);
-  await rename(partial, entry);
-  await rm(old, { recursive: true, force: true });
-  return { folder, fromCache: false, bytes };
+  await mkdir(dirname(entry), { recursive: true });
+  const release = await lockEntry(entry, signal);
+  try {
+    // Another process may have fetched it while this one waited for the lock.
+    const now = await readManifest(join(entry, 'manifest.json'));
+    if (now !== undefined && existsSync(folder) && sameVersions(now.objects, objects)) return { folder, fromCache: true, bytes: now.bytes };
+    const partial = `${entry}.partial`;
+    const listing = JSON.stringify(objects);
+    const before = await readFile(join(partial, 'objects.json'), 'utf8').catch(() => undefined);
+    // What a broken fetch left is kept only while the listing (and so every version) is the same.
+    if (before !== listing || objects.some((o) => o.version === undefined)) await rm(partial, { recursive: true, force: true });
+    await mkdir(partial, { recursive: true });
+    await writeFile(join(partial, 'objects.json'), listing);
+    const bytes = await downloadInto(provider, url, objects, partial, options, signal);
+    const manifest: CacheManifest = { uri: normalizedUri(url), objects, bytes, fetchedAt: new Date().toISOString() };
+    await writeFile(join(partial, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    await rm(join(partial, 'objects.json'));
+    const old = `${entry}.old-${randomBytes(4).toString('hex')}`;
+    if (existsSync(entry)) await rename(entry, old);
+    await rename(partial, entry);
+    await rm(old, { recursive: true, force: true });
+    return { folder, fromCache: false, bytes };
+  } finally {
+    await release();
+  }
+}
+
+/**
+ * `<entry>.lock`, created exclusively and holding this process's pid: one process at a time fetches
+ * into an entry (`trantor up` and `trantor storage-init` share a home). A lock whose process is gone
+ * is taken over; a live one is waited for.
+ */
+async function lockEntry(entry: string, signal: AbortSignal): Promise<() => Promise<void>> {
+  const lock = `${entry}.lock`;
+  for (let wait = 50; ; wait = Math.min(wait * 2, 1000)) {
+    try {
+      await writeFile(lock, String(process.pid), { flag: 'wx' });
+      heldLocks.add(lock);
+      return async () => {
+        heldLocks.delete(lock);
+        await rm(lock, { force: true });
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    if (await staleLock(lock)) await rm(lock, { force: true });
+    else await delay(wait, undefined, { signal });
+  }
+}
+
+/** Locks this process holds (a lock naming this pid but not here is a previous process's). */
+const heldLocks = new Set<string>();
+
+async function staleLock(lock: string): Promise<boolean> {
+  const text = await readFile(lock, 'utf8').catch(() => undefined);
+  if (text === undefined) return false; // just released: try again
+  if (text === '') {
+    // Created, its pid not written yet, unless its process died in between.
+    const age = Date.now() - ((await stat(lock).catch(() => undefined))?.mtimeMs ?? 0);
+    return age > 5_000;
+  }
+  const holder = Number(text);
+  if (!Number.isInteger(holder) || holder <= 0) return true;
+  if (holder === process.pid) return !heldLocks.has(lock);
+  return !alive(holder);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
