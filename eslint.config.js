@@ -10,16 +10,17 @@ const layers = {
   http: ['options', 'protocol'],
   grpc: ['options', 'protocol'],
   manifest: ['options', 'protocol'],
+  storage: ['options', 'protocol', 'manifest'],
   component: ['options', 'protocol', 'http', 'grpc'],
   executor: ['options', 'protocol', 'manifest', 'grpc'],
   gateway: ['options', 'protocol', 'http', 'grpc', 'manifest', 'executor'],
   eventing: ['options', 'protocol', 'http', 'manifest'],
-  'runtime/local': ['options', 'protocol', 'manifest'],
+  'runtime/local': ['options', 'protocol', 'manifest', 'storage'],
   'runtime/kubernetes': ['options', 'protocol', 'manifest'],
   client: ['options', 'protocol', 'manifest'],
-  cli: ['options', 'protocol', 'http', 'manifest', 'client'],
+  cli: ['options', 'protocol', 'http', 'manifest', 'client', 'storage'],
 };
-const all = ['options', 'protocol', 'http', 'grpc', 'manifest', 'component', 'executor', 'gateway', 'eventing', 'runtime/local', 'runtime/kubernetes', 'server', 'client', 'cli'];
+const all = ['options', 'protocol', 'http', 'grpc', 'manifest', 'storage', 'component', 'executor', 'gateway', 'eventing', 'runtime/local', 'runtime/kubernetes', 'server', 'client', 'cli'];
 const zones = Object.entries(layers).flatMap(([module, allowed]) =>
   all
     .filter((other) => other !== module && !allowed.includes(other) && !other.startsWith(`${module}/`))

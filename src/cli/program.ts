@@ -13,6 +13,7 @@ import { asTrantorError, stringifyJson } from '../protocol/index.ts';
 import { callApi, callApiJson, CliError, failureOf, streamApi } from './control-plane.ts';
 import { connect, processIo, type Io } from './io.ts';
 import { addEventCommands } from './events.ts';
+import { addStorageInitCommand } from './storage-init.ts';
 import { age, parseOutput, serialise, table } from './format.ts';
 import { deleteObject, deleteTargets, getAll, getObjects } from './objects.ts';
 import { qualifiedName, resourceOfWord, resourceWords } from './resources.ts';
@@ -277,6 +278,7 @@ export function buildProgram(io: Io = processIo): Command {
     });
 
   addEventCommands(program, io);
+  addStorageInitCommand(program, io);
 
   return program;
 }

@@ -150,7 +150,8 @@ spec:
   assert.doesNotMatch(trantor.cli(['get']).stdout, /good-one/);
 });
 
-test('a remote modelUri fails the deployment with a description that says what to do', () => {
+test("the seed's gs:// modelUri, unchanged, serves the local iris model through a mirror in the home's storage.json", async () => {
+  writeFileSync(join(trantor.home, 'storage.json'), JSON.stringify({ mirrors: { 'gs://seldon-models/v1.11.0-dev/sklearn/iris': join(ROOT, 'examples', 'iris', 'model') } }));
   const file = join(trantor.home, 'remote.yaml');
   writeFileSync(
     file,
@@ -166,8 +167,10 @@ spec:
 `,
   );
   const result = trantor.cli(['apply', '-f', file, '--wait']);
-  assert.notEqual(result.code, 0);
-  assert.match(result.stderr, /gs:\/\/seldon-models.*not supported yet/);
+  assert.equal(result.code, 0, result.stderr);
+  const res = await postJson(trantor.url('seldon', 'remote-iris'), { data: { ndarray: [[1, 2, 3, 4]] } });
+  assert.equal(res.status, 200);
+  assert.deepEqual((res.body as Reply).data.ndarray, sklearnPredictProba([[1, 2, 3, 4]]));
   assert.equal(trantor.cli(['delete', 'sdep', 'remote-iris', '-n', 'seldon']).code, 0);
 });
 

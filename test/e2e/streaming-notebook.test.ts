@@ -5,16 +5,15 @@
  * event display printing the response event field for field as the notebook shows it.
  *
  * The manifests are examples/eventing-notebook/, the notebook's files with the changes its
- * README lists: the model is the local iris model (remote storage comes later), and the Trigger
+ * README lists: the model is the local iris model (or the notebook's gs:// URI through a mirror), and the Trigger
  * has the `subscriber:` line the notebook's printout lost. The event-display image is stood in by
  * `trantor event-display`, as the integration doc's e2e does.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { existsSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type EventDisplay, ROOT, sklearnPredictProba, startEventDisplay, Trantor, waitFor } from './harness.ts';
 import { NOTEBOOK_DEPLOYMENT, NOTEBOOK_TRIGGER_AS_PRINTED } from '../seed-manifests.ts';
 
@@ -169,13 +168,9 @@ test("the notebook's Trigger as display.printed() is refused at the line where i
   assert.match(trantor.cli(['get', 'triggers']).stdout, /seldon-eventing-sklearn-trigger\s+True/);
 });
 
-// Last: it turns the running deployment into the notebook's, which fails.
-test("the notebook's gs:// deployment fails saying which local modelUri to use, and that folder is this package's iris model", () => {
+// Last: it turns the running deployment into the notebook's, unchanged.
+test("the notebook's gs:// deployment, unchanged, serves this package's iris model through TRANTOR_STORAGE_MIRRORS-style mirrors", () => {
+  writeFileSync(join(trantor.home, 'storage.json'), JSON.stringify({ mirrors: { 'gs://seldon-models/sklearn/iris': join(ROOT, 'examples', 'iris', 'model') } }));
   const applied = trantor.cli(['apply', '-f', '-', '--wait', '--timeout', '60s'], NOTEBOOK_DEPLOYMENT);
-  assert.equal(applied.code, 1);
-  const uri = /modelUri gs:\/\/seldon-models\/sklearn\/iris: remote model storage is not supported yet; for this example use the local iris model: modelUri: (file:\/\/\S+)/.exec(applied.stderr)?.[1];
-  assert.ok(uri !== undefined, applied.stderr);
-  assert.equal(fileURLToPath(uri), join(ROOT, 'examples', 'iris', 'model'));
-  assert.ok(existsSync(join(fileURLToPath(uri), 'model.joblib')));
-  assert.match(applied.stderr, /in general, copy the model to a local folder and use its path or a file:\/\/ URI/);
+  assert.equal(applied.code, 0, applied.stderr);
 });

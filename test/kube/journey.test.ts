@@ -15,8 +15,8 @@
  * Deployment controller would. Then the seed's curl through the gateway process answers the iris
  * prediction, and the SeldonDeployment is `Available` with its `address.url`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -195,11 +195,16 @@ class PodRunner {
 
   private start(pod: Pod): void {
     for (const init of pod.spec.initContainers ?? []) {
-      // KServe's storage initializer, `[src, dest]`: here the source is the local iris model.
-      assert.match(init.image, /storage-initializer/, `the pod runner cannot run init container ${init.name} (${init.image})`);
+      // Our image's `trantor storage-init --no-cache SRC DEST`, run for real with SRC mirrored to the
+      // local iris model (the cluster has no way out).
       assert.equal(init.image, this.config.storageInitializer.image);
-      const [, dest] = init.args ?? [];
-      cpSync(MODEL, this.mounted(init, pod, dest ?? ''), { recursive: true });
+      const [command, noCache, src = '', dest = ''] = init.args ?? [];
+      assert.deepEqual([command, noCache], ['storage-init', '--no-cache'], `the pod runner cannot run init container ${init.name} (${init.args?.join(' ')})`);
+      const fetched = spawnSync(process.execPath, [join(ROOT, 'bin', 'trantor.js'), 'storage-init', '--no-cache', src, this.mounted(init, pod, dest)], {
+        env: { ...process.env, TRANTOR_STORAGE_MIRRORS: `${src}=${MODEL}` },
+        encoding: 'utf8',
+      });
+      assert.equal(fetched.status, 0, fetched.stderr);
     }
     for (const container of pod.spec.containers) {
       const dockerfile = dockerfileOf(container.image);

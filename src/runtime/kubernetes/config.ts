@@ -77,7 +77,8 @@ export const DEFAULT_RENDER_CONFIG: RenderConfig = deepFreeze({
   },
   predictiveUnit: { httpPort: 9000, grpcPort: 9500, metricsPort: 6000, defaultEnvSecretRefName: '' },
   storageInitializer: {
-    image: 'kserve/storage-initializer:v0.14.1',
+    // Ours: `trantor storage-init`, the same code as `trantor up`'s fetcher (any KServe-style image works too).
+    image: TRANTOR_IMAGE,
     resources: { requests: { cpu: '100m', memory: '100Mi' }, limits: { cpu: '1', memory: '1Gi' } },
   },
   predictorServers: {

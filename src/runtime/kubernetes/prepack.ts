@@ -11,6 +11,11 @@ import { PODINFO_PATH, PODINFO_VOLUME } from './executor.ts';
 import { envList, isRecord, records, RenderError, withEntries, type ContainerObject } from './objects.ts';
 
 export const MODEL_PATH = '/mnt/models';
+/**
+ * Trantor's own image (from any registry), whose entry point is `trantor`: its initializer runs
+ * `trantor storage-init --no-cache SRC DEST`; any other image gets KServe's bare `[SRC, DEST]`.
+ */
+const TRANTOR_IMAGE = /(^|\/)trantor-ml\/trantor(:|@|$)/;
 export const PVC_PATH = '/mnt/pvc';
 
 /** Seldon's component variables that only Kubernetes pods get (MLServer's names, the metrics path, the executor flag). */
@@ -63,10 +68,11 @@ export function modelMount(node: GraphNode, container: string, config: RenderCon
   }
   const volume = `${container}-provision-location`;
   const secret = node.envSecretRefName ?? (config.predictiveUnit.defaultEnvSecretRefName || undefined);
+  const image = node.storageInitializerImage ?? config.storageInitializer.image;
   const init: ContainerObject = {
     name: `${container}-model-initializer`,
-    image: node.storageInitializerImage ?? config.storageInitializer.image,
-    args: [uri, MODEL_PATH],
+    image,
+    args: TRANTOR_IMAGE.test(image) ? ['storage-init', '--no-cache', uri, MODEL_PATH] : [uri, MODEL_PATH],
     volumeMounts: [{ name: volume, mountPath: MODEL_PATH }],
     resources: structuredClone(config.storageInitializer.resources),
     terminationMessagePolicy: 'FallbackToLogsOnError',

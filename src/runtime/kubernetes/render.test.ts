@@ -13,9 +13,10 @@ import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { Service } from 'kubernetes-models/v1/Service';
 import { parse, stringify } from 'yaml';
-import { loadManifests, type SeldonDeployment } from '../../manifest/index.ts';
+import { loadManifests, type GraphNode, type SeldonDeployment } from '../../manifest/index.ts';
 import { decodeEnginePredictor, DEFAULT_RENDER_CONFIG, IMAGE_TAG, render, renderConfig, RenderError, type KubeObject, type RenderConfig, type Rendered } from './index.ts';
 import { exampleAndSeedManifests, featuresManifest, ROOT, TESTDATA } from './testing.ts';
+import { modelMount } from './prepack.ts';
 const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
 
 /** Every integration on, for the features fixture. */
@@ -166,7 +167,10 @@ test("the seed's iris model becomes Seldon's objects, name for name", () => {
   assert.equal(deployment.metadata.labels['seldon.io/model'], 'true');
   const pod = podSpecOf(deployment);
   assert.deepEqual(pod.containers.map((c) => c['name']), ['classifier', 'seldon-container-engine']);
-  assert.deepEqual(pod.initContainers?.map((c) => [c['name'], c['args']]), [['classifier-model-initializer', ['gs://seldon-models/v1.11.0-dev/sklearn/iris', '/mnt/models']]]);
+  assert.deepEqual(pod.initContainers?.map((c) => [c['name'], c['args']]), [
+    ['classifier-model-initializer', ['storage-init', '--no-cache', 'gs://seldon-models/v1.11.0-dev/sklearn/iris', '/mnt/models']],
+  ]);
+  assert.equal(pod.initContainers?.[0]?.['image'], DEFAULT_RENDER_CONFIG.executor.image, "Trantor's own image is the default initializer");
   assert.deepEqual(pod.volumes?.find((v) => v['name'] === 'classifier-provision-location'), { name: 'classifier-provision-location', emptyDir: {} });
   const model = pod.containers[0]!;
   const env = Object.fromEntries((model['env'] as { name: string; value: string }[]).map((e) => [e.name, e.value]));
@@ -381,4 +385,12 @@ test('what render adds never repeats a port number or a mount path the user alre
   const model = podSpecOf(only(render(sdep!, DEFAULT_RENDER_CONFIG), 'Deployment', 'x-p-0-m')).containers[0]!;
   assert.deepEqual((model['ports'] as { containerPort: number }[]).map((p) => p.containerPort), [9000, 9500, 6000]);
   assert.deepEqual((model['volumeMounts'] as { mountPath: string }[]).map((m) => m.mountPath), ['/mnt/models', '/etc/podinfo']);
+});
+
+test("a node's own KServe-style initializer image gets the bare [src, dest] arguments", () => {
+  const node: GraphNode = { name: 'classifier', modelUri: 's3://bucket/iris', storageInitializerImage: 'kserve/storage-initializer:v0.14.1', endpoint: { type: 'REST' }, parameters: [], children: [] };
+  const init = modelMount(node, 'classifier', DEFAULT_RENDER_CONFIG)?.initContainers[0];
+  assert.deepEqual(init?.['args'], ['s3://bucket/iris', '/mnt/models']);
+  const ours = modelMount({ ...node, storageInitializerImage: 'registry.example.com/trantor-ml/trantor:0.2.0' }, 'classifier', DEFAULT_RENDER_CONFIG)?.initContainers[0];
+  assert.deepEqual(ours?.['args'], ['storage-init', '--no-cache', 's3://bucket/iris', '/mnt/models']);
 });

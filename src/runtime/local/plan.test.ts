@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TrantorError } from '../../protocol/index.ts';
-import { PACKAGE_ROOT, planDeployment } from './plan.ts';
+import { PACKAGE_ROOT, planDeployment, withModelFolder } from './plan.ts';
 import type { PlanOptions } from './plan.ts';
 import { PYTHON_PACKAGE_DIR } from './python.ts';
 import { container, graphNode, seldonDeployment } from './testing.ts';
@@ -19,7 +19,7 @@ const fakePython = (modules: readonly string[]): { executable: string; modules: 
   executable: '/opt/python3',
   modules: new Set(modules),
 });
-const options: PlanOptions = { env: { PATH: '/usr/bin', PYTHONPATH: '/site' }, python: fakePython, nodeHost: ['/opt/node', '/pkg/node-host.js'] };
+const options: PlanOptions = { home: mkdtempSync(join(tmpdir(), 'trantor-plan-home-')), env: { PATH: '/usr/bin', PYTHONPATH: '/site' }, python: fakePython, nodeHost: ['/opt/node', '/pkg/node-host.js'] };
 
 function failure(fn: () => unknown): TrantorError {
   try {
@@ -135,34 +135,31 @@ test('a file:// modelUri is read as a local path', () => {
   assert.equal(parameters[0]?.value, join(base, 'iris'));
 });
 
-test("a seed's gs:// iris modelUri is refused with the exact local modelUri to use instead", () => {
-  const sdep = seldonDeployment({ graph: graphNode({ implementation: 'SKLEARN_SERVER', modelUri: 'gs://seldon-models/sklearn/iris' }) });
-  const err = failure(() => planDeployment(sdep, options));
-  assert.equal(err.code, 'NOT_SUPPORTED');
-  const local = pathToFileURL(join(PACKAGE_ROOT, 'examples', 'iris', 'model')).href;
-  assert.equal(
-    err.message,
-    `spec.predictors[0].graph.modelUri gs://seldon-models/sklearn/iris: remote model storage is not supported yet; for this example use the local iris model: modelUri: ${local} (in general, copy the model to a local folder and use its path or a file:// URI)`,
-  );
-  // The advice works: that modelUri plans.
-  const fixed = seldonDeployment({ graph: graphNode({ implementation: 'SKLEARN_SERVER', modelUri: local }) });
-  const [launch] = planDeployment(fixed, options);
+test('a remote modelUri plans a launch whose model the supervisor fetches first, with the node\'s secret', () => {
+  const node = graphNode({ implementation: 'SKLEARN_SERVER', modelUri: 'gs://seldon-models/v1.11.0-dev/sklearn/iris' });
+  node.envSecretRefName = 'gcs-creds';
+  const [launch] = planDeployment(seldonDeployment({ graph: node }), options);
+  assert.deepEqual(launch?.remoteModel, { uri: 'gs://seldon-models/v1.11.0-dev/sklearn/iris', field: 'spec.predictors[0].graph.modelUri', secretRefName: 'gcs-creds' });
+  const fetched = withModelFolder(launch, '/cache/iris');
+  assert.equal(fetched.remoteModel, undefined);
+  const parameters = JSON.parse(fetched.env['PREDICTIVE_UNIT_PARAMETERS'] ?? '[]') as { name: string; value: string }[];
+  assert.equal(parameters.find((p) => p.name === 'model_uri')?.value, '/cache/iris');
+});
+
+test("a mirror maps the seed's gs:// iris to the local example folder, served in place", () => {
+  const local = join(PACKAGE_ROOT, 'examples', 'iris', 'model');
+  const env = { ...options.env, TRANTOR_STORAGE_MIRRORS: `gs://seldon-models/v1.11.0-dev/sklearn/iris=${local}` };
+  const sdep = seldonDeployment({ graph: graphNode({ implementation: 'SKLEARN_SERVER', modelUri: 'gs://seldon-models/v1.11.0-dev/sklearn/iris' }) });
+  const [launch] = planDeployment(sdep, { ...options, env });
+  assert.equal(launch?.remoteModel, undefined);
   assert.match(launch?.env['PREDICTIVE_UNIT_PARAMETERS'] ?? '', /examples\/iris\/model/);
 });
 
-test("the install guide's versioned gs:// iris modelUri gets the same local advice", () => {
-  const sdep = seldonDeployment({ graph: graphNode({ implementation: 'SKLEARN_SERVER', modelUri: 'gs://seldon-models/v1.11.0-dev/sklearn/iris' }) });
-  assert.match(failure(() => planDeployment(sdep, options)).message, /for this example use the local iris model: modelUri: file:\/\/\S+\/examples\/iris\/model /);
-});
-
-test('another remote modelUri is refused with the general rule', () => {
-  const sdep = seldonDeployment({ graph: graphNode({ implementation: 'SKLEARN_SERVER', modelUri: 's3://bucket/models/income' }) });
+test('a modelUri with a scheme Trantor does not fetch is refused naming the field', () => {
+  const sdep = seldonDeployment({ graph: graphNode({ implementation: 'SKLEARN_SERVER', modelUri: 'ftp://host/models/income' }) });
   const err = failure(() => planDeployment(sdep, options));
-  assert.equal(err.code, 'NOT_SUPPORTED');
-  assert.equal(
-    err.message,
-    'spec.predictors[0].graph.modelUri s3://bucket/models/income: remote model storage is not supported yet; copy the model to a local folder and use its path or a file:// URI',
-  );
+  assert.equal(err.code, 'BAD_MANIFEST');
+  assert.match(err.message, /^spec\.predictors\[0\]\.graph\.modelUri ftp:\/\/host\/models\/income: the scheme ftp:\/\/ is not one Trantor fetches/);
 });
 
 test('a modelUri that does not exist names the path it looked at', () => {

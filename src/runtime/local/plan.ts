@@ -9,10 +9,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { COMPONENT_ENV, identityEnv, TrantorError } from '../../protocol/index.ts';
-import { HOST_IMPLEMENTATIONS, SERVED_IMPLEMENTATIONS, isExecutorBuiltIn, servesInProcess } from '../../manifest/index.ts';
+import { HOST_IMPLEMENTATIONS, SERVED_IMPLEMENTATIONS, isExecutorBuiltIn, resolveHome, servesInProcess } from '../../manifest/index.ts';
 import type { Container, GraphNode, Parameter, Predictor, SeldonDeployment, UnitImplementation } from '../../manifest/index.ts';
+import { loadMirrors, locateModel, pvcRoot } from '../../storage/index.ts';
 import { findPython, missingPythonAdvice, PYTHON_PACKAGE_DIR } from './python.ts';
 import type { PythonChoice } from './python.ts';
 
@@ -32,7 +32,6 @@ export const PYTHON_HOST_BIN = join(PYTHON_PACKAGE_DIR, 'bin');
 const PYTHON_HOST_MODULES = ['numpy'] as const;
 const SKLEARN_MODULES = ['numpy', 'sklearn', 'joblib'] as const;
 const SKLEARN_SERVER_CLASS = 'trantor_runtime.servers.sklearn.SKLearnServer';
-const REMOTE_SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 
 /** Everything needed to start the replicas of one graph node, except the ports (given per replica). */
 export interface ComponentLaunch {
@@ -53,6 +52,20 @@ export interface ComponentLaunch {
   inProcess?: boolean;
   /** Equal for two launches exactly when they would start the same processes. */
   fingerprint: string;
+  /**
+   * A model the supervisor fetches before the replicas start (`modelUri` in a remote store); its
+   * `model_uri` parameter holds the URI until `withModelFolder` puts the fetched folder there.
+   */
+  remoteModel?: RemoteModel;
+}
+
+export interface RemoteModel {
+  /** The URI to fetch, after mirrors. */
+  uri: string;
+  /** The manifest field it came from, for messages. */
+  field: string;
+  /** The node's `envSecretRefName`: credentials for the store. */
+  secretRefName?: string;
 }
 
 export interface PlanOptions {
@@ -62,6 +75,8 @@ export interface PlanOptions {
   python?: (modules: readonly string[], env: NodeJS.ProcessEnv) => PythonChoice | null;
   /** How to run the Node host; found from the package layout by default. */
   nodeHost?: readonly string[] | null;
+  /** The Trantor home: storage mirrors and `pvc://` folders (from `env` by default). */
+  home?: string;
 }
 
 /** The deployment's launches, or throws a TrantorError (BAD_MANIFEST or NOT_SUPPORTED) naming the field. */
@@ -213,7 +228,10 @@ function planSklearn(
   if (node.modelUri === undefined || node.modelUri === '') {
     throw new TrantorError('BAD_MANIFEST', `${path}.modelUri is required for SKLEARN_SERVER (node "${node.name}"): the folder holding model.joblib`);
   }
-  const modelPath = localModelPath(node.modelUri, `${path}.modelUri`, baseDir);
+  const field = `${path}.modelUri`;
+  const home = options.home ?? resolveHome(undefined, options.env);
+  const location = locateModel(node.modelUri, field, { baseDir, pvcRoot: pvcRoot(home), mirrors: loadMirrors(home, options.env) });
+  const modelPath = location.kind === 'local' ? location.path : location.uri;
   const own = found === null ? {} : containerEnv(found.container);
   const python = pythonFor(SKLEARN_MODULES, options, `${path}.implementation SKLEARN_SERVER`, { ...options.env, ...own });
   const parameters: Parameter[] = [{ name: 'model_uri', value: modelPath, type: 'STRING' }, ...node.parameters.filter((x) => x.name !== 'model_uri')];
@@ -226,40 +244,20 @@ function planSklearn(
   };
   const cwd = found === null ? baseDir : workingDirOf(found.container, found.path, baseDir);
   const args = ['-m', 'trantor_runtime.microservice', SKLEARN_SERVER_CLASS, '--service-type', 'MODEL'];
-  return launch(contract, replicas, python.executable, args, cwd, env, found?.container.image);
-}
-
-/** `modelUri` as an absolute local path: relative paths resolve against the manifest's folder. */
-export function localModelPath(uri: string, field: string, baseDir: string): string {
-  let path: string;
-  const scheme = REMOTE_SCHEME.exec(uri)?.[1]?.toLowerCase();
-  if (scheme === 'file') {
-    try {
-      path = fileURLToPath(uri);
-    } catch (err) {
-      throw new TrantorError('BAD_MANIFEST', `${field} ${uri}: not a valid file:// URI (${(err as Error).message})`);
-    }
-  } else if (scheme !== undefined) {
-    throw new TrantorError('NOT_SUPPORTED', remoteStorageAdvice(uri, field));
-  } else {
-    path = resolve(baseDir, uri);
+  const planned = launch(contract, replicas, python.executable, args, cwd, env, found?.container.image);
+  if (location.kind === 'remote') {
+    planned.remoteModel = { uri: location.uri, field };
+    if (node.envSecretRefName !== undefined && node.envSecretRefName !== '') planned.remoteModel.secretRefName = node.envSecretRefName;
   }
-  if (!existsSync(path)) throw new TrantorError('BAD_MANIFEST', `${field} ${uri}: ${path} does not exist`);
-  return path;
+  return planned;
 }
 
-/** The local copy of the iris model the seeds serve from `gs://…/sklearn/iris`. */
-const LOCAL_IRIS_MODEL = join(PACKAGE_ROOT, 'examples', 'iris', 'model');
-
-/**
- * What to do instead of a remote `modelUri` until remote storage exists: the general rule, and for
- * the seeds' iris model (`gs://seldon-models/…/sklearn/iris`) the exact line to use.
- */
-function remoteStorageAdvice(uri: string, field: string): string {
-  const general = 'copy the model to a local folder and use its path or a file:// URI';
-  const isIris = /\/sklearn\/iris\/?$/i.test(uri) && existsSync(LOCAL_IRIS_MODEL);
-  const advice = isIris ? `for this example use the local iris model: modelUri: ${pathToFileURL(LOCAL_IRIS_MODEL).href} (in general, ${general})` : general;
-  return `${field} ${uri}: remote model storage is not supported yet; ${advice}`;
+/** `launch` with its fetched model: `folder` as the `model_uri` parameter, nothing left to fetch. */
+export function withModelFolder(planned: ComponentLaunch, folder: string): ComponentLaunch {
+  const parameters = JSON.parse(planned.env[COMPONENT_ENV.parameters] ?? '[]') as Parameter[];
+  const env = { ...planned.env, [COMPONENT_ENV.parameters]: JSON.stringify(parameters.map((p) => (p.name === 'model_uri' ? { ...p, value: folder } : p))) };
+  const { remoteModel: _fetched, ...rest } = planned;
+  return { ...rest, env };
 }
 
 function workingDirOf(container: Container, path: string, baseDir: string): string {

@@ -83,6 +83,10 @@ export class DeploymentRecord {
   rollout: Rollout | undefined;
   /** Why the deployment is Failed; cleared by the next apply. */
   failure: string | undefined;
+  /** What is being fetched before the replicas start (`downloading gs://… 12.3 MB of 40.0 MB`), while it is. */
+  loading: string | undefined;
+  /** Stops the fetch of the models of an apply a newer one (or a removal) replaced. */
+  abortLoading: (() => void) | undefined;
   /** The sets of the rollout that failed, kept to show their replicas' states. */
   failedSets: Map<string, ReplicaSet> | undefined;
   unitOrder: string[] = [];

@@ -39,6 +39,10 @@ export function statusOf(record: DeploymentRecord): DeploymentStatus {
   const sets = displaySets(record);
   const replicas = sets.flatMap((set) => set.replicas.map(replicaStatus));
   if (record.failure !== undefined) return { state: 'Failed', description: record.failure, replicas };
+  if (record.loading !== undefined) {
+    const serving = record.servingRevision === undefined ? '' : '; the previous version keeps serving';
+    return { state: 'Creating', description: `${record.loading}${serving}`, replicas };
+  }
   const rollout = record.rollout;
   if (rollout !== undefined) {
     const incoming = [...rollout.sets.values()].flatMap((set) => set.replicas);

@@ -1,7 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -376,15 +377,66 @@ test('a container that names only an image fails the deployment with the fields 
   );
 });
 
-test('a remote modelUri fails the deployment at once', async () => {
-  const s = supervisor();
-  await s.apply(seldonDeployment({ graph: graphNode({ name: 'classifier', implementation: 'SKLEARN_SERVER', modelUri: 'gs://seldon-models/sklearn/iris' }) }));
-  const status = s.status('seldon', 'sample');
-  assert.equal(status?.state, 'Failed');
-  assert.match(
-    status?.description ?? '',
-    /^spec\.predictors\[0\]\.graph\.modelUri gs:\/\/seldon-models\/sklearn\/iris: remote model storage is not supported yet; for this example use the local iris model: modelUri: file:\/\/\S+\/examples\/iris\/model /,
-  );
+test('a remote modelUri that is missing fails the deployment naming the field, the URI and the cause', async () => {
+  const server = createServer((_req, res) => res.writeHead(404).end());
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const uri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/missing/iris.tar.gz`;
+  try {
+    const s = supervisor({ python: () => ({ executable: '/usr/bin/python3', modules: new Set<string>() }) });
+    await s.apply(seldonDeployment({ graph: graphNode({ name: 'classifier', implementation: 'SKLEARN_SERVER', modelUri: uri }) }));
+    assert.equal(s.status('seldon', 'sample')?.state, 'Creating');
+    assert.equal(s.status('seldon', 'sample')?.description, `fetching ${uri}`);
+    const status = await waitForState(s, 'Failed');
+    assert.equal(
+      status.description,
+      `spec.predictors[0].graph.modelUri: cannot fetch the model of node "classifier": ${uri}: no such file (404 Not Found); check the modelUri`,
+    );
+  } finally {
+    server.close();
+  }
+});
+
+test('while a remote model downloads the deployment is Creating with the bytes so far and the total', async () => {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((ok) => (release = ok));
+  const body = Buffer.alloc(2_000_000, 1);
+  const server = createServer((req, res) => {
+    res.writeHead(200, { etag: '"m"', 'content-length': String(body.length) });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    res.write(body.subarray(0, 1_000_000));
+    void held.then(() => res.end(body.subarray(1_000_000)));
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const uri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/model.bin`;
+  try {
+    // No Python can start: the deployment fails after the download, which is all this test needs.
+    const s = supervisor({ python: () => ({ executable: '/nonexistent/python3', modules: new Set<string>() }) });
+    await s.apply(seldonDeployment({ graph: graphNode({ name: 'classifier', implementation: 'SKLEARN_SERVER', modelUri: uri }) }));
+    const downloading = await waitFor('a download description', () => {
+      const status = s.status('seldon', 'sample');
+      return status?.description?.startsWith(`downloading ${uri} `) === true ? status : undefined;
+    });
+    assert.equal(downloading.state, 'Creating');
+    assert.match(downloading.description ?? '', / of 2\.0 MB \([\d.]+ [kMG]?B\/s\)$/);
+    release();
+    await waitFor('the download to end', () => s.status('seldon', 'sample')?.description?.startsWith('downloading') === false);
+  } finally {
+    release();
+    server.close();
+  }
+});
+
+test('a node naming an envSecretRefName with no secret file fails saying where to write it', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'trantor-home-'));
+  const s = supervisor({ home, python: () => ({ executable: '/usr/bin/python3', modules: new Set<string>() }) });
+  const node = graphNode({ name: 'classifier', implementation: 'SKLEARN_SERVER', modelUri: 's3://bucket/iris' });
+  node.envSecretRefName = 'aws-creds';
+  await s.apply(seldonDeployment({ graph: node }));
+  const status = await waitForState(s, 'Failed');
+  assert.match(status.description ?? '', new RegExp(`envSecretRefName aws-creds: no secret file ${join(home, 'secrets', 'seldon', 'aws-creds.env')}`));
 });
 
 test('remove stops the processes, including children of a shell wrapper', async () => {

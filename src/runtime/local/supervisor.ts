@@ -20,6 +20,7 @@ import { EventEmitter, on } from 'node:events';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { asTrantorError } from '../../protocol/index.ts';
+import { describeProgress, modelFolder, readSecretEnv } from '../../storage/index.ts';
 import type { DeploymentStatus, EndpointSource, ReplicaAddress, Runtime, RuntimeEvent, UnitKey, SeldonDeployment } from '../../manifest/index.ts';
 import { EndpointIndex } from './endpoints.ts';
 import { defaultProbes } from './health.ts';
@@ -27,7 +28,7 @@ import { DeploymentLogs, safePart } from './logs.ts';
 import type { LogLine } from './logs.ts';
 import { runtimeOptions } from './options.ts';
 import type { RuntimeOptions } from './options.ts';
-import { planDeployment } from './plan.ts';
+import { planDeployment, withModelFolder } from './plan.ts';
 import type { ComponentLaunch, PlanOptions } from './plan.ts';
 import { sharedPorts } from './ports.ts';
 import type { PortAllocator } from './ports.ts';
@@ -99,7 +100,7 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
     this.#logger = options.logger;
     const env = options.env;
     const { pythonProbeTimeout } = this.#options;
-    this.#planOptions = { env, python: options.python ?? ((modules, pythonEnv) => findPython(modules, pythonEnv, pythonProbeTimeout)) };
+    this.#planOptions = { env, home: options.home, python: options.python ?? ((modules, pythonEnv) => findPython(modules, pythonEnv, pythonProbeTimeout)) };
     if (options.nodeHost !== undefined) this.#planOptions.nodeHost = options.nodeHost;
     this.#host = this.#replicaHost(options.ports ?? sharedPorts);
   }
@@ -122,6 +123,9 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
     }
     record.failure = undefined;
     record.failedSets = undefined;
+    record.abortLoading?.();
+    record.abortLoading = undefined;
+    record.loading = undefined;
 
     let launches: ComponentLaunch[];
     try {
@@ -135,12 +139,74 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
       return Promise.resolve();
     }
 
+    if (launches.some((l) => l.remoteModel !== undefined)) {
+      const abort = new AbortController();
+      record.abortLoading = () => abort.abort();
+      record.loading = `fetching ${[...new Set(launches.flatMap((l) => l.remoteModel?.uri ?? []))].join(', ')}`;
+      this.#changed(record);
+      this.#track(this.#fetchModels(record, revision, launches, deployment, abort.signal));
+      return Promise.resolve();
+    }
+    this.#roll(record, revision, launches, deployment);
+    return Promise.resolve();
+  }
+
+  #roll(record: DeploymentRecord, revision: number, launches: readonly ComponentLaunch[], deployment: SeldonDeployment): void {
     const rollout = record.begin(revision, launches, deployment, this.#host, this.#defaults);
-    log.info({ units: [...rollout.sets.values()].map((s) => `${s.launch.node}×${s.launch.replicas}`), removed: rollout.removed.size }, 'rolling out');
+    this.#logger.info(
+      { deployment: record.id, revision, units: [...rollout.sets.values()].map((s) => `${s.launch.node}×${s.launch.replicas}`), removed: rollout.removed.size },
+      'rolling out',
+    );
     for (const set of rollout.sets.values()) set.start();
     record.commitIfReady(this.#endpoints, this.#logger);
     this.#changed(record);
-    return Promise.resolve();
+  }
+
+  /**
+   * Fetches the remote models of `launches` (the status says what is downloading, and how far),
+   * then rolls out; a failure leaves the deployment Failed naming the field, the URI and the cause.
+   * A newer apply or a removal aborts it.
+   */
+  async #fetchModels(record: DeploymentRecord, revision: number, launches: ComponentLaunch[], deployment: SeldonDeployment, signal: AbortSignal): Promise<void> {
+    const current = (): boolean => !signal.aborted && record.revision === revision && this.#deployments.get(record.id) === record;
+    const resolved: ComponentLaunch[] = [];
+    for (const planned of launches) {
+      const remote = planned.remoteModel;
+      if (remote === undefined) {
+        resolved.push(planned);
+        continue;
+      }
+      try {
+        const secretEnv = remote.secretRefName === undefined ? {} : readSecretEnv(this.#home, record.namespace, remote.secretRefName, `${remote.field.replace(/\.modelUri$/, '')}.envSecretRefName`);
+        const result = await modelFolder(remote.uri, remote.field, {
+          home: this.#home,
+          env: this.#planOptions.env,
+          secretEnv,
+          baseDir: deployment.baseDir ?? process.cwd(),
+          signal,
+          onProgress: (progress) => {
+            if (!current()) return;
+            record.loading = describeProgress(remote.uri, progress);
+            this.#changed(record);
+          },
+        });
+        this.#logger.info({ deployment: record.id, uri: remote.uri, folder: result.folder, fromCache: result.fromCache, bytes: result.bytes }, 'model fetched');
+        resolved.push(withModelFolder(planned, result.folder));
+      } catch (err) {
+        if (!current()) return;
+        const message = `${remote.field}: cannot fetch the model of node "${planned.node}": ${asTrantorError(err).message}`;
+        record.loading = undefined;
+        record.abortLoading = undefined;
+        record.failure = record.servingRevision === undefined ? message : `update not applied: ${message}; the previous version keeps serving`;
+        this.#logger.warn({ deployment: record.id, reason: message }, 'model fetch failed');
+        this.#changed(record);
+        return;
+      }
+    }
+    if (!current()) return;
+    record.loading = undefined;
+    record.abortLoading = undefined;
+    this.#roll(record, revision, resolved, deployment);
   }
 
   status(namespace: string, name: string): DeploymentStatus | undefined {
@@ -153,6 +219,7 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
     const record = this.#deployments.get(id);
     if (record === undefined) return;
     this.#deployments.delete(id);
+    record.abortLoading?.();
     this.#endpoints.removeDeployment(namespace, name);
     await Promise.all(record.takeAllSets().map((set) => set.stop()));
     await record.logs.close();

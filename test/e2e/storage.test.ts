@@ -1,0 +1,102 @@
+/**
+ * Models from where users keep them: `trantor storage-init SRC DEST` (KServe's contract) and
+ * `trantor up` serving an iris SKLEARN_SERVER whose modelUri is an archive on a real HTTP server.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tar from 'tar';
+import { spawn } from 'node:child_process';
+import { ROOT, TRANTOR, Trantor, postJson, sklearnPredictProba, type CliResult } from './harness.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'trantor-storage-e2e-'));
+const archive = join(work, 'iris.tar.gz');
+const gets: string[] = [];
+let server: Server;
+let origin = '';
+const trantor = new Trantor();
+
+before(async () => {
+  await tar.c({ gzip: true, file: archive, cwd: join(ROOT, 'examples', 'iris', 'model') }, ['model.joblib']);
+  const body = readFileSync(archive);
+  server = createServer((req, res) => {
+    if (req.url !== '/iris.tar.gz') {
+      res.writeHead(404).end();
+      return;
+    }
+    if (req.method === 'GET') gets.push(req.url);
+    res.writeHead(200, { etag: '"iris-1"', 'content-length': String(body.length) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(async () => {
+  await trantor.close();
+  server.close();
+});
+
+/** `trantor ARGS` without blocking this process, whose HTTP server the command downloads from. */
+function cli(args: string[]): Promise<CliResult> {
+  const child = spawn(process.execPath, [TRANTOR, ...args], { env: trantor.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr })));
+}
+
+function irisManifest(name: string, modelUri: string): string {
+  const file = join(work, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: ${name}, namespace: seldon}
+spec:
+  name: iris
+  predictors:
+  - graph: {implementation: SKLEARN_SERVER, modelUri: '${modelUri}', name: classifier}
+    name: default
+    replicas: 1
+`,
+  );
+  return file;
+}
+
+test('storage-init fetches an archive into DEST unpacked, and a second run comes from the cache', async () => {
+  const dest = join(work, 'dest');
+  const first = await cli(['storage-init', `${origin}/iris.tar.gz`, dest]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual(readFileSync(join(dest, 'model.joblib')), readFileSync(join(ROOT, 'examples', 'iris', 'model', 'model.joblib')));
+  assert.equal(existsSync(join(dest, 'iris.tar.gz')), false);
+  const before = gets.length;
+  const again = await cli(['storage-init', `${origin}/iris.tar.gz`, join(work, 'dest2')]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /from the cache/);
+  assert.equal(gets.length, before, 'nothing downloaded the second time');
+});
+
+test('storage-init --no-cache of a missing file exits 1 naming the URI and the cause', async () => {
+  const result = await cli(['storage-init', '--no-cache', `${origin}/nothing.tgz`, join(work, 'dest3')]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, new RegExp(`error: ${origin}/nothing\\.tgz: no such file \\(404 Not Found\\); check the modelUri`));
+});
+
+test('trantor up serves an iris model fetched from an HTTP archive, and a missing one is Failed with its cause', async () => {
+  await trantor.up();
+  const applied = await cli(['apply', '-f', irisManifest('iris-http', `${origin}/iris.tar.gz`), '--wait', '--timeout', '120s']);
+  assert.equal(applied.code, 0, applied.stderr);
+  const rows = [[5.1, 3.5, 1.4, 0.2]];
+  const res = await postJson(trantor.url('seldon', 'iris-http'), { data: { ndarray: rows } });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.deepEqual((res.body as { data: { ndarray: number[][] } }).data.ndarray, sklearnPredictProba(rows));
+
+  const missing = await cli(['apply', '-f', irisManifest('iris-missing', `${origin}/gone/iris.tar.gz`), '--wait', '--timeout', '60s']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /cannot fetch the model of node "classifier": http:\/\/127\.0\.0\.1:\d+\/gone\/iris\.tar\.gz: no such file \(404 Not Found\); check the modelUri/);
+});
