@@ -10,6 +10,7 @@ const layers = {
   http: ['options', 'protocol'],
   grpc: ['options', 'protocol'],
   manifest: ['options', 'protocol'],
+  storage: ['options', 'protocol', 'manifest'],
   component: ['options', 'protocol', 'http', 'grpc'],
   executor: ['options', 'protocol', 'manifest', 'grpc'],
   gateway: ['options', 'protocol', 'http', 'grpc', 'manifest', 'executor'],
