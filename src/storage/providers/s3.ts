@@ -8,8 +8,9 @@
  *
  * Two calls only — ListObjectsV2 (paged by continuation token) and GetObject (with `Range` to
  * resume and `If-Match` on the listed ETag, so a resumed read never splices two versions) — so a
- * SigV4 signer (`aws4fetch`, 90 kB, no dependencies) over node:http does what the 3 MB
- * `@aws-sdk/client-s3` tree would, with less to load and nothing between the socket and the cache.
+ * SigV4 signer (`aws4fetch`: 90 kB, no dependencies, kept) over node:http does what
+ * `@aws-sdk/client-s3` would, without loading the SDK's middleware stack (dozens of `@aws-sdk` and
+ * `@smithy` packages) and with nothing between the socket and the cache.
  */
 import { AwsV4Signer } from 'aws4fetch';
 import type { IncomingMessage } from 'node:http';
