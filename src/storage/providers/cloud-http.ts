@@ -26,6 +26,8 @@ export interface CloudRequest {
   readonly verifyTls?: boolean;
   /** The model URI this request serves, for messages. */
   readonly uri: URL;
+  /** What to add when the server's TLS certificate is refused (how to turn checks off, if the store allows it). */
+  readonly tlsAdvice?: string;
 }
 
 /** Sends one request; resolves with the response head (any status), its body still to read. */
@@ -40,13 +42,11 @@ export function send(url: URL, request: CloudRequest): Promise<IncomingMessage> 
         reject(request.signal.reason instanceof Error ? request.signal.reason : err);
         return;
       }
-      reject(
-        new TrantorError(
-          'UNAVAILABLE',
-          `${request.uri.href}: cannot reach ${url.origin} (${err.code ?? err.message}); check the endpoint and that the store is up`,
-          { cause: err },
-        ),
-      );
+      const certificate = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(err.code ?? '');
+      const advice = certificate
+        ? `the store's TLS certificate was not accepted${request.tlsAdvice === undefined ? '' : `; ${request.tlsAdvice}`}`
+        : 'check the endpoint and that the store is up';
+      reject(new TrantorError('UNAVAILABLE', `${request.uri.href}: cannot reach ${url.origin} (${err.code ?? err.message}); ${advice}`, { cause: err }));
     });
     req.end();
   });

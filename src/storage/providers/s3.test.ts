@@ -2,7 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { AwsClient } from 'aws4fetch';
 import { s3Provider, s3Settings } from './s3.ts';
 import { emulator, freePort, readAll, rejection, start, type Running } from './cloud-testing.ts';
@@ -33,6 +34,12 @@ describe('s3 provider against versitygw (a real S3 gateway)', { skip: VERSITYGW.
     await put('models/multi/a.txt', 'alpha');
     await put('models/multi/sub/b%20c.txt', 'beta gamma');
     await put('models/multi2/not-mine.txt', 'other');
+    // A public bucket: a policy letting anyone list it and read its objects.
+    await put('public');
+    await put('public/iris/model.joblib', IRIS);
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: ['s3:GetObject', 's3:ListBucket'], Resource: ['arn:aws:s3:::public', 'arn:aws:s3:::public/*'] }] };
+    const policed = await client.fetch(`${endpoint}/public?policy`, { method: 'PUT', body: JSON.stringify(policy) });
+    assert.equal(policed.status, 204, await policed.text());
     for (let first = 0; first < 1005; first += 67) {
       await Promise.all(Array.from({ length: Math.min(67, 1005 - first) }, (_, i) => put(`models/many/${String(first + i).padStart(4, '0')}`, 'x')));
     }
@@ -88,6 +95,14 @@ describe('s3 provider against versitygw (a real S3 gateway)', { skip: VERSITYGW.
     assert.match(err.message, /changed while it was being fetched/);
   });
 
+  test('a public bucket is listed and read with no credentials (unsigned requests)', async () => {
+    const provider = s3Provider({ env: { S3_ENDPOINT: endpoint } });
+    const uri = new URL('s3://public/iris');
+    const [object] = await provider.list(uri, AbortSignal.timeout(10_000));
+    assert.equal(object?.key, 'model.joblib');
+    assert.deepEqual(await readAll(provider, uri, object!, 100), IRIS.subarray(100));
+  });
+
   test('a wrong secret is UNAUTHORIZED, naming the variables used and the fix', async () => {
     const err = await rejection(s3Provider({ env: { ...env(), AWS_SECRET_ACCESS_KEY: 'wrong' } }).list(new URL('s3://models/iris'), AbortSignal.timeout(10_000)));
     assert.equal(err.code, 'UNAUTHORIZED');
@@ -113,6 +128,26 @@ describe('s3 provider against versitygw (a real S3 gateway)', { skip: VERSITYGW.
     const object = await rejection(readAll(provider, new URL('s3://models/gone'), { key: '', size: 1, version: undefined }));
     assert.equal(object.code, 'NOT_FOUND');
     assert.match(object.message, /no object gone in bucket models/);
+  });
+
+  test("a self-signed HTTPS endpoint is refused, naming S3_VERIFY_SSL=0, which then reads it", async () => {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(root, '..', `${basename(root)}.key`), '-out', join(root, '..', `${basename(root)}.crt`)], { stdio: 'ignore' });
+    const port = await freePort();
+    const tls = await start(VERSITYGW.path, ['--access', KEY, '--secret', SECRET, '--port', `127.0.0.1:${port}`, '--cert', join(root, '..', `${basename(root)}.crt`), '--key', join(root, '..', `${basename(root)}.key`), 'posix', root], /listening on/);
+    try {
+      const secure = { ...env(), S3_ENDPOINT: `https://127.0.0.1:${port}` };
+      const err = await rejection(s3Provider({ env: secure }).list(new URL('s3://models/iris'), AbortSignal.timeout(10_000)));
+      assert.equal(err.code, 'UNAVAILABLE');
+      assert.match(err.message, /certificate was not accepted; for a store with a self-signed certificate set S3_VERIFY_SSL=0/);
+      const provider = s3Provider({ env: { ...secure, S3_VERIFY_SSL: '0' } });
+      const [object] = await provider.list(new URL('s3://models/iris'), AbortSignal.timeout(10_000));
+      assert.deepEqual(await readAll(provider, new URL('s3://models/iris'), object!), IRIS);
+    } finally {
+      await tls.stop();
+      rmSync(join(root, '..', `${basename(root)}.key`), { force: true });
+      rmSync(join(root, '..', `${basename(root)}.crt`), { force: true });
+    }
   });
 
   test('a dead endpoint is UNAVAILABLE naming it', async () => {

@@ -136,7 +136,8 @@ function bucketUrl(s3: S3Settings, bucket: string, key: string): URL {
 }
 
 async function signedGet(s3: S3Settings, url: URL, headers: Record<string, string>, uri: URL, signal: AbortSignal): Promise<IncomingMessage> {
-  if (s3.credentials === undefined) return send(url, { headers, signal, verifyTls: s3.verifyTls, uri });
+  const tlsAdvice = 'for a store with a self-signed certificate set S3_VERIFY_SSL=0';
+  if (s3.credentials === undefined) return send(url, { headers, signal, verifyTls: s3.verifyTls, uri, tlsAdvice });
   const signer = new AwsV4Signer({
     url: url.href,
     method: 'GET',
@@ -148,7 +149,7 @@ async function signedGet(s3: S3Settings, url: URL, headers: Record<string, strin
     region: s3.region,
   });
   const signed = await signer.sign();
-  return send(new URL(signed.url), { headers: Object.fromEntries(signed.headers.entries()), signal, verifyTls: s3.verifyTls, uri });
+  return send(new URL(signed.url), { headers: Object.fromEntries(signed.headers.entries()), signal, verifyTls: s3.verifyTls, uri, tlsAdvice });
 }
 
 /** One ListObjectsV2 page: its objects and the token for the next, if any. */
