@@ -100,7 +100,7 @@ describe('s3 provider against versitygw (a real S3 gateway)', { skip: VERSITYGW.
     const uri = new URL('s3://public/iris');
     const [object] = await provider.list(uri, AbortSignal.timeout(10_000));
     assert.equal(object?.key, 'model.joblib');
-    assert.deepEqual(await readAll(provider, uri, object!, 100), IRIS.subarray(100));
+    assert.deepEqual(await readAll(provider, uri, object, 100), IRIS.subarray(100));
   });
 
   test('a wrong secret is UNAUTHORIZED, naming the variables used and the fix', async () => {
