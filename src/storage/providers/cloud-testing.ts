@@ -10,6 +10,8 @@ import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import type { StorageProvider, StoredObject } from '../provider.ts';
 
 export const GO_BIN = join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'trantor-ci', 'go-bin');
@@ -91,4 +93,56 @@ export async function rejection(promise: Promise<unknown>): Promise<Error & { co
     return err as Error & { code?: string };
   }
   throw new Error('expected a rejection, the call succeeded');
+}
+
+/** The files every store's contract tests expect under its base URI (`seed` uploads them). */
+export const CONTRACT_FILES: Readonly<Record<string, Uint8Array | string>> = {
+  'multi/a.txt': 'alpha',
+  'multi/sub/b c.txt': 'beta gamma',
+  'multi2/not-mine.txt': 'other',
+};
+
+/**
+ * What every bucket store's provider must do, run against each one (hono's habit: one suite, many
+ * implementations). Call inside the store's `describe`, after its `before` has seeded CONTRACT_FILES
+ * and the iris model; `store()` is read per test, once the emulator is up.
+ */
+export function storeContract(store: () => { provider: StorageProvider; uri: (path: string) => URL; iris: URL; model: Uint8Array }): void {
+  const signal = (): AbortSignal => AbortSignal.timeout(10_000);
+
+  test('contract: a prefix lists the objects below it, with size and version', async () => {
+    const { provider, iris, model } = store();
+    const objects = await provider.list(iris, signal());
+    assert.deepEqual(objects.map((o) => [o.key, o.size]), [['model.joblib', model.length]]);
+    assert.notEqual(objects[0]?.version, undefined);
+  });
+
+  test('contract: a URI naming one object lists it alone, with key ""', async () => {
+    const { provider, uri } = store();
+    assert.deepEqual((await provider.list(uri('multi/a.txt'), signal())).map((o) => [o.key, o.size]), [['', 5]]);
+  });
+
+  test('contract: a multi-file prefix keeps its folders and stops at its boundary (multi, not multi2)', async () => {
+    const { provider, uri } = store();
+    const objects = await provider.list(uri('multi'), signal());
+    assert.deepEqual(objects.map((o) => [o.key, o.size]), [['a.txt', 5], ['sub/b c.txt', 10]]);
+  });
+
+  test('contract: reads an object whole and from an offset', async () => {
+    const { provider, uri, iris, model } = store();
+    const [object] = await provider.list(iris, signal());
+    assert.ok(object);
+    assert.deepEqual(await readAll(provider, iris, object), Buffer.from(model));
+    assert.deepEqual(await readAll(provider, iris, object, 500), Buffer.from(model.subarray(500)));
+    const objects = await provider.list(uri('multi'), signal());
+    assert.equal((await readAll(provider, uri('multi'), objects[1]!, 5)).toString(), 'gamma');
+  });
+
+  test('contract: nothing at or below the path is NOT_FOUND naming the URI', async () => {
+    const { provider, uri } = store();
+    const missing = uri('nothing-here');
+    const err = await rejection(provider.list(missing, signal()));
+    assert.equal(err.code, 'NOT_FOUND');
+    assert.ok(err.message.startsWith(`${missing.href}: no object is named "`), err.message);
+  });
 }
