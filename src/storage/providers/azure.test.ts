@@ -75,6 +75,11 @@ describe('azure provider against Azurite', { skip }, () => {
     const provider = azureProvider({ env: { AZURE_STORAGE_CONNECTION_STRING: `BlobEndpoint=${blobEndpoint};SharedAccessSignature=${sas}` } });
     const [object] = await provider.list(uri('models/iris'), AbortSignal.timeout(10_000));
     assert.deepEqual(await readAll(provider, uri('models/iris'), object!), IRIS);
+    const inUri = azureProvider({ env: { AZURE_STORAGE_CONNECTION_STRING: `BlobEndpoint=${blobEndpoint}` } });
+    const missing = await rejection(inUri.list(new URL(`${uri('models/nothing').href}?${sas}`), AbortSignal.timeout(10_000)));
+    assert.equal(missing.code, 'NOT_FOUND', 'the SAS in the URI authorised the listing');
+    assert.match(missing.message, /^https:\/\/devstoreaccount1\.blob\.core\.windows\.net\/models\/nothing: no object is named "nothing"/);
+    assert.doesNotMatch(missing.message, /sig=/);
   });
 
   test('a wrong account key is UNAUTHORIZED, naming the variable used', async () => {

@@ -107,7 +107,8 @@ export const azureProvider: ProviderFactory = (context) => ({
     } catch (err) {
       throw failure(err, uri, access, container);
     }
-    return objectsNamed(prefix, listed, uri, `container ${container} at ${access.endpoint}`);
+    const shown = new URL(uri.pathname, uri.origin); // messages never carry a SAS from the query
+    return objectsNamed(prefix, listed, shown, `container ${container} at ${access.endpoint}`);
   },
   async read(uri, object: StoredObject, options: ReadOptions) {
     const access = azureAccess(uri, context.env);
