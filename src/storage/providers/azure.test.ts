@@ -67,6 +67,12 @@ describe('azure provider against Azurite', { skip }, () => {
     assert.deepEqual(await readAll(provider, uri('public/iris'), object!), IRIS);
   });
 
+  test('an anonymous request for a private container is refused, saying it was anonymous and what to set', async () => {
+    const err = await rejection(azureProvider({ env: { AZURE_STORAGE_CONNECTION_STRING: `BlobEndpoint=${blobEndpoint}` } }).list(uri('models/iris'), AbortSignal.timeout(10_000)));
+    assert.ok(err.code === 'UNAUTHORIZED' || err.code === 'NOT_FOUND', err.message);
+    assert.match(err.message, /anonymous.*set AZURE_STORAGE_ACCESS_KEY, AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING/);
+  });
+
   test('a SAS from the connection string authorises a private container', async () => {
     const sas = generateBlobSASQueryParameters(
       { containerName: 'models', permissions: ContainerSASPermissions.parse('rl'), expiresOn: new Date(Date.now() + 3_600_000) },

@@ -138,14 +138,17 @@ function failure(err: unknown, uri: URL, access: AzureAccess, container: string,
     return new TrantorError('UNAVAILABLE', `${shown}: cannot reach ${at} (${code ?? (err as Error).message}); check the endpoint and that the store is up`, { cause: err });
   }
   const said = `${err.statusCode} ${err.code ?? ''}`.trim();
+  const anonymous = access.sharedKey === undefined && access.sas === undefined;
+  const setCredentials = 'for a private container set AZURE_STORAGE_ACCESS_KEY, AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING with a key or SAS';
   if (err.statusCode === 404) {
     const what = err.code === 'ContainerNotFound' || name === undefined ? `no container ${container}` : `no blob ${name} in container ${container}`;
-    return new TrantorError('NOT_FOUND', `${shown}: ${what} at ${at} (${said}); check the modelUri`, { cause: err });
+    // Azure answers an anonymous request for a private container as if it did not exist.
+    const hint = anonymous ? `; the request was anonymous, and a private container looks missing to it: ${setCredentials}` : '';
+    return new TrantorError('NOT_FOUND', `${shown}: ${what} at ${at} (${said}); check the modelUri${hint}`, { cause: err });
   }
   if (err.statusCode === 401 || err.statusCode === 403) {
-    const used =
-      access.from.length === 0
-        ? 'no credentials were set, so the request was anonymous; for a private container set AZURE_STORAGE_ACCESS_KEY, AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING'
+    const used = anonymous
+        ? `no key or SAS was set${access.from.length === 0 ? '' : ` (${access.from.join(', ')} has neither)`}, so the request was anonymous; ${setCredentials}`
         : `the request used ${access.from.join(', ')} (account ${access.account}${access.sharedKey === undefined ? '' : `, key ${redacted(access.sharedKey)}`}${access.sas === undefined ? '' : ', a SAS'}); check that value`;
     return new TrantorError('UNAUTHORIZED', `${shown}: the Blob service at ${at} refused access (${said}); ${used} in the secret the node names in envSecretRefName`, { cause: err });
   }
