@@ -148,8 +148,8 @@ function failure(err: unknown, uri: URL, access: AzureAccess, container: string,
   }
   if (err.statusCode === 401 || err.statusCode === 403) {
     const used = anonymous
-        ? `no key or SAS was set${access.from.length === 0 ? '' : ` (${access.from.join(', ')} has neither)`}, so the request was anonymous; ${setCredentials}`
-        : `the request used ${access.from.join(', ')} (account ${access.account}${access.sharedKey === undefined ? '' : `, key ${redacted(access.sharedKey)}`}${access.sas === undefined ? '' : ', a SAS'}); check that value`;
+      ? `no key or SAS was set${access.from.length === 0 ? '' : ` (${access.from.join(', ')} has neither)`}, so the request was anonymous; ${setCredentials}`
+      : `the request used ${access.from.join(', ')} (account ${access.account}${access.sharedKey === undefined ? '' : `, key ${redacted(access.sharedKey)}`}${access.sas === undefined ? '' : ', a SAS'}); check that value`;
     return new TrantorError('UNAUTHORIZED', `${shown}: the Blob service at ${at} refused access (${said}); ${used} in the secret the node names in envSecretRefName`, { cause: err });
   }
   if (err.statusCode === 412) {
