@@ -117,6 +117,12 @@ describe('s3 provider against versitygw (a real S3 gateway)', { skip: VERSITYGW.
     }
   });
 
+  test('a bucket name the store refuses (400) is BAD_MANIFEST naming its reason', async () => {
+    const err = await rejection(s3Provider({ env: env() }).list(new URL('s3://b/iris'), AbortSignal.timeout(10_000)));
+    assert.equal(err.code, 'BAD_MANIFEST');
+    assert.match(err.message, /^s3:\/\/b\/iris: the S3 store at http:\/\/127\.0\.0\.1:\d+ refused the request \(400 InvalidBucketName/);
+  });
+
   test('a dead endpoint is UNAVAILABLE naming it', async () => {
     const dead = `127.0.0.1:${await freePort()}`;
     const err = await rejection(s3Provider({ env: { ...env(), S3_ENDPOINT: dead } }).list(new URL('s3://models/iris'), AbortSignal.timeout(10_000)));

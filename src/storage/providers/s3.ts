@@ -207,6 +207,9 @@ async function failure(s3: S3Settings, uri: URL, bucket: string, response: Incom
       `${uri.href}: bucket ${bucket} is not in region ${s3.region}${typeof region === 'string' ? ` but in ${region}` : ''} (${said}); set AWS_DEFAULT_REGION`,
     );
   }
+  if (status === 400) {
+    throw new TrantorError('BAD_MANIFEST', `${uri.href}: the S3 store${where(s3)} refused the request (400 ${said}); check the bucket and path in the modelUri`);
+  }
   if (status === 412) {
     throw new TrantorError('UNAVAILABLE', `${uri.href}: ${key ?? bucket} changed while it was being fetched (412 ${said}); fetch it again`);
   }
