@@ -194,7 +194,10 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
         resolved.push(withModelFolder(planned, result.folder));
       } catch (err) {
         if (!current()) return;
-        const message = `${remote.field}: cannot fetch the model of node "${planned.node}": ${asTrantorError(err).message}`;
+        const error = asTrantorError(err);
+        // A store this machine cannot reach (offline, air-gapped): say how to serve a local copy instead.
+        const offline = error.code === 'UNAVAILABLE' ? '; without network access, map the URI to a local copy with TRANTOR_STORAGE_MIRRORS (docs/storage.md, "Mirrors (air-gapped sites)")' : '';
+        const message = `${remote.field}: cannot fetch the model of node "${planned.node}": ${error.message}${offline}`;
         record.loading = undefined;
         record.abortLoading = undefined;
         record.failure = record.servingRevision === undefined ? message : `update not applied: ${message}; the previous version keeps serving`;
