@@ -396,6 +396,17 @@ test('a remote modelUri that is missing fails the deployment naming the field, t
   }
 });
 
+test('a model store that cannot be reached fails the deployment, saying how to serve a local copy instead', async () => {
+  const closed = createServer();
+  await new Promise<void>((ok) => closed.listen(0, '127.0.0.1', ok));
+  const uri = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/iris.tar.gz`;
+  await new Promise<void>((ok) => closed.close(() => ok()));
+  const s = supervisor({ python: () => ({ executable: '/usr/bin/python3', modules: new Set<string>() }) });
+  await s.apply(seldonDeployment({ graph: graphNode({ name: 'classifier', implementation: 'SKLEARN_SERVER', modelUri: uri }) }));
+  const status = await waitForState(s, 'Failed');
+  assert.match(status.description ?? '', new RegExp(`cannot fetch the model of node "classifier": ${uri.replaceAll('.', '\\.')}: .*without network access, map the URI to a local copy with TRANTOR_STORAGE_MIRRORS`));
+});
+
 test('while a remote model downloads the deployment is Creating with the bytes so far and the total', async () => {
   let release: () => void = () => undefined;
   const held = new Promise<void>((ok) => (release = ok));
