@@ -39,6 +39,7 @@ import {
   type V2Element,
   type V2InferenceRequest,
   type V2ModelMetadata,
+  type V2TensorMetadata,
   type V2ResponseOutput,
   type V2Tensor,
 } from '../protocol/index.ts';
@@ -170,10 +171,10 @@ export const V2_SERVER_METADATA = { name: 'trantor-node-microservice', version: 
 export async function v2ModelMetadata(dispatcher: Dispatcher, name: string): Promise<V2ModelMetadata> {
   const reply = await dispatcher.handle('metadata');
   const given = reply.status === 200 && typeof reply.body === 'object' && reply.body !== null ? (reply.body as Record<string, unknown>) : {};
-  const inputs = Array.isArray(given['inputs']) ? given['inputs'] : [];
-  const outputs = Array.isArray(given['outputs']) ? given['outputs'] : [];
-  const versions = Array.isArray(given['versions']) ? given['versions'] : [];
-  return { name, versions, platform: typeof given['platform'] === 'string' ? given['platform'] : 'trantor-node', inputs, outputs } as V2ModelMetadata;
+  // Passed on as given (REST sends them as JSON; gRPC's encoder refuses what it cannot carry).
+  const list = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
+  const platform = typeof given['platform'] === 'string' ? given['platform'] : 'trantor-node';
+  return { name, versions: list<string>(given['versions']), platform, inputs: list<V2TensorMetadata>(given['inputs']), outputs: list<V2TensorMetadata>(given['outputs']) };
 }
 
 /** The user's method a V2 inference calls on a component of `serviceType`; NOT_SUPPORTED for a router or combiner. */
