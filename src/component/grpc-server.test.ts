@@ -189,7 +189,7 @@ test('reflection lists the component services and health, and describes them', a
   const [listed, file] = await askReflection(client, 'v1alpha', [{ list_services: '*' }, { file_containing_symbol: 'seldon.protos.Model.Predict' }]);
   const names = (listed!.list_services_response as { service: { name: string }[] }).service.map((s) => s.name).sort();
   assert.deepEqual(names, [
-    'grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection',
+    'grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection', 'inference.GRPCInferenceService',
     'seldon.protos.Combiner', 'seldon.protos.Generic', 'seldon.protos.Model', 'seldon.protos.OutputTransformer', 'seldon.protos.Router', 'seldon.protos.Transformer',
   ]);
   assert.equal((file!.file_descriptor_response as { file_descriptor_proto: Uint8Array[] }).file_descriptor_proto.length, 5, 'seldon.proto and its four imports');

@@ -1,7 +1,7 @@
 /**
  * A component's gRPC server: Seldon's component services (Model, Router, Transformer,
- * OutputTransformer, Combiner and the all-in-one Generic, from our seldon.proto),
- * grpc.health.v1.Health and server reflection, over plain HTTP/2. Every method calls the same
+ * OutputTransformer, Combiner and the all-in-one Generic, from our seldon.proto), the Open
+ * Inference Protocol's inference.GRPCInferenceService (grpc-v2.ts), grpc.health.v1.Health and server reflection, over plain HTTP/2. Every method calls the same
  * dispatcher the REST server calls, so a gRPC answer is the REST answer for the same input;
  * a failure carries the message REST gives, under the gRPC status matching REST's HTTP status.
  *
@@ -12,8 +12,9 @@
  * cannot convert answers INVALID_ARGUMENT naming the field.
  */
 import * as grpc from '@grpc/grpc-js';
-import { componentRpcNamed, fromProto, seldonProtoRoot, seldonService, toProto, TrantorError, asTrantorError, type ComponentRpc } from '../protocol/index.ts';
-import type { SeldonComponent } from './contract.ts';
+import { componentRpcNamed, fromProto, seldonProtoRoot, v2ProtoRoot, V2_GRPC_SERVICE, seldonService, toProto, TrantorError, asTrantorError, type ComponentRpc } from '../protocol/index.ts';
+import type { SeldonComponent, ServiceType } from './contract.ts';
+import { v2GrpcMethods, type V2GrpcMethod } from './grpc-v2.ts';
 import type { ComponentMethod, Dispatcher, Reply } from './dispatch.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './server.ts';
 import { grpcStatusOf, serviceDefinition, healthImplementation, healthService, healthProtoRoot, addReflection, createUnaryServer, type UnaryHandler } from '../grpc/index.ts';
@@ -24,6 +25,10 @@ export interface GrpcServeOptions {
   port?: number;
   /** Larger messages, either way, are refused with RESOURCE_EXHAUSTED (default: REST's body limit). */
   maxMessageBytes?: number;
+  /** Which user method a V2 inference calls (v2.ts; default MODEL: `predict`). */
+  serviceType?: ServiceType;
+  /** The graph node this host serves, the one model name V2 answers for (any name, when absent). */
+  node?: string;
 }
 
 export interface ComponentGrpcServer {
@@ -90,6 +95,23 @@ function seldonHandler(dispatcher: Dispatcher, model: SeldonComponent, spec: Com
   };
 }
 
+/** A V2 method as a unary handler: a thrown failure answers with its message under REST's status as gRPC's. */
+function v2Handler(method: V2GrpcMethod, limit: number): UnaryHandler {
+  return (call, reply) => {
+    // Through a promise, so a method that throws before it awaits still answers.
+    Promise.resolve(call.request).then(method).then(
+      (bytes) => {
+        if (bytes.byteLength > limit) reply.fail(grpc.status.RESOURCE_EXHAUSTED, `Sent message larger than max (${bytes.byteLength} vs. ${limit})`);
+        else reply.ok(bytes);
+      },
+      (err: unknown) => {
+        const failure = asTrantorError(err);
+        reply.fail(grpcStatusOf(failure.status), failure.message);
+      },
+    );
+  };
+}
+
 /**
  * Serves a model instance (already loaded, with its dispatcher) over gRPC on `host:port` until
  * `close()`. Resolves once the server is listening.
@@ -112,11 +134,13 @@ export async function serveComponentGrpc(model: SeldonComponent, dispatcher: Dis
     }
     served.add(fullName);
   }
+  for (const [path, method] of v2GrpcMethods(dispatcher, options.serviceType ?? 'MODEL', options.node ?? '')) unary.set(path, v2Handler(method, limit));
+  served.add(V2_GRPC_SERVICE);
   const health = healthImplementation(served);
   const healthDef = healthService();
   server.addService(serviceDefinition(healthDef), health.implementation);
   served.add(healthDef.fullName.slice(1));
-  addReflection(server, [...served].filter((name) => name !== ''), [seldonProtoRoot(), healthProtoRoot()]);
+  addReflection(server, [...served].filter((name) => name !== ''), [seldonProtoRoot(), v2ProtoRoot(), healthProtoRoot()]);
   const http2 = createUnaryServer({ unary, others: server, maxMessageBytes: limit });
 
   const port = await http2.listen(host, options.port ?? 0);

@@ -61,6 +61,8 @@ export async function startNodeHost(config: HostConfig): Promise<NodeHost> {
         host: config.host,
         port: config.grpcPort,
         maxMessageBytes: config.options.bodyLimit,
+        serviceType: config.serviceType,
+        node: config.unitId,
       });
     } catch (err) {
       await server.close();

@@ -38,6 +38,8 @@ import {
   type V2DecodedBody,
   type V2Element,
   type V2InferenceRequest,
+  type V2ModelMetadata,
+  type V2TensorMetadata,
   type V2ResponseOutput,
   type V2Tensor,
 } from '../protocol/index.ts';
@@ -154,26 +156,62 @@ export function handleV2(dispatcher: Dispatcher, serviceType: ServiceType, limit
   if (method !== 'GET' && method !== 'HEAD') return fail(res, new TrantorError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use GET`), ['allow', 'GET, HEAD']);
   if (path === '/v2/health/live') return send(res, 200, '{"live":true}');
   if (path === '/v2/health/ready' || action === '/ready') return send(res, 200, '{"ready":true}');
-  if (path === '/v2') return send(res, 200, JSON.stringify({ name: 'trantor-node-microservice', version: '', extensions: ['binary_tensor_data'] }));
+  if (path === '/v2') return send(res, 200, JSON.stringify(V2_SERVER_METADATA));
   if (model === null) return fail(res, new TrantorError('NOT_FOUND', `no such V2 path ${path}; a component serves /v2/models/<model>/infer, …/ready and /v2/models/<model>`));
-  const name = decodeURIComponent(model[1]!);
-  dispatcher.handle('metadata').then(
-    (reply) => {
-      const given = reply.status === 200 && typeof reply.body === 'object' && reply.body !== null ? (reply.body as Record<string, unknown>) : {};
-      const inputs = Array.isArray(given['inputs']) ? given['inputs'] : [];
-      const outputs = Array.isArray(given['outputs']) ? given['outputs'] : [];
-      const versions = Array.isArray(given['versions']) ? given['versions'] : [];
-      send(res, 200, stringifyJson({ name, versions, platform: typeof given['platform'] === 'string' ? given['platform'] : 'trantor-node', inputs, outputs }));
-    },
+  v2ModelMetadata(dispatcher, decodeURIComponent(model[1]!)).then(
+    (metadata) => send(res, 200, stringifyJson(metadata)),
     (err: unknown) => fail(res, err),
   );
 }
 
-function infer(dispatcher: Dispatcher, serviceType: ServiceType, limit: BodyLimit, req: IncomingMessage, res: ServerResponse, model: string): void {
+/** Whoever asks this host's V2 server metadata (REST's `/v2`, gRPC's ServerMetadata) hears this. */
+export const V2_SERVER_METADATA = { name: 'trantor-node-microservice', version: '', extensions: ['binary_tensor_data'] } as const;
+
+/** The model metadata a V2 client is told: the user's `metadata()` fields that V2 has, under `name`. */
+export async function v2ModelMetadata(dispatcher: Dispatcher, name: string): Promise<V2ModelMetadata> {
+  const reply = await dispatcher.handle('metadata');
+  const given = reply.status === 200 && typeof reply.body === 'object' && reply.body !== null ? (reply.body as Record<string, unknown>) : {};
+  // Passed on as given (REST sends them as JSON; gRPC's encoder refuses what it cannot carry).
+  const list = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
+  const platform = typeof given['platform'] === 'string' ? given['platform'] : 'trantor-node';
+  return { name, versions: list<string>(given['versions']), platform, inputs: list<V2TensorMetadata>(given['inputs']), outputs: list<V2TensorMetadata>(given['outputs']) };
+}
+
+/** The user's method a V2 inference calls on a component of `serviceType`; NOT_SUPPORTED for a router or combiner. */
+export function v2InferenceMethod(serviceType: ServiceType): ComponentMethod {
   const which = METHOD_OF_TYPE[serviceType];
-  if (which === undefined) {
+  if (which === undefined) throw new TrantorError('NOT_SUPPORTED', `a ${serviceType} does not answer V2 inference: a protocol: v2 graph chains models and transformers`);
+  return which;
+}
+
+/** A V2 answer before encoding: the response's fields, and its outputs with their elements. */
+export interface V2Answer {
+  fields: { model_name: string; id?: string };
+  outputs: V2ResponseOutput[];
+}
+
+/**
+ * One V2 inference by the user's class, as REST and gRPC both answer it. A failed call throws
+ * with the message and status the Seldon path would answer.
+ */
+export async function inferV2(dispatcher: Dispatcher, which: ComponentMethod, request: V2DecodedBody<V2InferenceRequest>, model: string): Promise<V2Answer> {
+  const reply = await dispatcher.handle(which, seldonMessageOf(request));
+  if (reply.status !== 200) {
+    const info = (reply.body as { status?: { info?: unknown } } | undefined)?.status?.info;
+    throw new TrantorError('COMPONENT_FAILURE', typeof info === 'string' ? info : `${which} failed`, { status: reply.status });
+  }
+  const floating = request.message.inputs.some((input) => FLOATING.has(input.datatype));
+  const outputs = outputsOf(reply.body as SeldonMessage, which, floating);
+  return { fields: { model_name: model, ...(request.message.id === undefined ? {} : { id: request.message.id }) }, outputs };
+}
+
+function infer(dispatcher: Dispatcher, serviceType: ServiceType, limit: BodyLimit, req: IncomingMessage, res: ServerResponse, model: string): void {
+  let which: ComponentMethod;
+  try {
+    which = v2InferenceMethod(serviceType);
+  } catch (err) {
     req.resume();
-    return fail(res, new TrantorError('NOT_SUPPORTED', `a ${serviceType} does not answer V2 inference: a protocol: v2 graph chains models and transformers`));
+    return fail(res, err);
   }
   readBody(req, limit).then(
     async (body) => {
@@ -181,15 +219,7 @@ function infer(dispatcher: Dispatcher, serviceType: ServiceType, limit: BodyLimi
         const headerLength = parseInferenceHeaderLength(req.headers[INFERENCE_HEADER_CONTENT_LENGTH]);
         assertJsonDepth(body.subarray(0, headerLength ?? body.length));
         const request = decodeV2Request(body, headerLength);
-        const reply = await dispatcher.handle(which, seldonMessageOf(request));
-        if (reply.status !== 200) {
-          const info = (reply.body as { status?: { info?: unknown } } | undefined)?.status?.info;
-          send(res, reply.status, JSON.stringify(v2ErrorBody(typeof info === 'string' ? info : `${which} failed`)));
-          return;
-        }
-        const floating = request.message.inputs.some((input) => FLOATING.has(input.datatype));
-        const outputs = outputsOf(reply.body as SeldonMessage, which, floating);
-        const fields = { model_name: model, ...(request.message.id === undefined ? {} : { id: request.message.id }) };
+        const { fields, outputs } = await inferV2(dispatcher, which, request, model);
         const asBinary = binaryOutputsWanted(request.message);
         if (!outputs.some((output) => asBinary(output.name))) {
           send(res, 200, stringifyJson({ ...fields, outputs }));
