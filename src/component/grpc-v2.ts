@@ -16,7 +16,8 @@ import {
   encodeModelInferResponse,
   encodeModelMetadataResponse,
   encodeServerMetadataResponse,
-  v2MessageType,
+  decodeV2Message,
+  encodeV2Message,
   v2TensorFromJson,
 } from '../protocol/index.ts';
 import type { ServiceType } from './contract.ts';
@@ -40,20 +41,6 @@ function usesRawContents(bytes: Uint8Array): boolean {
   return false;
 }
 
-function decodeSmall(typeName: string, bytes: Uint8Array): Record<string, unknown> {
-  const type = v2MessageType(typeName);
-  try {
-    return type.toObject(type.decode(bytes));
-  } catch (err) {
-    throw new TrantorError('BAD_PAYLOAD', `not a protobuf ${typeName}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-}
-
-function encodeSmall(typeName: string, fields: Record<string, unknown>): Uint8Array {
-  const type = v2MessageType(typeName);
-  return type.encode(type.fromObject(fields)).finish();
-}
-
 /**
  * The six methods by full path (`/inference.GRPCInferenceService/ModelInfer` …) for the model
  * behind `dispatcher`; `node` is the one model name answered (any, when empty).
@@ -66,15 +53,15 @@ export function v2GrpcMethods(dispatcher: Dispatcher, serviceType: ServiceType, 
     return name;
   };
   const methods: Record<string, V2GrpcMethod> = {
-    ServerLive: () => Promise.resolve(encodeSmall('ServerLiveResponse', { live: true })),
-    ServerReady: () => Promise.resolve(encodeSmall('ServerReadyResponse', { ready: true })),
+    ServerLive: () => Promise.resolve(encodeV2Message('ServerLiveResponse', { live: true })),
+    ServerReady: () => Promise.resolve(encodeV2Message('ServerReadyResponse', { ready: true })),
     ModelReady(request) {
-      modelOf(decodeSmall('ModelReadyRequest', request)['name'], 'name');
-      return Promise.resolve(encodeSmall('ModelReadyResponse', { ready: true }));
+      modelOf(decodeV2Message('ModelReadyRequest', request)['name'], 'name');
+      return Promise.resolve(encodeV2Message('ModelReadyResponse', { ready: true }));
     },
     ServerMetadata: () => Promise.resolve(encodeServerMetadataResponse({ ...V2_SERVER_METADATA, extensions: [...V2_SERVER_METADATA.extensions] })),
     async ModelMetadata(request) {
-      const name = modelOf(decodeSmall('ModelMetadataRequest', request)['name'], 'name');
+      const name = modelOf(decodeV2Message('ModelMetadataRequest', request)['name'], 'name');
       const metadata = await v2ModelMetadata(dispatcher, name);
       try {
         return encodeModelMetadataResponse(metadata);

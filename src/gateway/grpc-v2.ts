@@ -6,28 +6,13 @@
  * has no V2 face: UNIMPLEMENTED, naming `protocol: v2`.
  */
 import { readFileSync } from 'node:fs';
-import { TrantorError, decodeModelInferRequest, encodeModelInferResponse, encodeModelMetadataResponse, encodeServerMetadataResponse, v2MessageType } from '../protocol/index.ts';
+import { TrantorError, decodeModelInferRequest, encodeModelInferResponse, encodeModelMetadataResponse, encodeServerMetadataResponse, decodeV2Message, encodeV2Message } from '../protocol/index.ts';
 import type { V2DecodedBody, V2InferenceRequest } from '../protocol/index.ts';
 import type { GatewayPredictor, V2Predictor } from './predictor.ts';
 import type { GrpcExchange, GrpcGateway, UnaryWork } from './grpc.ts';
 import type { DeploymentEntry } from './deployments.ts';
 import { primaryOf } from './traffic.ts';
 import { servingPredictor } from './grpc-seldon.ts';
-
-/** A small V2 message's fields (names as in v2.proto); BAD_PAYLOAD when the bytes are not one. */
-function decodeSmall(typeName: string, bytes: Uint8Array): Record<string, unknown> {
-  const type = v2MessageType(typeName);
-  try {
-    return type.toObject(type.decode(bytes));
-  } catch (err) {
-    throw new TrantorError('BAD_PAYLOAD', `not a protobuf ${typeName}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-}
-
-function encodeSmall(typeName: string, fields: Record<string, unknown>): Uint8Array {
-  const type = v2MessageType(typeName);
-  return type.encode(type.fromObject(fields)).finish();
-}
 
 function v2Of(entry: DeploymentEntry, predictor: GatewayPredictor): V2Predictor {
   if (predictor.v2 === undefined) {
@@ -77,17 +62,17 @@ export function v2ServiceImplementation(gateway: GrpcGateway): Readonly<Record<s
   };
   return {
     // The gateway answers for itself: it is live whenever it answers.
-    ServerLive: () => Promise.resolve(encodeSmall('ServerLiveResponse', { live: true })),
+    ServerLive: () => Promise.resolve(encodeV2Message('ServerLiveResponse', { live: true })),
 
     async ServerReady(exchange) {
       const v2 = primary(exchange);
-      return encodeSmall('ServerReadyResponse', { ready: await v2.serverReady(gateway.limits(exchange)) });
+      return encodeV2Message('ServerReadyResponse', { ready: await v2.serverReady(gateway.limits(exchange)) });
     },
 
     async ModelReady(exchange, request) {
-      const model = modelOf(decodeSmall('ModelReadyRequest', request));
+      const model = modelOf(decodeV2Message('ModelReadyRequest', request));
       const v2 = primary(exchange);
-      return encodeSmall('ModelReadyResponse', { ready: await v2.modelReady(model.name, model.version, gateway.limits(exchange)) });
+      return encodeV2Message('ModelReadyResponse', { ready: await v2.modelReady(model.name, model.version, gateway.limits(exchange)) });
     },
 
     ServerMetadata(exchange) {
@@ -97,7 +82,7 @@ export function v2ServiceImplementation(gateway: GrpcGateway): Readonly<Record<s
     },
 
     async ModelMetadata(exchange, request) {
-      const model = modelOf(decodeSmall('ModelMetadataRequest', request));
+      const model = modelOf(decodeV2Message('ModelMetadataRequest', request));
       const v2 = primary(exchange);
       return encodeModelMetadataResponse(await v2.modelMetadata(model.name, model.version, gateway.limits(exchange)));
     },

@@ -14,6 +14,7 @@ import {
   decodeModelMetadataResponse,
   encodeModelInferRequest,
   v2MessageType,
+  encodeV2Message,
   type V2DecodedBody,
   type V2InferenceRequest,
   type V2InferenceResponse,
@@ -32,11 +33,6 @@ export interface RawGrpcCaller {
 const INFER = `/${V2_GRPC_SERVICE}/ModelInfer`;
 const READY = `/${V2_GRPC_SERVICE}/ModelReady`;
 const METADATA = `/${V2_GRPC_SERVICE}/ModelMetadata`;
-
-function encodeNamed(type: string, name: string): Uint8Array {
-  const message = v2MessageType(type);
-  return message.encode(message.fromObject({ name })).finish();
-}
 
 function why(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -66,7 +62,7 @@ export class GrpcV2Transport implements V2Transport {
   }
 
   async modelReady(unit: UnitKey, options: V2CallOptions): Promise<boolean> {
-    const answer = await this.grpc.unaryCall(unit, READY, encodeNamed('ModelReadyRequest', unit.node), options.puid, options);
+    const answer = await this.grpc.unaryCall(unit, READY, encodeV2Message('ModelReadyRequest', { name: unit.node }), options.puid, options);
     try {
       return (v2MessageType('ModelReadyResponse').decode(answer) as unknown as { ready?: boolean }).ready === true;
     } catch {
@@ -75,7 +71,7 @@ export class GrpcV2Transport implements V2Transport {
   }
 
   async modelMetadata(unit: UnitKey, options: V2CallOptions): Promise<V2ModelMetadata> {
-    const answer = await this.grpc.unaryCall(unit, METADATA, encodeNamed('ModelMetadataRequest', unit.node), options.puid, options);
+    const answer = await this.grpc.unaryCall(unit, METADATA, encodeV2Message('ModelMetadataRequest', { name: unit.node }), options.puid, options);
     try {
       return decodeModelMetadataResponse(answer);
     } catch (err) {

@@ -111,7 +111,7 @@ test('bad tensors are refused, each with the field that is wrong', () => {
   const rawMissing = requestBytes({ inputs: [{ name: 'x', datatype: 'INT32', shape: [1] }, { name: 'z', datatype: 'INT32', shape: [1] }], raw_input_contents: [new Uint8Array(4)] });
   rejects(() => decodeModelInferRequest(rawMissing), 'BAD_PAYLOAD', 'raw_input_contents: 1 entries for 2 inputs');
   rejects(() => decodeModelInferRequest(requestBytes({ model_name: 'm' })), 'BAD_PAYLOAD', 'inputs: needs at least one input');
-  rejects(() => decodeModelInferRequest(new Uint8Array([0x0a, 0x05, 0x61])), 'BAD_PAYLOAD', 'not a ModelInferRequest');
+  rejects(() => decodeModelInferRequest(new Uint8Array([0x0a, 0x05, 0x61])), 'BAD_PAYLOAD', 'not a protobuf ModelInferRequest');
 });
 
 test('server and model metadata round-trip, with -1 for a dimension of any size', () => {

@@ -245,17 +245,18 @@ function readTensors(tensors: TensorObject[], raw: Uint8Array[], key: 'inputs' |
   return { listed, typed };
 }
 
-function decodePlain(typeName: string, bytes: Uint8Array): unknown {
+/** A V2 message's fields (names as in v2.proto, int64s as text) from its bytes; BAD_PAYLOAD naming the type when they are not one. */
+export function decodeV2Message(typeName: string, bytes: Uint8Array): Record<string, unknown> {
   const type = v2MessageType(typeName);
   try {
     return type.toObject(type.decode(bytes), TO_OBJECT);
   } catch (err) {
-    throw new TrantorError('BAD_PAYLOAD', `not a ${typeName}: ${(err as Error).message}`, { cause: err });
+    throw new TrantorError('BAD_PAYLOAD', `not a protobuf ${typeName}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
 
 function decode(typeName: string, bytes: Uint8Array): InferObject {
-  return decodePlain(typeName, bytes) as InferObject;
+  return decodeV2Message(typeName, bytes);
 }
 
 export interface V2GrpcInferRequest extends V2DecodedBody<V2InferenceRequest> {
@@ -320,8 +321,10 @@ function writeTensors(tensors: V2Tensor[], key: string, options: V2GrpcEncodeOpt
 }
 
 /** Encodes a plain object; empty strings are left out, as proto3 writers leave defaults out. */
-function encode(typeName: string, object: Record<string, unknown>): Uint8Array {
-  for (const [name, value] of Object.entries(object)) if (value === '') delete object[name];
+/** A V2 message's bytes from its fields (names as in v2.proto); empty strings are left out, as proto3 writes them. */
+export function encodeV2Message(typeName: string, fields: Readonly<Record<string, unknown>>): Uint8Array {
+  const object: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(fields)) if (value !== '') object[name] = value;
   const type = v2MessageType(typeName);
   return type.encode(type.fromObject(object)).finish();
 }
@@ -334,7 +337,7 @@ export function encodeModelInferRequest(
   options: V2GrpcEncodeOptions = {},
 ): Uint8Array {
   const { listed, raw } = writeTensors(inputs, 'inputs', options);
-  return encode('ModelInferRequest', {
+  return encodeV2Message('ModelInferRequest', {
     model_name: model.name,
     model_version: model.version ?? '',
     id: request.id ?? '',
@@ -352,7 +355,7 @@ export function encodeModelInferResponse(
   options: V2GrpcEncodeOptions = {},
 ): Uint8Array {
   const { listed, raw } = writeTensors(outputs, 'outputs', options);
-  return encode('ModelInferResponse', {
+  return encodeV2Message('ModelInferResponse', {
     model_name: response.model_name,
     model_version: response.model_version ?? '',
     id: response.id ?? '',
@@ -364,11 +367,11 @@ export function encodeModelInferResponse(
 
 /** ServerMetadataResponse bytes for the REST server metadata. */
 export function encodeServerMetadataResponse(metadata: V2ServerMetadata): Uint8Array {
-  return encode('ServerMetadataResponse', { name: metadata.name, version: metadata.version, extensions: metadata.extensions });
+  return encodeV2Message('ServerMetadataResponse', { name: metadata.name, version: metadata.version, extensions: metadata.extensions });
 }
 
 export function decodeServerMetadataResponse(bytes: Uint8Array): V2ServerMetadata {
-  const object = decodePlain('ServerMetadataResponse', bytes) as { name?: string; version?: string; extensions?: string[] };
+  const object = decodeV2Message('ServerMetadataResponse', bytes) as { name?: string; version?: string; extensions?: string[] };
   return { name: object.name ?? '', version: object.version ?? '', extensions: object.extensions ?? [] };
 }
 
@@ -378,7 +381,7 @@ export function decodeServerMetadataResponse(bytes: Uint8Array): V2ServerMetadat
  */
 export function encodeModelMetadataResponse(metadata: V2ModelMetadata): Uint8Array {
   const tensor = (t: V2TensorMetadata): Record<string, unknown> => ({ name: t.name, datatype: t.datatype, shape: t.shape });
-  return encode('ModelMetadataResponse', {
+  return encodeV2Message('ModelMetadataResponse', {
     name: metadata.name,
     versions: metadata.versions ?? [],
     platform: metadata.platform,
@@ -393,7 +396,7 @@ export function decodeModelMetadataResponse(bytes: Uint8Array): V2ModelMetadata 
     datatype?: string;
     shape?: string[];
   }
-  const object = decodePlain('ModelMetadataResponse', bytes) as { name?: string; versions?: string[]; platform?: string; inputs?: TensorMetadataObject[]; outputs?: TensorMetadataObject[] };
+  const object = decodeV2Message('ModelMetadataResponse', bytes) as { name?: string; versions?: string[]; platform?: string; inputs?: TensorMetadataObject[]; outputs?: TensorMetadataObject[] };
   const tensor = (t: TensorMetadataObject): V2TensorMetadata => ({ name: t.name ?? '', datatype: t.datatype as V2Datatype, shape: (t.shape ?? []).map(Number) });
   const out: V2ModelMetadata = { name: object.name ?? '', platform: object.platform ?? '', inputs: (object.inputs ?? []).map(tensor), outputs: (object.outputs ?? []).map(tensor) };
   if (object.versions !== undefined && object.versions.length > 0) out.versions = object.versions;

@@ -46,6 +46,8 @@ export {
   v2ProtoRoot,
   V2_GRPC_SERVICE,
   decodeModelMetadataResponse,
+  decodeV2Message,
+  encodeV2Message,
   decodeServerMetadataResponse,
   encodeModelMetadataResponse,
   encodeServerMetadataResponse,
