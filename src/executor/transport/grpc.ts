@@ -16,10 +16,10 @@
  * Calls go straight on node:http2 (grpc/unary-client.ts), not through a grpc-js client, which
  * cost more than twice the CPU per call.
  *
- * Outlier ejection is the HTTP transport's consecutive-failure rule; the stall watch (taking
+ * Replica choice, retries and outlier ejection follow the rule both transports share
+ * (rotation.ts); the stall watch (taking
  * calls back from a frozen replica) is not here: a call on a frozen replica waits for its deadline.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { TrantorError, componentRpc, fromProto, toProto } from '../../protocol/index.ts';
 import { HTTP_STATUS_OF_GRPC, UnaryChannel, type UnaryFailure, type UnaryOutcome } from '../../grpc/index.ts';
@@ -27,7 +27,9 @@ import type { Feedback, SeldonMessage, SeldonProtoKind } from '../../protocol/in
 import type { EndpointSource, ReplicaAddress, UnitKey } from './endpoints.ts';
 import { EXECUTOR_DEFAULTS } from '../options.ts';
 import type { ExecutorOptions } from '../options.ts';
-import { hostPort, replicaPolicyOptions, UnitTable } from './units.ts';
+import { hostPort, policyOf, replicaPolicyOptions, UnitTable } from './units.ts';
+import { FRESH, noReplicaAnswered, RetryWindow, Rotation } from './rotation.ts';
+import type { EjectionPolicy, RetryPolicy, RotatingReplica } from './rotation.ts';
 import type { ReplicaPolicyOptions } from './units.ts';
 import { answerOf, describeUnit, MethodTransport, seldonFailure } from './transport.ts';
 import type { CallOptions, ComponentMethod, Failure, MethodPayload, Reply } from './transport.ts';
@@ -48,21 +50,16 @@ export function grpcTransportOptions(endpoints: EndpointSource, options: Executo
 
 const DEFAULTS = grpcTransportOptions({ replicasOf: () => [] }) as Required<GrpcTransportOptions>;
 
-interface ReplicaChannel {
-  readonly id: string;
+interface ReplicaChannel extends RotatingReplica {
   readonly address: string;
   readonly client: UnaryChannel;
-  failures: number;
-  ejections: number;
-  ejectedUntil: number;
 }
 
 interface UnitState {
   readonly unit: UnitKey;
   readonly label: string;
   seen: readonly ReplicaAddress[] | undefined;
-  order: ReplicaChannel[];
-  next: number;
+  readonly rotation: Rotation<ReplicaChannel>;
 }
 
 /** grpc-js's details for a call failed before it was sent: no connection to the replica. */
@@ -81,13 +78,9 @@ function puidOf(method: ComponentMethod, payload: MethodPayload): string | undef
 export class GrpcTransport extends MethodTransport {
   private readonly endpoints: EndpointSource;
   private readonly maxMessageBytes: number;
-  private readonly retryWindowMs: number;
-  private readonly retryBackoffMs: number;
-  private readonly retryBackoffMaxMs: number;
-  private readonly consecutiveFailures: number;
-  private readonly baseEjectionMs: number;
-  private readonly maxEjectionMs: number;
-  private readonly units = new UnitTable<UnitState>((unit) => ({ unit, label: describeUnit(unit), seen: undefined, order: [], next: 0 }));
+  /** The retry window and ejection rule (rotation.ts), shared with the HTTP transport. */
+  private readonly policy: EjectionPolicy & RetryPolicy;
+  private readonly units = new UnitTable<UnitState>((unit) => ({ unit, label: describeUnit(unit), seen: undefined, rotation: new Rotation<ReplicaChannel>(this.policy) }));
   private closed = false;
 
   constructor(options: GrpcTransportOptions) {
@@ -95,12 +88,7 @@ export class GrpcTransport extends MethodTransport {
     const d = DEFAULTS;
     this.endpoints = options.endpoints;
     this.maxMessageBytes = options.maxMessageBytes ?? d.maxMessageBytes;
-    this.retryWindowMs = options.retryWindowMs ?? d.retryWindowMs;
-    this.retryBackoffMs = options.retryBackoffMs ?? d.retryBackoffMs;
-    this.retryBackoffMaxMs = options.retryBackoffMaxMs ?? d.retryBackoffMaxMs;
-    this.consecutiveFailures = options.consecutiveFailures ?? d.consecutiveFailures;
-    this.baseEjectionMs = options.baseEjectionMs ?? d.baseEjectionMs;
-    this.maxEjectionMs = options.maxEjectionMs ?? d.maxEjectionMs;
+    this.policy = policyOf(options, d);
   }
 
   protected async send(unit: UnitKey, method: ComponentMethod, payload: MethodPayload, options: CallOptions): Promise<Reply<unknown>> {
@@ -148,32 +136,29 @@ export class GrpcTransport extends MethodTransport {
 
   /** Sends to a replica, retrying UNAVAILABLE elsewhere as the module comment says: the answer's bytes, or its failure status. */
   private async call(state: UnitState, path: string, request: Buffer, metadata: Record<string, string>, options: CallOptions): Promise<UnaryOutcome> {
-    const start = Date.now();
-    const deadline = start + options.timeoutMs;
-    const giveUpAt = Math.min(deadline, start + this.retryWindowMs);
+    const window = new RetryWindow(options.timeoutMs, this.policy);
     let tried: Set<string> | undefined;
     let lastFailure: UnaryFailure | undefined;
-    let wait = this.retryBackoffMs;
     for (;;) {
       if (this.closed) throw new TrantorError('UNAVAILABLE', `${state.label}: the transport is closed`);
       const replica = this.pick(state, tried);
       if (replica !== undefined) {
-        if (Date.now() >= deadline) throw this.timeout(state, options.timeoutMs);
-        const outcome = await replica.client.call(path, request, metadata, deadline);
+        if (Date.now() >= window.deadline) throw this.timeout(state, options.timeoutMs);
+        const outcome = await replica.client.call(path, request, metadata, window.deadline);
         if ('bytes' in outcome) {
-          replica.failures = 0;
+          state.rotation.answered(replica, Date.now());
           return outcome;
         }
         const failure = outcome.error;
         if (failure.code === grpc.status.DEADLINE_EXCEEDED) {
-          this.failed(state, replica);
+          state.rotation.failed(replica);
           throw this.timeout(state, options.timeoutMs);
         }
         if (failure.code !== grpc.status.UNAVAILABLE) {
-          replica.failures = 0;
+          state.rotation.answered(replica, Date.now());
           return outcome;
         }
-        this.failed(state, replica);
+        state.rotation.failed(replica);
         // UNAVAILABLE alone does not say whether the call reached the component: only idempotent
         // calls go again, and any call the channel never sent (grpc-js says so only in its details).
         if (!options.idempotent && !NOT_SENT.test(failure.details)) throw new TrantorError('UNAVAILABLE', `${state.label} did not answer: ${failure.details}`, { cause: failure });
@@ -181,13 +166,7 @@ export class GrpcTransport extends MethodTransport {
         lastFailure = failure;
         continue;
       }
-      const now = Date.now();
-      if (now >= giveUpAt) {
-        if (lastFailure === undefined) throw new TrantorError('UNAVAILABLE', `no ready replica of ${state.label}`);
-        throw new TrantorError('UNAVAILABLE', `no replica of ${state.label} answered (last failure: ${lastFailure.details})`, { cause: lastFailure });
-      }
-      await sleep(Math.min(wait, giveUpAt - now));
-      wait = Math.min(wait * 2, this.retryBackoffMaxMs);
+      if (!(await window.pause())) throw noReplicaAnswered(state.label, lastFailure === undefined ? undefined : { message: lastFailure.details, cause: lastFailure });
       tried?.clear();
     }
   }
@@ -196,8 +175,8 @@ export class GrpcTransport extends MethodTransport {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     for (const state of this.units.values()) {
-      for (const replica of state.order) replica.client.close();
-      state.order = [];
+      for (const replica of state.rotation.order) replica.client.close();
+      state.rotation.order = [];
       state.seen = undefined;
     }
     this.units.clear();
@@ -212,54 +191,29 @@ export class GrpcTransport extends MethodTransport {
     return this.units.of(unit);
   }
 
-  /** The next replica round-robin, skipping those tried in this call and, while another is left, the ejected ones. */
+  /** The next replica (see Rotation.pick), after bringing the channels in line with the replicas now ready. */
   private pick(state: UnitState, tried: Set<string> | undefined): ReplicaChannel | undefined {
     const replicas = this.endpoints.replicasOf(state.unit);
     if (replicas !== state.seen) this.sync(state, replicas);
-    const order = state.order;
-    const n = order.length;
-    const now = Date.now();
-    let fallback: ReplicaChannel | undefined;
-    for (let i = 0; i < n; i++) {
-      const index = (state.next + i) % n;
-      const candidate = order[index]!;
-      if (tried?.has(candidate.id) === true) continue;
-      if (candidate.ejectedUntil > now) {
-        fallback ??= candidate;
-        continue;
-      }
-      state.next = (index + 1) % n;
-      return candidate;
-    }
-    return fallback;
-  }
-
-  /** A call to `replica` found it unavailable or timed out: ejected after enough in a row, unless it is the last one standing. */
-  private failed(state: UnitState, replica: ReplicaChannel): void {
-    if (++replica.failures < this.consecutiveFailures) return;
-    const now = Date.now();
-    if (!state.order.some((other) => other !== replica && other.ejectedUntil <= now)) return;
-    replica.ejections++;
-    replica.failures = 0;
-    replica.ejectedUntil = now + Math.min(this.baseEjectionMs * replica.ejections, this.maxEjectionMs);
+    return state.rotation.pick(tried);
   }
 
   /** Brings the channels in line with the replicas now ready: new ones get a channel, gone ones are closed. */
   private sync(state: UnitState, replicas: readonly ReplicaAddress[]): void {
     state.seen = replicas;
-    const previous = new Map(state.order.map((channel) => [channel.id, channel]));
+    const previous = new Map(state.rotation.order.map((channel) => [channel.id, channel]));
     const next: ReplicaChannel[] = [];
     for (const replica of replicas) {
       const address = hostPort(replica);
       let channel = previous.get(replica.id);
       if (channel !== undefined && channel.address !== address) channel = undefined;
       else previous.delete(replica.id);
-      channel ??= { id: replica.id, address, client: new UnaryChannel(address, { maxMessageBytes: this.maxMessageBytes }), failures: 0, ejections: 0, ejectedUntil: 0 };
+      channel ??= { id: replica.id, address, client: new UnaryChannel(address, { maxMessageBytes: this.maxMessageBytes }), ...FRESH };
       next.push(channel);
     }
     // Calls in flight on a closed channel finish.
     for (const gone of previous.values()) gone.client.close();
-    state.order = next;
+    state.rotation.order = next;
   }
 }
 

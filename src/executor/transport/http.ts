@@ -3,11 +3,9 @@
  * replicas the EndpointSource offers, and a retry on another replica (or the same one, once it is
  * back) when a connection fails before an answer arrives.
  *
- * Outlier ejection (passive health, as Envoy does it): a replica whose calls fail to connect or
- * time out `consecutiveFailures` times in a row, or that answers nothing while a call to it is
- * older than its stall limit (a fraction of the call's timeout), is left out of the round-robin
- * for an ejection time that grows with each repeat. The last replica standing is never ejected.
- * Idempotent calls waiting on a stalled replica are aborted and sent to another one, at most once
+ * Outlier ejection follows the rule both network transports share (rotation.ts); here a replica
+ * is also ejected when it answers nothing while a call to it is older than its stall limit (a
+ * fraction of the call's timeout). Idempotent calls waiting on a stalled replica are aborted and sent to another one, at most once
  * per replica and within their own deadline, so a frozen process costs a call the stall limit,
  * not the whole timeout. One interval timer per transport watches for stalls; per call the
  * bookkeeping is a set insert and delete.
@@ -16,14 +14,15 @@
  * methods, and this transport turns each into a request. Messages are written with
  * `stringifyJson`, so lossless numbers leave exactly as they came.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { TrantorError, stringifyJson } from '../../protocol/index.ts';
 import type { EndpointSource, ReplicaAddress, UnitKey } from './endpoints.ts';
 import { EXECUTOR_DEFAULTS } from '../options.ts';
 import type { ExecutorOptions } from '../options.ts';
-import { hostPort, replicaPolicyOptions, UnitTable } from './units.ts';
+import { hostPort, policyOf, replicaPolicyOptions, UnitTable } from './units.ts';
+import { FRESH, noReplicaAnswered, RetryWindow, Rotation } from './rotation.ts';
+import type { EjectionPolicy, RetryPolicy, RotatingReplica } from './rotation.ts';
 import type { ReplicaPolicyOptions } from './units.ts';
 import { describeUnit, MethodTransport, replyOfText } from './transport.ts';
 import type { CallOptions, ComponentMethod, MethodPayload, Reply } from './transport.ts';
@@ -95,8 +94,7 @@ export function httpTransportOptions(endpoints: EndpointSource, options: Executo
 /** Every setting's default, from the executor's option table. */
 const DEFAULTS: Required<HttpTransportOptions> = httpTransportOptions({ replicasOf: () => [] }) as Required<HttpTransportOptions>;
 
-interface ReplicaPool {
-  id: string;
+interface ReplicaPool extends RotatingReplica {
   host: string;
   port: number;
   pool: Pool;
@@ -104,12 +102,6 @@ interface ReplicaPool {
   inFlight: Set<Collector>;
   /** When it last answered anything. */
   lastAnswerAt: number;
-  /** Failed connections and timeouts since its last answer. */
-  failures: number;
-  /** Ejections since it last answered after coming back; the multiplier of the ejection time. */
-  ejections: number;
-  /** Left out of the round-robin until then (0: not ejected). */
-  ejectedUntil: number;
 }
 
 interface UnitState {
@@ -118,11 +110,8 @@ interface UnitState {
   /** The replica list last seen, by reference; when the source hands back the same array nothing changed. */
   seen: readonly ReplicaAddress[] | undefined;
   /** Pools in the order of `seen`. */
-  order: ReplicaPool[];
+  readonly rotation: Rotation<ReplicaPool>;
   byId: Map<string, ReplicaPool>;
-  next: number;
-  /** The latest `ejectedUntil` of its replicas; 0 when none is ejected, so a pick checks no clock. */
-  ejectedUntil: number;
 }
 
 /** Why a call in flight was taken back from a stalled replica; the call goes to another one. */
@@ -272,18 +261,14 @@ function headerList(method: 'GET' | 'POST', extra: Readonly<Record<string, strin
 export class HttpTransport extends MethodTransport {
   private readonly endpoints: EndpointSource;
   private readonly connections: number;
-  private readonly retryWindowMs: number;
-  private readonly retryBackoffMs: number;
-  private readonly retryBackoffMaxMs: number;
   private readonly connectTimeoutMs: number;
   private readonly keepAliveMs: number;
   private readonly keepAliveMaxMs: number;
-  private readonly consecutiveFailures: number;
   private readonly stallFraction: number;
   private readonly minStallMs: number;
-  private readonly baseEjectionMs: number;
-  private readonly maxEjectionMs: number;
-  private readonly units = new UnitTable<UnitState>((unit) => ({ unit, label: describeUnit(unit), seen: undefined, order: [], byId: new Map(), next: 0, ejectedUntil: 0 }));
+  /** The retry window and ejection rule (rotation.ts). */
+  private readonly policy: EjectionPolicy & RetryPolicy;
+  private readonly units = new UnitTable<UnitState>((unit) => ({ unit, label: describeUnit(unit), seen: undefined, rotation: new Rotation<ReplicaPool>(this.policy), byId: new Map() }));
   /** Pools of replicas no longer offered whose calls have not all settled; watched for stalls too. */
   private readonly draining = new Set<ReplicaPool>();
   private readonly sweeper: NodeJS.Timeout;
@@ -294,18 +279,13 @@ export class HttpTransport extends MethodTransport {
     super();
     const d = DEFAULTS;
     this.endpoints = options.endpoints;
+    this.policy = policyOf(options, d);
     this.connections = options.connectionsPerReplica ?? d.connectionsPerReplica;
-    this.retryWindowMs = options.retryWindowMs ?? d.retryWindowMs;
-    this.retryBackoffMs = options.retryBackoffMs ?? d.retryBackoffMs;
-    this.retryBackoffMaxMs = options.retryBackoffMaxMs ?? d.retryBackoffMaxMs;
     this.connectTimeoutMs = options.connectTimeoutMs ?? d.connectTimeoutMs;
     this.keepAliveMs = options.keepAliveMs ?? d.keepAliveMs;
     this.keepAliveMaxMs = options.keepAliveMaxMs ?? d.keepAliveMaxMs;
-    this.consecutiveFailures = options.consecutiveFailures ?? d.consecutiveFailures;
     this.stallFraction = options.stallFraction ?? d.stallFraction;
     this.minStallMs = options.minStallMs ?? d.minStallMs;
-    this.baseEjectionMs = options.baseEjectionMs ?? d.baseEjectionMs;
-    this.maxEjectionMs = options.maxEjectionMs ?? d.maxEjectionMs;
     this.sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? d.sweepIntervalMs);
     this.sweeper.unref();
     this.stallWatch = setInterval(() => this.watchStalls(), options.stallCheckIntervalMs ?? d.stallCheckIntervalMs);
@@ -336,25 +316,22 @@ export class HttpTransport extends MethodTransport {
     read: (unit: UnitKey, method: ComponentMethod, response: RawResponse) => R,
   ): Promise<R> {
     const state = this.stateOf(unit);
-    const start = Date.now();
-    const deadline = start + options.timeoutMs;
-    const giveUpAt = Math.min(deadline, start + this.retryWindowMs);
+    const window = new RetryWindow(options.timeoutMs, this.policy);
     const stallMs = Math.max(this.minStallMs, options.timeoutMs * this.stallFraction);
     let tried: Set<string> | undefined;
     /** Replicas this call was taken back from: never again for this call. */
     let abandoned: Set<string> | undefined;
     let lastFailure: unknown;
-    let wait = this.retryBackoffMs;
     for (;;) {
       if (this.closed) throw new TrantorError('UNAVAILABLE', `${state.label}: the transport is closed`);
       const replica = this.pick(state, tried, abandoned);
       if (replica !== undefined) {
         const sentAt = Date.now();
-        const remaining = deadline - sentAt;
+        const remaining = window.deadline - sentAt;
         if (remaining <= 0) throw this.timeout(state, options.timeoutMs);
         try {
           const response = await send(replica, method, path, body, headers, remaining, sentAt, sentAt + stallMs, options.idempotent);
-          if (replica.ejections !== 0 && replica.lastAnswerAt - replica.ejectedUntil > this.baseEjectionMs) replica.ejections = 0;
+          state.rotation.answered(replica, replica.lastAnswerAt);
           return read(unit, reads, response);
         } catch (err) {
           const code = errorCode(err);
@@ -364,11 +341,11 @@ export class HttpTransport extends MethodTransport {
             continue;
           }
           if (TIMED_OUT.has(code)) {
-            this.failed(state, replica);
+            state.rotation.failed(replica);
             throw this.timeout(state, options.timeoutMs);
           }
           const delivered = !NOT_DELIVERED.has(code);
-          if (!delivered || CONNECTION_LOST.has(code)) this.failed(state, replica);
+          if (!delivered || CONNECTION_LOST.has(code)) state.rotation.failed(replica);
           if (delivered && !(options.idempotent && CONNECTION_LOST.has(code))) {
             if (CONNECTION_LOST.has(code)) {
               throw new TrantorError('UNAVAILABLE', `${state.label}: the connection was lost before an answer (${errorMessage(err)})`, { cause: err });
@@ -380,15 +357,7 @@ export class HttpTransport extends MethodTransport {
           continue;
         }
       }
-      // Every ready replica failed this round, or none is ready: wait for one to come (back).
-      const now = Date.now();
-      if (now >= giveUpAt) {
-        const why = lastFailure === undefined ? '' : ` (last failure: ${errorMessage(lastFailure)})`;
-        const message = lastFailure === undefined ? `no ready replica of ${state.label}` : `no replica of ${state.label} answered${why}`;
-        throw new TrantorError('UNAVAILABLE', message, lastFailure === undefined ? undefined : { cause: lastFailure });
-      }
-      await sleep(Math.min(wait, giveUpAt - now));
-      wait = Math.min(wait * 2, this.retryBackoffMaxMs);
+      if (!(await window.pause())) throw noReplicaAnswered(state.label, lastFailure === undefined ? undefined : { message: errorMessage(lastFailure), cause: lastFailure });
       tried?.clear();
     }
   }
@@ -400,8 +369,8 @@ export class HttpTransport extends MethodTransport {
     clearInterval(this.stallWatch);
     const closing: Promise<void>[] = [];
     for (const state of this.units.values()) {
-      for (const replica of state.order) closing.push(replica.pool.destroy().catch(() => undefined));
-      state.order = [];
+      for (const replica of state.rotation.order) closing.push(replica.pool.destroy().catch(() => undefined));
+      state.rotation.order = [];
       state.byId.clear();
       state.seen = undefined;
     }
@@ -419,59 +388,11 @@ export class HttpTransport extends MethodTransport {
     return this.units.of(unit);
   }
 
-  /**
-   * The next replica round-robin, skipping those already tried or abandoned in this call and,
-   * while another is left, the ejected ones.
-   */
+  /** The next replica (see Rotation.pick), after bringing the pools in line with the replicas now ready. */
   private pick(state: UnitState, tried: Set<string> | undefined, abandoned: Set<string> | undefined): ReplicaPool | undefined {
     const replicas = this.endpoints.replicasOf(state.unit);
     if (replicas !== state.seen) this.sync(state, replicas);
-    const order = state.order;
-    const n = order.length;
-    if (n === 0) return undefined;
-    let now = 0;
-    if (state.ejectedUntil !== 0) {
-      now = Date.now();
-      if (now >= state.ejectedUntil) state.ejectedUntil = 0;
-    }
-    if (state.ejectedUntil === 0 && (tried === undefined || tried.size === 0) && abandoned === undefined) {
-      const index = state.next++ % n;
-      if (state.next >= 0x3fffffff) state.next = 0;
-      return order[index];
-    }
-    let fallback = -1;
-    for (let i = 0; i < n; i++) {
-      const index = (state.next + i) % n;
-      const candidate = order[index]!;
-      if (tried?.has(candidate.id) === true || abandoned?.has(candidate.id) === true) continue;
-      if (candidate.ejectedUntil > now) {
-        if (fallback < 0) fallback = index;
-        continue;
-      }
-      state.next = (index + 1) % n;
-      return candidate;
-    }
-    if (fallback < 0) return undefined;
-    state.next = (fallback + 1) % n;
-    return order[fallback];
-  }
-
-  /** A call to `replica` failed to connect, lost its connection or timed out. */
-  private failed(state: UnitState, replica: ReplicaPool): void {
-    if (++replica.failures >= this.consecutiveFailures) this.eject(state, replica, Date.now());
-  }
-
-  /** Leaves `replica` out of the round-robin for a while; false when it is the last one standing. */
-  private eject(state: UnitState, replica: ReplicaPool, now: number): boolean {
-    if (replica.ejectedUntil > now) return true;
-    let standing = 0;
-    for (const other of state.order) if (other !== replica && other.ejectedUntil <= now) standing++;
-    if (standing === 0) return false;
-    replica.ejections++;
-    replica.failures = 0;
-    replica.ejectedUntil = now + Math.min(this.baseEjectionMs * replica.ejections, this.maxEjectionMs);
-    if (replica.ejectedUntil > state.ejectedUntil) state.ejectedUntil = replica.ejectedUntil;
-    return true;
+    return state.rotation.pick(tried, abandoned);
   }
 
   /**
@@ -486,8 +407,8 @@ export class HttpTransport extends MethodTransport {
       // A replica the runtime stopped offering (not ready) moves to `draining` here, without waiting for a call.
       const replicas = this.endpoints.replicasOf(state.unit);
       if (replicas !== state.seen) this.sync(state, replicas);
-      for (const replica of state.order) {
-        if (replica.inFlight.size > 0 && stalled(replica, now) && this.eject(state, replica, now)) takeBack(replica);
+      for (const replica of state.rotation.order) {
+        if (replica.inFlight.size > 0 && stalled(replica, now) && state.rotation.eject(replica, now)) takeBack(replica);
       }
     }
     for (const replica of this.draining) {
@@ -499,7 +420,7 @@ export class HttpTransport extends MethodTransport {
   /** Brings the pools in line with the replicas now ready: new ones get a pool, gone ones are closed. */
   private sync(state: UnitState, replicas: readonly ReplicaAddress[]): void {
     state.seen = replicas;
-    const order = state.order;
+    const order = state.rotation.order;
     let same = order.length === replicas.length;
     for (let i = 0; same && i < replicas.length; i++) {
       const r = replicas[i]!;
@@ -523,9 +444,7 @@ export class HttpTransport extends MethodTransport {
           pool: this.newPool(originOf(replica)),
           inFlight: new Set(),
           lastAnswerAt: 0,
-          failures: 0,
-          ejections: 0,
-          ejectedUntil: 0,
+          ...FRESH,
         };
         state.byId.set(replica.id, pool);
       }
@@ -538,7 +457,7 @@ export class HttpTransport extends MethodTransport {
         if (!next.includes(pool)) this.retire(pool);
       }
     }
-    state.order = next;
+    state.rotation.order = next;
   }
 
   private newPool(origin: string): Pool {

@@ -5,6 +5,7 @@
  */
 import type { ExecutorOptions } from '../options.ts';
 import type { EndpointSource, ReplicaAddress, UnitKey } from './endpoints.ts';
+import type { EjectionPolicy, RetryPolicy } from './rotation.ts';
 
 export class UnitTable<S> {
   private readonly byObject = new WeakMap<UnitKey, S>();
@@ -66,5 +67,17 @@ export function replicaPolicyOptions(endpoints: EndpointSource, options: Executo
     consecutiveFailures: options.ejectAfterFailures,
     baseEjectionMs: options.baseEjection,
     maxEjectionMs: options.maxEjection,
+  };
+}
+
+/** The retry and ejection settings a transport was given, each defaulted from `defaults`. */
+export function policyOf(options: ReplicaPolicyOptions, defaults: Required<ReplicaPolicyOptions>): EjectionPolicy & RetryPolicy {
+  return {
+    retryWindowMs: options.retryWindowMs ?? defaults.retryWindowMs,
+    retryBackoffMs: options.retryBackoffMs ?? defaults.retryBackoffMs,
+    retryBackoffMaxMs: options.retryBackoffMaxMs ?? defaults.retryBackoffMaxMs,
+    consecutiveFailures: options.consecutiveFailures ?? defaults.consecutiveFailures,
+    baseEjectionMs: options.baseEjectionMs ?? defaults.baseEjectionMs,
+    maxEjectionMs: options.maxEjectionMs ?? defaults.maxEjectionMs,
   };
 }
