@@ -17,8 +17,8 @@
  * cost more than twice the CPU per call.
  *
  * Replica choice, retries and outlier ejection follow the rule both transports share
- * (rotation.ts); the stall watch (taking
- * calls back from a frozen replica) is not here: a call on a frozen replica waits for its deadline.
+ * (rotation.ts). The stall watch (taking calls back from a frozen replica) is not here: a call on
+ * a frozen replica waits for its deadline.
  */
 import * as grpc from '@grpc/grpc-js';
 import { TrantorError, componentRpc, fromProto, toProto } from '../../protocol/index.ts';
