@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the test suites: `unit` (tests beside the source), `python` (the Python host's
 // unittest suite), `e2e` (test/e2e, which start real processes), or all three by default;
-// `kube` (test/kube, against a real kube-apiserver: docs/testing.md) only when asked.
+// `kube` (test/kube, against a real kube-apiserver: docs/testing.md) and `package` (test/package:
+// the npm package installed as a user installs it) only when asked.
 // node --test on Node 20 does not find .ts files in a folder, so the files are listed here.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -32,6 +33,9 @@ if (which === 'all' || which === 'python') {
 }
 if (which === 'all' || which === 'e2e') {
   failed += run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...find('test/e2e', '.test.ts')]);
+}
+if (which === 'package') {
+  failed += run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...find('test/package', '.test.ts')]);
 }
 if (which === 'kube') {
   failed += run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...find('test/kube', '.test.ts')]);

@@ -4,7 +4,7 @@
  *
  *   trantor-node-microservice MLScore --service-type MODEL
  */
-import type { Features, SeldonComponent } from '../../src/component/contract.ts';
+import type { Features, SeldonComponent } from 'trantor-ml/component';
 
 export class MLScore implements SeldonComponent {
   /** Parameters from the SeldonDeployment's graph node arrive here as one object. */

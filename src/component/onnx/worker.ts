@@ -5,7 +5,7 @@
  * parallel work inside a run.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import type { OnnxElementType, OnnxTensor, OnnxValueInfo } from './tensor.ts';
 import type { WorkerReply, WorkerRequest, WorkerSettings } from './messages.ts';
 
@@ -13,19 +13,19 @@ const port = parentPort;
 if (port === null) throw new Error('the ONNX worker runs as a worker thread');
 const settings = workerData as WorkerSettings;
 
-function infoOf(meta: ort.InferenceSession.ValueMetadata): OnnxValueInfo {
+function infoOf(meta: Ort.InferenceSession.ValueMetadata): OnnxValueInfo {
   if (!meta.isTensor) return { name: meta.name, isTensor: false };
   const shape = meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : String(d)));
   return { name: meta.name, isTensor: true, type: meta.type as OnnxElementType, shape };
 }
 
-function toOrt(tensor: OnnxTensor): ort.Tensor {
+function toOrt(ort: typeof Ort, tensor: OnnxTensor): Ort.Tensor {
   const data = Array.isArray(tensor.data) ? [...(tensor.data as readonly string[])] : (tensor.data as Exclude<OnnxTensor['data'], readonly string[]>);
   return new ort.Tensor(tensor.type, data, [...tensor.dims]);
 }
 
 /** A copy of an output that owns its buffer, so the buffer can be transferred rather than copied again. */
-function fromOrt(value: ort.OnnxValue): OnnxTensor {
+function fromOrt(value: Ort.OnnxValue): OnnxTensor {
   const type = value.type as OnnxElementType;
   const data = value.data;
   const owned = Array.isArray(data) ? [...(data)] : (data).slice();
@@ -40,9 +40,23 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function main(): Promise<void> {
-  let session: ort.InferenceSession;
+/** onnxruntime-node is an optional dependency: without it, say what to install. */
+async function runtime(): Promise<typeof Ort> {
   try {
+    const loaded = (await import('onnxruntime-node')) as typeof Ort & { default?: typeof Ort };
+    return loaded.default ?? loaded;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND') throw new Error('ONNX Runtime for Node is not installed: it is an optional dependency of Trantor; install it with npm install onnxruntime-node');
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  let ort: typeof Ort;
+  let session: Ort.InferenceSession;
+  try {
+    ort = await runtime();
     session = await ort.InferenceSession.create(settings.file, {
       intraOpNumThreads: settings.threads,
       interOpNumThreads: 1,
@@ -64,8 +78,8 @@ async function main(): Promise<void> {
     }
     tail = tail.then(async () => {
       try {
-        const feeds: Record<string, ort.Tensor> = {};
-        for (const [name, tensor] of Object.entries(request.feeds)) feeds[name] = toOrt(tensor);
+        const feeds: Record<string, Ort.Tensor> = {};
+        for (const [name, tensor] of Object.entries(request.feeds)) feeds[name] = toOrt(ort, tensor);
         const results = await session.run(feeds, [...request.outputs]);
         const outputs: Record<string, OnnxTensor> = {};
         const transfer: ArrayBuffer[] = [];
