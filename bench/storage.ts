@@ -101,52 +101,57 @@ export async function benchStorage(options: StorageOptions): Promise<StorageRepo
 
     const s3Env = { AWS_ACCESS_KEY_ID: KEY, AWS_SECRET_ACCESS_KEY: SECRET, S3_ENDPOINT: endpoint, AWS_DEFAULT_REGION: 'us-east-1' };
     const url = new URL('s3://models/big/model.bin');
-    /** MB/s of `download(folder)` into a fresh folder each round, the result's size checked. */
-    const measure = async (name: string, download: (folder: string) => Promise<string>): Promise<StorageRow> => {
-      const rounds: number[] = [];
-      for (let round = 0; round < options.rounds; round++) {
-        const folder = mkdtempSync(join(scratch, 'round-'));
-        const started = process.hrtime.bigint();
-        const file = await download(folder);
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        const size = statSync(file).size;
-        if (size !== bytes) throw new Error(`${name}: got ${size} bytes, expected ${bytes}`);
-        rmSync(folder, { recursive: true, force: true });
-        rounds.push(bytes / 1e6 / seconds);
-      }
-      return { name, rounds };
-    };
-
-    const rows: StorageRow[] = [];
     const skipped: string[] = [];
-    rows.push(
-      await measure('curl, one signed GET (--aws-sigv4)', async (folder) => {
-        const file = join(folder, 'model.bin');
-        await run('curl', ['-sS', '--fail', '-o', file, '--aws-sigv4', 'aws:amz:us-east-1:s3', '--user', `${KEY}:${SECRET}`, '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', `${endpoint}/models/big/model.bin`], process.env);
-        return file;
-      }),
-    );
+    /** Each contender: where its download leaves the file, given a fresh folder. */
+    const contenders: { name: string; download: (folder: string) => Promise<string> }[] = [
+      {
+        name: 'curl, one signed GET (--aws-sigv4)',
+        download: async (folder) => {
+          const file = join(folder, 'model.bin');
+          await run('curl', ['-sS', '--fail', '-o', file, '--aws-sigv4', 'aws:amz:us-east-1:s3', '--user', `${KEY}:${SECRET}`, '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', `${endpoint}/models/big/model.bin`], process.env);
+          return file;
+        },
+      },
+    ];
     if (spawnSync('aws', ['--version']).status === 0) {
-      rows.push(
-        await measure('aws s3 cp (parallel ranged GETs)', async (folder) => {
+      contenders.push({
+        name: 'aws s3 cp (parallel ranged GETs)',
+        download: async (folder) => {
           const file = join(folder, 'model.bin');
           await run('aws', ['s3', 'cp', '--only-show-errors', '--endpoint-url', endpoint, 's3://models/big/model.bin', file], { ...process.env, ...s3Env, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' });
           return file;
-        }),
-      );
+        },
+      });
     } else skipped.push('aws s3 cp: the aws CLI is not installed');
-    rows.push(
-      await measure('Trantor fetchModel (into the cache, as trantor up)', async (folder) => {
-        const result = await fetchModel(url, { home: folder, env: s3Env });
-        return join(result.folder, 'model.bin');
-      }),
+    contenders.push(
+      {
+        name: 'Trantor fetchModel (into the cache, as trantor up)',
+        download: async (folder) => join((await fetchModel(url, { home: folder, env: s3Env })).folder, 'model.bin'),
+      },
+      {
+        name: 'trantor storage-init --no-cache (the process, start-up included)',
+        download: async (folder) => {
+          await run(process.execPath, [TRANTOR, 'storage-init', '--no-cache', url.href, join(folder, 'dest')], { ...process.env, ...s3Env, TRANTOR_HOME: join(folder, 'home') });
+          return join(folder, 'dest', 'model.bin');
+        },
+      },
     );
-    rows.push(
-      await measure('trantor storage-init --no-cache (the process, start-up included)', async (folder) => {
-        await run(process.execPath, [TRANTOR, 'storage-init', '--no-cache', url.href, join(folder, 'dest')], { ...process.env, ...s3Env, TRANTOR_HOME: join(folder, 'home') });
-        return join(folder, 'dest', 'model.bin');
-      }),
-    );
+    // Round by round, every contender in turn: the disk's writeback of one round's 200 MB falls on
+    // each contender alike rather than on whichever runs after the previous one's rounds.
+    const rounds = contenders.map(() => [] as number[]);
+    for (let round = 0; round < options.rounds; round++) {
+      for (const [i, contender] of contenders.entries()) {
+        const folder = mkdtempSync(join(scratch, 'round-'));
+        const started = process.hrtime.bigint();
+        const file = await contender.download(folder);
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const size = statSync(file).size;
+        if (size !== bytes) throw new Error(`${contender.name}: got ${size} bytes, expected ${bytes}`);
+        rmSync(folder, { recursive: true, force: true });
+        rounds[i]!.push(bytes / 1e6 / seconds);
+      }
+    }
+    const rows = contenders.map((c, i) => ({ name: c.name, rounds: rounds[i]! }));
     return { bytes, rows, skipped };
   } finally {
     await server?.stop();
