@@ -114,7 +114,8 @@ export function buildProgram(io: Io = processIo): Command {
         const view = (t: WaitTarget): Promise<DeploymentView> =>
           callApiJson<DeploymentView>(info, 'GET', `/v1/deployments/${encodeURIComponent(t.namespace)}/${encodeURIComponent(t.name)}`);
         // Rewritten in place only on a real terminal; captured output (tests, CI) gets plain lines.
-        const terminal = io === processIo && process.stderr.isTTY ? process.stderr.columns : undefined;
+        // A pseudo-terminal with no size (script, some CI runners) says 0 columns: then lines are not cut.
+        const terminal = io === processIo && process.stderr.isTTY ? process.stderr.columns || Number.POSITIVE_INFINITY : undefined;
         await waitForDeployments(view, deployments, { timeoutMs: parseDuration(opts.timeout), write: io.err, terminalColumns: terminal });
       }
     });
