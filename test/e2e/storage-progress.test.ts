@@ -105,13 +105,13 @@ test('apply --wait shows a throttled download growing (bytes, total, speed), a l
 
 test('apply --wait past its --timeout shows the last state (the download so far) and the commands that show why', async () => {
   const uri = `${origin}/stall/iris.tar.gz`;
-  const applied = await cliAsync(['apply', '-f', irisManifest(work, 'iris-stalled', uri), '--wait', '--timeout', '3s'], trantor.env);
+  const applied = await cliAsync(['apply', '-f', irisManifest(work, 'iris-stalled', uri), '--wait', '--timeout', '6s'], trantor.env);
   assert.equal(applied.code, 1, applied.stderr);
   const escaped = uri.replace(/[./]/g, (c) => `\\${c}`);
   assert.match(
     applied.stderr,
     new RegExp(
-      `error: timed out after 3s waiting for seldon/iris-stalled to become Available\\n` +
+      `error: timed out after 6s waiting for seldon/iris-stalled to become Available\\n` +
         `  last state: seldon/iris-stalled: Creating — downloading ${escaped} [\\d.]+ (kB|MB) of [\\d.]+ MB \\([\\d.]+ (B|kB|MB)/s\\)\\n` +
         `  see why: trantor get sdep iris-stalled -n seldon -o wide; trantor logs iris-stalled -n seldon`,
     ),
