@@ -12,13 +12,15 @@
  * worker (bench/workers.ts). Every process it starts, and the temporary
  * folders, are removed at the end, on failure too, and on Ctrl-C or SIGTERM.
  *
- * Then gRPC and V2 beside MLServer (bench/grpc-v2.ts: its own `trantor up`, then MLServer alone).
+ * Then model downloads (bench/storage.ts: a 200 MB model from versitygw on loopback through the
+ * fetcher, beside curl and `aws s3 cp`), then gRPC and V2 beside MLServer (bench/grpc-v2.ts: its own
+ * `trantor up`, then MLServer alone).
  * Last, the operator at scale against a real kube-apiserver (bench/kube-reconcile.ts), when the
  * Kubernetes tier's binaries are present (else it says why it is skipped).
  *
  * `BENCH_SECONDS=2` makes a short run to check the bench itself works; `BENCH_ONLY=serving` stops
  * after the serving table (and the baseline comparison); `BENCH_ONLY=kube` runs only the operator part;
- * `BENCH_ONLY=grpc-v2` only gRPC and V2 beside MLServer.
+ * `BENCH_ONLY=grpc-v2` only gRPC and V2 beside MLServer; `BENCH_ONLY=storage` only the model downloads.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,6 +33,7 @@ import { benchDurability, benchEventing, formatDurability, formatEventing } from
 import { benchKubeReconcile, formatKubeReconcile } from './kube-reconcile.ts';
 import { GRAPH_MANIFESTS, benchGraphs, formatGraphs } from './graphs.ts';
 import { benchGrpcV2, formatGrpcV2 } from './grpc-v2.ts';
+import { benchStorage, formatStorage, storageOptions } from './storage.ts';
 import { benchWorkers, formatWorkers } from './workers.ts';
 import { load as generate, loadGenerator } from './wrk.ts';
 
@@ -48,6 +51,7 @@ const BASELINE_SECONDS = Number(process.env['BENCH_BASELINE_SECONDS'] ?? Math.mi
 const SERVING_ONLY = process.env['BENCH_ONLY'] === 'serving';
 const KUBE_ONLY = process.env['BENCH_ONLY'] === 'kube';
 const GRPC_V2_ONLY = process.env['BENCH_ONLY'] === 'grpc-v2';
+const STORAGE_ONLY = process.env['BENCH_ONLY'] === 'storage';
 const KUBE_COUNT = Number(process.env['BENCH_KUBE_COUNT'] ?? 100);
 const KUBE_STEADY_SECONDS = Number(process.env['BENCH_KUBE_STEADY_SECONDS'] ?? 30);
 const TRANTOR = join(ROOT, 'bin', 'trantor.js');
@@ -146,8 +150,14 @@ async function grpcV2(): Promise<void> {
   console.log(`\n${formatGrpcV2(await benchGrpcV2({ seconds: DURATION_S, connections: CONNECTIONS }))}`);
 }
 
+/** A 200 MB model's download from a loopback S3 server, printed; it starts and stops its own server. */
+async function storage(): Promise<void> {
+  console.log(`\n${formatStorage(await benchStorage(storageOptions(process.env)))}`);
+}
+
 async function main(): Promise<void> {
   if (KUBE_ONLY) return kube();
+  if (STORAGE_ONLY) return storage();
   if (GRPC_V2_ONLY) {
     // Exiting runs grpc-v2's hook that stops what it started.
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
@@ -266,6 +276,7 @@ async function main(): Promise<void> {
 
     // After every control plane is stopped, so that each has the machine to itself.
     await cleanUp();
+    await storage();
     await grpcV2();
     await kube();
   } finally {

@@ -14,6 +14,7 @@ import { callApi, callApiJson, CliError, failureOf, streamApi } from './control-
 import { connect, processIo, type Io } from './io.ts';
 import { addEventCommands } from './events.ts';
 import { addStorageInitCommand } from './storage-init.ts';
+import { waitForDeployments, type WaitTarget } from './wait.ts';
 import { age, parseOutput, serialise, table } from './format.ts';
 import { deleteObject, deleteTargets, getAll, getObjects } from './objects.ts';
 import { qualifiedName, resourceOfWord, resourceWords } from './resources.ts';
@@ -71,33 +72,6 @@ function deploymentRows(items: readonly DeploymentView[], wide: boolean): string
   return table(headers, rows);
 }
 
-async function waitForDeployments(info: ControlPlaneClient, targets: readonly { namespace: string; name: string }[], timeoutMs: number, io: Io): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const last = new Map<string, string>();
-  const pending = new Set(targets.map((t) => `${t.namespace}/${t.name}`));
-  const failures: string[] = [];
-  while (pending.size > 0) {
-    for (const key of [...pending]) {
-      const [namespace, name] = key.split('/') as [string, string];
-      const view = await callApiJson<DeploymentView>(info, 'GET', `/v1/deployments/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`);
-      const line = `${key}: ${view.status.state} (${readyCount(view)} replicas ready)${view.status.description ? ` — ${view.status.description}` : ''}`;
-      if (last.get(key) !== line) {
-        io.err(line);
-        last.set(key, line);
-      }
-      if (view.status.state === 'Available') pending.delete(key);
-      if (view.status.state === 'Failed') {
-        pending.delete(key);
-        failures.push(`${key} failed: ${view.status.description ?? 'no description'}`);
-      }
-    }
-    if (pending.size === 0) break;
-    if (Date.now() > deadline) throw new CliError(`timed out after ${timeoutMs / 1000}s waiting for ${[...pending].join(', ')} to become Available`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  if (failures.length > 0) throw new CliError(failures.join('\n'));
-}
-
 function parseDuration(text: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
   if (!match) throw new CliError(`--timeout ${text}: expected a duration such as 90s, 5m or 1500ms`);
@@ -136,7 +110,14 @@ export function buildProgram(io: Io = processIo): Command {
       else if (opts.output === 'name') for (const a of result.applied) io.out(qualifiedName(a.kind, a.name));
       else for (const a of result.applied) io.out(`${qualifiedName(a.kind, a.name)} ${a.action}`);
       const deployments = result.applied.filter((a) => a.kind === 'SeldonDeployment');
-      if (opts.wait === true) await waitForDeployments(info, deployments, parseDuration(opts.timeout), io);
+      if (opts.wait === true) {
+        const view = (t: WaitTarget): Promise<DeploymentView> =>
+          callApiJson<DeploymentView>(info, 'GET', `/v1/deployments/${encodeURIComponent(t.namespace)}/${encodeURIComponent(t.name)}`);
+        // Rewritten in place only on a real terminal; captured output (tests, CI) gets plain lines.
+        // A pseudo-terminal with no size (script, some CI runners) says 0 columns: then lines are not cut.
+        const terminal = io === processIo && process.stderr.isTTY ? process.stderr.columns || Number.POSITIVE_INFINITY : undefined;
+        await waitForDeployments(view, deployments, { timeoutMs: parseDuration(opts.timeout), write: io.err, terminalColumns: terminal });
+      }
     });
 
   program
