@@ -169,6 +169,18 @@ class MLFlowStartupTest(unittest.TestCase):
         finally:
             shutil.rmtree(folder)
 
+    def test_a_model_whose_flavour_is_not_installed_fails_saying_to_install_it(self):
+        folder = tempfile.mkdtemp(prefix="trantor-mlflow-flavour-")
+        try:
+            with open(os.path.join(folder, "MLmodel"), "w") as f:
+                f.write("flavors:\n  python_function:\n    loader_module: trantor_no_such_flavour\n    model_path: model.bin\n")
+            result = self.run_server(parameters(folder))
+            self.assertEqual(result.returncode, 1)
+            self.assertIn("cannot load the model in " + folder + ": ModuleNotFoundError", result.stderr)
+            self.assertIn("install the model's flavour in the Python serving it", result.stderr)
+        finally:
+            shutil.rmtree(folder)
+
     def test_an_unknown_xtype_is_refused_listing_both(self):
         result = self.run_server(parameters("/tmp", xtype="list"))
         self.assertEqual(result.returncode, 1)
