@@ -49,6 +49,9 @@ class MLFlowServer:
         self._columns = None
 
     def load(self):
+        # mlflow 3 reports usage to its makers from a background thread unless told not to; a
+        # model server has no business calling out. Set MLFLOW_DISABLE_TELEMETRY=false to allow it.
+        os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
         import mlflow
         import mlflow.pyfunc
 
