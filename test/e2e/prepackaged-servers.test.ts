@@ -69,7 +69,10 @@ before(async () => {
     apply(join(XGBOOST, 'xgboost.yaml'), 'xgboost');
     apply(join(XGBOOST, 'xgboost-v2.yaml'), 'xgboost-v2');
   }
-  if (!skipMlflow) apply(join(MLFLOW, 'mlflow.yaml'), 'mlflow');
+  if (!skipMlflow) {
+    apply(join(MLFLOW, 'mlflow.yaml'), 'mlflow');
+    apply(join(MLFLOW, 'mlflow-v2.yaml'), 'mlflow-v2');
+  }
 });
 after(() => trantor.close());
 
@@ -123,4 +126,21 @@ test('the MLflow example answers the pyfunc model with the request names as Data
   const wrong = await postJson(trantor.url('seldon', 'mlflow'), { data: { names: ['a', 'b', 'c', 'd'], ndarray: ROWS } });
   assert.equal(wrong.status, 400);
   assert.match(JSON.stringify(wrong.body), /the model's signature rejected the input/);
+});
+
+test('the MLflow example on V2 takes an input per column and answers output-1', { skip: skipMlflow }, async () => {
+  const inputs = COLUMNS.map((name, i) => ({ name, datatype: 'FP64', shape: [ROWS.length], data: ROWS.map((row) => row[i]) }));
+  const res = await postJson(trantor.url('seldon', 'mlflow-v2', 'v2/models/classifier/infer'), { inputs });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const outputs = (res.body as { outputs: { name: string; shape: number[]; data: number[] }[] }).outputs;
+  assert.deepEqual(outputs.map((o) => [o.name, o.shape]), [['output-1', [3, 3]]]);
+  const expected = pythonJson(
+    mlflowPython,
+    'import json, sys, mlflow.pyfunc, pandas\nm = mlflow.pyfunc.load_model(sys.argv[1])\n' +
+      'print(json.dumps(m.predict(pandas.DataFrame(json.loads(sys.argv[2]), columns=json.loads(sys.argv[3]))).tolist()))',
+    join(MLFLOW, 'model'),
+    JSON.stringify(ROWS),
+    JSON.stringify(COLUMNS),
+  );
+  assertClose(outputs[0]!.data, expected, 'outputs[0].data');
 });
