@@ -10,7 +10,8 @@ Seldon serves ``protocol: v2`` deployments with MLServer:
   shape, as MLServer's default ``np`` codec does; each output is encoded as that codec encodes an
   array (datatype from the dtype, a 1-D result of N gets shape [N, 1], content_type ``np``).
 - SKLEARN_SERVER answers the outputs MLServer's sklearn runtime names (``predict`` by default,
-  ``predict_proba``, ``transform`` when asked); a user's class answers ``predict`` from its
+  ``predict_proba``, ``transform`` when asked), XGBOOST_SERVER mlserver-xgboost's, MLFLOW_SERVER
+  takes every input as mlserver-mlflow does; a user's class answers ``predict`` from its
   ``predict(X, names)``.
 
 Bad requests raise :class:`MicroserviceError` (400, or 404 for an unknown version) whose message
@@ -331,14 +332,19 @@ class V2Model:
         inputs = request.get("inputs")
         if not isinstance(inputs, list):
             raise bad("inputs", "is required" if inputs is None else "expected an array of tensors")
-        if len(inputs) != 1:
-            raise bad("inputs", "%s takes one input tensor (MLServer's np codec), got %d" % (self.name, len(inputs)))
-        X = to_array(inputs[0], "inputs[0]")
-        wanted = _requested_outputs(request)
-        outputs = [
-            encode_output(name, value, "outputs[%d]" % i)
-            for i, (name, value) in enumerate(self._answer(X, wanted, inputs[0]))
-        ]
+        if getattr(self._answer, "takes_inputs", False):
+            wanted = _requested_outputs(request)
+            arrays = [(tensor.get("name"), to_array(tensor, "inputs[%d]" % i), "inputs[%d]" % i) for i, tensor in enumerate(inputs)]
+            if not arrays:
+                raise bad("inputs", "is empty; give at least one input tensor")
+            answered = self._answer.inputs(arrays, wanted)
+        else:
+            if len(inputs) != 1:
+                raise bad("inputs", "%s takes one input tensor (MLServer's np codec), got %d" % (self.name, len(inputs)))
+            X = to_array(inputs[0], "inputs[0]")
+            wanted = _requested_outputs(request)
+            answered = self._answer(X, wanted, inputs[0])
+        outputs = [encode_output(name, value, "outputs[%d]" % i) for i, (name, value) in enumerate(answered)]
         response = {"model_name": self.name}
         if self.versions:
             response["model_version"] = self.versions[0]
@@ -358,8 +364,12 @@ def _tensor_metadata(entries):
     return []
 
 
-class _SklearnAnswer:
-    """SKLEARN_SERVER: the estimator's predict / predict_proba / transform, as MLServer calls them."""
+class _ServerAnswer:
+    """
+    A prepackaged server's outputs, as MLServer's runtime for it names them: ``predict`` by
+    default, or those asked for among the class's ``V2_OUTPUTS`` (SKLEARN_SERVER's when it has
+    none), each from its ``v2_output(name, X, where, shape)``.
+    """
 
     user_class = False
 
@@ -368,13 +378,26 @@ class _SklearnAnswer:
 
     def __call__(self, X, wanted, tensor):
         names = wanted or [DEFAULT_OUTPUT]
+        offered = getattr(self.server, "V2_OUTPUTS", SKLEARN_OUTPUTS)
+        implementation = getattr(self.server, "IMPLEMENTATION", "SKLEARN_SERVER")
         for i, name in enumerate(names):
-            if name not in SKLEARN_OUTPUTS:
-                raise bad(
-                    "outputs[%d].name" % i,
-                    "SKLEARN_SERVER answers 'predict', 'predict_proba' and 'transform' (MLServer's outputs), got " + repr(name),
-                )
+            if name not in offered:
+                listed = ", ".join("'%s'" % o for o in offered[:-1]) + " and '%s'" % offered[-1]
+                raise bad("outputs[%d].name" % i, "%s answers %s (MLServer's outputs), got %r" % (implementation, listed, name))
         return [(name, self.server.v2_output(name, X, "inputs[0]", tensor.get("shape"))) for name in names]
+
+
+class _InputsAnswer:
+    """A prepackaged server that takes every input tensor: its ``v2_outputs([(name, X, where)], wanted)``."""
+
+    user_class = False
+    takes_inputs = True
+
+    def __init__(self, server):
+        self.server = server
+
+    def inputs(self, arrays, wanted):
+        return self.server.v2_outputs(arrays, wanted)
 
 
 class _ClassAnswer:
@@ -400,8 +423,10 @@ def model_for(component):
     """The V2 model serving ``component`` (a :class:`trantor_runtime.component.Component`)."""
     name = component.unit_id or component.name
     model = component.model
-    if callable(getattr(model, "v2_output", None)):
-        answer = _SklearnAnswer(model)
+    if callable(getattr(model, "v2_outputs", None)):
+        answer = _InputsAnswer(model)
+    elif callable(getattr(model, "v2_output", None)):
+        answer = _ServerAnswer(model)
     else:
         answer = _ClassAnswer(component)
     return V2Model(component, name, answer)

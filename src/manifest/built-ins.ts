@@ -18,6 +18,8 @@ export const BUILT_IN_IMPLEMENTATIONS = Object.freeze({
   RANDOM_ABTEST: Object.freeze({ type: 'ROUTER', servedBy: 'executor' }),
   AVERAGE_COMBINER: Object.freeze({ type: 'COMBINER', servedBy: 'executor' }),
   SKLEARN_SERVER: Object.freeze({ type: 'MODEL', servedBy: 'host' }),
+  XGBOOST_SERVER: Object.freeze({ type: 'MODEL', servedBy: 'host' }),
+  MLFLOW_SERVER: Object.freeze({ type: 'MODEL', servedBy: 'host' }),
 } as const satisfies Partial<Record<UnitImplementation, BuiltInImplementation>>);
 
 /** An implementation Trantor serves. */

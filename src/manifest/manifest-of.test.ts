@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isoDurationMs, loadManifests, manifestOf, type LoadedManifests } from './index.ts';
@@ -25,7 +25,8 @@ function assertRoundTrip(text: string, where: string): number {
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return yamlFiles(path);
+    // An MLflow model folder's conda.yaml and python_env.yaml are not manifests.
+    if (statSync(path).isDirectory()) return existsSync(join(path, 'MLmodel')) ? [] : yamlFiles(path);
     return /\.ya?ml$/.test(name) ? [path] : [];
   });
 }

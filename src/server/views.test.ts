@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
@@ -51,7 +51,8 @@ spec:
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return yamlFiles(path);
+    // An MLflow model folder's conda.yaml and python_env.yaml are not manifests.
+    if (statSync(path).isDirectory()) return existsSync(join(path, 'MLmodel')) ? [] : yamlFiles(path);
     return /\.ya?ml$/.test(name) ? [path] : [];
   });
 }

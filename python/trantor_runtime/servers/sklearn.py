@@ -9,52 +9,81 @@ wrong feature count is answered with a 400 that says what was expected.
 """
 
 import logging
-import os
-from urllib.parse import unquote, urlparse
 
 import numpy as np
 
 from ..errors import MicroserviceError, StartupError, BAD_DATA
 from ..message import payload_field
+from .files import find_model_file
 
 METHODS = ("predict_proba", "predict", "decision_function")
 log = logging.getLogger("SKLearnServer")
 MODEL_FILE = "model.joblib"
 
-_REMOTE_HINT = "remote model storage is not supported yet; copy the model to a local folder and use its path or a file:// URI"
-
 
 def resolve_model_path(model_uri):
     """The local file to load for ``model_uri``; StartupError says what is missing."""
-    if not isinstance(model_uri, str) or model_uri.strip() == "":
-        raise StartupError("modelUri is missing; set the graph node's modelUri to the folder that holds " + MODEL_FILE)
-    uri = model_uri.strip()
-    parsed = urlparse(uri)
-    scheme = parsed.scheme.lower()
-    if scheme == "file":
-        if parsed.netloc not in ("", "localhost"):
-            raise StartupError("modelUri " + uri + ": a file:// URI must name a local path (file:///abs/dir)")
-        path = unquote(parsed.path)
-    elif scheme and len(scheme) > 1:
-        raise StartupError("modelUri " + uri + ": " + _REMOTE_HINT)
-    else:
-        path = uri  # a plain path (a one-letter "scheme" is a Windows drive letter)
-    path = os.path.abspath(os.path.expanduser(path))
-    if os.path.isdir(path):
-        candidate = os.path.join(path, MODEL_FILE)
-        if not os.path.isfile(candidate):
-            found = sorted(os.listdir(path))
-            listing = ", ".join(found[:10]) + (", ..." if len(found) > 10 else "") if found else "the folder is empty"
-            raise StartupError(
-                "modelUri " + uri + ": no " + MODEL_FILE + " in " + path + " (found: " + listing
-                + "); save the estimator with joblib.dump(model, \"" + MODEL_FILE + "\")"
+    return find_model_file(
+        model_uri, (MODEL_FILE,), "save the estimator with joblib.dump(model, \"" + MODEL_FILE + "\")", (".joblib", ".pkl", ".pickle")
+    )
+
+
+def check_rows(X, n):
+    """``X`` as rows of ``n`` features (2 dimensions; one row of ``n`` becomes [1, n]), or a 400 naming the field."""
+    if not isinstance(X, np.ndarray):
+        if isinstance(X, (str, bytes, dict)) or X is None:
+            raise MicroserviceError(
+                payload_field() + ": expected rows of numbers in data.ndarray or data.tensor", 400, BAD_DATA
             )
-        return candidate
-    if os.path.isfile(path):
-        if not path.endswith((".joblib", ".pkl", ".pickle")):
-            raise StartupError("modelUri " + uri + ": expected a folder holding " + MODEL_FILE + ", or a .joblib or .pkl file")
-        return path
-    raise StartupError("modelUri " + uri + ": " + path + " does not exist")
+        X = np.asarray(X)
+    ndim = X.ndim
+    if ndim == 2:
+        if n is not None and X.shape[1] != n:
+            raise MicroserviceError(
+                "expected %d features per row, got %d (%s has rows of %d)" % (n, X.shape[1], payload_field(), X.shape[1]),
+                400,
+                BAD_DATA,
+            )
+        return X
+    if ndim == 1:
+        if X.dtype == object and len(X) and isinstance(X[0], list):
+            lengths = sorted({len(row) if isinstance(row, list) else 1 for row in X})
+            raise MicroserviceError(
+                "%s: rows have different lengths (%s); every row needs %s features"
+                % (payload_field(), ", ".join(str(x) for x in lengths), n if n is not None else "the same number of"),
+                400,
+                BAD_DATA,
+            )
+        if n is not None and X.shape[0] != n:
+            raise MicroserviceError(
+                "expected %d features per row, got %d (%s is a single row of %d)" % (n, X.shape[0], payload_field(), X.shape[0]),
+                400,
+                BAD_DATA,
+            )
+        return X.reshape(1, -1)
+    if ndim == 0:
+        raise MicroserviceError(
+            "%s: expected rows of %s features, got a single value" % (payload_field(), n if n is not None else "several"),
+            400,
+            BAD_DATA,
+        )
+    raise MicroserviceError(
+        "%s: expected rows of %s features (2 dimensions), got an array of shape %s"
+        % (payload_field(), n if n is not None else "several", list(X.shape)),
+        400,
+        BAD_DATA,
+    )
+
+
+def check_v2_rows(X, n, where, shape):
+    """A 400 naming ``where``.shape unless the V2 input ``X`` is rows of ``n`` features."""
+    if X.ndim != 2 or (n is not None and X.shape[1] != n):
+        raise MicroserviceError(
+            "%s.shape: expected [rows, %s] (rows of %s features), got %s"
+            % (where, n if n is not None else "features", n if n is not None else "the model's", shape),
+            400,
+            BAD_DATA,
+        )
 
 
 class SKLearnServer:
@@ -97,7 +126,7 @@ class SKLearnServer:
         self._sklearn_version = sklearn.__version__
 
     def predict(self, X, features_names=None, **kwargs):
-        X = self._rows(X)
+        X = check_rows(X, self._n_features)
         # One line per request, as Seldon's server logs it, so `trantor logs` shows traffic.
         log.info("Calling %s", self.method)
         try:
@@ -108,52 +137,6 @@ class SKLearnServer:
                 payload_field() + ": " + self.method + " rejected the input: " + str(exc), 400, BAD_DATA
             ) from None
 
-    def _rows(self, X):
-        if not isinstance(X, np.ndarray):
-            if isinstance(X, (str, bytes, dict)) or X is None:
-                raise MicroserviceError(
-                    payload_field() + ": expected rows of numbers in data.ndarray or data.tensor", 400, BAD_DATA
-                )
-            X = np.asarray(X)
-        n = self._n_features
-        ndim = X.ndim
-        if ndim == 2:
-            if n is not None and X.shape[1] != n:
-                raise MicroserviceError(
-                    "expected %d features per row, got %d (%s has rows of %d)" % (n, X.shape[1], payload_field(), X.shape[1]),
-                    400,
-                    BAD_DATA,
-                )
-            return X
-        if ndim == 1:
-            if X.dtype == object and len(X) and isinstance(X[0], list):
-                lengths = sorted({len(row) if isinstance(row, list) else 1 for row in X})
-                raise MicroserviceError(
-                    "%s: rows have different lengths (%s); every row needs %s features"
-                    % (payload_field(), ", ".join(str(x) for x in lengths), n if n is not None else "the same number of"),
-                    400,
-                    BAD_DATA,
-                )
-            if n is not None and X.shape[0] != n:
-                raise MicroserviceError(
-                    "expected %d features per row, got %d (%s is a single row of %d)" % (n, X.shape[0], payload_field(), X.shape[0]),
-                    400,
-                    BAD_DATA,
-                )
-            return X.reshape(1, -1)
-        if ndim == 0:
-            raise MicroserviceError(
-                "%s: expected rows of %s features, got a single value" % (payload_field(), n if n is not None else "several"),
-                400,
-                BAD_DATA,
-            )
-        raise MicroserviceError(
-            "%s: expected rows of %s features (2 dimensions), got an array of shape %s"
-            % (payload_field(), n if n is not None else "several", list(X.shape)),
-            400,
-            BAD_DATA,
-        )
-
     def v2_output(self, name, X, where, shape):
         """One V2 output, as MLServer's sklearn runtime computes it: ``getattr(model, name)(X)`` on
         the input as decoded (rows of features, so 2 dimensions); a wrong shape is a 400 naming it."""
@@ -163,14 +146,7 @@ class SKLearnServer:
             raise MicroserviceError(
                 "outputs: %s models do not support '%s'" % (type(estimator).__name__, name), 400, BAD_DATA
             )
-        n = self._n_features
-        if X.ndim != 2 or (n is not None and X.shape[1] != n):
-            raise MicroserviceError(
-                "%s.shape: expected [rows, %s] (rows of %s features), got %s"
-                % (where, n if n is not None else "features", n if n is not None else "the model's", shape),
-                400,
-                BAD_DATA,
-            )
+        check_v2_rows(X, self._n_features, where, shape)
         log.info("Calling %s", name)
         try:
             return call(X)

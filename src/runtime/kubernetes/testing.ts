@@ -2,7 +2,7 @@
  * For tests: the SeldonDeployment manifests render() is pinned against — every example, the seeds'
  * (as the seeds print them) and the features fixture — each with a name for its golden file.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadManifests } from '../../manifest/index.ts';
 import { NOTEBOOK_DEPLOYMENT } from '../../../test/seed-manifests.ts';
@@ -23,7 +23,8 @@ function yamlFiles(dir: string): string[] {
     .sort()
     .flatMap((name) => {
       const path = join(dir, name);
-      if (statSync(path).isDirectory()) return yamlFiles(path);
+      // An MLflow model folder's conda.yaml and python_env.yaml are not manifests.
+      if (statSync(path).isDirectory()) return existsSync(join(path, 'MLmodel')) ? [] : yamlFiles(path);
       return /\.ya?ml$/.test(name) ? [path] : [];
     });
 }

@@ -178,11 +178,80 @@ test('a container that names only an image says which fields to add', () => {
   );
 });
 
-test('an implementation without a local host is refused, listing the supported ones', () => {
-  const sdep = seldonDeployment({ graph: graphNode({ implementation: 'XGBOOST_SERVER', modelUri: './iris' }), baseDir: base });
+test('XGBOOST_SERVER and MLFLOW_SERVER are planned as SKLEARN_SERVER is, each with its class and the modules it needs', () => {
+  const asked: string[][] = [];
+  const python = (modules: readonly string[]): { executable: string; modules: ReadonlySet<string> } => {
+    asked.push([...modules]);
+    return fakePython(modules);
+  };
+  const cases = [
+    ['XGBOOST_SERVER', 'trantor_runtime.servers.xgboost.XGBoostServer', ['numpy', 'xgboost', 'sklearn']],
+    ['MLFLOW_SERVER', 'trantor_runtime.servers.mlflow.MLFlowServer', ['numpy', 'pandas', 'mlflow']],
+  ] as const;
+  for (const [implementation, className, modules] of cases) {
+    const graph = graphNode({ name: 'm', implementation, modelUri: './iris', parameters: [{ name: 'xtype', value: 'DataFrame', type: 'STRING' }] });
+    const [launch] = planDeployment(seldonDeployment({ baseDir: base, graph }), { ...options, python });
+    assert.ok(launch);
+    assert.deepEqual(launch.args, ['-m', 'trantor_runtime.microservice', className, '--service-type', 'MODEL']);
+    assert.deepEqual(JSON.parse(launch.env['PREDICTIVE_UNIT_PARAMETERS'] ?? ''), [
+      { name: 'model_uri', value: join(base, 'iris'), type: 'STRING' },
+      { name: 'xtype', value: 'DataFrame', type: 'STRING' },
+    ]);
+    assert.deepEqual(asked.pop(), modules);
+  }
+});
+
+test('MLFLOW_SERVER runs the Python TRANTOR_MLFLOW_PYTHON names, before TRANTOR_PYTHON', () => {
+  const pythons: Record<string, string[]> = { '/venv/mlflow/bin/python': ['numpy', 'pandas', 'mlflow'], '/usr/bin/python3': ['numpy', 'sklearn', 'joblib'] };
+  const python = (modules: readonly string[], env: NodeJS.ProcessEnv): { executable: string; modules: ReadonlySet<string> } | null => {
+    const executable = [env['TRANTOR_PYTHON'], '/usr/bin/python3'].find((p) => p !== undefined && modules.every((m) => pythons[p]?.includes(m)));
+    return executable === undefined ? null : { executable, modules: new Set(modules) };
+  };
+  const sdep = seldonDeployment({ baseDir: base, graph: graphNode({ implementation: 'MLFLOW_SERVER', modelUri: './iris' }) });
+  const env = { ...options.env, TRANTOR_PYTHON: '/usr/bin/python3', TRANTOR_MLFLOW_PYTHON: '/venv/mlflow/bin/python' };
+  assert.equal(planDeployment(sdep, { ...options, env, python })[0]?.command, '/venv/mlflow/bin/python');
+  const err = failure(() => planDeployment(sdep, { ...options, env: { ...env, TRANTOR_MLFLOW_PYTHON: '' }, python }));
+  assert.equal(err.code, 'NOT_SUPPORTED');
+  assert.equal(
+    err.message,
+    'spec.predictors[0].graph.implementation MLFLOW_SERVER: no Python 3 with numpy, pandas, mlflow was found (tried TRANTOR_MLFLOW_PYTHON, TRANTOR_PYTHON, python3, /usr/bin/python3). ' +
+      'Install them with: python3 -m pip install numpy pandas mlflow-skinny (in a virtualenv: python3 -m venv --system-site-packages <dir>; <dir>/bin/pip install numpy pandas mlflow-skinny), ' +
+      'or point TRANTOR_MLFLOW_PYTHON at a Python that has them.',
+  );
+});
+
+test('no Python with xgboost names the Debian packages to install', () => {
+  const sdep = seldonDeployment({ baseDir: base, graph: graphNode({ implementation: 'XGBOOST_SERVER', modelUri: './iris' }) });
+  const err = failure(() => planDeployment(sdep, { ...options, python: () => null }));
+  assert.match(err.message, /XGBOOST_SERVER: no Python 3 with numpy, xgboost, sklearn was found .*sudo apt-get install -y python3-numpy python3-xgboost python3-sklearn .*pip install numpy xgboost scikit-learn/);
+});
+
+test('a prepackaged server without modelUri is refused naming what the folder must hold', () => {
+  const sdep = seldonDeployment({ baseDir: base, graph: graphNode({ name: 'b', implementation: 'XGBOOST_SERVER' }) });
+  assert.equal(
+    failure(() => planDeployment(sdep, options)).message,
+    'spec.predictors[0].graph.modelUri is required for XGBOOST_SERVER (node "b"): the folder holding model.bst, model.json or model.ubj',
+  );
+});
+
+test('TENSORFLOW_SERVER and HUGGINGFACE_SERVER are refused naming what to use instead', () => {
+  const refusal = (implementation: 'TENSORFLOW_SERVER' | 'HUGGINGFACE_SERVER'): TrantorError =>
+    failure(() => planDeployment(seldonDeployment({ baseDir: base, graph: graphNode({ name: 'n', implementation, modelUri: './iris' }) }), options));
+  const tensorflow = refusal('TENSORFLOW_SERVER');
+  assert.equal(tensorflow.code, 'NOT_SUPPORTED');
+  assert.match(tensorflow.message, /^spec\.predictors\[0\]\.graph\.implementation TENSORFLOW_SERVER \(node "n"\): Trantor does not run TensorFlow Serving/);
+  assert.match(tensorflow.message, /tf2onnx\.convert .*<model>\/1\/model\.onnx\) and use implementation TRITON_SERVER/);
+  const huggingface = refusal('HUGGINGFACE_SERVER');
+  assert.equal(huggingface.code, 'NOT_SUPPORTED');
+  assert.match(huggingface.message, /transformers\.pipeline\(<task>, model=<model>\)/);
+  assert.match(huggingface.message, /containers: \[\{name: <node>, command: \[seldon-core-microservice, <Class>\], workingDir: /);
+});
+
+test('any other prepackaged server is refused, listing the ones that run', () => {
+  const sdep = seldonDeployment({ graph: graphNode({ implementation: 'TRITON_SERVER', modelUri: './iris' }), baseDir: base });
   const err = failure(() => planDeployment(sdep, options));
   assert.equal(err.code, 'NOT_SUPPORTED');
-  assert.match(err.message, /XGBOOST_SERVER .*is not supported yet; supported: SKLEARN_SERVER$/);
+  assert.match(err.message, /TRITON_SERVER .*is not supported yet; supported: SKLEARN_SERVER, XGBOOST_SERVER, MLFLOW_SERVER$/);
 });
 
 test('a node with neither implementation nor container is refused', () => {

@@ -31,7 +31,46 @@ export const IN_EXECUTOR_IMPLEMENTATIONS: ReadonlySet<UnitImplementation> = new 
 export const PYTHON_HOST_BIN = join(PYTHON_PACKAGE_DIR, 'bin');
 const PYTHON_HOST_MODULES = ['numpy'] as const;
 const SKLEARN_MODULES = ['numpy', 'sklearn', 'joblib'] as const;
-const SKLEARN_SERVER_CLASS = 'trantor_runtime.servers.sklearn.SKLearnServer';
+
+/** A prepackaged model server that Trantor's Python host runs as one of its classes. */
+export interface PythonServer {
+  /** The class, as `python -m trantor_runtime.microservice <class>` takes it. */
+  readonly className: string;
+  /** The modules the Python running it must import. */
+  readonly modules: readonly string[];
+  /** What the folder `modelUri` names must hold, for messages. */
+  readonly holds: string;
+  /** An environment variable naming a Python to try before TRANTOR_PYTHON and python3 (a virtualenv with the server's library). */
+  readonly pythonVariable?: string;
+}
+
+/** The prepackaged servers the Python host runs, by implementation. */
+export const PYTHON_SERVERS: Readonly<Partial<Record<UnitImplementation, PythonServer>>> = Object.freeze({
+  SKLEARN_SERVER: { className: 'trantor_runtime.servers.sklearn.SKLearnServer', modules: SKLEARN_MODULES, holds: 'model.joblib' },
+  // xgboost's scikit-learn interface (the V2 outputs) needs scikit-learn.
+  XGBOOST_SERVER: { className: 'trantor_runtime.servers.xgboost.XGBoostServer', modules: ['numpy', 'xgboost', 'sklearn'], holds: 'model.bst, model.json or model.ubj' },
+  MLFLOW_SERVER: {
+    className: 'trantor_runtime.servers.mlflow.MLFlowServer',
+    modules: ['numpy', 'pandas', 'mlflow'],
+    holds: 'an MLflow model (its MLmodel file)',
+    pythonVariable: 'TRANTOR_MLFLOW_PYTHON',
+  },
+});
+
+/**
+ * Prepackaged servers Trantor does not run on this machine, with what to use instead. Any other
+ * `*_SERVER` without a case of its own is refused naming the ones that run.
+ */
+export const REFUSED_SERVERS: Readonly<Partial<Record<UnitImplementation, string>>> = Object.freeze({
+  TENSORFLOW_SERVER:
+    'Trantor does not run TensorFlow Serving. Convert the SavedModel to ONNX (python -m tf2onnx.convert --saved-model <dir> --output model.onnx), ' +
+    'put it in a Triton model repository (<model>/config.pbtxt, <model>/1/model.onnx) and use implementation TRITON_SERVER; ' +
+    `or load the model with tensorflow in a Python class of your own, served with command [${PYTHON_HOST_COMMAND}, <Class>] (docs/servers.md)`,
+  HUGGINGFACE_SERVER:
+    "Trantor does not run Seldon's Hugging Face server. Write a Python class whose __init__ loads transformers.pipeline(<task>, model=<model>) " +
+    'and whose predict(X, names) returns its answer, then drop implementation and add a container named as the node: ' +
+    `componentSpecs: [{spec: {containers: [{name: <node>, command: [${PYTHON_HOST_COMMAND}, <Class>], workingDir: <folder of <Class>.py>}]}}] (docs/servers.md)`,
+});
 
 /** Everything needed to start the replicas of one graph node, except the ports (given per replica). */
 export interface ComponentLaunch {
@@ -157,13 +196,16 @@ function planNode(
     );
   }
   if (IN_EXECUTOR_IMPLEMENTATIONS.has(implementation)) return null;
-  if (implementation !== 'SKLEARN_SERVER') {
-    throw new TrantorError(
-      'NOT_SUPPORTED',
-      `${path}.implementation ${implementation} (node "${node.name}") is not supported yet; supported: ${HOST_IMPLEMENTATIONS.join(', ')}`,
-    );
+  const server = PYTHON_SERVERS[implementation];
+  if (server !== undefined) return planPythonServer(implementation, server, node, path, found, contract, replicas, baseDir, options);
+  const instead = REFUSED_SERVERS[implementation];
+  if (instead !== undefined) {
+    throw new TrantorError('NOT_SUPPORTED', `${path}.implementation ${implementation} (node "${node.name}"): ${instead}`);
   }
-  return planSklearn(node, path, found, contract, replicas, baseDir, options);
+  throw new TrantorError(
+    'NOT_SUPPORTED',
+    `${path}.implementation ${implementation} (node "${node.name}") is not supported yet; supported: ${HOST_IMPLEMENTATIONS.join(', ')}`,
+  );
 }
 
 function planContainer(
@@ -216,7 +258,9 @@ function planContainer(
   return launch(contract, replicas, executable, args, cwd, env, container.image);
 }
 
-function planSklearn(
+function planPythonServer(
+  implementation: UnitImplementation,
+  server: PythonServer,
   node: GraphNode,
   path: string,
   found: FoundContainer | null,
@@ -226,14 +270,14 @@ function planSklearn(
   options: PlanOptions,
 ): ComponentLaunch {
   if (node.modelUri === undefined || node.modelUri === '') {
-    throw new TrantorError('BAD_MANIFEST', `${path}.modelUri is required for SKLEARN_SERVER (node "${node.name}"): the folder holding model.joblib`);
+    throw new TrantorError('BAD_MANIFEST', `${path}.modelUri is required for ${implementation} (node "${node.name}"): the folder holding ${server.holds}`);
   }
   const field = `${path}.modelUri`;
   const home = options.home ?? resolveHome(undefined, options.env);
   const location = locateModel(node.modelUri, field, { baseDir, pvcRoot: pvcRoot(home), mirrors: loadMirrors(home, options.env) });
   const modelPath = location.kind === 'local' ? location.path : location.uri;
   const own = found === null ? {} : containerEnv(found.container);
-  const python = pythonFor(SKLEARN_MODULES, options, `${path}.implementation SKLEARN_SERVER`, { ...options.env, ...own });
+  const python = pythonForServer(server, options, `${path}.implementation ${implementation}`, { ...options.env, ...own });
   const parameters: Parameter[] = [{ name: 'model_uri', value: modelPath, type: 'STRING' }, ...node.parameters.filter((x) => x.name !== 'model_uri')];
   const env: Record<string, string> = {
     ...baseEnv(options.env),
@@ -243,7 +287,7 @@ function planSklearn(
     PYTHONPATH: pythonPath(own['PYTHONPATH'] ?? options.env['PYTHONPATH']),
   };
   const cwd = found === null ? baseDir : workingDirOf(found.container, found.path, baseDir);
-  const args = ['-m', 'trantor_runtime.microservice', SKLEARN_SERVER_CLASS, '--service-type', 'MODEL'];
+  const args = ['-m', 'trantor_runtime.microservice', server.className, '--service-type', 'MODEL'];
   const planned = launch(contract, replicas, python.executable, args, cwd, env, found?.container.image);
   if (location.kind === 'remote') {
     planned.remoteModel = { uri: location.uri, field };
@@ -304,6 +348,18 @@ function pythonForUserClass(env: NodeJS.ProcessEnv, options: PlanOptions, field:
   const explicit = env['TRANTOR_PYTHON'] !== undefined && env['TRANTOR_PYTHON'] !== '';
   const richer = explicit ? null : find(SKLEARN_MODULES, env);
   return richer ?? pythonFor(PYTHON_HOST_MODULES, options, field, env);
+}
+
+/**
+ * The Python for a prepackaged server: the one its variable names (tried first, as TRANTOR_PYTHON
+ * is), else TRANTOR_PYTHON, python3 or /usr/bin/python3, whichever imports the server's modules.
+ */
+function pythonForServer(server: PythonServer, options: PlanOptions, field: string, env: NodeJS.ProcessEnv): PythonChoice {
+  const variable = server.pythonVariable;
+  const named = variable === undefined ? '' : (env[variable] ?? '');
+  const choice = (options.python ?? findPython)(server.modules, named === '' ? env : { ...env, TRANTOR_PYTHON: named });
+  if (choice === null) throw new TrantorError('NOT_SUPPORTED', `${field}: ${missingPythonAdvice(server.modules, variable)}`);
+  return choice;
 }
 
 function pythonFor(modules: readonly string[], options: PlanOptions, field: string, env: NodeJS.ProcessEnv = options.env): PythonChoice {

@@ -56,13 +56,26 @@ export function findPython(
   return choice;
 }
 
-/** What to tell a user whose machine has no Python with `required`. */
-export function missingPythonAdvice(required: readonly string[]): string {
-  const debian = required.map((m) => (m === 'sklearn' ? 'python3-sklearn' : m === 'joblib' ? 'python3-joblib' : `python3-${m}`));
+/** Module → [Debian package (null when Debian has none), pip package], where they differ from python3-<module> and <module>. */
+const PACKAGES: Readonly<Record<string, readonly [string | null, string]>> = {
+  sklearn: ['python3-sklearn', 'scikit-learn'],
+  mlflow: [null, 'mlflow-skinny'],
+};
+
+/**
+ * What to tell a user whose machine has no Python with `required`; `variable` is the environment
+ * variable that names a Python for this purpose, tried before TRANTOR_PYTHON (none by default).
+ */
+export function missingPythonAdvice(required: readonly string[], variable?: string): string {
+  const debian = required.map((m) => PACKAGES[m]?.[0] ?? (m in PACKAGES ? null : `python3-${m}`));
+  const pip = required.map((m) => PACKAGES[m]?.[1] ?? m);
+  const tried = [...(variable === undefined ? [] : [variable]), 'TRANTOR_PYTHON', 'python3', '/usr/bin/python3'];
+  const install = debian.every((d) => d !== null)
+    ? `Install them with: sudo apt-get install -y ${[...new Set(debian)].join(' ')}  (or: python3 -m pip install ${pip.join(' ')}), `
+    : `Install them with: python3 -m pip install ${pip.join(' ')} (in a virtualenv: python3 -m venv --system-site-packages <dir>; <dir>/bin/pip install ${pip.join(' ')}), `;
   return (
-    `no Python 3 with ${required.join(', ')} was found (tried TRANTOR_PYTHON, python3, /usr/bin/python3). ` +
-    `Install them with: sudo apt-get install -y ${[...new Set(debian)].join(' ')}  ` +
-    `(or: python3 -m pip install ${required.map((m) => (m === 'sklearn' ? 'scikit-learn' : m)).join(' ')}), ` +
-    `or point TRANTOR_PYTHON at a Python that has them.`
+    `no Python 3 with ${required.join(', ')} was found (tried ${tried.join(', ')}). ` +
+    install +
+    `or point ${variable ?? 'TRANTOR_PYTHON'} at a Python that has them.`
   );
 }
