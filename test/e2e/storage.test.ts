@@ -4,14 +4,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
-import { spawn } from 'node:child_process';
-import { ROOT, TRANTOR, Trantor, postJson, sklearnPredictProba, type CliResult } from './harness.ts';
+import { ROOT, Trantor, postJson, sklearnPredictProba, type CliResult } from './harness.ts';
+import { cliAsync, irisManifest as irisManifestIn } from './storage-support.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'trantor-storage-e2e-'));
 const archive = join(work, 'iris.tar.gz');
@@ -42,30 +42,11 @@ after(async () => {
 
 /** `trantor ARGS` without blocking this process, whose HTTP server the command downloads from. */
 function cli(args: string[]): Promise<CliResult> {
-  const child = spawn(process.execPath, [TRANTOR, ...args], { env: trantor.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr })));
+  return cliAsync(args, trantor.env);
 }
 
 function irisManifest(name: string, modelUri: string): string {
-  const file = join(work, `${name}.yaml`);
-  writeFileSync(
-    file,
-    `apiVersion: machinelearning.seldon.io/v1
-kind: SeldonDeployment
-metadata: {name: ${name}, namespace: seldon}
-spec:
-  name: iris
-  predictors:
-  - graph: {implementation: SKLEARN_SERVER, modelUri: '${modelUri}', name: classifier}
-    name: default
-    replicas: 1
-`,
-  );
-  return file;
+  return irisManifestIn(work, name, modelUri);
 }
 
 test('storage-init fetches an archive into DEST unpacked, and a second run comes from the cache', async () => {
