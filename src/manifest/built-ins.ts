@@ -18,6 +18,7 @@ export const BUILT_IN_IMPLEMENTATIONS = Object.freeze({
   RANDOM_ABTEST: Object.freeze({ type: 'ROUTER', servedBy: 'executor' }),
   AVERAGE_COMBINER: Object.freeze({ type: 'COMBINER', servedBy: 'executor' }),
   SKLEARN_SERVER: Object.freeze({ type: 'MODEL', servedBy: 'host' }),
+  TRITON_SERVER: Object.freeze({ type: 'MODEL', servedBy: 'host' }),
 } as const satisfies Partial<Record<UnitImplementation, BuiltInImplementation>>);
 
 /** An implementation Trantor serves. */
