@@ -289,3 +289,72 @@ describe('the Node host serving TritonOnnxServer natively', { skip: SKIP }, () =
     assert.ok(pings >= 3, `only ${pings} pings were answered while the batch ran`);
   });
 });
+
+describe('TritonOnnxServer datatypes: BYTES, FP16 and BOOL over V2 JSON and binary', () => {
+  const TYPES = fileURLToPath(new URL('./testdata/types', import.meta.url));
+  const model = new TritonOnnxServer({ model_uri: TYPES });
+  let http: ComponentServer;
+  let url: string;
+  before(async () => {
+    await model.load();
+    http = await serveComponent(model, { host: '127.0.0.1' });
+    url = `http://127.0.0.1:${http.port}/v2/models/types/infer`;
+  });
+  after(async () => {
+    await http.close();
+    await model.close();
+  });
+
+  it('completes the config with the V2 datatype of each ONNX type', () => {
+    assert.deepEqual(
+      model.metadataV2('types').inputs.map((i) => [i.name, i.datatype, i.shape]),
+      [
+        ['text', 'BYTES', [-1]],
+        ['half', 'FP16', [-1]],
+        ['flag', 'BOOL', [-1]],
+      ],
+    );
+  });
+
+  it('answers JSON', async () => {
+    const res = await fetch(url, {
+      method: 'POST',
+      body: JSON.stringify({
+        inputs: [
+          { name: 'text', shape: [2], datatype: 'BYTES', data: ['héllo', ''] },
+          { name: 'half', shape: [3], datatype: 'FP16', data: [1.5, -0.25, 1000] },
+          { name: 'flag', shape: [2], datatype: 'BOOL', data: [true, false] },
+        ],
+      }),
+    });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { outputs: { name: string; datatype: string; data: unknown[] }[] };
+    assert.deepEqual(
+      body.outputs.map((o) => [o.name, o.datatype, o.data]),
+      [
+        ['text_out', 'BYTES', ['héllo', '']],
+        ['half_out', 'FP16', [3, -0.5, 2000]],
+        ['flag_out', 'BOOL', [false, true]],
+      ],
+    );
+  });
+
+  it('answers binary data, BYTES elements that are not text refused naming the input', async () => {
+    const utf8 = new TextEncoder();
+    const inputs: V2Tensor[] = [
+      { name: 'text', shape: [1], datatype: 'BYTES', values: [utf8.encode('ünïcode')] },
+      { name: 'half', shape: [2], datatype: 'FP16', values: Float32Array.of(0.5, 65504 / 2) },
+      { name: 'flag', shape: [1], datatype: 'BOOL', values: Uint8Array.of(0) },
+    ];
+    const encoded = encodeV2Request({ parameters: { binary_data_output: true } }, inputs);
+    const res = await fetch(url, { method: 'POST', headers: { [INFERENCE_HEADER_CONTENT_LENGTH]: String(encoded.headerLength) }, body: encoded.body });
+    assert.equal(res.status, 200);
+    const decoded = decodeV2Response(new Uint8Array(await res.arrayBuffer()), Number(res.headers.get(INFERENCE_HEADER_CONTENT_LENGTH)));
+    assert.deepEqual(decoded.tensors.map((t) => t.values), [[utf8.encode('ünïcode')], Float32Array.of(1, 65504), Uint8Array.of(1)]);
+
+    const bad = encodeV2Request({}, [{ ...inputs[0]!, values: [Uint8Array.of(0xff)] }, inputs[1]!, inputs[2]!]);
+    const refused = await fetch(url, { method: 'POST', headers: { [INFERENCE_HEADER_CONTENT_LENGTH]: String(bad.headerLength) }, body: bad.body });
+    assert.equal(refused.status, 400);
+    assert.match(((await refused.json()) as { error: string }).error, /input 'text': BYTES element 0 is not UTF-8 text/);
+  });
+});
