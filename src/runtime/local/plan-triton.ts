@@ -36,7 +36,7 @@ export function planTriton(
   if (deployment.spec.protocol !== 'v2') {
     throw new TrantorError(
       'BAD_MANIFEST',
-      `spec.protocol: ${path}.implementation TRITON_SERVER (node "${node.name}") speaks the Open Inference Protocol only, as Seldon serves Triton: set spec.protocol: v2`,
+      `spec.protocol is ${deployment.spec.protocol}, but ${path}.implementation is TRITON_SERVER (node "${node.name}"), which Seldon serves over the Open Inference Protocol only: set spec.protocol: v2`,
     );
   }
   if (node.modelUri === undefined || node.modelUri === '') {
