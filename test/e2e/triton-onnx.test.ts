@@ -9,6 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT, Trantor, postJson } from './harness.ts';
@@ -135,6 +137,27 @@ describe('TRITON_SERVER serving the example ONNX repository', { skip: SKIP }, ()
     const refused = await postJson(trantor.url('seldon', 'iris-triton', 'v2/models/iris/infer'), { inputs: [{ name: 'float_input', shape: [1, 4], datatype: 'FP64', data: [1, 2, 3, 4] }] });
     assert.equal(refused.status, 400);
     assert.match((refused.body as { error: string }).error, /inference input 'float_input' data-type is 'FP64', but model 'iris' expects 'FP32'/);
+  });
+
+  it('is refused on the Seldon protocol when applied, saying to set spec.protocol: v2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trantor-triton-seldon-'));
+    const manifest = join(dir, 'iris-seldon.yaml');
+    writeFileSync(
+      manifest,
+      [
+        'apiVersion: machinelearning.seldon.io/v1',
+        'kind: SeldonDeployment',
+        'metadata: {name: iris-seldon, namespace: seldon}',
+        'spec:',
+        '  predictors:',
+        '  - name: default',
+        `    graph: {name: iris, implementation: TRITON_SERVER, modelUri: ${JSON.stringify(join(EXAMPLE, 'model-repository'))}}`,
+        '',
+      ].join('\n'),
+    );
+    const applied = trantor.cli(['apply', '-f', manifest, '--wait', '--timeout', '60s']);
+    assert.equal(applied.code, 1, applied.stdout);
+    assert.match(applied.stderr, /spec\.protocol is seldon, but .*TRITON_SERVER .*: set spec\.protocol: v2/);
   });
 
   it('answers tritonclient over HTTP and gRPC with the same outputs', { skip: TRITON_SKIP }, () => {
