@@ -5,7 +5,7 @@
  * snake_case names (`predict_raw`, `transform_input`, `send_feedback`, `class_names`, …) are
  * accepted beside the camelCase ones, so a class ported from Python keeps its method names.
  */
-import type { Feedback, Meta, Metric, SeldonMessage } from '../protocol/index.ts';
+import type { Feedback, Meta, Metric, SeldonMessage, V2InferenceRequest, V2ModelMetadata, V2Parameters, V2Tensor } from '../protocol/index.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -49,6 +49,27 @@ export interface ModelMetadata {
   outputs?: unknown[];
   custom?: Record<string, string>;
   [key: string]: unknown;
+}
+
+/**
+ * A V2 inference as a component that speaks V2 itself receives it (`inferV2`): the model and
+ * version the request named, the request's fields (its `inputs` listed without their elements, its
+ * requested `outputs`), and the inputs as typed tensors in the same order.
+ */
+export interface V2NativeRequest {
+  readonly model: string;
+  /** The version in the path (`/v2/models/<m>/versions/<v>/infer`) or gRPC's `model_version`; absent: the server's choice. */
+  readonly version?: string;
+  readonly message: V2InferenceRequest;
+  readonly inputs: readonly V2Tensor[];
+}
+
+/** A V2-native answer: the outputs as typed tensors; the host adds `id` and encodes JSON, binary or gRPC as asked. */
+export interface V2NativeResponse {
+  readonly model_name: string;
+  readonly model_version?: string;
+  readonly parameters?: V2Parameters;
+  readonly outputs: readonly V2Tensor[];
 }
 
 /**
@@ -104,6 +125,17 @@ export interface SeldonComponent {
 
   initMetadata?(): MaybePromise<ModelMetadata>;
   init_metadata?(): MaybePromise<ModelMetadata>;
+
+  /**
+   * V2-native serving: when present, the host's V2 REST and gRPC faces answer inferences with it
+   * directly (typed tensors in and out, no Seldon message between), and `predict` is not called
+   * for V2. A thrown TrantorError (or MicroserviceError) answers with its status and message.
+   */
+  inferV2?(request: V2NativeRequest): MaybePromise<V2NativeResponse>;
+  /** The V2 model metadata for `model` (and `version`); with `inferV2`, instead of `metadata()`'s. */
+  metadataV2?(model: string, version?: string): MaybePromise<V2ModelMetadata>;
+  /** Whether `model` (and `version`) is ready; with `inferV2`; absent: ready once loaded. A throw is "no such model". */
+  readyV2?(model: string, version?: string): MaybePromise<boolean>;
 }
 
 /** The constructor a model file exports; parameters from the manifest arrive as one object. */

@@ -18,8 +18,9 @@ import {
   type Meta,
   type Metric,
   type SeldonMessage,
+  type V2ModelMetadata,
 } from '../protocol/index.ts';
-import { SeldonResponse, type Features, type JsonValue, type ModelMetadata, type SeldonComponent } from './contract.ts';
+import { SeldonResponse, type Features, type JsonValue, type ModelMetadata, type SeldonComponent, type V2NativeRequest, type V2NativeResponse } from './contract.ts';
 import { MicroserviceError, modelFailure } from './errors.ts';
 
 export type ComponentMethod =
@@ -46,9 +47,23 @@ export interface Reply {
   body: unknown;
 }
 
+/**
+ * A component's own V2 methods (`inferV2`, `metadataV2`, `readyV2`), present when it has
+ * `inferV2`. They reject with the TrantorError to answer with: the component's own, or its other
+ * failures as the model's (500, reported through `onModelError`).
+ */
+export interface V2Native {
+  infer(request: V2NativeRequest): Promise<V2NativeResponse>;
+  /** Undefined when the component has no `metadataV2`. */
+  metadata(model: string, version?: string): Promise<V2ModelMetadata> | undefined;
+  ready(model: string, version?: string): Promise<boolean>;
+}
+
 export interface Dispatcher {
   readonly name: string;
   handle(method: ComponentMethod, body?: unknown): Promise<Reply>;
+  /** The component's V2-native face, when it has one. */
+  readonly v2Native?: V2Native;
 }
 
 type UserFn = (...args: unknown[]) => unknown;
@@ -148,6 +163,7 @@ class ModelDispatcher implements Dispatcher {
   private readonly onModelError: (err: unknown, method: string) => void;
   private readonly fns: Readonly<Record<string, UserFn | undefined>>;
   private metadataCache: Promise<ModelMetadata> | undefined;
+  readonly v2Native?: V2Native;
 
   constructor(model: SeldonComponent, options: DispatchOptions) {
     this.model = model;
@@ -178,6 +194,24 @@ class ModelDispatcher implements Dispatcher {
       metrics: method(model, 'metrics'),
       healthStatus: method(model, 'healthStatus', 'health_status'),
       initMetadata: method(model, 'initMetadata', 'init_metadata'),
+    };
+    const inferV2 = method(model, 'inferV2');
+    if (inferV2 !== undefined) this.v2Native = this.nativeFace(inferV2, method(model, 'metadataV2'), method(model, 'readyV2'));
+  }
+
+  private nativeFace(infer: UserFn, metadata: UserFn | undefined, ready: UserFn | undefined): V2Native {
+    const call = async <T>(fn: UserFn, where: string, args: unknown[]): Promise<T> => {
+      try {
+        return (await fn(...args)) as T;
+      } catch (err) {
+        if (!(err instanceof TrantorError)) this.onModelError(err, where);
+        throw modelFailure(err);
+      }
+    };
+    return {
+      infer: (request) => call<V2NativeResponse>(infer, 'inferV2', [request]),
+      metadata: (model, version) => (metadata === undefined ? undefined : call<V2ModelMetadata>(metadata, 'metadataV2', [model, version])),
+      ready: (model, version) => (ready === undefined ? Promise.resolve(true) : call<boolean>(ready, 'readyV2', [model, version])),
     };
   }
 

@@ -18,17 +18,21 @@ import {
   encodeServerMetadataResponse,
   decodeV2Message,
   encodeV2Message,
-  v2TensorFromJson,
 } from '../protocol/index.ts';
 import type { ServiceType } from './contract.ts';
 import type { Dispatcher } from './dispatch.ts';
-import { V2_SERVER_METADATA, inferV2, v2InferenceMethod, v2ModelMetadata } from './v2.ts';
+import { V2_SERVER_METADATA, inferV2, typedOutputs, v2InferenceMethod, v2ModelMetadata, v2ModelReady } from './v2.ts';
 
 /** One method: the request's bytes in, the answer's bytes out; a thrown TrantorError is the failure. */
 export type V2GrpcMethod = (request: Buffer) => Promise<Uint8Array>;
 
 /** ModelInferRequest's `raw_input_contents` field number (v2.proto). */
 const RAW_INPUT_CONTENTS = 7;
+
+/** A request's `version` field: proto3's empty string is "none". */
+function versionOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
 
 /** Whether a ModelInferRequest (already decoded once, so well formed) has raw input contents. */
 function usesRawContents(bytes: Uint8Array): boolean {
@@ -49,20 +53,31 @@ export function v2GrpcMethods(dispatcher: Dispatcher, serviceType: ServiceType, 
   /** The model a request names, checked against this host's. */
   const modelOf = (name: unknown, field: string): string => {
     if (typeof name !== 'string' || name === '') throw new TrantorError('BAD_PAYLOAD', `${field}: expected the model's name (the graph node this host serves)`);
-    if (node !== '' && name !== node) throw new TrantorError('NOT_FOUND', `model "${name}" is not served here; this host serves "${node}"`);
+    // A V2-native component decides which model names it answers.
+    if (node !== '' && name !== node && dispatcher.v2Native === undefined) throw new TrantorError('NOT_FOUND', `model "${name}" is not served here; this host serves "${node}"`);
     return name;
   };
   const methods: Record<string, V2GrpcMethod> = {
     ServerLive: () => Promise.resolve(encodeV2Message('ServerLiveResponse', { live: true })),
     ServerReady: () => Promise.resolve(encodeV2Message('ServerReadyResponse', { ready: true })),
-    ModelReady(request) {
-      modelOf(decodeV2Message('ModelReadyRequest', request)['name'], 'name');
-      return Promise.resolve(encodeV2Message('ModelReadyResponse', { ready: true }));
+    async ModelReady(request) {
+      const asked = decodeV2Message('ModelReadyRequest', request);
+      const name = modelOf(asked['name'], 'name');
+      const ready = await v2ModelReady(dispatcher, name, versionOf(asked['version'])).then(
+        () => true,
+        (err: unknown) => {
+          // Not ready is an answer; no such model is a failure.
+          if (err instanceof TrantorError && err.code === 'UNAVAILABLE') return false;
+          throw err;
+        },
+      );
+      return encodeV2Message('ModelReadyResponse', { ready });
     },
     ServerMetadata: () => Promise.resolve(encodeServerMetadataResponse({ ...V2_SERVER_METADATA, extensions: [...V2_SERVER_METADATA.extensions] })),
     async ModelMetadata(request) {
-      const name = modelOf(decodeV2Message('ModelMetadataRequest', request)['name'], 'name');
-      const metadata = await v2ModelMetadata(dispatcher, name);
+      const asked = decodeV2Message('ModelMetadataRequest', request);
+      const name = modelOf(asked['name'], 'name');
+      const metadata = await v2ModelMetadata(dispatcher, name, versionOf(asked['version']));
       try {
         return encodeModelMetadataResponse(metadata);
       } catch (err) {
@@ -70,12 +85,11 @@ export function v2GrpcMethods(dispatcher: Dispatcher, serviceType: ServiceType, 
       }
     },
     async ModelInfer(request) {
-      const which = v2InferenceMethod(serviceType);
+      const which = dispatcher.v2Native !== undefined ? 'predict' : v2InferenceMethod(serviceType);
       const decoded = decodeModelInferRequest(request);
       const model = modelOf(decoded.modelName, 'model_name');
-      const { fields, outputs } = await inferV2(dispatcher, which, { message: decoded.message, tensors: decoded.tensors }, model);
-      const tensors = outputs.map((output, i) => v2TensorFromJson(output, `outputs[${i}]`));
-      return encodeModelInferResponse(fields, tensors, { raw: usesRawContents(request) });
+      const answer = await inferV2(dispatcher, which, { message: decoded.message, tensors: decoded.tensors }, model, versionOf(decoded.modelVersion));
+      return encodeModelInferResponse(answer.fields, typedOutputs(answer), { raw: usesRawContents(request) });
     },
   };
   return new Map(Object.entries(methods).map(([name, method]) => [`/${V2_GRPC_SERVICE}/${name}`, method]));

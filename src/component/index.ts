@@ -11,9 +11,11 @@ export type {
   SeldonComponent,
   SeldonComponentClass,
   ServiceType,
+  V2NativeRequest,
+  V2NativeResponse,
 } from './contract.ts';
 export { SERVICE_TYPES, SeldonResponse } from './contract.ts';
-export { createDispatcher, type ComponentMethod, type DispatchOptions, type Dispatcher, type Reply } from './dispatch.ts';
+export { createDispatcher, type ComponentMethod, type DispatchOptions, type Dispatcher, type Reply, type V2Native } from './dispatch.ts';
 export { DEFAULT_MAX_BODY_BYTES, componentHandler, serveComponent, type ComponentServer, type ServeOptions } from './server.ts';
 export { MicroserviceError, HostSetupError } from './errors.ts';
 export { componentOptions, type ComponentOptions } from './options.ts';

@@ -12,7 +12,11 @@
  *   numbers FP64 — or INT64 when they are all integers and no input was floating point); an
  *   object of arrays is one output per key; a string is a BYTES output of one element.
  *
- * The host serves one model, so any `<model>` name is it. Failures are V2 error bodies,
+ * A component with `inferV2` (contract.ts) speaks V2 itself: inferences, model metadata and
+ * readiness go to its `inferV2`, `metadataV2` and `readyV2` with typed tensors, no Seldon message
+ * between, and it decides which model names and versions it answers.
+ *
+ * Otherwise the host serves one model, so any `<model>` name is it. Failures are V2 error bodies,
  * `{"error": "..."}`, with the status the Seldon path would answer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -39,9 +43,11 @@ import {
   type V2Element,
   type V2InferenceRequest,
   type V2ModelMetadata,
+  type V2Parameters,
   type V2TensorMetadata,
   type V2ResponseOutput,
   type V2Tensor,
+  v2TensorToJson,
 } from '../protocol/index.ts';
 import type { ServiceType } from './contract.ts';
 import type { ComponentMethod, Dispatcher } from './dispatch.ts';
@@ -150,15 +156,23 @@ export function handleV2(dispatcher: Dispatcher, serviceType: ServiceType, limit
       req.resume();
       return fail(res, new TrantorError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use POST`), ['allow', 'POST']);
     }
-    return infer(dispatcher, serviceType, limit, req, res, decodeURIComponent(model![1]!));
+    return infer(dispatcher, serviceType, limit, req, res, decodeURIComponent(model![1]!), versionOf(model![2]));
   }
   req.resume();
   if (method !== 'GET' && method !== 'HEAD') return fail(res, new TrantorError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use GET`), ['allow', 'GET, HEAD']);
   if (path === '/v2/health/live') return send(res, 200, '{"live":true}');
-  if (path === '/v2/health/ready' || action === '/ready') return send(res, 200, '{"ready":true}');
   if (path === '/v2') return send(res, 200, JSON.stringify(V2_SERVER_METADATA));
+  if (action === '/ready' && dispatcher.v2Native !== undefined) {
+    const name = decodeURIComponent(model![1]!);
+    v2ModelReady(dispatcher, name, versionOf(model![2])).then(
+      () => send(res, 200, JSON.stringify({ name, ready: true })),
+      (err: unknown) => fail(res, err),
+    );
+    return;
+  }
+  if (path === '/v2/health/ready' || action === '/ready') return send(res, 200, '{"ready":true}');
   if (model === null) return fail(res, new TrantorError('NOT_FOUND', `no such V2 path ${path}; a component serves /v2/models/<model>/infer, …/ready and /v2/models/<model>`));
-  v2ModelMetadata(dispatcher, decodeURIComponent(model[1]!)).then(
+  v2ModelMetadata(dispatcher, decodeURIComponent(model[1]!), versionOf(model[2])).then(
     (metadata) => send(res, 200, stringifyJson(metadata)),
     (err: unknown) => fail(res, err),
   );
@@ -167,8 +181,27 @@ export function handleV2(dispatcher: Dispatcher, serviceType: ServiceType, limit
 /** Whoever asks this host's V2 server metadata (REST's `/v2`, gRPC's ServerMetadata) hears this. */
 export const V2_SERVER_METADATA = { name: 'trantor-node-microservice', version: '', extensions: ['binary_tensor_data'] } as const;
 
-/** The model metadata a V2 client is told: the user's `metadata()` fields that V2 has, under `name`. */
-export async function v2ModelMetadata(dispatcher: Dispatcher, name: string): Promise<V2ModelMetadata> {
+function versionOf(segment: string | undefined): string | undefined {
+  return segment === undefined ? undefined : decodeURIComponent(segment);
+}
+
+/**
+ * Resolves when a V2-native component says `model` (and `version`) is ready; rejects with its
+ * failure, or UNAVAILABLE when it answers not ready. Any other component is ready once it serves.
+ */
+export async function v2ModelReady(dispatcher: Dispatcher, model: string, version?: string): Promise<void> {
+  const native = dispatcher.v2Native;
+  if (native === undefined || (await native.ready(model, version))) return;
+  throw new TrantorError('UNAVAILABLE', `model "${model}"${version === undefined ? '' : ` version ${version}`} is not ready`);
+}
+
+/**
+ * The model metadata a V2 client is told: a V2-native component's `metadataV2`, else the user's
+ * `metadata()` fields that V2 has, under `name`.
+ */
+export async function v2ModelMetadata(dispatcher: Dispatcher, name: string, version?: string): Promise<V2ModelMetadata> {
+  const native = dispatcher.v2Native?.metadata(name, version);
+  if (native !== undefined) return native;
   const reply = await dispatcher.handle('metadata');
   const given = reply.status === 200 && typeof reply.body === 'object' && reply.body !== null ? (reply.body as Record<string, unknown>) : {};
   // Passed on as given (REST sends them as JSON; gRPC's encoder refuses what it cannot carry).
@@ -184,17 +217,46 @@ export function v2InferenceMethod(serviceType: ServiceType): ComponentMethod {
   return which;
 }
 
-/** A V2 answer before encoding: the response's fields, and its outputs with their elements. */
-export interface V2Answer {
-  fields: { model_name: string; id?: string };
-  outputs: V2ResponseOutput[];
+/**
+ * A V2 answer before encoding: the response's fields, and its outputs — with their elements as
+ * JSON (the Seldon-contract path, whose answers are JSON already) or typed (a V2-native component).
+ */
+export type V2Answer = { fields: V2AnswerFields; outputs: V2ResponseOutput[]; typed?: undefined } | { fields: V2AnswerFields; typed: readonly V2Tensor[]; outputs?: undefined };
+
+export interface V2AnswerFields {
+  model_name: string;
+  model_version?: string;
+  id?: string;
+  parameters?: V2Parameters;
+}
+
+/** The answer's outputs as typed tensors (for the binary extension and gRPC). */
+export function typedOutputs(answer: V2Answer): V2Tensor[] {
+  return answer.typed !== undefined ? [...answer.typed] : answer.outputs.map((output, i) => v2TensorFromJson(output, `outputs[${i}]`));
+}
+
+/** The answer's outputs as JSON tensors. */
+function jsonOutputs(answer: V2Answer): V2ResponseOutput[] {
+  return answer.outputs ?? answer.typed.map((tensor, i) => v2TensorToJson(tensor, `outputs[${i}]`));
+}
+
+/** One inference by a V2-native component (`inferV2`), the request's `id` echoed. */
+async function inferNative(dispatcher: Dispatcher, request: V2DecodedBody<V2InferenceRequest>, model: string, version: string | undefined): Promise<V2Answer> {
+  const answer = await dispatcher.v2Native!.infer({ model, ...(version === undefined ? {} : { version }), message: request.message, inputs: request.tensors });
+  const fields: V2AnswerFields = { model_name: answer.model_name };
+  if (answer.model_version !== undefined) fields.model_version = answer.model_version;
+  if (request.message.id !== undefined) fields.id = request.message.id;
+  if (answer.parameters !== undefined) fields.parameters = answer.parameters;
+  return { fields, typed: answer.outputs };
 }
 
 /**
- * One V2 inference by the user's class, as REST and gRPC both answer it. A failed call throws
- * with the message and status the Seldon path would answer.
+ * One V2 inference by the user's class, as REST and gRPC both answer it: its `inferV2` when it has
+ * one, else the method its service type answers (`which`). A failed call throws with the message
+ * and status the Seldon path would answer.
  */
-export async function inferV2(dispatcher: Dispatcher, which: ComponentMethod, request: V2DecodedBody<V2InferenceRequest>, model: string): Promise<V2Answer> {
+export async function inferV2(dispatcher: Dispatcher, which: ComponentMethod, request: V2DecodedBody<V2InferenceRequest>, model: string, version?: string): Promise<V2Answer> {
+  if (dispatcher.v2Native !== undefined) return inferNative(dispatcher, request, model, version);
   const reply = await dispatcher.handle(which, seldonMessageOf(request));
   if (reply.status !== 200) {
     const info = (reply.body as { status?: { info?: unknown } } | undefined)?.status?.info;
@@ -205,10 +267,10 @@ export async function inferV2(dispatcher: Dispatcher, which: ComponentMethod, re
   return { fields: { model_name: model, ...(request.message.id === undefined ? {} : { id: request.message.id }) }, outputs };
 }
 
-function infer(dispatcher: Dispatcher, serviceType: ServiceType, limit: BodyLimit, req: IncomingMessage, res: ServerResponse, model: string): void {
+function infer(dispatcher: Dispatcher, serviceType: ServiceType, limit: BodyLimit, req: IncomingMessage, res: ServerResponse, model: string, version: string | undefined): void {
   let which: ComponentMethod;
   try {
-    which = v2InferenceMethod(serviceType);
+    which = dispatcher.v2Native !== undefined ? 'predict' : v2InferenceMethod(serviceType);
   } catch (err) {
     req.resume();
     return fail(res, err);
@@ -219,13 +281,14 @@ function infer(dispatcher: Dispatcher, serviceType: ServiceType, limit: BodyLimi
         const headerLength = parseInferenceHeaderLength(req.headers[INFERENCE_HEADER_CONTENT_LENGTH]);
         assertJsonDepth(body.subarray(0, headerLength ?? body.length));
         const request = decodeV2Request(body, headerLength);
-        const { fields, outputs } = await inferV2(dispatcher, which, request, model);
+        const answer = await inferV2(dispatcher, which, request, model, version);
         const asBinary = binaryOutputsWanted(request.message);
-        if (!outputs.some((output) => asBinary(output.name))) {
-          send(res, 200, stringifyJson({ ...fields, outputs }));
+        const names = answer.typed ?? answer.outputs;
+        if (!names.some((output) => asBinary(output.name))) {
+          send(res, 200, stringifyJson({ ...answer.fields, outputs: jsonOutputs(answer) }));
           return;
         }
-        const encoded = encodeV2Response(fields, outputs.map((output, i) => v2TensorFromJson(output, `outputs[${i}]`)), asBinary);
+        const encoded = encodeV2Response(answer.fields, typedOutputs(answer), asBinary);
         const extra = encoded.headerLength === undefined ? [] : [INFERENCE_HEADER_CONTENT_LENGTH, String(encoded.headerLength)];
         send(res, 200, encoded.body, extra, 'application/octet-stream');
       } catch (err) {

@@ -20,6 +20,7 @@ export const BUILT_IN_IMPLEMENTATIONS = Object.freeze({
   SKLEARN_SERVER: Object.freeze({ type: 'MODEL', servedBy: 'host' }),
   XGBOOST_SERVER: Object.freeze({ type: 'MODEL', servedBy: 'host' }),
   MLFLOW_SERVER: Object.freeze({ type: 'MODEL', servedBy: 'host' }),
+  TRITON_SERVER: Object.freeze({ type: 'MODEL', servedBy: 'host' }),
 } as const satisfies Partial<Record<UnitImplementation, BuiltInImplementation>>);
 
 /** An implementation Trantor serves. */

@@ -247,13 +247,6 @@ test('TENSORFLOW_SERVER and HUGGINGFACE_SERVER are refused naming what to use in
   assert.match(huggingface.message, /containers: \[\{name: <node>, command: \[seldon-core-microservice, <Class>\], workingDir: /);
 });
 
-test('any other prepackaged server is refused, listing the ones that run', () => {
-  const sdep = seldonDeployment({ graph: graphNode({ implementation: 'TRITON_SERVER', modelUri: './iris' }), baseDir: base });
-  const err = failure(() => planDeployment(sdep, options));
-  assert.equal(err.code, 'NOT_SUPPORTED');
-  assert.match(err.message, /TRITON_SERVER .*is not supported yet; supported: SKLEARN_SERVER, XGBOOST_SERVER, MLFLOW_SERVER$/);
-});
-
 test('a node with neither implementation nor container is refused', () => {
   const sdep = seldonDeployment({ graph: graphNode({ name: 'lonely' }) });
   assert.match(failure(() => planDeployment(sdep, options)).message, /graph node "lonely" has no implementation and no container named "lonely"/);

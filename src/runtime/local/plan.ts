@@ -15,6 +15,7 @@ import type { Container, GraphNode, Parameter, Predictor, SeldonDeployment, Unit
 import { loadMirrors, locateModel, pvcRoot } from '../../storage/index.ts';
 import { findPython, missingPythonAdvice, PYTHON_PACKAGE_DIR } from './python.ts';
 import type { PythonChoice } from './python.ts';
+import { planTriton } from './plan-triton.ts';
 
 /** The repository (or installed package) root: the folder holding `python/`, `src/` and `dist/`. */
 export const PACKAGE_ROOT = resolve(PYTHON_PACKAGE_DIR, '..');
@@ -138,7 +139,7 @@ export function planDeployment(deployment: SeldonDeployment, options: PlanOption
   return launches;
 }
 
-interface FoundContainer {
+export interface FoundContainer {
   container: Container;
   replicas: number | undefined;
   path: string;
@@ -196,6 +197,7 @@ function planNode(
     );
   }
   if (IN_EXECUTOR_IMPLEMENTATIONS.has(implementation)) return null;
+  if (implementation === 'TRITON_SERVER') return planTriton(deployment, node, path, found, contract, replicas, baseDir, options);
   const server = PYTHON_SERVERS[implementation];
   if (server !== undefined) return planPythonServer(implementation, server, node, path, found, contract, replicas, baseDir, options);
   const instead = REFUSED_SERVERS[implementation];
@@ -304,7 +306,7 @@ export function withModelFolder(planned: ComponentLaunch, folder: string): Compo
   return { ...rest, env };
 }
 
-function workingDirOf(container: Container, path: string, baseDir: string): string {
+export function workingDirOf(container: Container, path: string, baseDir: string): string {
   if (container.workingDir === undefined || container.workingDir === '') return baseDir;
   const dir = resolve(baseDir, container.workingDir);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -313,7 +315,7 @@ function workingDirOf(container: Container, path: string, baseDir: string): stri
   return dir;
 }
 
-function containerEnv(container: Container): Record<string, string> {
+export function containerEnv(container: Container): Record<string, string> {
   const env: Record<string, string> = {};
   for (const variable of container.env) env[variable.name] = variable.value ?? '';
   return env;
@@ -325,7 +327,7 @@ function containerEnv(container: Container): Record<string, string> {
  */
 export const CONTROL_PLANE_SECRETS: readonly string[] = ['TRANTOR_API_TOKEN'];
 
-function baseEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+export function baseEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) if (value !== undefined && !CONTROL_PLANE_SECRETS.includes(name)) out[name] = value;
   out['PYTHONUNBUFFERED'] = '1';
@@ -381,7 +383,7 @@ export function nodeHostCommand(): string[] | null {
   }
 }
 
-function launch(
+export function launch(
   contract: Record<string, string>,
   replicas: number,
   command: string,

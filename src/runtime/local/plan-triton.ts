@@ -1,0 +1,70 @@
+/**
+ * The local plan of a TRITON_SERVER node: the Node host serving `TritonOnnxServer` (an ONNX model
+ * from a Triton model repository, run by ONNX Runtime) with the repository folder as its
+ * `model_uri` parameter — fetched first by the supervisor when `modelUri` is remote. Seldon serves
+ * Triton over the Open Inference Protocol only, so a `protocol: seldon` deployment is refused.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { COMPONENT_ENV, TrantorError } from '../../protocol/index.ts';
+import { resolveHome } from '../../manifest/index.ts';
+import type { GraphNode, Parameter, SeldonDeployment } from '../../manifest/index.ts';
+import { loadMirrors, locateModel, pvcRoot } from '../../storage/index.ts';
+import { NODE_HOST_COMMAND, PACKAGE_ROOT, baseEnv, containerEnv, launch, nodeHostCommand, workingDirOf } from './plan.ts';
+import type { ComponentLaunch, FoundContainer, PlanOptions } from './plan.ts';
+
+/** The class the Node host serves for TRITON_SERVER. */
+export const TRITON_SERVER_CLASS = 'TritonOnnxServer';
+
+/** The server class's file: compiled when the host runs compiled, else the TypeScript source. */
+function serverFile(host: readonly string[]): string {
+  const built = join(PACKAGE_ROOT, 'dist', 'component', 'servers', 'triton', 'server.js');
+  const runsBuilt = host.some((arg) => arg.endsWith('.js'));
+  return runsBuilt && existsSync(built) ? built : join(PACKAGE_ROOT, 'src', 'component', 'servers', 'triton', 'server.ts');
+}
+
+export function planTriton(
+  deployment: SeldonDeployment,
+  node: GraphNode,
+  path: string,
+  found: FoundContainer | null,
+  contract: Record<string, string>,
+  replicas: number,
+  baseDir: string,
+  options: PlanOptions,
+): ComponentLaunch {
+  if (deployment.spec.protocol !== 'v2') {
+    throw new TrantorError(
+      'BAD_MANIFEST',
+      `spec.protocol is ${deployment.spec.protocol}, but ${path}.implementation is TRITON_SERVER (node "${node.name}"), which Seldon serves over the Open Inference Protocol only: set spec.protocol: v2`,
+    );
+  }
+  if (node.modelUri === undefined || node.modelUri === '') {
+    throw new TrantorError('BAD_MANIFEST', `${path}.modelUri is required for TRITON_SERVER (node "${node.name}"): the Triton model repository (<model>/config.pbtxt, <model>/1/model.onnx)`);
+  }
+  const host = options.nodeHost === undefined ? nodeHostCommand() : options.nodeHost;
+  if (host === null || host.length === 0) {
+    throw new TrantorError(
+      'NOT_SUPPORTED',
+      `${path}.implementation TRITON_SERVER needs the Node host (${NODE_HOST_COMMAND}), which is not built and cannot run from source without tsx; run npm run build`,
+    );
+  }
+  const field = `${path}.modelUri`;
+  const home = options.home ?? resolveHome(undefined, options.env);
+  const location = locateModel(node.modelUri, field, { baseDir, pvcRoot: pvcRoot(home), mirrors: loadMirrors(home, options.env) });
+  const parameters: Parameter[] = [
+    { name: 'model_uri', value: location.kind === 'local' ? location.path : location.uri, type: 'STRING' },
+    ...node.parameters.filter((x) => x.name !== 'model_uri'),
+  ];
+  const own = found === null ? {} : containerEnv(found.container);
+  const env: Record<string, string> = { ...baseEnv(options.env), ...contract, [COMPONENT_ENV.parameters]: JSON.stringify(parameters), ...own };
+  const cwd = found === null ? baseDir : workingDirOf(found.container, found.path, baseDir);
+  const [executable = process.execPath, ...hostArgs] = host;
+  const args = [...hostArgs, `${serverFile(host)}:${TRITON_SERVER_CLASS}`, '--service-type', 'MODEL'];
+  const planned = launch(contract, replicas, executable, args, cwd, env, found?.container.image);
+  if (location.kind === 'remote') {
+    planned.remoteModel = { uri: location.uri, field };
+    if (node.envSecretRefName !== undefined && node.envSecretRefName !== '') planned.remoteModel.secretRefName = node.envSecretRefName;
+  }
+  return planned;
+}
