@@ -143,7 +143,6 @@ describe('s3 settings from the environment', () => {
     assert.equal(settings.region, 'eu-west-1');
     assert.equal(settings.verifyTls, false);
     assert.equal(s3Settings({}).region, 'us-east-1');
-    assert.equal(s3Settings({}).credentials, undefined);
   });
 
   test('a key without its secret is refused, naming the missing variable', () => {
