@@ -15,7 +15,7 @@
  * (with `If-Match` on the listed ETag, so a resumed read never splices two versions); its own
  * retries are off, since the fetcher resumes and retries itself.
  */
-import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import { AnonymousCredential, ContainerClient, RestError, StorageSharedKeyCredential, newPipeline } from '@azure/storage-blob';
 import { TrantorError } from '../../protocol/index.ts';
 import type { ProviderContext, ProviderFactory, ReadOptions, StorageProvider, StoredObject } from '../provider.ts';
@@ -139,15 +139,25 @@ const KNOWN_AUTHORITIES = new Set(['login.microsoftonline.com', 'login.chinaclou
 /** One credential per principal, so its token is reused across fetches until it nears expiry. */
 const principalCredentials = new Map<string, TokenCredential>();
 
+/** `@azure/identity` (and MSAL under it) is loaded on the first sign-in only: a quarter second no other fetch should pay. */
 function principalCredential(principal: ServicePrincipal): TokenCredential {
   const key = JSON.stringify([principal.tenantId, principal.clientId, principal.clientSecret, principal.authorityHost]);
   let credential = principalCredentials.get(key);
   if (credential === undefined) {
     const custom = principal.authorityHost !== undefined && !KNOWN_AUTHORITIES.has(new URL(principal.authorityHost).hostname);
-    credential = new ClientSecretCredential(principal.tenantId, principal.clientId, principal.clientSecret, {
-      ...(principal.authorityHost === undefined ? {} : { authorityHost: principal.authorityHost }),
-      ...(custom ? { disableInstanceDiscovery: true } : {}),
-    });
+    let loaded: Promise<TokenCredential> | undefined;
+    const signIn = (): Promise<TokenCredential> =>
+      (loaded ??= import('@azure/identity').then(
+        ({ ClientSecretCredential }) =>
+          new ClientSecretCredential(principal.tenantId, principal.clientId, principal.clientSecret, {
+            ...(principal.authorityHost === undefined ? {} : { authorityHost: principal.authorityHost }),
+            ...(custom ? { disableInstanceDiscovery: true } : {}),
+          }),
+        (err: unknown) => {
+          throw new TrantorError('NOT_SUPPORTED', `service principal sign-in (${principal.from.join(', ')}) needs the @azure/identity package, which cannot be loaded (${(err as Error).message}); give a key or SAS instead`, { cause: err });
+        },
+      ));
+    credential = { getToken: async (scopes, options) => (await signIn()).getToken(scopes, options) };
     principalCredentials.set(key, credential);
   }
   return credential;
