@@ -79,11 +79,18 @@ export const s3Provider: ProviderFactory = (context) => {
   let settings: S3Settings | undefined;
   // Resolved on first use: a bad S3 variable must not stop a gs:// or https:// model from loading.
   const resolved = (): S3Settings => (settings ??= s3Settings(context.env));
-  // The chain is asked before each request: it keeps temporary credentials until they near expiry.
+  // The chain is walked once per fetch (this provider), again only when its credentials near expiry.
+  let found: { chain: AwsChainResult } | undefined;
+  const credentials = async (signal: AbortSignal): Promise<AwsChainResult> => {
+    const expiration = found?.chain.credentials?.expiration?.getTime();
+    if (found !== undefined && (expiration === undefined || expiration - Date.now() > 60_000)) return found.chain;
+    found = { chain: await awsCredentials(context.env, signal) };
+    return found.chain;
+  };
   const signedGet = async (s3: S3Settings, url: URL, headers: Record<string, string>, uri: URL, signal: AbortSignal): Promise<{ response: IncomingMessage; chain: AwsChainResult }> => {
     let chain: AwsChainResult;
     try {
-      chain = await awsCredentials(context.env, signal);
+      chain = await credentials(signal);
     } catch (err) {
       if (!(err instanceof TrantorError)) throw err;
       throw new TrantorError(err.code, `${uri.href}: no S3 credentials: ${err.message}`, { cause: err });
