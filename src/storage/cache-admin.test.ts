@@ -9,12 +9,19 @@ import { pathToFileURL } from 'node:url';
 import { listCache, parseAge, parseSize, pruneCache } from './cache-admin.ts';
 import { cacheEntry } from './fetch.ts';
 
-const HOLD = new URL('./testdata/fetch-and-hold.ts', import.meta.url).pathname;
+const FETCH = new URL('./fetch.ts', import.meta.url).href;
+/** A process of its own: fetches argv's URI into argv's home (as `trantor up` does), says so, runs until stdin closes. */
+const HOLD = `const { fetchModel } = await import(${JSON.stringify(FETCH)});
+const [home, uri] = process.argv.slice(1);
+const result = await fetchModel(new URL(uri), { home, env: {} });
+process.stdout.write('fetched ' + result.folder + '\\n');
+process.stdin.resume();
+process.stdin.on('end', () => process.exit(0));`;
 const DAY = 86_400_000;
 
 /** A real process fetching `uri` into `home`'s cache; it uses the entry until `release()`. */
 async function holder(home: string, uri: URL): Promise<{ child: ChildProcess; release: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', HOLD, home, uri.href], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', HOLD, home, uri.href], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
