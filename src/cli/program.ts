@@ -15,6 +15,7 @@ import { connect, processIo, type Io } from './io.ts';
 import { addEventCommands } from './events.ts';
 import { addStorageInitCommand } from './storage-init.ts';
 import { waitForDeployments, type WaitTarget } from './wait.ts';
+import { addStorageCommands } from './storage.ts';
 import { age, parseOutput, serialise, table } from './format.ts';
 import { deleteObject, deleteTargets, getAll, getObjects } from './objects.ts';
 import { qualifiedName, resourceOfWord, resourceWords } from './resources.ts';
@@ -260,6 +261,7 @@ export function buildProgram(io: Io = processIo): Command {
 
   addEventCommands(program, io);
   addStorageInitCommand(program, io);
+  addStorageCommands(program, io);
 
   return program;
 }

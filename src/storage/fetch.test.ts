@@ -81,7 +81,10 @@ test('an HTTP file is fetched into the cache, then served from it while its ETag
   const third = await fetchModel(url, options(home));
   assert.equal(third.fromCache, false);
   assert.deepEqual(readFileSync(join(third.folder, 'data.bin')), Buffer.alloc(50, 1));
-  assert.deepEqual(readdirSync(join(home, 'models')), [cacheEntry(home, url).split('/').pop()]);
+  // The entry, and who uses it (this process, until it ends: `trantor storage prune` keeps it).
+  const id = cacheEntry(home, url).split('/').pop();
+  assert.deepEqual(readdirSync(join(home, 'models')).sort(), [id, `${id}.users`]);
+  assert.deepEqual(readdirSync(join(home, 'models', `${id}.users`)), [String(process.pid)]);
 });
 
 test('a transfer cut mid-body is resumed with a Range request from the bytes on disk', async () => {

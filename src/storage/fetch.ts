@@ -10,10 +10,15 @@
  * and again by the next fetch when the listing has not changed), its size checked; an archive is
  * unpacked; only then is the folder renamed into place. A half-download is never served. One
  * process at a time writes an entry (`<entry>.lock`).
+ *
+ * Every fetch, downloaded or found, marks a use for `trantor storage prune` (`cache-admin.ts`):
+ * the manifest's mtime becomes its "last used", and `<entry>.users/<pid>` says this process uses
+ * the entry (a `trantor up` serving it) for as long as it runs. Both happen under the lock, which
+ * prune takes too, so an entry is never removed between a fetch finding it and handing it out.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -60,7 +65,8 @@ export interface FetchResult {
   readonly bytes: number;
 }
 
-interface CacheManifest {
+/** `<entry>/manifest.json`. */
+export interface CacheManifest {
   uri: string;
   objects: StoredObject[];
   bytes: number;
@@ -149,16 +155,16 @@ async function fetchIntoCache(url: URL, entry: string, options: FetchOptions): P
   const provider = providerFor(url, options);
   const objects = await listed(provider, url, signal);
   const folder = join(entry, 'model');
-  const cached = await readManifest(join(entry, 'manifest.json'));
-  if (cached !== undefined && existsSync(folder) && sameVersions(cached.objects, objects)) {
-    return { folder, fromCache: true, bytes: cached.bytes };
-  }
+  const manifestFile = join(entry, 'manifest.json');
   await mkdir(dirname(entry), { recursive: true });
   const release = await lockEntry(entry, signal);
   try {
-    // Another process may have fetched it while this one waited for the lock.
-    const now = await readManifest(join(entry, 'manifest.json'));
-    if (now !== undefined && existsSync(folder) && sameVersions(now.objects, objects)) return { folder, fromCache: true, bytes: now.bytes };
+    const now = await readManifest(manifestFile);
+    if (now !== undefined && existsSync(folder) && sameVersions(now.objects, objects)) {
+      await markUser(entry, url);
+      await touch(manifestFile);
+      return { folder, fromCache: true, bytes: now.bytes };
+    }
     const partial = `${entry}.partial`;
     const listing = JSON.stringify(objects);
     const before = await readFile(join(partial, 'objects.json'), 'utf8').catch(() => undefined);
@@ -174,20 +180,47 @@ async function fetchIntoCache(url: URL, entry: string, options: FetchOptions): P
     if (existsSync(entry)) await rename(entry, old);
     await rename(partial, entry);
     await rm(old, { recursive: true, force: true });
+    await markUser(entry, url);
     return { folder, fromCache: false, bytes };
   } finally {
     await release();
   }
 }
 
+/** The folder of an entry's users: one file per process using it, named by its pid. */
+export function entryUsers(entry: string): string {
+  return `${entry}.users`;
+}
+
+/** Records that this process uses `entry` (it stays in use while the process runs). */
+async function markUser(entry: string, url: URL): Promise<void> {
+  await mkdir(entryUsers(entry), { recursive: true });
+  await writeFile(join(entryUsers(entry), String(process.pid)), `${JSON.stringify({ pid: process.pid, uri: normalizedUri(url), since: new Date().toISOString() })}\n`);
+}
+
+/** The manifest's mtime is the entry's "last used". */
+async function touch(file: string): Promise<void> {
+  const now = new Date();
+  await utimes(file, now, now).catch(() => undefined);
+}
+
 /**
  * `<entry>.lock`, created exclusively and holding this process's pid: one process at a time fetches
- * into an entry (`trantor up` and `trantor storage-init` share a home). A lock whose process is gone
- * is taken over; a live one is waited for.
+ * into an entry (`trantor up` and `trantor storage-init` share a home) or prunes it. A lock whose
+ * process is gone is taken over; a live one is waited for.
  */
 async function lockEntry(entry: string, signal: AbortSignal): Promise<() => Promise<void>> {
-  const lock = `${entry}.lock`;
   for (let wait = 50; ; wait = Math.min(wait * 2, 1000)) {
+    const release = await tryLockEntry(entry);
+    if (release !== undefined) return release;
+    await delay(wait, undefined, { signal });
+  }
+}
+
+/** The entry's lock when no live process holds it (its release), else undefined. */
+export async function tryLockEntry(entry: string): Promise<(() => Promise<void>) | undefined> {
+  const lock = `${entry}.lock`;
+  for (let tries = 0; tries < 2; tries++) {
     try {
       await writeFile(lock, String(process.pid), { flag: 'wx' });
       heldLocks.add(lock);
@@ -198,9 +231,10 @@ async function lockEntry(entry: string, signal: AbortSignal): Promise<() => Prom
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    if (await staleLock(lock)) await rm(lock, { force: true });
-    else await delay(wait, undefined, { signal });
+    if (!(await staleLock(lock))) return undefined;
+    await rm(lock, { force: true });
   }
+  return undefined;
 }
 
 /** Locks this process holds (a lock naming this pid but not here is a previous process's). */
@@ -220,7 +254,8 @@ async function staleLock(lock: string): Promise<boolean> {
   return !alive(holder);
 }
 
-function alive(pid: number): boolean {
+/** Whether process `pid` runs (on this machine). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -272,7 +307,7 @@ function sameVersions(cached: readonly StoredObject[], now: readonly StoredObjec
   });
 }
 
-async function readManifest(path: string): Promise<CacheManifest | undefined> {
+export async function readManifest(path: string): Promise<CacheManifest | undefined> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as CacheManifest;
   } catch {

@@ -9,5 +9,7 @@ export type { FetchOptions, FetchProgress, FetchResult } from './fetch.ts';
 export { archiveKind, unpack } from './archive.ts';
 export { PROVIDERS } from './providers/index.ts';
 export { parseEnvFile, readSecretEnv, secretFile } from './secrets.ts';
+export { cacheRoot, listCache, parseAge, parseSize, pruneCache } from './cache-admin.ts';
+export type { CachedModel, PruneOptions, PruneResult } from './cache-admin.ts';
 export { describeProgress, formatBytes, initializeStorage, modelFolder, pvcRoot } from './model.ts';
 export type { ModelOptions } from './model.ts';

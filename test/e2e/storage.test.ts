@@ -81,3 +81,24 @@ test('trantor up serves an iris model fetched from an HTTP archive, and a missin
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /cannot fetch the model of node "classifier": http:\/\/127\.0\.0\.1:\d+\/gone\/iris\.tar\.gz: no such file \(404 Not Found\); check the modelUri/);
 });
+
+test('storage prune keeps the model a live trantor up serves, and removes it once trantor up has stopped', async () => {
+  const upPid = trantor.pid;
+  assert.ok(upPid !== undefined, 'trantor up runs (started by the test before)');
+  const ls = await cli(['storage', 'ls']);
+  assert.equal(ls.code, 0, ls.stderr);
+  const uri = `${origin}/iris.tar.gz`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  assert.match(ls.stdout, new RegExp(`^${uri}\\s+"iris-1"\\s+\\S+ kB\\s+\\d+s ago\\s+pid ${upPid}$`, 'm'));
+
+  const prune = await cli(['storage', 'prune', '--max-size', '0B']);
+  assert.equal(prune.code, 0, prune.stderr);
+  assert.match(prune.stdout, new RegExp(`^kept ${uri} \\(\\S+ kB\\): in use by process ${upPid}$`, 'm'));
+  const rows = [[5.1, 3.5, 1.4, 0.2]];
+  const res = await postJson(trantor.url('seldon', 'iris-http'), { data: { ndarray: rows } });
+  assert.equal(res.status, 200, 'still served after the prune');
+
+  await trantor.stop();
+  const after = await cli(['storage', 'prune', '--max-size', '0B']);
+  assert.match(after.stdout, new RegExp(`^removed ${uri} `, 'm'));
+  assert.match((await cli(['storage', 'ls'])).stdout, /^the model cache is empty$/m);
+});

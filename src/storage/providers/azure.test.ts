@@ -121,14 +121,24 @@ describe('azure credentials from the environment', () => {
 
   test('AZURE_STORAGE_ACCESS_KEY signs for the account in the host; a SAS in the URI is used when no key is set', () => {
     assert.deepEqual(azureAccess(uri, { AZURE_STORAGE_ACCESS_KEY: 'k' }), {
-      endpoint: 'https://acct.blob.core.windows.net', account: 'acct', sharedKey: 'k', sas: undefined, from: ['AZURE_STORAGE_ACCESS_KEY'],
+      endpoint: 'https://acct.blob.core.windows.net', account: 'acct', sharedKey: 'k', sas: undefined, principal: undefined, from: ['AZURE_STORAGE_ACCESS_KEY'],
     });
     assert.equal(azureAccess(uri, {}).sas, 'sv=2024&sig=abc');
     assert.equal(azureAccess(uri, { AZURE_STORAGE_SAS_TOKEN: '?sv=1&sig=x' }).sas, 'sv=1&sig=x');
   });
 
-  test('a service principal alone is refused, naming the ways that work', () => {
-    assert.throws(() => azureAccess(new URL('https://acct.blob.core.windows.net/m/i'), { AZ_CLIENT_ID: 'id' }), /AZ_CLIENT_ID is set, but service principal sign-in is not supported yet; give the account's key \(AZURE_STORAGE_ACCESS_KEY\)/);
+  test('a service principal from AZURE_* or KServe\'s AZ_* names; half of one is refused, naming what is missing', () => {
+    const bare = new URL('https://acct.blob.core.windows.net/m/i');
+    assert.deepEqual(azureAccess(bare, { AZ_TENANT_ID: 't', AZ_CLIENT_ID: 'c', AZURE_CLIENT_SECRET: 's' }).principal, {
+      tenantId: 't', clientId: 'c', clientSecret: 's', authorityHost: undefined, from: ['AZ_TENANT_ID', 'AZ_CLIENT_ID', 'AZURE_CLIENT_SECRET'],
+    });
+    // A key or SAS wins over a principal, as it needs no sign-in.
+    assert.equal(azureAccess(bare, { AZURE_TENANT_ID: 't', AZURE_CLIENT_ID: 'c', AZURE_CLIENT_SECRET: 's', AZURE_STORAGE_ACCESS_KEY: 'k' }).principal, undefined);
+    assert.throws(() => azureAccess(bare, { AZ_CLIENT_ID: 'id' }), /needs a tenant, a client ID and a client secret: AZ_CLIENT_ID set, AZURE_TENANT_ID, AZURE_CLIENT_SECRET missing/);
+    assert.throws(
+      () => azureAccess(bare, { AZURE_TENANT_ID: 't', AZURE_CLIENT_ID: 'c', AZURE_CLIENT_SECRET: 's', AZURE_STORAGE_CONNECTION_STRING: 'BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1' }),
+      /BlobEndpoint http:\/\/127\.0\.0\.1:10000\/devstoreaccount1 is http, and a service principal's token .* is sent over https only/,
+    );
   });
 
   test('only <account>.blob.core.windows.net URIs with a container are Azure', () => {

@@ -1,9 +1,12 @@
-import { after, before, describe, test } from 'node:test';
+import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { gcsSettings, gsProvider, parsePage } from './gs.ts';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import { forgetGoogleCredentials } from '../credentials/gcs.ts';
+import { gcsSettings, gsProvider, gsProviderWith, parsePage } from './gs.ts';
 import { CONTRACT_FILES, emulator, freePort, readAll, rejection, start, storeContract, type Running } from './cloud-testing.ts';
 
 const FAKE_GCS = emulator('fake-gcs-server', 'TRANTOR_FAKE_GCS_SERVER', 'GOBIN=~/.cache/trantor-ci/go-bin go install github.com/fsouza/fake-gcs-server@v1.56.1');
@@ -65,6 +68,110 @@ describe('gs provider against fake-gcs-server', { skip: FAKE_GCS.skip }, () => {
     assert.match(err.message, new RegExp(`GOOGLE_APPLICATION_CREDENTIALS=${key.replace(/[.]/g, '\\.')} \\(reader@p\\.iam\\.gserviceaccount\\.com\\) was not accepted`));
   });
 
+  describe('application default credentials, the token seen by a recording proxy in front of the emulator', () => {
+    let proxy: Server;
+    let proxied: string;
+    const bearers: (string | undefined)[] = [];
+    let home: string;
+    const servers: Server[] = [];
+    /** A real HTTP server on a free loopback port; every request is recorded. */
+    const serve = async (handler: (req: IncomingMessage, body: string, res: ServerResponse) => void): Promise<{ url: string; seen: { url: string; headers: IncomingMessage['headers']; body: string }[] }> => {
+      const seen: { url: string; headers: IncomingMessage['headers']; body: string }[] = [];
+      const made = createServer((req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () => {
+          seen.push({ url: req.url ?? '', headers: req.headers, body });
+          handler(req, body, res);
+        });
+      });
+      made.listen(0, '127.0.0.1');
+      await once(made, 'listening');
+      servers.push(made);
+      const address = made.address();
+      if (address === null || typeof address === 'string') throw new Error('no port');
+      return { url: `http://127.0.0.1:${address.port}`, seen };
+    };
+    const adcEnv = (): Record<string, string> => ({ STORAGE_EMULATOR_HOST: proxied, HOME: home });
+    const listIris = (provider: ReturnType<typeof gsProvider>): Promise<unknown> => provider.list(new URL('gs://seldon-models/sklearn/iris'), AbortSignal.timeout(10_000));
+
+    before(async () => {
+      proxy = createServer((req, res) => {
+        bearers.push(req.headers.authorization);
+        const [hostname, port] = host.split(':');
+        const upstream = request({ hostname, port: Number(port), path: req.url, method: req.method, headers: req.headers }, (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+        req.pipe(upstream);
+      });
+      proxy.listen(0, '127.0.0.1');
+      await once(proxy, 'listening');
+      proxied = `127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    });
+    beforeEach(() => {
+      forgetGoogleCredentials();
+      bearers.length = 0;
+      home = mkdtempSync(join(root, 'home-'));
+    });
+    after(() => {
+      proxy.close();
+      for (const s of servers) s.close();
+    });
+
+    test("gcloud's ADC file (authorized_user): the refresh token is exchanged at the token endpoint, and the token kept", async () => {
+      const tokens = await serve((_req, body, res) => {
+        const form = new URLSearchParams(body);
+        if (form.get('refresh_token') !== 'the-refresh-token') {
+          res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_grant","error_description":"Token has been expired or revoked."}');
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"user-access-token","expires_in":3599,"token_type":"Bearer"}');
+      });
+      mkdirSync(join(home, '.config', 'gcloud'), { recursive: true });
+      const adc = join(home, '.config', 'gcloud', 'application_default_credentials.json');
+      writeFileSync(adc, JSON.stringify({ type: 'authorized_user', client_id: 'cid.apps.googleusercontent.com', client_secret: 'csecret', refresh_token: 'the-refresh-token' }));
+      const provider = gsProviderWith({ oauth2TokenUrl: `${tokens.url}/token` });
+      await listIris(provider({ env: adcEnv() }));
+      await listIris(provider({ env: adcEnv() }));
+      assert.deepEqual(bearers, ['Bearer user-access-token', 'Bearer user-access-token']);
+      assert.equal(tokens.seen.length, 1, 'the second fetch used the kept token');
+      const grant = new URLSearchParams(tokens.seen[0]!.body);
+      assert.deepEqual([grant.get('grant_type'), grant.get('client_id')], ['refresh_token', 'cid.apps.googleusercontent.com']);
+
+      writeFileSync(adc, JSON.stringify({ type: 'authorized_user', client_id: 'cid', client_secret: 'csecret', refresh_token: 'revoked' }));
+      const err = await rejection(listIris(provider({ env: adcEnv() })));
+      assert.equal(err.code, 'UNAUTHORIZED');
+      assert.match(err.message, /the authorized_user credential from gcloud's application default credentials .*application_default_credentials\.json was not accepted \(.*invalid_grant/);
+    });
+
+    test('the metadata server at GCE_METADATA_HOST gives the default service account token (Metadata-Flavor: Google)', async () => {
+      const metadata = await serve((req, _body, res) => {
+        if (req.headers['metadata-flavor'] !== 'Google' || req.url !== '/computeMetadata/v1/instance/service-accounts/default/token') {
+          res.writeHead(403).end();
+          return;
+        }
+        res.writeHead(200, { 'metadata-flavor': 'Google', 'content-type': 'application/json' }).end('{"access_token":"vm-token","expires_in":3599,"token_type":"Bearer"}');
+      });
+      const env = { ...adcEnv(), GCE_METADATA_HOST: metadata.url.replace('http://', '') };
+      await listIris(gsProvider({ env }));
+      await listIris(gsProvider({ env }));
+      assert.deepEqual(bearers, ['Bearer vm-token', 'Bearer vm-token']);
+      assert.equal(metadata.seen.length, 1);
+    });
+
+    test('a metadata server that never answers is given up within a second: anonymous; METADATA_SERVER_DETECTION=none asks nothing', async () => {
+      const silent = await serve(() => undefined);
+      const started = Date.now();
+      await listIris(gsProvider({ env: { ...adcEnv(), GCE_METADATA_HOST: silent.url.replace('http://', '') } }));
+      assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+      assert.deepEqual(bearers, [undefined]);
+      const off = await serve((_req, _body, res) => res.writeHead(500).end());
+      await listIris(gsProvider({ env: { ...adcEnv(), GCE_METADATA_HOST: off.url.replace('http://', ''), METADATA_SERVER_DETECTION: 'none' } }));
+      assert.equal(off.seen.length, 0);
+    });
+  });
+
   test('a dead emulator endpoint is UNAVAILABLE naming it', async () => {
     const dead = `127.0.0.1:${await freePort()}`;
     const err = await rejection(gsProvider({ env: { STORAGE_EMULATOR_HOST: dead } }).list(new URL('gs://seldon-models/sklearn/iris'), AbortSignal.timeout(10_000)));
@@ -87,10 +194,22 @@ describe('gs settings from the environment', () => {
     assert.deepEqual(account, { email: 'a@b', key: 'k', keyId: 'id1', from: 'GOOGLE_APPLICATION_CREDENTIALS (the JSON itself)' });
   });
 
-  test('a missing key file, non-JSON or a user (not service account) key is refused with the variable and the fix', () => {
-    assert.throws(() => gcsSettings({ GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json' }), /GOOGLE_APPLICATION_CREDENTIALS=\/nonexistent\/key\.json: cannot read the service account key \(ENOENT\)/);
-    assert.throws(() => gcsSettings({ GOOGLE_APPLICATION_CREDENTIALS: '{oops' }), /is not JSON/);
-    assert.throws(() => gcsSettings({ GOOGLE_APPLICATION_CREDENTIALS: '{"type":"authorized_user"}' }), /not a service account key \(type "authorized_user"/);
+  test('a missing key file, non-JSON or a user (not service account) key is refused with the variable and the fix; other credential types are read', () => {
+    assert.throws(() => gcsSettings({ GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json' }), /GOOGLE_APPLICATION_CREDENTIALS=\/nonexistent\/key\.json: cannot read the credentials file \(ENOENT\)/);
+    assert.throws(() => gcsSettings({ GOOGLE_APPLICATION_CREDENTIALS: '{oops' }), /the credentials are not JSON/);
+    assert.throws(() => gcsSettings({ GOOGLE_APPLICATION_CREDENTIALS: '{"type":"authorized_user"}' }), /authorized_user credentials need client_id, client_secret, refresh_token/);
+    assert.throws(() => gcsSettings({ GOOGLE_APPLICATION_CREDENTIALS: '{"type":"api_key"}' }), /credentials of type "api_key" are not read; the types are service_account, authorized_user/);
+  });
+
+  test('no file: the metadata server (GCE_METADATA_HOST, else 169.254.169.254) unless METADATA_SERVER_DETECTION=none', () => {
+    const home = mkdtempSync(join(tmpdir(), 'trantor-gcs-home-'));
+    try {
+      assert.deepEqual(gcsSettings({ HOME: home }).metadata, { origin: 'http://169.254.169.254', named: false });
+      assert.deepEqual(gcsSettings({ HOME: home, GCE_METADATA_HOST: 'metadata.local:8080' }).metadata, { origin: 'http://metadata.local:8080', named: true });
+      assert.equal(gcsSettings({ HOME: home, METADATA_SERVER_DETECTION: 'none' }).metadata, undefined);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   test('a listing page gives its objects and the next page token', () => {

@@ -1,10 +1,12 @@
 /**
  * `s3://bucket/prefix` — Amazon S3 and the S3-compatible stores (MinIO, Ceph, versitygw), read as
- * Seldon's and KServe's storage initializers read them: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
- * AWS_SESSION_TOKEN, AWS_DEFAULT_REGION or AWS_REGION, an endpoint from AWS_ENDPOINT_URL_S3,
- * AWS_ENDPOINT_URL or S3_ENDPOINT (host:port, with S3_USE_HTTPS=0 for http), S3_VERIFY_SSL=0 to
- * accept any certificate; unsigned (anonymous) requests when no key is set. A custom endpoint is
- * addressed path-style (`endpoint/bucket/key`), AWS itself virtual-hosted.
+ * Seldon's and KServe's storage initializers read them: credentials from AWS's default chain
+ * (`../credentials/aws.ts`: the environment's keys, the shared files' profile, web identity,
+ * container credentials, instance metadata), AWS_DEFAULT_REGION or AWS_REGION (else the profile's
+ * region), an endpoint from AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or S3_ENDPOINT (host:port, with
+ * S3_USE_HTTPS=0 for http), S3_VERIFY_SSL=0 to accept any certificate; unsigned (anonymous)
+ * requests when the chain finds nothing. A custom endpoint is addressed path-style
+ * (`endpoint/bucket/key`), AWS itself virtual-hosted.
  *
  * Two calls only — ListObjectsV2 (paged by continuation token) and GetObject (with `Range` to
  * resume and `If-Match` on the listed ETag, so a resumed read never splices two versions) — so a
@@ -15,6 +17,7 @@
 import { AwsV4Signer } from 'aws4fetch';
 import type { IncomingMessage } from 'node:http';
 import { TrantorError } from '../../protocol/index.ts';
+import { awsCredentials, environmentCredentials, profileRegion, type AwsChainResult, type AwsCredentials } from '../credentials/aws.ts';
 import type { ProviderContext, ProviderFactory, ReadOptions, StorageProvider, StoredObject } from '../provider.ts';
 import { rangeHeader, rangedBody, readText, send } from './cloud-http.ts';
 import { bucketPath, encodeSegments, objectName, objectsNamed, redacted, type ListedObject } from './cloud-objects.ts';
@@ -26,7 +29,6 @@ export interface S3Settings {
   /** A custom endpoint (`http://127.0.0.1:7070`), or undefined for AWS. */
   readonly endpoint: URL | undefined;
   readonly region: string;
-  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken: string | undefined } | undefined;
   readonly verifyTls: boolean;
   /** The variables the settings came from, for messages. */
   readonly from: readonly string[];
@@ -62,21 +64,12 @@ export function s3Settings(env: Env): S3Settings {
       throw new TrantorError('BAD_MANIFEST', `the S3 endpoint ${rawEndpoint} is not http:// or https://`);
     }
   }
-  const region = pick('AWS_DEFAULT_REGION', 'AWS_REGION') ?? 'us-east-1';
-  const accessKeyId = pick('AWS_ACCESS_KEY_ID');
-  const secretAccessKey = pick('AWS_SECRET_ACCESS_KEY');
-  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
-    throw new TrantorError(
-      'UNAUTHORIZED',
-      `S3 credentials are half set: ${accessKeyId === undefined ? 'AWS_SECRET_ACCESS_KEY without AWS_ACCESS_KEY_ID' : 'AWS_ACCESS_KEY_ID without AWS_SECRET_ACCESS_KEY'}; set both, or neither for a public bucket`,
-    );
-  }
-  const sessionToken = pick('AWS_SESSION_TOKEN');
+  environmentCredentials(env); // a half-set key is refused before anything is sent
+  const region = pick('AWS_DEFAULT_REGION', 'AWS_REGION') ?? profileRegion(env) ?? 'us-east-1';
   const verify = pick('S3_VERIFY_SSL');
   return {
     endpoint,
     region,
-    credentials: accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey, sessionToken } : undefined,
     verifyTls: verify === undefined || !OFF.has(verify.toLowerCase()),
     from,
   };
@@ -86,6 +79,24 @@ export const s3Provider: ProviderFactory = (context) => {
   let settings: S3Settings | undefined;
   // Resolved on first use: a bad S3 variable must not stop a gs:// or https:// model from loading.
   const resolved = (): S3Settings => (settings ??= s3Settings(context.env));
+  // The chain is walked once per fetch (this provider), again only when its credentials near expiry.
+  let found: { chain: AwsChainResult } | undefined;
+  const credentials = async (signal: AbortSignal): Promise<AwsChainResult> => {
+    const expiration = found?.chain.credentials?.expiration?.getTime();
+    if (found !== undefined && (expiration === undefined || expiration - Date.now() > 60_000)) return found.chain;
+    found = { chain: await awsCredentials(context.env, signal) };
+    return found.chain;
+  };
+  const signedGet = async (s3: S3Settings, url: URL, headers: Record<string, string>, uri: URL, signal: AbortSignal): Promise<{ response: IncomingMessage; chain: AwsChainResult }> => {
+    let chain: AwsChainResult;
+    try {
+      chain = await credentials(signal);
+    } catch (err) {
+      if (!(err instanceof TrantorError)) throw err;
+      throw new TrantorError(err.code, `${uri.href}: no S3 credentials: ${err.message}`, { cause: err });
+    }
+    return { response: await sendSigned(s3, chain.credentials, url, headers, uri, signal), chain };
+  };
 
   return {
     name: 's3',
@@ -100,8 +111,8 @@ export const s3Provider: ProviderFactory = (context) => {
         url.searchParams.set('list-type', '2');
         url.searchParams.set('prefix', prefix);
         if (token !== undefined) url.searchParams.set('continuation-token', token);
-        const response = await signedGet(s3, url, {}, uri, signal);
-        if (response.statusCode !== 200) return failure(s3, uri, bucket, response);
+        const { response, chain } = await signedGet(s3, url, {}, uri, signal);
+        if (response.statusCode !== 200) return failure(s3, chain, uri, bucket, response);
         const page = parseListPage(await readText(response), uri);
         listed.push(...page.objects);
         token = page.next;
@@ -114,8 +125,8 @@ export const s3Provider: ProviderFactory = (context) => {
       const headers: Record<string, string> = rangeHeader(options.offset);
       if (object.version !== undefined) headers['if-match'] = object.version;
       const url = bucketUrl(s3, bucket, objectName(prefix, object));
-      const response = await signedGet(s3, url, headers, uri, options.signal);
-      return rangedBody(response, options.offset, uri, (r) => failure(s3, uri, bucket, r, objectName(prefix, object)));
+      const { response, chain } = await signedGet(s3, url, headers, uri, options.signal);
+      return rangedBody(response, options.offset, uri, (r) => failure(s3, chain, uri, bucket, r, objectName(prefix, object)));
     },
   } satisfies StorageProvider;
 };
@@ -135,16 +146,16 @@ function bucketUrl(s3: S3Settings, bucket: string, key: string): URL {
   return new URL(`https://${bucket}.s3.${s3.region}.amazonaws.com/${path}`);
 }
 
-async function signedGet(s3: S3Settings, url: URL, headers: Record<string, string>, uri: URL, signal: AbortSignal): Promise<IncomingMessage> {
+async function sendSigned(s3: S3Settings, credentials: AwsCredentials | undefined, url: URL, headers: Record<string, string>, uri: URL, signal: AbortSignal): Promise<IncomingMessage> {
   const tlsAdvice = 'for a store with a self-signed certificate set S3_VERIFY_SSL=0';
-  if (s3.credentials === undefined) return send(url, { headers, signal, verifyTls: s3.verifyTls, uri, tlsAdvice });
+  if (credentials === undefined) return send(url, { headers, signal, verifyTls: s3.verifyTls, uri, tlsAdvice });
   const signer = new AwsV4Signer({
     url: url.href,
     method: 'GET',
     headers,
-    accessKeyId: s3.credentials.accessKeyId,
-    secretAccessKey: s3.credentials.secretAccessKey,
-    ...(s3.credentials.sessionToken === undefined ? {} : { sessionToken: s3.credentials.sessionToken }),
+    accessKeyId: credentials.accessKeyId,
+    secretAccessKey: credentials.secretAccessKey,
+    ...(credentials.sessionToken === undefined ? {} : { sessionToken: credentials.sessionToken }),
     service: 's3',
     region: s3.region,
   });
@@ -187,7 +198,7 @@ function unescapeXml(text: string): string {
 }
 
 /** An S3 error answer as the TrantorError that says what to do. */
-async function failure(s3: S3Settings, uri: URL, bucket: string, response: IncomingMessage, key?: string): Promise<never> {
+async function failure(s3: S3Settings, chain: AwsChainResult, uri: URL, bucket: string, response: IncomingMessage, key?: string): Promise<never> {
   const status = response.statusCode ?? 0;
   const body = await readText(response, 64 * 1024);
   const code = element(body, 'Code') ?? (status === 404 ? (key === undefined ? 'NoSuchBucket' : 'NoSuchKey') : `HTTP ${status}`);
@@ -197,8 +208,9 @@ async function failure(s3: S3Settings, uri: URL, bucket: string, response: Incom
     const what = code === 'NoSuchBucket' ? `no bucket ${bucket}` : `no object ${key ?? ''} in bucket ${bucket}`;
     throw new TrantorError('NOT_FOUND', `${uri.href}: ${what}${where(s3)} (${said}); check the modelUri`);
   }
-  if (status === 401 || status === 403) {
-    throw new TrantorError('UNAUTHORIZED', `${uri.href}: the S3 store${where(s3)} refused access (${status} ${said}); ${credentialAdvice(s3)}`);
+  // A session token the store does not take, or one past its expiry, is a 400 on S3.
+  if (status === 401 || status === 403 || code === 'InvalidToken' || code === 'ExpiredToken') {
+    throw new TrantorError('UNAUTHORIZED', `${uri.href}: the S3 store${where(s3)} refused access (${status} ${said}); ${credentialAdvice(s3, chain)}`);
   }
   if (status === 301 || code === 'AuthorizationHeaderMalformed' || code === 'PermanentRedirect') {
     const region = response.headers['x-amz-bucket-region'];
@@ -216,10 +228,11 @@ async function failure(s3: S3Settings, uri: URL, bucket: string, response: Incom
   throw new TrantorError('UNAVAILABLE', `${uri.href}: the S3 store${where(s3)} answered ${status} (${said}); try again later`);
 }
 
-function credentialAdvice(s3: S3Settings): string {
-  if (s3.credentials === undefined) {
-    return 'no credentials were set, so the request was anonymous; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials) in the secret the node names in envSecretRefName';
+function credentialAdvice(s3: S3Settings, chain: AwsChainResult): string {
+  const { credentials } = chain;
+  if (credentials === undefined) {
+    return `no credentials were found (looked at: ${chain.tried.join('; ')}), so the request was anonymous; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials) in the secret the node names in envSecretRefName`;
   }
-  const used = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', ...(s3.credentials.sessionToken === undefined ? [] : ['AWS_SESSION_TOKEN'])];
-  return `the request was signed with ${used.join(', ')} (key ${redacted(s3.credentials.accessKeyId)}, region ${s3.region}); check those values in the secret the node names in envSecretRefName, and that the key may read the bucket`;
+  const expiry = credentials.expiration === undefined ? '' : `, temporary until ${credentials.expiration.toISOString()}`;
+  return `the request was signed with ${credentials.source} (key ${redacted(credentials.accessKeyId)}, region ${s3.region}${expiry}); check those credentials (the secret the node names in envSecretRefName, or where they came from), and that they may read the bucket`;
 }
