@@ -14,6 +14,7 @@ import { HOST_IMPLEMENTATIONS, SERVED_IMPLEMENTATIONS, isExecutorBuiltIn, resolv
 import type { Container, GraphNode, Parameter, Predictor, SeldonDeployment, UnitImplementation } from '../../manifest/index.ts';
 import { loadMirrors, locateModel, pvcRoot } from '../../storage/index.ts';
 import { findPython, missingPythonAdvice, PYTHON_PACKAGE_DIR } from './python.ts';
+import { planSklearnOnnx } from './plan-sklearn-onnx.ts';
 import type { PythonChoice } from './python.ts';
 
 /** The repository (or installed package) root: the folder holding `python/`, `src/` and `dist/`. */
@@ -163,7 +164,7 @@ function planNode(
       `${path}.implementation ${implementation} (node "${node.name}") is not supported yet; supported: ${HOST_IMPLEMENTATIONS.join(', ')}`,
     );
   }
-  return planSklearn(node, path, found, contract, replicas, baseDir, options);
+  return planSklearnOnnx(deployment, predictor, p, path, planSklearn(node, path, found, contract, replicas, baseDir, options), options);
 }
 
 function planContainer(
