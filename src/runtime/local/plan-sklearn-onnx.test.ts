@@ -18,7 +18,7 @@ writeFileSync(join(base, 'with-onnx', 'model.joblib'), '');
 writeFileSync(join(base, 'with-onnx', 'model.onnx'), '');
 
 /** Pythons by what they can import: /opt/sklearn has scikit-learn only, /opt/onnx skl2onnx too. */
-function pythons(available: Record<string, readonly string[]>): PlanOptions['python'] {
+function pythons(available: Record<string, readonly string[]>): NonNullable<PlanOptions['python']> {
   return (modules) => {
     const found = Object.entries(available).find(([, has]) => modules.every((m) => has.includes(m)));
     return found === undefined ? null : { executable: found[0], modules: new Set(modules) };
