@@ -254,6 +254,16 @@ export class SklearnOnnxServer implements SeldonComponent {
   }
 
   async load(): Promise<void> {
+    try {
+      await this.#load();
+    } catch (err) {
+      // A refusal is a message for the user, not a crash: the host prints it without a stack.
+      if (err instanceof HostSetupError) err.stack = err.message;
+      throw err;
+    }
+  }
+
+  async #load(): Promise<void> {
     const answer = await runExport(this.#python, this.modelFile, this.#cacheDir);
     const model = await OnnxModel.load(answer.onnx);
     try {
