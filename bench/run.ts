@@ -18,7 +18,8 @@
  *
  * `BENCH_SECONDS=2` makes a short run to check the bench itself works; `BENCH_ONLY=serving` stops
  * after the serving table (and the baseline comparison); `BENCH_ONLY=kube` runs only the operator part;
- * `BENCH_ONLY=grpc-v2` only gRPC and V2 beside MLServer.
+ * `BENCH_ONLY=grpc-v2` only gRPC and V2 beside MLServer; `BENCH_ONLY=sklearn-onnx` only scikit-learn
+ * as ONNX (bench/sklearn-onnx.ts: the Python host, ONNX in the Node host and in process, Seldon's wrapper).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,6 +32,7 @@ import { benchDurability, benchEventing, formatDurability, formatEventing } from
 import { benchKubeReconcile, formatKubeReconcile } from './kube-reconcile.ts';
 import { GRAPH_MANIFESTS, benchGraphs, formatGraphs } from './graphs.ts';
 import { benchGrpcV2, formatGrpcV2 } from './grpc-v2.ts';
+import { benchSklearnOnnx, formatSklearnOnnx } from './sklearn-onnx.ts';
 import { benchWorkers, formatWorkers } from './workers.ts';
 import { load as generate, loadGenerator } from './wrk.ts';
 
@@ -48,6 +50,7 @@ const BASELINE_SECONDS = Number(process.env['BENCH_BASELINE_SECONDS'] ?? Math.mi
 const SERVING_ONLY = process.env['BENCH_ONLY'] === 'serving';
 const KUBE_ONLY = process.env['BENCH_ONLY'] === 'kube';
 const GRPC_V2_ONLY = process.env['BENCH_ONLY'] === 'grpc-v2';
+const SKLEARN_ONNX_ONLY = process.env['BENCH_ONLY'] === 'sklearn-onnx';
 const KUBE_COUNT = Number(process.env['BENCH_KUBE_COUNT'] ?? 100);
 const KUBE_STEADY_SECONDS = Number(process.env['BENCH_KUBE_STEADY_SECONDS'] ?? 30);
 const TRANTOR = join(ROOT, 'bin', 'trantor.js');
@@ -146,12 +149,17 @@ async function grpcV2(): Promise<void> {
   console.log(`\n${formatGrpcV2(await benchGrpcV2({ seconds: DURATION_S, connections: CONNECTIONS }))}`);
 }
 
+/** scikit-learn as ONNX beside the Python host and Seldon's wrapper, printed; it starts and stops its own servers. */
+async function sklearnOnnx(): Promise<void> {
+  console.log(`\n${formatSklearnOnnx(await benchSklearnOnnx({ seconds: DURATION_S, connections: CONNECTIONS }))}`);
+}
+
 async function main(): Promise<void> {
   if (KUBE_ONLY) return kube();
-  if (GRPC_V2_ONLY) {
-    // Exiting runs grpc-v2's hook that stops what it started.
+  if (GRPC_V2_ONLY || SKLEARN_ONNX_ONLY) {
+    // Exiting runs the section's hook that stops what it started.
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
-    return grpcV2();
+    return GRPC_V2_ONLY ? grpcV2() : sklearnOnnx();
   }
   const scratch = mkdtempSync(join(tmpdir(), 'trantor-bench-'));
   const home = join(scratch, 'home');
@@ -267,6 +275,7 @@ async function main(): Promise<void> {
     // After every control plane is stopped, so that each has the machine to itself.
     await cleanUp();
     await grpcV2();
+    await sklearnOnnx();
     await kube();
   } finally {
     await cleanUp();
