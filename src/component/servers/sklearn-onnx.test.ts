@@ -251,7 +251,7 @@ test('toRows reads rows of numbers', () => {
 test("sklearnV2Outputs answers MLServer's outputs: predict by default, predict_proba on request, others refused", () => {
   const labels = { type: 'int64' as const, dims: [2], data: BigInt64Array.from([0n, 2n]) };
   const proba = { type: 'float32' as const, dims: [2, 3], data: Float32Array.from([0.5, 0.25, 0.25, 0, 0, 1]) };
-  assert.deepEqual(sklearnV2Outputs([], { predict: labels }), [{ name: 'predict', shape: [2], datatype: 'INT64', values: BigInt64Array.from([0n, 2n]) }]);
+  assert.deepEqual(sklearnV2Outputs([], { predict: labels }), [{ name: 'predict', shape: [2, 1], datatype: 'INT64', values: BigInt64Array.from([0n, 2n]) }]);
   assert.deepEqual(sklearnV2Outputs(['predict_proba'], { predict_proba: proba }), [
     { name: 'predict_proba', shape: [2, 3], datatype: 'FP64', values: Float64Array.from([0.5, 0.25, 0.25, 0, 0, 1]) },
   ]);

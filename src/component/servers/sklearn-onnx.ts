@@ -195,7 +195,7 @@ export const SKLEARN_V2_OUTPUTS = ['predict', 'predict_proba', 'transform'] as c
 /**
  * MLServer-convention V2 outputs from the model's answers: each requested name (default
  * `predict`) as a tensor of that name — predict_proba as FP64 [rows, classes], predict as INT64
- * (integer labels), FP64 (a regressor's) or BYTES (string labels), shaped [rows] or [rows, k].
+ * (integer labels), FP64 (a regressor's) or BYTES (string labels), a 1-D result shaped [rows, 1].
  * A name SKLEARN_SERVER does not answer is a 400 naming `outputs[i].name`.
  */
 export function sklearnV2Outputs(wanted: readonly string[], answers: Partial<Record<'predict' | 'predict_proba', OnnxTensor>>): V2Tensor[] {
@@ -206,7 +206,8 @@ export function sklearnV2Outputs(wanted: readonly string[], answers: Partial<Rec
     }
     const tensor = answers[name as 'predict' | 'predict_proba'];
     if (tensor === undefined) throw new MicroserviceError(`outputs[${i}].name: this model served as ONNX does not answer '${name}'`, 400);
-    const dims = name === 'predict' && tensor.dims.length === 2 && tensor.dims[1] === 1 ? [tensor.dims[0]!] : [...tensor.dims];
+    // As the Python host answers: a 1-D result of N rows has shape [N, 1].
+    const dims = tensor.dims.length === 1 ? [tensor.dims[0]!, 1] : [...tensor.dims];
     if (tensor.type === 'string') {
       const encoder = new TextEncoder();
       return { name, shape: dims, datatype: 'BYTES', values: (tensor.data as readonly string[]).map((s) => encoder.encode(s)) };
