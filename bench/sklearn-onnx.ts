@@ -15,10 +15,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { startUp } from './grpc-v2.ts';
+import { freePort } from './mlserver.ts';
 import { load, loadGenerator, type LoadFigures } from './wrk.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -79,17 +79,6 @@ function usable(python: string, modules: string): boolean {
   return existsSync(python) && spawnSync(python, ['-c', `import ${modules}`]).status === 0;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 /** One request first: the contender must answer 200 with three probabilities. */
 async function probe(url: string): Promise<string | undefined> {
   try {
@@ -112,27 +101,18 @@ async function measure(name: string, url: string, seconds: number, connections: 
   return { name, outcome: { kind: 'measured', figures } };
 }
 
-/** `trantor up` with the three iris deployments, in its own process group; the gateway's URL. */
-async function startUp(home: string): Promise<{ gateway: string; child: ChildProcess }> {
-  const env = { ...process.env, TRANTOR_HOME: home, TRANTOR_PYTHON: ONNX_PYTHON };
-  const child = spawn(process.execPath, [TRANTOR, 'up', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-  running.add(child);
-  const gateway = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('trantor up printed no gateway line in 60 s')), 60_000);
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const match = /^gateway: (http:\/\/\S+)/.exec(line);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`trantor up exited with ${code} before it was ready`)));
-  });
+/** `trantor up` with the three iris deployments (bench/grpc-v2.ts starts it); the gateway's URL, until stopped. */
+async function startUpWithIris(home: string): Promise<{ gateway: string; stop(): Promise<void> }> {
+  const env = { TRANTOR_PYTHON: ONNX_PYTHON };
+  const up = await startUp(home, env);
   for (const manifest of MANIFESTS) {
-    const applied = spawnSync(process.execPath, [TRANTOR, 'apply', '-f', manifest, '--wait', '--timeout', '120s'], { env, encoding: 'utf8' });
-    if (applied.status !== 0) throw new Error(`trantor apply -f ${manifest} failed: ${applied.stderr}`);
+    const applied = spawnSync(process.execPath, [TRANTOR, 'apply', '-f', manifest, '--wait', '--timeout', '120s'], { env: { ...process.env, ...env, TRANTOR_HOME: home }, encoding: 'utf8' });
+    if (applied.status !== 0) {
+      await up.stop();
+      throw new Error(`trantor apply -f ${manifest} failed: ${applied.stderr}`);
+    }
   }
-  return { gateway, child };
+  return up;
 }
 
 /** Seldon's wrapper serving the iris joblib's predict_proba; its URL, until stopped. */
@@ -175,7 +155,7 @@ export async function benchSklearnOnnx(options: { seconds: number; connections: 
       const reason = `no Python with scikit-learn and skl2onnx at ${ONNX_PYTHON} (set TRANTOR_ONNX_PYTHON)`;
       for (const name of [PYTHON_HOST, ONNX_PROCESS, ONNX_IN_PROCESS]) contenders.push({ name, outcome: { kind: 'absent', reason } });
     } else {
-      const up = await startUp(join(scratch, 'home'));
+      const up = await startUpWithIris(join(scratch, 'home'));
       try {
         const url = (name: string): string => `${up.gateway}/seldon/seldon/${name}/api/v1.0/predictions`;
         for (const [name, deployment] of [
@@ -188,7 +168,7 @@ export async function benchSklearnOnnx(options: { seconds: number; connections: 
           contenders.push(contender);
         }
       } finally {
-        await stopGroup(up.child);
+        await up.stop();
       }
     }
     if (!usable(SELDON_PYTHON, 'seldon_core, sklearn, joblib')) {

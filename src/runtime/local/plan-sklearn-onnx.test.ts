@@ -3,12 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TrantorError } from '../../protocol/index.ts';
 import type { SeldonDeployment } from '../../manifest/index.ts';
 import { planDeployment } from './plan.ts';
 import type { PlanOptions } from './plan.ts';
 import { SKLEARN_ONNX_PYTHON_ENV, sklearnOnnxClass } from './plan-sklearn-onnx.ts';
-import { graphNode, seldonDeployment } from './testing.ts';
+import { failure, graphNode, seldonDeployment } from './testing.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'trantor-plan-onnx-'));
 mkdirSync(join(base, 'iris'));
@@ -37,16 +36,6 @@ function iris(annotations: { metadata?: Record<string, string>; predictor?: Reco
   Object.assign(sdep.metadata.annotations, annotations.metadata ?? {});
   Object.assign(sdep.spec.predictors[0]!.annotations, annotations.predictor ?? {});
   return sdep;
-}
-
-function failure(fn: () => unknown): TrantorError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof TrantorError, `expected a TrantorError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the plan to fail');
 }
 
 test('the annotation serves SKLEARN_SERVER with the Node host and the ONNX class, naming a Python with skl2onnx', () => {
