@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, Trantor, postJson, waitFor } from './harness.ts';
@@ -47,6 +47,22 @@ describe('SKLEARN_SERVER as ONNX through the gateway', { skip: SKIP }, () => {
     trantor.applyAndWait(join(ROOT, 'bench', 'manifests', 'iris-onnx-in-process.yaml'));
   });
   after(() => trantor.close());
+
+  test('the in-process deployment has no model process; the other runs the Node host with the ONNX class', () => {
+    const status = (name: string): { state: string; replicas: { pid: number }[] } => {
+      const got = trantor.cli(['get', 'sdep', name, '-o', 'json']);
+      assert.equal(got.code, 0, got.stderr);
+      return (JSON.parse(got.stdout) as { status: { state: string; replicas: { pid: number }[] } }).status;
+    };
+    const inProcess = status('iris-onnx-in-process');
+    assert.equal(inProcess.state, 'Available');
+    assert.deepEqual(inProcess.replicas, []);
+    // The other one is a Node host process serving the ONNX class.
+    const [replica] = status('iris-onnx').replicas;
+    assert.ok(replica);
+    const command = readFileSync(`/proc/${replica.pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(command.some((arg) => /servers\/sklearn-onnx\.(ts|js):SklearnOnnxServer$/.test(arg)), command.join(' '));
+  });
 
   test("the ONNX deployments answer the Python host's predict_proba for the same request, to float32's precision", async () => {
     const python = await postJson(trantor.url('seldon', 'iris-model'), { data: { ndarray: ROWS } });
