@@ -96,6 +96,15 @@ def _convert(model, n_features, name):
         raise Refusal("skl2onnx cannot convert the %s in %s: %s: %s" % (type(model).__name__, name, type(exc).__name__, reason)) from None
 
 
+def _holds(path, data):
+    """Whether ``path`` is a file with exactly ``data`` (a file of that name left by anyone else is replaced)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read() == data
+    except OSError:
+        return False
+
+
 def export(model_path, out_dir, rows=32, seed=0):
     """Does the work described above; returns the JSON-ready answer or raises Refusal."""
     import joblib
@@ -121,7 +130,7 @@ def export(model_path, out_dir, rows=32, seed=0):
         data = onx.SerializeToString()
         os.makedirs(out_dir, exist_ok=True)
         target = os.path.join(out_dir, hashlib.sha256(data).hexdigest()[:32] + ".onnx")
-        if not os.path.isfile(target):
+        if not _holds(target, data):
             # Written under another name, then renamed: a reader never sees half a file.
             fd, partial = tempfile.mkstemp(dir=out_dir, suffix=".partial")
             with os.fdopen(fd, "wb") as f:
