@@ -217,6 +217,12 @@ export function sklearnV2Outputs(wanted: readonly string[], answers: Partial<Rec
   });
 }
 
+/**
+ * A server dropped without close() — an in-process component replaced or removed by `trantor up`,
+ * which has no hook to close it — stops its ONNX Runtime worker once it is collected.
+ */
+const closeWhenDropped = new FinalizationRegistry<OnnxModel>((model) => void model.close());
+
 /** SKLEARN_SERVER's parameters, as the Node host passes them to the constructor. */
 export interface SklearnOnnxParameters {
   model_uri?: unknown;
@@ -280,6 +286,7 @@ export class SklearnOnnxServer implements SeldonComponent {
       this.#model = model;
       await this.#check(answer);
       this.#answer = answer;
+      closeWhenDropped.register(this, model, this);
     } catch (err) {
       this.#model = undefined;
       await model.close();
@@ -341,6 +348,7 @@ export class SklearnOnnxServer implements SeldonComponent {
   async close(): Promise<void> {
     const model = this.#model;
     this.#model = undefined;
+    closeWhenDropped.unregister(this);
     await model?.close();
   }
 
