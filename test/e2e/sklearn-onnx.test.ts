@@ -9,11 +9,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, Trantor, postJson, waitFor } from './harness.ts';
+import * as tar from 'tar';
+import { ROOT, TRANTOR, Trantor, postJson, waitFor, type CliResult } from './harness.ts';
 
 const CANDIDATE = process.env['TRANTOR_ONNX_PYTHON'] ?? join(homedir(), '.cache', 'trantor-ci', 'onnx-venv', 'bin', 'python');
 const PYTHON = existsSync(CANDIDATE) && spawnSync(CANDIDATE, ['-c', 'import sklearn, joblib, skl2onnx'], { encoding: 'utf8' }).status === 0 ? CANDIDATE : undefined;
@@ -40,13 +43,57 @@ const ROWS = [
 describe('SKLEARN_SERVER as ONNX through the gateway', { skip: SKIP }, () => {
   const trantor = new OnnxTrantor();
 
+  let server: Server | undefined;
+  let origin = '';
+
   before(async () => {
+    // The iris model as an archive on a real HTTP server, for a remote modelUri.
+    const archive = join(trantor.home, 'iris.tar.gz');
+    await tar.c({ gzip: true, file: archive, cwd: join(ROOT, 'examples', 'iris', 'model') }, ['model.joblib']);
+    const body = readFileSync(archive);
+    server = createServer((req, res) => {
+      if (req.url !== '/iris.tar.gz') res.writeHead(404).end();
+      else res.writeHead(200, { 'content-length': String(body.length) }).end(req.method === 'HEAD' ? undefined : body);
+    });
+    await new Promise<void>((ok) => server!.listen(0, '127.0.0.1', ok));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     await trantor.up();
     trantor.applyAndWait(join(ROOT, 'examples', 'iris', 'iris.yaml'));
     trantor.applyAndWait(join(ROOT, 'bench', 'manifests', 'iris-onnx.yaml'));
     trantor.applyAndWait(join(ROOT, 'bench', 'manifests', 'iris-onnx-in-process.yaml'));
   });
-  after(() => trantor.close());
+  after(async () => {
+    await trantor.close();
+    server?.close();
+  });
+
+  /** `trantor ARGS` without blocking this process, whose HTTP server the command downloads from. */
+  function cli(args: string[]): Promise<CliResult> {
+    const child = spawn(process.execPath, [TRANTOR, ...args], { env: trantor.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr })));
+  }
+
+  function manifest(name: string, modelUri: string, annotations: string[]): string {
+    const file = join(trantor.home, `${name}.yaml`);
+    writeFileSync(
+      file,
+      [
+        'apiVersion: machinelearning.seldon.io/v1',
+        'kind: SeldonDeployment',
+        `metadata: {name: ${name}, namespace: seldon, annotations: {${annotations.map((a) => `"${a}": "true"`).join(', ')}}}`,
+        'spec:',
+        '  predictors:',
+        `  - graph: {implementation: SKLEARN_SERVER, modelUri: '${modelUri}', name: classifier}`,
+        '    name: default',
+        '',
+      ].join('\n'),
+    );
+    return file;
+  }
 
   test('the in-process deployment has no model process; the other runs the Node host with the ONNX class', () => {
     const status = (name: string): { state: string; replicas: { pid: number }[] } => {
@@ -134,5 +181,19 @@ describe('SKLEARN_SERVER as ONNX through the gateway', { skip: SKIP }, () => {
       () => status,
     );
     assert.match(status, /remove the trantor\.io\/sklearn-onnx annotation/);
+  });
+
+  test('a remote modelUri is fetched before the ONNX Node host starts; in process it is refused with the fix', async () => {
+    const applied = await cli(['apply', '-f', manifest('iris-onnx-http', `${origin}/iris.tar.gz`, ['trantor.io/sklearn-onnx']), '--wait', '--timeout', '120s']);
+    assert.equal(applied.code, 0, applied.stderr);
+    const python = await postJson(trantor.url('seldon', 'iris-model'), { data: { ndarray: ROWS } });
+    const res = await postJson(trantor.url('seldon', 'iris-onnx-http'), { data: { ndarray: ROWS } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const expected = (python.body as Reply).data.ndarray;
+    (res.body as Reply).data.ndarray.forEach((row, r) => row.forEach((p, c) => assert.ok(Math.abs(p - expected[r]![c]!) <= 1e-6)));
+
+    const refused = await cli(['apply', '-f', manifest('iris-onnx-http-in-process', `${origin}/iris.tar.gz`, ['trantor.io/sklearn-onnx', 'trantor.io/in-process']), '--wait', '--timeout', '60s']);
+    assert.notEqual(refused.code, 0, refused.stdout);
+    assert.match(refused.stderr, /spec\.predictors\[0\]\.graph\.modelUri http:\/\/127\.0\.0\.1:\d+\/iris\.tar\.gz: a model served in process .*must be in a local folder.*remove the trantor\.io\/in-process annotation/);
   });
 });
