@@ -9,14 +9,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
-import { ROOT, TRANTOR, Trantor, postJson, waitFor, type CliResult } from './harness.ts';
+import { ROOT, Trantor, postJson, waitFor } from './harness.ts';
 
 const CANDIDATE = process.env['TRANTOR_ONNX_PYTHON'] ?? join(homedir(), '.cache', 'trantor-ci', 'onnx-venv', 'bin', 'python');
 const PYTHON = existsSync(CANDIDATE) && spawnSync(CANDIDATE, ['-c', 'import sklearn, joblib, skl2onnx'], { encoding: 'utf8' }).status === 0 ? CANDIDATE : undefined;
@@ -66,16 +66,6 @@ describe('SKLEARN_SERVER as ONNX through the gateway', { skip: SKIP }, () => {
     await trantor.close();
     server?.close();
   });
-
-  /** `trantor ARGS` without blocking this process, whose HTTP server the command downloads from. */
-  function cli(args: string[]): Promise<CliResult> {
-    const child = spawn(process.execPath, [TRANTOR, ...args], { env: trantor.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr })));
-  }
 
   function manifest(name: string, modelUri: string, annotations: string[]): string {
     const file = join(trantor.home, `${name}.yaml`);
@@ -184,7 +174,7 @@ describe('SKLEARN_SERVER as ONNX through the gateway', { skip: SKIP }, () => {
   });
 
   test('a remote modelUri is fetched before the ONNX Node host starts; in process it is refused with the fix', async () => {
-    const applied = await cli(['apply', '-f', manifest('iris-onnx-http', `${origin}/iris.tar.gz`, ['trantor.io/sklearn-onnx']), '--wait', '--timeout', '120s']);
+    const applied = await trantor.cliAsync(['apply', '-f', manifest('iris-onnx-http', `${origin}/iris.tar.gz`, ['trantor.io/sklearn-onnx']), '--wait', '--timeout', '120s']);
     assert.equal(applied.code, 0, applied.stderr);
     const python = await postJson(trantor.url('seldon', 'iris-model'), { data: { ndarray: ROWS } });
     const res = await postJson(trantor.url('seldon', 'iris-onnx-http'), { data: { ndarray: ROWS } });
@@ -192,7 +182,7 @@ describe('SKLEARN_SERVER as ONNX through the gateway', { skip: SKIP }, () => {
     const expected = (python.body as Reply).data.ndarray;
     (res.body as Reply).data.ndarray.forEach((row, r) => row.forEach((p, c) => assert.ok(Math.abs(p - expected[r]![c]!) <= 1e-6)));
 
-    const refused = await cli(['apply', '-f', manifest('iris-onnx-http-in-process', `${origin}/iris.tar.gz`, ['trantor.io/sklearn-onnx', 'trantor.io/in-process']), '--wait', '--timeout', '60s']);
+    const refused = await trantor.cliAsync(['apply', '-f', manifest('iris-onnx-http-in-process', `${origin}/iris.tar.gz`, ['trantor.io/sklearn-onnx', 'trantor.io/in-process']), '--wait', '--timeout', '60s']);
     assert.notEqual(refused.code, 0, refused.stdout);
     assert.match(refused.stderr, /spec\.predictors\[0\]\.graph\.modelUri http:\/\/127\.0\.0\.1:\d+\/iris\.tar\.gz: a model served in process .*must be in a local folder.*remove the trantor\.io\/in-process annotation/);
   });
