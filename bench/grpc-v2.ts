@@ -284,9 +284,9 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   });
 }
 
-/** `trantor up` in its own process group (its model servers go with it), until `stop`. */
-async function startUp(home: string): Promise<{ gateway: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [TRANTOR, 'up', '--port', '0'], { env: { ...process.env, TRANTOR_HOME: home }, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+/** `trantor up` in its own process group (its model servers go with it), until `stop`; `env` adds to the environment. */
+export async function startUp(home: string, env: NodeJS.ProcessEnv = {}): Promise<{ gateway: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [TRANTOR, 'up', '--port', '0'], { env: { ...process.env, ...env, TRANTOR_HOME: home }, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
   running.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async (): Promise<void> => {

@@ -48,7 +48,7 @@ export function mlserverMissing(parallelWorkers: number): string | undefined {
 }
 
 /** A loopback port free now (the server binds it a moment later). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

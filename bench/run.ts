@@ -20,7 +20,9 @@
  *
  * `BENCH_SECONDS=2` makes a short run to check the bench itself works; `BENCH_ONLY=serving` stops
  * after the serving table (and the baseline comparison); `BENCH_ONLY=kube` runs only the operator part;
- * `BENCH_ONLY=grpc-v2` only gRPC and V2 beside MLServer; `BENCH_ONLY=storage` only the model downloads.
+ * `BENCH_ONLY=grpc-v2` only gRPC and V2 beside MLServer; `BENCH_ONLY=storage` only the model downloads;
+ * `BENCH_ONLY=sklearn-onnx` only scikit-learn as ONNX (bench/sklearn-onnx.ts: the Python host, ONNX in
+ * the Node host and in process, Seldon's wrapper).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,6 +36,7 @@ import { benchKubeReconcile, formatKubeReconcile } from './kube-reconcile.ts';
 import { GRAPH_MANIFESTS, benchGraphs, formatGraphs } from './graphs.ts';
 import { benchGrpcV2, formatGrpcV2 } from './grpc-v2.ts';
 import { benchStorage, formatStorage, storageOptions } from './storage.ts';
+import { benchSklearnOnnx, formatSklearnOnnx } from './sklearn-onnx.ts';
 import { benchWorkers, formatWorkers } from './workers.ts';
 import { load as generate, loadGenerator } from './wrk.ts';
 
@@ -52,6 +55,7 @@ const SERVING_ONLY = process.env['BENCH_ONLY'] === 'serving';
 const KUBE_ONLY = process.env['BENCH_ONLY'] === 'kube';
 const GRPC_V2_ONLY = process.env['BENCH_ONLY'] === 'grpc-v2';
 const STORAGE_ONLY = process.env['BENCH_ONLY'] === 'storage';
+const SKLEARN_ONNX_ONLY = process.env['BENCH_ONLY'] === 'sklearn-onnx';
 const KUBE_COUNT = Number(process.env['BENCH_KUBE_COUNT'] ?? 100);
 const KUBE_STEADY_SECONDS = Number(process.env['BENCH_KUBE_STEADY_SECONDS'] ?? 30);
 const TRANTOR = join(ROOT, 'bin', 'trantor.js');
@@ -155,13 +159,18 @@ async function storage(): Promise<void> {
   console.log(`\n${formatStorage(await benchStorage(storageOptions(process.env)))}`);
 }
 
+/** scikit-learn as ONNX beside the Python host and Seldon's wrapper, printed; it starts and stops its own servers. */
+async function sklearnOnnx(): Promise<void> {
+  console.log(`\n${formatSklearnOnnx(await benchSklearnOnnx({ seconds: DURATION_S, connections: CONNECTIONS }))}`);
+}
+
 async function main(): Promise<void> {
   if (KUBE_ONLY) return kube();
   if (STORAGE_ONLY) return storage();
-  if (GRPC_V2_ONLY) {
-    // Exiting runs grpc-v2's hook that stops what it started.
+  if (GRPC_V2_ONLY || SKLEARN_ONNX_ONLY) {
+    // Exiting runs the section's hook that stops what it started.
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
-    return grpcV2();
+    return GRPC_V2_ONLY ? grpcV2() : sklearnOnnx();
   }
   const scratch = mkdtempSync(join(tmpdir(), 'trantor-bench-'));
   const home = join(scratch, 'home');
@@ -278,6 +287,7 @@ async function main(): Promise<void> {
     await cleanUp();
     await storage();
     await grpcV2();
+    await sklearnOnnx();
     await kube();
   } finally {
     await cleanUp();

@@ -161,3 +161,16 @@ export const IN_PROCESS_ANNOTATION = 'trantor.io/in-process';
 export function servesInProcess(deployment: Pick<SeldonDeployment, 'metadata' | 'spec'>): boolean {
   return (deployment.metadata.annotations[IN_PROCESS_ANNOTATION] ?? deployment.spec.annotations[IN_PROCESS_ANNOTATION]) === 'true';
 }
+
+/**
+ * Annotation (on a predictor, metadata or spec) asking that the deployment's SKLEARN_SERVER nodes
+ * be served as ONNX by the Node host (the model converted by skl2onnx at load, or the
+ * `model.onnx` beside `model.joblib`) instead of by the Python host; with
+ * `trantor.io/in-process` as well, inside the control plane.
+ */
+export const SKLEARN_ONNX_ANNOTATION = 'trantor.io/sklearn-onnx';
+
+export function servesSklearnAsOnnx(deployment: Pick<SeldonDeployment, 'metadata' | 'spec'>, predictor: Pick<Predictor, 'annotations'>): boolean {
+  const value = predictor.annotations[SKLEARN_ONNX_ANNOTATION] ?? deployment.metadata.annotations[SKLEARN_ONNX_ANNOTATION] ?? deployment.spec.annotations[SKLEARN_ONNX_ANNOTATION];
+  return value === 'true';
+}

@@ -66,6 +66,16 @@ export class Trantor {
     return { code: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
   }
 
+  /** `trantor ARGS` without blocking this process (whose own HTTP server the command may download from). */
+  cliAsync(args: string[]): Promise<CliResult> {
+    const child = spawn(process.execPath, [TRANTOR, ...args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr })));
+  }
+
   /** `trantor apply -f FILE --wait`, failing the test with the CLI's stderr when it does not succeed. */
   applyAndWait(file: string): void {
     const applied = this.cli(['apply', '-f', file, '--wait', '--timeout', '60s']);

@@ -27,7 +27,7 @@ interface Pending {
  * worker does not inherit.
  */
 function newWorker(settings: WorkerSettings): Worker {
-  // tsx's scoped import (the loader's tsImport) gives this module a URL with a query.
+  // The URL's path, not the URL: tsx's scoped import (the Node host's loader) adds a query to it.
   if (!new URL(import.meta.url).pathname.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData: settings });
   const source = JSON.stringify(new URL('./worker.ts', import.meta.url).href);
   const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));

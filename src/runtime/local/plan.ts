@@ -14,6 +14,7 @@ import { HOST_IMPLEMENTATIONS, SERVED_IMPLEMENTATIONS, isExecutorBuiltIn, resolv
 import type { Container, GraphNode, Parameter, Predictor, SeldonDeployment, UnitImplementation } from '../../manifest/index.ts';
 import { loadMirrors, locateModel, pvcRoot } from '../../storage/index.ts';
 import { findPython, missingPythonAdvice, PYTHON_PACKAGE_DIR } from './python.ts';
+import { planSklearnOnnx } from './plan-sklearn-onnx.ts';
 import type { PythonChoice } from './python.ts';
 import { planTriton } from './plan-triton.ts';
 
@@ -199,7 +200,11 @@ function planNode(
   if (IN_EXECUTOR_IMPLEMENTATIONS.has(implementation)) return null;
   if (implementation === 'TRITON_SERVER') return planTriton(deployment, node, path, found, contract, replicas, baseDir, options);
   const server = PYTHON_SERVERS[implementation];
-  if (server !== undefined) return planPythonServer(implementation, server, node, path, found, contract, replicas, baseDir, options);
+  if (server !== undefined) {
+    const planned = planPythonServer(implementation, server, node, path, found, contract, replicas, baseDir, options);
+    // trantor.io/sklearn-onnx: the same model, served as ONNX in the Node host instead.
+    return implementation === 'SKLEARN_SERVER' ? planSklearnOnnx(deployment, predictor, p, path, planned, options) : planned;
+  }
   const instead = REFUSED_SERVERS[implementation];
   if (instead !== undefined) {
     throw new TrantorError('NOT_SUPPORTED', `${path}.implementation ${implementation} (node "${node.name}"): ${instead}`);

@@ -2,6 +2,8 @@
  * Builders for the runtime's tests: a normalised SeldonDeployment with one predictor, written
  * the way `manifest` would hand it over after parsing and defaulting.
  */
+import assert from 'node:assert/strict';
+import { TrantorError } from '../../protocol/index.ts';
 import type { ComponentSpec, Container, GraphNode, Parameter, SeldonDeployment, UnitImplementation } from '../../manifest/index.ts';
 
 export interface NodeOptions {
@@ -65,4 +67,15 @@ export function seldonDeployment(options: DeploymentOptions = {}): SeldonDeploym
   };
   if (options.baseDir !== undefined) deployment.baseDir = options.baseDir;
   return deployment;
+}
+
+/** The TrantorError `fn` throws; fails the test when it throws something else or nothing. */
+export function failure(fn: () => unknown): TrantorError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof TrantorError, `expected a TrantorError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected the plan to fail');
 }
