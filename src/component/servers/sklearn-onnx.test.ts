@@ -61,6 +61,28 @@ describe('SklearnOnnxServer', { skip: SKIP }, () => {
   });
   after(() => rmSync(scratch, { recursive: true, force: true }));
 
+  test("under V2 it answers MLServer's outputs: predict by default, predict_proba when asked, as scikit-learn does", async () => {
+    const model = server({ model_uri: IRIS });
+    await model.load();
+    try {
+      const input = { name: 'input-0', shape: [ROWS.length, 4], datatype: 'FP32' as const, values: Float32Array.from(ROWS.flat()) };
+      const base = { model: 'classifier', inputs: [input] };
+      const labels = await model.inferV2({ ...base, message: { inputs: [] } });
+      assert.equal(labels.model_name, 'classifier');
+      assert.deepEqual(labels.outputs.map((o) => [o.name, o.datatype, o.shape]), [['predict', 'INT64', [ROWS.length, 1]]]);
+      assert.deepEqual(Array.from(labels.outputs[0]!.values as BigInt64Array, Number), sklearn('predict', IRIS, ROWS));
+      const proba = await model.inferV2({ ...base, message: { inputs: [], outputs: [{ name: 'predict_proba' }] } });
+      const expected = (sklearn('predict_proba', IRIS, ROWS) as number[][]).flat();
+      const got = Array.from(proba.outputs[0]!.values as Float64Array);
+      assert.deepEqual(proba.outputs[0]!.shape, [ROWS.length, 3]);
+      got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) < 1e-6, `element ${i}: ${v} vs ${expected[i]}`));
+      await assert.rejects(model.inferV2({ ...base, inputs: [input, input], message: { inputs: [] } }), /inputs: SKLEARN_SERVER takes one input of rows, got 2/);
+      await assert.rejects(model.inferV2({ ...base, inputs: [{ ...input, shape: [1, 5], values: Float32Array.of(1, 2, 3, 4, 5) }], message: { inputs: [] } }), /expected 4 features per row, got 5/);
+    } finally {
+      await model.close();
+    }
+  });
+
   test("the iris model answers scikit-learn's predict_proba to 1e-6, and writes nothing beside the model", async () => {
     const before = readdirSync(IRIS);
     const model = server({ model_uri: IRIS });

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { V2Tensor } from '../../protocol/index.ts';
-import type { Features, ModelMetadata, SeldonComponent } from '../contract.ts';
+import type { Features, ModelMetadata, SeldonComponent, V2NativeRequest, V2NativeResponse } from '../contract.ts';
 import { HostSetupError, MicroserviceError } from '../errors.ts';
 import { OnnxModel, type OnnxTensor, type OnnxValueInfo } from '../onnx/index.ts';
 
@@ -342,6 +342,23 @@ export class SklearnOnnxServer implements SeldonComponent {
     const asked = (wanted.length === 0 ? ['predict'] : wanted).filter((n): n is 'predict' | 'predict_proba' => n === 'predict' || n === 'predict_proba');
     const methods = asked.filter((m) => this.#outputs[m] !== undefined);
     return sklearnV2Outputs(wanted, await this.#run(rows, data, methods));
+  }
+
+  /**
+   * The Open Inference Protocol, as SKLEARN_SERVER answers it under `protocol: v2` (MLServer's
+   * sklearn runtime): one numeric input of rows (shape [rows, features], or [features] for one
+   * row); the outputs the request names (`predict` by default, `predict_proba`).
+   */
+  async inferV2(request: V2NativeRequest): Promise<V2NativeResponse> {
+    if (request.inputs.length !== 1) throw new MicroserviceError(`inputs: SKLEARN_SERVER takes one input of rows, got ${request.inputs.length}`, 400);
+    const input = request.inputs[0]!;
+    if (input.datatype === 'BYTES') throw new MicroserviceError(`inputs[0] (${input.name}): expected numbers, got BYTES`, 400);
+    const values = Array.from(input.values as ArrayLike<number | bigint>, Number);
+    const columns = input.shape.length === 1 ? values.length : (input.shape[input.shape.length - 1] ?? 0);
+    const X: number[][] = [];
+    for (let at = 0; at < values.length; at += columns) X.push(values.slice(at, at + columns));
+    const wanted = (request.message.outputs ?? []).map((o) => o.name);
+    return { model_name: request.model, outputs: await this.inferV2Outputs(X, wanted) };
   }
 
   /** Stops the ONNX Runtime worker. */
