@@ -7,10 +7,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPONENT_ENV, TrantorError } from '../../protocol/index.ts';
-import { resolveHome } from '../../manifest/index.ts';
-import type { GraphNode, Parameter, SeldonDeployment } from '../../manifest/index.ts';
-import { loadMirrors, locateModel, pvcRoot } from '../../storage/index.ts';
-import { NODE_HOST_COMMAND, PACKAGE_ROOT, baseEnv, containerEnv, launch, nodeHostCommand, workingDirOf } from './plan.ts';
+import type { GraphNode, SeldonDeployment } from '../../manifest/index.ts';
+import { NODE_HOST_COMMAND, PACKAGE_ROOT, baseEnv, containerEnv, launch, modelOf, nodeHostCommand, withRemoteModel, workingDirOf } from './plan.ts';
 import type { ComponentLaunch, FoundContainer, PlanOptions } from './plan.ts';
 
 /** The class the Node host serves for TRITON_SERVER. */
@@ -49,22 +47,12 @@ export function planTriton(
       `${path}.implementation TRITON_SERVER needs the Node host (${NODE_HOST_COMMAND}), which is not built and cannot run from source without tsx; run npm run build`,
     );
   }
-  const field = `${path}.modelUri`;
-  const home = options.home ?? resolveHome(undefined, options.env);
-  const location = locateModel(node.modelUri, field, { baseDir, pvcRoot: pvcRoot(home), mirrors: loadMirrors(home, options.env) });
-  const parameters: Parameter[] = [
-    { name: 'model_uri', value: location.kind === 'local' ? location.path : location.uri, type: 'STRING' },
-    ...node.parameters.filter((x) => x.name !== 'model_uri'),
-  ];
+  const model = modelOf(node, node.modelUri, path, baseDir, options);
+  const parameters = model.parameters;
   const own = found === null ? {} : containerEnv(found.container);
   const env: Record<string, string> = { ...baseEnv(options.env), ...contract, [COMPONENT_ENV.parameters]: JSON.stringify(parameters), ...own };
   const cwd = found === null ? baseDir : workingDirOf(found.container, found.path, baseDir);
   const [executable = process.execPath, ...hostArgs] = host;
   const args = [...hostArgs, `${serverFile(host)}:${TRITON_SERVER_CLASS}`, '--service-type', 'MODEL'];
-  const planned = launch(contract, replicas, executable, args, cwd, env, found?.container.image);
-  if (location.kind === 'remote') {
-    planned.remoteModel = { uri: location.uri, field };
-    if (node.envSecretRefName !== undefined && node.envSecretRefName !== '') planned.remoteModel.secretRefName = node.envSecretRefName;
-  }
-  return planned;
+  return withRemoteModel(launch(contract, replicas, executable, args, cwd, env, found?.container.image), model.remote);
 }

@@ -279,13 +279,10 @@ function planPythonServer(
   if (node.modelUri === undefined || node.modelUri === '') {
     throw new TrantorError('BAD_MANIFEST', `${path}.modelUri is required for ${implementation} (node "${node.name}"): the folder holding ${server.holds}`);
   }
-  const field = `${path}.modelUri`;
-  const home = options.home ?? resolveHome(undefined, options.env);
-  const location = locateModel(node.modelUri, field, { baseDir, pvcRoot: pvcRoot(home), mirrors: loadMirrors(home, options.env) });
-  const modelPath = location.kind === 'local' ? location.path : location.uri;
+  const model = modelOf(node, node.modelUri, path, baseDir, options);
   const own = found === null ? {} : containerEnv(found.container);
   const python = pythonForServer(server, options, `${path}.implementation ${implementation}`, { ...options.env, ...own });
-  const parameters: Parameter[] = [{ name: 'model_uri', value: modelPath, type: 'STRING' }, ...node.parameters.filter((x) => x.name !== 'model_uri')];
+  const parameters = model.parameters;
   const env: Record<string, string> = {
     ...baseEnv(options.env),
     ...contract,
@@ -295,11 +292,31 @@ function planPythonServer(
   };
   const cwd = found === null ? baseDir : workingDirOf(found.container, found.path, baseDir);
   const args = ['-m', 'trantor_runtime.microservice', server.className, '--service-type', 'MODEL'];
-  const planned = launch(contract, replicas, python.executable, args, cwd, env, found?.container.image);
-  if (location.kind === 'remote') {
-    planned.remoteModel = { uri: location.uri, field };
-    if (node.envSecretRefName !== undefined && node.envSecretRefName !== '') planned.remoteModel.secretRefName = node.envSecretRefName;
-  }
+  return withRemoteModel(launch(contract, replicas, python.executable, args, cwd, env, found?.container.image), model.remote);
+}
+
+/** A prepackaged server's model: the `model_uri` parameter (the local folder, or the remote URI until it is fetched) before the node's other parameters, and what to fetch first. */
+export interface ServerModel {
+  readonly parameters: Parameter[];
+  readonly remote: RemoteModel | undefined;
+}
+
+/** Where `modelUri` (of the node at `path`) is, after mirrors: a local folder, or a store to fetch from before the replicas start. */
+export function modelOf(node: GraphNode, modelUri: string, path: string, baseDir: string, options: PlanOptions): ServerModel {
+  const field = `${path}.modelUri`;
+  const home = options.home ?? resolveHome(undefined, options.env);
+  const location = locateModel(modelUri, field, { baseDir, pvcRoot: pvcRoot(home), mirrors: loadMirrors(home, options.env) });
+  const value = location.kind === 'local' ? location.path : location.uri;
+  const parameters: Parameter[] = [{ name: 'model_uri', value, type: 'STRING' }, ...node.parameters.filter((x) => x.name !== 'model_uri')];
+  if (location.kind === 'local') return { parameters, remote: undefined };
+  const remote: RemoteModel = { uri: location.uri, field };
+  if (node.envSecretRefName !== undefined && node.envSecretRefName !== '') remote.secretRefName = node.envSecretRefName;
+  return { parameters, remote };
+}
+
+/** `planned`, fetching `remote` before its replicas start when there is one. */
+export function withRemoteModel(planned: ComponentLaunch, remote: RemoteModel | undefined): ComponentLaunch {
+  if (remote !== undefined) planned.remoteModel = remote;
   return planned;
 }
 
