@@ -54,7 +54,18 @@ function killChildScript(inChild: OpenInChild, folder: string): string {
     const opener = (await import(${JSON.stringify(module)}))[${JSON.stringify(inChild.name)}];
     const store = await opener(${JSON.stringify(folder)}, ...${JSON.stringify(inChild.args ?? [])});
     // Written synchronously, after the store resolved: a line on stdout is an acknowledgement.
-    const ack = (line) => writeSync(1, line + '\\n');
+    // The pipe is non-blocking: when the parent reads slowly it is full (EAGAIN) and nothing was
+    // written (a line is shorter than PIPE_BUF, so it goes whole or not at all): write it again.
+    const ack = (line) => {
+      for (;;) {
+        try {
+          writeSync(1, line + '\\n');
+          return;
+        } catch (err) {
+          if (err.code !== 'EAGAIN') throw err;
+        }
+      }
+    };
     ack('open');
     let next = 0;
     const producer = async () => {
