@@ -15,6 +15,7 @@ import { connect, processIo, type Io } from './io.ts';
 import { addEventCommands } from './events.ts';
 import { addStorageInitCommand } from './storage-init.ts';
 import { addApplyCommand } from './apply.ts';
+import { addDiffCommand } from './diff.ts';
 import { age, parseOutput, serialise, table } from './format.ts';
 import { deleteObject, deleteTargets, getAll, getObjects } from './objects.ts';
 import { qualifiedName, resourceOfWord, resourceWords } from './resources.ts';
@@ -108,6 +109,7 @@ export function buildProgram(io: Io = processIo): Command {
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
   addApplyCommand(program, io, waitForDeployments);
+  addDiffCommand(program, io);
 
   program
     .command('get')
@@ -260,7 +262,8 @@ export async function runCli(program: Command, argv: readonly string[], io: Io =
     return 0;
   } catch (err) {
     if (err instanceof CliError) {
-      io.err(`error: ${err.message}`);
+      // An empty message is an answer given by the exit code alone (diff's 1: different).
+      if (err.message !== '') io.err(`error: ${err.message}`);
       return err.exitCode;
     }
     const code = (err as { code?: unknown }).code;
