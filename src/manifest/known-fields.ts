@@ -132,7 +132,8 @@ export const KNOWN_FIELDS: Readonly<Record<string, Shape>> = {
     selector: fields(scalars('matchLabels', 'matchExpressions')),
     template: POD_TEMPLATE,
   }),
-  ConfigMap: fields({ ...scalars('apiVersion', 'kind', 'data', 'binaryData', 'immutable'), metadata: OBJECT_META }),
+  // status: what `get -o yaml` prints back, never looked into.
+  ConfigMap: fields({ ...scalars('apiVersion', 'kind', 'data', 'binaryData', 'immutable', 'status'), metadata: OBJECT_META }),
 };
 
 /** A field no table knows, and the known field it most likely meant. */
