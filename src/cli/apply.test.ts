@@ -60,19 +60,19 @@ const file = (text: string, source = 'f.yaml', baseDir = '/models'): ManifestFil
 
 test('-n fills in the namespace of objects without one, in documents and List items, and pins each file\'s folder', () => {
   const text = `${sdep('a')}---\n${sdep('b', ', namespace: prod')}---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: c}}\n`;
-  const objects = parseAllDocuments(prepareText(file(text), 'prod')).map((d) => d.toJS() as { metadata?: { namespace?: string; annotations?: Record<string, string> }; items?: { metadata: { namespace?: string } }[] });
+  const objects = parseAllDocuments(prepareText(file(text), 'prod', true)).map((d) => d.toJS() as { metadata?: { namespace?: string; annotations?: Record<string, string> }; items?: { metadata: { namespace?: string } }[] });
   assert.equal(objects[0]?.metadata?.namespace, 'prod');
   assert.equal(objects[1]?.metadata?.namespace, 'prod');
   assert.equal(objects[2]?.items?.[0]?.metadata.namespace, 'prod');
   assert.equal(objects[0]?.metadata?.annotations?.['trantor.io/base-dir'], '/models');
-  const without = parseAllDocuments(prepareText(file(sdep('a', ', annotations: {trantor.io/base-dir: /pinned}')), undefined)).map((d) => d.toJS() as { metadata: { namespace?: string; annotations: Record<string, string> } });
+  const without = parseAllDocuments(prepareText(file(sdep('a', ', annotations: {trantor.io/base-dir: /pinned}')), undefined, true)).map((d) => d.toJS() as { metadata: { namespace?: string; annotations: Record<string, string> } });
   assert.equal(without[0]?.metadata.namespace, undefined);
   assert.equal(without[0]?.metadata.annotations['trantor.io/base-dir'], '/pinned', 'a pinned folder is kept');
 });
 
 test('an object in another namespace than -n is refused with kubectl\'s words', () => {
   assert.throws(
-    () => prepareText(file(sdep('iris', ', namespace: a')), 'b'),
+    () => prepareText(file(sdep('iris', ', namespace: a')), 'b', false),
     (err: unknown) =>
       err instanceof CliError &&
       err.message === `f.yaml: SeldonDeployment iris: the namespace from the provided object "a" does not match the namespace "b". You must pass '--namespace=a' to perform this operation.`,
@@ -92,6 +92,10 @@ test('every file is checked before anything is sent: all problems at once, and a
   assert.deepEqual(ok.loaded.deployments.map((d) => [d.metadata.namespace, d.metadata.name]), [['default', 'a'], ['x', 'b']]);
   assert.deepEqual(ok.warnings, ['b.yaml: SeldonDeployment b: spec.predictors[0].replica: unknown field; did you mean replicas?']);
   assert.equal(parseAllDocuments(ok.text).length, 2);
+  assert.match(ok.text, /trantor\.io\/base-dir: \/other/, 'files from two folders pin each one');
+  const same = prepareApply([file(sdep('a'), 'a.yaml'), file(sdep('b'), 'b.yaml')], undefined);
+  assert.equal(same.text, `${sdep('a')}---\n${sdep('b')}`, 'files of one folder, no -n: sent as written');
+  assert.equal(same.baseDir, '/models');
 });
 
 test('--dry-run and --validate take kubectl\'s values', () => {

@@ -135,21 +135,23 @@ function hasSubfolders(path: string): boolean {
 
 /**
  * A file's text as it is sent: each object's namespace defaulted to `namespace` (refused, as
- * kubectl does, when the object names another one), and its folder pinned in the
+ * kubectl does, when the object names another one), and with `pin` its folder pinned in the
  * `trantor.io/base-dir` annotation (unless it pins one already), so files from several folders
- * travel in one request and their relative paths still resolve where each file is. A document
- * with a syntax error is passed as it is: loading reports it.
+ * travel in one request and their relative paths still resolve where each file is. The text as
+ * written when there is nothing to change; a document with a syntax error is passed as it is:
+ * loading reports it.
  */
-export function prepareText(file: ManifestFile, namespace: string | undefined): string {
+export function prepareText(file: ManifestFile, namespace: string | undefined, pin: boolean): string {
+  if (namespace === undefined && !pin) return file.text;
   try {
-    return preparedDocuments(file, namespace);
+    return preparedDocuments(file, namespace, pin);
   } catch (err) {
     if (err instanceof CliError) throw err;
     return file.text; // what the YAML library refuses (too many aliases…), loading reports with its place
   }
 }
 
-function preparedDocuments(file: ManifestFile, namespace: string | undefined): string {
+function preparedDocuments(file: ManifestFile, namespace: string | undefined, pin: boolean): string {
   const documents = parseAllDocuments(file.text);
   if (!Array.isArray(documents) || documents.some((d) => d.errors.length > 0)) return file.text;
   const out: string[] = [];
@@ -157,15 +159,15 @@ function preparedDocuments(file: ManifestFile, namespace: string | undefined): s
     if (doc.contents === null) continue;
     const items = doc.get('kind') === 'List' ? (doc.toJS({ maxAliasCount: MAX_ALIASES }) as { items?: unknown } | null)?.items : undefined;
     if (Array.isArray(items)) {
-      for (let i = 0; i < items.length; i++) prepareObject(doc, ['items', i], file, namespace);
-    } else prepareObject(doc, [], file, namespace);
+      for (let i = 0; i < items.length; i++) prepareObject(doc, ['items', i], file, namespace, pin);
+    } else prepareObject(doc, [], file, namespace, pin);
     // A document that began with `---` prints it again; the join below puts one between documents.
     out.push(doc.toString().replace(/^---[ \t]*\n/, ''));
   }
   return out.join('---\n');
 }
 
-function prepareObject(doc: Document.Parsed, at: (string | number)[], file: ManifestFile, namespace: string | undefined): void {
+function prepareObject(doc: Document.Parsed, at: (string | number)[], file: ManifestFile, namespace: string | undefined, pin: boolean): void {
   const metadata = doc.getIn([...at, 'metadata']);
   if (metadata === undefined || metadata === null || typeof metadata !== 'object') return;
   const own = doc.getIn([...at, 'metadata', 'namespace']);
@@ -179,6 +181,7 @@ function prepareObject(doc: Document.Parsed, at: (string | number)[], file: Mani
     }
     if (own === undefined || own === null || own === '') doc.setIn([...at, 'metadata', 'namespace'], namespace);
   }
+  if (!pin) return;
   const annotations = doc.getIn([...at, 'metadata', 'annotations']);
   if (annotations !== undefined && annotations !== null && typeof annotations !== 'object') return;
   if (doc.getIn([...at, 'metadata', 'annotations', BASE_DIR_ANNOTATION]) === undefined) doc.setIn([...at, 'metadata', 'annotations', BASE_DIR_ANNOTATION], file.baseDir);
@@ -189,6 +192,8 @@ export interface PreparedApply {
   text: string;
   /** `a.yaml, b.yaml` */
   sources: string;
+  /** Where relative paths resolve: the files' folder, when they share one (else each document pins its own). */
+  baseDir: string;
   loaded: LoadedManifests;
   warnings: string[];
 }
@@ -203,8 +208,9 @@ export function prepareApply(files: readonly ManifestFile[], namespace: string |
   const definedBy = new Map<string, string>();
   const loaded: LoadedManifests = { deployments: [], brokers: [], triggers: [], services: [], kubeDeployments: [], configMaps: [] };
   const warnings: string[] = [];
+  const pin = files.some((f) => f.baseDir !== files[0]?.baseDir);
   for (const file of files) {
-    const text = prepareText(file, namespace);
+    const text = prepareText(file, namespace, pin);
     let one: LoadedManifests;
     try {
       // The replicas limit is the server's (trantor up --max-replicas): it checks that one.
@@ -224,10 +230,10 @@ export function prepareApply(files: readonly ManifestFile[], namespace: string |
     }
     for (const kind of Object.keys(loaded) as (keyof LoadedManifests)[]) (loaded[kind] as unknown[]).push(...one[kind]);
     for (const warning of unknownFieldWarnings(text)) warnings.push(`${file.source}: ${warning}`);
-    texts.push(text.endsWith('\n') ? text : `${text}\n`);
+    texts.push(text);
   }
   if (problems.length > 0) throw new CliError(problems.join('\n'));
-  return { text: texts.join('---\n'), sources: files.map((f) => f.source).join(', '), loaded, warnings };
+  return { text: texts.length === 1 ? (texts[0] ?? '') : texts.map((t) => (t.endsWith('\n') ? t : `${t}\n`)).join('---\n'), sources: files.map((f) => f.source).join(', '), baseDir: files[0]?.baseDir ?? process.cwd(), loaded, warnings };
 }
 
 type DryRun = 'none' | 'client' | 'server';
@@ -315,10 +321,11 @@ export function addApplyCommand(
         return;
       }
       const info = connect(cmd, io);
-      const query = [dryRun === 'server' ? 'dryRun=All' : '', `fieldValidation=${validation === 'strict' ? 'Strict' : validation === 'ignore' ? 'Ignore' : 'Warn'}`].filter((q) => q !== '').join('&');
-      const result = await callApiJson<ApplyResponse>(info, 'POST', `/v1/apply?${query}`, prepared.text, {
+      // Kubernetes' names; Warn, the API's default, is not sent.
+      const query = [dryRun === 'server' ? 'dryRun=All' : '', validation === 'strict' ? 'fieldValidation=Strict' : validation === 'ignore' ? 'fieldValidation=Ignore' : ''].filter((q) => q !== '').join('&');
+      const result = await callApiJson<ApplyResponse>(info, 'POST', `/v1/apply${query === '' ? '' : `?${query}`}`, prepared.text, {
         'content-type': 'application/yaml',
-        'x-trantor-base-dir': encodeURIComponent(process.cwd()),
+        'x-trantor-base-dir': encodeURIComponent(prepared.baseDir),
         'x-trantor-source': encodeURIComponent(prepared.sources),
       });
       if (validation === 'warn') for (const w of result.warnings ?? []) io.err(`Warning: ${w}`);

@@ -63,6 +63,11 @@ test('-f repeated applies every file; a folder with -R reads its subfolders, in 
   const recursive = ok(['apply', '-R', '-f', join(work, 'dir')]);
   assert.match(recursive.stdout, /dir-a unchanged\n.*dir-b unchanged\n.*dir-c created\n$/);
   assert.deepEqual(deployments(), ['default/dir-a', 'default/dir-b', 'default/dir-c', 'default/one', 'default/two']);
+  // Files from two folders in one request: each keeps its own folder for relative paths.
+  const mixed = ok(['apply', '-f', join(work, 'one.yaml'), '-f', join(work, 'dir', 'sub', 'c.json')]);
+  assert.equal(mixed.stdout, 'seldondeployment.machinelearning.seldon.io/one unchanged\nseldondeployment.machinelearning.seldon.io/dir-c unchanged\n');
+  const baseDirOf = (name: string): string | undefined => (parse(ok(['get', 'sdep', name, '-o', 'yaml']).stdout) as { metadata: { annotations: Record<string, string> } }).metadata.annotations['trantor.io/base-dir'];
+  assert.deepEqual([baseDirOf('one'), baseDirOf('dir-c')], [work, join(work, 'dir', 'sub')]);
 });
 
 test('one bad file among several: nothing is applied, and every problem is named with its file', () => {
