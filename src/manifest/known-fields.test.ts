@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { closest, editDistance, unknownFields, unknownFieldWarnings } from './known-fields.ts';
+import { closest, unknownFields, unknownFieldWarnings } from './known-fields.ts';
 import { loadManifests } from './load.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -94,8 +94,6 @@ test('did-you-mean: case and underscores first, then a small edit distance', () 
   assert.equal(closest('model_uri', ['modelUri', 'name']), 'modelUri');
   assert.equal(closest('replica', ['replicas', 'traffic']), 'replicas');
   assert.equal(closest('zzz', ['replicas', 'traffic']), undefined);
-  assert.equal(editDistance('prot', 'port'), 1);
-  assert.equal(editDistance('kitten', 'sitting'), 3);
 });
 
 test('the shipped examples use only known fields', () => {

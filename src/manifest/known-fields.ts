@@ -10,6 +10,7 @@
  * volume sources, lifecycle hooks, HPA/KEDA/PDB specs, status). docs/manifests.md lists them.
  */
 import { parseAllDocuments } from 'yaml';
+import { closest as nearest } from '../options/index.ts';
 import { isMapping, type Mapping } from './fields.ts';
 import { MAX_ALIASES } from './load.ts';
 import { field, item } from './problems.ts';
@@ -176,43 +177,12 @@ export function unknownFieldMessage(unknown: UnknownField): string {
 
 /**
  * The known name a misspelling most likely meant: the same letters in another case or with `_`
- * for camelCase, else the nearest by edit distance when it is close (at most 1 edit for short
- * names, 2 from 5 letters, 3 from 9). Undefined when nothing is that close.
+ * for camelCase (`model_uri` → modelUri), else the nearest by edit distance when it is close
+ * (the options tables' rule). Undefined when nothing is that close.
  */
 export function closest(name: string, known: readonly string[]): string | undefined {
   const squash = (s: string): string => s.toLowerCase().replace(/[_-]/g, '');
-  const same = known.find((k) => squash(k) === squash(name));
-  if (same !== undefined) return same;
-  const allowed = name.length >= 9 ? 3 : name.length >= 5 ? 2 : 1;
-  let best: string | undefined;
-  let bestDistance = allowed + 1;
-  for (const k of known) {
-    const d = editDistance(name.toLowerCase(), k.toLowerCase());
-    if (d < bestDistance) {
-      best = k;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-/** Levenshtein distance with adjacent transpositions counted as one edit. */
-export function editDistance(a: string, b: string): number {
-  const rows = a.length + 1;
-  const cols = b.length + 1;
-  const d: number[] = new Array<number>(rows * cols).fill(0);
-  const at = (i: number, j: number): number => d[i * cols + j] ?? 0;
-  for (let i = 0; i < rows; i++) d[i * cols] = i;
-  for (let j = 0; j < cols; j++) d[j] = j;
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, at(i - 2, j - 2) + 1);
-      d[i * cols + j] = v;
-    }
-  }
-  return at(a.length, b.length);
+  return known.find((k) => squash(k) === squash(name)) ?? nearest(name, known);
 }
 
 /**
