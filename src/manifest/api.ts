@@ -23,10 +23,10 @@ export interface ApplyResponse {
   warnings?: string[];
 }
 
-/** How `POST /v1/apply` treats a manifest: `dryRun` stores and starts nothing; `strict` refuses unknown fields. */
+/** How `POST /v1/apply` treats a manifest: `dryRun` stores and starts nothing; unknown fields are refused, warned about (the default) or ignored. */
 export interface ApplyMode {
   dryRun?: boolean;
-  strict?: boolean;
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
 }
 
 /** An object's metadata as read back: when it was first applied, in Kubernetes' RFC 3339 form. */

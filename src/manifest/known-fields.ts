@@ -7,7 +7,7 @@
  * Opaque blocks (`OPAQUE`) are not looked into: anything below them is accepted. They are the
  * free-form maps (labels, annotations, ConfigMap data, resource quantities) and the large
  * Kubernetes structures users rarely write for a model (affinity, tolerations, security contexts,
- * volume sources, lifecycle hooks, HPA/KEDA/PDB specs, status). docs/manifests.md lists them.
+ * volume sources, lifecycle hooks, HPA/KEDA/PDB specs, status). docs/cli-apply.md lists them.
  */
 import { parseAllDocuments } from 'yaml';
 import { closest as nearest } from '../options/index.ts';

@@ -72,11 +72,11 @@ function header(req: IncomingMessage, name: string): string | undefined {
 function applyModeOf(url: URL): ApplyMode {
   const dryRun = url.searchParams.get('dryRun');
   if (dryRun !== null && dryRun !== 'All') throw new TrantorError('BAD_PATH', `dryRun=${dryRun}: the only value is All (validate and answer, store nothing)`);
-  const validation = url.searchParams.get('fieldValidation');
-  if (validation !== null && !['Strict', 'Warn', 'Ignore'].includes(validation)) {
+  const validation = url.searchParams.get('fieldValidation') ?? 'Warn';
+  if (validation !== 'Strict' && validation !== 'Warn' && validation !== 'Ignore') {
     throw new TrantorError('BAD_PATH', `fieldValidation=${validation}: use Strict (refuse unknown fields), Warn (the default) or Ignore`);
   }
-  return { dryRun: dryRun === 'All', strict: validation === 'Strict' };
+  return { dryRun: dryRun === 'All', fieldValidation: validation };
 }
 
 function notFound(namespace: string, name: string): TrantorError {

@@ -78,8 +78,9 @@ test('a dry run answers what applying would do and stores nothing; then a real a
 
 test('unknown fields come back as warnings; strict refuses them and stores nothing', async () => {
   const plane = controlPlane();
-  await assert.rejects(plane.apply(MISSPELT, 'iris.yaml', home, { strict: true }), (err: unknown) => err instanceof TrantorError && err.code === 'BAD_MANIFEST' && /iris\.yaml: SeldonDeployment iris: spec\.predictors\[0\]\.replica: unknown field; did you mean replicas\?/.test(err.message));
+  await assert.rejects(plane.apply(MISSPELT, 'iris.yaml', home, { fieldValidation: 'Strict' }), (err: unknown) => err instanceof TrantorError && err.code === 'BAD_MANIFEST' && /iris\.yaml: SeldonDeployment iris: spec\.predictors\[0\]\.replica: unknown field; did you mean replicas\?/.test(err.message));
   assert.equal(plane.get('seldon', 'iris'), undefined);
   const answer = await plane.apply(MISSPELT, 'iris.yaml', home);
   assert.deepEqual(answer.warnings, ['SeldonDeployment iris: spec.predictors[0].replica: unknown field; did you mean replicas?']);
+  assert.equal((await plane.apply(MISSPELT, 'iris.yaml', home, { fieldValidation: 'Ignore' })).warnings, undefined);
 });

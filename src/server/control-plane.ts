@@ -154,8 +154,8 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
   async apply(text: string, source: string, baseDir: string, mode: ApplyMode = {}): Promise<ApplyResponse> {
     // loadManifests throws before anything is stored when any document is bad: nothing is half-applied.
     const loaded = loadManifests(text, { ...this.#loadOptions, source, baseDir });
-    const warnings = unknownFieldWarnings(text);
-    if (mode.strict === true && warnings.length > 0) throw new ManifestError(warnings, source);
+    const warnings = mode.fieldValidation === 'Ignore' ? [] : unknownFieldWarnings(text);
+    if (mode.fieldValidation === 'Strict' && warnings.length > 0) throw new ManifestError(warnings, source);
     const { deployments } = loaded;
     const eventingObjects = loaded.brokers.length + loaded.triggers.length + loaded.services.length + loaded.kubeDeployments.length + loaded.configMaps.length;
     const eventing = this.#options.eventing;

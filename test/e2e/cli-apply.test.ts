@@ -9,6 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { readApiToken } from '../../src/client/index.ts';
+import { connectControlPlane } from '../../src/cli/control-plane.ts';
 import { ROOT, Trantor, type CliResult } from './harness.ts';
 
 const trantor = new Trantor();
@@ -132,6 +134,19 @@ test('a misspelt field is warned about by path on stderr; --strict and --validat
   const warned = ok(['apply', '-f', join(work, 'typo.yaml')]);
   assert.equal(warned.stdout, 'seldondeployment.machinelearning.seldon.io/typo created\n');
   assert.equal(warned.stderr, 'Warning: SeldonDeployment typo: spec.predictors[0].replica: unknown field; did you mean replicas?\n');
+});
+
+test('the API answers unknown fields in Warning headers too, and refuses a dryRun it does not know', async () => {
+  const { apiUrl } = connectControlPlane(trantor.home, {});
+  const headers = { authorization: `Bearer ${readApiToken(trantor.home)}`, 'content-type': 'application/yaml' };
+  const answer = await fetch(`${apiUrl}/v1/apply?dryRun=All`, { method: 'POST', headers, body: sdep('api-typo', '', ', replica: 2') });
+  assert.equal(answer.status, 200);
+  assert.equal(answer.headers.get('warning'), '299 - "SeldonDeployment api-typo: spec.predictors[0].replica: unknown field; did you mean replicas?"');
+  assert.deepEqual(((await answer.json()) as { dryRun?: boolean }).dryRun, true);
+  const bad = await fetch(`${apiUrl}/v1/apply?dryRun=yes`, { method: 'POST', headers, body: sdep('api-typo') });
+  assert.equal(bad.status, 400);
+  assert.match(await bad.text(), /dryRun=yes: the only value is All/);
+  assert.equal(deployments().includes('default/api-typo'), false);
 });
 
 test('diff: 0 when the manifest is what is applied, 1 with a unified diff when not, 2 on error', () => {
