@@ -9,8 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { readApiToken } from '../../src/client/index.ts';
-import { connectControlPlane } from '../../src/cli/control-plane.ts';
+import { ControlPlaneClient, readApiToken } from '../../src/client/index.ts';
 import { ROOT, Trantor, type CliResult } from './harness.ts';
 
 const trantor = new Trantor();
@@ -137,7 +136,7 @@ test('a misspelt field is warned about by path on stderr; --strict and --validat
 });
 
 test('the API answers unknown fields in Warning headers too, and refuses a dryRun it does not know', async () => {
-  const { apiUrl } = connectControlPlane(trantor.home, {});
+  const { apiUrl } = ControlPlaneClient.fromHome(trantor.home);
   const headers = { authorization: `Bearer ${readApiToken(trantor.home)}`, 'content-type': 'application/yaml' };
   const answer = await fetch(`${apiUrl}/v1/apply?dryRun=All`, { method: 'POST', headers, body: sdep('api-typo', '', ', replica: 2') });
   assert.equal(answer.status, 200);
