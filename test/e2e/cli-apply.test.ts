@@ -79,6 +79,13 @@ test('one bad file among several: nothing is applied, and every problem is named
   assert.equal(deployments().includes('default/good'), false);
 });
 
+test('--wait over several files returns once every SeldonDeployment in them is Available', () => {
+  write({ 'wait/a.yaml': sdep('wait-a'), 'wait/b.yaml': sdep('wait-b') });
+  const waited = ok(['apply', '-f', join(work, 'wait'), '--wait', '--timeout', '60s']);
+  assert.match(waited.stderr, /default\/wait-a: Available/);
+  assert.match(waited.stderr, /default\/wait-b: Available/);
+});
+
 test('missing paths and empty folders get a clear message', () => {
   mkdirSync(join(work, 'empty'), { recursive: true });
   const missing = run(['apply', '-f', join(work, 'nope.yaml')]);
