@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { request } from 'undici';
 import type { ControlPlaneClient } from '../client/index.ts';
-import type { ApplyResponse, DeploymentList, DeploymentView } from '../manifest/index.ts';
+import type { DeploymentList, DeploymentView } from '../manifest/index.ts';
 import { loadManifests } from '../manifest/index.ts';
 import { asTrantorError, stringifyJson } from '../protocol/index.ts';
 import { callApi, callApiJson, CliError, failureOf, streamApi } from './control-plane.ts';
@@ -16,6 +16,8 @@ import { addEventCommands } from './events.ts';
 import { addStorageInitCommand } from './storage-init.ts';
 import { waitForDeployments, type WaitTarget } from './wait.ts';
 import { addStorageCommands } from './storage.ts';
+import { addApplyCommand } from './apply.ts';
+import { addDiffCommand } from './diff.ts';
 import { age, parseOutput, serialise, table } from './format.ts';
 import { deleteObject, deleteTargets, getAll, getObjects } from './objects.ts';
 import { qualifiedName, resourceOfWord, resourceWords } from './resources.ts';
@@ -73,12 +75,14 @@ function deploymentRows(items: readonly DeploymentView[], wide: boolean): string
   return table(headers, rows);
 }
 
-function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!match) throw new CliError(`--timeout ${text}: expected a duration such as 90s, 5m or 1500ms`);
-  const value = Number(match[1]);
-  const unit = match[2] ?? 's';
-  return unit === 'ms' ? value : unit === 'm' ? value * 60_000 : value * 1000;
+/** `apply --wait`: the deployments awaited with wait.ts's progress display. */
+function waitWithProgress(info: ControlPlaneClient, targets: readonly WaitTarget[], timeoutMs: number, io: Io): Promise<void> {
+  const view = (t: WaitTarget): Promise<DeploymentView> =>
+    callApiJson<DeploymentView>(info, 'GET', `/v1/deployments/${encodeURIComponent(t.namespace)}/${encodeURIComponent(t.name)}`);
+  // Rewritten in place only on a real terminal; captured output (tests, CI) gets plain lines.
+  // A pseudo-terminal with no size (script, some CI runners) says 0 columns: then lines are not cut.
+  const terminal = io === processIo && process.stderr.isTTY ? process.stderr.columns || Number.POSITIVE_INFINITY : undefined;
+  return waitForDeployments(view, targets, { timeoutMs, write: io.err, terminalColumns: terminal });
 }
 
 export function buildProgram(io: Io = processIo): Command {
@@ -89,37 +93,8 @@ export function buildProgram(io: Io = processIo): Command {
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
-  program
-    .command('apply')
-    .description('apply the manifests in a file (or - for stdin)')
-    .requiredOption('-f, --filename <file>', 'the manifest file, or - for stdin')
-    .option('--wait', 'return once every SeldonDeployment in it is Available (exit 1 if one fails)')
-    .option('--timeout <duration>', 'how long --wait waits', '300s')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['json', 'yaml', 'name']))
-    .action(async (opts: { filename: string; wait?: boolean; timeout: string; output?: 'json' | 'yaml' | 'name' }, command: Command) => {
-      const manifest = readManifest(opts.filename, io);
-      // Validate here too, so a bad manifest fails fast with the file's name even before the server answers.
-      // The replicas limit is the server's (trantor up --max-replicas): it checks that one.
-      loadManifests(manifest.text, { source: manifest.source, baseDir: manifest.baseDir, maxReplicas: Number.MAX_SAFE_INTEGER });
-      const info = connect(command, io);
-      const result = await callApiJson<ApplyResponse>(info, 'POST', '/v1/apply', manifest.text, {
-        'content-type': 'application/yaml',
-        'x-trantor-base-dir': encodeURIComponent(manifest.baseDir),
-        'x-trantor-source': encodeURIComponent(manifest.source),
-      });
-      if (opts.output === 'json' || opts.output === 'yaml') io.out(serialise(result, opts.output));
-      else if (opts.output === 'name') for (const a of result.applied) io.out(qualifiedName(a.kind, a.name));
-      else for (const a of result.applied) io.out(`${qualifiedName(a.kind, a.name)} ${a.action}`);
-      const deployments = result.applied.filter((a) => a.kind === 'SeldonDeployment');
-      if (opts.wait === true) {
-        const view = (t: WaitTarget): Promise<DeploymentView> =>
-          callApiJson<DeploymentView>(info, 'GET', `/v1/deployments/${encodeURIComponent(t.namespace)}/${encodeURIComponent(t.name)}`);
-        // Rewritten in place only on a real terminal; captured output (tests, CI) gets plain lines.
-        // A pseudo-terminal with no size (script, some CI runners) says 0 columns: then lines are not cut.
-        const terminal = io === processIo && process.stderr.isTTY ? process.stderr.columns || Number.POSITIVE_INFINITY : undefined;
-        await waitForDeployments(view, deployments, { timeoutMs: parseDuration(opts.timeout), write: io.err, terminalColumns: terminal });
-      }
-    });
+  addApplyCommand(program, io, waitWithProgress);
+  addDiffCommand(program, io);
 
   program
     .command('get')
@@ -273,7 +248,8 @@ export async function runCli(program: Command, argv: readonly string[], io: Io =
     return 0;
   } catch (err) {
     if (err instanceof CliError) {
-      io.err(`error: ${err.message}`);
+      // An empty message is an answer given by the exit code alone (diff's 1: different).
+      if (err.message !== '') io.err(`error: ${err.message}`);
       return err.exitCode;
     }
     const code = (err as { code?: unknown }).code;

@@ -17,6 +17,16 @@ export interface AppliedObject {
 
 export interface ApplyResponse {
   applied: AppliedObject[];
+  /** Set on a dry run (`?dryRun=All`): the actions are what applying would do; nothing was stored. */
+  dryRun?: true;
+  /** Fields no table knows (`SeldonDeployment iris: spec.predictors[0].replica: unknown field; did you mean replicas?`). */
+  warnings?: string[];
+}
+
+/** How `POST /v1/apply` treats a manifest: `dryRun` stores and starts nothing; unknown fields are refused, warned about (the default) or ignored. */
+export interface ApplyMode {
+  dryRun?: boolean;
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
 }
 
 /** An object's metadata as read back: when it was first applied, in Kubernetes' RFC 3339 form. */

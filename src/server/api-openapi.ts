@@ -103,6 +103,8 @@ const SCHEMAS = {
           },
         },
       },
+      dryRun: { type: 'boolean', enum: [true], description: 'Set on a dry run: the actions are what applying would do; nothing was stored.' },
+      warnings: { type: 'array', items: { type: 'string' }, description: 'Unknown fields, by object and path, with the field most likely meant.' },
     },
   },
   Deployment: {
@@ -166,6 +168,14 @@ export const API_OPENAPI = Object.freeze({
         parameters: [
           { name: 'X-Trantor-Base-Dir', in: 'header', required: false, schema: { type: 'string' }, description: 'The folder relative paths resolve against, URI-encoded.' },
           { name: 'X-Trantor-Source', in: 'header', required: false, schema: { type: 'string' }, description: 'A name for the manifests in messages, URI-encoded.' },
+          { name: 'dryRun', in: 'query', required: false, schema: { type: 'string', enum: ['All'] }, description: 'Check and answer what applying would do; store and start nothing.' },
+          {
+            name: 'fieldValidation',
+            in: 'query',
+            required: false,
+            schema: { type: 'string', enum: ['Strict', 'Warn', 'Ignore'], default: 'Warn' },
+            description: 'Strict refuses manifests with unknown fields; Warn answers them as warnings.',
+          },
         ],
         requestBody: {
           required: true,

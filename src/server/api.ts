@@ -9,10 +9,10 @@ import { parseJson, TrantorError } from '../protocol/index.ts';
 import { requireToken, type ApiToken } from './api-token.ts';
 import { checkObjectSegments, pathSegments, percentDecoded } from './api-paths.ts';
 import { API_OPENAPI } from './api-openapi.ts';
-import type { ApplyResponse, BrokerView, ConfigMapView, DeploymentView, KubeDeploymentView, LogLine, ServiceView, SinkRegistration, TriggerView } from '../manifest/index.ts';
+import type { ApplyMode, ApplyResponse, BrokerView, ConfigMapView, DeploymentView, KubeDeploymentView, LogLine, ServiceView, SinkRegistration, TriggerView } from '../manifest/index.ts';
 
 export interface ControlPlaneOps {
-  apply(text: string, source: string, baseDir: string): Promise<ApplyResponse>;
+  apply(text: string, source: string, baseDir: string, mode?: ApplyMode): Promise<ApplyResponse>;
   list(): DeploymentView[];
   get(namespace: string, name: string): DeploymentView | undefined;
   remove(namespace: string, name: string): Promise<boolean>;
@@ -66,6 +66,17 @@ function single(value: string | string[] | undefined): string | undefined {
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return typeof value === 'string' ? percentDecoded(value, `header ${name}`) : undefined;
+}
+
+/** Kubernetes' query parameters for a write: `dryRun=All` (nothing stored) and `fieldValidation=Strict|Warn|Ignore`. */
+function applyModeOf(url: URL): ApplyMode {
+  const dryRun = url.searchParams.get('dryRun');
+  if (dryRun !== null && dryRun !== 'All') throw new TrantorError('BAD_PATH', `dryRun=${dryRun}: the only value is All (validate and answer, store nothing)`);
+  const validation = url.searchParams.get('fieldValidation') ?? 'Warn';
+  if (validation !== 'Strict' && validation !== 'Warn' && validation !== 'Ignore') {
+    throw new TrantorError('BAD_PATH', `fieldValidation=${validation}: use Strict (refuse unknown fields), Warn (the default) or Ignore`);
+  }
+  return { dryRun: dryRun === 'All', fieldValidation: validation };
 }
 
 function notFound(namespace: string, name: string): TrantorError {
@@ -153,7 +164,9 @@ async function route(ops: ControlPlaneOps, origin: RequestOriginPolicy, token: A
     const text = await readText(req, { limitBytes: limits.bodyLimit, what: 'the manifest' }, announcedLength(req));
     // YAML flow collections nest like JSON: refuse what the parser would recurse through.
     assertJsonDepth(text, source);
-    const result = await ops.apply(text, source, baseDir);
+    const result = await ops.apply(text, source, baseDir, applyModeOf(url));
+    // As Kubernetes does: each warning also in a `Warning: 299 - "…"` header, for clients that read only headers.
+    if (result.warnings !== undefined) res.setHeader('warning', result.warnings.map((w) => `299 - ${JSON.stringify(w.replace(/[^\x20-\x7e]/g, '?'))}`));
     return send(res, 200, result);
   }
 

@@ -57,3 +57,30 @@ test('a protocol: v2 deployment asking for in-process components is refused: V2 
   await assert.rejects(plane.apply(inProcess, 'iris-v2.yaml', home), /protocol: v2 components run as processes; remove the trantor.io\/in-process annotation/);
   assert.deepEqual(plane.list(), []);
 });
+
+const MISSPELT = `apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: iris, namespace: seldon}
+spec:
+  predictors:
+  - {name: default, replica: 2, graph: {name: classifier, implementation: SIMPLE_MODEL}}
+`;
+
+test('a dry run answers what applying would do and stores nothing; then a real apply, then a dry run says unchanged', async () => {
+  const plane = controlPlane();
+  assert.deepEqual((await plane.apply(MISSPELT, 'iris.yaml', home, { dryRun: true })).applied, [{ kind: 'SeldonDeployment', namespace: 'seldon', name: 'iris', action: 'created' }]);
+  assert.equal(plane.get('seldon', 'iris'), undefined);
+  await plane.apply(MISSPELT, 'iris.yaml', home);
+  const again = await plane.apply(MISSPELT, 'iris.yaml', home, { dryRun: true });
+  assert.equal(again.dryRun, true);
+  assert.equal(again.applied[0]?.action, 'unchanged');
+});
+
+test('unknown fields come back as warnings; strict refuses them and stores nothing', async () => {
+  const plane = controlPlane();
+  await assert.rejects(plane.apply(MISSPELT, 'iris.yaml', home, { fieldValidation: 'Strict' }), (err: unknown) => err instanceof TrantorError && err.code === 'BAD_MANIFEST' && /iris\.yaml: SeldonDeployment iris: spec\.predictors\[0\]\.replica: unknown field; did you mean replicas\?/.test(err.message));
+  assert.equal(plane.get('seldon', 'iris'), undefined);
+  const answer = await plane.apply(MISSPELT, 'iris.yaml', home);
+  assert.deepEqual(answer.warnings, ['SeldonDeployment iris: spec.predictors[0].replica: unknown field; did you mean replicas?']);
+  assert.equal((await plane.apply(MISSPELT, 'iris.yaml', home, { fieldValidation: 'Ignore' })).warnings, undefined);
+});

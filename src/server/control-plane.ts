@@ -6,8 +6,8 @@ import type { Logger } from 'pino';
 import { PredictorExecutor, type ExecutorOptions, type Metrics, type RequestLogger, type Transport, type V2Transport } from '../executor/index.ts';
 import { eventNamingOf, type DeploymentEntry, type DeploymentTable } from '../gateway/index.ts';
 import { TrantorError } from '../protocol/index.ts';
-import type { AppliedObject, ApplyAction, ApplyResponse, DeploymentView, LogLine, Runtime, LoadOptions } from '../manifest/index.ts';
-import { DEFAULT_MAX_REPLICAS, IN_PROCESS_ANNOTATION, loadManifests, manifestOf, servesInProcess } from '../manifest/index.ts';
+import type { AppliedObject, ApplyAction, ApplyMode, ApplyResponse, DeploymentView, LogLine, Runtime, LoadOptions } from '../manifest/index.ts';
+import { DEFAULT_MAX_REPLICAS, IN_PROCESS_ANNOTATION, ManifestError, loadManifests, manifestOf, servesInProcess, unknownFieldWarnings } from '../manifest/index.ts';
 import type { ControlPlaneOps } from './api.ts';
 import type { EventingControl } from './eventing-control.ts';
 import type { InProcessComponents } from './in-process.ts';
@@ -151,9 +151,11 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     return { maxReplicas: this.#options.maxReplicas ?? DEFAULT_MAX_REPLICAS };
   }
 
-  async apply(text: string, source: string, baseDir: string): Promise<ApplyResponse> {
+  async apply(text: string, source: string, baseDir: string, mode: ApplyMode = {}): Promise<ApplyResponse> {
     // loadManifests throws before anything is stored when any document is bad: nothing is half-applied.
     const loaded = loadManifests(text, { ...this.#loadOptions, source, baseDir });
+    const warnings = mode.fieldValidation === 'Ignore' ? [] : unknownFieldWarnings(text);
+    if (mode.fieldValidation === 'Strict' && warnings.length > 0) throw new ManifestError(warnings, source);
     const { deployments } = loaded;
     const eventingObjects = loaded.brokers.length + loaded.triggers.length + loaded.services.length + loaded.kubeDeployments.length + loaded.configMaps.length;
     const eventing = this.#options.eventing;
@@ -168,12 +170,17 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
       }
     }
     const applied: AppliedObject[] = [];
+    const answer = (): ApplyResponse => ({ applied, ...(mode.dryRun === true ? { dryRun: true as const } : {}), ...(warnings.length > 0 ? { warnings } : {}) });
     for (const deployment of deployments) {
       const { namespace, name } = deployment.metadata;
       const previous = this.#deployments.get(namespace, name);
       let action: ApplyAction = 'created';
       if (previous !== undefined) {
         action = JSON.stringify(previous.stored.deployment) === JSON.stringify(deployment) ? 'unchanged' : 'configured';
+      }
+      if (mode.dryRun === true) {
+        applied.push({ kind: 'SeldonDeployment', namespace, name, action });
+        continue;
       }
       const stored: StoredDeployment = { deployment, createdAt: previous?.stored.createdAt ?? new Date().toISOString() };
       await this.#options.store.save(stored);
@@ -183,10 +190,10 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     }
     if (eventing !== undefined) {
       // Triggers in the same file resolve against the deployments just applied.
-      if (eventingObjects > 0) applied.push(...(await eventing.apply(loaded)));
-      else if (deployments.length > 0) await eventing.resolve();
+      if (eventingObjects > 0) applied.push(...(await eventing.apply(loaded, mode.dryRun === true)));
+      else if (deployments.length > 0 && mode.dryRun !== true) await eventing.resolve();
     }
-    return { applied };
+    return answer();
   }
 
   async #activate(stored: StoredDeployment): Promise<void> {

@@ -144,7 +144,8 @@ export class EventingControl implements EventingOps {
     return { object, createdAt };
   }
 
-  async apply(objects: { brokers: Broker[]; triggers: Trigger[]; services: Service[]; kubeDeployments: Deployment[]; configMaps: ConfigMap[] }): Promise<AppliedObject[]> {
+  /** Stores the objects (or, with `dryRun`, only says what storing them would do). */
+  async apply(objects: { brokers: Broker[]; triggers: Trigger[]; services: Service[]; kubeDeployments: Deployment[]; configMaps: ConfigMap[] }, dryRun = false): Promise<AppliedObject[]> {
     const applied: AppliedObject[] = [];
     const put = async <T extends { metadata: { namespace: string; name: string } }>(kind: Kind, object: T): Promise<void> => {
       const { namespace, name } = object.metadata;
@@ -153,18 +154,19 @@ export class EventingControl implements EventingOps {
       const previous = map.get(key(namespace, name)) ?? (kind === 'Broker' ? (this.#implicitBroker(namespace, name) as Stored<T> | undefined) : undefined);
       let action: ApplyAction = 'created';
       if (previous !== undefined) action = JSON.stringify(previous.object) === JSON.stringify(object) ? 'unchanged' : 'configured';
+      applied.push({ kind, namespace, name, action });
+      if (dryRun) return;
       const entry: Stored<T> = { object, createdAt: previous?.createdAt ?? new Date().toISOString() };
       await this.#options.store.saveObject(PLURAL[kind], namespace, name, entry);
       map.set(key(namespace, name), entry);
       if (kind === 'Trigger') this.#unrestoredTriggers.delete(key(namespace, name));
-      applied.push({ kind, namespace, name, action });
     };
     for (const c of objects.configMaps) await put('ConfigMap', c);
     for (const b of objects.brokers) await put('Broker', b);
     for (const s of objects.services) await put('Service', s);
     for (const d of objects.kubeDeployments) await put('Deployment', d);
     for (const t of objects.triggers) await put('Trigger', t);
-    if (applied.length > 0) await this.resolve();
+    if (applied.length > 0 && !dryRun) await this.resolve();
     return applied;
   }
 
