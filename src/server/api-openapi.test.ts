@@ -10,6 +10,7 @@ const ops: ControlPlaneOps = {
   remove: () => Promise.resolve(false),
   logs: () => [],
   followLogs: () => () => undefined,
+  events: () => [],
 };
 
 const eventing: EventingOps = {

@@ -22,7 +22,7 @@ import type {
   Service,
   ServiceView,
   Trigger,
-  TriggerView, LoadOptions, LoadedManifests
+  TriggerView, LoadOptions, LoadedManifests, ObjectEventRecorder
 } from '../manifest/index.ts';
 import { BUILT_IN_DELIVERY, DEFAULT_MAX_REPLICAS, brokerDefaultsOf, defaultDeliveryFor, loadManifests, manifestOf } from '../manifest/index.ts';
 import type { EventingOps } from './api.ts';
@@ -60,6 +60,8 @@ export interface EventingControlOptions {
   gatewayUrl: () => string;
   /** Limits stored objects are checked against again on restore; `maxReplicas` defaults to DEFAULT_MAX_REPLICAS. */
   maxReplicas?: number;
+  /** Where the Kubernetes-style Event of a deletion goes; nowhere when absent. */
+  recorder?: ObjectEventRecorder;
 }
 
 /** A local process receiving a Service's events (`trantor event-display`). */
@@ -180,6 +182,7 @@ export class EventingControl implements EventingOps {
     }
     if (!this.#objects[kind].delete(key(namespace, name))) return false;
     await this.#options.store.removeObject(PLURAL[kind], namespace, name);
+    this.#options.recorder?.record({ type: 'Normal', reason: 'Deleted', message: `${kind} ${name} deleted`, source: 'control-plane', involvedObject: { kind, namespace, name } });
     await this.resolve();
     return true;
   }
