@@ -23,6 +23,8 @@ export interface ReplicaStatus {
   message?: string;
   /** `iris-default-classifier-0`: the name `trantor get pods` lists it by. */
   name?: string;
+  /** When the replica was made (RFC 3339); restarts do not change it. */
+  createdAt?: string;
   /** When its current process started (RFC 3339). */
   startedAt?: string;
   /** How its last process ended, when one crashed: kubectl's `lastState.terminated`. */

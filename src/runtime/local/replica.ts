@@ -112,6 +112,8 @@ export class Replica {
   lastTermination: ReplicaExit | undefined;
   /** When its current process was started. */
   startedAt: number | undefined;
+  /** When it was made (a pod's age, which restarts do not reset). */
+  readonly createdAt = Date.now();
   address: ReplicaAddress | undefined;
   attempt: Attempt | undefined;
   restartTimer: NodeJS.Timeout | undefined;

@@ -15,6 +15,7 @@ export function replicaStatus(replica: Replica): ReplicaStatus {
     state: replica.state,
     restarts: replica.restarts,
     name: replica.podName,
+    createdAt: new Date(replica.createdAt).toISOString(),
   };
   if (replica.startedAt !== undefined) status.startedAt = new Date(replica.startedAt).toISOString();
   const ended = replica.lastTermination;
