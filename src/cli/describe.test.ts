@@ -222,14 +222,14 @@ test('describe of an apps/v1 Deployment: its containers and ready replicas', () 
       template: { metadata: { labels: { app: 'event-display' } }, spec: { containers: [{ name: 'event-display', image: 'gcr.io/knative-releases/event_display', env: [] }] } },
     },
     status: { readyReplicas: 1, createdAt: at(300) },
-  } as KubeDeploymentView;
+  };
   const text = describeKubeDeployment(deployment, [], NOW);
   assert.match(text, /^ {2}Containers:\n {4}event-display:\n {6}Image: {2}gcr\.io\/knative-releases\/event_display$/m);
   assert.match(text, /^ {2}Ready Replicas: {2}1\/1$/m);
 });
 
 test('describe of a ConfigMap prints its data as kubectl does', () => {
-  const map: ConfigMapView = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config-br-defaults', namespace: 'knative-eventing', labels: {}, annotations: {} }, data: { 'default-br-config': 'clusterDefault:\n  delivery: {retry: 3}\n' }, status: { createdAt: at(60) } } as ConfigMapView;
+  const map: ConfigMapView = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config-br-defaults', namespace: 'knative-eventing', labels: {}, annotations: {} }, data: { 'default-br-config': 'clusterDefault:\n  delivery: {retry: 3}\n' }, status: { createdAt: at(60) } };
   const text = describeConfigMap(map, [], NOW);
   assert.match(text, /^Data\n====\ndefault-br-config:\n----\nclusterDefault:\n {2}delivery: \{retry: 3\}$/m);
 });
