@@ -84,6 +84,15 @@ function head(page: Page, object: { apiVersion?: string; kind?: string; metadata
   ]);
 }
 
+/** A page: the head, what `body` writes, then the Events section. */
+function objectPage(object: { apiVersion?: string; kind?: string; metadata: ViewMeta }, events: readonly ObjectEvent[], now: number, body: (page: Page) => void): string {
+  const page = new Page();
+  head(page, object, now);
+  body(page);
+  page.block(eventsSection(events, now), 0);
+  return page.toString();
+}
+
 function conditions(page: Page, list: readonly Condition[] | undefined, indent: number): void {
   if (list === undefined || list.length === 0) return;
   page.line('Conditions:', indent);
@@ -161,171 +170,159 @@ function lastExitText(pod: Pod, now: number): string {
 }
 
 export function describeDeployment(view: DeploymentView, events: readonly ObjectEvent[], now = Date.now()): string {
-  const page = new Page();
-  head(page, view, now);
-  page.line('Spec:');
-  page.fields(
-    [
-      ['Protocol', view.spec.protocol ?? 'seldon'],
-      ['Transport', view.spec.transport ?? 'rest'],
-    ],
-    2,
-  );
-  page.line('Predictors:', 2);
-  for (const predictor of view.spec.predictors ?? []) {
-    page.line(`${predictor.name}:`, 4);
+  return objectPage(view, events, now, (page) => {
+    page.line('Spec:');
     page.fields(
       [
-        ['Replicas', String(predictor.replicas ?? 1)],
-        ['Traffic', predictor.traffic === undefined ? undefined : `${predictor.traffic}%`],
-        ['Shadow', predictor.shadow === true ? 'true' : undefined],
+        ['Protocol', view.spec.protocol ?? 'seldon'],
+        ['Transport', view.spec.transport ?? 'rest'],
       ],
-      6,
+      2,
     );
-    const containers = (predictor.componentSpecs ?? []).flatMap((c) => c.spec.containers);
-    const commandOf = (node: string): string | undefined => {
-      const c = containers.find((x) => x.name === node);
-      if (c === undefined) return undefined;
-      const words = [...(c.command ?? []), ...(c.args ?? [])];
-      return words.length > 0 ? words.join(' ') : c.image;
-    };
-    page.line('Graph:', 6);
-    if (predictor.graph !== undefined) for (const line of graphTree(predictor.graph, commandOf)) page.line(line, 8);
-  }
-  const status = view.status;
-  page.line('Status:');
-  page.fields(
-    [
-      ['State', status.state],
-      ['Description', status.description],
-      ['Address', status.address.url],
-    ],
-    2,
-  );
-  const pods = podsOf([view]);
-  if (pods.length === 0) page.line('Replicas:  <none>');
-  else {
-    page.line('Replicas:');
-    const rows = pods.map((p) => [p.name, `${p.replica.predictor}/${p.replica.node}`, podStatus(p.replica), p.replica.state === 'Ready' ? '1/1' : '0/1', restartsText(p.replica, now), lastExitText(p, now), p.replica.message ?? '']);
-    page.block(table(['NAME', 'NODE', 'STATUS', 'READY', 'RESTARTS', 'LAST EXIT', 'MESSAGE'], rows), 2);
-  }
-  page.block(eventsSection(events, now), 0);
-  return page.toString();
+    page.line('Predictors:', 2);
+    for (const predictor of view.spec.predictors ?? []) {
+      page.line(`${predictor.name}:`, 4);
+      page.fields(
+        [
+          ['Replicas', String(predictor.replicas ?? 1)],
+          ['Traffic', predictor.traffic === undefined ? undefined : `${predictor.traffic}%`],
+          ['Shadow', predictor.shadow === true ? 'true' : undefined],
+        ],
+        6,
+      );
+      const containers = (predictor.componentSpecs ?? []).flatMap((c) => c.spec.containers);
+      const commandOf = (node: string): string | undefined => {
+        const c = containers.find((x) => x.name === node);
+        if (c === undefined) return undefined;
+        const words = [...(c.command ?? []), ...(c.args ?? [])];
+        return words.length > 0 ? words.join(' ') : c.image;
+      };
+      page.line('Graph:', 6);
+      if (predictor.graph !== undefined) for (const line of graphTree(predictor.graph, commandOf)) page.line(line, 8);
+    }
+    const status = view.status;
+    page.line('Status:');
+    page.fields(
+      [
+        ['State', status.state],
+        ['Description', status.description],
+        ['Address', status.address.url],
+      ],
+      2,
+    );
+    const pods = podsOf([view]);
+    if (pods.length === 0) page.line('Replicas:  <none>');
+    else {
+      page.line('Replicas:');
+      const rows = pods.map((p) => [p.name, `${p.replica.predictor}/${p.replica.node}`, podStatus(p.replica), p.replica.state === 'Ready' ? '1/1' : '0/1', restartsText(p.replica, now), lastExitText(p, now), p.replica.message ?? '']);
+      page.block(table(['NAME', 'NODE', 'STATUS', 'READY', 'RESTARTS', 'LAST EXIT', 'MESSAGE'], rows), 2);
+    }
+  });
 }
 
 export function describeTrigger(view: TriggerView, events: readonly ObjectEvent[], now = Date.now()): string {
-  const page = new Page();
-  head(page, view, now);
-  const attributes = Object.entries(view.spec.filter.attributes ?? {});
-  page.line('Spec:');
-  page.fields(
-    [
-      ['Broker', view.spec.broker],
-      ['Filter', attributes.length === 0 ? '<every event>' : attributes.map(([k, v]) => (v === '' ? `${k} present` : `${k}=${v}`)).join('\n')],
-      ['Filters', view.spec.filters === undefined ? undefined : JSON.stringify(view.spec.filters)],
-      ['Subscriber', destination(view.spec.subscriber)],
-    ],
-    2,
-  );
-  delivery(page, view.spec.delivery, 2);
-  const s = view.status;
-  const d = s.deliveries;
-  page.line('Status:');
-  page.fields(
-    [
-      ['Ready', s.ready ? 'True' : 'False'],
-      ['Reason', s.reason],
-      ['Message', s.message],
-      ['Subscriber URI', s.subscriberUri ?? '<unresolved>'],
-      ['Dead Letter Sink URI', s.deadLetterSinkUri],
-      ['Deliveries', d === undefined ? undefined : `${d.delivered} delivered, ${d.retried} retried, ${d.deadLettered} dead-lettered, ${d.dropped} dropped`],
-    ],
-    2,
-  );
-  conditions(page, s.conditions, 2);
-  page.block(eventsSection(events, now), 0);
-  return page.toString();
+  return objectPage(view, events, now, (page) => {
+    const attributes = Object.entries(view.spec.filter.attributes ?? {});
+    page.line('Spec:');
+    page.fields(
+      [
+        ['Broker', view.spec.broker],
+        ['Filter', attributes.length === 0 ? '<every event>' : attributes.map(([k, v]) => (v === '' ? `${k} present` : `${k}=${v}`)).join('\n')],
+        ['Filters', view.spec.filters === undefined ? undefined : JSON.stringify(view.spec.filters)],
+        ['Subscriber', destination(view.spec.subscriber)],
+      ],
+      2,
+    );
+    delivery(page, view.spec.delivery, 2);
+    const s = view.status;
+    const d = s.deliveries;
+    page.line('Status:');
+    page.fields(
+      [
+        ['Ready', s.ready ? 'True' : 'False'],
+        ['Reason', s.reason],
+        ['Message', s.message],
+        ['Subscriber URI', s.subscriberUri ?? '<unresolved>'],
+        ['Dead Letter Sink URI', s.deadLetterSinkUri],
+        ['Deliveries', d === undefined ? undefined : `${d.delivered} delivered, ${d.retried} retried, ${d.deadLettered} dead-lettered, ${d.dropped} dropped`],
+      ],
+      2,
+    );
+    conditions(page, s.conditions, 2);
+  });
 }
 
 export function describeBroker(view: BrokerView, events: readonly ObjectEvent[], now = Date.now()): string {
-  const page = new Page();
-  head(page, view, now);
-  page.line('Spec:');
-  delivery(page, view.spec.delivery, 2);
-  const s = view.status;
-  page.line('Status:');
-  page.fields(
-    [
-      ['Ready', s.ready ? 'True' : 'False'],
-      ['Reason', s.reason],
-      ['Address', s.address.url],
-      ['Dead Letter Sink URI', s.deadLetterSinkUri],
-    ],
-    2,
-  );
-  conditions(page, s.conditions, 2);
-  page.block(eventsSection(events, now), 0);
-  return page.toString();
+  return objectPage(view, events, now, (page) => {
+    page.line('Spec:');
+    delivery(page, view.spec.delivery, 2);
+    const s = view.status;
+    page.line('Status:');
+    page.fields(
+      [
+        ['Ready', s.ready ? 'True' : 'False'],
+        ['Reason', s.reason],
+        ['Address', s.address.url],
+        ['Dead Letter Sink URI', s.deadLetterSinkUri],
+      ],
+      2,
+    );
+    conditions(page, s.conditions, 2);
+  });
 }
 
 export function describeService(view: ServiceView, events: readonly ObjectEvent[], now = Date.now()): string {
-  const page = new Page();
-  head(page, view, now);
-  page.line('Spec:');
-  page.fields(
-    [
-      ['Selector', mapLines(view.spec.selector)],
-      ['Ports', view.spec.ports.map((p) => `${p.port}${p.targetPort === p.port ? '' : ` -> ${p.targetPort}`}/${p.protocol}`).join('\n') || '<none>'],
-    ],
-    2,
-  );
-  page.line('Status:');
-  page.fields([['Sink', view.status.sinkUrl ?? '<none>: no process receives its events; start one with trantor event-display']], 2);
-  page.block(eventsSection(events, now), 0);
-  return page.toString();
+  return objectPage(view, events, now, (page) => {
+    page.line('Spec:');
+    page.fields(
+      [
+        ['Selector', mapLines(view.spec.selector)],
+        ['Ports', view.spec.ports.map((p) => `${p.port}${p.targetPort === p.port ? '' : ` -> ${p.targetPort}`}/${p.protocol}`).join('\n') || '<none>'],
+      ],
+      2,
+    );
+    page.line('Status:');
+    page.fields([['Sink', view.status.sinkUrl ?? '<none>: no process receives its events; start one with trantor event-display']], 2);
+  });
 }
 
 export function describeKubeDeployment(view: KubeDeploymentView, events: readonly ObjectEvent[], now = Date.now()): string {
-  const page = new Page();
-  head(page, view, now);
-  page.line('Spec:');
-  page.fields(
-    [
-      ['Replicas', String(view.spec.replicas)],
-      ['Selector', mapLines(view.spec.selector.matchLabels)],
-    ],
-    2,
-  );
-  page.line('Containers:', 2);
-  for (const c of view.spec.template.spec.containers) {
-    page.line(`${c.name}:`, 4);
+  return objectPage(view, events, now, (page) => {
+    page.line('Spec:');
     page.fields(
       [
-        ['Image', c.image],
-        ['Command', c.command?.join(' ')],
-        ['Args', c.args?.join(' ')],
+        ['Replicas', String(view.spec.replicas)],
+        ['Selector', mapLines(view.spec.selector.matchLabels)],
       ],
-      6,
+      2,
     );
-  }
-  page.line('Status:');
-  page.fields([['Ready Replicas', `${view.status.readyReplicas}/${view.spec.replicas}`]], 2);
-  page.block(eventsSection(events, now), 0);
-  return page.toString();
+    page.line('Containers:', 2);
+    for (const c of view.spec.template.spec.containers) {
+      page.line(`${c.name}:`, 4);
+      page.fields(
+        [
+          ['Image', c.image],
+          ['Command', c.command?.join(' ')],
+          ['Args', c.args?.join(' ')],
+        ],
+        6,
+      );
+    }
+    page.line('Status:');
+    page.fields([['Ready Replicas', `${view.status.readyReplicas}/${view.spec.replicas}`]], 2);
+  });
 }
 
 export function describeConfigMap(view: ConfigMapView, events: readonly ObjectEvent[], now = Date.now()): string {
-  const page = new Page();
-  head(page, { ...view, metadata: { ...view.metadata, creationTimestamp: view.status.createdAt } }, now);
-  page.line('Data');
-  page.line('====');
-  for (const [key, value] of Object.entries(view.data)) {
-    page.line(`${key}:`);
-    page.line('----');
-    page.block(value.trimEnd(), 0);
-  }
-  page.block(eventsSection(events, now), 0);
-  return page.toString();
+  return objectPage({ ...view, metadata: { ...view.metadata, creationTimestamp: view.status.createdAt } }, events, now, (page) => {
+    page.line('Data');
+    page.line('====');
+    for (const [key, value] of Object.entries(view.data)) {
+      page.line(`${key}:`);
+      page.line('----');
+      page.block(value.trimEnd(), 0);
+    }
+  });
 }
 
 /** A replica process, as `kubectl describe pod` prints one (its events: those of its SeldonDeployment that name it). */
