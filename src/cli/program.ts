@@ -143,7 +143,7 @@ export function buildProgram(io: Io = processIo): Command {
 
   program
     .command('get')
-    .description('list objects, or show one: get [sdep|triggers|brokers|services|deployments|all] [NAME]')
+    .description('list objects, or show one: get [sdep|triggers|brokers|services|deployments|pods|events|all] [NAME]')
     .argument('[resource]', `what to list: ${resourceWords()}, ${LISTING_WORDS} or all; or a SeldonDeployment name`)
     .argument('[name]', 'the object name')
     .option('-n, --namespace <ns>', 'namespace (default: all namespaces)')
