@@ -138,7 +138,7 @@ const SCHEMAS = {
     required: ['type', 'reason', 'message', 'involvedObject', 'source', 'count', 'firstTimestamp', 'lastTimestamp'],
     properties: {
       type: { type: 'string', enum: ['Normal', 'Warning'] },
-      reason: { type: 'string', description: 'CamelCase: Created, Updated, Deleted, Started, Crashed, BackOff, Failed, Pulling, Pulled, Unhealthy, DeliveryFailed, DeadLettered, Dropped.' },
+      reason: { type: 'string', description: 'CamelCase: Created, Updated, Deleted, SinkRegistered, SinkUnregistered, Started, Crashed, BackOff, Failed, Pulling, Pulled, Unhealthy, DeliveryFailed, DeadLettered, Dropped.' },
       message: { type: 'string' },
       involvedObject: {
         type: 'object',

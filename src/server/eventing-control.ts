@@ -182,7 +182,7 @@ export class EventingControl implements EventingOps {
     }
     if (!this.#objects[kind].delete(key(namespace, name))) return false;
     await this.#options.store.removeObject(PLURAL[kind], namespace, name);
-    this.#options.recorder?.record({ type: 'Normal', reason: 'Deleted', message: `${kind} ${name} deleted`, source: 'control-plane', involvedObject: { kind, namespace, name } });
+    this.#event(kind, namespace, name, 'Deleted', `${kind} ${name} deleted`);
     await this.resolve();
     return true;
   }
@@ -192,12 +192,18 @@ export class EventingControl implements EventingOps {
     this.#sinks.set(key(namespace, name), url);
     const object: SinkObject = { metadata: { namespace, name }, url };
     await this.#options.store.saveObject(SINKS, namespace, name, { object, createdAt: new Date().toISOString() });
+    this.#event('Service', namespace, name, 'SinkRegistered', `Events for Service ${name} now go to ${url}`);
     await this.resolve();
+  }
+
+  #event(kind: string, namespace: string, name: string, reason: string, message: string): void {
+    this.#options.recorder?.record({ type: 'Normal', reason, message, source: 'control-plane', involvedObject: { kind, namespace, name } });
   }
 
   async unregisterSink(namespace: string, name: string): Promise<boolean> {
     const had = this.#sinks.delete(key(namespace, name));
     await this.#options.store.removeObject(SINKS, namespace, name);
+    if (had) this.#event('Service', namespace, name, 'SinkUnregistered', `Events for Service ${name} go nowhere now: its event display stopped`);
     if (had) await this.resolve();
     return had;
   }
