@@ -8,6 +8,7 @@ import { HttpV2Transport, type Transport, type V2Transport } from '../executor/i
 import type { Runtime } from '../manifest/index.ts';
 import { TrantorError } from '../protocol/index.ts';
 import { ControlPlane } from './control-plane.ts';
+import { ObjectEventLog } from './object-events.ts';
 import { ManifestStore } from './store.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'trantor-control-plane-'));
@@ -56,4 +57,37 @@ test('a protocol: v2 deployment asking for in-process components is refused: V2 
   const inProcess = V2_DEPLOYMENT.replace('metadata: {name: iris-v2, namespace: seldon}', "metadata: {name: iris-v2, namespace: seldon, annotations: {trantor.io/in-process: 'true'}}");
   await assert.rejects(plane.apply(inProcess, 'iris-v2.yaml', home), /protocol: v2 components run as processes; remove the trantor.io\/in-process annotation/);
   assert.deepEqual(plane.list(), []);
+});
+
+test('apply records Created, then Updated for a change and nothing for an unchanged object; delete records Deleted; events() lists them', async () => {
+  const runtime: Runtime = { apply: async () => {}, remove: async () => {}, status: () => undefined, logs: () => [], watch: () => () => {}, close: async () => {} };
+  const plane = new ControlPlane({
+    runtime,
+    transport: {} as Transport,
+    store: new ManifestStore(join(home, String(opened++))),
+    logger: pino({ level: 'silent' }),
+    requestTimeoutMs: 1000,
+    gatewayUrl: () => 'http://127.0.0.1:9',
+    events: new ObjectEventLog({ maxEvents: 10, maxAgeMs: 60_000 }),
+  });
+  const simple = (replicas: number): string => `apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: simple, namespace: seldon}
+spec:
+  predictors:
+  - {name: default, replicas: ${replicas}, graph: {name: model, implementation: SIMPLE_MODEL}}
+`;
+  await plane.apply(simple(1), 'simple.yaml', home);
+  await plane.apply(simple(1), 'simple.yaml', home);
+  await plane.apply(simple(2), 'simple.yaml', home);
+  await plane.remove('seldon', 'simple');
+  assert.deepEqual(
+    plane.events({ kind: 'SeldonDeployment', name: 'simple' }).map((e) => [e.type, e.reason, e.message, e.source]),
+    [
+      ['Normal', 'Created', 'SeldonDeployment simple created from simple.yaml', 'control-plane'],
+      ['Normal', 'Updated', 'SeldonDeployment simple configured from simple.yaml', 'control-plane'],
+      ['Normal', 'Deleted', 'SeldonDeployment simple deleted', 'control-plane'],
+    ],
+  );
+  assert.deepEqual(plane.events({ namespace: 'elsewhere' }), []);
 });
