@@ -15,12 +15,13 @@ const home = mkdtempSync(join(tmpdir(), 'trantor-control-plane-'));
 after(() => rmSync(home, { recursive: true, force: true }));
 let opened = 0;
 
-function controlPlane(v2Transport?: V2Transport): ControlPlane {
+function controlPlane(v2Transport?: V2Transport, events?: ObjectEventLog): ControlPlane {
   const runtime: Runtime = { apply: async () => {}, remove: async () => {}, status: () => undefined, logs: () => [], watch: () => () => {}, close: async () => {} };
   return new ControlPlane({
     runtime,
     transport: {} as Transport,
     ...(v2Transport === undefined ? {} : { v2Transport }),
+    ...(events === undefined ? {} : { events }),
     store: new ManifestStore(join(home, String(opened++))),
     logger: pino({ level: 'silent' }),
     requestTimeoutMs: 1000,
@@ -60,16 +61,7 @@ test('a protocol: v2 deployment asking for in-process components is refused: V2 
 });
 
 test('apply records Created, then Updated for a change and nothing for an unchanged object; delete records Deleted; events() lists them', async () => {
-  const runtime: Runtime = { apply: async () => {}, remove: async () => {}, status: () => undefined, logs: () => [], watch: () => () => {}, close: async () => {} };
-  const plane = new ControlPlane({
-    runtime,
-    transport: {} as Transport,
-    store: new ManifestStore(join(home, String(opened++))),
-    logger: pino({ level: 'silent' }),
-    requestTimeoutMs: 1000,
-    gatewayUrl: () => 'http://127.0.0.1:9',
-    events: new ObjectEventLog({ maxEvents: 10, maxAgeMs: 60_000 }),
-  });
+  const plane = controlPlane(undefined, new ObjectEventLog({ maxEvents: 10, maxAgeMs: 60_000 }));
   const simple = (replicas: number): string => `apiVersion: machinelearning.seldon.io/v1
 kind: SeldonDeployment
 metadata: {name: simple, namespace: seldon}
