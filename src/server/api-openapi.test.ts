@@ -77,7 +77,11 @@ test('GET /v1/events lists the recorded events, narrowed by namespace, kind and 
   log.record({ type: 'Normal', reason: 'Created', message: 'Trigger t created from t.yaml', source: 'control-plane', involvedObject: { kind: 'Trigger', namespace: 'default', name: 't' } });
   log.record({ type: 'Warning', reason: 'Crashed', message: 'Replica exited with code 3', source: 'supervisor', involvedObject: { kind: 'SeldonDeployment', namespace: 'seldon', name: 'iris' } });
   const asked: ObjectEventFilter[] = [];
-  const api = await startApi({ ...ops, events: (filter) => (asked.push(filter), log.list(filter)) }, token);
+  const events = (filter: ObjectEventFilter): ReturnType<ObjectEventLog['list']> => {
+    asked.push(filter);
+    return log.list(filter);
+  };
+  const api = await startApi({ ...ops, events }, token);
   try {
     const all = (await (await fetch(`${api.url}/v1/events`, { headers: auth })).json()) as { items: { reason: string }[] };
     assert.deepEqual(all.items.map((e) => e.reason), ['Created', 'Crashed']);
