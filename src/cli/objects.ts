@@ -58,19 +58,26 @@ export async function getObjects(
   format: OutputFormat,
   io: Io,
 ): Promise<void> {
-  const all = (await listObjects(info, resource)) ?? [];
-  let items = all.filter((o) => namespace === undefined || o.metadata.namespace === namespace);
-  if (name !== undefined) {
-    items = items.filter((o) => o.metadata.name === name);
-    if (items.length === 0) throw new CliError(`${resource.qualified} "${name}" not found${namespace === undefined ? '' : ` in namespace ${namespace}`}`);
-    if (items.length > 1) throw new CliError(`"${name}" exists in namespaces ${items.map((o) => o.metadata.namespace).join(', ')}; say which with -n`);
-    const only = items[0];
-    if (only !== undefined && (format === 'yaml' || format === 'json')) {
-      io.out(serialise(only, format));
-      return;
-    }
+  const items = chooseObjects(resource, (await listObjects(info, resource)) ?? [], name, namespace);
+  const only = items[0];
+  if (name !== undefined && only !== undefined && (format === 'yaml' || format === 'json')) {
+    io.out(serialise(only, format));
+    return;
   }
   printList(resource, items, format, io);
+}
+
+/**
+ * The objects of `namespace` (every one when undefined); with `name`, the one so named, found
+ * in any namespace when none is given. Throws when there is none, or several in different namespaces.
+ */
+export function chooseObjects<T extends ObjectView>(resource: Resource, all: readonly T[], name: string | undefined, namespace: string | undefined): T[] {
+  const items = all.filter((o) => namespace === undefined || o.metadata.namespace === namespace);
+  if (name === undefined) return items;
+  const named = items.filter((o) => o.metadata.name === name);
+  if (named.length === 0) throw new CliError(`${resource.qualified} "${name}" not found${namespace === undefined ? '' : ` in namespace ${namespace}`}`);
+  if (named.length > 1) throw new CliError(`"${name}" exists in namespaces ${named.map((o) => o.metadata.namespace).join(', ')}; say which with -n`);
+  return named;
 }
 
 function printList(resource: Resource, items: readonly ObjectView[], format: OutputFormat, io: Io): void {

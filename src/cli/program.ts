@@ -18,6 +18,8 @@ import { waitForDeployments, type WaitTarget } from './wait.ts';
 import { addStorageCommands } from './storage.ts';
 import { addApplyCommand } from './apply.ts';
 import { addDiffCommand } from './diff.ts';
+import { addDescribeCommand } from './describe.ts';
+import { getListing, LISTING_WORDS, requireDeploymentNamed, unknownResourceType } from './pods.ts';
 import { age, parseOutput, serialise, table } from './format.ts';
 import { deleteObject, deleteTargets, getAll, getObjects } from './objects.ts';
 import { qualifiedName, resourceOfWord, resourceWords } from './resources.ts';
@@ -98,13 +100,14 @@ export function buildProgram(io: Io = processIo): Command {
 
   program
     .command('get')
-    .description('list objects, or show one: get [sdep|triggers|brokers|services|deployments|all] [NAME]')
-    .argument('[resource]', `what to list: ${resourceWords()} or all; or a SeldonDeployment name`)
+    .description('list objects, or show one: get [sdep|triggers|brokers|services|deployments|pods|events|all] [NAME]')
+    .argument('[resource]', `what to list: ${resourceWords()}, ${LISTING_WORDS} or all; or a SeldonDeployment name`)
     .argument('[name]', 'the object name')
     .option('-n, --namespace <ns>', 'namespace (default: all namespaces)')
     .option('-o, --output <format>', 'yaml | json | wide | name')
     .action(async (resource: string | undefined, name: string | undefined, opts: { namespace?: string; output?: string }, command: Command) => {
       const format = parseOutput(opts.output);
+      if (await getListing(() => connect(command, io), resource, name, opts.namespace, format, io)) return;
       const kind = resource === undefined ? undefined : resourceOfWord(resource);
       if (resource?.toLowerCase() === 'all') {
         if (name !== undefined) throw new CliError('get all takes no name');
@@ -116,11 +119,12 @@ export function buildProgram(io: Io = processIo): Command {
         return;
       }
       let target = name;
+      const info = connect(command, io);
       if (resource !== undefined && kind === undefined) {
-        if (name !== undefined) throw new CliError(`unknown resource type "${resource}"; use ${resourceWords()} or all`);
+        if (name !== undefined) throw unknownResourceType(resource);
+        await requireDeploymentNamed(info, resource, opts.namespace);
         target = resource;
       }
-      const info = connect(command, io);
       if (target !== undefined) {
         const view = await findDeployment(info, target, opts.namespace);
         if (format === 'yaml' || format === 'json') io.out(serialise(view, format));
@@ -237,6 +241,7 @@ export function buildProgram(io: Io = processIo): Command {
   addEventCommands(program, io);
   addStorageInitCommand(program, io);
   addStorageCommands(program, io);
+  addDescribeCommand(program, io);
 
   return program;
 }

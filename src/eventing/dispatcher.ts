@@ -14,7 +14,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { CloudEvent } from '../protocol/index.ts';
+import { NO_OBJECT_EVENTS, type ObjectEventRecorder } from '../manifest/index.ts';
 import { attemptsAllowed, backoffMs, deadLetterDecision, errorExtensions, laneReady, replyTtl, TTL_EXTENSION, type LaneConfig } from './delivery-policy.ts';
+import { attemptCause, failureSummary } from './failure-notice.ts';
 import { HttpSender, type Attempt } from './http-sender.ts';
 import { Lane, type LaneContext } from './lane.ts';
 import type { EventingLimits } from './options.ts';
@@ -62,6 +64,14 @@ export interface DispatcherOptions {
   limits: DispatcherLimits;
   /** Called once per event dead-lettered or dropped (after it is recorded). */
   onFailure?: ((failure: DeliveryFailure) => void) | undefined;
+  /** Where Kubernetes-style Events about triggers go (DeliveryFailed, DeadLettered, Dropped); nowhere when absent. */
+  recorder?: ObjectEventRecorder | undefined;
+}
+
+/** The Trigger a key (`<namespace>/<name>`) names, as an Event's involvedObject. */
+function triggerObject(key: TriggerKey): { kind: string; namespace: string; name: string } {
+  const slash = key.indexOf('/');
+  return { kind: 'Trigger', namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
 const noCounts = (): DeliveryCounters => ({ delivered: 0, retried: 0, deadLettered: 0, dropped: 0 });
@@ -77,6 +87,7 @@ export class DeliveryDispatcher {
   /** The last failed attempt of deliveries put back to wait for their dead-letter sink, per trigger. */
   readonly #failedBefore = new Map<TriggerKey, Map<number, Attempt>>();
   readonly #onFailure: DispatcherOptions['onFailure'];
+  readonly #recorder: ObjectEventRecorder;
   readonly #closing = new AbortController();
   readonly #laneContext: LaneContext;
 
@@ -86,6 +97,7 @@ export class DeliveryDispatcher {
     this.#publishReply = options.publishReply;
     this.#logger = options.logger;
     this.#onFailure = options.onFailure;
+    this.#recorder = options.recorder ?? NO_OBJECT_EVENTS;
     this.#errorDataLimit = limits.errorDataLimit;
     this.#sender = new HttpSender({
       defaultTimeoutMs: limits.deliveryTimeout,
@@ -159,6 +171,10 @@ export class DeliveryDispatcher {
 
   #reportFailure(failure: DeliveryFailure): void {
     this.#count(failure.trigger, failure.outcome);
+    const reason = failure.outcome === 'deadLettered' ? 'DeadLettered' : 'Dropped';
+    const summary = failureSummary(failure);
+    const message = `${summary.charAt(0).toUpperCase()}${summary.slice(1)}${failure.outcome === 'dropped' ? '; it is lost (no dead-letter sink took it)' : ''}`;
+    this.#recorder.record({ type: 'Warning', reason, message, source: 'broker', involvedObject: triggerObject(failure.trigger) });
     try {
       this.#onFailure?.(failure);
     } catch (err) {
@@ -199,6 +215,13 @@ export class DeliveryDispatcher {
         { trigger: config.key, seq: delivery.seq, attempt: attempts, status: last.status, error: last.error },
         'delivery attempt failed',
       );
+      this.#recorder.record({
+        type: 'Warning',
+        reason: 'DeliveryFailed',
+        message: `Delivery to ${uri} failed (${attemptCause(last.status, last.error)})`,
+        source: 'broker',
+        involvedObject: triggerObject(config.key),
+      });
       if (!last.retryable) break;
       if (attempts < maxAttempts) {
         await this.#store.recordAttempts(config.key, delivery.seq, attempts);

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { validateEvent, TrantorError } from '../protocol/index.ts';
 import type { CloudEvent } from '../protocol/index.ts';
 import { BUILT_IN_DELIVERY } from '../manifest/index.ts';
-import type { Broker, DeliverySpec, Trigger } from '../manifest/index.ts';
+import type { Broker, DeliverySpec, ObjectEventRecorder, Trigger } from '../manifest/index.ts';
 import { DEFAULT_TTL, TTL_EXTENSION, ttlOf, type LaneConfig } from './delivery-policy.ts';
 import { DeliveryDispatcher } from './dispatcher.ts';
 import type { DeliveryCounters, DeliveryFailure } from './dispatcher.ts';
@@ -57,6 +57,8 @@ export interface EventingOptions {
   now?: () => Date;
   /** Called once per event dead-lettered or dropped (the `up` terminal prints these). */
   onFailure?: ((failure: DeliveryFailure) => void) | undefined;
+  /** Where Kubernetes-style Events about triggers go (failed deliveries, dead letters). */
+  recorder?: ObjectEventRecorder | undefined;
 }
 
 export type PublishResult = { stored: true; seq: number } | { stored: false; reason: string };
@@ -98,6 +100,7 @@ export class Eventing implements IngressTarget {
       publishReply: (broker, event) => this.#admitReply(broker, event),
       limits,
       onFailure: options.onFailure,
+      recorder: options.recorder,
     });
     const every = limits.compactEvery;
     if (every > 0) {

@@ -15,12 +15,21 @@ export interface FailureNoticeOptions {
   now?: () => number;
 }
 
-/** The line for one failure, e.g. `trigger default/t: event 42 (com.example) dropped after 11 attempts (503); no dead-letter sink`. */
-export function failureLine(failure: DeliveryFailure): string {
+/** Why the last attempt failed: `503`, `503, <error>`, or the error when no response came. */
+export function attemptCause(status: number | undefined, error: string | undefined): string {
+  return status !== undefined ? `${status}${error === undefined ? '' : `, ${error}`}` : (error ?? 'no response');
+}
+
+/** What became of a failed event, e.g. `event 42 (com.example) dropped after 11 attempts (503)`. */
+export function failureSummary(failure: DeliveryFailure): string {
   const attempts = failure.attempts === 1 ? '1 attempt' : `${failure.attempts} attempts`;
-  const cause = failure.status !== undefined ? `${failure.status}${failure.error === undefined ? '' : `, ${failure.error}`}` : (failure.error ?? 'no response');
   const what = failure.outcome === 'deadLettered' ? 'sent to the dead-letter sink' : 'dropped';
-  return `trigger ${failure.trigger}: event ${failure.eventId} (${failure.eventType}) ${what} after ${attempts} (${cause})`;
+  return `event ${failure.eventId} (${failure.eventType}) ${what} after ${attempts} (${attemptCause(failure.status, failure.error)})`;
+}
+
+/** The line for one failure, e.g. `trigger default/t: event 42 (com.example) dropped after 11 attempts (503)`. */
+export function failureLine(failure: DeliveryFailure): string {
+  return `trigger ${failure.trigger}: ${failureSummary(failure)}`;
 }
 
 /** A DeliveryFailure handler writing rate-limited lines through `write`. */

@@ -3,6 +3,7 @@ export * from './load.ts';
 export * from './runtime.ts';
 export * from './home.ts';
 export * from './api.ts';
+export * from './object-events.ts';
 export { BUILT_IN_IMPLEMENTATIONS, HOST_IMPLEMENTATIONS, SERVED_IMPLEMENTATIONS, builtInOf, isExecutorBuiltIn, type BuiltInImplementation, type BuiltInName, type BuiltInServer, type ExecutorBuiltIn } from './built-ins.ts';
 export { BATCH_MAX_SIZE, BATCH_MAX_WAIT_MS, RATIO_A, containerFor, graphNodes, impliedUnitType, isPrepackagedServer, nodeSettings, settingsOf, type BatchSettings, type NodeSettings } from './graph.ts';
 export { ManifestError } from './problems.ts';

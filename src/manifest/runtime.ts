@@ -21,6 +21,23 @@ export interface ReplicaStatus {
   restarts: number;
   /** Why the replica is not Ready, when it is not. */
   message?: string;
+  /** `iris-default-classifier-0`: the name `trantor get pods` lists it by. */
+  name?: string;
+  /** When the replica was made (RFC 3339); restarts do not change it. */
+  createdAt?: string;
+  /** When its current process started (RFC 3339). */
+  startedAt?: string;
+  /** How its last process ended, when one crashed: kubectl's `lastState.terminated`. */
+  lastExit?: ReplicaExitStatus;
+}
+
+export interface ReplicaExitStatus {
+  /** `exited with code 3`, `was killed by SIGKILL`, or why the supervisor killed it. */
+  reason: string;
+  exitCode?: number;
+  signal?: string;
+  /** When it ended (RFC 3339). */
+  finishedAt: string;
 }
 
 export interface DeploymentStatus {

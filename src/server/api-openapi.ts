@@ -134,6 +134,31 @@ const SCHEMAS = {
   KubeDeployment: { type: 'object', description: 'An apps/v1 Deployment with status{readyReplicas}.', properties: { metadata: { type: 'object' }, spec: { type: 'object' }, status: { type: 'object' } } },
   ConfigMap: { type: 'object', description: "Knative's config-br-defaults ConfigMap, data as applied.", properties: { metadata: { type: 'object' }, data: { type: 'object' }, status: { type: 'object' } } },
   Deleted: { type: 'object', required: ['deleted'], properties: { deleted: { type: 'object' } } },
+  Event: {
+    type: 'object',
+    description: 'A Kubernetes-style Event the control plane recorded; repeats are folded into one with a count.',
+    required: ['type', 'reason', 'message', 'involvedObject', 'source', 'count', 'firstTimestamp', 'lastTimestamp'],
+    properties: {
+      type: { type: 'string', enum: ['Normal', 'Warning'] },
+      reason: { type: 'string', description: 'CamelCase: Created, Updated, Deleted, SinkRegistered, SinkUnregistered, Started, Crashed, BackOff, Failed, Pulling, Pulled, Unhealthy, DeliveryFailed, DeadLettered, Dropped.' },
+      message: { type: 'string' },
+      involvedObject: {
+        type: 'object',
+        required: ['kind', 'namespace', 'name'],
+        properties: {
+          kind: { type: 'string' },
+          namespace: { type: 'string' },
+          name: { type: 'string' },
+          replica: { type: 'string', description: 'The replica process, as trantor get pods names it.' },
+          fieldPath: { type: 'string', description: 'The graph node: spec.predictors{<predictor>}.graph{<node>}.' },
+        },
+      },
+      source: { type: 'string', enum: ['control-plane', 'supervisor', 'broker'] },
+      count: { type: 'integer' },
+      firstTimestamp: { type: 'string', format: 'date-time' },
+      lastTimestamp: { type: 'string', format: 'date-time' },
+    },
+  },
   SinkRegistration: {
     type: 'object',
     required: ['url'],
@@ -182,6 +207,20 @@ export const API_OPENAPI = Object.freeze({
           content: { 'application/yaml': { schema: MANIFEST_TEXT }, 'application/json': { schema: { description: 'A manifest as a JSON document.' } } },
         },
         responses: { '200': json(ref('Applied'), 'What each manifest did'), ...failures('405', '408', '413', '415') },
+      },
+    },
+    '/v1/events': {
+      get: {
+        operationId: 'listEvents',
+        summary: 'The Kubernetes-style Events recorded (the last 1000 by default, each kept an hour after it was last seen), newest last',
+        parameters: (['namespace', 'kind', 'name'] as const).map((name) => ({
+          name,
+          in: 'query',
+          required: false,
+          schema: { type: 'string' },
+          description: `Only events whose involvedObject has this ${name}${name === 'kind' ? ' (any case: SeldonDeployment, Trigger, Broker, Service, Deployment)' : ''}.`,
+        })),
+        responses: { '200': json({ type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('Event') } } }, 'The events, newest last'), ...failures('405') },
       },
     },
     '/v1/deployments': list('Deployment', 'Every SeldonDeployment with its status'),

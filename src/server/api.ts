@@ -9,7 +9,7 @@ import { parseJson, TrantorError } from '../protocol/index.ts';
 import { requireToken, type ApiToken } from './api-token.ts';
 import { checkObjectSegments, pathSegments, percentDecoded } from './api-paths.ts';
 import { API_OPENAPI } from './api-openapi.ts';
-import type { ApplyMode, ApplyResponse, BrokerView, ConfigMapView, DeploymentView, KubeDeploymentView, LogLine, ServiceView, SinkRegistration, TriggerView } from '../manifest/index.ts';
+import type { ApplyMode, ApplyResponse, BrokerView, ConfigMapView, DeploymentView, KubeDeploymentView, LogLine, ObjectEvent, ObjectEventFilter, ServiceView, SinkRegistration, TriggerView } from '../manifest/index.ts';
 
 export interface ControlPlaneOps {
   apply(text: string, source: string, baseDir: string, mode?: ApplyMode): Promise<ApplyResponse>;
@@ -19,6 +19,20 @@ export interface ControlPlaneOps {
   logs(namespace: string, name: string, tail: number): LogLine[];
   /** Calls `onLine` for each new log line until the returned function is called. */
   followLogs(namespace: string, name: string, onLine: (line: LogLine) => void): () => void;
+  /** The recorded Kubernetes-style Events that pass `filter`, newest last. */
+  events(filter: ObjectEventFilter): ObjectEvent[];
+}
+
+/** `?namespace=&kind=&name=` of `GET /v1/events`; an empty value narrows nothing. */
+function eventFilter(url: URL): ObjectEventFilter {
+  const filter: ObjectEventFilter = {};
+  for (const [key, value] of url.searchParams) {
+    if (key !== 'namespace' && key !== 'kind' && key !== 'name') {
+      throw new TrantorError('BAD_PATH', `GET /v1/events: unknown query parameter "${key}"; use namespace, kind or name`);
+    }
+    if (value !== '') filter[key] = value;
+  }
+  return filter;
 }
 
 /** Brokers, triggers, services and event sinks. */
@@ -155,6 +169,11 @@ async function route(ops: ControlPlaneOps, origin: RequestOriginPolicy, token: A
   // This API as an OpenAPI document (api-openapi.ts).
   if (parts[1] === 'openapi.json' && parts.length === 2 && method === 'GET') return send(res, 200, API_OPENAPI);
   if (eventing !== undefined && (await routeEventing(eventing, parts, url, req, res, limits))) return;
+
+  if (parts[1] === 'events' && parts.length === 2) {
+    if (method !== 'GET') throw new TrantorError('METHOD_NOT_ALLOWED', `${method} /v1/events: use GET`);
+    return send(res, 200, { items: ops.events(eventFilter(url)) });
+  }
 
   if (parts[1] === 'apply' && parts.length === 2) {
     if (method !== 'POST') throw new TrantorError('METHOD_NOT_ALLOWED', `${method} /v1/apply: use POST with the manifest as the body`);

@@ -8,18 +8,20 @@ import { HttpV2Transport, type Transport, type V2Transport } from '../executor/i
 import type { Runtime } from '../manifest/index.ts';
 import { TrantorError } from '../protocol/index.ts';
 import { ControlPlane } from './control-plane.ts';
+import { ObjectEventLog } from './object-events.ts';
 import { ManifestStore } from './store.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'trantor-control-plane-'));
 after(() => rmSync(home, { recursive: true, force: true }));
 let opened = 0;
 
-function controlPlane(v2Transport?: V2Transport): ControlPlane {
+function controlPlane(v2Transport?: V2Transport, events?: ObjectEventLog): ControlPlane {
   const runtime: Runtime = { apply: async () => {}, remove: async () => {}, status: () => undefined, logs: () => [], watch: () => () => {}, close: async () => {} };
   return new ControlPlane({
     runtime,
     transport: {} as Transport,
     ...(v2Transport === undefined ? {} : { v2Transport }),
+    ...(events === undefined ? {} : { events }),
     store: new ManifestStore(join(home, String(opened++))),
     logger: pino({ level: 'silent' }),
     requestTimeoutMs: 1000,
@@ -83,4 +85,28 @@ test('unknown fields come back as warnings; strict refuses them and stores nothi
   const answer = await plane.apply(MISSPELT, 'iris.yaml', home);
   assert.deepEqual(answer.warnings, ['SeldonDeployment iris: spec.predictors[0].replica: unknown field; did you mean replicas?']);
   assert.equal((await plane.apply(MISSPELT, 'iris.yaml', home, { fieldValidation: 'Ignore' })).warnings, undefined);
+});
+
+test('apply records Created, then Updated for a change and nothing for an unchanged object; delete records Deleted; events() lists them', async () => {
+  const plane = controlPlane(undefined, new ObjectEventLog({ maxEvents: 10, maxAgeMs: 60_000 }));
+  const simple = (replicas: number): string => `apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: simple, namespace: seldon}
+spec:
+  predictors:
+  - {name: default, replicas: ${replicas}, graph: {name: model, implementation: SIMPLE_MODEL}}
+`;
+  await plane.apply(simple(1), 'simple.yaml', home);
+  await plane.apply(simple(1), 'simple.yaml', home);
+  await plane.apply(simple(2), 'simple.yaml', home);
+  await plane.remove('seldon', 'simple');
+  assert.deepEqual(
+    plane.events({ kind: 'SeldonDeployment', name: 'simple' }).map((e) => [e.type, e.reason, e.message, e.source]),
+    [
+      ['Normal', 'Created', 'SeldonDeployment simple created from simple.yaml', 'control-plane'],
+      ['Normal', 'Updated', 'SeldonDeployment simple configured from simple.yaml', 'control-plane'],
+      ['Normal', 'Deleted', 'SeldonDeployment simple deleted', 'control-plane'],
+    ],
+  );
+  assert.deepEqual(plane.events({ namespace: 'elsewhere' }), []);
 });

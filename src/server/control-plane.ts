@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { PredictorExecutor, type ExecutorOptions, type Metrics, type RequestLogger, type Transport, type V2Transport } from '../executor/index.ts';
 import { eventNamingOf, type DeploymentEntry, type DeploymentTable } from '../gateway/index.ts';
 import { TrantorError } from '../protocol/index.ts';
-import type { AppliedObject, ApplyAction, ApplyMode, ApplyResponse, DeploymentView, LogLine, Runtime, LoadOptions } from '../manifest/index.ts';
+import type { AppliedObject, ApplyAction, ApplyMode, ApplyResponse, DeploymentView, LogLine, ObjectEvent, ObjectEventFilter, ObjectEventRecorder, Runtime, LoadOptions } from '../manifest/index.ts';
 import { DEFAULT_MAX_REPLICAS, IN_PROCESS_ANNOTATION, ManifestError, loadManifests, manifestOf, servesInProcess, unknownFieldWarnings } from '../manifest/index.ts';
 import type { ControlPlaneOps } from './api.ts';
 import type { EventingControl } from './eventing-control.ts';
@@ -93,6 +93,8 @@ export interface ControlPlaneOptions {
   requestLogger?: RequestLogger;
   /** The most replicas a predictor or componentSpec may ask for; default DEFAULT_MAX_REPLICAS. */
   maxReplicas?: number;
+  /** The Kubernetes-style Events: applies and deletions are recorded there, and `events()` lists them. */
+  events?: ObjectEventRecorder & { list(filter: ObjectEventFilter): ObjectEvent[] };
 }
 
 export class ControlPlane implements ControlPlaneOps, DeploymentTable {
@@ -193,6 +195,18 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
       if (eventingObjects > 0) applied.push(...(await eventing.apply(loaded, mode.dryRun === true)));
       else if (deployments.length > 0 && mode.dryRun !== true) await eventing.resolve();
     }
+    // A dry run changed nothing: nothing to record.
+    for (const object of mode.dryRun === true ? [] : applied) {
+      if (object.action === 'unchanged') continue;
+      const { kind, namespace, name, action } = object;
+      this.#options.events?.record({
+        type: 'Normal',
+        reason: action === 'created' ? 'Created' : 'Updated',
+        message: `${kind} ${name} ${action} from ${source}`,
+        source: 'control-plane',
+        involvedObject: { kind, namespace, name },
+      });
+    }
     return answer();
   }
 
@@ -251,7 +265,13 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     this.#options.inProcess?.remove(namespace, name);
     await this.#options.eventing?.resolve();
     this.#options.logger.info({ namespace, name }, 'deleted SeldonDeployment');
+    this.#options.events?.record({ type: 'Normal', reason: 'Deleted', message: `SeldonDeployment ${name} deleted`, source: 'control-plane', involvedObject: { kind: 'SeldonDeployment', namespace, name } });
     return true;
+  }
+
+  /** The recorded Kubernetes-style Events that pass `filter`, newest last; none without a log. */
+  events(filter: ObjectEventFilter): ObjectEvent[] {
+    return this.#options.events?.list(filter) ?? [];
   }
 
   logs(namespace: string, name: string, tail: number): LogLine[] {

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { Eventing, SqliteEventStore } from '../eventing/index.ts';
 import { decodeStructured } from '../protocol/index.ts';
 import { startSubscriber, testLimits, until } from '../eventing/testing.ts';
-import { loadManifests } from '../manifest/index.ts';
+import { loadManifests, type ObjectEventRecord } from '../manifest/index.ts';
 import { EventingControl } from './eventing-control.ts';
 import { ManifestStore } from './store.ts';
 
@@ -140,5 +140,36 @@ spec:
   } finally {
     await eventing.close();
     await sub.close();
+  }
+});
+
+test('a deletion and a sink (un)registration are recorded as Events on the object', async () => {
+  const recorded: ObjectEventRecord[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'trantor-eventing-events-'));
+  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(dir, 'events.db') }), limits: testLimits() });
+  const control = new EventingControl({
+    eventing,
+    store: new ManifestStore(join(dir, 'manifests')),
+    logger: pino({ level: 'silent' }),
+    deploymentAddress: () => undefined,
+    gatewayUrl: () => 'http://127.0.0.1:9',
+    recorder: { record: (e) => recorded.push(e) },
+  });
+  try {
+    await control.apply(loadManifests('apiVersion: v1\nkind: Service\nmetadata: {name: display}\nspec: {ports: [{port: 80}]}\n'));
+    await control.registerSink('default', 'display', 'http://127.0.0.1:4000/');
+    await control.unregisterSink('default', 'display');
+    assert.equal(await control.remove('services', 'default', 'display'), true);
+    assert.deepEqual(
+      recorded.map((e) => [e.reason, e.involvedObject.kind, e.involvedObject.name, e.message]),
+      [
+        ['SinkRegistered', 'Service', 'display', 'Events for Service display now go to http://127.0.0.1:4000/'],
+        ['SinkUnregistered', 'Service', 'display', 'Events for Service display go nowhere now: its event display stopped'],
+        ['Deleted', 'Service', 'display', 'Service display deleted'],
+      ],
+    );
+  } finally {
+    await eventing.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

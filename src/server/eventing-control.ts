@@ -22,7 +22,7 @@ import type {
   Service,
   ServiceView,
   Trigger,
-  TriggerView, LoadOptions, LoadedManifests
+  TriggerView, LoadOptions, LoadedManifests, ObjectEventRecorder
 } from '../manifest/index.ts';
 import { BUILT_IN_DELIVERY, DEFAULT_MAX_REPLICAS, brokerDefaultsOf, defaultDeliveryFor, loadManifests, manifestOf } from '../manifest/index.ts';
 import type { EventingOps } from './api.ts';
@@ -60,6 +60,8 @@ export interface EventingControlOptions {
   gatewayUrl: () => string;
   /** Limits stored objects are checked against again on restore; `maxReplicas` defaults to DEFAULT_MAX_REPLICAS. */
   maxReplicas?: number;
+  /** Where the Kubernetes-style Event of a deletion goes; nowhere when absent. */
+  recorder?: ObjectEventRecorder;
 }
 
 /** A local process receiving a Service's events (`trantor event-display`). */
@@ -182,6 +184,7 @@ export class EventingControl implements EventingOps {
     }
     if (!this.#objects[kind].delete(key(namespace, name))) return false;
     await this.#options.store.removeObject(PLURAL[kind], namespace, name);
+    this.#event(kind, namespace, name, 'Deleted', `${kind} ${name} deleted`);
     await this.resolve();
     return true;
   }
@@ -191,12 +194,18 @@ export class EventingControl implements EventingOps {
     this.#sinks.set(key(namespace, name), url);
     const object: SinkObject = { metadata: { namespace, name }, url };
     await this.#options.store.saveObject(SINKS, namespace, name, { object, createdAt: new Date().toISOString() });
+    this.#event('Service', namespace, name, 'SinkRegistered', `Events for Service ${name} now go to ${url}`);
     await this.resolve();
+  }
+
+  #event(kind: string, namespace: string, name: string, reason: string, message: string): void {
+    this.#options.recorder?.record({ type: 'Normal', reason, message, source: 'control-plane', involvedObject: { kind, namespace, name } });
   }
 
   async unregisterSink(namespace: string, name: string): Promise<boolean> {
     const had = this.#sinks.delete(key(namespace, name));
     await this.#options.store.removeObject(SINKS, namespace, name);
+    if (had) this.#event('Service', namespace, name, 'SinkUnregistered', `Events for Service ${name} go nowhere now: its event display stopped`);
     if (had) await this.resolve();
     return had;
   }

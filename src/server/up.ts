@@ -28,6 +28,7 @@ import { EventingControl } from './eventing-control.ts';
 import { acquireHomeLock } from './home-lock.ts';
 import { stopOnSignals } from './stop-signals.ts';
 import { InProcessComponents } from './in-process.ts';
+import { ObjectEventLog } from './object-events.ts';
 import { tightenHome, usePrivateHome } from './private-home.ts';
 import { ManifestStore, type SkippedFile } from './store.ts';
 
@@ -50,8 +51,16 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   // The gateway's URL is known only once it listens (`--port 0`): the parts read it from here.
   const address = { gateway: '' };
   const gatewayUrl = (): string => address.gateway;
+  // Kubernetes-style Events (`trantor get events`, `describe`): every part records into this one log.
+  const objectEvents = new ObjectEventLog({ maxEvents: config.options.api.eventsKept, maxAgeMs: config.options.api.eventsMaxAge });
   // Node hosts are their own processes: the component options reach them in their environment.
-  const supervisor = new LocalSupervisor({ home: config.home, logger, options: config.options.runtime, env: { ...childEnv, ...componentOptionsEnv(config.options.component) } });
+  const supervisor = new LocalSupervisor({
+    home: config.home,
+    logger,
+    options: config.options.runtime,
+    env: { ...childEnv, ...componentOptionsEnv(config.options.component) },
+    recorder: objectEvents,
+  });
   const inProcess = new InProcessComponents(logger, childEnv);
   const executorOptions = config.options.executor;
   const applied = new AppliedDeployments();
@@ -81,6 +90,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
     limits: eventingLimits,
     // Dead-lettered and dropped events are shown here, not only in the log file.
     onFailure: failureNotices((line) => process.stdout.write(`${line}\n`), { burst: eventingLimits.failureNoticeBurst, windowMs: eventingLimits.failureNoticeWindow }),
+    recorder: objectEvents,
   });
   const eventingControl = new EventingControl({
     eventing,
@@ -89,6 +99,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
     deploymentAddress: (namespace, name) => (applied.lookup(namespace, name) === undefined ? undefined : deploymentAddress(gatewayUrl(), namespace, name)),
     gatewayUrl,
     maxReplicas: config.maxReplicas,
+    recorder: objectEvents,
   });
   const controlPlane = new ControlPlane({
     runtime: supervisor,
@@ -106,6 +117,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
     deployments: applied,
     eventing: eventingControl,
     gatewayUrl,
+    events: objectEvents,
   });
   controlPlane.watchStatus((summary) => process.stdout.write(`${summary}\n`));
 

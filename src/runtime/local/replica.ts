@@ -11,7 +11,8 @@ import type { ChildProcess } from 'node:child_process';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import { COMPONENT_ENV, portEnv } from '../../protocol/index.ts';
-import type { ReplicaAddress, ReplicaState, UnitKey } from '../../manifest/index.ts';
+import { replicaName } from '../../manifest/index.ts';
+import type { ObjectEventRecorder, ObjectEventType, ReplicaAddress, ReplicaState, UnitKey } from '../../manifest/index.ts';
 import { describeProbe, probeLoop, waitUntilReady } from './health.ts';
 import type { Probes, ProbeTarget } from './health.ts';
 import type { Capture, DeploymentLogs } from './logs.ts';
@@ -27,6 +28,8 @@ export interface ReplicaHost {
   readonly options: RuntimeOptions;
   readonly ports: PortAllocator;
   readonly logger: Logger;
+  /** Where its Kubernetes-style Events go (started, crashed, back-off, unhealthy). */
+  readonly recorder: ObjectEventRecorder;
   /** The logs of the set's deployment; undefined once the deployment is removed. */
   logsOf(set: ReplicaSet): DeploymentLogs | undefined;
   /** A replica of the set changed state or message. */
@@ -43,6 +46,24 @@ export interface ReplicaHost {
 
 function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+/** How a replica's process ended: the exit code or the signal, and when. */
+export interface ReplicaExit {
+  exitCode?: number;
+  signal?: string;
+  at: number;
+}
+
+function exitOf(code: number | null, signal: NodeJS.Signals | null): ReplicaExit {
+  const exit: ReplicaExit = { at: Date.now() };
+  if (code !== null) exit.exitCode = code;
+  if (signal !== null) exit.signal = signal;
+  return exit;
+}
+
+function withOutput(text: string, lines: readonly string[]): string {
+  return lines.length === 0 ? `${text} (it printed nothing)` : `${text}; its last output:\n${lines.join('\n')}`;
 }
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
@@ -87,6 +108,12 @@ export class Replica {
   message: string | undefined;
   /** How its last process ended, when it crashed. */
   lastExit: string | undefined;
+  /** Its last crash's exit code or signal, and when. */
+  lastTermination: ReplicaExit | undefined;
+  /** When its current process was started. */
+  startedAt: number | undefined;
+  /** When it was made (a pod's age, which restarts do not reset). */
+  readonly createdAt = Date.now();
   address: ReplicaAddress | undefined;
   attempt: Attempt | undefined;
   restartTimer: NodeJS.Timeout | undefined;
@@ -101,6 +128,29 @@ export class Replica {
 
   get #host(): ReplicaHost {
     return this.set.host;
+  }
+
+  /** `iris-default-classifier-0`, as `trantor get pods` lists it. */
+  get podName(): string {
+    return replicaName(this.set.unit.deployment, this.set.launch.predictor, this.set.launch.node, this.index);
+  }
+
+  /** Records a Kubernetes-style Event about this replica on its SeldonDeployment. */
+  #event(type: ObjectEventType, reason: string, message: string): void {
+    const { unit, launch } = this.set;
+    this.#host.recorder.record({
+      type,
+      reason,
+      message,
+      source: 'supervisor',
+      involvedObject: {
+        kind: 'SeldonDeployment',
+        namespace: unit.namespace,
+        name: unit.deployment,
+        replica: this.podName,
+        fieldPath: `spec.predictors{${launch.predictor}}.graph{${launch.node}}`,
+      },
+    });
   }
 
   /** The pid and port of its running process, if any. */
@@ -158,9 +208,10 @@ export class Replica {
     };
     this.attempt = attempt;
     holdGroup(attempt.pid);
+    this.startedAt = startedAt;
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
 
-    const finish = (reason: string, startError: boolean): void => {
+    const finish = (reason: string, startError: boolean, exit?: ReplicaExit): void => {
       if (attempt.done) return;
       attempt.done = true;
       attempt.probe.abort();
@@ -188,14 +239,15 @@ export class Replica {
             host.changed(this.set);
             return;
           }
-          this.#down(reason, attempt, startError);
+          this.#down(reason, attempt, startError, exit);
         })(),
       );
     };
     child.once('error', (err) => finish(describeSpawnError(launch, err), attempt.pid === undefined));
-    child.once('exit', (code, signal) => finish(attempt.killedBecause ?? describeExit(code, signal), false));
+    child.once('exit', (code, signal) => finish(attempt.killedBecause ?? describeExit(code, signal), false, exitOf(code, signal)));
 
     host.logger.debug({ replica: this.id, pid: attempt.pid, port: http, command: commandLine(launch) }, 'replica starting');
+    this.#event('Normal', 'Started', `Started replica ${this.podName} (${commandLine(launch)})`);
     host.changed(this.set);
 
     const timeoutMs = this.set.startupTimeoutMs;
@@ -248,6 +300,7 @@ export class Replica {
             this.state = 'Unready';
             this.message = `not ready: ${describeProbe(probe)} failed ${streak} time${streak === 1 ? '' : 's'} in a row`;
             host.logger.warn({ replica: this.id, pid: attempt.pid }, 'replica failed its readiness probe; it gets no traffic');
+            this.#event('Warning', 'Unhealthy', `Readiness probe failed: ${describeProbe(probe)}; the replica gets no traffic`);
             this.set.refreshReady();
             host.changed(this.set);
           } else if (ok && this.state === 'Unready' && streak >= probe.successThreshold) {
@@ -269,6 +322,7 @@ export class Replica {
           if (ok || streak < probe.failureThreshold || !current() || attempt.killedBecause !== undefined) return;
           attempt.killedBecause = `was killed: it failed its liveness probe (${describeProbe(probe)}) ${streak} times in a row`;
           host.logger.warn({ replica: this.id, pid: attempt.pid }, 'replica failed its liveness probe; killing it');
+          this.#event('Warning', 'Unhealthy', `Liveness probe failed ${streak} times in a row: ${describeProbe(probe)}; the replica will be restarted`);
           signalGroup(attempt.pid, 'SIGKILL');
         },
       }),
@@ -276,21 +330,22 @@ export class Replica {
   }
 
   /** Its process is gone (or never started) without being asked to stop. */
-  #down(reason: string, attempt: Attempt | undefined, startError: boolean): void {
+  #down(reason: string, attempt: Attempt | undefined, startError: boolean, exit?: ReplicaExit): void {
     const host = this.#host;
     const set = this.set;
     clearTimeout(this.stableTimer);
     this.state = 'Crashed';
     this.address = undefined;
+    if (exit !== undefined) this.lastTermination = exit;
     set.refreshReady();
     if (host.logsOf(set) === undefined || this.stopping) return;
+    const lines = attempt?.output.tail() ?? [];
 
     if (!set.established) {
-      const lines = attempt?.output.tail() ?? [];
-      const output = lines.length === 0 ? ' (it printed nothing)' : `; its last output:\n${lines.join('\n')}`;
       this.message = startError ? reason : `${reason} before it was ready`;
       const what = `replica ${this.id} (${commandLine(set.launch)}) ${this.message}`;
-      host.failedToStart(set, startError ? what : `${what}${output}`);
+      this.#event('Warning', 'Failed', startError ? `Replica ${this.message}` : withOutput(`Replica ${this.message}`, lines));
+      host.failedToStart(set, startError ? what : withOutput(what, lines));
       host.changed(set);
       return;
     }
@@ -301,6 +356,8 @@ export class Replica {
     this.lastExit = reason;
     this.message = `${reason}; restarting in ${seconds(wait)}`;
     host.logger.warn({ replica: this.id, reason, restartIn: wait, restarts: this.restarts }, 'replica crashed');
+    this.#event('Warning', 'Crashed', withOutput(`Replica ${reason}`, lines));
+    this.#event('Warning', 'BackOff', `Back-off restarting failed replica ${this.podName}`);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (this.stopping) return;

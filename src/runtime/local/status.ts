@@ -14,7 +14,16 @@ export function replicaStatus(replica: Replica): ReplicaStatus {
     index: replica.index,
     state: replica.state,
     restarts: replica.restarts,
+    name: replica.podName,
+    createdAt: new Date(replica.createdAt).toISOString(),
   };
+  if (replica.startedAt !== undefined) status.startedAt = new Date(replica.startedAt).toISOString();
+  const ended = replica.lastTermination;
+  if (replica.lastExit !== undefined && ended !== undefined) {
+    status.lastExit = { reason: replica.lastExit, finishedAt: new Date(ended.at).toISOString() };
+    if (ended.exitCode !== undefined) status.lastExit.exitCode = ended.exitCode;
+    if (ended.signal !== undefined) status.lastExit.signal = ended.signal;
+  }
   const running = replica.running;
   if (running !== undefined) {
     if (running.pid !== undefined) status.pid = running.pid;

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { DeploymentState, Probe, SeldonDeployment, DeploymentStatus } from '../../manifest/index.ts';
+import type { DeploymentState, ObjectEventRecord, Probe, SeldonDeployment, DeploymentStatus } from '../../manifest/index.ts';
 import { LocalSupervisor } from './supervisor.ts';
 import type { LocalSupervisorOptions } from './supervisor.ts';
 import { PACKAGE_ROOT } from './plan.ts';
@@ -237,6 +237,42 @@ test('a replica killed with SIGKILL leaves replicasOf at once and is restarted',
   assert.equal(after?.replicas[1]?.restarts, 0);
 });
 
+test('a crash is recorded as Events on the SeldonDeployment (Started, Crashed with the signal, BackOff) and kept as the last exit', async () => {
+  const recorded: ObjectEventRecord[] = [];
+  const s = supervisor({ options: { restartBackoff: 200 }, recorder: { record: (e) => recorded.push(e) } });
+  await s.apply(componentDeployment());
+  const before = await waitForState(s, 'Available');
+  assert.equal(before.replicas[0]?.name, 'sample-default-model-0');
+  assert.ok(before.replicas[0]?.createdAt !== undefined && before.replicas[0]?.startedAt !== undefined);
+  process.kill(before.replicas[0]?.pid ?? 0, 'SIGKILL');
+  const back = await waitFor('the replica to be restarted', () => {
+    const replica = s.status('seldon', 'sample')?.replicas[0];
+    return replica?.state === 'Ready' && replica.restarts === 1 ? replica : undefined;
+  });
+  assert.equal(back.lastExit?.reason, 'was killed by SIGKILL');
+  assert.equal(back.lastExit?.signal, 'SIGKILL');
+  assert.equal(back.lastExit?.exitCode, undefined);
+  assert.equal(back.createdAt, before.replicas[0]?.createdAt, 'a restart keeps the replica\'s age');
+  assert.deepEqual(
+    recorded.map((e) => `${e.type} ${e.reason}`),
+    ['Normal Started', 'Warning Crashed', 'Warning BackOff', 'Normal Started'],
+  );
+  const crashed = recorded[1]!;
+  assert.deepEqual(crashed.involvedObject, { kind: 'SeldonDeployment', namespace: 'seldon', name: 'sample', replica: 'sample-default-model-0', fieldPath: 'spec.predictors{default}.graph{model}' });
+  assert.match(crashed.message, /^Replica was killed by SIGKILL; its last output:\n/);
+  assert.equal(recorded[2]?.message, 'Back-off restarting failed replica sample-default-model-0');
+});
+
+test('a replica that exits before it is ready is recorded as a Failed Event with its exit code and output', async () => {
+  const recorded: ObjectEventRecord[] = [];
+  const s = supervisor({ recorder: { record: (e) => recorded.push(e) } });
+  await s.apply(componentDeployment({ env: { MODE: 'fail' } }));
+  await waitForState(s, 'Failed');
+  const failed = await waitFor('the Failed event', () => recorded.find((e) => e.reason === 'Failed'));
+  assert.equal(failed.type, 'Warning');
+  assert.match(failed.message, /^Replica exited with code 3 before it was ready; its last output:\n(.*\n)*cannot load model: weights.bin is missing$/);
+});
+
 // ---- probes of ready replicas ----------------------------------------------------------------
 
 /** Probes quick enough for a test; liveness as given. */
@@ -382,14 +418,21 @@ test('a remote modelUri that is missing fails the deployment naming the field, t
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const uri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/missing/iris.tar.gz`;
   try {
-    const s = supervisor({ python: () => ({ executable: '/usr/bin/python3', modules: new Set<string>() }) });
+    const recorded: ObjectEventRecord[] = [];
+    const s = supervisor({ python: () => ({ executable: '/usr/bin/python3', modules: new Set<string>() }), recorder: { record: (e) => recorded.push(e) } });
     await s.apply(seldonDeployment({ graph: graphNode({ name: 'classifier', implementation: 'SKLEARN_SERVER', modelUri: uri }) }));
     assert.equal(s.status('seldon', 'sample')?.state, 'Creating');
     assert.equal(s.status('seldon', 'sample')?.description, `fetching ${uri}`);
     const status = await waitForState(s, 'Failed');
-    assert.equal(
-      status.description,
-      `spec.predictors[0].graph.modelUri: cannot fetch the model of node "classifier": ${uri}: no such file (404 Not Found); check the modelUri`,
+    const reason = `spec.predictors[0].graph.modelUri: cannot fetch the model of node "classifier": ${uri}: no such file (404 Not Found); check the modelUri`;
+    assert.equal(status.description, reason);
+    // The download's start and its failure are Events at the node, as kubectl shows an image pull.
+    assert.deepEqual(
+      recorded.map((e) => [e.type, e.reason, e.message, e.involvedObject.fieldPath]),
+      [
+        ['Normal', 'Pulling', `Downloading model ${uri} (spec.predictors[0].graph.modelUri)`, 'spec.predictors{default}.graph{classifier}'],
+        ['Warning', 'Failed', reason, 'spec.predictors{default}.graph{classifier}'],
+      ],
     );
   } finally {
     server.close();

@@ -21,7 +21,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { asTrantorError } from '../../protocol/index.ts';
 import { describeProgress, modelFolder, readSecretEnv } from '../../storage/index.ts';
-import type { DeploymentStatus, EndpointSource, ReplicaAddress, Runtime, RuntimeEvent, UnitKey, SeldonDeployment } from '../../manifest/index.ts';
+import { NO_OBJECT_EVENTS } from '../../manifest/index.ts';
+import type { DeploymentStatus, EndpointSource, ObjectEventRecorder, ObjectEventType, ReplicaAddress, Runtime, RuntimeEvent, UnitKey, SeldonDeployment } from '../../manifest/index.ts';
 import { EndpointIndex } from './endpoints.ts';
 import { defaultProbes } from './health.ts';
 import { DeploymentLogs, safePart } from './logs.ts';
@@ -48,6 +49,8 @@ export interface LocalSupervisorOptions {
   env: NodeJS.ProcessEnv;
   /** Where ports come from; one allocator shared by the process by default. */
   ports?: PortAllocator;
+  /** Where Kubernetes-style Events go (replica started, crashed, back-off; model downloads); nowhere when absent. */
+  recorder?: ObjectEventRecorder;
   /** Finds a Python with the given modules (tests replace it). */
   python?: PlanOptions['python'];
   /** How to start the Node host; found from the package layout by default. */
@@ -85,6 +88,7 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
   readonly #options: RuntimeOptions;
   readonly #defaults: UnitDefaults;
   readonly #logger: Logger;
+  readonly #recorder: ObjectEventRecorder;
   readonly #planOptions: PlanOptions;
   readonly #host: ReplicaHost;
   readonly #deployments = new Map<string, DeploymentRecord>();
@@ -98,6 +102,7 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
     this.#options = Object.freeze({ ...runtimeOptions.defaults, ...options.options });
     this.#defaults = Object.freeze({ probes: defaultProbes(this.#options), startupTimeoutMs: this.#options.startupTimeout });
     this.#logger = options.logger;
+    this.#recorder = options.recorder ?? NO_OBJECT_EVENTS;
     const env = options.env;
     const { pythonProbeTimeout } = this.#options;
     this.#planOptions = { env, home: options.home, python: options.python ?? ((modules, pythonEnv) => findPython(modules, pythonEnv, pythonProbeTimeout)) };
@@ -135,6 +140,7 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
       record.failure =
         record.servingRevision === undefined ? message : `update not applied: ${message}; the previous version keeps serving`;
       log.warn({ reason: message }, 'deployment cannot run locally');
+      this.#event(namespace, name, 'Warning', 'Failed', message);
       this.#changed(record);
       return Promise.resolve();
     }
@@ -176,6 +182,7 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
         resolved.push(planned);
         continue;
       }
+      this.#event(record.namespace, record.name, 'Normal', 'Pulling', `Downloading model ${remote.uri} (${remote.field})`, planned.predictor, planned.node);
       try {
         const secretEnv = remote.secretRefName === undefined ? {} : readSecretEnv(this.#home, record.namespace, remote.secretRefName, `${remote.field.replace(/\.modelUri$/, '')}.envSecretRefName`);
         const result = await modelFolder(remote.uri, remote.field, {
@@ -191,6 +198,8 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
           },
         });
         this.#logger.info({ deployment: record.id, uri: remote.uri, folder: result.folder, fromCache: result.fromCache, bytes: result.bytes }, 'model fetched');
+        const how = result.fromCache ? 'already in the model cache' : `downloaded (${result.bytes} bytes)`;
+        this.#event(record.namespace, record.name, 'Normal', 'Pulled', `Model ${remote.uri} ${how}`, planned.predictor, planned.node);
         resolved.push(withModelFolder(planned, result.folder));
       } catch (err) {
         if (!current()) return;
@@ -202,6 +211,7 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
         record.abortLoading = undefined;
         record.failure = record.servingRevision === undefined ? message : `update not applied: ${message}; the previous version keeps serving`;
         this.#logger.warn({ deployment: record.id, reason: message }, 'model fetch failed');
+        this.#event(record.namespace, record.name, 'Warning', 'Failed', message, planned.predictor, planned.node);
         this.#changed(record);
         return;
       }
@@ -307,12 +317,19 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
     return this.#deployments.get(deploymentId(set.unit.namespace, set.unit.deployment));
   }
 
+  /** Records a Kubernetes-style Event on a SeldonDeployment (at one graph node when given). */
+  #event(namespace: string, name: string, type: ObjectEventType, reason: string, message: string, predictor?: string, node?: string): void {
+    const fieldPath = predictor === undefined || node === undefined ? {} : { fieldPath: `spec.predictors{${predictor}}.graph{${node}}` };
+    this.#recorder.record({ type, reason, message, source: 'supervisor', involvedObject: { kind: 'SeldonDeployment', namespace, name, ...fieldPath } });
+  }
+
   /** What the replicas of every deployment report back to. */
   #replicaHost(ports: PortAllocator): ReplicaHost {
     return {
       options: this.#options,
       ports,
       logger: this.#logger,
+      recorder: this.#recorder,
       logsOf: (set) => this.#recordOf(set)?.logs,
       changed: (set) => {
         const record = this.#recordOf(set);
