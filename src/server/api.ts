@@ -9,6 +9,7 @@ import { parseJson, TrantorError } from '../protocol/index.ts';
 import { requireToken, type ApiToken } from './api-token.ts';
 import { checkObjectSegments, pathSegments, percentDecoded } from './api-paths.ts';
 import { API_OPENAPI } from './api-openapi.ts';
+import { streamWatch, wantsWatch, type Subscribe } from './watch.ts';
 import type { ApplyResponse, BrokerView, ConfigMapView, DeploymentView, KubeDeploymentView, LogLine, ServiceView, SinkRegistration, TriggerView } from '../manifest/index.ts';
 
 export interface ControlPlaneOps {
@@ -19,6 +20,8 @@ export interface ControlPlaneOps {
   logs(namespace: string, name: string, tail: number): LogLine[];
   /** Calls `onLine` for each new log line until the returned function is called. */
   followLogs(namespace: string, name: string, onLine: (line: LogLine) => void): () => void;
+  /** Tells `onChange` whenever a deployment may have been added, changed or removed (`?watch=1`). */
+  watchChanges?: Subscribe;
 }
 
 /** Brokers, triggers, services and event sinks. */
@@ -35,6 +38,12 @@ export interface EventingOps {
   hasBroker(namespace: string, name: string): boolean;
   /** A broker's events as JSON lines (structured mode), from `fromSeq` or from now, until `signal` aborts. */
   tail(namespace: string, name: string, fromSeq: number | undefined, signal: AbortSignal): AsyncIterable<string>;
+  /** Tells `onChange` whenever an object of these kinds may have been added, changed or removed (`?watch=1`). */
+  watchChanges?: Subscribe;
+}
+
+function unwatchable(path: string): TrantorError {
+  return new TrantorError('NOT_SUPPORTED', `GET ${path}?watch=1: this control plane sends no changes`);
 }
 
 const EVENTING_PLURALS = new Set(['triggers', 'brokers', 'services', 'kubedeployments', 'configmaps']);
@@ -101,13 +110,18 @@ async function routeEventing(eventing: EventingOps, parts: string[], url: URL, r
   }
   if (plural === undefined || !EVENTING_PLURALS.has(plural)) return false;
   if (parts.length === 2 && method === 'GET') {
-    const items =
+    const list = (): (TriggerView | BrokerView | ServiceView | ConfigMapView | KubeDeploymentView)[] =>
       plural === 'triggers' ? eventing.triggers()
       : plural === 'brokers' ? eventing.brokers()
       : plural === 'services' ? eventing.services()
       : plural === 'configmaps' ? eventing.configMaps()
       : eventing.kubeDeployments();
-    send(res, 200, { items });
+    if (wantsWatch(url)) {
+      if (eventing.watchChanges === undefined) throw unwatchable(url.pathname);
+      streamWatch(req, res, url, list, eventing.watchChanges);
+      return true;
+    }
+    send(res, 200, { items: list() });
     return true;
   }
   if (parts.length === 4 && method === 'DELETE') {
@@ -160,6 +174,10 @@ async function route(ops: ControlPlaneOps, origin: RequestOriginPolicy, token: A
   if (parts[1] === 'deployments') {
     if (parts.length === 2) {
       if (method !== 'GET') throw new TrantorError('METHOD_NOT_ALLOWED', `${method} /v1/deployments: use GET`);
+      if (wantsWatch(url)) {
+        if (ops.watchChanges === undefined) throw unwatchable(url.pathname);
+        return streamWatch(req, res, url, () => ops.list(), ops.watchChanges);
+      }
       return send(res, 200, { items: ops.list() });
     }
     const [namespace, name, sub] = [parts[2] ?? '', parts[3] ?? '', parts[4]];

@@ -12,6 +12,7 @@ import type { ControlPlaneOps } from './api.ts';
 import type { EventingControl } from './eventing-control.ts';
 import type { InProcessComponents } from './in-process.ts';
 import { viewOf } from './views.ts';
+import { Changes } from './watch.ts';
 import { readEnvelope, reasonOf, type ManifestStore, type RestoreReport, type StoredDeployment, type StoredFile } from './store.ts';
 
 interface Applied {
@@ -98,6 +99,8 @@ export interface ControlPlaneOptions {
 export class ControlPlane implements ControlPlaneOps, DeploymentTable {
   readonly #deployments: AppliedDeployments;
   readonly #options: ControlPlaneOptions;
+  /** Applies, deletes and restores; status changes come from the runtime's own events. */
+  readonly #changes = new Changes();
 
   constructor(options: ControlPlaneOptions) {
     this.#options = options;
@@ -128,6 +131,7 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
         skipped.push({ file: file.file, reason: reasonOf(err) });
       }
     }
+    this.#changes.notify();
     return { restored, skipped };
   }
 
@@ -186,6 +190,7 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
       if (eventingObjects > 0) applied.push(...(await eventing.apply(loaded)));
       else if (deployments.length > 0) await eventing.resolve();
     }
+    if (deployments.length > 0) this.#changes.notify();
     return { applied };
   }
 
@@ -244,6 +249,7 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     this.#options.inProcess?.remove(namespace, name);
     await this.#options.eventing?.resolve();
     this.#options.logger.info({ namespace, name }, 'deleted SeldonDeployment');
+    this.#changes.notify();
     return true;
   }
 
@@ -255,6 +261,18 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     return this.#options.runtime.watch((event) => {
       if (event.type === 'log' && event.namespace === namespace && event.name === name) onLine({ replica: event.replica, line: event.line });
     });
+  }
+
+  /** Calls `onChange` whenever a deployment may have been added, changed (its status too) or removed. */
+  watchChanges(onChange: () => void): () => void {
+    const stopOwn = this.#changes.subscribe(onChange);
+    const stopRuntime = this.#options.runtime.watch((event) => {
+      if (event.type === 'status') onChange();
+    });
+    return () => {
+      stopOwn();
+      stopRuntime();
+    };
   }
 
   /** Calls `onChange` with a one-line summary whenever a deployment's state changes. */
