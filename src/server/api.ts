@@ -117,8 +117,9 @@ async function routeEventing(eventing: EventingOps, parts: string[], url: URL, r
       : plural === 'configmaps' ? eventing.configMaps()
       : eventing.kubeDeployments();
     if (wantsWatch(url)) {
-      if (eventing.watchChanges === undefined) throw unwatchable(url.pathname);
-      streamWatch(req, res, url, list, eventing.watchChanges);
+      const watchChanges = eventing.watchChanges?.bind(eventing);
+      if (watchChanges === undefined) throw unwatchable(url.pathname);
+      streamWatch(req, res, url, list, watchChanges);
       return true;
     }
     send(res, 200, { items: list() });
@@ -175,8 +176,9 @@ async function route(ops: ControlPlaneOps, origin: RequestOriginPolicy, token: A
     if (parts.length === 2) {
       if (method !== 'GET') throw new TrantorError('METHOD_NOT_ALLOWED', `${method} /v1/deployments: use GET`);
       if (wantsWatch(url)) {
-        if (ops.watchChanges === undefined) throw unwatchable(url.pathname);
-        return streamWatch(req, res, url, () => ops.list(), ops.watchChanges);
+        const watchChanges = ops.watchChanges?.bind(ops);
+        if (watchChanges === undefined) throw unwatchable(url.pathname);
+        return streamWatch(req, res, url, () => ops.list(), watchChanges);
       }
       return send(res, 200, { items: ops.list() });
     }

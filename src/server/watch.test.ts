@@ -17,6 +17,23 @@ test('diffObjects sends what is new as ADDED, what changed as MODIFIED, what wen
   ]);
 });
 
+/** A control plane whose deployments the test sets; `watchChanges` is a method using `this`, as the real one's. */
+class ChangingOps implements ControlPlaneOps {
+  readonly changes = new Changes();
+  constructor(public items: ReturnType<typeof obj>[]) {}
+  apply = (): Promise<{ applied: [] }> => Promise.resolve({ applied: [] });
+  list(): DeploymentView[] {
+    return this.items as unknown as DeploymentView[];
+  }
+  get = (): undefined => undefined;
+  remove = (): Promise<boolean> => Promise.resolve(false);
+  logs = (): [] => [];
+  followLogs = (): (() => void) => () => undefined;
+  watchChanges(onChange: () => void): () => void {
+    return this.changes.subscribe(onChange);
+  }
+}
+
 const token = { value: 'watch-test-token-0123456789', source: 'the test' };
 
 async function* lines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
@@ -30,16 +47,10 @@ async function* lines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> 
 }
 
 test('GET /v1/deployments?watch=1 streams the current objects, then a JSON line per change', async () => {
-  let items = [obj('a', 'Creating')];
-  const changes = new Changes();
-  const ops: ControlPlaneOps = {
-    apply: () => Promise.resolve({ applied: [] }),
-    list: () => items as unknown as DeploymentView[],
-    get: () => undefined,
-    remove: () => Promise.resolve(false),
-    logs: () => [],
-    followLogs: () => () => undefined,
-    watchChanges: changes.subscribe,
+  const ops = new ChangingOps([obj('a', 'Creating')]);
+  const changes = { notify: (): void => ops.changes.notify() };
+  const setItems = (next: ReturnType<typeof obj>[]): void => {
+    ops.items = next;
   };
   const api = await startApi(ops, token);
   const abort = new AbortController();
@@ -50,17 +61,17 @@ test('GET /v1/deployments?watch=1 streams the current objects, then a JSON line 
     const read = lines(res.body!);
     const next = async (): Promise<unknown> => JSON.parse((await read.next()).value as string) as unknown;
     assert.deepEqual(await next(), { type: 'ADDED', object: obj('a', 'Creating') });
-    items = [obj('a', 'Available')];
+    setItems([obj('a', 'Available')]);
     changes.notify();
     assert.deepEqual(await next(), { type: 'MODIFIED', object: obj('a', 'Available') });
-    items = [];
+    setItems([]);
     changes.notify();
     changes.notify();
     assert.deepEqual(await next(), { type: 'DELETED', object: obj('a', 'Available') });
     abort.abort();
 
     const quiet = await fetch(`${api.url}/v1/deployments?watch=1&sendInitialEvents=false`, { headers: { authorization: `Bearer ${token.value}` } });
-    items = [obj('z', 'Creating')];
+    setItems([obj('z', 'Creating')]);
     changes.notify();
     const only = lines(quiet.body!);
     assert.deepEqual(JSON.parse((await only.next()).value as string), { type: 'ADDED', object: obj('z', 'Creating') }, 'without initial events the first line is the first change');
