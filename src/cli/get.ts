@@ -165,6 +165,15 @@ function scopeOf(flags: GetFlags): Scope {
   };
 }
 
+/**
+ * A template's output as a line: kubectl prints it bare, so a template ending in `{"\n"}` gets
+ * no second newline, and one without still ends its line.
+ */
+function templateText(template: Template, data: unknown): string {
+  const text = executeTemplate(template, data);
+  return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
+
 /** The printed text of what was found (undefined: nothing to print, kubectl's "No resources found"). */
 export function render(found: readonly Found[], output: GetOutput, flags: GetFlags, single: boolean, now?: number): string | undefined {
   const items = found.flatMap((f) => f.items);
@@ -174,7 +183,7 @@ export function render(found: readonly Found[], output: GetOutput, flags: GetFla
     case 'json':
       return serialise(document, output.kind);
     case 'jsonpath':
-      return executeTemplate(output.template, document);
+      return templateText(output.template, document);
     case 'name':
       return found.flatMap((f) => f.items.map((o) => qualifiedName(f.resource.kind, o.metadata.name))).join('\n') || undefined;
     case 'custom-columns':
@@ -285,7 +294,7 @@ async function watch(info: ControlPlaneClient, queries: readonly Query[], scope:
         io.out(qualifiedName(query.resource.kind, object.metadata.name));
         return;
       case 'jsonpath':
-        io.out(executeTemplate(output.template, object));
+        io.out(templateText(output.template, object));
         return;
       case 'json':
         io.out(serialise(events ? event : object, 'json'));
