@@ -125,9 +125,11 @@ function watchCli(args: string[]): { lines: string[]; stderr: () => string; exit
 }
 
 test('get -w follows a deployment from Creating to Available to DELETED, and Ctrl-C ends it with exit 0', async () => {
+  trantor.applyAndWait(noop('marker', 'team-w', {}));
   const watch = watchCli(['sdep', '-w', '--output-watch-events', '-n', 'team-w']);
   const context = (): string => `watch printed:\n${watch.lines.join('\n')}\n${watch.stderr()}`;
-  // -w lists what exists first (nothing in team-w), so a line can only come from the stream.
+  // -w lists what exists as the stream's first lines: once the marker is printed, every change from then on is sent.
+  await waitFor('the marker listed', () => watch.lines.some((l) => /^ADDED\s+marker\s+Available/.test(l)), 30_000, context);
   const applied = trantor.cli(['apply', '-f', noop('rolling', 'team-w', {})]);
   assert.equal(applied.code, 0, applied.stderr);
   await waitFor('an ADDED row', () => watch.lines.some((l) => /^ADDED\s+rolling\s+Creating/.test(l)), 30_000, context);
@@ -144,11 +146,21 @@ test('get -w follows a deployment from Creating to Available to DELETED, and Ctr
 test('get -w with -o name and --watch-only prints changes only; when trantor up stops the watch ends with exit 1', async () => {
   const watch = watchCli(['sdep', '--watch-only', '-o', 'name']);
   const context = (): string => `watch printed:\n${watch.lines.join('\n')}\n${watch.stderr()}`;
-  // The stream answers with its headers once the watch is registered; a change before that could be missed.
+  // --watch-only prints nothing until a change: relabel the marker until one is printed, and the watch is in place.
+  let nudge = 0;
+  await waitFor(
+    'the relabelled marker printed',
+    () => {
+      trantor.applyAndWait(noop('marker', 'team-w', { nudge: `n${++nudge}` }));
+      return watch.lines.includes('seldondeployment.machinelearning.seldon.io/marker');
+    },
+    60_000,
+    context,
+  );
   const applied = trantor.cli(['apply', '-f', noop('late', 'team-w', { app: 'late' })]);
   assert.equal(applied.code, 0, applied.stderr);
   await waitFor('the new deployment by name', () => watch.lines.includes('seldondeployment.machinelearning.seldon.io/late'), 30_000, context);
-  assert.equal(watch.lines.some((l) => /\/(web|batch)$/.test(l)), false, 'the existing deployments are not listed with --watch-only');
+  assert.equal(watch.lines.some((l) => /\/(web|batch)$/.test(l)), false, 'the existing deployments, unchanged, are not listed with --watch-only');
   await trantor.stop();
   assert.equal(await watch.exit, 1, context());
   assert.match(watch.stderr(), /^error: (the control plane closed the watch of deployments|the watch of deployments ended)/);
