@@ -206,12 +206,14 @@ export function render(found: readonly Found[], output: GetOutput, flags: GetFla
   }
 }
 
-export async function runGet(info: ControlPlaneClient, words: readonly string[], flags: GetFlags, io: Io, signal?: AbortSignal): Promise<void> {
+/** `get`: its words and flags checked first, then the control plane `connect` gives asked. */
+export async function runGet(connect: () => ControlPlaneClient, words: readonly string[], flags: GetFlags, io: Io, signal?: AbortSignal): Promise<void> {
   const output = parseGetOutput(flags.output);
   const queries = parseTargets(words);
   const scope = scopeOf(flags);
   const named = queries.some((q) => q.names.length > 0);
   if (named && flags.selector !== undefined) throw new CliError('-l cannot be used with names: list by names or by labels');
+  const info = connect();
   if (flags.watch === true || flags.watchOnly === true) {
     await watch(info, queries, scope, output, flags, io, signal);
     return;
@@ -351,6 +353,6 @@ export function addGetCommand(program: Command, io: Io): void {
     .option('--watch-only', 'print only changes, not the objects as they are now')
     .option('--output-watch-events', 'with -w: an EVENT column (ADDED, MODIFIED, DELETED)')
     .action(async (words: string[], flags: GetFlags, command: Command) => {
-      await runGet(connect(command, io), words, flags, io);
+      await runGet(() => connect(command, io), words, flags, io);
     });
 }
