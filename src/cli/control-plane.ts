@@ -86,10 +86,10 @@ export async function callApi(
 }
 
 /** A GET read as it arrives (`logs -f`, `events tail`); a non-2xx answer becomes a CliError. */
-export async function streamApi(info: ControlPlaneClient, path: string): Promise<AsyncIterable<Uint8Array>> {
+export async function streamApi(info: ControlPlaneClient, path: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
   let res;
   try {
-    res = await info.stream(path);
+    res = await info.stream(path, signal);
   } catch (err) {
     throw unreachable(info, err);
   }

@@ -1,21 +1,16 @@
 /**
- * `get` and `delete` for every kind but SeldonDeployment's own single-object paths: listing a
- * collection of the control-plane API (`GET /v1/<plural>` → `{items}`), choosing by namespace and
- * name, and printing a table, YAML, JSON or names.
+ * The objects of the control-plane API for `get` and `delete`: listing a collection
+ * (`GET /v1/<plural>` → `{items}`), each kind's table columns, and deleting one object.
  */
 import type { ControlPlaneClient } from '../client/index.ts';
 import type { BrokerView, ConfigMapView, DeploymentView, KubeDeploymentView, LoadedManifests, ServiceView, TriggerView } from '../manifest/index.ts';
 import { callApi, CliError, failureOf } from './control-plane.ts';
-import { serialise, type OutputFormat } from './format.ts';
 import type { Io } from './io.ts';
-import { objectPath, qualifiedName, RESOURCES, resourceOfKind, type Resource } from './resources.ts';
-import { brokerTable, configMapTable, kubeDeploymentTable, serviceTable, spansNamespaces, triggerTable } from './tables.ts';
+import { objectPath, resourceOfKind, type Resource } from './resources.ts';
+import { brokerColumns, configMapColumns, kubeDeploymentColumns, seldonDeploymentColumns, serviceColumns, triggerColumns, withOptions, type Columns, type TableOptions } from './tables.ts';
 
 /** Any object the API lists: the stored object plus its status. */
 export type ObjectView = DeploymentView | TriggerView | BrokerView | ServiceView | KubeDeploymentView | ConfigMapView;
-
-/** Kinds the API may not list yet; `get all` leaves them out when their collection is missing (404). */
-const OPTIONAL_IN_ALL = new Set(['Service', 'Deployment']);
 
 /** `GET /v1/<plural>`; undefined when `optional` and the API has no such collection. */
 export async function listObjects(info: ControlPlaneClient, resource: Resource, optional = false): Promise<ObjectView[] | undefined> {
@@ -23,48 +18,6 @@ export async function listObjects(info: ControlPlaneClient, resource: Resource, 
   if (optional && answer.status === 404) return undefined;
   if (answer.status >= 300) throw new CliError(failureOf(answer));
   return (JSON.parse(answer.body) as { items: ObjectView[] }).items;
-}
-
-/** The table of one kind; `sdepTable` prints SeldonDeployments (the program owns their columns). */
-export function tableOf(
-  resource: Resource,
-  items: readonly ObjectView[],
-  sdepTable: (items: readonly DeploymentView[]) => string,
-  now?: number,
-): string {
-  const options = now === undefined ? { namespaces: spansNamespaces(items) } : { namespaces: spansNamespaces(items), now };
-  switch (resource.kind) {
-    case 'SeldonDeployment':
-      return sdepTable(items as DeploymentView[]);
-    case 'Trigger':
-      return triggerTable(items as TriggerView[], options);
-    case 'Broker':
-      return brokerTable(items as BrokerView[], options);
-    case 'Service':
-      return serviceTable(items as ServiceView[], options);
-    case 'Deployment':
-      return kubeDeploymentTable(items as KubeDeploymentView[], options);
-    case 'ConfigMap':
-      return configMapTable(items as ConfigMapView[], options);
-  }
-}
-
-/** `get <kind> [NAME]` for Trigger, Broker, Service and Deployment. */
-export async function getObjects(
-  info: ControlPlaneClient,
-  resource: Resource,
-  name: string | undefined,
-  namespace: string | undefined,
-  format: OutputFormat,
-  io: Io,
-): Promise<void> {
-  const items = chooseObjects(resource, (await listObjects(info, resource)) ?? [], name, namespace);
-  const only = items[0];
-  if (name !== undefined && only !== undefined && (format === 'yaml' || format === 'json')) {
-    io.out(serialise(only, format));
-    return;
-  }
-  printList(resource, items, format, io);
 }
 
 /**
@@ -80,47 +33,25 @@ export function chooseObjects<T extends ObjectView>(resource: Resource, all: rea
   return named;
 }
 
-function printList(resource: Resource, items: readonly ObjectView[], format: OutputFormat, io: Io): void {
-  if (format === 'yaml' || format === 'json') io.out(serialise({ apiVersion: 'v1', kind: 'List', items }, format));
-  else if (format === 'name') for (const o of items) io.out(qualifiedName(resource.kind, o.metadata.name));
-  else if (items.length === 0) io.err('No resources found');
-  else io.out(tableOf(resource, items, () => ''));
-}
-
-/** `get all`: every kind, a table each (names qualified by kind, as kubectl prints them). */
-export async function getAll(
-  info: ControlPlaneClient,
-  namespace: string | undefined,
-  format: OutputFormat,
-  io: Io,
-  sdepTable: (items: readonly DeploymentView[]) => string,
-): Promise<void> {
-  const sections: { resource: Resource; items: ObjectView[] }[] = [];
-  for (const resource of RESOURCES) {
-    // As kubectl's `get all`, configuration is not listed.
-    if (resource.kind === 'ConfigMap') continue;
-    const items = await listObjects(info, resource, OPTIONAL_IN_ALL.has(resource.kind));
-    if (items === undefined) continue;
-    sections.push({ resource, items: items.filter((o) => namespace === undefined || o.metadata.namespace === namespace) });
-  }
-  if (format === 'yaml' || format === 'json') {
-    io.out(serialise({ apiVersion: 'v1', kind: 'List', items: sections.flatMap((s) => s.items) }, format));
-    return;
-  }
-  const shown = sections.filter((s) => s.items.length > 0);
-  if (format === 'name') {
-    for (const s of shown) for (const o of s.items) io.out(qualifiedName(s.resource.kind, o.metadata.name));
-    return;
-  }
-  if (shown.length === 0) {
-    io.err('No resources found');
-    return;
-  }
-  const tables = shown.map((s) => {
-    const named = s.items.map((o) => ({ ...o, metadata: { ...o.metadata, name: qualifiedName(s.resource.kind, o.metadata.name) } })) as ObjectView[];
-    return tableOf(s.resource, named, sdepTable);
-  });
-  io.out(tables.join('\n\n'));
+/** The columns of one kind (`wide`: SeldonDeployments' extra columns), with NAMESPACE and LABELS as asked. */
+export function columnsOf(resource: Resource, options: TableOptions & { wide?: boolean } = {}): Columns<ObjectView> {
+  const columns = ((): Columns<never> => {
+    switch (resource.kind) {
+      case 'SeldonDeployment':
+        return seldonDeploymentColumns(options.wide === true, options.now);
+      case 'Trigger':
+        return triggerColumns(options.now);
+      case 'Broker':
+        return brokerColumns(options.now);
+      case 'Service':
+        return serviceColumns(options.now);
+      case 'Deployment':
+        return kubeDeploymentColumns(options.now);
+      case 'ConfigMap':
+        return configMapColumns(options.now);
+    }
+  })();
+  return withOptions(columns as Columns<ObjectView>, options);
 }
 
 export interface DeleteTarget {

@@ -19,10 +19,9 @@ import { addStorageCommands } from './storage.ts';
 import { addApplyCommand } from './apply.ts';
 import { addDiffCommand } from './diff.ts';
 import { addDescribeCommand } from './describe.ts';
-import { getListing, LISTING_WORDS, requireDeploymentNamed, unknownResourceType } from './pods.ts';
-import { age, parseOutput, serialise, table } from './format.ts';
-import { deleteObject, deleteTargets, getAll, getObjects } from './objects.ts';
-import { qualifiedName, resourceOfWord, resourceWords } from './resources.ts';
+import { deleteObject, deleteTargets } from './objects.ts';
+import { addGetCommand } from './get.ts';
+import { resourceOfWord, resourceWords } from './resources.ts';
 import { ROW_DATATYPES, seldonRequest, v2Request, withClient, type RowDatatype } from './predict.ts';
 
 interface PredictFlags {
@@ -59,24 +58,6 @@ async function findDeployment(info: ControlPlaneClient, name: string, namespace:
   return matches[0]!;
 }
 
-function readyCount(d: DeploymentView): string {
-  const ready = d.status.replicas.filter((r) => r.state === 'Ready').length;
-  return `${ready}/${d.status.replicas.length}`;
-}
-
-function deploymentRows(items: readonly DeploymentView[], wide: boolean): string {
-  const headers = ['NAMESPACE', 'NAME', 'STATE', 'READY', 'AGE', ...(wide ? ['URL', 'DESCRIPTION'] : [])];
-  const rows = items.map((d) => [
-    d.metadata.namespace,
-    d.metadata.name,
-    d.status.state,
-    readyCount(d),
-    age(d.status.createdAt),
-    ...(wide ? [d.status.address.url, d.status.description ?? ''] : []),
-  ]);
-  return table(headers, rows);
-}
-
 /** `apply --wait`: the deployments awaited with wait.ts's progress display. */
 function waitWithProgress(info: ControlPlaneClient, targets: readonly WaitTarget[], timeoutMs: number, io: Io): Promise<void> {
   const view = (t: WaitTarget): Promise<DeploymentView> =>
@@ -98,47 +79,7 @@ export function buildProgram(io: Io = processIo): Command {
   addApplyCommand(program, io, waitWithProgress);
   addDiffCommand(program, io);
 
-  program
-    .command('get')
-    .description('list objects, or show one: get [sdep|triggers|brokers|services|deployments|pods|events|all] [NAME]')
-    .argument('[resource]', `what to list: ${resourceWords()}, ${LISTING_WORDS} or all; or a SeldonDeployment name`)
-    .argument('[name]', 'the object name')
-    .option('-n, --namespace <ns>', 'namespace (default: all namespaces)')
-    .option('-o, --output <format>', 'yaml | json | wide | name')
-    .action(async (resource: string | undefined, name: string | undefined, opts: { namespace?: string; output?: string }, command: Command) => {
-      const format = parseOutput(opts.output);
-      if (await getListing(() => connect(command, io), resource, name, opts.namespace, format, io)) return;
-      const kind = resource === undefined ? undefined : resourceOfWord(resource);
-      if (resource?.toLowerCase() === 'all') {
-        if (name !== undefined) throw new CliError('get all takes no name');
-        await getAll(connect(command, io), opts.namespace, format, io, (items) => deploymentRows(items, format === 'wide'));
-        return;
-      }
-      if (kind !== undefined && kind.kind !== 'SeldonDeployment') {
-        await getObjects(connect(command, io), kind, name, opts.namespace, format, io);
-        return;
-      }
-      let target = name;
-      const info = connect(command, io);
-      if (resource !== undefined && kind === undefined) {
-        if (name !== undefined) throw unknownResourceType(resource);
-        await requireDeploymentNamed(info, resource, opts.namespace);
-        target = resource;
-      }
-      if (target !== undefined) {
-        const view = await findDeployment(info, target, opts.namespace);
-        if (format === 'yaml' || format === 'json') io.out(serialise(view, format));
-        else if (format === 'name') io.out(qualifiedName('SeldonDeployment', view.metadata.name));
-        else io.out(deploymentRows([view], format === 'wide'));
-        return;
-      }
-      const list = await callApiJson<DeploymentList>(info, 'GET', '/v1/deployments');
-      const items = list.items.filter((d) => opts.namespace === undefined || d.metadata.namespace === opts.namespace);
-      if (format === 'yaml' || format === 'json') io.out(serialise({ apiVersion: 'v1', kind: 'List', items }, format));
-      else if (format === 'name') for (const d of items) io.out(qualifiedName('SeldonDeployment', d.metadata.name));
-      else if (items.length === 0) io.err('No resources found');
-      else io.out(deploymentRows(items, format === 'wide'));
-    });
+  addGetCommand(program, io);
 
   program
     .command('delete')
@@ -156,6 +97,12 @@ export function buildProgram(io: Io = processIo): Command {
         for (const target of deleteTargets(loaded)) if (!(await deleteObject(info, target, io, 'report'))) missing++;
         if (missing > 0) throw new CliError(`${missing} of the objects in ${manifest.source} did not exist`);
         return;
+      }
+      // TYPE/NAME, as `get -o name` prints it.
+      const slash = resource?.indexOf('/') ?? -1;
+      if (resource !== undefined && slash !== -1) {
+        if (name !== undefined) throw new CliError(`"${resource}" names its type already: trantor delete ${resource}, without "${name}"`);
+        [resource, name] = [resource.slice(0, slash), resource.slice(slash + 1)];
       }
       const kind = resource === undefined ? undefined : resourceOfWord(resource);
       if (kind !== undefined && kind.kind !== 'SeldonDeployment') {

@@ -97,9 +97,12 @@ export class ControlPlaneClient {
     return { status: res.statusCode, body: await res.body.text() };
   }
 
-  /** A GET whose body is read as it arrives; `signal` ends it. */
+  /**
+   * A GET whose body is read as it arrives; `signal` ends it. A followed log, an event tail or a
+   * watch may stay quiet for hours: no body timeout (undici's default would end it after 300 s).
+   */
   async stream(path: string, signal?: AbortSignal): Promise<ControlPlaneStream> {
-    const res = await request(`${this.apiUrl}${path}`, { method: 'GET', headers: this.headers(), ...(signal === undefined ? {} : { signal }) });
+    const res = await request(`${this.apiUrl}${path}`, { method: 'GET', headers: this.headers(), bodyTimeout: 0, ...(signal === undefined ? {} : { signal }) });
     return { status: res.statusCode, body: res.body, text: () => res.body.text() };
   }
 }

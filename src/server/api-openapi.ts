@@ -50,10 +50,17 @@ const json = (schema: Record<string, unknown>, description: string): Record<stri
   content: { 'application/json': { schema } },
 });
 
+/** `?watch=1`: the list becomes a stream of watch events (docs/api.md, watching a collection). */
+const WATCH_PARAMETERS = [
+  { name: 'watch', in: 'query', required: false, schema: { type: 'string', enum: ['1', 'true'] }, description: 'Stream JSON lines {type: ADDED|MODIFIED|DELETED, object} (application/x-ndjson) instead of the list, until the connection closes.' },
+  { name: 'sendInitialEvents', in: 'query', required: false, schema: { type: 'string', enum: ['false'] }, description: 'With watch: leave out the ADDED events of the objects that exist now.' },
+];
+
 const list = (item: string, description: string): Record<string, unknown> => ({
   get: {
     operationId: `list${item}s`,
     summary: description,
+    parameters: WATCH_PARAMETERS,
     responses: { '200': json({ type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref(item) } } }, description), ...failures('405') },
   },
 });

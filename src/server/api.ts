@@ -9,6 +9,7 @@ import { parseJson, TrantorError } from '../protocol/index.ts';
 import { requireToken, type ApiToken } from './api-token.ts';
 import { checkObjectSegments, pathSegments, percentDecoded } from './api-paths.ts';
 import { API_OPENAPI } from './api-openapi.ts';
+import { streamWatch, wantsWatch, type Subscribe } from './watch.ts';
 import type { ApplyMode, ApplyResponse, BrokerView, ConfigMapView, DeploymentView, KubeDeploymentView, LogLine, ObjectEvent, ObjectEventFilter, ServiceView, SinkRegistration, TriggerView } from '../manifest/index.ts';
 
 export interface ControlPlaneOps {
@@ -21,6 +22,8 @@ export interface ControlPlaneOps {
   followLogs(namespace: string, name: string, onLine: (line: LogLine) => void): () => void;
   /** The recorded Kubernetes-style Events that pass `filter`, newest last. */
   events(filter: ObjectEventFilter): ObjectEvent[];
+  /** Tells `onChange` whenever a deployment may have been added, changed or removed (`?watch=1`). */
+  watchChanges?: Subscribe;
 }
 
 /** `?namespace=&kind=&name=` of `GET /v1/events`; an empty value narrows nothing. */
@@ -49,6 +52,12 @@ export interface EventingOps {
   hasBroker(namespace: string, name: string): boolean;
   /** A broker's events as JSON lines (structured mode), from `fromSeq` or from now, until `signal` aborts. */
   tail(namespace: string, name: string, fromSeq: number | undefined, signal: AbortSignal): AsyncIterable<string>;
+  /** Tells `onChange` whenever an object of these kinds may have been added, changed or removed (`?watch=1`). */
+  watchChanges?: Subscribe;
+}
+
+function unwatchable(path: string): TrantorError {
+  return new TrantorError('NOT_SUPPORTED', `GET ${path}?watch=1: this control plane sends no changes`);
 }
 
 const EVENTING_PLURALS = new Set(['triggers', 'brokers', 'services', 'kubedeployments', 'configmaps']);
@@ -126,13 +135,19 @@ async function routeEventing(eventing: EventingOps, parts: string[], url: URL, r
   }
   if (plural === undefined || !EVENTING_PLURALS.has(plural)) return false;
   if (parts.length === 2 && method === 'GET') {
-    const items =
+    const list = (): (TriggerView | BrokerView | ServiceView | ConfigMapView | KubeDeploymentView)[] =>
       plural === 'triggers' ? eventing.triggers()
       : plural === 'brokers' ? eventing.brokers()
       : plural === 'services' ? eventing.services()
       : plural === 'configmaps' ? eventing.configMaps()
       : eventing.kubeDeployments();
-    send(res, 200, { items });
+    if (wantsWatch(url)) {
+      const watchChanges = eventing.watchChanges?.bind(eventing);
+      if (watchChanges === undefined) throw unwatchable(url.pathname);
+      streamWatch(req, res, url, list, watchChanges);
+      return true;
+    }
+    send(res, 200, { items: list() });
     return true;
   }
   if (parts.length === 4 && method === 'DELETE') {
@@ -192,6 +207,11 @@ async function route(ops: ControlPlaneOps, origin: RequestOriginPolicy, token: A
   if (parts[1] === 'deployments') {
     if (parts.length === 2) {
       if (method !== 'GET') throw new TrantorError('METHOD_NOT_ALLOWED', `${method} /v1/deployments: use GET`);
+      if (wantsWatch(url)) {
+        const watchChanges = ops.watchChanges?.bind(ops);
+        if (watchChanges === undefined) throw unwatchable(url.pathname);
+        return streamWatch(req, res, url, () => ops.list(), watchChanges);
+      }
       return send(res, 200, { items: ops.list() });
     }
     const [namespace, name, sub] = [parts[2] ?? '', parts[3] ?? '', parts[4]];

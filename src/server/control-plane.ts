@@ -12,6 +12,7 @@ import type { ControlPlaneOps } from './api.ts';
 import type { EventingControl } from './eventing-control.ts';
 import type { InProcessComponents } from './in-process.ts';
 import { viewOf } from './views.ts';
+import { Changes } from './watch.ts';
 import { readEnvelope, reasonOf, type ManifestStore, type RestoreReport, type StoredDeployment, type StoredFile } from './store.ts';
 
 interface Applied {
@@ -100,6 +101,8 @@ export interface ControlPlaneOptions {
 export class ControlPlane implements ControlPlaneOps, DeploymentTable {
   readonly #deployments: AppliedDeployments;
   readonly #options: ControlPlaneOptions;
+  /** Applies, deletes and restores; status changes come from the runtime's own events. */
+  readonly #changes = new Changes();
 
   constructor(options: ControlPlaneOptions) {
     this.#options = options;
@@ -130,6 +133,7 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
         skipped.push({ file: file.file, reason: reasonOf(err) });
       }
     }
+    this.#changes.notify();
     return { restored, skipped };
   }
 
@@ -207,6 +211,7 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
         involvedObject: { kind, namespace, name },
       });
     }
+    if (deployments.length > 0 && mode.dryRun !== true) this.#changes.notify();
     return answer();
   }
 
@@ -266,6 +271,7 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     await this.#options.eventing?.resolve();
     this.#options.logger.info({ namespace, name }, 'deleted SeldonDeployment');
     this.#options.events?.record({ type: 'Normal', reason: 'Deleted', message: `SeldonDeployment ${name} deleted`, source: 'control-plane', involvedObject: { kind: 'SeldonDeployment', namespace, name } });
+    this.#changes.notify();
     return true;
   }
 
@@ -282,6 +288,18 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     return this.#options.runtime.watch((event) => {
       if (event.type === 'log' && event.namespace === namespace && event.name === name) onLine({ replica: event.replica, line: event.line });
     });
+  }
+
+  /** Calls `onChange` whenever a deployment may have been added, changed (its status too) or removed. */
+  watchChanges(onChange: () => void): () => void {
+    const stopOwn = this.#changes.subscribe(onChange);
+    const stopRuntime = this.#options.runtime.watch((event) => {
+      if (event.type === 'status') onChange();
+    });
+    return () => {
+      stopOwn();
+      stopRuntime();
+    };
   }
 
   /** Calls `onChange` with a one-line summary whenever a deployment's state changes. */

@@ -27,6 +27,7 @@ import type {
 import { BUILT_IN_DELIVERY, DEFAULT_MAX_REPLICAS, brokerDefaultsOf, defaultDeliveryFor, loadManifests, manifestOf } from '../manifest/index.ts';
 import type { EventingOps } from './api.ts';
 import { brokerStatus, triggerStatus, viewOf } from './views.ts';
+import { Changes } from './watch.ts';
 import { readEnvelope, reasonOf, type ManifestStore, type RestoreReport, type SkippedFile, type Stored, type StoredFile } from './store.ts';
 
 type Kind = 'Broker' | 'Trigger' | 'Service' | 'Deployment' | 'ConfigMap';
@@ -83,6 +84,7 @@ export class EventingControl implements EventingOps {
   #brokerDefaults: BrokerDefaults | undefined;
   readonly #sinks = new Map<string, string>();
   readonly #options: EventingControlOptions;
+  readonly #changes = new Changes();
   /** When the implicit default brokers came to be: when this control plane started. */
   readonly #startedAt = new Date().toISOString();
   /**
@@ -292,6 +294,11 @@ export class EventingControl implements EventingOps {
     return { key: key(namespace, name), trigger, delivery, subscriberUri: subscriber.uri, deadLetterUri: deadLetter?.uri, ...problem };
   }
 
+  /** Tells `onChange` after every resolve: any object of these kinds may have changed then. */
+  watchChanges(onChange: () => void): () => void {
+    return this.#changes.subscribe(onChange);
+  }
+
   /** Recomputes every trigger's URIs and hands them to eventing; call after anything they depend on changes. */
   async resolve(): Promise<void> {
     const eventing = this.#options.eventing;
@@ -303,6 +310,7 @@ export class EventingControl implements EventingOps {
       bindings.map(({ reason: _reason, message: _message, ...binding }) => binding),
       { keepPending: this.#unrestoredTriggers },
     );
+    this.#changes.notify();
   }
 
   triggers(): TriggerView[] {

@@ -114,7 +114,7 @@ test('a router answering route 5 for two children gets an error naming the route
     assert.match(body.status.info, /route 5/);
     assert.match(body.status.info, /0\.\.1/);
   }
-  const got = trantor.cli(['get', 'bad-router', '-n', 'default']);
+  const got = trantor.cli(['get', 'sdep', 'bad-router', '-n', 'default']);
   assert.equal(got.code, 0, got.stderr);
   assert.match(got.stdout, /Available/);
   // The other deployments are unaffected.
