@@ -198,7 +198,7 @@ for (const { major, of } of HELMS) describe(`the Helm chart, Helm ${major}`, { s
       'executor.resources.cpuLimit=2', 'executor.requestLogger.defaultEndpoint=http://broker.logs', 'executor.fullHealthChecks=true',
       'predictiveUnit.httpPort=9100', 'predictiveUnit.defaultEnvSecretRefName=s3-creds', 'storageInitializer.image=example/init:1',
       'storageInitializer.memoryLimit=2Gi', 'defaultUserID=1001', 'keda.enabled=true',
-      'predictor_servers.XGBOOST_SERVER.protocols.seldon.image=example/xgb', 'predictor_servers.XGBOOST_SERVER.protocols.seldon.defaultImageVersion=1.0',
+      'predictor_servers.TENSORFLOW_SERVER.protocols.seldon.image=example/tf', 'predictor_servers.TENSORFLOW_SERVER.protocols.seldon.defaultImageVersion=1.0',
       'ingress.enabled=true', 'ingress.className=nginx', 'ingress.host=models.example.com',
     ];
     const result = template(sets);
@@ -218,7 +218,7 @@ for (const { major, of } of HELMS) describe(`the Helm chart, Helm ${major}`, { s
     assert.equal(config.defaultUserId, 1001);
     assert.equal(config.keda.enabled, true);
     // An implementation added keeps the default ones, as Helm merges maps.
-    assert.deepEqual(Object.keys(config.predictorServers).sort(), ['SKLEARN_SERVER', 'XGBOOST_SERVER']);
+    assert.deepEqual(Object.keys(config.predictorServers).sort(), ['MLFLOW_SERVER', 'SKLEARN_SERVER', 'TENSORFLOW_SERVER', 'TRITON_SERVER', 'XGBOOST_SERVER']);
     assert.deepEqual(config.ingress, { enabled: true, className: 'nginx', host: 'models.example.com' });
   });
 
@@ -248,9 +248,9 @@ for (const { major, of } of HELMS) describe(`the Helm chart, Helm ${major}`, { s
       ['webhook.timeoutSeconds=60', { 4: /\/webhook\/timeoutSeconds.*maximum/, 3: /webhook\.timeoutSeconds: Must be less than or equal to 30/ }],
       ['executor.port=abc', { 4: /\/executor\/port.*want integer/, 3: /executor\.port: Invalid type\. Expected: integer/ }],
       ['watchNamespaces={Team_A}', { 4: /\/watchNamespaces\/0.*does not match pattern/, 3: /watchNamespaces\.0: Does not match pattern/ }],
-      ['predictor_servers.XGBOOST_SERVER.protocols.seldon.image=example/xgb', {
-        4: /\/predictor_servers\/XGBOOST_SERVER\/protocols\/seldon.*defaultImageVersion/,
-        3: /predictor_servers\.XGBOOST_SERVER\.protocols\.seldon: defaultImageVersion is required/,
+      ['predictor_servers.TENSORFLOW_SERVER.protocols.seldon.image=example/tf', {
+        4: /\/predictor_servers\/TENSORFLOW_SERVER\/protocols\/seldon.*defaultImageVersion/,
+        3: /predictor_servers\.TENSORFLOW_SERVER\.protocols\.seldon: defaultImageVersion is required/,
       }],
     ];
     for (const [set, message] of cases) {

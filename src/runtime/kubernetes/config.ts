@@ -89,6 +89,20 @@ export const DEFAULT_RENDER_CONFIG: RenderConfig = deepFreeze({
         v2: { image: 'ghcr.io/trantor-ml/python-host', defaultImageVersion: IMAGE_TAG },
       },
     },
+    // Seldon's own servers for these, as its chart names them (Trantor runs them locally itself).
+    XGBOOST_SERVER: {
+      protocols: {
+        seldon: { image: 'seldonio/xgboostserver', defaultImageVersion: '1.18.2' },
+        v2: { image: 'seldonio/mlserver', defaultImageVersion: '1.3.5-xgboost' },
+      },
+    },
+    MLFLOW_SERVER: {
+      protocols: {
+        seldon: { image: 'seldonio/mlflowserver', defaultImageVersion: '1.18.2' },
+        v2: { image: 'seldonio/mlserver', defaultImageVersion: '1.3.5-mlflow' },
+      },
+    },
+    TRITON_SERVER: { protocols: { v2: { image: 'nvcr.io/nvidia/tritonserver', defaultImageVersion: '21.08-py3' } } },
   },
   defaultUserId: 8888,
   keda: { enabled: false },

@@ -98,6 +98,10 @@ export function componentContainer(
   if (typeof c['image'] !== 'string' || c['image'] === '') {
     if (isPrepackagedServer(node.implementation)) c['image'] = serverImage(node.implementation ?? '', sdep.spec.protocol, config);
   }
+  // Triton's image serves nothing by itself: started as Seldon starts it, on the node's ports, over the model's repository.
+  if (node.implementation === 'TRITON_SERVER' && c['args'] === undefined && c['command'] === undefined && model !== undefined) {
+    c['args'] = ['/opt/tritonserver/bin/tritonserver', `--grpc-port=${ports.grpc}`, `--http-port=${ports.http}`, `--model-repository=${model.path}`, '--strict-model-config=false'];
+  }
   c['ports'] = withEntries(c['ports'], [
     { name: 'http', containerPort: ports.http, protocol: 'TCP' },
     { name: 'grpc', containerPort: ports.grpc, protocol: 'TCP' },

@@ -312,10 +312,11 @@ test('v1, v1alpha2 and v1alpha3 render the same objects, owned by the version ap
 
 test('a prepackaged server with no image for the protocol is a RenderError that says how to add one', () => {
   const [sdep] = deploymentX(`
-    graph: {name: m, implementation: XGBOOST_SERVER, modelUri: "gs://b/m"}
+    graph: {name: m, implementation: TRITON_SERVER, modelUri: "gs://b/m"}
 `);
-  assert.throws(() => render(sdep!, DEFAULT_RENDER_CONFIG), (err: unknown) => err instanceof RenderError && /no image for implementation XGBOOST_SERVER with protocol seldon: add it to predictor_servers/.test(err.message));
-  const config = renderConfig({ predictorServers: { XGBOOST_SERVER: { protocols: { seldon: { image: 'me/xgb', defaultImageVersion: '2' } } } } });
+  // TRITON_SERVER has a v2 image only: on the Seldon protocol there is none.
+  assert.throws(() => render(sdep!, DEFAULT_RENDER_CONFIG), (err: unknown) => err instanceof RenderError && /no image for implementation TRITON_SERVER with protocol seldon: add it to predictor_servers/.test(err.message));
+  const config = renderConfig({ predictorServers: { TRITON_SERVER: { protocols: { seldon: { image: 'me/xgb', defaultImageVersion: '2' } } } } });
   const pod = podSpecOf(only(render(sdep!, config), 'Deployment', 'x-p-0-m'));
   assert.equal(pod.containers[0]!['image'], 'me/xgb:2');
   assert.deepEqual(config.predictorServers['SKLEARN_SERVER'], DEFAULT_RENDER_CONFIG.predictorServers['SKLEARN_SERVER'], 'adding a server keeps the others, as Helm merges values');
