@@ -9,6 +9,7 @@ import { parseJson, TrantorError } from '../protocol/index.ts';
 import { requireToken, type ApiToken } from './api-token.ts';
 import { checkObjectSegments, pathSegments, percentDecoded } from './api-paths.ts';
 import { API_OPENAPI } from './api-openapi.ts';
+import { admits, formatLogLine, graphNodeNames, parseLogsQuery, selectLogLines } from './logs-query.ts';
 import type { ApplyResponse, BrokerView, ConfigMapView, DeploymentView, KubeDeploymentView, LogLine, ServiceView, SinkRegistration, TriggerView } from '../manifest/index.ts';
 
 export interface ControlPlaneOps {
@@ -16,9 +17,10 @@ export interface ControlPlaneOps {
   list(): DeploymentView[];
   get(namespace: string, name: string): DeploymentView | undefined;
   remove(namespace: string, name: string): Promise<boolean>;
-  logs(namespace: string, name: string, tail: number): LogLine[];
-  /** Calls `onLine` for each new log line until the returned function is called. */
-  followLogs(namespace: string, name: string, onLine: (line: LogLine) => void): () => void;
+  /** The kept lines of a deployment's replicas, oldest first; with `previous`, those of each restarted replica's run before. */
+  logs(namespace: string, name: string, options: { previous: boolean }): LogLine[];
+  /** Calls `onLine` for each new log line, and `onEnd` once the deployment is deleted, until the returned function is called. */
+  followLogs(namespace: string, name: string, onLine: (line: LogLine) => void, onEnd: () => void): () => void;
 }
 
 /** Brokers, triggers, services and event sinks. */
@@ -70,10 +72,6 @@ function header(req: IncomingMessage, name: string): string | undefined {
 
 function notFound(namespace: string, name: string): TrantorError {
   return new TrantorError('NOT_FOUND', `no SeldonDeployment named "${name}" in namespace "${namespace}"`);
-}
-
-function formatLine(line: LogLine): string {
-  return `[${line.replica}] ${line.line}\n`;
 }
 
 async function routeEventing(eventing: EventingOps, parts: string[], url: URL, req: IncomingMessage, res: ServerResponse, limits: ApiOptions): Promise<boolean> {
@@ -176,17 +174,37 @@ async function route(ops: ControlPlaneOps, origin: RequestOriginPolicy, token: A
       throw new TrantorError('METHOD_NOT_ALLOWED', `${method} ${url.pathname}: use GET or DELETE`);
     }
     if (parts.length === 5 && sub === 'logs' && method === 'GET') {
-      if (ops.get(namespace, name) === undefined) throw notFound(namespace, name);
-      const tail = Number(url.searchParams.get('tail') ?? '100');
+      const view = ops.get(namespace, name);
+      if (view === undefined) throw notFound(namespace, name);
+      const query = parseLogsQuery(url.searchParams, Date.now());
+      if (query.container !== undefined) {
+        const nodes = graphNodeNames((view.spec.predictors ?? []).map((p) => p.graph));
+        if (!nodes.includes(query.container)) {
+          throw new TrantorError('NOT_FOUND', `container=${query.container}: SeldonDeployment ${namespace}/${name} has no graph node of that name; its nodes are ${nodes.join(', ')}`);
+        }
+      }
+      const kept = ops.logs(namespace, name, { previous: query.previous });
+      if (query.previous && !kept.some((line) => admits(query, line))) {
+        throw new TrantorError('NOT_FOUND', `previous=true: no replica of SeldonDeployment ${namespace}/${name}${query.container === undefined ? '' : ` node ${query.container}`} has restarted, so none has a previous run`);
+      }
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
       res.flushHeaders(); // with no past lines, following would otherwise send nothing at all
-      for (const line of ops.logs(namespace, name, Number.isFinite(tail) ? tail : 100)) res.write(formatLine(line));
-      if (url.searchParams.get('follow') !== '1') {
+      for (const line of selectLogLines(kept, query)) res.write(formatLogLine(line, query.timestamps));
+      // A previous run has ended: there is nothing to follow (as kubectl logs -p -f).
+      if (!query.follow || query.previous) {
         res.end();
         return;
       }
-      const stop = ops.followLogs(namespace, name, (line) => res.write(formatLine(line)));
+      const stop = ops.followLogs(
+        namespace,
+        name,
+        (line) => {
+          if (admits(query, line)) res.write(formatLogLine(line, query.timestamps));
+        },
+        () => res.end(),
+      );
       req.socket.on('close', stop);
+      res.on('finish', stop);
       return;
     }
   }

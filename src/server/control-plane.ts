@@ -247,13 +247,15 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     return true;
   }
 
-  logs(namespace: string, name: string, tail: number): LogLine[] {
-    return this.#options.runtime.logs(namespace, name, { tail }).map(({ replica, line }) => ({ replica, line }));
+  logs(namespace: string, name: string, options: { previous: boolean }): LogLine[] {
+    return this.#options.runtime.logs(namespace, name, options).map(({ replica, line, time }) => (time === undefined ? { replica, line } : { replica, line, time }));
   }
 
-  followLogs(namespace: string, name: string, onLine: (line: LogLine) => void): () => void {
+  followLogs(namespace: string, name: string, onLine: (line: LogLine) => void, onEnd: () => void): () => void {
     return this.#options.runtime.watch((event) => {
-      if (event.type === 'log' && event.namespace === namespace && event.name === name) onLine({ replica: event.replica, line: event.line });
+      if (event.namespace !== namespace || event.name !== name) return;
+      if (event.type === 'log') onLine(event.time === undefined ? { replica: event.replica, line: event.line } : { replica: event.replica, line: event.line, time: event.time });
+      else if (event.type === 'removed') onEnd();
     });
   }
 
