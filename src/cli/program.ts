@@ -10,10 +10,11 @@ import type { ControlPlaneClient } from '../client/index.ts';
 import type { ApplyResponse, DeploymentList, DeploymentView } from '../manifest/index.ts';
 import { loadManifests } from '../manifest/index.ts';
 import { asTrantorError, stringifyJson } from '../protocol/index.ts';
-import { callApi, callApiJson, CliError, failureOf, streamApi } from './control-plane.ts';
+import { callApi, callApiJson, CliError, failureOf } from './control-plane.ts';
 import { connect, processIo, type Io } from './io.ts';
 import { addEventCommands } from './events.ts';
 import { addStorageInitCommand } from './storage-init.ts';
+import { addLogsCommand, goBooleanFlags } from './logs.ts';
 import { waitForDeployments, type WaitTarget } from './wait.ts';
 import { age, parseOutput, serialise, table } from './format.ts';
 import { deleteObject, deleteTargets, getAll, getObjects } from './objects.ts';
@@ -195,26 +196,7 @@ export function buildProgram(io: Io = processIo): Command {
       io.out(`seldondeployment.machinelearning.seldon.io "${view.metadata.name}" deleted`);
     });
 
-  program
-    .command('logs')
-    .description("print a deployment's component logs")
-    .argument('<name>', 'the deployment name')
-    .option('-n, --namespace <ns>', 'namespace')
-    .option('-f, --follow', 'keep printing new lines')
-    .option('--tail <lines>', 'lines to show from the end of each replica', '100')
-    .action(async (name: string, opts: { namespace?: string; follow?: boolean; tail: string }, command: Command) => {
-      const info = connect(command, io);
-      const view = await findDeployment(info, name, opts.namespace);
-      const path = `/v1/deployments/${encodeURIComponent(view.metadata.namespace)}/${encodeURIComponent(view.metadata.name)}/logs?tail=${encodeURIComponent(opts.tail)}${opts.follow === true ? '&follow=1' : ''}`;
-      const body = await streamApi(info, path);
-      let rest = '';
-      for await (const chunk of body) {
-        const lines = (rest + (chunk as Buffer).toString('utf8')).split('\n');
-        rest = lines.pop() ?? '';
-        for (const line of lines) io.out(line);
-      }
-      if (rest !== '') io.out(rest);
-    });
+  addLogsCommand(program, io, findDeployment);
 
   program
     .command('predict')
@@ -267,7 +249,7 @@ export function buildProgram(io: Io = processIo): Command {
 /** Runs the program and turns any failure into a message on stderr and a non-zero exit code. */
 export async function runCli(program: Command, argv: readonly string[], io: Io = processIo): Promise<number> {
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(goBooleanFlags(argv));
     return 0;
   } catch (err) {
     if (err instanceof CliError) {

@@ -21,7 +21,7 @@ export interface LogLine {
   replica: string;
   line: string;
   stream: LogStream;
-  /** Milliseconds since the epoch when the line was read, with a fraction (`performance.now()`'s precision). */
+  /** Milliseconds since the epoch when the line was read, with a sub-millisecond fraction (`logs --timestamps`). */
   time: number;
   /** Increases with every line the supervisor reads; orders lines across replicas. */
   seq: number;
@@ -348,7 +348,8 @@ export class DeploymentLogs {
 
   #add(replica: string, ring: Ring, text: string, stream: LogStream): string {
     const line = text.endsWith('\r') ? text.slice(0, -1) : text;
-    const time = performance.timeOrigin + performance.now();
+    // The wall clock (as a user compares with), with a sub-millisecond part from the monotonic clock.
+    const time = Date.now() + (performance.now() % 1);
     const entry: LogLine = { replica, line: line.length > this.#lineMax ? `${line.slice(0, this.#lineMax)}…` : line, stream, time, seq: nextSeq++ };
     ring.push(entry);
     this.#onLine(entry);
