@@ -11,7 +11,9 @@ import type { ApplyResponse, DeploymentList, DeploymentView } from '../manifest/
 import { loadManifests } from '../manifest/index.ts';
 import { asTrantorError, stringifyJson } from '../protocol/index.ts';
 import { callApi, callApiJson, CliError, failureOf } from './control-plane.ts';
-import { connect, processIo, type Io } from './io.ts';
+import { connect, homeOf, processIo, type Io } from './io.ts';
+import { textOrFile } from './files.ts';
+import { addFeedbackCommand, keepLastPrediction } from './feedback.ts';
 import { addEventCommands } from './events.ts';
 import { addStorageInitCommand } from './storage-init.ts';
 import { addLogsCommand, goBooleanFlags } from './logs.ts';
@@ -204,8 +206,8 @@ export function buildProgram(io: Io = processIo): Command {
     .argument('<name>', 'the deployment name')
     .option('-n, --namespace <ns>', 'namespace')
     .requiredOption(
-      '-d, --data <json>',
-      'Seldon protocol: a Seldon message, e.g. \'{"data":{"ndarray":[[1,2,3,4]]}}\', or a bare array such as \'[[1,2,3,4]]\' (sent as data.ndarray). ' +
+      '-d, --data <json|@file>',
+      'the request as JSON, or @FILE to read it from a file, @- from stdin (as curl). Seldon protocol: a Seldon message, e.g. \'{"data":{"ndarray":[[1,2,3,4]]}}\', or a bare array such as \'[[1,2,3,4]]\' (sent as data.ndarray). ' +
         'With --protocol v2: a V2 inference request (\'{"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}\'), or rows such as \'[[1,2,3,4]]\' sent as one input named input-0 of shape [rows, columns] and --datatype',
     )
     .option('--api <version>', 'v1.0 or v0.1 (Seldon protocol over REST)', 'v1.0')
@@ -213,7 +215,8 @@ export function buildProgram(io: Io = processIo): Command {
     .addOption(new Option('--protocol <protocol>', 'seldon, or v2 (the Open Inference Protocol)').choices(['seldon', 'v2']).default('seldon'))
     .option('--model <node>', 'v2: the model (graph node) to infer with; the graph\'s root node when not given')
     .addOption(new Option('--datatype <type>', `v2: the datatype rows are sent as (${ROW_DATATYPES.join(', ')})`).choices([...ROW_DATATYPES]).default('FP64'))
-    .action(async (name: string, opts: PredictFlags, command: Command) => {
+    .action(async (name: string, flags: PredictFlags, command: Command) => {
+      const opts = { ...flags, data: textOrFile(flags.data, '--data', io) };
       const info = connect(command, io);
       const view = await findDeployment(info, name, opts.namespace);
       const target = { gatewayUrl: info.gatewayUrl, namespace: view.metadata.namespace, deployment: view.metadata.name };
@@ -229,6 +232,7 @@ export function buildProgram(io: Io = processIo): Command {
         const message = seldonRequest(opts.data);
         const prediction = await withClient(target, true, (client) => client.predict({ message }));
         io.out(stringifyJson(prediction));
+        keepLastPrediction(homeOf(command, io), io, { namespace: target.namespace, name: target.deployment, request: stringifyJson(message), response: stringifyJson(prediction) });
         return;
       }
       let body = opts.data.trim();
@@ -238,8 +242,10 @@ export function buildProgram(io: Io = processIo): Command {
       const text = await res.body.text();
       if (res.statusCode >= 300) throw new CliError(`HTTP ${res.statusCode}: ${failureOf({ status: res.statusCode, body: text })}`);
       io.out(text);
+      keepLastPrediction(homeOf(command, io), io, { namespace: target.namespace, name: target.deployment, request: body, response: text });
     });
 
+  addFeedbackCommand(program, io, findDeployment);
   addEventCommands(program, io);
   addStorageInitCommand(program, io);
 
