@@ -14,6 +14,7 @@ import { callApi, callApiJson, CliError, failureOf } from './control-plane.ts';
 import { connect, homeOf, processIo, type Io } from './io.ts';
 import { textOrFile } from './files.ts';
 import { addFeedbackCommand, keepLastPrediction } from './feedback.ts';
+import { addVersionCommand } from './version.ts';
 import { addEventCommands } from './events.ts';
 import { addStorageInitCommand } from './storage-init.ts';
 import { addLogsCommand, goBooleanFlags } from './logs.ts';
@@ -246,6 +247,7 @@ export function buildProgram(io: Io = processIo): Command {
     });
 
   addFeedbackCommand(program, io, findDeployment);
+  addVersionCommand(program, io);
   addEventCommands(program, io);
   addStorageInitCommand(program, io);
 
@@ -255,6 +257,11 @@ export function buildProgram(io: Io = processIo): Command {
 /** Runs the program and turns any failure into a message on stderr and a non-zero exit code. */
 export async function runCli(program: Command, argv: readonly string[], io: Io = processIo): Promise<number> {
   try {
+    // `trantor` alone: the help, as a success (it is what was asked for).
+    if (argv.length <= 2) {
+      io.out(program.helpInformation().trimEnd());
+      return 0;
+    }
     await program.parseAsync(goBooleanFlags(argv));
     return 0;
   } catch (err) {

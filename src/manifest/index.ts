@@ -29,3 +29,4 @@ export * from './knative.ts';
 export { BROKER_API_VERSIONS, BROKER_DEFAULTS_CONFIG_MAP, BUILT_IN_DELIVERY, DEFAULT_BACKOFF_DELAY_MS, brokerDefaultsOf, defaultDeliveryFor, DEFAULT_BROKER, TRIGGER_API_VERSIONS } from './eventing.ts';
 export { DEPLOYMENT_API_VERSIONS, SERVICE_API_VERSIONS } from './kubernetes.ts';
 export { durationProblemMessage, isoDurationMs, type DurationProblem } from './duration.ts';
+export { packageVersion } from './package-version.ts';

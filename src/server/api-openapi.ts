@@ -86,6 +86,11 @@ const SCHEMAS = {
     },
   },
   Health: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'] } } },
+  Version: {
+    type: 'object',
+    required: ['trantorVersion', 'nodeVersion', 'platform'],
+    properties: { trantorVersion: { type: 'string', description: "The package's version, e.g. 0.1.0" }, nodeVersion: { type: 'string', description: 'e.g. v20.18.1' }, platform: { type: 'string', description: 'e.g. linux/x64' } },
+  },
   Applied: {
     type: 'object',
     required: ['applied'],
@@ -155,6 +160,9 @@ export const API_OPENAPI = Object.freeze({
   paths: {
     '/v1/health': {
       get: { operationId: 'health', summary: 'Answers while the control plane runs', responses: { '200': json(ref('Health'), 'Running'), ...failures('405') } },
+    },
+    '/v1/version': {
+      get: { operationId: 'version', summary: "The control plane's version (trantor version's Server Version)", responses: { '200': json(ref('Version'), 'Its version'), ...failures('405') } },
     },
     '/v1/openapi.json': {
       get: { operationId: 'openapi', summary: 'This document', responses: { '200': json({ type: 'object' }, 'The OpenAPI 3.0 document'), ...failures('405') } },

@@ -9,8 +9,9 @@ import { parseJson, TrantorError } from '../protocol/index.ts';
 import { requireToken, type ApiToken } from './api-token.ts';
 import { checkObjectSegments, pathSegments, percentDecoded } from './api-paths.ts';
 import { API_OPENAPI } from './api-openapi.ts';
-import { admits, formatLogLine, graphNodeNames, parseLogsQuery, selectLogLines } from './logs-query.ts';
+import { admits, formatLogLine, parseLogsQuery, selectLogLines } from './logs-query.ts';
 import type { ApplyResponse, BrokerView, ConfigMapView, DeploymentView, KubeDeploymentView, LogLine, ServiceView, SinkRegistration, TriggerView } from '../manifest/index.ts';
+import { graphNodes, packageVersion } from '../manifest/index.ts';
 
 export interface ControlPlaneOps {
   apply(text: string, source: string, baseDir: string): Promise<ApplyResponse>;
@@ -139,6 +140,8 @@ async function route(ops: ControlPlaneOps, origin: RequestOriginPolicy, token: A
   if (parts[0] !== 'v1') throw new TrantorError('NOT_FOUND', `no API path ${url.pathname}; see docs/api.md`);
 
   if (parts[1] === 'health' && parts.length === 2) return send(res, 200, { status: 'ok' });
+  // What `trantor version` prints as the Server Version (kubectl's GET /version).
+  if (parts[1] === 'version' && parts.length === 2 && method === 'GET') return send(res, 200, { trantorVersion: packageVersion(), nodeVersion: process.version, platform: `${process.platform}/${process.arch}` });
   // This API as an OpenAPI document (api-openapi.ts).
   if (parts[1] === 'openapi.json' && parts.length === 2 && method === 'GET') return send(res, 200, API_OPENAPI);
   if (eventing !== undefined && (await routeEventing(eventing, parts, url, req, res, limits))) return;
@@ -178,7 +181,7 @@ async function route(ops: ControlPlaneOps, origin: RequestOriginPolicy, token: A
       if (view === undefined) throw notFound(namespace, name);
       const query = parseLogsQuery(url.searchParams, Date.now());
       if (query.container !== undefined) {
-        const nodes = graphNodeNames((view.spec.predictors ?? []).map((p) => p.graph));
+        const nodes = [...new Set((view.spec.predictors ?? []).flatMap((p) => (p.graph === undefined ? [] : graphNodes({ graph: p.graph }).map((n) => n.name))))];
         if (!nodes.includes(query.container)) {
           throw new TrantorError('NOT_FOUND', `container=${query.container}: SeldonDeployment ${namespace}/${name} has no graph node of that name; its nodes are ${nodes.join(', ')}`);
         }

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TrantorError } from '../protocol/index.ts';
-import type { GraphNode } from '../manifest/index.ts';
-import { formatLogLine, graphNodeNames, parseLogsQuery, rfc3339Nano, rfc3339Time, selectLogLines } from './logs-query.ts';
+import { formatLogLine, parseLogsQuery, rfc3339Nano, rfc3339Time, selectLogLines } from './logs-query.ts';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
 const query = (text: string): ReturnType<typeof parseLogsQuery> => parseLogsQuery(new URLSearchParams(text), NOW);
@@ -56,9 +55,4 @@ test('lines print with their replica, and with --timestamps nine fraction digits
   assert.equal(rfc3339Nano(NOW), '2024-05-01T12:00:00.000000000Z');
   assert.equal(formatLogLine({ replica: 'p/a/0', line: 'hi', time: NOW }, false), '[p/a/0] hi\n');
   assert.equal(formatLogLine({ replica: 'p/a/0', line: 'hi', time: NOW }, true), '[p/a/0] 2024-05-01T12:00:00.000000000Z hi\n');
-});
-
-test('graph node names are every node of every predictor, once', () => {
-  const node = (name: string, children: GraphNode[] = []): GraphNode => ({ name, children }) as unknown as GraphNode;
-  assert.deepEqual(graphNodeNames([node('router', [node('a'), node('b')]), node('a'), undefined]), ['router', 'a', 'b']);
 });

@@ -4,7 +4,7 @@
  * the selection and formatting of lines by it. Pure: the route hands it the lines and the clock.
  */
 import { TrantorError } from '../protocol/index.ts';
-import type { GraphNode, LogLine } from '../manifest/index.ts';
+import type { LogLine } from '../manifest/index.ts';
 
 export interface LogsQuery {
   /** A graph node: only its replicas' lines. */
@@ -77,17 +77,6 @@ export function rfc3339Time(text: string): number | undefined {
 /** The graph node of a replica id `<predictor>/<node>/<index>`. */
 export function nodeOfReplica(replica: string): string {
   return replica.split('/')[1] ?? '';
-}
-
-/** Every node name of the graphs, in walk order, each once. */
-export function graphNodeNames(graphs: readonly (GraphNode | undefined)[]): string[] {
-  const names = new Set<string>();
-  const walk = (node: GraphNode): void => {
-    names.add(node.name);
-    for (const child of node.children ?? []) walk(child);
-  };
-  for (const graph of graphs) if (graph !== undefined) walk(graph);
-  return [...names];
 }
 
 /** Whether a line read now (followed) passes the query's container filter. */
