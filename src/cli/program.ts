@@ -15,6 +15,7 @@ import { connect, homeOf, processIo, type Io } from './io.ts';
 import { textOrFile } from './files.ts';
 import { addFeedbackCommand, keepLastPrediction } from './feedback.ts';
 import { addVersionCommand } from './version.ts';
+import { addCompletionCommand, COMPLETE_COMMAND, runComplete } from './completion.ts';
 import { addEventCommands } from './events.ts';
 import { addStorageInitCommand } from './storage-init.ts';
 import { addLogsCommand, goBooleanFlags } from './logs.ts';
@@ -248,6 +249,7 @@ export function buildProgram(io: Io = processIo): Command {
 
   addFeedbackCommand(program, io, findDeployment);
   addVersionCommand(program, io);
+  addCompletionCommand(program, io);
   addEventCommands(program, io);
   addStorageInitCommand(program, io);
 
@@ -262,6 +264,8 @@ export async function runCli(program: Command, argv: readonly string[], io: Io =
       io.out(program.helpInformation().trimEnd());
       return 0;
     }
+    // The completion scripts' hidden command: its words are another command line, not options of its own.
+    if (argv[2] === COMPLETE_COMMAND) return await runComplete(program, argv.slice(3), io);
     await program.parseAsync(goBooleanFlags(argv));
     return 0;
   } catch (err) {
