@@ -12,7 +12,7 @@ import { loadManifests } from '../manifest/index.ts';
 import { asTrantorError, stringifyJson } from '../protocol/index.ts';
 import { callApi, callApiJson, CliError, failureOf } from './control-plane.ts';
 import { connect, homeOf, processIo, type Io } from './io.ts';
-import { textOrFile } from './files.ts';
+import { textOrFile, unreadable } from './files.ts';
 import { addFeedbackCommand, keepLastPrediction } from './feedback.ts';
 import { addVersionCommand } from './version.ts';
 import { addCompletionCommand, COMPLETE_COMMAND, runComplete } from './completion.ts';
@@ -41,7 +41,7 @@ function readManifest(file: string, io: Io): { text: string; baseDir: string; so
   try {
     return { text: readFileSync(path, 'utf8'), baseDir: dirname(path), source: file };
   } catch (err) {
-    throw new CliError(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw unreadable(`-f ${file}`, file, err);
   }
 }
 
