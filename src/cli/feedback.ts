@@ -135,12 +135,13 @@ export function addFeedbackCommand(program: Command, io: Io, findDeployment: Fin
       const stdinUsers = [flags.request, flags.response, flags.truth].filter((v) => v === '@-').length;
       if (stdinUsers > 1) throw new CliError('only one of --request, --response and --truth can be @- (stdin)');
       const truth = flags.truth === undefined ? undefined : seldonMessageText(textOrFile(flags.truth, '--truth', io), '--truth');
+      // Read before any call: a missing last prediction is said without a control plane.
+      const last = flags.last === true ? readLastPrediction(homeOf(command, io)) : undefined;
       const info = connect(command, io);
       const view = await findDeployment(info, name, flags.namespace);
       const { namespace } = view.metadata;
       let parts: { request: string; response: string };
-      if (flags.last === true) {
-        const last = readLastPrediction(homeOf(command, io));
+      if (last !== undefined) {
         if (last.namespace !== namespace || last.name !== view.metadata.name) {
           throw new CliError(`--last: the last prediction was made on ${last.namespace}/${last.name}, not ${namespace}/${view.metadata.name}`);
         }
