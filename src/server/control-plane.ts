@@ -98,6 +98,8 @@ export interface ControlPlaneOptions {
 export class ControlPlane implements ControlPlaneOps, DeploymentTable {
   readonly #deployments: AppliedDeployments;
   readonly #options: ControlPlaneOptions;
+  /** `logs -f` answers to end when their deployment is deleted (whatever runs it: processes or in-process), by `<ns>/<name>`. */
+  readonly #followers = new Map<string, Set<() => void>>();
 
   constructor(options: ControlPlaneOptions) {
     this.#options = options;
@@ -241,6 +243,8 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     if (!this.#deployments.delete(namespace, name)) return false;
     await this.#options.store.remove(namespace, name);
     await this.#options.runtime.remove(namespace, name);
+    // After the runtime stopped the replicas: their last lines have been followed.
+    for (const end of this.#followers.get(`${namespace}/${name}`) ?? []) end();
     this.#options.inProcess?.remove(namespace, name);
     await this.#options.eventing?.resolve();
     this.#options.logger.info({ namespace, name }, 'deleted SeldonDeployment');
@@ -252,11 +256,26 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
   }
 
   followLogs(namespace: string, name: string, onLine: (line: LogLine) => void, onEnd: () => void): () => void {
-    return this.#options.runtime.watch((event) => {
-      if (event.namespace !== namespace || event.name !== name) return;
-      if (event.type === 'log') onLine(event.time === undefined ? { replica: event.replica, line: event.line } : { replica: event.replica, line: event.line, time: event.time });
-      else if (event.type === 'removed') onEnd();
+    const key = `${namespace}/${name}`;
+    const followers = this.#followers.get(key) ?? new Set<() => void>();
+    this.#followers.set(key, followers);
+    let stopWatching = (): void => undefined;
+    const stop = (): void => {
+      stopWatching();
+      followers.delete(onDeleted);
+      if (followers.size === 0 && this.#followers.get(key) === followers) this.#followers.delete(key);
+    };
+    const onDeleted = (): void => {
+      stop();
+      onEnd();
+    };
+    followers.add(onDeleted);
+    stopWatching = this.#options.runtime.watch((event) => {
+      if (event.type === 'log' && event.namespace === namespace && event.name === name) {
+        onLine(event.time === undefined ? { replica: event.replica, line: event.line } : { replica: event.replica, line: event.line, time: event.time });
+      }
     });
+    return stop;
   }
 
   /** Calls `onChange` with a one-line summary whenever a deployment's state changes. */
