@@ -98,7 +98,7 @@ export function addLogsCommand(program: Command, io: Io, findDeployment: FindDep
     .option('--tail <lines>', 'lines to show from the end of each replica (-1: every line kept)', '100')
     .option('--since <duration>', 'only lines newer than this: 30s, 5m, 1h, 1h30m')
     .option('--since-time <time>', 'only lines read at or after this RFC 3339 time, e.g. 2024-05-01T12:00:00Z')
-    .option('--timestamps', 'put the time each line was read (RFC 3339, nine fraction digits) before it')
+    .option('--timestamps', 'put the time each line was read (RFC 3339, nine fraction digits) after the prefix, before the line')
     .option('--no-timestamps', 'no times (the default)')
     .option('-p, --previous', "each restarted replica's lines from its run before the current one")
     .option('--no-previous', 'the current runs (the default)')
