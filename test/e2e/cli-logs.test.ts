@@ -125,8 +125,13 @@ test('--timestamps puts an RFC 3339 time with nine fraction digits after the pre
   assert.deepEqual(logs('chatty', '-c', 'alpha', '--tail', '1', '--no-prefix'), ['alpha line 5', 'alpha line 5']);
 });
 
-test('--since keeps recent lines; a bad duration or tail is named', () => {
+test('--since keeps recent lines; a bad duration or tail is named', async () => {
   assert.equal(logs('chatty', '--since', '1h').length, 24);
+  // Once the newest line is more than two seconds old, --since 2s has nothing to show.
+  const newest = Math.max(...logs('chatty', '--timestamps', '--tail', '1').map((l) => Date.parse(l.split(' ')[1]!)));
+  await waitFor('the newest line to be older than 2 s', () => Date.now() > newest + 2500);
+  assert.deepEqual(logs('chatty', '--since', '2s'), []);
+  assert.equal(logs('chatty', '--since', '10m').length, 24);
   const bad = trantor.cli(['logs', 'chatty', '--since', '5']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /--since 5: expected a duration such as 30s, 5m, 1h or 1h30m/);
