@@ -209,9 +209,14 @@ compdef _trantor trantor`;
       return `# trantor completion for fish; load with: trantor completion fish | source
 function __trantor_complete
     set -l tokens (commandline -opc)
-    trantor ${COMPLETE_COMMAND} $tokens[2..-1] (commandline -ct) 2>/dev/null
+    set -l candidates (trantor ${COMPLETE_COMMAND} $tokens[2..-1] (commandline -ct) 2>/dev/null)
+    if test (count $candidates) -gt 0
+        printf '%s\\n' $candidates
+    else
+        __fish_complete_path (commandline -ct)
+    end
 end
-complete -c trantor -a '(__trantor_complete)'`;
+complete -c trantor -f -a '(__trantor_complete)'`;
   }
 }
 
