@@ -259,8 +259,9 @@ export function buildProgram(io: Io = processIo): Command {
 /** Runs the program and turns any failure into a message on stderr and a non-zero exit code. */
 export async function runCli(program: Command, argv: readonly string[], io: Io = processIo): Promise<number> {
   try {
-    // `trantor` alone: the help, as a success (it is what was asked for).
-    if (argv.length <= 2) {
+    // `trantor` alone (or with only --home): the help, as a success (it is what was asked for).
+    const words = argv.slice(2).filter((word, i, all) => word !== '--home' && !word.startsWith('--home=') && all[i - 1] !== '--home');
+    if (words.length === 0) {
       io.out(program.helpInformation().trimEnd());
       return 0;
     }

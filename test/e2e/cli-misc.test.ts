@@ -175,6 +175,9 @@ test('trantor alone prints its help and exits 0', () => {
   assert.match(result.stdout, /^Usage: trantor \[options\] \[command\]/);
   assert.match(result.stdout, /\n {2}logs /);
   assert.equal(result.stderr, '');
+  const withHome = spawnSync(process.execPath, [TRANTOR, '--home', trantor.home], { encoding: 'utf8', env: trantor.env });
+  assert.equal(withHome.status, 0, withHome.stderr);
+  assert.equal(withHome.stdout, result.stdout);
 });
 
 test('an unknown --log-level names the allowed ones; a busy event-display port says what to do', async () => {
