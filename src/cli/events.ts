@@ -23,6 +23,7 @@ import { callApi, CliError, failureOf, streamApi } from './control-plane.ts';
 import { startEventDisplay } from './event-display.ts';
 import { formatEvent, stripTerminalControls } from './cloudevents-display.ts';
 import { connect, type Io } from './io.ts';
+import { unreadable } from './files.ts';
 
 export interface SendOptions {
   type: string;
@@ -62,7 +63,7 @@ export function eventToSend(opts: SendOptions, readFile: (path: string) => Buffe
       try {
         bytes = readFile(file);
       } catch (err) {
-        throw new CliError(`--data ${opts.data}: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+        throw unreadable(`--data ${opts.data}`, file, err);
       }
     } else {
       bytes = Buffer.from(opts.data, 'utf8');
@@ -155,7 +156,10 @@ export function addEventCommands(program: Command, io: Io): void {
     .action(async (opts: { name: string; namespace: string; port: string }, command: Command) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port ${opts.port}: expected a port number from 0 to 65535`);
-      const display = await startEventDisplay({ port, print: (text) => io.out(text), warn: (text) => io.err(stripTerminalControls(text)) });
+      const display = await startEventDisplay({ port, print: (text) => io.out(text), warn: (text) => io.err(stripTerminalControls(text)) }).catch((err: unknown) => {
+        if ((err as { code?: unknown }).code !== 'EADDRINUSE') throw err;
+        throw new CliError(`--port ${port}: another process is already listening on 127.0.0.1:${port} (another event-display?); stop it, or choose another port (--port 0 takes any free one)`);
+      });
       io.err(`event-display: listening on ${display.url}`);
       const info = await register(command, io, opts.namespace, opts.name, display.url);
       await untilStopped();

@@ -10,10 +10,15 @@ import type { ControlPlaneClient } from '../client/index.ts';
 import type { DeploymentList, DeploymentView } from '../manifest/index.ts';
 import { loadManifests } from '../manifest/index.ts';
 import { asTrantorError, stringifyJson } from '../protocol/index.ts';
-import { callApi, callApiJson, CliError, failureOf, streamApi } from './control-plane.ts';
-import { connect, processIo, type Io } from './io.ts';
+import { callApi, callApiJson, CliError, failureOf } from './control-plane.ts';
+import { connect, homeOf, processIo, type Io } from './io.ts';
+import { textOrFile, unreadable } from './files.ts';
+import { addFeedbackCommand, keepLastPrediction } from './feedback.ts';
+import { addVersionCommand } from './version.ts';
+import { addCompletionCommand, COMPLETE_COMMAND, runComplete } from './completion.ts';
 import { addEventCommands } from './events.ts';
 import { addStorageInitCommand } from './storage-init.ts';
+import { addLogsCommand, goBooleanFlags } from './logs.ts';
 import { waitForDeployments, type WaitTarget } from './wait.ts';
 import { addStorageCommands } from './storage.ts';
 import { addApplyCommand } from './apply.ts';
@@ -40,7 +45,7 @@ function readManifest(file: string, io: Io): { text: string; baseDir: string; so
   try {
     return { text: readFileSync(path, 'utf8'), baseDir: dirname(path), source: file };
   } catch (err) {
-    throw new CliError(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw unreadable(`-f ${file}`, file, err);
   }
 }
 
@@ -122,26 +127,7 @@ export function buildProgram(io: Io = processIo): Command {
       io.out(`seldondeployment.machinelearning.seldon.io "${view.metadata.name}" deleted`);
     });
 
-  program
-    .command('logs')
-    .description("print a deployment's component logs")
-    .argument('<name>', 'the deployment name')
-    .option('-n, --namespace <ns>', 'namespace')
-    .option('-f, --follow', 'keep printing new lines')
-    .option('--tail <lines>', 'lines to show from the end of each replica', '100')
-    .action(async (name: string, opts: { namespace?: string; follow?: boolean; tail: string }, command: Command) => {
-      const info = connect(command, io);
-      const view = await findDeployment(info, name, opts.namespace);
-      const path = `/v1/deployments/${encodeURIComponent(view.metadata.namespace)}/${encodeURIComponent(view.metadata.name)}/logs?tail=${encodeURIComponent(opts.tail)}${opts.follow === true ? '&follow=1' : ''}`;
-      const body = await streamApi(info, path);
-      let rest = '';
-      for await (const chunk of body) {
-        const lines = (rest + (chunk as Buffer).toString('utf8')).split('\n');
-        rest = lines.pop() ?? '';
-        for (const line of lines) io.out(line);
-      }
-      if (rest !== '') io.out(rest);
-    });
+  addLogsCommand(program, io, findDeployment);
 
   program
     .command('predict')
@@ -149,8 +135,8 @@ export function buildProgram(io: Io = processIo): Command {
     .argument('<name>', 'the deployment name')
     .option('-n, --namespace <ns>', 'namespace')
     .requiredOption(
-      '-d, --data <json>',
-      'Seldon protocol: a Seldon message, e.g. \'{"data":{"ndarray":[[1,2,3,4]]}}\', or a bare array such as \'[[1,2,3,4]]\' (sent as data.ndarray). ' +
+      '-d, --data <json|@file>',
+      'the request as JSON, or @FILE to read it from a file, @- from stdin (as curl). Seldon protocol: a Seldon message, e.g. \'{"data":{"ndarray":[[1,2,3,4]]}}\', or a bare array such as \'[[1,2,3,4]]\' (sent as data.ndarray). ' +
         'With --protocol v2: a V2 inference request (\'{"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}\'), or rows such as \'[[1,2,3,4]]\' sent as one input named input-0 of shape [rows, columns] and --datatype',
     )
     .option('--api <version>', 'v1.0 or v0.1 (Seldon protocol over REST)', 'v1.0')
@@ -158,7 +144,8 @@ export function buildProgram(io: Io = processIo): Command {
     .addOption(new Option('--protocol <protocol>', 'seldon, or v2 (the Open Inference Protocol)').choices(['seldon', 'v2']).default('seldon'))
     .option('--model <node>', 'v2: the model (graph node) to infer with; the graph\'s root node when not given')
     .addOption(new Option('--datatype <type>', `v2: the datatype rows are sent as (${ROW_DATATYPES.join(', ')})`).choices([...ROW_DATATYPES]).default('FP64'))
-    .action(async (name: string, opts: PredictFlags, command: Command) => {
+    .action(async (name: string, flags: PredictFlags, command: Command) => {
+      const opts = { ...flags, data: textOrFile(flags.data, '--data', io) };
       const info = connect(command, io);
       const view = await findDeployment(info, name, opts.namespace);
       const target = { gatewayUrl: info.gatewayUrl, namespace: view.metadata.namespace, deployment: view.metadata.name };
@@ -174,6 +161,7 @@ export function buildProgram(io: Io = processIo): Command {
         const message = seldonRequest(opts.data);
         const prediction = await withClient(target, true, (client) => client.predict({ message }));
         io.out(stringifyJson(prediction));
+        keepLastPrediction(homeOf(command, io), io, { namespace: target.namespace, name: target.deployment, request: stringifyJson(message), response: stringifyJson(prediction) });
         return;
       }
       let body = opts.data.trim();
@@ -183,8 +171,12 @@ export function buildProgram(io: Io = processIo): Command {
       const text = await res.body.text();
       if (res.statusCode >= 300) throw new CliError(`HTTP ${res.statusCode}: ${failureOf({ status: res.statusCode, body: text })}`);
       io.out(text);
+      keepLastPrediction(homeOf(command, io), io, { namespace: target.namespace, name: target.deployment, request: body, response: text });
     });
 
+  addFeedbackCommand(program, io, findDeployment);
+  addVersionCommand(program, io);
+  addCompletionCommand(program, io);
   addEventCommands(program, io);
   addStorageInitCommand(program, io);
   addStorageCommands(program, io);
@@ -196,7 +188,15 @@ export function buildProgram(io: Io = processIo): Command {
 /** Runs the program and turns any failure into a message on stderr and a non-zero exit code. */
 export async function runCli(program: Command, argv: readonly string[], io: Io = processIo): Promise<number> {
   try {
-    await program.parseAsync(argv);
+    // `trantor` alone (or with only --home): the help, as a success (it is what was asked for).
+    const words = argv.slice(2).filter((word, i, all) => word !== '--home' && !word.startsWith('--home=') && all[i - 1] !== '--home');
+    if (words.length === 0) {
+      io.out(program.helpInformation().trimEnd());
+      return 0;
+    }
+    // The completion scripts' hidden command: its words are another command line, not options of its own.
+    if (argv[2] === COMPLETE_COMMAND) return await runComplete(program, argv.slice(3), io);
+    await program.parseAsync(goBooleanFlags(argv));
     return 0;
   } catch (err) {
     if (err instanceof CliError) {

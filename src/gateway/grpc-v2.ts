@@ -5,7 +5,7 @@
  * traffic split and copies to shadows as Predict does. A deployment speaking Seldon's protocol
  * has no V2 face: UNIMPLEMENTED, naming `protocol: v2`.
  */
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../manifest/index.ts';
 import { TrantorError, decodeModelInferRequest, encodeModelInferResponse, encodeModelMetadataResponse, encodeServerMetadataResponse, decodeV2Message, encodeV2Message } from '../protocol/index.ts';
 import type { V2DecodedBody, V2InferenceRequest } from '../protocol/index.ts';
 import type { GatewayPredictor, V2Predictor } from './predictor.ts';
@@ -28,21 +28,6 @@ function modelOf(fields: Record<string, unknown>, field = 'name'): { name: strin
   if (typeof name !== 'string' || name === '') throw new TrantorError('BAD_PAYLOAD', `${field}: expected the model's name (a graph node)`);
   const version = fields[field === 'name' ? 'version' : 'model_version'];
   return { name, version: typeof version === 'string' && version !== '' ? version : undefined };
-}
-
-let serverVersion: string | undefined;
-
-/** The package's version, for ServerMetadata: package.json sits two levels up from src/ and dist/ alike. */
-function versionOfServer(): string {
-  if (serverVersion === undefined) {
-    try {
-      const parsed = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-      serverVersion = typeof parsed.version === 'string' ? parsed.version : '';
-    } catch {
-      serverVersion = '';
-    }
-  }
-  return serverVersion;
 }
 
 export function v2ServiceImplementation(gateway: GrpcGateway): Readonly<Record<string, UnaryWork>> {
@@ -78,7 +63,7 @@ export function v2ServiceImplementation(gateway: GrpcGateway): Readonly<Record<s
     ServerMetadata(exchange) {
       // Asked of a deployment: it must speak V2 for the answer to mean anything.
       primary(exchange);
-      return Promise.resolve(encodeServerMetadataResponse({ name: 'trantor', version: versionOfServer(), extensions: [] }));
+      return Promise.resolve(encodeServerMetadataResponse({ name: 'trantor', version: packageVersion(), extensions: [] }));
     },
 
     async ModelMetadata(exchange, request) {

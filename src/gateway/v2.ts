@@ -4,7 +4,7 @@
  * A deployment that speaks the Seldon protocol has no V2 face: its V2 paths answer 404 saying so,
  * and a V2 deployment's Seldon paths the same (`seldonOnly`).
  */
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../manifest/index.ts';
 import { TrantorError, type V2ServerMetadata } from '../protocol/index.ts';
 import type { CallLimits } from '../executor/index.ts';
 import type { DeploymentEntry } from './deployments.ts';
@@ -20,15 +20,8 @@ export interface V2Answer {
 /** The extensions the gateway's V2 REST speaks. */
 export const V2_EXTENSIONS: readonly string[] = Object.freeze(['binary_tensor_data']);
 
-/** Trantor's version, from its package.json (two levels up from both src/gateway and dist/gateway). */
-const SERVER_VERSION = ((): string => {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-})();
+/** Trantor's version (manifest's packageVersion: read once from package.json). */
+const SERVER_VERSION = packageVersion();
 
 function label(entry: DeploymentEntry): string {
   return `SeldonDeployment ${entry.namespace}/${entry.name}`;

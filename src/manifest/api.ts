@@ -67,8 +67,11 @@ export interface DeploymentList {
 }
 
 export interface LogLine {
+  /** `<predictor>/<node>/<index>`. */
   replica: string;
   line: string;
+  /** When the line was read, in milliseconds since the epoch (a fraction allowed); absent when the runtime does not know. */
+  time?: number;
 }
 
 /**

@@ -31,3 +31,4 @@ export { BROKER_API_VERSIONS, BROKER_DEFAULTS_CONFIG_MAP, BUILT_IN_DELIVERY, DEF
 export { DEPLOYMENT_API_VERSIONS, SERVICE_API_VERSIONS } from './kubernetes.ts';
 export { durationProblemMessage, isoDurationMs, type DurationProblem } from './duration.ts';
 export { KNOWN_FIELDS, closest, unknownFieldMessage, unknownFields, unknownFieldWarnings, type UnknownField } from './known-fields.ts';
+export { packageVersion } from './package-version.ts';

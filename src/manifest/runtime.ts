@@ -52,7 +52,7 @@ export type RuntimeEvent =
   /** A deployment's status changed (a replica started, became ready, crashed; the state moved). */
   | { type: 'status'; namespace: string; name: string; status: DeploymentStatus }
   /** A replica printed a line. */
-  | { type: 'log'; namespace: string; name: string; replica: string; line: string }
+  | { type: 'log'; namespace: string; name: string; replica: string; line: string; time?: number }
   /** A deployment was removed. */
   | { type: 'removed'; namespace: string; name: string };
 
@@ -61,8 +61,12 @@ export interface Runtime {
   apply(deployment: SeldonDeployment): Promise<void>;
   status(namespace: string, name: string): DeploymentStatus | undefined;
   remove(namespace: string, name: string): Promise<void>;
-  /** The buffered output of a deployment's replicas, oldest first (the last `tail` lines when given). */
-  logs(namespace: string, name: string, options?: { tail?: number }): readonly LogLine[];
+  /**
+   * The buffered output of a deployment's replicas, oldest first: the last `tail` lines of each
+   * replica when given; with `previous`, what each restarted replica printed in its run before the
+   * current one (none from a runtime that does not keep it).
+   */
+  logs(namespace: string, name: string, options?: { tail?: number; previous?: boolean }): readonly LogLine[];
   /** Calls `listener` with every event from now on, until the returned function is called. */
   watch(listener: (event: RuntimeEvent) => void): () => void;
   /** Stops everything this runtime started; `apply` rejects afterwards. Closing twice is harmless. */

@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   BODY_TOO_LARGE: { status: 413, reason: 'PAYLOAD_TOO_LARGE', summary: 'the body is larger than the configured limit' },
   JSON_TOO_DEEP: { status: 400, reason: 'MICROSERVICE_BAD_DATA', summary: 'the JSON nests deeper than the documented limit' },
   BAD_PATH: { status: 400, reason: 'BAD_REQUEST', summary: 'the path or a header is malformed, or names an object with an invalid name' },
+  BAD_QUERY: { status: 400, reason: 'BAD_REQUEST', summary: 'a query parameter has a value the path does not accept; the message names it' },
   HEADERS_TOO_LARGE: { status: 431, reason: 'HEADERS_TOO_LARGE', summary: 'the request headers are larger than the server accepts' },
   REQUEST_TIMEOUT: { status: 408, reason: 'REQUEST_TIMEOUT', summary: 'the request body did not arrive within the configured time' },
   UNAUTHORIZED: { status: 401, reason: 'UNAUTHORIZED', summary: 'the control-plane API token is missing or wrong' },

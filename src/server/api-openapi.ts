@@ -93,6 +93,11 @@ const SCHEMAS = {
     },
   },
   Health: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'] } } },
+  Version: {
+    type: 'object',
+    required: ['trantorVersion', 'nodeVersion', 'platform'],
+    properties: { trantorVersion: { type: 'string', description: "The package's version, e.g. 0.1.0" }, nodeVersion: { type: 'string', description: 'e.g. v20.18.1' }, platform: { type: 'string', description: 'e.g. linux/x64' } },
+  },
   Applied: {
     type: 'object',
     required: ['applied'],
@@ -190,6 +195,9 @@ export const API_OPENAPI = Object.freeze({
     '/v1/health': {
       get: { operationId: 'health', summary: 'Answers while the control plane runs', responses: { '200': json(ref('Health'), 'Running'), ...failures('405') } },
     },
+    '/v1/version': {
+      get: { operationId: 'version', summary: "The control plane's version (trantor version's Server Version)", responses: { '200': json(ref('Version'), 'Its version'), ...failures('405') } },
+    },
     '/v1/openapi.json': {
       get: { operationId: 'openapi', summary: 'This document', responses: { '200': json({ type: 'object' }, 'The OpenAPI 3.0 document'), ...failures('405') } },
     },
@@ -242,8 +250,14 @@ export const API_OPENAPI = Object.freeze({
         parameters: [
           NAMESPACE,
           NAME,
-          { name: 'tail', in: 'query', required: false, schema: { type: 'integer', minimum: 0, default: 100 }, description: 'How many past lines.' },
-          { name: 'follow', in: 'query', required: false, schema: { type: 'string', enum: ['1'] }, description: 'Keep the answer open and stream new lines.' },
+          { name: 'container', in: 'query', required: false, schema: { type: 'string' }, description: "Only this graph node's replicas (404 when the graph has no such node)." },
+          { name: 'tailLines', in: 'query', required: false, schema: { type: 'integer', minimum: -1, default: 100 }, description: 'How many past lines of each replica; -1 for every line kept.' },
+          { name: 'tail', in: 'query', required: false, schema: { type: 'integer', minimum: -1 }, description: 'The older name of tailLines.' },
+          { name: 'sinceSeconds', in: 'query', required: false, schema: { type: 'integer', minimum: 1 }, description: 'Only lines read in the last so many seconds.' },
+          { name: 'sinceTime', in: 'query', required: false, schema: { type: 'string', format: 'date-time' }, description: 'Only lines read at or after this RFC 3339 time (not with sinceSeconds).' },
+          { name: 'timestamps', in: 'query', required: false, schema: { type: 'boolean' }, description: 'Put the RFC 3339 time the line was read (nine fraction digits) after the replica.' },
+          { name: 'previous', in: 'query', required: false, schema: { type: 'boolean' }, description: "The lines of each restarted replica's run before its current one (404 when none has restarted)." },
+          { name: 'follow', in: 'query', required: false, schema: { type: 'boolean' }, description: 'Keep the answer open and stream new lines; it ends when the deployment is deleted.' },
         ],
         responses: { '200': { description: 'Log lines', content: { 'text/plain': { schema: { type: 'string' } } } }, ...failures('405') },
       },

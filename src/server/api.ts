@@ -11,15 +11,18 @@ import { checkObjectSegments, pathSegments, percentDecoded } from './api-paths.t
 import { API_OPENAPI } from './api-openapi.ts';
 import { streamWatch, wantsWatch, type Subscribe } from './watch.ts';
 import type { ApplyMode, ApplyResponse, BrokerView, ConfigMapView, DeploymentView, KubeDeploymentView, LogLine, ObjectEvent, ObjectEventFilter, ServiceView, SinkRegistration, TriggerView } from '../manifest/index.ts';
+import { admits, formatLogLine, parseLogsQuery, selectLogLines } from './logs-query.ts';
+import { graphNodes, packageVersion } from '../manifest/index.ts';
 
 export interface ControlPlaneOps {
   apply(text: string, source: string, baseDir: string, mode?: ApplyMode): Promise<ApplyResponse>;
   list(): DeploymentView[];
   get(namespace: string, name: string): DeploymentView | undefined;
   remove(namespace: string, name: string): Promise<boolean>;
-  logs(namespace: string, name: string, tail: number): LogLine[];
-  /** Calls `onLine` for each new log line until the returned function is called. */
-  followLogs(namespace: string, name: string, onLine: (line: LogLine) => void): () => void;
+  /** The kept lines of a deployment's replicas, oldest first; with `previous`, those of each restarted replica's run before. */
+  logs(namespace: string, name: string, options: { previous: boolean }): LogLine[];
+  /** Calls `onLine` for each new log line, and `onEnd` once the deployment is deleted, until the returned function is called. */
+  followLogs(namespace: string, name: string, onLine: (line: LogLine) => void, onEnd: () => void): () => void;
   /** The recorded Kubernetes-style Events that pass `filter`, newest last. */
   events(filter: ObjectEventFilter): ObjectEvent[];
   /** Tells `onChange` whenever a deployment may have been added, changed or removed (`?watch=1`). */
@@ -106,10 +109,6 @@ function notFound(namespace: string, name: string): TrantorError {
   return new TrantorError('NOT_FOUND', `no SeldonDeployment named "${name}" in namespace "${namespace}"`);
 }
 
-function formatLine(line: LogLine): string {
-  return `[${line.replica}] ${line.line}\n`;
-}
-
 async function routeEventing(eventing: EventingOps, parts: string[], url: URL, req: IncomingMessage, res: ServerResponse, limits: ApiOptions): Promise<boolean> {
   const method = req.method ?? 'GET';
   const [, plural, namespace = '', name = '', sub] = parts;
@@ -181,6 +180,8 @@ async function route(ops: ControlPlaneOps, origin: RequestOriginPolicy, token: A
   if (parts[0] !== 'v1') throw new TrantorError('NOT_FOUND', `no API path ${url.pathname}; see docs/api.md`);
 
   if (parts[1] === 'health' && parts.length === 2) return send(res, 200, { status: 'ok' });
+  // What `trantor version` prints as the Server Version (kubectl's GET /version).
+  if (parts[1] === 'version' && parts.length === 2 && method === 'GET') return send(res, 200, { trantorVersion: packageVersion(), nodeVersion: process.version, platform: `${process.platform}/${process.arch}` });
   // This API as an OpenAPI document (api-openapi.ts).
   if (parts[1] === 'openapi.json' && parts.length === 2 && method === 'GET') return send(res, 200, API_OPENAPI);
   if (eventing !== undefined && (await routeEventing(eventing, parts, url, req, res, limits))) return;
@@ -228,17 +229,37 @@ async function route(ops: ControlPlaneOps, origin: RequestOriginPolicy, token: A
       throw new TrantorError('METHOD_NOT_ALLOWED', `${method} ${url.pathname}: use GET or DELETE`);
     }
     if (parts.length === 5 && sub === 'logs' && method === 'GET') {
-      if (ops.get(namespace, name) === undefined) throw notFound(namespace, name);
-      const tail = Number(url.searchParams.get('tail') ?? '100');
+      const view = ops.get(namespace, name);
+      if (view === undefined) throw notFound(namespace, name);
+      const query = parseLogsQuery(url.searchParams, Date.now());
+      if (query.container !== undefined) {
+        const nodes = [...new Set((view.spec.predictors ?? []).flatMap((p) => (p.graph === undefined ? [] : graphNodes({ graph: p.graph }).map((n) => n.name))))];
+        if (!nodes.includes(query.container)) {
+          throw new TrantorError('NOT_FOUND', `container=${query.container}: SeldonDeployment ${namespace}/${name} has no graph node of that name; its nodes are ${nodes.join(', ')}`);
+        }
+      }
+      const kept = ops.logs(namespace, name, { previous: query.previous });
+      if (query.previous && !kept.some((line) => admits(query, line))) {
+        throw new TrantorError('NOT_FOUND', `previous=true: no replica of SeldonDeployment ${namespace}/${name}${query.container === undefined ? '' : ` node ${query.container}`} has restarted, so none has a previous run`);
+      }
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
       res.flushHeaders(); // with no past lines, following would otherwise send nothing at all
-      for (const line of ops.logs(namespace, name, Number.isFinite(tail) ? tail : 100)) res.write(formatLine(line));
-      if (url.searchParams.get('follow') !== '1') {
+      for (const line of selectLogLines(kept, query)) res.write(formatLogLine(line, query.timestamps));
+      // A previous run has ended: there is nothing to follow (as kubectl logs -p -f).
+      if (!query.follow || query.previous) {
         res.end();
         return;
       }
-      const stop = ops.followLogs(namespace, name, (line) => res.write(formatLine(line)));
+      const stop = ops.followLogs(
+        namespace,
+        name,
+        (line) => {
+          if (admits(query, line)) res.write(formatLogLine(line, query.timestamps));
+        },
+        () => res.end(),
+      );
       req.socket.on('close', stop);
+      res.on('finish', stop);
       return;
     }
   }

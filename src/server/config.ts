@@ -6,6 +6,7 @@ import { normalizeHost, normalizeOrigin } from '../http/index.ts';
 import { DURABILITIES, type Durability } from '../eventing/index.ts';
 import { resolveHome, DEFAULT_MAX_REPLICAS } from '../manifest/index.ts';
 import { apiTokenFromEnv } from './api-token.ts';
+import { logLevelFlag } from './pod-process.ts';
 import { compileOption, type OptionSpec } from '../options/index.ts';
 import { compileOptions, OPTION_SECTIONS, type CompiledOptions } from './options.ts';
 
@@ -109,7 +110,7 @@ export function resolveUpConfig(flags: UpFlags, env: NodeJS.ProcessEnv): UpConfi
     port: parsePort(flags.port ?? env['TRANTOR_PORT'] ?? '8000'),
     bodyLimitBytes: options.gateway.bodyLimit,
     requestTimeoutMs: options.gateway.requestTimeout,
-    logLevel: flags.logLevel ?? env['TRANTOR_LOG_LEVEL'] ?? 'info',
+    logLevel: logLevelFlag(flags.logLevel ?? env['TRANTOR_LOG_LEVEL'], flags.logLevel === undefined ? 'TRANTOR_LOG_LEVEL' : '--log-level'),
     apiToken: apiTokenFromEnv(env['TRANTOR_API_TOKEN']),
     corsAllowedOrigins: parseList(flags.corsAllowedOrigins ?? env['TRANTOR_CORS_ALLOWED_ORIGINS'], '--cors-allowed-origins', normalizeOrigin),
     allowedHosts: parseList(flags.allowedHosts ?? env['TRANTOR_ALLOWED_HOSTS'], '--allowed-hosts', normalizeHost),

@@ -103,6 +103,8 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
   readonly #options: ControlPlaneOptions;
   /** Applies, deletes and restores; status changes come from the runtime's own events. */
   readonly #changes = new Changes();
+  /** `logs -f` answers to end when their deployment is deleted (whatever runs it: processes or in-process), by `<ns>/<name>`. */
+  readonly #followers = new Map<string, Set<() => void>>();
 
   constructor(options: ControlPlaneOptions) {
     this.#options = options;
@@ -267,6 +269,8 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     if (!this.#deployments.delete(namespace, name)) return false;
     await this.#options.store.remove(namespace, name);
     await this.#options.runtime.remove(namespace, name);
+    // After the runtime stopped the replicas: their last lines have been followed.
+    for (const end of this.#followers.get(`${namespace}/${name}`) ?? []) end();
     this.#options.inProcess?.remove(namespace, name);
     await this.#options.eventing?.resolve();
     this.#options.logger.info({ namespace, name }, 'deleted SeldonDeployment');
@@ -280,14 +284,31 @@ export class ControlPlane implements ControlPlaneOps, DeploymentTable {
     return this.#options.events?.list(filter) ?? [];
   }
 
-  logs(namespace: string, name: string, tail: number): LogLine[] {
-    return this.#options.runtime.logs(namespace, name, { tail }).map(({ replica, line }) => ({ replica, line }));
+  logs(namespace: string, name: string, options: { previous: boolean }): LogLine[] {
+    return this.#options.runtime.logs(namespace, name, options).map(({ replica, line, time }) => (time === undefined ? { replica, line } : { replica, line, time }));
   }
 
-  followLogs(namespace: string, name: string, onLine: (line: LogLine) => void): () => void {
-    return this.#options.runtime.watch((event) => {
-      if (event.type === 'log' && event.namespace === namespace && event.name === name) onLine({ replica: event.replica, line: event.line });
+  followLogs(namespace: string, name: string, onLine: (line: LogLine) => void, onEnd: () => void): () => void {
+    const key = `${namespace}/${name}`;
+    const followers = this.#followers.get(key) ?? new Set<() => void>();
+    this.#followers.set(key, followers);
+    let stopWatching = (): void => undefined;
+    const stop = (): void => {
+      stopWatching();
+      followers.delete(onDeleted);
+      if (followers.size === 0 && this.#followers.get(key) === followers) this.#followers.delete(key);
+    };
+    const onDeleted = (): void => {
+      stop();
+      onEnd();
+    };
+    followers.add(onDeleted);
+    stopWatching = this.#options.runtime.watch((event) => {
+      if (event.type === 'log' && event.namespace === namespace && event.name === name) {
+        onLine(event.time === undefined ? { replica: event.replica, line: event.line } : { replica: event.replica, line: event.line, time: event.time });
+      }
     });
+    return stop;
   }
 
   /** Calls `onChange` whenever a deployment may have been added, changed (its status too) or removed. */

@@ -21,10 +21,10 @@ export function portFlag(text: string, flag: string): number {
   return port;
 }
 
-/** `--log_level`, as Seldon's executor takes it (any case); `info` when absent. */
-export function logLevelFlag(text: string | undefined): string {
+/** `--log_level`, as Seldon's executor takes it (any case); `info` when absent. `flag` names where the text came from. */
+export function logLevelFlag(text: string | undefined, flag = '--log_level'): string {
   const level = (text ?? 'info').toLowerCase();
-  if (!LEVELS.includes(level)) throw new Error(`--log_level ${text}: expected one of ${LEVELS.join(', ')}`);
+  if (!LEVELS.includes(level)) throw new Error(`${flag} ${text}: expected one of ${LEVELS.join(', ')}`);
   return level;
 }
 

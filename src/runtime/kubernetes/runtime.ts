@@ -150,7 +150,9 @@ export class KubernetesRuntime implements Runtime, EndpointSource {
     await gone?.promise;
   }
 
-  logs(namespace: string, name: string, options: { tail?: number } = {}): readonly LogLine[] {
+  logs(namespace: string, name: string, options: { tail?: number; previous?: boolean } = {}): readonly LogLine[] {
+    // A restarted container's earlier output is not followed here (kubectl logs -p reads it from the cluster).
+    if (options.previous === true) return [];
     const lines = this.output.get(`${namespace}/${name}`);
     if (options.tail === undefined) return [...lines];
     return options.tail <= 0 ? [] : lines.slice(-options.tail);

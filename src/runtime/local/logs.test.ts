@@ -92,3 +92,25 @@ test('DeploymentLogs keeps its lines per replica, cut at lineMax, and quotes a c
   assert.equal(readFileSync(logs.fileOf('default/model/0'), 'utf8'), 'one\ntwo\nthree and more\nend', 'the file keeps whole lines');
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('DeploymentLogs keeps the previous run of a restarted replica apart, and tails each replica', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trantor-deployment-logs-'));
+  const logs = new DeploymentLogs(dir, () => undefined, { lines: 10, lineMax: 100 });
+  const first = new PassThrough();
+  logs.capture('default/model/0', first, null, 1).finish();
+  first.write('run 1 a\nrun 1 b\n');
+  const other = new PassThrough();
+  logs.capture('default/model/1', other, null, 1);
+  other.write('other a\nother b\n');
+  await until('both replicas read', () => logs.lines().length === 4);
+  assert.deepEqual(logs.lines({ previous: true }), [], 'no replica has restarted yet');
+  const second = new PassThrough();
+  logs.capture('default/model/0', second, null, 1);
+  second.write('run 2\n');
+  await until('the second run read', () => logs.lines().some((l) => l.line === 'run 2'));
+  assert.deepEqual(logs.lines().map((l) => l.line), ['other a', 'other b', 'run 2']);
+  assert.deepEqual(logs.lines({ previous: true }).map((l) => l.line), ['run 1 a', 'run 1 b']);
+  assert.deepEqual(logs.lines({ tail: 1 }).map((l) => l.line), ['other b', 'run 2'], 'the last line of each replica');
+  await logs.close();
+  rmSync(dir, { recursive: true, force: true });
+});

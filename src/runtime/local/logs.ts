@@ -1,7 +1,9 @@
 /**
  * The output of a deployment's replicas: every line goes to the replica's log file (appended, so
  * it survives restarts and rolling updates) and to a small ring buffer per replica, from which
- * `logs()` answers and a failure description quotes the last lines.
+ * `logs()` answers and a failure description quotes the last lines. When a replica's process is
+ * replaced (a restart after a crash), its last run's ring is kept as the previous run (`logs -p`),
+ * so a replica holds at most two rings.
  *
  * Log files never stop the serving: `AppendLog` writes in the background with a bounded buffer,
  * and when the disk is full (or slow past the buffer) it drops lines, counts them, says so once,
@@ -19,7 +21,7 @@ export interface LogLine {
   replica: string;
   line: string;
   stream: LogStream;
-  /** Milliseconds since the epoch when the line was read. */
+  /** Milliseconds since the epoch when the line was read, with a sub-millisecond fraction (`logs --timestamps`). */
   time: number;
   /** Increases with every line the supervisor reads; orders lines across replicas. */
   seq: number;
@@ -280,7 +282,8 @@ export class DeploymentLogs {
   readonly dir: string;
   readonly #capacity: number;
   readonly #lineMax: number;
-  readonly #rings = new Map<string, Ring>();
+  /** Per replica: the ring of its current process, and that of the process before it. */
+  readonly #runs = new Map<string, { current: Ring; previous?: Ring }>();
   readonly #files = new Map<string, AppendLog>();
   readonly #onLine: (line: LogLine) => void;
   readonly #fileOptions: AppendLogOptions;
@@ -310,7 +313,10 @@ export class DeploymentLogs {
       tail.push(line);
       if (tail.length > tailLines) tail.shift();
     };
-    const flushers = [this.#follow(replica, stdout, 'stdout', keep), this.#follow(replica, stderr, 'stderr', keep)];
+    const ring = new Ring(this.#capacity);
+    const before = this.#runs.get(replica)?.current;
+    this.#runs.set(replica, before === undefined ? { current: ring } : { current: ring, previous: before });
+    const flushers = [this.#follow(replica, ring, stdout, 'stdout', keep), this.#follow(replica, ring, stderr, 'stderr', keep)];
     return {
       finish: () => {
         for (const flush of flushers) flush();
@@ -319,7 +325,7 @@ export class DeploymentLogs {
     };
   }
 
-  #follow(replica: string, stream: Readable | null, kind: LogStream, keep: (line: string) => void): () => void {
+  #follow(replica: string, ring: Ring, stream: Readable | null, kind: LogStream, keep: (line: string) => void): () => void {
     if (stream === null) return () => undefined;
     let partial = '';
     stream.setEncoding('utf8');
@@ -331,23 +337,20 @@ export class DeploymentLogs {
         parts.push(partial);
         partial = '';
       }
-      for (const part of parts) keep(this.#add(replica, part, kind));
+      for (const part of parts) keep(this.#add(replica, ring, part, kind));
     });
     stream.on('error', () => undefined);
     return () => {
-      if (partial !== '') keep(this.#add(replica, partial, kind));
+      if (partial !== '') keep(this.#add(replica, ring, partial, kind));
       partial = '';
     };
   }
 
-  #add(replica: string, text: string, stream: LogStream): string {
+  #add(replica: string, ring: Ring, text: string, stream: LogStream): string {
     const line = text.endsWith('\r') ? text.slice(0, -1) : text;
-    const entry: LogLine = { replica, line: line.length > this.#lineMax ? `${line.slice(0, this.#lineMax)}…` : line, stream, time: Date.now(), seq: nextSeq++ };
-    let ring = this.#rings.get(replica);
-    if (ring === undefined) {
-      ring = new Ring(this.#capacity);
-      this.#rings.set(replica, ring);
-    }
+    // The wall clock (as a user compares with), with a sub-millisecond part from the monotonic clock.
+    const time = Date.now() + (performance.now() % 1);
+    const entry: LogLine = { replica, line: line.length > this.#lineMax ? `${line.slice(0, this.#lineMax)}…` : line, stream, time, seq: nextSeq++ };
     ring.push(entry);
     this.#onLine(entry);
     return entry.line;
@@ -370,12 +373,18 @@ export class DeploymentLogs {
     return n;
   }
 
-  /** The buffered lines of every replica, oldest first; the last `tail` when given. */
-  lines(tail?: number): LogLine[] {
+  /**
+   * The buffered lines of every replica, oldest first: the last `tail` of each replica when given;
+   * with `previous`, those of each replica's run before its current one (replicas that never
+   * restarted have none).
+   */
+  lines(options: { tail?: number; previous?: boolean } = {}): LogLine[] {
     const all: LogLine[] = [];
-    for (const ring of this.#rings.values()) all.push(...ring.all());
-    all.sort((a, b) => a.seq - b.seq);
-    return tail === undefined ? all : all.slice(Math.max(0, all.length - tail));
+    for (const run of this.#runs.values()) {
+      const lines = (options.previous === true ? run.previous : run.current)?.all() ?? [];
+      all.push(...(options.tail === undefined ? lines : lines.slice(Math.max(0, lines.length - options.tail))));
+    }
+    return all.sort((a, b) => a.seq - b.seq);
   }
 
   /** Closes the files; lines read later stay in memory only. */

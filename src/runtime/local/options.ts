@@ -26,7 +26,7 @@ export const runtimeOptions = defineOptions('runtime', {
   livenessTimeout: { kind: 'duration', default: 1_000, doc: 'how long one liveness probe may take' },
   livenessFailureThreshold: { kind: 'count', default: 5, doc: 'failed liveness probes in a row that have a replica killed and restarted' },
   probeBodyLimit: { kind: 'size', default: 4_096, min: 1, doc: 'bytes of a health answer read (enough for `pong`)' },
-  logLines: { kind: 'count', default: 500, doc: 'output lines kept in memory per replica (`trantor logs`)' },
+  logLines: { kind: 'count', default: 500, doc: 'output lines kept in memory per replica (`trantor logs`), and as many of its run before a restart (`trantor logs -p`)' },
   failureLines: { kind: 'count', default: 20, min: 0, doc: "lines of a failed replica's output quoted in its deployment's description" },
   logLineMax: { kind: 'size', default: 16 * 1024, min: 1, doc: 'longest output line kept; longer lines are cut' },
   logBuffer: { kind: 'size', default: 4 * 2 ** 20, min: 1, doc: "bytes of a replica's log file held in memory while the disk is slow or full; more is dropped" },

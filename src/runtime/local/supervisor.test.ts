@@ -600,7 +600,8 @@ test('replica output is kept in memory, written to its log file, and followed', 
   for (const replica of status.replicas) {
     assert.ok(lines.some((l) => l.replica === replica.id && l.line === `listening on ${replica.port}` && l.stream === 'stdout'));
   }
-  assert.equal(s.logs('seldon', 'sample', { tail: 1 }).length, 1);
+  // tail counts per replica, as kubectl's --tail per container.
+  assert.deepEqual(s.logs('seldon', 'sample', { tail: 1 }).map((l) => l.replica).sort(), status.replicas.map((r) => r.id).sort());
 
   const file = join(s.logDir('seldon', 'sample'), 'default.model.0.log');
   assert.ok(existsSync(file));

@@ -249,7 +249,7 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
 
   watch(listener: (event: RuntimeEvent) => void): () => void {
     const status = (e: StatusEvent): void => listener({ type: 'status', namespace: e.namespace, name: e.name, status: e.status });
-    const log = (e: LogEvent): void => listener({ type: 'log', namespace: e.namespace, name: e.name, replica: e.replica, line: e.line });
+    const log = (e: LogEvent): void => listener({ type: 'log', namespace: e.namespace, name: e.name, replica: e.replica, line: e.line, time: e.time });
     const removed = (e: RemovedEvent): void => listener({ type: 'removed', namespace: e.namespace, name: e.name });
     this.on('status', status).on('log', log).on('removed', removed);
     return () => void this.off('status', status).off('log', log).off('removed', removed);
@@ -263,9 +263,9 @@ export class LocalSupervisor extends EventEmitter<SupervisorEvents> implements R
 
   // ---- logs ------------------------------------------------------------------------------
 
-  /** The buffered output of a deployment's replicas, oldest first (the last `tail` lines when given). */
-  logs(namespace: string, name: string, options: { tail?: number } = {}): LogLine[] {
-    return this.#deployments.get(deploymentId(namespace, name))?.logs.lines(options.tail) ?? [];
+  /** The buffered output of a deployment's replicas, oldest first (the last `tail` lines of each when given; their previous runs with `previous`). */
+  logs(namespace: string, name: string, options: { tail?: number; previous?: boolean } = {}): LogLine[] {
+    return this.#deployments.get(deploymentId(namespace, name))?.logs.lines(options) ?? [];
   }
 
   /** The folder holding a deployment's log files. */
