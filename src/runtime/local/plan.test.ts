@@ -8,7 +8,7 @@ import { TrantorError } from '../../protocol/index.ts';
 import { PACKAGE_ROOT, planDeployment, withModelFolder } from './plan.ts';
 import type { PlanOptions } from './plan.ts';
 import { PYTHON_PACKAGE_DIR } from './python.ts';
-import { container, graphNode, seldonDeployment } from './testing.ts';
+import { container, failure, graphNode, seldonDeployment } from './testing.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'trantor-plan-'));
 mkdirSync(join(base, 'component'));
@@ -21,15 +21,6 @@ const fakePython = (modules: readonly string[]): { executable: string; modules: 
 });
 const options: PlanOptions = { home: mkdtempSync(join(tmpdir(), 'trantor-plan-home-')), env: { PATH: '/usr/bin', PYTHONPATH: '/site' }, python: fakePython, nodeHost: ['/opt/node', '/pkg/node-host.js'] };
 
-function failure(fn: () => unknown): TrantorError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof TrantorError, `expected a TrantorError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the plan to fail');
-}
 
 test('seldon-core-microservice runs the Python host in the working folder, resolved against the manifest folder', () => {
   const sdep = seldonDeployment({
