@@ -271,7 +271,7 @@ export function validationOf(strict: boolean | undefined, validate: string | tru
 }
 
 /** `-f` collected as a list, as kubectl takes it repeated. */
-function collect(value: string, previous: string[]): string[] {
+export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 

@@ -124,6 +124,33 @@ test('delete trigger, broker, service and deployment use DELETE /v1/<plural>/<ns
   }
 });
 
+test('delete -f takes folders (-R into subfolders) and several -f, as apply does, checking every file first', async () => {
+  const sdep = (name: string): string => `apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: ${name}, namespace: seldon}
+spec:
+  predictors: [{name: default, graph: {name: m, implementation: SIMPLE_MODEL}}]
+`;
+  const fake = await fakeServer(api);
+  try {
+    const files = { 'dir/a.yaml': sdep('a'), 'dir/sub/b.yaml': sdep('b'), 'c.yaml': sdep('c') };
+    const flat = await trantor(fake.url, ['delete', '-f', 'HOME/dir', '-f', 'HOME/c.yaml'], files);
+    assert.equal(flat.code, 0, flat.err);
+    assert.deepEqual(fake.seen.map((s) => `${s.method} ${s.url}`), ['DELETE /v1/deployments/seldon/a', 'DELETE /v1/deployments/seldon/c']);
+    fake.seen.length = 0;
+    const deep = await trantor(fake.url, ['delete', '-R', '-f', 'HOME/dir'], files);
+    assert.equal(deep.code, 0, deep.err);
+    assert.deepEqual(fake.seen.map((s) => `${s.method} ${s.url}`), ['DELETE /v1/deployments/seldon/a', 'DELETE /v1/deployments/seldon/b']);
+    fake.seen.length = 0;
+    const bad = await trantor(fake.url, ['delete', '-f', 'HOME/c.yaml', '-f', 'HOME/nothing.yaml'], files);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /nothing\.yaml/);
+    assert.deepEqual(fake.seen, [], 'nothing is deleted when one file cannot be read');
+  } finally {
+    fake.server.close();
+  }
+});
+
 test('delete -f deletes every object the file declares, triggers first and brokers last', async () => {
   const fake = await fakeServer(api);
   try {

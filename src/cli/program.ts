@@ -2,17 +2,14 @@
  * The `trantor` command line (kubectl-like). Every command but `up` talks to a running control
  * plane over HTTP; `up` is added by the server's entry point, which owns the process.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { request } from 'undici';
 import type { ControlPlaneClient } from '../client/index.ts';
 import type { DeploymentList, DeploymentView } from '../manifest/index.ts';
-import { loadManifests } from '../manifest/index.ts';
 import { asTrantorError, stringifyJson } from '../protocol/index.ts';
 import { callApi, callApiJson, CliError, failureOf } from './control-plane.ts';
 import { connect, homeOf, processIo, type Io } from './io.ts';
-import { textOrFile, unreadable } from './files.ts';
+import { textOrFile } from './files.ts';
 import { addFeedbackCommand, keepLastPrediction } from './feedback.ts';
 import { addVersionCommand } from './version.ts';
 import { addCompletionCommand, COMPLETE_COMMAND, runComplete } from './completion.ts';
@@ -21,7 +18,7 @@ import { addStorageInitCommand } from './storage-init.ts';
 import { addLogsCommand, goBooleanFlags } from './logs.ts';
 import { waitForDeployments, type WaitTarget } from './wait.ts';
 import { addStorageCommands } from './storage.ts';
-import { addApplyCommand } from './apply.ts';
+import { addApplyCommand, collect, readAndPrepare } from './apply.ts';
 import { addDiffCommand } from './diff.ts';
 import { addDescribeCommand } from './describe.ts';
 import { deleteObject, deleteTargets } from './objects.ts';
@@ -37,16 +34,6 @@ interface PredictFlags {
   protocol: 'seldon' | 'v2';
   model?: string;
   datatype: RowDatatype;
-}
-
-function readManifest(file: string, io: Io): { text: string; baseDir: string; source: string } {
-  if (file === '-') return { text: io.readStdin(), baseDir: process.cwd(), source: 'stdin' };
-  const path = resolve(file);
-  try {
-    return { text: readFileSync(path, 'utf8'), baseDir: dirname(path), source: file };
-  } catch (err) {
-    throw unreadable(`-f ${file}`, file, err);
-  }
 }
 
 /** The deployment a name refers to: exact with -n, else the only one of that name in any namespace. */
@@ -88,21 +75,24 @@ export function buildProgram(io: Io = processIo): Command {
 
   program
     .command('delete')
-    .description('delete objects: delete [sdep|trigger|broker|service|deployment] NAME, or delete -f FILE')
+    .description('delete objects: delete [sdep|trigger|broker|service|deployment] NAME, delete TYPE/NAME, or delete -f FILE|DIR|-')
     .argument('[resource]', `${resourceWords()}; or a SeldonDeployment name`)
     .argument('[name]', 'the object name')
     .option('-n, --namespace <ns>', 'namespace (SeldonDeployments: found in any namespace; other kinds: default)')
-    .option('-f, --filename <file>', 'delete what this manifest file declares')
-    .action(async (resource: string | undefined, name: string | undefined, opts: { namespace?: string; filename?: string }, command: Command) => {
-      const info = connect(command, io);
-      if (opts.filename !== undefined) {
-        const manifest = readManifest(opts.filename, io);
-        const loaded = loadManifests(manifest.text, { source: manifest.source, baseDir: manifest.baseDir, maxReplicas: Number.MAX_SAFE_INTEGER });
+    .option('-f, --filename <file>', 'delete what a manifest file, a folder of them (.yaml, .yml, .json) or - (stdin) declares; repeat for more', collect, [])
+    .option('-R, --recursive', 'read the folders given with -f and their subfolders')
+    .action(async (resource: string | undefined, name: string | undefined, opts: { namespace?: string; filename: string[]; recursive?: boolean }, command: Command) => {
+      if (opts.filename.length > 0) {
+        if (resource !== undefined) throw new CliError(`delete -f takes no names: the manifests say what to delete (got "${resource}")`);
+        // As apply reads them: every file checked before anything is deleted; -n is the namespace of objects that name none.
+        const prepared = readAndPrepare({ filename: opts.filename, ...(opts.recursive === true ? { recursive: true } : {}), ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }) }, io);
+        const info = connect(command, io);
         let missing = 0;
-        for (const target of deleteTargets(loaded)) if (!(await deleteObject(info, target, io, 'report'))) missing++;
-        if (missing > 0) throw new CliError(`${missing} of the objects in ${manifest.source} did not exist`);
+        for (const target of deleteTargets(prepared.loaded)) if (!(await deleteObject(info, target, io, 'report'))) missing++;
+        if (missing > 0) throw new CliError(`${missing} of the objects in ${prepared.sources} did not exist`);
         return;
       }
+      const info = connect(command, io);
       // TYPE/NAME, as `get -o name` prints it.
       const slash = resource?.indexOf('/') ?? -1;
       if (resource !== undefined && slash !== -1) {

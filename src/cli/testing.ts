@@ -2,11 +2,11 @@
  * Test support for the CLI (not shipped): a node:http server standing in for the control plane and
  * the gateway, and a way to run `trantor ARGS` against it with captured output.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { homeLayout, type ControlPlaneInfo } from '../manifest/index.ts';
 import type { Io } from './io.ts';
@@ -64,7 +64,10 @@ export async function trantor(
   const lock = new Database(homeLayout.lock(home));
   lock.pragma('locking_mode = EXCLUSIVE');
   lock.exec('BEGIN EXCLUSIVE');
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(home, name), text);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(home, name)), { recursive: true });
+    writeFileSync(join(home, name), text);
+  }
   const withPaths = args.map((a) => (a.startsWith('HOME/') ? join(home, a.slice(5)) : a));
   const out: string[] = [];
   const err: string[] = [];
