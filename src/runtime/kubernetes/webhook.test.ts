@@ -110,10 +110,10 @@ describe('admissionReview', () => {
   });
 
   test('what render refuses with the operator’s settings (a server with no image) is refused as the reconcile would', () => {
-    const spec = { predictors: [{ name: 'p', graph: { name: 'model', implementation: 'XGBOOST_SERVER', modelUri: 'gs://x/y' } }] };
+    const spec = { predictors: [{ name: 'p', graph: { name: 'model', implementation: 'TRITON_SERVER', modelUri: 'gs://x/y' } }] };
     const verdict = admissionReview(review(sdep('v1', spec)), CONFIG);
     assert.equal(verdict.result, 'denied');
-    assert.match((verdict.body as Answer).response.status?.message ?? '', /^SeldonDeployment models\/iris: no image for implementation XGBOOST_SERVER/);
+    assert.match((verdict.body as Answer).response.status?.message ?? '', /^SeldonDeployment models\/iris: no image for implementation TRITON_SERVER with protocol seldon/);
   });
 });
 
