@@ -161,7 +161,10 @@ export function addEventCommands(program: Command, io: Io): void {
         throw new CliError(`--port ${port}: another process is already listening on 127.0.0.1:${port} (another event-display?); stop it, or choose another port (--port 0 takes any free one)`);
       });
       io.err(`event-display: listening on ${display.url}`);
-      const info = await register(command, io, opts.namespace, opts.name, display.url);
+      const info = await register(command, io, opts.namespace, opts.name, display.url).catch(async (err: unknown) => {
+        await display.close();
+        throw err;
+      });
       await untilStopped();
       if (info !== undefined) {
         const answer = await callApi(info, 'DELETE', sinkPath(opts.namespace, opts.name)).catch(() => undefined);
@@ -189,6 +192,8 @@ async function register(command: Command, io: Io, namespace: string, name: strin
   const answer = await callApi(info, 'PUT', sinkPath(namespace, name), JSON.stringify(body), { 'content-type': 'application/json' }).catch(
     (err: unknown) => ({ status: 0, body: err instanceof Error ? err.message : String(err) }),
   );
+  // Another event display serves the Service and is running: refuse rather than take its events.
+  if (answer.status === 409) throw new CliError(`event-display: ${failureOf(answer)}`);
   if (answer.status < 200 || answer.status >= 300) {
     io.err(`event-display: could not register as Service ${namespace}/${name}: ${failureOf(answer)}; serving anyway at ${url}`);
     return undefined;

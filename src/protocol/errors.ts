@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   FORBIDDEN_ORIGIN: { status: 403, reason: 'FORBIDDEN', summary: 'the request came from a web page whose origin is not allowed' },
   MISDIRECTED_REQUEST: { status: 421, reason: 'MISDIRECTED_REQUEST', summary: 'the Host header names a host this server does not answer for' },
   NOT_FOUND: { status: 404, reason: 'NOT_FOUND', summary: 'no such path, deployment or object' },
+  CONFLICT: { status: 409, reason: 'CONFLICT', summary: 'another owner holds it: a second event display for a Service one already serves' },
   METHOD_NOT_ALLOWED: { status: 405, reason: 'METHOD_NOT_ALLOWED', summary: 'the path does not accept this method' },
   BAD_EVENT: { status: 400, reason: 'BAD_EVENT', summary: 'a CloudEvent is not valid; the message names the attribute' },
   BAD_MANIFEST: { status: 400, reason: 'BAD_MANIFEST', summary: 'a manifest is not valid; the message names the field' },

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { Eventing, SqliteEventStore } from '../eventing/index.ts';
-import { decodeStructured } from '../protocol/index.ts';
+import { decodeStructured, TrantorError } from '../protocol/index.ts';
 import { startSubscriber, testLimits, until } from '../eventing/testing.ts';
 import { loadManifests, type ObjectEventRecord } from '../manifest/index.ts';
 import { EventingControl } from './eventing-control.ts';
@@ -169,6 +171,47 @@ test('a deletion and a sink (un)registration are recorded as Events on the objec
       ],
     );
   } finally {
+    await eventing.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a second event display for a Service whose first one still answers is refused (409); a dead one is replaced; the Deployment behind a sink is ready', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trantor-eventing-sinks-'));
+  const eventing = new Eventing({ store: new SqliteEventStore({ path: join(dir, 'events.db') }), limits: testLimits() });
+  const control = new EventingControl({ eventing, store: new ManifestStore(join(dir, 'manifests')), logger: pino({ level: 'silent' }), deploymentAddress: () => undefined, gatewayUrl: () => 'http://127.0.0.1:9' });
+  const live = createServer((_req, res) => res.end());
+  await new Promise<void>((resolve) => live.listen(0, '127.0.0.1', resolve));
+  const liveUrl = `http://127.0.0.1:${(live.address() as AddressInfo).port}/`;
+  try {
+    await control.apply(
+      loadManifests(`apiVersion: v1
+kind: Service
+metadata: {name: display}
+spec: {selector: {app: display}, ports: [{port: 80}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: display}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: display}}
+  template:
+    metadata: {labels: {app: display}}
+    spec: {containers: [{name: display, image: example/event-display}]}
+`),
+    );
+    assert.equal(control.kubeDeployments()[0]?.status.readyReplicas, 0, 'no sink: nothing serves it');
+    await control.registerSink('default', 'display', liveUrl);
+    assert.equal(control.kubeDeployments()[0]?.status.readyReplicas, 1, 'the registered event display serves it');
+    await assert.rejects(control.registerSink('default', 'display', 'http://127.0.0.1:4001/'), (err: unknown) => err instanceof TrantorError && err.status === 409 && err.message.includes(liveUrl) && /stop it first/.test(err.message));
+    assert.equal(control.services()[0]?.status.sinkUrl, liveUrl, 'the first registration is kept');
+    await control.registerSink('default', 'display', liveUrl);
+    await new Promise<void>((resolve) => live.close(() => resolve()));
+    await control.registerSink('default', 'display', 'http://127.0.0.1:4001/');
+    assert.equal(control.services()[0]?.status.sinkUrl, 'http://127.0.0.1:4001/', 'a registration nothing answers for is replaced');
+  } finally {
+    live.close();
     await eventing.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,6 +5,7 @@
  * sink registered for it (`trantor event-display`), a Broker through its ingress, a URI as is.
  */
 import type { Logger } from 'pino';
+import { request } from 'undici';
 import type { Eventing, TriggerBinding } from '../eventing/index.ts';
 import { eventToJsonText, TrantorError } from '../protocol/index.ts';
 import type {
@@ -193,6 +194,14 @@ export class EventingControl implements EventingOps {
 
   /** Kept on disk too: a sink outlives a restart of the control plane, and deliveries resume. */
   async registerSink(namespace: string, name: string, url: string): Promise<void> {
+    // A second event display for the same Service would silently take the first one's events.
+    const held = this.#sinks.get(key(namespace, name));
+    if (held !== undefined && held !== url && (await answers(held))) {
+      throw new TrantorError(
+        'CONFLICT',
+        `Service ${namespace}/${name} is already served by the event display at ${held}, which is running; stop it first (Ctrl-C where it runs), or display another Service`,
+      );
+    }
     this.#sinks.set(key(namespace, name), url);
     const object: SinkObject = { metadata: { namespace, name }, url };
     await this.#options.store.saveObject(SINKS, namespace, name, { object, createdAt: new Date().toISOString() });
@@ -376,11 +385,35 @@ export class EventingControl implements EventingOps {
     return [...this.#objects.ConfigMap.values()].sort(byKey).map(({ object, createdAt }) => ({ ...object, status: { createdAt } }));
   }
 
+  /**
+   * Locally no pod runs a Deployment; the process that serves it is the event display registered
+   * for a Service selecting its pods' labels: then it has one ready replica.
+   */
   kubeDeployments(): KubeDeploymentView[] {
     return [...this.#objects.Deployment.values()].sort(byKey).map(({ object, createdAt }) => ({
       ...viewOf(manifestOf(object), createdAt),
-      status: { readyReplicas: 0, createdAt },
+      status: { readyReplicas: this.#servedBySink(object) ? 1 : 0, createdAt },
     }));
+  }
+
+  #servedBySink(deployment: Deployment): boolean {
+    const labels = deployment.spec.template.metadata.labels;
+    return [...this.#objects.Service.values()].some(({ object: service }) => {
+      if (service.metadata.namespace !== deployment.metadata.namespace || !this.#sinks.has(key(service.metadata.namespace, service.metadata.name))) return false;
+      const selector = Object.entries(service.spec.selector);
+      return selector.length > 0 && selector.every(([k, v]) => labels[k] === v);
+    });
+  }
+}
+
+/** Whether anything answers HTTP at `url` within a second (a registered sink whose process still runs). */
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await request(url, { method: 'HEAD', headersTimeout: 1000, bodyTimeout: 1000, signal: AbortSignal.timeout(1500) });
+    await res.body.dump();
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -11,7 +11,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, TRANTOR, Trantor } from './harness.ts';
+import { ROOT, TRANTOR, Trantor, startEventDisplay } from './harness.ts';
 
 const trantor = new Trantor();
 const dir = mkdtempSync(join(tmpdir(), 'trantor-cli-misc-'));
@@ -198,5 +198,38 @@ test('an unknown --log-level names the allowed ones; a busy event-display port s
     assert.match(display.stderr, new RegExp(`--port ${port}: another process is already listening on 127\\.0\\.0\\.1:${port} .*choose another port`));
   } finally {
     busy.close();
+  }
+});
+
+test('a second event-display for a Service the first still serves refuses, and get deployments shows the local sink ready', async () => {
+  const manifest = join(mkdtempSync(join(tmpdir(), 'trantor-display-')), 'display.yaml');
+  writeFileSync(
+    manifest,
+    `apiVersion: v1
+kind: Service
+metadata: {name: event-display, namespace: default}
+spec: {selector: {app: event-display}, ports: [{port: 80, targetPort: 8080}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: event-display, namespace: default}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: event-display}}
+  template:
+    metadata: {labels: {app: event-display}}
+    spec: {containers: [{name: event-display, image: gcr.io/knative-releases/knative.dev/eventing/cmd/event_display}]}
+`,
+  );
+  assert.equal(trantor.cli(['apply', '-f', manifest]).code, 0);
+  const first = await startEventDisplay(trantor);
+  try {
+    assert.match(trantor.cli(['get', 'deployments', '-n', 'default']).stdout, /^event-display\s+1\/1\s/m);
+    const second = await trantor.cliAsync(['event-display']);
+    assert.equal(second.code, 1, second.stderr);
+    assert.match(second.stderr, /Service default\/event-display is already served by the event display at http:\/\/127\.0\.0\.1:\d+\/, which is running; stop it first/);
+    assert.match(trantor.cli(['get', 'services', '-n', 'default']).stdout, /event-display/);
+  } finally {
+    first.stop();
   }
 });
