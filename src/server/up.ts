@@ -29,6 +29,7 @@ import { acquireHomeLock } from './home-lock.ts';
 import { stopOnSignals } from './stop-signals.ts';
 import { InProcessComponents } from './in-process.ts';
 import { ObjectEventLog } from './object-events.ts';
+import { allOf, terminalWarnings } from './terminal-warnings.ts';
 import { tightenHome, usePrivateHome } from './private-home.ts';
 import { ManifestStore, type SkippedFile } from './store.ts';
 
@@ -53,13 +54,15 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   const gatewayUrl = (): string => address.gateway;
   // Kubernetes-style Events (`trantor get events`, `describe`): every part records into this one log.
   const objectEvents = new ObjectEventLog({ maxEvents: config.options.api.eventsKept, maxAgeMs: config.options.api.eventsMaxAge });
+  // The warnings a user must see (a crash loop, a model that fails to load) go to this terminal too.
+  const recorder = allOf(objectEvents, terminalWarnings((line) => process.stderr.write(`${line}\n`), { logFile: join(homeLayout.logs(config.home), 'trantor.log'), windowMs: 30_000 }));
   // Node hosts are their own processes: the component options reach them in their environment.
   const supervisor = new LocalSupervisor({
     home: config.home,
     logger,
     options: config.options.runtime,
     env: { ...childEnv, ...componentOptionsEnv(config.options.component) },
-    recorder: objectEvents,
+    recorder,
   });
   const inProcess = new InProcessComponents(logger, childEnv);
   const executorOptions = config.options.executor;
@@ -90,7 +93,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
     limits: eventingLimits,
     // Dead-lettered and dropped events are shown here, not only in the log file.
     onFailure: failureNotices((line) => process.stdout.write(`${line}\n`), { burst: eventingLimits.failureNoticeBurst, windowMs: eventingLimits.failureNoticeWindow }),
-    recorder: objectEvents,
+    recorder,
   });
   const eventingControl = new EventingControl({
     eventing,
@@ -99,7 +102,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
     deploymentAddress: (namespace, name) => (applied.lookup(namespace, name) === undefined ? undefined : deploymentAddress(gatewayUrl(), namespace, name)),
     gatewayUrl,
     maxReplicas: config.maxReplicas,
-    recorder: objectEvents,
+    recorder,
   });
   const controlPlane = new ControlPlane({
     runtime: supervisor,
