@@ -79,7 +79,7 @@ test('a timeout names the last state of each pending deployment and the commands
         [
           'timed out after 1s waiting for seldon/iris to become Available',
           '  last state: seldon/iris: Creating (0/1 replicas ready) — downloading gs://m/iris 3.0 MB of 20.0 MB (5.0 MB/s)',
-          '  see why: trantor get sdep iris -n seldon -o wide; trantor logs iris -n seldon',
+          '  see why: trantor describe sdep iris -n seldon; trantor logs iris -n seldon',
         ].join('\n'),
       );
       return true;
@@ -105,4 +105,15 @@ test('a Failed deployment fails the wait with its description once the others ar
     /^CliError: ns\/bad failed: spec\.predictors\[0\]\.graph\.modelUri: cannot fetch$/,
   );
   assert.deepEqual(seen, ['bad', 'good', 'good']);
+});
+
+test("while a replica loads, the line shows what it last printed; once Available, it does not", async () => {
+  const loading = { status: { state: 'Creating', replicas: [{ id: 'default/classifier/0', name: 'iris-default-classifier-0', state: 'Starting', lastLine: 'loading the model from /models/iris (3 of 4 files)' }] } } as unknown as DeploymentView;
+  const lines: string[] = [];
+  const script = scripted([loading, viewOf('Available', undefined, 1)]);
+  await waitForDeployments(script.view, [target], { timeoutMs: 60_000, write: (l) => lines.push(l), terminalColumns: undefined, now: script.now, sleep: script.sleep });
+  assert.deepEqual(lines, [
+    'seldon/iris: Creating (0/1 replicas ready) — iris-default-classifier-0 printed: loading the model from /models/iris (3 of 4 files)',
+    'seldon/iris: Available (1/1 replicas ready)',
+  ]);
 });

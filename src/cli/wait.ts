@@ -35,7 +35,10 @@ export function statusLine(key: string, view: DeploymentView): string {
   const { replicas } = view.status;
   const ready = replicas.length === 0 ? '' : ` (${replicas.filter((r) => r.state === 'Ready').length}/${replicas.length} replicas ready)`;
   const description = view.status.description === undefined || view.status.description === '' ? '' : ` — ${view.status.description}`;
-  return `${key}: ${view.status.state}${ready}${description}`;
+  // While replicas load, what one last printed (a model loading, a download) says more than "waiting".
+  const loading = view.status.state === 'Available' ? undefined : replicas.find((r) => r.state !== 'Ready' && r.lastLine !== undefined);
+  const printed = loading === undefined ? '' : ` — ${loading.name ?? loading.id} printed: ${loading.lastLine ?? ''}`;
+  return `${key}: ${view.status.state}${ready}${description}${printed}`;
 }
 
 /**
@@ -120,7 +123,7 @@ function timeoutMessage(timeoutMs: number, pending: readonly WaitTarget[], last:
   const lines = [`timed out after ${timeoutMs / 1000}s waiting for ${pending.map((t) => `${t.namespace}/${t.name}`).join(', ')} to become Available`];
   for (const target of pending) {
     lines.push(`  last state: ${last(target) ?? `${target.namespace}/${target.name}: no status yet`}`);
-    lines.push(`  see why: trantor get sdep ${target.name} -n ${target.namespace} -o wide; trantor logs ${target.name} -n ${target.namespace}`);
+    lines.push(`  see why: trantor describe sdep ${target.name} -n ${target.namespace}; trantor logs ${target.name} -n ${target.namespace}`);
   }
   return lines.join('\n');
 }

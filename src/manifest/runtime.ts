@@ -29,6 +29,8 @@ export interface ReplicaStatus {
   startedAt?: string;
   /** How its last process ended, when one crashed: kubectl's `lastState.terminated`. */
   lastExit?: ReplicaExitStatus;
+  /** While it is not Ready: the last line its current process printed (a model loading says what it does). */
+  lastLine?: string;
 }
 
 export interface ReplicaExitStatus {

@@ -113,7 +113,7 @@ test('apply --wait past its --timeout shows the last state (the download so far)
     new RegExp(
       `error: timed out after 6s waiting for seldon/iris-stalled to become Available\\n` +
         `  last state: seldon/iris-stalled: Creating — downloading ${escaped} [\\d.]+ (kB|MB) of [\\d.]+ MB \\([\\d.]+ (B|kB|MB)/s\\)\\n` +
-        `  see why: trantor get sdep iris-stalled -n seldon -o wide; trantor logs iris-stalled -n seldon`,
+        `  see why: trantor describe sdep iris-stalled -n seldon; trantor logs iris-stalled -n seldon`,
     ),
   );
   assert.equal((await cliAsync(['delete', 'sdep', 'iris-stalled', '-n', 'seldon'], trantor.env)).code, 0);

@@ -30,6 +30,10 @@ export function replicaStatus(replica: Replica): ReplicaStatus {
     status.port = running.port;
   }
   if (replica.message !== undefined) status.message = replica.message;
+  if (replica.state !== 'Ready') {
+    const printed = replica.attempt?.output.tail().at(-1)?.trim();
+    if (printed !== undefined && printed !== '') status.lastLine = printed.length > 200 ? `${printed.slice(0, 199)}…` : printed;
+  }
   return status;
 }
 
