@@ -37,9 +37,13 @@ export interface SchemathesisResult {
 
 /**
  * Values seen in responses are not fed back into requests: against the API that would turn a
- * listed deployment's name into a DELETE of it (and a `logs?follow=1` that never ends).
+ * listed deployment's name into a DELETE of it (and a `logs?follow=1` that never ends). A watch
+ * (`GET /v1/<plural>?watch=1`) is a stream that never ends either, so every request asks for the
+ * list instead; watches are tested in src/server/watch.test.ts and test/e2e/cli-get.test.ts.
  */
-const CONFIG = `[phases.examples]
+const CONFIG = `[parameters]
+"query.watch" = "false"
+[phases.examples]
 extra-data-sources = { responses = false }
 [phases.coverage]
 extra-data-sources = { responses = false }
