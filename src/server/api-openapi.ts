@@ -52,7 +52,7 @@ const json = (schema: Record<string, unknown>, description: string): Record<stri
 
 /** `?watch=1`: the list becomes a stream of watch events (docs/api.md, watching a collection). */
 const WATCH_PARAMETERS = [
-  { name: 'watch', in: 'query', required: false, schema: { type: 'string', enum: ['1', 'true'] }, description: 'Stream JSON lines {type: ADDED|MODIFIED|DELETED, object} (application/x-ndjson) instead of the list, until the connection closes.' },
+  { name: 'watch', in: 'query', required: false, schema: { type: 'string', enum: ['1', 'true', '0', 'false'] }, description: '1 or true: stream JSON lines {type: ADDED|MODIFIED|DELETED, object} (application/x-ndjson) instead of the list, until the connection closes; 0 or false: the list.' },
   { name: 'sendInitialEvents', in: 'query', required: false, schema: { type: 'string', enum: ['false'] }, description: 'With watch: leave out the ADDED events of the objects that exist now.' },
 ];
 
