@@ -6,7 +6,9 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export function resolveHome(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  return resolve(flag ?? env['TRANTOR_HOME'] ?? join(homedir(), '.trantor'));
+  // `TRANTOR_HOME=` (empty) is unset, as a shell user means it, not the current folder.
+  const named = env['TRANTOR_HOME'] === '' ? undefined : env['TRANTOR_HOME'];
+  return resolve(flag ?? named ?? join(homedir(), '.trantor'));
 }
 
 /** Written by `trantor up` once it is ready; read by every other command. */
