@@ -78,6 +78,8 @@ describe('SklearnOnnxServer', { skip: SKIP }, () => {
       got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) < 1e-6, `element ${i}: ${v} vs ${expected[i]}`));
       await assert.rejects(model.inferV2({ ...base, inputs: [input, input], message: { inputs: [] } }), /inputs: SKLEARN_SERVER takes one input of rows, got 2/);
       await assert.rejects(model.inferV2({ ...base, inputs: [{ ...input, shape: [1, 5], values: Float32Array.of(1, 2, 3, 4, 5) }], message: { inputs: [] } }), /expected 4 features per row, got 5/);
+      // An empty input (shape [1, 0]) is refused, not split into rows of nothing forever.
+      await assert.rejects(model.inferV2({ ...base, inputs: [{ ...input, shape: [1, 0], values: new Float32Array(0) }], message: { inputs: [] } }), /expected rows of 4 features, got none/);
     } finally {
       await model.close();
     }

@@ -336,29 +336,25 @@ export class SklearnOnnxServer implements SeldonComponent {
     return nested(out[this.method]!, this.method);
   }
 
-  /** V2 outputs (MLServer's sklearn convention) for rows of features; see sklearnV2Outputs. */
-  async inferV2Outputs(X: Features, wanted: readonly string[]): Promise<V2Tensor[]> {
-    const { rows, data } = toRows(X, this.#nFeatures);
-    const asked = (wanted.length === 0 ? ['predict'] : wanted).filter((n): n is 'predict' | 'predict_proba' => n === 'predict' || n === 'predict_proba');
-    const methods = asked.filter((m) => this.#outputs[m] !== undefined);
-    return sklearnV2Outputs(wanted, await this.#run(rows, data, methods));
-  }
-
   /**
    * The Open Inference Protocol, as SKLEARN_SERVER answers it under `protocol: v2` (MLServer's
    * sklearn runtime): one numeric input of rows (shape [rows, features], or [features] for one
-   * row); the outputs the request names (`predict` by default, `predict_proba`).
+   * row), run as it came, flat; the outputs the request names (`predict` by default,
+   * `predict_proba`), see sklearnV2Outputs.
    */
   async inferV2(request: V2NativeRequest): Promise<V2NativeResponse> {
     if (request.inputs.length !== 1) throw new MicroserviceError(`inputs: SKLEARN_SERVER takes one input of rows, got ${request.inputs.length}`, 400);
     const input = request.inputs[0]!;
     if (input.datatype === 'BYTES') throw new MicroserviceError(`inputs[0] (${input.name}): expected numbers, got BYTES`, 400);
-    const values = Array.from(input.values as ArrayLike<number | bigint>, Number);
-    const columns = input.shape.length === 1 ? values.length : (input.shape[input.shape.length - 1] ?? 0);
-    const X: number[][] = [];
-    for (let at = 0; at < values.length; at += columns) X.push(values.slice(at, at + columns));
+    const data = Array.from(input.values as ArrayLike<number | bigint>, Number);
+    const nFeatures = this.#nFeatures;
+    if (data.length === 0) throw new MicroserviceError(`expected rows of ${nFeatures} features, got none`, 400);
+    const columns = input.shape.length === 1 ? data.length : (input.shape[input.shape.length - 1] ?? 0);
+    if (columns !== nFeatures) throw new MicroserviceError(`expected ${nFeatures} features per row, got ${columns} (inputs[0] ${input.name} of shape [${input.shape.join(', ')}])`, 400);
     const wanted = (request.message.outputs ?? []).map((o) => o.name);
-    return { model_name: request.model, outputs: await this.inferV2Outputs(X, wanted) };
+    const asked = (wanted.length === 0 ? ['predict'] : wanted).filter((n): n is 'predict' | 'predict_proba' => n === 'predict' || n === 'predict_proba');
+    const methods = asked.filter((m) => this.#outputs[m] !== undefined);
+    return { model_name: request.model, outputs: sklearnV2Outputs(wanted, await this.#run(data.length / columns, data, methods)) };
   }
 
   /** Stops the ONNX Runtime worker. */
