@@ -5,13 +5,12 @@
  * skl2onnx, or scikit-learn alone when a `model.onnx` lies beside `model.joblib`. With
  * `trantor.io/in-process` as well, the class is loaded into the control plane (`inProcess`).
  */
-import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { COMPONENT_ENV, TrantorError } from '../../protocol/index.ts';
 import { IN_PROCESS_ANNOTATION, SKLEARN_ONNX_ANNOTATION, servesInProcess, servesSklearnAsOnnx } from '../../manifest/index.ts';
 import type { Parameter, Predictor, SeldonDeployment } from '../../manifest/index.ts';
-import { NODE_HOST_COMMAND, PACKAGE_ROOT, nodeHostCommand, type ComponentLaunch, type PlanOptions } from './plan.ts';
+import { NODE_HOST_COMMAND, launch, nodeHostCommand, shippedServerClass, type ComponentLaunch, type PlanOptions } from './plan.ts';
 import { findPython, missingPythonAdvice } from './python.ts';
 
 /** The environment variable the server class reads its Python from (servers/sklearn-onnx.ts). */
@@ -21,11 +20,9 @@ export const SKLEARN_ONNX_MODULES = ['numpy', 'sklearn', 'joblib', 'skl2onnx'] a
 const SKLEARN_ONLY_MODULES = ['numpy', 'sklearn', 'joblib'] as const;
 const SERVER_CLASS = 'SklearnOnnxServer';
 
-/** `file:Class` for the Node host: the compiled class when the package is built, else its source. */
-export function sklearnOnnxClass(): string {
-  const built = join(PACKAGE_ROOT, 'dist', 'component', 'servers', 'sklearn-onnx.js');
-  const file = existsSync(built) ? built : join(PACKAGE_ROOT, 'src', 'component', 'servers', 'sklearn-onnx.ts');
-  return `${file}:${SERVER_CLASS}`;
+/** `file:Class` for the Node host `host` (default: the one `trantor up` starts, whose package loads in process too). */
+export function sklearnOnnxClass(host?: readonly string[] | null): string {
+  return shippedServerClass('component/servers/sklearn-onnx', SERVER_CLASS, host);
 }
 
 /** Where the annotation is set, for messages: the first of the predictor's, metadata's and spec's. */
@@ -79,28 +76,18 @@ export function planSklearnOnnx(deployment: SeldonDeployment, predictor: Predict
     throw new TrantorError('NOT_SUPPORTED', `${path}.implementation SKLEARN_SERVER with ${set.field}: ${missingPythonAdvice(modules)}`);
   }
   const env: Record<string, string> = { ...planned.env, [SKLEARN_ONNX_PYTHON_ENV]: python.executable };
-  const hostArgs = [sklearnOnnxClass(), '--service-type', 'MODEL'];
-  let replicas = planned.replicas;
-  let command: string;
-  let args: string[];
   if (inProcess) {
     // The control plane loads the class with the launch's parameters only: the Python goes there.
     env[COMPONENT_ENV.parameters] = JSON.stringify([...parameters.filter((x) => x.name !== 'python'), { name: 'python', value: python.executable, type: 'STRING' }]);
-    replicas = 0;
-    command = NODE_HOST_COMMAND;
-    args = hostArgs;
-  } else {
-    const host = options.nodeHost === undefined ? nodeHostCommand() : options.nodeHost;
-    if (host === null || host.length === 0) {
-      throw new TrantorError('NOT_SUPPORTED', `${set.field}: serving SKLEARN_SERVER as ONNX needs the Node host, which is not built and cannot run from source without tsx; run npm run build`);
-    }
-    const [executable = process.execPath, ...rest] = host;
-    command = executable;
-    args = [...rest, ...hostArgs];
+    const relaunched = launch(env, 0, NODE_HOST_COMMAND, [sklearnOnnxClass(), '--service-type', 'MODEL'], planned.cwd, env, planned.image);
+    return { ...planned, ...relaunched, inProcess: true };
   }
-  const sortedEnv = Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const fingerprint = createHash('sha256').update(JSON.stringify({ replicas, command, args, cwd: planned.cwd, env: sortedEnv, image: planned.image, inProcess })).digest('hex');
-  const launch: ComponentLaunch = { ...planned, replicas, command, args, env, fingerprint };
-  if (inProcess) launch.inProcess = true;
-  return launch;
+  const host = options.nodeHost === undefined ? nodeHostCommand() : options.nodeHost;
+  if (host === null || host.length === 0) {
+    throw new TrantorError('NOT_SUPPORTED', `${set.field}: serving SKLEARN_SERVER as ONNX needs the Node host, which is not built and cannot run from source without tsx; run npm run build`);
+  }
+  const [executable = process.execPath, ...rest] = host;
+  const args = [...rest, sklearnOnnxClass(host), '--service-type', 'MODEL'];
+  // Spread over `planned`, so a remote model is still fetched first.
+  return { ...planned, ...launch(env, planned.replicas, executable, args, planned.cwd, env, planned.image) };
 }

@@ -4,22 +4,13 @@
  * `model_uri` parameter — fetched first by the supervisor when `modelUri` is remote. Seldon serves
  * Triton over the Open Inference Protocol only, so a `protocol: seldon` deployment is refused.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { COMPONENT_ENV, TrantorError } from '../../protocol/index.ts';
 import type { GraphNode, SeldonDeployment } from '../../manifest/index.ts';
-import { NODE_HOST_COMMAND, PACKAGE_ROOT, baseEnv, containerEnv, launch, modelOf, nodeHostCommand, withRemoteModel, workingDirOf } from './plan.ts';
+import { NODE_HOST_COMMAND, baseEnv, containerEnv, launch, modelOf, nodeHostCommand, shippedServerClass, withRemoteModel, workingDirOf } from './plan.ts';
 import type { ComponentLaunch, FoundContainer, PlanOptions } from './plan.ts';
 
 /** The class the Node host serves for TRITON_SERVER. */
 export const TRITON_SERVER_CLASS = 'TritonOnnxServer';
-
-/** The server class's file: compiled when the host runs compiled, else the TypeScript source. */
-function serverFile(host: readonly string[]): string {
-  const built = join(PACKAGE_ROOT, 'dist', 'component', 'servers', 'triton', 'server.js');
-  const runsBuilt = host.some((arg) => arg.endsWith('.js'));
-  return runsBuilt && existsSync(built) ? built : join(PACKAGE_ROOT, 'src', 'component', 'servers', 'triton', 'server.ts');
-}
 
 export function planTriton(
   deployment: SeldonDeployment,
@@ -53,6 +44,6 @@ export function planTriton(
   const env: Record<string, string> = { ...baseEnv(options.env), ...contract, [COMPONENT_ENV.parameters]: JSON.stringify(parameters), ...own };
   const cwd = found === null ? baseDir : workingDirOf(found.container, found.path, baseDir);
   const [executable = process.execPath, ...hostArgs] = host;
-  const args = [...hostArgs, `${serverFile(host)}:${TRITON_SERVER_CLASS}`, '--service-type', 'MODEL'];
+  const args = [...hostArgs, shippedServerClass('component/servers/triton/server', TRITON_SERVER_CLASS, host), '--service-type', 'MODEL'];
   return withRemoteModel(launch(contract, replicas, executable, args, cwd, env, found?.container.image), model.remote);
 }

@@ -392,6 +392,17 @@ function pythonFor(modules: readonly string[], options: PlanOptions, field: stri
   return choice;
 }
 
+/**
+ * `file:Class` of a server class Trantor ships for the Node host (`module` under src/, e.g.
+ * `component/servers/triton/server`): the compiled file when the host runs the compiled package,
+ * else the TypeScript source, so the host never loads a mix of the two copies.
+ */
+export function shippedServerClass(module: string, className: string, host: readonly string[] | null = nodeHostCommand()): string {
+  const built = join(PACKAGE_ROOT, 'dist', `${module}.js`);
+  const runsBuilt = host !== null && host.some((arg) => arg.endsWith('.js'));
+  return `${runsBuilt && existsSync(built) ? built : join(PACKAGE_ROOT, 'src', `${module}.ts`)}:${className}`;
+}
+
 /** `[node, …args]` that starts the Node host: the built one, else the source through tsx; null when neither can run. */
 export function nodeHostCommand(): string[] | null {
   const built = join(PACKAGE_ROOT, 'dist', 'component', 'node-host.js');
