@@ -7,7 +7,7 @@
  * of the medians of the rounds.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, realpathSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from './wrk.ts';
 
@@ -41,6 +41,8 @@ export async function buildBaseline(root: string, ref: string, into: string): Pr
   await archived;
   symlinkSync(realpathSync(join(root, 'node_modules')), join(into, 'node_modules'));
   await exec(process.execPath, [join(into, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], into);
+  // The build's second step, as `npm run build` takes it: the .proto schemas the gRPC code reads beside its modules.
+  if (existsSync(join(into, 'scripts', 'copy-assets.mjs'))) await exec(process.execPath, [join(into, 'scripts', 'copy-assets.mjs')], into);
   return commit;
 }
 
