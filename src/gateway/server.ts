@@ -15,6 +15,7 @@ import type { CallLimits, Metrics } from '../executor/index.ts';
 import type { GatewayPredictor } from './predictor.ts';
 import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
 import { docPage, openApiDocument } from './docs.ts';
+import { dashboardFiles, type DashboardFiles } from './dashboard-files.ts';
 import type { DocTarget } from './docs.ts';
 import { eventReply, isEventRequest, readEventRequest, type EventRequest } from './cloudevents.ts';
 import { parseFeedback, scanHeaders } from './request.ts';
@@ -46,6 +47,11 @@ export interface GatewayOptions {
    * is timed in its predictor's `seldon_api_executor_server_requests_seconds`. Off when absent.
    */
   metrics?: Metrics;
+  /**
+   * The dashboard at `/` (`trantor up`): its files from `webRoot`, and `/dashboard/api/…` handed to
+   * `api` (which admits only same-origin calls with a session). Off when absent.
+   */
+  dashboard?: { readonly webRoot: string; api(req: IncomingMessage, res: ServerResponse, path: string): void };
   /** Further `Host` names answered for, beyond `host` and, for a loopback bind, the loopback names. */
   allowedHosts?: readonly string[];
   /** Host names (any port) answered for but never a page's origin: the broker's in-cluster names. */
@@ -86,6 +92,7 @@ interface GatewayConfig {
   readonly deployments: DeploymentTable;
   readonly logger: Logger | undefined;
   readonly otherRoutes: GatewayOptions['otherRoutes'];
+  readonly dashboard: { readonly files: DashboardFiles; api(req: IncomingMessage, res: ServerResponse, path: string): void } | undefined;
   readonly metrics: Metrics | undefined;
   readonly allowedHosts: readonly string[];
   readonly hostPattern: RegExp | undefined;
@@ -109,6 +116,7 @@ function compileOptions(options: GatewayOptions): GatewayConfig {
     deployments: options.deployments,
     logger: options.logger,
     otherRoutes: options.otherRoutes,
+    dashboard: options.dashboard === undefined ? undefined : { files: dashboardFiles({ webRoot: options.dashboard.webRoot }), api: options.dashboard.api.bind(options.dashboard) },
     metrics: options.metrics,
     // Checked here, before listening, so a bad entry fails without leaving a server open.
     allowedHosts: Object.freeze((options.allowedHosts ?? []).map(normalizeHost)),
@@ -291,6 +299,11 @@ class GatewayHandler implements GatewayOps {
     const podPrefix = this.config.podPrefix;
     const match = matchPath(path) ?? (podPrefix === undefined ? undefined : matchPath(podPrefix + path));
     if (match === undefined && this.config.otherRoutes?.(req, exchange.res, path) === true) return;
+    const dashboard = this.config.dashboard;
+    if (match === undefined && dashboard !== undefined) {
+      if (path.startsWith('/dashboard/api/')) return dashboard.api(req, exchange.res, path);
+      if (dashboard.files.serve(req, exchange.res, path)) return;
+    }
     if (match === undefined) throw new TrantorError('NOT_FOUND', `no such path: ${path}; predictions go to ${podPrefix === undefined ? '/seldon/<namespace>/<deployment>' : ''}/api/v1.0/predictions`);
     const method = req.method ?? 'GET';
     const route = match.route;

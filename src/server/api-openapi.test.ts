@@ -32,7 +32,7 @@ const token = { value: 'openapi-test-token-0123456789', source: 'the test' };
 const auth = { authorization: `Bearer ${token.value}` };
 
 test('the API serves its OpenAPI document at /v1/openapi.json', async () => {
-  const api = await startApi(ops, token, eventing);
+  const api = await startApi({ ops, eventing }, token);
   try {
     const res = await fetch(`${api.url}/v1/openapi.json`, { headers: auth });
     assert.equal(res.status, 200);
@@ -43,7 +43,7 @@ test('the API serves its OpenAPI document at /v1/openapi.json', async () => {
 });
 
 test('every operation in the OpenAPI document is a route the API knows', async () => {
-  const api = await startApi(ops, token, eventing);
+  const api = await startApi({ ops, eventing }, token);
   try {
     const paths = API_OPENAPI.paths as Record<string, Record<string, unknown>>;
     for (const [template, operations] of Object.entries(paths)) {
@@ -81,7 +81,7 @@ test('GET /v1/events lists the recorded events, narrowed by namespace, kind and 
     asked.push(filter);
     return log.list(filter);
   };
-  const api = await startApi({ ...ops, events }, token);
+  const api = await startApi({ ops: { ...ops, events } }, token);
   try {
     const all = (await (await fetch(`${api.url}/v1/events`, { headers: auth })).json()) as { items: { reason: string }[] };
     assert.deepEqual(all.items.map((e) => e.reason), ['Created', 'Crashed']);

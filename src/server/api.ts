@@ -3,7 +3,7 @@
  * It listens on loopback only, on a port recorded in <home>/control-plane.json.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { announcedLength, assertJsonDepth, closer, compileRequestOrigin, createHttpServer, listen, readText, sendFailure, urlOf, type RequestOriginPolicy } from '../http/index.ts';
+import { announcedLength, assertJsonDepth, closer, compileRequestOrigin, createHttpServer, listen, readText, sendFailure, urlOf } from '../http/index.ts';
 import { apiOptions, type ApiOptions } from './api-options.ts';
 import { parseJson, TrantorError } from '../protocol/index.ts';
 import { requireToken, type ApiToken } from './api-token.ts';
@@ -168,12 +168,27 @@ async function routeEventing(eventing: EventingOps, parts: string[], url: URL, r
   return false;
 }
 
-async function route(ops: ControlPlaneOps, origin: RequestOriginPolicy, token: ApiToken, req: IncomingMessage, res: ServerResponse, limits: ApiOptions, eventing?: EventingOps): Promise<void> {
-  // Before anything else is read: no web page may drive the API (it starts processes), so any
-  // Origin but the API's own, and any Host but its loopback names, is refused; then the token.
-  origin.admit({ host: req.headers.host, origin: req.headers.origin, fetchSite: single(req.headers['sec-fetch-site']), fetchMode: single(req.headers['sec-fetch-mode']) }, req.httpVersionMinor === 0);
-  requireToken(token, req, res);
-  const url = new URL(req.url ?? '/', 'http://control-plane');
+/**
+ * The API's routes, behind whatever admitted the caller: the API's own server (Origin, Host and
+ * the bearer token) or the dashboard's data path on the gateway (same origin and a session).
+ * `url` is the path as the API names it (`/v1/…`).
+ */
+export type ApiRoutes = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
+
+export interface ApiParts {
+  ops: ControlPlaneOps;
+  eventing?: EventingOps | undefined;
+  limits?: ApiOptions;
+  /** `POST /v1/dashboard/login`: a one-time code for the dashboard's login link. Absent: 404. */
+  dashboardLogin?: () => { code: string; url: string; expiresAt: string };
+}
+
+export function apiRoutes(parts: ApiParts): ApiRoutes {
+  const limits = parts.limits ?? apiOptions.defaults;
+  return (req, res, url) => route(parts, req, res, url, limits);
+}
+
+async function route({ ops, eventing, dashboardLogin }: ApiParts, req: IncomingMessage, res: ServerResponse, url: URL, limits: ApiOptions): Promise<void> {
   const parts = pathSegments(url.pathname);
   checkObjectSegments(parts);
   const method = req.method ?? 'GET';
@@ -184,6 +199,10 @@ async function route(ops: ControlPlaneOps, origin: RequestOriginPolicy, token: A
   if (parts[1] === 'version' && parts.length === 2 && method === 'GET') return send(res, 200, { trantorVersion: packageVersion(), nodeVersion: process.version, platform: `${process.platform}/${process.arch}` });
   // This API as an OpenAPI document (api-openapi.ts).
   if (parts[1] === 'openapi.json' && parts.length === 2 && method === 'GET') return send(res, 200, API_OPENAPI);
+  if (parts[1] === 'dashboard' && parts[2] === 'login' && parts.length === 3 && dashboardLogin !== undefined) {
+    if (method !== 'POST') throw new TrantorError('METHOD_NOT_ALLOWED', `${method} /v1/dashboard/login: use POST`);
+    return send(res, 200, dashboardLogin());
+  }
   if (eventing !== undefined && (await routeEventing(eventing, parts, url, req, res, limits))) return;
 
   if (parts[1] === 'events' && parts.length === 2) {
@@ -272,14 +291,25 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-/** `token` is required on every call (`Authorization: Bearer`), `/v1/health` included. */
-export async function startApi(ops: ControlPlaneOps, token: ApiToken, eventing?: EventingOps, host = '127.0.0.1', port = 0, limits: ApiOptions = apiOptions.defaults): Promise<ApiServer> {
+/**
+ * The API on its own port. `token` is required on every call (`Authorization: Bearer`),
+ * `/v1/health` included; before it, no web page may drive the API (it starts processes), so any
+ * Origin but the API's own, and any Host but its loopback names, is refused.
+ */
+export async function startApi(parts: ApiParts, token: ApiToken, host = '127.0.0.1', port = 0): Promise<ApiServer> {
+  const limits = parts.limits ?? apiOptions.defaults;
+  const routes = apiRoutes(parts);
   const server = createHttpServer({ requestTimeoutMs: limits.requestTimeout, keepAliveTimeoutMs: limits.keepAliveTimeout });
   const bound = await listen(server, port, host);
   // The Host policy needs the port listened on; no request is read before this handler is added.
   const origin = compileRequestOrigin({ bindHost: host, port: bound });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    route(ops, origin, token, req, res, limits, eventing).catch((err: unknown) => {
+    const admitted = async (): Promise<void> => {
+      origin.admit({ host: req.headers.host, origin: req.headers.origin, fetchSite: single(req.headers['sec-fetch-site']), fetchMode: single(req.headers['sec-fetch-mode']) }, req.httpVersionMinor === 0);
+      requireToken(token, req, res);
+      await routes(req, res, new URL(req.url ?? '/', 'http://control-plane'));
+    };
+    admitted().catch((err: unknown) => {
       if (res.headersSent) res.end();
       else sendFailure(req, res, err);
     });

@@ -180,7 +180,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   address.gateway = gateway.url;
   // Subscribers reached through the gateway resolve now; their stored deliveries start.
   await eventingControl.resolve();
-  const api = await startApi(controlPlane, apiToken, eventingControl, '127.0.0.1', 0, config.options.api);
+  const api = await startApi({ ops: controlPlane, eventing: eventingControl, limits: config.options.api }, apiToken);
   listening.api = api;
 
   const info: ControlPlaneInfo = { pid: process.pid, apiUrl: api.url, gatewayUrl: gateway.url, startedAt: new Date().toISOString() };

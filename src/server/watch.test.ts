@@ -53,7 +53,7 @@ test('GET /v1/deployments?watch=1 streams the current objects, then a JSON line 
   const setItems = (next: ReturnType<typeof obj>[]): void => {
     ops.items = next;
   };
-  const api = await startApi(ops, token);
+  const api = await startApi({ ops }, token);
   const abort = new AbortController();
   try {
     const res = await fetch(`${api.url}/v1/deployments?watch=1`, { headers: { authorization: `Bearer ${token.value}` }, signal: abort.signal });
@@ -92,7 +92,7 @@ test('a watch of a control plane that sends no changes is refused, not left hang
     followLogs: () => () => undefined,
     events: () => [],
   };
-  const api = await startApi(ops, token);
+  const api = await startApi({ ops }, token);
   try {
     const res = await fetch(`${api.url}/v1/deployments?watch=true`, { headers: { authorization: `Bearer ${token.value}` } });
     assert.equal(res.status >= 400, true);
