@@ -13,6 +13,8 @@ export interface ChartLine {
   values: Values;
   /** Drawn dashed (p50 beside a solid p99, say). */
   dashed?: boolean;
+  /** Drawn across seconds with no value (latency: a second without requests has none). */
+  joined?: boolean;
 }
 
 const PALETTE = ['#2f6fdf', '#e0672b', '#2a9d5c', '#b8399a', '#8a6d1f', '#0c8fa3', '#d13f4f', '#6b5bd6'];
@@ -36,7 +38,7 @@ export function Chart({ testid, title, unit, times, lines, height = 170, groupOf
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const signature = lines.map((l) => `${l.label}${l.dashed === true ? ' (dashed)' : ''}`).join('\n');
+  const signature = lines.map((l) => `${l.label}${l.dashed === true ? ' (dashed)' : ''}${l.joined === true ? ' (joined)' : ''}`).join('\n');
   const data = (): uPlot.AlignedData => [times, ...lines.map((l) => l.values)] as uPlot.AlignedData;
 
   useEffect(() => {
@@ -55,7 +57,7 @@ export function Chart({ testid, title, unit, times, lines, height = 170, groupOf
           label: line.label,
           stroke: colourOf(groupOf === undefined ? i : groupOf(i)),
           width: 1.5,
-          spanGaps: false,
+          spanGaps: line.joined === true,
           value: (_u: uPlot, v: number | null) => (v === null ? '–' : `${Number(v.toFixed(2))} ${unit}`),
           ...(line.dashed === true ? { dash: [5, 4] } : {}),
         })),

@@ -8,6 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
 import { highlightedPath, requests, useStore } from '../store.ts';
 import type { DeploymentView, RequestRecord } from '../types.ts';
+import { prettyText } from './try-data.ts';
 import { CopyButton, ago } from './ui.ts';
 
 /** How many requests the table lists. */
@@ -24,14 +25,6 @@ export function mergeRecords(earlier: readonly RequestRecord[], live: readonly R
     if (r.namespace === namespace && r.deployment === deployment) seen.set(keyOf(r), r);
   }
   return [...seen.values()].sort((a, b) => b.time - a.time);
-}
-
-function pretty(text: string): string {
-  try {
-    return JSON.stringify(JSON.parse(text), null, 2);
-  } catch {
-    return text;
-  }
 }
 
 function logsHash(namespace: string, name: string, puid: string): string {
@@ -69,8 +62,8 @@ function Detail({ record, deployment }: { record: RequestRecord; deployment: Dep
     <p><a href=${logsHash(namespace, name, record.puid)} data-testid="detail-logs">logs of this request</a></p>
     ${record.truncated === true ? html`<p class="muted">The bodies are cut at the gateway's limit for the inspector.</p>` : null}
     <div class="request-bodies">
-      <div><h4>request</h4><pre data-testid="detail-request">${pretty(record.request)}</pre></div>
-      <div><h4>answer</h4><pre data-testid="detail-response">${pretty(record.response)}</pre></div>
+      <div><h4>request</h4><pre data-testid="detail-request">${prettyText(record.request)}</pre></div>
+      <div><h4>answer</h4><pre data-testid="detail-response">${prettyText(record.response)}</pre></div>
     </div>
   </section>`;
 }

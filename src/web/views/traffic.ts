@@ -37,8 +37,8 @@ function linesOf(series: Series[], suffix = '', dashed = false): ChartLine[] {
 function latencyLines(p50: Series[], p99: Series[]): { lines: ChartLine[]; groupOf: (i: number) => number } {
   const lines: ChartLine[] = [];
   p99.forEach((s, i) => {
-    lines.push({ label: `${s.key} p99`, values: s.values });
-    lines.push({ label: `${s.key} p50`, values: p50[i]!.values, dashed: true });
+    lines.push({ label: `${s.key} p99`, values: s.values, joined: true });
+    lines.push({ label: `${s.key} p50`, values: p50[i]!.values, dashed: true, joined: true });
   });
   return { lines, groupOf: (i) => Math.floor(i / 2) };
 }

@@ -33,13 +33,14 @@ export function exampleFor(deployment: DeploymentView, recent: readonly RequestR
     const r = recent[i]!;
     if (r.namespace !== namespace || r.deployment !== name || r.status >= 400 || r.truncated === true || !wanted.test(r.path)) continue;
     try {
-      return JSON.stringify(JSON.parse(r.request), null, 2);
+      JSON.parse(r.request);
+      return r.request.trim();
     } catch {
       // not JSON (a form upload, say): look further back
     }
   }
-  if (protocol === 'v2') return JSON.stringify({ inputs: [{ name: 'predict', shape: [1, 4], datatype: 'FP32', data: IRIS_ROW }] }, null, 2);
-  return JSON.stringify({ data: { ndarray: [IRIS_ROW] } }, null, 2);
+  if (protocol === 'v2') return JSON.stringify({ inputs: [{ name: 'predict', shape: [1, 4], datatype: 'FP32', data: IRIS_ROW }] });
+  return JSON.stringify({ data: { ndarray: [IRIS_ROW] } });
 }
 
 function base(deployment: DeploymentView): string {
@@ -125,6 +126,31 @@ export function parseReward(text: string): { reward: number } | { problem: strin
   return { reward };
 }
 
+/** JSON indented, with arrays of numbers, strings and booleans kept on one line (rows of a tensor stay rows). */
+export function prettyJson(value: unknown, indent = ''): string {
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    if (value.every((v) => v === null || typeof v !== 'object')) return `[${value.map((v) => JSON.stringify(v)).join(', ')}]`;
+    return `[\n${value.map((v) => inner + prettyJson(v, inner)).join(',\n')}\n${indent}]`;
+  }
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value);
+    if (entries.length === 0) return '{}';
+    return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${prettyJson(v, inner)}`).join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** A body for reading: JSON pretty, anything else as it is. */
+export function prettyText(text: string): string {
+  try {
+    return prettyJson(JSON.parse(text));
+  } catch {
+    return text;
+  }
+}
+
 /** What an answer says: its body pretty, puid, path, and for a failure its reason and message. */
 export interface Answer {
   status: number;
@@ -145,7 +171,7 @@ export function readAnswer(status: number, text: string, headers: Headers, laten
   let body: unknown;
   try {
     body = JSON.parse(text);
-    answer.pretty = JSON.stringify(body, null, 2);
+    answer.pretty = prettyJson(body);
   } catch {
     body = undefined;
   }

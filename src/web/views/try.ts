@@ -121,7 +121,8 @@ function Feedback({ deployment, gateway, request, answer }: { deployment: Deploy
     setSending(false);
   };
   return html`<div class="try-feedback" data-testid="feedback">
-    <label>Reward <input data-testid="feedback-reward" size="6" value=${reward} onInput=${(e: Event) => setReward((e.target as HTMLInputElement).value)} /></label>
+    <strong>Feedback on this answer</strong>
+    <label>reward <input data-testid="feedback-reward" size="6" value=${reward} onInput=${(e: Event) => setReward((e.target as HTMLInputElement).value)} /></label>
     <button type="button" data-testid="feedback-send" disabled=${sending} onClick=${() => void send()}>send feedback</button>
     ${body === undefined ? null : html`<${Commands} curl=${curlCommand('POST', gateway + feedbackPath(deployment), body)} cli=${feedbackCli(deployment, request, answer.text, reward.trim())} />`}
     ${result === undefined ? null : 'problem' in result ? html`<p class="problem" data-testid="feedback-problem">${result.problem}</p>` : html`<${AnswerView} answer=${result} testid="feedback-answer" />`}
