@@ -178,7 +178,8 @@ export function routerReadings(samples: readonly TrafficSample[], namespace: str
       // The earliest sample of the window that has this router: counts are totals since start.
       let from = Math.max(0, i - window);
       while (from < i && per[from] === undefined) from++;
-      const made = branchIds.map((branch) => (chosenAt(i, branch) ?? 0) - (from === i ? 0 : chosenAt(from, branch) ?? 0));
+      if (from === i) continue; // nothing earlier to count from
+      const made = branchIds.map((branch) => (chosenAt(i, branch) ?? 0) - (chosenAt(from, branch) ?? 0));
       const total = made.reduce((a, b) => a + b, 0);
       if (total > 0) made.forEach((m, b) => (shares[b]!.values[i] = (100 * m) / total));
     }

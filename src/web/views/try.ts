@@ -144,6 +144,12 @@ function NodeMetadata({ deployment, node, gateway }: { deployment: DeploymentVie
 }
 
 export function TryTab({ deployment, node }: { deployment: DeploymentView; node?: string | undefined }) {
+  // A fresh form for each deployment and node: nothing typed for one is sent to another.
+  const key = `${deployment.metadata.namespace}/${deployment.metadata.name}/${node ?? ''}`;
+  return html`<${TryForm} key=${key} deployment=${deployment} node=${node} />`;
+}
+
+function TryForm({ deployment, node }: { deployment: DeploymentView; node?: string | undefined }) {
   const view = useStore(overview);
   const recent = useStore(requests);
   const protocol = protocolOf(deployment);
