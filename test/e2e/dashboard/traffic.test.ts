@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ROOT, TRANTOR, Trantor, waitFor } from '../harness.ts';
+import { ROOT, TRANTOR, Trantor, postJson, waitFor } from '../harness.ts';
 import { browserMissing, openDashboard, type Dashboard } from './browser.ts';
 import type { DeploymentView, PredictorSpec, TrafficSample } from '../../../src/web/index.ts';
 
@@ -29,6 +29,7 @@ before(async () => {
   await trantor.up();
   trantor.applyAndWait(join(ROOT, 'examples', 'iris', 'iris.yaml'));
   trantor.applyAndWait(join(ROOT, 'examples', 'iris', 'iris-v2.yaml'));
+  trantor.applyAndWait(join(ROOT, 'examples', 'graphs', 'abtest.yaml'));
   dashboard = await openDashboard(trantor, { viewport: { width: 1400, height: 1000 } });
 });
 
@@ -309,4 +310,34 @@ test('a V2 deployment gets a V2 request, sent to its infer path; a node gets its
   await page.click('[data-testid=node-metadata-get]');
   await page.locator('[data-testid=node-metadata-answer] [data-testid=answer-status]:text("200")').waitFor();
   assert.match((await page.locator('[data-testid=node-metadata-answer] [data-testid=answer-body]').textContent())!, /"name": "classifier"/);
+});
+
+test("an A/B router's choices show per branch, with the feedback and reward each got", { skip }, async () => {
+  const { page } = dashboard;
+  await mount(page, ['TrafficTab'], 'default', 'iris-abtest');
+  const url = trantor.url('default', 'iris-abtest');
+  const request = { data: { ndarray: [[5.1, 3.5, 1.4, 0.2]] } };
+  let last: unknown;
+  for (let i = 0; i < 10; i++) {
+    const res = await postJson(url, request);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    last = res.body;
+  }
+  const chosenBranch = (last as { meta: { routing: Record<string, number> } }).meta.routing['ab-test']!;
+  const fed = await postJson(trantor.url('default', 'iris-abtest', 'api/v1.0/feedback'), { request, response: last, reward: 1 });
+  assert.equal(fed.status, 200, JSON.stringify(fed.body));
+
+  const router = page.locator('[data-testid=traffic-router][data-key="default/ab-test"]');
+  const cell = (branch: number, field: string) => router.locator(`tr[data-branch="${branch}"] [data-field=${field}]`);
+  const number = async (branch: number, field: string): Promise<number> => parseFloat((await cell(branch, field).textContent({ timeout: 200 }).catch(() => null)) ?? 'NaN');
+  await waitFor('the router readout to count 10 choices and the feedback', async () => {
+    const chosen = (await number(0, 'chosen')) + (await number(1, 'chosen'));
+    return chosen === 10 && (await number(chosenBranch, 'feedback')) === 1;
+  }, 10_000, () => 'router readout never counted them');
+  assert.match((await router.locator('tr[data-branch="0"] td').first().textContent())!, /^0: iris-proba$/);
+  assert.match((await router.locator('tr[data-branch="1"] td').first().textContent())!, /^1: iris-class$/);
+  assert.equal(await cell(chosenBranch, 'meanReward').textContent(), '1');
+  const shares = (await number(0, 'share')) + (await number(1, 'share'));
+  assert.ok(Math.abs(shares - 100) < 0.2, `shares add up to 100 %: ${shares}`);
+  await router.locator('[data-testid=chart-router] .uplot').waitFor();
 });
