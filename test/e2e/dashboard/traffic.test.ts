@@ -16,7 +16,23 @@ import { browserMissing, openDashboard, type Dashboard } from './browser.ts';
 import type { DeploymentView, PredictorSpec, TrafficSample } from '../../../src/web/index.ts';
 
 type TrafficData = typeof import('../../../src/web/views/traffic-data.ts');
-type TryData = typeof import('../../../src/web/views/try-data.ts');
+/** The functions of the page's try-data module these tests call (it uses the DOM, which the tests compile without). */
+interface TryData {
+  requestBody(text: string, protocol: 'seldon' | 'v2'): { body: string } | { problem: string };
+  feedbackMessage(request: string, response: string, reward: number): string;
+  prettyJson(value: unknown): string;
+  predictCli(deployment: DeploymentView, body: string): string;
+  parseReward(text: string): { reward: number } | { problem: string };
+}
+
+/** The page's globals `mount` uses, named as the tests compile without the DOM library (see InPage). */
+interface Box {
+  id: string;
+  remove(): void;
+}
+interface MountGlobals {
+  document: { getElementById(id: string): Box | null; createElement(tag: 'div'): Box; body: { prepend(box: Box): void } };
+}
 
 const skip = browserMissing();
 
@@ -50,7 +66,8 @@ async function mount(page: Page, tabs: ('TryTab' | 'RequestsTab' | 'TrafficTab')
       const [preact, htm, api, tryTab, requestsTab, trafficTab] = (await Promise.all(paths.map((path) => import(path)))) as Record<string, unknown>[] as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
       const components: Record<string, unknown> = { TryTab: tryTab['TryTab'], RequestsTab: requestsTab['RequestsTab'], TrafficTab: trafficTab['TrafficTab'] };
       const deployment = await (api['api'] as (path: string) => Promise<unknown>)(`/v1/deployments/${namespace}/${name}`);
-      const render = preact['render'] as (vnode: unknown, into: Element) => void;
+      const render = preact['render'] as (vnode: unknown, into: Box) => void;
+      const { document } = globalThis as unknown as MountGlobals;
       const old = document.getElementById('tabs-under-test');
       if (old !== null) {
         render(null, old);
@@ -196,7 +213,7 @@ test('a request from the form is answered, appears in the inspector with its pui
   assert.ok(Number(await node.textContent()) > 0, 'the node has its requests too');
   const clock = await page.locator('[data-testid=traffic-clock]').textContent();
   await waitFor('another traffic sample', async () => (await page.locator('[data-testid=traffic-clock]').textContent()) !== clock, 5_000);
-  assert.equal(await plot.evaluate((el) => el.isConnected), true, 'the chart took the new sample by setData, not a new uPlot');
+  assert.equal(await plot.evaluate((el) => (el as unknown as { isConnected: boolean }).isConnected), true, 'the chart took the new sample by setData, not a new uPlot');
   assert.equal(await rps.locator('.uplot').count(), 1);
   assert.deepEqual(dashboard.problems.filter((p) => !p.includes('favicon')), []);
 });
