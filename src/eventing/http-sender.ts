@@ -18,7 +18,13 @@ export interface Attempt {
   body?: Buffer;
   reply?: CloudEvent;
   error?: string;
+  /** When the attempt started (milliseconds since the epoch) and how long it took. */
+  startedAt: number;
+  durationMs: number;
 }
+
+/** An attempt's outcome before its timing is added. */
+type Exchange = Omit<Attempt, 'startedAt' | 'durationMs'>;
 
 export interface HttpSenderOptions {
   /** Per-attempt timeout when the delivery spec sets none. */
@@ -60,8 +66,11 @@ export class HttpSender {
     const limitMs = timeoutMs ?? this.#defaultTimeoutMs;
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new Error(`no complete answer within ${limitMs} ms`)), limitMs);
+    const startedAt = Date.now();
+    const t0 = performance.now();
     try {
-      return await this.#exchange(uri, message, abort.signal, readReply);
+      const exchange = await this.#exchange(uri, message, abort.signal, readReply);
+      return Object.assign(exchange, { startedAt, durationMs: performance.now() - t0 });
     } finally {
       clearTimeout(timer);
     }
@@ -72,7 +81,7 @@ export class HttpSender {
     return this.#agent.destroy();
   }
 
-  async #exchange(uri: string, message: { headers: Record<string, string>; body: Buffer }, signal: AbortSignal, readReply: boolean): Promise<Attempt> {
+  async #exchange(uri: string, message: { headers: Record<string, string>; body: Buffer }, signal: AbortSignal, readReply: boolean): Promise<Exchange> {
     let response: Dispatcher.ResponseData;
     try {
       response = await request(uri, { method: 'POST', headers: message.headers, body: message.body, dispatcher: this.#agent, signal });
@@ -88,11 +97,12 @@ export class HttpSender {
     }
     if (status < 200 || status > 299) return { ok: false, retryable: isRetryableStatus(status), status, body };
     // A 202 is never a reply, even with an event in it (Knative's data-plane contract).
-    if (!readReply || status === 202) return { ok: true, retryable: false, status };
+    // The body is kept (not copied) so that a watcher of attempts can show the answer's start.
+    if (!readReply || status === 202) return { ok: true, retryable: false, status, body };
     // A body that is not an event is discarded, as Knative's dispatcher does: the event was taken.
-    if (httpEventMode(response.headers) === 'none') return { ok: true, retryable: false, status };
+    if (httpEventMode(response.headers) === 'none') return { ok: true, retryable: false, status, body };
     try {
-      return { ok: true, retryable: false, status, reply: decodeHttpEvent(response.headers, body) };
+      return { ok: true, retryable: false, status, body, reply: decodeHttpEvent(response.headers, body) };
     } catch (err) {
       return { ok: false, retryable: true, status, body, error: `the reply is not a valid CloudEvent: ${describe(err, signal)}` };
     }
