@@ -153,7 +153,12 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
       events: controlPlane.events({}).slice(-200),
       gatewayUrl: gatewayUrl(),
     }),
-    changes: [(onChange) => controlPlane.watchChanges(onChange), (onChange) => eventingControl.watchChanges(onChange)],
+    changes: [
+      (onChange) => controlPlane.watchChanges(onChange),
+      (onChange) => eventingControl.watchChanges(onChange),
+      // A delivery attempt changes its trigger's counts in the overview.
+      (onChange) => deliveryJournal.subscribe(() => onChange()),
+    ],
     // dashboard feed sources: traffic, request, delivery
     sources: { delivery: deliveryJournal },
   };

@@ -106,8 +106,7 @@ function Counts({ triggers }: { triggers: readonly TriggerView[] }) {
     sum.dropped += d.dropped;
   }
   return html`<span class="ev-counts" title="delivered / retried / dead-lettered / dropped since the broker started">
-    <span class="ok">${sum.delivered} delivered</span> · <span class="warn">${sum.retried} retried</span> ·
-    <span class="dl">${sum.deadLettered} dead-lettered</span> · <span class="bad">${sum.dropped} dropped</span>
+    <span class="ok">${sum.delivered} delivered</span>${' · '}<span class="warn">${sum.retried} retried</span>${' · '}<span class="dl">${sum.deadLettered} dead-lettered</span>${' · '}<span class="bad">${sum.dropped} dropped</span>
   </span>`;
 }
 
@@ -506,7 +505,7 @@ function BrokerPage({ namespace, name }: { namespace: string; name: string }) {
                 ${newestFirst.map((e) => {
                   const summary = deliverySummary(journal.byKey.get(e.key) ?? []);
                   return html`<tr key=${e.key} class=${e.key === selected ? 'selected' : ''} data-testid="event-row" data-event-id=${e.id} onClick=${() => setSelected(e.key)}>
-                    <td title=${e.arrival ?? ''}>${e.arrival === undefined ? '' : `${ago(e.arrival)} ago`}</td>
+                    <td title=${e.arrival === undefined ? '' : `${ago(e.arrival)} ago`}>${e.arrival === undefined ? '' : clock(Date.parse(e.arrival))}</td>
                     <td><code>${e.type}</code></td>
                     <td><code>${e.source}</code></td>
                     <td><code>${e.id}</code></td>

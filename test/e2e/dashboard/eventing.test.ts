@@ -143,6 +143,9 @@ test("an event sent to the broker shows in its stream with each trigger's delive
   assert.deepEqual(failingGot, ['order-1', 'order-1', 'order-1']);
   await waitFor('the dead-letter sink to get order-1', () => deadLetters.includes('order-1'), 15_000, printed);
   assert.match(await detail.locator('[data-testid=event-trigger][data-trigger=failing]').innerText(), /dead letters to http:\/\/127\.0\.0\.1/);
+  // The triggers' counts in the overview follow.
+  await page.locator('[data-testid=trigger-row][data-trigger=failing]:has-text("2 retried · 1 dead-lettered")').waitFor({ timeout: 15_000 });
+  await page.locator('[data-testid=trigger-row][data-trigger=shown]:has-text("1 delivered")').waitFor({ timeout: 15_000 });
   // The event itself: attributes and data.
   assert.match(await detail.locator('[data-testid=event-attributes]').innerText(), /source\s+e2e\/shop/);
   assert.match(await detail.locator('[data-testid=event-data]').innerText(), /"items": 3/);
@@ -175,4 +178,11 @@ test('resend posts a copy with a new id and shows its deliveries; the curl line 
   await waitFor('the event display to print the copy', () => display!.printed().includes(newId), 15_000, printed);
   await waitFor('the dead-letter sink to get the copy', () => deadLetters.includes(newId), 15_000, printed);
   assert.deepEqual(dashboard!.problems, []);
+});
+
+test('a broker that does not exist is named as such, and its stream says why it cannot be followed', { skip }, async () => {
+  const { page } = dashboard!;
+  await page.goto(`${trantor.gateway}/#/eventing/default/nowhere`);
+  await page.locator('text=No broker nowhere in namespace default is known').waitFor({ timeout: 15_000 });
+  await page.locator('[data-testid=stream-error]:has-text("no broker nowhere in namespace default")').waitFor({ timeout: 15_000 });
 });
