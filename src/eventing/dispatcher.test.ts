@@ -115,3 +115,21 @@ test('onAttempt names what failed when the subscriber does not answer and the de
     await sink.close();
   }
 });
+
+test('onAttempt reports the last attempt of a trigger with no dead-letter sink as dropped', async () => {
+  const failing = await startSubscriber(() => ({ status: 503, body: 'busy' }));
+  const attempts: DeliveryAttempt[] = [];
+  const eventing = new Eventing({ store: freshBrokerStore(), limits: testLimits(), onAttempt: (a) => attempts.push(a) });
+  try {
+    await eventing.setTriggers([{ key: 'default/t', trigger: makeTrigger('t', { delivery: delivery({ retry: 1, backoffDelayMs: 5 }) }), subscriberUri: failing.url }]);
+    await eventing.ingress('default', 'default', { method: 'POST', headers: binaryHeaders('t'), body: Buffer.from('{}') });
+    await until(() => attempts.length >= 2, 10_000, 'two attempts');
+    assert.deepEqual(attempts.map((a) => [a.attempt, a.outcome, a.status, a.answer, a.error]), [
+      [1, 'retrying', 503, 'busy', undefined],
+      [2, 'dropped', 503, 'busy', undefined],
+    ]);
+  } finally {
+    await eventing.close();
+    await failing.close();
+  }
+});
