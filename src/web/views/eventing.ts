@@ -14,6 +14,8 @@ import { ago, CopyButton, curlLine, StateBadge } from './ui.ts';
 
 /** How many of a broker's events the page keeps (the newest). */
 const EVENTS_KEPT = 1000;
+/** How many rows the list draws (the newest that the filters let through). */
+const ROWS_SHOWN = 300;
 /** Attributes the broker stamps on an event; a resent copy goes without them (the broker stamps it anew). */
 const BROKER_STAMPS = ['knativearrivaltime', 'knativebrokerttl'];
 const STRUCTURED = 'application/cloudevents+json; charset=utf-8';
@@ -464,7 +466,7 @@ function BrokerPage({ namespace, name }: { namespace: string; name: string }) {
   const shown = stream.events.filter(
     (e) => (filters.type === '' || e.type === filters.type) && (filters.source === '' || e.source === filters.source) && (needle === '' || e.line.toLowerCase().includes(needle)),
   );
-  const newestFirst = shown.slice().reverse();
+  const newestFirst = shown.slice(-ROWS_SHOWN).reverse();
   const current = selected === undefined ? undefined : stream.events.find((e) => e.key === selected);
   const gatewayUrl = view?.gatewayUrl ?? location.origin;
   const url = broker?.status.address?.url ?? `${gatewayUrl}/${namespace}/${name}`;
@@ -489,7 +491,7 @@ function BrokerPage({ namespace, name }: { namespace: string; name: string }) {
         <option value="">any</option>${sources.map((s) => html`<option value=${s}>${s}</option>`)}
       </select></label>
       <label>text <input type="search" value=${filters.text} placeholder="id, data, any attribute" data-testid="filter-text" onInput=${set('text')} /></label>
-      <span class="muted" data-testid="event-count">${shown.length} of ${stream.events.length} events${stream.events.length >= EVENTS_KEPT ? ` (the last ${EVENTS_KEPT})` : ''}</span>
+      <span class="muted" data-testid="event-count">${shown.length} of ${stream.events.length} events${stream.events.length >= EVENTS_KEPT ? ` (the last ${EVENTS_KEPT})` : ''}${shown.length > ROWS_SHOWN ? `; the newest ${ROWS_SHOWN} listed` : ''}</span>
       ${stream.following
         ? html`<span class="ev-following">following</span>`
         : html`<span class="problem" data-testid="stream-error">${stream.error ?? 'not following'}</span> <button type="button" onClick=${() => setGeneration(generation + 1)}>follow again</button>`}

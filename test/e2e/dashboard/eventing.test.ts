@@ -58,6 +58,7 @@ before(async () => {
     deadLetters.push(id);
     return { status: 202, body: '' };
   });
+  const audit = await listen(() => ({ status: 200, body: 'noted' }));
   const manifests = `apiVersion: eventing.knative.dev/v1
 kind: Broker
 metadata: {name: shop, namespace: default}
@@ -78,6 +79,14 @@ spec:
   filter: {attributes: {type: e2e.order}}
   subscriber: {uri: "${failing}"}
   delivery: {retry: 2, backoffDelay: PT0.02S, deadLetterSink: {uri: "${sink}"}}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {name: audit, namespace: default}
+spec:
+  broker: shop
+  filters: [{suffix: {type: .other}}]
+  subscriber: {uri: "${audit}"}
 `;
   const applied = trantor.cli(['apply', '-f', '-'], manifests);
   assert.equal(applied.code, 0, applied.stderr);
@@ -119,6 +128,13 @@ test("an event sent to the broker shows in its stream with each trigger's delive
   const row = page.locator('[data-testid=event-row][data-event-id=order-1]');
   await row.waitFor({ timeout: 15_000 });
   await page.locator('[data-testid=event-row][data-event-id=other-1]').waitFor();
+
+  // The other event matched only the trigger whose filters take it.
+  await page.click('[data-testid=event-row][data-event-id=other-1]');
+  const other = page.locator('[data-testid=event-detail][data-event-id=other-1]');
+  await other.locator('[data-testid=delivery-attempt][data-trigger=audit][data-outcome=delivered]:has-text("noted")').waitFor({ timeout: 15_000 });
+  assert.equal(await other.locator('[data-testid=event-trigger]').count(), 1);
+  await other.locator('text=Not matched: failing, shown').waitFor();
 
   // Filters: by type, then by text.
   await page.selectOption('[data-testid=filter-type]', 'e2e.other');
