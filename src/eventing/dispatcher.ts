@@ -144,6 +144,7 @@ export class DeliveryDispatcher {
       replyLimitBytes: limits.replyLimit,
       keepAliveMs: limits.keepAlive,
       connections: limits.maxInFlightPerTrigger * 2,
+      timed: options.onAttempt !== undefined,
     });
     this.#laneContext = {
       store: this.#store,
@@ -243,7 +244,7 @@ export class DeliveryDispatcher {
       attempt: n,
       target,
       outcome,
-      durationMs: last === undefined ? 0 : Math.round(last.durationMs * 10) / 10,
+      durationMs: last?.durationMs === undefined ? 0 : Math.round(last.durationMs * 10) / 10,
     };
     if (last?.status !== undefined) report.status = last.status;
     if (last?.body !== undefined && last.body.length > 0) report.answer = last.body.subarray(0, ATTEMPT_ANSWER_BYTES).toString('utf8');

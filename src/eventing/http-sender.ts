@@ -18,13 +18,10 @@ export interface Attempt {
   body?: Buffer;
   reply?: CloudEvent;
   error?: string;
-  /** When the attempt started (milliseconds since the epoch) and how long it took. */
-  startedAt: number;
-  durationMs: number;
+  /** When the attempt started (milliseconds since the epoch) and how long it took; only when the sender times attempts. */
+  startedAt?: number;
+  durationMs?: number;
 }
-
-/** An attempt's outcome before its timing is added. */
-type Exchange = Omit<Attempt, 'startedAt' | 'durationMs'>;
 
 export interface HttpSenderOptions {
   /** Per-attempt timeout when the delivery spec sets none. */
@@ -35,16 +32,20 @@ export interface HttpSenderOptions {
   keepAliveMs: number;
   /** Connections per origin. */
   connections: number;
+  /** Whether each attempt records when it started and how long it took (someone watches attempts). */
+  timed?: boolean;
 }
 
 export class HttpSender {
   readonly #defaultTimeoutMs: number;
   readonly #replyLimit: number;
   readonly #agent: Agent;
+  readonly #timed: boolean;
 
   constructor(options: HttpSenderOptions) {
     this.#defaultTimeoutMs = options.defaultTimeoutMs;
     this.#replyLimit = options.replyLimitBytes;
+    this.#timed = options.timed === true;
     this.#agent = new Agent({ keepAliveTimeout: options.keepAliveMs, connections: options.connections });
   }
 
@@ -66,11 +67,14 @@ export class HttpSender {
     const limitMs = timeoutMs ?? this.#defaultTimeoutMs;
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new Error(`no complete answer within ${limitMs} ms`)), limitMs);
-    const startedAt = Date.now();
-    const t0 = performance.now();
     try {
-      const exchange = await this.#exchange(uri, message, abort.signal, readReply);
-      return Object.assign(exchange, { startedAt, durationMs: performance.now() - t0 });
+      if (!this.#timed) return await this.#exchange(uri, message, abort.signal, readReply);
+      const startedAt = Date.now();
+      const t0 = performance.now();
+      const attempt = await this.#exchange(uri, message, abort.signal, readReply);
+      attempt.startedAt = startedAt;
+      attempt.durationMs = performance.now() - t0;
+      return attempt;
     } finally {
       clearTimeout(timer);
     }
@@ -81,7 +85,7 @@ export class HttpSender {
     return this.#agent.destroy();
   }
 
-  async #exchange(uri: string, message: { headers: Record<string, string>; body: Buffer }, signal: AbortSignal, readReply: boolean): Promise<Exchange> {
+  async #exchange(uri: string, message: { headers: Record<string, string>; body: Buffer }, signal: AbortSignal, readReply: boolean): Promise<Attempt> {
     let response: Dispatcher.ResponseData;
     try {
       response = await request(uri, { method: 'POST', headers: message.headers, body: message.body, dispatcher: this.#agent, signal });
