@@ -1,7 +1,6 @@
 /** A new manifest, checked as it is typed, applied as `trantor apply` does. */
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { href } from '../main.ts';
 import { ManifestEditor, type ApplyAnswer } from './manifest-editor.ts';
 
 const STARTER = `apiVersion: machinelearning.seldon.io/v1
@@ -30,7 +29,7 @@ export function ApplyPage() {
     </p>
     <${ManifestEditor} initial=${STARTER} onApplied=${(answer: ApplyAnswer) => setApplied(answer.applied)} />
     ${applied.some((a) => a.kind === 'SeldonDeployment')
-      ? html`<p data-testid="applied-links">Open: ${applied.filter((a) => a.kind === 'SeldonDeployment').map((a) => html`<a href=${href('deployments', a.namespace, a.name)}>${a.namespace}/${a.name}</a> `)}</p>`
+      ? html`<p data-testid="applied-links">Open: ${applied.filter((a) => a.kind === 'SeldonDeployment').map((a) => html`<a href=${`#/deployments/${encodeURIComponent(a.namespace)}/${encodeURIComponent(a.name)}`}>${a.namespace}/${a.name}</a> `)}</p>`
       : null}
   </main>`;
 }
