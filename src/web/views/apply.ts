@@ -23,8 +23,8 @@ export function ApplyPage() {
     <h1>Apply</h1>
     <p class="muted">
       Paste or write manifests (YAML or JSON; several documents separated by <code>---</code>): SeldonDeployments, Brokers,
-      Triggers, Services. Each pause in typing sends them to the control plane's validator (nothing is stored); <em>Apply</em>
-      sends them as <code>trantor apply -f</code> does. Relative paths (<code>modelUri</code>, <code>workingDir</code>) need an
+      Triggers, Services. Each pause in typing sends them to the control plane's validator (nothing is
+      stored); <em>Apply</em> sends them as <code>trantor apply -f</code> does. Relative paths (<code>modelUri</code>, <code>workingDir</code>) need an
       absolute folder: give the object the annotation <code>trantor.io/base-dir</code>, or apply the file from a terminal.
     </p>
     <${ManifestEditor} initial=${STARTER} onApplied=${(answer: ApplyAnswer) => setApplied(answer.applied)} />

@@ -10,10 +10,10 @@ export function ManifestTab({ deployment }: { deployment: DeploymentView; node?:
   const stored = useMemo(() => toYaml(manifestOfView(deployment)), [deployment]);
   return html`<section class="tab manifest-tab" data-testid="manifest-tab">
     <p class="muted">
-      The manifest of <code>${deployment.metadata.namespace}/${deployment.metadata.name}</code> as stored (defaults filled in, no
-      <code>status</code>). Edit it here: each pause in typing sends it to the control plane's validator, which stores nothing;
-      <em>Apply</em> sends it as <code>trantor apply</code> does.
+      The manifest of <code>${deployment.metadata.namespace}/${deployment.metadata.name}</code> as stored (defaults filled in,
+      no <code>status</code>). Edit it here: each pause in typing sends it to the control plane's validator, which stores
+      nothing; <em>Apply</em> sends it as <code>trantor apply</code> does.
     </p>
-    <${ManifestEditor} initial=${stored} stored=${stored} />
+    <${ManifestEditor} key=${`${deployment.metadata.namespace}/${deployment.metadata.name}`} initial=${stored} stored=${stored} />
   </section>`;
 }

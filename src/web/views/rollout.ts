@@ -23,6 +23,11 @@ function sameShares(a: Share[], b: Share[]): boolean {
 }
 
 export function RolloutTab({ deployment }: { deployment: DeploymentView; node?: string | undefined }) {
+  // Another deployment starts its own edit.
+  return html`<${Rollout} key=${`${deployment.metadata.namespace}/${deployment.metadata.name}`} deployment=${deployment} />`;
+}
+
+function Rollout({ deployment }: { deployment: DeploymentView }) {
   const stored = useMemo(() => manifestOfView(deployment), [deployment]);
   const storedYaml = useMemo(() => toYaml(stored), [stored]);
   const storedShares = useMemo(() => sharesOf(deployment.spec.predictors), [deployment]);
