@@ -118,7 +118,7 @@ function weights(name: string): Record<string, number | undefined> {
   return Object.fromEntries(doc.spec.predictors.map((p) => [p.name, p.traffic]));
 }
 
-test('rollout: a traffic change shows the manifest diff first, then is applied and read back by trantor get -o yaml', { skip }, async () => {
+test('rollout: a traffic change shows the manifest diff first, then is applied and read back by trantor get -o yaml; a shadow toggled; the canary promoted', { skip }, async () => {
   const { page } = dashboard;
   await page.goto(`${trantor.gateway}/#/deployments/default/canary/rollout`);
   await page.waitForSelector('[data-testid=rollout-tab]');
@@ -147,14 +147,24 @@ test('rollout: a traffic change shows the manifest diff first, then is applied a
     return w['main'] === 60 && w['canary'] === 40;
   }, 15_000, () => storedYaml('default', 'canary').text);
 
-  // Promote the canary: it takes 100% and main goes; shown as a diff first.
-  await page.click('[data-testid=promote-canary]');
-  await page.waitForSelector('[data-testid=removed]:text("main")');
+  // A shadow takes no share: main gets it all back; the diff shows the shadow line.
+  await page.check('[data-testid=shadow-canary]');
+  await waitFor('main at 100', async () => (await page.inputValue('[data-testid=weight-main]')) === '100');
   await page.click('[data-testid=review-button]');
-  await page.waitForSelector('[data-testid=rollout-diff] tr[data-kind=del]');
+  await page.waitForSelector('[data-testid=rollout-diff] tr[data-kind=add]:has-text("shadow: true")');
   await page.click('[data-testid=cancel-review]');
   await page.click('[data-testid=undo-button]');
   assert.equal(await page.inputValue('[data-testid=weight-main]'), '60');
+
+  // Promote the canary: it takes 100% and main is removed, again only after the diff.
+  await page.click('[data-testid=promote-canary]');
+  await page.waitForSelector('[data-testid=removed]:text("main")');
+  await page.click('[data-testid=review-button]');
+  await page.waitForSelector('[data-testid=rollout-diff] tr[data-kind=del]:has-text("name: main")');
+  await page.click('[data-testid=confirm-apply]');
+  await page.waitForSelector('[data-testid=rollout-result][data-state=ok]');
+  await waitFor('only the canary, at 100', () => JSON.stringify(weights('canary')) === JSON.stringify({ canary: 100 }), 15_000, () => storedYaml('default', 'canary').text);
+  await page.waitForSelector('[data-testid=predictor-main]', { state: 'detached' });
   assert.deepEqual(pageProblems(), []);
 });
 
