@@ -16,7 +16,8 @@ const MAX_CELLS = 4_000_000;
 
 function lines(text: string): string[] {
   if (text === '') return [];
-  const list = text.split('\n');
+  // Text pasted from Windows ends its lines in CR LF: the same lines as LF.
+  const list = text.replace(/\r\n?/g, '\n').split('\n');
   if (list[list.length - 1] === '') list.pop();
   return list;
 }

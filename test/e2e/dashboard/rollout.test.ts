@@ -76,6 +76,7 @@ test('line diff: numbers, folding, counts', () => {
   assert.deepEqual(rows[0], { kind: 'skip', count: 8 });
   assert.equal(rows.filter((r) => r.kind === 'skip').length, 2);
   assert.deepEqual(lineDiff('', 'a\n'), [{ kind: 'add', text: 'a', newNo: 1 }]);
+  assert.deepEqual(diffCounts(lineDiff('a\nb\n', 'a\r\nb\r\n')), { added: 0, deleted: 0 });
 });
 
 // ---- In the browser, against a real `trantor up` ----
