@@ -78,7 +78,7 @@ export const NODE_WIDTH = 190;
 export const NODE_HEIGHT = 54;
 /** Horizontal room per leaf, vertical room per level (the shape, its dots and its traffic line). */
 export const COLUMN = 220;
-export const ROW = 140;
+export const ROW = 150;
 export const MARGIN = 24;
 
 export interface PlacedNode {
@@ -127,7 +127,8 @@ export function layoutGraph(root: GraphNode): Layout {
     nodes,
     edges,
     width: MARGIN * 2 + Math.max(1, nextLeaf) * COLUMN - (COLUMN - NODE_WIDTH),
-    height: MARGIN * 2 + (deepest + 1) * ROW,
+    // The deepest shape's centre, then its dots and two lines of traffic.
+    height: MARGIN + 14 + deepest * ROW + NODE_HEIGHT / 2 + 90,
   };
 }
 

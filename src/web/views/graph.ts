@@ -18,11 +18,12 @@ function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-function TrafficLine({ stat, x, y }: { stat: NodeTraffic | undefined; x: number; y: number }) {
+function TrafficLines({ stat, x, y }: { stat: NodeTraffic | undefined; x: number; y: number }) {
   if (stat === undefined || (stat.rps === 0 && stat.errors === 0)) return html`<text class="stat idle" x=${x} y=${y} text-anchor="middle">idle</text>`;
   return html`<text class="stat" x=${x} y=${y} text-anchor="middle" data-rps=${stat.rps}>
-    ${rate(stat.rps)} req/s · p50 ${millis(stat.p50)} · p99 ${millis(stat.p99)}${stat.errors > 0 ? html`<tspan class="errors"> · ${rate(stat.errors)} err/s</tspan>` : null}
-  </text>`;
+      ${rate(stat.rps)} req/s${stat.errors > 0 ? html`<tspan class="errors"> · ${rate(stat.errors)} err/s</tspan>` : null}
+    </text>
+    <text class="stat" x=${x} y=${y + 14} text-anchor="middle">p50 ${millis(stat.p50)} · p99 ${millis(stat.p99)}</text>`;
 }
 
 function NodeShape({ placed, predictor, replicas, stat, highlighted, selected, onSelect }: {
@@ -60,7 +61,7 @@ function NodeShape({ placed, predictor, replicas, stat, highlighted, selected, o
       ? html`<text class="executor" x=${x} y=${dotsY + 4} text-anchor="middle">${servedByExecutor(node) ? 'in the executor' : 'no replica'}</text>`
       : replicas.map((r, i) => html`<circle class=${`dot ${dotClass(r.state)}`} data-testid=${`dot-${r.id}`} data-state=${r.state}
           cx=${first + i * 14} cy=${dotsY} r="5"><title>${`${r.id}: ${r.state}${r.restarts > 0 ? `, ${r.restarts} restarts` : ''}${r.message === undefined ? '' : `\n${r.message}`}`}</title></circle>`)}
-    <${TrafficLine} stat=${stat} x=${x} y=${dotsY + 20} />
+    <${TrafficLines} stat=${stat} x=${x} y=${dotsY + 20} />
   </g>`;
 }
 
@@ -98,7 +99,7 @@ export function PredictorGraph({ deployment, predictor }: { deployment: Deployme
         const rps = stats.get(e.to)?.rps ?? 0;
         const errors = (stats.get(e.to)?.errors ?? 0) > 0;
         const hl = onPath.has(e.from) && onPath.has(e.to);
-        const y1 = from.y + NODE_HEIGHT / 2 + 44;
+        const y1 = from.y + NODE_HEIGHT / 2 + 58;
         const y2 = to.y - NODE_HEIGHT / 2 - 8;
         const mid = (y1 + y2) / 2;
         return html`<path class=${`edge${hl ? ' hl' : ''}${errors ? ' failing' : ''}`} data-testid=${`edge-${predictor.name}-${e.from}-${e.to}`} data-rps=${rps}

@@ -5,7 +5,7 @@
  */
 import { html } from 'htm/preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, followLines } from '../api.ts';
+import { ApiError, apiText, followLines } from '../api.ts';
 import type { DeploymentView, ReplicaStatus } from '../types.ts';
 
 export const LOG_LINES_KEPT = 2000;
@@ -120,26 +120,36 @@ export function LogsTab({ deployment, node, filter }: { deployment: DeploymentVi
         setVersion((v) => v + 1);
       }, 80);
     };
-    const query = new URLSearchParams({ follow: '1', timestamps: '1', tailLines: String(TAIL_LINES) });
+    const take = (line: string): void => {
+      const list = entries.current;
+      list.push(parseLogLine(line, counter.current++));
+      if (list.length > LOG_LINES_KEPT + 200) entries.current = list.slice(list.length - LOG_LINES_KEPT);
+      redraw();
+    };
+    const base = `/v1/deployments/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/logs`;
+    const query = new URLSearchParams({ timestamps: '1', tailLines: String(TAIL_LINES) });
     if (node !== undefined) query.set('container', node);
-    followLines(
-      `/v1/deployments/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/logs?${query}`,
-      (line) => {
-        const list = entries.current;
-        list.push(parseLogLine(line, counter.current++));
-        if (list.length > LOG_LINES_KEPT + 200) entries.current = list.slice(list.length - LOG_LINES_KEPT);
-        redraw();
-      },
-      stop.signal,
-    ).then(
-      () => {
-        if (!stop.signal.aborted) setEnded(true);
-      },
-      (err: unknown) => {
-        if (stop.signal.aborted) return;
-        setProblem(err instanceof ApiError ? `${err.reason}: ${err.message}` : `the logs could not be read: ${(err as Error).message}`);
-      },
-    );
+    // A replica that restarted before the logs opened: its run before this one first, so the restart shows.
+    const restarted = (deployment.status.replicas ?? []).some((r) => r.restarts > 0 && (node === undefined || r.node === node));
+    const previous = restarted
+      ? apiText(`${base}?${query}&previous=1`, { signal: stop.signal }).then(
+          (text) => {
+            for (const line of text.split('\n')) if (line !== '') take(line);
+          },
+          () => undefined, // none kept (404): only the current runs are shown
+        )
+      : Promise.resolve();
+    previous
+      .then(() => (stop.signal.aborted ? undefined : followLines(`${base}?${query}&follow=1`, take, stop.signal)))
+      .then(
+        () => {
+          if (!stop.signal.aborted) setEnded(true);
+        },
+        (err: unknown) => {
+          if (stop.signal.aborted) return;
+          setProblem(err instanceof ApiError ? `${err.reason}: ${err.message}` : `the logs could not be read: ${(err as Error).message}`);
+        },
+      );
     return () => {
       stop.abort();
       if (timer !== undefined) clearTimeout(timer);

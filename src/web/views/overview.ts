@@ -46,7 +46,8 @@ function warningsByObject(events: readonly ObjectEvent[]): Map<string, ObjectEve
 }
 
 function Trouble({ text, warnings, span }: { text: string | undefined; warnings: ObjectEvent[] | undefined; span: number }) {
-  const shown = (warnings ?? []).slice(0, WARNINGS_SHOWN);
+  // A warning that only repeats the description is not shown twice.
+  const shown = (warnings ?? []).filter((e) => e.message !== text).slice(0, WARNINGS_SHOWN);
   if ((text === undefined || text === '') && shown.length === 0) return null;
   return html`<tr class="trouble"><td colspan=${span}>
     ${text === undefined || text === '' ? null : html`<p class="description">${text}</p>`}
@@ -68,7 +69,7 @@ function DeploymentRows({ d, warnings }: { d: DeploymentView; warnings: Map<stri
       <td class=${restarts > 0 ? 'warn-text' : ''}>${restarts}</td>
       <td>${d.spec.predictors.map((p) => {
         const share = trafficShare(p, d.spec.predictors);
-        return html`<span class=${`pred${p.shadow === true ? ' shadow' : ''}`}>${p.name} ${p.shadow === true ? 'shadow' : share === undefined ? '' : `${share}%`}</span>`;
+        return html`<span class=${`pred${p.shadow === true ? ' shadow' : ''}`}>${p.name}${p.shadow === true ? ' (shadow)' : share === undefined ? '' : ` ${share}%`}</span>`;
       })}</td>
       <td class="url"><code>${d.status.address.url}</code> <${CopyButton} text=${d.status.address.url} label="copy" /></td>
       <td>${ago(d.status.createdAt ?? d.metadata.creationTimestamp)}</td>
@@ -153,8 +154,7 @@ function Summary({ data }: { data: Overview }) {
   const failed = data.deployments.filter((d) => d.status.state === 'Failed').length;
   const creating = data.deployments.filter((d) => d.status.state === 'Creating').length;
   return html`<p class="summary" data-testid="overview-summary">
-    ${data.deployments.length} deployments${failed > 0 ? html`, <span class="bad-text">${failed} failed</span>` : ''}${creating > 0 ? html`, <span class="warn-text">${creating} starting</span>` : ''};
-    ${data.brokers.length} brokers, ${data.triggers.length} triggers, ${data.services.length} services
+    ${data.deployments.length} deployments${failed > 0 ? html`, <span class="bad-text">${failed} failed</span>` : ''}${creating > 0 ? html`, <span class="warn-text">${creating} starting</span>` : ''}${'; '}${data.brokers.length} brokers, ${data.triggers.length} triggers, ${data.services.length} services
   </p>`;
 }
 
