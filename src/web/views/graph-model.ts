@@ -78,7 +78,7 @@ export const NODE_WIDTH = 190;
 export const NODE_HEIGHT = 54;
 /** Horizontal room per leaf, vertical room per level (the shape, its dots and its traffic line). */
 export const COLUMN = 220;
-export const ROW = 150;
+export const ROW = 176;
 export const MARGIN = 24;
 
 export interface PlacedNode {

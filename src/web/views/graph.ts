@@ -5,7 +5,7 @@
  */
 import { html } from 'htm/preact';
 import { highlightedPath, selectedNode, traffic, useStore } from '../store.ts';
-import type { DeploymentView, NodeTraffic, PredictorSpec, PredictorTraffic, ReplicaStatus, TrafficSample } from '../types.ts';
+import type { DeploymentView, NodeTraffic, PredictorSpec, PredictorTraffic, ReplicaStatus, RouterTraffic, TrafficSample } from '../types.ts';
 import { NODE_HEIGHT, NODE_WIDTH, SHAPE_OF, dotClass, edgeWidth, layoutGraph, millis, outline, rate, runsWhat, servedByExecutor, trafficShare, type PlacedNode } from './graph-model.ts';
 
 /** The last sample, when it is recent (a stopped feed leaves no stale numbers on the diagram). */
@@ -65,6 +65,16 @@ function NodeShape({ placed, predictor, replicas, stat, highlighted, selected, o
   </g>`;
 }
 
+/** A router's share of choices for one child since the control plane started, and its mean reward when feedback came. */
+function routeChoice(router: RouterTraffic | undefined, branch: number): string | undefined {
+  if (router === undefined || branch < 0) return undefined;
+  const total = router.branches.reduce((n, b) => n + b.chosen, 0);
+  const mine = router.branches.find((b) => b.branch === branch);
+  if (total === 0 || mine === undefined) return undefined;
+  const share = `${Math.round((mine.chosen / total) * 100)}% chosen`;
+  return mine.feedback > 0 ? `${share} · reward ${(mine.reward / mine.feedback).toFixed(2)}` : share;
+}
+
 export function PredictorGraph({ deployment, predictor }: { deployment: DeploymentView; predictor: PredictorSpec }) {
   const samples = useStore(traffic);
   const path = useStore(highlightedPath);
@@ -73,9 +83,11 @@ export function PredictorGraph({ deployment, predictor }: { deployment: Deployme
   const layout = layoutGraph(predictor.graph);
   const sample = latestSample(samples);
   const stats = new Map<string, NodeTraffic>();
+  const routers = new Map<string, RouterTraffic>();
   let predictorStat: PredictorTraffic | undefined;
   if (sample !== undefined) {
     for (const s of sample.nodes) if (s.namespace === namespace && s.deployment === name && s.predictor === predictor.name) stats.set(s.node, s);
+    for (const r of sample.routers) if (r.namespace === namespace && r.deployment === name && r.predictor === predictor.name) routers.set(r.node, r);
     predictorStat = sample.predictors.find((s) => s.namespace === namespace && s.deployment === name && s.predictor === predictor.name);
   }
   const onPath = new Set<string>(
@@ -85,6 +97,23 @@ export function PredictorGraph({ deployment, predictor }: { deployment: Deployme
   const share = trafficShare(predictor, deployment.spec.predictors);
   const shadow = predictor.shadow === true;
   const byName = new Map(layout.nodes.map((n) => [n.node.name, n]));
+  const edges = layout.edges.map((e) => {
+    const from = byName.get(e.from)!;
+    const to = byName.get(e.to)!;
+    const rps = stats.get(e.to)?.rps ?? 0;
+    const errors = (stats.get(e.to)?.errors ?? 0) > 0;
+    const hl = onPath.has(e.from) && onPath.has(e.to);
+    const y1 = from.y + NODE_HEIGHT / 2 + 58;
+    const y2 = to.y - NODE_HEIGHT / 2 - 8;
+    const mid = (y1 + y2) / 2;
+    const path = html`<path class=${`edge${hl ? ' hl' : ''}${errors ? ' failing' : ''}`} data-testid=${`edge-${predictor.name}-${e.from}-${e.to}`} data-rps=${rps}
+      d=${`M${from.x},${y1} C${from.x},${mid} ${to.x},${mid} ${to.x},${y2}`} stroke-width=${edgeWidth(rps)} />`;
+    // Beside its edge's middle, drawn after every edge so none crosses it.
+    const choice = routeChoice(routers.get(e.from), from.node.children?.findIndex((c) => c.name === e.to) ?? -1);
+    const label = choice === undefined ? null : html`<text class="route" data-testid=${`route-${predictor.name}-${e.from}-${e.to}`} 
+      x=${(from.x + to.x) / 2 + (to.x < from.x ? -8 : 8)} y=${mid + 4} text-anchor=${to.x < from.x ? 'end' : 'start'}>${choice}</text>`;
+    return { path, label };
+  });
   return html`<figure class=${`predictor${shadow ? ' shadow' : ''}`} data-testid=${`predictor-${predictor.name}`} data-shadow=${shadow ? 'true' : 'false'}>
     <figcaption>
       <strong>${predictor.name}</strong>
@@ -93,18 +122,8 @@ export function PredictorGraph({ deployment, predictor }: { deployment: Deployme
     </figcaption>
     <svg class="graph" width=${layout.width} height=${layout.height} viewBox=${`0 0 ${layout.width} ${layout.height}`} role="img"
         aria-label=${`graph of predictor ${predictor.name}`}>
-      ${layout.edges.map((e) => {
-        const from = byName.get(e.from)!;
-        const to = byName.get(e.to)!;
-        const rps = stats.get(e.to)?.rps ?? 0;
-        const errors = (stats.get(e.to)?.errors ?? 0) > 0;
-        const hl = onPath.has(e.from) && onPath.has(e.to);
-        const y1 = from.y + NODE_HEIGHT / 2 + 58;
-        const y2 = to.y - NODE_HEIGHT / 2 - 8;
-        const mid = (y1 + y2) / 2;
-        return html`<path class=${`edge${hl ? ' hl' : ''}${errors ? ' failing' : ''}`} data-testid=${`edge-${predictor.name}-${e.from}-${e.to}`} data-rps=${rps}
-          d=${`M${from.x},${y1} C${from.x},${mid} ${to.x},${mid} ${to.x},${y2}`} stroke-width=${edgeWidth(rps)} />`;
-      })}
+      ${edges.map((e) => e.path)}
+      ${edges.map((e) => e.label)}
       ${layout.nodes.map((n) => html`<${NodeShape} key=${n.node.name} placed=${n} predictor=${predictor}
           replicas=${replicas.filter((r) => r.predictor === predictor.name && r.node === n.node.name).sort((a, b) => a.index - b.index)}
           stat=${stats.get(n.node.name)} highlighted=${onPath.has(n.node.name)}
