@@ -96,7 +96,7 @@ function Brokers({ list, warnings }: { list: BrokerView[]; warnings: Map<string,
           <td><a href=${href('eventing', namespace, name)}>${namespace}/<strong>${name}</strong></a></td>
           <td><${StateBadge} state=${b.status.ready === true ? 'Ready' : b.status.reason ?? 'NotReady'} /></td>
           <td class="url">${url === undefined ? '' : html`<code>${url}</code> <${CopyButton} text=${url} label="copy" />`}</td>
-          <td>${ago(b.metadata.creationTimestamp ?? (b.status['createdAt'] as string | undefined))}</td>
+          <td>${ago(b.metadata.creationTimestamp)}</td>
         </tr>
         ${health === 'ok' ? null : html`<${Trouble} text=${b.status.message} warnings=${warnings.get(`Broker/${namespace}/${name}`)} span=${4} />`}`;
     })}</tbody>
@@ -134,18 +134,20 @@ function Triggers({ list, warnings }: { list: TriggerView[]; warnings: Map<strin
 }
 
 function Services({ list, warnings }: { list: ServiceView[]; warnings: Map<string, ObjectEvent[]> }) {
+  // A Service is served locally by the process registered as its sink (trantor event-display).
+  const health = (s: ServiceView): 'ok' | 'warn' => (s.status.sinkUrl === undefined ? 'warn' : 'ok');
   return html`<table class="overview" data-testid="overview-services">
-    <thead><tr><th>service</th><th>ready</th><th>URL</th><th>age</th></tr></thead>
-    <tbody>${byHealth(list, (s) => readyHealth(s.status)).map((s) => {
+    <thead><tr><th>service</th><th>receiver</th><th>age</th></tr></thead>
+    <tbody>${byHealth(list, health).map((s) => {
       const { namespace, name } = s.metadata;
-      const health = readyHealth(s.status);
-      return html`<tr class=${`row ${health}`} data-testid=${`overview-service-${namespace}-${name}`}>
+      const sink = s.status.sinkUrl;
+      return html`<tr class=${`row ${health(s)}`} data-testid=${`overview-service-${namespace}-${name}`}>
           <td>${namespace}/<strong>${name}</strong></td>
-          <td><${StateBadge} state=${s.status.ready === true ? 'Ready' : s.status.reason ?? 'NotReady'} /></td>
-          <td class="url">${s.status.url === undefined ? '' : html`<code>${s.status.url}</code>`}</td>
-          <td>${ago(s.metadata.creationTimestamp)}</td>
+          <td>${sink === undefined ? html`<${StateBadge} state="no receiver" />` : html`<code>${sink}</code>`}</td>
+          <td>${ago(s.status.createdAt ?? s.metadata.creationTimestamp)}</td>
         </tr>
-        ${health === 'ok' ? null : html`<${Trouble} text=${s.status.message} warnings=${warnings.get(`Service/${namespace}/${name}`)} span=${4} />`}`;
+        ${sink !== undefined ? null : html`<${Trouble} text=${`No local process receives its events; run: trantor event-display --name ${name} -n ${namespace}`}
+          warnings=${warnings.get(`Service/${namespace}/${name}`)} span=${3} />`}`;
     })}</tbody>
   </table>`;
 }
