@@ -51,7 +51,7 @@ function Header({ deployment }: { deployment: DeploymentView }) {
     <h1>${deployment.metadata.namespace}/<strong>${deployment.metadata.name}</strong> <span data-testid="deployment-state"><${StateBadge} state=${status.state} /></span></h1>
     <p class="facts">
       <span>${ready}/${replicas.length} replicas ready</span>
-      ${restarts > 0 ? html`<span class="warn-text">${restarts} restarts</span>` : null}
+      ${restarts > 0 ? html`<span class="warn-text">${restarts} ${restarts === 1 ? 'restart' : 'restarts'}</span>` : null}
       <span>protocol ${deployment.spec.protocol ?? 'seldon'}</span>
       <span>age ${ago(status.createdAt ?? deployment.metadata.creationTimestamp)}</span>
     </p>
