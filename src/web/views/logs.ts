@@ -88,7 +88,11 @@ function Highlighted({ text, filter }: { text: string; filter: string }) {
   return html`${parts}`;
 }
 
-export function LogsTab({ deployment, node, filter }: { deployment: DeploymentView; node?: string | undefined; filter?: string | undefined }) {
+/**
+ * `node` narrows to a graph node's replicas (the API's `container`), and `predictor` to one
+ * predictor's (two predictors may have a node of the same name); `filter` is the text filter's start.
+ */
+export function LogsTab({ deployment, node, predictor, filter }: { deployment: DeploymentView; node?: string | undefined; predictor?: string | undefined; filter?: string | undefined }) {
   const { namespace, name } = deployment.metadata;
   const entries = useRef<LogEntry[]>([]);
   const counter = useRef(0);
@@ -130,7 +134,7 @@ export function LogsTab({ deployment, node, filter }: { deployment: DeploymentVi
     const query = new URLSearchParams({ timestamps: '1', tailLines: String(TAIL_LINES) });
     if (node !== undefined) query.set('container', node);
     // A replica that restarted before the logs opened: its run before this one first, so the restart shows.
-    const restarted = (deployment.status.replicas ?? []).some((r) => r.restarts > 0 && (node === undefined || r.node === node));
+    const restarted = (deployment.status.replicas ?? []).some((r) => r.restarts > 0 && (node === undefined || r.node === node) && (predictor === undefined || r.predictor === predictor));
     const previous = restarted
       ? apiText(`${base}?${query}&previous=1`, { signal: stop.signal }).then(
           (text) => {
@@ -161,14 +165,18 @@ export function LogsTab({ deployment, node, filter }: { deployment: DeploymentVi
     if (el !== null && follow && stuckToBottom.current) el.scrollTop = el.scrollHeight;
   });
 
-  const replicas = (deployment.status.replicas ?? []).filter((r) => node === undefined || r.node === node);
+  const replicas = (deployment.status.replicas ?? []).filter((r) => (node === undefined || r.node === node) && (predictor === undefined || r.predictor === predictor));
+  const ofPredictor = predictor === undefined ? undefined : `${predictor}/`;
   const all = entries.current.length > LOG_LINES_KEPT ? entries.current.slice(entries.current.length - LOG_LINES_KEPT) : entries.current;
   const needle = text.trim().toLowerCase();
   const rows: unknown[] = [];
   const lastRun = new Map<string, number>();
   let shown = 0;
+  let considered = 0;
   for (const entry of all) {
     if (replica !== '' && entry.replica !== replica) continue;
+    if (ofPredictor !== undefined && !entry.replica.startsWith(ofPredictor)) continue;
+    considered++;
     const run = runOf(runs.current, entry);
     const before = lastRun.get(entry.replica);
     lastRun.set(entry.replica, run);
@@ -201,7 +209,7 @@ export function LogsTab({ deployment, node, filter }: { deployment: DeploymentVi
       <label><input type="checkbox" data-testid="logs-follow" checked=${follow} onChange=${(e: Event) => setFollow((e.target as HTMLInputElement).checked)} /> follow</label>
       <input type="search" class="filter" data-testid="logs-filter" placeholder="filter: text or a puid" value=${text}
         onInput=${(e: Event) => setText((e.target as HTMLInputElement).value)} />
-      <span class="count" data-testid="logs-count">${shown} of ${all.length} lines${node === undefined ? '' : ` of node ${node}`}${follow ? '' : ' (paused)'}</span>
+      <span class="count" data-testid="logs-count">${shown} of ${considered} lines${node === undefined ? '' : ` of node ${node}`}${follow ? '' : ' (paused)'}</span>
     </div>
     ${problem === undefined ? null : html`<p class="problem" data-testid="logs-problem">${problem}</p>`}
     <div class="log-lines" ref=${box} onScroll=${onScroll}>

@@ -96,6 +96,6 @@ export function NodePanel({ deployment, predictor, node }: { deployment: Deploym
       </tbody></table>`}
     <${Metadata} deployment=${deployment} node=${node} />
     <h4>Logs</h4>
-    ${servedByExecutor(spec) ? html`<p class="muted">The executor answers this node: it has no process and no logs of its own.</p>` : html`<${LogsTab} deployment=${deployment} node=${node} />`}
+    ${servedByExecutor(spec) ? html`<p class="muted">The executor answers this node: it has no process and no logs of its own.</p>` : html`<${LogsTab} deployment=${deployment} node=${node} predictor=${predictor.name} />`}
   </aside>`;
 }
