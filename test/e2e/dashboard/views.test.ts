@@ -121,6 +121,17 @@ test('the deployment page draws every node with its kind\'s shape, what runs it,
       assert.equal(await page.locator(`[data-testid="edge-default-${parent}-${child}"]`).count(), 1);
     }
   }
+  // The tree's layout: children below their parent, side by side, the parent centred over them.
+  await go('#/deployments/default/iris-ensemble');
+  const box = async (node: string): Promise<{ x: number; y: number }> => {
+    const b = await page.locator(`[data-testid="node-default-${node}"] [data-shape]`).boundingBox();
+    assert.ok(b !== null, node);
+    return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+  };
+  const [average, classifier, uniform] = [await box('average'), await box('classifier'), await box('uniform')];
+  assert.ok(classifier.y > average.y + 50 && classifier.y === uniform.y, 'children on one level below their parent');
+  assert.ok(classifier.x < uniform.x && Math.abs(average.x - (classifier.x + uniform.x) / 2) < 1, 'the parent centred over its children');
+
   // Each predictor's share; a shadow drawn dashed.
   await go('#/deployments/default/canary');
   await page.waitForSelector('[data-testid="predictor-mirror"]');
