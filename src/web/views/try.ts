@@ -144,8 +144,8 @@ function NodeMetadata({ deployment, node, gateway }: { deployment: DeploymentVie
 }
 
 export function TryTab({ deployment, node }: { deployment: DeploymentView; node?: string | undefined }) {
-  // A fresh form for each deployment and node: nothing typed for one is sent to another.
-  const key = `${deployment.metadata.namespace}/${deployment.metadata.name}/${node ?? ''}`;
+  // A fresh form for each deployment: nothing typed for one is sent to another. Picking a node keeps it.
+  const key = `${deployment.metadata.namespace}/${deployment.metadata.name}`;
   return html`<${TryForm} key=${key} deployment=${deployment} node=${node} />`;
 }
 
