@@ -1,6 +1,6 @@
 /** One deployment: its state, address and description, its predictors' graphs drawn, and its tabs. */
 import { html } from 'htm/preact';
-import { href } from '../main.ts';
+import { href } from '../routes.ts';
 import { overview, requests, selectedNode, useStore } from '../store.ts';
 import type { DeploymentView, RequestRecord } from '../types.ts';
 import { DeploymentGraphs } from './graph.ts';

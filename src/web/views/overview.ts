@@ -4,7 +4,7 @@
  * Warning events. Everything comes from the one `overview` message: no request per row.
  */
 import { html } from 'htm/preact';
-import { href } from '../main.ts';
+import { href } from '../routes.ts';
 import { overview, useStore } from '../store.ts';
 import type { BrokerView, DeploymentView, ObjectEvent, Overview, ServiceView, TriggerView } from '../types.ts';
 import { trafficShare } from './graph-model.ts';
