@@ -6,6 +6,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
+import { href } from '../routes.ts';
 import { highlightedPath, requests, useStore } from '../store.ts';
 import type { DeploymentView, RequestRecord } from '../types.ts';
 import { prettyText } from './try-data.ts';
@@ -27,10 +28,6 @@ export function mergeRecords(earlier: readonly RequestRecord[], live: readonly R
   return [...seen.values()].sort((a, b) => b.time - a.time);
 }
 
-function logsHash(namespace: string, name: string, puid: string): string {
-  return `#/${['deployments', namespace, name, 'logs', puid].map((p) => encodeURIComponent(p)).join('/')}`;
-}
-
 function clock(time: number): string {
   const d = new Date(time);
   return `${d.toLocaleTimeString()}.${String(d.getMilliseconds()).padStart(3, '0')}`;
@@ -41,7 +38,7 @@ function Detail({ record, deployment }: { record: RequestRecord; deployment: Dep
   const path = Object.entries(record.requestPath ?? {});
   const showPath = (): void => {
     highlightedPath.set({ namespace, deployment: name, ...(record.predictor === undefined ? {} : { predictor: record.predictor }), nodes: path.map(([n]) => n) });
-    location.hash = `#/${['deployments', namespace, name, 'graph'].map((p) => encodeURIComponent(p)).join('/')}`;
+    location.hash = href('deployments', namespace, name, 'graph');
   };
   return html`<section class="request-detail" data-testid="request-detail" data-puid=${record.puid}>
     <h3>Request <code>${record.puid}</code> <${CopyButton} text=${record.puid} label="copy puid" /></h3>
@@ -59,7 +56,7 @@ function Detail({ record, deployment }: { record: RequestRecord; deployment: Dep
             <button type="button" class="link" onClick=${showPath}>show on the graph</button>`}
       </dd>
     </dl>
-    <p><a href=${logsHash(namespace, name, record.puid)} data-testid="detail-logs">logs of this request</a></p>
+    <p><a href=${href('deployments', namespace, name, 'logs', record.puid)} data-testid="detail-logs">logs of this request</a></p>
     ${record.truncated === true ? html`<p class="muted">The bodies are cut at the gateway's limit for the inspector.</p>` : null}
     <div class="request-bodies">
       <div><h4>request</h4><pre data-testid="detail-request">${prettyText(record.request)}</pre></div>
