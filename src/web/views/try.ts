@@ -196,7 +196,7 @@ function TryForm({ deployment, node }: { deployment: DeploymentView; node?: stri
         setText(e.body);
         setMode(e.mode);
       }} />
-      <textarea data-testid="try-body" rows="10" spellcheck="false" value=${text} onInput=${(e: Event) => setText((e.target as HTMLTextAreaElement).value)}></textarea>
+      <textarea data-testid="try-body" rows="6" spellcheck="false" value=${text} onInput=${(e: Event) => setText((e.target as HTMLTextAreaElement).value)}></textarea>
       ${'problem' in checked && text.trim() !== '' ? html`<p class="muted try-check" data-testid="try-check">${checked.problem}</p>` : null}
       <div class="try-actions">
         <label><input type="radio" name="mode" data-testid="mode-json" checked=${mode === 'json'} onChange=${() => setMode('json')} /> JSON</label>
