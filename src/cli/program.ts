@@ -12,6 +12,7 @@ import { connect, homeOf, processIo, type Io } from './io.ts';
 import { textOrFile } from './files.ts';
 import { addFeedbackCommand, keepLastPrediction } from './feedback.ts';
 import { addVersionCommand } from './version.ts';
+import { addDashboardCommand } from './dashboard.ts';
 import { addCompletionCommand, COMPLETE_COMMAND, runComplete } from './completion.ts';
 import { addEventCommands } from './events.ts';
 import { addStorageInitCommand } from './storage-init.ts';
@@ -69,6 +70,7 @@ export function buildProgram(io: Io = processIo): Command {
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
   addApplyCommand(program, io, waitWithProgress);
+  addDashboardCommand(program, io);
   addDiffCommand(program, io);
 
   addGetCommand(program, io);

@@ -43,7 +43,7 @@ test('the API serves its OpenAPI document at /v1/openapi.json', async () => {
 });
 
 test('every operation in the OpenAPI document is a route the API knows', async () => {
-  const api = await startApi({ ops, eventing }, token);
+  const api = await startApi({ ops, eventing, dashboardLogin: () => ({ code: 'c', url: 'http://127.0.0.1:8000/#login=c', expiresAt: new Date().toISOString() }) }, token);
   try {
     const paths = API_OPENAPI.paths as Record<string, Record<string, unknown>>;
     for (const [template, operations] of Object.entries(paths)) {
@@ -67,7 +67,8 @@ test('every path parameter and request body in the document is described', () =>
     for (const [method, op] of Object.entries(operations)) {
       const declared = (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name);
       assert.deepEqual(declared.sort(), [...named].sort(), `${method} ${template}`);
-      if (method === 'post' || method === 'put') assert.ok(op.requestBody !== undefined && Object.keys(op.requestBody.content).length > 0, `${method} ${template} has a body`);
+      // Minting a dashboard login code takes nothing: the only POST without a body.
+      if ((method === 'post' || method === 'put') && template !== '/v1/dashboard/login') assert.ok(op.requestBody !== undefined && Object.keys(op.requestBody.content).length > 0, `${method} ${template} has a body`);
     }
   }
 });

@@ -98,6 +98,15 @@ const SCHEMAS = {
     required: ['trantorVersion', 'nodeVersion', 'platform'],
     properties: { trantorVersion: { type: 'string', description: "The package's version, e.g. 0.1.0" }, nodeVersion: { type: 'string', description: 'e.g. v20.18.1' }, platform: { type: 'string', description: 'e.g. linux/x64' } },
   },
+  DashboardLogin: {
+    type: 'object',
+    required: ['code', 'url', 'expiresAt'],
+    properties: {
+      code: { type: 'string', description: 'A one-time login code, good once, for a minute' },
+      url: { type: 'string', description: 'The login link: the gateway root with #login=<code>' },
+      expiresAt: { type: 'string', format: 'date-time' },
+    },
+  },
   Applied: {
     type: 'object',
     required: ['applied'],
@@ -197,6 +206,9 @@ export const API_OPENAPI = Object.freeze({
     },
     '/v1/version': {
       get: { operationId: 'version', summary: "The control plane's version (trantor version's Server Version)", responses: { '200': json(ref('Version'), 'Its version'), ...failures('405') } },
+    },
+    '/v1/dashboard/login': {
+      post: { operationId: 'dashboardLogin', summary: "A one-time login link for the dashboard (trantor dashboard)", responses: { '200': json(ref('DashboardLogin'), 'The code and its link'), ...failures('405') } },
     },
     '/v1/openapi.json': {
       get: { operationId: 'openapi', summary: 'This document', responses: { '200': json({ type: 'object' }, 'The OpenAPI 3.0 document'), ...failures('405') } },

@@ -19,7 +19,11 @@ import { createGateway, type Gateway } from '../gateway/index.ts';
 import { LocalSupervisor } from '../runtime/local/index.ts';
 import type { ControlPlaneInfo, UnitKey } from '../manifest/index.ts';
 import { homeLayout } from '../manifest/index.ts';
-import { startApi, type ApiServer } from './api.ts';
+import { apiRoutes, startApi, type ApiServer } from './api.ts';
+import { dashboardApi } from './dashboard/api.ts';
+import { DashboardSessions } from './dashboard/sessions.ts';
+import { dashboardWebRoot } from './dashboard/web-root.ts';
+import type { FeedParts } from './dashboard/feed.ts';
 import { loadApiToken } from './api-token.ts';
 import { resolveUpConfig, type UpFlags } from './config.ts';
 import { AppliedDeployments, ControlPlane, deploymentAddress } from './control-plane.ts';
@@ -124,6 +128,33 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   });
   controlPlane.watchStatus((summary) => process.stdout.write(`${summary}\n`));
 
+  // The dashboard (docs/dashboard.md): its page at the gateway's root, its data behind a session
+  // that `trantor dashboard` opens with a one-time code minted through the API.
+  const sessions = new DashboardSessions();
+  const apiParts = {
+    ops: controlPlane,
+    eventing: eventingControl,
+    limits: config.options.api,
+    dashboardLogin: () => {
+      const { code, expiresAt } = sessions.mintCode();
+      return { code, url: `${gatewayUrl()}/#login=${code}`, expiresAt: new Date(expiresAt).toISOString() };
+    },
+  };
+  const feed: FeedParts = {
+    overview: () => ({
+      deployments: controlPlane.list(),
+      brokers: eventingControl.brokers(),
+      triggers: eventingControl.triggers(),
+      services: eventingControl.services(),
+      events: controlPlane.events({}).slice(-200),
+      gatewayUrl: gatewayUrl(),
+    }),
+    changes: [(onChange) => controlPlane.watchChanges(onChange), (onChange) => eventingControl.watchChanges(onChange)],
+    // dashboard feed sources: traffic, request, delivery
+    sources: {},
+  };
+  const dashboard = { webRoot: dashboardWebRoot(), api: dashboardApi({ sessions, api: apiRoutes(apiParts), feed }) };
+
   /** What listens so far, for a signal that comes while starting. */
   const listening: { gateway?: Gateway; api?: ApiServer } = {};
   stopOnSignals({
@@ -160,6 +191,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
       allowedHosts: config.allowedHosts,
       hostPattern: BROKER_HOST,
       corsAllowedOrigins: config.corsAllowedOrigins,
+      dashboard,
       // The broker ingress: Knative's path shape (/<namespace>/<broker>), or the in-cluster host
       // name (<broker>-broker.<namespace>.svc.cluster.local) for curl --connect-to.
       otherRoutes: (req, res, path) => {
@@ -180,7 +212,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   address.gateway = gateway.url;
   // Subscribers reached through the gateway resolve now; their stored deliveries start.
   await eventingControl.resolve();
-  const api = await startApi({ ops: controlPlane, eventing: eventingControl, limits: config.options.api }, apiToken);
+  const api = await startApi(apiParts, apiToken);
   listening.api = api;
 
   const info: ControlPlaneInfo = { pid: process.pid, apiUrl: api.url, gatewayUrl: gateway.url, startedAt: new Date().toISOString() };
@@ -190,6 +222,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   process.stdout.write(`api: ${api.url}\n`);
   if (restored > 0) process.stdout.write(`restored ${restored} object(s) from ${homeLayout.manifests(config.home)}\n`);
   process.stdout.write(`gateway: ${gateway.url}\n`);
+  process.stdout.write(`dashboard: ${gateway.url}/ (log in with: trantor dashboard)\n`);
 }
 
 /** Each stored file that could not be restored, by path, on stderr and in the log. */

@@ -74,7 +74,6 @@ export interface DeploymentStatus {
   replicas?: ReplicaStatus[];
   address: { url: string };
   createdAt: string;
-  [key: string]: unknown;
 }
 
 export interface DeploymentView {
@@ -96,15 +95,15 @@ export interface BrokerView {
   apiVersion: string;
   kind: string;
   metadata: ObjectMeta;
-  spec?: Record<string, unknown>;
-  status: { ready?: boolean; reason?: string; message?: string; address?: { url?: string }; conditions?: KnativeCondition[]; [key: string]: unknown };
+  spec?: object;
+  status: { ready?: boolean; reason?: string; message?: string; address?: { url?: string }; conditions?: KnativeCondition[] };
 }
 
 export interface TriggerView {
   apiVersion: string;
   kind: string;
   metadata: ObjectMeta;
-  spec: { broker: string; filter?: { attributes?: Record<string, string> }; subscriber?: { ref?: { kind?: string; name?: string; namespace?: string }; uri?: string }; delivery?: Record<string, unknown> };
+  spec: { broker: string; filter?: { attributes?: Record<string, string> }; subscriber?: { ref?: { kind?: string; name?: string; namespace?: string }; uri?: string }; delivery?: object };
   status: {
     ready: boolean;
     reason?: string;
@@ -120,7 +119,11 @@ export interface ServiceView {
   apiVersion: string;
   kind: string;
   metadata: ObjectMeta;
-  status: { ready?: boolean; url?: string; reason?: string; message?: string; [key: string]: unknown };
+  status: {
+    /** The local process registered for it (`trantor event-display`), if any. */
+    sinkUrl?: string;
+    createdAt: string;
+  };
 }
 
 /** A Kubernetes-style Event (`trantor get events`). */
