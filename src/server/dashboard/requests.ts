@@ -11,6 +11,7 @@
 import { TrantorError } from '../../protocol/index.ts';
 import type { RequestTap, TappedRequest } from '../../gateway/index.ts';
 import type { RequestRecord } from '../../web/index.ts';
+import type { RequestQuery } from './api.ts';
 
 /** How much of each body a record keeps: 16 KiB (bytes of a body read as bytes, characters of one read as text). */
 export const BODY_LIMIT = 16 * 1024;
@@ -19,14 +20,6 @@ export const DEFAULT_CAPACITY = 500;
 export interface RequestJournalOptions {
   /** How many records it keeps, newest last; 500 when absent. */
   capacity?: number;
-}
-
-export interface RequestQuery {
-  puid?: string | undefined;
-  namespace?: string | undefined;
-  deployment?: string | undefined;
-  /** At most this many (the newest); all it keeps when absent. */
-  limit?: number | undefined;
 }
 
 export type RequestListener = (record: RequestRecord) => void;
@@ -102,7 +95,7 @@ export class RequestJournal implements RequestTap {
     }
   }
 
-  /** The records that match every given field, newest first, at most `limit`. */
+  /** The records that match every given field, newest first, at most `limit` (all it keeps when absent). */
   list(query: RequestQuery = {}): RequestRecord[] {
     const { puid, namespace, deployment } = query;
     const limit = query.limit ?? this.capacity;
@@ -118,31 +111,4 @@ export class RequestJournal implements RequestTap {
     }
     return found;
   }
-}
-
-/**
- * The query of `GET /dashboard/api/requests` (`puid`, `namespace`, `deployment`, `limit`), checked:
- * an unknown parameter or a bad limit is a 400 naming it.
- */
-export function requestQueryOf(params: URLSearchParams): RequestQuery {
-  const query: RequestQuery = {};
-  for (const [name, value] of params) {
-    switch (name) {
-      case 'puid':
-      case 'namespace':
-      case 'deployment':
-        if (value === '') throw new TrantorError('BAD_QUERY', `${name}: expected a value, got an empty one`);
-        query[name] = value;
-        break;
-      case 'limit': {
-        const limit = /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN;
-        if (!(limit >= 1)) throw new TrantorError('BAD_QUERY', `limit: expected a whole number, 1 or more, got "${value}"`);
-        query.limit = limit;
-        break;
-      }
-      default:
-        throw new TrantorError('BAD_QUERY', `${name}: no such parameter; GET /dashboard/api/requests takes puid, namespace, deployment and limit`);
-    }
-  }
-  return query;
 }
