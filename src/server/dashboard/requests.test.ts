@@ -73,3 +73,26 @@ test('a bad capacity or limit is refused, naming it', () => {
   assert.throws(() => new RequestJournal({ capacity: 0 }), /capacity: expected a whole number of records, 1 or more, got 0/);
   assert.throws(() => new RequestJournal().list({ limit: 1.5 }), /limit: expected a whole number, 1 or more, got 1.5/);
 });
+
+test('the feed gets at most maxEventsPerSecond request events a second; every request is still listed', () => {
+  const journal = new RequestJournal({ maxEventsPerSecond: 2 });
+  const got: string[] = [];
+  journal.subscribe((record) => got.push(record.puid));
+  // Counted by the second each request arrived in.
+  for (let i = 1; i <= 4; i++) journal.record(tapped({ puid: `a${i}`, time: 5_000 + i }));
+  journal.record(tapped({ puid: 'b1', time: 6_000 }));
+  assert.deepEqual(got, ['a1', 'a2', 'b1']);
+  assert.deepEqual(journal.list().map((r) => r.puid), ['b1', 'a4', 'a3', 'a2', 'a1']);
+  // The record sent is the record listed.
+  assert.equal(journal.list({ puid: 'a1' })[0], journal.list({ puid: 'a1' })[0]);
+});
+
+test('a large body is kept as a copy of its start, not the whole buffer', () => {
+  const journal = new RequestJournal();
+  const big = Buffer.alloc(1 << 20, 'z');
+  journal.record(tapped({ request: big }));
+  big.fill('y');
+  const [record] = journal.list();
+  assert.ok(record?.request === 'z'.repeat(BODY_LIMIT), 'the kept start is what was sent');
+  assert.equal(record?.truncated, true);
+});
