@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DeliverySpec, ObjectEventRecord } from '../manifest/index.ts';
+import { ATTEMPT_ANSWER_BYTES, type DeliveryAttempt } from './dispatcher.ts';
 import { Eventing } from './eventing.ts';
 import type { EventingLimits } from './options.ts';
-import { binaryHeaders, delivery, freshBrokerStore, makeTrigger, startSubscriber, testLimits } from './testing.ts';
+import { binaryHeaders, delivery, freshBrokerStore, makeTrigger, startSubscriber, testLimits, until } from './testing.ts';
 
 /** The time between the first attempt, answered only after `slowMs`, and its retry. */
 async function retryGap(limits: EventingLimits, spec: DeliverySpec, slowMs: number): Promise<number> {
@@ -56,5 +57,79 @@ test('a failed attempt is recorded as a DeliveryFailed Event on its Trigger, the
   } finally {
     await eventing.close();
     await sub.close();
+  }
+});
+
+test('onAttempt hears each attempt: delivered, retrying, then the last one with its fate', async () => {
+  const ok = await startSubscriber(() => ({ status: 200, body: 'x'.repeat(5000) }));
+  const failing = await startSubscriber(() => ({ status: 500, body: 'broken' }));
+  const sink = await startSubscriber(() => ({ status: 202 }));
+  const attempts: DeliveryAttempt[] = [];
+  const eventing = new Eventing({ store: freshBrokerStore(), limits: testLimits(), onAttempt: (a) => attempts.push(a) });
+  try {
+    const spec = delivery({ retry: 2, backoffDelayMs: 5, deadLetterSink: { uri: sink.url } });
+    await eventing.setTriggers([
+      { key: 'default/good', trigger: makeTrigger('good'), subscriberUri: ok.url },
+      { key: 'default/bad', trigger: makeTrigger('bad', { delivery: spec }), subscriberUri: failing.url, delivery: spec, deadLetterUri: sink.url },
+    ]);
+    await eventing.ingress('default', 'default', { method: 'POST', headers: binaryHeaders('t', { 'ce-id': 'e-7', 'ce-source': 'src' }), body: Buffer.from('{}') });
+    await until(() => attempts.length >= 4, 10_000, 'four attempts');
+    const good = attempts.filter((a) => a.trigger === 'good');
+    assert.equal(good.length, 1);
+    assert.equal(good[0]!.outcome, 'delivered');
+    assert.equal(good[0]!.status, 200);
+    assert.equal(good[0]!.answer, 'x'.repeat(ATTEMPT_ANSWER_BYTES));
+    assert.equal(good[0]!.target, ok.url);
+    const bad = attempts.filter((a) => a.trigger === 'bad');
+    assert.deepEqual(bad.map((a) => [a.attempt, a.outcome, a.status, a.answer]), [
+      [1, 'retrying', 500, 'broken'],
+      [2, 'retrying', 500, 'broken'],
+      [3, 'dead-lettered', 500, 'broken'],
+    ]);
+    for (const a of attempts) {
+      assert.deepEqual([a.namespace, a.broker, a.eventId, a.eventType, a.eventSource], ['default', 'default', 'e-7', 't', 'src']);
+      assert.ok(a.seq > 0 && a.durationMs >= 0 && a.time > 0);
+    }
+    await sink.waitFor(1);
+  } finally {
+    await eventing.close();
+    await Promise.all([ok.close(), failing.close(), sink.close()]);
+  }
+});
+
+test('onAttempt names what failed when the subscriber does not answer and the dead-letter sink fails too', async () => {
+  const sink = await startSubscriber(() => ({ status: 503 }));
+  const attempts: DeliveryAttempt[] = [];
+  const eventing = new Eventing({ store: freshBrokerStore(), limits: testLimits(), onAttempt: (a) => attempts.push(a) });
+  try {
+    const spec = delivery({ retry: 0, deadLetterSink: { uri: sink.url } });
+    await eventing.setTriggers([{ key: 'default/t', trigger: makeTrigger('t', { delivery: spec }), subscriberUri: 'http://127.0.0.1:9/', delivery: spec, deadLetterUri: sink.url }]);
+    await eventing.ingress('default', 'default', { method: 'POST', headers: binaryHeaders('t'), body: Buffer.from('{}') });
+    await until(() => attempts.length >= 1, 10_000, 'one attempt');
+    const [only] = attempts;
+    assert.equal(only!.outcome, 'dropped');
+    assert.equal(only!.status, undefined);
+    assert.match(only!.error ?? '', new RegExp(`; the dead-letter sink ${sink.url.replaceAll('.', '\\.')} failed too \\(503\\)$`));
+  } finally {
+    await eventing.close();
+    await sink.close();
+  }
+});
+
+test('onAttempt reports the last attempt of a trigger with no dead-letter sink as dropped', async () => {
+  const failing = await startSubscriber(() => ({ status: 503, body: 'busy' }));
+  const attempts: DeliveryAttempt[] = [];
+  const eventing = new Eventing({ store: freshBrokerStore(), limits: testLimits(), onAttempt: (a) => attempts.push(a) });
+  try {
+    await eventing.setTriggers([{ key: 'default/t', trigger: makeTrigger('t', { delivery: delivery({ retry: 1, backoffDelayMs: 5 }) }), subscriberUri: failing.url }]);
+    await eventing.ingress('default', 'default', { method: 'POST', headers: binaryHeaders('t'), body: Buffer.from('{}') });
+    await until(() => attempts.length >= 2, 10_000, 'two attempts');
+    assert.deepEqual(attempts.map((a) => [a.attempt, a.outcome, a.status, a.answer, a.error]), [
+      [1, 'retrying', 503, 'busy', undefined],
+      [2, 'dropped', 503, 'busy', undefined],
+    ]);
+  } finally {
+    await eventing.close();
+    await failing.close();
   }
 });

@@ -50,6 +50,42 @@ export interface DeliveryFailure {
   attempts: number;
 }
 
+/** What one attempt to deliver an event to a trigger's subscriber came to. */
+export type AttemptOutcome = 'delivered' | 'retrying' | 'dead-lettered' | 'dropped';
+
+/** How much of a subscriber's answer an attempt report carries. */
+export const ATTEMPT_ANSWER_BYTES = 2048;
+
+/**
+ * One delivery attempt, as reported to `onAttempt`: the last attempt of a failed delivery is
+ * reported once its fate is known (dead-lettered or dropped), after the dead-letter sink answered.
+ */
+export interface DeliveryAttempt {
+  /** When the attempt started, milliseconds since the epoch. */
+  time: number;
+  namespace: string;
+  /** The broker's name (in `namespace`). */
+  broker: string;
+  /** The trigger's name (in `namespace`). */
+  trigger: string;
+  seq: number;
+  eventId: string;
+  eventType: string;
+  eventSource: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** The subscriber's URI. */
+  target: string;
+  /** The subscriber's HTTP status; absent when none came (refused, timed out). */
+  status?: number;
+  outcome: AttemptOutcome;
+  durationMs: number;
+  /** The start of the subscriber's answer (at most ATTEMPT_ANSWER_BYTES, as UTF-8). */
+  answer?: string;
+  /** What went wrong, when the subscriber did not answer or the dead-letter sink failed too. */
+  error?: string;
+}
+
 /** The `eventing` options the dispatcher and its parts use. */
 export type DispatcherLimits = Pick<
   EventingLimits,
@@ -66,6 +102,8 @@ export interface DispatcherOptions {
   onFailure?: ((failure: DeliveryFailure) => void) | undefined;
   /** Where Kubernetes-style Events about triggers go (DeliveryFailed, DeadLettered, Dropped); nowhere when absent. */
   recorder?: ObjectEventRecorder | undefined;
+  /** Called once per delivery attempt to a subscriber (the dashboard's delivery journal). */
+  onAttempt?: ((attempt: DeliveryAttempt) => void) | undefined;
 }
 
 /** The Trigger a key (`<namespace>/<name>`) names, as an Event's involvedObject. */
@@ -87,6 +125,7 @@ export class DeliveryDispatcher {
   /** The last failed attempt of deliveries put back to wait for their dead-letter sink, per trigger. */
   readonly #failedBefore = new Map<TriggerKey, Map<number, Attempt>>();
   readonly #onFailure: DispatcherOptions['onFailure'];
+  readonly #onAttempt: DispatcherOptions['onAttempt'];
   readonly #recorder: ObjectEventRecorder;
   readonly #closing = new AbortController();
   readonly #laneContext: LaneContext;
@@ -97,6 +136,7 @@ export class DeliveryDispatcher {
     this.#publishReply = options.publishReply;
     this.#logger = options.logger;
     this.#onFailure = options.onFailure;
+    this.#onAttempt = options.onAttempt;
     this.#recorder = options.recorder ?? NO_OBJECT_EVENTS;
     this.#errorDataLimit = limits.errorDataLimit;
     this.#sender = new HttpSender({
@@ -104,6 +144,7 @@ export class DeliveryDispatcher {
       replyLimitBytes: limits.replyLimit,
       keepAliveMs: limits.keepAlive,
       connections: limits.maxInFlightPerTrigger * 2,
+      timed: options.onAttempt !== undefined,
     });
     this.#laneContext = {
       store: this.#store,
@@ -182,6 +223,40 @@ export class DeliveryDispatcher {
     }
   }
 
+  /** Tells `onAttempt` of one attempt (nothing is built when no one listens). */
+  #reportAttempt(
+    config: LaneConfig, delivery: PendingDelivery, target: string, n: number,
+    last: Attempt | undefined, outcome: AttemptOutcome, error?: string,
+  ): void {
+    const onAttempt = this.#onAttempt;
+    if (onAttempt === undefined) return;
+    const slash = config.key.indexOf('/');
+    const { event } = delivery;
+    const report: DeliveryAttempt = {
+      time: last?.startedAt ?? Date.now(),
+      namespace: config.key.slice(0, slash),
+      broker: config.broker.slice(config.broker.indexOf('/') + 1),
+      trigger: config.key.slice(slash + 1),
+      seq: delivery.seq,
+      eventId: event.id,
+      eventType: event.type,
+      eventSource: event.source,
+      attempt: n,
+      target,
+      outcome,
+      durationMs: last?.durationMs === undefined ? 0 : Math.round(last.durationMs * 10) / 10,
+    };
+    if (last?.status !== undefined) report.status = last.status;
+    if (last?.body !== undefined && last.body.length > 0) report.answer = last.body.subarray(0, ATTEMPT_ANSWER_BYTES).toString('utf8');
+    const why = error ?? last?.error;
+    if (why !== undefined) report.error = why;
+    try {
+      onAttempt(report);
+    } catch (err) {
+      this.#logger?.error({ err }, 'reporting a delivery attempt failed');
+    }
+  }
+
   /** Waits out the backoff before retry number `retry`; false when the dispatcher closes meanwhile. */
   #backoff(config: LaneConfig, retry: number): Promise<boolean> {
     return sleep(backoffMs(config.delivery, retry), true, { signal: this.#closing.signal }).catch(() => false);
@@ -208,6 +283,7 @@ export class DeliveryDispatcher {
         if (last.reply !== undefined) await this.#publishReplyOf(config, delivery, last.reply);
         await this.#store.markDelivered(config.key, delivery.seq);
         this.#count(config.key, 'delivered');
+        this.#reportAttempt(config, delivery, uri, attempts, last, 'delivered');
         return;
       }
       if (closing.aborted) return;
@@ -226,6 +302,7 @@ export class DeliveryDispatcher {
       if (attempts < maxAttempts) {
         await this.#store.recordAttempts(config.key, delivery.seq, attempts);
         this.#count(config.key, 'retried');
+        this.#reportAttempt(config, delivery, uri, attempts, last, 'retrying');
       }
     }
     await this.#deadLetter(lane, delivery, uri, last, attempts);
@@ -253,11 +330,15 @@ export class DeliveryDispatcher {
     const config = lane.config;
     const logger = this.#logger;
     const failure = { trigger: config.key, seq: delivery.seq, id: delivery.event.id, status: last?.status, error: last?.error };
-    const report = (outcome: DeliveryFailure['outcome']): void =>
+    const report = (outcome: DeliveryFailure['outcome'], deadLetterError?: string): void => {
       this.#reportFailure({
         trigger: config.key, outcome, eventId: delivery.event.id, eventType: delivery.event.type,
         status: last?.status, error: last?.error, attempts,
       });
+      // The last attempt is reported now that its fate is known.
+      const error = deadLetterError ?? (last === undefined && attempts > 0 ? 'its attempts were made before the broker restarted' : undefined);
+      this.#reportAttempt(config, delivery, subscriberUri, attempts, last, outcome === 'deadLettered' ? 'dead-lettered' : 'dropped', error);
+    };
     const decision = deadLetterDecision(config);
     if (decision === 'wait') {
       // The sink stopped resolving while this was in flight: the event waits for it, as new ones do.
@@ -291,6 +372,10 @@ export class DeliveryDispatcher {
     if (attempt?.ok === true) logger?.info(failure, 'delivery failed: event sent to the dead-letter sink');
     else logger?.error({ ...failure, deadLetterStatus: attempt?.status, deadLetterError: attempt?.error }, 'delivery and dead-lettering failed: event dropped');
     await this.#store.markDeadLettered(config.key, delivery.seq);
-    report(attempt?.ok === true ? 'deadLettered' : 'dropped');
+    if (attempt?.ok === true) report('deadLettered');
+    else {
+      const own = last?.error ?? (last?.status === undefined ? undefined : `the subscriber answered ${last.status}`);
+      report('dropped', `${own === undefined ? '' : `${own}; `}the dead-letter sink ${dls} failed too (${attemptCause(attempt?.status, attempt?.error)})`);
+    }
   }
 }

@@ -16,7 +16,7 @@ import { BUILT_IN_DELIVERY } from '../manifest/index.ts';
 import type { Broker, DeliverySpec, ObjectEventRecorder, Trigger } from '../manifest/index.ts';
 import { DEFAULT_TTL, TTL_EXTENSION, ttlOf, type LaneConfig } from './delivery-policy.ts';
 import { DeliveryDispatcher } from './dispatcher.ts';
-import type { DeliveryCounters, DeliveryFailure } from './dispatcher.ts';
+import type { DeliveryAttempt, DeliveryCounters, DeliveryFailure } from './dispatcher.ts';
 import { compileTriggerFilter } from './filter.ts';
 import type { EventPredicate } from './filter.ts';
 import { ingressResponse, serveIngress } from './ingress.ts';
@@ -59,6 +59,11 @@ export interface EventingOptions {
   onFailure?: ((failure: DeliveryFailure) => void) | undefined;
   /** Where Kubernetes-style Events about triggers go (failed deliveries, dead letters). */
   recorder?: ObjectEventRecorder | undefined;
+  /**
+   * Called once per delivery attempt to a subscriber, with its outcome and the start of the answer
+   * (the dashboard's delivery journal); costs nothing when absent.
+   */
+  onAttempt?: ((attempt: DeliveryAttempt) => void) | undefined;
 }
 
 export type PublishResult = { stored: true; seq: number } | { stored: false; reason: string };
@@ -101,6 +106,7 @@ export class Eventing implements IngressTarget {
       limits,
       onFailure: options.onFailure,
       recorder: options.recorder,
+      onAttempt: options.onAttempt,
     });
     const every = limits.compactEvery;
     if (every > 0) {

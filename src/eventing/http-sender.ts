@@ -18,6 +18,9 @@ export interface Attempt {
   body?: Buffer;
   reply?: CloudEvent;
   error?: string;
+  /** When the attempt started (milliseconds since the epoch) and how long it took; only when the sender times attempts. */
+  startedAt?: number;
+  durationMs?: number;
 }
 
 export interface HttpSenderOptions {
@@ -29,16 +32,20 @@ export interface HttpSenderOptions {
   keepAliveMs: number;
   /** Connections per origin. */
   connections: number;
+  /** Whether each attempt records when it started and how long it took (someone watches attempts). */
+  timed?: boolean;
 }
 
 export class HttpSender {
   readonly #defaultTimeoutMs: number;
   readonly #replyLimit: number;
   readonly #agent: Agent;
+  readonly #timed: boolean;
 
   constructor(options: HttpSenderOptions) {
     this.#defaultTimeoutMs = options.defaultTimeoutMs;
     this.#replyLimit = options.replyLimitBytes;
+    this.#timed = options.timed === true;
     this.#agent = new Agent({ keepAliveTimeout: options.keepAliveMs, connections: options.connections });
   }
 
@@ -61,7 +68,13 @@ export class HttpSender {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new Error(`no complete answer within ${limitMs} ms`)), limitMs);
     try {
-      return await this.#exchange(uri, message, abort.signal, readReply);
+      if (!this.#timed) return await this.#exchange(uri, message, abort.signal, readReply);
+      const startedAt = Date.now();
+      const t0 = performance.now();
+      const attempt = await this.#exchange(uri, message, abort.signal, readReply);
+      attempt.startedAt = startedAt;
+      attempt.durationMs = performance.now() - t0;
+      return attempt;
     } finally {
       clearTimeout(timer);
     }
@@ -88,11 +101,12 @@ export class HttpSender {
     }
     if (status < 200 || status > 299) return { ok: false, retryable: isRetryableStatus(status), status, body };
     // A 202 is never a reply, even with an event in it (Knative's data-plane contract).
-    if (!readReply || status === 202) return { ok: true, retryable: false, status };
+    // The body is kept (not copied) so that a watcher of attempts can show the answer's start.
+    if (!readReply || status === 202) return { ok: true, retryable: false, status, body };
     // A body that is not an event is discarded, as Knative's dispatcher does: the event was taken.
-    if (httpEventMode(response.headers) === 'none') return { ok: true, retryable: false, status };
+    if (httpEventMode(response.headers) === 'none') return { ok: true, retryable: false, status, body };
     try {
-      return { ok: true, retryable: false, status, reply: decodeHttpEvent(response.headers, body) };
+      return { ok: true, retryable: false, status, body, reply: decodeHttpEvent(response.headers, body) };
     } catch (err) {
       return { ok: false, retryable: true, status, body, error: `the reply is not a valid CloudEvent: ${describe(err, signal)}` };
     }

@@ -7,7 +7,8 @@ export type { EventingOptions, PublishResult, TriggerBinding } from './eventing.
 export { BROKER_HOST, brokerFromHost, brokerFromPath, ingressResponse, serveIngress } from './ingress.ts';
 export type { IngressRequest, IngressResponse, IngressTarget } from './ingress.ts';
 export { DEFAULT_TTL, TTL_EXTENSION, backoffMs, errorExtensions, isRetryableStatus, ttlOf } from './delivery-policy.ts';
-export type { DeliveryCounters, DeliveryFailure, DeliveryOutcome } from './dispatcher.ts';
+export { ATTEMPT_ANSWER_BYTES } from './dispatcher.ts';
+export type { AttemptOutcome, DeliveryAttempt, DeliveryCounters, DeliveryFailure, DeliveryOutcome } from './dispatcher.ts';
 export { eventingOptions } from './options.ts';
 export type { EventingLimits } from './options.ts';
 export { failureLine, failureNotices } from './failure-notice.ts';

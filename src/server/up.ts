@@ -21,6 +21,7 @@ import type { ControlPlaneInfo, UnitKey } from '../manifest/index.ts';
 import { homeLayout } from '../manifest/index.ts';
 import { apiRoutes, startApi, type ApiServer } from './api.ts';
 import { dashboardApi } from './dashboard/api.ts';
+import { DeliveryJournal } from './dashboard/deliveries.ts';
 import { RequestJournal } from './dashboard/requests.ts';
 import { DashboardSessions } from './dashboard/sessions.ts';
 import { TrafficSampler } from './dashboard/traffic.ts';
@@ -88,6 +89,8 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   const metrics = new Metrics({ logger });
 
   const eventingLimits = config.options.eventing;
+  // The dashboard's Eventing view: each delivery attempt, the last ones kept (docs/dashboard.md).
+  const deliveryJournal = new DeliveryJournal();
   const eventing = new Eventing({
     // The broker's store is chosen here and only here; below, the broker knows the EventStore interface.
     store: openSqliteStore(join(config.home, 'broker'), config.durability, {
@@ -100,6 +103,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
     // Dead-lettered and dropped events are shown here, not only in the log file.
     onFailure: failureNotices((line) => process.stdout.write(`${line}\n`), { burst: eventingLimits.failureNoticeBurst, windowMs: eventingLimits.failureNoticeWindow }),
     recorder,
+    onAttempt: deliveryJournal.record,
   });
   const eventingControl = new EventingControl({
     eventing,
@@ -155,11 +159,16 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
       events: controlPlane.events({}).slice(-200),
       gatewayUrl: gatewayUrl(),
     }),
-    changes: [(onChange) => controlPlane.watchChanges(onChange), (onChange) => eventingControl.watchChanges(onChange)],
+    changes: [
+      (onChange) => controlPlane.watchChanges(onChange),
+      (onChange) => eventingControl.watchChanges(onChange),
+      // A delivery attempt changes its trigger's counts in the overview.
+      (onChange) => deliveryJournal.subscribe(() => onChange()),
+    ],
     // dashboard feed sources: traffic, request, delivery
-    sources: { traffic, request: requests },
+    sources: { traffic, request: requests, delivery: deliveryJournal },
   };
-  const dashboard = { webRoot: dashboardWebRoot(), api: dashboardApi({ sessions, api: apiRoutes(apiParts), feed, requests }) };
+  const dashboard = { webRoot: dashboardWebRoot(), api: dashboardApi({ sessions, api: apiRoutes(apiParts), feed, requests, deliveries: deliveryJournal }) };
 
   /** What listens so far, for a signal that comes while starting. */
   const listening: { gateway?: Gateway; api?: ApiServer } = {};

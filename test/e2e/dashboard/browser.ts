@@ -7,6 +7,17 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Trantor } from '../harness.ts';
 
+/**
+ * The page's globals that the tests' in-page functions (`page.waitForFunction`, `page.evaluate`) read.
+ * The tests are compiled without the DOM library, so such a function names them through
+ * `(globalThis as unknown as InPage)`; the cast is erased and the function runs in the page.
+ */
+export interface InPage {
+  document: { body: { innerText: string }; querySelectorAll(selector: string): { length: number } };
+  localStorage: { getItem(key: string): string | null };
+  performance: { now(): number };
+}
+
 export const CHROMIUM = process.env['TRANTOR_CHROMIUM'] ?? '/usr/bin/chromium';
 const CI = (process.env['CI'] ?? '') !== '' && process.env['CI'] !== 'false';
 
