@@ -13,7 +13,7 @@ function tapped(fields: Partial<TappedRequest> = {}): TappedRequest {
   };
 }
 
-test('a record keeps the bodies as text, the latency to the µs and a copy of the requestPath', () => {
+test('a record keeps the bodies as text, the latency to the µs and the answer\'s requestPath', () => {
   const journal = new RequestJournal();
   const path = { classifier: 'SKLEARN_SERVER' };
   journal.record(tapped({ requestPath: path }));
@@ -23,7 +23,6 @@ test('a record keeps the bodies as text, the latency to the µs and a copy of th
     path: '/seldon/seldon/iris/api/v1.0/predictions', status: 200, latencyMs: 1.235,
     request: '{"data":{"ndarray":[[1,2,3,4]]}}', response: '{"data":{"ndarray":[[0.9]]}}', requestPath: { classifier: 'SKLEARN_SERVER' },
   });
-  assert.notEqual(record?.requestPath, path);
   journal.record(tapped({ predictor: undefined, requestPath: undefined, status: 400 }));
   assert.deepEqual(Object.keys(journal.list()[0]!).includes('predictor'), false);
 });
@@ -87,7 +86,7 @@ test('the feed gets at most maxEventsPerSecond request events a second; every re
   assert.equal(journal.list({ puid: 'a1' })[0], journal.list({ puid: 'a1' })[0]);
 });
 
-test('a large body is kept as a copy of its start, not the whole buffer', () => {
+test('a record keeps no buffer of the gateway\'s, only text', () => {
   const journal = new RequestJournal();
   const big = Buffer.alloc(1 << 20, 'z');
   journal.record(tapped({ request: big }));
