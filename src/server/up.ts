@@ -149,7 +149,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
   // Live traffic from the process's metrics, sampled each second while a feed is open; the
   // gateway's answered requests, kept while a feed is open (the gateway's request tap).
   const traffic = new TrafficSampler({ metrics });
-  const requests = new RequestJournal({ capacity: config.options.dashboard.requestsKept });
+  const requests = new RequestJournal({ capacity: config.options.dashboard.requestsKept, maxRecordsPerSecond: config.options.dashboard.requestsPerSecond });
   const feed: FeedParts = {
     overview: () => ({
       deployments: controlPlane.list(),

@@ -68,22 +68,32 @@ test('it is active only while someone listens, and each listener gets each recor
   assert.equal(journal.active, false);
 });
 
-test('a bad capacity or limit is refused, naming it', () => {
-  assert.throws(() => new RequestJournal({ capacity: 0 }), /capacity: expected a whole number of records, 1 or more, got 0/);
-  assert.throws(() => new RequestJournal().list({ limit: 1.5 }), /limit: expected a whole number, 1 or more, got 1.5/);
+test('a bad capacity, share or limit is refused, naming it', () => {
+  assert.throws(() => new RequestJournal({ maxRecordsPerSecond: 0 }), /RequestJournal maxRecordsPerSecond: expected a whole number, 1 or more, got 0/);
+  assert.throws(() => new RequestJournal({ capacity: 0 }), /RequestJournal capacity: expected a whole number, 1 or more, got 0/);
+  assert.throws(() => new RequestJournal().list({ limit: 1.5 }), /RequestJournal limit: expected a whole number, 1 or more, got 1.5/);
 });
 
-test('the feed gets at most maxEventsPerSecond request events a second; every request is still listed', () => {
-  const journal = new RequestJournal({ maxEventsPerSecond: 2 });
+test('each second it records at most maxRecordsPerSecond and sends at most maxEventsPerSecond; every record is listed', (t) => {
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const journal = new RequestJournal({ maxRecordsPerSecond: 3, maxEventsPerSecond: 2 });
   const got: string[] = [];
-  journal.subscribe((record) => got.push(record.puid));
-  // Counted by the second each request arrived in.
-  for (let i = 1; i <= 4; i++) journal.record(tapped({ puid: `a${i}`, time: 5_000 + i }));
-  journal.record(tapped({ puid: 'b1', time: 6_000 }));
+  const stop = journal.subscribe((record) => got.push(record.puid));
+  // The gateway records while `active`.
+  const offer = (puid: string): void => {
+    if (journal.active) journal.record(tapped({ puid }));
+  };
+  for (let i = 1; i <= 4; i++) offer(`a${i}`);
+  assert.equal(journal.active, false);
+  t.mock.timers.tick(1000);
+  assert.equal(journal.active, true);
+  offer('b1');
   assert.deepEqual(got, ['a1', 'a2', 'b1']);
-  assert.deepEqual(journal.list().map((r) => r.puid), ['b1', 'a4', 'a3', 'a2', 'a1']);
-  // The record sent is the record listed.
-  assert.equal(journal.list({ puid: 'a1' })[0], journal.list({ puid: 'a1' })[0]);
+  assert.deepEqual(journal.list().map((r) => r.puid), ['b1', 'a3', 'a2', 'a1']);
+  stop();
+  assert.equal(journal.active, false);
+  t.mock.timers.tick(1000);
+  assert.equal(journal.active, false);
 });
 
 test('a record keeps no buffer of the gateway\'s, only text', () => {
