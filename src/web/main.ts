@@ -11,26 +11,7 @@ import { OverviewPage } from './views/overview.ts';
 import { DeploymentPage } from './views/deployment.ts';
 import { EventingPage } from './views/eventing.ts';
 import { ApplyPage } from './views/apply.ts';
-
-export interface Route {
-  page: 'overview' | 'deployment' | 'eventing' | 'apply';
-  /** The rest of the path, decoded: `[namespace, name, tab]` for a deployment. */
-  parts: string[];
-}
-
-export function parseRoute(hash: string): Route {
-  const parts = hash.replace(/^#\/?/, '').split('/').filter((p) => p !== '').map((p) => decodeURIComponent(p));
-  const [first, ...rest] = parts;
-  if (first === 'deployments' && rest.length >= 2) return { page: 'deployment', parts: rest };
-  if (first === 'eventing') return { page: 'eventing', parts: rest };
-  if (first === 'apply') return { page: 'apply', parts: rest };
-  return { page: 'overview', parts: [] };
-}
-
-/** The hash of a page, each part encoded. */
-export function href(...parts: string[]): string {
-  return `#/${parts.map((p) => encodeURIComponent(p)).join('/')}`;
-}
+import { parseRoute, type Route } from './routes.ts';
 
 function useRoute(): Route {
   const [route, setRoute] = useState(parseRoute(location.hash));
