@@ -22,7 +22,8 @@
  * after the serving table (and the baseline comparison); `BENCH_ONLY=kube` runs only the operator part;
  * `BENCH_ONLY=grpc-v2` only gRPC and V2 beside MLServer; `BENCH_ONLY=storage` only the model downloads;
  * `BENCH_ONLY=sklearn-onnx` only scikit-learn as ONNX (bench/sklearn-onnx.ts: the Python host, ONNX in
- * the Node host and in process, Seldon's wrapper).
+ * the Node host and in process, Seldon's wrapper); `BENCH_ONLY=dashboard` only what an open dashboard
+ * costs the gateway (bench/dashboard.ts: its own `trantor up`, with and without the live feed read).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,6 +32,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildBaseline, compareServing, formatComparison } from './baseline.ts';
+import { benchDashboard, formatDashboard } from './dashboard.ts';
 import { benchDurability, benchEventing, formatDurability, formatEventing } from './eventing.ts';
 import { benchKubeReconcile, formatKubeReconcile } from './kube-reconcile.ts';
 import { GRAPH_MANIFESTS, benchGraphs, formatGraphs } from './graphs.ts';
@@ -56,6 +58,9 @@ const KUBE_ONLY = process.env['BENCH_ONLY'] === 'kube';
 const GRPC_V2_ONLY = process.env['BENCH_ONLY'] === 'grpc-v2';
 const STORAGE_ONLY = process.env['BENCH_ONLY'] === 'storage';
 const SKLEARN_ONNX_ONLY = process.env['BENCH_ONLY'] === 'sklearn-onnx';
+const DASHBOARD_ONLY = process.env['BENCH_ONLY'] === 'dashboard';
+const DASHBOARD_ROUNDS = Number(process.env['BENCH_DASHBOARD_ROUNDS'] ?? 5);
+const DASHBOARD_SECONDS = Number(process.env['BENCH_DASHBOARD_SECONDS'] ?? Math.min(DURATION_S, 5));
 const KUBE_COUNT = Number(process.env['BENCH_KUBE_COUNT'] ?? 100);
 const KUBE_STEADY_SECONDS = Number(process.env['BENCH_KUBE_STEADY_SECONDS'] ?? 30);
 const TRANTOR = join(ROOT, 'bin', 'trantor.js');
@@ -159,6 +164,11 @@ async function storage(): Promise<void> {
   console.log(`\n${formatStorage(await benchStorage(storageOptions(process.env)))}`);
 }
 
+/** What an open dashboard costs the gateway, printed; it starts and stops its own `trantor up`. */
+async function dashboard(): Promise<void> {
+  console.log(`\n${formatDashboard(await benchDashboard({ seconds: DASHBOARD_SECONDS, connections: CONNECTIONS, rounds: DASHBOARD_ROUNDS }))}`);
+}
+
 /** scikit-learn as ONNX beside the Python host and Seldon's wrapper, printed; it starts and stops its own servers. */
 async function sklearnOnnx(): Promise<void> {
   console.log(`\n${formatSklearnOnnx(await benchSklearnOnnx({ seconds: DURATION_S, connections: CONNECTIONS }))}`);
@@ -167,10 +177,10 @@ async function sklearnOnnx(): Promise<void> {
 async function main(): Promise<void> {
   if (KUBE_ONLY) return kube();
   if (STORAGE_ONLY) return storage();
-  if (GRPC_V2_ONLY || SKLEARN_ONNX_ONLY) {
+  if (GRPC_V2_ONLY || SKLEARN_ONNX_ONLY || DASHBOARD_ONLY) {
     // Exiting runs the section's hook that stops what it started.
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
-    return GRPC_V2_ONLY ? grpcV2() : sklearnOnnx();
+    return GRPC_V2_ONLY ? grpcV2() : SKLEARN_ONNX_ONLY ? sklearnOnnx() : dashboard();
   }
   const scratch = mkdtempSync(join(tmpdir(), 'trantor-bench-'));
   const home = join(scratch, 'home');
@@ -288,6 +298,7 @@ async function main(): Promise<void> {
     await storage();
     await grpcV2();
     await sklearnOnnx();
+    await dashboard();
     await kube();
   } finally {
     await cleanUp();

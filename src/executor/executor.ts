@@ -100,7 +100,7 @@ export class PredictorExecutor {
     this.shadow = options.predictor.shadow;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.plan = planGraph(options.namespace, options.deployment, options.predictor);
-    this.metrics = options.metrics?.forPredictor(options.deployment, options.predictor);
+    this.metrics = options.metrics?.forPredictor(options.deployment, options.predictor, options.namespace);
     const metered = this.metrics === undefined ? options.transport : new MeteredTransport(options.transport, nodeMetrics(this.plan, this.metrics, grpcNodeNames(options.predictor)));
     // Nodes with `batch_max_size` get their concurrent predictions stacked; metrics count the calls made.
     const batched = batchedUnits(this.plan, (options.options ?? EXECUTOR_DEFAULTS).batchMaxWait);

@@ -2,8 +2,8 @@
 export { PredictorExecutor } from './executor.ts';
 export type { CallLimits, GraphMetadata, PredictorExecutorOptions } from './executor.ts';
 export { MetaTrail } from './meta.ts';
-export { Metrics, PredictorMetrics, NodeMetrics, MeteredTransport, CLIENT_REQUESTS, SERVER_REQUESTS } from './metrics.ts';
-export type { MetricsLogger, MetricsOptions } from './metrics.ts';
+export { Metrics, PredictorMetrics, NodeMetrics, MeteredTransport, RouterCounts, CLIENT_REQUESTS, SERVER_REQUESTS, RECENT_OBSERVATIONS } from './metrics.ts';
+export type { BranchCounts, MetricsLogger, MetricsOptions, SeriesView } from './metrics.ts';
 export { planGraph } from './plan.ts';
 export type { BuiltIn, GraphPlan, NodePlan } from './plan.ts';
 export { HttpTransport, WRAPPER_ROUTES, httpTransportOptions } from './transport/http.ts';

@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import { TrantorError } from '../protocol/index.ts';
 import type { Metric } from '../protocol/index.ts';
-import { MeteredTransport, Metrics, RequestHistogram, imageAndVersion } from './metrics.ts';
-import type { NodeMetrics } from './metrics.ts';
+import { MeteredTransport, Metrics, RECENT_OBSERVATIONS, RequestHistogram, imageAndVersion } from './metrics.ts';
+import type { NodeMetrics, SeriesView } from './metrics.ts';
+import { PredictorExecutor } from './executor.ts';
 import { graphNode, predictorOf, transportAnswering } from './testing.ts';
 import { failureOf } from './transport/transport.ts';
 import type { Container } from '../manifest/index.ts';
@@ -168,4 +169,74 @@ test('RequestHistogram renders like a prom-client histogram: cumulative buckets,
   );
   registry.resetMetrics();
   assert.equal(await registry.metrics(), '# HELP h_seconds help\n# TYPE h_seconds histogram\n');
+});
+
+function seriesOf(metrics: Metrics, histogram: 'server' | 'client'): SeriesView[] {
+  const found: SeriesView[] = [];
+  metrics.eachSeries(histogram, (series) => found.push(series));
+  return found;
+}
+
+test('eachSeries hands out each series itself, with the namespace its predictor was made for', () => {
+  const metrics = new Metrics();
+  const p = metrics.forPredictor('iris-model', predictor, 'seldon');
+  p.observeServer('predictions', 'POST', 200, 0.001);
+  p.forNode('classifier').observe('/predict', 'POST', 200, 0.0005);
+  const [server] = seriesOf(metrics, 'server');
+  assert.equal(server?.namespace, 'seldon');
+  assert.equal(server?.labels['service'], 'predictions');
+  assert.equal(server?.count, 1);
+  // The same object each time: nothing copied.
+  assert.equal(seriesOf(metrics, 'server')[0], server);
+  const [client] = seriesOf(metrics, 'client');
+  assert.equal(client?.labels['model_name'], 'classifier');
+  assert.equal(client?.namespace, 'seldon');
+});
+
+test('a series keeps its latest raw observations in a ring indexed by observation number', () => {
+  const metrics = new Metrics();
+  const p = metrics.forPredictor('iris-model', predictor, 'seldon');
+  const total = RECENT_OBSERVATIONS + 10;
+  for (let i = 0; i < total; i++) p.observeServer('predictions', 'POST', 200, i / 1000);
+  const [series] = seriesOf(metrics, 'server');
+  assert.equal(series?.count, total);
+  // Observation i sits at i % RECENT_OBSERVATIONS; the first ten were overwritten by the last ten.
+  assert.equal(series?.recent[0], RECENT_OBSERVATIONS / 1000);
+  assert.equal(series?.recent[9], (RECENT_OBSERVATIONS + 9) / 1000);
+  assert.equal(series?.recent[10], 10 / 1000);
+});
+
+test('the ring costs an observation no visible time', () => {
+  // A guard against a slow store, not a benchmark: a million observations well under a second.
+  const metrics = new Metrics();
+  const p = metrics.forPredictor('iris-model', predictor, 'seldon');
+  const started = performance.now();
+  for (let i = 0; i < 1_000_000; i++) p.observeServer('predictions', 'POST', 200, 0.001);
+  assert.ok(performance.now() - started < 1000, 'a million observations took over a second');
+});
+
+test('a router\'s choices and the feedback on them are counted per branch, -1 and -2 included', async () => {
+  const metrics = new Metrics();
+  const router = predictorOf('default', graphNode('router', { type: 'ROUTER', children: [graphNode('a', { type: 'MODEL' }), graphNode('b', { type: 'MODEL' })] }));
+  let route = 1;
+  const transport = transportAnswering((unit, method) => {
+    if (method === 'route') return Promise.resolve({ status: 200, message: { data: { ndarray: [[route]] } } });
+    return Promise.resolve({ status: 200, message: { data: { ndarray: [[unit.node]] } } });
+  });
+  const executor = new PredictorExecutor({ namespace: 'seldon', deployment: 'ab', predictor: router, transport, metrics });
+  const request = { data: { ndarray: [[1]] } };
+  const first = await executor.predict(request, 'p1');
+  await executor.predict(request, 'p2');
+  route = -2;
+  await executor.predict(request, 'p3');
+  await executor.feedback({ request, response: first, reward: 0.5 }, 'p1');
+  await executor.feedback({ request, response: first, reward: 1 }, 'p1');
+  // No recorded route: no branch to credit.
+  await executor.feedback({ request, response: { data: { ndarray: [[1]] } }, reward: 1 }, 'p4');
+  const seen: unknown[] = [];
+  metrics.eachRouter((counts) => seen.push({ ...counts, branches: [...counts.branches.entries()] }));
+  assert.deepEqual(seen, [{
+    namespace: 'seldon', deployment: 'ab', predictor: 'default', node: 'router',
+    branches: [[1, { chosen: 2, feedback: 2, reward: 1.5 }], [-2, { chosen: 1, feedback: 0, reward: 0 }]],
+  }]);
 });

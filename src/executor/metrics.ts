@@ -50,10 +50,34 @@ interface Observer {
   observe(value: number): void;
 }
 
-/** One label set's counts: per-bucket (not cumulative) counts, the last one for +Inf. */
-class Series implements Observer {
+/** How many of a series' latest observations it keeps raw, for percentiles finer than its buckets (a power of two). */
+export const RECENT_OBSERVATIONS = 256;
+const RECENT_MASK = RECENT_OBSERVATIONS - 1;
+
+/**
+ * One series of a request histogram, as `Metrics.eachSeries` hands it out: read it, do not keep
+ * or change its label map. `count` numbers the observations; observation `i` (counted from 0)
+ * is in `recent` at `i % RECENT_OBSERVATIONS` until `RECENT_OBSERVATIONS` later ones overwrite it.
+ */
+export interface SeriesView {
+  readonly labels: Readonly<Record<string, string>>;
+  /** The namespace of the deployment whose predictor made the series; '' when none said. */
+  readonly namespace: string;
+  readonly count: number;
+  readonly sum: number;
+  /** The latest observations (seconds), a ring indexed by observation number. */
+  readonly recent: Float64Array;
+}
+
+/**
+ * One label set's counts: per-bucket (not cumulative) counts, the last one for +Inf, and a ring
+ * of the latest raw observations (one store per observation) for the dashboard's percentiles.
+ */
+class Series implements Observer, SeriesView {
   readonly labels: Readonly<Record<string, string>>;
   readonly counts: Float64Array;
+  readonly recent = new Float64Array(RECENT_OBSERVATIONS);
+  namespace = '';
   sum = 0;
   count = 0;
   private readonly bounds: readonly number[];
@@ -70,6 +94,8 @@ class Series implements Observer {
     while (i < bounds.length && value > bounds[i]!) i++;
     this.counts[i]! += 1;
     this.sum += value;
+    // ToInt32 keeps the low bits of any count below 2^53, so the mask stays right past 2^31.
+    this.recent[this.count & RECENT_MASK] = value;
     this.count += 1;
   }
 }
@@ -103,6 +129,11 @@ export class RequestHistogram {
 
   /** The series for these label values (in `labelNames` order); the same object for the same values. */
   labels(...values: string[]): Observer {
+    return this.seriesOf('', values);
+  }
+
+  /** As `labels`, for a series made on behalf of a deployment in `namespace` (the first maker's namespace stays). */
+  seriesOf(namespace: string, values: readonly string[]): Series {
     const key = values.join('\u0000');
     let series = this.series.get(key);
     if (series === undefined) {
@@ -111,9 +142,15 @@ export class RequestHistogram {
         labels[name] = values[i] ?? '';
       });
       series = new Series(Object.freeze(labels), this.bounds);
+      series.namespace = namespace;
       this.series.set(key, series);
     }
     return series;
+  }
+
+  /** Visits every series, as they are (nothing copied): the visitor reads, and keeps nothing it is handed. */
+  eachSeries(visit: (series: SeriesView) => void): void {
+    for (const series of this.series.values()) visit(series);
   }
 
   get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: ExportedValue[] }> {
@@ -157,6 +194,7 @@ export class Metrics {
   private readonly logger: MetricsLogger | undefined;
   private readonly buckets: number[];
   private readonly custom = new Map<string, CustomMetric | null>();
+  private readonly routers = new Map<string, RouterCounts>();
   private readonly warned = new Set<string>();
 
   constructor(options: MetricsOptions = {}) {
@@ -189,9 +227,33 @@ export class Metrics {
     return this.registry.metrics();
   }
 
-  /** The label values and cached children for one predictor of one deployment. */
-  forPredictor(deployment: string, predictor: Predictor): PredictorMetrics {
-    return new PredictorMetrics(this, deployment, predictor);
+  /**
+   * The label values and cached children for one predictor of one deployment; `namespace` (not a
+   * label, as in Seldon) tells the dashboard's traffic whose series they are.
+   */
+  forPredictor(deployment: string, predictor: Predictor, namespace = ''): PredictorMetrics {
+    return new PredictorMetrics(this, deployment, predictor, namespace);
+  }
+
+  /**
+   * Visits each series of the gateway's request histogram (`server`) or of the executor's calls
+   * to components (`client`) as it is, nothing copied: the visitor reads, and keeps nothing.
+   */
+  eachSeries(histogram: 'server' | 'client', visit: (series: SeriesView) => void): void {
+    (histogram === 'server' ? this.server : this.client).eachSeries(visit);
+  }
+
+  /** A router node's choices and feedback, made on first use and kept for the process's life. */
+  routerCounts(namespace: string, deployment: string, predictor: string, node: string): RouterCounts {
+    const key = `${namespace}\u0000${deployment}\u0000${predictor}\u0000${node}`;
+    let counts = this.routers.get(key);
+    if (counts === undefined) this.routers.set(key, (counts = new RouterCounts(namespace, deployment, predictor, node)));
+    return counts;
+  }
+
+  /** Visits every router's counts (read them, keep nothing). */
+  eachRouter(visit: (counts: RouterCounts) => void): void {
+    for (const counts of this.routers.values()) visit(counts);
   }
 
   /**
@@ -282,6 +344,51 @@ export class Metrics {
   }
 }
 
+/** One branch of a router: how often it was chosen, and the feedback sent back on its predictions. */
+export interface BranchCounts {
+  chosen: number;
+  feedback: number;
+  reward: number;
+}
+
+/**
+ * One router node's counts since the process started, by branch: the route it answered (a child's
+ * index, or -1 for all children, -2 for none) and the feedback (count, reward sum) that came
+ * back for predictions that took that route. Not Prometheus metrics: the dashboard reads them.
+ */
+export class RouterCounts {
+  readonly namespace: string;
+  readonly deployment: string;
+  readonly predictor: string;
+  readonly node: string;
+  /** By route; a branch appears once chosen or rewarded. */
+  readonly branches = new Map<number, BranchCounts>();
+
+  constructor(namespace: string, deployment: string, predictor: string, node: string) {
+    this.namespace = namespace;
+    this.deployment = deployment;
+    this.predictor = predictor;
+    this.node = node;
+  }
+
+  chose(route: number): void {
+    this.branch(route).chosen += 1;
+  }
+
+  /** Feedback on a prediction that took `route`; a missing or non-finite reward counts as 0. */
+  rewarded(route: number, reward: unknown): void {
+    const branch = this.branch(route);
+    branch.feedback += 1;
+    if (typeof reward === 'number' && Number.isFinite(reward)) branch.reward += reward;
+  }
+
+  private branch(route: number): BranchCounts {
+    let branch = this.branches.get(route);
+    if (branch === undefined) this.branches.set(route, (branch = { chosen: 0, feedback: 0, reward: 0 }));
+    return branch;
+  }
+}
+
 /** Seldon's `model_image` and `model_version`: the image without its tag, and the tag. */
 export function imageAndVersion(image: string | undefined): [string, string] {
   if (image === undefined || image === '') return ['', ''];
@@ -322,11 +429,15 @@ export class PredictorMetrics {
   readonly predictor: string;
   readonly version: string;
   private readonly predictorSpec: Predictor;
-  private readonly serverSeries = new SeriesCache((service, method, code) => this.metrics.server.labels(this.deployment, this.predictor, this.version, service, method, String(code)));
+  /** The deployment's namespace ('' when not given): not a label, but the dashboard's traffic names it. */
+  readonly namespace: string;
+  private readonly serverSeries = new SeriesCache((service, method, code) => this.metrics.server.seriesOf(this.namespace, [this.deployment, this.predictor, this.version, service, method, String(code)]));
   private readonly nodeBases = new Map<string, Readonly<Record<(typeof CUSTOM_BASE_LABELS)[number], string>>>();
+  private readonly routers = new Map<string, RouterCounts>();
 
-  constructor(metrics: Metrics, deployment: string, predictor: Predictor) {
+  constructor(metrics: Metrics, deployment: string, predictor: Predictor, namespace = '') {
     this.metrics = metrics;
+    this.namespace = namespace;
     this.deployment = deployment;
     this.predictor = predictor.name;
     this.predictorSpec = predictor;
@@ -352,6 +463,22 @@ export class PredictorMetrics {
     return new NodeMetrics(this, node, modelImage, modelVersion, overGrpc);
   }
 
+  /** Records the route a router node answered (a child's index, -1 all, -2 none). */
+  routed(node: string, route: number): void {
+    this.routerOf(node).chose(route);
+  }
+
+  /** Records feedback that reached a router node for a prediction that took `route`. */
+  rewarded(node: string, route: number, reward: unknown): void {
+    this.routerOf(node).rewarded(route, reward);
+  }
+
+  private routerOf(node: string): RouterCounts {
+    let counts = this.routers.get(node);
+    if (counts === undefined) this.routers.set(node, (counts = this.metrics.routerCounts(this.namespace, this.deployment, this.predictor, node)));
+    return counts;
+  }
+
   /** Records the custom metrics a node's reply carried. */
   recordCustom(node: string, metrics: readonly Metric[]): void {
     let base = this.nodeBases.get(node);
@@ -371,7 +498,7 @@ export class NodeMetrics {
   private readonly version: string;
   private readonly series = new SeriesCache((service, method, code) => {
     const o = this.owner;
-    return o.metrics.client.labels(o.deployment, o.predictor, o.version, this.node, this.image, this.version, service, method, String(code));
+    return o.metrics.client.seriesOf(o.namespace, [o.deployment, o.predictor, o.version, this.node, this.image, this.version, service, method, String(code)]);
   });
 
   /** Its calls travel over gRPC (`endpoint.type: GRPC`), and are labelled as Seldon labels gRPC calls. */

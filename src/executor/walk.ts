@@ -48,7 +48,10 @@ export async function predictNode(node: NodePlan, message: SeldonMessage, walk: 
 
 async function predictChildren(node: NodePlan, message: SeldonMessage, walk: Walk): Promise<SeldonMessage> {
   const route = node.routes ? await routeOf(node, message, walk) : ROUTE_ALL;
-  if (node.routes) walk.trail.route(node.name, route);
+  if (node.routes) {
+    walk.trail.route(node.name, route);
+    walk.metrics?.routed(node.name, route);
+  }
   if (route === ROUTE_STOP) return message;
   let answers: SeldonMessage[];
   if (route === ROUTE_ALL) {
@@ -215,7 +218,10 @@ export async function feedbackNode(node: NodePlan, feedback: Feedback, routing: 
   }
   if (node.children.length === 0) return;
   const recorded = node.routes ? routing?.[node.name] : undefined;
-  const route = typeof recorded === 'number' && Number.isInteger(recorded) ? recorded : ROUTE_ALL;
+  const known = typeof recorded === 'number' && Number.isInteger(recorded);
+  const route = known ? recorded : ROUTE_ALL;
+  // The router's reward per branch, for the dashboard: counted where the recorded route is known.
+  if (known) walk.metrics?.rewarded(node.name, route, feedback.reward);
   if (route === ROUTE_STOP) return;
   const child = route >= 0 ? node.children[route] : undefined;
   if (child !== undefined) {

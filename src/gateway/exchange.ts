@@ -1,6 +1,7 @@
 /** One request in flight at the gateway: what its route's handler (and the error path) need to answer it. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PredictorMetrics } from '../executor/index.ts';
+import type { TapState } from './request-tap.ts';
 import type { RequestHeaders } from './request.ts';
 
 export interface Exchange {
@@ -17,4 +18,6 @@ export interface Exchange {
   meter: PredictorMetrics | undefined;
   /** The path's kind (`predictions`, `feedback` …), the histogram's `service` label. */
   service: string;
+  /** What the request tap will be given, while it is active and the route is tapped; undefined otherwise. */
+  tap: TapState | undefined;
 }

@@ -1,6 +1,7 @@
 /** The gateway: ingress paths, traffic split and shadows, doc pages. */
 export { createGateway } from './server.ts';
 export type { Gateway, GatewayOptions } from './server.ts';
+export type { RequestTap, TappedRequest } from './request-tap.ts';
 export type { DeploymentEntry, DeploymentTable } from './deployments.ts';
 export { EVENTING_ANNOTATION, eventNamingOf } from './cloudevents.ts';
 export type { EventNaming } from './cloudevents.ts';

@@ -143,7 +143,7 @@ export class RemotePredictor implements GatewayPredictor {
     this.transport = options.transport;
     this.timeoutMs = options.timeoutMs;
     this.base = spec.url.pathname.replace(/\/+$/, '');
-    this.metrics = options.metrics?.forPredictor(options.deployment, metricsPredictor(spec));
+    this.metrics = options.metrics?.forPredictor(options.deployment, metricsPredictor(spec), options.namespace);
     this.protocol = spec.protocol;
     this.v2 = spec.protocol === 'v2' ? new RemoteV2(this.name, this.unit, this.base, this.transport, (limits) => this.remaining(limits)) : undefined;
   }

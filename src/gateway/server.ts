@@ -20,6 +20,7 @@ import type { DocTarget } from './docs.ts';
 import { eventReply, isEventRequest, readEventRequest, type EventRequest } from './cloudevents.ts';
 import { parseFeedback, scanHeaders } from './request.ts';
 import type { Exchange } from './exchange.ts';
+import { isTappedRoute, type RequestTap, type TapState } from './request-tap.ts';
 import { gatewayOptions, type GatewayLimits } from './options.ts';
 import { matchPath, type GatewayOps, type RouteMatch } from './routes.ts';
 import { trafficOf } from './traffic.ts';
@@ -63,6 +64,11 @@ export interface GatewayOptions {
    * (`/api/v1.0/predictions` …), and `/ready` answers 503 with `ready()`'s text until it resolves undefined.
    */
   pod?: { readonly namespace: string; readonly name: string; ready(): Promise<string | undefined> };
+  /**
+   * Handed each answered prediction and feedback (Seldon and V2 REST) while its `active` is true:
+   * the dashboard's request inspector. Off when absent.
+   */
+  requestTap?: RequestTap;
   /** `trantor gateway`: `/ready` answers 503 with its text until it resolves undefined (a pod's `ready` wins). */
   ready?: () => Promise<string | undefined>;
   /**
@@ -94,6 +100,7 @@ interface GatewayConfig {
   readonly otherRoutes: GatewayOptions['otherRoutes'];
   readonly dashboard: { readonly files: DashboardFiles; api(req: IncomingMessage, res: ServerResponse, path: string): void } | undefined;
   readonly metrics: Metrics | undefined;
+  readonly requestTap: RequestTap | undefined;
   readonly allowedHosts: readonly string[];
   readonly hostPattern: RegExp | undefined;
   readonly corsAllowedOrigins: readonly string[];
@@ -118,6 +125,7 @@ function compileOptions(options: GatewayOptions): GatewayConfig {
     otherRoutes: options.otherRoutes,
     dashboard: options.dashboard === undefined ? undefined : { files: dashboardFiles({ webRoot: options.dashboard.webRoot }), api: options.dashboard.api.bind(options.dashboard) },
     metrics: options.metrics,
+    requestTap: options.requestTap,
     // Checked here, before listening, so a bad entry fails without leaving a server open.
     allowedHosts: Object.freeze((options.allowedHosts ?? []).map(normalizeHost)),
     hostPattern: options.hostPattern,
@@ -272,6 +280,7 @@ class GatewayHandler implements GatewayOps {
       t0: performance.now(),
       meter: undefined,
       service: '',
+      tap: undefined,
     };
     try {
       // Before anything else: a web page may not drive the gateway (or the broker behind otherRoutes).
@@ -316,6 +325,10 @@ class GatewayHandler implements GatewayOps {
       exchange.service = route.service ?? route.kind;
       exchange.meter = trafficOf(entry).primary?.metrics;
     }
+    const tap = this.config.requestTap;
+    if (tap !== undefined && isTappedRoute(route.kind) && tap.active) {
+      exchange.tap = { namespace: entry.namespace, deployment: entry.name, predictor: undefined, request: '', response: '', requestPath: undefined };
+    }
     const work = route.serve(this, exchange, entry, match, q === -1 ? '' : url.slice(q + 1));
     if (work !== undefined) work.catch((err: unknown) => this.fail(exchange, err));
   }
@@ -347,8 +360,12 @@ class GatewayHandler implements GatewayOps {
 
   private async body(exchange: Exchange, query: string): Promise<unknown> {
     const { req, headers } = exchange;
-    if (req.method === 'GET') return decodeBody(headers.contentType, '', query);
+    if (req.method === 'GET') {
+      if (exchange.tap !== undefined) exchange.tap.request = query;
+      return decodeBody(headers.contentType, '', query);
+    }
     const bytes = await readBody(req, this.config.bodyLimit, headers.contentLength);
+    if (exchange.tap !== undefined) exchange.tap.request = bytes;
     // `curl -F strData=@file` and `-F binData=@file`, as Seldon's wrapper takes them.
     if (mediaType(headers.contentType) === 'multipart/form-data') return decodeMultipart(headers.contentType!, bytes);
     return decodeBody(headers.contentType, bytes.toString('utf8'), query);
@@ -359,7 +376,9 @@ class GatewayHandler implements GatewayOps {
     let payload: unknown;
     if (isEventRequest(exchange.headers)) {
       const { req, headers } = exchange;
-      event = readEventRequest(req.headers, await readBody(req, this.config.bodyLimit, headers.contentLength));
+      const bytes = await readBody(req, this.config.bodyLimit, headers.contentLength);
+      if (exchange.tap !== undefined) exchange.tap.request = bytes;
+      event = readEventRequest(req.headers, bytes);
       payload = event.message;
     } else {
       payload = await this.body(exchange, query);
@@ -380,23 +399,60 @@ class GatewayHandler implements GatewayOps {
     const limits = this.limits(exchange);
     const shadows = split.shadows;
     for (let i = 0; i < shadows.length; i++) this.shadow(shadows[i]!, message, exchange.puid, limits);
+    if (exchange.tap !== undefined) exchange.tap.predictor = executor.name;
     const reply = await executor.predict(message, exchange.puid, limits);
     if (event === undefined) {
-      send(exchange.res, 200, exchange.puid, stringifyJson(reply));
+      const body = stringifyJson(reply);
+      send(exchange.res, 200, exchange.puid, body);
+      if (exchange.tap !== undefined) tapAnswer(exchange.tap, body, reply);
       return this.done(exchange, 200);
     }
     const answer = eventReply(event, exchange.puid, { namespace: entry.namespace, name: entry.name, naming: entry.eventNaming ?? 'seldon' }, reply);
     exchange.res.writeHead(200, [...answer.headers, 'Content-Length', String(Buffer.byteLength(answer.body))]);
     exchange.res.end(answer.body);
+    if (exchange.tap !== undefined) tapAnswer(exchange.tap, answer.body, reply);
     this.done(exchange, 200);
   }
 
-  /** Records the request in its predictor's server histogram (when metrics are on and the predictor is known). */
+  /**
+   * Records the request in its predictor's server histogram (when metrics are on and the
+   * predictor is known), and hands it to the request tap (when it was tapped).
+   */
   private done(exchange: Exchange, status: number): void {
     const meter = exchange.meter;
-    if (meter === undefined) return;
-    exchange.meter = undefined;
-    meter.observeServer(exchange.service, exchange.req.method ?? 'GET', status, (performance.now() - exchange.t0) / 1000);
+    if (meter !== undefined) {
+      exchange.meter = undefined;
+      meter.observeServer(exchange.service, exchange.req.method ?? 'GET', status, (performance.now() - exchange.t0) / 1000);
+    }
+    const tap = exchange.tap;
+    if (tap !== undefined) {
+      exchange.tap = undefined;
+      this.tapped(exchange, tap, status);
+    }
+  }
+
+  private tapped(exchange: Exchange, tap: TapState, status: number): void {
+    const url = exchange.req.url ?? '/';
+    const q = url.indexOf('?');
+    try {
+      this.config.requestTap?.record({
+        puid: exchange.puid,
+        time: exchange.started,
+        namespace: tap.namespace,
+        deployment: tap.deployment,
+        predictor: tap.predictor,
+        method: exchange.req.method ?? 'GET',
+        path: q === -1 ? url : url.slice(0, q),
+        status,
+        latencyMs: performance.now() - exchange.t0,
+        request: tap.request,
+        response: tap.response,
+        requestPath: tap.requestPath,
+      });
+    } catch (err) {
+      // The tap's failure is not the request's: it was answered already.
+      this.config.logger?.warn({ err, puid: exchange.puid }, 'the request tap failed on a request; the request was answered');
+    }
   }
 
   prometheus(exchange: Exchange): void {
@@ -428,8 +484,11 @@ class GatewayHandler implements GatewayOps {
     if (executor === undefined) throw new TrantorError('UNAVAILABLE', `SeldonDeployment ${entry.namespace}/${entry.name} has no predictor to serve it`);
     seldonOnly(entry, executor);
     if (exchange.meter !== undefined) exchange.meter = executor.metrics;
+    if (exchange.tap !== undefined) exchange.tap.predictor = executor.name;
     const reply = await executor.feedback(feedback, exchange.puid, this.limits(exchange));
-    send(exchange.res, 200, exchange.puid, stringifyJson(reply));
+    const body = stringifyJson(reply);
+    send(exchange.res, 200, exchange.puid, body);
+    if (exchange.tap !== undefined) tapAnswer(exchange.tap, body, reply);
     this.done(exchange, 200);
   }
 
@@ -440,7 +499,12 @@ class GatewayHandler implements GatewayOps {
     // Checked before the body is read: a Seldon deployment's answer does not wait for a large upload.
     const v2 = v2Of(entry, executor);
     const { req, headers } = exchange;
-    const request = readV2Request(req.headers, await readBody(req, this.config.bodyLimit, headers.contentLength));
+    const bytes = await readBody(req, this.config.bodyLimit, headers.contentLength);
+    if (exchange.tap !== undefined) {
+      exchange.tap.request = bytes;
+      exchange.tap.predictor = executor.name;
+    }
+    const request = readV2Request(req.headers, bytes);
     if (exchange.meter !== undefined) exchange.meter = executor.metrics;
     const limits = this.limits(exchange);
     const model = match.model!;
@@ -449,6 +513,7 @@ class GatewayHandler implements GatewayOps {
     const { body, headers: extra } = writeV2Response(request.message, answer);
     exchange.res.writeHead(200, [...extra, 'Seldon-Puid', exchange.puid, 'Content-Length', String(body.length)]);
     exchange.res.end(body);
+    if (exchange.tap !== undefined) exchange.tap.response = body;
     this.done(exchange, 200);
   }
 
@@ -488,13 +553,14 @@ class GatewayHandler implements GatewayOps {
   }
 
   private fail(exchange: Exchange, err: unknown): void {
-    this.done(exchange, asTrantorError(err).status);
     try {
       this.answerFailure(exchange, err);
     } catch (second) {
       this.config.logger?.error({ err: second, url: exchange.req.url }, 'could not answer a failed request; closing its connection');
       exchange.res.destroy();
     }
+    // After the answer, so that the request tap gets the failure's body.
+    this.done(exchange, asTrantorError(err).status);
   }
 
   private answerFailure(exchange: Exchange, err: unknown): void {
@@ -521,7 +587,15 @@ class GatewayHandler implements GatewayOps {
     if (!req.complete) closeAfterAnswer(req, res, headers, this.config.http.linger);
     res.writeHead(error.status, headers);
     res.end(body);
+    if (exchange.tap !== undefined) exchange.tap.response = body;
   }
+}
+
+/** The answer's body and the path its prediction took, for the request tap. */
+function tapAnswer(tap: TapState, body: string, reply: SeldonMessage): void {
+  tap.response = body;
+  const path = reply.meta?.requestPath;
+  if (path !== undefined) tap.requestPath = path;
 }
 
 const HOST_TEXT = /^[A-Za-z0-9.\-:[\]]{1,255}$/;

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { componentOptions } from '../component/index.ts';
 import { apiOptions } from './api-options.ts';
+import { dashboardOptions } from './dashboard/options.ts';
 import { eventingOptions } from '../eventing/index.ts';
 import { executorOptions } from '../executor/index.ts';
 import { closest, OptionError, type OptionSection, type OptionValues } from '../options/index.ts';
@@ -17,6 +18,7 @@ import { httpOptions } from '../http/index.ts';
 export const OPTION_SECTIONS = {
   api: apiOptions,
   component: componentOptions,
+  dashboard: dashboardOptions,
   eventing: eventingOptions,
   executor: executorOptions,
   gateway: gatewayOptions,

@@ -22,7 +22,9 @@ import { homeLayout } from '../manifest/index.ts';
 import { apiRoutes, startApi, type ApiServer } from './api.ts';
 import { dashboardApi } from './dashboard/api.ts';
 import { DeliveryJournal } from './dashboard/deliveries.ts';
+import { RequestJournal } from './dashboard/requests.ts';
 import { DashboardSessions } from './dashboard/sessions.ts';
+import { TrafficSampler } from './dashboard/traffic.ts';
 import { dashboardWebRoot } from './dashboard/web-root.ts';
 import type { FeedParts } from './dashboard/feed.ts';
 import { loadApiToken } from './api-token.ts';
@@ -144,6 +146,10 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
       return { code, url: `${gatewayUrl()}/#login=${code}`, expiresAt: new Date(expiresAt).toISOString() };
     },
   };
+  // Live traffic from the process's metrics, sampled each second while a feed is open; the
+  // gateway's answered requests, kept while a feed is open (the gateway's request tap).
+  const traffic = new TrafficSampler({ metrics });
+  const requests = new RequestJournal({ capacity: config.options.dashboard.requestsKept, maxRecordsPerSecond: config.options.dashboard.requestsPerSecond });
   const feed: FeedParts = {
     overview: () => ({
       deployments: controlPlane.list(),
@@ -160,9 +166,9 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
       (onChange) => deliveryJournal.subscribe(() => onChange()),
     ],
     // dashboard feed sources: traffic, request, delivery
-    sources: { delivery: deliveryJournal },
+    sources: { traffic, request: requests, delivery: deliveryJournal },
   };
-  const dashboard = { webRoot: dashboardWebRoot(), api: dashboardApi({ sessions, api: apiRoutes(apiParts), feed, deliveries: deliveryJournal }) };
+  const dashboard = { webRoot: dashboardWebRoot(), api: dashboardApi({ sessions, api: apiRoutes(apiParts), feed, requests, deliveries: deliveryJournal }) };
 
   /** What listens so far, for a signal that comes while starting. */
   const listening: { gateway?: Gateway; api?: ApiServer } = {};
@@ -201,6 +207,7 @@ export async function up(flags: UpFlags, env: NodeJS.ProcessEnv = process.env): 
       hostPattern: BROKER_HOST,
       corsAllowedOrigins: config.corsAllowedOrigins,
       dashboard,
+      requestTap: requests,
       // The broker ingress: Knative's path shape (/<namespace>/<broker>), or the in-cluster host
       // name (<broker>-broker.<namespace>.svc.cluster.local) for curl --connect-to.
       otherRoutes: (req, res, path) => {

@@ -1,0 +1,51 @@
+/**
+ * The gateway's tap for the dashboard's request inspector: after answering a prediction or a
+ * feedback (Seldon REST, V2 REST), the gateway hands the request and its answer to a
+ * `RequestTap`. The tap says whether it wants them (`active`) before the gateway keeps anything
+ * of a request, so while no one looks the tap costs one property read per request.
+ */
+import type { RouteKind } from './routes.ts';
+
+/** One answered request, as the gateway hands it over: bodies as they are (the tap cuts and copies them). */
+export interface TappedRequest {
+  readonly puid: string;
+  /** When it arrived, ms since the epoch. */
+  readonly time: number;
+  readonly namespace: string;
+  readonly deployment: string;
+  /** The predictor that answered; undefined when the request failed before one was picked. */
+  readonly predictor: string | undefined;
+  readonly method: string;
+  /** The URL's path, without the query. */
+  readonly path: string;
+  readonly status: number;
+  readonly latencyMs: number;
+  /** The body as it came (a GET's query string); empty when none was read. */
+  readonly request: string | Uint8Array;
+  /** The answer's body as sent. */
+  readonly response: string | Uint8Array;
+  /** The answer's `meta.requestPath`, when it had one. */
+  readonly requestPath: Readonly<Record<string, string>> | undefined;
+}
+
+export interface RequestTap {
+  /** Read once per request before anything is kept: while false, the gateway keeps nothing for the tap. */
+  readonly active: boolean;
+  /** Called once per tapped request, after its answer was written. */
+  record(request: TappedRequest): void;
+}
+
+/** What the gateway gathers for the tap while a tapped request is answered. */
+export interface TapState {
+  readonly namespace: string;
+  readonly deployment: string;
+  predictor: string | undefined;
+  request: string | Uint8Array;
+  response: string | Uint8Array;
+  requestPath: Readonly<Record<string, string>> | undefined;
+}
+
+/** The routes whose requests the tap sees: predictions and feedback, Seldon's and V2's. */
+export function isTappedRoute(kind: RouteKind): boolean {
+  return kind === 'predictions' || kind === 'feedback' || kind === 'v2-infer';
+}
