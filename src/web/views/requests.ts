@@ -72,19 +72,24 @@ export function RequestsTab({ deployment, node }: { deployment: DeploymentView; 
   const [problem, setProblem] = useState<string | undefined>(undefined);
   const [search, setSearch] = useState('');
   const [picked, setPicked] = useState<string | undefined>(undefined);
+  const [asked, setAsked] = useState(0);
 
+  // The journal's list, when the tab opens and on "reload" (the live feed pushes at most 50 a second).
   useEffect(() => {
     const stop = new AbortController();
     const query = new URLSearchParams({ namespace, deployment: name, limit: String(SHOWN) });
     api<{ items: RequestRecord[] }>(`/dashboard/api/requests?${query}`, { signal: stop.signal }).then(
-      (answer) => setEarlier(answer.items),
+      (answer) => {
+        setEarlier(answer.items);
+        setProblem(undefined);
+      },
       (err: unknown) => {
         if (stop.signal.aborted) return;
         setProblem(err instanceof ApiError ? `${err.reason}: ${err.message}` : String(err));
       },
     );
     return () => stop.abort();
-  }, [namespace, name]);
+  }, [namespace, name, asked]);
 
   const all = mergeRecords(earlier, live, namespace, name);
   const needle = search.trim().toLowerCase();
@@ -97,6 +102,7 @@ export function RequestsTab({ deployment, node }: { deployment: DeploymentView; 
   return html`<section class="tab requests" data-testid="requests-tab">
     <div class="requests-bar">
       <input type="search" data-testid="request-search" placeholder="search by puid" value=${search} onInput=${(e: Event) => setSearch((e.target as HTMLInputElement).value)} />
+      <button type="button" data-testid="requests-reload" title="list again what the gateway kept (the live feed skips some under heavy load)" onClick=${() => setAsked(asked + 1)}>reload</button>
       <span class="muted" data-testid="requests-count">${shown.length} of ${all.length} requests${node === undefined ? '' : `, those that passed ${node}`}</span>
     </div>
     ${problem === undefined ? null : html`<p class="problem" data-testid="requests-problem">The requests from before this page opened could not be read (${problem}); new ones still show.</p>`}

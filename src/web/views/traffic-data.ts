@@ -151,6 +151,13 @@ export function findNode(graph: GraphNode, name: string): GraphNode | undefined 
   return undefined;
 }
 
+/** A branch's name: the router's child it sent to, or what the feed's -1 and -2 mean. */
+export function branchName(children: readonly GraphNode[], branch: number): string {
+  if (branch === -1) return 'all children';
+  if (branch === -2) return 'stopped the walk';
+  return children[branch]?.name ?? `branch ${branch}`;
+}
+
 /** The routers of the deployment seen in `samples`, their branches named by the graph's children. */
 export function routerReadings(samples: readonly TrafficSample[], namespace: string, deployment: string, predictors: readonly PredictorSpec[], window = 10): RouterReading[] {
   const keyed = new Map<string, { predictor: string; node: string; per: (RouterTraffic | undefined)[] }>();
@@ -172,7 +179,7 @@ export function routerReadings(samples: readonly TrafficSample[], namespace: str
     const latest = per.findLast((r) => r !== undefined);
     const branchIds = [...new Set(per.flatMap((r) => r?.branches.map((b) => b.branch) ?? []))].sort((a, b) => a - b);
     const chosenAt = (i: number, branch: number): number | undefined => per[i]?.branches.find((b) => b.branch === branch)?.chosen;
-    const shares: Series[] = branchIds.map((branch) => ({ key: children[branch]?.name ?? `branch ${branch}`, values: new Array<number | null>(samples.length).fill(null) }));
+    const shares: Series[] = branchIds.map((branch) => ({ key: branchName(children, branch), values: new Array<number | null>(samples.length).fill(null) }));
     for (let i = 0; i < samples.length; i++) {
       if (per[i] === undefined) continue;
       // The earliest sample of the window that has this router: counts are totals since start.
@@ -188,7 +195,7 @@ export function routerReadings(samples: readonly TrafficSample[], namespace: str
       const b = latest?.branches.find((x) => x.branch === branch) ?? { branch, chosen: 0, feedback: 0, reward: 0 };
       return {
         branch,
-        name: children[branch]?.name ?? `branch ${branch}`,
+        name: branchName(children, branch),
         chosen: b.chosen,
         share: totalChosen === 0 ? null : (100 * b.chosen) / totalChosen,
         feedback: b.feedback,

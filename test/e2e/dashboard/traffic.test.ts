@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ROOT, TRANTOR, Trantor, postJson, waitFor } from '../harness.ts';
-import { browserMissing, openDashboard, type Dashboard } from './browser.ts';
+import { browserMissing, openDashboard, type Dashboard, type InPage } from './browser.ts';
 import type { DeploymentView, PredictorSpec, TrafficSample } from '../../../src/web/index.ts';
 
 type TrafficData = typeof import('../../../src/web/views/traffic-data.ts');
@@ -96,6 +96,14 @@ async function copied(page: Page, scope: string, which: 'copy-curl' | 'copy-cli'
   return text;
 }
 
+/** GET a dashboard data path with the page's session, as the page calls it. */
+async function journal(path: string): Promise<{ items: { puid: string; status: number }[] }> {
+  const session = await dashboard.page.evaluate(() => (globalThis as unknown as InPage).localStorage.getItem('trantor.dashboard.session'));
+  const res = await fetch(`${trantor.gateway}${path}`, { headers: { authorization: `Bearer ${session}` } });
+  assert.equal(res.status, 200, await res.clone().text());
+  return (await res.json()) as { items: { puid: string; status: number }[] };
+}
+
 interface Prediction {
   data: { ndarray: number[][] };
   meta: { puid: string; requestPath: Record<string, string> };
@@ -122,6 +130,7 @@ test('the readout gives the newest second and the sums over the window, per pred
       other: d.readings(s, 'seldon', 'other'),
       onlyNode: d.readings(s, 'seldon', 'ab', 'nope').map((r) => r.key),
       last: d.lastSeconds(s, 1).map((x) => x.t),
+      names: [d.branchName([{ name: 'a' }], 0), d.branchName([], 3), d.branchName([], -1), d.branchName([], -2)],
     };
   }, { path: TRAFFIC_DATA, s: samples });
   assert.deepEqual(got.all[0], { key: 'main', kind: 'predictor', rps: 3, errors: 1, p50: 2, p99: 7, requests: 4, failed: 1, worstP99: 7 });
@@ -130,6 +139,7 @@ test('the readout gives the newest second and the sums over the window, per pred
   assert.deepEqual(got.other, []);
   assert.deepEqual(got.onlyNode, ['main']);
   assert.deepEqual(got.last, [3000]);
+  assert.deepEqual(got.names, ['a', 'branch 3', 'all children', 'stopped the walk']);
 });
 
 test("a router's shares are of the choices made in the window; its branches named by the graph's children", { skip }, async () => {
@@ -206,6 +216,13 @@ test('a request from the form is answered, appears in the inspector with its pui
   assert.equal(await detail.locator('[data-testid=detail-logs]').getAttribute('href'), `#/deployments/seldon/iris-model/logs/${puid}`);
   await page.locator('[data-testid=request-search]').fill('no-such-puid');
   await page.locator('[data-testid=requests-none]').waitFor();
+  // The journal lists it too (what "reload" and a newly opened tab show), not only the live feed.
+  await page.locator('[data-testid=request-search]').fill(puid);
+  await page.click('[data-testid=requests-reload]');
+  await row.waitFor();
+  const listed = await journal(`/dashboard/api/requests?puid=${puid}`);
+  assert.equal(listed.items.length, 1);
+  assert.equal(listed.items[0]!.status, 200);
 
   // The traffic readout counts it within a few seconds, the chart drawn by one uPlot all along.
   await page.click('[data-testid=tab-traffic]');
