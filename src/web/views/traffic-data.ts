@@ -106,8 +106,9 @@ function readingOf(kind: Reading['kind'], series: { key: string; rps: Values; er
     errors: series.errors[last] ?? 0,
     p50: series.p50[last] ?? null,
     p99: series.p99[last] ?? null,
-    requests: sum(series.rps),
-    failed: sum(series.errors),
+    // Whole requests: a second's rate can be a fraction (a request at a second's edge).
+    requests: Math.round(sum(series.rps)),
+    failed: Math.round(sum(series.errors)),
     worstP99: worst,
   };
 }

@@ -151,11 +151,11 @@ export function TryTab({ deployment, node }: { deployment: DeploymentView; node?
 
 function TryForm({ deployment, node }: { deployment: DeploymentView; node?: string | undefined }) {
   const view = useStore(overview);
-  const recent = useStore(requests);
   const protocol = protocolOf(deployment);
   const { namespace, name } = deployment.metadata;
   const gateway = view?.gatewayUrl ?? location.origin;
-  const [text, setText] = useState(() => exampleFor(deployment, recent));
+  // Read once: the form does not redraw for every request the feed reports.
+  const [text, setText] = useState(() => exampleFor(deployment, requests.value));
   const [mode, setMode] = useState<SendMode>('json');
   // The event id of the next CloudEvent, fixed until it is sent so the copied curl line matches.
   const [eventId, setEventId] = useState(newId);
