@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { ROOT, Trantor, postJson } from '../test/e2e/harness.ts';
+import { ROOT, Trantor, postJson, waitFor } from '../test/e2e/harness.ts';
 import { openDashboard } from '../test/e2e/dashboard/browser.ts';
 
 const OUT = join(ROOT, 'docs', 'dashboard');
@@ -26,24 +26,49 @@ interface Shot {
 }
 
 const SHOTS: Shot[] = [
-  { file: 'overview.png', hash: '#/', ready: 'text=iris-abtest' },
-  { file: 'graph.png', hash: '#/deployments/default/iris-abtest/graph', ready: 'svg' },
-  { file: 'traffic.png', hash: '#/deployments/default/iris-abtest/traffic', ready: 'canvas' },
+  { file: 'overview.png', hash: '#/', ready: '[data-testid=overview-deployments] >> text=iris-abtest' },
+  {
+    file: 'graph.png',
+    hash: '#/deployments/default/iris-abtest/graph',
+    ready: '[data-testid=node-default-ab-test]',
+    act: async (page) => {
+      await page.click('[data-testid=node-default-iris-proba]');
+      await page.waitForSelector('[data-testid=node-parameters]');
+    },
+  },
+  { file: 'traffic.png', hash: '#/deployments/default/iris-abtest/traffic', ready: '[data-testid=traffic-tab] canvas' },
   {
     file: 'try.png',
     hash: '#/deployments/seldon/iris-model/try',
-    ready: 'textarea',
+    ready: '[data-testid=try-send]',
     act: async (page) => {
-      await page.getByRole('button', { name: /^send/i }).first().click();
-      await page.waitForSelector('text=/puid/i');
+      await page.click('[data-testid=try-send]');
+      await page.waitForSelector('[data-testid=answer-puid]');
     },
   },
-  { file: 'requests.png', hash: '#/deployments/default/iris-abtest/requests', ready: 'table' },
-  { file: 'logs.png', hash: '#/deployments/seldon/iris-model/logs', ready: 'text=/classifier/' },
-  { file: 'rollout.png', hash: '#/deployments/seldon/iris-model/rollout' },
-  { file: 'manifest.png', hash: '#/deployments/seldon/iris-model/manifest', ready: 'textarea' },
-  { file: 'eventing.png', hash: '#/eventing/default/default', ready: 'text=seldon-eventing-sklearn-trigger' },
-  { file: 'apply.png', hash: '#/apply', ready: 'textarea' },
+  {
+    file: 'requests.png',
+    hash: '#/deployments/default/iris-abtest/requests',
+    ready: '[data-testid=request-row]',
+    act: async (page) => {
+      await page.click('[data-testid=request-row]');
+      await page.waitForSelector('[data-testid=request-detail]');
+    },
+  },
+  { file: 'logs.png', hash: '#/deployments/seldon/iris-model/logs', ready: '[data-testid=log-line]' },
+  { file: 'rollout.png', hash: '#/deployments/default/canary/rollout', ready: '[data-testid=rollout-tab]' },
+  { file: 'manifest.png', hash: '#/deployments/seldon/iris-model/manifest', ready: '[data-testid=manifest-check]' },
+  {
+    file: 'eventing.png',
+    hash: '#/eventing/default/default',
+    ready: '[data-testid=event-row]:has-text("screenshot-1")',
+    act: async (page) => {
+      // The event sent, not the reply the deployment published back to the broker.
+      await page.click('[data-testid=event-row]:has-text("screenshot-1")');
+      await page.waitForSelector('[data-testid=delivery-attempt]');
+    },
+  },
+  { file: 'apply.png', hash: '#/apply', ready: '[data-testid=manifest-check]' },
 ];
 
 async function main(): Promise<void> {
@@ -53,16 +78,18 @@ async function main(): Promise<void> {
     await trantor.up();
     const broker = join(trantor.home, 'broker.yaml');
     writeFileSync(broker, BROKER);
-    for (const file of [join(ROOT, 'examples/iris/iris.yaml'), join(ROOT, 'examples/graphs/abtest.yaml'), join(ROOT, 'examples/eventing/iris-deployment.yaml'), broker, join(ROOT, 'examples/eventing/seldon-trigger.yaml')]) {
+    for (const file of [join(ROOT, 'examples/iris/iris.yaml'), join(ROOT, 'examples/graphs/abtest.yaml'), join(ROOT, 'examples/graphs/traffic.yaml'), join(ROOT, 'examples/eventing/iris-deployment.yaml'), broker, join(ROOT, 'examples/eventing/seldon-trigger.yaml')]) {
       trantor.applyAndWait(file);
     }
     const dashboard = await openDashboard(trantor, { viewport: { width: 1280, height: 860 } });
     // Traffic while the page is open, so the charts and the inspector have something to show.
     const rows = [[5.1, 3.5, 1.4, 0.2], [6.2, 2.9, 4.3, 1.3], [7.7, 3.0, 6.1, 2.3]];
-    for (let i = 0; i < 30; i++) {
+    // Paced over ten seconds, so the charts have a line rather than a point.
+    for (let i = 0; i < 100; i++) {
       const row = rows[i % rows.length]!;
       await postJson(trantor.url('default', 'iris-abtest'), { data: { ndarray: [row] } });
       await postJson(trantor.url('seldon', 'iris-model'), { data: { ndarray: [row] } });
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const event = await fetch(`${trantor.gateway}/default/default`, {
       method: 'POST',
@@ -70,6 +97,7 @@ async function main(): Promise<void> {
       body: JSON.stringify({ data: { ndarray: [[5.1, 3.5, 1.4, 0.2]] } }),
     });
     if (event.status >= 300) throw new Error(`the broker answered ${event.status}`);
+    await waitFor('the event delivered to iris-deployment', () => trantor.cli(['get', 'triggers', '-o', 'jsonpath={.items[0].status.deliveries.delivered}']).stdout.trim() === '1', 30_000);
 
     const page = dashboard.page;
     for (const shot of SHOTS) {

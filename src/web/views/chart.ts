@@ -49,7 +49,8 @@ export function Chart({ testid, title, unit, times, lines, height = 170, groupOf
       height,
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+      // One sample has no span: uPlot would stretch the axis over years; show the minute before it instead.
+      scales: { x: { time: true, range: (_u, min, max) => (max - min < 1 ? [max - 60, max] : [min, max]) }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
       axes: [{}, { label: unit, size: 56 }],
       series: [
         {},
