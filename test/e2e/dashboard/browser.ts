@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { Trantor } from '../harness.ts';
+import { Trantor } from '../harness.ts';
 
 /**
  * The page's globals that the tests' in-page functions (`page.waitForFunction`, `page.evaluate`) read.
@@ -72,4 +72,20 @@ export async function openDashboard(trantor: Trantor, options: { viewport?: { wi
     loginLink,
     close: () => browser.close(),
   };
+}
+
+/**
+ * A test file's setup: `trantor up` in a fresh home, `prepare` (the manifests the file needs), then
+ * the dashboard opened logged in. `closeAll` in the file's `after` stops both, whatever was reached.
+ */
+export async function upWithDashboard(prepare: (trantor: Trantor) => void | Promise<void>, options: { viewport?: { width: number; height: number } } = {}): Promise<{ trantor: Trantor; dashboard: Dashboard }> {
+  const trantor = new Trantor();
+  await trantor.up();
+  await prepare(trantor);
+  return { trantor, dashboard: await openDashboard(trantor, options) };
+}
+
+export async function closeAll(trantor: Trantor | undefined, dashboard: Dashboard | undefined): Promise<void> {
+  await dashboard?.close();
+  await trantor?.close();
 }

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ROOT, Trantor } from '../harness.ts';
-import { browserMissing, openDashboard, type Dashboard, type InPage } from './browser.ts';
+import { browserMissing, closeAll, upWithDashboard, type Dashboard, type InPage } from './browser.ts';
 
 const skip = browserMissing();
 const COUNT = 50;
@@ -34,18 +34,14 @@ let dashboard: Dashboard;
 
 before(async () => {
   if (skip !== undefined) return;
-  trantor = new Trantor();
-  await trantor.up();
-  const file = join(trantor.home, 'fifty.yaml');
-  writeFileSync(file, names.map(noop).join('---\n'));
-  trantor.applyAndWait(file);
-  dashboard = await openDashboard(trantor);
+  ({ trantor, dashboard } = await upWithDashboard((up) => {
+    const file = join(up.home, 'fifty.yaml');
+    writeFileSync(file, names.map(noop).join('---\n'));
+    up.applyAndWait(file);
+  }));
 });
 
-after(async () => {
-  await dashboard?.close();
-  await trantor?.close();
-});
+after(() => closeAll(trantor, dashboard));
 
 /** Whether every one of `names` is on the page. */
 function allShown(expected: readonly string[]): boolean {

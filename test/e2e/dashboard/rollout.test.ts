@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ROOT, Trantor, waitFor } from '../harness.ts';
-import { browserMissing, openDashboard, type Dashboard } from './browser.ts';
+import { browserMissing, closeAll, upWithDashboard, type Dashboard } from './browser.ts';
 import { apportion, applyCommand, diffCounts, folded, lineDiff, manifestOfView, problems, promote, setShadow, setWeight, sharesOf, toYaml, withShares } from '../../../src/web/testing.ts';
 
 test('weights: moving one shares the rest in proportion, whole numbers, summing to 100', () => {
@@ -87,16 +87,10 @@ let dashboard: Dashboard;
 
 before(async () => {
   if (skip !== undefined) return;
-  trantor = new Trantor();
-  await trantor.up();
   // A canary: predictors main and canary, 75 / 25.
-  trantor.applyAndWait(join(ROOT, 'examples', 'graphs', 'traffic.yaml'));
-  dashboard = await openDashboard(trantor);
+  ({ trantor, dashboard } = await upWithDashboard((up) => up.applyAndWait(join(ROOT, 'examples', 'graphs', 'traffic.yaml'))));
 });
-after(async () => {
-  await dashboard?.close();
-  await trantor?.close();
-});
+after(() => closeAll(trantor, dashboard));
 
 interface StoredDeployment {
   spec: { predictors: { name: string; traffic?: number; shadow?: boolean }[] };

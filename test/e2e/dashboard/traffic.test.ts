@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ROOT, TRANTOR, Trantor, postJson, waitFor } from '../harness.ts';
-import { browserMissing, openDashboard, type Dashboard, type InPage } from './browser.ts';
+import { browserMissing, closeAll, upWithDashboard, type Dashboard, type InPage } from './browser.ts';
 import type { DeploymentView, PredictorSpec, TrafficSample } from '../../../src/web/index.ts';
 
 type TrafficData = typeof import('../../../src/web/views/traffic-data.ts');
@@ -41,18 +41,15 @@ let dashboard: Dashboard;
 
 before(async () => {
   if (skip !== undefined) return;
-  trantor = new Trantor();
-  await trantor.up();
-  trantor.applyAndWait(join(ROOT, 'examples', 'iris', 'iris.yaml'));
-  trantor.applyAndWait(join(ROOT, 'examples', 'iris', 'iris-v2.yaml'));
-  trantor.applyAndWait(join(ROOT, 'examples', 'graphs', 'abtest.yaml'));
-  dashboard = await openDashboard(trantor, { viewport: { width: 1400, height: 1000 } });
+  ({ trantor, dashboard } = await upWithDashboard(
+    (up) => {
+      for (const example of ['iris/iris.yaml', 'iris/iris-v2.yaml', 'graphs/abtest.yaml']) up.applyAndWait(join(ROOT, 'examples', example));
+    },
+    { viewport: { width: 1400, height: 1000 } },
+  ));
 });
 
-after(async () => {
-  await dashboard?.close();
-  await trantor?.close();
-});
+after(() => closeAll(trantor, dashboard));
 
 /**
  * Mounts the tabs by themselves in a box of their own on the logged-in page (same modules, so the

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ControlPlaneClient } from '../../../src/client/index.ts';
 import { ROOT, Trantor } from '../harness.ts';
-import { browserMissing, openDashboard, type Dashboard } from './browser.ts';
+import { browserMissing, closeAll, upWithDashboard, type Dashboard } from './browser.ts';
 
 const skip = browserMissing();
 
@@ -47,20 +47,19 @@ let dashboard: Dashboard;
 
 before(async () => {
   if (skip !== undefined) return;
-  trantor = new Trantor();
-  await trantor.up();
-  const applied = await Promise.all(EXAMPLES.map((file) => trantor.cliAsync(['apply', '-f', file, '--wait', '--timeout', '120s'])));
-  applied.forEach((r, i) => assert.equal(r.code, 0, `${EXAMPLES[i]}: ${r.stderr}`));
-  const broken = join(trantor.home, 'broken.yaml');
-  writeFileSync(broken, BROKEN);
-  assert.equal(trantor.cli(['apply', '-f', broken]).code, 0);
-  dashboard = await openDashboard(trantor, { viewport: { width: 1400, height: 1000 } });
+  ({ trantor, dashboard } = await upWithDashboard(
+    async (up) => {
+      const applied = await Promise.all(EXAMPLES.map((file) => up.cliAsync(['apply', '-f', file, '--wait', '--timeout', '120s'])));
+      applied.forEach((r, i) => assert.equal(r.code, 0, `${EXAMPLES[i]}: ${r.stderr}`));
+      const broken = join(up.home, 'broken.yaml');
+      writeFileSync(broken, BROKEN);
+      assert.equal(up.cli(['apply', '-f', broken]).code, 0);
+    },
+    { viewport: { width: 1400, height: 1000 } },
+  ));
 });
 
-after(async () => {
-  await dashboard?.close();
-  await trantor?.close();
-});
+after(() => closeAll(trantor, dashboard));
 
 async function go(hash: string): Promise<void> {
   await dashboard.page.evaluate((h) => {
