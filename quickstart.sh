@@ -67,6 +67,7 @@ The iris model is served at:
 Try it:
   curl -X POST $url -H 'Content-Type: application/json' -d '{"data":{"ndarray":[[1,2,3,4]]}}'
 API docs: $gateway/seldon/seldon/iris-model/api/v1.0/doc/
+The dashboard, at $gateway/: node bin/trantor.js dashboard   (opens it logged in; --no-open prints the link)
 Stop the control plane with: kill \$(node -p "require('$TRANTOR_HOME/control-plane.json').pid")
 DONE
 echo "$url"

@@ -185,3 +185,19 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/** The example no-op TypeScript model, served inside the control plane (no process to wait for). */
+export function inProcessNoop(namespace: string, name: string): string {
+  return `apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: ${name}, namespace: ${namespace}, annotations: {trantor.io/in-process: "true"}}
+spec:
+  predictors:
+  - name: default
+    graph: {name: noop, type: MODEL}
+    componentSpecs:
+    - spec:
+        containers:
+        - {name: noop, command: [trantor-node-microservice, NoopModel], args: [--service-type, MODEL], workingDir: ${JSON.stringify(join(ROOT, 'examples', 'noop-ts'))}}
+`;
+}

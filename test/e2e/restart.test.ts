@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ROOT, TRANTOR, Trantor, postJson, startEventRecorder } from './harness.ts';
+import { TRANTOR, Trantor, inProcessNoop, postJson, startEventRecorder } from './harness.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 after(async () => {
@@ -32,22 +32,6 @@ async function until(check: () => boolean, what: string, timeoutMs = 30_000): Pr
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
-}
-
-/** The example no-op TypeScript model, served inside the control plane (no process to wait for). */
-function inProcessNoop(namespace: string, name: string): string {
-  return `apiVersion: machinelearning.seldon.io/v1
-kind: SeldonDeployment
-metadata: {name: ${name}, namespace: ${namespace}, annotations: {trantor.io/in-process: "true"}}
-spec:
-  predictors:
-  - name: default
-    graph: {name: noop, type: MODEL}
-    componentSpecs:
-    - spec:
-        containers:
-        - {name: noop, command: [trantor-node-microservice, NoopModel], args: [--service-type, MODEL], workingDir: ${JSON.stringify(join(ROOT, 'examples', 'noop-ts'))}}
-`;
 }
 
 /** The state letter of a process (R, S, Z …) from /proc, or undefined once it is gone. */

@@ -7,26 +7,11 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ROOT, Trantor } from '../harness.ts';
+import { inProcessNoop, type Trantor } from '../harness.ts';
 import { browserMissing, closeAll, upWithDashboard, type Dashboard, type InPage } from './browser.ts';
 
 const skip = browserMissing();
 const COUNT = 50;
-
-function noop(name: string): string {
-  return `apiVersion: machinelearning.seldon.io/v1
-kind: SeldonDeployment
-metadata: {name: ${name}, namespace: perf, annotations: {trantor.io/in-process: "true"}}
-spec:
-  predictors:
-  - name: default
-    graph: {name: noop, type: MODEL}
-    componentSpecs:
-    - spec:
-        containers:
-        - {name: noop, command: [trantor-node-microservice, NoopModel], args: [--service-type, MODEL], workingDir: ${JSON.stringify(join(ROOT, 'examples', 'noop-ts'))}}
-`;
-}
 
 const names = Array.from({ length: COUNT }, (_, i) => `noop-${String(i).padStart(2, '0')}`);
 let trantor: Trantor;
@@ -36,7 +21,7 @@ before(async () => {
   if (skip !== undefined) return;
   ({ trantor, dashboard } = await upWithDashboard((up) => {
     const file = join(up.home, 'fifty.yaml');
-    writeFileSync(file, names.map(noop).join('---\n'));
+    writeFileSync(file, names.map((name) => inProcessNoop('perf', name)).join('---\n'));
     up.applyAndWait(file);
   }));
 });
@@ -73,7 +58,7 @@ test('a deployment applied is on screen within 1 s, and gone within 1 s of its d
   const headers = { authorization: `Bearer ${session}` };
 
   const applied = Date.now();
-  const res = await fetch(`${trantor.gateway}/dashboard/api/v1/apply`, { method: 'POST', headers: { ...headers, 'content-type': 'application/yaml' }, body: noop('late-comer') });
+  const res = await fetch(`${trantor.gateway}/dashboard/api/v1/apply`, { method: 'POST', headers: { ...headers, 'content-type': 'application/yaml' }, body: inProcessNoop('perf', 'late-comer') });
   assert.equal(res.status, 200, await res.text());
   await page.waitForFunction(allShown, ['late-comer'], { timeout: 5000, polling: 'raf' });
   const shown = Date.now() - applied;
