@@ -109,7 +109,7 @@ export function formatComparison(rows: readonly ComparisonRow[], info: { ref: st
     const ratio = median(r.current) / median(r.baseline);
     const rounds = (values: number[]): string => values.map((v) => Math.round(v)).join(', ');
     lines.push(
-      `| ${r.name} | ${Math.round(median(r.current))} | ${Math.round(median(r.baseline))} | ${ratio.toFixed(3)} | ${median(r.currentP99)} | ${median(r.baselineP99)} | ${rounds(r.current)} | ${rounds(r.baseline)} |`,
+      `| ${r.name} | ${Math.round(median(r.current))} | ${Math.round(median(r.baseline))} | ${ratio.toFixed(3)} | ${median(r.currentP99).toFixed(2)} | ${median(r.baselineP99).toFixed(2)} | ${rounds(r.current)} | ${rounds(r.baseline)} |`,
     );
     verdicts.push(`- ${r.name}: ${(100 * ratio).toFixed(1)}% of the baseline (target ≥ ${100 * BASELINE_TARGET.minRatio}%): ${ratio >= BASELINE_TARGET.minRatio ? '**met**' : '**not met**'}`);
   }
