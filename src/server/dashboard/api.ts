@@ -30,6 +30,7 @@ export interface DeliveryQuery {
   namespace?: string;
   broker?: string;
   eventId?: string;
+  /** At most this many, the newest. */
   limit?: number;
 }
 

@@ -5,18 +5,10 @@
  * `capacity`; each holds at most the first 2 KiB of its answer (the broker cuts it).
  */
 import type { DeliveryRecord } from '../../web/index.ts';
+import type { DeliveryQuery } from './api.ts';
 
 /** How many attempts a journal keeps unless told otherwise. */
 export const DELIVERIES_KEPT = 500;
-
-/** What `GET /dashboard/api/deliveries?namespace=&broker=&eventId=&limit=` asks for. */
-export interface DeliveryJournalQuery {
-  namespace?: string;
-  broker?: string;
-  eventId?: string;
-  /** At most this many, the newest. */
-  limit?: number;
-}
 
 export class DeliveryJournal {
   readonly #capacity: number;
@@ -47,7 +39,7 @@ export class DeliveryJournal {
   }
 
   /** The attempts kept that match every field the query gives, oldest first. */
-  list(query: DeliveryJournalQuery = {}): DeliveryRecord[] {
+  list(query: DeliveryQuery = {}): DeliveryRecord[] {
     const { namespace, broker, eventId, limit } = query;
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new RangeError(`limit must be a whole number of attempts, got ${limit}`);
     const ordered = this.#ring.length < this.#capacity ? this.#ring : [...this.#ring.slice(this.#next), ...this.#ring.slice(0, this.#next)];
