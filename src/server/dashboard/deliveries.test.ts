@@ -46,7 +46,7 @@ test('subscribers hear each attempt as it is recorded, until they stop', () => {
 });
 
 test('a journal that could keep nothing is refused', () => {
-  assert.throws(() => new DeliveryJournal(0), /keeps at least 1 attempt, got 0/);
+  assert.throws(() => new DeliveryJournal(0), /a journal keeps at least 1 attempt, got 0/);
 });
 
 test("the journal takes the broker's attempt reports as they are", () => {

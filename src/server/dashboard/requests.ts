@@ -19,6 +19,7 @@
 import type { RequestTap, TappedRequest } from '../../gateway/index.ts';
 import type { RequestRecord } from '../../web/index.ts';
 import type { RequestQuery } from './api.ts';
+import { Listeners, Ring } from './ring.ts';
 
 /** How much of each body a record keeps: 16 KiB (bytes of a body read as bytes, characters of one read as text). */
 export const BODY_LIMIT = 16 * 1024;
@@ -84,10 +85,8 @@ export class RequestJournal implements RequestTap {
   readonly capacity: number;
   private readonly maxRecordsPerSecond: number;
   private readonly maxEventsPerSecond: number;
-  private readonly records: (RequestRecord | undefined)[];
-  /** How many were ever recorded; the next goes at `written % capacity`. */
-  private written = 0;
-  private readonly listeners = new Set<RequestListener>();
+  private readonly records: Ring<RequestRecord>;
+  private readonly listeners = new Listeners<RequestRecord>();
   /** What is left of this second's records and events; 0 while no one listens. */
   private recordsLeft = 0;
   private eventsLeft = 0;
@@ -95,9 +94,9 @@ export class RequestJournal implements RequestTap {
 
   constructor(options: RequestJournalOptions = {}) {
     this.capacity = wholeNumber('capacity', options.capacity ?? DEFAULT_CAPACITY, 1);
+    this.records = new Ring(this.capacity, 'request');
     this.maxRecordsPerSecond = wholeNumber('maxRecordsPerSecond', options.maxRecordsPerSecond ?? DEFAULT_MAX_RECORDS_PER_SECOND, 1);
     this.maxEventsPerSecond = wholeNumber('maxEventsPerSecond', options.maxEventsPerSecond ?? DEFAULT_MAX_EVENTS_PER_SECOND, 0);
-    this.records = new Array<RequestRecord | undefined>(this.capacity);
   }
 
   /**
@@ -113,7 +112,7 @@ export class RequestJournal implements RequestTap {
    * the returned function is called. While anyone listens, a timer renews the shares each second.
    */
   subscribe(listener: RequestListener): () => void {
-    this.listeners.add(listener);
+    const remove = this.listeners.add(listener);
     if (this.timer === undefined) {
       this.renew();
       this.timer = setInterval(() => this.renew(), 1000);
@@ -121,7 +120,7 @@ export class RequestJournal implements RequestTap {
       this.timer.unref();
     }
     return () => {
-      this.listeners.delete(listener);
+      remove();
       if (this.listeners.size === 0 && this.timer !== undefined) {
         clearInterval(this.timer);
         this.timer = undefined;
@@ -133,18 +132,11 @@ export class RequestJournal implements RequestTap {
 
   record(request: TappedRequest): void {
     const record = recordOf(request);
-    this.records[this.written % this.capacity] = record;
-    this.written += 1;
+    this.records.push(record);
     this.recordsLeft -= 1;
     if (this.eventsLeft <= 0) return;
     this.eventsLeft -= 1;
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(record);
-      } catch {
-        // One listener's failure is its own.
-      }
-    }
+    this.listeners.tell(record);
   }
 
   /** The records that match every given field, newest first, at most `limit` (all it keeps when absent). */
@@ -152,9 +144,8 @@ export class RequestJournal implements RequestTap {
     const { puid, namespace, deployment } = query;
     const limit = wholeNumber('limit', query.limit ?? this.capacity, 1);
     const found: RequestRecord[] = [];
-    const oldest = Math.max(0, this.written - this.capacity);
-    for (let i = this.written - 1; i >= oldest && found.length < limit; i--) {
-      const record = this.records[i % this.capacity]!;
+    for (const record of this.records.newestFirst()) {
+      if (found.length >= limit) break;
       if (puid !== undefined && record.puid !== puid) continue;
       if (namespace !== undefined && record.namespace !== namespace) continue;
       if (deployment !== undefined && record.deployment !== deployment) continue;
