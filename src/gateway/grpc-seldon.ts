@@ -4,7 +4,7 @@
  * REST checks it, the traffic split and shadows, the puid from metadata or `meta.puid`, feedback
  * to the predictor whose graph holds the response's requestPath, metadata from the primary.
  */
-import { TrantorError, fromProto, parseSeldonMessage, toProto, isPuid } from '../protocol/index.ts';
+import { TrantorError, fromProto, parseSeldonMessage, stringifyJson, toProto, isPuid } from '../protocol/index.ts';
 import type { SeldonMessage, SeldonProtoKind, SeldonProtoMessages } from '../protocol/index.ts';
 import type { CallLimits } from '../executor/index.ts';
 import type { GatewayPredictor } from './predictor.ts';
@@ -26,6 +26,23 @@ function encodeAnswer<K extends SeldonProtoKind>(kind: K, value: SeldonProtoMess
 export function servingPredictor(entry: DeploymentEntry, chosen: GatewayPredictor | undefined): GatewayPredictor {
   if (chosen === undefined) throw new TrantorError('UNAVAILABLE', `SeldonDeployment ${entry.namespace}/${entry.name} has no predictor to serve it`);
   return chosen;
+}
+
+/** The request tap's view of a call (when it was tapped): its message as JSON, and the predictor it went to. */
+function tapCall(exchange: GrpcExchange, predictor: GatewayPredictor, message: unknown): void {
+  const tap = exchange.tap;
+  if (tap === undefined) return;
+  tap.predictor = predictor.name;
+  tap.request = stringifyJson(message);
+}
+
+/** The request tap's view of the answer: as JSON, and the path its prediction took. */
+function tapAnswer(exchange: GrpcExchange, reply: SeldonMessage): void {
+  const tap = exchange.tap;
+  if (tap === undefined) return;
+  tap.response = stringifyJson(reply);
+  const path = reply.meta?.requestPath;
+  if (path !== undefined) tap.requestPath = path;
 }
 
 export function seldonServiceImplementation(gateway: GrpcGateway): Readonly<Record<string, UnaryWork>> {
@@ -55,7 +72,10 @@ export function seldonServiceImplementation(gateway: GrpcGateway): Readonly<Reco
       exchange.meter = executor.metrics;
       const limits = gateway.limits(exchange);
       for (const copy of split.shadows) shadow(copy, message, exchange.puid, limits);
-      return encodeAnswer('SeldonMessage', await executor.predict(message, exchange.puid, limits));
+      tapCall(exchange, executor, message);
+      const reply = await executor.predict(message, exchange.puid, limits);
+      tapAnswer(exchange, reply);
+      return encodeAnswer('SeldonMessage', reply);
     },
 
     async SendFeedback(exchange, request) {
@@ -69,7 +89,10 @@ export function seldonServiceImplementation(gateway: GrpcGateway): Readonly<Reco
       const visited = path === undefined ? [] : Object.keys(path);
       const executor = servingPredictor(entry, (visited.length > 0 ? split.serving.find((e) => visited.every((n) => e.plan.nodes.has(n))) : undefined) ?? split.pick());
       exchange.meter = executor.metrics;
-      return encodeAnswer('SeldonMessage', await executor.feedback(feedback, exchange.puid, gateway.limits(exchange)));
+      tapCall(exchange, executor, feedback);
+      const reply = await executor.feedback(feedback, exchange.puid, gateway.limits(exchange));
+      tapAnswer(exchange, reply);
+      return encodeAnswer('SeldonMessage', reply);
     },
 
     async ModelMetadata(exchange, request) {

@@ -6,8 +6,8 @@
  * has no V2 face: UNIMPLEMENTED, naming `protocol: v2`.
  */
 import { packageVersion } from '../manifest/index.ts';
-import { TrantorError, decodeModelInferRequest, encodeModelInferResponse, encodeModelMetadataResponse, encodeServerMetadataResponse, decodeV2Message, encodeV2Message } from '../protocol/index.ts';
-import type { V2DecodedBody, V2InferenceRequest } from '../protocol/index.ts';
+import { TrantorError, stringifyJson, encodeV2Request, encodeV2Response, decodeModelInferRequest, encodeModelInferResponse, encodeModelMetadataResponse, encodeServerMetadataResponse, decodeV2Message, encodeV2Message } from '../protocol/index.ts';
+import type { V2DecodedBody, V2InferenceRequest, V2InferenceResponse, V2Tensor } from '../protocol/index.ts';
 import type { GatewayPredictor, V2Predictor } from './predictor.ts';
 import type { GrpcExchange, GrpcGateway, UnaryWork } from './grpc.ts';
 import type { DeploymentEntry } from './deployments.ts';
@@ -28,6 +28,33 @@ function modelOf(fields: Record<string, unknown>, field = 'name'): { name: strin
   if (typeof name !== 'string' || name === '') throw new TrantorError('BAD_PAYLOAD', `${field}: expected the model's name (a graph node)`);
   const version = fields[field === 'name' ? 'version' : 'model_version'];
   return { name, version: typeof version === 'string' && version !== '' ? version : undefined };
+}
+
+/**
+ * The most elements a tapped call's tensors are written out with, as REST's JSON `data`; past it
+ * the inspector gets each tensor's name, shape and datatype, and no call spends its time writing
+ * a large tensor as text that the inspector would cut at 16 KiB.
+ */
+const TAPPED_ELEMENTS = 4096;
+
+function withinTapLimit(tensors: readonly V2Tensor[]): boolean {
+  let count = 0;
+  for (const tensor of tensors) count += tensor.values.length;
+  return count <= TAPPED_ELEMENTS;
+}
+
+/** A tapped ModelInfer request as V2 REST's JSON body, its tensors in `data` (within TAPPED_ELEMENTS). */
+function tappedRequest(body: V2DecodedBody<V2InferenceRequest>): string | Uint8Array {
+  if (!withinTapLimit(body.tensors)) return stringifyJson(body.message);
+  const { inputs: _listed, ...fields } = body.message;
+  return encodeV2Request(fields, body.tensors, () => false).body;
+}
+
+/** A ModelInfer answer as V2 REST's JSON body, likewise. */
+function tappedResponse(answer: V2DecodedBody<V2InferenceResponse>): string | Uint8Array {
+  if (!withinTapLimit(answer.tensors)) return stringifyJson(answer.message);
+  const { outputs: _listed, ...fields } = answer.message;
+  return encodeV2Response(fields, answer.tensors, () => false).body;
 }
 
 export function v2ServiceImplementation(gateway: GrpcGateway): Readonly<Record<string, UnaryWork>> {
@@ -81,7 +108,12 @@ export function v2ServiceImplementation(gateway: GrpcGateway): Readonly<Record<s
       const v2 = v2Of(entry, predictor);
       const body: V2DecodedBody<V2InferenceRequest> = { message: decoded.message, tensors: decoded.tensors };
       for (const copy of split.shadows) shadow(entry, copy, model, body, exchange);
+      if (exchange.tap !== undefined) {
+        exchange.tap.predictor = predictor.name;
+        exchange.tap.request = tappedRequest(body);
+      }
       const answer = await v2.infer(model.name, model.version, body, exchange.puid, gateway.limits(exchange));
+      if (exchange.tap !== undefined) exchange.tap.response = tappedResponse(answer);
       const { outputs: _listed, ...fields } = answer.message;
       return encodeModelInferResponse(fields, answer.tensors);
     },

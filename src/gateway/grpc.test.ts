@@ -16,6 +16,7 @@ import { askReflection } from '../grpc/testing.ts';
 import { createGateway, type Gateway, type GatewayOptions } from './server.ts';
 import { MapDeploymentTable } from './testing.ts';
 import type { GatewayPredictor, V2Predictor } from './predictor.ts';
+import type { RequestTap, TappedRequest } from './request-tap.ts';
 
 // ---- the deployments: real executors over in-process components, and a real V2 predictor ----
 
@@ -375,6 +376,62 @@ function healthCheck(service: string): Promise<number> {
   const response = schema.lookupType('HealthCheckResponse');
   return callBytes('/grpc.health.v1.Health/Check', request.encode({ service }).finish(), {}).then(({ value }) => (response.decode(value) as unknown as { status: number }).status);
 }
+
+// ---- the dashboard's request inspector ----
+
+/** A RequestTap that keeps what it is handed, while `active`. */
+class KeepingTap implements RequestTap {
+  active = true;
+  readonly kept: TappedRequest[] = [];
+  record(request: TappedRequest): void {
+    this.kept.push(request);
+  }
+}
+
+const asText = (body: string | Uint8Array): string => (typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
+
+test('the request tap gets Predict, SendFeedback and ModelInfer calls as JSON, with their gRPC status; not other methods, nor while inactive', async () => {
+  const tap = new KeepingTap();
+  const tapped = await startGateway({ requestTap: tap });
+  const via = clientOf(`127.0.0.1:${tapped.port}`);
+  const message = { data: { ndarray: [[1, 2, 3, 4]] } };
+  const { value } = await predict(message, { ...SELDON, 'seldon-puid': 'tap-1' }, {}, via);
+  const [record] = tap.kept;
+  assert.ok(record !== undefined);
+  assert.deepEqual(
+    { puid: record.puid, namespace: record.namespace, deployment: record.deployment, predictor: record.predictor, method: record.method, path: record.path, status: record.status, grpcStatus: record.grpcStatus },
+    { puid: 'tap-1', namespace: 'seldon', deployment: 'iris', predictor: 'default', method: 'gRPC', path: '/seldon.protos.Seldon/Predict', status: 200, grpcStatus: 'OK' },
+  );
+  assert.deepEqual(JSON.parse(asText(record.request)), message);
+  // The answer before its protobuf form, which leaves out empty fields (tags, routing, metrics).
+  const answered = JSON.parse(asText(record.response)) as SeldonMessage;
+  assert.deepEqual(answered.data, value.data);
+  assert.deepEqual(answered.meta?.requestPath, value.meta?.requestPath);
+  assert.deepEqual(record.requestPath, value.meta?.requestPath);
+  assert.ok(record.latencyMs >= 0);
+
+  await seldonCall('SendFeedback', 'Feedback', { request: message, response: value, reward: 1 }, 'SeldonMessage', SELDON, {}, via);
+  assert.equal(tap.kept[1]?.path, '/seldon.protos.Seldon/SendFeedback');
+  assert.equal((JSON.parse(asText(tap.kept[1]!.request)) as Feedback).reward, 1);
+
+  const refused = { data: { tensor: { shape: [2, 2], values: [1, 2, 3] } } };
+  const failure = await failsWith(predict(refused, { seldon: 'echo' }, {}, via), grpc.status.INVALID_ARGUMENT, /tensor/);
+  const failed = tap.kept[2]!;
+  assert.deepEqual({ status: failed.status, grpcStatus: failed.grpcStatus, deployment: failed.deployment }, { status: 400, grpcStatus: 'INVALID_ARGUMENT', deployment: 'echo' });
+  assert.equal(asText(failed.response), `INVALID_ARGUMENT: ${failure.details}`);
+
+  const infer = encodeModelInferRequest({ name: 'sum' }, { id: 'tap-v2' }, [{ name: 'x', datatype: 'FP32', shape: [1, 4], values: new Float32Array([1, 2, 3, 4.5]) }]);
+  await callBytes('/inference.GRPCInferenceService/ModelInfer', infer, V2, {}, via);
+  const inferred = tap.kept[3]!;
+  assert.equal(inferred.path, '/inference.GRPCInferenceService/ModelInfer');
+  assert.deepEqual(JSON.parse(asText(inferred.request)), { id: 'tap-v2', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4.5] }] });
+  assert.deepEqual((JSON.parse(asText(inferred.response)) as V2InferenceResponse).outputs, [{ name: 'sum', datatype: 'FP32', shape: [1, 1], data: [10.5] }]);
+
+  await seldonCall('ModelMetadata', 'SeldonModelMetadataRequest', { name: 'doubler' }, 'SeldonModelMetadata', SELDON, {}, via);
+  tap.active = false;
+  await predict(message, SELDON, {}, via);
+  assert.equal(tap.kept.length, 4, 'metadata is not tapped, nor anything while the tap is inactive');
+});
 
 test('grpc.health.v1: SERVING for the server and its services, NOT_FOUND for others', async () => {
   assert.equal(await healthCheck(''), 1);

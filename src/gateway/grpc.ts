@@ -30,6 +30,7 @@ import type { CallLimits, PredictorMetrics } from '../executor/index.ts';
 import { grpcStatusOf, serviceDefinition, healthImplementation, healthProtoRoot, healthService, type Health, addReflection, createUnaryServer, type UnaryCall, type UnaryHandler, type UnaryReply, type UnaryServer } from '../grpc/index.ts';
 import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
 import { trafficOf, type TrafficSplit } from './traffic.ts';
+import type { RequestTap, TapState } from './request-tap.ts';
 import { seldonServiceImplementation } from './grpc-seldon.ts';
 import { v2ServiceImplementation } from './grpc-v2.ts';
 
@@ -43,6 +44,8 @@ export interface GatewayGrpcOptions {
   pod?: { readonly namespace: string; readonly name: string } | undefined;
   /** Admits a call by its `:authority` and any Origin/Sec-Fetch-* metadata, or throws (REST's Host rule). */
   admit?: ((headers: OriginHeaders) => void) | undefined;
+  /** The dashboard's request inspector: predictions, feedback and inferences are handed to it while it is active. */
+  requestTap?: RequestTap | undefined;
   /** The health service says NOT_SERVING while this gives a reason. */
   ready?: (() => Promise<string | undefined>) | undefined;
   logger?: Logger | undefined;
@@ -73,13 +76,21 @@ export interface GrpcExchange {
   puidFromMetadata: boolean;
   /** The predictor the call is recorded under, once known. */
   meter: PredictorMetrics | undefined;
+  /** What the request tap gets, while it is active, for the methods it sees (TAPPED_METHODS). */
+  tap: TapState | undefined;
 }
+
+/** The methods whose calls the request tap sees, as REST's predictions, feedback and V2 infer. */
+const TAPPED_METHODS: ReadonlySet<string> = new Set(['/seldon.protos.Seldon/Predict', '/seldon.protos.Seldon/SendFeedback', '/inference.GRPCInferenceService/ModelInfer']);
 
 /** What the service implementations use of the gateway. */
 export interface GrpcGateway {
   /** The deployment the call's metadata names (or the pod's); NOT_FOUND / INVALID_ARGUMENT otherwise. */
   entry(exchange: GrpcExchange): DeploymentEntry;
-  /** Its entry and traffic split; the call is metered under the primary predictor until one is picked. */
+  /**
+   * Its entry and traffic split; the call is metered under the primary predictor until one is
+   * picked, and gets `exchange.tap` when the request tap wants it.
+   */
   route(exchange: GrpcExchange): { entry: DeploymentEntry; split: TrafficSplit };
   /** The request timeout (or the time to the call's deadline, when sooner) and the skip-logging wish. */
   limits(exchange: GrpcExchange): CallLimits;
@@ -142,6 +153,7 @@ class GatewayGrpcServer implements GrpcGateway {
       puid: fromMetadata ? headerPuid : newPuid(),
       puidFromMetadata: fromMetadata,
       meter: undefined,
+      tap: undefined,
     };
     let work: Promise<Uint8Array>;
     try {
@@ -155,6 +167,7 @@ class GatewayGrpcServer implements GrpcGateway {
       (bytes) => {
         this.record(exchange, grpc.status.OK);
         reply.ok(bytes, { 'seldon-puid': exchange.puid });
+        this.tapped(exchange, 200, grpc.status.OK);
       },
       (err: unknown) => {
         const error = asTrantorError(err);
@@ -164,6 +177,8 @@ class GatewayGrpcServer implements GrpcGateway {
         this.record(exchange, code);
         // The puid goes back as initial metadata on failures too.
         reply.fail(code, error.message, { 'seldon-puid': exchange.puid });
+        if (exchange.tap !== undefined) exchange.tap.response = `${grpc.status[code]}: ${error.message}`;
+        this.tapped(exchange, error.status, code);
       },
     );
   }
@@ -175,6 +190,32 @@ class GatewayGrpcServer implements GrpcGateway {
     exchange.meter = undefined;
     // Labelled as Seldon's executor labels a gRPC call: the full method, unary, the code's Go name.
     meter.observeServer(exchange.method, 'unary', grpcCodeLabel(code), (performance.now() - exchange.t0) / 1000);
+  }
+
+  /** Hands a tapped call to the request tap once answered; the tap's failure is not the call's. */
+  private tapped(exchange: GrpcExchange, status: number, code: grpc.status): void {
+    const tap = exchange.tap;
+    if (tap === undefined) return;
+    exchange.tap = undefined;
+    try {
+      this.options.requestTap?.record({
+        puid: exchange.puid,
+        time: exchange.started,
+        namespace: tap.namespace,
+        deployment: tap.deployment,
+        predictor: tap.predictor,
+        method: 'gRPC',
+        path: exchange.method,
+        status,
+        grpcStatus: grpc.status[code],
+        latencyMs: performance.now() - exchange.t0,
+        request: tap.request,
+        response: tap.response,
+        requestPath: tap.requestPath,
+      });
+    } catch (err) {
+      this.logger?.warn({ err, puid: exchange.puid }, 'the request tap failed on a gRPC call; the call was answered');
+    }
   }
 
   entry(exchange: GrpcExchange): DeploymentEntry {
@@ -191,6 +232,10 @@ class GatewayGrpcServer implements GrpcGateway {
     const entry = this.entry(exchange);
     const split = trafficOf(entry);
     exchange.meter = split.primary?.metrics;
+    const tap = this.options.requestTap;
+    if (tap !== undefined && TAPPED_METHODS.has(exchange.method) && tap.active) {
+      exchange.tap = { namespace: entry.namespace, deployment: entry.name, predictor: undefined, request: '', response: '', requestPath: undefined };
+    }
     return { entry, split };
   }
 

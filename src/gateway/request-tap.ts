@@ -1,6 +1,6 @@
 /**
  * The gateway's tap for the dashboard's request inspector: after answering a prediction or a
- * feedback (Seldon REST, V2 REST), the gateway hands the request and its answer to a
+ * feedback (Seldon's protocol and V2, over REST or gRPC), the gateway hands the request and its answer to a
  * `RequestTap`. The tap says whether it wants them (`active`) before the gateway keeps anything
  * of a request, so while no one looks the tap costs one property read per request.
  */
@@ -15,14 +15,18 @@ export interface TappedRequest {
   readonly deployment: string;
   /** The predictor that answered; undefined when the request failed before one was picked. */
   readonly predictor: string | undefined;
+  /** The HTTP method; `gRPC` for a gRPC call. */
   readonly method: string;
-  /** The URL's path, without the query. */
+  /** The URL's path, without the query; a gRPC call's full method (`/seldon.protos.Seldon/Predict`). */
   readonly path: string;
+  /** The HTTP status; a gRPC call's is REST's for the same outcome, and `grpcStatus` names its code. */
   readonly status: number;
+  /** A gRPC call's status code by name (`OK`, `INVALID_ARGUMENT`). */
+  readonly grpcStatus?: string | undefined;
   readonly latencyMs: number;
-  /** The body as it came (a GET's query string); empty when none was read. */
+  /** The body as it came (a GET's query string; a gRPC call's message as JSON); empty when none was read. */
   readonly request: string | Uint8Array;
-  /** The answer's body as sent. */
+  /** The answer's body as sent (a gRPC answer as JSON, a failure as `CODE: message`). */
   readonly response: string | Uint8Array;
   /** The answer's `meta.requestPath`, when it had one. */
   readonly requestPath: Readonly<Record<string, string>> | undefined;

@@ -168,6 +168,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     pod: config.pod,
     ready: config.ready,
     logger: config.logger,
+    requestTap: config.requestTap,
     // The Host rule REST applies, for either port the call came in on.
     admit: (headers) => {
       try {

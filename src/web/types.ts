@@ -199,11 +199,16 @@ export interface RequestRecord {
   namespace: string;
   deployment: string;
   predictor?: string;
+  /** The HTTP method; `gRPC` for a gRPC call. */
   method: string;
+  /** The URL's path; a gRPC call's full method (`/seldon.protos.Seldon/Predict`). */
   path: string;
+  /** The HTTP status; for a gRPC call, REST's status for the same outcome. */
   status: number;
+  /** A gRPC call's status code by name (`OK`, `INVALID_ARGUMENT`). */
+  grpcStatus?: string;
   latencyMs: number;
-  /** The bodies as sent, cut at a limit (`truncated` says so). */
+  /** The bodies as sent, cut at a limit (`truncated` says so); a gRPC call's messages as JSON. */
   request: string;
   response: string;
   truncated?: boolean;

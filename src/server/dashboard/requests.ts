@@ -75,6 +75,7 @@ function recordOf(request: TappedRequest): RequestRecord {
     response: answered.text,
   };
   if (request.predictor !== undefined) record.predictor = request.predictor;
+  if (request.grpcStatus !== undefined) record.grpcStatus = request.grpcStatus;
   if (sent.cut || answered.cut) record.truncated = true;
   // The answer's own object, which no one changes once it is sent.
   if (request.requestPath !== undefined) record.requestPath = request.requestPath;

@@ -46,7 +46,7 @@ function Detail({ record, deployment }: { record: RequestRecord; deployment: Dep
       <dt>time</dt><dd>${new Date(record.time).toISOString()} (${ago(record.time)} ago)</dd>
       <dt>predictor</dt><dd data-testid="detail-predictor">${record.predictor ?? '–'}</dd>
       <dt>call</dt><dd><code>${record.method} ${record.path}</code></dd>
-      <dt>status</dt><dd><span class=${`badge ${record.status < 400 ? 'ok' : 'bad'}`} data-testid="detail-status">${record.status}</span></dd>
+      <dt>status</dt><dd><span class=${`badge ${record.status < 400 ? 'ok' : 'bad'}`} data-testid="detail-status">${record.grpcStatus ?? record.status}</span></dd>
       <dt>latency</dt><dd data-testid="detail-latency">${record.latencyMs.toFixed(1)} ms</dd>
       <dt>path</dt>
       <dd data-testid="detail-path">
@@ -116,7 +116,7 @@ export function RequestsTab({ deployment, node }: { deployment: DeploymentView; 
               <td><code>${r.puid}</code></td>
               <td>${r.predictor ?? '–'}</td>
               <td>${r.requestPath === undefined ? r.path : Object.keys(r.requestPath).join(' → ')}</td>
-              <td><span class=${`badge ${r.status < 400 ? 'ok' : 'bad'}`}>${r.status}</span></td>
+              <td><span class=${`badge ${r.status < 400 ? 'ok' : 'bad'}`}>${r.grpcStatus ?? r.status}</span></td>
               <td>${r.latencyMs.toFixed(1)} ms</td>
             </tr>`)}
           </tbody>

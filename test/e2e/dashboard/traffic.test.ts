@@ -237,6 +237,26 @@ test('a request from the form is answered, appears in the inspector with its pui
   await page.goto(`${trantor.gateway}/#/`);
 });
 
+test('a prediction over gRPC (trantor predict --grpc) shows in the inspector as its method, with its gRPC status and its message as JSON', { skip }, async () => {
+  const { page } = dashboard;
+  await page.goto(`${trantor.gateway}/#/deployments/seldon/iris-model/requests`);
+  await page.locator('[data-testid=request-search]').waitFor();
+  const predicted = trantor.cli(['predict', 'iris-model', '-n', 'seldon', '--grpc', '--data', '{"data":{"ndarray":[[6.3,2.9,5.6,1.8]]}}']);
+  assert.equal(predicted.code, 0, predicted.stderr);
+  const puid = (JSON.parse(predicted.stdout) as Prediction).meta.puid;
+  const row = page.locator(`[data-testid=request-row][data-puid="${puid}"]`);
+  await row.waitFor({ timeout: 10_000 });
+  await row.click();
+  const detail = page.locator(`[data-testid=request-detail][data-puid="${puid}"]`);
+  await detail.waitFor();
+  assert.equal(await detail.locator('[data-testid=detail-status]').textContent(), 'OK');
+  assert.match((await detail.textContent())!, /gRPC \/seldon\.protos\.Seldon\/Predict/);
+  assert.deepEqual(JSON.parse((await detail.locator('[data-testid=detail-request]').textContent())!), { data: { ndarray: [[6.3, 2.9, 5.6, 1.8]] } });
+  assert.match((await detail.locator('[data-testid=detail-path]').textContent())!, /classifier/);
+  assert.deepEqual(dashboard.problems, []);
+  await page.goto(`${trantor.gateway}/#/`);
+});
+
 test("feedback on the form's answer gets 200; its copied curl and CLI lines are taken too", { skip }, async () => {
   const { page } = dashboard;
   await mount(page, ['TryTab'], 'seldon', 'iris-model');
