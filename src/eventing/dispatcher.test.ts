@@ -73,19 +73,23 @@ test('onAttempt hears each attempt: delivered, retrying, then the last one with 
       { key: 'default/bad', trigger: makeTrigger('bad', { delivery: spec }), subscriberUri: failing.url, delivery: spec, deadLetterUri: sink.url },
     ]);
     await eventing.ingress('default', 'default', { method: 'POST', headers: binaryHeaders('t', { 'ce-id': 'e-7', 'ce-source': 'src' }), body: Buffer.from('{}') });
-    await until(() => attempts.length >= 4, 10_000, 'four attempts');
+    await until(() => attempts.length >= 5, 10_000, 'five attempts');
     const good = attempts.filter((a) => a.trigger === 'good');
     assert.equal(good.length, 1);
     assert.equal(good[0]!.outcome, 'delivered');
     assert.equal(good[0]!.status, 200);
     assert.equal(good[0]!.answer, 'x'.repeat(ATTEMPT_ANSWER_BYTES));
     assert.equal(good[0]!.target, ok.url);
-    const bad = attempts.filter((a) => a.trigger === 'bad');
+    const bad = attempts.filter((a) => a.trigger === 'bad' && a.deadLetterSink === undefined);
     assert.deepEqual(bad.map((a) => [a.attempt, a.outcome, a.status, a.answer]), [
       [1, 'retrying', 500, 'broken'],
       [2, 'retrying', 500, 'broken'],
       [3, 'dead-lettered', 500, 'broken'],
     ]);
+    // The sink's own attempt, reported before the last attempt's fate (which it decides).
+    const toSink = attempts.filter((a) => a.deadLetterSink === true);
+    assert.deepEqual(toSink.map((a) => [a.trigger, a.attempt, a.outcome, a.status, a.target]), [['bad', 1, 'delivered', 202, sink.url]]);
+    assert.ok(attempts.indexOf(toSink[0]!) < attempts.indexOf(bad[2]!));
     for (const a of attempts) {
       assert.deepEqual([a.namespace, a.broker, a.eventId, a.eventType, a.eventSource], ['default', 'default', 'e-7', 't', 'src']);
       assert.ok(a.seq > 0 && a.durationMs >= 0 && a.time > 0);
@@ -102,11 +106,17 @@ test('onAttempt names what failed when the subscriber does not answer and the de
   const attempts: DeliveryAttempt[] = [];
   const eventing = new Eventing({ store: freshBrokerStore(), limits: testLimits(), onAttempt: (a) => attempts.push(a) });
   try {
-    const spec = delivery({ retry: 0, deadLetterSink: { uri: sink.url } });
+    const spec = delivery({ retry: 1, backoffDelayMs: 5, deadLetterSink: { uri: sink.url } });
     await eventing.setTriggers([{ key: 'default/t', trigger: makeTrigger('t', { delivery: spec }), subscriberUri: 'http://127.0.0.1:9/', delivery: spec, deadLetterUri: sink.url }]);
     await eventing.ingress('default', 'default', { method: 'POST', headers: binaryHeaders('t'), body: Buffer.from('{}') });
-    await until(() => attempts.length >= 1, 10_000, 'one attempt');
-    const [only] = attempts;
+    await until(() => attempts.some((a) => a.deadLetterSink === undefined && a.outcome === 'dropped'), 10_000, 'the last attempt with its fate');
+    // The sink is tried as often as the subscriber was (the trigger's retry), each attempt listed.
+    assert.deepEqual(attempts.filter((a) => a.deadLetterSink === true).map((a) => [a.attempt, a.outcome, a.status]), [
+      [1, 'retrying', 503],
+      [2, 'dropped', 503],
+    ]);
+    const only = attempts.find((a) => a.deadLetterSink === undefined && a.outcome === 'dropped');
+    assert.equal(only!.attempt, 2);
     assert.equal(only!.outcome, 'dropped');
     assert.equal(only!.status, undefined);
     assert.match(only!.error ?? '', new RegExp(`; the dead-letter sink ${sink.url.replaceAll('.', '\\.')} failed too \\(503\\)$`));

@@ -59,6 +59,9 @@ export const ATTEMPT_ANSWER_BYTES = 2048;
 /**
  * One delivery attempt, as reported to `onAttempt`: the last attempt of a failed delivery is
  * reported once its fate is known (dead-lettered or dropped), after the dead-letter sink answered.
+ * Each attempt to send the event to the trigger's dead-letter sink is reported too, with
+ * `deadLetterSink: true` and the sink as `target`: `delivered` when the sink took it, `retrying`,
+ * or `dropped` when the sink's last attempt failed.
  */
 export interface DeliveryAttempt {
   /** When the attempt started, milliseconds since the epoch. */
@@ -84,6 +87,8 @@ export interface DeliveryAttempt {
   answer?: string;
   /** What went wrong, when the subscriber did not answer or the dead-letter sink failed too. */
   error?: string;
+  /** An attempt to send the failed event to the trigger's dead-letter sink (numbered from 1 on its own). */
+  deadLetterSink?: true;
 }
 
 /** The `eventing` options the dispatcher and its parts use. */
@@ -226,7 +231,7 @@ export class DeliveryDispatcher {
   /** Tells `onAttempt` of one attempt (nothing is built when no one listens). */
   #reportAttempt(
     config: LaneConfig, delivery: PendingDelivery, target: string, n: number,
-    last: Attempt | undefined, outcome: AttemptOutcome, error?: string,
+    last: Attempt | undefined, outcome: AttemptOutcome, error?: string, toDeadLetterSink = false,
   ): void {
     const onAttempt = this.#onAttempt;
     if (onAttempt === undefined) return;
@@ -250,6 +255,7 @@ export class DeliveryDispatcher {
     if (last?.body !== undefined && last.body.length > 0) report.answer = last.body.subarray(0, ATTEMPT_ANSWER_BYTES).toString('utf8');
     const why = error ?? last?.error;
     if (why !== undefined) report.error = why;
+    if (toDeadLetterSink) report.deadLetterSink = true;
     try {
       onAttempt(report);
     } catch (err) {
@@ -366,7 +372,10 @@ export class DeliveryDispatcher {
     for (let n = 0; n < maxAttempts; n++) {
       if (n > 0 && !(await this.#backoff(config, n))) return;
       attempt = await this.#sender.send(dls, event, spec.format, this.#sender.timeoutFor(spec), false);
-      if (attempt.ok || !attempt.retryable || closing.aborted) break;
+      const final = attempt.ok || !attempt.retryable || closing.aborted || n + 1 === maxAttempts;
+      // An attempt cut short by closing is made again after the restart: not reported as a fate.
+      if (attempt.ok || !closing.aborted) this.#reportAttempt(config, delivery, dls, n + 1, attempt, attempt.ok ? 'delivered' : final ? 'dropped' : 'retrying', undefined, true);
+      if (final) break;
     }
     if (closing.aborted && attempt?.ok !== true) return;
     if (attempt?.ok === true) logger?.info(failure, 'delivery failed: event sent to the dead-letter sink');

@@ -238,4 +238,6 @@ export interface DeliveryRecord {
   /** The start of the subscriber's answer, or what went wrong. */
   answer?: string;
   error?: string;
+  /** An attempt to send the failed event to the trigger's dead-letter sink (`target`), numbered from 1 on its own. */
+  deadLetterSink?: true;
 }

@@ -190,7 +190,7 @@ interface StreamEvent {
 }
 
 const eventKey = (id: string, source: string): string => `${id}\u0000${source}`;
-const recordKey = (r: DeliveryRecord): string => `${r.namespace}/${r.trigger}/${r.seq}/${r.attempt}`;
+const recordKey = (r: DeliveryRecord): string => `${r.namespace}/${r.trigger}/${r.seq}/${r.deadLetterSink === true ? 'sink-' : ''}${r.attempt}`;
 
 function parseEvent(line: string): StreamEvent | undefined {
   if (line.trim() === '') return undefined;
@@ -296,6 +296,8 @@ function OutcomeBadge({ outcome }: { outcome: DeliveryOutcome }) {
 function deliverySummary(records: readonly DeliveryRecord[]): { trigger: string; outcome: DeliveryOutcome; attempts: number }[] {
   const last = new Map<string, DeliveryRecord>();
   for (const r of records) {
+    // The event's fate is the subscriber's last attempt's; the sink's attempts are listed apart.
+    if (r.deadLetterSink === true) continue;
     const before = last.get(r.trigger);
     if (before === undefined || r.attempt >= before.attempt) last.set(r.trigger, r);
   }
@@ -324,8 +326,8 @@ function Attempts({ records }: { records: readonly DeliveryRecord[] }) {
     <thead><tr><th>#</th><th>When</th><th>Status</th><th>Outcome</th><th>Took</th><th>Answer or error</th></tr></thead>
     <tbody>
       ${records.map(
-        (r) => html`<tr key=${recordKey(r)} data-testid="delivery-attempt" data-trigger=${r.trigger} data-outcome=${r.outcome} data-attempt=${r.attempt}>
-          <td>${r.attempt}</td>
+        (r) => html`<tr key=${recordKey(r)} data-testid="delivery-attempt" data-trigger=${r.trigger} data-outcome=${r.outcome} data-attempt=${r.attempt} data-sink=${r.deadLetterSink === true ? 'dead-letter' : undefined}>
+          <td>${r.deadLetterSink === true ? html`<span title=${r.target}>dead-letter sink ${r.attempt}</span>` : r.attempt}</td>
           <td title=${new Date(r.time).toISOString()}>${clock(r.time)}</td>
           <td>${r.status ?? '—'}</td>
           <td><${OutcomeBadge} outcome=${r.outcome} /></td>
@@ -400,7 +402,9 @@ function EventDetail(props: {
   const data = event.json['data'] ?? event.json['data_base64'];
   const dataText = data === undefined ? undefined : typeof data === 'string' ? data : JSON.stringify(data, null, 2);
   const byTrigger = new Map<string, DeliveryRecord[]>();
-  for (const r of [...records].sort((a, b) => a.attempt - b.attempt || a.time - b.time)) {
+  // The subscriber's attempts, then the dead-letter sink's.
+  const sinkLast = (r: DeliveryRecord): number => (r.deadLetterSink === true ? 1 : 0);
+  for (const r of [...records].sort((a, b) => sinkLast(a) - sinkLast(b) || a.attempt - b.attempt || a.time - b.time)) {
     const list = byTrigger.get(r.trigger);
     if (list === undefined) byTrigger.set(r.trigger, [r]);
     else list.push(r);

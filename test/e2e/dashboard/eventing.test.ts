@@ -152,9 +152,12 @@ test("an event sent to the broker shows in its stream with each trigger's delive
   await detail.locator('[data-testid=delivery-attempt][data-trigger=shown][data-outcome=delivered]').waitFor({ timeout: 15_000 });
   const failing = detail.locator('[data-testid=delivery-attempt][data-trigger=failing]');
   await detail.locator('[data-testid=delivery-attempt][data-trigger=failing][data-outcome=dead-lettered]').waitFor({ timeout: 15_000 });
+  // The subscriber's attempts, then the dead-letter sink's own (listed once the sink answered).
+  await detail.locator('[data-testid=delivery-attempt][data-trigger=failing][data-sink=dead-letter][data-outcome=delivered]').waitFor({ timeout: 15_000 });
   const attempts: (string | null)[][] = [];
-  for (const r of await failing.all()) attempts.push([await r.getAttribute('data-attempt'), await r.getAttribute('data-outcome')]);
-  assert.deepEqual(attempts, [['1', 'retrying'], ['2', 'retrying'], ['3', 'dead-lettered']]);
+  for (const r of await failing.all()) attempts.push([await r.getAttribute('data-sink'), await r.getAttribute('data-attempt'), await r.getAttribute('data-outcome')]);
+  assert.deepEqual(attempts, [[null, '1', 'retrying'], [null, '2', 'retrying'], [null, '3', 'dead-lettered'], ['dead-letter', '1', 'delivered']]);
+  assert.match(await failing.last().innerText(), /dead-letter sink 1[\s\S]*202/);
   assert.match(await failing.first().innerText(), /500[\s\S]*broken on purpose/);
   assert.deepEqual(failingGot, ['order-1', 'order-1', 'order-1']);
   await waitFor('the dead-letter sink to get order-1', () => deadLetters.includes('order-1'), 15_000, printed);
@@ -169,8 +172,8 @@ test("an event sent to the broker shows in its stream with each trigger's delive
   const session = await page.evaluate<string | null>("localStorage.getItem('trantor.dashboard.session')");
   const res = await fetch(`${trantor.gateway}/dashboard/api/deliveries?eventId=order-1`, { headers: { authorization: `Bearer ${session ?? ''}` } });
   assert.equal(res.status, 200);
-  const kept = ((await res.json()) as { items: { trigger: string; outcome: string }[] }).items.map((r) => `${r.trigger}:${r.outcome}`).sort();
-  assert.deepEqual(kept, ['failing:dead-lettered', 'failing:retrying', 'failing:retrying', 'shown:delivered']);
+  const kept = ((await res.json()) as { items: { trigger: string; outcome: string; deadLetterSink?: true }[] }).items.map((r) => `${r.trigger}:${r.deadLetterSink === true ? 'sink:' : ''}${r.outcome}`).sort();
+  assert.deepEqual(kept, ['failing:dead-lettered', 'failing:retrying', 'failing:retrying', 'failing:sink:delivered', 'shown:delivered']);
   assert.deepEqual(dashboard!.problems, []);
 });
 
