@@ -30,7 +30,7 @@ import type { CallLimits, PredictorMetrics } from '../executor/index.ts';
 import { grpcStatusOf, serviceDefinition, healthImplementation, healthProtoRoot, healthService, type Health, addReflection, createUnaryServer, type UnaryCall, type UnaryHandler, type UnaryReply, type UnaryServer } from '../grpc/index.ts';
 import type { DeploymentEntry, DeploymentTable } from './deployments.ts';
 import { trafficOf, type TrafficSplit } from './traffic.ts';
-import type { RequestTap, TapState } from './request-tap.ts';
+import { handToTap, type RequestTap, type TapState } from './request-tap.ts';
 import { seldonServiceImplementation } from './grpc-seldon.ts';
 import { v2ServiceImplementation } from './grpc-v2.ts';
 
@@ -192,30 +192,13 @@ class GatewayGrpcServer implements GrpcGateway {
     meter.observeServer(exchange.method, 'unary', grpcCodeLabel(code), (performance.now() - exchange.t0) / 1000);
   }
 
-  /** Hands a tapped call to the request tap once answered; the tap's failure is not the call's. */
+  /** Hands a tapped call to the request tap once answered. */
   private tapped(exchange: GrpcExchange, status: number, code: grpc.status): void {
     const tap = exchange.tap;
     if (tap === undefined) return;
     exchange.tap = undefined;
-    try {
-      this.options.requestTap?.record({
-        puid: exchange.puid,
-        time: exchange.started,
-        namespace: tap.namespace,
-        deployment: tap.deployment,
-        predictor: tap.predictor,
-        method: 'gRPC',
-        path: exchange.method,
-        status,
-        grpcStatus: grpc.status[code],
-        latencyMs: performance.now() - exchange.t0,
-        request: tap.request,
-        response: tap.response,
-        requestPath: tap.requestPath,
-      });
-    } catch (err) {
-      this.logger?.warn({ err, puid: exchange.puid }, 'the request tap failed on a gRPC call; the call was answered');
-    }
+    const call = { puid: exchange.puid, started: exchange.started, t0: exchange.t0, method: 'gRPC', path: exchange.method, status, grpcStatus: grpc.status[code] };
+    handToTap(this.options.requestTap, tap, call, this.logger);
   }
 
   entry(exchange: GrpcExchange): DeploymentEntry {

@@ -4,6 +4,8 @@
  * `RequestTap`. The tap says whether it wants them (`active`) before the gateway keeps anything
  * of a request, so while no one looks the tap costs one property read per request.
  */
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
 import type { RouteKind } from './routes.ts';
 
 /** One answered request, as the gateway hands it over: bodies as they are (the tap cuts and copies them). */
@@ -52,4 +54,41 @@ export interface TapState {
 /** The routes whose requests the tap sees: predictions and feedback, Seldon's and V2's. */
 export function isTappedRoute(kind: RouteKind): boolean {
   return kind === 'predictions' || kind === 'feedback' || kind === 'v2-infer';
+}
+
+/** How one answered request was called and answered, beside what its TapState gathered. */
+export interface TappedCall {
+  readonly puid: string;
+  /** `Date.now()` and `performance.now()` when it arrived. */
+  readonly started: number;
+  readonly t0: number;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly grpcStatus?: string | undefined;
+}
+
+/** Hands one answered request to `tap`. The tap's failure is logged, not the request's: it was answered already. */
+export function handToTap(tap: RequestTap | undefined, state: TapState, call: TappedCall, logger: Logger | undefined): void {
+  if (tap === undefined) return;
+  try {
+    const request: { -readonly [K in keyof TappedRequest]: TappedRequest[K] } = {
+      puid: call.puid,
+      time: call.started,
+      namespace: state.namespace,
+      deployment: state.deployment,
+      predictor: state.predictor,
+      method: call.method,
+      path: call.path,
+      status: call.status,
+      latencyMs: performance.now() - call.t0,
+      request: state.request,
+      response: state.response,
+      requestPath: state.requestPath,
+    };
+    if (call.grpcStatus !== undefined) request.grpcStatus = call.grpcStatus;
+    tap.record(request);
+  } catch (err) {
+    logger?.warn({ err, puid: call.puid }, 'the request tap failed on a request; the request was answered');
+  }
 }

@@ -20,7 +20,7 @@ import type { DocTarget } from './docs.ts';
 import { eventReply, isEventRequest, readEventRequest, type EventRequest } from './cloudevents.ts';
 import { parseFeedback, scanHeaders } from './request.ts';
 import type { Exchange } from './exchange.ts';
-import { isTappedRoute, type RequestTap, type TapState } from './request-tap.ts';
+import { handToTap, isTappedRoute, type RequestTap, type TapState } from './request-tap.ts';
 import { gatewayOptions, type GatewayLimits } from './options.ts';
 import { matchPath, type GatewayOps, type RouteMatch } from './routes.ts';
 import { trafficOf } from './traffic.ts';
@@ -435,25 +435,8 @@ class GatewayHandler implements GatewayOps {
   private tapped(exchange: Exchange, tap: TapState, status: number): void {
     const url = exchange.req.url ?? '/';
     const q = url.indexOf('?');
-    try {
-      this.config.requestTap?.record({
-        puid: exchange.puid,
-        time: exchange.started,
-        namespace: tap.namespace,
-        deployment: tap.deployment,
-        predictor: tap.predictor,
-        method: exchange.req.method ?? 'GET',
-        path: q === -1 ? url : url.slice(0, q),
-        status,
-        latencyMs: performance.now() - exchange.t0,
-        request: tap.request,
-        response: tap.response,
-        requestPath: tap.requestPath,
-      });
-    } catch (err) {
-      // The tap's failure is not the request's: it was answered already.
-      this.config.logger?.warn({ err, puid: exchange.puid }, 'the request tap failed on a request; the request was answered');
-    }
+    const call = { puid: exchange.puid, started: exchange.started, t0: exchange.t0, method: exchange.req.method ?? 'GET', path: q === -1 ? url : url.slice(0, q), status };
+    handToTap(this.config.requestTap, tap, call, this.config.logger);
   }
 
   prometheus(exchange: Exchange): void {
