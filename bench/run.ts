@@ -40,6 +40,7 @@ import { benchGrpcV2, formatGrpcV2 } from './grpc-v2.ts';
 import { benchStorage, formatStorage, storageOptions } from './storage.ts';
 import { benchSklearnOnnx, formatSklearnOnnx } from './sklearn-onnx.ts';
 import { benchWorkers, formatWorkers } from './workers.ts';
+import { formatServing, measureServing } from './serving-table.ts';
 import { load as generate, loadGenerator } from './wrk.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -50,6 +51,8 @@ const EVENT_RATE = Number(process.env['BENCH_EVENT_RATE'] ?? 1000);
 const EVENT_RATE_SECONDS = Number(process.env['BENCH_EVENT_RATE_SECONDS'] ?? 5);
 const GRAPH_SECONDS = Number(process.env['BENCH_GRAPH_SECONDS'] ?? Math.min(DURATION_S, 5));
 const WORKERS_SECONDS = Number(process.env['BENCH_WORKERS_SECONDS'] ?? Math.min(DURATION_S, 5));
+const SERVING_ROUNDS = Number(process.env['BENCH_SERVING_ROUNDS'] ?? 3);
+const SERVING_SECONDS = Number(process.env['BENCH_SERVING_SECONDS'] ?? Math.min(DURATION_S, 5));
 const BASELINE = process.env['BENCH_BASELINE'] ?? 'HEAD~1';
 const BASELINE_ROUNDS = Number(process.env['BENCH_BASELINE_ROUNDS'] ?? 3);
 const BASELINE_SECONDS = Number(process.env['BENCH_BASELINE_SECONDS'] ?? Math.min(DURATION_S, 5));
@@ -65,14 +68,6 @@ const KUBE_COUNT = Number(process.env['BENCH_KUBE_COUNT'] ?? 100);
 const KUBE_STEADY_SECONDS = Number(process.env['BENCH_KUBE_STEADY_SECONDS'] ?? 30);
 const TRANTOR = join(ROOT, 'bin', 'trantor.js');
 const IRIS_BODY = '{"data":{"ndarray":[[1,2,3,4]]}}';
-
-interface Row {
-  name: string;
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
 
 function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
@@ -140,12 +135,6 @@ async function stop(child: ChildProcess, group: boolean, graceMs: number): Promi
   }
   // Whatever the group leader left behind.
   if (group) signal('SIGKILL');
-}
-
-async function load(name: string, url: string, body: string): Promise<Row> {
-  // A short warm-up so JIT and connection set-up do not count.
-  await generate({ url, body, connections: CONNECTIONS, seconds: 2 });
-  return { name, ...(await generate({ url, body, connections: CONNECTIONS, seconds: DURATION_S })) };
 }
 
 /** The operator at scale, printed; it starts and stops its own API server. */
@@ -236,20 +225,19 @@ async function main(): Promise<void> {
     }
     if (!SERVING_ONLY) for (const manifest of GRAPH_MANIFESTS) await run(process.execPath, [TRANTOR, 'apply', '-f', manifest, '--wait'], env);
 
-    const rows: Row[] = [];
-    rows.push(await load('bare node:http (ceiling)', `http://127.0.0.1:${barePort}/`, IRIS_BODY));
-    rows.push(await load('iris SKLEARN_SERVER via gateway', `${gateway}/seldon/seldon/iris-model/api/v1.0/predictions`, IRIS_BODY));
-    rows.push(await load('TypeScript no-op model via gateway (own process)', `${gateway}/seldon/default/noop/api/v1.0/predictions`, IRIS_BODY));
-    rows.push(await load('TypeScript no-op model via gateway (in process)', `${gateway}/seldon/default/noop-in-process/api/v1.0/predictions`, IRIS_BODY));
-
-    const ceiling = rows[0]!.requestsPerSecond;
+    const rows = await measureServing(
+      { name: 'bare node:http (ceiling)', url: `http://127.0.0.1:${barePort}/` },
+      [
+        { name: 'iris SKLEARN_SERVER via gateway', url: `${gateway}/seldon/seldon/iris-model/api/v1.0/predictions`, target: 'iris' },
+        { name: 'TypeScript no-op model via gateway (own process)', url: `${gateway}/seldon/default/noop/api/v1.0/predictions`, target: 'own-process' },
+        { name: 'TypeScript no-op model via gateway (in process)', url: `${gateway}/seldon/default/noop-in-process/api/v1.0/predictions`, target: 'in-process' },
+      ],
+      { body: IRIS_BODY, connections: CONNECTIONS, seconds: SERVING_SECONDS, rounds: SERVING_ROUNDS, warmUpSeconds: 2 },
+      generate,
+    );
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-    console.log(`\n${machine}; ${loadGenerator()}, ${CONNECTIONS} connections, ${DURATION_S} s each, ${new Date().toISOString().slice(0, 10)}\n`);
-    console.log('| contender | requests/s | p50 ms | p99 ms | vs ceiling | errors |');
-    console.log('|---|---:|---:|---:|---:|---:|');
-    for (const r of rows) {
-      console.log(`| ${r.name} | ${Math.round(r.requestsPerSecond)} | ${r.p50} | ${r.p99} | ${((100 * r.requestsPerSecond) / ceiling).toFixed(0)}% | ${r.errors} |`);
-    }
+    console.log(`\n${machine}; ${loadGenerator()}, ${CONNECTIONS} connections, ${SERVING_ROUNDS} rounds of ${SERVING_SECONDS} s each (the ceiling, then each contender), medians, ${new Date().toISOString().slice(0, 10)}\n`);
+    console.log(formatServing(rows));
 
     if (baseline !== undefined) {
       const path = (namespace: string, name: string): string => `/seldon/${namespace}/${name}/api/v1.0/predictions`;
