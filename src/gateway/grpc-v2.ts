@@ -43,18 +43,34 @@ function withinTapLimit(tensors: readonly V2Tensor[]): boolean {
   return count <= TAPPED_ELEMENTS;
 }
 
-/** A tapped ModelInfer request as V2 REST's JSON body, its tensors in `data` (within TAPPED_ELEMENTS). */
+/**
+ * A tapped ModelInfer request as V2 REST's JSON body, its tensors in `data` (within
+ * TAPPED_ELEMENTS). Writing the record never fails the call: a tensor that cannot be written out
+ * leaves the message without its data.
+ */
 function tappedRequest(body: V2DecodedBody<V2InferenceRequest>): string | Uint8Array {
-  if (!withinTapLimit(body.tensors)) return stringifyJson(body.message);
-  const { inputs: _listed, ...fields } = body.message;
-  return encodeV2Request(fields, body.tensors, () => false).body;
+  if (withinTapLimit(body.tensors)) {
+    const { inputs: _listed, ...fields } = body.message;
+    try {
+      return encodeV2Request(fields, body.tensors, () => false).body;
+    } catch {
+      // As below: the message alone.
+    }
+  }
+  return stringifyJson(body.message);
 }
 
 /** A ModelInfer answer as V2 REST's JSON body, likewise. */
 function tappedResponse(answer: V2DecodedBody<V2InferenceResponse>): string | Uint8Array {
-  if (!withinTapLimit(answer.tensors)) return stringifyJson(answer.message);
-  const { outputs: _listed, ...fields } = answer.message;
-  return encodeV2Response(fields, answer.tensors, () => false).body;
+  if (withinTapLimit(answer.tensors)) {
+    const { outputs: _listed, ...fields } = answer.message;
+    try {
+      return encodeV2Response(fields, answer.tensors, () => false).body;
+    } catch {
+      // As below: the message alone.
+    }
+  }
+  return stringifyJson(answer.message);
 }
 
 export function v2ServiceImplementation(gateway: GrpcGateway): Readonly<Record<string, UnaryWork>> {

@@ -427,10 +427,15 @@ test('the request tap gets Predict, SendFeedback and ModelInfer calls as JSON, w
   assert.deepEqual(JSON.parse(asText(inferred.request)), { id: 'tap-v2', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4.5] }] });
   assert.deepEqual((JSON.parse(asText(inferred.response)) as V2InferenceResponse).outputs, [{ name: 'sum', datatype: 'FP32', shape: [1, 1], data: [10.5] }]);
 
+  // Past 4,096 elements the record names the tensors without writing their data out.
+  const large = encodeModelInferRequest({ name: 'sum' }, { id: 'tap-large' }, [{ name: 'x', datatype: 'FP32', shape: [1, 5000], values: new Float32Array(5000).fill(1) }]);
+  await callBytes('/inference.GRPCInferenceService/ModelInfer', large, V2, {}, via);
+  assert.deepEqual(JSON.parse(asText(tap.kept[4]!.request)), { id: 'tap-large', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 5000] }] });
+
   await seldonCall('ModelMetadata', 'SeldonModelMetadataRequest', { name: 'doubler' }, 'SeldonModelMetadata', SELDON, {}, via);
   tap.active = false;
   await predict(message, SELDON, {}, via);
-  assert.equal(tap.kept.length, 4, 'metadata is not tapped, nor anything while the tap is inactive');
+  assert.equal(tap.kept.length, 5, 'metadata is not tapped, nor anything while the tap is inactive');
 });
 
 test('grpc.health.v1: SERVING for the server and its services, NOT_FOUND for others', async () => {
