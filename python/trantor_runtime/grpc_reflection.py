@@ -73,7 +73,7 @@ class Index:
 
 def handlers(schema, services, stream):
     """The ServerReflection services (v1alpha, v1) for ``schema`` serving ``services``;
-    ``stream(context)`` holds a stream place while the stream is open."""
+    ``stream(context)``, an async context manager, holds a stream place while the stream is open."""
     index = Index(schema.files)
     request_cls = schema.message("grpc.reflection.v1alpha.ServerReflectionRequest")
     response_cls = schema.message("grpc.reflection.v1alpha.ServerReflectionResponse")
@@ -122,9 +122,9 @@ def handlers(schema, services, stream):
             )
         return error(_INVALID_ARGUMENT, "the request asks for nothing (message_request is not set)")
 
-    def info(requests, context):
-        with stream(context):
-            for request in requests:
+    async def info(requests, context):
+        async with stream(context):
+            async for request in requests:
                 yield answer(request)
 
     # v1's messages are v1alpha's on the wire, so one implementation answers both.

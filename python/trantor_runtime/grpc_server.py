@@ -1,5 +1,5 @@
 """
-The host's gRPC server (grpcio): Seldon's component services — ``seldon.protos`` ``Model``,
+The host's gRPC server (grpc.aio, on an event loop in a thread of its own): Seldon's component services — ``seldon.protos`` ``Model``,
 ``Router``, ``Transformer``, ``OutputTransformer``, ``Combiner``, ``Generic`` and ``Seldon``, as
 Seldon's wrapper registers them all on one server — the Open Inference Protocol's
 ``inference.GRPCInferenceService`` (grpc_v2.py), ``grpc.health.v1.Health`` and server reflection
@@ -8,9 +8,12 @@ Seldon's wrapper registers them all on one server — the Open Inference Protoco
 Each Seldon method converts the request to the dict REST's route gets and calls the same
 Component method, so answers equal REST's; an error becomes a gRPC status carrying REST's message.
 Calls into the model hold ``lock``, which the REST handler holds too: the component is written
-for one request at a time (see message.payload_field), and so are most model classes.
+for one request at a time (see message.payload_field), and so are most model classes. The unary
+methods run on the loop itself (grpc_inline.py says why), so one process answers one call at a
+time, as its REST server does.
 """
 
+import asyncio
 import contextlib
 import logging
 import threading
@@ -19,7 +22,7 @@ from concurrent import futures
 import grpc
 from google.protobuf import json_format
 
-from . import grpc_reflection, grpc_v2
+from . import grpc_inline, grpc_reflection, grpc_v2
 from .component import NotImplementedByModel
 from .errors import MicroserviceError, StartupError
 from .grpc_schema import from_dict, schema, to_dict
@@ -28,9 +31,9 @@ log = logging.getLogger("trantor_runtime")
 
 SELDON_PACKAGE = "seldon.protos"
 HEALTH_SERVICE = "grpc.health.v1.Health"
-# Long-lived streams (health Watch, reflection) each hold a thread of the pool while open: the
-# pool has this many threads beyond --grpc-threads, and no more streams are open at once, so
-# they can never starve the calls.
+# At most this many long-lived streams (health Watch, reflection) are open at once; the next is
+# RESOURCE_EXHAUSTED. They wait on the server's event loop, where the unary calls run too
+# (grpc_inline.py), so open streams never hold up a call.
 STREAM_THREADS = 4
 
 # Service -> {method: the Component method REST calls for it}.
@@ -75,8 +78,9 @@ def status_code(http_status):
 
 
 class GrpcOptions:
-    """How the gRPC server runs: port (0 picks one), message size limit, threads, and whether
-    other processes share the port (SO_REUSEPORT: only the host's own workers should)."""
+    """How the gRPC server runs: port (0 picks one), message size limit, threads (Seldon's
+    GRPC_THREADS, taken but not needed: calls run one at a time on the server's event loop), and
+    whether other processes share the port (SO_REUSEPORT: only the host's own workers should)."""
 
     def __init__(self, port, max_message_size, threads=1, shared_port=False):
         self.port = port
@@ -105,7 +109,6 @@ class GrpcHost:
         self._recorder_of = recorder_of or (lambda: None)
         self.schema = schema()
         self.serving = True
-        self._stopping = threading.Event()
         self.streams = threading.BoundedSemaphore(STREAM_THREADS)
         self.server = None
         self.port = None
@@ -147,9 +150,7 @@ class GrpcHost:
             def handle(request, context):
                 return self._call_seldon(call, where, request, reply_cls, context)
 
-        return grpc.unary_unary_rpc_method_handler(
-            handle, request_deserializer=request_cls.FromString, response_serializer=reply_cls.SerializeToString
-        )
+        return grpc_inline.unary(handle, request_deserializer=request_cls.FromString, response_serializer=reply_cls.SerializeToString)
 
     def _call_seldon(self, call, where, request, reply_cls, context):
         value = reply = None
@@ -202,34 +203,28 @@ class GrpcHost:
                 context.abort(grpc.StatusCode.NOT_FOUND, "unknown service " + repr(request.service) + "; this server serves " + ", ".join(self.services))
             return status()
 
-        def watch(request, context):
+        async def watch(request, context):
             # The status now, then NOT_SERVING when the server stops; the stream ends with the call.
             if request.service not in served:
                 yield reply_cls(status=reply_cls.SERVICE_UNKNOWN)
                 return
-            with self.stream(context):
+            async with self.stream(context):
                 yield status()
-                ended = threading.Event()
-                context.add_callback(ended.set)
-                while not ended.is_set() and not self._stopping.wait(0.5):
-                    pass
-                if self._stopping.is_set() and not ended.is_set():
-                    yield status()
+                await self._stopped.wait()
+                yield status()
 
         return grpc.method_handlers_generic_handler(HEALTH_SERVICE, {
-            "Check": grpc.unary_unary_rpc_method_handler(
-                check, request_deserializer=request_cls.FromString, response_serializer=reply_cls.SerializeToString
-            ),
+            "Check": grpc_inline.unary(check, request_deserializer=request_cls.FromString, response_serializer=reply_cls.SerializeToString),
             "Watch": grpc.unary_stream_rpc_method_handler(
                 watch, request_deserializer=request_cls.FromString, response_serializer=reply_cls.SerializeToString
             ),
         })
 
-    @contextlib.contextmanager
-    def stream(self, context):
+    @contextlib.asynccontextmanager
+    async def stream(self, context):
         """Holds one of the stream places for a long-lived stream; RESOURCE_EXHAUSTED when all are taken."""
         if not self.streams.acquire(blocking=False):
-            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(STREAM_THREADS) + " streams (health Watch, reflection) are open already; close one")
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(STREAM_THREADS) + " streams (health Watch, reflection) are open already; close one")
         try:
             yield
         finally:
@@ -248,35 +243,65 @@ class GrpcHost:
         return out
 
     def start(self, host, port=None):
-        """Listens on host:port (with SO_REUSEPORT when the port is shared by the host's workers) and serves; returns the port."""
+        """Listens on host:port (with SO_REUSEPORT when the port is shared by the host's workers) and
+        serves from a thread of its own, running the server's event loop; returns the port."""
         limit = self.options.max_message_size
-        server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=self.options.threads + STREAM_THREADS, thread_name_prefix="grpc"),
-            handlers=self.handlers(),
-            options=[
-                ("grpc.so_reuseport", 1 if self.options.shared_port else 0),
-                ("grpc.max_send_message_length", limit),
-                ("grpc.max_receive_message_length", limit),
-            ],
-        )
         address = ("[" + host + "]" if ":" in host else host) + ":" + str(self.options.port if port is None else port)
+        loop = asyncio.new_event_loop()
+        opened = futures.Future()
+
+        async def open_server():
+            self._stopped = asyncio.Event()
+            server = grpc.aio.server(
+                handlers=self.handlers(),
+                options=[
+                    ("grpc.so_reuseport", 1 if self.options.shared_port else 0),
+                    ("grpc.max_send_message_length", limit),
+                    ("grpc.max_receive_message_length", limit),
+                ],
+            )
+            try:
+                bound = server.add_insecure_port(address)
+            except RuntimeError:
+                bound = 0
+            if not bound:
+                raise StartupError("cannot serve gRPC on " + address + ": the address is in use or cannot be bound")
+            await server.start()
+            return server, bound
+
+        def serve():
+            asyncio.set_event_loop(loop)
+            try:
+                opened.set_result(loop.run_until_complete(open_server()))
+            except BaseException as exc:  # noqa: BLE001 - handed to start's caller
+                opened.set_exception(exc)
+                loop.close()
+                return
+            loop.run_forever()
+            loop.close()
+
+        thread = threading.Thread(target=serve, name="grpc-loop", daemon=True)
+        thread.start()
         try:
-            bound = server.add_insecure_port(address)
-        except RuntimeError:
-            bound = 0
-        if not bound:
-            raise StartupError("cannot serve gRPC on " + address + ": the address is in use or cannot be bound")
-        server.start()
+            server, bound = opened.result()
+        except BaseException:
+            thread.join()
+            raise
         self.server = server
+        self._loop = loop
+        self._thread = thread
         self.port = bound
         return bound
 
     def stop(self, grace=5.0):
         """Health answers NOT_SERVING, calls in flight get ``grace`` seconds, then the server stops."""
         self.serving = False
-        self._stopping.set()
         if self.server is not None:
-            self.server.stop(grace).wait()
+            # Health watchers hear NOT_SERVING, and their streams end, before the server stops.
+            self._loop.call_soon_threadsafe(self._stopped.set)
+            asyncio.run_coroutine_threadsafe(self.server.stop(grace), self._loop).result()
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
             self.server = None
 
 

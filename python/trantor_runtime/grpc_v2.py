@@ -17,6 +17,7 @@ import numpy as np
 
 import grpc
 
+from . import grpc_inline
 from .errors import MicroserviceError, from_model_exception
 
 log = logging.getLogger("trantor_runtime")
@@ -386,7 +387,7 @@ class InferenceService:
         }
         table = {}
         for method, (request_name, reply_name, fn) in methods.items():
-            table[method] = grpc.unary_unary_rpc_method_handler(
+            table[method] = grpc_inline.unary(
                 fn,
                 request_deserializer=self._message(request_name).FromString,
                 response_serializer=self._message(reply_name).SerializeToString,

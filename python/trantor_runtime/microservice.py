@@ -177,7 +177,9 @@ def build_parser():
     parser.add_argument("--debug", nargs="?", const="1", default=None, help="log at DEBUG")
     parser.add_argument("--grpc-port", default=None, help="serve gRPC on this port (default PREDICTIVE_UNIT_GRPC_SERVICE_PORT; none)")
     parser.add_argument("--grpc-workers", default=None, help="processes answering gRPC (default GRPC_WORKERS or 1; 0 serves no gRPC)")
-    parser.add_argument("--grpc-threads", default=None, help="threads per process for gRPC calls (default GRPC_THREADS or 1)")
+    parser.add_argument("--grpc-threads", default=None,
+                        help="taken as Seldon's wrapper takes it (default GRPC_THREADS or 1); each process answers its gRPC calls one at a time "
+                             "on an event loop, as it answers REST, so use --grpc-workers for calls in parallel")
     parser.add_argument("--grpc-max-message-size", default=None,
                         help="largest gRPC message in bytes, either way (default GRPC_MAX_MSG_SIZE or %d, REST's body limit)" % MAX_BODY)
     for flag in REFUSED_FLAGS:
