@@ -305,10 +305,10 @@ class HealthWatchTest(unittest.TestCase):
     def test_watch_of_an_unknown_service_says_so(self):
         self.assertEqual([u.status for u in self.watch(HealthRequest(service="no.Such"), timeout=10)], [HealthResponse.SERVICE_UNKNOWN])
 
-    def test_open_watches_leave_the_calls_their_thread_and_are_bounded(self):
-        from trantor_runtime.grpc_server import STREAM_THREADS
+    def test_open_watches_leave_the_calls_served_and_are_bounded(self):
+        from trantor_runtime.grpc_server import MAX_STREAMS
 
-        watches = [self.watch(HealthRequest(), timeout=10) for _ in range(STREAM_THREADS)]
+        watches = [self.watch(HealthRequest(), timeout=10) for _ in range(MAX_STREAMS)]
         for updates in watches:
             self.assertEqual(next(updates).status, HealthResponse.SERVING)
         reply = call(self.channel, "/seldon.protos.Model/Predict", message({"data": {"ndarray": [[2.0]]}}), SeldonMessage)

@@ -1,5 +1,6 @@
 """
-The host's gRPC server (grpc.aio, on an event loop in a thread of its own): Seldon's component services — ``seldon.protos`` ``Model``,
+The host's gRPC server (grpc.aio, on an event loop in a thread of its own): Seldon's component
+services — ``seldon.protos`` ``Model``,
 ``Router``, ``Transformer``, ``OutputTransformer``, ``Combiner``, ``Generic`` and ``Seldon``, as
 Seldon's wrapper registers them all on one server — the Open Inference Protocol's
 ``inference.GRPCInferenceService`` (grpc_v2.py), ``grpc.health.v1.Health`` and server reflection
@@ -34,7 +35,7 @@ HEALTH_SERVICE = "grpc.health.v1.Health"
 # At most this many long-lived streams (health Watch, reflection) are open at once; the next is
 # RESOURCE_EXHAUSTED. They wait on the server's event loop, where the unary calls run too
 # (grpc_inline.py), so open streams never hold up a call.
-STREAM_THREADS = 4
+MAX_STREAMS = 4
 
 # Service -> {method: the Component method REST calls for it}.
 SELDON_METHODS = {
@@ -109,7 +110,7 @@ class GrpcHost:
         self._recorder_of = recorder_of or (lambda: None)
         self.schema = schema()
         self.serving = True
-        self.streams = threading.BoundedSemaphore(STREAM_THREADS)
+        self.streams = threading.BoundedSemaphore(MAX_STREAMS)
         self.server = None
         self.port = None
         self.v2 = grpc_v2.InferenceService(component, self.lock, self.schema, model=v2_model)
@@ -224,7 +225,7 @@ class GrpcHost:
     async def stream(self, context):
         """Holds one of the stream places for a long-lived stream; RESOURCE_EXHAUSTED when all are taken."""
         if not self.streams.acquire(blocking=False):
-            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(STREAM_THREADS) + " streams (health Watch, reflection) are open already; close one")
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(MAX_STREAMS) + " streams (health Watch, reflection) are open already; close one")
         try:
             yield
         finally:
