@@ -44,33 +44,29 @@ function withinTapLimit(tensors: readonly V2Tensor[]): boolean {
 }
 
 /**
- * A tapped ModelInfer request as V2 REST's JSON body, its tensors in `data` (within
- * TAPPED_ELEMENTS). Writing the record never fails the call: a tensor that cannot be written out
- * leaves the message without its data.
+ * A tapped ModelInfer message as V2 REST's JSON body, its tensors in `data` (`written`), while
+ * they hold TAPPED_ELEMENTS or fewer. Writing the record never fails the call: past the limit, or
+ * when a tensor cannot be written out, the record is the message without its data.
  */
-function tappedRequest(body: V2DecodedBody<V2InferenceRequest>): string | Uint8Array {
-  if (withinTapLimit(body.tensors)) {
-    const { inputs: _listed, ...fields } = body.message;
+function tappedBody(message: object, tensors: readonly V2Tensor[], written: () => Uint8Array): string | Uint8Array {
+  if (withinTapLimit(tensors)) {
     try {
-      return encodeV2Request(fields, body.tensors, () => false).body;
+      return written();
     } catch {
-      // As below: the message alone.
+      // As past the limit: the message alone.
     }
   }
-  return stringifyJson(body.message);
+  return stringifyJson(message);
 }
 
-/** A ModelInfer answer as V2 REST's JSON body, likewise. */
+function tappedRequest(body: V2DecodedBody<V2InferenceRequest>): string | Uint8Array {
+  const { inputs: _listed, ...fields } = body.message;
+  return tappedBody(body.message, body.tensors, () => encodeV2Request(fields, body.tensors, () => false).body);
+}
+
 function tappedResponse(answer: V2DecodedBody<V2InferenceResponse>): string | Uint8Array {
-  if (withinTapLimit(answer.tensors)) {
-    const { outputs: _listed, ...fields } = answer.message;
-    try {
-      return encodeV2Response(fields, answer.tensors, () => false).body;
-    } catch {
-      // As below: the message alone.
-    }
-  }
-  return stringifyJson(answer.message);
+  const { outputs: _listed, ...fields } = answer.message;
+  return tappedBody(answer.message, answer.tensors, () => encodeV2Response(fields, answer.tensors, () => false).body);
 }
 
 export function v2ServiceImplementation(gateway: GrpcGateway): Readonly<Record<string, UnaryWork>> {
