@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from './wrk.ts';
+import { median } from './median.ts';
 
 /** The serving target of the durability work: nothing slower than the baseline by more than 5%. */
 export const BASELINE_TARGET = { minRatio: 0.95 } as const;
@@ -88,12 +89,6 @@ export async function compareServing(
     rows.push(row);
   }
   return rows;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 export function formatComparison(rows: readonly ComparisonRow[], info: { ref: string; commit: string; connections: number; seconds: number; rounds: number }): string {

@@ -24,6 +24,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { CHROMIUM, launchBrowser } from '../test/e2e/dashboard/browser.ts';
 import { startUp } from './grpc-v2.ts';
 import { load, loadGenerator, type LoadFigures } from './wrk.ts';
+import { median } from './median.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const TRANTOR = join(ROOT, 'bin', 'trantor.js');
@@ -155,12 +156,6 @@ async function windowOf(pid: number | undefined, measure: () => Promise<LoadFigu
   return { ...figures, cpuPerRequestUs };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 export async function benchDashboard(options: DashboardBenchOptions): Promise<DashboardReport> {
   const scratch = mkdtempSync(join(tmpdir(), 'trantor-bench-dashboard-'));
   const home = join(scratch, 'home');
@@ -289,8 +284,9 @@ export function formatDashboard(report: DashboardReport): string {
       const cpuCost = cpuWithout === undefined || cpuWith === undefined ? undefined : cpuWith / cpuWithout - 1;
       const cost = 1 - withPage / without;
       const cpu = (us: number | undefined): string => (us === undefined ? '—' : us.toFixed(1));
+      const blank = row.blank.length === 0 ? undefined : median(row.blank.map((f) => f.requestsPerSecond));
       lines.push(
-        `| ${row.name} | ${Math.round(without)} | ${Math.round(withPage)} | ${(cost * 100).toFixed(1)}% | ${cpu(cpuWithout)} | ${cpu(cpuWith)} | ${cpuCost === undefined ? '—' : `${(cpuCost * 100).toFixed(1)}%`} | ${(cpuCost ?? cost) < TARGET ? 'met' : 'NOT met'} | ${row.blank.length === 0 ? '—' : Math.round(median(row.blank.map((f) => f.requestsPerSecond)))} | ${row.blank.length === 0 ? '—' : `${((1 - withPage / median(row.blank.map((f) => f.requestsPerSecond))) * 100).toFixed(1)}%`} |`,
+        `| ${row.name} | ${Math.round(without)} | ${Math.round(withPage)} | ${(cost * 100).toFixed(1)}% | ${cpu(cpuWithout)} | ${cpu(cpuWith)} | ${cpuCost === undefined ? '—' : `${(cpuCost * 100).toFixed(1)}%`} | ${(cpuCost ?? cost) < TARGET ? 'met' : 'NOT met'} | ${blank === undefined ? '—' : Math.round(blank)} | ${blank === undefined ? '—' : `${((1 - withPage / blank) * 100).toFixed(1)}%`} |`,
       );
     }
   }

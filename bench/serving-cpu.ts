@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { load } from './wrk.ts';
+import { median } from './median.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
@@ -128,11 +129,6 @@ const dirs = process.argv.length > 2 ? process.argv.slice(2).map((d) => resolve(
 const starts = dirs.length > 1 ? [...dirs, ...[...dirs].reverse()] : dirs;
 const contenders: Contender[] = [];
 const figures = new Map<string, { inProcess: number[]; controlPlane: number[]; host: number[] }>();
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 try {
   for (const dir of starts) contenders.push(await start(dir));
   const fmt = (n: PerRequest): string => `${n.total.toFixed(1)} µs (user ${n.user.toFixed(1)})`;

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LoadFigures, LoadOptions } from './wrk.ts';
-import { formatServing, measureServing, median } from './serving-table.ts';
+import { median } from './median.ts';
+import { formatServing, measureServing } from './serving-table.ts';
 
 const figures = (requestsPerSecond: number, errors = 0): LoadFigures => ({ requestsPerSecond, requests: requestsPerSecond * 5, p50: 0.3, p99: 1.2, errors });
 

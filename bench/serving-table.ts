@@ -7,6 +7,7 @@
  * rounds and each round's ratio.
  */
 import type { LoadFigures, LoadOptions } from './wrk.ts';
+import { median } from './median.ts';
 
 /** What issue 9 and the serving issue before it ask of these contenders. */
 export const SERVING_TARGETS = {
@@ -44,12 +45,6 @@ export interface ServingOptions {
 }
 
 export type Generate = (options: LoadOptions) => Promise<LoadFigures>;
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** Measures `ceiling` and then each contender, round after round. */
 export async function measureServing(ceiling: ServingContender, contenders: readonly ServingContender[], options: ServingOptions, generate: Generate): Promise<ServingRow[]> {

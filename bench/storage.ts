@@ -19,6 +19,7 @@ import { Readable } from 'node:stream';
 import { AwsClient } from 'aws4fetch';
 import { fetchModel } from '../src/storage/index.ts';
 import { emulator, freePort, start, type Running } from '../src/storage/testing.ts';
+import { median } from './median.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const TRANTOR = join(ROOT, 'bin', 'trantor.js');
@@ -158,12 +159,6 @@ export async function benchStorage(options: StorageOptions): Promise<StorageRepo
     rmSync(scratch, { recursive: true, force: true });
   }
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 export function formatStorage(report: StorageReport): string {
   if (report.rows.length === 0) return `Model downloads: skipped (${report.skipped.join('; ')})`;
