@@ -10,6 +10,7 @@ import type { CallLimits } from '../executor/index.ts';
 import type { GatewayPredictor } from './predictor.ts';
 import type { GrpcExchange, GrpcGateway, UnaryWork } from './grpc.ts';
 import { parseFeedback } from './request.ts';
+import { tapAnswer } from './request-tap.ts';
 import { primaryOf } from './traffic.ts';
 import type { DeploymentEntry } from './deployments.ts';
 
@@ -36,14 +37,6 @@ function tapCall(exchange: GrpcExchange, predictor: GatewayPredictor, message: u
   tap.request = stringifyJson(message);
 }
 
-/** The request tap's view of the answer: as JSON, and the path its prediction took. */
-function tapAnswer(exchange: GrpcExchange, reply: SeldonMessage): void {
-  const tap = exchange.tap;
-  if (tap === undefined) return;
-  tap.response = stringifyJson(reply);
-  const path = reply.meta?.requestPath;
-  if (path !== undefined) tap.requestPath = path;
-}
 
 export function seldonServiceImplementation(gateway: GrpcGateway): Readonly<Record<string, UnaryWork>> {
   const shadow = (executor: GatewayPredictor, message: SeldonMessage, puid: string, limits: CallLimits): void => {
@@ -74,7 +67,7 @@ export function seldonServiceImplementation(gateway: GrpcGateway): Readonly<Reco
       for (const copy of split.shadows) shadow(copy, message, exchange.puid, limits);
       tapCall(exchange, executor, message);
       const reply = await executor.predict(message, exchange.puid, limits);
-      tapAnswer(exchange, reply);
+      if (exchange.tap !== undefined) tapAnswer(exchange.tap, stringifyJson(reply), reply);
       return encodeAnswer('SeldonMessage', reply);
     },
 
@@ -91,7 +84,7 @@ export function seldonServiceImplementation(gateway: GrpcGateway): Readonly<Reco
       exchange.meter = executor.metrics;
       tapCall(exchange, executor, feedback);
       const reply = await executor.feedback(feedback, exchange.puid, gateway.limits(exchange));
-      tapAnswer(exchange, reply);
+      if (exchange.tap !== undefined) tapAnswer(exchange.tap, stringifyJson(reply), reply);
       return encodeAnswer('SeldonMessage', reply);
     },
 

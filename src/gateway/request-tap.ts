@@ -6,6 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import type { SeldonMessage } from '../protocol/index.ts';
 import type { RouteKind } from './routes.ts';
 
 /** One answered request, as the gateway hands it over: bodies as they are (the tap cuts and copies them). */
@@ -49,6 +50,13 @@ export interface TapState {
   request: string | Uint8Array;
   response: string | Uint8Array;
   requestPath: Readonly<Record<string, string>> | undefined;
+}
+
+/** The answer's body and the path its prediction took, for the request tap. */
+export function tapAnswer(tap: TapState, body: string, reply: SeldonMessage): void {
+  tap.response = body;
+  const path = reply.meta?.requestPath;
+  if (path !== undefined) tap.requestPath = path;
 }
 
 /** The routes whose requests the tap sees: predictions and feedback, Seldon's and V2's. */

@@ -20,7 +20,7 @@ import type { DocTarget } from './docs.ts';
 import { eventReply, isEventRequest, readEventRequest, type EventRequest } from './cloudevents.ts';
 import { parseFeedback, scanHeaders } from './request.ts';
 import type { Exchange } from './exchange.ts';
-import { handToTap, isTappedRoute, type RequestTap, type TapState } from './request-tap.ts';
+import { handToTap, isTappedRoute, tapAnswer, type RequestTap, type TapState } from './request-tap.ts';
 import { gatewayOptions, type GatewayLimits } from './options.ts';
 import { matchPath, type GatewayOps, type RouteMatch } from './routes.ts';
 import { trafficOf } from './traffic.ts';
@@ -575,12 +575,6 @@ class GatewayHandler implements GatewayOps {
   }
 }
 
-/** The answer's body and the path its prediction took, for the request tap. */
-function tapAnswer(tap: TapState, body: string, reply: SeldonMessage): void {
-  tap.response = body;
-  const path = reply.meta?.requestPath;
-  if (path !== undefined) tap.requestPath = path;
-}
 
 const HOST_TEXT = /^[A-Za-z0-9.\-:[\]]{1,255}$/;
 
